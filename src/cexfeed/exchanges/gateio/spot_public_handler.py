@@ -1,0 +1,194 @@
+"""Gate.io spot public channels (gateio-protocol.md §6, book sync §10.1).
+
+| channel                  | result (one object per push)                     | events                |
+|--------------------------|--------------------------------------------------|-----------------------|
+| spot.book_ticker         | t ms, u, s, b/B bid, a/A ask                     | BestBidOffer          |
+| spot.trades              | id, create_time_ms (str ms), side (taker), amount | Trade                 |
+| spot.tickers             | last, lowest_ask, highest_bid, 24h stats         | Ticker                |
+| spot.candlesticks        | t (str s), o/h/l/c, v quote vol, a base vol, n   | Kline                 |
+| spot.order_book_update   | t ms, full?, s, U, u, b/a [[price, size]]        | BookUpdate, BookStatus|
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
+from ...symbols import SymbolMap
+from .common import GateioPublicHandler, typed
+from .protocol import Envelope, spot_symbol_map
+
+
+class BookTicker(msgspec.Struct):
+    t: int
+    s: str
+    b: float
+    B: float
+    a: float
+    A: float
+    u: int | None = None
+
+
+class SpotTrade(msgspec.Struct):
+    id: int
+    currency_pair: str
+    side: str
+    amount: float
+    price: float
+    create_time: int = 0
+    create_time_ms: float = 0.0
+
+
+class SpotTicker(msgspec.Struct):
+    currency_pair: str
+    last: float | None = None
+    lowest_ask: float | None = None
+    highest_bid: float | None = None
+    change_percentage: float | None = None
+    base_volume: float | None = None
+    quote_volume: float | None = None
+    high_24h: float | None = None
+    low_24h: float | None = None
+
+
+class Candle(msgspec.Struct):
+    t: int
+    o: float
+    h: float
+    l: float  # noqa: E741 - venue field name
+    c: float
+    n: str
+    v: float | None = None
+    a: float | None = None
+    w: bool | None = None
+
+
+class SpotBookUpdate(msgspec.Struct):
+    s: str
+    U: int
+    u: int
+    t: int = 0
+    full: bool = False
+    b: list[tuple[float, float]] = []
+    a: list[tuple[float, float]] = []
+
+
+_book_ticker = typed(BookTicker)
+_trade = typed(SpotTrade)
+_ticker = typed(SpotTicker)
+_candle = typed(Candle)
+_book_update = typed(SpotBookUpdate)
+
+
+class GateioSpotPublicWebSocketHandler(GateioPublicHandler):
+    """Gate.io spot market data: raw frame -> :mod:`cexfeed.models` events.
+
+    ``symbols`` maps ``BTC_USDT`` <-> ``BTC/USDT`` (default: split on ``_``); ``depth`` is the
+    book depth kept, which must equal the subscribed ``order_book_update`` level (100 for
+    ``100ms``, 20 for ``20ms``) and the REST snapshot ``limit``.
+    """
+
+    market = SPOT
+    PONG = "spot.pong"
+    SYSTEM = "spot.system"
+    CHANNELS = {
+        "spot.book_ticker": "_on_book_ticker",
+        "spot.trades": "_on_trade",
+        "spot.tickers": "_on_ticker",
+        "spot.candlesticks": "_on_candle",
+        "spot.order_book_update": "_on_book_update",
+    }
+
+    def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
+        super().__init__(on_event, symbols, depth)
+
+    def _default_symbols(self) -> SymbolMap:
+        return spot_symbol_map()
+
+    def _on_book_ticker(self, env: Envelope, recv_ts: int) -> None:
+        r = _book_ticker.decode(env.result)
+        self._emit(
+            BestBidOffer(
+                venue="gateio",
+                market=SPOT,
+                symbol=self._unified(r.s),
+                venue_symbol=r.s,
+                exchange_ts=r.t,
+                recv_ts=recv_ts,
+                bid_price=r.b,
+                bid_size=r.B,
+                ask_price=r.a,
+                ask_size=r.A,
+                update_id=r.u,
+            )
+        )
+
+    def _on_trade(self, env: Envelope, recv_ts: int) -> None:
+        r = _trade.decode(env.result)
+        self._emit(
+            Trade(
+                venue="gateio",
+                market=SPOT,
+                symbol=self._unified(r.currency_pair),
+                venue_symbol=r.currency_pair,
+                exchange_ts=int(r.create_time_ms) if r.create_time_ms else r.create_time * 1000,
+                recv_ts=recv_ts,
+                price=r.price,
+                size=r.amount,
+                side=r.side,
+                trade_id=str(r.id),
+            )
+        )
+
+    def _on_ticker(self, env: Envelope, recv_ts: int) -> None:
+        r = _ticker.decode(env.result)
+        self._emit(
+            Ticker(
+                venue="gateio",
+                market=SPOT,
+                symbol=self._unified(r.currency_pair),
+                venue_symbol=r.currency_pair,
+                exchange_ts=env.time_ms or env.time * 1000,
+                recv_ts=recv_ts,
+                last=r.last,
+                best_bid=r.highest_bid,
+                best_ask=r.lowest_ask,
+                high_24h=r.high_24h,
+                low_24h=r.low_24h,
+                base_volume=r.base_volume,
+                quote_volume=r.quote_volume,
+                change_pct=r.change_percentage,
+            )
+        )
+
+    def _on_candle(self, env: Envelope, recv_ts: int) -> None:
+        r = _candle.decode(env.result)
+        interval, _, pair = r.n.partition("_")
+        self._emit(
+            Kline(
+                venue="gateio",
+                market=SPOT,
+                symbol=self._unified(pair),
+                venue_symbol=pair,
+                exchange_ts=env.time_ms or env.time * 1000,
+                recv_ts=recv_ts,
+                interval=interval,
+                open_ts=r.t * 1000,
+                open=r.o,
+                high=r.h,
+                low=r.l,
+                close=r.c,
+                # spot `v` is quote volume, `a` base amount (gateio-protocol.md §6.4)
+                volume=r.a,
+                quote_volume=r.v,
+                closed=r.w,
+            )
+        )
+
+    def _on_book_update(self, env: Envelope, recv_ts: int) -> None:
+        r = _book_update.decode(env.result)
+        exchange_ts = r.t or env.time_ms or env.time * 1000
+        if r.full:
+            self._book_full(r.s, r.u, r.b, r.a, exchange_ts, recv_ts)
+        else:
+            self._book_delta(r.s, r.U, r.u, r.b, r.a, exchange_ts, recv_ts)

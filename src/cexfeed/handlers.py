@@ -1,0 +1,281 @@
+"""Handler contract: one raw WebSocket frame in, typed events out.
+
+A handler owns the per-connection parsing state (books, symbol maps) of one venue stream. The
+network core calls :meth:`WebSocketHandler._handle_message` for every data frame in arrival
+order; the handler decodes it once, applies it to its state and hands events to the consumer's
+sync callback inline. ``_handle_message`` never raises: a malformed, unknown or failing frame is
+counted by kind in :attr:`WebSocketHandler.stats`, logged once per kind with a short prefix, and
+skipped.
+
+Control-plane results (acks, pongs, resync requests) go to :class:`ConnectionHooks`, which the
+network core implements; a handler used on its own (replay, tests) gets the no-op default.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from typing import Any, Callable
+
+from .book import APPLIED, CROSSED, GAP, SNAPSHOT_TOO_OLD, STALE, SYNCED, BookSequencer
+from .models import RESYNCING, BookStatus, BookUpdate, Event, VenueError
+from .models import SYNCED as STATUS_SYNCED
+
+log = logging.getLogger("cexfeed")
+
+EventCallback = Callable[[Event], None]
+
+
+class ConnectionHooks:
+    """What a handler tells the connection that feeds it. The defaults do nothing."""
+
+    def on_ack(self, request_id: int | None, channel: str, ok: bool, message: str) -> None:
+        """A subscribe/unsubscribe request was acknowledged (``ok``) or refused."""
+
+    def on_pong(self) -> None:
+        """An application-level pong arrived."""
+
+    def request_snapshot(self, venue_symbol: str) -> None:
+        """The book of ``venue_symbol`` needs a fresh REST snapshot (fetch off the read loop,
+        then call the handler's ``apply_snapshot``)."""
+
+    def request_resubscribe(self, venue_symbol: str) -> None:
+        """The stream of ``venue_symbol`` must be unsubscribed and subscribed again
+        (in-band snapshot channels such as Gate ``obu``)."""
+
+    def on_reconnect_requested(self, reason: str) -> None:
+        """The venue announced it will close the connection (upgrade notice)."""
+
+
+class HandlerStats:
+    """Counters of one handler: frames seen, events emitted, errors and other notable
+    conditions by kind (``malformed``, ``unknown_channel``, ``venue_error``, ``callback`` ...)."""
+
+    __slots__ = ("frames", "events", "errors")
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.events = 0
+        self.errors: Counter[str] = Counter()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"frames": self.frames, "events": self.events, "errors": dict(self.errors)}
+
+
+def _prefix(raw: bytes | str, limit: int = 48) -> str:
+    if isinstance(raw, str):
+        return repr(raw[:limit])
+    if raw[:1] in (b"{", b"["):
+        return repr(raw[:limit].decode("utf-8", "replace"))
+    return raw[:limit].hex()
+
+
+class WebSocketHandler:
+    """Base of every venue handler (see the module docstring for the contract).
+
+    ``on_event`` is called synchronously with each event; it must not block. An exception it
+    raises is counted (``callback``) and does not stop the stream.
+    """
+
+    venue: str = ""
+    market: str = ""
+
+    def __init__(self, on_event: EventCallback | None = None) -> None:
+        self.stats = HandlerStats()
+        self.hooks: ConnectionHooks = ConnectionHooks()
+        self._on_event = on_event
+        self._logged: set[str] = set()
+
+    def set_callback(self, on_event: EventCallback | None) -> None:
+        self._on_event = on_event
+
+    def _handle_message(self, raw: bytes | str, recv_ts: int | None = None) -> None:
+        """Decode one frame and emit its events. Never raises."""
+        self.stats.frames += 1
+        try:
+            self._dispatch(raw, recv_ts if recv_ts is not None else time.time_ns())
+        except Exception as exc:  # the contract: count, log once, skip
+            self._count_error("malformed", raw, exc)
+
+    def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
+        raise NotImplementedError
+
+    def _emit(self, event: Event) -> None:
+        self.stats.events += 1
+        callback = self._on_event
+        if callback is not None:
+            try:
+                callback(event)
+            except Exception as exc:
+                self._count_error("callback", b"", exc)
+
+    def _count_error(self, kind: str, raw: bytes | str, exc: BaseException | str | None = None) -> None:
+        """Count one skipped frame or condition; log the first of each kind with a prefix."""
+        self.stats.errors[kind] += 1
+        if kind not in self._logged:
+            self._logged.add(kind)
+            log.warning(
+                "%s %s: skipped %s frame (%s) prefix=%s",
+                self.venue,
+                self.market,
+                kind,
+                exc if exc is not None else "",
+                _prefix(raw),
+            )
+
+    def _venue_error(self, code: int, message: str, channel: str, recv_ts: int, exchange_ts: int) -> None:
+        self.stats.errors["venue_error"] += 1
+        self._emit(
+            VenueError(
+                venue=self.venue,
+                market=self.market,
+                symbol="",
+                venue_symbol="",
+                exchange_ts=exchange_ts,
+                recv_ts=recv_ts,
+                code=code,
+                message=message,
+                channel=channel,
+            )
+        )
+
+
+class PrivateWebSocketHandler(WebSocketHandler):
+    """Base of authenticated account-stream handlers (orders, fills, balances, positions)."""
+
+
+class PublicWebSocketHandler(WebSocketHandler):
+    """Base of market-data handlers; owns one :class:`BookSequencer` per subscribed symbol.
+
+    Subclasses call :meth:`_book_delta` / :meth:`_book_full` with already-normalized levels
+    (price quote currency, size base currency); REST snapshots come back through
+    :meth:`apply_snapshot`. ``unified(venue_symbol)`` maps names for events.
+    """
+
+    def __init__(self, on_event: EventCallback | None = None, depth: int = 100) -> None:
+        super().__init__(on_event)
+        self.depth = depth
+        self.books: dict[str, BookSequencer] = {}
+
+    # -- symbols -------------------------------------------------------------------------
+    def unified(self, venue_symbol: str) -> str:
+        raise NotImplementedError
+
+    # -- books ---------------------------------------------------------------------------
+    def book(self, venue_symbol: str) -> BookSequencer:
+        """The sequencer (and its ``.book``) of one symbol, created on first use."""
+        seq = self.books.get(venue_symbol)
+        if seq is None:
+            seq = self.books[venue_symbol] = BookSequencer(self.depth)
+        return seq
+
+    def reset_books(self, reason: str = "reconnect") -> None:
+        """Forget every book (the connection dropped): each symbol resyncs from scratch."""
+        for venue_symbol, seq in self.books.items():
+            was_synced = seq.synced
+            seq.reset()
+            if was_synced:
+                self._status(venue_symbol, RESYNCING, reason, None, 0, time.time_ns())
+
+    def _book_delta(self, venue_symbol, first, last, bids, asks, exchange_ts, recv_ts) -> None:
+        seq = self.book(venue_symbol)
+        code = seq.on_delta(first, last, bids, asks)
+        if code == APPLIED:
+            self._emit(
+                BookUpdate(
+                    venue=self.venue,
+                    market=self.market,
+                    symbol=self.unified(venue_symbol),
+                    venue_symbol=venue_symbol,
+                    exchange_ts=exchange_ts,
+                    recv_ts=recv_ts,
+                    bids=bids,
+                    asks=asks,
+                    snapshot=False,
+                    first_update_id=first,
+                    last_update_id=last,
+                )
+            )
+            seq.book.exchange_ts = exchange_ts
+        elif code == GAP or code == CROSSED:
+            self._broken(venue_symbol, seq, code, exchange_ts, recv_ts, first)
+        elif code == STALE:
+            pass
+
+    def _book_full(self, venue_symbol, last, bids, asks, exchange_ts, recv_ts) -> None:
+        seq = self.book(venue_symbol)
+        code = seq.on_full(last, bids, asks)
+        if code == CROSSED:
+            self._broken(venue_symbol, seq, code, exchange_ts, recv_ts, last)
+            return
+        seq.book.exchange_ts = exchange_ts
+        self._synced(venue_symbol, seq, "full", exchange_ts, recv_ts)
+
+    def apply_snapshot(self, venue_symbol: str, update_id: int, bids, asks, exchange_ts: int = 0, recv_ts: int | None = None) -> int:
+        """Install a REST snapshot (levels already normalized) and replay the buffer.
+
+        Returns the sequencer code; on ``SNAPSHOT_TOO_OLD`` the hooks are asked for another
+        snapshot. Never raises for venue data.
+        """
+        if recv_ts is None:
+            recv_ts = time.time_ns()
+        seq = self.book(venue_symbol)
+        applied_before = seq.deltas_applied
+        code = seq.on_snapshot(update_id, bids, asks)
+        if code == SNAPSHOT_TOO_OLD:
+            self.stats.errors["snapshot_too_old"] += 1
+            self.hooks.request_snapshot(venue_symbol)
+        elif code == GAP or code == CROSSED:
+            self._broken(venue_symbol, seq, code, exchange_ts, recv_ts, None)
+        elif code == SYNCED:
+            seq.book.exchange_ts = exchange_ts
+            self._synced(venue_symbol, seq, "snapshot", exchange_ts, recv_ts, replayed=seq.deltas_applied - applied_before)
+        return code
+
+    def _synced(self, venue_symbol, seq, reason, exchange_ts, recv_ts, replayed: int = 0) -> None:
+        book = seq.book
+        self._emit(
+            BookUpdate(
+                venue=self.venue,
+                market=self.market,
+                symbol=self.unified(venue_symbol),
+                venue_symbol=venue_symbol,
+                exchange_ts=exchange_ts,
+                recv_ts=recv_ts,
+                bids=book.top_bids(),
+                asks=book.top_asks(),
+                snapshot=True,
+                first_update_id=book.last_update_id,
+                last_update_id=book.last_update_id,
+            )
+        )
+        detail = f"{replayed} buffered deltas replayed" if replayed else ""
+        self._status(venue_symbol, STATUS_SYNCED, reason, book.last_update_id, exchange_ts, recv_ts, detail)
+
+    def _broken(self, venue_symbol, seq, code, exchange_ts, recv_ts, first) -> None:
+        reason = "gap" if code == GAP else "crossed"
+        self.stats.errors[f"book_{reason}"] += 1
+        detail = f"delta starting at {first}" if first is not None else ""
+        self._status(venue_symbol, RESYNCING, reason, None, exchange_ts, recv_ts, detail)
+        self._resync(venue_symbol)
+
+    def _resync(self, venue_symbol: str) -> None:
+        """How this stream recovers a broken book; REST snapshot by default."""
+        self.hooks.request_snapshot(venue_symbol)
+
+    def _status(self, venue_symbol, status, reason, last_update_id, exchange_ts, recv_ts, detail: str = "") -> None:
+        self._emit(
+            BookStatus(
+                venue=self.venue,
+                market=self.market,
+                symbol=self.unified(venue_symbol),
+                venue_symbol=venue_symbol,
+                exchange_ts=exchange_ts,
+                recv_ts=recv_ts,
+                status=status,
+                reason=reason,
+                last_update_id=last_update_id,
+                detail=detail,
+            )
+        )

@@ -1,0 +1,206 @@
+"""Normalized event types shared by every venue.
+
+Units, for every event unless a field says otherwise:
+- prices are in the quote currency, as floats parsed from the venue's decimal strings
+  (the shortest repr of each float gives back the venue string);
+- sizes are in the base currency (futures: contracts x contract multiplier); where the venue
+  counts contracts the raw contract count is kept in a ``contracts`` field;
+- ``exchange_ts`` is milliseconds since the epoch as the venue stamps the event;
+- ``recv_ts`` is nanoseconds since the epoch (``time.time_ns()``) taken once per frame on arrival.
+
+``symbol`` is the unified name (``BTC/USDT`` spot, ``BTC/USDT:USDT`` perpetual), ``venue_symbol``
+the venue's own (``BTC_USDT``, ``BTCUSDT``). ``market`` is ``"spot"`` or ``"perp"``.
+
+Every event encodes to JSON with a ``type`` tag (``trade``, ``bbo``, ``book``, ``ticker``,
+``kline``, ``book_status``, ...), see :func:`encode_event`.
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+import msgspec
+
+# Side is the taker side for public trades.
+BUY = "buy"
+SELL = "sell"
+
+SPOT = "spot"
+PERP = "perp"
+
+# BookStatus.status values
+SYNCED = "synced"
+RESYNCING = "resyncing"
+STALE = "stale"
+
+
+class Event(msgspec.Struct, kw_only=True, tag_field="type"):
+    """Fields common to every event (see the module docstring for units)."""
+
+    venue: str
+    market: str
+    symbol: str
+    venue_symbol: str
+    exchange_ts: int
+    recv_ts: int
+
+
+class Trade(Event, tag="trade", kw_only=True):
+    """One public trade. ``side`` is the taker side (``buy``/``sell``); ``size`` is base currency.
+
+    ``contracts`` is the unsigned contract count on futures venues, ``None`` on spot.
+    """
+
+    price: float
+    size: float
+    side: str
+    trade_id: str
+    contracts: float | None = None
+
+
+class BestBidOffer(Event, tag="bbo", kw_only=True):
+    """Best bid/offer (book ticker). Sizes in base currency; ``update_id`` is the venue's book
+    sequence id when it sends one (Gate ``u``), else ``None``. A missing side is ``0.0``/``0.0``."""
+
+    bid_price: float
+    bid_size: float
+    ask_price: float
+    ask_size: float
+    update_id: int | None = None
+
+
+class BookUpdate(Event, tag="book", kw_only=True):
+    """An applied change to the local L2 book.
+
+    ``bids``/``asks`` are ``[price, size]`` pairs; size is the new absolute level size in base
+    currency and ``0.0`` removes the level. ``snapshot`` is true when the book was replaced as a
+    whole (REST snapshot, in-band full push, or venue snapshot channel): then the lists hold the
+    whole book, best first. ``first_update_id``/``last_update_id`` are the venue's sequence ids
+    (Gate ``U``/``u``, MEXC ``fromVersion``/``toVersion``).
+    """
+
+    bids: list[tuple[float, float]]
+    asks: list[tuple[float, float]]
+    snapshot: bool
+    first_update_id: int
+    last_update_id: int
+
+
+class Ticker(Event, tag="ticker", kw_only=True):
+    """Rolling 24 h ticker. Any field the venue did not send is ``None``.
+
+    ``base_volume`` is in base currency, ``quote_volume`` in quote currency,
+    ``change_pct`` is the 24 h change in percent (``-7.45`` for a 7.45 % fall).
+    """
+
+    last: float | None = None
+    best_bid: float | None = None
+    best_ask: float | None = None
+    high_24h: float | None = None
+    low_24h: float | None = None
+    base_volume: float | None = None
+    quote_volume: float | None = None
+    change_pct: float | None = None
+
+
+class Kline(Event, tag="kline", kw_only=True):
+    """One candlestick window. ``interval`` is the venue's interval name normalized to
+    ``1m``, ``1h`` ...; ``open_ts`` is the window start in ms. ``volume`` is base currency,
+    ``quote_volume`` quote currency (``None`` when not sent); ``closed`` is ``None`` when the
+    venue does not say whether the window is final."""
+
+    interval: str
+    open_ts: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float | None = None
+    quote_volume: float | None = None
+    closed: bool | None = None
+
+
+class BookStatus(Event, tag="book_status", kw_only=True):
+    """State change of one symbol's local book: ``synced``, ``resyncing`` (a gap, crossed book
+    or reconnect: do not use the book until ``synced`` again) or ``stale`` (no data for too
+    long). ``reason`` is a short machine-readable cause (``gap``, ``crossed``, ``snapshot``,
+    ``reconnect``, ``no_data`` ...) and ``detail`` a readable note."""
+
+    status: str
+    reason: str
+    last_update_id: int | None = None
+    detail: str = ""
+
+
+class FundingRate(Event, tag="funding", kw_only=True):
+    """Perpetual funding. ``rate`` is the current period's rate (fraction, 0.0001 = 0.01 %),
+    ``predicted_rate`` the venue's indicative next rate, ``next_funding_ts`` ms; ``None`` for
+    what the push did not carry."""
+
+    rate: float | None = None
+    predicted_rate: float | None = None
+    next_funding_ts: int | None = None
+
+
+class MarkPrice(Event, tag="mark_price", kw_only=True):
+    """Mark and index price of a perpetual, quote currency; ``None`` where not sent."""
+
+    mark_price: float | None = None
+    index_price: float | None = None
+
+
+class Liquidation(Event, tag="liquidation", kw_only=True):
+    """A public liquidation order. ``side`` is the side of the liquidation order
+    (``sell`` closes a long), ``size`` base currency, ``contracts`` unsigned contract count."""
+
+    price: float
+    size: float
+    side: str
+    contracts: float | None = None
+
+
+class OpenInterest(Event, tag="open_interest", kw_only=True):
+    """Open interest: ``open_interest`` base currency, ``contracts`` raw count,
+    ``open_interest_usd`` in USD where the venue sends it."""
+
+    open_interest: float
+    contracts: float | None = None
+    open_interest_usd: float | None = None
+
+
+class VenueError(Event, tag="error", kw_only=True):
+    """An error the venue reported (refused subscription, error frame). ``symbol`` and
+    ``venue_symbol`` are empty when the venue did not say which symbol; ``channel`` is the
+    venue channel the error belongs to."""
+
+    code: int
+    message: str
+    channel: str = ""
+
+
+AnyEvent = Union[
+    Trade,
+    BestBidOffer,
+    BookUpdate,
+    Ticker,
+    Kline,
+    BookStatus,
+    FundingRate,
+    MarkPrice,
+    Liquidation,
+    OpenInterest,
+    VenueError,
+]
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(AnyEvent)
+
+
+def encode_event(event: Event) -> bytes:
+    """JSON bytes of one event, with its ``type`` tag first."""
+    return _encoder.encode(event)
+
+
+def decode_event(data: bytes | str) -> Event:
+    """Inverse of :func:`encode_event`. Raises ``msgspec.DecodeError`` on bad input."""
+    return _decoder.decode(data)

@@ -1,0 +1,38 @@
+"""Registry of venue streams: the CLI name (``gateio-spot``, ``gateio-perp``, ``mexc-spot``)
+-> handler class and endpoints. Venue modules add themselves here; nothing else needs to know
+the list."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import msgspec
+
+
+class VenueSpec(msgspec.Struct, kw_only=True):
+    """One venue stream. ``handler`` is ``"module:Class"`` (imported lazily); URLs are the
+    production endpoints (override with ``--url``/``--rest-url``)."""
+
+    name: str
+    handler: str
+    ws_url: str
+    rest_url: str
+    market: str
+
+
+VENUES: dict[str, VenueSpec] = {
+    "gateio-spot": VenueSpec(
+        name="gateio-spot",
+        handler="cexfeed.exchanges.gateio.spot_public_handler:GateioSpotPublicWebSocketHandler",
+        ws_url="wss://api.gateio.ws/ws/v4/",
+        rest_url="https://api.gateio.ws/api/v4",
+        market="spot",
+    ),
+}
+
+
+def handler_class(name: str) -> Any:
+    """The public handler class of venue ``name``. Raises ``KeyError`` for an unknown venue."""
+    module, _, cls = VENUES[name].handler.partition(":")
+    return getattr(importlib.import_module(module), cls)

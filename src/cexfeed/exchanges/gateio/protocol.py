@@ -124,3 +124,23 @@ def spot_payload(channel: str, venue_symbol: str, params: tuple = ()) -> list[st
     if channel == "spot.candlesticks":
         return [params[0] if params else "1m", venue_symbol]
     return [venue_symbol]
+
+
+class SpotSnapshot(msgspec.Struct):
+    """REST ``GET /spot/order_book?with_id=true`` body (§10.1): ``id`` is the book's update id,
+    ``current``/``update`` ms, levels ``[price, size]`` strings parsed to floats, best first."""
+
+    id: int
+    asks: list[tuple[float, float]]
+    bids: list[tuple[float, float]]
+    current: int = 0
+    update: int = 0
+
+
+_spot_snapshot = msgspec.json.Decoder(SpotSnapshot, strict=False)
+
+
+def parse_spot_snapshot(body: bytes | str) -> SpotSnapshot:
+    """Decode a spot order-book snapshot body. Raises ``msgspec.ValidationError`` when ``id``
+    is missing (the request lacked ``with_id=true``; pitfalls D.1 #8) or the body is malformed."""
+    return _spot_snapshot.decode(body)

@@ -1,0 +1,265 @@
+"""Capture replay: run recorded frames through the real handlers.
+
+Formats read:
+
+- **cryptofeed-style** sessions (``../shared/captures/README.md``): a ``NAME.ws.N.M`` file with
+  lines ``<url> <-> <ts>`` (connected), ``<url> <- <ts>: <json>`` (sent) and ``<ts>: <json>``
+  (received), plus REST snapshots in ``NAME.http.*`` (``<url> -> <ts>: <body>``) and the
+  instrument list in ``NAME.0``, both found beside the ``.ws.`` file by name. Frames and
+  snapshots are merged by timestamp, as they happened.
+- **raw frame files**: one frame per line, JSON text frames as they came and binary frames as
+  hex; the venue is given explicitly.
+
+Timestamps in these files are float seconds; ``recv_ts`` on events is that time in ns.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import time
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import msgspec
+
+from .handlers import ConnectionHooks, PublicWebSocketHandler
+
+FRAME = "frame"
+SENT = "sent"
+CONNECT = "connect"
+SNAPSHOT = "snapshot"
+
+
+class CaptureItem(msgspec.Struct, frozen=True):
+    """One line of a capture: ``kind`` is ``frame`` (received), ``sent``, ``connect`` or
+    ``snapshot`` (REST body); ``ts`` float seconds; ``url`` for sent/connect/snapshot lines;
+    ``payload`` the frame (bytes for binary, str for text) or REST body."""
+
+    kind: str
+    ts: float
+    payload: bytes | str
+    url: str = ""
+
+
+_RECV = re.compile(r"^(\d+(?:\.\d+)?): (.*)$", re.S)
+_SENT = re.compile(r"^(\S+) <- (\d+(?:\.\d+)?): (.*)$", re.S)
+_CONN = re.compile(r"^(\S+) <-> (\d+(?:\.\d+)?)$")
+_HTTP = re.compile(r"^(\S+) -> (\d+(?:\.\d+)?): (.*)$", re.S)
+
+
+def read_ws_file(path: str | Path) -> Iterator[CaptureItem]:
+    """Items of a cryptofeed ``.ws.`` file in file order. Unparseable lines raise ``ValueError``
+    naming the line number."""
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            m = _RECV.match(line)
+            if m:
+                yield CaptureItem(FRAME, float(m.group(1)), m.group(2))
+                continue
+            m = _SENT.match(line)
+            if m:
+                yield CaptureItem(SENT, float(m.group(2)), m.group(3), m.group(1))
+                continue
+            m = _CONN.match(line)
+            if m:
+                yield CaptureItem(CONNECT, float(m.group(2)), "", m.group(1))
+                continue
+            raise ValueError(f"{path}:{number}: not a cryptofeed capture line")
+
+
+def read_http_file(path: str | Path) -> Iterator[CaptureItem]:
+    """Snapshot items of a cryptofeed ``.http.`` file. Raises ``ValueError`` on a bad line."""
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            m = _HTTP.match(line)
+            if not m:
+                raise ValueError(f"{path}:{number}: not a cryptofeed http line")
+            yield CaptureItem(SNAPSHOT, float(m.group(2)), m.group(3), m.group(1))
+
+
+def snapshot_files_beside(ws_path: str | Path) -> list[Path]:
+    """``X/NAME.ws.1.0`` -> every ``X/NAME.http.*`` file (sorted)."""
+    ws_path = Path(ws_path)
+    name = ws_path.name.split(".ws.", 1)[0]
+    return sorted(ws_path.parent.glob(f"{name}.http.*"))
+
+
+def instruments_file_beside(ws_path: str | Path) -> Path | None:
+    """``X/NAME.ws.1.0`` -> ``X/NAME.0`` when it exists."""
+    ws_path = Path(ws_path)
+    candidate = ws_path.parent / (ws_path.name.split(".ws.", 1)[0] + ".0")
+    return candidate if candidate.exists() else None
+
+
+def read_instruments(path: str | Path) -> bytes:
+    """The REST body of an instrument-list file: either a cryptofeed ``.0`` file (one
+    ``<url> -> <ts>: <body>`` line, other lines ignored) or a plain JSON body.
+    Raises ``ValueError`` when neither is found."""
+    data = Path(path).read_bytes()
+    if data[:1] in (b"[", b"{"):
+        return data
+    for line in data.decode("utf-8").splitlines():
+        m = _HTTP.match(line)
+        if m:
+            return m.group(3).encode()
+    raise ValueError(f"{path}: no REST body line")
+
+
+def merged(ws_path: str | Path, snapshot_paths: Iterable[str | Path]) -> Iterator[CaptureItem]:
+    """Frames and snapshots merged by timestamp (stable: file order on equal times)."""
+    streams = [read_ws_file(ws_path)] + [read_http_file(p) for p in snapshot_paths]
+    return heapq.merge(*streams, key=lambda item: item.ts)
+
+
+def read_raw_frames(path: str | Path) -> Iterator[CaptureItem]:
+    """One frame per line: lines starting with ``{`` or ``[`` are JSON text frames, others are
+    hex of a binary frame. Raises ``ValueError`` for a line that is neither."""
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            line = line.strip()
+            if not line:
+                continue
+            if line[0] in "{[":
+                yield CaptureItem(FRAME, 0.0, line)
+                continue
+            try:
+                yield CaptureItem(FRAME, 0.0, bytes.fromhex(line))
+            except ValueError:
+                raise ValueError(f"{path}:{number}: neither JSON nor hex") from None
+
+
+def detect_venue(ws_path: str | Path) -> str | None:
+    """Venue of a cryptofeed capture from its connect/sent URLs (``None`` if unknown)."""
+    for item in read_ws_file(ws_path):
+        if item.url:
+            return venue_of_url(item.url)
+    return None
+
+
+def venue_of_url(url: str) -> str | None:
+    host_path = url.lower()
+    if "mexc" in host_path:
+        return "mexc-spot"
+    if "gateio" in host_path or "gate." in host_path:
+        return "gateio-perp" if "/futures/" in host_path or "fx-ws" in host_path else "gateio-spot"
+    return None
+
+
+def snapshot_symbol(url: str) -> str:
+    """The symbol a REST snapshot URL asks for (``currency_pair``, ``contract`` or ``symbol``).
+    Raises ``ValueError`` if the URL names none."""
+    query = parse_qs(urlsplit(url).query)
+    for key in ("currency_pair", "contract", "symbol"):
+        if key in query:
+            return query[key][0]
+    raise ValueError(f"no symbol in snapshot url {url!r}")
+
+
+class ReplaySupport(msgspec.Struct, frozen=True):
+    """What replay needs from a venue: build its handler (from the instruments file body, or
+    ``None``) and apply one REST snapshot body to it."""
+
+    make_handler: Callable[[bytes | None], PublicWebSocketHandler]
+    apply_snapshot: Callable[[PublicWebSocketHandler, str, bytes, int], None]
+
+
+def _gateio_spot_handler(instruments: bytes | None) -> PublicWebSocketHandler:
+    from .exchanges.gateio.protocol import spot_symbol_map
+    from .exchanges.gateio.spot_public_handler import GateioSpotPublicWebSocketHandler
+
+    return GateioSpotPublicWebSocketHandler(symbols=spot_symbol_map(instruments))
+
+
+def _gateio_spot_snapshot(handler: PublicWebSocketHandler, venue_symbol: str, body: bytes, recv_ts: int) -> None:
+    from .exchanges.gateio.protocol import parse_spot_snapshot
+
+    snap = parse_spot_snapshot(body)
+    handler.apply_snapshot(venue_symbol, snap.id, snap.bids, snap.asks, snap.update or snap.current, recv_ts)
+
+
+REPLAY_VENUES: dict[str, ReplaySupport] = {
+    "gateio-spot": ReplaySupport(_gateio_spot_handler, _gateio_spot_snapshot),
+}
+
+
+class _ReplayHooks(ConnectionHooks):
+    """During replay snapshots come from the file; count what the handler asked for."""
+
+    def __init__(self) -> None:
+        self.snapshot_requests: dict[str, int] = {}
+        self.resubscribe_requests: dict[str, int] = {}
+
+    def request_snapshot(self, venue_symbol: str) -> None:
+        self.snapshot_requests[venue_symbol] = self.snapshot_requests.get(venue_symbol, 0) + 1
+
+    def request_resubscribe(self, venue_symbol: str) -> None:
+        self.resubscribe_requests[venue_symbol] = self.resubscribe_requests.get(venue_symbol, 0) + 1
+
+
+class Replay:
+    """Replays one capture through a venue's real public handler.
+
+    ``on_event`` gets every event in order. After :meth:`run`, ``handler.books`` holds the
+    rebuilt books and ``handler.stats`` the counters. Raises ``KeyError`` for a venue with no
+    replay support and ``ValueError`` for a malformed capture file (bad frames inside a valid
+    file are counted by the handler, not raised).
+    """
+
+    def __init__(self, venue: str, instruments: bytes | None = None, on_event: Callable | None = None) -> None:
+        support = REPLAY_VENUES[venue]
+        self.venue = venue
+        self._support = support
+        self.handler = support.make_handler(instruments)
+        self.handler.set_callback(on_event)
+        self.hooks = _ReplayHooks()
+        self.handler.hooks = self.hooks
+        self.snapshot_errors = 0
+
+    def feed(self, items: Iterable[CaptureItem]) -> None:
+        handle = self.handler._handle_message
+        for item in items:
+            recv_ts = int(item.ts * 1e9) if item.ts else time.time_ns()
+            if item.kind == FRAME:
+                payload = item.payload
+                handle(payload.encode() if isinstance(payload, str) else payload, recv_ts)
+            elif item.kind == SNAPSHOT:
+                body = item.payload.encode() if isinstance(item.payload, str) else item.payload
+                try:
+                    self._support.apply_snapshot(self.handler, snapshot_symbol(item.url), body, recv_ts)
+                except (ValueError, msgspec.DecodeError) as exc:
+                    self.snapshot_errors += 1
+                    self.handler._count_error("bad_snapshot", body, exc)
+
+
+def summary(handler: PublicWebSocketHandler) -> dict[str, dict]:
+    """Per unified symbol: top of book (prices and sizes as the float's repr string, ``None``
+    when the side is empty), last update id, sequencer counters and level counts."""
+    out: dict[str, dict] = {}
+    for venue_symbol in sorted(handler.books):
+        seq = handler.books[venue_symbol]
+        book = seq.book
+        bid = book.best_bid()
+        ask = book.best_ask()
+        out[handler.unified(venue_symbol)] = {
+            "venue_symbol": venue_symbol,
+            "synced": seq.synced,
+            "best_bid": repr(bid[0]) if bid else None,
+            "best_bid_size": repr(bid[1]) if bid else None,
+            "best_ask": repr(ask[0]) if ask else None,
+            "best_ask_size": repr(ask[1]) if ask else None,
+            "last_update_id": book.last_update_id,
+            "deltas_applied": seq.deltas_applied,
+            "deltas_dropped_stale": seq.deltas_dropped_stale,
+            "resyncs": seq.resyncs,
+            "bid_levels": len(book.bids),
+            "ask_levels": len(book.asks),
+        }
+    return out

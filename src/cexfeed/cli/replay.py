@@ -1,0 +1,111 @@
+"""``cexfeed replay``: run a capture through the real handlers and print events or book summaries."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..capture import (
+    FRAME,
+    REPLAY_VENUES,
+    CaptureItem,
+    Replay,
+    detect_venue,
+    instruments_file_beside,
+    merged,
+    read_instruments,
+    read_raw_frames,
+    snapshot_files_beside,
+    summary,
+)
+from ..models import encode_event
+from . import main
+
+
+def _items_and_venue(path: Path, venue: str | None, snapshots: tuple[str, ...]):
+    if path.is_dir() or path.suffix == ".bin":
+        files = sorted(path.glob("*.bin")) if path.is_dir() else [path]
+        if not files:
+            raise click.UsageError(f"no .bin frames in {path}")
+        return (CaptureItem(FRAME, 0.0, f.read_bytes()) for f in files), venue or "mexc-spot"
+    if ".ws." in path.name:
+        venue = venue or detect_venue(path)
+        if venue is None:
+            raise click.UsageError(f"cannot tell the venue of {path}; pass --venue")
+        snaps = [Path(s) for s in snapshots] if snapshots else snapshot_files_beside(path)
+        return merged(path, snaps), venue
+    if venue is None:
+        raise click.UsageError("a plain frame file needs --venue")
+    return read_raw_frames(path), venue
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--snapshots", multiple=True, type=click.Path(exists=True), help="REST snapshot file(s); default: NAME.http.* beside a .ws. capture.")
+@click.option("--instruments", type=click.Path(exists=True, path_type=Path), help="Instrument list body; default: NAME.0 beside a .ws. capture.")
+@click.option("--venue", type=click.Choice(sorted(["gateio-spot", "gateio-perp", "mexc-spot"])), help="Venue of the frames (detected for .ws. captures and .bin files).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "summary", "summary-json"]), default="summary", show_default=True)
+def replay(path: Path, snapshots: tuple[str, ...], instruments: Path | None, venue: str | None, fmt: str) -> None:
+    """Replay PATH (a cryptofeed .ws. capture, a .bin frame or folder of them, or a file of raw
+    frames one per line) through the venue's handler."""
+    items, venue = _items_and_venue(path, venue, snapshots)
+    if venue not in REPLAY_VENUES:
+        raise click.UsageError(f"replay of {venue} is not available in this build")
+    if instruments is None and ".ws." in path.name:
+        instruments = instruments_file_beside(path)
+    body = read_instruments(instruments) if instruments else None
+    out = sys.stdout.buffer
+    on_event = _jsonl_writer(out) if fmt == "jsonl" else None
+    rep = Replay(venue, body, on_event)
+    rep.feed(items)
+    if fmt == "jsonl":
+        out.flush()
+        return
+    books = summary(rep.handler)
+    if fmt == "summary-json":
+        click.echo(json.dumps(books, indent=2, sort_keys=True))
+        return
+    _print_table(books, rep)
+
+
+def _jsonl_writer(out):
+    def write(event) -> None:
+        try:
+            out.write(encode_event(event) + b"\n")
+        except BrokenPipeError:
+            # the reader went away (e.g. `| head`): stop quietly
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+            raise SystemExit(0) from None
+
+    return write
+
+
+def _print_table(books: dict, rep: Replay) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{rep.venue} replay")
+    for col in ("symbol", "bid size", "bid", "ask", "ask size", "last id", "applied", "stale", "resyncs", "levels"):
+        table.add_column(col, justify="right" if col != "symbol" else "left")
+    for symbol, b in books.items():
+        table.add_row(
+            symbol,
+            b["best_bid_size"] or "-",
+            b["best_bid"] or "-",
+            b["best_ask"] or "-",
+            b["best_ask_size"] or "-",
+            str(b["last_update_id"]),
+            str(b["deltas_applied"]),
+            str(b["deltas_dropped_stale"]),
+            str(b["resyncs"]),
+            f"{b['bid_levels']}/{b['ask_levels']}",
+        )
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    console.print(table)
+    stats = rep.handler.stats.as_dict()
+    console.print(f"frames {stats['frames']}  events {stats['events']}  errors {stats['errors'] or 'none'}")

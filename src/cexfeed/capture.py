@@ -85,6 +85,11 @@ def read_http_file(path: str | Path) -> Iterator[CaptureItem]:
             yield CaptureItem(SNAPSHOT, float(m.group(2)), m.group(3), m.group(1))
 
 
+def is_cryptofeed_capture(path: str | Path) -> bool:
+    """True for a cryptofeed session file name such as ``GATEIO.ws.1.0``."""
+    return re.search(r"\.ws\.\d+\.\d+$", Path(path).name) is not None
+
+
 def snapshot_files_beside(ws_path: str | Path) -> list[Path]:
     """``X/NAME.ws.1.0`` -> every ``X/NAME.http.*`` file (sorted)."""
     ws_path = Path(ws_path)

@@ -15,6 +15,7 @@ from ..capture import (
     Replay,
     detect_venue,
     instruments_file_beside,
+    is_cryptofeed_capture,
     merged,
     read_instruments,
     read_raw_frames,
@@ -31,7 +32,7 @@ def _items_and_venue(path: Path, venue: str | None, snapshots: tuple[str, ...]):
         if not files:
             raise click.UsageError(f"no .bin frames in {path}")
         return (CaptureItem(FRAME, 0.0, f.read_bytes()) for f in files), venue or "mexc-spot"
-    if ".ws." in path.name:
+    if is_cryptofeed_capture(path):
         venue = venue or detect_venue(path)
         if venue is None:
             raise click.UsageError(f"cannot tell the venue of {path}; pass --venue")
@@ -54,7 +55,7 @@ def replay(path: Path, snapshots: tuple[str, ...], instruments: Path | None, ven
     items, venue = _items_and_venue(path, venue, snapshots)
     if venue not in REPLAY_VENUES:
         raise click.UsageError(f"replay of {venue} is not available in this build")
-    if instruments is None and ".ws." in path.name:
+    if instruments is None and is_cryptofeed_capture(path):
         instruments = instruments_file_beside(path)
     body = read_instruments(instruments) if instruments else None
     out = sys.stdout.buffer

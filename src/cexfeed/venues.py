@@ -19,6 +19,8 @@ class VenueSpec(msgspec.Struct, kw_only=True):
     ws_url: str
     rest_url: str
     market: str
+    # "module:Class" of the net.VenueProtocol the live core uses ("" = no live stream yet)
+    protocol: str = ""
 
 
 VENUES: dict[str, VenueSpec] = {
@@ -28,6 +30,7 @@ VENUES: dict[str, VenueSpec] = {
         ws_url="wss://api.gateio.ws/ws/v4/",
         rest_url="https://api.gateio.ws/api/v4",
         market="spot",
+        protocol="cexfeed.exchanges.gateio.spot_protocol:GateioSpotProtocol",
     ),
 }
 
@@ -35,4 +38,14 @@ VENUES: dict[str, VenueSpec] = {
 def handler_class(name: str) -> Any:
     """The public handler class of venue ``name``. Raises ``KeyError`` for an unknown venue."""
     module, _, cls = VENUES[name].handler.partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def protocol_class(name: str) -> Any:
+    """The :class:`cexfeed.net.VenueProtocol` class of venue ``name``. Raises ``KeyError`` for
+    an unknown venue and ``ValueError`` for a venue without a live protocol."""
+    spec = VENUES[name]
+    if not spec.protocol:
+        raise ValueError(f"venue {name!r} has no live stream protocol yet")
+    module, _, cls = spec.protocol.partition(":")
     return getattr(importlib.import_module(module), cls)

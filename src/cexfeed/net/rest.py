@@ -1,0 +1,92 @@
+"""REST client of the network core: one aiohttp session, JSON GETs with bounded retries.
+
+Retryable: connection errors, timeouts, HTTP 429 and 5xx (429/503 honour ``Retry-After``).
+Other HTTP errors raise :class:`RestError` at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Mapping
+
+import aiohttp
+
+from .backoff import Backoff
+
+log = logging.getLogger("cexfeed.net")
+
+
+class RestError(Exception):
+    """A REST call failed for good. ``status`` is the HTTP status (0 for a transport error)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RestClient:
+    """``await rest.get(path, params)`` -> body bytes. ``base_url`` like
+    ``https://api.gateio.ws/api/v4``; ``headers`` go on every request.
+
+    ``retries`` is the number of extra attempts after the first; delays follow :class:`Backoff`.
+    The session is created lazily on first use and closed by :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.headers = dict(headers or {})
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.retries = retries
+        self._backoff_proto = backoff or Backoff(initial=0.2, cap=5.0)
+        self._session: aiohttp.ClientSession | None = None
+        self.requests = 0
+        self.failures = 0
+
+    def _new_backoff(self) -> Backoff:
+        b = self._backoff_proto
+        return Backoff(b.initial, b.factor, b.cap, b.jitter)
+
+    async def get(self, path: str, params: Mapping[str, Any] | None = None) -> bytes:
+        """GET ``base_url + path``; returns the body. Raises :class:`RestError` after the last
+        failed attempt or on a non-retryable status."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(headers=self.headers, timeout=self.timeout)
+        url = self.base_url + path
+        backoff = self._new_backoff()
+        attempt = 0
+        while True:
+            attempt += 1
+            self.requests += 1
+            delay: float | None = None
+            try:
+                async with self._session.get(url, params=params) as resp:
+                    body = await resp.read()
+                    if resp.status == 200:
+                        return body
+                    message = f"GET {path} -> HTTP {resp.status}: {body[:200]!r}"
+                    if resp.status != 429 and resp.status < 500:
+                        self.failures += 1
+                        raise RestError(message, resp.status)
+                    retry_after = resp.headers.get("Retry-After")
+                    if retry_after and retry_after.isdigit():
+                        delay = min(float(retry_after), backoff.cap)
+                    error = RestError(message, resp.status)
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                error = RestError(f"GET {path} failed: {type(exc).__name__}: {exc}", 0)
+            self.failures += 1
+            if attempt > self.retries:
+                raise error
+            await asyncio.sleep(delay if delay is not None else backoff.next())
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

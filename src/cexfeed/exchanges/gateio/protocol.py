@@ -48,6 +48,8 @@ class Envelope(msgspec.Struct):
     id: int | None = None
     error: GateError | None = None
     result: msgspec.Raw = msgspec.Raw(b"null")
+    # newer acks echo the request payload (obu: stream names), pushes do not carry it
+    payload: list | None = None
 
 
 class AckResult(msgspec.Struct):

@@ -1,0 +1,556 @@
+"""Gate.io USDT perpetual futures public channels (gateio-protocol.md §1.2, §5, §7, §10).
+
+Every size on an event is base currency = contracts x ``quanto_multiplier`` of the contract
+(from :func:`~cexfeed.exchanges.gateio.contracts.futures_symbol_map`; ``"0"`` counts as 1);
+where the venue speaks contracts the raw unsigned count is kept in ``contracts``. Sizes arrive as
+JSON integers, or as decimal strings (``"-108.5"``, ``"1e-3"``) when the connection sent
+``X-Gate-Size-Decimal: 1``; both are accepted (§5.2).
+
+| channel                    | result                                              | events                     |
+|----------------------------|-----------------------------------------------------|----------------------------|
+| futures.book_ticker        | object: t ms, u, s, b/a price ("" = none), B/A size | BestBidOffer               |
+| futures.trades             | array: id, contract, size (signed: <0 taker sell)   | Trade                      |
+| futures.order_book_update  | object: t, full?, s, U, u, b/a [{p, s}]             | BookUpdate, BookStatus     |
+| futures.order_book         | event ``all``: t, contract, id, asks/bids [{p, s}]  | BookUpdate (snapshot)      |
+| futures.obu                | object: t, full?, s "ob.X.50", U, u, b/a [[p, s]]   | BookUpdate, BookStatus     |
+| futures.tickers            | array (or object) of partial tickers                | Ticker, FundingRate, MarkPrice |
+| futures.candlesticks       | array: t s, o/h/l/c, v contracts, n "1m_X"          | Kline                      |
+| futures.public_liquidates  | object or array: price, size (signed), time ms      | Liquidation                |
+| futures.contract_stats     | array: time s, contract, open_interest contracts    | OpenInterest               |
+
+Ticker pushes may carry only the fields that changed (§7.2): each push emits only the events
+whose fields it carries (``Ticker`` for last/24h fields, ``FundingRate`` for
+funding_rate/funding_rate_indicative/funding_next_apply, ``MarkPrice`` for mark/index), and a
+field the push did not carry is ``None`` on the event, never a zero. Nothing is merged from
+earlier pushes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import msgspec
+
+from ...book import CROSSED
+from ...models import PERP, BUY, SELL, BestBidOffer, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
+from ...symbols import SymbolMap
+from .common import GateioPublicHandler, typed
+from .contracts import ONE, ContractSize, decode_futures_snapshot, futures_symbol_map
+from .obu import ObuBooks, obu_stream
+from .protocol import FUTURES_USDT_WS_URL, REST_URL, Envelope
+
+# -- protocol facts (§1.2, §3, §5.2, §7, §10.1) -----------------------------------------------
+
+FUTURES_WS_URL = FUTURES_USDT_WS_URL
+FUTURES_REST_URL = REST_URL
+# Sent on the WebSocket handshake and on every REST call: sizes become decimal strings (§5.2).
+SIZE_DECIMAL_HEADER = ("X-Gate-Size-Decimal", "1")
+FUTURES_HEADERS = {SIZE_DECIMAL_HEADER[0]: SIZE_DECIMAL_HEADER[1]}
+FUTURES_PING_CHANNEL = "futures.ping"
+FUTURES_PONG_CHANNEL = "futures.pong"
+CONTRACTS_PATH = "/futures/usdt/contracts"
+ORDER_BOOK_PATH = "/futures/usdt/order_book"
+
+# Our channel names -> Gate futures channels. ``book`` = REST snapshot + deltas, ``book_obu`` =
+# Order Book V2 (in-band snapshot), ``book_snapshots`` = legacy periodic full books.
+FUTURES_CHANNELS = {
+    "book": "futures.order_book_update",
+    "book_obu": "futures.obu",
+    "book_snapshots": "futures.order_book",
+    "trades": "futures.trades",
+    "bbo": "futures.book_ticker",
+    "ticker": "futures.tickers",
+    "funding": "futures.tickers",
+    "mark_price": "futures.tickers",
+    "kline": "futures.candlesticks",
+    "liquidations": "futures.public_liquidates",
+    "open_interest": "futures.contract_stats",
+}
+
+
+def futures_payload(channel: str, venue_symbol: str, params: tuple = ()) -> list[str]:
+    """Payload of one futures subscription (§7):
+
+    - ``futures.order_book_update``: ``[contract, frequency, level]``, default ``100ms``/``100``
+      (``20ms`` forces level ``20``); the handler depth and REST ``limit`` must equal the level;
+    - ``futures.obu``: ``["ob.<contract>.<level>"]``, level ``50`` (default) or ``400``;
+    - ``futures.order_book``: ``[contract, limit, "0"]``, default limit ``20``;
+    - ``futures.candlesticks``: ``[interval, contract]``, default ``1m``;
+    - ``futures.contract_stats``: ``[contract, interval]``, default ``1m``;
+    - others: ``[contract]``.
+    """
+    if channel == "futures.order_book_update":
+        frequency = params[0] if params else "100ms"
+        level = params[1] if len(params) > 1 else ("20" if frequency == "20ms" else "100")
+        return [venue_symbol, frequency, str(level)]
+    if channel == "futures.obu":
+        return [obu_stream(venue_symbol, params[0] if params else 50)]
+    if channel == "futures.order_book":
+        return [venue_symbol, str(params[0]) if params else "20", "0"]
+    if channel == "futures.candlesticks":
+        return [params[0] if params else "1m", venue_symbol]
+    if channel == "futures.contract_stats":
+        return [venue_symbol, params[0] if params else "1m"]
+    return [venue_symbol]
+
+
+def order_book_query(venue_symbol: str, depth: int = 100) -> dict[str, str]:
+    """Query of the REST snapshot ``GET /futures/usdt/order_book`` (§10.1): ``limit`` equals the
+    WS level, ``with_id=true`` so the body has the sequence ``id``."""
+    return {"contract": venue_symbol, "limit": str(depth), "with_id": "true"}
+
+
+# -- wire shapes ------------------------------------------------------------------------------
+
+
+class FuturesBookTicker(msgspec.Struct):
+    s: str
+    t: int = 0
+    u: int | None = None
+    # prices are "" when the side is empty
+    b: str | float = ""
+    a: str | float = ""
+    B: float = 0.0
+    A: float = 0.0
+
+
+class FuturesTrade(msgspec.Struct):
+    id: int
+    contract: str
+    size: float
+    price: float
+    create_time: int = 0
+    create_time_ms: int = 0
+    is_internal: bool = False
+
+
+class Level(msgspec.Struct):
+    p: float
+    s: float
+
+
+class FuturesBookUpdate(msgspec.Struct):
+    s: str
+    u: int
+    U: int = 0
+    t: int = 0
+    full: bool = False
+    b: list[Level] = []
+    a: list[Level] = []
+
+
+class FuturesBookSnapshot(msgspec.Struct):
+    contract: str
+    id: int
+    t: int = 0
+    asks: list[Level] = []
+    bids: list[Level] = []
+
+
+class FuturesTicker(msgspec.Struct):
+    contract: str
+    t: int = 0
+    last: float | None = None
+    change_percentage: float | None = None
+    high_24h: float | None = None
+    low_24h: float | None = None
+    volume_24h: float | None = None
+    volume_24h_base: float | None = None
+    volume_24h_quote: float | None = None
+    funding_rate: float | None = None
+    funding_rate_indicative: float | None = None
+    funding_next_apply: int | None = None
+    mark_price: float | None = None
+    index_price: float | None = None
+
+
+# Every optional field as text: the fallback when a field is "" (seen on quiet/delisted contracts).
+class _LaxTicker(msgspec.Struct):
+    contract: str
+    t: int = 0
+    last: Any = None
+    change_percentage: Any = None
+    high_24h: Any = None
+    low_24h: Any = None
+    volume_24h: Any = None
+    volume_24h_base: Any = None
+    volume_24h_quote: Any = None
+    funding_rate: Any = None
+    funding_rate_indicative: Any = None
+    funding_next_apply: Any = None
+    mark_price: Any = None
+    index_price: Any = None
+
+
+class FuturesCandle(msgspec.Struct):
+    t: int
+    o: float
+    h: float
+    l: float  # noqa: E741 - venue field name
+    c: float
+    n: str
+    v: float | None = None
+    a: float | None = None
+    w: bool | None = None
+
+
+class FuturesLiquidation(msgspec.Struct):
+    contract: str
+    price: float
+    size: float
+    time: int = 0
+
+
+class FuturesContractStats(msgspec.Struct):
+    time: int = 0
+    contract: str = ""
+    open_interest: float | None = None
+    open_interest_usd: float | None = None
+
+
+_book_ticker = typed(FuturesBookTicker)
+_trades = typed(list[FuturesTrade])
+_book_update = typed(FuturesBookUpdate)
+_book_snapshot = typed(FuturesBookSnapshot)
+_tickers = typed(Union[list[FuturesTicker], FuturesTicker])
+_lax_tickers = typed(Union[list[_LaxTicker], _LaxTicker])
+_candles = typed(Union[list[FuturesCandle], FuturesCandle])
+_liquidations = typed(Union[list[FuturesLiquidation], FuturesLiquidation])
+_contract_stats = typed(Union[list[FuturesContractStats], FuturesContractStats])
+
+_TICKER_FIELDS = ("last", "change_percentage", "high_24h", "low_24h", "volume_24h", "volume_24h_base", "volume_24h_quote")
+
+
+def _lax_number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    return float(value)
+
+
+class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
+    """Gate.io USDT perpetual market data: raw frame -> :mod:`cexfeed.models` events.
+
+    ``symbols``: a :class:`SymbolMap` from :func:`futures_symbol_map` (REST contracts), which
+    supplies each contract's multiplier; without it names map ``BTC_USDT`` -> ``BTC/USDT:USDT``
+    and sizes are left in contracts (counted once per symbol as ``no_multiplier``). ``depth``:
+    book depth kept for ``order_book_update``, equal to the subscribed level and REST ``limit``
+    (obu books keep their stream level). REST snapshots: :meth:`apply_rest_snapshot`.
+    """
+
+    market = PERP
+    PONG = FUTURES_PONG_CHANNEL
+    SYSTEM = "futures.system"
+    CHANNELS = {
+        "futures.book_ticker": "_on_book_ticker",
+        "futures.trades": "_on_trades",
+        "futures.order_book_update": "_on_book_update",
+        "futures.order_book": "_on_order_book",
+        "futures.obu": "_on_obu",
+        "futures.tickers": "_on_tickers",
+        "futures.candlesticks": "_on_candles",
+        "futures.public_liquidates": "_on_liquidations",
+        "futures.contract_stats": "_on_contract_stats",
+    }
+
+    def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
+        super().__init__(on_event, symbols, depth)
+        self._sizers: dict[str, ContractSize] = {}
+
+    def _default_symbols(self) -> SymbolMap:
+        return futures_symbol_map()
+
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        """Replace the contract metadata (e.g. after a REST refresh); multipliers are re-read."""
+        self.symbols = symbols
+        self._unified = symbols.unified
+        self._sizers.clear()
+
+    def _sizer(self, venue_symbol: str) -> ContractSize:
+        sizer = self._sizers.get(venue_symbol)
+        if sizer is None:
+            inst = self.symbols.instrument(venue_symbol)
+            if inst is None:
+                self._count_error("no_multiplier", venue_symbol, "contract not in the contract list, sizes left in contracts")
+                sizer = ONE
+            else:
+                sizer = ContractSize(inst.contract_multiplier)
+            self._sizers[venue_symbol] = sizer
+        return sizer
+
+    # -- REST snapshot ---------------------------------------------------------------------
+    def apply_rest_snapshot(self, venue_symbol: str, body: bytes | str, recv_ts: int | None = None) -> int:
+        """Decode a ``GET /futures/usdt/order_book?with_id=true`` body for ``venue_symbol``
+        (contracts -> base with its multiplier) and install it with :meth:`apply_snapshot`.
+        Returns the sequencer code. Raises ``ValueError`` (no ``id``) or ``msgspec`` errors on
+        a bad body."""
+        snap = decode_futures_snapshot(body, self._sizer(venue_symbol))
+        return self.apply_snapshot(venue_symbol, snap.update_id, snap.bids, snap.asks, snap.exchange_ts, recv_ts)
+
+    # -- channels --------------------------------------------------------------------------
+    def _on_book_ticker(self, env: Envelope, recv_ts: int) -> None:
+        r = _book_ticker.decode(env.result)
+        sizer = self._sizer(r.s)
+        bid = r.b
+        ask = r.a
+        self._emit(
+            BestBidOffer(
+                venue="gateio",
+                market=PERP,
+                symbol=self._unified(r.s),
+                venue_symbol=r.s,
+                exchange_ts=r.t or env.time_ms or env.time * 1000,
+                recv_ts=recv_ts,
+                bid_price=float(bid) if bid != "" else 0.0,
+                bid_size=sizer.base(r.B) if bid != "" else 0.0,
+                ask_price=float(ask) if ask != "" else 0.0,
+                ask_size=sizer.base(r.A) if ask != "" else 0.0,
+                update_id=r.u,
+            )
+        )
+
+    def _on_trades(self, env: Envelope, recv_ts: int) -> None:
+        for r in _trades.decode(env.result):
+            signed = r.size
+            if signed > 0:
+                side = BUY
+                contracts = signed
+            elif signed < 0:
+                side = SELL
+                contracts = -signed
+            else:
+                self._count_error("zero_size_trade", bytes(env.result))
+                continue
+            self._emit(
+                Trade(
+                    venue="gateio",
+                    market=PERP,
+                    symbol=self._unified(r.contract),
+                    venue_symbol=r.contract,
+                    exchange_ts=r.create_time_ms or r.create_time * 1000,
+                    recv_ts=recv_ts,
+                    price=r.price,
+                    size=self._sizer(r.contract).base(contracts),
+                    side=side,
+                    trade_id=str(r.id),
+                    contracts=contracts,
+                )
+            )
+
+    def _on_book_update(self, env: Envelope, recv_ts: int) -> None:
+        r = _book_update.decode(env.result)
+        sizer = self._sizer(r.s)
+        exchange_ts = r.t or env.time_ms or env.time * 1000
+        if r.full:
+            self._book_full(r.s, r.u, sizer.levels(r.b), sizer.levels(r.a), exchange_ts, recv_ts)
+        else:
+            self._book_delta(r.s, r.U, r.u, sizer.levels(r.b), sizer.levels(r.a), exchange_ts, recv_ts)
+
+    def _on_order_book(self, env: Envelope, recv_ts: int) -> None:
+        if env.event != "all":
+            # legacy signed single-level updates (§7.5, last seen 2021): no continuity rule known
+            self._count_error("legacy_book_update", bytes(env.result))
+            return
+        r = _book_snapshot.decode(env.result)
+        sizer = self._sizer(r.contract)
+        exchange_ts = r.t or env.time_ms or env.time * 1000
+        bids = sizer.levels(r.bids)
+        asks = sizer.levels(r.asks)
+        seq = self.book(r.contract)
+        if not seq.synced:
+            self._book_full(r.contract, r.id, bids, asks, exchange_ts, recv_ts)
+            return
+        # a periodic full book: replace and publish it, no status event every ~100 ms
+        if seq.on_full(r.id, bids, asks) == CROSSED:
+            self._broken(r.contract, seq, CROSSED, exchange_ts, recv_ts, None)
+            return
+        seq.book.exchange_ts = exchange_ts
+        book = seq.book
+        self._emit(
+            BookUpdate(
+                venue="gateio",
+                market=PERP,
+                symbol=self._unified(r.contract),
+                venue_symbol=r.contract,
+                exchange_ts=exchange_ts,
+                recv_ts=recv_ts,
+                bids=book.top_bids(),
+                asks=book.top_asks(),
+                snapshot=True,
+                first_update_id=r.id,
+                last_update_id=r.id,
+            )
+        )
+
+    def _on_tickers(self, env: Envelope, recv_ts: int) -> None:
+        try:
+            items = _tickers.decode(env.result)
+        except msgspec.ValidationError:
+            # a field sent as "" (or another odd value): decode leniently, keep what parses
+            self.stats.errors["ticker_lenient"] += 1
+            items = self._lax_tickers(env.result)
+        if not isinstance(items, list):
+            items = (items,)
+        env_ts = env.time_ms or env.time * 1000
+        for r in items:
+            contract = r.contract
+            symbol = self._unified(contract)
+            exchange_ts = r.t or env_ts
+            if (
+                r.last is not None
+                or r.change_percentage is not None
+                or r.high_24h is not None
+                or r.low_24h is not None
+                or r.volume_24h_base is not None
+                or r.volume_24h is not None
+                or r.volume_24h_quote is not None
+            ):
+                base_volume = r.volume_24h_base
+                if base_volume is None and r.volume_24h is not None:
+                    base_volume = self._sizer(contract).base(r.volume_24h)
+                self._emit(
+                    Ticker(
+                        venue="gateio",
+                        market=PERP,
+                        symbol=symbol,
+                        venue_symbol=contract,
+                        exchange_ts=exchange_ts,
+                        recv_ts=recv_ts,
+                        last=r.last,
+                        high_24h=r.high_24h,
+                        low_24h=r.low_24h,
+                        base_volume=base_volume,
+                        quote_volume=r.volume_24h_quote,
+                        change_pct=r.change_percentage,
+                    )
+                )
+            if r.funding_rate is not None or r.funding_rate_indicative is not None or r.funding_next_apply is not None:
+                self._emit(
+                    FundingRate(
+                        venue="gateio",
+                        market=PERP,
+                        symbol=symbol,
+                        venue_symbol=contract,
+                        exchange_ts=exchange_ts,
+                        recv_ts=recv_ts,
+                        rate=r.funding_rate,
+                        predicted_rate=r.funding_rate_indicative,
+                        next_funding_ts=r.funding_next_apply * 1000 if r.funding_next_apply else None,
+                    )
+                )
+            if r.mark_price is not None or r.index_price is not None:
+                self._emit(
+                    MarkPrice(
+                        venue="gateio",
+                        market=PERP,
+                        symbol=symbol,
+                        venue_symbol=contract,
+                        exchange_ts=exchange_ts,
+                        recv_ts=recv_ts,
+                        mark_price=r.mark_price,
+                        index_price=r.index_price,
+                    )
+                )
+
+    def _lax_tickers(self, raw) -> list[FuturesTicker]:
+        items = _lax_tickers.decode(raw)
+        if not isinstance(items, list):
+            items = [items]
+        out = []
+        for r in items:
+            values = {}
+            for name in _TICKER_FIELDS + ("funding_rate", "funding_rate_indicative", "mark_price", "index_price"):
+                try:
+                    values[name] = _lax_number(getattr(r, name))
+                except (TypeError, ValueError):
+                    values[name] = None
+            try:
+                next_apply = int(_lax_number(r.funding_next_apply) or 0) or None
+            except (TypeError, ValueError):
+                next_apply = None
+            out.append(FuturesTicker(contract=r.contract, t=r.t, funding_next_apply=next_apply, **values))
+        return out
+
+    def _on_candles(self, env: Envelope, recv_ts: int) -> None:
+        items = _candles.decode(env.result)
+        if not isinstance(items, list):
+            items = (items,)
+        for r in items:
+            interval, _, contract = r.n.partition("_")
+            # mark_/index_ price candles (§7.8): symbol of the contract, venue_symbol keeps the
+            # prefix, no volume
+            plain = contract
+            if contract.startswith("mark_"):
+                plain = contract[5:]
+            elif contract.startswith("index_"):
+                plain = contract[6:]
+            self._emit(
+                Kline(
+                    venue="gateio",
+                    market=PERP,
+                    symbol=self._unified(plain),
+                    venue_symbol=contract,
+                    exchange_ts=env.time_ms or env.time * 1000,
+                    recv_ts=recv_ts,
+                    interval=interval,
+                    open_ts=r.t * 1000,
+                    open=r.o,
+                    high=r.h,
+                    low=r.l,
+                    close=r.c,
+                    # v counts contracts (§7.8)
+                    volume=self._sizer(plain).base(r.v) if r.v is not None else None,
+                    quote_volume=None,
+                    closed=r.w,
+                )
+            )
+
+    def _on_liquidations(self, env: Envelope, recv_ts: int) -> None:
+        items = _liquidations.decode(env.result)
+        if not isinstance(items, list):
+            items = (items,)
+        env_ts = env.time_ms or env.time * 1000
+        for r in items:
+            signed = r.size
+            # Gate's order sign: negative = sell order, i.e. a long being closed (§7.9, §13: the
+            # sign is undocumented for this channel)
+            side = SELL if signed < 0 else BUY
+            contracts = -signed if signed < 0 else signed
+            self._emit(
+                Liquidation(
+                    venue="gateio",
+                    market=PERP,
+                    symbol=self._unified(r.contract),
+                    venue_symbol=r.contract,
+                    exchange_ts=r.time or env_ts,
+                    recv_ts=recv_ts,
+                    price=r.price,
+                    size=self._sizer(r.contract).base(contracts),
+                    side=side,
+                    contracts=contracts,
+                )
+            )
+
+    def _on_contract_stats(self, env: Envelope, recv_ts: int) -> None:
+        items = _contract_stats.decode(env.result)
+        if not isinstance(items, list):
+            items = (items,)
+        for r in items:
+            if not r.contract:
+                # frames before 2025-03 did not name the contract (§7.10)
+                self._count_error("stats_without_contract", bytes(env.result))
+                continue
+            if r.open_interest is None:
+                continue
+            self._emit(
+                OpenInterest(
+                    venue="gateio",
+                    market=PERP,
+                    symbol=self._unified(r.contract),
+                    venue_symbol=r.contract,
+                    exchange_ts=r.time * 1000 if r.time else env.time_ms or env.time * 1000,
+                    recv_ts=recv_ts,
+                    open_interest=self._sizer(r.contract).base(r.open_interest),
+                    contracts=r.open_interest,
+                    open_interest_usd=r.open_interest_usd,
+                )
+            )

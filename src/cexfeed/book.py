@@ -15,10 +15,10 @@ After each applied delta a crossed book (best bid >= best ask) is also treated a
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import deque
 from typing import Iterable, Sequence
 
-from sortedcontainers import SortedDict
 
 Level = tuple[float, float]
 
@@ -26,77 +26,98 @@ Level = tuple[float, float]
 class L2Book:
     """Price-level book of one symbol, kept at exactly ``depth`` levels per side.
 
-    Prices in quote currency, sizes in base currency (both float). ``bids``/``asks`` are
-    ``SortedDict`` price -> size in ascending price order (best bid is the last bid, best ask
-    the first ask). ``last_update_id`` is the venue sequence id of the last change applied.
+    Prices in quote currency, sizes in base currency (both float). ``bids``/``asks`` map
+    price -> size; the sorted price ladders are kept beside them (ascending, so the best bid is
+    the last bid price and the best ask the first ask price). ``last_update_id`` is the venue
+    sequence id of the last change applied.
     """
 
-    __slots__ = ("depth", "bids", "asks", "last_update_id", "exchange_ts")
+    __slots__ = ("depth", "bids", "asks", "_bid_prices", "_ask_prices", "last_update_id", "exchange_ts")
 
     def __init__(self, depth: int = 100) -> None:
         self.depth = depth
-        self.bids: SortedDict = SortedDict()
-        self.asks: SortedDict = SortedDict()
+        self.bids: dict[float, float] = {}
+        self.asks: dict[float, float] = {}
+        self._bid_prices: list[float] = []
+        self._ask_prices: list[float] = []
         self.last_update_id = 0
         self.exchange_ts = 0
 
     def clear(self) -> None:
         self.bids.clear()
         self.asks.clear()
+        self._bid_prices.clear()
+        self._ask_prices.clear()
         self.last_update_id = 0
 
     def replace(self, bids: Iterable[Level], asks: Iterable[Level], update_id: int) -> None:
         """Replace the whole book (snapshot). Zero-size levels are ignored."""
-        self.bids = SortedDict((p, s) for p, s in bids if s)
-        self.asks = SortedDict((p, s) for p, s in asks if s)
+        self.bids = {p: s for p, s in bids if s}
+        self.asks = {p: s for p, s in asks if s}
+        self._bid_prices = sorted(self.bids)
+        self._ask_prices = sorted(self.asks)
         self.last_update_id = update_id
         self._truncate()
 
     def apply(self, bids: Sequence[Level], asks: Sequence[Level]) -> None:
         """Apply absolute level sizes; size 0 removes the level, then truncate to ``depth``."""
-        book = self.bids
-        for price, size in bids:
-            if size:
-                book[price] = size
-            else:
-                book.pop(price, None)
-        book = self.asks
-        for price, size in asks:
-            if size:
-                book[price] = size
-            else:
-                book.pop(price, None)
-        self._truncate()
+        if bids:
+            _apply_side(self.bids, self._bid_prices, bids)
+        if asks:
+            _apply_side(self.asks, self._ask_prices, asks)
+        if len(self._bid_prices) > self.depth or len(self._ask_prices) > self.depth:
+            self._truncate()
 
     def _truncate(self) -> None:
         depth = self.depth
-        bids = self.bids
-        while len(bids) > depth:
-            bids.popitem(0)
-        asks = self.asks
-        while len(asks) > depth:
-            asks.popitem(-1)
+        prices = self._bid_prices
+        if len(prices) > depth:
+            cut = len(prices) - depth
+            for price in prices[:cut]:
+                del self.bids[price]
+            del prices[:cut]
+        prices = self._ask_prices
+        if len(prices) > depth:
+            for price in prices[depth:]:
+                del self.asks[price]
+            del prices[depth:]
 
     def best_bid(self) -> Level | None:
-        return self.bids.peekitem(-1) if self.bids else None
+        if not self._bid_prices:
+            return None
+        price = self._bid_prices[-1]
+        return price, self.bids[price]
 
     def best_ask(self) -> Level | None:
-        return self.asks.peekitem(0) if self.asks else None
+        if not self._ask_prices:
+            return None
+        price = self._ask_prices[0]
+        return price, self.asks[price]
 
     def crossed(self) -> bool:
-        return bool(self.bids) and bool(self.asks) and self.bids.peekitem(-1)[0] >= self.asks.peekitem(0)[0]
+        return bool(self._bid_prices) and bool(self._ask_prices) and self._bid_prices[-1] >= self._ask_prices[0]
 
     def top_bids(self, n: int | None = None) -> list[Level]:
         """Bids best first, at most ``n`` (all when ``None``)."""
-        items = self.bids.items()
-        count = len(items) if n is None else min(n, len(items))
-        return [items[-1 - i] for i in range(count)]
+        prices = self._bid_prices[::-1] if n is None else self._bid_prices[: -n - 1 : -1]
+        sizes = self.bids
+        return [(p, sizes[p]) for p in prices]
 
     def top_asks(self, n: int | None = None) -> list[Level]:
         """Asks best first, at most ``n`` (all when ``None``)."""
-        items = self.asks.items()
-        count = len(items) if n is None else min(n, len(items))
-        return [items[i] for i in range(count)]
+        prices = self._ask_prices if n is None else self._ask_prices[:n]
+        sizes = self.asks
+        return [(p, sizes[p]) for p in prices]
+
+
+def _apply_side(sizes: dict[float, float], prices: list[float], levels: Sequence[Level]) -> None:
+    for price, size in levels:
+        if size:
+            if price not in sizes:
+                insort(prices, price)
+            sizes[price] = size
+        elif sizes.pop(price, None) is not None:
+            del prices[bisect_left(prices, price)]
 
 
 # Results of BookSequencer.on_delta / on_snapshot

@@ -1,0 +1,392 @@
+"""MEXC spot public streams (mexc-protocol.md §1.6 channels, §2 schema, §4 book sync).
+
+Binary frames are one ``PushDataV3ApiWrapper`` each and are routed by the wrapper's body
+field number (the frame starts with the channel string, not a type code); text frames are the
+JSON control replies (acks, ``PONG``, refusals).
+
+| body | channel                                   | events                       |
+|------|-------------------------------------------|------------------------------|
+| 313  | aggre.depth (10ms/100ms), versions        | BookUpdate, BookStatus       |
+| 303  | limit.depth (5/10/20), full top-N         | BookUpdate (snapshot=True)   |
+| 314  | aggre.deals                               | Trade (one per deal)         |
+| 301  | deals (refused by the venue today)        | Trade                        |
+| 315  | aggre.bookTicker                          | BestBidOffer                 |
+| 311  | bookTicker.batch                          | BestBidOffer (one per item)  |
+| 305  | bookTicker (refused by the venue today)   | BestBidOffer                 |
+| 308  | kline (all intervals)                     | Kline                        |
+| 309  | miniTicker                                | Ticker                       |
+| 310  | miniTickers                               | Ticker (one per item)        |
+| 302/312 | increase.depth(.batch), one version each | BookUpdate, BookStatus     |
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import msgspec
+
+from ...handlers import EventCallback, PublicWebSocketHandler
+from ...models import BUY, SELL, SPOT, BestBidOffer, BookUpdate, Kline, Ticker, Trade, VenueError
+from ...symbols import SymbolMap
+from .decode import classify_bad_frame, decode_push, parse_wrapper
+from .protocol import (
+    ACK_EMPTY,
+    BODY_NAMES,
+    ACK_OK,
+    ACK_PONG,
+    ACK_REFUSED,
+    KLINE_INTERVALS,
+    TRADE_TYPE_BUY,
+    TRADE_TYPE_SELL,
+    Reply,
+    channel_symbol,
+    classify_reply,
+)
+from .rest import spot_symbol_map
+
+_reply = msgspec.json.Decoder(Reply, strict=False)
+_SIDES = {TRADE_TYPE_BUY: BUY, TRADE_TYPE_SELL: SELL}
+
+# body field number -> handler method name; bound once per handler
+_ROUTES = {
+    313: "_on_aggre_depth",
+    303: "_on_limit_depth",
+    314: "_on_deals",
+    301: "_on_plain_deals",
+    315: "_on_book_ticker",
+    305: "_on_plain_book_ticker",
+    311: "_on_book_ticker_batch",
+    308: "_on_kline",
+    309: "_on_mini_ticker",
+    310: "_on_mini_tickers",
+    302: "_on_increase_depth",
+    312: "_on_increase_depth_batch",
+}
+
+
+def _f(text: str) -> float:
+    return float(text) if text else 0.0
+
+
+def _opt(text: str) -> float | None:
+    return float(text) if text else None
+
+
+def _levels(items) -> list[tuple[float, float]]:
+    return [(_f(i.price), _f(i.quantity)) for i in items]
+
+
+class MexcPublicWebSocketHandler(PublicWebSocketHandler):
+    """MEXC spot market data: raw frame -> :mod:`cexfeed.models` events.
+
+    ``symbols`` maps ``BTCUSDT`` <-> ``BTC/USDT`` (from ``/api/v3/exchangeInfo`` via
+    :func:`cexfeed.exchanges.mexc.rest.spot_symbol_map`; default: split a known quote suffix).
+    ``depth`` is the number of levels kept per side of each ``aggre.depth`` book; it should not
+    exceed the REST snapshot ``limit``. ``decoder`` overrides the frame decoder (default: the
+    compiled one when built, else upb; see :mod:`cexfeed.exchanges.mexc.decode`).
+
+    Units: prices quote currency, sizes base currency, ``exchange_ts`` ms (wrapper
+    ``sendTime``/``createTime``; trades carry the deal ``time``; klines ``open_ts`` is
+    ``windowStart`` converted from seconds). Book ids are MEXC versions.
+
+    ``aggre.depth`` books follow §4.2: the first push of a symbol (or a gap) asks
+    ``hooks.request_snapshot(symbol)`` once; the connection fetches ``GET /api/v3/depth`` and
+    calls :meth:`apply_snapshot` with ``lastUpdateId``. ``limit.depth`` pushes are complete
+    top-N books and are emitted as ``BookUpdate(snapshot=True)`` without touching the
+    sequenced book of the same symbol.
+
+    Skipped frames are counted in ``stats.errors`` by kind: ``malformed`` (bad wire data,
+    bad number text, unparsable JSON), ``truncated`` (a field runs past the frame end),
+    ``wrong_type`` (parses but carries no wrapper body), ``unknown_body`` (body field number
+    we do not handle), ``unknown_frame`` (JSON that is not a spot reply), ``bad_version``,
+    ``unknown_side``, ``crossed_snapshot``, ``empty_ack``, ``venue_error``.
+    """
+
+    venue = "mexc"
+    market = SPOT
+
+    def __init__(
+        self,
+        on_event: EventCallback | None = None,
+        symbols: SymbolMap | None = None,
+        depth: int = 100,
+        decoder: Callable | None = None,
+    ) -> None:
+        super().__init__(on_event, depth)
+        self.symbols = symbols if symbols is not None else spot_symbol_map()
+        self._unified = self.symbols.unified
+        self._decode = decoder if decoder is not None else decode_push
+        # symbols whose snapshot was requested and not yet applied
+        self._snapshot_pending: set[str] = set()
+        self._table: dict[int, Callable] = {number: getattr(self, name) for number, name in _ROUTES.items()}
+
+    def unified(self, venue_symbol: str) -> str:
+        return self._unified(venue_symbol)
+
+    # -- routing ---------------------------------------------------------------------------
+    def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
+        if type(raw) is str or raw[:1] == b"{":
+            self._on_text(raw, recv_ts)
+            return
+        try:
+            number, symbol, ts, body = self._decode(raw)
+        except Exception as exc:  # DecodeError / ValueError / UnicodeDecodeError
+            self._count_error(classify_bad_frame(bytes(raw)), raw, exc)
+            return
+        handler = self._table.get(number)
+        if handler is None:
+            self._count_error("wrong_type" if number == 0 else "unknown_body", raw, f"body field {number}")
+            return
+        if not symbol:
+            symbol = channel_symbol(parse_wrapper(raw).channel)
+        handler(symbol, ts, body, raw, recv_ts)
+
+    def _cold_body(self, raw, number: int):
+        """The upb sub-message of a body the compiled decoder leaves to upb."""
+        return getattr(parse_wrapper(raw), BODY_NAMES[number])
+
+    # -- control frames (§1.4) ---------------------------------------------------------------
+    def _on_text(self, raw: bytes | str, recv_ts: int) -> None:
+        try:
+            reply = _reply.decode(raw)
+        except msgspec.ValidationError as exc:
+            self._count_error("unknown_frame", raw, exc)
+            return
+        kind, channels = classify_reply(reply)
+        hooks = self.hooks
+        if kind == ACK_OK:
+            for channel in channels:
+                hooks.on_ack(reply.id, channel, True, reply.msg)
+        elif kind == ACK_PONG:
+            hooks.on_pong()
+        elif kind == ACK_EMPTY:
+            self._count_error("empty_ack", raw, "subscription not effective")
+            hooks.on_ack(reply.id, "", False, "empty ack: subscription not effective")
+            self._error_event(reply.code, "empty ack: subscription not effective", "", recv_ts)
+        else:  # refused ("Blocked", code 0) or error code
+            for channel in channels or [""]:
+                hooks.on_ack(reply.id, channel, False, reply.msg)
+                self._error_event(reply.code, reply.msg, channel, recv_ts)
+
+    def _error_event(self, code: int, message: str, channel: str, recv_ts: int) -> None:
+        self.stats.errors["venue_error"] += 1
+        venue_symbol = channel_symbol(channel) if channel else ""
+        self._emit(
+            VenueError(
+                venue="mexc",
+                market=SPOT,
+                symbol=self._unified(venue_symbol) if venue_symbol else "",
+                venue_symbol=venue_symbol,
+                exchange_ts=0,
+                recv_ts=recv_ts,
+                code=code,
+                message=message,
+                channel=channel,
+            )
+        )
+
+    # -- books (§4) ----------------------------------------------------------------------------
+    def _on_aggre_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
+        asks, bids, first, last = body
+        if last <= 0 or first > last:
+            self._count_error("bad_version", raw, f"fromVersion {first} toVersion {last}")
+            return
+        self._book_delta(symbol, first, last, bids, asks, ts, recv_ts)
+        if not self.books[symbol].synced and symbol not in self._snapshot_pending:
+            self._resync(symbol)
+
+    def _on_increase_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
+        if body is None:
+            body = self._cold_body(raw, 302)
+        self._increase(symbol, ts, body, raw, recv_ts)
+
+    def _on_increase_depth_batch(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
+        if body is None:
+            body = self._cold_body(raw, 312)
+        for item in body.items:
+            self._increase(symbol, ts, item, raw, recv_ts)
+
+    def _increase(self, symbol: str, ts: int, item, raw, recv_ts: int) -> None:
+        version = int(item.version) if item.version else 0
+        if version <= 0:
+            self._count_error("bad_version", raw, "missing version")
+            return
+        self._on_aggre_depth(symbol, ts, (_levels(item.asks), _levels(item.bids), version, version), raw, recv_ts)
+
+    def _on_limit_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
+        asks, bids, version, _ = body
+        # each push is a whole top-N book: no sequencing state, never a crossed book
+        if bids and asks and bids[0][0] >= asks[0][0]:
+            self._count_error("crossed_snapshot", raw, f"bid {bids[0][0]} >= ask {asks[0][0]}")
+            return
+        self._emit(
+            BookUpdate(
+                venue="mexc",
+                market=SPOT,
+                symbol=self._unified(symbol),
+                venue_symbol=symbol,
+                exchange_ts=ts,
+                recv_ts=recv_ts,
+                bids=bids,
+                asks=asks,
+                snapshot=True,
+                first_update_id=version,
+                last_update_id=version,
+            )
+        )
+
+    def apply_snapshot(self, venue_symbol: str, update_id: int, bids, asks, exchange_ts: int = 0, recv_ts: int | None = None) -> int:
+        """Install the REST snapshot ``GET /api/v3/depth`` (``lastUpdateId`` = ``update_id``;
+        levels ``[(price, qty)]`` floats) and replay buffered pushes (§4.2 steps 3-6).
+        Returns the sequencer code; a snapshot older than the buffer is requested again."""
+        self._snapshot_pending.discard(venue_symbol)
+        code = super().apply_snapshot(venue_symbol, update_id, bids, asks, exchange_ts, recv_ts)
+        if not self.book(venue_symbol).synced:
+            self._snapshot_pending.add(venue_symbol)
+        return code
+
+    def _resync(self, venue_symbol: str) -> None:
+        self._snapshot_pending.add(venue_symbol)
+        self.hooks.request_snapshot(venue_symbol)
+
+    def reset_books(self, reason: str = "reconnect") -> None:
+        """Forget every book (connection lost); each symbol asks for a snapshot again on its
+        next push."""
+        self._snapshot_pending.clear()
+        super().reset_books(reason)
+
+    # -- trades -----------------------------------------------------------------------------------
+    def _on_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
+        unified = self._unified(symbol)
+        emit = self._emit
+        for index, (price, qty, trade_type, time_ms, trade_id) in enumerate(body):
+            side = _SIDES.get(trade_type)
+            if side is None:
+                self._count_error("unknown_side", raw, f"tradeType {trade_type}")
+                continue
+            emit(
+                Trade(
+                    venue="mexc",
+                    market=SPOT,
+                    symbol=unified,
+                    venue_symbol=symbol,
+                    exchange_ts=time_ms,
+                    recv_ts=recv_ts,
+                    price=price,
+                    size=qty,
+                    side=side,
+                    # deals without a tradeId (older schema): time + position in the push
+                    trade_id=trade_id or f"{time_ms}-{index}",
+                )
+            )
+
+    def _on_plain_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
+        if body is None:
+            body = self._cold_body(raw, 301)
+        deals = [(_f(d.price), _f(d.quantity), d.tradeType, d.time, "") for d in body.deals]
+        self._on_deals(symbol, ts, deals, raw, recv_ts)
+
+    # -- best bid/offer -----------------------------------------------------------------------------
+    def _on_plain_book_ticker(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
+        if body is None:
+            body = self._cold_body(raw, 305)
+        b = body
+        self._on_book_ticker(symbol, ts, (_f(b.bidPrice), _f(b.bidQuantity), _f(b.askPrice), _f(b.askQuantity), 0), raw, recv_ts)
+
+    def _on_book_ticker(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
+        bid_price, bid_qty, ask_price, ask_qty, version = body
+        self._emit(
+            BestBidOffer(
+                venue="mexc",
+                market=SPOT,
+                symbol=self._unified(symbol),
+                venue_symbol=symbol,
+                exchange_ts=ts,
+                recv_ts=recv_ts,
+                bid_price=bid_price,
+                bid_size=bid_qty,
+                ask_price=ask_price,
+                ask_size=ask_qty,
+                update_id=version or None,
+            )
+        )
+
+    def _on_book_ticker_batch(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
+        if body is None:
+            body = self._cold_body(raw, 311)
+        version = int(body.version) if body.version else None
+        unified = self._unified(symbol)
+        for b in body.items:
+            self._emit(
+                BestBidOffer(
+                    venue="mexc",
+                    market=SPOT,
+                    symbol=unified,
+                    venue_symbol=symbol,
+                    exchange_ts=ts,
+                    recv_ts=recv_ts,
+                    bid_price=_f(b.bidPrice),
+                    bid_size=_f(b.bidQuantity),
+                    ask_price=_f(b.askPrice),
+                    ask_size=_f(b.askQuantity),
+                    update_id=version,
+                )
+            )
+
+    # -- kline and tickers ---------------------------------------------------------------------------
+    def _on_kline(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
+        if body is None:
+            body = self._cold_body(raw, 308)
+        k = body
+        self._emit(
+            Kline(
+                venue="mexc",
+                market=SPOT,
+                symbol=self._unified(symbol),
+                venue_symbol=symbol,
+                exchange_ts=ts,
+                recv_ts=recv_ts,
+                interval=KLINE_INTERVALS.get(k.interval, k.interval),
+                open_ts=k.windowStart * 1000,  # seconds on the wire (§2.2)
+                open=_f(k.openingPrice),
+                high=_f(k.highestPrice),
+                low=_f(k.lowestPrice),
+                close=_f(k.closingPrice),
+                volume=_opt(k.volume),  # kline volume = base, amount = quote
+                quote_volume=_opt(k.amount),
+                closed=None,
+            )
+        )
+
+    def _on_mini_ticker(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
+        if body is None:
+            body = self._cold_body(raw, 309)
+        self._ticker(body.symbol or symbol, ts, body, recv_ts)
+
+    def _on_mini_tickers(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
+        if body is None:
+            body = self._cold_body(raw, 310)
+        for item in body.items:
+            if item.symbol:
+                self._ticker(item.symbol, ts, item, recv_ts)
+
+    def _ticker(self, symbol: str, ts: int, t, recv_ts: int) -> None:
+        rate = t.zonedRate or t.rate
+        self._emit(
+            Ticker(
+                venue="mexc",
+                market=SPOT,
+                symbol=self._unified(symbol),
+                venue_symbol=symbol,
+                exchange_ts=ts,
+                recv_ts=recv_ts,
+                last=_opt(t.price),
+                high_24h=_opt(t.high),
+                low_24h=_opt(t.low),
+                # mini ticker: quantity = base volume, volume = quote turnover (§2.2)
+                base_volume=_opt(t.quantity),
+                quote_volume=_opt(t.volume),
+                change_pct=float(rate) * 100.0 if rate else None,
+            )
+        )
+

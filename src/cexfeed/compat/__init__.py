@@ -1,0 +1,46 @@
+"""The strategy-pattern compatibility layer (the older architecture, kept working).
+
+- :mod:`.messages`: :class:`MessageType`, :class:`ParsedMessage`;
+- :mod:`.strategies`: :class:`ConnectionStrategy`, :class:`SubscriptionStrategy`,
+  :class:`MessageParserStrategy`, :class:`MessageRouter`, :class:`StrategyHandler`;
+- per venue: :mod:`.gateio` (spot, futures), :mod:`.mexc` (spot);
+- :mod:`.selection`: ``direct`` or ``strategy`` per venue/stream from a file or keywords;
+- :mod:`.adapter`: ``ParsedMessage`` callbacks on direct handlers;
+- :mod:`.manager`: :class:`StrategyConnectionManager`, a connection driven by the strategies.
+"""
+
+from .adapter import ParsedMessageAdapter
+from .messages import EVENT_CLASSES, MessageType, ParsedMessage, event_from_message, message_from_event
+from .registry import ARCHITECTURES, STRATEGY_SETS, StrategySet, build_handler, strategy_set
+from .selection import ArchitectureConfig, load_config, make_handler
+from .strategies import (
+    ConnectionStrategy,
+    MessageParserStrategy,
+    MessageRouter,
+    StrategyHandler,
+    Subscription,
+    SubscriptionStrategy,
+)
+
+__all__ = [
+    "ARCHITECTURES",
+    "EVENT_CLASSES",
+    "STRATEGY_SETS",
+    "ArchitectureConfig",
+    "ConnectionStrategy",
+    "MessageParserStrategy",
+    "MessageRouter",
+    "MessageType",
+    "ParsedMessage",
+    "ParsedMessageAdapter",
+    "StrategyHandler",
+    "StrategySet",
+    "Subscription",
+    "SubscriptionStrategy",
+    "build_handler",
+    "event_from_message",
+    "load_config",
+    "make_handler",
+    "message_from_event",
+    "strategy_set",
+]

@@ -554,3 +554,18 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                     open_interest_usd=r.open_interest_usd,
                 )
             )
+
+
+# -- capture replay (cexfeed.capture.ReplaySupport shape) ------------------------------------
+
+
+def replay_handler(instruments: bytes | None) -> GateioFuturesPublicWebSocketHandler:
+    """A futures handler for replay, its multipliers from a REST contracts body (``NAME.0``
+    beside a cryptofeed capture), or name-only when ``None``."""
+    return GateioFuturesPublicWebSocketHandler(symbols=futures_symbol_map(instruments))
+
+
+def replay_apply_snapshot(handler: GateioFuturesPublicWebSocketHandler, venue_symbol: str, body: bytes, recv_ts: int) -> None:
+    """Apply one recorded ``/futures/usdt/order_book?with_id=true`` body (sizes -> base).
+    Raises ``ValueError`` (no ``id``) or ``msgspec.DecodeError`` on a bad body."""
+    handler.apply_rest_snapshot(venue_symbol, body, recv_ts)

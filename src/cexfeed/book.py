@@ -23,8 +23,9 @@ from typing import Iterable, Sequence
 Level = tuple[float, float]
 
 
-class L2Book:
-    """Price-level book of one symbol, kept at exactly ``depth`` levels per side.
+class PyL2Book:
+    """Price-level book of one symbol, kept at exactly ``depth`` levels per side (pure Python;
+    :data:`L2Book` is the compiled twin from ``cexfeed._book`` when it is built).
 
     Prices in quote currency, sizes in base currency (both float). ``bids``/``asks`` map
     price -> size; the sorted price ladders are kept beside them (ascending, so the best bid is
@@ -51,11 +52,10 @@ class L2Book:
         self.last_update_id = 0
 
     def replace(self, bids: Iterable[Level], asks: Iterable[Level], update_id: int) -> None:
-        """Replace the whole book (snapshot). Zero-size levels are ignored."""
-        self.bids = {p: s for p, s in bids if s}
-        self.asks = {p: s for p, s in asks if s}
-        self._bid_prices = sorted(self.bids)
-        self._ask_prices = sorted(self.asks)
+        """Replace the whole book (snapshot): levels applied in order onto an empty book."""
+        self.clear()
+        _apply_side(self.bids, self._bid_prices, bids)
+        _apply_side(self.asks, self._ask_prices, asks)
         self.last_update_id = update_id
         self._truncate()
 
@@ -81,6 +81,14 @@ class L2Book:
             for price in prices[depth:]:
                 del self.asks[price]
             del prices[depth:]
+
+    @property
+    def bid_count(self) -> int:
+        return len(self._bid_prices)
+
+    @property
+    def ask_count(self) -> int:
+        return len(self._ask_prices)
 
     def best_bid(self) -> Level | None:
         if not self._bid_prices:
@@ -108,6 +116,12 @@ class L2Book:
         prices = self._ask_prices if n is None else self._ask_prices[:n]
         sizes = self.asks
         return [(p, sizes[p]) for p in prices]
+
+
+try:
+    from ._book import L2Book
+except ImportError:  # not compiled: same behaviour, slower
+    L2Book = PyL2Book
 
 
 def _apply_side(sizes: dict[float, float], prices: list[float], levels: Sequence[Level]) -> None:

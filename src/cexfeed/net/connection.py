@@ -98,7 +98,7 @@ class ConnectionStats:
     __slots__ = (
         "connects", "disconnects", "connect_failures", "watchdog_drops", "pings_sent", "pongs",
         "acks_ok", "acks_refused", "ack_timeouts", "acks_unmatched", "snapshots", "snapshot_errors",
-        "resubscribes", "frames",
+        "resubscribes",
     )
 
     def __init__(self) -> None:
@@ -533,7 +533,7 @@ class WsConnection(ConnectionHooks):
             task.cancel()
         self._snapshot_tasks.clear()
         self._snapshot_retries.clear()
-        self.handler.reset_books("reconnect")
+        self.handler.reset_books("closed" if self._closing else "reconnect")
 
     async def _heartbeat(self, transport: WSTransport, session: int) -> None:
         ping = self.protocol.ping_frame()

@@ -1,0 +1,248 @@
+"""The user-facing live client.
+
+::
+
+    feed = Feed("gateio-spot", ["BTC/USDT", "ETH/USDT"], ["book", "trades", "bbo", "ticker"])
+    await feed.start()
+    async for event in feed.events():      # or Feed(..., on_event=callback)
+        ...
+    feed.book("BTC/USDT").top_bids(5)
+    await feed.close()
+
+Events are :mod:`cexfeed.models` structs (``Trade``, ``BestBidOffer``, ``BookUpdate``,
+``Ticker``, ``Kline``, ``BookStatus``, ``VenueError``). ``on_event`` is called inline on the
+read loop (must not block); :meth:`Feed.events` reads a bounded queue that drops the oldest
+event when full and counts it (``stats()["dropped"]``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, AsyncIterator, Callable, Iterable, Sequence
+
+from .book import L2Book
+from .handlers import PublicWebSocketHandler
+from .models import Event
+from .net.backoff import Backoff
+from .net.connection import AckResult
+from .net.pool import ConnectionPool
+from .net.protocol import Subscription, VenueProtocol
+from .net.rest import RestClient
+from .symbols import SymbolMap
+from .venues import protocol_class
+
+log = logging.getLogger("cexfeed.feed")
+
+DEFAULT_CHANNELS = ("book", "trades", "bbo", "ticker")
+
+
+class Feed:
+    """Live market data of one venue stream.
+
+    Parameters
+      ``venue``            registry name (``gateio-spot``; see :mod:`cexfeed.venues`)
+      ``symbols``          unified names (``BTC/USDT``), mapped through the venue's instrument
+                           list (Gate REST ``/spot/currency_pairs``)
+      ``channels``         ``book``, ``trades``, ``bbo``, ``ticker``, ``kline`` (venue permitting)
+      ``url``/``rest_url`` override the venue's production endpoints (e.g. the simulator)
+      ``on_event``         sync callback per event (inline; exceptions are counted, not raised)
+      ``queue_size``       bound of the :meth:`events` queue
+      ``no_data_timeout``  s without any frame before a connection is dropped and reopened
+      ``ping_interval``    s between app-level pings (default: the venue's)
+      ``ack_timeout``      s to wait for each subscribe ack
+      ``load_symbols``     fetch the instrument list at start (falls back to name splitting)
+      ``protocol``         a ready :class:`VenueProtocol` instead of ``venue``/``url``/``rest_url``
+      ``protocol_options`` extra keyword arguments of the venue protocol (Gate: ``book_interval``)
+      ``max_subscriptions`` per-connection cap override (``None``: the venue's)
+    """
+
+    def __init__(
+        self,
+        venue: str = "gateio-spot",
+        symbols: Sequence[str] = ("BTC/USDT",),
+        channels: Sequence[str] = DEFAULT_CHANNELS,
+        *,
+        url: str | None = None,
+        rest_url: str | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        queue_size: int = 10_000,
+        no_data_timeout: float = 30.0,
+        ping_interval: float | None = None,
+        ack_timeout: float = 5.0,
+        load_symbols: bool = True,
+        protocol: VenueProtocol | None = None,
+        protocol_options: dict[str, Any] | None = None,
+        max_subscriptions: int | None = None,
+        reconnect_backoff: Callable[[], Backoff] | None = None,
+        snapshot_wait: float = 1.0,
+    ) -> None:
+        self.venue = venue
+        self.symbols = list(symbols)
+        self.channels = list(channels)
+        self.protocol = protocol or protocol_class(venue)(url, rest_url, **(protocol_options or {}))
+        self.rest = RestClient(self.protocol.rest_url, headers=self.protocol.headers)
+        self.load_symbols = load_symbols
+        self.symbol_map: SymbolMap = self.protocol.default_symbols()
+        self._on_event = on_event
+        self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=queue_size)
+        self._queue_on = on_event is None
+        self.dropped = 0
+        self.events_total = 0
+        self.ack_results: list[AckResult] = []
+        self._subs: list[Subscription] = []
+        self._pool = ConnectionPool(
+            self.protocol,
+            self._make_handler,
+            self.rest,
+            max_subscriptions=max_subscriptions,
+            backoff=reconnect_backoff,
+            no_data_timeout=no_data_timeout,
+            ping_interval=ping_interval,
+            ack_timeout=ack_timeout,
+            snapshot_wait=snapshot_wait,
+        )
+        self._depth = 100
+        self._closed = False
+
+    # -- wiring --------------------------------------------------------------------------------
+    def _make_handler(self) -> PublicWebSocketHandler:
+        return self.protocol.make_handler(self._dispatch, self.symbol_map, self._depth)
+
+    def _dispatch(self, event: Event) -> None:
+        self.events_total += 1
+        callback = self._on_event
+        if callback is not None:
+            callback(event)
+        if self._queue_on:
+            queue = self._queue
+            if queue.full():
+                # drop the oldest: a slow consumer sees fresh data and a lag counter
+                queue.get_nowait()
+                self.dropped += 1
+            queue.put_nowait(event)
+
+    # -- public API ----------------------------------------------------------------------------
+    async def start(self, timeout: float = 15.0) -> list[AckResult]:
+        """Load the instrument list, connect, subscribe, and wait (up to ``timeout`` s) for the
+        acks. Returns the :class:`AckResult` of each subscription; refusals and timeouts are
+        also delivered as ``VenueError`` events. Raises ``KeyError`` for a symbol the venue
+        does not list and ``ValueError`` for an unknown channel."""
+        if self.load_symbols:
+            try:
+                self.symbol_map = await self.protocol.fetch_symbols(self.rest)
+            except Exception as exc:  # name splitting still works; say so once
+                log.warning("%s: instrument list unavailable (%s); mapping names by pattern", self.venue, exc)
+        venue_symbols = [self.symbol_map.to_venue(s) for s in self.symbols]
+        self._subs = self.protocol.subscriptions(self.channels, venue_symbols)
+        for sub in self._subs:
+            if sub.channel == self.protocol.book_channel:
+                self._depth = self.protocol.book_depth(sub)
+        task = asyncio.ensure_future(self._pool.subscribe(self._subs))
+        try:
+            self.ack_results = await asyncio.wait_for(asyncio.shield(task), timeout)
+        except asyncio.TimeoutError:
+            log.warning("%s: not all subscriptions acknowledged within %.1f s; continuing", self.venue, timeout)
+            self.ack_results = []
+        return self.ack_results
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Events in arrival order until :meth:`close`. With an ``on_event`` callback the queue
+        is switched on at the first call."""
+        self._queue_on = True
+        queue = self._queue
+        while not self._closed or not queue.empty():
+            try:
+                event = await asyncio.wait_for(queue.get(), 0.5)
+            except asyncio.TimeoutError:
+                continue
+            yield event
+
+    def book(self, symbol: str) -> L2Book | None:
+        """The local book of ``symbol`` (unified), or ``None`` when not subscribed. Use it only
+        while :meth:`synced` is true (a ``BookStatus`` event says when that changes)."""
+        venue_symbol = self.symbol_map.to_venue(symbol)
+        handler = self._pool.book_handler(venue_symbol)
+        if handler is None:
+            return None
+        seq = handler.books.get(venue_symbol)
+        return seq.book if seq is not None else None
+
+    def synced(self, symbol: str) -> bool:
+        venue_symbol = self.symbol_map.to_venue(symbol)
+        handler = self._pool.book_handler(venue_symbol)
+        seq = handler.books.get(venue_symbol) if handler is not None else None
+        return bool(seq is not None and seq.synced)
+
+    def sequencer(self, symbol: str):
+        """The :class:`~cexfeed.book.BookSequencer` of ``symbol`` (counters), or ``None``."""
+        venue_symbol = self.symbol_map.to_venue(symbol)
+        handler = self._pool.book_handler(venue_symbol)
+        return handler.books.get(venue_symbol) if handler is not None else None
+
+    @property
+    def connections(self):
+        return self._pool.connections
+
+    def stats(self) -> dict[str, Any]:
+        """Counters: events, queue ``dropped``/``queued``, per-connection state and counters,
+        handler frames/events/errors summed, per-symbol book counters."""
+        connections = self._pool.stats()
+        errors: dict[str, int] = {}
+        frames = 0
+        for conn in connections:
+            frames += conn["handler"]["frames"]
+            for kind, n in conn["handler"]["errors"].items():
+                errors[kind] = errors.get(kind, 0) + n
+        books = {}
+        for symbol in self.symbols:
+            seq = self.sequencer(symbol)
+            if seq is not None:
+                books[symbol] = {
+                    "synced": seq.synced,
+                    "last_update_id": seq.book.last_update_id,
+                    "deltas_applied": seq.deltas_applied,
+                    "deltas_dropped_stale": seq.deltas_dropped_stale,
+                    "resyncs": seq.resyncs,
+                    "snapshots": seq.snapshots,
+                }
+        return {
+            "venue": self.venue,
+            "events": self.events_total,
+            "dropped": self.dropped,
+            "queued": self._queue.qsize(),
+            "frames": frames,
+            "errors": errors,
+            "connections": connections,
+            "books": books,
+        }
+
+    async def subscribe(self, symbols: Iterable[str], channels: Iterable[str]) -> list[AckResult]:
+        """Add streams to a running feed."""
+        venue_symbols = [self.symbol_map.to_venue(s) for s in symbols]
+        subs = self.protocol.subscriptions(list(channels), venue_symbols)
+        self._subs.extend(s for s in subs if s not in self._subs)
+        for s in symbols:
+            if s not in self.symbols:
+                self.symbols.append(s)
+        return await self._pool.subscribe(subs)
+
+    async def unsubscribe(self, symbols: Iterable[str], channels: Iterable[str]) -> list[AckResult]:
+        """Remove streams from a running feed."""
+        venue_symbols = [self.symbol_map.to_venue(s) for s in symbols]
+        subs = self.protocol.subscriptions(list(channels), venue_symbols)
+        self._subs = [s for s in self._subs if s not in subs]
+        return await self._pool.unsubscribe(subs)
+
+    async def close(self) -> None:
+        """Close every connection gracefully and the REST session."""
+        self._closed = True
+        await self._pool.close()
+        await self.rest.close()
+
+    async def __aenter__(self) -> "Feed":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()

@@ -1,0 +1,270 @@
+"""Simulated Gate.io v4 spot: WebSocket ``/ws/v4/`` and REST ``/api/v4/spot/...``
+(gateio-protocol.md §2 envelopes and acks, §3 ``spot.ping``/``spot.pong``, §6 public channels,
+§10.1 REST ``order_book?with_id=true``).
+
+Channels served: ``spot.order_book_update`` (payload ``[pair, "20ms"|"100ms"]``, absolute sizes,
+``"0"`` deletes, ``U``/``u`` continuing the market's id sequence), ``spot.book_ticker`` (on a
+change of the top of book), ``spot.trades`` (one trade per push), ``spot.tickers`` (every 1 s),
+``spot.candlesticks`` (payload ``[interval, pair]``, every 2 s). Unknown pair -> error ack code 2
+``unknown currency pair X``; unknown channel -> code 2 ``Unknown channel X``; non-JSON ->
+code 1 ``request message need json scheme``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from .market import Step, SymbolBook
+from .server import Session, VenueSim, register_venue
+
+WS_PATH = "/ws/v4/"
+REST_PREFIX = "/api/v4"
+
+BOOK = "spot.order_book_update"
+BBO = "spot.book_ticker"
+TRADES = "spot.trades"
+TICKERS = "spot.tickers"
+CANDLES = "spot.candlesticks"
+CHANNELS = (BOOK, BBO, TRADES, TICKERS, CANDLES)
+BOOK_INTERVALS = {"20ms": "20", "100ms": "100"}
+
+
+class _Request(msgspec.Struct):
+    channel: str = ""
+    event: str = ""
+    time: int = 0
+    id: int | None = None
+    payload: list[str] | None = None
+
+
+_request = msgspec.json.Decoder(_Request)
+_encode = msgspec.json.Encoder().encode
+
+
+def pair_of(symbol: str) -> str:
+    """``BTC/USDT`` -> ``BTC_USDT``."""
+    return symbol.replace("/", "_")
+
+
+def _now() -> tuple[int, int]:
+    ms = time.time_ns() // 1_000_000
+    return ms // 1000, ms
+
+
+class GateioSpotSim(VenueSim):
+    """The Gate spot venue of :class:`~cexfeed.sim.server.SimServer`."""
+
+    name = "gateio-spot"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last_top: dict[str, tuple] = {}
+        self._global_trade_id = 500_000_000
+        self._timer_ticks = 0
+
+    # -- wiring --------------------------------------------------------------------------------
+    def install(self, server, app: web.Application) -> None:
+        super().install(server, app)
+        app.router.add_get(WS_PATH, self.ws_handler)
+        app.router.add_get(WS_PATH.rstrip("/"), self.ws_handler)
+        app.router.add_get(REST_PREFIX + "/spot/order_book", self.rest_order_book)
+        app.router.add_get(REST_PREFIX + "/spot/currency_pairs", self.rest_currency_pairs)
+
+    def _books(self) -> dict[str, SymbolBook]:
+        assert self.server is not None
+        return {pair_of(name): book for name, book in self.server.market.books.items()}
+
+    # -- requests ------------------------------------------------------------------------------
+    async def on_request(self, session: Session, data: bytes) -> None:
+        try:
+            req = _request.decode(data)
+        except msgspec.DecodeError:
+            t, ms = _now()
+            await session.send(_encode({"time": t, "time_ms": ms, "conn_id": session.conn_id, "channel": "", "event": "",
+                                        "error": {"code": 1, "message": "request message need json scheme"}, "result": None}))
+            return
+        if req.channel == "spot.ping":
+            t, ms = _now()
+            await session.send(_encode({"time": t, "time_ms": ms, "conn_id": session.conn_id, "channel": "spot.pong", "event": "", "result": None}))
+            return
+        if req.event not in ("subscribe", "unsubscribe"):
+            await self._ack(session, req, {"code": 2, "message": f"invalid event {req.event!r}"})
+            return
+        if req.channel not in CHANNELS:
+            await self._ack(session, req, {"code": 2, "message": f"Unknown channel {req.channel}"})
+            return
+        payload = req.payload or []
+        books = self._books()
+        if req.channel == BOOK:
+            if len(payload) != 2 or payload[1] not in BOOK_INTERVALS:
+                await self._ack(session, req, {"code": 2, "message": f"invalid argument: {payload}"})
+                return
+            pairs = [payload[0]]
+        elif req.channel == CANDLES:
+            if len(payload) != 2:
+                await self._ack(session, req, {"code": 2, "message": f"invalid argument: {payload}"})
+                return
+            pairs = [payload[1]]
+        else:
+            pairs = list(payload)
+        for pair in pairs:
+            if pair not in books:
+                # one bad pair fails the whole request (gateio-protocol.md §2.4)
+                await self._ack(session, req, {"code": 2, "message": f"unknown currency pair {pair}"})
+                return
+        held = session.subs.setdefault(req.channel, set())
+        if req.event == "subscribe":
+            held.update(pairs)
+        else:
+            held.difference_update(pairs)
+        await self._ack(session, req, None)
+
+    async def _ack(self, session: Session, req: _Request, error: dict | None) -> None:
+        t, ms = _now()
+        body: dict[str, Any] = {"time": t, "time_ms": ms}
+        if req.id is not None:
+            body["id"] = req.id
+        body.update({"conn_id": session.conn_id, "channel": req.channel, "event": req.event, "payload": req.payload or []})
+        if error is None:
+            body["result"] = {"status": "success"}
+        else:
+            body["error"] = error
+            body["result"] = {"status": "fail"}
+        await session.send(_encode(body))
+
+    # -- pushes --------------------------------------------------------------------------------
+    def _subscribers(self, channel: str, pair: str) -> list[Session]:
+        return [s for s in self.sessions if pair in s.subs.get(channel, ())]
+
+    async def on_step(self, step: Step) -> None:
+        pair = pair_of(step.symbol)
+        book = self.server.market.books[step.symbol]  # type: ignore[union-attr]
+        t = step.ts_ms // 1000
+        sessions = self._subscribers(BOOK, pair)
+        if sessions:
+            frame = _encode({
+                "time": t, "time_ms": step.ts_ms, "channel": BOOK, "event": "update",
+                "result": {
+                    "t": step.ts_ms, "e": "depthUpdate", "E": t, "s": pair, "U": step.first, "u": step.last,
+                    "b": [[book.price_str(p), book.size_str(s)] for p, s in step.bids],
+                    "a": [[book.price_str(p), book.size_str(s)] for p, s in step.asks],
+                    "l": "100",
+                },
+            })
+            for session in sessions:
+                await session.send(frame)
+        bid, ask = book.best_bid(), book.best_ask()
+        top = (bid, ask)
+        if top != self._last_top.get(pair):
+            self._last_top[pair] = top
+            sessions = self._subscribers(BBO, pair)
+            if sessions and bid and ask:
+                frame = _encode({
+                    "time": t, "time_ms": step.ts_ms, "channel": BBO, "event": "update",
+                    "result": {"t": step.ts_ms, "u": step.last, "s": pair, "b": book.price_str(bid[0]), "B": book.size_str(bid[1]),
+                               "a": book.price_str(ask[0]), "A": book.size_str(ask[1])},
+                })
+                for session in sessions:
+                    await session.send(frame)
+        if step.trades:
+            sessions = self._subscribers(TRADES, pair)
+            for trade in step.trades:
+                self._global_trade_id += 1
+                if not sessions:
+                    continue
+                frame = _encode({
+                    "time": t, "time_ms": step.ts_ms, "channel": TRADES, "event": "update",
+                    "result": {"id": self._global_trade_id, "id_market": trade.trade_id, "create_time": trade.ts_ms // 1000,
+                               "create_time_ms": f"{trade.ts_ms}.000", "side": trade.side, "currency_pair": pair,
+                               "amount": book.size_str(trade.size), "price": book.price_str(trade.price),
+                               "range": f"{trade.trade_id}-{trade.trade_id}"},
+                })
+                for session in sessions:
+                    await session.send(frame)
+
+    async def on_timer(self) -> None:
+        self._timer_ticks += 1
+        t, ms = _now()
+        for pair, book in self._books().items():
+            sessions = self._subscribers(TICKERS, pair)
+            if sessions:
+                bid, ask = book.best_bid(), book.best_ask()
+                change = (book.last - book.open_) / book.open_ * 100 if book.open_ else 0.0
+                frame = _encode({
+                    "time": t, "time_ms": ms, "channel": TICKERS, "event": "update",
+                    "result": {"currency_pair": pair, "last": book.price_str(book.last),
+                               "lowest_ask": book.price_str(ask[0]) if ask else "",
+                               "highest_bid": book.price_str(bid[0]) if bid else "",
+                               "change_percentage": f"{change:.4f}", "base_volume": book.size_str(book.base_volume),
+                               "quote_volume": f"{book.quote_volume:.4f}", "high_24h": book.price_str(book.high),
+                               "low_24h": book.price_str(book.low)},
+                })
+                for session in sessions:
+                    await session.send(frame)
+            if self._timer_ticks % 2 == 0:
+                sessions = self._subscribers(CANDLES, pair)
+                if sessions:
+                    frame = _encode({
+                        "time": t, "time_ms": ms, "channel": CANDLES, "event": "update",
+                        "result": {"t": str(t - t % 60), "v": f"{book.quote_volume:.4f}", "c": book.price_str(book.last),
+                                   "h": book.price_str(book.high), "l": book.price_str(book.low),
+                                   "o": book.price_str(book.open_), "n": f"1m_{pair}", "a": book.size_str(book.base_volume),
+                                   "w": False},
+                    })
+                    for session in sessions:
+                        await session.send(frame)
+
+    # -- fault frames --------------------------------------------------------------------------
+    def malformed_frame(self) -> bytes:
+        return b'{"time":1700000000,"channel":"spot.trades","event":"update","result":{"id":'
+
+    def unknown_channel_frame(self) -> bytes:
+        t, ms = _now()
+        return _encode({"time": t, "time_ms": ms, "channel": "spot.mystery", "event": "update", "result": {"x": 1}})
+
+    def error_frame(self) -> bytes:
+        t, ms = _now()
+        return _encode({"time": t, "time_ms": ms, "channel": "", "event": "",
+                        "error": {"code": 3, "message": "Server side error happened"}, "result": None})
+
+    # -- REST ----------------------------------------------------------------------------------
+    async def rest_order_book(self, request: web.Request) -> web.Response:
+        """``GET /api/v4/spot/order_book?currency_pair=X&limit=N&with_id=true`` (§10.1)."""
+        if self.snapshot_failures > 0:
+            self.snapshot_failures -= 1
+            return web.json_response({"label": "SERVER_ERROR", "message": "simulated failure"}, status=500)
+        pair = request.query.get("currency_pair", "")
+        book = self._books().get(pair)
+        if book is None:
+            return web.json_response({"label": "INVALID_CURRENCY_PAIR", "message": f"Invalid currency pair {pair}"}, status=400)
+        try:
+            limit = max(1, min(int(request.query.get("limit", "10")), 1000))
+        except ValueError:
+            return web.json_response({"label": "INVALID_PARAM_VALUE", "message": "limit"}, status=400)
+        _, ms = _now()
+        body: dict[str, Any] = {}
+        if request.query.get("with_id") == "true":
+            body["id"] = book.update_id
+        body.update({
+            "current": ms, "update": ms,
+            "asks": [[book.price_str(p), book.size_str(s)] for p, s in book.top_asks(limit)],
+            "bids": [[book.price_str(p), book.size_str(s)] for p, s in book.top_bids(limit)],
+        })
+        return web.Response(body=_encode(body), content_type="application/json")
+
+    async def rest_currency_pairs(self, request: web.Request) -> web.Response:
+        """``GET /api/v4/spot/currency_pairs``."""
+        pairs = [
+            {"id": pair_of(name), "base": book.spec.base, "quote": book.spec.quote, "fee": "0.2",
+             "min_quote_amount": "1", "amount_precision": book.spec.size_decimals, "precision": book.spec.price_decimals,
+             "trade_status": "tradable", "sell_start": 0, "buy_start": 0}
+            for name, book in self.server.market.books.items()  # type: ignore[union-attr]
+        ]
+        return web.Response(body=_encode(pairs), content_type="application/json")
+
+
+register_venue("gateio-spot", GateioSpotSim, WS_PATH, REST_PREFIX)

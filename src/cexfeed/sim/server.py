@@ -1,0 +1,379 @@
+"""The loopback exchange simulator: one aiohttp app on 127.0.0.1 (random free port) serving the
+WebSocket and REST endpoints of each simulated venue, driven by one :class:`SyntheticMarket`.
+
+Venue modules (``sim/gateio_spot.py``; later MEXC at ``/ws``, Gate futures at ``/v4/ws/usdt``)
+subclass :class:`VenueSim`: they add their routes in :meth:`VenueSim.install`, turn market
+steps into wire frames in :meth:`VenueSim.on_step`, and answer requests on their sessions.
+
+Faults (methods of :class:`SimServer`, also ``POST /_sim/fault/<kind>`` with query
+``venue``, ``symbol``, ``seconds``, ``count``): ``drop`` the connections, ``silent`` (send nothing,
+answer nothing for N s), ``skip`` one update id of a symbol, ``malformed`` frame,
+``unknown_channel`` push, ``error`` frame, ``fail_snapshots`` (next N REST snapshots -> 500),
+``pause``/``resume`` the market.
+
+Use::
+
+    sim = SimServer(seed=1, rate=20)
+    await sim.start()
+    sim.ws_url("gateio-spot"), sim.rest_url("gateio-spot")
+    ...
+    await sim.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Iterable
+
+from aiohttp import WSMsgType, web
+
+from .market import DEFAULT_SYMBOLS, Step, SymbolSpec, SyntheticMarket
+
+log = logging.getLogger("cexfeed.sim")
+
+
+class Session:
+    """One client WebSocket on a simulated venue. ``subs`` is the venue module's own record of
+    what the client holds; ``silent_until`` is a loop time before which nothing is sent."""
+
+    __slots__ = ("ws", "request", "venue", "conn_id", "subs", "silent_until", "sent", "received")
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request, venue: "VenueSim", conn_id: str) -> None:
+        self.ws = ws
+        self.request = request
+        self.venue = venue
+        self.conn_id = conn_id
+        self.subs: dict[str, set] = {}
+        self.silent_until = 0.0
+        self.sent = 0
+        self.received = 0
+
+    @property
+    def silent(self) -> bool:
+        return self.silent_until > asyncio.get_running_loop().time()
+
+    async def send(self, data: bytes | str, binary: bool = False) -> None:
+        """Send one frame unless silent or closed; a send error closes the session quietly."""
+        if self.ws.closed or self.silent:
+            return
+        try:
+            if binary:
+                await self.ws.send_bytes(data if isinstance(data, bytes) else data.encode())
+            else:
+                await self.ws.send_str(data.decode() if isinstance(data, bytes) else data)
+            self.sent += 1
+        except (ConnectionError, RuntimeError):
+            pass
+
+    def abort(self) -> None:
+        transport = self.request.transport
+        if transport is not None:
+            transport.abort()
+
+
+class VenueSim:
+    """Base of a simulated venue. Subclasses set ``name``, add routes in :meth:`install`, handle
+    a text/binary request in :meth:`on_request`, and push market data in :meth:`on_step` and
+    :meth:`on_timer` (called about once a second). Fault hooks: :meth:`malformed_frame`,
+    :meth:`unknown_channel_frame`, :meth:`error_frame`."""
+
+    name = ""
+
+    def __init__(self) -> None:
+        self.server: SimServer | None = None
+        self.sessions: set[Session] = set()
+        # symbols whose next step is dropped (the skip-update-id fault)
+        self.skip_next: set[str] = set()
+        self.snapshot_failures = 0
+
+    def install(self, server: "SimServer", app: web.Application) -> None:
+        self.server = server
+
+    async def ws_handler(self, request: web.Request) -> web.WebSocketResponse:
+        """Serve one WebSocket; requests go to :meth:`on_request` in arrival order."""
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=4 * 1024 * 1024)
+        await ws.prepare(request)
+        server = self.server
+        assert server is not None
+        server._conn_seq += 1
+        session = Session(ws, request, self, f"{server._conn_seq:016x}")
+        self.sessions.add(session)
+        server.stats["connections"] += 1
+        try:
+            async for msg in ws:
+                session.received += 1
+                if session.silent:
+                    continue
+                if msg.type == WSMsgType.TEXT:
+                    await self.on_request(session, msg.data.encode())
+                elif msg.type == WSMsgType.BINARY:
+                    await self.on_request(session, msg.data)
+                elif msg.type == WSMsgType.ERROR:
+                    break
+        finally:
+            self.sessions.discard(session)
+        return ws
+
+    async def on_request(self, session: Session, data: bytes) -> None:
+        raise NotImplementedError
+
+    async def on_step(self, step: Step) -> None:
+        """Push what one market step changed to the subscribed sessions."""
+
+    async def on_timer(self) -> None:
+        """Periodic pushes (tickers, candles)."""
+
+    def malformed_frame(self) -> bytes:
+        return b'{"time":1,"channel":'
+
+    def unknown_channel_frame(self) -> bytes:
+        raise NotImplementedError
+
+    def error_frame(self) -> bytes:
+        raise NotImplementedError
+
+
+class SimServer:
+    """The simulator: ``symbols`` (:class:`SymbolSpec`, default BTC, ETH, SOL, DOGE vs USDT),
+    ``seed``, ``rate`` market steps per second per symbol (0 = as fast as the loop allows),
+    ``levels`` book levels per side, ``venues`` names to serve (default all registered),
+    ``port`` (0 = a random free port)."""
+
+    def __init__(
+        self,
+        symbols: Iterable[SymbolSpec] = DEFAULT_SYMBOLS,
+        seed: int = 7,
+        rate: float = 20.0,
+        levels: int = 20,
+        venues: Iterable[str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.market = SyntheticMarket(tuple(symbols), seed=seed, levels=levels)
+        self.rate = rate
+        self.host = host
+        self.port = port
+        self.venues: dict[str, VenueSim] = {}
+        known = available_venues()
+        for name in venues if venues is not None else known:
+            self.venues[name] = _VENUE_FACTORIES[name]()
+        self.paused = False
+        self.stats: dict[str, int] = {"connections": 0, "steps": 0}
+        self._conn_seq = 0
+        self._runner: web.AppRunner | None = None
+        self._ticker: asyncio.Task | None = None
+        self._step_lock = asyncio.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def build_app(self) -> web.Application:
+        app = web.Application()
+        for venue in self.venues.values():
+            venue.install(self, app)
+        app.router.add_post("/_sim/fault/{kind}", self._fault_endpoint)
+        app.router.add_get("/_sim/state", self._state_endpoint)
+        return app
+
+    async def start(self) -> "SimServer":
+        """Bind and start serving and ticking. Returns self."""
+        self._runner = web.AppRunner(self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        self._ticker = asyncio.get_running_loop().create_task(self._tick_loop(), name="cexfeed-sim-market")
+        return self
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            try:
+                await self._ticker
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._ticker = None
+        for venue in self.venues.values():
+            for session in list(venue.sessions):
+                session.abort()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> "SimServer":
+        return await self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def ws_url(self, venue: str) -> str:
+        return f"ws://{self.host}:{self.port}{_WS_PATHS[venue]}"
+
+    def rest_url(self, venue: str) -> str:
+        return f"http://{self.host}:{self.port}{_REST_PREFIXES[venue]}"
+
+    # -- market --------------------------------------------------------------------------------
+    async def _tick_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        period = 1.0 / self.rate if self.rate > 0 else 0.0
+        next_timer = loop.time() + 1.0
+        next_step = loop.time()
+        while True:
+            if period:
+                next_step += period
+                delay = next_step - loop.time()
+                if delay < -1.0:  # fell far behind (busy machine): do not burst to catch up
+                    next_step = loop.time()
+                await asyncio.sleep(max(0.0, delay))
+            else:
+                await asyncio.sleep(0)
+            if not self.paused:
+                await self.step_all()
+            if loop.time() >= next_timer:
+                next_timer = loop.time() + 1.0
+                for venue in self.venues.values():
+                    try:
+                        await venue.on_timer()
+                    except Exception:
+                        log.exception("sim %s: timer push failed", venue.name)
+
+    async def step_all(self) -> None:
+        """One market step for every symbol, pushed to every venue."""
+        async with self._step_lock:
+            now_ms = time.time_ns() // 1_000_000
+            for symbol in self.market.books:
+                step = self.market.step(symbol, now_ms)
+                self.stats["steps"] += 1
+                for venue in self.venues.values():
+                    if symbol in venue.skip_next:
+                        venue.skip_next.discard(symbol)
+                        continue
+                    try:
+                        await venue.on_step(step)
+                    except Exception:
+                        log.exception("sim %s: push failed", venue.name)
+
+    def pause(self) -> None:
+        """Stop the market (no more steps) so clients can catch up and be compared."""
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
+    # -- faults --------------------------------------------------------------------------------
+    def _targets(self, venue: str | None) -> list[VenueSim]:
+        return [self.venues[venue]] if venue else list(self.venues.values())
+
+    def drop_connections(self, venue: str | None = None) -> int:
+        """Abort every open WebSocket (TCP reset, no close frame). Returns how many."""
+        count = 0
+        for target in self._targets(venue):
+            for session in list(target.sessions):
+                session.abort()
+                count += 1
+        return count
+
+    def go_silent(self, seconds: float, venue: str | None = None) -> int:
+        """Open sessions send and answer nothing for ``seconds`` (new connections are fine)."""
+        until = asyncio.get_running_loop().time() + seconds
+        count = 0
+        for target in self._targets(venue):
+            for session in target.sessions:
+                session.silent_until = until
+                count += 1
+        return count
+
+    def skip_update(self, symbol: str, venue: str | None = None) -> None:
+        """Drop the next market step of ``symbol`` (unified name) from the wire: the clients see
+        an update-id gap while the simulator's own book moves on."""
+        for target in self._targets(venue):
+            target.skip_next.add(symbol)
+
+    async def _inject(self, frame_of: str, venue: str | None) -> int:
+        count = 0
+        for target in self._targets(venue):
+            frame = getattr(target, frame_of)()
+            for session in list(target.sessions):
+                await session.send(frame)
+                count += 1
+        return count
+
+    async def send_malformed(self, venue: str | None = None) -> int:
+        """Send a truncated JSON frame to every session."""
+        return await self._inject("malformed_frame", venue)
+
+    async def send_unknown_channel(self, venue: str | None = None) -> int:
+        """Push a data frame of a channel nobody subscribed."""
+        return await self._inject("unknown_channel_frame", venue)
+
+    async def send_error_frame(self, venue: str | None = None) -> int:
+        """Send a venue error frame not tied to any request."""
+        return await self._inject("error_frame", venue)
+
+    def fail_snapshots(self, count: int, venue: str | None = None) -> None:
+        """The next ``count`` REST snapshot requests answer HTTP 500."""
+        for target in self._targets(venue):
+            target.snapshot_failures = count
+
+    async def _fault_endpoint(self, request: web.Request) -> web.Response:
+        kind = request.match_info["kind"]
+        q = request.query
+        venue = q.get("venue") or None
+        if kind == "drop":
+            result: Any = self.drop_connections(venue)
+        elif kind == "silent":
+            result = self.go_silent(float(q.get("seconds", "5")), venue)
+        elif kind == "skip":
+            self.skip_update(q["symbol"], venue)
+            result = 1
+        elif kind == "malformed":
+            result = await self.send_malformed(venue)
+        elif kind == "unknown_channel":
+            result = await self.send_unknown_channel(venue)
+        elif kind == "error":
+            result = await self.send_error_frame(venue)
+        elif kind == "fail_snapshots":
+            self.fail_snapshots(int(q.get("count", "1")), venue)
+            result = 1
+        elif kind == "pause":
+            self.pause()
+            result = 1
+        elif kind == "resume":
+            self.resume()
+            result = 1
+        else:
+            return web.json_response({"error": f"unknown fault {kind}"}, status=404)
+        return web.json_response({"fault": kind, "affected": result})
+
+    async def _state_endpoint(self, request: web.Request) -> web.Response:
+        books = {
+            name: {"update_id": b.update_id, "best_bid": b.price_str(b.best_bid()[0]) if b.bids else None,
+                   "best_ask": b.price_str(b.best_ask()[0]) if b.asks else None}
+            for name, b in self.market.books.items()
+        }
+        sessions = {name: len(v.sessions) for name, v in self.venues.items()}
+        return web.json_response({"books": books, "sessions": sessions, "stats": self.stats, "paused": self.paused})
+
+
+# venue name -> factory, WS path, REST prefix; sibling modules register here
+_VENUE_FACTORIES: dict[str, Any] = {}
+_WS_PATHS: dict[str, str] = {}
+_REST_PREFIXES: dict[str, str] = {}
+
+
+def register_venue(name: str, factory: Any, ws_path: str, rest_prefix: str) -> None:
+    """Make a simulated venue available: ``factory()`` -> :class:`VenueSim`."""
+    _VENUE_FACTORIES[name] = factory
+    _WS_PATHS[name] = ws_path
+    _REST_PREFIXES[name] = rest_prefix
+
+
+def available_venues() -> list[str]:
+    from . import _load_venues
+
+    _load_venues()
+    return list(_VENUE_FACTORIES)

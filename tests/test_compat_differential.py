@@ -8,8 +8,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from cexfeed.capture import REPLAY_VENUES, Replay, instruments_file_beside, merged, read_instruments, snapshot_files_beside
-from cexfeed.compat import MessageType, ParsedMessageAdapter, StrategyHandler, strategy_set
+from cexfeed.capture import FRAME, SNAPSHOT, instruments_file_beside, merged, read_instruments, snapshot_files_beside, snapshot_symbol
+from cexfeed.compat import MessageType, ParsedMessageAdapter, build_handler
 from cexfeed.models import BookUpdate, Trade
 
 SESSIONS = {
@@ -25,25 +25,45 @@ def _comparable(event) -> dict:
     return data
 
 
+def _symbols(stream: str, instruments: bytes | None):
+    if stream == "gateio-spot":
+        from cexfeed.exchanges.gateio.protocol import spot_symbol_map
+
+        return spot_symbol_map(instruments)
+    from cexfeed.exchanges.gateio.contracts import futures_symbol_map
+
+    return futures_symbol_map(instruments)
+
+
+def _apply_snapshot(stream: str, handler, venue_symbol: str, body: bytes, recv_ts: int) -> None:
+    if stream == "gateio-spot":
+        from cexfeed.exchanges.gateio.protocol import parse_spot_snapshot
+
+        snap = parse_spot_snapshot(body)
+        handler.apply_snapshot(venue_symbol, snap.id, snap.bids, snap.asks, snap.update or snap.current, recv_ts)
+    else:
+        handler.apply_rest_snapshot(venue_symbol, body, recv_ts)
+
+
 def replay(stream: str, ws_path: Path, architecture: str, adapter_types=()):
-    """Replay one capture session through ``architecture``; return (events, handler, messages)."""
-    if stream not in REPLAY_VENUES:
-        pytest.skip(f"no replay support for {stream} yet")
+    """Replay one capture session (frames and REST snapshots merged by time) through
+    ``architecture``; return (events, handler, ParsedMessages seen by an adapter consumer)."""
     instruments = read_instruments(p) if (p := instruments_file_beside(ws_path)) else None
     events: list = []
-    rep = Replay(stream, instruments, events.append)
-    if architecture == "strategy":
-        direct = rep.handler
-        handler = StrategyHandler(strategy_set(stream).parser(direct.symbols), events.append, direct.depth)
-        handler.hooks = rep.hooks
-        rep.handler = handler
+    handler = build_handler(stream, architecture, events.append, symbols=_symbols(stream, instruments), depth=100)
     messages: list = []
     if adapter_types:
-        adapter = ParsedMessageAdapter(rep.handler, on_event=events.append)
+        adapter = ParsedMessageAdapter(handler, on_event=events.append)
         for msg_type in adapter_types:
             adapter.on(msg_type, messages.append)
-    rep.feed(merged(ws_path, snapshot_files_beside(ws_path)))
-    return events, rep.handler, messages
+    handle = handler._handle_message
+    for item in merged(ws_path, snapshot_files_beside(ws_path)):
+        recv_ts = int(item.ts * 1e9)
+        if item.kind == FRAME:
+            handle(item.payload.encode(), recv_ts)
+        elif item.kind == SNAPSHOT:
+            _apply_snapshot(stream, handler, snapshot_symbol(item.url), item.payload.encode(), recv_ts)
+    return events, handler, messages
 
 
 @pytest.mark.parametrize("stream", sorted(SESSIONS))
@@ -121,3 +141,45 @@ def test_gateio_error_and_malformed_frames_identical(captures_dir):
     events, stats = direct
     assert [e["code"] for e in events] == [2, 2, 11, 2, 4]
     assert stats["errors"] == {"venue_error": 5, "malformed": 2, "unknown_channel": 1, "unknown_frame": 1}
+
+
+FUTURES_FRAMES = [
+    b'{"time":1,"time_ms":1000,"channel":"futures.trades","event":"update","result":[{"id":7,"create_time":1,"create_time_ms":1000,"contract":"BTC_USDT","size":-3,"price":"65000.5"},{"id":8,"create_time":1,"create_time_ms":1001,"contract":"BTC_USDT","size":"2.5","price":"65001"},{"id":9,"create_time":1,"contract":"BTC_USDT","size":0,"price":"1"}]}',
+    b'{"time":1,"time_ms":1000,"channel":"futures.tickers","event":"update","result":[{"contract":"BTC_USDT","last":"65000","change_percentage":"-1.5","funding_rate":"0.0001","funding_rate_indicative":"0.0002","funding_next_apply":1700000000,"mark_price":"65001","index_price":"65002","volume_24h":"100","high_24h":"66000","low_24h":"64000"}]}',
+    b'{"time":1,"time_ms":1000,"channel":"futures.tickers","event":"update","result":{"contract":"ETH_USDT","last":"","mark_price":"3000.1","funding_rate":"x"}}',
+    b'{"time":1,"time_ms":1000,"channel":"futures.public_liquidates","event":"update","result":[{"price":64000.1,"size":-10,"time":999,"contract":"BTC_USDT"},{"price":"1","size":"4","contract":"NOPE_USDT"}]}',
+    b'{"time":60,"time_ms":60000,"channel":"futures.contract_stats","event":"update","result":[{"time":60,"contract":"BTC_USDT","open_interest":12345,"open_interest_usd":"800000.5"},{"time":60,"open_interest":1},{"time":60,"contract":"ETH_USDT"}]}',
+    b'{"time":1,"time_ms":1000,"channel":"futures.candlesticks","event":"update","result":[{"t":60,"v":"20","c":"1.5","h":"2","l":"1","o":"1.2","n":"1m_BTC_USDT","a":"3","w":true},{"t":60,"c":"1.5","h":"2","l":"1","o":"1.2","n":"1m_mark_BTC_USDT"}]}',
+    b'{"time":1,"time_ms":1000,"channel":"futures.book_ticker","event":"update","result":{"t":1000,"u":5,"s":"BTC_USDT","b":"65000","B":"37","a":"","A":0}}',
+    b'{"time":1,"time_ms":1000,"channel":"futures.obu","event":"update","result":{"t":1000,"s":"ob.BTC_USDT.50","U":2,"u":3,"b":[["65000","1"]],"a":[]}}',
+    b'{"time":1,"time_ms":1000,"channel":"futures.obu","event":"update","result":{"t":1001,"full":true,"s":"ob.BTC_USDT.50","u":10,"b":[["65000","10"],["64999","5"]],"a":[["65001","3"]]}}',
+    b'{"time":1,"time_ms":1000,"channel":"futures.obu","event":"update","result":{"t":1002,"s":"ob.BTC_USDT.50","U":11,"u":12,"b":[["65000","0"]],"a":[["65002","7"]]}}',
+    b'{"time":1,"time_ms":1000,"channel":"futures.obu","event":"update","result":{"t":1003,"s":"ob.BTC_USDT.50","U":14,"u":15,"b":[],"a":[]}}',
+    b'{"time":1,"time_ms":1000,"channel":"futures.order_book","event":"all","result":{"t":1000,"contract":"ETH_USDT","id":77,"asks":[{"p":"3001","s":5}],"bids":[{"p":"3000","s":"2"}]}}',
+    b'{"time":1,"time_ms":1000,"channel":"futures.order_book","event":"all","result":{"t":1001,"contract":"ETH_USDT","id":78,"asks":[{"p":"3002","s":5}],"bids":[{"p":"3000","s":"2"}]}}',
+    b'{"time":1,"time_ms":1000,"channel":"futures.order_book","event":"update","result":[{"p":"3000","s":1}]}',
+    b'{"time":1,"channel":"futures.pong","event":"","result":null}',
+]
+
+
+def test_gateio_futures_channels_identical(captures_dir):
+    from cexfeed.capture import read_instruments
+    from cexfeed.exchanges.gateio.contracts import futures_symbol_map
+
+    symbols = futures_symbol_map(read_instruments(captures_dir / "gateio" / "GATEIO_FUTURES.0"))
+    results = []
+    for architecture in ("direct", "strategy"):
+        events: list = []
+        handler = build_handler("gateio-perp", architecture, events.append, symbols=symbols)
+        for frame in FUTURES_FRAMES:
+            handler._handle_message(frame, 5)
+        results.append(([_comparable(e) for e in events], handler.stats.as_dict()))
+    assert results[0] == results[1]
+    events, stats = results[0]
+    kinds = [e["type"] for e in events]
+    for kind in ("Trade", "Ticker", "FundingRate", "MarkPrice", "Liquidation", "OpenInterest", "Kline", "BestBidOffer", "BookUpdate", "BookStatus"):
+        assert kind in kinds, kind
+    trades = [e for e in events if e["type"] == "Trade"]
+    # BTC_USDT quanto_multiplier 0.0001: 3 contracts = 0.0003 BTC, taker sell
+    assert (trades[0]["side"], trades[0]["contracts"], trades[0]["size"], trades[0]["price"]) == ("sell", 3.0, 0.0003, 65000.5)
+    assert stats["errors"]["zero_size_trade"] == 1 and stats["errors"]["ticker_lenient"] == 1

@@ -287,3 +287,508 @@ def _spot_set():
 
 
 GATEIO_SPOT = _spot_set()
+
+
+# -- USDT perpetual futures -------------------------------------------------------------------
+
+from ..book import CROSSED  # noqa: E402
+from ..exchanges.gateio.contracts import ONE, ContractSize, futures_symbol_map  # noqa: E402
+from ..exchanges.gateio.futures_public_handler import FUTURES_CHANNELS, FUTURES_PONG_CHANNEL, FUTURES_WS_URL, futures_payload  # noqa: E402
+from ..exchanges.gateio.obu import parse_obu_stream  # noqa: E402
+from ..models import BUY, PERP, RESYNCING, SELL, BookUpdate  # noqa: E402
+from .strategies import StrategyHandler  # noqa: E402
+
+_TICKER_NUMBERS = (
+    "last",
+    "change_percentage",
+    "high_24h",
+    "low_24h",
+    "volume_24h",
+    "volume_24h_base",
+    "volume_24h_quote",
+    "funding_rate",
+    "funding_rate_indicative",
+    "mark_price",
+    "index_price",
+)
+
+
+def _items(result: Any) -> list:
+    return result if isinstance(result, list) else [result]
+
+
+def _lenient_number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class GateioFuturesSubscriptionStrategy(SubscriptionStrategy):
+    """USDT futures subscribe/unsubscribe frames (§2.1, payloads §7); ``book`` params are
+    ``(frequency, level)``."""
+
+    def __init__(self, symbols: SymbolMap | None = None) -> None:
+        self.symbols = symbols if symbols is not None else futures_symbol_map()
+        self._next_id = 0
+
+    def _frames(self, subscriptions: Iterable[Subscription], event: str) -> list[bytes]:
+        frames: list[bytes] = []
+        now = int(time.time())
+        for sub in subscriptions:
+            channel = FUTURES_CHANNELS.get(sub.channel)
+            if channel is None:
+                raise ValueError(f"gateio futures has no channel {sub.channel!r}")
+            self._next_id += 1
+            payload = futures_payload(channel, self.symbols.to_venue(sub.symbol), sub.params)
+            frames.append(request(channel, event, payload, self._next_id, now))
+        return frames
+
+    def subscribe_frames(self, subscriptions: Iterable[Subscription]) -> list[bytes]:
+        return self._frames(subscriptions, "subscribe")
+
+    def unsubscribe_frames(self, subscriptions: Iterable[Subscription]) -> list[bytes]:
+        return self._frames(subscriptions, "unsubscribe")
+
+
+class GateioFuturesParserStrategy(GateioParserStrategy):
+    """Gate USDT perpetual channels (§7) -> ``ParsedMessage``. Sizes: contracts x the
+    contract's ``quanto_multiplier`` from ``symbols`` (``contracts`` keeps the count); a contract
+    missing from the map is reported once as ``no_multiplier`` and left in contracts.
+    Book messages carry ``obu_stream`` for ``futures.obu`` and ``periodic`` for the legacy
+    ``futures.order_book`` full pushes."""
+
+    market = PERP
+    PONG = FUTURES_PONG_CHANNEL
+    SYSTEM = "futures.system"
+
+    def __init__(self, symbols: SymbolMap | None = None) -> None:
+        super().__init__(symbols)
+        self._sizers: dict[str, ContractSize] = {}
+        self._builders.update(
+            {
+                "futures.book_ticker": self._book_ticker,
+                "futures.trades": self._trades,
+                "futures.order_book_update": self._book_update,
+                "futures.order_book": self._order_book,
+                "futures.obu": self._obu,
+                "futures.tickers": self._tickers,
+                "futures.candlesticks": self._candles,
+                "futures.public_liquidates": self._liquidations,
+                "futures.contract_stats": self._contract_stats,
+                self.SYSTEM: self._system,
+            }
+        )
+
+    def default_symbols(self) -> SymbolMap:
+        return futures_symbol_map()
+
+    def sizer(self, venue_symbol: str) -> ContractSize:
+        sizer = self._sizers.get(venue_symbol)
+        if sizer is None:
+            inst = self.symbols.instrument(venue_symbol)
+            if inst is None:
+                self.report("no_multiplier", venue_symbol, "contract not in the contract list, sizes left in contracts")
+                sizer = ONE
+            else:
+                sizer = ContractSize(inst.contract_multiplier)
+            self._sizers[venue_symbol] = sizer
+        return sizer
+
+    @staticmethod
+    def _env_ts(frame: dict) -> int:
+        return frame.get("time_ms") or frame.get("time", 0) * 1000
+
+    def _levels(self, levels: list, sizer: ContractSize) -> list[tuple[float, float]]:
+        if sizer.is_one:
+            return [(float(lv["p"]), float(lv["s"])) for lv in levels]
+        base = sizer.base
+        return [(float(lv["p"]), base(float(lv["s"]))) for lv in levels]
+
+    def _book_ticker(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
+        r = frame["result"]
+        venue_symbol = r["s"]
+        sizer = self.sizer(venue_symbol)
+        bid = r.get("b", "")
+        ask = r.get("a", "")
+        u = r.get("u")
+        symbol = self.unified(venue_symbol)
+        data = {
+            "venue": "gateio",
+            "market": PERP,
+            "symbol": symbol,
+            "venue_symbol": venue_symbol,
+            "exchange_ts": int(r.get("t", 0)) or self._env_ts(frame),
+            "recv_ts": recv_ts,
+            "bid_price": float(bid) if bid != "" else 0.0,
+            "bid_size": sizer.base(float(r.get("B", 0.0))) if bid != "" else 0.0,
+            "ask_price": float(ask) if ask != "" else 0.0,
+            "ask_size": sizer.base(float(r.get("A", 0.0))) if ask != "" else 0.0,
+            "update_id": None if u is None else int(u),
+        }
+        return [ParsedMessage(T.BBO, "gateio", symbol, data, None)]
+
+    def _trades(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
+        out = []
+        for r in frame["result"]:
+            signed = float(r["size"])
+            if signed > 0:
+                side, contracts = BUY, signed
+            elif signed < 0:
+                side, contracts = SELL, -signed
+            else:
+                self.report("zero_size_trade", b"", None)
+                continue
+            venue_symbol = r["contract"]
+            symbol = self.unified(venue_symbol)
+            data = {
+                "venue": "gateio",
+                "market": PERP,
+                "symbol": symbol,
+                "venue_symbol": venue_symbol,
+                "exchange_ts": int(r.get("create_time_ms", 0)) or int(r.get("create_time", 0)) * 1000,
+                "recv_ts": recv_ts,
+                "price": float(r["price"]),
+                "size": self.sizer(venue_symbol).base(contracts),
+                "side": side,
+                "trade_id": str(int(r["id"])),
+                "contracts": contracts,
+            }
+            out.append(ParsedMessage(T.TRADE, "gateio", symbol, data, None))
+        return out
+
+    def _book_update(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
+        r = frame["result"]
+        venue_symbol = r["s"]
+        sizer = self.sizer(venue_symbol)
+        data = {
+            "venue_symbol": venue_symbol,
+            "first_update_id": int(r.get("U", 0)),
+            "last_update_id": int(r["u"]),
+            "bids": self._levels(r.get("b", ()), sizer),
+            "asks": self._levels(r.get("a", ()), sizer),
+            "exchange_ts": int(r.get("t", 0)) or self._env_ts(frame),
+            "recv_ts": recv_ts,
+        }
+        msg_type = T.BOOK_SNAPSHOT if r.get("full") else T.BOOK_DELTA
+        return [ParsedMessage(msg_type, "gateio", self.unified(venue_symbol), data, None)]
+
+    def _order_book(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
+        if frame.get("event") != "all":
+            # legacy signed single-level updates (§7.5): no continuity rule known
+            self.report("legacy_book_update", b"", None)
+            return []
+        r = frame["result"]
+        venue_symbol = r["contract"]
+        sizer = self.sizer(venue_symbol)
+        update_id = int(r["id"])
+        data = {
+            "venue_symbol": venue_symbol,
+            "first_update_id": update_id,
+            "last_update_id": update_id,
+            "bids": self._levels(r.get("bids", ()), sizer),
+            "asks": self._levels(r.get("asks", ()), sizer),
+            "exchange_ts": int(r.get("t", 0)) or self._env_ts(frame),
+            "recv_ts": recv_ts,
+            "periodic": True,
+        }
+        return [ParsedMessage(T.BOOK_SNAPSHOT, "gateio", self.unified(venue_symbol), data, None)]
+
+    def _obu(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
+        r = frame["result"]
+        stream = r["s"]
+        venue_symbol, level = parse_obu_stream(stream)
+        sizer = self.sizer(venue_symbol)
+        base = sizer.base
+        data = {
+            "venue_symbol": venue_symbol,
+            "obu_stream": stream,
+            "obu_level": level,
+            "first_update_id": int(r.get("U", 0)),
+            "last_update_id": int(r["u"]),
+            "bids": [(float(p), base(float(s))) for p, s in r.get("b", ())],
+            "asks": [(float(p), base(float(s))) for p, s in r.get("a", ())],
+            "exchange_ts": int(r.get("t", 0)) or self._env_ts(frame),
+            "recv_ts": recv_ts,
+        }
+        msg_type = T.BOOK_SNAPSHOT if r.get("full") else T.BOOK_DELTA
+        return [ParsedMessage(msg_type, "gateio", self.unified(venue_symbol), data, None)]
+
+    def _tickers(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
+        items = _items(frame["result"])
+        try:
+            values = [self._ticker_numbers(r, float) for r in items]
+        except (TypeError, ValueError):
+            # a field sent as "" (quiet/delisted contracts): keep what parses
+            self.report("ticker_lenient", b"", None)
+            values = [self._ticker_numbers(r, _lenient_number) for r in items]
+        env_ts = self._env_ts(frame)
+        out = []
+        for r, v in zip(items, values):
+            contract = r["contract"]
+            symbol = self.unified(contract)
+            exchange_ts = int(r.get("t", 0)) or env_ts
+            if any(
+                v[name] is not None
+                for name in ("last", "change_percentage", "high_24h", "low_24h", "volume_24h_base", "volume_24h", "volume_24h_quote")
+            ):
+                base_volume = v["volume_24h_base"]
+                if base_volume is None and v["volume_24h"] is not None:
+                    base_volume = self.sizer(contract).base(v["volume_24h"])
+                data = {
+                    "venue": "gateio",
+                    "market": PERP,
+                    "symbol": symbol,
+                    "venue_symbol": contract,
+                    "exchange_ts": exchange_ts,
+                    "recv_ts": recv_ts,
+                    "last": v["last"],
+                    "best_bid": None,
+                    "best_ask": None,
+                    "high_24h": v["high_24h"],
+                    "low_24h": v["low_24h"],
+                    "base_volume": base_volume,
+                    "quote_volume": v["volume_24h_quote"],
+                    "change_pct": v["change_percentage"],
+                }
+                out.append(ParsedMessage(T.TICKER, "gateio", symbol, data, None))
+            if v["funding_rate"] is not None or v["funding_rate_indicative"] is not None or v["funding_next_apply"] is not None:
+                next_apply = v["funding_next_apply"]
+                data = {
+                    "venue": "gateio",
+                    "market": PERP,
+                    "symbol": symbol,
+                    "venue_symbol": contract,
+                    "exchange_ts": exchange_ts,
+                    "recv_ts": recv_ts,
+                    "rate": v["funding_rate"],
+                    "predicted_rate": v["funding_rate_indicative"],
+                    "next_funding_ts": next_apply * 1000 if next_apply else None,
+                }
+                out.append(ParsedMessage(T.FUNDING, "gateio", symbol, data, None))
+            if v["mark_price"] is not None or v["index_price"] is not None:
+                data = {
+                    "venue": "gateio",
+                    "market": PERP,
+                    "symbol": symbol,
+                    "venue_symbol": contract,
+                    "exchange_ts": exchange_ts,
+                    "recv_ts": recv_ts,
+                    "mark_price": v["mark_price"],
+                    "index_price": v["index_price"],
+                }
+                out.append(ParsedMessage(T.MARK_PRICE, "gateio", symbol, data, None))
+        return out
+
+    @staticmethod
+    def _ticker_numbers(r: dict, convert: Callable[[Any], float | None]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in _TICKER_NUMBERS:
+            value = r.get(name)
+            values[name] = None if value is None else convert(value)
+        next_apply = r.get("funding_next_apply")
+        if next_apply is None:
+            values["funding_next_apply"] = None
+        elif convert is float:
+            values["funding_next_apply"] = int(next_apply)
+        else:
+            number = _lenient_number(next_apply)
+            values["funding_next_apply"] = int(number or 0) or None
+        return values
+
+    def _candles(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
+        out = []
+        env_ts = self._env_ts(frame)
+        for r in _items(frame["result"]):
+            interval, _, contract = r["n"].partition("_")
+            # mark_/index_ price candles (§7.8): no volume, symbol of the contract
+            plain = contract
+            if contract.startswith("mark_"):
+                plain = contract[5:]
+            elif contract.startswith("index_"):
+                plain = contract[6:]
+            symbol = self.unified(plain)
+            v = r.get("v")
+            data = {
+                "venue": "gateio",
+                "market": PERP,
+                "symbol": symbol,
+                "venue_symbol": contract,
+                "exchange_ts": env_ts,
+                "recv_ts": recv_ts,
+                "interval": interval,
+                "open_ts": int(r["t"]) * 1000,
+                "open": float(r["o"]),
+                "high": float(r["h"]),
+                "low": float(r["l"]),
+                "close": float(r["c"]),
+                # v counts contracts (§7.8)
+                "volume": self.sizer(plain).base(float(v)) if v is not None else None,
+                "quote_volume": None,
+                "closed": r.get("w"),
+            }
+            out.append(ParsedMessage(T.KLINE, "gateio", symbol, data, None))
+        return out
+
+    def _liquidations(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
+        out = []
+        env_ts = self._env_ts(frame)
+        for r in _items(frame["result"]):
+            signed = float(r["size"])
+            side = SELL if signed < 0 else BUY
+            contracts = -signed if signed < 0 else signed
+            contract = r["contract"]
+            symbol = self.unified(contract)
+            data = {
+                "venue": "gateio",
+                "market": PERP,
+                "symbol": symbol,
+                "venue_symbol": contract,
+                "exchange_ts": int(r.get("time", 0)) or env_ts,
+                "recv_ts": recv_ts,
+                "price": float(r["price"]),
+                "size": self.sizer(contract).base(contracts),
+                "side": side,
+                "contracts": contracts,
+            }
+            out.append(ParsedMessage(T.LIQUIDATION, "gateio", symbol, data, None))
+        return out
+
+    def _contract_stats(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
+        out = []
+        for r in _items(frame["result"]):
+            contract = r.get("contract", "")
+            if not contract:
+                # frames before 2025-03 did not name the contract (§7.10)
+                self.report("stats_without_contract", b"", None)
+                continue
+            oi = r.get("open_interest")
+            if oi is None:
+                continue
+            oi = float(oi)
+            stamp = int(r.get("time", 0))
+            symbol = self.unified(contract)
+            usd = r.get("open_interest_usd")
+            data = {
+                "venue": "gateio",
+                "market": PERP,
+                "symbol": symbol,
+                "venue_symbol": contract,
+                "exchange_ts": stamp * 1000 if stamp else self._env_ts(frame),
+                "recv_ts": recv_ts,
+                "open_interest": self.sizer(contract).base(oi),
+                "contracts": oi,
+                "open_interest_usd": None if usd is None else float(usd),
+            }
+            out.append(ParsedMessage(T.OPEN_INTEREST, "gateio", symbol, data, None))
+        return out
+
+
+class GateioFuturesStrategyHandler(StrategyHandler):
+    """Strategy-path handler of Gate USDT futures: the generic :class:`StrategyHandler` plus
+    the futures book rules the direct handler applies (periodic ``futures.order_book`` full
+    books, Order Book V2 streams recovered by resubscribing, REST snapshots in contracts)."""
+
+    def __init__(self, parser: GateioFuturesParserStrategy, on_event=None, depth: int = 100) -> None:
+        super().__init__(parser, on_event, depth)
+        self._obu_symbols: set[str] = set()
+        self._obu_pending: set[str] = set()
+        self._obu_levels: dict[str, int] = {}
+
+    def apply_rest_snapshot(self, venue_symbol: str, body: bytes | str, recv_ts: int | None = None) -> int:
+        """Same as the direct handler's: a ``GET /futures/usdt/order_book?with_id=true`` body,
+        contracts -> base currency. Raises ``ValueError``/``msgspec`` errors on a bad body."""
+        from ..exchanges.gateio.contracts import decode_futures_snapshot
+
+        snap = decode_futures_snapshot(body, self.parser.sizer(venue_symbol))
+        return self.apply_snapshot(venue_symbol, snap.update_id, snap.bids, snap.asks, snap.exchange_ts, recv_ts)
+
+    def _obu_book(self, d: dict) -> str:
+        venue_symbol = d["venue_symbol"]
+        level = d["obu_level"]
+        if self._obu_levels.get(venue_symbol) != level:
+            self._obu_levels[venue_symbol] = level
+            self._obu_symbols.add(venue_symbol)
+            seq = self.books.get(venue_symbol)
+            if seq is None or seq.book.depth != level:
+                from ..book import BookSequencer
+
+                self.books[venue_symbol] = BookSequencer(level)
+        return venue_symbol
+
+    def _on_book_delta(self, msg: ParsedMessage) -> None:
+        d = msg.data
+        if "obu_stream" in d:
+            venue_symbol = self._obu_book(d)
+            if not self.books[venue_symbol].synced:
+                self.stats.errors["obu_unsynced_delta"] += 1
+                if venue_symbol not in self._obu_pending:
+                    detail = f"increment {d['first_update_id']}-{d['last_update_id']} before any full push"
+                    self._status(venue_symbol, RESYNCING, "no_snapshot", None, d["exchange_ts"], d["recv_ts"], detail)
+                    self._resync(venue_symbol)
+                return
+        super()._on_book_delta(msg)
+
+    def _on_book_snapshot(self, msg: ParsedMessage) -> None:
+        d = msg.data
+        if "obu_stream" in d:
+            self._obu_pending.discard(self._obu_book(d))
+        elif d.get("periodic"):
+            self._periodic_full(d)
+            return
+        super()._on_book_snapshot(msg)
+
+    def _periodic_full(self, d: dict) -> None:
+        venue_symbol = d["venue_symbol"]
+        seq = self.book(venue_symbol)
+        exchange_ts, recv_ts, update_id = d["exchange_ts"], d["recv_ts"], d["last_update_id"]
+        if not seq.synced:
+            self._book_full(venue_symbol, update_id, d["bids"], d["asks"], exchange_ts, recv_ts)
+            return
+        if seq.on_full(update_id, d["bids"], d["asks"]) == CROSSED:
+            self._broken(venue_symbol, seq, CROSSED, exchange_ts, recv_ts, None)
+            return
+        seq.book.exchange_ts = exchange_ts
+        book = seq.book
+        self._emit(
+            BookUpdate(
+                venue="gateio",
+                market=PERP,
+                symbol=self._unified(venue_symbol),
+                venue_symbol=venue_symbol,
+                exchange_ts=exchange_ts,
+                recv_ts=recv_ts,
+                bids=book.top_bids(),
+                asks=book.top_asks(),
+                snapshot=True,
+                first_update_id=update_id,
+                last_update_id=update_id,
+            )
+        )
+
+    def _resync(self, venue_symbol: str) -> None:
+        if venue_symbol in self._obu_symbols:
+            self._obu_pending.add(venue_symbol)
+            self.hooks.request_resubscribe(venue_symbol)
+        else:
+            super()._resync(venue_symbol)
+
+    def reset_books(self, reason: str = "reconnect") -> None:
+        super().reset_books(reason)
+        self._obu_pending.clear()
+
+
+def _futures_set():
+    from .registry import StrategySet
+
+    return StrategySet(
+        connection=lambda url=None: GateioConnectionStrategy(url or FUTURES_WS_URL, PERP, "futures.ping"),
+        subscription=GateioFuturesSubscriptionStrategy,
+        parser=GateioFuturesParserStrategy,
+        handler=GateioFuturesStrategyHandler,
+    )
+
+
+GATEIO_PERP = _futures_set()

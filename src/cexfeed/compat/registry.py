@@ -20,17 +20,23 @@ class StrategySet(NamedTuple):
     connection: Callable[[str | None], ConnectionStrategy]
     subscription: Callable[[SymbolMap | None], SubscriptionStrategy]
     parser: Callable[[SymbolMap | None], MessageParserStrategy]
+    # the handler class driving the parser (a StrategyHandler subclass where the venue's book
+    # rules need more than the generic one)
+    handler: type[StrategyHandler] = StrategyHandler
 
 
 # stream name -> "module:attribute" of its StrategySet (imported on first use)
 STRATEGY_SETS: dict[str, str] = {
     "gateio-spot": "cexfeed.compat.gateio:GATEIO_SPOT",
+    "gateio-perp": "cexfeed.compat.gateio:GATEIO_PERP",
 }
 
 # stream name -> "module:Class" of the direct handler, for streams whose venue module has not
 # registered itself in cexfeed.venues yet
 _DIRECT_FALLBACK: dict[str, str] = {
     "gateio-spot": "cexfeed.exchanges.gateio.spot_public_handler:GateioSpotPublicWebSocketHandler",
+    "gateio-perp": "cexfeed.exchanges.gateio.futures_public_handler:GateioFuturesPublicWebSocketHandler",
+    "mexc-spot": "cexfeed.exchanges.mexc.public_handler:MexcPublicWebSocketHandler",
 }
 
 ARCHITECTURES = ("direct", "strategy")
@@ -69,5 +75,6 @@ def build_handler(
     if architecture == "direct":
         return direct_handler_class(stream)(on_event, symbols=symbols, depth=depth)
     if architecture == "strategy":
-        return StrategyHandler(strategy_set(stream).parser(symbols), on_event, depth)
+        strategies = strategy_set(stream)
+        return strategies.handler(strategies.parser(symbols), on_event, depth)
     raise ValueError(f"unknown architecture {architecture!r} (expected one of {ARCHITECTURES})")

@@ -73,6 +73,10 @@ class SubscriptionStrategy(abc.ABC):
         """Frames to send to unsubscribe. Raises ``ValueError`` like :meth:`subscribe_frames`."""
 
 
+def _ignore(kind: str, raw: Any = b"", detail: Any = None) -> None:
+    pass
+
+
 class MessageParserStrategy(abc.ABC):
     """Raw frame -> generic messages. ``venue``/``market`` name the stream; ``symbols`` maps
     venue names to unified ones."""
@@ -83,6 +87,8 @@ class MessageParserStrategy(abc.ABC):
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         self.symbols = symbols if symbols is not None else self.default_symbols()
         self.unified = self.symbols.unified
+        # the handler replaces this to count a skipped item or notable condition by kind
+        self.report: Callable[[str, Any, Any], None] = _ignore
 
     def default_symbols(self) -> SymbolMap:
         """The symbol map used when none is given."""
@@ -149,6 +155,7 @@ class StrategyHandler(PublicWebSocketHandler):
     def __init__(self, parser: MessageParserStrategy, on_event: EventCallback | None = None, depth: int = 100) -> None:
         super().__init__(on_event, depth)
         self.parser = parser
+        parser.report = self._count_error
         self.venue = parser.venue
         self.market = parser.market
         self.symbols = parser.symbols

@@ -123,6 +123,11 @@ class Feed:
             queue.put_nowait(event)
 
     # -- public API ----------------------------------------------------------------------------
+    def set_callback(self, on_event: Callable[[Event], None] | None) -> None:
+        """Replace the inline callback; with one set the queue stays off until :meth:`events`."""
+        self._on_event = on_event
+        self._queue_on = on_event is None
+
     async def start(self, timeout: float = 15.0) -> list[AckResult]:
         """Load the instrument list, connect, subscribe, and wait (up to ``timeout`` s) for the
         acks. Returns the :class:`AckResult` of each subscription; refusals and timeouts are

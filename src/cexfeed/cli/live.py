@@ -1,0 +1,236 @@
+"""``cexfeed demo`` and ``cexfeed stream``: live data over real WebSockets.
+
+``demo`` starts the loopback simulator in-process and streams from it; ``stream`` connects to
+the venue (or ``--url``). ``--format table`` shows a refreshing view (rich Live on a terminal,
+one final table otherwise); ``--format jsonl`` writes one event per line
+(:func:`cexfeed.models.encode_event`). Both stop on Ctrl-C / SIGTERM or after ``--duration``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from collections import deque
+from typing import Any
+
+import click
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from ..feed import Feed
+from ..models import BestBidOffer, BookStatus, Event, Ticker, Trade, VenueError, encode_event
+from . import main
+
+
+class _View:
+    """What the table shows, updated inline from events (cheap: a few attribute writes)."""
+
+    def __init__(self, feed: Feed, symbols: list[str], title: str) -> None:
+        self.feed = feed
+        self.symbols = symbols
+        self.title = title
+        self.trades: dict[str, deque] = {s: deque(maxlen=2) for s in symbols}
+        self.bbo: dict[str, BestBidOffer] = {}
+        self.last: dict[str, float] = {}
+        self.status: dict[str, str] = {s: "-" for s in symbols}
+        self.errors: deque = deque(maxlen=3)
+        self.started = time.monotonic()
+
+    def on_event(self, event: Event) -> None:
+        symbol = event.symbol
+        if isinstance(event, Trade):
+            trades = self.trades.get(symbol)
+            if trades is not None:
+                trades.appendleft(event)
+        elif isinstance(event, BestBidOffer):
+            self.bbo[symbol] = event
+        elif isinstance(event, BookStatus):
+            self.status[symbol] = event.status if event.status != "resyncing" else f"resyncing ({event.reason})"
+        elif isinstance(event, Ticker):
+            if event.last is not None:
+                self.last[symbol] = event.last
+        elif isinstance(event, VenueError):
+            self.errors.appendleft(f"{event.code} {event.message}")
+
+    def render(self) -> Group:
+        table = Table(title=self.title, expand=False)
+        for name, justify in (("symbol", "left"), ("bid size", "right"), ("bid", "right"), ("ask", "right"),
+                              ("ask size", "right"), ("spread", "right"), ("last trades (taker side)", "left"), ("book", "left")):
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for symbol in self.symbols:
+            book = self.feed.book(symbol)
+            bid = ask = None
+            if book is not None and self.feed.synced(symbol):
+                bid, ask = book.best_bid(), book.best_ask()
+            elif symbol in self.bbo:
+                q = self.bbo[symbol]
+                bid, ask = (q.bid_price, q.bid_size), (q.ask_price, q.ask_size)
+            spread = ""
+            if bid and ask:
+                mid = (bid[0] + ask[0]) / 2
+                spread = f"{ask[0] - bid[0]:.6g} ({(ask[0] - bid[0]) / mid * 1e4:.2f} bp)"
+            trades = Text()
+            for trade in self.trades[symbol]:
+                trades.append(f"{trade.side} {trade.size:g} @ {trade.price:g}  ", style="green" if trade.side == "buy" else "red")
+            table.add_row(
+                symbol,
+                f"{bid[1]:g}" if bid else "",
+                f"{bid[0]:g}" if bid else "",
+                f"{ask[0]:g}" if ask else "",
+                f"{ask[1]:g}" if ask else "",
+                spread,
+                trades,
+                self.status.get(symbol, "-"),
+            )
+        stats = self.feed.stats()
+        reconnects = sum(max(0, c["connects"] - 1) for c in stats["connections"])
+        errors = ", ".join(f"{k}={v}" for k, v in stats["errors"].items()) or "none"
+        footer = Text(
+            f"{time.monotonic() - self.started:5.1f} s  events {stats['events']}  frames {stats['frames']}  "
+            f"reconnects {reconnects}  dropped {stats['dropped']}  errors {errors}",
+            style="dim",
+        )
+        parts: list[Any] = [table, footer]
+        if self.errors:
+            parts.append(Text("venue errors: " + " | ".join(self.errors), style="yellow"))
+        return Group(*parts)
+
+
+class _JsonlWriter:
+    def __init__(self) -> None:
+        self.out = sys.stdout.buffer
+        self.broken = False
+
+    def on_event(self, event: Event) -> None:
+        if self.broken:
+            return
+        try:
+            self.out.write(encode_event(event) + b"\n")
+        except BrokenPipeError:
+            self.broken = True
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self.out.flush()
+            except BrokenPipeError:
+                self.broken = True
+
+
+async def _run(feed: Feed, symbols: list[str], fmt: str, duration: float | None, title: str) -> dict[str, Any]:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread / platform without it
+            pass
+    console = Console(stderr=False)
+    if not console.is_terminal:
+        # piped/CI output: one wide final table instead of a wrapped one
+        console = Console(stderr=False, width=max(console.width, 150))
+    view = _View(feed, symbols, title) if fmt == "table" else None
+    writer = _JsonlWriter() if fmt == "jsonl" else None
+    feed.set_callback(view.on_event if view is not None else writer.on_event)  # type: ignore[union-attr]
+    deadline = loop.time() + duration if duration else None
+
+    async def wait_tick(seconds: float) -> bool:
+        timeout = seconds
+        if deadline is not None:
+            timeout = min(timeout, max(0.0, deadline - loop.time()))
+        try:
+            await asyncio.wait_for(stop.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        return stop.is_set() or (deadline is not None and loop.time() >= deadline)
+
+    try:
+        await feed.start()
+        if view is not None and console.is_terminal:
+            with Live(view.render(), console=console, refresh_per_second=4, transient=False) as live:
+                while not await wait_tick(0.25):
+                    live.update(view.render())
+                live.update(view.render())
+        else:
+            while not await wait_tick(0.2):
+                if writer is not None:
+                    writer.flush()
+                    if writer.broken:
+                        break
+            if view is not None:
+                console.print(view.render())
+    finally:
+        stats = feed.stats()
+        await feed.close()
+        if writer is not None:
+            writer.flush()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError):
+                pass
+    return stats
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@main.command()
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds (default: until Ctrl-C).")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@click.option("--symbols", default="BTC/USDT,ETH/USDT,SOL/USDT", show_default=True, help="Comma-separated unified symbols.")
+@click.option("--rate", type=float, default=20.0, show_default=True, help="Simulated market steps per second per symbol.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic market.")
+def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int) -> None:
+    """Run the loopback Gate.io spot simulator in-process and stream from it over real
+    WebSockets: top of book, spread and last trades for a few symbols."""
+    from ..sim import SimServer
+
+    wanted = _split(symbols)
+
+    async def run() -> None:
+        sim = SimServer(seed=seed, rate=rate, venues=["gateio-spot"])
+        await sim.start()
+        try:
+            feed = Feed(
+                "gateio-spot",
+                wanted,
+                ["book", "trades", "bbo", "ticker"],
+                url=sim.ws_url("gateio-spot"),
+                rest_url=sim.rest_url("gateio-spot"),
+            )
+            await _run(feed, wanted, fmt, duration, f"cexfeed demo: gateio-spot simulator at {sim.base_url}")
+        finally:
+            await sim.stop()
+
+    asyncio.run(run())
+
+
+@main.command()
+@click.argument("venue", type=click.Choice(["gateio-spot"]))
+@click.option("--symbols", default="BTC/USDT", show_default=True, help="Comma-separated unified symbols.")
+@click.option("--channels", default="book,trades,bbo,ticker", show_default=True, help="Comma-separated: book,trades,bbo,ticker,kline.")
+@click.option("--url", default=None, help="WebSocket URL (default: the venue's production endpoint).")
+@click.option("--rest-url", default=None, help="REST base URL (default: the venue's).")
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds (default: until Ctrl-C).")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@click.option("--no-data-timeout", type=float, default=30.0, show_default=True, help="Reconnect after this many seconds without any frame.")
+def stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None,
+           fmt: str, no_data_timeout: float) -> None:
+    """Stream live market data from VENUE (production by default; --url to point elsewhere,
+    e.g. at the simulator)."""
+    wanted = _split(symbols)
+
+    async def run() -> None:
+        feed = Feed(venue, wanted, _split(channels), url=url, rest_url=rest_url, no_data_timeout=no_data_timeout)
+        await _run(feed, wanted, fmt, duration, f"cexfeed stream {venue} {feed.protocol.ws_url}")
+
+    try:
+        asyncio.run(run())
+    except (KeyError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -7,6 +7,7 @@
 | spot.tickers             | last, lowest_ask, highest_bid, 24h stats         | Ticker                |
 | spot.candlesticks        | t (str s), o/h/l/c, v quote vol, a base vol, n   | Kline                 |
 | spot.order_book_update   | t ms, full?, s, U, u, b/a [[price, size]]        | BookUpdate, BookStatus|
+| spot.obu                 | t ms, full?, s "ob.X.50", U, u, b/a (see obu.py) | BookUpdate, BookStatus|
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import msgspec
 from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
 from ...symbols import SymbolMap
 from .common import GateioPublicHandler, typed
+from .obu import ObuBooks
 from .protocol import Envelope, spot_symbol_map
 
 
@@ -80,7 +82,7 @@ _candle = typed(Candle)
 _book_update = typed(SpotBookUpdate)
 
 
-class GateioSpotPublicWebSocketHandler(GateioPublicHandler):
+class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
     """Gate.io spot market data: raw frame -> :mod:`cexfeed.models` events.
 
     ``symbols`` maps ``BTC_USDT`` <-> ``BTC/USDT`` (default: split on ``_``); ``depth`` is the
@@ -97,6 +99,8 @@ class GateioSpotPublicWebSocketHandler(GateioPublicHandler):
         "spot.tickers": "_on_ticker",
         "spot.candlesticks": "_on_candle",
         "spot.order_book_update": "_on_book_update",
+        # Order Book V2, in-band snapshots (obu.py, gateio-protocol.md §6.8)
+        "spot.obu": "_on_obu",
     }
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:

@@ -29,6 +29,7 @@ class StrategySet(NamedTuple):
 STRATEGY_SETS: dict[str, str] = {
     "gateio-spot": "cexfeed.compat.gateio:GATEIO_SPOT",
     "gateio-perp": "cexfeed.compat.gateio:GATEIO_PERP",
+    "mexc-spot": "cexfeed.compat.mexc:MEXC_SPOT",
 }
 
 # stream name -> "module:Class" of the direct handler, for streams whose venue module has not

@@ -3,6 +3,7 @@ stream (same events, same order, same values; ``recv_ts`` aside) on every refere
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import msgspec
@@ -183,3 +184,58 @@ def test_gateio_futures_channels_identical(captures_dir):
     # BTC_USDT quanto_multiplier 0.0001: 3 contracts = 0.0003 BTC, taker sell
     assert (trades[0]["side"], trades[0]["contracts"], trades[0]["size"], trades[0]["price"]) == ("sell", 3.0, 0.0003, 65000.5)
     assert stats["errors"]["zero_size_trade"] == 1 and stats["errors"]["ticker_lenient"] == 1
+
+
+class _Hooks:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def on_ack(self, request_id, channel, ok, message) -> None:
+        self.calls.append(("ack", request_id, channel, ok, message))
+
+    def on_pong(self) -> None:
+        self.calls.append(("pong",))
+
+    def request_snapshot(self, venue_symbol) -> None:
+        self.calls.append(("snapshot", venue_symbol))
+
+    def request_resubscribe(self, venue_symbol) -> None:
+        self.calls.append(("resubscribe", venue_symbol))
+
+    def on_reconnect_requested(self, reason) -> None:
+        self.calls.append(("reconnect", reason))
+
+
+SPOT_OBU_FRAMES = [
+    b'{"time":1,"time_ms":1000,"id":5,"channel":"spot.obu","event":"subscribe","payload":["ob.BTC_USDT.50","ob.ETH_USDT.50"],"result":{"status":"success"}}',
+    b'{"time":1,"time_ms":1000,"channel":"spot.obu","event":"update","result":{"t":1000,"s":"ob.ETH_USDT.50","U":2,"u":3,"b":[["10","1"]]}}',
+    b'{"time":1,"time_ms":1000,"channel":"spot.obu","event":"update","result":{"t":1001,"full":true,"s":"ob.BTC_USDT.50","u":10,"b":[["65000","1.5"],["64999","2"]],"a":[["65001","0.5"]]}}',
+    b'{"time":1,"time_ms":1000,"channel":"spot.obu","event":"update","result":{"t":1002,"s":"ob.BTC_USDT.50","U":11,"u":11,"b":[["65000","0"]]}}',
+    b'{"time":1,"time_ms":1000,"channel":"spot.obu","event":"update","result":{"t":1003,"s":"ob.BTC_USDT.50","U":12,"u":12}}',
+    b'{"time":1,"time_ms":1000,"channel":"spot.obu","event":"update","result":{"t":1004,"s":"ob.BTC_USDT.50","U":20,"u":21,"a":[["65003","1"]]}}',
+    b'{"time":1,"time_ms":1000,"channel":"spot.obu","event":"update","result":{"t":1005,"s":"ob.BTC_USDT.50","U":22,"u":23}}',
+    b'{"time":1,"time_ms":1000,"channel":"spot.obu","event":"update","result":{"t":1006,"full":true,"s":"ob.BTC_USDT.50","u":30,"b":[["65000","1"]],"a":[["65002","1"]]}}',
+    b'{"time":1,"time_ms":1000,"channel":"spot.book_ticker","event":"update","result":{"t":1007,"u":31,"s":"BTC_USDT","b":"65000","B":"1","a":"65002","A":"1"}}',
+    b'{"time":1,"channel":"spot.system","event":"update","result":{"type":"upgrade","msg":"restart soon"}}',
+]
+
+
+@pytest.mark.parametrize("stream,frames", [("gateio-spot", SPOT_OBU_FRAMES), ("gateio-perp", FUTURES_FRAMES)])
+def test_gateio_obu_hooks_and_timers_identical(stream, frames):
+    results = []
+    for architecture in ("direct", "strategy"):
+        events: list = []
+        handler = build_handler(stream, architecture, events.append)
+        handler.hooks = hooks = _Hooks()
+        for frame in frames:
+            handler._handle_message(frame, 2_000_000_000)
+        silent = handler.check_no_data(now_ns=time.time_ns() + 60_000_000_000)
+        results.append(([_comparable(e) for e in events], handler.stats.as_dict(), hooks.calls, silent))
+    assert results[0] == results[1]
+    if stream == "gateio-spot":
+        events, stats, calls, silent = results[0]
+        assert silent == ["ETH_USDT"]
+        assert ("resubscribe", "BTC_USDT") in calls and ("resubscribe", "ETH_USDT") in calls
+        assert ("reconnect", "restart soon") in calls
+        statuses = [(e["symbol"], e["status"], e["reason"]) for e in events if e["type"] == "BookStatus"]
+        assert ("BTC/USDT", "resyncing", "gap") in statuses and ("ETH/USDT", "stale", "no_data") in statuses

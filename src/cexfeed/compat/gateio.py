@@ -15,11 +15,16 @@ from typing import Any, Callable, Iterable
 
 import msgspec
 
+from ..book import CROSSED
+from ..exchanges.gateio.contracts import ONE as _ONE
+from ..exchanges.gateio.contracts import ContractSize, futures_symbol_map
+from ..exchanges.gateio.futures_public_handler import FUTURES_CHANNELS, FUTURES_PONG_CHANNEL, FUTURES_WS_URL, futures_payload
+from ..exchanges.gateio.obu import ObuBooks, parse_obu_stream
 from ..exchanges.gateio.protocol import SPOT_CHANNELS, SPOT_WS_URL, ping, request, spot_payload, spot_symbol_map
-from ..models import SPOT
+from ..models import BUY, PERP, RESYNCING, SELL, SPOT, BookUpdate
 from ..symbols import SymbolMap
 from .messages import MessageType, ParsedMessage
-from .strategies import ConnectionStrategy, MessageParserStrategy, Subscription, SubscriptionStrategy
+from .strategies import ConnectionStrategy, MessageParserStrategy, StrategyHandler, Subscription, SubscriptionStrategy
 
 _decode = msgspec.json.decode
 
@@ -120,10 +125,11 @@ class GateioParserStrategy(MessageParserStrategy):
                 result = frame.get("result")
                 status = result.get("status", "") if result is not None else ""
                 ok = status in ("success", "")
-                return [ParsedMessage(T.ACK, venue, "", {"id": frame.get("id"), "channel": channel, "ok": ok, "message": status}, raw)]
+                data = {"id": frame.get("id"), "channel": channel, "ok": ok, "message": status, "event": event, "payload": frame.get("payload"), "recv_ts": recv_ts}
+                return [ParsedMessage(T.ACK, venue, "", data, raw)]
             message = error.get("message", "")
             return [
-                ParsedMessage(T.ACK, venue, "", {"id": frame.get("id"), "channel": channel, "ok": False, "message": message}, raw),
+                ParsedMessage(T.ACK, venue, "", {"id": frame.get("id"), "channel": channel, "ok": False, "message": message, "event": event}, raw),
                 self._error(error, channel, exchange_ts, recv_ts, raw),
             ]
         if channel == self.PONG:
@@ -131,6 +137,30 @@ class GateioParserStrategy(MessageParserStrategy):
         if error is not None:
             return [self._error(error, channel, exchange_ts, recv_ts, raw)]
         return [ParsedMessage(T.UNKNOWN, venue, "", {"kind": "unknown_frame"}, raw)]
+
+    def sizer(self, venue_symbol: str):
+        """Contract -> base size converter of a symbol (spot: identity)."""
+        return _ONE
+
+    def _obu(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
+        """``spot.obu``/``futures.obu`` (§6.8, §7.7): BOOK_SNAPSHOT for ``full``, else
+        BOOK_DELTA, with the stream name in ``obu_stream``."""
+        r = frame["result"]
+        stream = r["s"]
+        venue_symbol, level = parse_obu_stream(stream)
+        base = self.sizer(venue_symbol).base
+        data = {
+            "venue_symbol": venue_symbol,
+            "obu_stream": stream,
+            "first_update_id": int(r.get("U", 0)),
+            "last_update_id": int(r["u"]),
+            "bids": [(float(p), base(float(q))) for p, q in r.get("b", ())],
+            "asks": [(float(p), base(float(q))) for p, q in r.get("a", ())],
+            "exchange_ts": int(r.get("t", 0)) or frame.get("time_ms") or frame.get("time", 0) * 1000,
+            "recv_ts": recv_ts,
+        }
+        msg_type = T.BOOK_SNAPSHOT if r.get("full") else T.BOOK_DELTA
+        return [ParsedMessage(msg_type, self.venue, self.unified(venue_symbol), data, None)]
 
     def _error(self, error: dict, channel: str, exchange_ts: int, recv_ts: int, raw) -> ParsedMessage:
         data = {
@@ -167,6 +197,7 @@ class GateioSpotParserStrategy(GateioParserStrategy):
                 "spot.tickers": self._ticker,
                 "spot.candlesticks": self._candle,
                 "spot.order_book_update": self._book_update,
+                "spot.obu": self._obu,
                 self.SYSTEM: self._system,
             }
         )
@@ -276,6 +307,47 @@ class GateioSpotParserStrategy(GateioParserStrategy):
         return [ParsedMessage(msg_type, "gateio", self.unified(venue_symbol), data, None)]
 
 
+class GateioStrategyHandler(ObuBooks, StrategyHandler):
+    """Strategy-path handler of a Gate stream: :class:`StrategyHandler` plus Gate's Order Book
+    V2 rules, sharing the direct handlers' obu state (:class:`ObuBooks`): in-band ``full``
+    snapshots, a gap or an increment before any snapshot -> ``BookStatus`` and a per-symbol
+    resubscribe, ``expect_book``/``check_no_data`` for silent subscriptions."""
+
+    def _on_book_delta(self, msg: ParsedMessage) -> None:
+        d = msg.data
+        stream = d.get("obu_stream")
+        if stream is not None:
+            venue_symbol = self._obu_streams.get(stream) or self._obu_register(stream)
+            if not self.books[venue_symbol].synced:
+                self.stats.errors["obu_unsynced_delta"] += 1
+                if venue_symbol not in self._obu_pending:
+                    detail = f"increment {d['first_update_id']}-{d['last_update_id']} before any full push"
+                    self._status(venue_symbol, RESYNCING, "no_snapshot", None, d["exchange_ts"], d["recv_ts"], detail)
+                    self._resync(venue_symbol)
+                return
+        super()._on_book_delta(msg)
+
+    def _on_book_snapshot(self, msg: ParsedMessage) -> None:
+        stream = msg.data.get("obu_stream")
+        if stream is not None:
+            venue_symbol = self._obu_streams.get(stream) or self._obu_register(stream)
+            self._obu_pending.discard(venue_symbol)
+            self._expected.pop(venue_symbol, None)
+        super()._on_book_snapshot(msg)
+
+    def _on_ack(self, msg: ParsedMessage) -> None:
+        super()._on_ack(msg)
+        d = msg.data
+        # newer acks echo the payload: arm the no-data timer for each obu stream
+        if d.get("event") == "subscribe" and d["ok"] is not False and d.get("payload") and d["channel"].endswith(".obu"):
+            for stream in d["payload"]:
+                try:
+                    venue_symbol, _ = parse_obu_stream(stream)
+                except (ValueError, AttributeError):
+                    continue
+                self.expect_book(venue_symbol, d.get("recv_ts"))
+
+
 def _spot_set():
     from .registry import StrategySet
 
@@ -283,6 +355,7 @@ def _spot_set():
         connection=lambda url=None: GateioConnectionStrategy(url or SPOT_WS_URL, SPOT, "spot.ping"),
         subscription=GateioSpotSubscriptionStrategy,
         parser=GateioSpotParserStrategy,
+        handler=GateioStrategyHandler,
     )
 
 
@@ -291,12 +364,6 @@ GATEIO_SPOT = _spot_set()
 
 # -- USDT perpetual futures -------------------------------------------------------------------
 
-from ..book import CROSSED  # noqa: E402
-from ..exchanges.gateio.contracts import ONE, ContractSize, futures_symbol_map  # noqa: E402
-from ..exchanges.gateio.futures_public_handler import FUTURES_CHANNELS, FUTURES_PONG_CHANNEL, FUTURES_WS_URL, futures_payload  # noqa: E402
-from ..exchanges.gateio.obu import parse_obu_stream  # noqa: E402
-from ..models import BUY, PERP, RESYNCING, SELL, BookUpdate  # noqa: E402
-from .strategies import StrategyHandler  # noqa: E402
 
 _TICKER_NUMBERS = (
     "last",
@@ -391,7 +458,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             inst = self.symbols.instrument(venue_symbol)
             if inst is None:
                 self.report("no_multiplier", venue_symbol, "contract not in the contract list, sizes left in contracts")
-                sizer = ONE
+                sizer = _ONE
             else:
                 sizer = ContractSize(inst.contract_multiplier)
             self._sizers[venue_symbol] = sizer
@@ -495,26 +562,6 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             "periodic": True,
         }
         return [ParsedMessage(T.BOOK_SNAPSHOT, "gateio", self.unified(venue_symbol), data, None)]
-
-    def _obu(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        r = frame["result"]
-        stream = r["s"]
-        venue_symbol, level = parse_obu_stream(stream)
-        sizer = self.sizer(venue_symbol)
-        base = sizer.base
-        data = {
-            "venue_symbol": venue_symbol,
-            "obu_stream": stream,
-            "obu_level": level,
-            "first_update_id": int(r.get("U", 0)),
-            "last_update_id": int(r["u"]),
-            "bids": [(float(p), base(float(s))) for p, s in r.get("b", ())],
-            "asks": [(float(p), base(float(s))) for p, s in r.get("a", ())],
-            "exchange_ts": int(r.get("t", 0)) or self._env_ts(frame),
-            "recv_ts": recv_ts,
-        }
-        msg_type = T.BOOK_SNAPSHOT if r.get("full") else T.BOOK_DELTA
-        return [ParsedMessage(msg_type, "gateio", self.unified(venue_symbol), data, None)]
 
     def _tickers(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         items = _items(frame["result"])
@@ -686,16 +733,9 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
         return out
 
 
-class GateioFuturesStrategyHandler(StrategyHandler):
-    """Strategy-path handler of Gate USDT futures: the generic :class:`StrategyHandler` plus
-    the futures book rules the direct handler applies (periodic ``futures.order_book`` full
-    books, Order Book V2 streams recovered by resubscribing, REST snapshots in contracts)."""
-
-    def __init__(self, parser: GateioFuturesParserStrategy, on_event=None, depth: int = 100) -> None:
-        super().__init__(parser, on_event, depth)
-        self._obu_symbols: set[str] = set()
-        self._obu_pending: set[str] = set()
-        self._obu_levels: dict[str, int] = {}
+class GateioFuturesStrategyHandler(GateioStrategyHandler):
+    """Strategy-path handler of Gate USDT futures: :class:`GateioStrategyHandler` plus the
+    legacy periodic ``futures.order_book`` full books and REST snapshots in contracts."""
 
     def apply_rest_snapshot(self, venue_symbol: str, body: bytes | str, recv_ts: int | None = None) -> int:
         """Same as the direct handler's: a ``GET /futures/usdt/order_book?with_id=true`` body,
@@ -705,38 +745,9 @@ class GateioFuturesStrategyHandler(StrategyHandler):
         snap = decode_futures_snapshot(body, self.parser.sizer(venue_symbol))
         return self.apply_snapshot(venue_symbol, snap.update_id, snap.bids, snap.asks, snap.exchange_ts, recv_ts)
 
-    def _obu_book(self, d: dict) -> str:
-        venue_symbol = d["venue_symbol"]
-        level = d["obu_level"]
-        if self._obu_levels.get(venue_symbol) != level:
-            self._obu_levels[venue_symbol] = level
-            self._obu_symbols.add(venue_symbol)
-            seq = self.books.get(venue_symbol)
-            if seq is None or seq.book.depth != level:
-                from ..book import BookSequencer
-
-                self.books[venue_symbol] = BookSequencer(level)
-        return venue_symbol
-
-    def _on_book_delta(self, msg: ParsedMessage) -> None:
-        d = msg.data
-        if "obu_stream" in d:
-            venue_symbol = self._obu_book(d)
-            if not self.books[venue_symbol].synced:
-                self.stats.errors["obu_unsynced_delta"] += 1
-                if venue_symbol not in self._obu_pending:
-                    detail = f"increment {d['first_update_id']}-{d['last_update_id']} before any full push"
-                    self._status(venue_symbol, RESYNCING, "no_snapshot", None, d["exchange_ts"], d["recv_ts"], detail)
-                    self._resync(venue_symbol)
-                return
-        super()._on_book_delta(msg)
-
     def _on_book_snapshot(self, msg: ParsedMessage) -> None:
-        d = msg.data
-        if "obu_stream" in d:
-            self._obu_pending.discard(self._obu_book(d))
-        elif d.get("periodic"):
-            self._periodic_full(d)
+        if msg.data.get("periodic"):
+            self._periodic_full(msg.data)
             return
         super()._on_book_snapshot(msg)
 
@@ -767,17 +778,6 @@ class GateioFuturesStrategyHandler(StrategyHandler):
                 last_update_id=update_id,
             )
         )
-
-    def _resync(self, venue_symbol: str) -> None:
-        if venue_symbol in self._obu_symbols:
-            self._obu_pending.add(venue_symbol)
-            self.hooks.request_resubscribe(venue_symbol)
-        else:
-            super()._resync(venue_symbol)
-
-    def reset_books(self, reason: str = "reconnect") -> None:
-        super().reset_books(reason)
-        self._obu_pending.clear()
 
 
 def _futures_set():

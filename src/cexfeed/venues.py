@@ -32,6 +32,15 @@ VENUES: dict[str, VenueSpec] = {
         market="spot",
         protocol="cexfeed.exchanges.gateio.spot_protocol:GateioSpotProtocol",
     ),
+    # USDT perpetuals; the protocol sends X-Gate-Size-Decimal: 1 on WS and REST
+    "gateio-perp": VenueSpec(
+        name="gateio-perp",
+        handler="cexfeed.exchanges.gateio.futures_public_handler:GateioFuturesPublicWebSocketHandler",
+        ws_url="wss://fx-ws.gateio.ws/v4/ws/usdt",
+        rest_url="https://api.gateio.ws/api/v4",
+        market="perp",
+        protocol="cexfeed.exchanges.gateio.futures_protocol:GateioFuturesProtocol",
+    ),
 }
 
 

@@ -13,9 +13,11 @@ Follows gateio-protocol.md §6.8, §7.7 and §10.2:
   the connection to unsubscribe + subscribe that one stream; increments are dropped until the
   new ``full`` arrives;
 - an unknown contract or level is acked with success and then stays silent (pitfalls #12): the
-  connection calls :meth:`ObuBooks.expect_book` when it subscribes (acks that echo ``payload``
-  arm it too) and :meth:`ObuBooks.check_no_data` from its timer, which emits ``BookStatus``
-  ``stale``/``no_data`` for every book still without a snapshot.
+  subscribe ack that echoes ``payload`` arms a timer per stream (a connection may also call
+  :meth:`ObuBooks.expect_book` itself), and :meth:`ObuBooks.check_no_data` - run at most once a
+  second from frame arrivals (app pongs keep arriving on a quiet socket), or from a timer -
+  emits ``BookStatus`` ``stale``/``no_data`` for every book still without a snapshot after
+  :attr:`ObuBooks.OBU_TIMEOUT_S`. A resubscribe after a gap arms it too.
 
 A symbol's book comes from one book channel at a time: ``order_book_update`` (REST snapshot +
 deltas) or ``obu``; the user picks per subscription (our channel ``book`` vs ``book_obu``).
@@ -82,9 +84,18 @@ class ObuBooks:
         self._obu_pending: set[str] = set()
         # venue symbol -> ns when a snapshot started to be expected
         self._expected: dict[str, int] = {}
+        self._next_no_data_check = 0
 
     def _sizer(self, venue_symbol: str) -> ContractSize:
         return ONE
+
+    def _dispatch(self, raw, recv_ts: int) -> None:
+        super()._dispatch(raw, recv_ts)
+        # the no-data check runs off frame arrivals (pongs keep arriving on a quiet socket),
+        # at most once a second and only while a snapshot is awaited
+        if self._expected and recv_ts >= self._next_no_data_check:
+            self._next_no_data_check = recv_ts + 1_000_000_000
+            self.check_no_data(recv_ts)
 
     # -- push ------------------------------------------------------------------------------
     def _on_obu(self, env: Envelope, recv_ts: int) -> None:

@@ -65,27 +65,43 @@ class ConnectionPool:
     def _load(self, conn: WsConnection) -> int:
         return sum(1 for owner in self._owner.values() if owner is conn)
 
-    def _place(self, sub: Subscription) -> WsConnection:
+    def _room(self, conn: WsConnection) -> int:
         cap = self.max_subscriptions
-        # keep a symbol's streams together when there is room
+        return 1 << 30 if cap is None else cap - self._load(conn)
+
+    def _place(self, venue_symbol: str, count: int) -> WsConnection:
+        """A connection with room for ``count`` more subscriptions, preferring one that already
+        holds ``venue_symbol``; a new connection when none has room."""
         for owned, conn in self._owner.items():
-            if owned.venue_symbol == sub.venue_symbol and (cap is None or self._load(conn) < cap):
+            if owned.venue_symbol == venue_symbol and self._room(conn) >= count:
                 return conn
         for conn in self.connections:
-            if cap is None or self._load(conn) < cap:
+            if self._room(conn) >= count:
                 return conn
         return self._new_connection()
 
     async def subscribe(self, subs: Iterable[Subscription]) -> list[AckResult]:
-        """Place each subscription on a connection with room (opening new ones as needed) and
-        wait for all acks. Never raises for venue refusals (see :class:`AckResult`)."""
-        groups: dict[WsConnection, list[Subscription]] = {}
+        """Place each subscription on a connection with room (opening new ones as needed),
+        keeping one symbol's streams together where they fit, and wait for all acks. Never
+        raises for venue refusals (see :class:`AckResult`)."""
+        by_symbol: dict[str, list[Subscription]] = {}
         for sub in subs:
-            conn = self._owner.get(sub)
-            if conn is None:
-                conn = self._place(sub)
-                self._owner[sub] = conn
-            groups.setdefault(conn, []).append(sub)
+            by_symbol.setdefault(sub.venue_symbol, []).append(sub)
+        groups: dict[WsConnection, list[Subscription]] = {}
+        cap = self.max_subscriptions
+        for venue_symbol, batch in by_symbol.items():
+            new = [s for s in batch if s not in self._owner]
+            for sub in batch:
+                if sub in self._owner:
+                    groups.setdefault(self._owner[sub], []).append(sub)
+            while new:
+                take = len(new) if cap is None else min(len(new), cap)
+                conn = self._place(venue_symbol, take)
+                take = min(take, self._room(conn))
+                for sub in new[:take]:
+                    self._owner[sub] = conn
+                    groups.setdefault(conn, []).append(sub)
+                new = new[take:]
         results = await asyncio.gather(*(conn.subscribe(group) for conn, group in groups.items()))
         out = [r for batch in results for r in batch]
         for result in out:

@@ -14,5 +14,7 @@ if not os.environ.get("CEXFEED_PURE_PYTHON"):
         compiler_directives={"language_level": 3},
         quiet=True,
     )
+    # MEXC hot push bodies in plain C (no Cython needed); upb decoder used when absent
+    extensions.append(Extension("cexfeed.exchanges.mexc._fastpb", ["src/cexfeed/exchanges/mexc/_fastpb.c"], optional=True))
 
 setup(ext_modules=extensions)

@@ -115,13 +115,17 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         super().__init__(on_event, depth)
         self.symbols = symbols if symbols is not None else spot_symbol_map()
         self._unified = self.symbols.unified
+        self._names: dict[str, str] = {}  # venue symbol -> unified, filled on first use
         self._decode = decoder if decoder is not None else decode_push
         # symbols whose snapshot was requested and not yet applied
         self._snapshot_pending: set[str] = set()
         self._table: dict[int, Callable] = {number: getattr(self, name) for number, name in _ROUTES.items()}
 
     def unified(self, venue_symbol: str) -> str:
-        return self._unified(venue_symbol)
+        name = self._names.get(venue_symbol)
+        if name is None:
+            name = self._names[venue_symbol] = self._unified(venue_symbol)
+        return name
 
     # -- routing ---------------------------------------------------------------------------
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
@@ -175,7 +179,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
             VenueError(
                 venue="mexc",
                 market=SPOT,
-                symbol=self._unified(venue_symbol) if venue_symbol else "",
+                symbol=self.unified(venue_symbol) if venue_symbol else "",
                 venue_symbol=venue_symbol,
                 exchange_ts=0,
                 recv_ts=recv_ts,
@@ -223,7 +227,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
             BookUpdate(
                 venue="mexc",
                 market=SPOT,
-                symbol=self._unified(symbol),
+                symbol=self.unified(symbol),
                 venue_symbol=symbol,
                 exchange_ts=ts,
                 recv_ts=recv_ts,
@@ -257,28 +261,35 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
 
     # -- trades -----------------------------------------------------------------------------------
     def _on_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        unified = self._unified(symbol)
-        emit = self._emit
+        unified = self.unified(symbol)
+        callback = self._on_event
+        emitted = 0
+        # WebSocketHandler._emit inlined for the several events of one push
         for index, (price, qty, trade_type, time_ms, trade_id) in enumerate(body):
             side = _SIDES.get(trade_type)
             if side is None:
                 self._count_error("unknown_side", raw, f"tradeType {trade_type}")
                 continue
-            emit(
-                Trade(
-                    venue="mexc",
-                    market=SPOT,
-                    symbol=unified,
-                    venue_symbol=symbol,
-                    exchange_ts=time_ms,
-                    recv_ts=recv_ts,
-                    price=price,
-                    size=qty,
-                    side=side,
-                    # deals without a tradeId (older schema): time + position in the push
-                    trade_id=trade_id or f"{time_ms}-{index}",
-                )
+            event = Trade(
+                venue="mexc",
+                market=SPOT,
+                symbol=unified,
+                venue_symbol=symbol,
+                exchange_ts=time_ms,
+                recv_ts=recv_ts,
+                price=price,
+                size=qty,
+                side=side,
+                # deals without a tradeId (older schema): time + position in the push
+                trade_id=trade_id or f"{time_ms}-{index}",
             )
+            emitted += 1
+            if callback is not None:
+                try:
+                    callback(event)
+                except Exception as exc:
+                    self._count_error("callback", b"", exc)
+        self.stats.events += emitted
 
     def _on_plain_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
@@ -299,7 +310,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
             BestBidOffer(
                 venue="mexc",
                 market=SPOT,
-                symbol=self._unified(symbol),
+                symbol=self.unified(symbol),
                 venue_symbol=symbol,
                 exchange_ts=ts,
                 recv_ts=recv_ts,
@@ -315,7 +326,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         if body is None:
             body = self._cold_body(raw, 311)
         version = int(body.version) if body.version else None
-        unified = self._unified(symbol)
+        unified = self.unified(symbol)
         for b in body.items:
             self._emit(
                 BestBidOffer(
@@ -342,7 +353,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
             Kline(
                 venue="mexc",
                 market=SPOT,
-                symbol=self._unified(symbol),
+                symbol=self.unified(symbol),
                 venue_symbol=symbol,
                 exchange_ts=ts,
                 recv_ts=recv_ts,
@@ -376,7 +387,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
             Ticker(
                 venue="mexc",
                 market=SPOT,
-                symbol=self._unified(symbol),
+                symbol=self.unified(symbol),
                 venue_symbol=symbol,
                 exchange_ts=ts,
                 recv_ts=recv_ts,

@@ -155,3 +155,21 @@ def test_requests_channels_and_symbols():
     snap = parse_depth_snapshot(b'{"lastUpdateId":82164153436,"bids":[["84270.00","0.5"]],"asks":[["84270.01","1"]],"timestamp":1}')
     assert snap.lastUpdateId == 82164153436 and snap.bids == [(84270.0, 0.5)] and snap.asks == [(84270.01, 1.0)]
     assert depth_url("BTCUSDT", 5000, "http://127.0.0.1:1/") == "http://127.0.0.1:1/api/v3/depth?symbol=BTCUSDT&limit=5000"
+
+
+def test_reconnect_requested_before_the_24h_limit():
+    handler, events, hooks = make_handler()
+    asked = []
+    hooks.on_reconnect_requested = asked.append
+    hour = 3600 * 10**9
+    handler._handle_message(GOOD, 1 * hour)
+    handler._handle_message(GOOD, 23 * hour)
+    assert asked == []
+    handler._handle_message(GOOD, 24 * hour + 1)
+    assert len(asked) == 1 and "24 h" in asked[0]
+    handler._handle_message(GOOD, 24 * hour + 2)
+    assert len(asked) == 1
+    handler.reset_books()  # the connection dropped and came back: the clock starts again
+    handler._handle_message(GOOD, 30 * hour)
+    handler._handle_message(GOOD, 52 * hour)
+    assert len(asked) == 1 and len(events) == 6

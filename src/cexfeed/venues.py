@@ -41,6 +41,14 @@ VENUES: dict[str, VenueSpec] = {
         market="perp",
         protocol="cexfeed.exchanges.gateio.futures_protocol:GateioFuturesProtocol",
     ),
+    "mexc-spot": VenueSpec(
+        name="mexc-spot",
+        handler="cexfeed.exchanges.mexc.public_handler:MexcPublicWebSocketHandler",
+        ws_url="wss://wbs-api.mexc.com/ws",
+        rest_url="https://api.mexc.com",
+        market="spot",
+        protocol="cexfeed.exchanges.mexc.spot_protocol:MexcSpotProtocol",
+    ),
 }
 
 

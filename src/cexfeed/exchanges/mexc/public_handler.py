@@ -36,6 +36,7 @@ from .protocol import (
     ACK_PONG,
     ACK_REFUSED,
     KLINE_INTERVALS,
+    RECONNECT_AFTER_S,
     TRADE_TYPE_BUY,
     TRADE_TYPE_SELL,
     Reply,
@@ -82,7 +83,8 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     ``symbols`` maps ``BTCUSDT`` <-> ``BTC/USDT`` (from ``/api/v3/exchangeInfo`` via
     :func:`cexfeed.exchanges.mexc.rest.spot_symbol_map`; default: split a known quote suffix).
     ``depth`` is the number of levels kept per side of each ``aggre.depth`` book; it should not
-    exceed the REST snapshot ``limit``. ``decoder`` overrides the frame decoder (default: the
+    exceed the REST snapshot ``limit``. ``max_connection_age`` (s, default 23 h) asks the
+    connection to reconnect (``hooks.on_reconnect_requested``) before the venue's 24 h cut. ``decoder`` overrides the frame decoder (default: the
     compiled one when built, else upb; see :mod:`cexfeed.exchanges.mexc.decode`).
 
     Units: prices quote currency, sizes base currency, ``exchange_ts`` ms (wrapper
@@ -111,8 +113,13 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         symbols: SymbolMap | None = None,
         depth: int = 100,
         decoder: Callable | None = None,
+        max_connection_age: float = RECONNECT_AFTER_S,
     ) -> None:
         super().__init__(on_event, depth)
+        # the venue cuts a connection after 24 h (§1.5): ask for a reconnect before that,
+        # counted from the first frame after (re)connecting
+        self._max_age_ns = int(max_connection_age * 1e9)
+        self._age_deadline = 0
         self.symbols = symbols if symbols is not None else spot_symbol_map()
         self._unified = self.symbols.unified
         self._names: dict[str, str] = {}  # venue symbol -> unified, filled on first use
@@ -129,6 +136,8 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
 
     # -- routing ---------------------------------------------------------------------------
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
+        if recv_ts > self._age_deadline:
+            self._check_age(recv_ts)
         if type(raw) is str or raw[:1] == b"{":
             self._on_text(raw, recv_ts)
             return
@@ -144,6 +153,12 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         if not symbol:
             symbol = channel_symbol(parse_wrapper(raw).channel)
         handler(symbol, ts, body, raw, recv_ts)
+
+    def _check_age(self, recv_ts: int) -> None:
+        armed = self._age_deadline != 0
+        self._age_deadline = recv_ts + self._max_age_ns
+        if armed:
+            self.hooks.on_reconnect_requested("connection older than the venue's 24 h limit allows")
 
     def _cold_body(self, raw, number: int):
         """The upb sub-message of a body the compiled decoder leaves to upb."""
@@ -257,6 +272,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         """Forget every book (connection lost); each symbol asks for a snapshot again on its
         next push."""
         self._snapshot_pending.clear()
+        self._age_deadline = 0
         super().reset_books(reason)
 
     # -- trades -----------------------------------------------------------------------------------

@@ -264,3 +264,21 @@ async def test_pool_shards_over_the_subscription_cap(sim):
         await settle_and_compare(sim, feed)
     finally:
         await feed.close()
+
+
+async def test_venue_close_frame_and_upgrade_notice_reconnect(sim):
+    rec = Recorder()
+    feed = make_feed(sim, rec, channels=("book", "trades"), symbols=["BTC/USDT"])
+    try:
+        await feed.start()
+        conn = feed.connections[0]
+        assert await wait_until(lambda: feed.synced("BTC/USDT"), 5.0)
+        assert await sim.close_connections(1012) == 1
+        assert await wait_until(lambda: conn.stats.connects == 2 and feed.synced("BTC/USDT"), 5.0)
+        assert await sim.send_upgrade_notice() == 1
+        assert await wait_until(lambda: conn.stats.connects == 3 and feed.synced("BTC/USDT"), 5.0)
+        assert rec.statuses("BTC/USDT") == [("synced", "snapshot")] + [("resyncing", "reconnect"), ("synced", "snapshot")] * 2
+        assert feed.stats()["errors"] == {}
+        await settle_and_compare(sim, feed, ["BTC/USDT"])
+    finally:
+        await feed.close()

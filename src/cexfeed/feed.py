@@ -141,7 +141,7 @@ class Feed:
         venue_symbols = [self.symbol_map.to_venue(s) for s in self.symbols]
         self._subs = self.protocol.subscriptions(self.channels, venue_symbols)
         for sub in self._subs:
-            if sub.channel == self.protocol.book_channel:
+            if self.protocol.is_book(sub):
                 self._depth = self.protocol.book_depth(sub)
         task = asyncio.ensure_future(self._pool.subscribe(self._subs))
         try:

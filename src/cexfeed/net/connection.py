@@ -305,9 +305,16 @@ class WsConnection(ConnectionHooks):
         if transport is not None:
             transport.disconnect(graceful=False)
 
+    def book_subscription(self, venue_symbol: str) -> Subscription | None:
+        """The subscription feeding ``venue_symbol``'s book on this connection, if any."""
+        is_book = self.protocol.is_book
+        for sub in self.subscriptions:
+            if sub.venue_symbol == venue_symbol and is_book(sub):
+                return sub
+        return None
+
     def holds_book(self, venue_symbol: str) -> bool:
-        book_channel = self.protocol.book_channel
-        return any(s.channel == book_channel and s.venue_symbol == venue_symbol for s in self.subscriptions)
+        return self.book_subscription(venue_symbol) is not None
 
     # -- ConnectionHooks ---------------------------------------------------------------------
     def on_ack(self, request_id: int | None, channel: str, ok: bool, message: str) -> None:
@@ -327,7 +334,7 @@ class WsConnection(ConnectionHooks):
         if ok:
             self.stats.acks_ok += 1
             result = AckResult(sub, pending.event, True, "acked", message)
-            if pending.event == "subscribe" and sub.channel == self.protocol.book_channel and self.protocol.rest_snapshots:
+            if pending.event == "subscribe" and self.protocol.is_book(sub) and self.protocol.snapshot_via_rest(sub):
                 self.request_snapshot(sub.venue_symbol)
         else:
             self.stats.acks_refused += 1
@@ -343,7 +350,10 @@ class WsConnection(ConnectionHooks):
         self.stats.pongs += 1
 
     def request_snapshot(self, venue_symbol: str) -> None:
-        if not self.protocol.rest_snapshots or self.rest is None:
+        sub = self.book_subscription(venue_symbol)
+        if sub is None:
+            return
+        if self.rest is None or not self.protocol.snapshot_via_rest(sub):
             self.request_resubscribe(venue_symbol)
             return
         task = self._snapshot_tasks.get(venue_symbol)
@@ -358,10 +368,10 @@ class WsConnection(ConnectionHooks):
         )
 
     def request_resubscribe(self, venue_symbol: str) -> None:
-        for sub in list(self.subscriptions):
-            if sub.channel == self.protocol.book_channel and sub.venue_symbol == venue_symbol:
-                self.stats.resubscribes += 1
-                self._spawn(self._resubscribe(sub))
+        sub = self.book_subscription(venue_symbol)
+        if sub is not None:
+            self.stats.resubscribes += 1
+            self._spawn(self._resubscribe(sub))
 
     def on_reconnect_requested(self, reason: str) -> None:
         log.info("%s: venue asks to reconnect: %s", self.name, reason)

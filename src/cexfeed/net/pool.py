@@ -120,8 +120,9 @@ class ConnectionPool:
 
     def book_handler(self, venue_symbol: str) -> PublicWebSocketHandler | None:
         """The handler holding ``venue_symbol``'s book subscription, if any."""
+        is_book = self.protocol.is_book
         for sub, conn in self._owner.items():
-            if sub.channel == self.protocol.book_channel and sub.venue_symbol == venue_symbol:
+            if sub.venue_symbol == venue_symbol and is_book(sub):
                 return conn.handler
         return None
 

@@ -109,6 +109,16 @@ class VenueProtocol:
             out.extend(Subscription(channel, s) for s in symbols)
         return out
 
+    def is_book(self, sub: Subscription) -> bool:
+        """Whether ``sub`` feeds the handler's book sequencer (default: ``book_channel``)."""
+        return sub.channel == self.book_channel
+
+    def snapshot_via_rest(self, sub: Subscription) -> bool:
+        """Whether the book of ``sub`` is seeded by a REST snapshot after the subscribe ack
+        (default :attr:`rest_snapshots`); False means the stream sends its own full push and a
+        broken book is recovered by unsubscribe + subscribe."""
+        return self.rest_snapshots
+
     def book_depth(self, sub: Subscription) -> int:
         """Levels per side the book subscription maintains (and the snapshot limit)."""
         return 100

@@ -231,6 +231,11 @@ class GateioSpotSim(VenueSim):
         return _encode({"time": t, "time_ms": ms, "channel": "", "event": "",
                         "error": {"code": 3, "message": "Server side error happened"}, "result": None})
 
+    def upgrade_frame(self) -> bytes:
+        t, ms = _now()
+        return _encode({"time": t, "time_ms": ms, "channel": "spot.system", "event": "update",
+                        "result": {"type": "upgrade", "msg": "The connection will soon be closed for a service upgrade. Please reconnect."}})
+
     # -- REST ----------------------------------------------------------------------------------
     async def rest_order_book(self, request: web.Request) -> web.Response:
         """``GET /api/v4/spot/order_book?currency_pair=X&limit=N&with_id=true`` (§10.1)."""

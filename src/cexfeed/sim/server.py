@@ -6,7 +6,8 @@ subclass :class:`VenueSim`: they add their routes in :meth:`VenueSim.install`, t
 steps into wire frames in :meth:`VenueSim.on_step`, and answer requests on their sessions.
 
 Faults (methods of :class:`SimServer`, also ``POST /_sim/fault/<kind>`` with query
-``venue``, ``symbol``, ``seconds``, ``count``): ``drop`` the connections, ``silent`` (send nothing,
+``venue``, ``symbol``, ``seconds``, ``count``, ``code``): ``drop`` the connections (TCP abort),
+``close`` them with a close frame, ``upgrade`` notice, ``silent`` (send nothing,
 answer nothing for N s), ``skip`` one update id of a symbol, ``malformed`` frame,
 ``unknown_channel`` push, ``error`` frame, ``fail_snapshots`` (next N REST snapshots -> 500),
 ``pause``/``resume`` the market.
@@ -132,6 +133,10 @@ class VenueSim:
         raise NotImplementedError
 
     def error_frame(self) -> bytes:
+        raise NotImplementedError
+
+    def upgrade_frame(self) -> bytes:
+        """The venue's "about to close for an upgrade" notice, if it has one."""
         raise NotImplementedError
 
 
@@ -277,6 +282,14 @@ class SimServer:
                 count += 1
         return count
 
+    async def close_connections(self, code: int = 1012, venue: str | None = None) -> int:
+        """Close every open WebSocket with a close frame (``code``, default 1012 service
+        restart), as a venue does on maintenance. Returns how many."""
+        sessions = [session for target in self._targets(venue) for session in list(target.sessions)]
+        for session in sessions:
+            await session.ws.close(code=code, message=b"simulated restart")
+        return len(sessions)
+
     def go_silent(self, seconds: float, venue: str | None = None) -> int:
         """Open sessions send and answer nothing for ``seconds`` (new connections are fine)."""
         until = asyncio.get_running_loop().time() + seconds
@@ -314,6 +327,10 @@ class SimServer:
         """Send a venue error frame not tied to any request."""
         return await self._inject("error_frame", venue)
 
+    async def send_upgrade_notice(self, venue: str | None = None) -> int:
+        """Send the venue's upgrade notice (Gate ``spot.system`` ``upgrade``) to every session."""
+        return await self._inject("upgrade_frame", venue)
+
     def fail_snapshots(self, count: int, venue: str | None = None) -> None:
         """The next ``count`` REST snapshot requests answer HTTP 500."""
         for target in self._targets(venue):
@@ -325,6 +342,10 @@ class SimServer:
         venue = q.get("venue") or None
         if kind == "drop":
             result: Any = self.drop_connections(venue)
+        elif kind == "close":
+            result = await self.close_connections(int(q.get("code", "1012")), venue)
+        elif kind == "upgrade":
+            result = await self.send_upgrade_notice(venue)
         elif kind == "silent":
             result = self.go_silent(float(q.get("seconds", "5")), venue)
         elif kind == "skip":

@@ -79,3 +79,11 @@ def test_stream_rejects_unknown_channel():
                                  "--rest-url", "http://127.0.0.1:9/api/v4", "--duration", "1"],
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0 and "unknown channel 'orders'" in proc.stderr
+
+
+def test_sim_command_prints_its_endpoints():
+    proc = subprocess.run(CLI + ["sim", "--duration", "1"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines() if line.startswith("gateio-spot ")}
+    ws, rest = lines["gateio-spot"]
+    assert ws.startswith("ws://127.0.0.1:") and ws.endswith("/ws/v4/") and rest.endswith("/api/v4")

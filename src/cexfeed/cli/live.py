@@ -234,3 +234,38 @@ def stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: s
         asyncio.run(run())
     except (KeyError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.option("--port", type=int, default=0, show_default=True, help="TCP port on 127.0.0.1 (0: a free one).")
+@click.option("--rate", type=float, default=20.0, show_default=True, help="Market steps per second per symbol (0: as fast as possible).")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--levels", type=int, default=20, show_default=True, help="Book levels per side.")
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds (default: until Ctrl-C).")
+def sim(port: int, rate: float, seed: int, levels: int, duration: float | None) -> None:
+    """Serve the loopback exchange simulator (every simulated venue) until Ctrl-C. Prints one
+    line per venue: name, WebSocket URL, REST base URL."""
+    from ..sim import SimServer
+
+    async def run() -> None:
+        server = SimServer(seed=seed, rate=rate, levels=levels, port=port)
+        await server.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):
+                pass
+        for name in server.venues:
+            click.echo(f"{name} {server.ws_url(name)} {server.rest_url(name)}")
+        click.echo(f"faults: POST {server.base_url}/_sim/fault/<drop|close|silent|skip|malformed|unknown_channel|error|upgrade|pause|resume>")
+        sys.stdout.flush()
+        try:
+            await asyncio.wait_for(stop.wait(), duration)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            await server.stop()
+
+    asyncio.run(run())

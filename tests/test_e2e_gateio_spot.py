@@ -282,3 +282,24 @@ async def test_venue_close_frame_and_upgrade_notice_reconnect(sim):
         await settle_and_compare(sim, feed, ["BTC/USDT"])
     finally:
         await feed.close()
+
+
+async def test_event_queue_drops_oldest_and_counts(sim):
+    feed = Feed("gateio-spot", ["BTC/USDT"], ["book", "bbo"], url=sim.ws_url("gateio-spot"),
+                rest_url=sim.rest_url("gateio-spot"), queue_size=5)
+    try:
+        await feed.start()
+        assert await wait_until(lambda: feed.stats()["dropped"] > 0, 5.0)
+        stats = feed.stats()
+        assert stats["queued"] == 5 and stats["events"] == stats["dropped"] + 5
+        received = []
+        async for event in feed.events():
+            received.append(event)
+            if len(received) == 20:
+                break
+        assert all(e.symbol == "BTC/USDT" for e in received)
+        # unsubscribe the book: no more book events afterwards
+        results = await feed.unsubscribe(["BTC/USDT"], ["book"])
+        assert [r.ok for r in results] == [True] and feed.book("BTC/USDT") is None
+    finally:
+        await feed.close()

@@ -139,3 +139,28 @@ async def test_connect_failures_back_off_until_closed():
     finally:
         await asyncio.wait_for(conn.close(), 2.0)
     assert conn.state == "closed"
+
+
+class _InBandProtocol(GateioSpotProtocol):
+    """As if the book stream brought its own full push (Gate obu): recover by resubscribing."""
+
+    rest_snapshots = False
+
+
+async def test_resubscribe_replaces_one_stream_only(sim):
+    proto = _InBandProtocol(sim.ws_url("gateio-spot"), sim.rest_url("gateio-spot"))
+    conn = WsConnection(proto, proto.make_handler(None, proto.default_symbols(), 100), None)
+    conn.start()
+    try:
+        subs = proto.subscriptions(["book", "trades"], ["BTC_USDT", "ETH_USDT"])
+        assert all(r.ok for r in await conn.subscribe(subs))
+        assert conn.stats.acks_ok == 4 and conn.stats.snapshots == 0  # no REST snapshot asked
+        conn.handler.hooks.request_snapshot("ETH_USDT")  # what the handler does on a gap
+        assert await wait_until(lambda: conn.stats.acks_ok == 6, 3.0)
+        assert conn.stats.resubscribes == 1
+        session = next(iter(sim.venues["gateio-spot"].sessions))
+        assert session.subs["spot.order_book_update"] == {"BTC_USDT", "ETH_USDT"}
+        assert session.received == 6  # 4 subscribes + 1 unsubscribe + 1 subscribe
+        assert list(conn.subscriptions) == subs
+    finally:
+        await conn.close()

@@ -597,10 +597,9 @@ class WsConnection(ConnectionHooks):
                 self.stats.snapshots += 1
                 # leave the in-flight slot before applying: a too-old snapshot asks again
                 self._snapshot_tasks.pop(venue_symbol, None)
-                code = handler.apply_snapshot(venue_symbol, snap.update_id, snap.bids, snap.asks, snap.exchange_ts)
+                handler.apply_snapshot(venue_symbol, snap.update_id, snap.bids, snap.asks, snap.exchange_ts)
                 if handler.book(venue_symbol).synced:
                     self._snapshot_retries.pop(venue_symbol, None)
-                del code
                 return
         finally:
             if self._snapshot_tasks.get(venue_symbol) is asyncio.current_task():

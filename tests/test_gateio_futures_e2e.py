@@ -115,7 +115,7 @@ async def test_obu_feed_gap_resubscribes_only_that_stream(sim):
     feed = Feed("gateio-perp", PERP, ["book_obu", "bbo"], protocol=protocol, on_event=events.append)
     try:
         assert all(r.ok for r in await feed.start())
-        assert protocol.book_channel == "book_obu" and protocol.rest_snapshots is False
+        assert [protocol.snapshot_via_rest(sub) for sub in feed._subs if protocol.is_book(sub)] == [False] * 3
         assert await wait_until(lambda: all(feed.synced(s) for s in PERP))
         assert sim.venues["gateio-perp"].rest_snapshots_served == 0  # snapshots came in-band
         assert feed.book("BTC/USDT:USDT").depth == 50
@@ -156,4 +156,37 @@ async def test_obu_unknown_stream_reported_stale(sim):
         assert [(e.venue_symbol, e.reason) for e in stale] == [("NOPE_USDT", "no_data")]
         assert feed.synced("BTC/USDT:USDT")
     finally:
+        await feed.close()
+
+
+async def test_mixed_book_modes_in_one_futures_stream(sim):
+    """``book`` (REST-synced) for BTC and ``book_obu`` for ETH on the same stream; gaps on both."""
+    events: list = []
+    feed = Feed("gateio-perp", ["BTC/USDT:USDT"], ["book", "trades"], url=sim.ws_url("gateio-perp"),
+                rest_url=sim.rest_url("gateio-perp"), on_event=events.append, protocol_options={"book_level": 20})
+    try:
+        assert all(r.ok for r in await feed.start())
+        assert all(r.ok for r in await feed.subscribe(["ETH/USDT:USDT"], ["book_obu"]))
+        with pytest.raises(ValueError):
+            feed.protocol.subscriptions(["book", "book_obu"], ["SOL_USDT"])
+        assert await wait_until(lambda: feed.synced("BTC/USDT:USDT") and feed.synced("ETH/USDT:USDT"))
+        served = sim.venues["gateio-perp"].rest_snapshots_served
+        assert served == 1  # BTC only; ETH's snapshot came in-band
+        assert feed.book("BTC/USDT:USDT").depth == 20 and feed.book("ETH/USDT:USDT").depth == 50
+        sim.skip_update("BTC/USDT", venue="gateio-perp")
+        sim.skip_update("ETH/USDT", venue="gateio-perp")
+        assert await wait_until(lambda: feed.sequencer("BTC/USDT:USDT").resyncs == 1 and feed.sequencer("ETH/USDT:USDT").resyncs == 1
+                                and feed.synced("BTC/USDT:USDT") and feed.synced("ETH/USDT:USDT"))
+        await asyncio.sleep(0.2)
+        await settled(sim, [(feed, ["BTC/USDT:USDT", "ETH/USDT:USDT"])])
+        conn = feed.connections[0]
+        # BTC recovered by a REST snapshot, ETH by resubscribing its obu stream
+        assert sim.venues["gateio-perp"].rest_snapshots_served == 2
+        assert conn.stats.resubscribes == 1
+        for symbol in ("BTC/USDT", "ETH/USDT"):
+            bids, asks = sim_book(sim, symbol)
+            book = feed.book(symbol + ":USDT")
+            assert book.top_bids() == bids and book.top_asks() == asks, symbol
+    finally:
+        sim.resume()
         await feed.close()

@@ -3,17 +3,19 @@
 ``X-Gate-Size-Decimal: 1`` header on the handshake and on REST, ``futures.ping``, request frames,
 contracts and REST order-book snapshots.
 
-Book mode, picked per subscription request (one mode per stream/protocol instance, since the core
-keeps one book channel per protocol):
+Book mode, picked per subscription (the core asks :meth:`GateioFuturesProtocol.is_book` and
+:meth:`GateioFuturesProtocol.snapshot_via_rest` for each one):
 
 - channel ``book`` -> ``futures.order_book_update`` (params ``(frequency, level)``, default
   ``("100ms", "100")``), synced from REST ``/futures/usdt/order_book?with_id=true`` snapshots;
 - channel ``book_obu`` -> ``futures.obu`` (params ``(level,)``, ``50`` default or ``400``), the
-  snapshot in-band, a broken book recovered by unsubscribe + subscribe of that one stream.
+  snapshot in-band, a broken book recovered by unsubscribe + subscribe of that one stream;
+- channel ``book_snapshots`` -> legacy ``futures.order_book`` (a full book every ~100 ms).
 
-Asking for both in one request raises ``ValueError``; ``book_mode="obu"`` at construction makes
-the plain ``book`` channel mean obu. The same mechanism serves Gate spot (``spot.obu``) through
-:class:`GateioSpotObuProtocol`.
+One symbol's book comes from one of them: asking for two for the same symbol raises
+``ValueError``; different symbols of one stream may use different modes. ``book_mode="obu"`` at
+construction makes the plain ``book`` channel mean obu. The same serves Gate spot
+(``spot.obu``) through :class:`GateioSpotObuProtocol`.
 """
 
 from __future__ import annotations
@@ -42,23 +44,20 @@ from .spot_protocol import GateioSpotProtocol
 OBU_LEVELS = (50, 400)
 
 
-def _pick_book_mode(protocol: VenueProtocol, channels: list[str], default_mode: str) -> list[str]:
-    """Set ``book_channel``/``rest_snapshots`` of ``protocol`` from the requested channels and
-    return the channel list with ``book`` rewritten to ``book_obu`` in obu mode."""
-    wants_obu = "book_obu" in channels or ("book" in channels and default_mode == "obu")
-    wants_update = "book" in channels and default_mode != "obu"
-    if wants_obu and wants_update:
+BOOK_CHANNELS = ("book", "book_obu", "book_snapshots")
+
+
+def _book_channels(protocol: VenueProtocol, channels: list[str], book_mode: str) -> list[str]:
+    """The requested channels with ``book`` meaning ``book_obu`` in obu mode; ``ValueError``
+    when two book channels are asked for the same symbols."""
+    if book_mode == "obu":
+        channels = ["book_obu" if c == "book" else c for c in channels]
+    books = [c for c in dict.fromkeys(channels) if c in BOOK_CHANNELS]
+    if len(books) > 1:
         raise ValueError(
-            f"{protocol.name}: one book mode per stream: 'book' (order_book_update + REST snapshot) or "
-            "'book_obu' (order book V2), not both"
+            f"{protocol.name}: one book channel per symbol: 'book' (order_book_update + REST snapshot), "
+            f"'book_obu' (order book V2) or 'book_snapshots', got {books}"
         )
-    if wants_obu:
-        protocol.book_channel = "book_obu"
-        protocol.rest_snapshots = False
-        return ["book_obu" if c == "book" else c for c in channels]
-    if wants_update:
-        protocol.book_channel = "book"
-        protocol.rest_snapshots = True
     return channels
 
 
@@ -110,14 +109,11 @@ class GateioFuturesProtocol(VenueProtocol):
         self.obu_level = int(obu_level)
         self.kline_interval = kline_interval
         self.book_mode = book_mode
-        if book_mode == "obu":
-            self.book_channel = "book_obu"
-            self.rest_snapshots = False
         self.symbols: SymbolMap | None = None
 
     # -- subscriptions ---------------------------------------------------------------------
     def subscriptions(self, channels: Iterable[str], venue_symbols: Iterable[str]) -> list[Subscription]:
-        channels = _pick_book_mode(self, list(channels), self.book_mode)
+        channels = _book_channels(self, list(channels), self.book_mode)
         subs = super().subscriptions(channels, venue_symbols)
         out: list[Subscription] = []
         seen: set[tuple[str, str]] = set()
@@ -135,9 +131,16 @@ class GateioFuturesProtocol(VenueProtocol):
             out.append(sub)
         return out
 
+    def is_book(self, sub: Subscription) -> bool:
+        return sub.channel in BOOK_CHANNELS
+
+    def snapshot_via_rest(self, sub: Subscription) -> bool:
+        return sub.channel == "book"
+
     def book_depth(self, sub: Subscription) -> int:
-        if sub.channel == "book_obu":
-            return int(sub.params[0]) if sub.params else self.obu_level
+        """The handler depth (and REST ``limit``): the ``order_book_update`` level. obu books
+        keep their stream's level (50/400) whatever this says, so obu subscriptions report the
+        same value and never shrink the REST-synced books of other symbols."""
         if sub.channel == "book":
             return int(sub.params[1]) if len(sub.params) > 1 else self.book_level
         return self.book_level
@@ -205,20 +208,24 @@ class GateioSpotObuProtocol(GateioSpotProtocol):
             raise ValueError(f"gateio obu level must be one of {OBU_LEVELS}")
         self.obu_level = int(obu_level)
         self.book_mode = book_mode
-        if book_mode == "obu":
-            self.book_channel = "book_obu"
-            self.rest_snapshots = False
 
     def subscriptions(self, channels: Iterable[str], venue_symbols: Iterable[str]) -> list[Subscription]:
-        channels = _pick_book_mode(self, list(channels), self.book_mode)
+        channels = _book_channels(self, list(channels), self.book_mode)
         return [
             sub._replace(params=(str(self.obu_level),)) if sub.channel == "book_obu" else sub
             for sub in super().subscriptions(channels, venue_symbols)
         ]
 
+    def is_book(self, sub: Subscription) -> bool:
+        return sub.channel == "book" or sub.channel == "book_obu"
+
+    def snapshot_via_rest(self, sub: Subscription) -> bool:
+        return sub.channel == "book"
+
     def book_depth(self, sub: Subscription) -> int:
+        # obu books keep their stream level; the handler depth stays the REST book's
         if sub.channel == "book_obu":
-            return int(sub.params[0]) if sub.params else self.obu_level
+            return super().book_depth(Subscription("book", sub.venue_symbol, (self.book_interval,)))
         return super().book_depth(sub)
 
     def subscribe_frame(self, sub: Subscription, request_id: int) -> bytes:

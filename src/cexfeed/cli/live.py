@@ -186,7 +186,8 @@ def _split(value: str) -> list[str]:
 @click.option("--symbols", default="BTC/USDT,ETH/USDT,SOL/USDT", show_default=True, help="Comma-separated unified symbols.")
 @click.option("--rate", type=float, default=20.0, show_default=True, help="Simulated market steps per second per symbol.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic market.")
-def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int) -> None:
+@click.option("--venue", type=click.Choice(["gateio-spot", "mexc-spot"]), default="gateio-spot", show_default=True, help="Simulated venue.")
+def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int, venue: str) -> None:
     """Run the loopback Gate.io spot simulator in-process and stream from it over real
     WebSockets: top of book, spread and last trades for a few symbols."""
     from ..sim import SimServer
@@ -194,17 +195,17 @@ def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int)
     wanted = _split(symbols)
 
     async def run() -> None:
-        sim = SimServer(seed=seed, rate=rate, venues=["gateio-spot"])
+        sim = SimServer(seed=seed, rate=rate, venues=[venue])
         await sim.start()
         try:
             feed = Feed(
-                "gateio-spot",
+                venue,
                 wanted,
                 ["book", "trades", "bbo", "ticker"],
-                url=sim.ws_url("gateio-spot"),
-                rest_url=sim.rest_url("gateio-spot"),
+                url=sim.ws_url(venue),
+                rest_url=sim.rest_url(venue),
             )
-            await _run(feed, wanted, fmt, duration, f"cexfeed demo: gateio-spot simulator at {sim.base_url}")
+            await _run(feed, wanted, fmt, duration, f"cexfeed demo: {venue} simulator at {sim.base_url}")
         finally:
             await sim.stop()
 
@@ -212,7 +213,7 @@ def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int)
 
 
 @main.command()
-@click.argument("venue", type=click.Choice(["gateio-spot"]))
+@click.argument("venue", type=click.Choice(["gateio-spot", "mexc-spot"]))
 @click.option("--symbols", default="BTC/USDT", show_default=True, help="Comma-separated unified symbols.")
 @click.option("--channels", default="book,trades,bbo,ticker", show_default=True, help="Comma-separated: book,trades,bbo,ticker,kline.")
 @click.option("--url", default=None, help="WebSocket URL (default: the venue's production endpoint).")

@@ -55,3 +55,21 @@ def iter_mexc_frames(path: str | Path) -> Iterator[bytes | str]:
                 yield bytes.fromhex(line)
             except ValueError as exc:
                 raise ValueError(f"{path}:{lineno}: neither hex nor JSON") from exc
+
+
+def replay_handler(exchange_info: bytes | None = None):
+    """A MEXC spot public handler for replay, named from an ``/api/v3/exchangeInfo`` body (or
+    by quote suffix when ``None``). Raises ``msgspec.DecodeError`` on a malformed body."""
+    from .public_handler import MexcPublicWebSocketHandler
+    from .rest import spot_symbol_map
+
+    return MexcPublicWebSocketHandler(symbols=spot_symbol_map(exchange_info))
+
+
+def replay_snapshot(handler, venue_symbol: str, body: bytes, recv_ts: int) -> None:
+    """Apply one recorded ``/api/v3/depth`` body (``lastUpdateId``) to ``handler``. Raises
+    ``msgspec.DecodeError`` (a ``ValueError``) on a malformed body."""
+    from .rest import parse_depth_snapshot
+
+    snap = parse_depth_snapshot(body)
+    handler.apply_snapshot(venue_symbol, snap.lastUpdateId, snap.bids, snap.asks, snap.timestamp, recv_ts)

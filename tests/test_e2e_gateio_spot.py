@@ -301,5 +301,12 @@ async def test_event_queue_drops_oldest_and_counts(sim):
         # unsubscribe the book: no more book events afterwards
         results = await feed.unsubscribe(["BTC/USDT"], ["book"])
         assert [r.ok for r in results] == [True] and feed.book("BTC/USDT") is None
+        # a reconnect replays the current set only: bbo, not the unsubscribed book
+        sim.drop_connections()
+        conn = feed.connections[0]
+        assert await wait_until(lambda: conn.stats.connects == 2 and conn.stats.acks_ok == 4, 3.0)
+        session = next(iter(sim.venues["gateio-spot"].sessions))
+        assert {ch: p for ch, p in session.subs.items() if p} == {"spot.book_ticker": {"BTC_USDT"}}
+        assert session.received == 1
     finally:
         await feed.close()

@@ -11,6 +11,7 @@
 
 from .adapter import ParsedMessageAdapter
 from .messages import EVENT_CLASSES, MessageType, ParsedMessage, event_from_message, message_from_event
+from .manager import StrategyConnectionManager, StrategyProtocol, architecture_of, open_feed
 from .registry import ARCHITECTURES, STRATEGY_SETS, StrategySet, build_handler, strategy_set
 from .selection import ArchitectureConfig, load_config, make_handler
 from .strategies import (
@@ -37,6 +38,10 @@ __all__ = [
     "StrategySet",
     "Subscription",
     "SubscriptionStrategy",
+    "StrategyConnectionManager",
+    "StrategyProtocol",
+    "architecture_of",
+    "open_feed",
     "build_handler",
     "event_from_message",
     "load_config",

@@ -71,7 +71,7 @@ class GateioSpotSubscriptionStrategy(SubscriptionStrategy):
         self.symbols = symbols if symbols is not None else spot_symbol_map()
         self._next_id = 0
 
-    def _frames(self, subscriptions: Iterable[Subscription], event: str) -> list[bytes]:
+    def _frames(self, subscriptions: Iterable[Subscription], event: str, request_id: int | None = None) -> list[bytes]:
         frames: list[bytes] = []
         now = int(time.time())
         for sub in subscriptions:
@@ -80,14 +80,14 @@ class GateioSpotSubscriptionStrategy(SubscriptionStrategy):
                 raise ValueError(f"gateio spot has no channel {sub.channel!r}")
             self._next_id += 1
             payload = spot_payload(channel, self.symbols.to_venue(sub.symbol), sub.params)
-            frames.append(request(channel, event, payload, self._next_id, now))
+            frames.append(request(channel, event, payload, self._next_id if request_id is None else request_id, now))
         return frames
 
-    def subscribe_frames(self, subscriptions: Iterable[Subscription]) -> list[bytes]:
-        return self._frames(subscriptions, "subscribe")
+    def subscribe_frames(self, subscriptions: Iterable[Subscription], request_id: int | None = None) -> list[bytes]:
+        return self._frames(subscriptions, "subscribe", request_id)
 
-    def unsubscribe_frames(self, subscriptions: Iterable[Subscription]) -> list[bytes]:
-        return self._frames(subscriptions, "unsubscribe")
+    def unsubscribe_frames(self, subscriptions: Iterable[Subscription], request_id: int | None = None) -> list[bytes]:
+        return self._frames(subscriptions, "unsubscribe", request_id)
 
 
 class GateioParserStrategy(MessageParserStrategy):
@@ -401,7 +401,7 @@ class GateioFuturesSubscriptionStrategy(SubscriptionStrategy):
         self.symbols = symbols if symbols is not None else futures_symbol_map()
         self._next_id = 0
 
-    def _frames(self, subscriptions: Iterable[Subscription], event: str) -> list[bytes]:
+    def _frames(self, subscriptions: Iterable[Subscription], event: str, request_id: int | None = None) -> list[bytes]:
         frames: list[bytes] = []
         now = int(time.time())
         for sub in subscriptions:
@@ -410,14 +410,14 @@ class GateioFuturesSubscriptionStrategy(SubscriptionStrategy):
                 raise ValueError(f"gateio futures has no channel {sub.channel!r}")
             self._next_id += 1
             payload = futures_payload(channel, self.symbols.to_venue(sub.symbol), sub.params)
-            frames.append(request(channel, event, payload, self._next_id, now))
+            frames.append(request(channel, event, payload, self._next_id if request_id is None else request_id, now))
         return frames
 
-    def subscribe_frames(self, subscriptions: Iterable[Subscription]) -> list[bytes]:
-        return self._frames(subscriptions, "subscribe")
+    def subscribe_frames(self, subscriptions: Iterable[Subscription], request_id: int | None = None) -> list[bytes]:
+        return self._frames(subscriptions, "subscribe", request_id)
 
-    def unsubscribe_frames(self, subscriptions: Iterable[Subscription]) -> list[bytes]:
-        return self._frames(subscriptions, "unsubscribe")
+    def unsubscribe_frames(self, subscriptions: Iterable[Subscription], request_id: int | None = None) -> list[bytes]:
+        return self._frames(subscriptions, "unsubscribe", request_id)
 
 
 class GateioFuturesParserStrategy(GateioParserStrategy):

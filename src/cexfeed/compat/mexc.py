@@ -98,13 +98,13 @@ class MexcSubscriptionStrategy(SubscriptionStrategy):
             out.append(builder(self.symbols.to_venue(sub.symbol), *sub.params))
         return out
 
-    def subscribe_frames(self, subscriptions: Iterable[Subscription]) -> list[bytes]:
+    def subscribe_frames(self, subscriptions: Iterable[Subscription], request_id: int | None = None) -> list[bytes]:
         self._next_id += 1
-        return [subscribe(self.channels(subscriptions), self._next_id)]
+        return [subscribe(self.channels(subscriptions), self._next_id if request_id is None else request_id)]
 
-    def unsubscribe_frames(self, subscriptions: Iterable[Subscription]) -> list[bytes]:
+    def unsubscribe_frames(self, subscriptions: Iterable[Subscription], request_id: int | None = None) -> list[bytes]:
         self._next_id += 1
-        return [unsubscribe(self.channels(subscriptions), self._next_id)]
+        return [unsubscribe(self.channels(subscriptions), self._next_id if request_id is None else request_id)]
 
 
 class MexcParserStrategy(MessageParserStrategy):

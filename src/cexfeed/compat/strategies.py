@@ -64,12 +64,13 @@ class SubscriptionStrategy(abc.ABC):
     """The request frames of a venue stream."""
 
     @abc.abstractmethod
-    def subscribe_frames(self, subscriptions: Iterable[Subscription]) -> list[bytes | str]:
-        """Frames to send to subscribe to ``subscriptions``. Raises ``ValueError`` for a channel
-        the venue stream does not offer."""
+    def subscribe_frames(self, subscriptions: Iterable[Subscription], request_id: int | None = None) -> list[bytes | str]:
+        """Frames to send to subscribe to ``subscriptions`` (``request_id``: the id every frame
+        carries, else the strategy numbers them). Raises ``ValueError`` for a channel the venue
+        stream does not offer."""
 
     @abc.abstractmethod
-    def unsubscribe_frames(self, subscriptions: Iterable[Subscription]) -> list[bytes | str]:
+    def unsubscribe_frames(self, subscriptions: Iterable[Subscription], request_id: int | None = None) -> list[bytes | str]:
         """Frames to send to unsubscribe. Raises ``ValueError`` like :meth:`subscribe_frames`."""
 
 

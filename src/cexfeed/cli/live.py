@@ -33,19 +33,21 @@ class _View:
         self.feed = feed
         self.symbols = symbols
         self.title = title
-        self.trades: dict[str, deque] = {s: deque(maxlen=2) for s in symbols}
+        # keyed by venue symbol: the user's names may omit a perp's settle suffix
+        self.trades: dict[str, deque] = {}
         self.bbo: dict[str, BestBidOffer] = {}
         self.last: dict[str, float] = {}
-        self.status: dict[str, str] = {s: "-" for s in symbols}
+        self.status: dict[str, str] = {}
         self.errors: deque = deque(maxlen=3)
         self.started = time.monotonic()
 
     def on_event(self, event: Event) -> None:
-        symbol = event.symbol
+        symbol = event.venue_symbol
         if isinstance(event, Trade):
             trades = self.trades.get(symbol)
-            if trades is not None:
-                trades.appendleft(event)
+            if trades is None:
+                trades = self.trades[symbol] = deque(maxlen=2)
+            trades.appendleft(event)
         elif isinstance(event, BestBidOffer):
             self.bbo[symbol] = event
         elif isinstance(event, BookStatus):
@@ -62,19 +64,23 @@ class _View:
                               ("ask size", "right"), ("spread", "right"), ("last trades (taker side)", "left"), ("book", "left")):
             table.add_column(name, justify=justify)  # type: ignore[arg-type]
         for symbol in self.symbols:
+            try:
+                key = self.feed.symbol_map.to_venue(symbol)
+            except KeyError:
+                key = symbol
             book = self.feed.book(symbol)
             bid = ask = None
             if book is not None and self.feed.synced(symbol):
                 bid, ask = book.best_bid(), book.best_ask()
-            elif symbol in self.bbo:
-                q = self.bbo[symbol]
+            elif key in self.bbo:
+                q = self.bbo[key]
                 bid, ask = (q.bid_price, q.bid_size), (q.ask_price, q.ask_size)
             spread = ""
             if bid and ask:
                 mid = (bid[0] + ask[0]) / 2
                 spread = f"{ask[0] - bid[0]:.6g} ({(ask[0] - bid[0]) / mid * 1e4:.2f} bp)"
             trades = Text()
-            for trade in self.trades[symbol]:
+            for trade in self.trades.get(key, ()):
                 trades.append(f"{trade.side} {trade.size:g} @ {trade.price:g}  ", style="green" if trade.side == "buy" else "red")
             table.add_row(
                 symbol,
@@ -84,7 +90,7 @@ class _View:
                 f"{ask[1]:g}" if ask else "",
                 spread,
                 trades,
-                self.status.get(symbol, "-"),
+                self.status.get(key, "-"),
             )
         stats = self.feed.stats()
         reconnects = sum(max(0, c["connects"] - 1) for c in stats["connections"])
@@ -176,6 +182,13 @@ async def _run(feed: Feed, symbols: list[str], fmt: str, duration: float | None,
     return stats
 
 
+def _live_venues() -> list[str]:
+    """Registry names with a live protocol (``stream`` accepts them)."""
+    from ..venues import VENUES
+
+    return [name for name, spec in VENUES.items() if spec.protocol]
+
+
 def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
@@ -186,10 +199,10 @@ def _split(value: str) -> list[str]:
 @click.option("--symbols", default="BTC/USDT,ETH/USDT,SOL/USDT", show_default=True, help="Comma-separated unified symbols.")
 @click.option("--rate", type=float, default=20.0, show_default=True, help="Simulated market steps per second per symbol.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic market.")
-@click.option("--venue", type=click.Choice(["gateio-spot", "mexc-spot"]), default="gateio-spot", show_default=True, help="Simulated venue.")
+@click.option("--venue", type=click.Choice(_live_venues()), default="gateio-spot", show_default=True, help="Simulated venue.")
 def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int, venue: str) -> None:
-    """Run the loopback Gate.io spot simulator in-process and stream from it over real
-    WebSockets: top of book, spread and last trades for a few symbols."""
+    """Run the loopback exchange simulator in-process (Gate.io spot by default) and stream from
+    it over real WebSockets: top of book, spread and last trades for a few symbols."""
     from ..sim import SimServer
 
     wanted = _split(symbols)
@@ -213,7 +226,7 @@ def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int,
 
 
 @main.command()
-@click.argument("venue", type=click.Choice(["gateio-spot", "mexc-spot"]))
+@click.argument("venue", type=click.Choice(_live_venues()))
 @click.option("--symbols", default="BTC/USDT", show_default=True, help="Comma-separated unified symbols.")
 @click.option("--channels", default="book,trades,bbo,ticker", show_default=True, help="Comma-separated: book,trades,bbo,ticker,kline.")
 @click.option("--url", default=None, help="WebSocket URL (default: the venue's production endpoint).")

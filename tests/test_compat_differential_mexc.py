@@ -121,3 +121,40 @@ def test_built_mexc_session_identical():
         ("sell", 100.5, 0.25, "1007-1"),
     ]
     assert ("snapshot", "BTCUSDT") in hooks and ("pong",) in hooks
+
+
+def test_stale_book_and_connection_age_identical():
+    """The stale-book watch (PONGs arriving while depth pushes stop) and the 23 h reconnect
+    request behave the same on both architectures."""
+    bids = [(100.0, 1.0)]
+    asks = [(101.0, 1.0)]
+    s = 1_000_000_000
+    steps = [
+        (aggre_depth_frame("BTCUSDT", 11, 12, bids=[(99.0, 3.0)], send_time=1000), 1 * s),
+        (("BTCUSDT", 10, bids, asks, 999, 2 * s), None),
+        (aggre_depth_frame("BTCUSDT", 13, 14, bids=[(99.5, 1.0)], send_time=1001), 3 * s),
+        ('{"id":0,"code":0,"msg":"PONG"}', 30 * s),
+        ('{"id":0,"code":0,"msg":"PONG"}', 70 * s),  # 67 s without a depth push: stale
+        ('{"id":0,"code":0,"msg":"PONG"}', 80 * s),  # reported once
+        (aggre_depth_frame("BTCUSDT", 15, 16, asks=[(100.5, 2.0)], send_time=1002), 81 * s),  # data resumed
+        ('{"id":0,"code":0,"msg":"PONG"}', 24 * 3600 * s),  # past the connection age
+    ]
+    results = []
+    for architecture in ("direct", "strategy"):
+        events: list = []
+        handler = build_handler("mexc-spot", architecture, events.append)
+        hooks = handler.hooks = Hooks()
+        reconnects: list = []
+        hooks.on_reconnect_requested = reconnects.append
+        for frame, recv_ts in steps:
+            if recv_ts is None:
+                handler.apply_snapshot(*frame)
+            else:
+                handler._handle_message(frame, recv_ts)
+        results.append(([_comparable(e) for e in events], handler.stats.as_dict(), hooks.calls, reconnects))
+    assert results[0] == results[1]
+    events, stats, _, reconnects = results[0]
+    statuses = [(e["status"], e["reason"]) for e in events if e["type"] == "BookStatus"]
+    assert ("stale", "no_data") in statuses and ("synced", "data_resumed") in statuses
+    # stale at 70 s, resumed at 81 s, stale again by the last PONG a day later
+    assert stats["errors"]["book_stale"] == 2 and len(reconnects) == 1

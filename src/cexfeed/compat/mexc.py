@@ -10,6 +10,7 @@ applies ``aggre.depth`` books through the same sequencer rules as the direct han
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, Iterable
 
 import msgspec
@@ -24,6 +25,7 @@ from ..exchanges.mexc.protocol import (
     KLINE_INTERVALS,
     PING_FRAME,
     PING_INTERVAL_S,
+    RECONNECT_AFTER_S,
     TRADE_TYPE_BUY,
     TRADE_TYPE_SELL,
     WS_URL,
@@ -35,6 +37,8 @@ from ..exchanges.mexc.protocol import (
 )
 from ..exchanges.mexc.rest import spot_symbol_map
 from ..models import BUY, SELL, SPOT, BookUpdate, VenueError
+from ..models import STALE as STATUS_STALE
+from ..models import SYNCED as STATUS_SYNCED
 from ..symbols import SymbolMap
 from .messages import MessageType, ParsedMessage
 from .strategies import ConnectionStrategy, MessageParserStrategy, StrategyHandler, Subscription, SubscriptionStrategy
@@ -171,18 +175,19 @@ class MexcParserStrategy(MessageParserStrategy):
             return []
         reply = Reply(msg, int(frame.get("id") or 0), int(frame.get("code") or 0))
         kind, channels = classify_reply(reply)
+        # first: "a control reply arrived" (the handler's stale-book check runs on replies)
+        out = [ParsedMessage(T.SYSTEM, "mexc", "", {"reply": kind, "recv_ts": recv_ts}, raw)]
         if kind == ACK_OK:
-            return [ParsedMessage(T.ACK, "mexc", "", {"id": reply.id, "channel": c, "ok": True, "message": msg}, raw) for c in channels]
+            return out + [ParsedMessage(T.ACK, "mexc", "", {"id": reply.id, "channel": c, "ok": True, "message": msg}, raw) for c in channels]
         if kind == ACK_PONG:
-            return [ParsedMessage(T.PONG, "mexc", "", {}, raw)]
+            return out + [ParsedMessage(T.PONG, "mexc", "", {}, raw)]
         if kind == ACK_EMPTY:
             self.report("empty_ack", raw, "subscription not effective")
             text = "empty ack: subscription not effective"
-            return [
+            return out + [
                 ParsedMessage(T.ACK, "mexc", "", {"id": reply.id, "channel": "", "ok": False, "message": text}, raw),
                 self._error(reply.code, text, "", recv_ts, raw),
             ]
-        out = []
         for channel in channels or [""]:
             out.append(ParsedMessage(T.ACK, "mexc", "", {"id": reply.id, "channel": channel, "ok": False, "message": msg}, raw))
             out.append(self._error(reply.code, msg, channel, recv_ts, raw))
@@ -371,19 +376,62 @@ class MexcParserStrategy(MessageParserStrategy):
 
 class MexcStrategyHandler(StrategyHandler):
     """Strategy-path handler of MEXC spot: the generic :class:`StrategyHandler` plus MEXC's
-    book rules (§4.2): the first push of a symbol or a gap asks ``hooks.request_snapshot`` once;
-    ``limit.depth`` pushes are whole top-N books emitted as ``BookUpdate(snapshot=True)``
-    without touching the sequenced book."""
+    book and connection rules, as the direct handler applies them (§4.2, §1.5, §7):
 
-    def __init__(self, parser: MexcParserStrategy, on_event=None, depth: int = 100) -> None:
+    - the first ``aggre.depth`` push of a symbol or a gap asks ``hooks.request_snapshot`` once;
+    - ``limit.depth`` pushes are whole top-N books emitted as ``BookUpdate(snapshot=True)``
+      without touching the sequenced book;
+    - a synced book with no depth push for ``stale_after`` s gets ``BookStatus`` ``stale``
+      (checked when a control reply such as PONG arrives), ``synced``/``data_resumed`` after;
+    - ``max_connection_age`` s after the first frame the connection is asked to reconnect.
+    """
+
+    def __init__(self, parser: MexcParserStrategy, on_event=None, depth: int = 100, max_connection_age: float = RECONNECT_AFTER_S, stale_after: float = 60.0) -> None:
         super().__init__(parser, on_event, depth)
         self._snapshot_pending: set[str] = set()
+        self._stale_ns = int(stale_after * 1e9)
+        self._last_depth: dict[str, int] = {}
+        self._stale: set[str] = set()
+        self._max_age_ns = int(max_connection_age * 1e9)
+        self._age_deadline = 0
+
+    def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
+        if recv_ts > self._age_deadline:
+            armed = self._age_deadline != 0
+            self._age_deadline = recv_ts + self._max_age_ns
+            if armed:
+                self.hooks.on_reconnect_requested("connection older than the venue's 24 h limit allows")
+        super()._dispatch(raw, recv_ts)
+
+    def _on_system(self, msg: ParsedMessage) -> None:
+        if "reply" in msg.data:
+            if self._last_depth:
+                self._check_stale(msg.data["recv_ts"])
+            return
+        super()._on_system(msg)
+
+    def _check_stale(self, recv_ts: int) -> None:
+        limit = self._stale_ns
+        for symbol, last in self._last_depth.items():
+            if recv_ts - last > limit and symbol not in self._stale:
+                seq = self.books.get(symbol)
+                if seq is not None and seq.synced:
+                    self._stale.add(symbol)
+                    self.stats.errors["book_stale"] += 1
+                    self._status(symbol, STATUS_STALE, "no_data", seq.book.last_update_id, 0, recv_ts, f"no aggre.depth push for {(recv_ts - last) / 1e9:.0f} s")
 
     def _on_book_delta(self, msg: ParsedMessage) -> None:
         super()._on_book_delta(msg)
-        symbol = msg.data["venue_symbol"]
-        if not self.books[symbol].synced and symbol not in self._snapshot_pending:
+        d = msg.data
+        symbol = d["venue_symbol"]
+        self._last_depth[symbol] = d["recv_ts"]
+        seq = self.books[symbol]
+        if not seq.synced and symbol not in self._snapshot_pending:
             self._resync(symbol)
+        elif self._stale and symbol in self._stale:
+            self._stale.discard(symbol)
+            if seq.synced:
+                self._status(symbol, STATUS_SYNCED, "data_resumed", seq.book.last_update_id, d["exchange_ts"], d["recv_ts"])
 
     def _on_book_snapshot(self, msg: ParsedMessage) -> None:
         d = msg.data
@@ -416,6 +464,8 @@ class MexcStrategyHandler(StrategyHandler):
         """Install a ``GET /api/v3/depth`` snapshot (``lastUpdateId``) and replay the buffer,
         exactly as the direct handler does. Returns the sequencer code."""
         self._snapshot_pending.discard(venue_symbol)
+        self._last_depth[venue_symbol] = recv_ts if recv_ts is not None else time.time_ns()
+        self._stale.discard(venue_symbol)
         code = super().apply_snapshot(venue_symbol, update_id, bids, asks, exchange_ts, recv_ts)
         if not self.book(venue_symbol).synced:
             self._snapshot_pending.add(venue_symbol)
@@ -427,6 +477,9 @@ class MexcStrategyHandler(StrategyHandler):
 
     def reset_books(self, reason: str = "reconnect") -> None:
         self._snapshot_pending.clear()
+        self._age_deadline = 0
+        self._last_depth.clear()
+        self._stale.clear()
         super().reset_books(reason)
 
 

@@ -468,13 +468,17 @@ class WsConnection(ConnectionHooks):
         while not self._closing:
             self._set_state(CONNECTING)
             try:
-                transport, _ = await ws_connect(
-                    lambda: _Listener(self),
-                    protocol.ws_url,
-                    extra_headers=protocol.headers or None,
-                    websocket_handshake_timeout=self.handshake_timeout,
-                    enable_auto_pong=True,
-                    logger_name="cexfeed",
+                # the outer bound also covers DNS and TCP connect, which picows does not time
+                transport, _ = await asyncio.wait_for(
+                    ws_connect(
+                        lambda: _Listener(self),
+                        protocol.ws_url,
+                        extra_headers=protocol.headers or None,
+                        websocket_handshake_timeout=self.handshake_timeout,
+                        enable_auto_pong=True,
+                        logger_name="cexfeed",
+                    ),
+                    self.handshake_timeout * 2,
                 )
             except asyncio.CancelledError:
                 raise

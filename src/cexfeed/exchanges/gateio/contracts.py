@@ -83,18 +83,26 @@ class ContractSize:
         return float("%.15g" % (x / self.den))
 
     def levels(self, levels) -> list[tuple[float, float]]:
-        """``[(price, base size)]`` from decoded ``{p, s}`` level structs (``.p``, ``.s``)."""
+        """``[(price, base size)]`` from decoded ``{p, s}`` level structs (``.p``, ``.s``).
+        Same rule as :meth:`base`, written inline: integral counts take the one-division path
+        (exact for counts below 2**53 / num)."""
         if self.is_one:
             return [(lv.p, lv.s) for lv in levels]
+        num = self.num
+        den = self.den
         base = self.base
-        return [(lv.p, base(lv.s)) for lv in levels]
+        if num == 1:
+            return [(lv.p, lv.s / den if lv.s.is_integer() else base(lv.s)) for lv in levels]
+        return [(lv.p, lv.s * num / den if lv.s.is_integer() else base(lv.s)) for lv in levels]
 
     def pairs(self, levels) -> list[tuple[float, float]]:
         """Same as :meth:`levels` for ``[price, size]`` pairs (obu)."""
         if self.is_one:
             return levels
+        num = self.num
+        den = self.den
         base = self.base
-        return [(p, base(s)) for p, s in levels]
+        return [(p, s * num / den if s.is_integer() else base(s)) for p, s in levels]
 
     def __repr__(self) -> str:
         return f"ContractSize({self.num}/{self.den})"
@@ -185,7 +193,7 @@ def futures_symbol_map(contracts_json: bytes | str | None = None, settle: str = 
 # -- REST order book snapshot (GET /api/v4/futures/usdt/order_book?with_id=true) ---------------
 
 
-class _Level(msgspec.Struct):
+class _Level(msgspec.Struct, gc=False):
     p: float
     s: float
 

@@ -124,12 +124,13 @@ class FuturesTrade(msgspec.Struct):
     is_internal: bool = False
 
 
-class Level(msgspec.Struct):
+class Level(msgspec.Struct, gc=False):
+    # floats only: no reference cycles, so the GC need not track these
     p: float
     s: float
 
 
-class FuturesBookUpdate(msgspec.Struct):
+class FuturesBookUpdate(msgspec.Struct, gc=False):
     s: str
     u: int
     U: int = 0
@@ -147,7 +148,7 @@ class FuturesBookSnapshot(msgspec.Struct):
     bids: list[Level] = []
 
 
-class FuturesTicker(msgspec.Struct):
+class FuturesTicker(msgspec.Struct, gc=False):
     contract: str
     t: int = 0
     last: float | None = None
@@ -391,6 +392,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         if not isinstance(items, list):
             items = (items,)
         env_ts = env.time_ms or env.time * 1000
+        emit = self._emit
         for r in items:
             contract = r.contract
             symbol = self._unified(contract)
@@ -407,7 +409,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                 base_volume = r.volume_24h_base
                 if base_volume is None and r.volume_24h is not None:
                     base_volume = self._sizer(contract).base(r.volume_24h)
-                self._emit(
+                emit(
                     Ticker(
                         venue="gateio",
                         market=PERP,
@@ -424,7 +426,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                     )
                 )
             if r.funding_rate is not None or r.funding_rate_indicative is not None or r.funding_next_apply is not None:
-                self._emit(
+                emit(
                     FundingRate(
                         venue="gateio",
                         market=PERP,
@@ -438,7 +440,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                     )
                 )
             if r.mark_price is not None or r.index_price is not None:
-                self._emit(
+                emit(
                     MarkPrice(
                         venue="gateio",
                         market=PERP,

@@ -15,7 +15,8 @@ Follows gateio-protocol.md §6.8, §7.7 and §10.2:
 - an unknown contract or level is acked with success and then stays silent (pitfalls #12): the
   subscribe ack that echoes ``payload`` arms a timer per stream (a connection may also call
   :meth:`ObuBooks.expect_book` itself), and :meth:`ObuBooks.check_no_data` - run at most once a
-  second from frame arrivals (app pongs keep arriving on a quiet socket), or from a timer -
+  second on control frames (acks, app pongs: they keep arriving on a quiet socket), or from a
+  timer -
   emits ``BookStatus`` ``stale``/``no_data`` for every book still without a snapshot after
   :attr:`ObuBooks.OBU_TIMEOUT_S`. A resubscribe after a gap arms it too.
 
@@ -88,14 +89,6 @@ class ObuBooks:
 
     def _sizer(self, venue_symbol: str) -> ContractSize:
         return ONE
-
-    def _dispatch(self, raw, recv_ts: int) -> None:
-        super()._dispatch(raw, recv_ts)
-        # the no-data check runs off frame arrivals (pongs keep arriving on a quiet socket),
-        # at most once a second and only while a snapshot is awaited
-        if self._expected and recv_ts >= self._next_no_data_check:
-            self._next_no_data_check = recv_ts + 1_000_000_000
-            self.check_no_data(recv_ts)
 
     # -- push ------------------------------------------------------------------------------
     def _on_obu(self, env: Envelope, recv_ts: int) -> None:
@@ -192,3 +185,9 @@ class ObuBooks:
                 except ValueError:
                     continue
                 self.expect_book(venue_symbol, recv_ts)
+        # the no-data check runs on control frames (app pongs keep arriving on a quiet
+        # socket), at most once a second and only while a snapshot is awaited: no timer task
+        # and nothing added to the data path
+        if self._expected and recv_ts >= self._next_no_data_check:
+            self._next_no_data_check = recv_ts + 1_000_000_000
+            self.check_no_data(recv_ts)

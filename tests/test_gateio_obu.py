@@ -191,3 +191,15 @@ def test_spot_obu_documented_frames():
     handler._handle_message(b'{"time":1,"time_ms":1,"channel":"spot.order_book_update","event":"update","result":{"t":1,"full":true,"s":"ETH_USDT","U":1,"u":5,"b":[["1","1"]],"a":[["2","1"]]}}', 1)
     handler._handle_message(b'{"time":1,"time_ms":1,"channel":"spot.order_book_update","event":"update","result":{"t":1,"s":"ETH_USDT","U":9,"u":10,"b":[],"a":[]}}', 1)
     assert handler.hooks.snapshots == ["ETH_USDT"] and handler.hooks.resubscribes == []
+
+
+def test_no_data_check_runs_on_pongs(fut):
+    handler, events, feed = fut
+    t0 = 1_000_000_000_000
+    handler._handle_message(b'{"time":1,"time_ms":1,"channel":"futures.obu","event":"subscribe","payload":["ob.NOPE_USDT.50"],"result":{"status":"success"}}', t0)
+    pong = b'{"time":1,"time_ms":1,"channel":"futures.pong","event":"","result":null}'
+    handler._handle_message(pong, t0 + 2_000_000_000)
+    assert events == []
+    handler._handle_message(pong, t0 + 6_000_000_000)
+    (status,) = events
+    assert (status.venue_symbol, status.status, status.reason) == ("NOPE_USDT", "stale", "no_data")

@@ -185,9 +185,12 @@ class ObuBooks:
                 except ValueError:
                     continue
                 self.expect_book(venue_symbol, recv_ts)
-        # the no-data check runs on control frames (app pongs keep arriving on a quiet
-        # socket), at most once a second and only while a snapshot is awaited: no timer task
-        # and nothing added to the data path
+        self._no_data_tick(recv_ts)
+
+    def _no_data_tick(self, recv_ts: int) -> None:
+        """Run :meth:`check_no_data` at most once a second while a snapshot is awaited. Called on
+        control frames (app pongs keep arriving on a quiet socket): no timer task, nothing on
+        the data path."""
         if self._expected and recv_ts >= self._next_no_data_check:
             self._next_no_data_check = recv_ts + 1_000_000_000
             self.check_no_data(recv_ts)

@@ -104,6 +104,9 @@ def order_book_query(venue_symbol: str, depth: int = 100) -> dict[str, str]:
 
 
 class FuturesBookTicker(msgspec.Struct):
+    """``futures.book_ticker`` result (§7.4): ``t`` ms, ``u`` book id, ``s`` contract, ``b``/``a``
+    price (``""`` when the side is empty), ``B``/``A`` size in contracts (int or str)."""
+
     s: str
     t: int = 0
     u: int | None = None
@@ -115,6 +118,9 @@ class FuturesBookTicker(msgspec.Struct):
 
 
 class FuturesTrade(msgspec.Struct):
+    """One ``futures.trades`` item (§7.3): ``size`` signed contracts (< 0 taker sell),
+    ``create_time`` s, ``create_time_ms`` ms, ``price`` quote currency."""
+
     id: int
     contract: str
     size: float
@@ -125,12 +131,17 @@ class FuturesTrade(msgspec.Struct):
 
 
 class Level(msgspec.Struct, gc=False):
-    # floats only: no reference cycles, so the GC need not track these
+    """A futures book level ``{"p": price str, "s": contracts int|str}`` (absolute size).
+    Floats only, no reference cycles: the GC need not track it."""
+
     p: float
     s: float
 
 
 class FuturesBookUpdate(msgspec.Struct, gc=False):
+    """``futures.order_book_update`` result (§7.6): ``U``/``u`` ids, ``full`` only when true,
+    ``b``/``a`` changed levels in contracts, ``t`` ms."""
+
     s: str
     u: int
     U: int = 0
@@ -141,6 +152,8 @@ class FuturesBookUpdate(msgspec.Struct, gc=False):
 
 
 class FuturesBookSnapshot(msgspec.Struct):
+    """Legacy ``futures.order_book`` event ``all`` (§7.5): a whole top-N book at ``id``."""
+
     contract: str
     id: int
     t: int = 0
@@ -149,6 +162,9 @@ class FuturesBookSnapshot(msgspec.Struct):
 
 
 class FuturesTicker(msgspec.Struct, gc=False):
+    """One ``futures.tickers`` item (§7.2); every field but ``contract`` may be missing.
+    Volumes: ``volume_24h`` contracts, ``_base`` base, ``_quote`` quote; ``funding_next_apply`` s."""
+
     contract: str
     t: int = 0
     last: float | None = None
@@ -184,6 +200,9 @@ class _LaxTicker(msgspec.Struct):
 
 
 class FuturesCandle(msgspec.Struct):
+    """One ``futures.candlesticks`` item (§7.8): ``t`` window start s, ``v`` contracts,
+    ``n`` ``<interval>_<contract>`` (contract may carry a ``mark_``/``index_`` prefix)."""
+
     t: int
     o: float
     h: float
@@ -196,6 +215,8 @@ class FuturesCandle(msgspec.Struct):
 
 
 class FuturesLiquidation(msgspec.Struct):
+    """One ``futures.public_liquidates`` item (§7.9): ``size`` signed contracts, ``time`` ms."""
+
     contract: str
     price: float
     size: float
@@ -203,6 +224,9 @@ class FuturesLiquidation(msgspec.Struct):
 
 
 class FuturesContractStats(msgspec.Struct):
+    """One ``futures.contract_stats`` item (§7.10): ``time`` s, ``open_interest`` contracts,
+    ``open_interest_usd`` USD."""
+
     time: int = 0
     contract: str = ""
     open_interest: float | None = None

@@ -302,8 +302,9 @@ static int parse_level(const Slice *item, PyObject *list) {
         if (f == 0) return ERR_BAD;
         if ((f == 1 || f == 2) && w == 2) {
             Slice *dst = f == 1 ? &price : &qty;
+            /* the kept value is checked by parse_float; an overwritten one here */
+            if (dst->p != NULL && (rc = check_str(dst))) return rc;
             if ((rc = read_len(&p, end, dst))) return rc;
-            if ((rc = check_str(dst))) return rc;
         } else if ((rc = skip_field(&p, end, f, w, 0))) {
             return rc;
         }
@@ -410,8 +411,9 @@ static int parse_deal(const Slice *item, PyObject *list) {
         if (f == 0) return ERR_BAD;
         if (w == 2 && (f == 1 || f == 2 || f == 5)) {
             Slice *dst = f == 1 ? &price : (f == 2 ? &qty : &tid);
+            /* kept values are checked when converted; an overwritten one here */
+            if (dst->p != NULL && (rc = check_str(dst))) return rc;
             if ((rc = read_len(&p, end, dst))) return rc;
-            if ((rc = check_str(dst))) return rc;
         } else if (w == 0 && (f == 3 || f == 4)) {
             if ((rc = read_varint(&p, end, f == 3 ? &trade_type : &time_ms))) return rc;
         } else if ((rc = skip_field(&p, end, f, w, 0))) {
@@ -502,8 +504,9 @@ static PyObject *parse_book_ticker(const Slice *slices, int count, int *err) {
                 goto fail;
             }
             if (w == 2 && f >= 1 && f <= 5) {
+                /* kept values are checked when converted; an overwritten one here */
+                if (fields[f - 1].p != NULL && (rc = check_str(&fields[f - 1]))) goto fail;
                 if ((rc = read_len(&p, end, &fields[f - 1]))) goto fail;
-                if ((rc = check_str(&fields[f - 1]))) goto fail;
             } else if ((rc = skip_field(&p, end, f, w, 0))) {
                 goto fail;
             }

@@ -16,6 +16,7 @@ Timestamps in these files are float seconds; ``recv_ts`` on events is that time 
 from __future__ import annotations
 
 import heapq
+import importlib
 import re
 import time
 from pathlib import Path
@@ -169,29 +170,35 @@ def snapshot_symbol(url: str) -> str:
 
 
 class ReplaySupport(msgspec.Struct, frozen=True):
-    """What replay needs from a venue: build its handler (from the instruments file body, or
-    ``None``) and apply one REST snapshot body to it."""
+    """What replay needs from a venue, as ``"module:function"`` paths imported on use:
+    ``make_handler(instruments_body | None) -> handler`` and
+    ``apply_snapshot(handler, venue_symbol, rest_body, recv_ts_ns)``."""
 
-    make_handler: Callable[[bytes | None], PublicWebSocketHandler]
-    apply_snapshot: Callable[[PublicWebSocketHandler, str, bytes, int], None]
+    make_handler: str
+    apply_snapshot: str
 
-
-def _gateio_spot_handler(instruments: bytes | None) -> PublicWebSocketHandler:
-    from .exchanges.gateio.protocol import spot_symbol_map
-    from .exchanges.gateio.spot_public_handler import GateioSpotPublicWebSocketHandler
-
-    return GateioSpotPublicWebSocketHandler(symbols=spot_symbol_map(instruments))
+    def resolve(self) -> tuple[Callable, Callable]:
+        return _load(self.make_handler), _load(self.apply_snapshot)
 
 
-def _gateio_spot_snapshot(handler: PublicWebSocketHandler, venue_symbol: str, body: bytes, recv_ts: int) -> None:
-    from .exchanges.gateio.protocol import parse_spot_snapshot
-
-    snap = parse_spot_snapshot(body)
-    handler.apply_snapshot(venue_symbol, snap.id, snap.bids, snap.asks, snap.update or snap.current, recv_ts)
+def _load(path: str) -> Callable:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 REPLAY_VENUES: dict[str, ReplaySupport] = {
-    "gateio-spot": ReplaySupport(_gateio_spot_handler, _gateio_spot_snapshot),
+    "gateio-spot": ReplaySupport(
+        "cexfeed.exchanges.gateio.spot_public_handler:replay_handler",
+        "cexfeed.exchanges.gateio.spot_public_handler:replay_apply_snapshot",
+    ),
+    "gateio-perp": ReplaySupport(
+        "cexfeed.exchanges.gateio.futures_public_handler:replay_handler",
+        "cexfeed.exchanges.gateio.futures_public_handler:replay_apply_snapshot",
+    ),
+    "mexc-spot": ReplaySupport(
+        "cexfeed.exchanges.mexc.capture:replay_handler",
+        "cexfeed.exchanges.mexc.capture:replay_snapshot",
+    ),
 }
 
 
@@ -219,10 +226,9 @@ class Replay:
     """
 
     def __init__(self, venue: str, instruments: bytes | None = None, on_event: Callable | None = None) -> None:
-        support = REPLAY_VENUES[venue]
+        make_handler, self._apply_snapshot = REPLAY_VENUES[venue].resolve()
         self.venue = venue
-        self._support = support
-        self.handler = support.make_handler(instruments)
+        self.handler = make_handler(instruments)
         self.handler.set_callback(on_event)
         self.hooks = _ReplayHooks()
         self.handler.hooks = self.hooks
@@ -238,7 +244,7 @@ class Replay:
             elif item.kind == SNAPSHOT:
                 body = item.payload.encode() if isinstance(item.payload, str) else item.payload
                 try:
-                    self._support.apply_snapshot(self.handler, snapshot_symbol(item.url), body, recv_ts)
+                    self._apply_snapshot(self.handler, snapshot_symbol(item.url), body, recv_ts)
                 except (ValueError, msgspec.DecodeError) as exc:
                     self.snapshot_errors += 1
                     self.handler._count_error("bad_snapshot", body, exc)

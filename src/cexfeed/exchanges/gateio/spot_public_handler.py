@@ -18,7 +18,7 @@ from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
 from ...symbols import SymbolMap
 from .common import GateioPublicHandler, typed
 from .obu import ObuBooks
-from .protocol import Envelope, spot_symbol_map
+from .protocol import Envelope, parse_spot_snapshot, spot_symbol_map
 
 
 class BookTicker(msgspec.Struct):
@@ -196,3 +196,19 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             self._book_full(r.s, r.u, r.b, r.a, exchange_ts, recv_ts)
         else:
             self._book_delta(r.s, r.U, r.u, r.b, r.a, exchange_ts, recv_ts)
+
+
+# -- capture replay (cexfeed.capture.ReplaySupport) -------------------------------------------
+
+
+def replay_handler(instruments: bytes | None) -> GateioSpotPublicWebSocketHandler:
+    """A spot handler for replay, named from a REST ``/spot/currency_pairs`` body (``NAME.0``
+    beside a cryptofeed capture), or by splitting on ``_`` when ``None``."""
+    return GateioSpotPublicWebSocketHandler(symbols=spot_symbol_map(instruments))
+
+
+def replay_apply_snapshot(handler: GateioSpotPublicWebSocketHandler, venue_symbol: str, body: bytes, recv_ts: int) -> None:
+    """Apply one recorded ``/spot/order_book?with_id=true`` body. Raises ``msgspec.DecodeError``
+    (a ``ValueError``) on a bad body or a missing ``id``."""
+    snap = parse_spot_snapshot(body)
+    handler.apply_snapshot(venue_symbol, snap.id, snap.bids, snap.asks, snap.update or snap.current, recv_ts)

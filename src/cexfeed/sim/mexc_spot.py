@@ -122,7 +122,8 @@ class MexcSpotSim(VenueSim):
         accepted = []
         for channel in req.params:
             if channel.startswith(REFUSED_PREFIXES) or any(channel.startswith(b) for b in self.blocked) or not self._valid(channel):
-                await self._reply(session, req.id, BLOCKED_MSG.format(channel))
+                # refusals as quoted in public reports carry "id":0 (matched by channel)
+                await self._reply(session, 0, BLOCKED_MSG.format(channel))
             elif channel in held or len(held) >= self.max_subscriptions:
                 await self._reply(session, req.id, "")
             else:

@@ -94,3 +94,9 @@ def test_parse_futures_snapshot_int_and_string_sizes():
     assert asks == [(57.0, 0.46), (57.01, 6.015)]
     with pytest.raises(ValueError):
         parse_futures_snapshot(b'{"current":1,"update":1,"asks":[],"bids":[]}', "1")
+
+
+def test_symbol_map_tolerates_numeric_fields():
+    smap = futures_symbol_map(b'[{"name":"SOL_USDT","quanto_multiplier":1,"order_price_round":0.001,"order_size_min":1}]')
+    sol = smap.instrument("SOL_USDT")
+    assert (sol.contract_multiplier, sol.tick_size, sol.price_precision) == (1.0, 0.001, 3)

@@ -117,8 +117,9 @@ ONE = ContractSize(1)
 class _Contract(msgspec.Struct):
     name: str
     type: str = "direct"
-    quanto_multiplier: str = "1"
-    order_price_round: str | None = None
+    # strings on the wire; numbers accepted too
+    quanto_multiplier: str | float = "1"
+    order_price_round: str | float | None = None
     order_size_min: float | None = None
     enable_decimal: bool = False
     in_delisting: bool = False
@@ -167,6 +168,7 @@ def futures_symbol_map(contracts_json: bytes | str | None = None, settle: str = 
         else:
             contract_settle = settle
         num, den = multiplier_ratio(c.quanto_multiplier)
+        tick = c.order_price_round
         if c.enable_decimal:
             step = c.order_size_min if c.order_size_min else None
         else:
@@ -179,9 +181,9 @@ def futures_symbol_map(contracts_json: bytes | str | None = None, settle: str = 
                 quote=quote,
                 market="perp",
                 settle=contract_settle,
-                price_precision=_decimals(c.order_price_round),
+                price_precision=_decimals(tick if isinstance(tick, str) else repr(tick)) if tick else None,
                 size_precision=_decimals(repr(step)) if step else None,
-                tick_size=float(c.order_price_round) if c.order_price_round else None,
+                tick_size=float(tick) if tick else None,
                 size_step=step,
                 contract_multiplier=num / den,
                 active=not c.in_delisting and (c.status is None or c.status == "trading"),

@@ -1,0 +1,157 @@
+"""The benchmark run: micro (per frame, interleaved), end to end, report. Entry points:
+``python -m bench`` and ``cexfeed bench`` (both call :func:`main`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import platform
+import sys
+import time
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import micro
+from .alloc import counter_error
+from .contenders import CONTENDERS, close_peers, ensure_loop
+from .frames import all_cases
+from .report import write
+
+REPORTS = Path(__file__).resolve().parent / "reports"
+
+QUICK = {"frames": 200, "rounds": 3, "alloc_frames": 50, "e2e_seconds": 1.5, "e2e_repeats": 1}
+FULL = {"frames": 1000, "rounds": 15, "alloc_frames": 200, "e2e_seconds": 5.0, "e2e_repeats": 2}
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in ("cexfeed", "msgspec", "protobuf", "picows", "aiohttp", "ccxt", "cryptofeed", "orjson", "matplotlib"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "missing"
+    try:
+        from cexfeed.exchanges.mexc.decode import COMPILED
+
+        out["cexfeed MEXC decoder"] = "compiled" if COMPILED else "upb"
+    except Exception:
+        pass
+    try:
+        from cexfeed import book
+
+        out["cexfeed L2Book"] = "compiled" if book.L2Book is not book.PyL2Book else "python"
+    except Exception:
+        pass
+    return out
+
+
+def meta(args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{_cpu()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}",
+        "python": sys.version.split()[0] + " " + platform.python_implementation(),
+        "versions": _versions(),
+        "args": args,
+    }
+
+
+async def _run(opts: dict[str, Any], contenders: Sequence[str], e2e: bool, log) -> dict[str, Any]:
+    ensure_loop()
+    cases = all_cases(opts["frames"])
+    overhead = micro.timer_overhead_ns()
+    results: dict[str, Any] = {"micro": []}
+    t0 = time.perf_counter()
+    for case in cases:
+        result = micro.run_case(case, opts["frames"], opts["rounds"], opts["alloc_frames"], contenders)
+        results["micro"].append(result)
+        d = result["rows"].get("direct", {})
+        log(f"  {case.label:34s} direct {d.get('median_us', float('nan')):7.2f} us  " + "  ".join(
+            f"{n} {r['median_us'] / d['median_us']:.1f}x" for n, r in result["rows"].items() if n != "direct" and r.get("status") == "ok" and d.get("median_us")
+        ))
+    await close_peers()
+    note = f"{opts['rounds']} interleaved rounds x {opts['frames']} frames per contender and frame type; timer overhead {overhead:.0f} ns per frame included for every contender."
+    err = counter_error()
+    if err:
+        note += f" Allocator counter unavailable ({err}): block counts not measured."
+    results["micro_note"] = note
+    log(f"micro done in {time.perf_counter() - t0:.1f} s")
+    if e2e:
+        from .e2e import run as run_e2e
+
+        clients = [c for c in ("direct", "strategy", "ccxt.pro") if c in contenders]
+        results["e2e"] = await run_e2e(opts["e2e_seconds"], clients, opts["e2e_repeats"])
+        for name, row in results["e2e"]["clients"].items():
+            log(f"  e2e {name:10s} {row.get('msgs_per_s', 0):10,.0f} updates/s  {row.get('status')}")
+    else:
+        results["e2e"] = None
+    return results
+
+
+def run(
+    quick: bool = False,
+    out: str | Path | None = None,
+    latest: bool = True,
+    e2e: bool = True,
+    contenders: Sequence[str] = CONTENDERS,
+    overrides: dict[str, Any] | None = None,
+    log=print,
+) -> dict[str, Path]:
+    """Run the suite and write the report; returns the written paths. ``out`` defaults to
+    ``bench/reports/<date>/``; ``latest`` also refreshes ``bench/reports/latest.md`` (only when
+    ``out`` is the default). ``overrides`` replaces ``frames``, ``rounds``, ``alloc_frames``,
+    ``e2e_seconds``, ``e2e_repeats``."""
+    opts = dict(QUICK if quick else FULL)
+    opts.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    default_out = out is None
+    out_dir = Path(out) if out is not None else REPORTS / dt.date.today().isoformat()
+    args = dict(opts, quick=quick, contenders=list(contenders), e2e=e2e)
+    log(f"cexfeed bench: {args}")
+    results = asyncio.run(_run(opts, contenders, e2e, log))
+    results["meta"] = meta(args)
+    paths = write(results, out_dir, REPORTS if (latest and default_out) else None)
+    for t in results["targets"]:
+        verdict = {True: "met", False: "NOT MET", None: "not measured"}[t["met"]]
+        log(f"  [{verdict}] {t['target']}: " + "; ".join(t["figures"]))
+    log("report: " + ", ".join(str(p) for p in paths.values()))
+    return paths
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="cexfeed comparative benchmark suite")
+    parser.add_argument("--quick", action="store_true", help="a run under one minute")
+    parser.add_argument("--out", help="report folder (default bench/reports/<date>/)")
+    parser.add_argument("--no-latest", action="store_true", help="do not refresh bench/reports/latest.md")
+    parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end throughput run")
+    parser.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated subset of " + ",".join(CONTENDERS))
+    parser.add_argument("--frames", type=int, help="frames per round and frame type")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds")
+    parser.add_argument("--alloc-frames", type=int, help="frames measured for allocations")
+    parser.add_argument("--e2e-seconds", type=float, help="seconds per end-to-end client run")
+    parser.add_argument("--e2e-repeats", type=int, help="end-to-end runs per client (best kept)")
+    a = parser.parse_args(argv)
+    contenders = [c.strip() for c in a.contenders.split(",") if c.strip()]
+    unknown = [c for c in contenders if c not in CONTENDERS]
+    if unknown:
+        parser.error(f"unknown contenders: {unknown}")
+    run(
+        quick=a.quick,
+        out=a.out,
+        latest=not a.no_latest,
+        e2e=not a.no_e2e,
+        contenders=contenders,
+        overrides={"frames": a.frames, "rounds": a.rounds, "alloc_frames": a.alloc_frames, "e2e_seconds": a.e2e_seconds, "e2e_repeats": a.e2e_repeats},
+    )
+    return 0

@@ -1,9 +1,16 @@
 """What Gate spot and futures public handlers share: the envelope, acks, error frames,
-pongs, system notices and the channel dispatch table (gateio-protocol.md §2, §3)."""
+pongs, system notices and the channel dispatch table (gateio-protocol.md §2, §3).
+
+Data pushes are decoded in one pass: each channel has a whole-frame struct tagged by its
+``channel`` value whose ``result`` is the channel's typed result, and one decoder over the union
+of them picks the struct. Anything that does not fit (acks, pongs, error frames, system
+notices, unknown channels, wrong field types) fails that decode and takes the slow path through
+the generic :class:`~cexfeed.exchanges.gateio.protocol.Envelope`.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Union
 
 import msgspec
 
@@ -23,31 +30,55 @@ class SystemNotice(msgspec.Struct):
 _notice = msgspec.json.Decoder(SystemNotice)
 
 
+def frame_struct(channel: str, result: Any) -> type:
+    """The whole-frame struct of one push channel: ``event``, ``time`` (s), ``time_ms`` and a
+    typed ``result``, tagged by ``channel`` (§2.3)."""
+    return msgspec.defstruct(
+        "Frame_" + channel.replace(".", "_"),
+        [("result", result), ("event", str, ""), ("time", int, 0), ("time_ms", int, 0)],
+        tag_field="channel",
+        tag=channel,
+        gc=False,
+    )
+
+
 def typed(struct: type) -> msgspec.json.Decoder:
     """The lax typed decoder used for channel results: numeric strings become floats/ints."""
     return msgspec.json.Decoder(struct, strict=False)
 
 
 class GateioPublicHandler(PublicWebSocketHandler):
-    """Envelope and control frames for a Gate public stream; subclasses declare
-    ``CHANNELS = {"spot.trades": "_on_trades", ...}`` (channel -> method name taking
-    ``(envelope, recv_ts)``), ``PONG`` and ``SYSTEM`` channel names."""
+    """Envelope and control frames for a Gate public stream.
+
+    Subclasses declare ``CHANNELS = {"spot.trades": ("_on_trade", SpotTrade), ...}``: channel ->
+    (method taking ``(frame, recv_ts)``, type of the frame's ``result``), optional ``LENIENT =
+    {channel: method}`` taking ``(envelope, recv_ts)`` for a push whose fields do not fit the
+    typed result (otherwise it is counted as malformed), and the ``PONG``/``SYSTEM`` channels.
+    """
 
     venue = "gateio"
-    CHANNELS: dict[str, str] = {}
+    CHANNELS: dict[str, tuple[str, Any]] = {}
+    LENIENT: dict[str, str] = {}
     PONG = ""
     SYSTEM = ""
+    _frames: msgspec.json.Decoder
+    _frame_types: dict[str, type]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.CHANNELS and "_frames" not in cls.__dict__:
+            cls._frame_types = {channel: frame_struct(channel, result) for channel, (_, result) in cls.CHANNELS.items()}
+            cls._frames = msgspec.json.Decoder(Union[tuple(cls._frame_types.values())], strict=False)
 
     def __init__(self, on_event: EventCallback | None = None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
         super().__init__(on_event, depth)
         self.symbols = symbols if symbols is not None else self._default_symbols()
         self._unified = self.symbols.unified
-        # channel -> bound handler, built once
-        self._table: dict[str, Callable[[Envelope, int], None]] = {
-            channel: getattr(self, name) for channel, name in self.CHANNELS.items()
+        # frame struct -> bound handler, built once
+        self._table: dict[type, Callable[[Any, int], None]] = {
+            self._frame_types[channel]: getattr(self, name) for channel, (name, _) in self.CHANNELS.items()
         }
-        if self.SYSTEM:
-            self._table[self.SYSTEM] = self._on_system
+        self._lenient = {channel: getattr(self, name) for channel, name in self.LENIENT.items()}
 
     def _default_symbols(self) -> SymbolMap:
         raise NotImplementedError
@@ -56,13 +87,28 @@ class GateioPublicHandler(PublicWebSocketHandler):
         return self._unified(venue_symbol)
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
+        try:
+            frame = self._frames.decode(raw)
+        except msgspec.ValidationError as exc:
+            self._slow_path(raw, recv_ts, exc)
+            return
+        if frame.event == "update" or frame.event == "all":
+            self._table[frame.__class__](frame, recv_ts)
+        else:  # e.g. an ack whose result happened to fit the channel's struct
+            self._control(_envelope.decode(raw), raw, recv_ts)
+
+    def _slow_path(self, raw: bytes | str, recv_ts: int, exc: Exception) -> None:
         env = _envelope.decode(raw)
         if env.event == "update" or env.event == "all":
-            handler = self._table.get(env.channel)
-            if handler is None:
+            if env.channel in self.CHANNELS:
+                lenient = self._lenient.get(env.channel)
+                if lenient is None:
+                    raise exc  # wrong field types: counted as malformed by _handle_message
+                lenient(env, recv_ts)
+            elif env.channel == self.SYSTEM:
+                self._on_system(env)
+            else:
                 self._count_error("unknown_channel", raw)
-                return
-            handler(env, recv_ts)
             return
         self._control(env, raw, recv_ts)
 
@@ -87,7 +133,12 @@ class GateioPublicHandler(PublicWebSocketHandler):
             return
         self._count_error("unknown_frame", raw)
 
-    def _on_system(self, env: Envelope, recv_ts: int) -> None:
+    def _on_system(self, env: Envelope) -> None:
         notice = _notice.decode(env.result)
         if notice.type == "upgrade":
             self.hooks.on_reconnect_requested(notice.msg)
+
+
+def result_prefix(frame: Any) -> bytes:
+    """JSON of a decoded frame's result, for the one log line of a skipped item."""
+    return msgspec.json.encode(frame.result)

@@ -34,9 +34,9 @@ import msgspec
 from ...book import CROSSED
 from ...models import PERP, BUY, SELL, BestBidOffer, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
 from ...symbols import SymbolMap
-from .common import GateioPublicHandler, typed
+from .common import GateioPublicHandler, result_prefix, typed
 from .contracts import ONE, ContractSize, decode_futures_snapshot, futures_symbol_map
-from .obu import ObuBooks, obu_stream
+from .obu import ObuBooks, ObuUpdate, obu_stream
 from .protocol import FUTURES_USDT_WS_URL, REST_URL, Envelope
 
 # -- protocol facts (§1.2, §3, §5.2, §7, §10.1) -----------------------------------------------
@@ -233,15 +233,7 @@ class FuturesContractStats(msgspec.Struct):
     open_interest_usd: float | None = None
 
 
-_book_ticker = typed(FuturesBookTicker)
-_trades = typed(list[FuturesTrade])
-_book_update = typed(FuturesBookUpdate)
-_book_snapshot = typed(FuturesBookSnapshot)
-_tickers = typed(Union[list[FuturesTicker], FuturesTicker])
 _lax_tickers = typed(Union[list[_LaxTicker], _LaxTicker])
-_candles = typed(Union[list[FuturesCandle], FuturesCandle])
-_liquidations = typed(Union[list[FuturesLiquidation], FuturesLiquidation])
-_contract_stats = typed(Union[list[FuturesContractStats], FuturesContractStats])
 
 _TICKER_FIELDS = ("last", "change_percentage", "high_24h", "low_24h", "volume_24h", "volume_24h_base", "volume_24h_quote")
 
@@ -266,16 +258,18 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
     PONG = FUTURES_PONG_CHANNEL
     SYSTEM = "futures.system"
     CHANNELS = {
-        "futures.book_ticker": "_on_book_ticker",
-        "futures.trades": "_on_trades",
-        "futures.order_book_update": "_on_book_update",
-        "futures.order_book": "_on_order_book",
-        "futures.obu": "_on_obu",
-        "futures.tickers": "_on_tickers",
-        "futures.candlesticks": "_on_candles",
-        "futures.public_liquidates": "_on_liquidations",
-        "futures.contract_stats": "_on_contract_stats",
+        "futures.book_ticker": ("_on_book_ticker", FuturesBookTicker),
+        "futures.trades": ("_on_trades", list[FuturesTrade]),
+        "futures.order_book_update": ("_on_book_update", FuturesBookUpdate),
+        # event "all": a snapshot object; the legacy "update" event carries an array
+        "futures.order_book": ("_on_order_book", Union[FuturesBookSnapshot, list]),
+        "futures.obu": ("_on_obu", ObuUpdate),
+        "futures.tickers": ("_on_tickers", Union[list[FuturesTicker], FuturesTicker]),
+        "futures.candlesticks": ("_on_candles", Union[list[FuturesCandle], FuturesCandle]),
+        "futures.public_liquidates": ("_on_liquidations", Union[list[FuturesLiquidation], FuturesLiquidation]),
+        "futures.contract_stats": ("_on_contract_stats", Union[list[FuturesContractStats], FuturesContractStats]),
     }
+    LENIENT = {"futures.tickers": "_on_tickers_lenient"}
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
         super().__init__(on_event, symbols, depth)
@@ -312,8 +306,8 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         return self.apply_snapshot(venue_symbol, snap.update_id, snap.bids, snap.asks, snap.exchange_ts, recv_ts)
 
     # -- channels --------------------------------------------------------------------------
-    def _on_book_ticker(self, env: Envelope, recv_ts: int) -> None:
-        r = _book_ticker.decode(env.result)
+    def _on_book_ticker(self, env, recv_ts: int) -> None:
+        r = env.result
         sizer = self._sizer(r.s)
         bid = r.b
         ask = r.a
@@ -333,8 +327,8 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             )
         )
 
-    def _on_trades(self, env: Envelope, recv_ts: int) -> None:
-        for r in _trades.decode(env.result):
+    def _on_trades(self, env, recv_ts: int) -> None:
+        for r in env.result:
             signed = r.size
             if signed > 0:
                 side = BUY
@@ -343,7 +337,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                 side = SELL
                 contracts = -signed
             else:
-                self._count_error("zero_size_trade", bytes(env.result))
+                self._count_error("zero_size_trade", result_prefix(env))
                 continue
             self._emit(
                 Trade(
@@ -361,8 +355,8 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                 )
             )
 
-    def _on_book_update(self, env: Envelope, recv_ts: int) -> None:
-        r = _book_update.decode(env.result)
+    def _on_book_update(self, env, recv_ts: int) -> None:
+        r = env.result
         sizer = self._sizer(r.s)
         exchange_ts = r.t or env.time_ms or env.time * 1000
         if r.full:
@@ -370,12 +364,12 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         else:
             self._book_delta(r.s, r.U, r.u, sizer.levels(r.b), sizer.levels(r.a), exchange_ts, recv_ts)
 
-    def _on_order_book(self, env: Envelope, recv_ts: int) -> None:
+    def _on_order_book(self, env, recv_ts: int) -> None:
         if env.event != "all":
             # legacy signed single-level updates (§7.5, last seen 2021): no continuity rule known
-            self._count_error("legacy_book_update", bytes(env.result))
+            self._count_error("legacy_book_update", result_prefix(env))
             return
-        r = _book_snapshot.decode(env.result)
+        r = env.result
         sizer = self._sizer(r.contract)
         exchange_ts = r.t or env.time_ms or env.time * 1000
         bids = sizer.levels(r.bids)
@@ -406,16 +400,16 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             )
         )
 
-    def _on_tickers(self, env: Envelope, recv_ts: int) -> None:
-        try:
-            items = _tickers.decode(env.result)
-        except msgspec.ValidationError:
-            # a field sent as "" (or another odd value): decode leniently, keep what parses
-            self.stats.errors["ticker_lenient"] += 1
-            items = self._lax_tickers(env.result)
-        if not isinstance(items, list):
-            items = (items,)
-        env_ts = env.time_ms or env.time * 1000
+    def _on_tickers(self, env, recv_ts: int) -> None:
+        items = env.result
+        self._emit_tickers(items if isinstance(items, list) else (items,), env.time_ms or env.time * 1000, recv_ts)
+
+    def _on_tickers_lenient(self, env: Envelope, recv_ts: int) -> None:
+        # a field sent as "" (or another odd value): decode leniently, keep what parses
+        self.stats.errors["ticker_lenient"] += 1
+        self._emit_tickers(self._lax_tickers(env.result), env.time_ms or env.time * 1000, recv_ts)
+
+    def _emit_tickers(self, items, env_ts: int, recv_ts: int) -> None:
         emit = self._emit
         for r in items:
             contract = r.contract
@@ -496,8 +490,8 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             out.append(FuturesTicker(contract=r.contract, t=r.t, funding_next_apply=next_apply, **values))
         return out
 
-    def _on_candles(self, env: Envelope, recv_ts: int) -> None:
-        items = _candles.decode(env.result)
+    def _on_candles(self, env, recv_ts: int) -> None:
+        items = env.result
         if not isinstance(items, list):
             items = (items,)
         for r in items:
@@ -530,8 +524,8 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                 )
             )
 
-    def _on_liquidations(self, env: Envelope, recv_ts: int) -> None:
-        items = _liquidations.decode(env.result)
+    def _on_liquidations(self, env, recv_ts: int) -> None:
+        items = env.result
         if not isinstance(items, list):
             items = (items,)
         env_ts = env.time_ms or env.time * 1000
@@ -556,14 +550,14 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                 )
             )
 
-    def _on_contract_stats(self, env: Envelope, recv_ts: int) -> None:
-        items = _contract_stats.decode(env.result)
+    def _on_contract_stats(self, env, recv_ts: int) -> None:
+        items = env.result
         if not isinstance(items, list):
             items = (items,)
         for r in items:
             if not r.contract:
                 # frames before 2025-03 did not name the contract (§7.10)
-                self._count_error("stats_without_contract", bytes(env.result))
+                self._count_error("stats_without_contract", result_prefix(env))
                 continue
             if r.open_interest is None:
                 continue

@@ -36,7 +36,7 @@ from .contracts import ONE, ContractSize
 from .protocol import Envelope
 
 
-class ObuUpdate(msgspec.Struct):
+class ObuUpdate(msgspec.Struct, gc=False):
     """``result`` of an obu push: ``t`` ms, ``full`` (only when true), ``s`` stream name,
     ``U``/``u`` ids, ``b``/``a`` ``[price, size]`` (sizes strings; contracts on futures)."""
 
@@ -49,7 +49,6 @@ class ObuUpdate(msgspec.Struct):
     a: list[tuple[float, float]] = []
 
 
-_obu = msgspec.json.Decoder(ObuUpdate, strict=False)
 
 
 def obu_stream(venue_symbol: str, level: int | str = 50) -> str:
@@ -91,8 +90,8 @@ class ObuBooks:
         return ONE
 
     # -- push ------------------------------------------------------------------------------
-    def _on_obu(self, env: Envelope, recv_ts: int) -> None:
-        r = _obu.decode(env.result)
+    def _on_obu(self, env, recv_ts: int) -> None:
+        r = env.result
         venue_symbol = self._obu_streams.get(r.s)
         if venue_symbol is None:
             venue_symbol = self._obu_register(r.s)

@@ -16,12 +16,12 @@ import msgspec
 
 from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
 from ...symbols import SymbolMap
-from .common import GateioPublicHandler, typed
-from .obu import ObuBooks
-from .protocol import Envelope, parse_spot_snapshot, spot_symbol_map
+from .common import GateioPublicHandler
+from .obu import ObuBooks, ObuUpdate
+from .protocol import parse_spot_snapshot, spot_symbol_map
 
 
-class BookTicker(msgspec.Struct):
+class BookTicker(msgspec.Struct, gc=False):
     t: int
     s: str
     b: float
@@ -31,7 +31,7 @@ class BookTicker(msgspec.Struct):
     u: int | None = None
 
 
-class SpotTrade(msgspec.Struct):
+class SpotTrade(msgspec.Struct, gc=False):
     id: int
     currency_pair: str
     side: str
@@ -41,7 +41,7 @@ class SpotTrade(msgspec.Struct):
     create_time_ms: float = 0.0
 
 
-class SpotTicker(msgspec.Struct):
+class SpotTicker(msgspec.Struct, gc=False):
     currency_pair: str
     last: float | None = None
     lowest_ask: float | None = None
@@ -53,7 +53,7 @@ class SpotTicker(msgspec.Struct):
     low_24h: float | None = None
 
 
-class Candle(msgspec.Struct):
+class Candle(msgspec.Struct, gc=False):
     t: int
     o: float
     h: float
@@ -65,7 +65,7 @@ class Candle(msgspec.Struct):
     w: bool | None = None
 
 
-class SpotBookUpdate(msgspec.Struct):
+class SpotBookUpdate(msgspec.Struct, gc=False):
     s: str
     U: int
     u: int
@@ -75,11 +75,6 @@ class SpotBookUpdate(msgspec.Struct):
     a: list[tuple[float, float]] = []
 
 
-_book_ticker = typed(BookTicker)
-_trade = typed(SpotTrade)
-_ticker = typed(SpotTicker)
-_candle = typed(Candle)
-_book_update = typed(SpotBookUpdate)
 
 
 class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
@@ -94,13 +89,13 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
     PONG = "spot.pong"
     SYSTEM = "spot.system"
     CHANNELS = {
-        "spot.book_ticker": "_on_book_ticker",
-        "spot.trades": "_on_trade",
-        "spot.tickers": "_on_ticker",
-        "spot.candlesticks": "_on_candle",
-        "spot.order_book_update": "_on_book_update",
+        "spot.book_ticker": ("_on_book_ticker", BookTicker),
+        "spot.trades": ("_on_trade", SpotTrade),
+        "spot.tickers": ("_on_ticker", SpotTicker),
+        "spot.candlesticks": ("_on_candle", Candle),
+        "spot.order_book_update": ("_on_book_update", SpotBookUpdate),
         # Order Book V2, in-band snapshots (obu.py, gateio-protocol.md §6.8)
-        "spot.obu": "_on_obu",
+        "spot.obu": ("_on_obu", ObuUpdate),
     }
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
@@ -109,8 +104,8 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
     def _default_symbols(self) -> SymbolMap:
         return spot_symbol_map()
 
-    def _on_book_ticker(self, env: Envelope, recv_ts: int) -> None:
-        r = _book_ticker.decode(env.result)
+    def _on_book_ticker(self, env, recv_ts: int) -> None:
+        r = env.result
         self._emit(
             BestBidOffer(
                 venue="gateio",
@@ -127,8 +122,8 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             )
         )
 
-    def _on_trade(self, env: Envelope, recv_ts: int) -> None:
-        r = _trade.decode(env.result)
+    def _on_trade(self, env, recv_ts: int) -> None:
+        r = env.result
         self._emit(
             Trade(
                 venue="gateio",
@@ -144,8 +139,8 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             )
         )
 
-    def _on_ticker(self, env: Envelope, recv_ts: int) -> None:
-        r = _ticker.decode(env.result)
+    def _on_ticker(self, env, recv_ts: int) -> None:
+        r = env.result
         self._emit(
             Ticker(
                 venue="gateio",
@@ -165,8 +160,8 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             )
         )
 
-    def _on_candle(self, env: Envelope, recv_ts: int) -> None:
-        r = _candle.decode(env.result)
+    def _on_candle(self, env, recv_ts: int) -> None:
+        r = env.result
         interval, _, pair = r.n.partition("_")
         self._emit(
             Kline(
@@ -189,8 +184,8 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             )
         )
 
-    def _on_book_update(self, env: Envelope, recv_ts: int) -> None:
-        r = _book_update.decode(env.result)
+    def _on_book_update(self, env, recv_ts: int) -> None:
+        r = env.result
         exchange_ts = r.t or env.time_ms or env.time * 1000
         if r.full:
             self._book_full(r.s, r.u, r.b, r.a, exchange_ts, recv_ts)

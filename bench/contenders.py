@@ -80,27 +80,15 @@ def _cexfeed(case: Case, architecture: str) -> Runner:
 
 
 def _decode_floor(case: Case) -> Runner:
+    """The typed decode the direct handler starts with, nothing else: MEXC ``decode_push``
+    (wrapper parse + hot-body field reads); Gate the handler class's one-pass frame decoder."""
     if case.stream == "mexc-spot":
         from cexfeed.exchanges.mexc.decode import decode_push
 
         return Runner(decode_push)
-    from cexfeed.exchanges.gateio import futures_public_handler as fut
-    from cexfeed.exchanges.gateio import spot_public_handler as spot
-    from cexfeed.exchanges.gateio.protocol import Envelope
+    from cexfeed.compat.registry import direct_handler_class
 
-    result = {
-        ("gateio-spot", "book"): spot.SpotBookUpdate,
-        ("gateio-spot", "trades"): spot.SpotTrade,
-        ("gateio-spot", "bbo"): spot.BookTicker,
-        ("gateio-spot", "ticker"): spot.SpotTicker,
-        ("gateio-perp", "book"): fut.FuturesBookUpdate,
-        ("gateio-perp", "trades"): list[fut.FuturesTrade],
-        ("gateio-perp", "bbo"): fut.FuturesBookTicker,
-        ("gateio-perp", "ticker"): list[fut.FuturesTicker],
-    }[(case.stream, case.kind)]
-    envelope = msgspec.json.Decoder(Envelope).decode
-    body = msgspec.json.Decoder(result, strict=False).decode
-    return Runner(lambda raw: body(envelope(raw).result))
+    return Runner(direct_handler_class(case.stream)._frames.decode)
 
 
 # -- ccxt.pro ----------------------------------------------------------------------------------
@@ -253,19 +241,6 @@ def make_runner(contender: str, case: Case) -> Runner | None:
     if contender == "cryptofeed":
         return _cryptofeed(case)
     raise ValueError(f"unknown contender {contender!r}")
-
-
-def peer_versions() -> dict[str, str | None]:
-    """Installed versions of the peers (``None`` when missing)."""
-    out: dict[str, str | None] = {}
-    for name, module in (("ccxt", "ccxt"), ("cryptofeed", "cryptofeed")):
-        try:
-            from importlib.metadata import version
-
-            out[name] = version(name)
-        except Exception:
-            out[name] = None
-    return out
 
 
 def ensure_loop() -> asyncio.AbstractEventLoop:

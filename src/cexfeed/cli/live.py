@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..feed import Feed
-from ..models import BestBidOffer, BookStatus, Event, Ticker, Trade, VenueError, encode_event
+from ..models import BestBidOffer, BookStatus, Event, FundingRate, MarkPrice, Ticker, Trade, VenueError, encode_event
 from . import main
 
 
@@ -39,6 +39,9 @@ class _View:
         self.last: dict[str, float] = {}
         self.status: dict[str, str] = {}
         self.errors: deque = deque(maxlen=3)
+        self.funding: dict[str, FundingRate] = {}
+        self.mark: dict[str, MarkPrice] = {}
+        self.perp = feed.protocol.name.endswith("perp")
         self.started = time.monotonic()
 
     def on_event(self, event: Event) -> None:
@@ -55,14 +58,24 @@ class _View:
         elif isinstance(event, Ticker):
             if event.last is not None:
                 self.last[symbol] = event.last
+        elif isinstance(event, FundingRate):
+            self.funding[symbol] = event
+        elif isinstance(event, MarkPrice):
+            self.mark[symbol] = event
         elif isinstance(event, VenueError):
             self.errors.appendleft(f"{event.code} {event.message}")
 
     def render(self) -> Group:
+        return Group(*self.parts())
+
+    def parts(self) -> list[Any]:
         table = Table(title=self.title, expand=False)
         for name, justify in (("symbol", "left"), ("bid size", "right"), ("bid", "right"), ("ask", "right"),
                               ("ask size", "right"), ("spread", "right"), ("last trades (taker side)", "left"), ("book", "left")):
             table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        if self.perp:
+            table.add_column("funding (predicted)", justify="right")
+            table.add_column("mark / index", justify="right")
         for symbol in self.symbols:
             try:
                 key = self.feed.symbol_map.to_venue(symbol)
@@ -82,7 +95,7 @@ class _View:
             trades = Text()
             for trade in self.trades.get(key, ()):
                 trades.append(f"{trade.side} {trade.size:g} @ {trade.price:g}  ", style="green" if trade.side == "buy" else "red")
-            table.add_row(
+            row: list[Any] = [
                 symbol,
                 f"{bid[1]:g}" if bid else "",
                 f"{bid[0]:g}" if bid else "",
@@ -91,7 +104,10 @@ class _View:
                 spread,
                 trades,
                 self.status.get(key, "-"),
-            )
+            ]
+            if self.perp:
+                row += [_funding_text(self.funding.get(key)), _mark_text(self.mark.get(key))]
+            table.add_row(*row)
         stats = self.feed.stats()
         reconnects = sum(max(0, c["connects"] - 1) for c in stats["connections"])
         errors = ", ".join(f"{k}={v}" for k, v in stats["errors"].items()) or "none"
@@ -103,7 +119,23 @@ class _View:
         parts: list[Any] = [table, footer]
         if self.errors:
             parts.append(Text("venue errors: " + " | ".join(self.errors), style="yellow"))
-        return Group(*parts)
+        return parts
+
+
+def _funding_text(event: FundingRate | None) -> str:
+    if event is None:
+        return ""
+    rate = f"{event.rate * 100:.4f}%" if event.rate is not None else "?"
+    predicted = f" ({event.predicted_rate * 100:.4f}%)" if event.predicted_rate is not None else ""
+    return rate + predicted
+
+
+def _mark_text(event: MarkPrice | None) -> str:
+    if event is None:
+        return ""
+    mark = f"{event.mark_price:g}" if event.mark_price is not None else "?"
+    index = f"{event.index_price:g}" if event.index_price is not None else "?"
+    return f"{mark} / {index}"
 
 
 class _JsonlWriter:
@@ -127,7 +159,8 @@ class _JsonlWriter:
                 self.broken = True
 
 
-async def _run(feed: Feed, symbols: list[str], fmt: str, duration: float | None, title: str) -> dict[str, Any]:
+async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float | None, titles: list[str]) -> list[dict[str, Any]]:
+    """Run ``feeds`` side by side until Ctrl-C/SIGTERM or ``duration``; return their stats."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -138,11 +171,15 @@ async def _run(feed: Feed, symbols: list[str], fmt: str, duration: float | None,
     console = Console(stderr=False)
     if not console.is_terminal:
         # piped/CI output: one wide final table instead of a wrapped one
-        console = Console(stderr=False, width=max(console.width, 150))
-    view = _View(feed, symbols, title) if fmt == "table" else None
+        console = Console(stderr=False, width=max(console.width, 170))
+    views = [_View(feed, symbols, title) for feed, title in zip(feeds, titles)] if fmt == "table" else []
     writer = _JsonlWriter() if fmt == "jsonl" else None
-    feed.set_callback(view.on_event if view is not None else writer.on_event)  # type: ignore[union-attr]
+    for index, feed in enumerate(feeds):
+        feed.set_callback(views[index].on_event if views else writer.on_event)  # type: ignore[union-attr]
     deadline = loop.time() + duration if duration else None
+
+    def render() -> Group:
+        return Group(*[part for view in views for part in view.parts()])
 
     async def wait_tick(seconds: float) -> bool:
         timeout = seconds
@@ -155,23 +192,23 @@ async def _run(feed: Feed, symbols: list[str], fmt: str, duration: float | None,
         return stop.is_set() or (deadline is not None and loop.time() >= deadline)
 
     try:
-        await feed.start()
-        if view is not None and console.is_terminal:
-            with Live(view.render(), console=console, refresh_per_second=4, transient=False) as live:
+        await asyncio.gather(*(feed.start() for feed in feeds))
+        if views and console.is_terminal:
+            with Live(render(), console=console, refresh_per_second=4, transient=False) as live:
                 while not await wait_tick(0.25):
-                    live.update(view.render())
-                live.update(view.render())
+                    live.update(render())
+                live.update(render())
         else:
             while not await wait_tick(0.2):
                 if writer is not None:
                     writer.flush()
                     if writer.broken:
                         break
-            if view is not None:
-                console.print(view.render())
+            if views:
+                console.print(render())
     finally:
-        stats = feed.stats()
-        await feed.close()
+        stats = [feed.stats() for feed in feeds]
+        await asyncio.gather(*(feed.close() for feed in feeds), return_exceptions=True)
         if writer is not None:
             writer.flush()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -199,26 +236,25 @@ def _split(value: str) -> list[str]:
 @click.option("--symbols", default="BTC/USDT,ETH/USDT,SOL/USDT", show_default=True, help="Comma-separated unified symbols.")
 @click.option("--rate", type=float, default=20.0, show_default=True, help="Simulated market steps per second per symbol.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic market.")
-@click.option("--venue", type=click.Choice(_live_venues()), default="gateio-spot", show_default=True, help="Simulated venue.")
+@click.option("--venue", type=click.Choice(["all", *_live_venues()]), default="all", show_default=True, help="Simulated venue(s).")
 def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int, venue: str) -> None:
-    """Run the loopback exchange simulator in-process (Gate.io spot by default) and stream from
-    it over real WebSockets: top of book, spread and last trades for a few symbols."""
+    """Run the loopback exchange simulator in-process (every venue by default) and stream from it
+    over real WebSockets: top of book, spread and last trades per symbol, plus funding rate and
+    mark/index price for perpetuals."""
     from ..sim import SimServer
 
     wanted = _split(symbols)
+    venues = _live_venues() if venue == "all" else [venue]
 
     async def run() -> None:
-        sim = SimServer(seed=seed, rate=rate, venues=[venue])
+        sim = SimServer(seed=seed, rate=rate, venues=venues)
         await sim.start()
         try:
-            feed = Feed(
-                venue,
-                wanted,
-                ["book", "trades", "bbo", "ticker"],
-                url=sim.ws_url(venue),
-                rest_url=sim.rest_url(venue),
-            )
-            await _run(feed, wanted, fmt, duration, f"cexfeed demo: {venue} simulator at {sim.base_url}")
+            feeds = [
+                Feed(name, wanted, ["book", "trades", "bbo", "ticker"], url=sim.ws_url(name), rest_url=sim.rest_url(name))
+                for name in venues
+            ]
+            await _run(feeds, wanted, fmt, duration, [f"cexfeed demo: {name} simulator at {sim.base_url}" for name in venues])
         finally:
             await sim.stop()
 
@@ -242,7 +278,7 @@ def stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: s
 
     async def run() -> None:
         feed = Feed(venue, wanted, _split(channels), url=url, rest_url=rest_url, no_data_timeout=no_data_timeout)
-        await _run(feed, wanted, fmt, duration, f"cexfeed stream {venue} {feed.protocol.ws_url}")
+        await _run([feed], wanted, fmt, duration, [f"cexfeed stream {venue} {feed.protocol.ws_url}"])
 
     try:
         asyncio.run(run())

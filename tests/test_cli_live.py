@@ -28,8 +28,12 @@ def test_demo_runs_for_its_duration_and_exits_zero():
     out = proc.stdout
     for symbol in ("BTC/USDT", "ETH/USDT", "SOL/USDT"):
         assert symbol in out
-    assert out.count("synced") == 3
-    assert "reconnects 0" in out and "errors none" in out
+    # one table per simulated venue, every book synced; the perp table shows funding and mark
+    for venue in ("gateio-spot", "gateio-perp", "mexc-spot"):
+        assert f"cexfeed demo: {venue} simulator" in out
+    assert out.count("synced") == 9
+    assert "funding" in out and "mark / index" in out and "%" in out
+    assert out.count("reconnects 0") == 3 and out.count("errors none") == 3
 
 
 def test_demo_jsonl_lines_are_events():
@@ -37,8 +41,9 @@ def test_demo_jsonl_lines_are_events():
                           stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     events = [decode_event(line) for line in proc.stdout.splitlines()]
-    assert events and {e.symbol for e in events} == {"ETH/USDT"}
-    assert {"book", "book_status", "bbo"} <= {type(e).__struct_config__.tag for e in events}
+    assert events and {e.symbol for e in events} == {"ETH/USDT", "ETH/USDT:USDT"}
+    assert {e.venue for e in events} == {"gateio", "mexc"}
+    assert {"book", "book_status", "bbo", "funding", "mark_price"} <= {type(e).__struct_config__.tag for e in events}
 
 
 @pytest.fixture

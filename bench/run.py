@@ -68,8 +68,20 @@ def meta(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _preload() -> None:
+    # everything the run needs, imported before the first measurement
+    import cexfeed.compat  # noqa: F401
+    import cexfeed.feed  # noqa: F401
+    from cexfeed import venues
+
+    for name in ("gateio-spot", "gateio-perp", "mexc-spot"):
+        venues.handler_class(name)
+        venues.protocol_class(name)
+
+
 async def _run(opts: dict[str, Any], contenders: Sequence[str], e2e: bool, log) -> dict[str, Any]:
     ensure_loop()
+    _preload()
     cases = all_cases(opts["frames"])
     overhead = micro.timer_overhead_ns()
     results: dict[str, Any] = {"micro": []}

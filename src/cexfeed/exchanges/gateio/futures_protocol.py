@@ -14,8 +14,8 @@ Book mode, picked per subscription (the core asks :meth:`GateioFuturesProtocol.i
 
 One symbol's book comes from one of them: asking for two for the same symbol raises
 ``ValueError``; different symbols of one stream may use different modes. ``book_mode="obu"`` at
-construction makes the plain ``book`` channel mean obu. The same serves Gate spot
-(``spot.obu``) through :class:`GateioSpotObuProtocol`.
+construction makes the plain ``book`` channel mean obu. Gate spot offers the same
+(``spot.obu``) in :class:`~cexfeed.exchanges.gateio.spot_protocol.GateioSpotProtocol`.
 """
 
 from __future__ import annotations
@@ -37,29 +37,8 @@ from .futures_public_handler import (
     futures_payload,
     order_book_query,
 )
-from .obu import obu_stream
+from .obu import BOOK_CHANNELS, OBU_LEVELS, book_channels, obu_stream
 from .protocol import ping, request
-from .spot_protocol import GateioSpotProtocol
-
-OBU_LEVELS = (50, 400)
-
-
-BOOK_CHANNELS = ("book", "book_obu", "book_snapshots")
-
-
-def _book_channels(protocol: VenueProtocol, channels: list[str], book_mode: str) -> list[str]:
-    """The requested channels with ``book`` meaning ``book_obu`` in obu mode; ``ValueError``
-    when two book channels are asked for the same symbols."""
-    if book_mode == "obu":
-        channels = ["book_obu" if c == "book" else c for c in channels]
-    books = [c for c in dict.fromkeys(channels) if c in BOOK_CHANNELS]
-    if len(books) > 1:
-        raise ValueError(
-            f"{protocol.name}: one book channel per symbol: 'book' (order_book_update + REST snapshot), "
-            f"'book_obu' (order book V2) or 'book_snapshots', got {books}"
-        )
-    return channels
-
 
 class GateioFuturesProtocol(VenueProtocol):
     """``gateio-perp``: USDT perpetuals. Channels: ``book``, ``book_obu``, ``book_snapshots``
@@ -113,7 +92,7 @@ class GateioFuturesProtocol(VenueProtocol):
 
     # -- subscriptions ---------------------------------------------------------------------
     def subscriptions(self, channels: Iterable[str], venue_symbols: Iterable[str]) -> list[Subscription]:
-        channels = _book_channels(self, list(channels), self.book_mode)
+        channels = book_channels(self, list(channels), self.book_mode)
         subs = super().subscriptions(channels, venue_symbols)
         out: list[Subscription] = []
         seen: set[tuple[str, str]] = set()
@@ -193,50 +172,3 @@ def parse_futures_rest_snapshot(venue_symbol: str, body: bytes, sizer: ContractS
     except Exception as exc:  # ValueError (no id) or msgspec errors: unusable body
         raise SnapshotError(f"gateio futures order_book {venue_symbol}: {exc}") from exc
     return Snapshot(venue_symbol=venue_symbol, update_id=snap.update_id, bids=snap.bids, asks=snap.asks, exchange_ts=snap.exchange_ts)
-
-
-class GateioSpotObuProtocol(GateioSpotProtocol):
-    """Gate spot with ``book_obu`` (``spot.obu``, ``["ob.<pair>.<level>"]``, level 50 or 400)
-    as well as the REST-synced ``book``; same book-mode rule as the futures protocol."""
-
-    channels = GateioSpotProtocol.channels + ("book_obu",)
-
-    def __init__(self, ws_url: str | None = None, rest_url: str | None = None, book_interval: str = "100ms",
-                 kline_interval: str = "1m", obu_level: int | str = 50, book_mode: str = "update") -> None:
-        super().__init__(ws_url, rest_url, book_interval, kline_interval)
-        if int(obu_level) not in OBU_LEVELS:
-            raise ValueError(f"gateio obu level must be one of {OBU_LEVELS}")
-        self.obu_level = int(obu_level)
-        self.book_mode = book_mode
-
-    def subscriptions(self, channels: Iterable[str], venue_symbols: Iterable[str]) -> list[Subscription]:
-        channels = _book_channels(self, list(channels), self.book_mode)
-        return [
-            sub._replace(params=(str(self.obu_level),)) if sub.channel == "book_obu" else sub
-            for sub in super().subscriptions(channels, venue_symbols)
-        ]
-
-    def is_book(self, sub: Subscription) -> bool:
-        return sub.channel == "book" or sub.channel == "book_obu"
-
-    def snapshot_via_rest(self, sub: Subscription) -> bool:
-        return sub.channel == "book"
-
-    def book_depth(self, sub: Subscription) -> int:
-        # obu books keep their stream level; the handler depth stays the REST book's
-        if sub.channel == "book_obu":
-            return super().book_depth(Subscription("book", sub.venue_symbol, (self.book_interval,)))
-        return super().book_depth(sub)
-
-    def subscribe_frame(self, sub: Subscription, request_id: int) -> bytes:
-        if sub.channel == "book_obu":
-            return request("spot.obu", "subscribe", [obu_stream(sub.venue_symbol, sub.params[0] if sub.params else self.obu_level)], request_id)
-        return super().subscribe_frame(sub, request_id)
-
-    def unsubscribe_frame(self, sub: Subscription, request_id: int) -> bytes:
-        if sub.channel == "book_obu":
-            return request("spot.obu", "unsubscribe", [obu_stream(sub.venue_symbol, sub.params[0] if sub.params else self.obu_level)], request_id)
-        return super().unsubscribe_frame(sub, request_id)
-
-    def ack_channel(self, sub: Subscription) -> str:
-        return "spot.obu" if sub.channel == "book_obu" else super().ack_channel(sub)

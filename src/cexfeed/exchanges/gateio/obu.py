@@ -27,6 +27,7 @@ deltas) or ``obu``; the user picks per subscription (our channel ``book`` vs ``b
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import msgspec
 
@@ -193,3 +194,25 @@ class ObuBooks:
         if self._expected and recv_ts >= self._next_no_data_check:
             self._next_no_data_check = recv_ts + 1_000_000_000
             self.check_no_data(recv_ts)
+
+
+# -- book channel choice (our channel names, shared by the spot and futures protocols) --------
+
+OBU_LEVELS = (50, 400)
+
+
+BOOK_CHANNELS = ("book", "book_obu", "book_snapshots")
+
+
+def book_channels(protocol: Any, channels: list[str], book_mode: str) -> list[str]:
+    """The requested channels with ``book`` meaning ``book_obu`` in obu mode; ``ValueError``
+    when two book channels are asked for the same symbols."""
+    if book_mode == "obu":
+        channels = ["book_obu" if c == "book" else c for c in channels]
+    books = [c for c in dict.fromkeys(channels) if c in BOOK_CHANNELS]
+    if len(books) > 1:
+        raise ValueError(
+            f"{protocol.name}: one book channel per symbol: 'book' (order_book_update + REST snapshot), "
+            f"'book_obu' (order book V2) or 'book_snapshots', got {books}"
+        )
+    return channels

@@ -8,14 +8,18 @@ from typing import Iterable
 from ...net.protocol import Snapshot, Subscription, VenueProtocol
 from ...net.rest import RestClient
 from ...symbols import SymbolMap
+from .obu import OBU_LEVELS, book_channels, obu_stream
 from .protocol import REST_URL, SPOT_BOOK_INTERVAL_DEPTH, SPOT_CHANNELS, SPOT_WS_URL, ping, request, spot_payload, spot_symbol_map
 from .rest import fetch_spot_order_book, fetch_spot_symbols
 
 
 class GateioSpotProtocol(VenueProtocol):
     """``book`` = ``spot.order_book_update`` (params ``("100ms",)`` -> depth 100, or
-    ``("20ms",)`` -> 20) synced from REST snapshots; ``trades``, ``bbo``, ``ticker``, ``kline``
-    (params ``("1m",)``). No per-connection subscription cap. App ping every 10 s."""
+    ``("20ms",)`` -> 20) synced from REST snapshots; ``book_obu`` = ``spot.obu``
+    (``["ob.<pair>.<level>"]``, ``obu_level`` 50 or 400, snapshot in-band, a broken book
+    recovered by unsubscribe + subscribe); ``trades``, ``bbo``, ``ticker``, ``kline`` (params
+    ``("1m",)``). One book channel per symbol; ``book_mode="obu"`` makes ``book`` mean obu.
+    No per-connection subscription cap. App ping every 10 s."""
 
     name = "gateio-spot"
     ws_url = SPOT_WS_URL
@@ -25,39 +29,58 @@ class GateioSpotProtocol(VenueProtocol):
     max_subscriptions = None
     book_channel = "book"
     rest_snapshots = True
-    channels = tuple(SPOT_CHANNELS)
+    channels = tuple(SPOT_CHANNELS) + ("book_obu",)
 
-    def __init__(self, ws_url: str | None = None, rest_url: str | None = None, book_interval: str = "100ms", kline_interval: str = "1m") -> None:
+    def __init__(self, ws_url: str | None = None, rest_url: str | None = None, book_interval: str = "100ms",
+                 kline_interval: str = "1m", obu_level: int | str = 50, book_mode: str = "update") -> None:
         super().__init__(ws_url, rest_url)
         if book_interval not in SPOT_BOOK_INTERVAL_DEPTH:
             raise ValueError(f"gateio spot book interval must be one of {sorted(SPOT_BOOK_INTERVAL_DEPTH)}")
+        if int(obu_level) not in OBU_LEVELS:
+            raise ValueError(f"gateio obu level must be one of {OBU_LEVELS}")
         self.book_interval = book_interval
         self.kline_interval = kline_interval
+        self.obu_level = int(obu_level)
+        self.book_mode = book_mode
 
     def subscriptions(self, channels: Iterable[str], venue_symbols: Iterable[str]) -> list[Subscription]:
-        subs = super().subscriptions(channels, venue_symbols)
+        subs = super().subscriptions(book_channels(self, list(channels), self.book_mode), venue_symbols)
         out = []
         for sub in subs:
             if sub.channel == "book":
                 sub = sub._replace(params=(self.book_interval,))
+            elif sub.channel == "book_obu":
+                sub = sub._replace(params=(str(self.obu_level),))
             elif sub.channel == "kline":
                 sub = sub._replace(params=(self.kline_interval,))
             out.append(sub)
         return out
 
+    def is_book(self, sub: Subscription) -> bool:
+        return sub.channel == "book" or sub.channel == "book_obu"
+
+    def snapshot_via_rest(self, sub: Subscription) -> bool:
+        return self.rest_snapshots and sub.channel == "book"
+
     def book_depth(self, sub: Subscription) -> int:
-        return SPOT_BOOK_INTERVAL_DEPTH.get(sub.params[0] if sub.params else "100ms", 100)
+        # obu books keep their stream level; the handler depth stays the REST book's
+        interval = sub.params[0] if sub.params and sub.channel == "book" else self.book_interval
+        return SPOT_BOOK_INTERVAL_DEPTH.get(interval, 100)
+
+    def _request(self, sub: Subscription, event: str, request_id: int) -> bytes:
+        if sub.channel == "book_obu":
+            return request("spot.obu", event, [obu_stream(sub.venue_symbol, sub.params[0] if sub.params else self.obu_level)], request_id)
+        channel = SPOT_CHANNELS[sub.channel]
+        return request(channel, event, spot_payload(channel, sub.venue_symbol, sub.params), request_id)
 
     def subscribe_frame(self, sub: Subscription, request_id: int) -> bytes:
-        channel = SPOT_CHANNELS[sub.channel]
-        return request(channel, "subscribe", spot_payload(channel, sub.venue_symbol, sub.params), request_id)
+        return self._request(sub, "subscribe", request_id)
 
     def unsubscribe_frame(self, sub: Subscription, request_id: int) -> bytes:
-        channel = SPOT_CHANNELS[sub.channel]
-        return request(channel, "unsubscribe", spot_payload(channel, sub.venue_symbol, sub.params), request_id)
+        return self._request(sub, "unsubscribe", request_id)
 
     def ack_channel(self, sub: Subscription) -> str:
-        return SPOT_CHANNELS[sub.channel]
+        return "spot.obu" if sub.channel == "book_obu" else SPOT_CHANNELS[sub.channel]
 
     def ping_frame(self) -> bytes:
         return ping("spot.ping")

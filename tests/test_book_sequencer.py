@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cexfeed.book import APPLIED, BUFFERED, GAP, SNAPSHOT_TOO_OLD, STALE, SYNCED, BookSequencer, L2Book
+from cexfeed.book import APPLIED, BUFFERED, GAP, SNAPSHOT_IGNORED, SNAPSHOT_TOO_OLD, STALE, SYNCED, BookSequencer, L2Book
 from cexfeed.exchanges.gateio.spot_public_handler import GateioSpotPublicWebSocketHandler
 from cexfeed.handlers import ConnectionHooks
 from cexfeed.models import BookStatus, BookUpdate
@@ -164,3 +164,14 @@ def test_l2book_zero_size_removes_level():
     assert book.top_bids() == [(1.0, 1.0)]
     book.apply([(1.0, 0.0)], [])
     assert book.best_bid() is None and book.last_update_id == 7
+
+
+def test_late_rest_snapshot_after_full_push_is_ignored():
+    handler, hooks, events = make()
+    handler._handle_message(delta("BTC_USDT", 100, 120, bids=[("90", "1")], asks=[("95", "2")], full=True))
+    handler._handle_message(delta("BTC_USDT", 121, 121, bids=[("91", "1")]))
+    events.clear()
+    assert handler.apply_snapshot("BTC_USDT", 110, SNAP_BIDS, SNAP_ASKS) == SNAPSHOT_IGNORED
+    book = handler.books["BTC_USDT"].book
+    assert book.last_update_id == 121 and book.best_bid() == (91.0, 1.0)
+    assert events == [] and handler.stats.errors["snapshot_ignored"] == 1

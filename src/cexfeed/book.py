@@ -142,6 +142,7 @@ GAP = 3
 CROSSED = 4
 SNAPSHOT_TOO_OLD = 5
 SYNCED = 6
+SNAPSHOT_IGNORED = 7
 
 _MAX_BUFFER = 5000
 
@@ -208,8 +209,12 @@ class BookSequencer:
         """Install a REST snapshot taken at ``update_id`` and replay buffered deltas onto it.
 
         Returns ``SYNCED``, ``SNAPSHOT_TOO_OLD`` (the buffer starts after ``update_id + 1``:
-        fetch again, the buffer is kept), or ``GAP``/``CROSSED`` if the buffer itself is broken.
+        fetch again, the buffer is kept), ``SNAPSHOT_IGNORED`` (the book is already in sync at
+        or past ``update_id``, e.g. an in-band full push overtook the REST call), or
+        ``GAP``/``CROSSED`` if the buffer itself is broken.
         """
+        if self.synced and update_id <= self.book.last_update_id:
+            return SNAPSHOT_IGNORED
         buffered = self.buffer
         while buffered and buffered[0][1] <= update_id:
             buffered.popleft()

@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from typing import Any, Callable
 
-from .book import APPLIED, CROSSED, GAP, SNAPSHOT_TOO_OLD, STALE, SYNCED, BookSequencer
+from .book import APPLIED, CROSSED, GAP, SNAPSHOT_IGNORED, SNAPSHOT_TOO_OLD, SYNCED, BookSequencer
 from .models import RESYNCING, BookStatus, BookUpdate, Event, VenueError
 from .models import SYNCED as STATUS_SYNCED
 
@@ -200,8 +200,6 @@ class PublicWebSocketHandler(WebSocketHandler):
             seq.book.exchange_ts = exchange_ts
         elif code == GAP or code == CROSSED:
             self._broken(venue_symbol, seq, code, exchange_ts, recv_ts, first)
-        elif code == STALE:
-            pass
 
     def _book_full(self, venue_symbol, last, bids, asks, exchange_ts, recv_ts) -> None:
         seq = self.book(venue_symbol)
@@ -228,6 +226,8 @@ class PublicWebSocketHandler(WebSocketHandler):
             self.hooks.request_snapshot(venue_symbol)
         elif code == GAP or code == CROSSED:
             self._broken(venue_symbol, seq, code, exchange_ts, recv_ts, None)
+        elif code == SNAPSHOT_IGNORED:
+            self.stats.errors["snapshot_ignored"] += 1
         elif code == SYNCED:
             seq.book.exchange_ts = exchange_ts
             self._synced(venue_symbol, seq, "snapshot", exchange_ts, recv_ts, replayed=seq.deltas_applied - applied_before)

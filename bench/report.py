@@ -171,7 +171,8 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
                 continue
             text = f"{_fmt(row['median_us'])} ({_fmt(row['p99_us'])})"
             if name != "direct" and base:
-                text += f" · {row['median_us'] / base:.1f}x"
+                r = row["median_us"] / base
+                text += f" · {r:.1f}x" if r >= 1 else f" · {r:.2f}x"
             cells.append(text)
         lines.append(f"| {case['label']} | " + " | ".join(cells) + " |")
     if charts.get("micro"):
@@ -180,8 +181,10 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
         "",
         "## Allocations per frame",
         "",
-        "Blocks and bytes allocated per frame, temporaries included (allocator counter; see "
-        "`bench/alloc.py`), and tracemalloc's peak of traced memory during the frame (bytes).",
+        "Blocks and bytes allocated per frame, temporaries included: every call into Python's object/mem "
+        "allocators while the frame is handled (the calls tracemalloc traces; objects CPython recycles from its "
+        "float/tuple/dict free lists do not reach the allocator and are not counted) -- see `bench/alloc.py`; "
+        "then tracemalloc's peak of traced memory during the frame (bytes).",
         "",
         "| frame | " + " | ".join(f"{n} blocks / bytes / peak" for n in CONTENDER_ORDER) + " |",
         "|---|" + "---|" * len(CONTENDER_ORDER),

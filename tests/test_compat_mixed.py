@@ -127,3 +127,34 @@ async def test_gate_futures_on_strategies_matches_simulator(sim):
         assert trade.market == "perp" and trade.symbol.endswith(":USDT") and trade.contracts and trade.size > 0
     finally:
         await feed.close()
+
+
+async def test_strategy_connection_manager_routes_parsed_messages(sim):
+    """The strategy-driven connection manager on its own: ParsedMessages by type, control
+    messages (acks, pongs) included, alongside the typed events."""
+    from cexfeed.compat import StrategyConnectionManager
+
+    events: list = []
+    by_type: dict = {}
+    manager = StrategyConnectionManager(
+        "mexc-spot", SYMBOLS, ["book", "trades", "bbo"], url=sim.ws_url("mexc-spot"), rest_url=sim.rest_url("mexc-spot"), on_event=events.append, ping_interval=0.2
+    )
+    for msg_type in (MessageType.ACK, MessageType.PONG, MessageType.TRADE, MessageType.BBO, MessageType.BOOK, MessageType.BOOK_STATUS):
+        manager.on(msg_type, lambda m, t=msg_type: by_type.setdefault(t, []).append(m))
+    assert manager.connection.url == sim.ws_url("mexc-spot")
+    try:
+        acks = await manager.start(timeout=15)
+        assert len(acks) == 6 and all(a.ok for a in acks)
+        assert await wait_until(lambda: all(manager.feed.synced(s) for s in SYMBOLS), 10.0)
+        assert await wait_until(lambda: all(by_type.get(t) for t in (MessageType.PONG, MessageType.TRADE, MessageType.BBO, MessageType.BOOK)), 10.0)
+        acked = {m.data["channel"] for m in by_type[MessageType.ACK]}
+        assert "spot@public.aggre.depth.v3.api.pb@100ms@BTCUSDT" in acked and all(m.data["ok"] for m in by_type[MessageType.ACK])
+        trade = by_type[MessageType.TRADE][0]
+        assert trade.venue == "mexc" and trade.symbol in SYMBOLS and trade.data["side"] in ("buy", "sell") and trade.data["price"] > 0
+        assert isinstance(trade.raw, bytes) and trade.raw[:1] != b"{"
+        statuses = [(m.symbol, m.data["status"]) for m in by_type[MessageType.BOOK_STATUS]]
+        assert ("BTC/USDT", "synced") in statuses
+        # the typed events carry the same trades
+        assert any(isinstance(e, Trade) and e.trade_id == trade.data["trade_id"] for e in events)
+    finally:
+        await manager.close()

@@ -234,6 +234,12 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
         "- Interleaving: every round runs each contender once over the same frames, the order rotating; books are reset to "
         "the snapshot before each turn (untimed). Timing per frame with `perf_counter_ns`.",
         "- Text frames reach ccxt.pro and cryptofeed as `str` (what their WebSocket layers hand them), cexfeed gets `bytes`.",
+        "- Decode only, MEXC: `decode_push` parses the wrapper and reads the fields of depth, deals and book ticker "
+        "bodies; for other bodies (kline) it hands back the protobuf message whose fields the handler reads later, so "
+        "that floor is the wrapper parse alone.",
+        "- End to end: `bench/blaster.py` replaces the project simulator for this one measurement because the "
+        "simulator builds each frame from its Python market model and cannot outrun a client; the blaster renders "
+        "pre-built frames with consecutive ids and writes them in batches.",
     ]
     return "\n".join(lines) + "\n"
 

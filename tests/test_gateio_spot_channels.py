@@ -151,3 +151,19 @@ def test_symbol_map_from_captured_currency_pairs(captures_dir):
     assert smap.unified("NOT_LISTED") == "NOT/LISTED"  # fallback keeps the stream alive
     ink = smap.instrument("INK_USDT")
     assert ink.price_precision is not None and ink.tick_size == float(f"1e-{ink.price_precision}")
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        # reported by a user trial: NaN price, negative amount and an unknown side got through
+        '{"time":1,"channel":"spot.trades","event":"update","result":{"id":1,"currency_pair":"BTC_USDT","side":"sideways","amount":"-1","price":"NaN"}}',
+        '{"time":1,"channel":"spot.trades","event":"update","result":{"id":1,"currency_pair":"BTC_USDT","side":"buy","amount":"1","price":"NaN"}}',
+        '{"time":1,"channel":"spot.book_ticker","event":"update","result":{"t":1,"u":2,"s":"BTC_USDT","b":"inf","B":"1","a":"-inf","A":"1"}}',
+        '{"time":1,"channel":"spot.order_book_update","event":"update","result":{"t":1,"s":"BTC_USDT","U":1,"u":1,"b":[["100","-2"]],"a":[]}}',
+    ],
+)
+def test_impossible_numbers_are_malformed_not_events(run, frame):
+    events = run(frame)
+    assert events == []
+    assert run.handler.stats.errors["malformed"] == 1

@@ -126,20 +126,22 @@ def merged(ws_path: str | Path, snapshot_paths: Iterable[str | Path]) -> Iterato
 
 
 def read_raw_frames(path: str | Path) -> Iterator[CaptureItem]:
-    """One frame per line: lines starting with ``{`` or ``[`` are JSON text frames, others are
-    hex of a binary frame. Raises ``ValueError`` for a line that is neither."""
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
+    """One frame per line: lines starting with ``{`` or ``[`` are JSON text frames, lines of hex
+    digits are binary frames, blank lines are skipped. Any other line (not JSON, not hex, not
+    UTF-8) is passed on as its raw bytes, so the handler counts and skips it like any bad frame
+    off the wire instead of the replay stopping there."""
+    with open(path, "rb") as fh:
+        for line in fh:
             line = line.strip()
             if not line:
                 continue
-            if line[0] in "{[":
+            if line[:1] in (b"{", b"["):
                 yield CaptureItem(FRAME, 0.0, line)
                 continue
             try:
-                yield CaptureItem(FRAME, 0.0, bytes.fromhex(line))
-            except ValueError:
-                raise ValueError(f"{path}:{number}: neither JSON nor hex") from None
+                yield CaptureItem(FRAME, 0.0, bytes.fromhex(line.decode("ascii")))
+            except (ValueError, UnicodeDecodeError):
+                yield CaptureItem(FRAME, 0.0, line)
 
 
 def detect_venue(ws_path: str | Path) -> str | None:

@@ -80,7 +80,13 @@ class Feed:
         self.venue = venue
         self.symbols = list(symbols)
         self.channels = list(channels)
+        for value, schemes, what in ((url, ("ws://", "wss://"), "url"), (rest_url, ("http://", "https://"), "rest_url")):
+            if value is not None and not value.startswith(schemes):
+                raise ValueError(f"{what} must start with {' or '.join(schemes)}: {value!r}")
         self.protocol = protocol or protocol_class(venue)(url, rest_url, **(protocol_options or {}))
+        unknown = [c for c in channels if c not in self.protocol.channels]
+        if unknown:
+            raise ValueError(f"{venue}: unknown channel(s) {unknown}; this venue has {list(self.protocol.channels)}")
         self.rest = RestClient(self.protocol.rest_url, headers=self.protocol.headers)
         self.load_symbols = load_symbols
         self.symbol_map: SymbolMap = self.protocol.default_symbols()

@@ -111,12 +111,13 @@ class WebSocketHandler:
                 self._count_error("callback", b"", exc)
 
     def _count_error(self, kind: str, raw: bytes | str, exc: BaseException | str | None = None) -> None:
-        """Count one skipped frame or condition; log the first of each kind with a prefix."""
+        """Count one skipped frame or notable condition; log the first of each kind with a short
+        prefix of the frame (never the whole frame, never credentials)."""
         self.stats.errors[kind] += 1
         if kind not in self._logged:
             self._logged.add(kind)
             log.warning(
-                "%s %s: skipped %s frame (%s) prefix=%s",
+                "%s %s: %s (%s) prefix=%s; later ones are only counted in stats",
                 self.venue,
                 self.market,
                 kind,

@@ -9,6 +9,7 @@ one final table otherwise); ``--format jsonl`` writes one event per line
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 import time
@@ -96,7 +97,7 @@ class _View:
             for trade in self.trades.get(key, ()):
                 trades.append(f"{trade.side} {trade.size:g} @ {trade.price:g}  ", style="green" if trade.side == "buy" else "red")
             row: list[Any] = [
-                symbol,
+                self.feed.symbol_map.unified(key),
                 f"{bid[1]:g}" if bid else "",
                 f"{bid[0]:g}" if bid else "",
                 f"{ask[0]:g}" if ask else "",
@@ -192,7 +193,17 @@ async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float 
         return stop.is_set() or (deadline is not None and loop.time() >= deadline)
 
     try:
-        await asyncio.gather(*(feed.start() for feed in feeds))
+        # start (symbols, connect, acks) may take long on a bad endpoint: Ctrl-C and the
+        # deadline still apply while it runs
+        starting = asyncio.ensure_future(asyncio.gather(*(feed.start() for feed in feeds)))
+        while not starting.done() and not await wait_tick(0.1):
+            pass
+        if starting.done():
+            starting.result()
+        else:
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
         if views and console.is_terminal:
             with Live(render(), console=console, refresh_per_second=4, transient=False) as live:
                 while not await wait_tick(0.25):
@@ -211,6 +222,11 @@ async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float 
         await asyncio.gather(*(feed.close() for feed in feeds), return_exceptions=True)
         if writer is not None:
             writer.flush()
+            for stat in stats:
+                errors = ", ".join(f"{k}={v}" for k, v in stat["errors"].items()) or "none"
+                reconnects = sum(max(0, c["connects"] - 1) for c in stat["connections"])
+                print(f"{stat['venue']}: events {stat['events']}  frames {stat['frames']}  reconnects {reconnects}  "
+                      f"dropped {stat['dropped']}  errors {errors}", file=sys.stderr)
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.remove_signal_handler(sig)
@@ -231,7 +247,7 @@ def _split(value: str) -> list[str]:
 
 
 @main.command()
-@click.option("--duration", type=float, default=None, help="Stop after this many seconds (default: until Ctrl-C).")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
 @click.option("--symbols", default="BTC/USDT,ETH/USDT,SOL/USDT", show_default=True, help="Comma-separated unified symbols.")
 @click.option("--rate", type=float, default=20.0, show_default=True, help="Simulated market steps per second per symbol.")
@@ -264,10 +280,13 @@ def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int,
 @main.command()
 @click.argument("venue", type=click.Choice(_live_venues()))
 @click.option("--symbols", default="BTC/USDT", show_default=True, help="Comma-separated unified symbols.")
-@click.option("--channels", default="book,trades,bbo,ticker", show_default=True, help="Comma-separated: book,trades,bbo,ticker,kline.")
+@click.option("--channels", default="book,trades,bbo,ticker", show_default=True,
+              help="Comma-separated. All venues: book, trades, bbo, ticker, kline; gateio-spot also book_obu; "
+                   "gateio-perp also book_obu, book_snapshots, funding, mark_price, liquidations, open_interest; "
+                   "mexc-spot also limit_book, bbo_batch.")
 @click.option("--url", default=None, help="WebSocket URL (default: the venue's production endpoint).")
 @click.option("--rest-url", default=None, help="REST base URL (default: the venue's).")
-@click.option("--duration", type=float, default=None, help="Stop after this many seconds (default: until Ctrl-C).")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
 @click.option("--no-data-timeout", type=float, default=30.0, show_default=True, help="Reconnect after this many seconds without any frame.")
 def stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None,
@@ -276,14 +295,21 @@ def stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: s
     e.g. at the simulator)."""
     wanted = _split(symbols)
 
-    async def run() -> None:
+    if not wanted:
+        raise click.UsageError("--symbols is empty")
+
+    async def run() -> list[dict[str, Any]]:
         feed = Feed(venue, wanted, _split(channels), url=url, rest_url=rest_url, no_data_timeout=no_data_timeout)
-        await _run([feed], wanted, fmt, duration, [f"cexfeed stream {venue} {feed.protocol.ws_url}"])
+        return await _run([feed], wanted, fmt, duration, [f"cexfeed stream {venue} {feed.protocol.ws_url}"])
 
     try:
-        asyncio.run(run())
-    except (KeyError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        stats = asyncio.run(run())
+    except KeyError as exc:
+        raise click.ClickException(f"unknown symbol {exc}") from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not stats[0]["frames"]:
+        raise click.ClickException(f"no data received from {venue}")
 
 
 @main.command()
@@ -291,7 +317,7 @@ def stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: s
 @click.option("--rate", type=float, default=20.0, show_default=True, help="Market steps per second per symbol (0: as fast as possible).")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--levels", type=int, default=20, show_default=True, help="Book levels per side.")
-@click.option("--duration", type=float, default=None, help="Stop after this many seconds (default: until Ctrl-C).")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
 def sim(port: int, rate: float, seed: int, levels: int, duration: float | None) -> None:
     """Serve the loopback exchange simulator (every simulated venue) until Ctrl-C. Prints one
     line per venue: name, WebSocket URL, REST base URL."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
 
 import click
+import msgspec
 
 from ..capture import (
     FRAME,
@@ -17,6 +19,7 @@ from ..capture import (
     instruments_file_beside,
     is_cryptofeed_capture,
     merged,
+    read_http_file,
     read_instruments,
     read_raw_frames,
     snapshot_files_beside,
@@ -40,7 +43,10 @@ def _items_and_venue(path: Path, venue: str | None, snapshots: tuple[str, ...]):
         return merged(path, snaps), venue
     if venue is None:
         raise click.UsageError("a plain frame file needs --venue")
-    return read_raw_frames(path), venue
+    # plain frames carry no times: the given snapshots are installed first, then the frames
+    # run (deltas older than a snapshot are dropped as stale, the next one must bridge it)
+    snaps = [item for s in snapshots for item in read_http_file(s)]
+    return itertools.chain(snaps, read_raw_frames(path)), venue
 
 
 @main.command()
@@ -57,11 +63,18 @@ def replay(path: Path, snapshots: tuple[str, ...], instruments: Path | None, ven
         raise click.UsageError(f"replay of {venue} is not available in this build")
     if instruments is None and is_cryptofeed_capture(path):
         instruments = instruments_file_beside(path)
-    body = read_instruments(instruments) if instruments else None
+    if instruments is None and venue == "gateio-perp":
+        # without multipliers sizes would be contract counts, not base currency
+        raise click.UsageError("gateio-perp replay needs the contracts list: pass --instruments (REST /futures/usdt/contracts body)")
     out = sys.stdout.buffer
     on_event = _jsonl_writer(out) if fmt == "jsonl" else None
-    rep = Replay(venue, body, on_event)
-    rep.feed(items)
+    try:
+        body = read_instruments(instruments) if instruments else None
+        rep = Replay(venue, body, on_event)
+        rep.feed(items)
+    except (ValueError, UnicodeDecodeError, msgspec.DecodeError) as exc:
+        # a file that is not what --venue/--instruments say it is
+        raise click.ClickException(f"cannot replay {path} as {venue}: {exc}") from None
     if fmt == "jsonl":
         out.flush()
         return

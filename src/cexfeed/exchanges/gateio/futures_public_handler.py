@@ -34,6 +34,7 @@ import msgspec
 from ...book import CROSSED
 from ...models import PERP, BUY, SELL, BestBidOffer, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
 from ...symbols import SymbolMap
+from ...wire import Price, Signed, Size
 from .common import GateioPublicHandler, result_prefix, typed
 from .contracts import ONE, ContractSize, decode_futures_snapshot, futures_symbol_map
 from .obu import ObuBooks, ObuUpdate, obu_stream
@@ -123,8 +124,8 @@ class FuturesTrade(msgspec.Struct):
 
     id: int
     contract: str
-    size: float
-    price: float
+    size: Signed
+    price: Price
     create_time: int = 0
     create_time_ms: int = 0
     is_internal: bool = False
@@ -134,8 +135,8 @@ class Level(msgspec.Struct, gc=False):
     """A futures book level ``{"p": price str, "s": contracts int|str}`` (absolute size).
     Floats only, no reference cycles: the GC need not track it."""
 
-    p: float
-    s: float
+    p: Price
+    s: Size
 
 
 class FuturesBookUpdate(msgspec.Struct, gc=False):

@@ -33,6 +33,7 @@ import msgspec
 
 from ...book import BookSequencer
 from ...models import RESYNCING, STALE
+from ...wire import Price, Size
 from .contracts import ONE, ContractSize
 from .protocol import Envelope
 
@@ -46,8 +47,8 @@ class ObuUpdate(msgspec.Struct, gc=False):
     t: int = 0
     full: bool = False
     U: int = 0
-    b: list[tuple[float, float]] = []
-    a: list[tuple[float, float]] = []
+    b: list[tuple[Price, Size]] = []
+    a: list[tuple[Price, Size]] = []
 
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from ...symbols import Instrument, SymbolMap
+from ...wire import Price, Size
 
 SPOT_WS_URL = "wss://api.gateio.ws/ws/v4/"
 FUTURES_USDT_WS_URL = "wss://fx-ws.gateio.ws/v4/ws/usdt"
@@ -133,8 +134,8 @@ class SpotSnapshot(msgspec.Struct):
     ``current``/``update`` ms, levels ``[price, size]`` strings parsed to floats, best first."""
 
     id: int
-    asks: list[tuple[float, float]]
-    bids: list[tuple[float, float]]
+    asks: list[tuple[Price, Size]]
+    bids: list[tuple[Price, Size]]
     current: int = 0
     update: int = 0
 

@@ -16,6 +16,7 @@ import msgspec
 
 from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
 from ...symbols import SymbolMap
+from ...wire import Price, Side, Size
 from .common import GateioPublicHandler
 from .obu import ObuBooks, ObuUpdate
 from .protocol import parse_spot_snapshot, spot_symbol_map
@@ -24,19 +25,19 @@ from .protocol import parse_spot_snapshot, spot_symbol_map
 class BookTicker(msgspec.Struct, gc=False):
     t: int
     s: str
-    b: float
-    B: float
-    a: float
-    A: float
+    b: Price
+    B: Size
+    a: Price
+    A: Size
     u: int | None = None
 
 
 class SpotTrade(msgspec.Struct, gc=False):
     id: int
     currency_pair: str
-    side: str
-    amount: float
-    price: float
+    side: Side
+    amount: Size
+    price: Price
     create_time: int = 0
     create_time_ms: float = 0.0
 
@@ -71,8 +72,8 @@ class SpotBookUpdate(msgspec.Struct, gc=False):
     u: int
     t: int = 0
     full: bool = False
-    b: list[tuple[float, float]] = []
-    a: list[tuple[float, float]] = []
+    b: list[tuple[Price, Size]] = []
+    a: list[tuple[Price, Size]] = []
 
 
 

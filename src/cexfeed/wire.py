@@ -1,0 +1,19 @@
+"""Constrained number types for venue decoders.
+
+A price must be positive and finite, a size non-negative and finite (0 removes a book level), a
+signed quantity finite; ``NaN``/``inf`` strings or a negative price fail the typed decode, so the
+frame is counted as malformed and skipped instead of reaching a book or a consumer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from msgspec import Meta
+
+_FINITE = 1e300
+
+Price = Annotated[float, Meta(gt=0, lt=_FINITE)]
+Size = Annotated[float, Meta(ge=0, lt=_FINITE)]
+Signed = Annotated[float, Meta(gt=-_FINITE, lt=_FINITE)]
+Side = Literal["buy", "sell"]

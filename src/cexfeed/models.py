@@ -5,7 +5,8 @@ Units, for every event unless a field says otherwise:
   (the shortest repr of each float gives back the venue string);
 - sizes are in the base currency (futures: contracts x contract multiplier); where the venue
   counts contracts the raw contract count is kept in a ``contracts`` field;
-- ``exchange_ts`` is milliseconds since the epoch as the venue stamps the event;
+- ``exchange_ts`` is milliseconds since the epoch as the venue stamps the event, ``0`` when the
+  venue gave no time (e.g. a 2021 Gate REST snapshot, or a status event raised locally);
 - ``recv_ts`` is nanoseconds since the epoch (``time.time_ns()``) taken once per frame on arrival.
 
 ``symbol`` is the unified name (``BTC/USDT`` spot, ``BTC/USDT:USDT`` perpetual), ``venue_symbol``

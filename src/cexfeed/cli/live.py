@@ -313,7 +313,7 @@ def stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: s
 
 
 @main.command()
-@click.option("--port", type=int, default=0, show_default=True, help="TCP port on 127.0.0.1 (0: a free one).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="TCP port on 127.0.0.1 (0: a free one).")
 @click.option("--rate", type=float, default=20.0, show_default=True, help="Market steps per second per symbol (0: as fast as possible).")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--levels", type=int, default=20, show_default=True, help="Book levels per side.")
@@ -325,7 +325,10 @@ def sim(port: int, rate: float, seed: int, levels: int, duration: float | None) 
 
     async def run() -> None:
         server = SimServer(seed=seed, rate=rate, levels=levels, port=port)
-        await server.start()
+        try:
+            await server.start()
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -335,7 +338,9 @@ def sim(port: int, rate: float, seed: int, levels: int, duration: float | None) 
                 pass
         for name in server.venues:
             click.echo(f"{name} {server.ws_url(name)} {server.rest_url(name)}")
-        click.echo(f"faults: POST {server.base_url}/_sim/fault/<drop|close|silent|skip|malformed|unknown_channel|error|upgrade|pause|resume>")
+        click.echo(f"faults: POST {server.base_url}/_sim/fault/<drop|close|silent|skip|malformed|unknown_channel|error|"
+                   "upgrade|fail_snapshots|pause|resume>  (?venue=NAME to target one venue; skip needs ?symbol=BTC/USDT; "
+                   "silent takes ?seconds=, close ?code=, fail_snapshots ?count=)")
         sys.stdout.flush()
         try:
             await asyncio.wait_for(stop.wait(), duration)

@@ -405,6 +405,11 @@ class GateioFuturesSim(VenueSim):
         return _encode({"time": t, "time_ms": ms, "channel": "", "event": "",
                         "error": {"code": 3, "message": "service error"}, "result": None})
 
+    def upgrade_frame(self) -> bytes:
+        t, ms = _now()
+        return _encode({"time": t, "time_ms": ms, "channel": "futures.system", "event": "update",
+                        "result": {"type": "upgrade", "msg": "The connection will soon be closed for a service upgrade. Please reconnect."}})
+
     # -- REST ----------------------------------------------------------------------------------
     async def rest_order_book(self, request: web.Request) -> web.Response:
         """``GET /api/v4/futures/usdt/order_book?contract=X&limit=N&with_id=true`` (§10.1):

@@ -309,7 +309,10 @@ class SimServer:
     async def _inject(self, frame_of: str, venue: str | None) -> int:
         count = 0
         for target in self._targets(venue):
-            frame = getattr(target, frame_of)()
+            try:
+                frame = getattr(target, frame_of)()
+            except NotImplementedError:  # this venue has no such frame (MEXC: no upgrade notice)
+                continue
             for session in list(target.sessions):
                 await session.send(frame)
                 count += 1
@@ -338,37 +341,50 @@ class SimServer:
 
     async def _fault_endpoint(self, request: web.Request) -> web.Response:
         kind = request.match_info["kind"]
-        q = request.query
-        venue = q.get("venue") or None
-        if kind == "drop":
-            result: Any = self.drop_connections(venue)
-        elif kind == "close":
-            result = await self.close_connections(int(q.get("code", "1012")), venue)
-        elif kind == "upgrade":
-            result = await self.send_upgrade_notice(venue)
-        elif kind == "silent":
-            result = self.go_silent(float(q.get("seconds", "5")), venue)
-        elif kind == "skip":
-            self.skip_update(q["symbol"], venue)
-            result = 1
-        elif kind == "malformed":
-            result = await self.send_malformed(venue)
-        elif kind == "unknown_channel":
-            result = await self.send_unknown_channel(venue)
-        elif kind == "error":
-            result = await self.send_error_frame(venue)
-        elif kind == "fail_snapshots":
-            self.fail_snapshots(int(q.get("count", "1")), venue)
-            result = 1
-        elif kind == "pause":
-            self.pause()
-            result = 1
-        elif kind == "resume":
-            self.resume()
-            result = 1
-        else:
+        try:
+            result = await self._fault(kind, request.query)
+        except (KeyError, ValueError) as exc:
+            return web.json_response({"error": f"{kind}: {exc}"}, status=400)
+        if result is None:
             return web.json_response({"error": f"unknown fault {kind}"}, status=404)
         return web.json_response({"fault": kind, "affected": result})
+
+    async def _fault(self, kind: str, q: Any) -> Any:
+        """Run one fault from query parameters; ``None`` for an unknown kind. Raises
+        ``ValueError`` for a bad parameter (unknown venue or symbol, not a number)."""
+        venue = q.get("venue") or None
+        if venue is not None and venue not in self.venues:
+            raise ValueError(f"unknown venue {venue!r}; serving {sorted(self.venues)}")
+        if kind == "drop":
+            return self.drop_connections(venue)
+        if kind == "close":
+            return await self.close_connections(int(q.get("code", "1012")), venue)
+        if kind == "upgrade":
+            return await self.send_upgrade_notice(venue)
+        if kind == "silent":
+            return self.go_silent(float(q.get("seconds", "5")), venue)
+        if kind == "skip":
+            symbol = q.get("symbol")
+            if symbol not in self.market.books:
+                raise ValueError(f"skip needs ?symbol= one of {sorted(self.market.books)}")
+            self.skip_update(symbol, venue)
+            return 1
+        if kind == "malformed":
+            return await self.send_malformed(venue)
+        if kind == "unknown_channel":
+            return await self.send_unknown_channel(venue)
+        if kind == "error":
+            return await self.send_error_frame(venue)
+        if kind == "fail_snapshots":
+            self.fail_snapshots(int(q.get("count", "1")), venue)
+            return 1
+        if kind == "pause":
+            self.pause()
+            return 1
+        if kind == "resume":
+            self.resume()
+            return 1
+        return None
 
     async def _state_endpoint(self, request: web.Request) -> web.Response:
         books = {

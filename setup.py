@@ -5,12 +5,27 @@ import os
 
 from setuptools import Extension, setup
 
-extensions = []
-if not os.environ.get("CEXFEED_PURE_PYTHON"):
+
+def _cythonize_each(modules, **options):
     from Cython.Build import cythonize
 
-    extensions = cythonize(
-        [Extension("cexfeed._book", ["src/cexfeed/_book.pyx"], optional=True)],
+    built = []
+    for module in modules:
+        try:
+            built += cythonize([module], **options)
+        except Exception as exc:  # noqa: BLE001 - report and fall back to pure Python
+            print(f"cexfeed: not compiling {module.name}: {exc}")
+    return built
+
+
+extensions = []
+if not os.environ.get("CEXFEED_PURE_PYTHON"):
+    # a .pyx that fails to translate must not fail the install: the pure-Python twins remain
+    extensions = _cythonize_each(
+        [
+            Extension("cexfeed._book", ["src/cexfeed/_book.pyx"], optional=True),
+            Extension("cexfeed.exchanges.gateio._fastbook", ["src/cexfeed/exchanges/gateio/_fastbook.pyx"], optional=True),
+        ],
         compiler_directives={"language_level": 3},
         quiet=True,
     )

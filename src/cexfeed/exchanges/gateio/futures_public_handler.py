@@ -40,6 +40,11 @@ from .contracts import ONE, ContractSize, decode_futures_snapshot, futures_symbo
 from .obu import ObuBooks, ObuUpdate, obu_stream
 from .protocol import FUTURES_USDT_WS_URL, REST_URL, Envelope
 
+try:  # compiled reader of futures.order_book_update frames; the msgspec path is the reference
+    from ._fastbook import futures_book_update as _fast_book_update
+except ImportError:
+    _fast_book_update = None
+
 # -- protocol facts (§1.2, §3, §5.2, §7, §10.1) -----------------------------------------------
 
 FUTURES_WS_URL = FUTURES_USDT_WS_URL
@@ -275,6 +280,26 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
         super().__init__(on_event, symbols, depth)
         self._sizers: dict[str, ContractSize] = {}
+        # contract -> (num, den, one) of its multiplier, for the compiled book reader
+        self._ratios: dict[str, tuple[float, float, bool]] = {}
+
+    def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
+        fast = _fast_book_update
+        if fast is not None and raw.__class__ is bytes:
+            r = fast(raw, self._ratios)
+            if r.__class__ is str:  # first frame of this contract: learn its multiplier
+                sizer = self._sizer(r)
+                self._ratios[r] = (float(sizer.num), float(sizer.den), sizer.is_one)
+                r = fast(raw, self._ratios)
+            if r is not None:
+                contract, t, first, last, full, bids, asks, sec, ms = r
+                exchange_ts = t or ms or sec * 1000
+                if full:
+                    self._book_full(contract, last, bids, asks, exchange_ts, recv_ts)
+                else:
+                    self._book_delta(contract, first, last, bids, asks, exchange_ts, recv_ts)
+                return
+        super()._dispatch(raw, recv_ts)
 
     def _default_symbols(self) -> SymbolMap:
         return futures_symbol_map()
@@ -284,6 +309,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         self.symbols = symbols
         self._unified = symbols.unified
         self._sizers.clear()
+        self._ratios.clear()
 
     def _sizer(self, venue_symbol: str) -> ContractSize:
         sizer = self._sizers.get(venue_symbol)

@@ -239,3 +239,36 @@ def test_gateio_obu_hooks_and_timers_identical(stream, frames):
         assert ("reconnect", "restart soon") in calls
         statuses = [(e["symbol"], e["status"], e["reason"]) for e in events if e["type"] == "BookStatus"]
         assert ("BTC/USDT", "resyncing", "gap") in statuses and ("ETH/USDT", "stale", "no_data") in statuses
+
+
+IMPOSSIBLE = {
+    "gateio-spot": [
+        b'{"time":1,"time_ms":1000,"channel":"spot.book_ticker","event":"update","result":{"t":1000,"u":5,"s":"BTC_USDT","b":"NaN","B":"1","a":"2","A":"1"}}',
+        b'{"time":1,"time_ms":1000,"channel":"spot.book_ticker","event":"update","result":{"t":1000,"u":5,"s":"BTC_USDT","b":"1","B":"-1","a":"2","A":"1"}}',
+        b'{"time":1,"time_ms":1000,"channel":"spot.trades","event":"update","result":{"id":1,"create_time":1,"create_time_ms":"1000.5","side":"hold","currency_pair":"BTC_USDT","amount":"1","price":"2"}}',
+        b'{"time":1,"time_ms":1000,"channel":"spot.trades","event":"update","result":{"id":2,"create_time":1,"create_time_ms":"1000.5","side":"buy","currency_pair":"BTC_USDT","amount":"1","price":"-2"}}',
+        b'{"time":1,"time_ms":1000,"channel":"spot.trades","event":"update","result":{"id":3,"create_time":1,"create_time_ms":"1000.5","side":"sell","currency_pair":"BTC_USDT","amount":"0.5","price":"2.5"}}',
+        b'{"time":1,"time_ms":1000,"channel":"spot.order_book_update","event":"update","result":{"t":1000,"s":"BTC_USDT","U":1,"u":1,"b":[["inf","1"]],"a":[]}}',
+        b'{"time":1,"time_ms":1000,"channel":"spot.obu","event":"update","result":{"t":1001,"full":true,"s":"ob.BTC_USDT.50","u":10,"b":[["65000","-1"]],"a":[["65001","0.5"]]}}',
+        b'{"time":1,"time_ms":1000,"channel":"spot.obu","event":"update","result":{"t":1001,"full":true,"s":"ob.BTC_USDT.50","u":10,"b":[["65000","1"]],"a":[["65001","0.5"]]}}',
+    ],
+    "gateio-perp": [
+        b'{"time":1,"time_ms":1000,"channel":"futures.trades","event":"update","result":[{"id":7,"create_time_ms":1000,"contract":"BTC_USDT","size":0,"price":"1"},{"id":8,"create_time_ms":1000,"contract":"BTC_USDT","size":"nan","price":"1"}]}',
+        b'{"time":1,"time_ms":1000,"channel":"futures.trades","event":"update","result":[{"id":9,"create_time_ms":1000,"contract":"BTC_USDT","size":3,"price":"0"}]}',
+        b'{"time":1,"time_ms":1000,"channel":"futures.order_book_update","event":"update","result":{"t":1000,"s":"BTC_USDT","U":1,"u":2,"full":true,"b":[{"p":"65000","s":-5}],"a":[]}}',
+        b'{"time":1,"time_ms":1000,"channel":"futures.order_book_update","event":"update","result":{"t":1000,"s":"BTC_USDT","U":1,"u":2,"full":true,"b":[{"p":"65000","s":5}],"a":[{"p":"65001","s":"1e400"}]}}',
+        b'{"time":1,"time_ms":1000,"channel":"futures.order_book_update","event":"update","result":{"t":1000,"s":"BTC_USDT","U":1,"u":2,"full":true,"b":[{"p":"65000","s":5}],"a":[{"p":"65001","s":7}]}}',
+    ],
+}
+
+
+@pytest.mark.parametrize("stream", sorted(IMPOSSIBLE))
+def test_impossible_values_are_malformed_on_both_paths(stream):
+    """NaN/inf/negative prices and sizes, zero prices, unknown sides: the frame is counted as
+    malformed and skipped on both architectures, the good frames around it still flow."""
+    direct = _events_and_stats(stream, "direct", IMPOSSIBLE[stream])
+    strategy = _events_and_stats(stream, "strategy", IMPOSSIBLE[stream])
+    assert direct == strategy
+    events, stats = direct
+    assert stats["errors"]["malformed"] >= 4
+    assert events and all(e["type"] in ("Trade", "BookUpdate", "BookStatus") for e in events)

@@ -31,8 +31,41 @@ _decode = msgspec.json.decode
 T = MessageType
 
 
+# the venue-value bounds of cexfeed.wire, applied after float(): a price is positive and finite,
+# a size non-negative and finite, a signed quantity finite, a side "buy"/"sell"; anything else
+# makes the frame malformed (ValueError), as the typed decode does on the direct path
+_FINITE = 1e300
+
+
+def _price(value: Any) -> float:
+    x = float(value)
+    if not 0.0 < x < _FINITE:
+        raise ValueError(f"impossible price {value!r}")
+    return x
+
+
+def _size(value: Any) -> float:
+    x = float(value)
+    if not 0.0 <= x < _FINITE:
+        raise ValueError(f"impossible size {value!r}")
+    return x
+
+
+def _signed(value: Any) -> float:
+    x = float(value)
+    if not -_FINITE < x < _FINITE:
+        raise ValueError(f"impossible quantity {value!r}")
+    return x
+
+
+def _side(value: Any) -> str:
+    if value != "buy" and value != "sell":
+        raise ValueError(f"unknown side {value!r}")
+    return value
+
+
 def _levels(levels: list) -> list[tuple[float, float]]:
-    return [(float(price), float(size)) for price, size in levels]
+    return [(_price(price), _size(size)) for price, size in levels]
 
 
 def _opt_float(value: Any) -> float | None:
@@ -154,8 +187,8 @@ class GateioParserStrategy(MessageParserStrategy):
             "obu_stream": stream,
             "first_update_id": int(r.get("U", 0)),
             "last_update_id": int(r["u"]),
-            "bids": [(float(p), base(float(q))) for p, q in r.get("b", ())],
-            "asks": [(float(p), base(float(q))) for p, q in r.get("a", ())],
+            "bids": [(_price(p), base(_size(q))) for p, q in r.get("b", ())],
+            "asks": [(_price(p), base(_size(q))) for p, q in r.get("a", ())],
             "exchange_ts": int(r.get("t", 0)) or frame.get("time_ms") or frame.get("time", 0) * 1000,
             "recv_ts": recv_ts,
         }
@@ -217,10 +250,10 @@ class GateioSpotParserStrategy(GateioParserStrategy):
             "venue_symbol": venue_symbol,
             "exchange_ts": int(r["t"]),
             "recv_ts": recv_ts,
-            "bid_price": float(r["b"]),
-            "bid_size": float(r["B"]),
-            "ask_price": float(r["a"]),
-            "ask_size": float(r["A"]),
+            "bid_price": _price(r["b"]),
+            "bid_size": _size(r["B"]),
+            "ask_price": _price(r["a"]),
+            "ask_size": _size(r["A"]),
             "update_id": None if u is None else int(u),
         }
         return [ParsedMessage(T.BBO, "gateio", symbol, data, None)]
@@ -237,9 +270,9 @@ class GateioSpotParserStrategy(GateioParserStrategy):
             "venue_symbol": venue_symbol,
             "exchange_ts": int(create_time_ms) if create_time_ms else int(r.get("create_time", 0)) * 1000,
             "recv_ts": recv_ts,
-            "price": float(r["price"]),
-            "size": float(r["amount"]),
-            "side": r["side"],
+            "price": _price(r["price"]),
+            "size": _size(r["amount"]),
+            "side": _side(r["side"]),
             "trade_id": str(int(r["id"])),
             "contracts": None,
         }
@@ -470,9 +503,9 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
 
     def _levels(self, levels: list, sizer: ContractSize) -> list[tuple[float, float]]:
         if sizer.is_one:
-            return [(float(lv["p"]), float(lv["s"])) for lv in levels]
+            return [(_price(lv["p"]), _size(lv["s"])) for lv in levels]
         base = sizer.base
-        return [(float(lv["p"]), base(float(lv["s"]))) for lv in levels]
+        return [(_price(lv["p"]), base(_size(lv["s"]))) for lv in levels]
 
     def _book_ticker(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         r = frame["result"]
@@ -499,8 +532,9 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
 
     def _trades(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         out = []
-        for r in frame["result"]:
-            signed = float(r["size"])
+        # every item is checked before any is used: one impossible value spoils the frame
+        checked = [(_signed(r["size"]), _price(r["price"]), r) for r in frame["result"]]
+        for signed, price, r in checked:
             if signed > 0:
                 side, contracts = BUY, signed
             elif signed < 0:
@@ -517,7 +551,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
                 "venue_symbol": venue_symbol,
                 "exchange_ts": int(r.get("create_time_ms", 0)) or int(r.get("create_time", 0)) * 1000,
                 "recv_ts": recv_ts,
-                "price": float(r["price"]),
+                "price": price,
                 "size": self.sizer(venue_symbol).base(contracts),
                 "side": side,
                 "trade_id": str(int(r["id"])),

@@ -68,6 +68,20 @@ cdef int _set(Side* side, double key, double size) except -1:
 
 cdef int _apply(Side* side, object levels, double sign) except -1:
     cdef double price, size
+    cdef Py_ssize_t i
+    cdef tuple pair
+    if type(levels) is list:
+        for i in range(len(<list> levels)):
+            item = (<list> levels)[i]
+            if type(item) is tuple and len(<tuple> item) == 2:
+                pair = <tuple> item
+                price = pair[0]
+                size = pair[1]
+            else:
+                price = item[0]
+                size = item[1]
+            _set(side, sign * price, size)
+        return 0
     for level in levels:
         price = level[0]
         size = level[1]

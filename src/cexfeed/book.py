@@ -158,6 +158,7 @@ class BookSequencer:
 
     __slots__ = (
         "book",
+        "symbol",
         "synced",
         "bridged",
         "buffer",
@@ -169,8 +170,10 @@ class BookSequencer:
         "crossed",
     )
 
-    def __init__(self, depth: int = 100) -> None:
+    def __init__(self, depth: int = 100, symbol: str = "") -> None:
         self.book = L2Book(depth)
+        # the unified name the events carry, fixed for the life of the book
+        self.symbol = symbol
         self.synced = False
         # False until the first delta after a REST snapshot has bridged it.
         self.bridged = False

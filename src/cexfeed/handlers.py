@@ -168,7 +168,7 @@ class PublicWebSocketHandler(WebSocketHandler):
         """The sequencer (and its ``.book``) of one symbol, created on first use."""
         seq = self.books.get(venue_symbol)
         if seq is None:
-            seq = self.books[venue_symbol] = BookSequencer(self.depth)
+            seq = self.books[venue_symbol] = BookSequencer(self.depth, self.unified(venue_symbol))
         return seq
 
     def reset_books(self, reason: str = "reconnect") -> None:
@@ -180,14 +180,14 @@ class PublicWebSocketHandler(WebSocketHandler):
                 self._status(venue_symbol, RESYNCING, reason, None, 0, time.time_ns())
 
     def _book_delta(self, venue_symbol, first, last, bids, asks, exchange_ts, recv_ts) -> None:
-        seq = self.book(venue_symbol)
+        seq = self.books.get(venue_symbol) or self.book(venue_symbol)
         code = seq.on_delta(first, last, bids, asks)
         if code == APPLIED:
             self._emit(
                 BookUpdate(
                     venue=self.venue,
                     market=self.market,
-                    symbol=self.unified(venue_symbol),
+                    symbol=seq.symbol,
                     venue_symbol=venue_symbol,
                     exchange_ts=exchange_ts,
                     recv_ts=recv_ts,

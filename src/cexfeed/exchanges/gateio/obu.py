@@ -121,7 +121,7 @@ class ObuBooks:
         seq = self.books.get(venue_symbol)
         if seq is None or seq.book.depth != level:
             # the server keeps exactly `level` levels (a level leaving the window arrives as 0)
-            self.books[venue_symbol] = BookSequencer(level)
+            self.books[venue_symbol] = BookSequencer(level, self.unified(venue_symbol))
         return venue_symbol
 
     # -- recovery --------------------------------------------------------------------------

@@ -317,7 +317,7 @@ cdef list _pairs(Levels* lv, double num, double den, bint one):
     return out
 
 
-def futures_book_update(const unsigned char[:] raw, dict ratios):
+def futures_book_update(bytes raw, dict ratios):
     """Read a ``futures.order_book_update`` push.
 
     ``ratios`` maps contract -> ``(num, den, one)`` of its multiplier. Returns
@@ -334,10 +334,10 @@ def futures_book_update(const unsigned char[:] raw, dict ratios):
     cdef Py_ssize_t sym_n = 0
     cdef Levels bids
     cdef Levels asks
-    if raw.shape[0] == 0:
+    if raw is None or len(raw) == 0:
         return None
-    c.p = <const char*> &raw[0]
-    c.end = c.p + raw.shape[0]
+    c.p = <const char*> raw
+    c.end = c.p + len(raw)
     bids.v = NULL
     bids.n = bids.cap = 0
     asks.v = NULL

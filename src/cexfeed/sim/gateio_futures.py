@@ -35,6 +35,7 @@ from aiohttp import web
 
 from .market import Step, SymbolBook
 from .server import Session, VenueSim, register_venue
+from .gateio_wire import Request, decode_request, encode, now, venue_name
 
 WS_PATH = "/v4/ws/usdt"
 REST_PREFIX = "/api/v4"
@@ -53,28 +54,6 @@ OBU_LEVELS = ("50", "400")
 
 # unified symbol -> quanto_multiplier (base currency per contract); others use the market lot
 MULTIPLIERS = {"BTC/USDT": "0.0001", "ETH/USDT": "0.01", "SOL/USDT": "0.01", "DOGE/USDT": "1"}
-
-
-class _Request(msgspec.Struct):
-    channel: str = ""
-    event: str = ""
-    time: int = 0
-    id: int | None = None
-    payload: list[str] | None = None
-
-
-_request = msgspec.json.Decoder(_Request)
-_encode = msgspec.json.Encoder().encode
-
-
-def contract_of(symbol: str) -> str:
-    """``BTC/USDT`` -> ``BTC_USDT``."""
-    return symbol.replace("/", "_")
-
-
-def _now() -> tuple[int, int]:
-    ms = time.time_ns() // 1_000_000
-    return ms // 1000, ms
 
 
 class Contract:
@@ -143,22 +122,22 @@ class GateioFuturesSim(VenueSim):
             out = {}
             for name, book in self.server.market.books.items():
                 lot = f"{book.spec.lot:.{book.spec.size_decimals}f}"
-                out[contract_of(name)] = Contract(contract_of(name), book, MULTIPLIERS.get(name, lot))
+                out[venue_name(name)] = Contract(venue_name(name), book, MULTIPLIERS.get(name, lot))
             self._contracts = out
         return self._contracts
 
     # -- requests ------------------------------------------------------------------------------
     async def on_request(self, session: Session, data: bytes) -> None:
         try:
-            req = _request.decode(data)
+            req = decode_request(data)
         except msgspec.DecodeError:
-            t, ms = _now()
-            await session.send(_encode({"time": t, "time_ms": ms, "conn_id": session.conn_id, "channel": "", "event": "",
+            t, ms = now()
+            await session.send(encode({"time": t, "time_ms": ms, "conn_id": session.conn_id, "channel": "", "event": "",
                                         "error": {"code": 1, "message": "request message need json scheme"}, "result": None}))
             return
         if req.channel == "futures.ping":
-            t, ms = _now()
-            await session.send(_encode({"time": t, "time_ms": ms, "conn_id": session.conn_id, "channel": "futures.pong", "event": "", "result": None}))
+            t, ms = now()
+            await session.send(encode({"time": t, "time_ms": ms, "conn_id": session.conn_id, "channel": "futures.pong", "event": "", "result": None}))
             return
         if req.event not in ("subscribe", "unsubscribe"):
             await self._ack(session, req, {"code": 2, "message": f"invalid event {req.event!r}"})
@@ -203,7 +182,7 @@ class GateioFuturesSim(VenueSim):
             held.difference_update(keys)
         await self._ack(session, req, None)
 
-    async def _obu_request(self, session: Session, req: _Request, payload: list[str]) -> None:
+    async def _obu_request(self, session: Session, req: Request, payload: list[str]) -> None:
         held = session.subs.setdefault(OBU, set())
         contracts = self.contracts()
         if req.event == "unsubscribe":
@@ -230,8 +209,8 @@ class GateioFuturesSim(VenueSim):
         name, _, level = stream[3:].rpartition(".")
         return name, level
 
-    async def _ack(self, session: Session, req: _Request, error: dict | None) -> None:
-        t, ms = _now()
+    async def _ack(self, session: Session, req: Request, error: dict | None) -> None:
+        t, ms = now()
         body: dict[str, Any] = {"time": t, "time_ms": ms}
         if req.id is not None:
             body["id"] = req.id
@@ -242,14 +221,14 @@ class GateioFuturesSim(VenueSim):
         else:
             body["error"] = error
             body["result"] = {"status": "fail"}
-        await session.send(_encode(body))
+        await session.send(encode(body))
 
     # -- pushes --------------------------------------------------------------------------------
     def _obu_full(self, c: Contract, stream: str) -> bytes:
-        t, ms = _now()
+        t, ms = now()
         level = int(self._parse_stream(stream)[1])
         book = c.book
-        return _encode({
+        return encode({
             "time": t, "time_ms": ms, "channel": OBU, "event": "update",
             "result": {"t": ms, "full": True, "s": stream, "u": book.update_id,
                        "b": [[c.price(p), c.obu_size(s)] for p, s in book.top_bids(level)],
@@ -261,7 +240,7 @@ class GateioFuturesSim(VenueSim):
 
     async def on_step(self, step: Step) -> None:
         contracts = self.contracts()
-        name = contract_of(step.symbol)
+        name = venue_name(step.symbol)
         c = contracts[name]
         book = c.book
         t = step.ts_ms // 1000
@@ -271,7 +250,7 @@ class GateioFuturesSim(VenueSim):
                 if key[0] != name:
                     continue
                 dec = _has_header(session.request)
-                await session.send(_encode({
+                await session.send(encode({
                     "time": t, "time_ms": step.ts_ms, "channel": BOOK, "event": "update",
                     "result": {"t": step.ts_ms, "s": name, "U": step.first, "u": step.last,
                                "b": [{"p": c.price(p), "s": c.size(s, dec)} for p, s in step.bids],
@@ -288,10 +267,10 @@ class GateioFuturesSim(VenueSim):
                     continue
                 first = step.first
                 if split:
-                    await session.send(_encode({"time": t, "time_ms": step.ts_ms, "channel": OBU, "event": "update",
+                    await session.send(encode({"time": t, "time_ms": step.ts_ms, "channel": OBU, "event": "update",
                                                 "result": {"t": step.ts_ms, "s": stream, "U": first, "u": first}}))
                     first += 1
-                await session.send(_encode({
+                await session.send(encode({
                     "time": t, "time_ms": step.ts_ms, "channel": OBU, "event": "update",
                     "result": {"t": step.ts_ms, "s": stream, "U": first, "u": step.last,
                                "b": [[c.price(p), c.obu_size(s)] for p, s in step.bids],
@@ -303,7 +282,7 @@ class GateioFuturesSim(VenueSim):
             self._last_top[name] = top
             for session in self._sessions(BBO, name):
                 dec = _has_header(session.request)
-                await session.send(_encode({
+                await session.send(encode({
                     "time": t, "time_ms": step.ts_ms, "channel": BBO, "event": "update",
                     "result": {"t": step.ts_ms, "u": step.last, "s": name,
                                "b": c.price(bid[0]) if bid else "", "B": c.size(bid[1], dec) if bid else 0,
@@ -317,7 +296,7 @@ class GateioFuturesSim(VenueSim):
                 items.append((self._trade_id, trade))
             for session in sessions:
                 dec = _has_header(session.request)
-                await session.send(_encode({
+                await session.send(encode({
                     "time": t, "time_ms": step.ts_ms, "channel": TRADES, "event": "update",
                     "result": [{"id": tid, "size": c.size(tr.size, dec, 1 if tr.side == "buy" else -1),
                                 "create_time": tr.ts_ms // 1000, "create_time_ms": tr.ts_ms,
@@ -327,7 +306,7 @@ class GateioFuturesSim(VenueSim):
     async def on_timer(self) -> None:
         self._timer_ticks += 1
         tick = self._timer_ticks
-        t, ms = _now()
+        t, ms = now()
         for name, c in self.contracts().items():
             book = c.book
             mark = c.price(book.mid)
@@ -348,11 +327,11 @@ class GateioFuturesSim(VenueSim):
                     item = {"contract": name, "funding_rate": "0.000105"}  # only what changed (§7.2)
                 else:
                     item = {"contract": name, "mark_price": mark, "index_price": index, "t": ms}
-                await session.send(_encode({"time": t, "time_ms": ms, "channel": TICKERS, "event": "update", "result": [item]}))
+                await session.send(encode({"time": t, "time_ms": ms, "channel": TICKERS, "event": "update", "result": [item]}))
             if tick % 2 == 0:
                 for session in self._sessions(CANDLES, name):
                     dec = _has_header(session.request)
-                    await session.send(_encode({
+                    await session.send(encode({
                         "time": t, "time_ms": ms, "channel": CANDLES, "event": "update",
                         "result": [{"t": t - t % 60, "v": c.size(book.base_volume, dec), "c": c.price(book.last),
                                     "h": c.price(book.high), "l": c.price(book.low), "o": c.price(book.open_),
@@ -360,7 +339,7 @@ class GateioFuturesSim(VenueSim):
                     }))
                 for session in self._sessions(STATS, name):
                     dec = _has_header(session.request)
-                    await session.send(_encode({
+                    await session.send(encode({
                         "time": t, "time_ms": ms, "channel": STATS, "event": "update",
                         "result": [{"time": t, "contract": name, "mark_price": mark, "lsr_taker": 1.2, "lsr_account": 0.9,
                                     "long_liq_size": c.size(0, dec), "short_liq_size": c.size(0, dec),
@@ -373,12 +352,12 @@ class GateioFuturesSim(VenueSim):
                     item = {"contract": name, "price": c.price(book.mid - 2), "time": ms, "size": c.size(7, dec, -1)}
                     # Gate has sent both a bare object and an array (§7.9)
                     result: Any = item if tick % 2 else [item]
-                    await session.send(_encode({"time": t, "time_ms": ms, "channel": LIQUIDATIONS, "event": "update", "result": result}))
+                    await session.send(encode({"time": t, "time_ms": ms, "channel": LIQUIDATIONS, "event": "update", "result": result}))
 
     # -- fault switches --------------------------------------------------------------------------
     async def resend_full(self, symbol: str) -> int:
         """Push a new obu ``full`` snapshot of ``symbol`` (unified) to every subscriber."""
-        c = self.contracts()[contract_of(symbol)]
+        c = self.contracts()[venue_name(symbol)]
         count = 0
         for session in list(self.sessions):
             for stream in list(session.subs.get(OBU, ())):
@@ -391,23 +370,23 @@ class GateioFuturesSim(VenueSim):
         """Split ``symbol``'s next multi-id step on obu streams: an increment with no ``b``/``a``
         keys for its first id, then the changes (about half of live BTC increments carry no
         levels, §7.7). The market's id sequence is untouched."""
-        self._idle_next.add(contract_of(symbol))
+        self._idle_next.add(venue_name(symbol))
 
     def malformed_frame(self) -> bytes:
         return b'{"time":1700000000,"channel":"futures.trades","event":"update","result":[{"id":'
 
     def unknown_channel_frame(self) -> bytes:
-        t, ms = _now()
-        return _encode({"time": t, "time_ms": ms, "channel": "futures.mystery", "event": "update", "result": [{"x": 1}]})
+        t, ms = now()
+        return encode({"time": t, "time_ms": ms, "channel": "futures.mystery", "event": "update", "result": [{"x": 1}]})
 
     def error_frame(self) -> bytes:
-        t, ms = _now()
-        return _encode({"time": t, "time_ms": ms, "channel": "", "event": "",
+        t, ms = now()
+        return encode({"time": t, "time_ms": ms, "channel": "", "event": "",
                         "error": {"code": 3, "message": "service error"}, "result": None})
 
     def upgrade_frame(self) -> bytes:
-        t, ms = _now()
-        return _encode({"time": t, "time_ms": ms, "channel": "futures.system", "event": "update",
+        t, ms = now()
+        return encode({"time": t, "time_ms": ms, "channel": "futures.system", "event": "update",
                         "result": {"type": "upgrade", "msg": "The connection will soon be closed for a service upgrade. Please reconnect."}})
 
     # -- REST ----------------------------------------------------------------------------------
@@ -428,16 +407,16 @@ class GateioFuturesSim(VenueSim):
             limit = max(1, min(int(request.query.get("limit", "10")), 300))
         except ValueError:
             return web.json_response({"label": "INVALID_PARAM_VALUE", "message": "limit"}, status=400)
-        now = time.time()
+        wall = time.time()
         body: dict[str, Any] = {}
         if request.query.get("with_id") == "true":
             body["id"] = c.book.update_id
         body.update({
-            "current": round(now, 3), "update": round(now, 3),
+            "current": round(wall, 3), "update": round(wall, 3),
             "asks": [{"p": c.price(p), "s": c.size(s, dec)} for p, s in c.book.top_asks(limit)],
             "bids": [{"p": c.price(p), "s": c.size(s, dec)} for p, s in c.book.top_bids(limit)],
         })
-        return web.Response(body=_encode(body), content_type="application/json")
+        return web.Response(body=encode(body), content_type="application/json")
 
     async def rest_contracts(self, request: web.Request) -> web.Response:
         """``GET /api/v4/futures/usdt/contracts`` (the fields the client reads, §7.1)."""
@@ -452,7 +431,7 @@ class GateioFuturesSim(VenueSim):
                 "mark_price": c.price(c.book.mid), "index_price": c.price(c.book.mid), "last_price": c.price(c.book.last),
                 "in_delisting": False, "leverage_min": "1", "leverage_max": "100", "orderbook_id": c.book.update_id,
             })
-        return web.Response(body=_encode(out), content_type="application/json")
+        return web.Response(body=encode(out), content_type="application/json")
 
 
 register_venue("gateio-perp", GateioFuturesSim, WS_PATH, REST_PREFIX)

@@ -12,7 +12,6 @@ code 1 ``request message need json scheme``.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import msgspec
@@ -20,6 +19,7 @@ from aiohttp import web
 
 from .market import Step, SymbolBook
 from .server import Session, VenueSim, register_venue
+from .gateio_wire import Request, decode_request, encode, now, venue_name
 
 WS_PATH = "/ws/v4/"
 REST_PREFIX = "/api/v4"
@@ -31,28 +31,6 @@ TICKERS = "spot.tickers"
 CANDLES = "spot.candlesticks"
 CHANNELS = (BOOK, BBO, TRADES, TICKERS, CANDLES)
 BOOK_INTERVALS = {"20ms": "20", "100ms": "100"}
-
-
-class _Request(msgspec.Struct):
-    channel: str = ""
-    event: str = ""
-    time: int = 0
-    id: int | None = None
-    payload: list[str] | None = None
-
-
-_request = msgspec.json.Decoder(_Request)
-_encode = msgspec.json.Encoder().encode
-
-
-def pair_of(symbol: str) -> str:
-    """``BTC/USDT`` -> ``BTC_USDT``."""
-    return symbol.replace("/", "_")
-
-
-def _now() -> tuple[int, int]:
-    ms = time.time_ns() // 1_000_000
-    return ms // 1000, ms
 
 
 class GateioSpotSim(VenueSim):
@@ -76,20 +54,20 @@ class GateioSpotSim(VenueSim):
 
     def _books(self) -> dict[str, SymbolBook]:
         assert self.server is not None
-        return {pair_of(name): book for name, book in self.server.market.books.items()}
+        return {venue_name(name): book for name, book in self.server.market.books.items()}
 
     # -- requests ------------------------------------------------------------------------------
     async def on_request(self, session: Session, data: bytes) -> None:
         try:
-            req = _request.decode(data)
+            req = decode_request(data)
         except msgspec.DecodeError:
-            t, ms = _now()
-            await session.send(_encode({"time": t, "time_ms": ms, "conn_id": session.conn_id, "channel": "", "event": "",
+            t, ms = now()
+            await session.send(encode({"time": t, "time_ms": ms, "conn_id": session.conn_id, "channel": "", "event": "",
                                         "error": {"code": 1, "message": "request message need json scheme"}, "result": None}))
             return
         if req.channel == "spot.ping":
-            t, ms = _now()
-            await session.send(_encode({"time": t, "time_ms": ms, "conn_id": session.conn_id, "channel": "spot.pong", "event": "", "result": None}))
+            t, ms = now()
+            await session.send(encode({"time": t, "time_ms": ms, "conn_id": session.conn_id, "channel": "spot.pong", "event": "", "result": None}))
             return
         if req.event not in ("subscribe", "unsubscribe"):
             await self._ack(session, req, {"code": 2, "message": f"invalid event {req.event!r}"})
@@ -123,8 +101,8 @@ class GateioSpotSim(VenueSim):
             held.difference_update(pairs)
         await self._ack(session, req, None)
 
-    async def _ack(self, session: Session, req: _Request, error: dict | None) -> None:
-        t, ms = _now()
+    async def _ack(self, session: Session, req: Request, error: dict | None) -> None:
+        t, ms = now()
         body: dict[str, Any] = {"time": t, "time_ms": ms}
         if req.id is not None:
             body["id"] = req.id
@@ -134,19 +112,19 @@ class GateioSpotSim(VenueSim):
         else:
             body["error"] = error
             body["result"] = {"status": "fail"}
-        await session.send(_encode(body))
+        await session.send(encode(body))
 
     # -- pushes --------------------------------------------------------------------------------
     def _subscribers(self, channel: str, pair: str) -> list[Session]:
         return [s for s in self.sessions if pair in s.subs.get(channel, ())]
 
     async def on_step(self, step: Step) -> None:
-        pair = pair_of(step.symbol)
+        pair = venue_name(step.symbol)
         book = self.server.market.books[step.symbol]  # type: ignore[union-attr]
         t = step.ts_ms // 1000
         sessions = self._subscribers(BOOK, pair)
         if sessions:
-            frame = _encode({
+            frame = encode({
                 "time": t, "time_ms": step.ts_ms, "channel": BOOK, "event": "update",
                 "result": {
                     "t": step.ts_ms, "e": "depthUpdate", "E": t, "s": pair, "U": step.first, "u": step.last,
@@ -163,7 +141,7 @@ class GateioSpotSim(VenueSim):
             self._last_top[pair] = top
             sessions = self._subscribers(BBO, pair)
             if sessions and bid and ask:
-                frame = _encode({
+                frame = encode({
                     "time": t, "time_ms": step.ts_ms, "channel": BBO, "event": "update",
                     "result": {"t": step.ts_ms, "u": step.last, "s": pair, "b": book.price_str(bid[0]), "B": book.size_str(bid[1]),
                                "a": book.price_str(ask[0]), "A": book.size_str(ask[1])},
@@ -176,7 +154,7 @@ class GateioSpotSim(VenueSim):
                 self._global_trade_id += 1
                 if not sessions:
                     continue
-                frame = _encode({
+                frame = encode({
                     "time": t, "time_ms": step.ts_ms, "channel": TRADES, "event": "update",
                     "result": {"id": self._global_trade_id, "id_market": trade.trade_id, "create_time": trade.ts_ms // 1000,
                                "create_time_ms": f"{trade.ts_ms}.000", "side": trade.side, "currency_pair": pair,
@@ -188,13 +166,13 @@ class GateioSpotSim(VenueSim):
 
     async def on_timer(self) -> None:
         self._timer_ticks += 1
-        t, ms = _now()
+        t, ms = now()
         for pair, book in self._books().items():
             sessions = self._subscribers(TICKERS, pair)
             if sessions:
                 bid, ask = book.best_bid(), book.best_ask()
                 change = (book.last - book.open_) / book.open_ * 100 if book.open_ else 0.0
-                frame = _encode({
+                frame = encode({
                     "time": t, "time_ms": ms, "channel": TICKERS, "event": "update",
                     "result": {"currency_pair": pair, "last": book.price_str(book.last),
                                "lowest_ask": book.price_str(ask[0]) if ask else "",
@@ -208,7 +186,7 @@ class GateioSpotSim(VenueSim):
             if self._timer_ticks % 2 == 0:
                 sessions = self._subscribers(CANDLES, pair)
                 if sessions:
-                    frame = _encode({
+                    frame = encode({
                         "time": t, "time_ms": ms, "channel": CANDLES, "event": "update",
                         "result": {"t": str(t - t % 60), "v": f"{book.quote_volume:.4f}", "c": book.price_str(book.last),
                                    "h": book.price_str(book.high), "l": book.price_str(book.low),
@@ -223,17 +201,17 @@ class GateioSpotSim(VenueSim):
         return b'{"time":1700000000,"channel":"spot.trades","event":"update","result":{"id":'
 
     def unknown_channel_frame(self) -> bytes:
-        t, ms = _now()
-        return _encode({"time": t, "time_ms": ms, "channel": "spot.mystery", "event": "update", "result": {"x": 1}})
+        t, ms = now()
+        return encode({"time": t, "time_ms": ms, "channel": "spot.mystery", "event": "update", "result": {"x": 1}})
 
     def error_frame(self) -> bytes:
-        t, ms = _now()
-        return _encode({"time": t, "time_ms": ms, "channel": "", "event": "",
+        t, ms = now()
+        return encode({"time": t, "time_ms": ms, "channel": "", "event": "",
                         "error": {"code": 3, "message": "Server side error happened"}, "result": None})
 
     def upgrade_frame(self) -> bytes:
-        t, ms = _now()
-        return _encode({"time": t, "time_ms": ms, "channel": "spot.system", "event": "update",
+        t, ms = now()
+        return encode({"time": t, "time_ms": ms, "channel": "spot.system", "event": "update",
                         "result": {"type": "upgrade", "msg": "The connection will soon be closed for a service upgrade. Please reconnect."}})
 
     # -- REST ----------------------------------------------------------------------------------
@@ -250,7 +228,7 @@ class GateioSpotSim(VenueSim):
             limit = max(1, min(int(request.query.get("limit", "10")), 1000))
         except ValueError:
             return web.json_response({"label": "INVALID_PARAM_VALUE", "message": "limit"}, status=400)
-        _, ms = _now()
+        _, ms = now()
         body: dict[str, Any] = {}
         if request.query.get("with_id") == "true":
             body["id"] = book.update_id
@@ -259,17 +237,17 @@ class GateioSpotSim(VenueSim):
             "asks": [[book.price_str(p), book.size_str(s)] for p, s in book.top_asks(limit)],
             "bids": [[book.price_str(p), book.size_str(s)] for p, s in book.top_bids(limit)],
         })
-        return web.Response(body=_encode(body), content_type="application/json")
+        return web.Response(body=encode(body), content_type="application/json")
 
     async def rest_currency_pairs(self, request: web.Request) -> web.Response:
         """``GET /api/v4/spot/currency_pairs``."""
         pairs = [
-            {"id": pair_of(name), "base": book.spec.base, "quote": book.spec.quote, "fee": "0.2",
+            {"id": venue_name(name), "base": book.spec.base, "quote": book.spec.quote, "fee": "0.2",
              "min_quote_amount": "1", "amount_precision": book.spec.size_decimals, "precision": book.spec.price_decimals,
              "trade_status": "tradable", "sell_start": 0, "buy_start": 0}
             for name, book in self.server.market.books.items()  # type: ignore[union-attr]
         ]
-        return web.Response(body=_encode(pairs), content_type="application/json")
+        return web.Response(body=encode(pairs), content_type="application/json")
 
 
 register_venue("gateio-spot", GateioSpotSim, WS_PATH, REST_PREFIX)

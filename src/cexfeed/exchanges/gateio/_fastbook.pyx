@@ -1,6 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
-"""Compiled reader of one frame shape: a ``futures.order_book_update`` push
-(gateio-protocol.md §7.6), straight from the raw bytes to ``[(price, base size)]`` lists.
+"""Compiled reader of one frame shape: a Gate ``spot.order_book_update`` or
+``futures.order_book_update`` push (gateio-protocol.md §6.6, §7.6), straight from the raw bytes
+to ``[(price, base size)]`` lists. Levels may be ``{"p": .., "s": ..}`` objects (futures) or
+``[price, size]`` arrays (spot).
 
 Anything it does not expect (another channel or event, an escaped string, a missing field, a
 value that is not a positive finite price or a non-negative finite size) makes it return
@@ -240,7 +242,8 @@ cdef int _push(Levels* lv, double price, double size) except -1:
 
 
 cdef bint _levels(Cur* c, Levels* lv) except -1:
-    """``[{"p": price, "s": size}, ...]`` (keys in any order, other keys skipped)."""
+    """``[{"p": price, "s": size}, ...]`` (keys in any order, other keys skipped) or
+    ``[[price, size], ...]``."""
     cdef const char* s
     cdef Py_ssize_t n
     cdef double price, size
@@ -253,6 +256,14 @@ cdef bint _levels(Cur* c, Levels* lv) except -1:
     while True:
         _ws(c)
         start = c.p
+        if c.p < c.end and c.p[0] == c'[':  # [price, size]
+            c.p += 1
+            if not (_number(c, &price) and price > 0 and _take(c, c',') and _number(c, &size) and size >= 0 and _take(c, c']')):
+                return False
+            _push(lv, price, size)
+            if _take(c, c','):
+                continue
+            return _take(c, c']')
         # the shape every Gate frame has: {"p":<price>,"s":<size>} with no spaces
         if c.end - c.p > 10 and memcmp(c.p, b'{"p":', 5) == 0:
             c.p += 5
@@ -317,8 +328,8 @@ cdef list _pairs(Levels* lv, double num, double den, bint one):
     return out
 
 
-def futures_book_update(bytes raw, dict ratios):
-    """Read a ``futures.order_book_update`` push.
+def book_update(bytes raw, bytes channel, dict ratios):
+    """Read a push of the book channel ``channel`` (``b"futures.order_book_update"``).
 
     ``ratios`` maps contract -> ``(num, den, one)`` of its multiplier. Returns
     ``(contract, t, U, u, full, bids, asks, time, time_ms)`` with ``[(price, base size)]`` lists,
@@ -349,7 +360,7 @@ def futures_book_update(bytes raw, dict ratios):
             if not _string(&c, &s, &n) or not _take(&c, c':'):
                 return None
             if _key(s, n, b"channel", 7):
-                if not _string(&c, &s, &n) or not _key(s, n, b"futures.order_book_update", 25):
+                if not _string(&c, &s, &n) or not _key(s, n, channel, len(channel)):
                     return None
                 channel_ok = True
             elif _key(s, n, b"event", 5):

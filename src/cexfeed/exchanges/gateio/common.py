@@ -18,6 +18,13 @@ from ...handlers import EventCallback, PublicWebSocketHandler
 from ...symbols import SymbolMap
 from .protocol import AckResult, Envelope
 
+try:  # compiled reader of book-update frames; the msgspec path is the reference it is tested against
+    from ._fastbook import book_update as _fast_book_update
+except ImportError:
+    _fast_book_update = None
+
+_FAST_MIN_LEN = 400
+
 _envelope = msgspec.json.Decoder(Envelope)
 _ack = msgspec.json.Decoder(AckResult)
 
@@ -57,6 +64,8 @@ class GateioPublicHandler(PublicWebSocketHandler):
     """
 
     venue = "gateio"
+    # the REST-synced book channel the compiled reader serves (b"" = none)
+    FAST_BOOK_CHANNEL = b""
     CHANNELS: dict[str, tuple[str, Any]] = {}
     LENIENT: dict[str, str] = {}
     PONG = ""
@@ -79,6 +88,8 @@ class GateioPublicHandler(PublicWebSocketHandler):
             self._frame_types[channel]: getattr(self, name) for channel, (name, _) in self.CHANNELS.items()
         }
         self._lenient = {channel: getattr(self, name) for channel, name in self.LENIENT.items()}
+        # symbol -> (num, den, one) of its size multiplier, for the compiled reader
+        self._ratios: dict[str, tuple[float, float, bool]] = {}
 
     def _default_symbols(self) -> SymbolMap:
         raise NotImplementedError
@@ -87,6 +98,11 @@ class GateioPublicHandler(PublicWebSocketHandler):
         return self._unified(venue_symbol)
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
+        # long frames only: a 20-level book update is over 1 kB, the other pushes are short and
+        # pay nothing for the compiled reader's channel check
+        if len(raw) > _FAST_MIN_LEN and self.FAST_BOOK_CHANNEL and _fast_book_update is not None and raw.__class__ is bytes:
+            if self._fast_book(raw, recv_ts):
+                return
         try:
             frame = self._frames.decode(raw)
         except msgspec.ValidationError as exc:
@@ -96,6 +112,39 @@ class GateioPublicHandler(PublicWebSocketHandler):
             self._table[frame.__class__](frame, recv_ts)
         else:  # e.g. an ack whose result happened to fit the channel's struct
             self._control(_envelope.decode(raw), raw, recv_ts)
+
+    # -- order_book_update (REST-synced book), shared by spot and futures ----------------------
+    def _size_ratio(self, venue_symbol: str) -> tuple[float, float, bool]:
+        """``(num, den, one)``: book sizes are ``size * num / den`` (spot: unchanged)."""
+        return 1.0, 1.0, True
+
+    def _book_levels(self, result: Any) -> tuple[str, int, int, int, bool, list, list]:
+        """``(symbol, t, U, u, full, bids, asks)`` of a typed result, sizes normalized."""
+        return result.s, result.t, result.U, result.u, result.full, result.b, result.a
+
+    def _on_book_update(self, frame: Any, recv_ts: int) -> None:
+        self._apply_book_update(self._book_levels(frame.result), frame.time, frame.time_ms, recv_ts)
+
+    def _apply_book_update(self, fields: tuple, time_s: int, time_ms: int, recv_ts: int) -> None:
+        symbol, t, first, last, full, bids, asks = fields
+        exchange_ts = t or time_ms or time_s * 1000
+        if full:
+            self._book_full(symbol, last, bids, asks, exchange_ts, recv_ts)
+        else:
+            self._book_delta(symbol, first, last, bids, asks, exchange_ts, recv_ts)
+
+    def _fast_book(self, raw: bytes, recv_ts: int) -> bool:
+        """The compiled reader on a book-update frame; False when it is not one (or not a shape
+        the reader knows) and the msgspec path must run."""
+        channel = self.FAST_BOOK_CHANNEL
+        r = _fast_book_update(raw, channel, self._ratios)
+        if r.__class__ is str:  # first push of this symbol: learn its size multiplier
+            self._ratios[r] = self._size_ratio(r)
+            r = _fast_book_update(raw, channel, self._ratios)
+        if r is None:
+            return False
+        self._apply_book_update(r[:7], r[7], r[8], recv_ts)
+        return True
 
     def _slow_path(self, raw: bytes | str, recv_ts: int, exc: Exception) -> None:
         env = _envelope.decode(raw)

@@ -40,11 +40,6 @@ from .contracts import ONE, ContractSize, decode_futures_snapshot, futures_symbo
 from .obu import ObuBooks, ObuUpdate, obu_stream
 from .protocol import FUTURES_USDT_WS_URL, REST_URL, Envelope
 
-try:  # compiled reader of futures.order_book_update frames; the msgspec path is the reference
-    from ._fastbook import futures_book_update as _fast_book_update
-except ImportError:
-    _fast_book_update = None
-
 # -- protocol facts (§1.2, §3, §5.2, §7, §10.1) -----------------------------------------------
 
 FUTURES_WS_URL = FUTURES_USDT_WS_URL
@@ -266,6 +261,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
     CHANNELS = {
         "futures.book_ticker": ("_on_book_ticker", FuturesBookTicker),
         "futures.trades": ("_on_trades", list[FuturesTrade]),
+        # GateioPublicHandler._on_book_update (long frames go to the compiled reader first)
         "futures.order_book_update": ("_on_book_update", FuturesBookUpdate),
         # event "all": a snapshot object; the legacy "update" event carries an array
         "futures.order_book": ("_on_order_book", Union[FuturesBookSnapshot, list]),
@@ -276,30 +272,15 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         "futures.contract_stats": ("_on_contract_stats", Union[list[FuturesContractStats], FuturesContractStats]),
     }
     LENIENT = {"futures.tickers": "_on_tickers_lenient"}
+    FAST_BOOK_CHANNEL = b"futures.order_book_update"
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
         super().__init__(on_event, symbols, depth)
         self._sizers: dict[str, ContractSize] = {}
-        # contract -> (num, den, one) of its multiplier, for the compiled book reader
-        self._ratios: dict[str, tuple[float, float, bool]] = {}
 
-    def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
-        fast = _fast_book_update
-        if fast is not None and raw.__class__ is bytes:
-            r = fast(raw, self._ratios)
-            if r.__class__ is str:  # first frame of this contract: learn its multiplier
-                sizer = self._sizer(r)
-                self._ratios[r] = (float(sizer.num), float(sizer.den), sizer.is_one)
-                r = fast(raw, self._ratios)
-            if r is not None:
-                contract, t, first, last, full, bids, asks, sec, ms = r
-                exchange_ts = t or ms or sec * 1000
-                if full:
-                    self._book_full(contract, last, bids, asks, exchange_ts, recv_ts)
-                else:
-                    self._book_delta(contract, first, last, bids, asks, exchange_ts, recv_ts)
-                return
-        super()._dispatch(raw, recv_ts)
+    def _size_ratio(self, venue_symbol: str) -> tuple[float, float, bool]:
+        sizer = self._sizer(venue_symbol)
+        return float(sizer.num), float(sizer.den), sizer.is_one
 
     def _default_symbols(self) -> SymbolMap:
         return futures_symbol_map()
@@ -382,14 +363,9 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                 )
             )
 
-    def _on_book_update(self, env, recv_ts: int) -> None:
-        r = env.result
+    def _book_levels(self, r: FuturesBookUpdate) -> tuple:
         sizer = self._sizer(r.s)
-        exchange_ts = r.t or env.time_ms or env.time * 1000
-        if r.full:
-            self._book_full(r.s, r.u, sizer.levels(r.b), sizer.levels(r.a), exchange_ts, recv_ts)
-        else:
-            self._book_delta(r.s, r.U, r.u, sizer.levels(r.b), sizer.levels(r.a), exchange_ts, recv_ts)
+        return r.s, r.t, r.U, r.u, r.full, sizer.levels(r.b), sizer.levels(r.a)
 
     def _on_order_book(self, env, recv_ts: int) -> None:
         if env.event != "all":

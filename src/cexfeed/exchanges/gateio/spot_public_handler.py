@@ -94,10 +94,12 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         "spot.trades": ("_on_trade", SpotTrade),
         "spot.tickers": ("_on_ticker", SpotTicker),
         "spot.candlesticks": ("_on_candle", Candle),
+        # GateioPublicHandler._on_book_update (long frames go to the compiled reader first)
         "spot.order_book_update": ("_on_book_update", SpotBookUpdate),
         # Order Book V2, in-band snapshots (obu.py, gateio-protocol.md §6.8)
         "spot.obu": ("_on_obu", ObuUpdate),
     }
+    FAST_BOOK_CHANNEL = b"spot.order_book_update"
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
         super().__init__(on_event, symbols, depth)
@@ -184,14 +186,6 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                 closed=r.w,
             )
         )
-
-    def _on_book_update(self, env, recv_ts: int) -> None:
-        r = env.result
-        exchange_ts = r.t or env.time_ms or env.time * 1000
-        if r.full:
-            self._book_full(r.s, r.u, r.b, r.a, exchange_ts, recv_ts)
-        else:
-            self._book_delta(r.s, r.U, r.u, r.b, r.a, exchange_ts, recv_ts)
 
 
 # -- capture replay (cexfeed.capture.ReplaySupport) -------------------------------------------

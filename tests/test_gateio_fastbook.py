@@ -88,8 +88,8 @@ def test_generated_frames_same_events(monkeypatch, seed, spot):
 
 
 def test_bad_frames_are_counted_the_same(monkeypatch):
-    # long enough (> 400 bytes) for the compiled reader to be tried at all
-    deep = b"".join(b',{"p":"%d.5","s":1}' % (50 - i) for i in range(20))
+    # long enough for the compiled reader to be tried at all
+    deep = b"".join(b',{"p":"%d.5","s":1}' % (50 - i) for i in range(40))
     good = b'{"time":1,"time_ms":2,"channel":"futures.order_book_update","event":"update","result":{"t":3,"s":"BTC_USDT","U":101,"u":101,"b":[{"p":"55","s":10}' + deep + b'],"a":[]}}'
     assert len(good) > common._FAST_MIN_LEN
     frames = [

@@ -23,7 +23,7 @@ try:  # compiled reader of book-update frames; the msgspec path is the reference
 except ImportError:
     _fast_book_update = None
 
-_FAST_MIN_LEN = 400
+_FAST_MIN_LEN = 800
 
 _envelope = msgspec.json.Decoder(Envelope)
 _ack = msgspec.json.Decoder(AckResult)
@@ -98,11 +98,18 @@ class GateioPublicHandler(PublicWebSocketHandler):
         return self._unified(venue_symbol)
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
-        # long frames only: a 20-level book update is over 1 kB, the other pushes are short and
-        # pay nothing for the compiled reader's channel check
-        if len(raw) > _FAST_MIN_LEN and self.FAST_BOOK_CHANNEL and _fast_book_update is not None and raw.__class__ is bytes:
-            if self._fast_book(raw, recv_ts):
+        # long frames only: a 20-level book update is over 1 kB; tickers, trades and book tickers
+        # are shorter and never pay for the compiled reader's channel check
+        channel = self.FAST_BOOK_CHANNEL
+        if len(raw) > _FAST_MIN_LEN and channel and _fast_book_update is not None and raw.__class__ is bytes:
+            r = _fast_book_update(raw, channel, self._ratios)
+            if r.__class__ is str:  # first push of this symbol: learn its size multiplier
+                self._ratios[r] = self._size_ratio(r)
+                r = _fast_book_update(raw, channel, self._ratios)
+            if r is not None:
+                self._apply_book_update(r[:7], r[7], r[8], recv_ts)
                 return
+            # not a book update, or a shape the compiled reader does not know: msgspec path
         try:
             frame = self._frames.decode(raw)
         except msgspec.ValidationError as exc:
@@ -132,19 +139,6 @@ class GateioPublicHandler(PublicWebSocketHandler):
             self._book_full(symbol, last, bids, asks, exchange_ts, recv_ts)
         else:
             self._book_delta(symbol, first, last, bids, asks, exchange_ts, recv_ts)
-
-    def _fast_book(self, raw: bytes, recv_ts: int) -> bool:
-        """The compiled reader on a book-update frame; False when it is not one (or not a shape
-        the reader knows) and the msgspec path must run."""
-        channel = self.FAST_BOOK_CHANNEL
-        r = _fast_book_update(raw, channel, self._ratios)
-        if r.__class__ is str:  # first push of this symbol: learn its size multiplier
-            self._ratios[r] = self._size_ratio(r)
-            r = _fast_book_update(raw, channel, self._ratios)
-        if r is None:
-            return False
-        self._apply_book_update(r[:7], r[7], r[8], recv_ts)
-        return True
 
     def _slow_path(self, raw: bytes | str, recv_ts: int, exc: Exception) -> None:
         env = _envelope.decode(raw)

@@ -405,7 +405,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
 
     def _on_tickers(self, env, recv_ts: int) -> None:
         items = env.result
-        self._emit_tickers(items if isinstance(items, list) else (items,), env.time_ms or env.time * 1000, recv_ts)
+        self._emit_tickers(items if items.__class__ is list else (items,), env.time_ms or env.time * 1000, recv_ts)
 
     def _on_tickers_lenient(self, env: Envelope, recv_ts: int) -> None:
         # a field sent as "" (or another odd value): decode leniently, keep what parses

@@ -17,7 +17,7 @@ import msgspec
 
 from ..book import CROSSED
 from ..exchanges.gateio.contracts import ONE as _ONE
-from ..exchanges.gateio.contracts import ContractSize, futures_symbol_map
+from ..exchanges.gateio.contracts import ContractSize, ContractSizes, futures_symbol_map
 from ..exchanges.gateio.futures_public_handler import FUTURES_CHANNELS, FUTURES_PONG_CHANNEL, FUTURES_WS_URL, futures_payload
 from ..exchanges.gateio.obu import ObuBooks, parse_obu_stream
 from ..exchanges.gateio.protocol import SPOT_CHANNELS, SPOT_WS_URL, ping, request, spot_payload, spot_symbol_map
@@ -466,7 +466,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(symbols)
-        self._sizers: dict[str, ContractSize] = {}
+        self.sizer = ContractSizes(self.symbols, self._no_multiplier)
         self._builders.update(
             {
                 "futures.book_ticker": self._book_ticker,
@@ -485,17 +485,8 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
     def default_symbols(self) -> SymbolMap:
         return futures_symbol_map()
 
-    def sizer(self, venue_symbol: str) -> ContractSize:
-        sizer = self._sizers.get(venue_symbol)
-        if sizer is None:
-            inst = self.symbols.instrument(venue_symbol)
-            if inst is None:
-                self.report("no_multiplier", venue_symbol, "contract not in the contract list, sizes left in contracts")
-                sizer = _ONE
-            else:
-                sizer = ContractSize(inst.contract_multiplier)
-            self._sizers[venue_symbol] = sizer
-        return sizer
+    def _no_multiplier(self, venue_symbol: str) -> None:
+        self.report("no_multiplier", venue_symbol, "contract not in the contract list, sizes left in contracts")
 
     @staticmethod
     def _env_ts(frame: dict) -> int:

@@ -16,6 +16,9 @@ from typing import Any, Callable, Iterable
 import msgspec
 
 from ..exchanges.mexc.decode import classify_bad_frame, unknown_body_number
+from ..exchanges.mexc.decode import levels as _levels
+from ..exchanges.mexc.decode import num as _f
+from ..exchanges.mexc.decode import num_or_none as _opt
 from ..exchanges.mexc.proto.push_pb2 import PushDataV3ApiWrapper
 from ..exchanges.mexc.protocol import (
     ACK_EMPTY,
@@ -47,18 +50,6 @@ T = MessageType
 _from_string = PushDataV3ApiWrapper.FromString
 _json = msgspec.json.decode
 _SIDES = {TRADE_TYPE_BUY: BUY, TRADE_TYPE_SELL: SELL}
-
-
-def _f(text: str) -> float:
-    return float(text) if text else 0.0
-
-
-def _opt(text: str) -> float | None:
-    return float(text) if text else None
-
-
-def _levels(items) -> list[tuple[float, float]]:
-    return [(_f(i.price), _f(i.quantity)) for i in items]
 
 
 class MexcConnectionStrategy(ConnectionStrategy):

@@ -23,6 +23,7 @@ converts every level, so Decimal is not used there.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Callable
 
 import msgspec
 
@@ -31,6 +32,7 @@ from .protocol import gate_unified, gate_venue
 
 __all__ = [
     "ContractSize",
+    "ContractSizes",
     "ONE",
     "futures_symbol_map",
     "parse_futures_snapshot",
@@ -109,6 +111,32 @@ class ContractSize:
 
 
 ONE = ContractSize(1)
+
+
+class ContractSizes:
+    """Per-contract :class:`ContractSize` from a :class:`SymbolMap` (its instruments'
+    ``contract_multiplier``), built on first use. A contract the map does not list gets
+    :data:`ONE` (sizes stay in contracts) and ``on_missing(venue_symbol)`` is called once for it,
+    so the caller can count and report it."""
+
+    __slots__ = ("symbols", "_cache", "_on_missing")
+
+    def __init__(self, symbols: SymbolMap, on_missing: Callable[[str], None]) -> None:
+        self.symbols = symbols
+        self._cache: dict[str, ContractSize] = {}
+        self._on_missing = on_missing
+
+    def __call__(self, venue_symbol: str) -> ContractSize:
+        sizer = self._cache.get(venue_symbol)
+        if sizer is None:
+            inst = self.symbols.instrument(venue_symbol)
+            if inst is None:
+                self._on_missing(venue_symbol)
+                sizer = ONE
+            else:
+                sizer = ContractSize(inst.contract_multiplier)
+            self._cache[venue_symbol] = sizer
+        return sizer
 
 
 # -- contract metadata (REST GET /api/v4/futures/usdt/contracts) ---------------------------------

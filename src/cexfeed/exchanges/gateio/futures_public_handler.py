@@ -36,7 +36,7 @@ from ...models import PERP, BUY, SELL, BestBidOffer, BookUpdate, FundingRate, Kl
 from ...symbols import SymbolMap
 from ...wire import Price, Signed, Size
 from .common import GateioPublicHandler, result_prefix, typed
-from .contracts import ONE, ContractSize, decode_futures_snapshot, futures_symbol_map
+from .contracts import ContractSizes, decode_futures_snapshot, futures_symbol_map
 from .obu import ObuBooks, ObuUpdate, obu_stream
 from .protocol import FUTURES_USDT_WS_URL, REST_URL, Envelope
 
@@ -276,7 +276,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
         super().__init__(on_event, symbols, depth)
-        self._sizers: dict[str, ContractSize] = {}
+        self._sizer = ContractSizes(self.symbols, self._no_multiplier)
 
     def _size_ratio(self, venue_symbol: str) -> tuple[float, float, bool]:
         sizer = self._sizer(venue_symbol)
@@ -289,20 +289,11 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         """Replace the contract metadata (e.g. after a REST refresh); multipliers are re-read."""
         self.symbols = symbols
         self._unified = symbols.unified
-        self._sizers.clear()
+        self._sizer = ContractSizes(symbols, self._no_multiplier)
         self._ratios.clear()
 
-    def _sizer(self, venue_symbol: str) -> ContractSize:
-        sizer = self._sizers.get(venue_symbol)
-        if sizer is None:
-            inst = self.symbols.instrument(venue_symbol)
-            if inst is None:
-                self._count_error("no_multiplier", venue_symbol, "contract not in the contract list, sizes left in contracts")
-                sizer = ONE
-            else:
-                sizer = ContractSize(inst.contract_multiplier)
-            self._sizers[venue_symbol] = sizer
-        return sizer
+    def _no_multiplier(self, venue_symbol: str) -> None:
+        self._count_error("no_multiplier", venue_symbol, "contract not in the contract list, sizes left in contracts")
 
     # -- REST snapshot ---------------------------------------------------------------------
     def apply_rest_snapshot(self, venue_symbol: str, body: bytes | str, recv_ts: int | None = None) -> int:

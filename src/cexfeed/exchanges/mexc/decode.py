@@ -45,14 +45,25 @@ def parse_wrapper(raw: bytes) -> PushDataV3ApiWrapper:
     return _from_string(raw)
 
 
-def _levels(items) -> list[tuple[float, float]]:
+def num(text: str) -> float:
+    """A protobuf decimal-string field as a float; an absent (empty) field is ``0.0``."""
+    return float(text) if text else 0.0
+
+
+def num_or_none(text: str) -> float | None:
+    """A protobuf decimal-string field as a float; an absent (empty) field is ``None``."""
+    return float(text) if text else None
+
+
+def levels(items) -> list[tuple[float, float]]:
+    """Repeated ``{price, quantity}`` items as ``[(price, size)]`` floats."""
     return [(float(i.price) if i.price else 0.0, float(i.quantity) if i.quantity else 0.0) for i in items]
 
 
 def _aggre_depth(b):
     return (
-        _levels(b.asks),
-        _levels(b.bids),
+        levels(b.asks),
+        levels(b.bids),
         int(b.fromVersion) if b.fromVersion else 0,
         int(b.toVersion) if b.toVersion else 0,
     )
@@ -60,7 +71,7 @@ def _aggre_depth(b):
 
 def _limit_depth(b):
     version = int(b.version) if b.version else 0
-    return (_levels(b.asks), _levels(b.bids), version, version)
+    return (levels(b.asks), levels(b.bids), version, version)
 
 
 def _aggre_deals(b):

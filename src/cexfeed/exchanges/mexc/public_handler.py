@@ -32,6 +32,9 @@ from ...models import STALE as STATUS_STALE
 from ...models import SYNCED as STATUS_SYNCED
 from ...symbols import SymbolMap
 from .decode import classify_bad_frame, decode_push, parse_wrapper
+from .decode import levels as _levels
+from .decode import num as _f
+from .decode import num_or_none as _opt
 from .protocol import (
     ACK_EMPTY,
     BODY_NAMES,
@@ -66,18 +69,6 @@ _ROUTES = {
     302: "_on_increase_depth",
     312: "_on_increase_depth_batch",
 }
-
-
-def _f(text: str) -> float:
-    return float(text) if text else 0.0
-
-
-def _opt(text: str) -> float | None:
-    return float(text) if text else None
-
-
-def _levels(items) -> list[tuple[float, float]]:
-    return [(_f(i.price), _f(i.quantity)) for i in items]
 
 
 class MexcPublicWebSocketHandler(PublicWebSocketHandler):

@@ -30,12 +30,11 @@ import time
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-import msgspec
 from aiohttp import web
 
 from .market import Step, SymbolBook
-from .server import Session, VenueSim, register_venue
-from .gateio_wire import Request, decode_request, encode, now, venue_name
+from .server import Session, register_venue
+from .gateio_wire import GateioVenueSim, Request, encode, now, venue_name
 
 WS_PATH = "/v4/ws/usdt"
 REST_PREFIX = "/api/v4"
@@ -92,10 +91,13 @@ def _has_header(request: web.Request) -> bool:
     return request.headers.get(SIZE_HEADER, "") == "1"
 
 
-class GateioFuturesSim(VenueSim):
+class GateioFuturesSim(GateioVenueSim):
     """The Gate USDT futures venue of :class:`~cexfeed.sim.server.SimServer`."""
 
     name = "gateio-perp"
+    PREFIX = "futures"
+    CHANNELS = CHANNELS
+    UNKNOWN_RESULT = [{"x": 1}]
 
     def __init__(self) -> None:
         super().__init__()
@@ -127,42 +129,24 @@ class GateioFuturesSim(VenueSim):
         return self._contracts
 
     # -- requests ------------------------------------------------------------------------------
-    async def on_request(self, session: Session, data: bytes) -> None:
-        try:
-            req = decode_request(data)
-        except msgspec.DecodeError:
-            t, ms = now()
-            await session.send(encode({"time": t, "time_ms": ms, "conn_id": session.conn_id, "channel": "", "event": "",
-                                        "error": {"code": 1, "message": "request message need json scheme"}, "result": None}))
-            return
-        if req.channel == "futures.ping":
-            t, ms = now()
-            await session.send(encode({"time": t, "time_ms": ms, "conn_id": session.conn_id, "channel": "futures.pong", "event": "", "result": None}))
-            return
-        if req.event not in ("subscribe", "unsubscribe"):
-            await self._ack(session, req, {"code": 2, "message": f"invalid event {req.event!r}"})
-            return
-        if req.channel not in CHANNELS:
-            await self._ack(session, req, {"code": 2, "message": f"Unknown channel {req.channel}"})
-            return
-        payload = req.payload or []
+    async def on_subscription(self, session: Session, req: Request, payload: list[str]) -> None:
         if req.channel == OBU:
             await self._obu_request(session, req, payload)
             return
         contracts = self.contracts()
         if req.channel == BOOK:
             if len(payload) < 2 or payload[1] not in ("20ms", "100ms"):
-                await self._ack(session, req, {"code": 2, "message": f"invalid argument: {payload}"})
+                await self.ack(session, req, {"code": 2, "message": f"invalid argument: {payload}"})
                 return
             level = payload[2] if len(payload) > 2 else ("20" if payload[1] == "20ms" else "100")
             if level not in ("20", "50", "100") or (payload[1] == "20ms" and level != "20"):
-                await self._ack(session, req, {"code": 2, "message": f"provided level not supported: {level}"})
+                await self.ack(session, req, {"code": 2, "message": f"provided level not supported: {level}"})
                 return
             keys = [(payload[0], level)]
             names = [payload[0]]
         elif req.channel in (CANDLES, STATS):
             if len(payload) != 2:
-                await self._ack(session, req, {"code": 2, "message": f"invalid argument: {payload}"})
+                await self.ack(session, req, {"code": 2, "message": f"invalid argument: {payload}"})
                 return
             name = payload[1] if req.channel == CANDLES else payload[0]
             keys = [name]
@@ -173,25 +157,20 @@ class GateioFuturesSim(VenueSim):
         for name in names:
             if name not in contracts:
                 # one bad contract fails the whole request (§2.4)
-                await self._ack(session, req, {"code": 2, "message": f"unknown contract {name}"})
+                await self.ack(session, req, {"code": 2, "message": f"unknown contract {name}"})
                 return
-        held = session.subs.setdefault(req.channel, set())
-        if req.event == "subscribe":
-            held.update(keys)
-        else:
-            held.difference_update(keys)
-        await self._ack(session, req, None)
+        await self.hold(session, req, keys)
 
     async def _obu_request(self, session: Session, req: Request, payload: list[str]) -> None:
         held = session.subs.setdefault(OBU, set())
         contracts = self.contracts()
         if req.event == "unsubscribe":
             held.difference_update(payload)
-            await self._ack(session, req, None)
+            await self.ack(session, req, None)
             return
         for stream in payload:
             if stream in held:
-                await self._ack(session, req, {"code": 2, "message": f"Alert sub {stream}"})
+                await self.ack(session, req, {"code": 2, "message": f"Alert sub {stream}"})
                 return
         for stream in payload:
             held.add(stream)
@@ -200,7 +179,7 @@ class GateioFuturesSim(VenueSim):
                 # the snapshot goes out before the ack (§7.7, pitfalls #40)
                 await session.send(self._obu_full(contracts[name], stream))
             # unknown contract / level: acknowledged, then silent (§2.4, pitfalls #12)
-        await self._ack(session, req, None)
+        await self.ack(session, req, None)
 
     @staticmethod
     def _parse_stream(stream: str) -> tuple[str, str]:
@@ -208,20 +187,6 @@ class GateioFuturesSim(VenueSim):
             return "", ""
         name, _, level = stream[3:].rpartition(".")
         return name, level
-
-    async def _ack(self, session: Session, req: Request, error: dict | None) -> None:
-        t, ms = now()
-        body: dict[str, Any] = {"time": t, "time_ms": ms}
-        if req.id is not None:
-            body["id"] = req.id
-        body.update({"conn_id": session.conn_id, "trace_id": f"{req.id or 0:032x}", "channel": req.channel,
-                     "event": req.event, "payload": req.payload or []})
-        if error is None:
-            body["result"] = {"status": "success"}
-        else:
-            body["error"] = error
-            body["result"] = {"status": "fail"}
-        await session.send(encode(body))
 
     # -- pushes --------------------------------------------------------------------------------
     def _obu_full(self, c: Contract, stream: str) -> bytes:
@@ -371,23 +336,6 @@ class GateioFuturesSim(VenueSim):
         keys for its first id, then the changes (about half of live BTC increments carry no
         levels, §7.7). The market's id sequence is untouched."""
         self._idle_next.add(venue_name(symbol))
-
-    def malformed_frame(self) -> bytes:
-        return b'{"time":1700000000,"channel":"futures.trades","event":"update","result":[{"id":'
-
-    def unknown_channel_frame(self) -> bytes:
-        t, ms = now()
-        return encode({"time": t, "time_ms": ms, "channel": "futures.mystery", "event": "update", "result": [{"x": 1}]})
-
-    def error_frame(self) -> bytes:
-        t, ms = now()
-        return encode({"time": t, "time_ms": ms, "channel": "", "event": "",
-                        "error": {"code": 3, "message": "service error"}, "result": None})
-
-    def upgrade_frame(self) -> bytes:
-        t, ms = now()
-        return encode({"time": t, "time_ms": ms, "channel": "futures.system", "event": "update",
-                        "result": {"type": "upgrade", "msg": "The connection will soon be closed for a service upgrade. Please reconnect."}})
 
     # -- REST ----------------------------------------------------------------------------------
     async def rest_order_book(self, request: web.Request) -> web.Response:

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from aiohttp import web
 
 from .market import Step, SymbolBook
-from .server import Session, VenueSim, register_venue
-from .gateio_wire import Request, decode_request, encode, now, venue_name
+from .gateio_wire import GateioVenueSim, Request, encode, now, venue_name
+from .server import Session, register_venue
 
 WS_PATH = "/ws/v4/"
 REST_PREFIX = "/api/v4"
@@ -33,10 +32,13 @@ CHANNELS = (BOOK, BBO, TRADES, TICKERS, CANDLES)
 BOOK_INTERVALS = {"20ms": "20", "100ms": "100"}
 
 
-class GateioSpotSim(VenueSim):
+class GateioSpotSim(GateioVenueSim):
     """The Gate spot venue of :class:`~cexfeed.sim.server.SimServer`."""
 
     name = "gateio-spot"
+    PREFIX = "spot"
+    CHANNELS = CHANNELS
+    UNKNOWN_RESULT = {"x": 1}
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,34 +59,16 @@ class GateioSpotSim(VenueSim):
         return {venue_name(name): book for name, book in self.server.market.books.items()}
 
     # -- requests ------------------------------------------------------------------------------
-    async def on_request(self, session: Session, data: bytes) -> None:
-        try:
-            req = decode_request(data)
-        except msgspec.DecodeError:
-            t, ms = now()
-            await session.send(encode({"time": t, "time_ms": ms, "conn_id": session.conn_id, "channel": "", "event": "",
-                                        "error": {"code": 1, "message": "request message need json scheme"}, "result": None}))
-            return
-        if req.channel == "spot.ping":
-            t, ms = now()
-            await session.send(encode({"time": t, "time_ms": ms, "conn_id": session.conn_id, "channel": "spot.pong", "event": "", "result": None}))
-            return
-        if req.event not in ("subscribe", "unsubscribe"):
-            await self._ack(session, req, {"code": 2, "message": f"invalid event {req.event!r}"})
-            return
-        if req.channel not in CHANNELS:
-            await self._ack(session, req, {"code": 2, "message": f"Unknown channel {req.channel}"})
-            return
-        payload = req.payload or []
+    async def on_subscription(self, session: Session, req: Request, payload: list[str]) -> None:
         books = self._books()
         if req.channel == BOOK:
             if len(payload) != 2 or payload[1] not in BOOK_INTERVALS:
-                await self._ack(session, req, {"code": 2, "message": f"invalid argument: {payload}"})
+                await self.ack(session, req, {"code": 2, "message": f"invalid argument: {payload}"})
                 return
             pairs = [payload[0]]
         elif req.channel == CANDLES:
             if len(payload) != 2:
-                await self._ack(session, req, {"code": 2, "message": f"invalid argument: {payload}"})
+                await self.ack(session, req, {"code": 2, "message": f"invalid argument: {payload}"})
                 return
             pairs = [payload[1]]
         else:
@@ -92,27 +76,9 @@ class GateioSpotSim(VenueSim):
         for pair in pairs:
             if pair not in books:
                 # one bad pair fails the whole request (gateio-protocol.md §2.4)
-                await self._ack(session, req, {"code": 2, "message": f"unknown currency pair {pair}"})
+                await self.ack(session, req, {"code": 2, "message": f"unknown currency pair {pair}"})
                 return
-        held = session.subs.setdefault(req.channel, set())
-        if req.event == "subscribe":
-            held.update(pairs)
-        else:
-            held.difference_update(pairs)
-        await self._ack(session, req, None)
-
-    async def _ack(self, session: Session, req: Request, error: dict | None) -> None:
-        t, ms = now()
-        body: dict[str, Any] = {"time": t, "time_ms": ms}
-        if req.id is not None:
-            body["id"] = req.id
-        body.update({"conn_id": session.conn_id, "channel": req.channel, "event": req.event, "payload": req.payload or []})
-        if error is None:
-            body["result"] = {"status": "success"}
-        else:
-            body["error"] = error
-            body["result"] = {"status": "fail"}
-        await session.send(encode(body))
+        await self.hold(session, req, pairs)
 
     # -- pushes --------------------------------------------------------------------------------
     def _subscribers(self, channel: str, pair: str) -> list[Session]:
@@ -195,24 +161,6 @@ class GateioSpotSim(VenueSim):
                     })
                     for session in sessions:
                         await session.send(frame)
-
-    # -- fault frames --------------------------------------------------------------------------
-    def malformed_frame(self) -> bytes:
-        return b'{"time":1700000000,"channel":"spot.trades","event":"update","result":{"id":'
-
-    def unknown_channel_frame(self) -> bytes:
-        t, ms = now()
-        return encode({"time": t, "time_ms": ms, "channel": "spot.mystery", "event": "update", "result": {"x": 1}})
-
-    def error_frame(self) -> bytes:
-        t, ms = now()
-        return encode({"time": t, "time_ms": ms, "channel": "", "event": "",
-                        "error": {"code": 3, "message": "Server side error happened"}, "result": None})
-
-    def upgrade_frame(self) -> bytes:
-        t, ms = now()
-        return encode({"time": t, "time_ms": ms, "channel": "spot.system", "event": "update",
-                        "result": {"type": "upgrade", "msg": "The connection will soon be closed for a service upgrade. Please reconnect."}})
 
     # -- REST ----------------------------------------------------------------------------------
     async def rest_order_book(self, request: web.Request) -> web.Response:

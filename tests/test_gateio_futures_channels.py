@@ -300,3 +300,17 @@ def test_malformed_frames_never_raise(run):
     assert run.events == []
     assert run.handler.stats.errors["malformed"] == 2
     assert run.handler.stats.errors["unknown_channel"] == 1
+
+
+@pytest.mark.parametrize("field", ['"A":-3', '"b":"NaN"', '"a":"-1"', '"B":"inf"'])
+def test_impossible_book_ticker_values_are_malformed(field):
+    # reported by a user trial: a negative ask size came out as ask_size -0.03
+    good = '{"time":1,"time_ms":2,"channel":"futures.book_ticker","event":"update","result":{"t":3,"u":4,"s":"BTC_USDT","b":"1","B":5,"a":"2","A":6}}'
+    key = field.split(":")[0]
+    start = good.index(key + ":")
+    end = good.index(",", start) if good.find(",", start) != -1 else good.index("}", start)
+    frame = good[:start] + field + good[end:]
+    events: list = []
+    handler = GateioFuturesPublicWebSocketHandler(on_event=events.append)
+    handler._handle_message(frame.encode(), 1)
+    assert events == [] and handler.stats.errors["malformed"] == 1

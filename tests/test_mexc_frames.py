@@ -173,3 +173,21 @@ def test_reconnect_requested_before_the_24h_limit():
     handler._handle_message(GOOD, 30 * hour)
     handler._handle_message(GOOD, 52 * hour)
     assert len(asked) == 1 and len(events) == 6
+
+
+@pytest.mark.parametrize("decoder", DECODERS)
+@pytest.mark.parametrize("bad", ["nan", "inf", "-1", "1e400"])
+def test_impossible_numbers_are_malformed_not_events(decoder, bad):
+    # reported by a user trial: NaN/inf/negative prices reached trades, book tickers and books
+    from cexfeed.exchanges.mexc.encode import aggre_book_ticker_frame, aggre_deals_frame, limit_depth_frame
+
+    handler, events, _ = make_handler(decoder)
+    frames = [
+        aggre_deals_frame("BTCUSDT", [(bad, "0.5", 1, 1790000000000, "")]),
+        aggre_book_ticker_frame("BTCUSDT", bad, "1", "84271", "1"),
+        limit_depth_frame("BTCUSDT", 7, bids=[(bad, "1")], asks=[("84271", "1")]),
+    ]
+    for frame in frames:
+        handler._handle_message(frame, 1)
+    assert events == []
+    assert handler.stats.errors["malformed"] == 3

@@ -513,10 +513,10 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             "venue_symbol": venue_symbol,
             "exchange_ts": int(r.get("t", 0)) or self._env_ts(frame),
             "recv_ts": recv_ts,
-            "bid_price": float(bid) if bid != "" else 0.0,
-            "bid_size": sizer.base(float(r.get("B", 0.0))) if bid != "" else 0.0,
-            "ask_price": float(ask) if ask != "" else 0.0,
-            "ask_size": sizer.base(float(r.get("A", 0.0))) if ask != "" else 0.0,
+            "bid_price": _price(bid) if bid != "" else 0.0,
+            "bid_size": sizer.base(_size(r.get("B", 0.0))) if bid != "" else 0.0,
+            "ask_price": _price(ask) if ask != "" else 0.0,
+            "ask_size": sizer.base(_size(r.get("A", 0.0))) if ask != "" else 0.0,
             "update_id": None if u is None else int(u),
         }
         return [ParsedMessage(T.BBO, "gateio", symbol, data, None)]

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 
 import msgspec
 
-from ..exchanges.mexc.decode import classify_bad_frame, unknown_body_number
+from ..exchanges.mexc.decode import checked, classify_bad_frame, side_value, unknown_body_number
 from ..exchanges.mexc.decode import levels as _levels
 from ..exchanges.mexc.decode import num as _f
 from ..exchanges.mexc.decode import num_or_none as _opt
@@ -278,11 +278,11 @@ class MexcParserStrategy(MessageParserStrategy):
         return out
 
     def _aggre_deals(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        deals = [(_f(d.price), _f(d.quantity), d.tradeType, d.time, d.tradeId) for d in b.deals]
+        deals = [(*checked(_f(d.price), _f(d.quantity)), d.tradeType, d.time, d.tradeId) for d in b.deals]
         return self._deals(deals, symbol, recv_ts)
 
     def _plain_deals(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        deals = [(_f(d.price), _f(d.quantity), d.tradeType, d.time, "") for d in b.deals]
+        deals = [(*checked(_f(d.price), _f(d.quantity)), d.tradeType, d.time, "") for d in b.deals]
         return self._deals(deals, symbol, recv_ts)
 
     # -- best bid/offer ------------------------------------------------------------------------
@@ -295,10 +295,10 @@ class MexcParserStrategy(MessageParserStrategy):
             "venue_symbol": symbol,
             "exchange_ts": ts,
             "recv_ts": recv_ts,
-            "bid_price": _f(b.bidPrice),
-            "bid_size": _f(b.bidQuantity),
-            "ask_price": _f(b.askPrice),
-            "ask_size": _f(b.askQuantity),
+            "bid_price": side_value(b.bidPrice),
+            "bid_size": side_value(b.bidQuantity),
+            "ask_price": side_value(b.askPrice),
+            "ask_size": side_value(b.askQuantity),
             "update_id": update_id,
         }
         return ParsedMessage(T.BBO, "mexc", unified, data, None)

@@ -114,8 +114,8 @@ class FuturesBookTicker(msgspec.Struct):
     # prices are "" when the side is empty
     b: str | float = ""
     a: str | float = ""
-    B: float = 0.0
-    A: float = 0.0
+    B: Size = 0.0
+    A: Size = 0.0
 
 
 class FuturesTrade(msgspec.Struct):
@@ -239,6 +239,20 @@ _lax_tickers = typed(Union[list[_LaxTicker], _LaxTicker])
 _TICKER_FIELDS = ("last", "change_percentage", "high_24h", "low_24h", "volume_24h", "volume_24h_base", "volume_24h_quote")
 
 
+_INF = float("inf")
+
+
+def _side_price(value: str | float) -> float:
+    """A book-ticker price: ``""`` (empty side) is ``0.0``; anything not positive and finite
+    raises ``ValueError`` (the frame is malformed)."""
+    if value == "":
+        return 0.0
+    price = float(value)
+    if 0.0 < price < _INF:
+        return price
+    raise ValueError(f"book ticker price {value!r}")
+
+
 def _lax_number(value: Any) -> float | None:
     if value is None or value == "":
         return None
@@ -318,9 +332,9 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                 venue_symbol=r.s,
                 exchange_ts=r.t or env.time_ms or env.time * 1000,
                 recv_ts=recv_ts,
-                bid_price=float(bid) if bid != "" else 0.0,
+                bid_price=_side_price(bid),
                 bid_size=sizer.base(r.B) if bid != "" else 0.0,
-                ask_price=float(ask) if ask != "" else 0.0,
+                ask_price=_side_price(ask),
                 ask_size=sizer.base(r.A) if ask != "" else 0.0,
                 update_id=r.u,
             )

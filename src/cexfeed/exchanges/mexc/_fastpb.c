@@ -17,6 +17,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -235,6 +236,10 @@ static int parse_float(const Slice *s, double *out) {
     return OK;
 }
 
+/* the value rules of cexfeed.wire: a price is positive and finite, a size non-negative and finite */
+static inline int price_ok(double v) { return v > 0.0 && isfinite(v); }
+static inline int size_ok(double v) { return v >= 0.0 && isfinite(v); }
+
 /* int(text) as a new reference, "" -> 0 */
 static PyObject *parse_int(const Slice *s) {
     Py_ssize_t n = s->n;
@@ -312,6 +317,7 @@ static int parse_level(const Slice *item, PyObject *list) {
     double pv, qv;
     if ((rc = parse_float(&price, &pv))) return rc;
     if ((rc = parse_float(&qty, &qv))) return rc;
+    if (!price_ok(pv) || !size_ok(qv)) return ERR_BAD;
     PyObject *t = PyTuple_New(2);
     if (t == NULL) return ERR_PY;
     PyObject *a = PyFloat_FromDouble(pv), *b = PyFloat_FromDouble(qv);
@@ -423,6 +429,7 @@ static int parse_deal(const Slice *item, PyObject *list) {
     double pv, qv;
     if ((rc = parse_float(&price, &pv))) return rc;
     if ((rc = parse_float(&qty, &qv))) return rc;
+    if (!price_ok(pv) || !size_ok(qv)) return ERR_BAD;
     PyObject *t = PyTuple_New(5);
     if (t == NULL) return ERR_PY;
     PyObject *tid_obj;
@@ -515,6 +522,11 @@ static PyObject *parse_book_ticker(const Slice *slices, int count, int *err) {
     double v[4];
     for (int k = 0; k < 4; k++) {
         if ((rc = parse_float(&fields[k], &v[k]))) goto fail;
+        /* an absent side is 0 / 0; never negative, NaN or infinite */
+        if (!size_ok(v[k])) {
+            rc = ERR_BAD;
+            goto fail;
+        }
     }
     PyObject *version = parse_int(&fields[4]);
     if (version == NULL) {

@@ -55,9 +55,21 @@ def num_or_none(text: str) -> float | None:
     return float(text) if text else None
 
 
+_INF = float("inf")
+
+
+def checked(price: float, size: float) -> tuple[float, float]:
+    """``(price, size)`` when the price is positive and the size non-negative, both finite
+    (the rules of :mod:`cexfeed.wire`); raises ``ValueError`` otherwise."""
+    if 0.0 < price < _INF and 0.0 <= size < _INF:
+        return price, size
+    raise ValueError(f"malformed: price {price!r} / size {size!r}")
+
+
 def levels(items) -> list[tuple[float, float]]:
-    """Repeated ``{price, quantity}`` items as ``[(price, size)]`` floats."""
-    return [(float(i.price) if i.price else 0.0, float(i.quantity) if i.quantity else 0.0) for i in items]
+    """Repeated ``{price, quantity}`` items as ``[(price, size)]`` floats. Raises ``ValueError``
+    for an impossible price or size."""
+    return [checked(float(i.price) if i.price else 0.0, float(i.quantity) if i.quantity else 0.0) for i in items]
 
 
 def _aggre_depth(b):
@@ -75,24 +87,28 @@ def _limit_depth(b):
 
 
 def _aggre_deals(b):
-    return [
-        (
-            float(d.price) if d.price else 0.0,
-            float(d.quantity) if d.quantity else 0.0,
-            d.tradeType,
-            d.time,
-            d.tradeId,
-        )
-        for d in b.deals
-    ]
+    out = []
+    for d in b.deals:
+        price, size = checked(float(d.price) if d.price else 0.0, float(d.quantity) if d.quantity else 0.0)
+        out.append((price, size, d.tradeType, d.time, d.tradeId))
+    return out
+
+
+def side_value(text: str) -> float:
+    """A book-ticker price or quantity: an absent side is ``0.0``; raises ``ValueError`` for a
+    negative, NaN or infinite value."""
+    value = float(text) if text else 0.0
+    if 0.0 <= value < _INF:
+        return value
+    raise ValueError(f"malformed: book ticker value {text!r}")
 
 
 def _aggre_book_ticker(b):
     return (
-        float(b.bidPrice) if b.bidPrice else 0.0,
-        float(b.bidQuantity) if b.bidQuantity else 0.0,
-        float(b.askPrice) if b.askPrice else 0.0,
-        float(b.askQuantity) if b.askQuantity else 0.0,
+        side_value(b.bidPrice),
+        side_value(b.bidQuantity),
+        side_value(b.askPrice),
+        side_value(b.askQuantity),
         int(b.version) if b.version else 0,
     )
 

@@ -31,7 +31,7 @@ from ...models import BUY, SELL, SPOT, BestBidOffer, BookUpdate, Kline, Ticker, 
 from ...models import STALE as STATUS_STALE
 from ...models import SYNCED as STATUS_SYNCED
 from ...symbols import SymbolMap
-from .decode import classify_bad_frame, decode_push, parse_wrapper
+from .decode import checked, classify_bad_frame, decode_push, parse_wrapper, side_value
 from .decode import levels as _levels
 from .decode import num as _f
 from .decode import num_or_none as _opt
@@ -338,7 +338,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     def _on_plain_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
             body = self._cold_body(raw, 301)
-        deals = [(_f(d.price), _f(d.quantity), d.tradeType, d.time, "") for d in body.deals]
+        deals = [(*checked(_f(d.price), _f(d.quantity)), d.tradeType, d.time, "") for d in body.deals]
         self._on_deals(symbol, ts, deals, raw, recv_ts)
 
     # -- best bid/offer -----------------------------------------------------------------------------
@@ -346,7 +346,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         if body is None:
             body = self._cold_body(raw, 305)
         b = body
-        self._on_book_ticker(symbol, ts, (_f(b.bidPrice), _f(b.bidQuantity), _f(b.askPrice), _f(b.askQuantity), 0), raw, recv_ts)
+        self._on_book_ticker(symbol, ts, (side_value(b.bidPrice), side_value(b.bidQuantity), side_value(b.askPrice), side_value(b.askQuantity), 0), raw, recv_ts)
 
     def _on_book_ticker(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         bid_price, bid_qty, ask_price, ask_qty, version = body
@@ -380,10 +380,10 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                     venue_symbol=symbol,
                     exchange_ts=ts,
                     recv_ts=recv_ts,
-                    bid_price=_f(b.bidPrice),
-                    bid_size=_f(b.bidQuantity),
-                    ask_price=_f(b.askPrice),
-                    ask_size=_f(b.askQuantity),
+                    bid_price=side_value(b.bidPrice),
+                    bid_size=side_value(b.bidQuantity),
+                    ask_price=side_value(b.askPrice),
+                    ask_size=side_value(b.askQuantity),
                     update_id=version,
                 )
             )

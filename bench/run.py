@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="cexfeed comparative benchmark suite")
     parser.add_argument("--quick", action="store_true", help="a run under one minute")
     parser.add_argument("--out", help="report folder (default bench/reports/<date>/)")
-    parser.add_argument("--no-latest", action="store_true", help="do not refresh bench/reports/latest.md")
+    parser.add_argument("--no-latest", action="store_true", help="do not refresh bench/reports/latest.md (a --quick run never does)")
     parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end throughput run")
     parser.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated subset of " + ",".join(CONTENDERS))
     parser.add_argument("--frames", type=int, help="frames per round and frame type")
@@ -161,7 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     run(
         quick=a.quick,
         out=a.out,
-        latest=not a.no_latest,
+        # the committed latest.md is the full run the README quotes; a quick run never replaces it
+        latest=not (a.no_latest or a.quick),
         e2e=not a.no_e2e,
         contenders=contenders,
         overrides={"frames": a.frames, "rounds": a.rounds, "alloc_frames": a.alloc_frames, "e2e_seconds": a.e2e_seconds, "e2e_repeats": a.e2e_repeats},

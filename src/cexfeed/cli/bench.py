@@ -30,7 +30,7 @@ def _harness():
 @main.command("bench")
 @click.option("--quick", is_flag=True, help="A run under one minute.")
 @click.option("--out", type=click.Path(file_okay=False), help="Report folder (default bench/reports/<date>/).")
-@click.option("--no-latest", is_flag=True, help="Do not refresh bench/reports/latest.md.")
+@click.option("--no-latest", is_flag=True, help="Do not refresh bench/reports/latest.md (a --quick run never does).")
 @click.option("--no-e2e", is_flag=True, help="Skip the end-to-end throughput run.")
 @click.option("--contenders", default="direct,strategy,decode,ccxt.pro,cryptofeed", show_default=True, help="Comma-separated subset.")
 @click.option("--frames", type=int, help="Frames per round and frame type.")
@@ -47,7 +47,7 @@ def bench_command(quick: bool, out: str | None, no_latest: bool, no_e2e: bool, c
     run.run(
         quick=quick,
         out=out,
-        latest=not no_latest,
+        latest=not (no_latest or quick),  # a quick run never replaces the committed full report
         e2e=not no_e2e,
         contenders=names,
         overrides={"frames": frames, "rounds": rounds, "e2e_seconds": e2e_seconds},

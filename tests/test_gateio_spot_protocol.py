@@ -42,3 +42,16 @@ def test_one_book_channel_per_symbol_and_valid_levels():
         GateioSpotProtocol(obu_level=20)
     with pytest.raises(ValueError):
         GateioSpotProtocol(book_interval="1000ms")
+
+
+def test_feed_rejects_a_perpetual_on_a_spot_venue_and_bad_urls():
+    from cexfeed.feed import Feed
+
+    with pytest.raises(ValueError, match="spot venue"):
+        Feed("gateio-spot", ["BTC/USDT:USDT"], ["trades"])
+    with pytest.raises(ValueError, match="spot venue"):
+        Feed("mexc-spot", ["BTC/USDT:USDT"], ["trades"])
+    with pytest.raises(ValueError, match="ws:// or wss://"):
+        Feed("gateio-spot", ["BTC/USDT"], ["trades"], url="http://127.0.0.1:1/ws")
+    with pytest.raises(ValueError, match="unknown channel"):
+        Feed("gateio-spot", ["BTC/USDT"], ["orders"])

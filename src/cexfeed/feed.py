@@ -30,7 +30,7 @@ from .net.pool import ConnectionPool
 from .net.protocol import Subscription, VenueProtocol
 from .net.rest import RestClient
 from .symbols import SymbolMap
-from .venues import protocol_class
+from .venues import VENUES, protocol_class
 
 log = logging.getLogger("cexfeed.feed")
 
@@ -84,6 +84,11 @@ class Feed:
             if value is not None and not value.startswith(schemes):
                 raise ValueError(f"{what} must start with {' or '.join(schemes)}: {value!r}")
         self.protocol = protocol or protocol_class(venue)(url, rest_url, **(protocol_options or {}))
+        spec = VENUES.get(venue)
+        if spec is not None and spec.market == "spot":
+            perps = [s for s in symbols if ":" in s]
+            if perps:
+                raise ValueError(f"{venue} is a spot venue; {perps} name perpetuals (BASE/QUOTE:SETTLE)")
         unknown = [c for c in channels if c not in self.protocol.channels]
         if unknown:
             raise ValueError(f"{venue}: unknown channel(s) {unknown}; this venue has {list(self.protocol.channels)}")

@@ -64,11 +64,15 @@ class HandlerStats:
 
 
 def _prefix(raw: bytes | str, limit: int = 48) -> str:
+    """The start of a frame for a log line: text as text, binary as hex."""
     if isinstance(raw, str):
         return repr(raw[:limit])
-    if raw[:1] in (b"{", b"["):
-        return repr(raw[:limit].decode("utf-8", "replace"))
-    return raw[:limit].hex()
+    head = raw[:limit]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return head.hex()
+    return repr(text) if text.isprintable() else head.hex()
 
 
 class WebSocketHandler:

@@ -110,17 +110,23 @@ class _View:
                 row += [_funding_text(self.funding.get(key)), _mark_text(self.mark.get(key))]
             table.add_row(*row)
         stats = self.feed.stats()
-        reconnects = sum(max(0, c["connects"] - 1) for c in stats["connections"])
-        errors = ", ".join(f"{k}={v}" for k, v in stats["errors"].items()) or "none"
-        footer = Text(
-            f"{time.monotonic() - self.started:5.1f} s  events {stats['events']}  frames {stats['frames']}  "
-            f"reconnects {reconnects}  dropped {stats['dropped']}  errors {errors}",
-            style="dim",
-        )
+        footer = Text(f"{time.monotonic() - self.started:5.1f} s  {_summary(stats)}", style="dim")
         parts: list[Any] = [table, footer]
         if self.errors:
             parts.append(Text("venue errors: " + " | ".join(self.errors), style="yellow"))
         return parts
+
+
+def _summary(stats: dict[str, Any]) -> str:
+    """One line of a feed's counters: events, frames, reconnects, failed connects, drops, errors."""
+    connections = stats["connections"]
+    reconnects = sum(max(0, c["connects"] - 1) for c in connections)
+    failures = sum(c["connect_failures"] for c in connections)
+    errors = ", ".join(f"{k}={v}" for k, v in stats["errors"].items()) or "none"
+    line = f"events {stats['events']}  frames {stats['frames']}  reconnects {reconnects}  "
+    if failures:
+        line += f"failed connects {failures}  "
+    return line + f"dropped {stats['dropped']}  errors {errors}"
 
 
 def _funding_text(event: FundingRate | None) -> str:
@@ -223,10 +229,7 @@ async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float 
         if writer is not None:
             writer.flush()
             for stat in stats:
-                errors = ", ".join(f"{k}={v}" for k, v in stat["errors"].items()) or "none"
-                reconnects = sum(max(0, c["connects"] - 1) for c in stat["connections"])
-                print(f"{stat['venue']}: events {stat['events']}  frames {stat['frames']}  reconnects {reconnects}  "
-                      f"dropped {stat['dropped']}  errors {errors}", file=sys.stderr)
+                print(f"{stat['venue']}: {_summary(stat)}", file=sys.stderr)
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.remove_signal_handler(sig)
@@ -250,7 +253,7 @@ def _split(value: str) -> list[str]:
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
 @click.option("--symbols", default="BTC/USDT,ETH/USDT,SOL/USDT", show_default=True, help="Comma-separated unified symbols.")
-@click.option("--rate", type=float, default=20.0, show_default=True, help="Simulated market steps per second per symbol.")
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=20.0, show_default=True, help="Simulated market steps per second per symbol.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic market.")
 @click.option("--venue", type=click.Choice(["all", *_live_venues()]), default="all", show_default=True, help="Simulated venue(s).")
 def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int, venue: str) -> None:
@@ -288,7 +291,7 @@ def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int,
 @click.option("--rest-url", default=None, help="REST base URL (default: the venue's).")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
-@click.option("--no-data-timeout", type=float, default=30.0, show_default=True, help="Reconnect after this many seconds without any frame.")
+@click.option("--no-data-timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, help="Reconnect after this many seconds without any frame.")
 def stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None,
            fmt: str, no_data_timeout: float) -> None:
     """Stream live market data from VENUE (production by default; --url to point elsewhere,
@@ -314,9 +317,9 @@ def stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: s
 
 @main.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="TCP port on 127.0.0.1 (0: a free one).")
-@click.option("--rate", type=float, default=20.0, show_default=True, help="Market steps per second per symbol (0: as fast as possible).")
+@click.option("--rate", type=click.FloatRange(min=0), default=20.0, show_default=True, help="Market steps per second per symbol (0: as fast as possible).")
 @click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--levels", type=int, default=20, show_default=True, help="Book levels per side.")
+@click.option("--levels", type=click.IntRange(min=1), default=20, show_default=True, help="Book levels per side.")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
 def sim(port: int, rate: float, seed: int, levels: int, duration: float | None) -> None:
     """Serve the loopback exchange simulator (every simulated venue) until Ctrl-C. Prints one

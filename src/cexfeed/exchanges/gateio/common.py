@@ -151,7 +151,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
             elif env.channel == self.SYSTEM:
                 self._on_system(env)
             else:
-                self._count_error("unknown_channel", raw)
+                self._count_error("unknown_channel", raw, env.channel)
             return
         self._control(env, raw, recv_ts)
 

@@ -190,3 +190,31 @@ async def test_mixed_book_modes_in_one_futures_stream(sim):
     finally:
         sim.resume()
         await feed.close()
+
+
+async def test_spot_obu_feed_synced_in_band_and_resubscribes_on_gap(sim):
+    """Gate spot ``book_obu`` (``spot.obu``) against the simulator: in-band snapshots, a gap on
+    one pair recovered by resubscribing that stream only."""
+    events: list = []
+    feed = Feed("gateio-spot", SYMBOLS, ["book_obu", "trades"], url=sim.ws_url("gateio-spot"),
+                rest_url=sim.rest_url("gateio-spot"), on_event=events.append)
+    try:
+        assert all(r.ok for r in await feed.start())
+        assert await wait_until(lambda: all(feed.synced(s) for s in SYMBOLS))
+        assert sum(c.stats.snapshots for c in feed.connections) == 0  # snapshots came in-band
+        assert feed.book("BTC/USDT").depth == 50
+        sim.skip_update("ETH/USDT", venue="gateio-spot")
+        assert await wait_until(lambda: feed.sequencer("ETH/USDT").resyncs == 1 and feed.synced("ETH/USDT"))
+        await asyncio.sleep(0.2)
+        await settled(sim, [(feed, SYMBOLS)])
+        assert feed.sequencer("BTC/USDT").resyncs == 0 and feed.sequencer("SOL/USDT").resyncs == 0
+        assert sum(c.stats.resubscribes for c in feed.connections) == 1
+        for symbol in SYMBOLS:
+            bids, asks = sim_book(sim, symbol)
+            book = feed.book(symbol)
+            assert book.top_bids() == bids and book.top_asks() == asks, symbol
+        statuses = [(e.symbol, e.status, e.reason) for e in events if isinstance(e, BookStatus) and e.status != "synced"]
+        assert statuses == [("ETH/USDT", "resyncing", "gap")]
+    finally:
+        sim.resume()
+        await feed.close()

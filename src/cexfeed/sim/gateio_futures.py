@@ -15,7 +15,8 @@ stream on one connection -> code 2 ``Alert sub ob.X.50``), ``futures.book_ticker
 alternating a full ticker with partial pushes carrying only ``funding_rate`` or only
 ``mark_price``/``index_price``), ``futures.candlesticks`` (``[interval, contract]``, every 2 s),
 ``futures.public_liquidates`` (every 3 s, alternating a bare object and an array),
-``futures.contract_stats`` (``[contract, interval]``, every 2 s). ``futures.ping`` ->
+``futures.contract_stats`` (``[contract, interval]``, every 2 s), legacy ``futures.order_book``
+(``[contract, limit, "0"]``: a whole top-N book, event ``all``, on every change). ``futures.ping`` ->
 ``futures.pong``. Unknown contract on other channels -> code 2 ``unknown contract X``.
 
 Fault switches beyond :class:`~cexfeed.sim.server.SimServer`'s: :meth:`GateioFuturesSim.resend_full`
@@ -34,7 +35,7 @@ from aiohttp import web
 
 from .market import Step, SymbolBook
 from .server import Session, register_venue
-from .gateio_wire import GateioVenueSim, Request, encode, now, venue_name
+from .gateio_wire import GateioVenueSim, Request, encode, now, parse_stream, venue_name
 
 WS_PATH = "/v4/ws/usdt"
 REST_PREFIX = "/api/v4"
@@ -48,8 +49,8 @@ TICKERS = "futures.tickers"
 CANDLES = "futures.candlesticks"
 LIQUIDATIONS = "futures.public_liquidates"
 STATS = "futures.contract_stats"
-CHANNELS = (BOOK, OBU, BBO, TRADES, TICKERS, CANDLES, LIQUIDATIONS, STATS)
-OBU_LEVELS = ("50", "400")
+LEGACY_BOOK = "futures.order_book"
+CHANNELS = (BOOK, OBU, LEGACY_BOOK, BBO, TRADES, TICKERS, CANDLES, LIQUIDATIONS, STATS)
 
 # unified symbol -> quanto_multiplier (base currency per contract); others use the market lot
 MULTIPLIERS = {"BTC/USDT": "0.0001", "ETH/USDT": "0.01", "SOL/USDT": "0.01", "DOGE/USDT": "1"}
@@ -131,7 +132,7 @@ class GateioFuturesSim(GateioVenueSim):
     # -- requests ------------------------------------------------------------------------------
     async def on_subscription(self, session: Session, req: Request, payload: list[str]) -> None:
         if req.channel == OBU:
-            await self._obu_request(session, req, payload)
+            await self.obu_request(session, req, payload)
             return
         contracts = self.contracts()
         if req.channel == BOOK:
@@ -143,6 +144,13 @@ class GateioFuturesSim(GateioVenueSim):
                 await self.ack(session, req, {"code": 2, "message": f"provided level not supported: {level}"})
                 return
             keys = [(payload[0], level)]
+            names = [payload[0]]
+        elif req.channel == LEGACY_BOOK:
+            # [contract, limit, "0"] (§7.5): a whole top-N book (event "all") on every change
+            if len(payload) != 3 or payload[1] not in ("1", "5", "10", "20", "50", "100") or payload[2] != "0":
+                await self.ack(session, req, {"code": 2, "message": f"invalid argument: {payload}"})
+                return
+            keys = [(payload[0], int(payload[1]))]
             names = [payload[0]]
         elif req.channel in (CANDLES, STATS):
             if len(payload) != 2:
@@ -161,44 +169,10 @@ class GateioFuturesSim(GateioVenueSim):
                 return
         await self.hold(session, req, keys)
 
-    async def _obu_request(self, session: Session, req: Request, payload: list[str]) -> None:
-        held = session.subs.setdefault(OBU, set())
-        contracts = self.contracts()
-        if req.event == "unsubscribe":
-            held.difference_update(payload)
-            await self.ack(session, req, None)
-            return
-        for stream in payload:
-            if stream in held:
-                await self.ack(session, req, {"code": 2, "message": f"Alert sub {stream}"})
-                return
-        for stream in payload:
-            held.add(stream)
-            name, level = self._parse_stream(stream)
-            if name in contracts and level in OBU_LEVELS:
-                # the snapshot goes out before the ack (§7.7, pitfalls #40)
-                await session.send(self._obu_full(contracts[name], stream))
-            # unknown contract / level: acknowledged, then silent (§2.4, pitfalls #12)
-        await self.ack(session, req, None)
-
-    @staticmethod
-    def _parse_stream(stream: str) -> tuple[str, str]:
-        if not stream.startswith("ob."):
-            return "", ""
-        name, _, level = stream[3:].rpartition(".")
-        return name, level
-
     # -- pushes --------------------------------------------------------------------------------
-    def _obu_full(self, c: Contract, stream: str) -> bytes:
-        t, ms = now()
-        level = int(self._parse_stream(stream)[1])
-        book = c.book
-        return encode({
-            "time": t, "time_ms": ms, "channel": OBU, "event": "update",
-            "result": {"t": ms, "full": True, "s": stream, "u": book.update_id,
-                       "b": [[c.price(p), c.obu_size(s)] for p, s in book.top_bids(level)],
-                       "a": [[c.price(p), c.obu_size(s)] for p, s in book.top_asks(level)]},
-        })
+    def obu_source(self, name: str):
+        c = self.contracts().get(name)
+        return (c.book, c.price, c.obu_size) if c is not None else None
 
     def _sessions(self, channel: str, key: Any) -> list[Session]:
         return [s for s in self.sessions if key in s.subs.get(channel, ())]
@@ -222,25 +196,21 @@ class GateioFuturesSim(GateioVenueSim):
                                "a": [{"p": c.price(p), "s": c.size(s, dec)} for p, s in step.asks],
                                "l": key[1]},
                 }))
+        for session in self.sessions:
+            for key in session.subs.get(LEGACY_BOOK, ()):
+                if key[0] != name:
+                    continue
+                dec = _has_header(session.request)
+                await session.send(encode({
+                    "time": t, "time_ms": step.ts_ms, "channel": LEGACY_BOOK, "event": "all",
+                    "result": {"t": step.ts_ms, "contract": name, "id": book.update_id, "l": str(key[1]),
+                               "asks": [{"p": c.price(p), "s": c.size(s, dec)} for p, s in book.top_asks(key[1])],
+                               "bids": [{"p": c.price(p), "s": c.size(s, dec)} for p, s in book.top_bids(key[1])]},
+                }))
         split = name in self._idle_next and step.last > step.first
         if split:
             self._idle_next.discard(name)
-        for session in self.sessions:
-            for stream in session.subs.get(OBU, ()):
-                sname, level = self._parse_stream(stream)
-                if sname != name or level not in OBU_LEVELS:
-                    continue
-                first = step.first
-                if split:
-                    await session.send(encode({"time": t, "time_ms": step.ts_ms, "channel": OBU, "event": "update",
-                                                "result": {"t": step.ts_ms, "s": stream, "U": first, "u": first}}))
-                    first += 1
-                await session.send(encode({
-                    "time": t, "time_ms": step.ts_ms, "channel": OBU, "event": "update",
-                    "result": {"t": step.ts_ms, "s": stream, "U": first, "u": step.last,
-                               "b": [[c.price(p), c.obu_size(s)] for p, s in step.bids],
-                               "a": [[c.price(p), c.obu_size(s)] for p, s in step.asks]},
-                }))
+        await self.push_obu(name, step, split)
         bid, ask = book.best_bid(), book.best_ask()
         top = (bid, ask)
         if top != self._last_top.get(name):
@@ -326,8 +296,8 @@ class GateioFuturesSim(GateioVenueSim):
         count = 0
         for session in list(self.sessions):
             for stream in list(session.subs.get(OBU, ())):
-                if self._parse_stream(stream)[0] == c.name:
-                    await session.send(self._obu_full(c, stream))
+                if parse_stream(stream)[0] == c.name:
+                    await session.send(self.obu_full(c.name, stream))
                     count += 1
         return count
 

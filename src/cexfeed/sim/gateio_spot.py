@@ -5,7 +5,8 @@
 Channels served: ``spot.order_book_update`` (payload ``[pair, "20ms"|"100ms"]``, absolute sizes,
 ``"0"`` deletes, ``U``/``u`` continuing the market's id sequence), ``spot.book_ticker`` (on a
 change of the top of book), ``spot.trades`` (one trade per push), ``spot.tickers`` (every 1 s),
-``spot.candlesticks`` (payload ``[interval, pair]``, every 2 s). Unknown pair -> error ack code 2
+``spot.candlesticks`` (payload ``[interval, pair]``, every 2 s), ``spot.obu`` (``["ob.X.50"]``,
+snapshot before the ack, see :class:`~cexfeed.sim.gateio_wire.GateioVenueSim`). Unknown pair -> error ack code 2
 ``unknown currency pair X``; unknown channel -> code 2 ``Unknown channel X``; non-JSON ->
 code 1 ``request message need json scheme``.
 """
@@ -28,7 +29,8 @@ BBO = "spot.book_ticker"
 TRADES = "spot.trades"
 TICKERS = "spot.tickers"
 CANDLES = "spot.candlesticks"
-CHANNELS = (BOOK, BBO, TRADES, TICKERS, CANDLES)
+OBU = "spot.obu"
+CHANNELS = (BOOK, BBO, TRADES, TICKERS, CANDLES, OBU)
 BOOK_INTERVALS = {"20ms": "20", "100ms": "100"}
 
 
@@ -54,12 +56,19 @@ class GateioSpotSim(GateioVenueSim):
         app.router.add_get(REST_PREFIX + "/spot/order_book", self.rest_order_book)
         app.router.add_get(REST_PREFIX + "/spot/currency_pairs", self.rest_currency_pairs)
 
+    def obu_source(self, name: str):
+        book = self._books().get(name)
+        return (book, book.price_str, book.size_str) if book is not None else None
+
     def _books(self) -> dict[str, SymbolBook]:
         assert self.server is not None
         return {venue_name(name): book for name, book in self.server.market.books.items()}
 
     # -- requests ------------------------------------------------------------------------------
     async def on_subscription(self, session: Session, req: Request, payload: list[str]) -> None:
+        if req.channel == OBU:
+            await self.obu_request(session, req, payload)
+            return
         books = self._books()
         if req.channel == BOOK:
             if len(payload) != 2 or payload[1] not in BOOK_INTERVALS:
@@ -88,6 +97,7 @@ class GateioSpotSim(GateioVenueSim):
         pair = venue_name(step.symbol)
         book = self.server.market.books[step.symbol]  # type: ignore[union-attr]
         t = step.ts_ms // 1000
+        await self.push_obu(pair, step)
         sessions = self._subscribers(BOOK, pair)
         if sessions:
             frame = encode({

@@ -1,6 +1,6 @@
 """What both simulated Gate venues (spot, USDT futures) share: the request shape (gateio-protocol.md
-§2.1), acks (§2.2), app ping/pong (§3), the error and system frames (§2.4, §2.5), and the
-request flow up to the channel-specific part."""
+§2.1), acks (§2.2), app ping/pong (§3), the error and system frames (§2.4, §2.5), the request
+flow up to the channel-specific part, and Order Book V2 (``<prefix>.obu``, §6.8, §7.7, §10.2)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from typing import Any
 
 import msgspec
 
+from .market import Step
 from .server import Session, VenueSim
+
+OBU_LEVELS = ("50", "400")
 
 
 class Request(msgspec.Struct):
@@ -37,6 +40,14 @@ def now() -> tuple[int, int]:
     return ms // 1000, ms
 
 
+def parse_stream(stream: str) -> tuple[str, str]:
+    """``"ob.BTC_USDT.50"`` -> ``("BTC_USDT", "50")``; ``("", "")`` for another shape."""
+    if not stream.startswith("ob."):
+        return "", ""
+    name, _, level = stream[3:].rpartition(".")
+    return name, level
+
+
 class GateioVenueSim(VenueSim):
     """A simulated Gate venue. Subclasses set ``PREFIX`` (``spot``/``futures``), ``CHANNELS``,
     ``UNKNOWN_RESULT`` (the result shape of their pushes, for the unknown-channel fault) and
@@ -45,6 +56,10 @@ class GateioVenueSim(VenueSim):
     PREFIX = ""
     CHANNELS: tuple[str, ...] = ()
     UNKNOWN_RESULT: Any = None
+
+    @property
+    def obu_channel(self) -> str:
+        return f"{self.PREFIX}.obu"
 
     async def on_request(self, session: Session, data: bytes) -> None:
         try:
@@ -69,6 +84,67 @@ class GateioVenueSim(VenueSim):
 
     async def on_subscription(self, session: Session, req: Request, payload: list[str]) -> None:
         raise NotImplementedError
+
+    # -- Order Book V2 ---------------------------------------------------------------------------
+    def obu_source(self, name: str) -> tuple[Any, Any, Any] | None:
+        """``(book, price_text, size_text)`` of pair/contract ``name``, or ``None`` if unknown."""
+        raise NotImplementedError
+
+    async def obu_request(self, session: Session, req: Request, payload: list[str]) -> None:
+        """``["ob.X.50", ...]``: the ``full`` snapshot goes out before the ack; an unknown symbol or
+        level is acked and stays silent; a stream held twice -> code 2 ``Alert sub``."""
+        held = session.subs.setdefault(self.obu_channel, set())
+        if req.event == "unsubscribe":
+            held.difference_update(payload)
+            await self.ack(session, req, None)
+            return
+        for stream in payload:
+            if stream in held:
+                await self.ack(session, req, {"code": 2, "message": f"Alert sub {stream}"})
+                return
+        for stream in payload:
+            held.add(stream)
+            name, level = parse_stream(stream)
+            if level in OBU_LEVELS and self.obu_source(name) is not None:
+                await session.send(self.obu_full(name, stream))
+        await self.ack(session, req, None)
+
+    def obu_full(self, name: str, stream: str) -> bytes:
+        """A ``full: true`` push of the stream's top ``level`` levels."""
+        book, price, size = self.obu_source(name)
+        t, ms = now()
+        level = int(parse_stream(stream)[1])
+        return encode({
+            "time": t, "time_ms": ms, "channel": self.obu_channel, "event": "update",
+            "result": {"t": ms, "full": True, "s": stream, "u": book.update_id,
+                       "b": [[price(p), size(s)] for p, s in book.top_bids(level)],
+                       "a": [[price(p), size(s)] for p, s in book.top_asks(level)]},
+        })
+
+    async def push_obu(self, name: str, step: Step, split: bool = False) -> None:
+        """One market step on every obu stream of ``name``; ``split`` first sends an id-only
+        increment (no ``b``/``a``) for the step's first id."""
+        source = None
+        t = step.ts_ms // 1000
+        for session in self.sessions:
+            for stream in session.subs.get(self.obu_channel, ()):
+                sname, level = parse_stream(stream)
+                if sname != name or level not in OBU_LEVELS:
+                    continue
+                if source is None:
+                    source = self.obu_source(name)
+                _, price, size = source
+                first = step.first
+                if split:
+                    await session.send(encode({"time": t, "time_ms": step.ts_ms, "channel": self.obu_channel, "event": "update",
+                                               "result": {"t": step.ts_ms, "s": stream, "U": first, "u": first}}))
+                    first += 1
+                await session.send(encode({
+                    "time": t, "time_ms": step.ts_ms, "channel": self.obu_channel, "event": "update",
+                    "result": {"t": step.ts_ms, "s": stream, "U": first, "u": step.last,
+                               "b": [[price(p), size(s)] for p, s in step.bids],
+                               "a": [[price(p), size(s)] for p, s in step.asks]},
+                }))
 
     async def hold(self, session: Session, req: Request, keys: list) -> None:
         """Record what the session holds after a valid request, then ack it."""

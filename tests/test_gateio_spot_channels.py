@@ -167,3 +167,9 @@ def test_impossible_numbers_are_malformed_not_events(run, frame):
     events = run(frame)
     assert events == []
     assert run.handler.stats.errors["malformed"] == 1
+
+
+def test_empty_pair_name_is_malformed(run):
+    # reported by a user trial: a trade with "currency_pair":"" came out with symbol ""
+    events = run('{"time":1,"channel":"spot.trades","event":"update","result":{"id":1,"currency_pair":"","side":"buy","amount":"1","price":"2"}}')
+    assert events == [] and run.handler.stats.errors["malformed"] == 1

@@ -19,7 +19,7 @@ from collections import Counter
 from typing import Any, Callable
 
 from .book import APPLIED, CROSSED, GAP, SNAPSHOT_IGNORED, SNAPSHOT_TOO_OLD, SYNCED, BookSequencer
-from .models import RESYNCING, BookStatus, BookUpdate, Event, VenueError
+from .models import RESYNCING, STALE, BookStatus, BookUpdate, Event, VenueError
 from .models import SYNCED as STATUS_SYNCED
 
 log = logging.getLogger("cexfeed")
@@ -176,12 +176,14 @@ class PublicWebSocketHandler(WebSocketHandler):
         return seq
 
     def reset_books(self, reason: str = "reconnect") -> None:
-        """Forget every book (the connection dropped): each symbol resyncs from scratch."""
+        """Forget every book: after a dropped connection each symbol resyncs from scratch
+        (``resyncing``); after a deliberate close (``reason="closed"``) the books are ``stale``."""
+        status = STALE if reason == "closed" else RESYNCING
         for venue_symbol, seq in self.books.items():
             was_synced = seq.synced
             seq.reset()
             if was_synced:
-                self._status(venue_symbol, RESYNCING, reason, None, 0, time.time_ns())
+                self._status(venue_symbol, status, reason, None, 0, time.time_ns())
 
     def _book_delta(self, venue_symbol, first, last, bids, asks, exchange_ts, recv_ts) -> None:
         seq = self.books.get(venue_symbol) or self.book(venue_symbol)

@@ -2,7 +2,8 @@
 
 A price must be positive and finite, a size non-negative and finite (0 removes a book level), a
 signed quantity finite; ``NaN``/``inf`` strings or a negative price fail the typed decode, so the
-frame is counted as malformed and skipped instead of reaching a book or a consumer.
+frame is counted as malformed and skipped instead of reaching a book or a consumer. So is an
+empty pair or contract name.
 """
 
 from __future__ import annotations
@@ -17,3 +18,5 @@ Price = Annotated[float, Meta(gt=0, lt=_FINITE)]
 Size = Annotated[float, Meta(ge=0, lt=_FINITE)]
 Signed = Annotated[float, Meta(gt=-_FINITE, lt=_FINITE)]
 Side = Literal["buy", "sell"]
+# a pair / contract name: never empty
+Name = Annotated[str, Meta(min_length=1)]

@@ -423,7 +423,7 @@ def book_update(bytes raw, bytes channel, dict ratios):
                 return None
             break
         _ws(&c)
-        if c.p != c.end or not (channel_ok and event_ok and have_result) or sym == NULL or last < 0:
+        if c.p != c.end or not (channel_ok and event_ok and have_result) or sym == NULL or sym_n == 0 or last < 0:
             return None
         contract = sym[:sym_n].decode("utf-8")
         ratio = ratios.get(contract)

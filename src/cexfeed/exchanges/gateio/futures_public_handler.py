@@ -34,7 +34,7 @@ import msgspec
 from ...book import CROSSED
 from ...models import PERP, BUY, SELL, BestBidOffer, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import Price, Signed, Size
+from ...wire import Name, Price, Signed, Size
 from .common import GateioPublicHandler, result_prefix, typed
 from .contracts import ContractSizes, decode_futures_snapshot, futures_symbol_map
 from .obu import ObuBooks, ObuUpdate, obu_stream
@@ -108,7 +108,7 @@ class FuturesBookTicker(msgspec.Struct):
     """``futures.book_ticker`` result (§7.4): ``t`` ms, ``u`` book id, ``s`` contract, ``b``/``a``
     price (``""`` when the side is empty), ``B``/``A`` size in contracts (int or str)."""
 
-    s: str
+    s: Name
     t: int = 0
     u: int | None = None
     # prices are "" when the side is empty
@@ -123,7 +123,7 @@ class FuturesTrade(msgspec.Struct):
     ``create_time`` s, ``create_time_ms`` ms, ``price`` quote currency."""
 
     id: int
-    contract: str
+    contract: Name
     size: Signed
     price: Price
     create_time: int = 0
@@ -143,7 +143,7 @@ class FuturesBookUpdate(msgspec.Struct, gc=False):
     """``futures.order_book_update`` result (§7.6): ``U``/``u`` ids, ``full`` only when true,
     ``b``/``a`` changed levels in contracts, ``t`` ms."""
 
-    s: str
+    s: Name
     u: int
     U: int = 0
     t: int = 0
@@ -166,7 +166,7 @@ class FuturesTicker(msgspec.Struct, gc=False):
     """One ``futures.tickers`` item (§7.2); every field but ``contract`` may be missing.
     Volumes: ``volume_24h`` contracts, ``_base`` base, ``_quote`` quote; ``funding_next_apply`` s."""
 
-    contract: str
+    contract: Name
     t: int = 0
     last: float | None = None
     change_percentage: float | None = None
@@ -218,7 +218,7 @@ class FuturesCandle(msgspec.Struct):
 class FuturesLiquidation(msgspec.Struct):
     """One ``futures.public_liquidates`` item (§7.9): ``size`` signed contracts, ``time`` ms."""
 
-    contract: str
+    contract: Name
     price: float
     size: float
     time: int = 0

@@ -16,7 +16,7 @@ import msgspec
 
 from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import Price, Side, Size
+from ...wire import Name, Price, Side, Size
 from .common import GateioPublicHandler
 from .obu import ObuBooks, ObuUpdate
 from .protocol import parse_spot_snapshot, spot_symbol_map
@@ -24,7 +24,7 @@ from .protocol import parse_spot_snapshot, spot_symbol_map
 
 class BookTicker(msgspec.Struct, gc=False):
     t: int
-    s: str
+    s: Name
     b: Price
     B: Size
     a: Price
@@ -34,7 +34,7 @@ class BookTicker(msgspec.Struct, gc=False):
 
 class SpotTrade(msgspec.Struct, gc=False):
     id: int
-    currency_pair: str
+    currency_pair: Name
     side: Side
     amount: Size
     price: Price
@@ -43,7 +43,7 @@ class SpotTrade(msgspec.Struct, gc=False):
 
 
 class SpotTicker(msgspec.Struct, gc=False):
-    currency_pair: str
+    currency_pair: Name
     last: float | None = None
     lowest_ask: float | None = None
     highest_bid: float | None = None
@@ -67,7 +67,7 @@ class Candle(msgspec.Struct, gc=False):
 
 
 class SpotBookUpdate(msgspec.Struct, gc=False):
-    s: str
+    s: Name
     U: int
     u: int
     t: int = 0

@@ -17,6 +17,7 @@ from collections import deque
 from typing import Any
 
 import click
+import msgspec
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -60,9 +61,10 @@ class _View:
             if event.last is not None:
                 self.last[symbol] = event.last
         elif isinstance(event, FundingRate):
-            self.funding[symbol] = event
+            # partial ticker pushes carry only what changed: show the latest known of each field
+            self.funding[symbol] = _merged(self.funding.get(symbol), event, ("rate", "predicted_rate", "next_funding_ts"))
         elif isinstance(event, MarkPrice):
-            self.mark[symbol] = event
+            self.mark[symbol] = _merged(self.mark.get(symbol), event, ("mark_price", "index_price"))
         elif isinstance(event, VenueError):
             self.errors.appendleft(f"{event.code} {event.message}")
 
@@ -115,6 +117,14 @@ class _View:
         if self.errors:
             parts.append(Text("venue errors: " + " | ".join(self.errors), style="yellow"))
         return parts
+
+
+def _merged(previous: Any, event: Any, fields: tuple[str, ...]) -> Any:
+    """``event`` with each of ``fields`` it left ``None`` taken from ``previous``."""
+    if previous is None:
+        return event
+    kept = {f: getattr(previous, f) for f in fields if getattr(event, f) is None}
+    return msgspec.structs.replace(event, **kept) if kept else event
 
 
 def _summary(stats: dict[str, Any]) -> str:

@@ -96,23 +96,32 @@ class GateioConnectionStrategy(ConnectionStrategy):
         return ping(self._ping_channel)
 
 
-class GateioSpotSubscriptionStrategy(SubscriptionStrategy):
-    """Spot subscribe/unsubscribe frames (§2.1, payloads §6). ``symbols`` maps unified names
-    to ``BTC_USDT``; request ids count up from 1."""
+class GateioSubscriptionStrategy(SubscriptionStrategy):
+    """Gate subscribe/unsubscribe frames (§2.1): our channel names map through ``CHANNELS`` to
+    the venue's, ``PAYLOAD`` builds each payload; request ids count up from 1. Subclasses set
+    ``MARKET``, ``CHANNELS``, ``PAYLOAD`` and ``default_symbols``."""
+
+    MARKET = ""
+    CHANNELS: dict[str, str] = {}
+    PAYLOAD: Any = None
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
-        self.symbols = symbols if symbols is not None else spot_symbol_map()
+        self.symbols = symbols if symbols is not None else self.default_symbols()
         self._next_id = 0
+
+    def default_symbols(self) -> SymbolMap:
+        raise NotImplementedError
 
     def _frames(self, subscriptions: Iterable[Subscription], event: str, request_id: int | None = None) -> list[bytes]:
         frames: list[bytes] = []
         now = int(time.time())
+        payload_of = type(self).PAYLOAD
         for sub in subscriptions:
-            channel = SPOT_CHANNELS.get(sub.channel)
+            channel = self.CHANNELS.get(sub.channel)
             if channel is None:
-                raise ValueError(f"gateio spot has no channel {sub.channel!r}")
+                raise ValueError(f"gateio {self.MARKET} has no channel {sub.channel!r}")
             self._next_id += 1
-            payload = spot_payload(channel, self.symbols.to_venue(sub.symbol), sub.params)
+            payload = payload_of(channel, self.symbols.to_venue(sub.symbol), sub.params)
             frames.append(request(channel, event, payload, self._next_id if request_id is None else request_id, now))
         return frames
 
@@ -121,6 +130,18 @@ class GateioSpotSubscriptionStrategy(SubscriptionStrategy):
 
     def unsubscribe_frames(self, subscriptions: Iterable[Subscription], request_id: int | None = None) -> list[bytes]:
         return self._frames(subscriptions, "unsubscribe", request_id)
+
+
+class GateioSpotSubscriptionStrategy(GateioSubscriptionStrategy):
+    """Spot subscribe/unsubscribe frames (payloads §6); ``symbols`` maps unified names to
+    ``BTC_USDT``."""
+
+    MARKET = "spot"
+    CHANNELS = SPOT_CHANNELS
+    PAYLOAD = staticmethod(spot_payload)
+
+    def default_symbols(self) -> SymbolMap:
+        return spot_symbol_map()
 
 
 class GateioParserStrategy(MessageParserStrategy):
@@ -426,31 +447,16 @@ def _lenient_number(value: Any) -> float | None:
         return None
 
 
-class GateioFuturesSubscriptionStrategy(SubscriptionStrategy):
-    """USDT futures subscribe/unsubscribe frames (§2.1, payloads §7); ``book`` params are
+class GateioFuturesSubscriptionStrategy(GateioSubscriptionStrategy):
+    """USDT futures subscribe/unsubscribe frames (payloads §7); ``book`` params are
     ``(frequency, level)``."""
 
-    def __init__(self, symbols: SymbolMap | None = None) -> None:
-        self.symbols = symbols if symbols is not None else futures_symbol_map()
-        self._next_id = 0
+    MARKET = "futures"
+    CHANNELS = FUTURES_CHANNELS
+    PAYLOAD = staticmethod(futures_payload)
 
-    def _frames(self, subscriptions: Iterable[Subscription], event: str, request_id: int | None = None) -> list[bytes]:
-        frames: list[bytes] = []
-        now = int(time.time())
-        for sub in subscriptions:
-            channel = FUTURES_CHANNELS.get(sub.channel)
-            if channel is None:
-                raise ValueError(f"gateio futures has no channel {sub.channel!r}")
-            self._next_id += 1
-            payload = futures_payload(channel, self.symbols.to_venue(sub.symbol), sub.params)
-            frames.append(request(channel, event, payload, self._next_id if request_id is None else request_id, now))
-        return frames
-
-    def subscribe_frames(self, subscriptions: Iterable[Subscription], request_id: int | None = None) -> list[bytes]:
-        return self._frames(subscriptions, "subscribe", request_id)
-
-    def unsubscribe_frames(self, subscriptions: Iterable[Subscription], request_id: int | None = None) -> list[bytes]:
-        return self._frames(subscriptions, "unsubscribe", request_id)
+    def default_symbols(self) -> SymbolMap:
+        return futures_symbol_map()
 
 
 class GateioFuturesParserStrategy(GateioParserStrategy):

@@ -175,3 +175,18 @@ def test_late_rest_snapshot_after_full_push_is_ignored():
     book = handler.books["BTC_USDT"].book
     assert book.last_update_id == 121 and book.best_bid() == (91.0, 1.0)
     assert events == [] and handler.stats.errors["snapshot_ignored"] == 1
+
+
+def test_malformed_book_push_resyncs_that_symbol_at_once():
+    # reported by a user trial: a skipped NaN delta left the book "synced" but missing an update
+    handler, hooks, events = synced_handler(snapshot_id=10)
+    handler.apply_snapshot("ETH_USDT", 50, [(10.0, 1.0)], [(11.0, 1.0)])
+    events.clear()
+    handler._handle_message(delta("BTC_USDT", 11, 11, bids=[("NaN", "1")]))
+    btc = handler.books["BTC_USDT"]
+    assert not btc.synced and btc.resyncs == 1 and btc.book.bid_count == 0
+    assert handler.books["ETH_USDT"].synced
+    assert hooks.snapshots == ["BTC_USDT"]
+    assert handler.stats.errors["malformed"] == 1 and handler.stats.errors["book_malformed"] == 1
+    status = [e for e in events if isinstance(e, BookStatus)]
+    assert [(s.venue_symbol, s.status, s.reason) for s in status] == [("BTC_USDT", "resyncing", "malformed")]

@@ -272,3 +272,22 @@ def test_impossible_values_are_malformed_on_both_paths(stream):
     events, stats = direct
     assert stats["errors"]["malformed"] >= 4
     assert events and all(e["type"] in ("Trade", "BookUpdate", "BookStatus") for e in events)
+
+
+@pytest.mark.parametrize("stream, channel, level", [
+    ("gateio-spot", "spot.order_book_update", '["65000.5","1"]'),
+    ("gateio-perp", "futures.order_book_update", '{"p":"65000.5","s":1}'),
+])
+def test_malformed_push_of_a_synced_book_resyncs_it_on_both_paths(stream, channel, level):
+    """A full push syncs the book, then an undecodable delta: both architectures drop the book
+    and resync that symbol at once instead of waiting for the next delta to show the gap."""
+    full = ('{"time":1,"time_ms":1000,"channel":"%s","event":"update","result":{"t":1000,"s":"BTC_USDT","U":1,"u":5,"full":true,'
+            '"b":[%s],"a":[%s]}}' % (channel, level, level.replace("65000.5", "65001")))
+    bad = '{"time":1,"time_ms":1000,"channel":"%s","event":"update","result":{"t":1001,"s":"BTC_USDT","U":6,"u":6,"b":[%s],"a":[]}}' % (
+        channel, level.replace("65000.5", "NaN"))
+    frames = [full.encode(), bad.encode()]
+    direct = _events_and_stats(stream, "direct", frames)
+    assert direct == _events_and_stats(stream, "strategy", frames)
+    events, stats = direct
+    assert stats["errors"]["malformed"] == 1 and stats["errors"]["book_malformed"] == 1
+    assert [(e["status"], e["reason"]) for e in events if e["type"] == "BookStatus"] == [("synced", "full"), ("resyncing", "malformed")]

@@ -258,6 +258,12 @@ class BookSequencer:
         self.buffer.clear()
         self.book.clear()
 
+    def invalidate(self) -> None:
+        """A push for this book was lost (e.g. malformed and skipped): the book misses an
+        update, so it is dropped and the symbol resyncs."""
+        if self.synced:
+            self._break(None, None, None, None)
+
     def _break(self, first, last, bids, asks) -> None:
         self.synced = False
         self.bridged = False

@@ -262,8 +262,18 @@ class PublicWebSocketHandler(WebSocketHandler):
 
     def _broken(self, venue_symbol, seq, code, exchange_ts, recv_ts, first) -> None:
         reason = "gap" if code == GAP else "crossed"
+        self._report_broken(venue_symbol, reason, exchange_ts, recv_ts, f"delta starting at {first}" if first is not None else "")
+
+    def _book_lost(self, venue_symbol: str, recv_ts: int) -> None:
+        """A book push of ``venue_symbol`` could not be applied (malformed): rather than wait
+        for the next delta to show the gap, drop the book and resync now."""
+        seq = self.books.get(venue_symbol)
+        if seq is not None and seq.synced:
+            seq.invalidate()
+            self._report_broken(venue_symbol, "malformed", 0, recv_ts, "a book push could not be decoded")
+
+    def _report_broken(self, venue_symbol: str, reason: str, exchange_ts: int, recv_ts: int, detail: str) -> None:
         self.stats.errors[f"book_{reason}"] += 1
-        detail = f"delta starting at {first}" if first is not None else ""
         self._status(venue_symbol, RESYNCING, reason, None, exchange_ts, recv_ts, detail)
         self._resync(venue_symbol)
 

@@ -151,10 +151,23 @@ class GateioParserStrategy(MessageParserStrategy):
     venue = "gateio"
     PONG = ""
     SYSTEM = ""
+    BOOK_CHANNEL = ""  # the REST-synced book channel
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(symbols)
         self._builders: dict[str, Callable[[dict, int], list[ParsedMessage]]] = {}
+
+    def lost_book_symbol(self, raw: bytes | str) -> str | None:
+        """The pair of a book push that failed to parse, when the frame still names one."""
+        try:
+            frame = _decode(raw)
+        except msgspec.DecodeError:
+            return None
+        if not isinstance(frame, dict) or frame.get("channel") != self.BOOK_CHANNEL or frame.get("event") != "update":
+            return None
+        result = frame.get("result")
+        symbol = result.get("s") if isinstance(result, dict) else None
+        return symbol if isinstance(symbol, str) and symbol else None
 
     def parse(self, raw: bytes | str, recv_ts: int) -> list[ParsedMessage]:
         frame = _decode(raw)
@@ -241,6 +254,7 @@ class GateioSpotParserStrategy(GateioParserStrategy):
     market = SPOT
     PONG = "spot.pong"
     SYSTEM = "spot.system"
+    BOOK_CHANNEL = "spot.order_book_update"
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(symbols)
@@ -367,6 +381,16 @@ class GateioStrategyHandler(ObuBooks, StrategyHandler):
     snapshots, a gap or an increment before any snapshot -> ``BookStatus`` and a per-symbol
     resubscribe, ``expect_book``/``check_no_data`` for silent subscriptions."""
 
+    def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
+        try:
+            super()._dispatch(raw, recv_ts)
+        except Exception:
+            # a book push that cannot be parsed: drop that book now (the direct path does too)
+            symbol = self.parser.lost_book_symbol(raw)
+            if symbol is not None:
+                self._book_lost(symbol, recv_ts)
+            raise
+
     def _on_book_delta(self, msg: ParsedMessage) -> None:
         d = msg.data
         stream = d.get("obu_stream")
@@ -469,6 +493,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
     market = PERP
     PONG = FUTURES_PONG_CHANNEL
     SYSTEM = "futures.system"
+    BOOK_CHANNEL = "futures.order_book_update"
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(symbols)

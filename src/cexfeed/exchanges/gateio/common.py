@@ -37,6 +37,13 @@ class SystemNotice(msgspec.Struct):
 _notice = msgspec.json.Decoder(SystemNotice)
 
 
+class _BookSymbol(msgspec.Struct):
+    s: str = ""
+
+
+_book_symbol = msgspec.json.Decoder(_BookSymbol)
+
+
 def frame_struct(channel: str, result: Any) -> type:
     """The whole-frame struct of one push channel: ``event``, ``time`` (s), ``time_ms`` and a
     typed ``result``, tagged by ``channel`` (§2.3)."""
@@ -146,6 +153,8 @@ class GateioPublicHandler(PublicWebSocketHandler):
             if env.channel in self.CHANNELS:
                 lenient = self._lenient.get(env.channel)
                 if lenient is None:
+                    if env.channel.encode() == self.FAST_BOOK_CHANNEL:
+                        self._lost_book_push(env, recv_ts)
                     raise exc  # wrong field types: counted as malformed by _handle_message
                 lenient(env, recv_ts)
             elif env.channel == self.SYSTEM:
@@ -154,6 +163,13 @@ class GateioPublicHandler(PublicWebSocketHandler):
                 self._count_error("unknown_channel", raw, env.channel)
             return
         self._control(env, raw, recv_ts)
+
+    def _lost_book_push(self, env: Envelope, recv_ts: int) -> None:
+        try:
+            symbol = _book_symbol.decode(env.result).s
+        except msgspec.DecodeError:
+            return  # no symbol to tell: the next delta of the book shows the gap
+        self._book_lost(symbol, recv_ts)
 
     def _control(self, env: Envelope, raw: bytes | str, recv_ts: int) -> None:
         channel = env.channel

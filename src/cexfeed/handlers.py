@@ -114,6 +114,17 @@ class WebSocketHandler:
             except Exception as exc:
                 self._count_error("callback", b"", exc)
 
+    def _emit_all(self, events: list[Event]) -> None:
+        """:meth:`_emit` for the several events of one frame."""
+        self.stats.events += len(events)
+        callback = self._on_event
+        if callback is not None:
+            for event in events:
+                try:
+                    callback(event)
+                except Exception as exc:
+                    self._count_error("callback", b"", exc)
+
     def _count_error(self, kind: str, raw: bytes | str, exc: BaseException | str | None = None) -> None:
         """Count one skipped frame or notable condition; log the first of each kind with a short
         prefix of the frame (never the whole frame, never credentials)."""

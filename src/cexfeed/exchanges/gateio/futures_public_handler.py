@@ -418,7 +418,8 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         self._emit_tickers(self._lax_tickers(env.result), env.time_ms or env.time * 1000, recv_ts)
 
     def _emit_tickers(self, items, env_ts: int, recv_ts: int) -> None:
-        emit = self._emit
+        events = []
+        emit = events.append
         for r in items:
             contract = r.contract
             symbol = self._unified(contract)
@@ -478,6 +479,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                         index_price=r.index_price,
                     )
                 )
+        self._emit_all(events)
 
     def _lax_tickers(self, raw) -> list[FuturesTicker]:
         items = _lax_tickers.decode(raw)

@@ -306,15 +306,13 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     # -- trades -----------------------------------------------------------------------------------
     def _on_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         unified = self.unified(symbol)
-        callback = self._on_event
-        emitted = 0
-        # WebSocketHandler._emit inlined for the several events of one push
+        events = []
         for index, (price, qty, trade_type, time_ms, trade_id) in enumerate(body):
             side = _SIDES.get(trade_type)
             if side is None:
                 self._count_error("unknown_side", raw, f"tradeType {trade_type}")
                 continue
-            event = Trade(
+            events.append(Trade(
                 venue="mexc",
                 market=SPOT,
                 symbol=unified,
@@ -326,14 +324,8 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                 side=side,
                 # deals without a tradeId (older schema): time + position in the push
                 trade_id=trade_id or f"{time_ms}-{index}",
-            )
-            emitted += 1
-            if callback is not None:
-                try:
-                    callback(event)
-                except Exception as exc:
-                    self._count_error("callback", b"", exc)
-        self.stats.events += emitted
+            ))
+        self._emit_all(events)
 
     def _on_plain_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:

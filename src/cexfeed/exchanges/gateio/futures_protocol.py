@@ -37,7 +37,7 @@ from .futures_public_handler import (
     futures_payload,
     order_book_query,
 )
-from .obu import BOOK_CHANNELS, OBU_LEVELS, book_channels, obu_stream
+from .obu import BOOK_CHANNELS, OBU_LEVELS, book_channels
 from .protocol import ping, request
 
 class GateioFuturesProtocol(VenueProtocol):

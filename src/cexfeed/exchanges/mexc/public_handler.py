@@ -40,7 +40,6 @@ from .protocol import (
     BODY_NAMES,
     ACK_OK,
     ACK_PONG,
-    ACK_REFUSED,
     KLINE_INTERVALS,
     RECONNECT_AFTER_S,
     TRADE_TYPE_BUY,

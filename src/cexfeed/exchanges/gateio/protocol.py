@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from ...symbols import Instrument, SymbolMap
+from ...symbols import Instrument, SymbolMap, decimals_to_step
 from ...wire import Price, Size
 
 SPOT_WS_URL = "wss://api.gateio.ws/ws/v4/"
@@ -93,8 +93,8 @@ def spot_symbol_map(currency_pairs_json: bytes | str | None = None) -> SymbolMap
                     market="spot",
                     price_precision=pair.precision,
                     size_precision=pair.amount_precision,
-                    tick_size=float(f"1e-{pair.precision}") if pair.precision is not None else None,
-                    size_step=float(f"1e-{pair.amount_precision}") if pair.amount_precision is not None else None,
+                    tick_size=decimals_to_step(pair.precision),
+                    size_step=decimals_to_step(pair.amount_precision),
                     active=pair.trade_status == "tradable",
                 )
             )

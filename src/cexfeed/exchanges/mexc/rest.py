@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import msgspec
 
-from ...symbols import Instrument, SymbolMap
+from ...symbols import Instrument, SymbolMap, decimals_to_step
 from .protocol import REST_URL, mexc_unified, mexc_venue
 
 DEPTH_PATH = "/api/v3/depth"
@@ -82,7 +82,7 @@ def spot_symbol_map(exchange_info_json: bytes | str | None = None) -> SymbolMap:
                     market="spot",
                     price_precision=s.quotePrecision,
                     size_precision=s.baseAssetPrecision,
-                    tick_size=float(f"1e-{s.quotePrecision}") if s.quotePrecision is not None else None,
+                    tick_size=decimals_to_step(s.quotePrecision),
                     size_step=step,
                     active=s.status in ("1", "ENABLED") and s.isSpotTradingAllowed,
                 )

@@ -148,12 +148,36 @@ def test_ticker_real_partial_push_2026(run):
 def test_ticker_full_real_2024(run):
     # real frame (ccxt#23680); ETH_USDT multiplier 0.01; volume_24h_base preferred
     events = run('{"time":1725999722,"time_ms":1725999722332,"channel":"futures.tickers","event":"update","result":[{"contract":"ETH_USDT","last":"2388.45","change_percentage":"2.0906","total_size":"36077595","volume_24h":"19719262","volume_24h_base":"197192","volume_24h_quote":"470756577","volume_24h_settle":"470756577","mark_price":"2388.35","funding_rate":"0.000076","funding_rate_indicative":"0.000076","index_price":"2389.33","quanto_base_rate":"","low_24h":"2318.8","high_24h":"2390.65","price_type":"last","change_from":"24h"}]}')
-    ticker, funding, mark = events
+    ticker, funding, mark, oi = events
     assert (ticker.last, ticker.change_pct, ticker.high_24h, ticker.low_24h) == (2388.45, 2.0906, 2390.65, 2318.8)
     assert (ticker.base_volume, ticker.quote_volume) == (197192.0, 470756577.0)
     assert ticker.exchange_ts == 1725999722332  # no t: envelope time_ms
     assert (funding.rate, funding.predicted_rate) == (0.000076, 0.000076)
     assert (mark.mark_price, mark.index_price) == (2388.35, 2389.33)
+    # total_size is the open interest in contracts: 36077595 x 0.01 ETH
+    assert isinstance(oi, OpenInterest)
+    assert (oi.open_interest, oi.contracts, oi.open_interest_usd) == (360775.95, 36077595.0, None)
+    assert oi.exchange_ts == 1725999722332 and oi.symbol == "ETH/USDT:USDT"
+
+
+def test_ticker_open_interest_decimal_contracts_and_inverse(run):
+    # decimal sizes (X-Gate-Size-Decimal) on XRP_USDT (0.1); BTC_USD multiplier "0" never zeroes
+    xrp, inverse = run('{"time":1,"time_ms":1000,"channel":"futures.tickers","event":"update","result":[{"contract":"XRP_USDT","total_size":"1234.5"},{"contract":"BTC_USD","total_size":"1e3","t":2000}]}')
+    assert (xrp.open_interest, xrp.contracts) == (123.45, 1234.5)
+    assert (inverse.open_interest, inverse.contracts, inverse.exchange_ts) == (1000.0, 1000.0, 2000)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("last", '"NaN"'), ("last", '"-1"'), ("mark_price", '"0"'), ("high_24h", '"inf"'), ("funding_rate", '"nan"'), ("total_size", '"-5"'), ("volume_24h", '"1e999"'), ("funding_next_apply", "-1")],
+)
+def test_ticker_impossible_value_is_left_out(run, field, value):
+    # the typed decode refuses it; the lenient pass keeps every other field of the push
+    events = run('{"time":1,"time_ms":1000,"channel":"futures.tickers","event":"update","result":[{"contract":"BTC_USDT","index_price":"100.5","%s":%s}]}' % (field, value))
+    (mark,) = events
+    assert (mark.mark_price, mark.index_price) == (None, 100.5)
+    assert run.handler.stats.errors["ticker_lenient"] == 1
+    assert "malformed" not in run.handler.stats.errors
 
 
 def test_ticker_volume_in_contracts_only_is_converted(run):

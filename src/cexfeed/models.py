@@ -35,8 +35,12 @@ RESYNCING = "resyncing"
 STALE = "stale"
 
 
-class Event(msgspec.Struct, kw_only=True, tag_field="type"):
-    """Fields common to every event (see the module docstring for units)."""
+class Event(msgspec.Struct, tag_field="type"):
+    """Fields common to every event (see the module docstring for units).
+
+    These six may be given positionally, in this order; the fields of each event type are
+    keyword-only. Event types whose fields are all scalars are not tracked by the garbage
+    collector (``gc=False``: they cannot be part of a reference cycle)."""
 
     venue: str
     market: str
@@ -46,7 +50,7 @@ class Event(msgspec.Struct, kw_only=True, tag_field="type"):
     recv_ts: int
 
 
-class Trade(Event, tag="trade", kw_only=True):
+class Trade(Event, tag="trade", kw_only=True, gc=False):
     """One public trade. ``side`` is the taker side (``buy``/``sell``); ``size`` is base currency.
 
     ``contracts`` is the unsigned contract count on futures venues, ``None`` on spot.
@@ -59,7 +63,7 @@ class Trade(Event, tag="trade", kw_only=True):
     contracts: float | None = None
 
 
-class BestBidOffer(Event, tag="bbo", kw_only=True):
+class BestBidOffer(Event, tag="bbo", kw_only=True, gc=False):
     """Best bid/offer (book ticker). Sizes in base currency; ``update_id`` is the venue's book
     sequence id when it sends one (Gate ``u``), else ``None``. A missing side is ``0.0``/``0.0``."""
 
@@ -87,7 +91,7 @@ class BookUpdate(Event, tag="book", kw_only=True):
     last_update_id: int
 
 
-class Ticker(Event, tag="ticker", kw_only=True):
+class Ticker(Event, tag="ticker", kw_only=True, gc=False):
     """Rolling 24 h ticker. Any field the venue did not send is ``None``.
 
     ``base_volume`` is in base currency, ``quote_volume`` in quote currency,
@@ -104,7 +108,7 @@ class Ticker(Event, tag="ticker", kw_only=True):
     change_pct: float | None = None
 
 
-class Kline(Event, tag="kline", kw_only=True):
+class Kline(Event, tag="kline", kw_only=True, gc=False):
     """One candlestick window. ``interval`` is the venue's interval name normalized to
     ``1m``, ``1h`` ...; ``open_ts`` is the window start in ms. ``volume`` is base currency,
     ``quote_volume`` quote currency (``None`` when not sent); ``closed`` is ``None`` when the
@@ -121,7 +125,7 @@ class Kline(Event, tag="kline", kw_only=True):
     closed: bool | None = None
 
 
-class BookStatus(Event, tag="book_status", kw_only=True):
+class BookStatus(Event, tag="book_status", kw_only=True, gc=False):
     """State change of one symbol's local book: ``synced``, ``resyncing`` (a gap, crossed book
     or reconnect: do not use the book until ``synced`` again) or ``stale`` (no data for too
     long). ``reason`` is a short machine-readable cause (``gap``, ``crossed``, ``snapshot``,
@@ -133,7 +137,7 @@ class BookStatus(Event, tag="book_status", kw_only=True):
     detail: str = ""
 
 
-class FundingRate(Event, tag="funding", kw_only=True):
+class FundingRate(Event, tag="funding", kw_only=True, gc=False):
     """Perpetual funding. ``rate`` is the current period's rate (fraction, 0.0001 = 0.01 %),
     ``predicted_rate`` the venue's indicative next rate, ``next_funding_ts`` ms; ``None`` for
     what the push did not carry."""
@@ -143,14 +147,14 @@ class FundingRate(Event, tag="funding", kw_only=True):
     next_funding_ts: int | None = None
 
 
-class MarkPrice(Event, tag="mark_price", kw_only=True):
+class MarkPrice(Event, tag="mark_price", kw_only=True, gc=False):
     """Mark and index price of a perpetual, quote currency; ``None`` where not sent."""
 
     mark_price: float | None = None
     index_price: float | None = None
 
 
-class Liquidation(Event, tag="liquidation", kw_only=True):
+class Liquidation(Event, tag="liquidation", kw_only=True, gc=False):
     """A public liquidation order. ``side`` is the side of the liquidation order
     (``sell`` closes a long), ``size`` base currency, ``contracts`` unsigned contract count."""
 
@@ -160,7 +164,7 @@ class Liquidation(Event, tag="liquidation", kw_only=True):
     contracts: float | None = None
 
 
-class OpenInterest(Event, tag="open_interest", kw_only=True):
+class OpenInterest(Event, tag="open_interest", kw_only=True, gc=False):
     """Open interest: ``open_interest`` base currency, ``contracts`` raw count,
     ``open_interest_usd`` in USD where the venue sends it."""
 
@@ -169,7 +173,7 @@ class OpenInterest(Event, tag="open_interest", kw_only=True):
     open_interest_usd: float | None = None
 
 
-class VenueError(Event, tag="error", kw_only=True):
+class VenueError(Event, tag="error", kw_only=True, gc=False):
     """An error the venue reported (refused subscription, error frame). ``symbol`` and
     ``venue_symbol`` are empty when the venue did not say which symbol; ``channel`` is the
     venue channel the error belongs to."""

@@ -18,5 +18,7 @@ Price = Annotated[float, Meta(gt=0, lt=_FINITE)]
 Size = Annotated[float, Meta(ge=0, lt=_FINITE)]
 Signed = Annotated[float, Meta(gt=-_FINITE, lt=_FINITE)]
 Side = Literal["buy", "sell"]
+# a venue time (s or ms since the epoch)
+Timestamp = Annotated[int, Meta(ge=0)]
 # a pair / contract name: never empty
 Name = Annotated[str, Meta(min_length=1)]

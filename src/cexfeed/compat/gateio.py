@@ -443,32 +443,25 @@ GATEIO_SPOT = _spot_set()
 # -- USDT perpetual futures -------------------------------------------------------------------
 
 
-_TICKER_NUMBERS = (
-    "last",
-    "change_percentage",
-    "high_24h",
-    "low_24h",
-    "volume_24h",
-    "volume_24h_base",
-    "volume_24h_quote",
-    "funding_rate",
-    "funding_rate_indicative",
-    "mark_price",
-    "index_price",
-)
+# futures.tickers numbers and the bound each must meet (as the direct path's FuturesTicker)
+_TICKER_NUMBERS = {
+    "last": _price,
+    "change_percentage": _signed,
+    "high_24h": _price,
+    "low_24h": _price,
+    "volume_24h": _size,
+    "volume_24h_base": _size,
+    "volume_24h_quote": _size,
+    "funding_rate": _signed,
+    "funding_rate_indicative": _signed,
+    "mark_price": _price,
+    "index_price": _price,
+    "total_size": _size,
+}
 
 
 def _items(result: Any) -> list:
     return result if isinstance(result, list) else [result]
-
-
-def _lenient_number(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class GateioFuturesSubscriptionStrategy(GateioSubscriptionStrategy):
@@ -622,17 +615,20 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
     def _tickers(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         items = _items(frame["result"])
         try:
-            values = [self._ticker_numbers(r, float) for r in items]
+            values = [self._ticker_numbers(r, False) for r in items]
         except (TypeError, ValueError):
-            # a field sent as "" (quiet/delisted contracts): keep what parses
+            # a field that does not fit ("" on quiet contracts, an impossible number): keep the rest
             self.report("ticker_lenient", b"", None)
-            values = [self._ticker_numbers(r, _lenient_number) for r in items]
+            values = [self._ticker_numbers(r, True) for r in items]
         env_ts = self._env_ts(frame)
         out = []
         for r, v in zip(items, values):
             contract = r["contract"]
+            if not isinstance(contract, str) or not contract:
+                raise ValueError(f"ticker contract {contract!r}")
             symbol = self.unified(contract)
             exchange_ts = int(r.get("t", 0)) or env_ts
+            head = {"venue": "gateio", "market": PERP, "symbol": symbol, "venue_symbol": contract, "exchange_ts": exchange_ts, "recv_ts": recv_ts}
             if any(
                 v[name] is not None
                 for name in ("last", "change_percentage", "high_24h", "low_24h", "volume_24h_base", "volume_24h", "volume_24h_quote")
@@ -640,65 +636,63 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
                 base_volume = v["volume_24h_base"]
                 if base_volume is None and v["volume_24h"] is not None:
                     base_volume = self.sizer(contract).base(v["volume_24h"])
-                data = {
-                    "venue": "gateio",
-                    "market": PERP,
-                    "symbol": symbol,
-                    "venue_symbol": contract,
-                    "exchange_ts": exchange_ts,
-                    "recv_ts": recv_ts,
-                    "last": v["last"],
-                    "best_bid": None,
-                    "best_ask": None,
-                    "high_24h": v["high_24h"],
-                    "low_24h": v["low_24h"],
-                    "base_volume": base_volume,
-                    "quote_volume": v["volume_24h_quote"],
-                    "change_pct": v["change_percentage"],
-                }
+                data = dict(
+                    head,
+                    last=v["last"],
+                    best_bid=None,
+                    best_ask=None,
+                    high_24h=v["high_24h"],
+                    low_24h=v["low_24h"],
+                    base_volume=base_volume,
+                    quote_volume=v["volume_24h_quote"],
+                    change_pct=v["change_percentage"],
+                )
                 out.append(ParsedMessage(T.TICKER, "gateio", symbol, data, None))
-            if v["funding_rate"] is not None or v["funding_rate_indicative"] is not None or v["funding_next_apply"] is not None:
-                next_apply = v["funding_next_apply"]
-                data = {
-                    "venue": "gateio",
-                    "market": PERP,
-                    "symbol": symbol,
-                    "venue_symbol": contract,
-                    "exchange_ts": exchange_ts,
-                    "recv_ts": recv_ts,
-                    "rate": v["funding_rate"],
-                    "predicted_rate": v["funding_rate_indicative"],
-                    "next_funding_ts": next_apply * 1000 if next_apply else None,
-                }
+            next_apply = v["funding_next_apply"]
+            if v["funding_rate"] is not None or v["funding_rate_indicative"] is not None or next_apply is not None:
+                data = dict(
+                    head,
+                    rate=v["funding_rate"],
+                    predicted_rate=v["funding_rate_indicative"],
+                    next_funding_ts=next_apply * 1000 if next_apply else None,
+                )
                 out.append(ParsedMessage(T.FUNDING, "gateio", symbol, data, None))
             if v["mark_price"] is not None or v["index_price"] is not None:
-                data = {
-                    "venue": "gateio",
-                    "market": PERP,
-                    "symbol": symbol,
-                    "venue_symbol": contract,
-                    "exchange_ts": exchange_ts,
-                    "recv_ts": recv_ts,
-                    "mark_price": v["mark_price"],
-                    "index_price": v["index_price"],
-                }
+                data = dict(head, mark_price=v["mark_price"], index_price=v["index_price"])
                 out.append(ParsedMessage(T.MARK_PRICE, "gateio", symbol, data, None))
+            total = v["total_size"]
+            if total is not None:
+                # total_size: open interest in contracts (§7.2)
+                data = dict(head, open_interest=self.sizer(contract).base(total), contracts=total, open_interest_usd=None)
+                out.append(ParsedMessage(T.OPEN_INTEREST, "gateio", symbol, data, None))
         return out
 
     @staticmethod
-    def _ticker_numbers(r: dict, convert: Callable[[Any], float | None]) -> dict[str, Any]:
+    def _ticker_numbers(r: dict, lenient: bool) -> dict[str, Any]:
+        """The numbers of one ticker item; a value that does not convert raises ``ValueError``,
+        or is ``None`` when ``lenient``."""
         values: dict[str, Any] = {}
-        for name in _TICKER_NUMBERS:
+        for name, convert in _TICKER_NUMBERS.items():
             value = r.get(name)
-            values[name] = None if value is None else convert(value)
+            if value is not None:
+                try:
+                    value = convert(value)
+                except (TypeError, ValueError):
+                    if not lenient:
+                        raise
+                    value = None
+            values[name] = value
         next_apply = r.get("funding_next_apply")
-        if next_apply is None:
-            values["funding_next_apply"] = None
-        elif convert is float:
-            values["funding_next_apply"] = int(next_apply)
-        else:
-            number = _lenient_number(next_apply)
-            values["funding_next_apply"] = int(number or 0) or None
+        if next_apply is not None:
+            try:
+                next_apply = int(next_apply)
+                if next_apply < 0:
+                    raise ValueError(f"funding_next_apply {next_apply}")
+            except (TypeError, ValueError):
+                if not lenient:
+                    raise
+                next_apply = None
+        values["funding_next_apply"] = next_apply
         return values
 
     def _candles(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:

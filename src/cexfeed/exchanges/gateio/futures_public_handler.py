@@ -34,7 +34,7 @@ import msgspec
 from ...book import CROSSED
 from ...models import PERP, BUY, SELL, BestBidOffer, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import Name, Price, Signed, Size
+from ...wire import Name, Price, Signed, Size, Timestamp
 from .common import GateioPublicHandler, result_prefix, typed
 from .contracts import ContractSizes, decode_futures_snapshot, futures_symbol_map
 from .obu import ObuBooks, ObuUpdate, obu_stream
@@ -164,40 +164,26 @@ class FuturesBookSnapshot(msgspec.Struct):
 
 class FuturesTicker(msgspec.Struct, gc=False):
     """One ``futures.tickers`` item (§7.2); every field but ``contract`` may be missing.
-    Volumes: ``volume_24h`` contracts, ``_base`` base, ``_quote`` quote; ``funding_next_apply`` s."""
+    Prices quote currency; ``change_percentage`` percent; funding rates fractions;
+    ``total_size`` (open interest) and ``volume_24h`` contracts, ``volume_24h_base`` base,
+    ``volume_24h_quote`` quote; ``funding_next_apply`` s; ``t`` ms. Fields in the order Gate
+    sends them."""
 
     contract: Name
+    last: Price | None = None
+    change_percentage: Signed | None = None
+    funding_rate: Signed | None = None
+    funding_rate_indicative: Signed | None = None
+    mark_price: Price | None = None
+    index_price: Price | None = None
+    total_size: Size | None = None
+    volume_24h: Size | None = None
+    volume_24h_base: Size | None = None
+    volume_24h_quote: Size | None = None
+    low_24h: Price | None = None
+    high_24h: Price | None = None
+    funding_next_apply: Timestamp | None = None
     t: int = 0
-    last: float | None = None
-    change_percentage: float | None = None
-    high_24h: float | None = None
-    low_24h: float | None = None
-    volume_24h: float | None = None
-    volume_24h_base: float | None = None
-    volume_24h_quote: float | None = None
-    funding_rate: float | None = None
-    funding_rate_indicative: float | None = None
-    funding_next_apply: int | None = None
-    mark_price: float | None = None
-    index_price: float | None = None
-
-
-# Every optional field as text: the fallback when a field is "" (seen on quiet/delisted contracts).
-class _LaxTicker(msgspec.Struct):
-    contract: str
-    t: int = 0
-    last: Any = None
-    change_percentage: Any = None
-    high_24h: Any = None
-    low_24h: Any = None
-    volume_24h: Any = None
-    volume_24h_base: Any = None
-    volume_24h_quote: Any = None
-    funding_rate: Any = None
-    funding_rate_indicative: Any = None
-    funding_next_apply: Any = None
-    mark_price: Any = None
-    index_price: Any = None
 
 
 class FuturesCandle(msgspec.Struct):
@@ -234,9 +220,9 @@ class FuturesContractStats(msgspec.Struct):
     open_interest_usd: float | None = None
 
 
-_lax_tickers = typed(Union[list[_LaxTicker], _LaxTicker])
-
-_TICKER_FIELDS = ("last", "change_percentage", "high_24h", "low_24h", "volume_24h", "volume_24h_base", "volume_24h_quote")
+_lax_ticker_items = typed(Union[list[dict[str, Any]], dict[str, Any]])
+# field -> its type, for converting a leniently decoded ticker one field at a time
+_TICKER_TYPES = {field.name: field.type for field in msgspec.structs.fields(FuturesTicker)}
 
 
 _INF = float("inf")
@@ -251,12 +237,6 @@ def _side_price(value: str | float) -> float:
     if 0.0 < price < _INF:
         return price
     raise ValueError(f"book ticker price {value!r}")
-
-
-def _lax_number(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    return float(value)
 
 
 class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
@@ -408,19 +388,14 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             )
         )
 
-    def _on_tickers(self, env, recv_ts: int) -> None:
-        items = env.result
-        self._emit_tickers(items if items.__class__ is list else (items,), env.time_ms or env.time * 1000, recv_ts)
-
-    def _on_tickers_lenient(self, env: Envelope, recv_ts: int) -> None:
-        # a field sent as "" (or another odd value): decode leniently, keep what parses
-        self.stats.errors["ticker_lenient"] += 1
-        self._emit_tickers(self._lax_tickers(env.result), env.time_ms or env.time * 1000, recv_ts)
-
-    def _emit_tickers(self, items, env_ts: int, recv_ts: int) -> None:
+    def _on_tickers(self, frame, recv_ts: int) -> None:
+        # the reference path; frames over _FAST_MIN_LEN take the compiled reader when built,
+        # which gives the same events (tests/test_gateio_fastpush.py)
+        items = frame.result
+        env_ts = frame.time_ms or frame.time * 1000
         events = []
         emit = events.append
-        for r in items:
+        for r in items if items.__class__ is list else (items,):
             contract = r.contract
             symbol = self._unified(contract)
             exchange_ts = r.t or env_ts
@@ -438,12 +413,12 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                     base_volume = self._sizer(contract).base(r.volume_24h)
                 emit(
                     Ticker(
-                        venue="gateio",
-                        market=PERP,
-                        symbol=symbol,
-                        venue_symbol=contract,
-                        exchange_ts=exchange_ts,
-                        recv_ts=recv_ts,
+                        "gateio",
+                        PERP,
+                        symbol,
+                        contract,
+                        exchange_ts,
+                        recv_ts,
                         last=r.last,
                         high_24h=r.high_24h,
                         low_24h=r.low_24h,
@@ -452,52 +427,52 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                         change_pct=r.change_percentage,
                     )
                 )
-            if r.funding_rate is not None or r.funding_rate_indicative is not None or r.funding_next_apply is not None:
+            next_apply = r.funding_next_apply
+            if r.funding_rate is not None or r.funding_rate_indicative is not None or next_apply is not None:
                 emit(
                     FundingRate(
-                        venue="gateio",
-                        market=PERP,
-                        symbol=symbol,
-                        venue_symbol=contract,
-                        exchange_ts=exchange_ts,
-                        recv_ts=recv_ts,
+                        "gateio",
+                        PERP,
+                        symbol,
+                        contract,
+                        exchange_ts,
+                        recv_ts,
                         rate=r.funding_rate,
                         predicted_rate=r.funding_rate_indicative,
-                        next_funding_ts=r.funding_next_apply * 1000 if r.funding_next_apply else None,
+                        next_funding_ts=next_apply * 1000 if next_apply else None,
                     )
                 )
             if r.mark_price is not None or r.index_price is not None:
-                emit(
-                    MarkPrice(
-                        venue="gateio",
-                        market=PERP,
-                        symbol=symbol,
-                        venue_symbol=contract,
-                        exchange_ts=exchange_ts,
-                        recv_ts=recv_ts,
-                        mark_price=r.mark_price,
-                        index_price=r.index_price,
-                    )
-                )
+                emit(MarkPrice("gateio", PERP, symbol, contract, exchange_ts, recv_ts, mark_price=r.mark_price, index_price=r.index_price))
+            total = r.total_size
+            if total is not None:
+                # total_size: open interest in contracts (§7.2)
+                emit(OpenInterest("gateio", PERP, symbol, contract, exchange_ts, recv_ts, open_interest=self._sizer(contract).base(total), contracts=total))
         self._emit_all(events)
 
-    def _lax_tickers(self, raw) -> list[FuturesTicker]:
-        items = _lax_tickers.decode(raw)
-        if not isinstance(items, list):
-            items = [items]
+    def _on_tickers_lenient(self, env: Envelope, recv_ts: int) -> None:
+        # a field that does not fit its type ("" on quiet contracts, an impossible number) is
+        # left out of the events; the other fields are kept
+        self.stats.errors["ticker_lenient"] += 1
+        self._on_tickers(_TickersFrame(self._lax_tickers(env.result), time=env.time, time_ms=env.time_ms), recv_ts)
+
+    @staticmethod
+    def _lax_tickers(raw: bytes) -> list[FuturesTicker]:
+        """Decode tickers field by field: a field that does not convert to its type is
+        ``None``. Raises ``msgspec`` errors when an item has no usable ``contract``."""
+        items = _lax_ticker_items.decode(raw)
         out = []
-        for r in items:
+        for item in items if isinstance(items, list) else (items,):
             values = {}
-            for name in _TICKER_FIELDS + ("funding_rate", "funding_rate_indicative", "mark_price", "index_price"):
-                try:
-                    values[name] = _lax_number(getattr(r, name))
-                except (TypeError, ValueError):
-                    values[name] = None
-            try:
-                next_apply = int(_lax_number(r.funding_next_apply) or 0) or None
-            except (TypeError, ValueError):
-                next_apply = None
-            out.append(FuturesTicker(contract=r.contract, t=r.t, funding_next_apply=next_apply, **values))
+            for name, kind in _TICKER_TYPES.items():
+                value = item.get(name)
+                if value is not None:
+                    try:
+                        values[name] = msgspec.convert(value, kind, strict=False)
+                    except msgspec.ValidationError:
+                        if name == "contract":
+                            raise
+            out.append(FuturesTicker(**values))
         return out
 
     def _on_candles(self, env, recv_ts: int) -> None:
@@ -584,6 +559,10 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                     open_interest_usd=r.open_interest_usd,
                 )
             )
+
+
+# the typed frame of futures.tickers, for tickers decoded leniently
+_TickersFrame = GateioFuturesPublicWebSocketHandler._frame_types["futures.tickers"]
 
 
 # -- capture replay (cexfeed.capture.ReplaySupport shape) ------------------------------------

@@ -24,7 +24,7 @@ if not os.environ.get("CEXFEED_PURE_PYTHON"):
     extensions = _cythonize_each(
         [
             Extension("cexfeed._book", ["src/cexfeed/_book.pyx"], optional=True),
-            Extension("cexfeed.exchanges.gateio._fastbook", ["src/cexfeed/exchanges/gateio/_fastbook.pyx"], optional=True),
+            Extension("cexfeed.exchanges.gateio._fastpush", ["src/cexfeed/exchanges/gateio/_fastpush.pyx"], optional=True),
         ],
         compiler_directives={"language_level": 3},
         quiet=True,

@@ -38,9 +38,10 @@ STALE = "stale"
 class Event(msgspec.Struct, tag_field="type"):
     """Fields common to every event (see the module docstring for units).
 
-    These six may be given positionally, in this order; the fields of each event type are
-    keyword-only. Event types whose fields are all scalars are not tracked by the garbage
-    collector (``gc=False``: they cannot be part of a reference cycle)."""
+    Every event type takes these six first, then its own fields, by keyword or by position (the
+    compiled Gate reader builds ticker events positionally and checks the field order when it
+    loads). Event types whose fields are all scalars are not tracked by the garbage collector
+    (``gc=False``: they cannot be part of a reference cycle)."""
 
     venue: str
     market: str
@@ -50,7 +51,7 @@ class Event(msgspec.Struct, tag_field="type"):
     recv_ts: int
 
 
-class Trade(Event, tag="trade", kw_only=True, gc=False):
+class Trade(Event, tag="trade", gc=False):
     """One public trade. ``side`` is the taker side (``buy``/``sell``); ``size`` is base currency.
 
     ``contracts`` is the unsigned contract count on futures venues, ``None`` on spot.
@@ -63,7 +64,7 @@ class Trade(Event, tag="trade", kw_only=True, gc=False):
     contracts: float | None = None
 
 
-class BestBidOffer(Event, tag="bbo", kw_only=True, gc=False):
+class BestBidOffer(Event, tag="bbo", gc=False):
     """Best bid/offer (book ticker). Sizes in base currency; ``update_id`` is the venue's book
     sequence id when it sends one (Gate ``u``), else ``None``. A missing side is ``0.0``/``0.0``."""
 
@@ -74,7 +75,7 @@ class BestBidOffer(Event, tag="bbo", kw_only=True, gc=False):
     update_id: int | None = None
 
 
-class BookUpdate(Event, tag="book", kw_only=True):
+class BookUpdate(Event, tag="book"):
     """An applied change to the local L2 book.
 
     ``bids``/``asks`` are ``[price, size]`` pairs; size is the new absolute level size in base
@@ -91,7 +92,7 @@ class BookUpdate(Event, tag="book", kw_only=True):
     last_update_id: int
 
 
-class Ticker(Event, tag="ticker", kw_only=True, gc=False):
+class Ticker(Event, tag="ticker", gc=False):
     """Rolling 24 h ticker. Any field the venue did not send is ``None``.
 
     ``base_volume`` is in base currency, ``quote_volume`` in quote currency,
@@ -108,7 +109,7 @@ class Ticker(Event, tag="ticker", kw_only=True, gc=False):
     change_pct: float | None = None
 
 
-class Kline(Event, tag="kline", kw_only=True, gc=False):
+class Kline(Event, tag="kline", gc=False):
     """One candlestick window. ``interval`` is the venue's interval name normalized to
     ``1m``, ``1h`` ...; ``open_ts`` is the window start in ms. ``volume`` is base currency,
     ``quote_volume`` quote currency (``None`` when not sent); ``closed`` is ``None`` when the
@@ -125,7 +126,7 @@ class Kline(Event, tag="kline", kw_only=True, gc=False):
     closed: bool | None = None
 
 
-class BookStatus(Event, tag="book_status", kw_only=True, gc=False):
+class BookStatus(Event, tag="book_status", gc=False):
     """State change of one symbol's local book: ``synced``, ``resyncing`` (a gap, crossed book
     or reconnect: do not use the book until ``synced`` again) or ``stale`` (no data for too
     long). ``reason`` is a short machine-readable cause (``gap``, ``crossed``, ``snapshot``,
@@ -137,7 +138,7 @@ class BookStatus(Event, tag="book_status", kw_only=True, gc=False):
     detail: str = ""
 
 
-class FundingRate(Event, tag="funding", kw_only=True, gc=False):
+class FundingRate(Event, tag="funding", gc=False):
     """Perpetual funding. ``rate`` is the current period's rate (fraction, 0.0001 = 0.01 %),
     ``predicted_rate`` the venue's indicative next rate, ``next_funding_ts`` ms; ``None`` for
     what the push did not carry."""
@@ -147,14 +148,14 @@ class FundingRate(Event, tag="funding", kw_only=True, gc=False):
     next_funding_ts: int | None = None
 
 
-class MarkPrice(Event, tag="mark_price", kw_only=True, gc=False):
+class MarkPrice(Event, tag="mark_price", gc=False):
     """Mark and index price of a perpetual, quote currency; ``None`` where not sent."""
 
     mark_price: float | None = None
     index_price: float | None = None
 
 
-class Liquidation(Event, tag="liquidation", kw_only=True, gc=False):
+class Liquidation(Event, tag="liquidation", gc=False):
     """A public liquidation order. ``side`` is the side of the liquidation order
     (``sell`` closes a long), ``size`` base currency, ``contracts`` unsigned contract count."""
 
@@ -164,7 +165,7 @@ class Liquidation(Event, tag="liquidation", kw_only=True, gc=False):
     contracts: float | None = None
 
 
-class OpenInterest(Event, tag="open_interest", kw_only=True, gc=False):
+class OpenInterest(Event, tag="open_interest", gc=False):
     """Open interest: ``open_interest`` base currency, ``contracts`` raw count,
     ``open_interest_usd`` in USD where the venue sends it."""
 
@@ -173,7 +174,7 @@ class OpenInterest(Event, tag="open_interest", kw_only=True, gc=False):
     open_interest_usd: float | None = None
 
 
-class VenueError(Event, tag="error", kw_only=True, gc=False):
+class VenueError(Event, tag="error", gc=False):
     """An error the venue reported (refused subscription, error frame). ``symbol`` and
     ``venue_symbol`` are empty when the venue did not say which symbol; ``channel`` is the
     venue channel the error belongs to."""

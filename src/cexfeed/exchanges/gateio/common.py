@@ -18,12 +18,14 @@ from ...handlers import EventCallback, PublicWebSocketHandler
 from ...symbols import SymbolMap
 from .protocol import AckResult, Envelope
 
-try:  # compiled reader of book-update frames; the msgspec path is the reference it is tested against
-    from ._fastbook import book_update as _fast_book_update
+try:  # compiled reader of book updates and futures tickers; the msgspec path is its reference
+    from ._fastpush import PushReader
 except ImportError:
-    _fast_book_update = None
+    PushReader = None
 
-_FAST_MIN_LEN = 800
+# book updates and full tickers are longer; trades, book tickers and partial tickers are shorter
+# and never pay for the compiled reader's channel check
+_FAST_MIN_LEN = 300
 
 _envelope = msgspec.json.Decoder(Envelope)
 _ack = msgspec.json.Decoder(AckResult)
@@ -71,8 +73,9 @@ class GateioPublicHandler(PublicWebSocketHandler):
     """
 
     venue = "gateio"
-    # the REST-synced book channel the compiled reader serves (b"" = none)
+    # what the compiled reader serves: the REST-synced book channel (b"" = none), futures.tickers
     FAST_BOOK_CHANNEL = b""
+    FAST_TICKERS = False
     CHANNELS: dict[str, tuple[str, Any]] = {}
     LENIENT: dict[str, str] = {}
     PONG = ""
@@ -95,8 +98,11 @@ class GateioPublicHandler(PublicWebSocketHandler):
             self._frame_types[channel]: getattr(self, name) for channel, (name, _) in self.CHANNELS.items()
         }
         self._lenient = {channel: getattr(self, name) for channel, name in self.LENIENT.items()}
-        # symbol -> (num, den, one) of its size multiplier, for the compiled reader
-        self._ratios: dict[str, tuple[float, float, bool]] = {}
+        # symbol -> (num, den, one, unified name): its size multiplier, for the compiled reader
+        self._contracts: dict[str, tuple[float, float, bool, str]] = {}
+        self._reader = None
+        if PushReader is not None and (self.FAST_BOOK_CHANNEL or self.FAST_TICKERS):
+            self._reader = PushReader(self.FAST_BOOK_CHANNEL, self.FAST_TICKERS, self._contracts)
 
     def _default_symbols(self) -> SymbolMap:
         raise NotImplementedError
@@ -105,18 +111,19 @@ class GateioPublicHandler(PublicWebSocketHandler):
         return self._unified(venue_symbol)
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
-        # long frames only: a 20-level book update is over 1 kB; tickers, trades and book tickers
-        # are shorter and never pay for the compiled reader's channel check
-        channel = self.FAST_BOOK_CHANNEL
-        if len(raw) > _FAST_MIN_LEN and channel and _fast_book_update is not None and raw.__class__ is bytes:
-            r = _fast_book_update(raw, channel, self._ratios)
-            if r.__class__ is str:  # first push of this symbol: learn its size multiplier
-                self._ratios[r] = self._size_ratio(r)
-                r = _fast_book_update(raw, channel, self._ratios)
+        reader = self._reader
+        if reader is not None and len(raw) > _FAST_MIN_LEN and raw.__class__ is bytes:
+            r = reader.read(raw, recv_ts)
+            while r.__class__ is str:  # first push of this symbol: learn its multiplier and name
+                self._contracts[r] = self._contract_context(r)
+                r = reader.read(raw, recv_ts)
+            if r.__class__ is list:
+                self._emit_all(r)
+                return
             if r is not None:
                 self._apply_book_update(r[:7], r[7], r[8], recv_ts)
                 return
-            # not a book update, or a shape the compiled reader does not know: msgspec path
+            # another channel, or a shape the compiled reader does not know: msgspec path
         try:
             frame = self._frames.decode(raw)
         except msgspec.ValidationError as exc:
@@ -128,9 +135,9 @@ class GateioPublicHandler(PublicWebSocketHandler):
             self._control(_envelope.decode(raw), raw, recv_ts)
 
     # -- order_book_update (REST-synced book), shared by spot and futures ----------------------
-    def _size_ratio(self, venue_symbol: str) -> tuple[float, float, bool]:
-        """``(num, den, one)``: book sizes are ``size * num / den`` (spot: unchanged)."""
-        return 1.0, 1.0, True
+    def _contract_context(self, venue_symbol: str) -> tuple[float, float, bool, str]:
+        """``(num, den, one, unified)``: sizes are ``size * num / den`` (spot: unchanged)."""
+        return 1.0, 1.0, True, self._unified(venue_symbol)
 
     def _book_levels(self, result: Any) -> tuple[str, int, int, int, bool, list, list]:
         """``(symbol, t, U, u, full, bids, asks)`` of a typed result, sizes normalized."""

@@ -267,14 +267,15 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
     }
     LENIENT = {"futures.tickers": "_on_tickers_lenient"}
     FAST_BOOK_CHANNEL = b"futures.order_book_update"
+    FAST_TICKERS = True
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
         super().__init__(on_event, symbols, depth)
         self._sizer = ContractSizes(self.symbols, self._no_multiplier)
 
-    def _size_ratio(self, venue_symbol: str) -> tuple[float, float, bool]:
+    def _contract_context(self, venue_symbol: str) -> tuple[float, float, bool, str]:
         sizer = self._sizer(venue_symbol)
-        return float(sizer.num), float(sizer.den), sizer.is_one
+        return float(sizer.num), float(sizer.den), sizer.is_one, self._unified(venue_symbol)
 
     def _default_symbols(self) -> SymbolMap:
         return futures_symbol_map()
@@ -284,7 +285,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         self.symbols = symbols
         self._unified = symbols.unified
         self._sizer = ContractSizes(symbols, self._no_multiplier)
-        self._ratios.clear()
+        self._contracts.clear()
 
     def _no_multiplier(self, venue_symbol: str) -> None:
         self._count_error("no_multiplier", venue_symbol, "contract not in the contract list, sizes left in contracts")
@@ -389,8 +390,8 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         )
 
     def _on_tickers(self, frame, recv_ts: int) -> None:
-        # the reference path; frames over _FAST_MIN_LEN take the compiled reader when built,
-        # which gives the same events (tests/test_gateio_fastpush.py)
+        # the reference path: longer frames take the compiled reader when it is built, which
+        # gives the same events (tests/test_gateio_fastpush.py)
         items = frame.result
         env_ts = frame.time_ms or frame.time * 1000
         events = []
@@ -398,6 +399,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         for r in items if items.__class__ is list else (items,):
             contract = r.contract
             symbol = self._unified(contract)
+            sizer = self._sizer(contract)
             exchange_ts = r.t or env_ts
             if (
                 r.last is not None
@@ -410,7 +412,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             ):
                 base_volume = r.volume_24h_base
                 if base_volume is None and r.volume_24h is not None:
-                    base_volume = self._sizer(contract).base(r.volume_24h)
+                    base_volume = sizer.base(r.volume_24h)
                 emit(
                     Ticker(
                         "gateio",
@@ -447,7 +449,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             total = r.total_size
             if total is not None:
                 # total_size: open interest in contracts (§7.2)
-                emit(OpenInterest("gateio", PERP, symbol, contract, exchange_ts, recv_ts, open_interest=self._sizer(contract).base(total), contracts=total))
+                emit(OpenInterest("gateio", PERP, symbol, contract, exchange_ts, recv_ts, open_interest=sizer.base(total), contracts=total))
         self._emit_all(events)
 
     def _on_tickers_lenient(self, env: Envelope, recv_ts: int) -> None:

@@ -1,0 +1,837 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""Compiled reader of the hot Gate push shapes, straight from the raw bytes:
+
+- a ``spot.order_book_update`` / ``futures.order_book_update`` push (gateio-protocol.md §6.6,
+  §7.6) -> ``[(price, base size)]`` level lists; levels may be ``{"p": .., "s": ..}`` objects
+  (futures) or ``[price, size]`` arrays (spot);
+- a ``futures.tickers`` push (§7.2) -> the ``Ticker``, ``FundingRate``, ``MarkPrice`` and
+  ``OpenInterest`` events the msgspec path emits for it.
+
+Anything it does not expect (another channel or event, an escaped string, a number outside the
+JSON grammar or outside the field's bounds, a negative zero, a missing field, JSON the msgspec
+decoder would refuse) makes it return ``None`` and the frame takes the msgspec path, which is the
+reference this reader is tested against (same floats, same events, same counters). Sizes are
+converted with the rule of :meth:`cexfeed.exchanges.gateio.contracts.ContractSize.base`.
+"""
+
+from libc.math cimport floor, isfinite
+from libc.stdio cimport snprintf
+from libc.stdlib cimport free, realloc
+from libc.string cimport memcmp, memcpy, strlen
+
+from cexfeed.models import FundingRate, MarkPrice, OpenInterest, Ticker
+
+
+cdef extern from "Python.h":
+    ctypedef struct PyObject
+    # overflow_exception NULL: an out-of-range value gives +-HUGE_VAL instead of raising
+    double PyOS_string_to_double(const char* s, char** endptr, PyObject* overflow_exception) except? -1.0
+
+
+# The ticker events are built positionally: check the field order they are built with.
+_HEAD = ("venue", "market", "symbol", "venue_symbol", "exchange_ts", "recv_ts")
+for _cls, _fields in (
+    (Ticker, ("last", "best_bid", "best_ask", "high_24h", "low_24h", "base_volume", "quote_volume", "change_pct")),
+    (FundingRate, ("rate", "predicted_rate", "next_funding_ts")),
+    (MarkPrice, ("mark_price", "index_price")),
+    (OpenInterest, ("open_interest", "contracts", "open_interest_usd")),
+):
+    if _cls.__struct_fields__ != _HEAD + _fields:
+        raise ImportError(f"cexfeed._fastpush was built for another {_cls.__name__} field order; rebuild it")
+
+
+cdef struct Cur:
+    const char* p
+    const char* end
+
+
+cdef struct Levels:
+    double* v       # price, size pairs
+    Py_ssize_t n    # pairs
+    Py_ssize_t cap
+
+
+cdef inline bint _space(char ch) noexcept nogil:
+    return ch == c' ' or ch == c'\n' or ch == c'\r' or ch == c'\t'
+
+
+cdef inline void _ws(Cur* c) noexcept nogil:
+    cdef const char* p = c.p
+    while p < c.end and _space(p[0]):
+        p += 1
+    c.p = p
+
+
+cdef inline bint _take(Cur* c, char ch) noexcept nogil:
+    cdef const char* p = c.p
+    if p < c.end and p[0] == ch:  # the usual case: no whitespace
+        c.p = p + 1
+        return True
+    _ws(c)
+    if c.p < c.end and c.p[0] == ch:
+        c.p += 1
+        return True
+    return False
+
+
+cdef bint _string(Cur* c, const char** s, Py_ssize_t* n) noexcept nogil:
+    """A string without escapes or control characters; its bytes in s/n."""
+    cdef const char* p
+    cdef const char* end = c.end
+    cdef const char* start
+    cdef unsigned char ch
+    _ws(c)
+    p = c.p
+    if p >= end or p[0] != c'"':
+        return False
+    p += 1
+    start = p
+    while True:
+        if p >= end:
+            return False
+        ch = <unsigned char> p[0]
+        if ch == c'"':
+            break
+        if ch == c'\\' or ch < 0x20:
+            return False
+        p += 1
+    s[0] = start
+    n[0] = p - start
+    c.p = p + 1
+    return True
+
+
+cdef inline bint _digit(const char* p, const char* end) noexcept nogil:
+    return p < end and c'0' <= p[0] <= c'9'
+
+
+cdef bint _grammar(const char* p, const char* end, const char** stop) noexcept nogil:
+    """A JSON number ``-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`` starting at p; its end
+    in stop."""
+    if p < end and p[0] == c'-':
+        p += 1
+    if not _digit(p, end):
+        return False
+    if p[0] == c'0':
+        p += 1
+    else:
+        while _digit(p, end):
+            p += 1
+    if p < end and p[0] == c'.':
+        p += 1
+        if not _digit(p, end):
+            return False
+        while _digit(p, end):
+            p += 1
+    if p < end and (p[0] == c'e' or p[0] == c'E'):
+        p += 1
+        if p < end and (p[0] == c'-' or p[0] == c'+'):
+            p += 1
+        if not _digit(p, end):
+            return False
+        while _digit(p, end):
+            p += 1
+    stop[0] = p
+    return True
+
+
+cdef bint _int(Cur* c, long long* out) noexcept nogil:
+    """A bare JSON integer of at most 18 digits (a string, fraction or exponent: not here)."""
+    cdef const char* p
+    cdef const char* end = c.end
+    cdef const char* start
+    cdef long long v = 0
+    cdef bint neg
+    _ws(c)
+    p = c.p
+    neg = p < end and p[0] == c'-'
+    if neg:
+        p += 1
+    start = p
+    if not _digit(p, end):
+        return False
+    if p[0] == c'0':
+        p += 1
+    else:
+        while _digit(p, end):
+            v = v * 10 + (p[0] - c'0')
+            p += 1
+            if p - start > 18:
+                return False
+    if p < end and (p[0] == c'.' or p[0] == c'e' or p[0] == c'E' or c'0' <= p[0] <= c'9'):
+        return False
+    if neg and v == 0:
+        return False  # msgspec reads -0 as 0 for ints but -0.0 for floats: leave it to msgspec
+    out[0] = -v if neg else v
+    c.p = p
+    return True
+
+
+cdef double _POW10[23]
+_POW10[0] = 1.0
+for _i in range(1, 23):
+    _POW10[_i] = _POW10[_i - 1] * 10.0
+
+
+cdef bint _slow_double(const char* s, Py_ssize_t n, double* out) except -1:
+    cdef char buf[64]
+    cdef char* endp
+    if n <= 0 or n >= 64:
+        return False
+    memcpy(buf, s, n)
+    buf[n] = 0
+    out[0] = PyOS_string_to_double(buf, &endp, NULL)
+    return endp == buf + n and isfinite(out[0])
+
+
+cdef bint _number(Cur* c, double* out) except -1:
+    """A JSON number or a numeric string (the venue's decimal strings) -> the correctly rounded
+    double, in one pass that also checks the JSON number grammar. Up to 15 significant digits
+    and a power of ten up to 22 take the exact path (an integer below 2**53 times or divided by
+    an exact power of ten: one correctly rounded operation); anything longer goes to Python's
+    own parser. Zero with a minus sign is refused (msgspec's sign of it depends on the form)."""
+    cdef const char* p
+    cdef const char* end = c.end
+    cdef const char* tok
+    cdef unsigned long long mant = 0
+    cdef int digits = 0, scale = 0, exp = 0
+    cdef bint quoted, neg = False, exact = True, exp_neg = False
+    cdef char ch
+    _ws(c)
+    p = c.p
+    quoted = p < end and p[0] == c'"'
+    if quoted:
+        p += 1
+    tok = p
+    if p < end and p[0] == c'-':
+        neg = True
+        p += 1
+    # integer part: 0 or [1-9][0-9]*
+    if not _digit(p, end):
+        return False
+    if p[0] == c'0':
+        p += 1
+    else:
+        while p < end:
+            ch = p[0]
+            if not (c'0' <= ch <= c'9'):
+                break
+            digits += 1
+            if digits <= 15:
+                mant = mant * 10 + <unsigned long long>(ch - c'0')
+            else:
+                exact = False
+            p += 1
+    # fraction
+    if p < end and p[0] == c'.':
+        p += 1
+        if not _digit(p, end):
+            return False
+        while p < end:
+            ch = p[0]
+            if not (c'0' <= ch <= c'9'):
+                break
+            if mant or ch != c'0':
+                digits += 1
+            if digits <= 15:
+                mant = mant * 10 + <unsigned long long>(ch - c'0')
+                scale -= 1
+            else:
+                exact = False
+            p += 1
+    # exponent
+    if p < end and (p[0] == c'e' or p[0] == c'E'):
+        p += 1
+        if p < end and (p[0] == c'-' or p[0] == c'+'):
+            exp_neg = p[0] == c'-'
+            p += 1
+        if not _digit(p, end):
+            return False
+        while _digit(p, end):
+            if exp < 10000:
+                exp = exp * 10 + (p[0] - c'0')
+            p += 1
+        scale += -exp if exp_neg else exp
+    if quoted:
+        if p >= end or p[0] != c'"':
+            return False
+        c.p = p + 1
+    else:
+        c.p = p
+    if exact and -22 <= scale <= 22:
+        if scale >= 0:
+            out[0] = <double> mant * _POW10[scale]
+        else:
+            out[0] = <double> mant / _POW10[-scale]
+        if neg:
+            out[0] = -out[0]
+    elif not _slow_double(tok, p - tok, out):
+        return False
+    return isfinite(out[0]) and not (neg and out[0] == 0.0)
+
+
+cdef bint _skip(Cur* c, int depth) noexcept nogil:
+    """Skip one JSON value, as strictly as msgspec reads it (an escaped string: not here)."""
+    cdef const char* s
+    cdef const char* stop
+    cdef Py_ssize_t n
+    _ws(c)
+    if c.p >= c.end or depth > 32:
+        return False
+    cdef char ch = c.p[0]
+    if ch == c'"':
+        return _string(c, &s, &n)
+    if ch == c'{' or ch == c'[':
+        c.p += 1
+        if _take(c, c'}' if ch == c'{' else c']'):
+            return True
+        while True:
+            if ch == c'{':
+                if not _string(c, &s, &n) or not _take(c, c':'):
+                    return False
+            if not _skip(c, depth + 1):
+                return False
+            if _take(c, c','):
+                continue
+            return _take(c, c'}' if ch == c'{' else c']')
+    if ch == c't' and c.end - c.p >= 4 and memcmp(c.p, b"true", 4) == 0:
+        c.p += 4
+        return True
+    if ch == c'f' and c.end - c.p >= 5 and memcmp(c.p, b"false", 5) == 0:
+        c.p += 5
+        return True
+    if ch == c'n' and c.end - c.p >= 4 and memcmp(c.p, b"null", 4) == 0:
+        c.p += 4
+        return True
+    if not _grammar(c.p, c.end, &stop):
+        return False
+    c.p = stop
+    return True
+
+
+cdef inline bint _null(Cur* c) noexcept nogil:
+    _ws(c)
+    if c.end - c.p >= 4 and memcmp(c.p, b"null", 4) == 0:
+        c.p += 4
+        return True
+    return False
+
+
+cdef inline bint _key(const char* s, Py_ssize_t n, const char* want, Py_ssize_t wn) noexcept nogil:
+    return n == wn and memcmp(s, want, wn) == 0
+
+
+cdef double _round15(double x) except? -1.0:
+    cdef char buf[40]
+    snprintf(buf, sizeof(buf), "%.15g", x)
+    return PyOS_string_to_double(buf, NULL, NULL)
+
+
+cdef double _EXACT = 9007199254740992.0  # 2**53
+
+
+cdef inline double _base(double s, double num, double den, bint one) except? -1.0:
+    """ContractSize.base: contracts -> base currency."""
+    cdef double x
+    if one:
+        return s
+    x = s * num
+    if floor(s) == s and -_EXACT < x < _EXACT:
+        return x / den
+    return _round15(x / den)
+
+
+# -- book updates -----------------------------------------------------------------------------
+
+
+cdef struct Book:
+    const char* sym
+    Py_ssize_t sym_n
+    long long t, first, last
+    bint full
+    Levels bids, asks
+
+
+cdef int _push(Levels* lv, double price, double size) except -1:
+    cdef double* v
+    cdef Py_ssize_t cap
+    if lv.n == lv.cap:
+        cap = lv.cap * 2 if lv.cap else 32
+        v = <double*> realloc(lv.v, cap * 2 * sizeof(double))
+        if v == NULL:
+            raise MemoryError()
+        lv.v = v
+        lv.cap = cap
+    lv.v[2 * lv.n] = price
+    lv.v[2 * lv.n + 1] = size
+    lv.n += 1
+    return 0
+
+
+cdef bint _levels(Cur* c, Levels* lv) except -1:
+    """``[{"p": price, "s": size}, ...]`` (keys in any order, other keys skipped) or
+    ``[[price, size], ...]``."""
+    cdef const char* s
+    cdef Py_ssize_t n
+    cdef double price, size
+    cdef bint have_p, have_s
+    cdef const char* start
+    if not _take(c, c'['):
+        return False
+    if _take(c, c']'):
+        return True
+    while True:
+        _ws(c)
+        start = c.p
+        if c.p < c.end and c.p[0] == c'[':  # [price, size]
+            c.p += 1
+            if not (_number(c, &price) and price > 0 and _take(c, c',') and _number(c, &size) and size >= 0 and _take(c, c']')):
+                return False
+            _push(lv, price, size)
+            if _take(c, c','):
+                continue
+            return _take(c, c']')
+        # the shape every Gate frame has: {"p":<price>,"s":<size>} with no spaces
+        if c.end - c.p > 10 and memcmp(c.p, b'{"p":', 5) == 0:
+            c.p += 5
+            if (_number(c, &price) and price > 0 and c.end - c.p > 5 and memcmp(c.p, b',"s":', 5) == 0):
+                c.p += 5
+                if _number(c, &size) and size >= 0 and c.p < c.end and c.p[0] == c'}':
+                    c.p += 1
+                    _push(lv, price, size)
+                    if _take(c, c','):
+                        continue
+                    return _take(c, c']')
+            c.p = start
+        if not _take(c, c'{'):
+            return False
+        have_p = have_s = False
+        if not _take(c, c'}'):
+            while True:
+                if not _string(c, &s, &n) or not _take(c, c':'):
+                    return False
+                if _key(s, n, b"p", 1):
+                    if not _number(c, &price) or price <= 0:
+                        return False
+                    have_p = True
+                elif _key(s, n, b"s", 1):
+                    if not _number(c, &size) or size < 0:
+                        return False
+                    have_s = True
+                elif not _skip(c, 0):
+                    return False
+                if _take(c, c','):
+                    continue
+                if not _take(c, c'}'):
+                    return False
+                break
+        if not (have_p and have_s):
+            return False
+        _push(lv, price, size)
+        if _take(c, c','):
+            continue
+        return _take(c, c']')
+
+
+cdef bint _book_result(Cur* c, Book* b) except -1:
+    cdef const char* s
+    cdef Py_ssize_t n
+    if not _take(c, c'{'):
+        return False
+    if _take(c, c'}'):
+        return True
+    while True:
+        if not _string(c, &s, &n) or not _take(c, c':'):
+            return False
+        if _key(s, n, b"s", 1):
+            if not _string(c, &b.sym, &b.sym_n):
+                return False
+        elif _key(s, n, b"t", 1):
+            if not _int(c, &b.t):
+                return False
+        elif _key(s, n, b"U", 1):
+            if not _int(c, &b.first):
+                return False
+        elif _key(s, n, b"u", 1):
+            if not _int(c, &b.last):
+                return False
+        elif _key(s, n, b"b", 1):
+            b.bids.n = 0
+            if not _levels(c, &b.bids):
+                return False
+        elif _key(s, n, b"a", 1):
+            b.asks.n = 0
+            if not _levels(c, &b.asks):
+                return False
+        elif _key(s, n, b"full", 4):
+            _ws(c)
+            if c.end - c.p >= 4 and memcmp(c.p, b"true", 4) == 0:
+                b.full = True
+                c.p += 4
+            elif c.end - c.p >= 5 and memcmp(c.p, b"false", 5) == 0:
+                b.full = False
+                c.p += 5
+            else:
+                return False
+        elif not _skip(c, 0):
+            return False
+        if _take(c, c','):
+            continue
+        return _take(c, c'}')
+
+
+cdef list _pairs(Levels* lv, double num, double den, bint one):
+    cdef Py_ssize_t i
+    cdef list out = [None] * lv.n
+    for i in range(lv.n):
+        out[i] = (lv.v[2 * i], _base(lv.v[2 * i + 1], num, den, one))
+    return out
+
+
+# -- futures tickers --------------------------------------------------------------------------
+
+# number fields of a ticker item, by index into Tick.v
+cdef enum:
+    LAST, CHANGE, RATE, RATE_NEXT, MARK, INDEX, TOTAL, VOLUME, VOLUME_BASE, VOLUME_QUOTE, LOW, HIGH, N_NUM
+
+# what a key holds: a number with its bound, or one of the other fields
+cdef enum:
+    PRICE       # > 0
+    SIGNED      # any finite
+    SIZE        # >= 0
+    CONTRACT
+    STAMP       # t, ms
+    NEXT_APPLY  # funding_next_apply, s
+
+cdef struct Field:
+    const char* name
+    Py_ssize_t n
+    int kind
+    int slot    # index into Tick.v for numbers
+
+cdef Field _FIELDS[15]
+
+
+cdef void _field(int i, const char* name, int kind, int slot) noexcept:
+    _FIELDS[i].name = name
+    _FIELDS[i].n = strlen(name)
+    _FIELDS[i].kind = kind
+    _FIELDS[i].slot = slot
+
+
+# in the order Gate sends them, so that the search from the previous key usually hits at once
+_field(0, b"contract", CONTRACT, 0)
+_field(1, b"last", PRICE, LAST)
+_field(2, b"change_percentage", SIGNED, CHANGE)
+_field(3, b"funding_rate", SIGNED, RATE)
+_field(4, b"funding_rate_indicative", SIGNED, RATE_NEXT)
+_field(5, b"mark_price", PRICE, MARK)
+_field(6, b"index_price", PRICE, INDEX)
+_field(7, b"total_size", SIZE, TOTAL)
+_field(8, b"volume_24h", SIZE, VOLUME)
+_field(9, b"volume_24h_base", SIZE, VOLUME_BASE)
+_field(10, b"volume_24h_quote", SIZE, VOLUME_QUOTE)
+_field(11, b"low_24h", PRICE, LOW)
+_field(12, b"high_24h", PRICE, HIGH)
+_field(13, b"funding_next_apply", NEXT_APPLY, 0)
+_field(14, b"t", STAMP, 0)
+
+cdef double _FINITE = 1e300
+
+
+cdef struct Tick:
+    const char* contract
+    Py_ssize_t contract_n
+    long long t
+    long long next_apply
+    bint has_next
+    unsigned int has      # bit i: v[i] given (not null)
+    double v[N_NUM]
+
+
+cdef struct Ticks:
+    Tick* items
+    Py_ssize_t n
+    Py_ssize_t cap
+
+
+cdef Tick* _new_tick(Ticks* ts) except NULL:
+    cdef Tick* items
+    cdef Py_ssize_t cap
+    if ts.n == ts.cap:
+        cap = ts.cap * 2 if ts.cap else 4
+        items = <Tick*> realloc(ts.items, cap * sizeof(Tick))
+        if items == NULL:
+            raise MemoryError()
+        ts.items = items
+        ts.cap = cap
+    cdef Tick* r = &ts.items[ts.n]
+    ts.n += 1
+    r.contract = NULL
+    r.contract_n = 0
+    r.t = 0
+    r.has_next = False
+    r.has = 0
+    return r
+
+
+cdef bint _ticker_value(Cur* c, const Field* f, Tick* r) except -1:
+    """The value of field f of one ticker item."""
+    cdef double x
+    cdef long long k
+    cdef int kind = f.kind
+    if kind == CONTRACT:
+        return _string(c, &r.contract, &r.contract_n) and r.contract_n > 0
+    if kind == STAMP:
+        return _int(c, &r.t)
+    if _null(c):
+        if kind == NEXT_APPLY:
+            r.has_next = False
+        else:
+            r.has &= ~(1u << f.slot)
+        return True
+    if kind == NEXT_APPLY:
+        # seconds; refused past year 2255 so that * 1000 cannot overflow
+        if not _int(c, &k) or k < 0 or k >= 9000000000000:
+            return False
+        r.next_apply = k
+        r.has_next = True
+        return True
+    if not _number(c, &x):
+        return False
+    if kind == PRICE:
+        if not (0.0 < x < _FINITE):
+            return False
+    elif kind == SIZE:
+        if not (0.0 <= x < _FINITE):
+            return False
+    elif not (-_FINITE < x < _FINITE):
+        return False
+    r.v[f.slot] = x
+    r.has |= 1u << f.slot
+    return True
+
+
+cdef bint _ticker(Cur* c, Ticks* ts) except -1:
+    cdef const char* s
+    cdef Py_ssize_t n
+    cdef int i, j, hint = 0
+    cdef const Field* f
+    cdef Tick* r = _new_tick(ts)
+    if not _take(c, c'{'):
+        return False
+    if not _take(c, c'}'):
+        while True:
+            if not _string(c, &s, &n) or not _take(c, c':'):
+                return False
+            f = NULL
+            for j in range(15):
+                i = hint + j
+                if i >= 15:
+                    i -= 15
+                if _FIELDS[i].n == n and memcmp(s, _FIELDS[i].name, n) == 0:
+                    f = &_FIELDS[i]
+                    hint = i + 1 if i < 14 else 0
+                    break
+            if f == NULL:
+                if not _skip(c, 0):
+                    return False
+            elif not _ticker_value(c, f, r):
+                return False
+            if _take(c, c','):
+                continue
+            if not _take(c, c'}'):
+                return False
+            break
+    return r.contract != NULL
+
+
+cdef bint _tickers_result(Cur* c, Ticks* ts) except -1:
+    """An array of ticker objects, or one object."""
+    _ws(c)
+    if c.p < c.end and c.p[0] == c'{':
+        return _ticker(c, ts)
+    if not _take(c, c'['):
+        return False
+    if _take(c, c']'):
+        return True
+    while True:
+        if not _ticker(c, ts):
+            return False
+        if _take(c, c','):
+            continue
+        return _take(c, c']')
+
+
+cdef inline object _opt(Tick* r, int i):
+    return r.v[i] if r.has & (1u << i) else None
+
+
+# -- the push ---------------------------------------------------------------------------------
+
+cdef enum:
+    OTHER, BOOK, TICKERS
+
+
+cdef class PushReader:
+    """Reads the pushes of one handler: its REST-synced book channel ``book_channel``
+    (``b""``: none) and, when ``tickers``, ``futures.tickers``.
+
+    ``contracts`` (the handler's own dict, read on every call) maps contract ->
+    ``(num, den, one, unified symbol)``: its size multiplier as ``num / den``, ``one`` when it
+    is 1. :meth:`read` returns, for a book update, ``(contract, t, U, u, full, bids, asks, time,
+    time_ms)`` with ``[(price, base size)]`` lists; for tickers, the list of events; the
+    contract name alone when it is not in ``contracts`` yet (add it and call again); ``None``
+    when the frame is anything else or not understood (use the msgspec path).
+    """
+
+    cdef bytes book_channel
+    cdef bint tickers
+    cdef dict contracts
+    # the last contract name seen, so that its str (and hash) is made once
+    cdef char last[64]
+    cdef Py_ssize_t last_n
+    cdef object last_name
+
+    def __init__(self, bytes book_channel, bint tickers, dict contracts):
+        self.book_channel = book_channel
+        self.tickers = tickers
+        self.contracts = contracts
+        self.last_n = -1
+        self.last_name = None
+
+    cdef object _name(self, const char* s, Py_ssize_t n):
+        """The contract name s/n as str; raises ``UnicodeDecodeError``."""
+        if n == self.last_n and memcmp(s, self.last, n) == 0:
+            return self.last_name
+        name = s[:n].decode("utf-8")
+        if n <= 64:
+            memcpy(self.last, s, n)
+            self.last_n = n
+            self.last_name = name
+        return name
+
+    cdef object _ticker_events(self, Ticks* ts, long long env_ts, object recv_ts):
+        """The events of every item, or the first contract missing from ``contracts``."""
+        cdef Py_ssize_t i
+        cdef Tick* r
+        cdef unsigned int has
+        cdef double num, den
+        cdef bint one
+        cdef list out = []
+        cdef object ctx, symbol, contract, exchange_ts, base_volume
+        for i in range(ts.n):
+            r = &ts.items[i]
+            contract = self._name(r.contract, r.contract_n)
+            ctx = self.contracts.get(contract)
+            if ctx is None:
+                return contract
+            num, den, one, symbol = ctx
+            exchange_ts = r.t or env_ts
+            has = r.has
+            if has & ((1u << LAST) | (1u << CHANGE) | (1u << HIGH) | (1u << LOW) | (1u << VOLUME) | (1u << VOLUME_BASE) | (1u << VOLUME_QUOTE)):
+                if has & (1u << VOLUME_BASE):
+                    base_volume = r.v[VOLUME_BASE]
+                elif has & (1u << VOLUME):
+                    base_volume = _base(r.v[VOLUME], num, den, one)
+                else:
+                    base_volume = None
+                out.append(
+                    Ticker("gateio", "perp", symbol, contract, exchange_ts, recv_ts, _opt(r, LAST), None, None, _opt(r, HIGH), _opt(r, LOW), base_volume, _opt(r, VOLUME_QUOTE), _opt(r, CHANGE))
+                )
+            if has & ((1u << RATE) | (1u << RATE_NEXT)) or r.has_next:
+                out.append(
+                    FundingRate("gateio", "perp", symbol, contract, exchange_ts, recv_ts, _opt(r, RATE), _opt(r, RATE_NEXT), r.next_apply * 1000 if r.has_next and r.next_apply else None)
+                )
+            if has & ((1u << MARK) | (1u << INDEX)):
+                out.append(MarkPrice("gateio", "perp", symbol, contract, exchange_ts, recv_ts, _opt(r, MARK), _opt(r, INDEX)))
+            if has & (1u << TOTAL):
+                out.append(OpenInterest("gateio", "perp", symbol, contract, exchange_ts, recv_ts, _base(r.v[TOTAL], num, den, one), r.v[TOTAL], None))
+        return out
+
+    def read(self, bytes raw, object recv_ts):
+        """One raw frame -> see the class docstring. ``recv_ts`` goes on the events as it is."""
+        cdef Cur c
+        cdef const char* s
+        cdef Py_ssize_t n
+        cdef long long sec = 0, ms = 0
+        cdef int mode = OTHER
+        cdef bint event_ok = False, have_result = False
+        cdef Book b
+        cdef Ticks ts
+        if raw is None or len(raw) == 0:
+            return None
+        c.p = <const char*> raw
+        c.end = c.p + len(raw)
+        b.sym = NULL
+        b.sym_n = 0
+        b.t = b.first = 0
+        b.last = -1
+        b.full = False
+        b.bids.v = b.asks.v = NULL
+        b.bids.n = b.bids.cap = b.asks.n = b.asks.cap = 0
+        ts.items = NULL
+        ts.n = ts.cap = 0
+        try:
+            if not _take(&c, c'{'):
+                return None
+            while True:
+                if not _string(&c, &s, &n) or not _take(&c, c':'):
+                    return None
+                if _key(s, n, b"channel", 7):
+                    if not _string(&c, &s, &n):
+                        return None
+                    if n and _key(s, n, self.book_channel, len(self.book_channel)):
+                        mode = BOOK
+                    elif self.tickers and _key(s, n, b"futures.tickers", 15):
+                        mode = TICKERS
+                    else:
+                        return None
+                elif _key(s, n, b"event", 5):
+                    if not _string(&c, &s, &n) or not _key(s, n, b"update", 6):
+                        return None
+                    event_ok = True
+                elif _key(s, n, b"time", 4):
+                    if not _int(&c, &sec):
+                        return None
+                elif _key(s, n, b"time_ms", 7):
+                    if not _int(&c, &ms):
+                        return None
+                elif _key(s, n, b"result", 6):
+                    # the channel comes first on every Gate push
+                    if have_result or mode == OTHER:
+                        return None
+                    have_result = True
+                    if mode == BOOK:
+                        if not _book_result(&c, &b):
+                            return None
+                    elif not _tickers_result(&c, &ts):
+                        return None
+                elif not _skip(&c, 0):
+                    return None
+                if _take(&c, c','):
+                    continue
+                if not _take(&c, c'}'):
+                    return None
+                break
+            _ws(&c)
+            if c.p != c.end or not (event_ok and have_result):
+                return None
+            if mode == TICKERS:
+                if not -9000000000000 < sec < 9000000000000:
+                    return None
+                return self._ticker_events(&ts, ms or sec * 1000, recv_ts)
+            if b.sym == NULL or b.sym_n == 0 or b.last < 0:
+                return None
+            contract = self._name(b.sym, b.sym_n)
+            ctx = self.contracts.get(contract)
+            if ctx is None:
+                return contract
+            num, den, one, _ = ctx
+            return (contract, b.t, b.first, b.last, b.full, _pairs(&b.bids, num, den, one), _pairs(&b.asks, num, den, one), sec, ms)
+        except (ValueError, UnicodeDecodeError):  # a number PyOS_string_to_double refused, a name not UTF-8
+            return None
+        finally:
+            free(b.bids.v)
+            free(b.asks.v)
+            free(ts.items)

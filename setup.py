@@ -1,6 +1,7 @@
 """Optional compiled parts. Every one has a pure-Python twin used when it is not built
 (no compiler, or CEXFEED_PURE_PYTHON=1 at install time)."""
 
+import glob
 import os
 
 from setuptools import Extension, setup
@@ -15,6 +16,11 @@ def _cythonize_each(modules, **options):
             built += cythonize([module], **options)
         except Exception as exc:  # noqa: BLE001 - report and fall back to pure Python
             print(f"cexfeed: not compiling {module.name}: {exc}")
+            # an editable install keeps the last build beside the source: drop it, so that the
+            # pure-Python twin runs rather than a stale build of older code
+            folder, _, name = module.name.replace(".", "/").rpartition("/")
+            for stale in glob.glob(os.path.join("src", folder, name + ".*.so")) + glob.glob(os.path.join("src", folder, name + ".*.pyd")):
+                os.remove(stale)
     return built
 
 

@@ -720,6 +720,11 @@ cdef class PushReader:
         cdef bint one
         cdef list out = []
         cdef object ctx, symbol, contract, exchange_ts, base_volume
+        if ts.n > 1:
+            # every name must be UTF-8 before one is handed back to be learnt (the msgspec path
+            # refuses the whole frame, and learns nothing, when one is not)
+            for i in range(ts.n):
+                ts.items[i].contract[:ts.items[i].contract_n].decode("utf-8")
         for i in range(ts.n):
             r = &ts.items[i]
             contract = self._name(r.contract, r.contract_n)

@@ -85,17 +85,15 @@ class ContractSize:
         return float("%.15g" % (x / self.den))
 
     def levels(self, levels) -> list[tuple[float, float]]:
-        """``[(price, base size)]`` from decoded ``{p, s}`` level structs (``.p``, ``.s``).
-        Same rule as :meth:`base`, written inline: integral counts take the one-division path
-        (exact for counts below 2**53 / num)."""
+        """``[(price, base size)]`` from decoded ``{p, s}`` level structs (``.p``, ``.s``, sizes
+        >= 0). Same rule as :meth:`base`, written inline: integral counts whose product stays
+        below 2**53 take the one-division path."""
         if self.is_one:
             return [(lv.p, lv.s) for lv in levels]
         num = self.num
         den = self.den
         base = self.base
-        if num == 1:
-            return [(lv.p, lv.s / den if lv.s.is_integer() else base(lv.s)) for lv in levels]
-        return [(lv.p, lv.s * num / den if lv.s.is_integer() else base(lv.s)) for lv in levels]
+        return [(lv.p, x / den if lv.s.is_integer() and (x := lv.s * num) < _EXACT else base(lv.s)) for lv in levels]
 
     def pairs(self, levels) -> list[tuple[float, float]]:
         """Same as :meth:`levels` for ``[price, size]`` pairs (obu)."""
@@ -104,7 +102,7 @@ class ContractSize:
         num = self.num
         den = self.den
         base = self.base
-        return [(p, s * num / den if s.is_integer() else base(s)) for p, s in levels]
+        return [(p, x / den if s.is_integer() and (x := s * num) < _EXACT else base(s)) for p, s in levels]
 
     def __repr__(self) -> str:
         return f"ContractSize({self.num}/{self.den})"

@@ -311,6 +311,20 @@ def test_odd_ticker_frames_same_events(monkeypatch, frame):
     assert fast[:2] == ticker_events([frame], monkeypatch, False)[:2]
 
 
+def test_fuzz_finds_stay_fixed(monkeypatch):
+    # a second contract name that is not UTF-8: the whole frame is malformed and nothing is learnt
+    two = _long('').replace(b'}]}', b'},{"contract":"DOGE_U\xffDT","mark_price":"1.5"}]}').replace(b'BTC_USDT', b'NEW_USDT')
+    fast = ticker_events([two], monkeypatch, True)
+    assert fast[:2] == ticker_events([two], monkeypatch, False)[:2] == ([], {"malformed": 1})
+    # 2.5e61 contracts x 0.0001: rounded to 15 digits like ContractSize.base, not 2.5000000000000002e+57
+    deep = b"".join(b',{"p":"%d.5","s":1}' % (50 - i) for i in range(20))
+    book = b'{"time":1,"time_ms":2,"channel":"futures.order_book_update","event":"update","result":{"t":3,"s":"BTC_USDT","U":101,"u":101,"full":true,"b":[{"p":"55","s":"2.5E61"}' + deep + b'],"a":[]}}'
+    assert len(book) > common._FAST_MIN_LEN
+    fast = events_of([book], monkeypatch, True)
+    assert fast == events_of([book], monkeypatch, False)
+    assert fast[0][-2].bids[0] == (55.0, 2.5e57)
+
+
 def test_mutated_frames_same_events(monkeypatch):
     # random byte damage to valid ticker and book frames: whatever the compiled reader accepts
     # must be what the msgspec path makes of it

@@ -251,6 +251,8 @@ IMPOSSIBLE = {
         b'{"time":1,"time_ms":1000,"channel":"spot.order_book_update","event":"update","result":{"t":1000,"s":"BTC_USDT","U":1,"u":1,"b":[["inf","1"]],"a":[]}}',
         b'{"time":1,"time_ms":1000,"channel":"spot.obu","event":"update","result":{"t":1001,"full":true,"s":"ob.BTC_USDT.50","u":10,"b":[["65000","-1"]],"a":[["65001","0.5"]]}}',
         b'{"time":1,"time_ms":1000,"channel":"spot.obu","event":"update","result":{"t":1001,"full":true,"s":"ob.BTC_USDT.50","u":10,"b":[["65000","1"]],"a":[["65001","0.5"]]}}',
+        b'{"time":1,"time_ms":1000,"channel":"spot.candlesticks","event":"update","result":{"t":"60","v":"10","c":"NaN","h":"2","l":"1","o":"1.5","n":"1m_BTC_USDT","a":"5","w":true}}',
+        b'{"time":1,"time_ms":1000,"channel":"spot.candlesticks","event":"update","result":{"t":"60","v":"-10","c":"1.5","h":"2","l":"1","o":"1.5","n":"1m_BTC_USDT","a":"5","w":true}}',
     ],
     "gateio-perp": [
         b'{"time":1,"time_ms":1000,"channel":"futures.trades","event":"update","result":[{"id":7,"create_time_ms":1000,"contract":"BTC_USDT","size":0,"price":"1"},{"id":8,"create_time_ms":1000,"contract":"BTC_USDT","size":"nan","price":"1"}]}',
@@ -258,6 +260,10 @@ IMPOSSIBLE = {
         b'{"time":1,"time_ms":1000,"channel":"futures.order_book_update","event":"update","result":{"t":1000,"s":"BTC_USDT","U":1,"u":2,"full":true,"b":[{"p":"65000","s":-5}],"a":[]}}',
         b'{"time":1,"time_ms":1000,"channel":"futures.order_book_update","event":"update","result":{"t":1000,"s":"BTC_USDT","U":1,"u":2,"full":true,"b":[{"p":"65000","s":5}],"a":[{"p":"65001","s":"1e400"}]}}',
         b'{"time":1,"time_ms":1000,"channel":"futures.order_book_update","event":"update","result":{"t":1000,"s":"BTC_USDT","U":1,"u":2,"full":true,"b":[{"p":"65000","s":5}],"a":[{"p":"65001","s":7}]}}',
+        b'{"time":1,"time_ms":1000,"channel":"futures.candlesticks","event":"update","result":[{"t":60,"v":10,"c":"inf","h":"2","l":"1","o":"1.5","n":"1m_BTC_USDT"}]}',
+        b'{"time":1,"time_ms":1000,"channel":"futures.public_liquidates","event":"update","result":[{"price":"NaN","size":-10,"time_ms":999,"contract":"BTC_USDT"}]}',
+        b'{"time":1,"time_ms":1000,"channel":"futures.public_liquidates","event":"update","result":[{"price":"64000","size":"-inf","time_ms":999,"contract":"BTC_USDT"}]}',
+        b'{"time":1,"time_ms":1000,"channel":"futures.contract_stats","event":"update","result":[{"time":60,"contract":"BTC_USDT","open_interest":"-5","open_interest_usd":"1"}]}',
     ],
 }
 
@@ -272,6 +278,30 @@ def test_impossible_values_are_malformed_on_both_paths(stream):
     events, stats = direct
     assert stats["errors"]["malformed"] >= 4
     assert events and all(e["type"] in ("Trade", "BookUpdate", "BookStatus") for e in events)
+
+
+@pytest.mark.parametrize(
+    "stream, frame",
+    [
+        ("gateio-spot", b'{"time":1,"time_ms":1000,"channel":"spot.tickers","event":"update","result":{"currency_pair":"BTC_USDT","last":"NaN","lowest_ask":"65001","highest_bid":"","change_percentage":"-1.5","base_volume":"-3","quote_volume":"900","high_24h":"inf","low_24h":"64000"}}'),
+        ("gateio-perp", b'{"time":1,"time_ms":1000,"channel":"futures.tickers","event":"update","result":[{"contract":"BTC_USDT","last":"-1","mark_price":"65000.5","index_price":"nan","funding_rate":"","total_size":"1e999","volume_24h_quote":"900","low_24h":"64000"}]}'),
+    ],
+)
+def test_impossible_ticker_fields_are_left_out_on_both_paths(stream, frame):
+    """A ticker field that is empty or impossible is None on the event (both architectures);
+    the fields that fit are kept and the push is counted as ticker_lenient."""
+    direct = _events_and_stats(stream, "direct", [frame])
+    assert direct == _events_and_stats(stream, "strategy", [frame])
+    events, stats = direct
+    assert stats["errors"]["ticker_lenient"] == 1 and "malformed" not in stats["errors"]
+    ticker = events[0]
+    assert (ticker["last"], ticker["high_24h"], ticker["low_24h"], ticker["quote_volume"]) == (None, None, 64000.0, 900.0)
+    if stream == "gateio-spot":
+        assert (ticker["best_bid"], ticker["best_ask"], ticker["base_volume"], ticker["change_pct"]) == (None, 65001.0, None, -1.5)
+    else:
+        (mark,) = [e for e in events if e["type"] == "MarkPrice"]
+        assert (mark["mark_price"], mark["index_price"]) == (65000.5, None)
+        assert [e["type"] for e in events] == ["Ticker", "MarkPrice"]  # no funding or OI made of nothing
 
 
 @pytest.mark.parametrize("stream, channel, level", [

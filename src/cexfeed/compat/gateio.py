@@ -68,8 +68,38 @@ def _levels(levels: list) -> list[tuple[float, float]]:
     return [(_price(price), _size(size)) for price, size in levels]
 
 
-def _opt_float(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _optional(convert: Callable[[Any], float], value: Any) -> float | None:
+    return None if value is None else convert(value)
+
+
+def _numbers(r: dict, fields: dict[str, Callable[[Any], float]], lenient: bool) -> dict[str, float | None]:
+    """The numbers of one ticker item by field; a value that does not convert (``""``, an
+    impossible number) raises ``ValueError``, or is ``None`` when ``lenient``."""
+    values: dict[str, float | None] = {}
+    for name, convert in fields.items():
+        value = r.get(name)
+        if value is not None:
+            try:
+                value = convert(value)
+            except (TypeError, ValueError):
+                if not lenient:
+                    raise
+                value = None
+        values[name] = value
+    return values
+
+
+# spot.tickers numbers and the bound each must meet (as the direct path's SpotTicker)
+_SPOT_TICKER_NUMBERS = {
+    "last": _price,
+    "highest_bid": _price,
+    "lowest_ask": _price,
+    "high_24h": _price,
+    "low_24h": _price,
+    "base_volume": _size,
+    "quote_volume": _size,
+    "change_percentage": _signed,
+}
 
 
 class GateioConnectionStrategy(ConnectionStrategy):
@@ -316,7 +346,15 @@ class GateioSpotParserStrategy(GateioParserStrategy):
     def _ticker(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         r = frame["result"]
         venue_symbol = r["currency_pair"]
+        if not isinstance(venue_symbol, str) or not venue_symbol:
+            raise ValueError(f"ticker pair {venue_symbol!r}")
         symbol = self.unified(venue_symbol)
+        try:
+            v = _numbers(r, _SPOT_TICKER_NUMBERS, False)
+        except (TypeError, ValueError):
+            # a field that does not fit ("" on quiet pairs, an impossible number): keep the rest
+            self.report("ticker_lenient", b"", None)
+            v = _numbers(r, _SPOT_TICKER_NUMBERS, True)
         data = {
             "venue": "gateio",
             "market": SPOT,
@@ -324,14 +362,14 @@ class GateioSpotParserStrategy(GateioParserStrategy):
             "venue_symbol": venue_symbol,
             "exchange_ts": frame.get("time_ms") or frame.get("time", 0) * 1000,
             "recv_ts": recv_ts,
-            "last": _opt_float(r.get("last")),
-            "best_bid": _opt_float(r.get("highest_bid")),
-            "best_ask": _opt_float(r.get("lowest_ask")),
-            "high_24h": _opt_float(r.get("high_24h")),
-            "low_24h": _opt_float(r.get("low_24h")),
-            "base_volume": _opt_float(r.get("base_volume")),
-            "quote_volume": _opt_float(r.get("quote_volume")),
-            "change_pct": _opt_float(r.get("change_percentage")),
+            "last": v["last"],
+            "best_bid": v["highest_bid"],
+            "best_ask": v["lowest_ask"],
+            "high_24h": v["high_24h"],
+            "low_24h": v["low_24h"],
+            "base_volume": v["base_volume"],
+            "quote_volume": v["quote_volume"],
+            "change_pct": v["change_percentage"],
         }
         return [ParsedMessage(T.TICKER, "gateio", symbol, data, None)]
 
@@ -348,13 +386,13 @@ class GateioSpotParserStrategy(GateioParserStrategy):
             "recv_ts": recv_ts,
             "interval": interval,
             "open_ts": int(r["t"]) * 1000,
-            "open": float(r["o"]),
-            "high": float(r["h"]),
-            "low": float(r["l"]),
-            "close": float(r["c"]),
+            "open": _price(r["o"]),
+            "high": _price(r["h"]),
+            "low": _price(r["l"]),
+            "close": _price(r["c"]),
             # spot `v` is quote volume, `a` base amount (gateio-protocol.md §6.4)
-            "volume": _opt_float(r.get("a")),
-            "quote_volume": _opt_float(r.get("v")),
+            "volume": _optional(_size, r.get("a")),
+            "quote_volume": _optional(_size, r.get("v")),
             "closed": r.get("w"),
         }
         return [ParsedMessage(T.KLINE, "gateio", symbol, data, None)]
@@ -627,6 +665,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             if not isinstance(contract, str) or not contract:
                 raise ValueError(f"ticker contract {contract!r}")
             symbol = self.unified(contract)
+            sizer = self.sizer(contract)
             exchange_ts = int(r.get("t", 0)) or env_ts
             head = {"venue": "gateio", "market": PERP, "symbol": symbol, "venue_symbol": contract, "exchange_ts": exchange_ts, "recv_ts": recv_ts}
             if any(
@@ -635,7 +674,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             ):
                 base_volume = v["volume_24h_base"]
                 if base_volume is None and v["volume_24h"] is not None:
-                    base_volume = self.sizer(contract).base(v["volume_24h"])
+                    base_volume = sizer.base(v["volume_24h"])
                 data = dict(
                     head,
                     last=v["last"],
@@ -663,25 +702,14 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             total = v["total_size"]
             if total is not None:
                 # total_size: open interest in contracts (§7.2)
-                data = dict(head, open_interest=self.sizer(contract).base(total), contracts=total, open_interest_usd=None)
+                data = dict(head, open_interest=sizer.base(total), contracts=total, open_interest_usd=None)
                 out.append(ParsedMessage(T.OPEN_INTEREST, "gateio", symbol, data, None))
         return out
 
     @staticmethod
     def _ticker_numbers(r: dict, lenient: bool) -> dict[str, Any]:
-        """The numbers of one ticker item; a value that does not convert raises ``ValueError``,
-        or is ``None`` when ``lenient``."""
-        values: dict[str, Any] = {}
-        for name, convert in _TICKER_NUMBERS.items():
-            value = r.get(name)
-            if value is not None:
-                try:
-                    value = convert(value)
-                except (TypeError, ValueError):
-                    if not lenient:
-                        raise
-                    value = None
-            values[name] = value
+        """:func:`_numbers` of a futures ticker item, plus ``funding_next_apply`` (int s)."""
+        values: dict[str, Any] = _numbers(r, _TICKER_NUMBERS, lenient)
         next_apply = r.get("funding_next_apply")
         if next_apply is not None:
             try:
@@ -717,12 +745,12 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
                 "recv_ts": recv_ts,
                 "interval": interval,
                 "open_ts": int(r["t"]) * 1000,
-                "open": float(r["o"]),
-                "high": float(r["h"]),
-                "low": float(r["l"]),
-                "close": float(r["c"]),
+                "open": _price(r["o"]),
+                "high": _price(r["h"]),
+                "low": _price(r["l"]),
+                "close": _price(r["c"]),
                 # v counts contracts (§7.8)
-                "volume": self.sizer(plain).base(float(v)) if v is not None else None,
+                "volume": self.sizer(plain).base(_size(v)) if v is not None else None,
                 "quote_volume": None,
                 "closed": r.get("w"),
             }
@@ -733,7 +761,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
         out = []
         env_ts = self._env_ts(frame)
         for r in _items(frame["result"]):
-            signed = float(r["size"])
+            signed = _signed(r["size"])
             side = SELL if signed < 0 else BUY
             contracts = -signed if signed < 0 else signed
             contract = r["contract"]
@@ -745,7 +773,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
                 "venue_symbol": contract,
                 "exchange_ts": int(r.get("time", 0)) or env_ts,
                 "recv_ts": recv_ts,
-                "price": float(r["price"]),
+                "price": _price(r["price"]),
                 "size": self.sizer(contract).base(contracts),
                 "side": side,
                 "contracts": contracts,
@@ -764,7 +792,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             oi = r.get("open_interest")
             if oi is None:
                 continue
-            oi = float(oi)
+            oi = _size(oi)
             stamp = int(r.get("time", 0))
             symbol = self.unified(contract)
             usd = r.get("open_interest_usd")
@@ -777,7 +805,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
                 "recv_ts": recv_ts,
                 "open_interest": self.sizer(contract).base(oi),
                 "contracts": oi,
-                "open_interest_usd": None if usd is None else float(usd),
+                "open_interest_usd": _optional(_size, usd),
             }
             out.append(ParsedMessage(T.OPEN_INTEREST, "gateio", symbol, data, None))
         return out

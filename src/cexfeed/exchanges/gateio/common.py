@@ -10,6 +10,7 @@ the generic :class:`~cexfeed.exchanges.gateio.protocol.Envelope`.
 
 from __future__ import annotations
 
+import typing
 from typing import Any, Callable, Union
 
 import msgspec
@@ -63,13 +64,45 @@ def typed(struct: type) -> msgspec.json.Decoder:
     return msgspec.json.Decoder(struct, strict=False)
 
 
+_untyped_items = typed(Union[list[dict[str, Any]], dict[str, Any]])
+
+
+def lenient_result(raw: bytes, result_type: Any) -> Any:
+    """Decode a channel result of ``result_type`` (a struct, ``list[struct]`` or a union of the
+    two) one field at a time: a field whose value does not convert to its type (``""`` on quiet
+    contracts, an impossible number) is left at its default instead of failing the whole push.
+    Raises ``msgspec.ValidationError`` when a required field does not convert, or the result is
+    not of a shape ``result_type`` allows; ``msgspec.DecodeError`` on bad JSON."""
+    shapes = typing.get_args(result_type) if typing.get_origin(result_type) is Union else (result_type,)
+    struct = next(shape for shape in shapes if isinstance(shape, type) and issubclass(shape, msgspec.Struct))
+    items = _untyped_items.decode(raw)
+    if (list[struct] if isinstance(items, list) else struct) not in shapes:
+        raise msgspec.ValidationError(f"result of {struct.__name__}: unexpected shape")
+    fields = msgspec.structs.fields(struct)
+    out = []
+    for item in items if isinstance(items, list) else (items,):
+        values = {}
+        for field in fields:
+            value = item.get(field.encode_name)
+            if value is None:
+                continue
+            try:
+                values[field.name] = msgspec.convert(value, field.type, strict=False)
+            except msgspec.ValidationError:
+                if field.required:
+                    raise
+        out.append(msgspec.convert(values, struct))
+    return out if isinstance(items, list) else out[0]
+
+
 class GateioPublicHandler(PublicWebSocketHandler):
     """Envelope and control frames for a Gate public stream.
 
     Subclasses declare ``CHANNELS = {"spot.trades": ("_on_trade", SpotTrade), ...}``: channel ->
     (method taking ``(frame, recv_ts)``, type of the frame's ``result``), optional ``LENIENT =
-    {channel: method}`` taking ``(envelope, recv_ts)`` for a push whose fields do not fit the
-    typed result (otherwise it is counted as malformed), and the ``PONG``/``SYSTEM`` channels.
+    {channel: counter}`` for channels whose pushes are kept field by field when a field does not
+    fit its type (:func:`lenient_result`, counted under ``counter``; otherwise such a push is
+    counted as malformed), and the ``PONG``/``SYSTEM`` channels.
     """
 
     venue = "gateio"
@@ -97,7 +130,6 @@ class GateioPublicHandler(PublicWebSocketHandler):
         self._table: dict[type, Callable[[Any, int], None]] = {
             self._frame_types[channel]: getattr(self, name) for channel, (name, _) in self.CHANNELS.items()
         }
-        self._lenient = {channel: getattr(self, name) for channel, name in self.LENIENT.items()}
         # symbol -> (num, den, one, unified name): its size multiplier, for the compiled reader
         self._contracts: dict[str, tuple[float, float, bool, str]] = {}
         self._reader = None
@@ -158,18 +190,24 @@ class GateioPublicHandler(PublicWebSocketHandler):
         env = _envelope.decode(raw)
         if env.event == "update" or env.event == "all":
             if env.channel in self.CHANNELS:
-                lenient = self._lenient.get(env.channel)
-                if lenient is None:
+                counter = self.LENIENT.get(env.channel)
+                if counter is None:
                     if env.channel.encode() == self.FAST_BOOK_CHANNEL:
                         self._lost_book_push(env, recv_ts)
                     raise exc  # wrong field types: counted as malformed by _handle_message
-                lenient(env, recv_ts)
+                self._on_lenient(env, counter, recv_ts)
             elif env.channel == self.SYSTEM:
                 self._on_system(env)
             else:
                 self._count_error("unknown_channel", raw, env.channel)
             return
         self._control(env, raw, recv_ts)
+
+    def _on_lenient(self, env: Envelope, counter: str, recv_ts: int) -> None:
+        frame_type = self._frame_types[env.channel]
+        result = lenient_result(env.result, self.CHANNELS[env.channel][1])
+        self.stats.errors[counter] += 1
+        self._table[frame_type](frame_type(result, env.event, env.time, env.time_ms), recv_ts)
 
     def _lost_book_push(self, env: Envelope, recv_ts: int) -> None:
         try:

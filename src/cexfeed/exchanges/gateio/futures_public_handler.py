@@ -35,10 +35,10 @@ from ...book import CROSSED
 from ...models import PERP, BUY, SELL, BestBidOffer, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
 from ...symbols import SymbolMap
 from ...wire import Name, Price, Signed, Size, Timestamp
-from .common import GateioPublicHandler, result_prefix, typed
+from .common import GateioPublicHandler, result_prefix
 from .contracts import ContractSizes, decode_futures_snapshot, futures_symbol_map
 from .obu import ObuBooks, ObuUpdate, obu_stream
-from .protocol import FUTURES_USDT_WS_URL, REST_URL, Envelope
+from .protocol import FUTURES_USDT_WS_URL, REST_URL
 
 # -- protocol facts (§1.2, §3, §5.2, §7, §10.1) -----------------------------------------------
 
@@ -191,13 +191,13 @@ class FuturesCandle(msgspec.Struct):
     ``n`` ``<interval>_<contract>`` (contract may carry a ``mark_``/``index_`` prefix)."""
 
     t: int
-    o: float
-    h: float
-    l: float  # noqa: E741 - venue field name
-    c: float
+    o: Price
+    h: Price
+    l: Price  # noqa: E741 - venue field name
+    c: Price
     n: str
-    v: float | None = None
-    a: float | None = None
+    v: Size | None = None
+    a: Size | None = None
     w: bool | None = None
 
 
@@ -205,8 +205,8 @@ class FuturesLiquidation(msgspec.Struct):
     """One ``futures.public_liquidates`` item (§7.9): ``size`` signed contracts, ``time`` ms."""
 
     contract: Name
-    price: float
-    size: float
+    price: Price
+    size: Signed
     time: int = 0
 
 
@@ -216,13 +216,9 @@ class FuturesContractStats(msgspec.Struct):
 
     time: int = 0
     contract: str = ""
-    open_interest: float | None = None
-    open_interest_usd: float | None = None
+    open_interest: Size | None = None
+    open_interest_usd: Size | None = None
 
-
-_lax_ticker_items = typed(Union[list[dict[str, Any]], dict[str, Any]])
-# field -> its type, for converting a leniently decoded ticker one field at a time
-_TICKER_TYPES = {field.name: field.type for field in msgspec.structs.fields(FuturesTicker)}
 
 
 _INF = float("inf")
@@ -265,7 +261,8 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         "futures.public_liquidates": ("_on_liquidations", Union[list[FuturesLiquidation], FuturesLiquidation]),
         "futures.contract_stats": ("_on_contract_stats", Union[list[FuturesContractStats], FuturesContractStats]),
     }
-    LENIENT = {"futures.tickers": "_on_tickers_lenient"}
+    # a ticker field sent as "" (quiet contracts) or an impossible number is left out (None)
+    LENIENT = {"futures.tickers": "ticker_lenient"}
     FAST_BOOK_CHANNEL = b"futures.order_book_update"
     FAST_TICKERS = True
 
@@ -452,31 +449,6 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                 emit(OpenInterest("gateio", PERP, symbol, contract, exchange_ts, recv_ts, open_interest=sizer.base(total), contracts=total))
         self._emit_all(events)
 
-    def _on_tickers_lenient(self, env: Envelope, recv_ts: int) -> None:
-        # a field that does not fit its type ("" on quiet contracts, an impossible number) is
-        # left out of the events; the other fields are kept
-        self.stats.errors["ticker_lenient"] += 1
-        self._on_tickers(_TickersFrame(self._lax_tickers(env.result), time=env.time, time_ms=env.time_ms), recv_ts)
-
-    @staticmethod
-    def _lax_tickers(raw: bytes) -> list[FuturesTicker]:
-        """Decode tickers field by field: a field that does not convert to its type is
-        ``None``. Raises ``msgspec`` errors when an item has no usable ``contract``."""
-        items = _lax_ticker_items.decode(raw)
-        out = []
-        for item in items if isinstance(items, list) else (items,):
-            values = {}
-            for name, kind in _TICKER_TYPES.items():
-                value = item.get(name)
-                if value is not None:
-                    try:
-                        values[name] = msgspec.convert(value, kind, strict=False)
-                    except msgspec.ValidationError:
-                        if name == "contract":
-                            raise
-            out.append(FuturesTicker(**values))
-        return out
-
     def _on_candles(self, env, recv_ts: int) -> None:
         items = env.result
         if not isinstance(items, list):
@@ -561,10 +533,6 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                     open_interest_usd=r.open_interest_usd,
                 )
             )
-
-
-# the typed frame of futures.tickers, for tickers decoded leniently
-_TickersFrame = GateioFuturesPublicWebSocketHandler._frame_types["futures.tickers"]
 
 
 # -- capture replay (cexfeed.capture.ReplaySupport shape) ------------------------------------

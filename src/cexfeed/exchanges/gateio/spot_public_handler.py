@@ -16,7 +16,7 @@ import msgspec
 
 from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import Name, Price, Side, Size
+from ...wire import Name, Price, Side, Signed, Size
 from .common import GateioPublicHandler
 from .obu import ObuBooks, ObuUpdate
 from .protocol import parse_spot_snapshot, spot_symbol_map
@@ -43,26 +43,32 @@ class SpotTrade(msgspec.Struct, gc=False):
 
 
 class SpotTicker(msgspec.Struct, gc=False):
+    """``spot.tickers`` result (§6.1): prices quote currency (``highest_bid``/``lowest_ask``
+    the best bid/offer), ``change_percentage`` percent, ``base_volume``/``quote_volume``."""
+
     currency_pair: Name
-    last: float | None = None
-    lowest_ask: float | None = None
-    highest_bid: float | None = None
-    change_percentage: float | None = None
-    base_volume: float | None = None
-    quote_volume: float | None = None
-    high_24h: float | None = None
-    low_24h: float | None = None
+    last: Price | None = None
+    lowest_ask: Price | None = None
+    highest_bid: Price | None = None
+    change_percentage: Signed | None = None
+    base_volume: Size | None = None
+    quote_volume: Size | None = None
+    high_24h: Price | None = None
+    low_24h: Price | None = None
 
 
 class Candle(msgspec.Struct, gc=False):
+    """``spot.candlesticks`` result (§6.4): ``t`` window start s, ``v`` quote volume, ``a``
+    base amount, ``w`` window closed, ``n`` ``<interval>_<pair>``."""
+
     t: int
-    o: float
-    h: float
-    l: float  # noqa: E741 - venue field name
-    c: float
+    o: Price
+    h: Price
+    l: Price  # noqa: E741 - venue field name
+    c: Price
     n: str
-    v: float | None = None
-    a: float | None = None
+    v: Size | None = None
+    a: Size | None = None
     w: bool | None = None
 
 
@@ -100,6 +106,8 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         "spot.obu": ("_on_obu", ObuUpdate),
     }
     FAST_BOOK_CHANNEL = b"spot.order_book_update"
+    # a ticker field sent as "" (quiet pairs) or an impossible number is left out (None)
+    LENIENT = {"spot.tickers": "ticker_lenient"}
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
         super().__init__(on_event, symbols, depth)

@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..feed import Feed
-from ..models import BestBidOffer, BookStatus, Event, FundingRate, MarkPrice, Ticker, Trade, VenueError, encode_event
+from ..models import BestBidOffer, BookStatus, Event, FundingRate, MarkPrice, OpenInterest, Ticker, Trade, VenueError, encode_event
 from . import main
 
 
@@ -43,6 +43,7 @@ class _View:
         self.errors: deque = deque(maxlen=3)
         self.funding: dict[str, FundingRate] = {}
         self.mark: dict[str, MarkPrice] = {}
+        self.open_interest: dict[str, OpenInterest] = {}
         self.perp = feed.protocol.name.endswith("perp")
         self.started = time.monotonic()
 
@@ -65,6 +66,8 @@ class _View:
             self.funding[symbol] = _merged(self.funding.get(symbol), event, ("rate", "predicted_rate", "next_funding_ts"))
         elif isinstance(event, MarkPrice):
             self.mark[symbol] = _merged(self.mark.get(symbol), event, ("mark_price", "index_price"))
+        elif isinstance(event, OpenInterest):
+            self.open_interest[symbol] = event
         elif isinstance(event, VenueError):
             self.errors.appendleft(f"{event.code} {event.message}")
 
@@ -79,6 +82,7 @@ class _View:
         if self.perp:
             table.add_column("funding (predicted)", justify="right")
             table.add_column("mark / index", justify="right")
+            table.add_column("open interest", justify="right")
         for symbol in self.symbols:
             try:
                 key = self.feed.symbol_map.to_venue(symbol)
@@ -109,7 +113,8 @@ class _View:
                 self.status.get(key, "-"),
             ]
             if self.perp:
-                row += [_funding_text(self.funding.get(key)), _mark_text(self.mark.get(key))]
+                oi = self.open_interest.get(key)
+                row += [_funding_text(self.funding.get(key)), _mark_text(self.mark.get(key)), f"{oi.open_interest:g}" if oi else ""]
             table.add_row(*row)
         stats = self.feed.stats()
         footer = Text(f"{time.monotonic() - self.started:5.1f} s  {_summary(stats)}", style="dim")

@@ -26,9 +26,21 @@ def _cell(row: dict[str, Any], key: str, digits: int = 2) -> str:
     return _fmt(row.get(key), digits)
 
 
+# the venue issues' per-row targets: row label, target text, kind ("us": direct median at most
+# limit; "floor": direct within limit x the decode floor; "peer:<name>": direct limit x faster)
+ROW_TARGETS = (
+    ("MEXC aggre depth 20x20", "direct <= 8 us (median)", "us", 8.0),
+    ("MEXC aggre depth 20x20", "direct >= 20x faster than ccxt.pro (median)", "peer:ccxt.pro", 20.0),
+    ("MEXC aggre book ticker", "direct <= 1.5 us (median)", "us", 1.5),
+    ("Gate futures book update 20x20", "direct within 1.5x of the decode floor (median)", "floor", 1.5),
+    ("Gate futures ticker", "direct <= 2 us (median)", "us", 2.0),
+)
+
+
 def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each target of issue 5 with the measured figures and ``met`` (True/False/None when it
-    could not be measured). The thresholds are the issue's, unchanged."""
+    """Each target of issue 5, and the per-row targets of the venue issues, with the measured
+    figures and ``met`` (True/False/None when it could not be measured). The thresholds are the
+    issues', unchanged."""
     books = [c for c in results["micro"] if c["kind"] == "book"]
     targets: list[dict[str, Any]] = []
 
@@ -94,6 +106,29 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             figures.append(f"{case['label']}: {_fmt(r)}x")
             met.append(r >= 8.0)
         targets.append({"target": f"direct >= 8x faster than {peer} on every book-update row it supports (median)", "figures": figures, "met": verdict(met, unmeasured)})
+
+    # per-row targets of the venue issues (#3 MEXC, #4 Gate futures): (row, target, check)
+    by_label = {case["label"]: case for case in results["micro"]}
+    for label, text, kind, limit in ROW_TARGETS:
+        case = by_label.get(label)
+        target = f"{label}: {text}"
+        direct = (case or {}).get("rows", {}).get("direct", {})
+        if case is None or direct.get("status") != "ok":
+            targets.append({"target": target, "figures": [f"not measured ({'no such row' if case is None else status_of(case, 'direct')})"], "met": None})
+            continue
+        if kind == "us":
+            value = direct["median_us"]
+            targets.append({"target": target, "figures": [f"{_fmt(value)} us"], "met": value <= limit})
+            continue
+        # kind "floor": direct / decode; kind "peer:<name>": peer / direct
+        peer = "decode" if kind == "floor" else kind.split(":", 1)[1]
+        r = ratio(case, peer)
+        if r is None:
+            targets.append({"target": target, "figures": [f"not measured ({status_of(case, peer)})"], "met": None})
+        elif kind == "floor":
+            targets.append({"target": target, "figures": [f"{_fmt(direct['median_us'])} us vs {_fmt(case['rows']['decode']['median_us'])} us decode: {_fmt(1 / r)}x"], "met": 1 / r <= limit})
+        else:
+            targets.append({"target": target, "figures": [f"{_fmt(r)}x"], "met": r >= limit})
 
     e2e = results.get("e2e") or {}
     clients = e2e.get("clients", {})

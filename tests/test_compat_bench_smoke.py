@@ -57,7 +57,7 @@ def test_tiny_run_writes_the_report(bench_run, tmp_path):
     assert mexc["rows"]["cryptofeed"]["status"] == "n/a"
     assert results["e2e"]["clients"]["direct"]["status"] == "ok" and results["e2e"]["clients"]["direct"]["messages"] > 0
     targets = results["targets"]
-    assert len(targets) == 6 and all("figures" in t for t in targets)
+    assert len(targets) == 11 and all("figures" in t for t in targets)
     report = (tmp_path / "report.md").read_text()
     assert "## Targets (issue 5)" in report and "Gate futures book update 20x20" in report
     if importlib.util.find_spec("matplotlib") is not None:

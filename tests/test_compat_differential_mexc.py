@@ -158,3 +158,24 @@ def test_stale_book_and_connection_age_identical():
     assert ("stale", "no_data") in statuses and ("synced", "data_resumed") in statuses
     # stale at 70 s, resumed at 81 s, stale again by the last PONG a day later
     assert stats["errors"]["book_stale"] == 2 and len(reconnects) == 1
+
+
+def test_impossible_kline_and_ticker_numbers_are_malformed_on_both_paths():
+    """NaN/inf/negative prices and volumes in klines and mini tickers never reach an event;
+    the good frames around them still do (both architectures)."""
+    steps = [
+        kline_frame("BTCUSDT", "Min1", 60, "1.5", "2", "1", "NaN", "3", "4", create_time=61000),
+        kline_frame("BTCUSDT", "Min1", 60, "1.5", "2", "-1", "1.8", "3", "4", create_time=61000),
+        kline_frame("BTCUSDT", "Min1", 60, "1.5", "2", "1", "1.8", "inf", "4", create_time=61000),
+        mini_ticker_frame("BTCUSDT", "65000", "nan", "66000", "64000", "900", "3", send_time=5),
+        mini_ticker_frame("BTCUSDT", "-65000", "0.01", "66000", "64000", "900", "3", send_time=5),
+        mini_ticker_frame("BTCUSDT", "65000", "-0.0123", "66000", "64000", "900", "3", send_time=6),
+        kline_frame("BTCUSDT", "Min1", 60, "1.5", "2", "1", "1.8", "3", "4", create_time=61000),
+    ]
+    direct = run("direct", steps)
+    assert direct == run("strategy", steps)
+    events, stats, _, _ = direct
+    assert stats["errors"]["malformed"] == 5
+    ticker, kline = events
+    assert (ticker["type"], ticker["last"], ticker["change_pct"], ticker["quote_volume"]) == ("Ticker", 65000.0, -1.23, 900.0)
+    assert (kline["type"], kline["low"], kline["close"], kline["volume"], kline["quote_volume"]) == ("Kline", 1.0, 1.8, 3.0, 4.0)

@@ -19,6 +19,7 @@ from ..exchanges.mexc.decode import checked, classify_bad_frame, side_value, unk
 from ..exchanges.mexc.decode import levels as _levels
 from ..exchanges.mexc.decode import num as _f
 from ..exchanges.mexc.decode import num_or_none as _opt
+from ..exchanges.mexc.decode import signed_or_none as _signed
 from ..exchanges.mexc.proto.push_pb2 import PushDataV3ApiWrapper
 from ..exchanges.mexc.protocol import (
     ACK_EMPTY,
@@ -354,7 +355,7 @@ class MexcParserStrategy(MessageParserStrategy):
             # mini ticker: quantity = base volume, volume = quote turnover (§2.2)
             "base_volume": _opt(t.quantity),
             "quote_volume": _opt(t.volume),
-            "change_pct": float(rate) * 100.0 if rate else None,
+            "change_pct": _signed(rate) * 100.0 if rate else None,
         }
         return ParsedMessage(T.TICKER, "mexc", unified, data, None)
 

@@ -45,17 +45,34 @@ def parse_wrapper(raw: bytes) -> PushDataV3ApiWrapper:
     return _from_string(raw)
 
 
+_INF = float("inf")
+
+
 def num(text: str) -> float:
-    """A protobuf decimal-string field as a float; an absent (empty) field is ``0.0``."""
-    return float(text) if text else 0.0
+    """A protobuf decimal-string price or quantity as a float; an absent (empty) field is
+    ``0.0``. Raises ``ValueError`` unless it is finite and not negative."""
+    if not text:
+        return 0.0
+    x = float(text)
+    if 0.0 <= x < _INF:
+        return x
+    raise ValueError(f"malformed: {text!r}")
 
 
 def num_or_none(text: str) -> float | None:
-    """A protobuf decimal-string field as a float; an absent (empty) field is ``None``."""
-    return float(text) if text else None
+    """:func:`num`, with an absent (empty) field ``None``."""
+    return num(text) if text else None
 
 
-_INF = float("inf")
+def signed_or_none(text: str) -> float | None:
+    """A protobuf decimal-string rate (may be negative) as a float, ``None`` when absent.
+    Raises ``ValueError`` unless it is finite."""
+    if not text:
+        return None
+    x = float(text)
+    if -_INF < x < _INF:
+        return x
+    raise ValueError(f"malformed: {text!r}")
 
 
 def checked(price: float, size: float) -> tuple[float, float]:

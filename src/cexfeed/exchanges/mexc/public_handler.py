@@ -35,6 +35,7 @@ from .decode import checked, classify_bad_frame, decode_push, parse_wrapper, sid
 from .decode import levels as _levels
 from .decode import num as _f
 from .decode import num_or_none as _opt
+from .decode import signed_or_none as _signed
 from .protocol import (
     ACK_EMPTY,
     BODY_NAMES,
@@ -432,7 +433,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                 # mini ticker: quantity = base volume, volume = quote turnover (§2.2)
                 base_volume=_opt(t.quantity),
                 quote_volume=_opt(t.volume),
-                change_pct=float(rate) * 100.0 if rate else None,
+                change_pct=_signed(rate) * 100.0 if rate else None,
             )
         )
 

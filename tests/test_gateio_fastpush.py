@@ -325,6 +325,42 @@ def test_fuzz_finds_stay_fixed(monkeypatch):
     assert fast[0][-2].bids[0] == (55.0, 2.5e57)
 
 
+@pytest.mark.parametrize("spot", [False, True])
+def test_the_other_venues_level_shape_is_malformed_on_both_paths(monkeypatch, spot):
+    # reported by a user trial: the compiled reader took [p, s] levels on futures and {p, s} on
+    # spot, where the typed decode refuses them
+    if spot:
+        levels = ",".join('{"p":"%d.5","s":"%d"}' % (55 - i % 5, i + 1) for i in range(20))
+        channel = "spot.order_book_update"
+    else:
+        levels = ",".join('["%d.5","%d"]' % (55 - i % 5, i + 1) for i in range(20))
+        channel = "futures.order_book_update"
+    frame = ('{"time":1,"time_ms":2,"channel":"%s","event":"update","result":{"t":3,"s":"BTC_USDT","U":101,"u":101,"b":[%s],"a":[]}}' % (channel, levels)).encode()
+    assert len(frame) > common._FAST_MIN_LEN
+    fast = events_of([frame], monkeypatch, True, spot)
+    assert fast == events_of([frame], monkeypatch, False, spot)
+    assert fast[1]["malformed"] == 1 and fast[1]["book_malformed"] == 1
+
+
+@pytest.mark.parametrize("stamp", ['"t":-5', '"t":10000000000000000', '"time_ms":-1', '"time":99999999999999999'])
+def test_impossible_times_never_reach_an_event(monkeypatch, stamp):
+    # reported by a user trial: negative and 20-digit times reached exchange_ts. A ticker's own
+    # t is one field (left out: the push keeps the envelope time); a bad envelope time fails it
+    if stamp.startswith('"t"'):
+        frame = _long("," + stamp)
+    elif "time_ms" in stamp:
+        frame = _long("").replace(b'"time_ms":1000', stamp.encode())
+    else:
+        frame = _long("").replace(b'"time":1,', stamp.encode() + b",")
+    fast = ticker_events([frame], monkeypatch, True)
+    assert fast[:2] == ticker_events([frame], monkeypatch, False)[:2]
+    if stamp.startswith('"t"'):
+        (ticker,) = fast[0]
+        assert ticker.exchange_ts == 1000 and fast[1]["ticker_lenient"] == 1
+    else:
+        assert fast[0] == [] and fast[1]["malformed"] == 1
+
+
 def test_mutated_frames_same_events(monkeypatch):
     # random byte damage to valid ticker and book frames: whatever the compiled reader accepts
     # must be what the msgspec path makes of it

@@ -1,9 +1,9 @@
 """Constrained number types for venue decoders.
 
 A price must be positive and finite, a size non-negative and finite (0 removes a book level), a
-signed quantity finite; ``NaN``/``inf`` strings or a negative price fail the typed decode, so the
-frame is counted as malformed and skipped instead of reaching a book or a consumer. So is an
-empty pair or contract name.
+signed quantity finite, a time neither negative nor absurdly far; ``NaN``/``inf`` strings or a
+negative price fail the typed decode, so the frame is counted as malformed and skipped instead of
+reaching a book or a consumer. So is an empty pair or contract name.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ Price = Annotated[float, Meta(gt=0, lt=_FINITE)]
 Size = Annotated[float, Meta(ge=0, lt=_FINITE)]
 Signed = Annotated[float, Meta(gt=-_FINITE, lt=_FINITE)]
 Side = Literal["buy", "sell"]
-# a venue time (s or ms since the epoch)
-Timestamp = Annotated[int, Meta(ge=0)]
+# a venue time, s or ms since the epoch (below 10**16: ms until the year 318857)
+Timestamp = Annotated[int, Meta(ge=0, lt=10**16)]
+# the same sent with a fraction (Gate spot trades: "create_time_ms": "1700000000123.456")
+FractionalTimestamp = Annotated[float, Meta(ge=0, lt=1e16)]
 # a pair / contract name: never empty
 Name = Annotated[str, Meta(min_length=1)]

@@ -167,6 +167,11 @@ cdef bint _int(Cur* c, long long* out) noexcept nogil:
     return True
 
 
+cdef bint _stamp(Cur* c, long long* out) noexcept nogil:
+    """A venue time (s or ms): a bare JSON integer in [0, 10**16), like wire.Timestamp."""
+    return _int(c, out) and 0 <= out[0] < 10000000000000000LL
+
+
 cdef double _POW10[23]
 _POW10[0] = 1.0
 for _i in range(1, 23):
@@ -345,6 +350,7 @@ cdef inline double _base(double s, double num, double den, bint one) except? -1.
 
 
 cdef struct Book:
+    bint arrays     # levels as [price, size] arrays (spot), else {"p", "s"} objects
     const char* sym
     Py_ssize_t sym_n
     long long t, first, last
@@ -368,9 +374,9 @@ cdef int _push(Levels* lv, double price, double size) except -1:
     return 0
 
 
-cdef bint _levels(Cur* c, Levels* lv) except -1:
-    """``[{"p": price, "s": size}, ...]`` (keys in any order, other keys skipped) or
-    ``[[price, size], ...]``."""
+cdef bint _levels(Cur* c, Levels* lv, bint arrays) except -1:
+    """``[[price, size], ...]`` when ``arrays`` (spot), else ``[{"p": price, "s": size}, ...]``
+    (futures; keys in any order, other keys skipped)."""
     cdef const char* s
     cdef Py_ssize_t n
     cdef double price, size
@@ -383,8 +389,9 @@ cdef bint _levels(Cur* c, Levels* lv) except -1:
     while True:
         _ws(c)
         start = c.p
-        if c.p < c.end and c.p[0] == c'[':  # [price, size]
-            c.p += 1
+        if arrays:  # [price, size]
+            if not _take(c, c'['):
+                return False
             if not (_number(c, &price) and price > 0 and _take(c, c',') and _number(c, &size) and size >= 0 and _take(c, c']')):
                 return False
             _push(lv, price, size)
@@ -447,7 +454,7 @@ cdef bint _book_result(Cur* c, Book* b) except -1:
             if not _string(c, &b.sym, &b.sym_n):
                 return False
         elif _key(s, n, b"t", 1):
-            if not _int(c, &b.t):
+            if not _stamp(c, &b.t):
                 return False
         elif _key(s, n, b"U", 1):
             if not _int(c, &b.first):
@@ -457,11 +464,11 @@ cdef bint _book_result(Cur* c, Book* b) except -1:
                 return False
         elif _key(s, n, b"b", 1):
             b.bids.n = 0
-            if not _levels(c, &b.bids):
+            if not _levels(c, &b.bids, b.arrays):
                 return False
         elif _key(s, n, b"a", 1):
             b.asks.n = 0
-            if not _levels(c, &b.asks):
+            if not _levels(c, &b.asks, b.arrays):
                 return False
         elif _key(s, n, b"full", 4):
             _ws(c)
@@ -583,7 +590,7 @@ cdef bint _ticker_value(Cur* c, const Field* f, Tick* r) except -1:
     if kind == CONTRACT:
         return _string(c, &r.contract, &r.contract_n) and r.contract_n > 0
     if kind == STAMP:
-        return _int(c, &r.t)
+        return _stamp(c, &r.t)
     if _null(c):
         if kind == NEXT_APPLY:
             r.has_next = False
@@ -591,8 +598,7 @@ cdef bint _ticker_value(Cur* c, const Field* f, Tick* r) except -1:
             r.has &= ~(1u << f.slot)
         return True
     if kind == NEXT_APPLY:
-        # seconds; refused past year 2255 so that * 1000 cannot overflow
-        if not _int(c, &k) or k < 0 or k >= 9000000000000:
+        if not _stamp(c, &k):
             return False
         r.next_apply = k
         r.has_next = True
@@ -675,7 +681,8 @@ cdef enum:
 
 cdef class PushReader:
     """Reads the pushes of one handler: its REST-synced book channel ``book_channel``
-    (``b""``: none) and, when ``tickers``, ``futures.tickers``.
+    (``b""``: none; levels as ``[price, size]`` arrays when ``array_levels``, else
+    ``{"p", "s"}`` objects) and, when ``tickers``, ``futures.tickers``.
 
     ``contracts`` (the handler's own dict, read on every call) maps contract ->
     ``(num, den, one, unified symbol)``: its size multiplier as ``num / den``, ``one`` when it
@@ -686,6 +693,7 @@ cdef class PushReader:
     """
 
     cdef bytes book_channel
+    cdef bint array_levels
     cdef bint tickers
     cdef dict contracts
     # the last contract name seen, so that its str (and hash) is made once
@@ -693,8 +701,9 @@ cdef class PushReader:
     cdef Py_ssize_t last_n
     cdef object last_name
 
-    def __init__(self, bytes book_channel, bint tickers, dict contracts):
+    def __init__(self, bytes book_channel, bint array_levels, bint tickers, dict contracts):
         self.book_channel = book_channel
+        self.array_levels = array_levels
         self.tickers = tickers
         self.contracts = contracts
         self.last_n = -1
@@ -768,6 +777,7 @@ cdef class PushReader:
             return None
         c.p = <const char*> raw
         c.end = c.p + len(raw)
+        b.arrays = self.array_levels
         b.sym = NULL
         b.sym_n = 0
         b.t = b.first = 0
@@ -797,10 +807,10 @@ cdef class PushReader:
                         return None
                     event_ok = True
                 elif _key(s, n, b"time", 4):
-                    if not _int(&c, &sec):
+                    if not _stamp(&c, &sec):
                         return None
                 elif _key(s, n, b"time_ms", 7):
-                    if not _int(&c, &ms):
+                    if not _stamp(&c, &ms):
                         return None
                 elif _key(s, n, b"result", 6):
                     # the channel comes first on every Gate push
@@ -823,8 +833,6 @@ cdef class PushReader:
             if c.p != c.end or not (event_ok and have_result):
                 return None
             if mode == TICKERS:
-                if not -9000000000000 < sec < 9000000000000:
-                    return None
                 return self._ticker_events(&ts, ms or sec * 1000, recv_ts)
             if b.sym == NULL or b.sym_n == 0 or b.last < 0:
                 return None

@@ -17,6 +17,7 @@ import msgspec
 
 from ...handlers import EventCallback, PublicWebSocketHandler
 from ...symbols import SymbolMap
+from ...wire import Timestamp
 from .protocol import AckResult, Envelope
 
 try:  # compiled reader of book updates and futures tickers; the msgspec path is its reference
@@ -52,7 +53,7 @@ def frame_struct(channel: str, result: Any) -> type:
     typed ``result``, tagged by ``channel`` (§2.3)."""
     return msgspec.defstruct(
         "Frame_" + channel.replace(".", "_"),
-        [("result", result), ("event", str, ""), ("time", int, 0), ("time_ms", int, 0)],
+        [("result", result), ("event", str, ""), ("time", Timestamp, 0), ("time_ms", Timestamp, 0)],
         tag_field="channel",
         tag=channel,
         gc=False,
@@ -108,6 +109,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
     venue = "gateio"
     # what the compiled reader serves: the REST-synced book channel (b"" = none), futures.tickers
     FAST_BOOK_CHANNEL = b""
+    FAST_BOOK_ARRAYS = False  # its levels are [price, size] arrays (spot), not {p, s} objects
     FAST_TICKERS = False
     CHANNELS: dict[str, tuple[str, Any]] = {}
     LENIENT: dict[str, str] = {}
@@ -134,7 +136,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
         self._contracts: dict[str, tuple[float, float, bool, str]] = {}
         self._reader = None
         if PushReader is not None and (self.FAST_BOOK_CHANNEL or self.FAST_TICKERS):
-            self._reader = PushReader(self.FAST_BOOK_CHANNEL, self.FAST_TICKERS, self._contracts)
+            self._reader = PushReader(self.FAST_BOOK_CHANNEL, self.FAST_BOOK_ARRAYS, self.FAST_TICKERS, self._contracts)
 
     def _default_symbols(self) -> SymbolMap:
         raise NotImplementedError

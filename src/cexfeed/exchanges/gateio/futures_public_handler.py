@@ -27,7 +27,7 @@ earlier pushes.
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Literal, Union
 
 import msgspec
 
@@ -109,11 +109,11 @@ class FuturesBookTicker(msgspec.Struct):
     price (``""`` when the side is empty), ``B``/``A`` size in contracts (int or str)."""
 
     s: Name
-    t: int = 0
+    t: Timestamp = 0
     u: int | None = None
     # prices are "" when the side is empty
-    b: str | float = ""
-    a: str | float = ""
+    b: Price | Literal[""] = ""
+    a: Price | Literal[""] = ""
     B: Size = 0.0
     A: Size = 0.0
 
@@ -126,8 +126,8 @@ class FuturesTrade(msgspec.Struct):
     contract: Name
     size: Signed
     price: Price
-    create_time: int = 0
-    create_time_ms: int = 0
+    create_time: Timestamp = 0
+    create_time_ms: Timestamp = 0
     is_internal: bool = False
 
 
@@ -146,7 +146,7 @@ class FuturesBookUpdate(msgspec.Struct, gc=False):
     s: Name
     u: int
     U: int = 0
-    t: int = 0
+    t: Timestamp = 0
     full: bool = False
     b: list[Level] = []
     a: list[Level] = []
@@ -157,7 +157,7 @@ class FuturesBookSnapshot(msgspec.Struct):
 
     contract: str
     id: int
-    t: int = 0
+    t: Timestamp = 0
     asks: list[Level] = []
     bids: list[Level] = []
 
@@ -183,14 +183,14 @@ class FuturesTicker(msgspec.Struct, gc=False):
     low_24h: Price | None = None
     high_24h: Price | None = None
     funding_next_apply: Timestamp | None = None
-    t: int = 0
+    t: Timestamp = 0
 
 
 class FuturesCandle(msgspec.Struct):
     """One ``futures.candlesticks`` item (§7.8): ``t`` window start s, ``v`` contracts,
     ``n`` ``<interval>_<contract>`` (contract may carry a ``mark_``/``index_`` prefix)."""
 
-    t: int
+    t: Timestamp
     o: Price
     h: Price
     l: Price  # noqa: E741 - venue field name
@@ -207,32 +207,18 @@ class FuturesLiquidation(msgspec.Struct):
     contract: Name
     price: Price
     size: Signed
-    time: int = 0
+    time: Timestamp = 0
 
 
 class FuturesContractStats(msgspec.Struct):
     """One ``futures.contract_stats`` item (§7.10): ``time`` s, ``open_interest`` contracts,
     ``open_interest_usd`` USD."""
 
-    time: int = 0
+    time: Timestamp = 0
     contract: str = ""
     open_interest: Size | None = None
     open_interest_usd: Size | None = None
 
-
-
-_INF = float("inf")
-
-
-def _side_price(value: str | float) -> float:
-    """A book-ticker price: ``""`` (empty side) is ``0.0``; anything not positive and finite
-    raises ``ValueError`` (the frame is malformed)."""
-    if value == "":
-        return 0.0
-    price = float(value)
-    if 0.0 < price < _INF:
-        return price
-    raise ValueError(f"book ticker price {value!r}")
 
 
 class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
@@ -310,9 +296,9 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                 venue_symbol=r.s,
                 exchange_ts=r.t or env.time_ms or env.time * 1000,
                 recv_ts=recv_ts,
-                bid_price=_side_price(bid),
+                bid_price=0.0 if bid == "" else bid,
                 bid_size=sizer.base(r.B) if bid != "" else 0.0,
-                ask_price=_side_price(ask),
+                ask_price=0.0 if ask == "" else ask,
                 ask_size=sizer.base(r.A) if ask != "" else 0.0,
                 update_id=r.u,
             )

@@ -33,7 +33,7 @@ import msgspec
 
 from ...book import BookSequencer
 from ...models import RESYNCING, STALE
-from ...wire import Price, Size
+from ...wire import Price, Size, Timestamp
 from .contracts import ONE, ContractSize
 from .protocol import Envelope
 
@@ -44,7 +44,7 @@ class ObuUpdate(msgspec.Struct, gc=False):
 
     s: str
     u: int
-    t: int = 0
+    t: Timestamp = 0
     full: bool = False
     U: int = 0
     b: list[tuple[Price, Size]] = []

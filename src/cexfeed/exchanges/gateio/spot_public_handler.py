@@ -16,14 +16,14 @@ import msgspec
 
 from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import Name, Price, Side, Signed, Size
+from ...wire import FractionalTimestamp, Name, Price, Side, Signed, Size, Timestamp
 from .common import GateioPublicHandler
 from .obu import ObuBooks, ObuUpdate
 from .protocol import parse_spot_snapshot, spot_symbol_map
 
 
 class BookTicker(msgspec.Struct, gc=False):
-    t: int
+    t: Timestamp
     s: Name
     b: Price
     B: Size
@@ -38,8 +38,8 @@ class SpotTrade(msgspec.Struct, gc=False):
     side: Side
     amount: Size
     price: Price
-    create_time: int = 0
-    create_time_ms: float = 0.0
+    create_time: Timestamp = 0
+    create_time_ms: FractionalTimestamp = 0.0
 
 
 class SpotTicker(msgspec.Struct, gc=False):
@@ -61,7 +61,7 @@ class Candle(msgspec.Struct, gc=False):
     """``spot.candlesticks`` result (§6.4): ``t`` window start s, ``v`` quote volume, ``a``
     base amount, ``w`` window closed, ``n`` ``<interval>_<pair>``."""
 
-    t: int
+    t: Timestamp
     o: Price
     h: Price
     l: Price  # noqa: E741 - venue field name
@@ -76,7 +76,7 @@ class SpotBookUpdate(msgspec.Struct, gc=False):
     s: Name
     U: int
     u: int
-    t: int = 0
+    t: Timestamp = 0
     full: bool = False
     b: list[tuple[Price, Size]] = []
     a: list[tuple[Price, Size]] = []
@@ -106,6 +106,7 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         "spot.obu": ("_on_obu", ObuUpdate),
     }
     FAST_BOOK_CHANNEL = b"spot.order_book_update"
+    FAST_BOOK_ARRAYS = True
     # a ticker field sent as "" (quiet pairs) or an impossible number is left out (None)
     LENIENT = {"spot.tickers": "ticker_lenient"}
 

@@ -167,6 +167,8 @@ def test_impossible_kline_and_ticker_numbers_are_malformed_on_both_paths():
         kline_frame("BTCUSDT", "Min1", 60, "1.5", "2", "1", "NaN", "3", "4", create_time=61000),
         kline_frame("BTCUSDT", "Min1", 60, "1.5", "2", "-1", "1.8", "3", "4", create_time=61000),
         kline_frame("BTCUSDT", "Min1", 60, "1.5", "2", "1", "1.8", "inf", "4", create_time=61000),
+        # reported by a user trial: a kline without an opening price came out with open 0.0
+        kline_frame("BTCUSDT", "Min1", 60, "", "2", "1", "1.8", "3", "4", create_time=61000),
         mini_ticker_frame("BTCUSDT", "65000", "nan", "66000", "64000", "900", "3", send_time=5),
         mini_ticker_frame("BTCUSDT", "-65000", "0.01", "66000", "64000", "900", "3", send_time=5),
         mini_ticker_frame("BTCUSDT", "65000", "-0.0123", "66000", "64000", "900", "3", send_time=6),
@@ -175,7 +177,7 @@ def test_impossible_kline_and_ticker_numbers_are_malformed_on_both_paths():
     direct = run("direct", steps)
     assert direct == run("strategy", steps)
     events, stats, _, _ = direct
-    assert stats["errors"]["malformed"] == 5
+    assert stats["errors"]["malformed"] == 6
     ticker, kline = events
     assert (ticker["type"], ticker["last"], ticker["change_pct"], ticker["quote_volume"]) == ("Ticker", 65000.0, -1.23, 900.0)
     assert (kline["type"], kline["low"], kline["close"], kline["volume"], kline["quote_volume"]) == ("Kline", 1.0, 1.8, 3.0, 4.0)

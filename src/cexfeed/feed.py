@@ -202,7 +202,8 @@ class Feed:
 
     def stats(self) -> dict[str, Any]:
         """Counters: events, queue ``dropped``/``queued``, per-connection state and counters,
-        handler frames/events/errors summed, per-symbol book counters."""
+        handler frames/events/errors summed, per-symbol book counters, REST attempts and
+        failures."""
         connections = self._pool.stats()
         errors: dict[str, int] = {}
         frames = 0
@@ -231,6 +232,8 @@ class Feed:
             "errors": errors,
             "connections": connections,
             "books": books,
+            # REST calls (snapshots, instruments): attempts made, and attempts that failed (retried or not)
+            "rest": {"requests": self.rest.requests, "failures": self.rest.failures},
         }
 
     async def subscribe(self, symbols: Iterable[str], channels: Iterable[str]) -> list[AckResult]:

@@ -19,6 +19,7 @@ from ..exchanges.mexc.decode import checked, classify_bad_frame, side_value, unk
 from ..exchanges.mexc.decode import levels as _levels
 from ..exchanges.mexc.decode import num as _f
 from ..exchanges.mexc.decode import num_or_none as _opt
+from ..exchanges.mexc.decode import price as _price
 from ..exchanges.mexc.decode import signed_or_none as _signed
 from ..exchanges.mexc.proto.push_pb2 import PushDataV3ApiWrapper
 from ..exchanges.mexc.protocol import (
@@ -327,10 +328,10 @@ class MexcParserStrategy(MessageParserStrategy):
             "recv_ts": recv_ts,
             "interval": KLINE_INTERVALS.get(k.interval, k.interval),
             "open_ts": k.windowStart * 1000,  # seconds on the wire (§2.2)
-            "open": _f(k.openingPrice),
-            "high": _f(k.highestPrice),
-            "low": _f(k.lowestPrice),
-            "close": _f(k.closingPrice),
+            "open": _price(k.openingPrice),
+            "high": _price(k.highestPrice),
+            "low": _price(k.lowestPrice),
+            "close": _price(k.closingPrice),
             "volume": _opt(k.volume),  # kline volume = base, amount = quote
             "quote_volume": _opt(k.amount),
             "closed": None,

@@ -84,7 +84,9 @@ class RestClient:
             self.failures += 1
             if attempt > self.retries:
                 raise error
-            await asyncio.sleep(delay if delay is not None else backoff.next())
+            wait = delay if delay is not None else backoff.next()
+            log.info("%s; retry %d of %d in %.2f s", error, attempt, self.retries, wait)
+            await asyncio.sleep(wait)
 
     async def close(self) -> None:
         if self._session is not None:

@@ -13,16 +13,19 @@ JSON integers, or as decimal strings (``"-108.5"``, ``"1e-3"``) when the connect
 | futures.order_book_update  | object: t, full?, s, U, u, b/a [{p, s}]             | BookUpdate, BookStatus     |
 | futures.order_book         | event ``all``: t, contract, id, asks/bids [{p, s}]  | BookUpdate (snapshot)      |
 | futures.obu                | object: t, full?, s "ob.X.50", U, u, b/a [[p, s]]   | BookUpdate, BookStatus     |
-| futures.tickers            | array (or object) of partial tickers                | Ticker, FundingRate, MarkPrice |
+| futures.tickers            | array (or object) of partial tickers                | Ticker, FundingRate, MarkPrice, OpenInterest |
 | futures.candlesticks       | array: t s, o/h/l/c, v contracts, n "1m_X"          | Kline                      |
 | futures.public_liquidates  | object or array: price, size (signed), time ms      | Liquidation                |
 | futures.contract_stats     | array: time s, contract, open_interest contracts    | OpenInterest               |
 
 Ticker pushes may carry only the fields that changed (§7.2): each push emits only the events
 whose fields it carries (``Ticker`` for last/24h fields, ``FundingRate`` for
-funding_rate/funding_rate_indicative/funding_next_apply, ``MarkPrice`` for mark/index), and a
-field the push did not carry is ``None`` on the event, never a zero. Nothing is merged from
-earlier pushes.
+funding_rate/funding_rate_indicative/funding_next_apply, ``MarkPrice`` for mark/index,
+``OpenInterest`` for total_size), and a field the push did not carry is ``None`` on the event,
+never a zero. Nothing is merged from earlier pushes. A field that is ``""`` or an impossible
+number is left out the same way (counted as ``ticker_lenient``). Open interest also comes from
+``futures.contract_stats``, stamped to the second of its interval, so the two sources' times
+interleave rather than increase.
 """
 
 from __future__ import annotations

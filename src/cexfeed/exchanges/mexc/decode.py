@@ -59,6 +59,15 @@ def num(text: str) -> float:
     raise ValueError(f"malformed: {text!r}")
 
 
+def price(text: str) -> float:
+    """A protobuf decimal-string price that must be there: raises ``ValueError`` unless it is
+    positive and finite (an absent field included)."""
+    x = float(text) if text else 0.0
+    if 0.0 < x < _INF:
+        return x
+    raise ValueError(f"malformed: price {text!r}")
+
+
 def num_or_none(text: str) -> float | None:
     """:func:`num`, with an absent (empty) field ``None``."""
     return num(text) if text else None
@@ -71,7 +80,7 @@ def signed_or_none(text: str) -> float | None:
         return None
     x = float(text)
     if -_INF < x < _INF:
-        return x
+        return x + 0.0  # "-0" is 0.0, not -0.0
     raise ValueError(f"malformed: {text!r}")
 
 

@@ -35,6 +35,7 @@ from .decode import checked, classify_bad_frame, decode_push, parse_wrapper, sid
 from .decode import levels as _levels
 from .decode import num as _f
 from .decode import num_or_none as _opt
+from .decode import price as _price
 from .decode import signed_or_none as _signed
 from .protocol import (
     ACK_EMPTY,
@@ -395,10 +396,10 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                 recv_ts=recv_ts,
                 interval=KLINE_INTERVALS.get(k.interval, k.interval),
                 open_ts=k.windowStart * 1000,  # seconds on the wire (§2.2)
-                open=_f(k.openingPrice),
-                high=_f(k.highestPrice),
-                low=_f(k.lowestPrice),
-                close=_f(k.closingPrice),
+                open=_price(k.openingPrice),
+                high=_price(k.highestPrice),
+                low=_price(k.lowestPrice),
+                close=_price(k.closingPrice),
                 volume=_opt(k.volume),  # kline volume = base, amount = quote
                 quote_volume=_opt(k.amount),
                 closed=None,

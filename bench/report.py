@@ -179,7 +179,7 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
         "Reproduce: `python -m bench` (or `cexfeed bench`) from a source checkout with the `bench` extra installed "
         "(`pip install -e '.[bench]'`); `--quick` for a run under a minute.",
         "",
-        "## Targets (issue 5)",
+        "## Targets (issues 3, 4 and 5)",
         "",
         "| target | measured | verdict |",
         "|---|---|---|",

@@ -88,7 +88,7 @@ def lenient_result(raw: bytes, result_type: Any) -> Any:
             if value is None:
                 continue
             try:
-                values[field.name] = msgspec.convert(value, field.type, strict=False)
+                values[field.encode_name] = msgspec.convert(value, field.type, strict=False)
             except msgspec.ValidationError:
                 if field.required:
                     raise

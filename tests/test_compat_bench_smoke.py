@@ -59,6 +59,6 @@ def test_tiny_run_writes_the_report(bench_run, tmp_path):
     targets = results["targets"]
     assert len(targets) == 11 and all("figures" in t for t in targets)
     report = (tmp_path / "report.md").read_text()
-    assert "## Targets (issue 5)" in report and "Gate futures book update 20x20" in report
+    assert "## Targets (issues 3, 4 and 5)" in report and "Gate futures book update 20x20" in report
     if importlib.util.find_spec("matplotlib") is not None:
         assert (tmp_path / "micro.png").stat().st_size > 1000 and paths["micro"].name == "micro.png"

@@ -105,36 +105,6 @@ cdef inline bint _digit(const char* p, const char* end) noexcept nogil:
     return p < end and c'0' <= p[0] <= c'9'
 
 
-cdef bint _grammar(const char* p, const char* end, const char** stop) noexcept nogil:
-    """A JSON number ``-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`` starting at p; its end
-    in stop."""
-    if p < end and p[0] == c'-':
-        p += 1
-    if not _digit(p, end):
-        return False
-    if p[0] == c'0':
-        p += 1
-    else:
-        while _digit(p, end):
-            p += 1
-    if p < end and p[0] == c'.':
-        p += 1
-        if not _digit(p, end):
-            return False
-        while _digit(p, end):
-            p += 1
-    if p < end and (p[0] == c'e' or p[0] == c'E'):
-        p += 1
-        if p < end and (p[0] == c'-' or p[0] == c'+'):
-            p += 1
-        if not _digit(p, end):
-            return False
-        while _digit(p, end):
-            p += 1
-    stop[0] = p
-    return True
-
-
 cdef bint _int(Cur* c, long long* out) noexcept nogil:
     """A bare JSON integer of at most 18 digits (a string, fraction or exponent: not here)."""
     cdef const char* p
@@ -275,11 +245,12 @@ cdef bint _number(Cur* c, double* out) except -1:
     return isfinite(out[0]) and not (neg and out[0] == 0.0)
 
 
-cdef bint _skip(Cur* c, int depth) noexcept nogil:
-    """Skip one JSON value, as strictly as msgspec reads it (an escaped string: not here)."""
+cdef bint _skip(Cur* c, int depth) except -1:
+    """Skip one JSON value, as strictly as msgspec reads it (an escaped string, a negative
+    zero or an out-of-range number: not here)."""
     cdef const char* s
-    cdef const char* stop
     cdef Py_ssize_t n
+    cdef double x
     _ws(c)
     if c.p >= c.end or depth > 32:
         return False
@@ -308,10 +279,7 @@ cdef bint _skip(Cur* c, int depth) noexcept nogil:
     if ch == c'n' and c.end - c.p >= 4 and memcmp(c.p, b"null", 4) == 0:
         c.p += 4
         return True
-    if not _grammar(c.p, c.end, &stop):
-        return False
-    c.p = stop
-    return True
+    return _number(c, &x)
 
 
 cdef inline bint _null(Cur* c) noexcept nogil:

@@ -264,6 +264,7 @@ IMPOSSIBLE = {
         b'{"time":1,"time_ms":1000,"channel":"futures.public_liquidates","event":"update","result":[{"price":"NaN","size":-10,"time_ms":999,"contract":"BTC_USDT"}]}',
         b'{"time":1,"time_ms":1000,"channel":"futures.public_liquidates","event":"update","result":[{"price":"64000","size":"-inf","time_ms":999,"contract":"BTC_USDT"}]}',
         b'{"time":1,"time_ms":1000,"channel":"futures.contract_stats","event":"update","result":[{"time":60,"contract":"BTC_USDT","open_interest":"-5","open_interest_usd":"1"}]}',
+        b'{"time":1684930165,"channel":"futures.order_book","event":"all","result":{"contract":"ALICE_USDT","id":0,"t":0,"asks":[],"bids":[]}}',
     ],
 }
 

@@ -294,6 +294,13 @@ def test_legacy_order_book_all_replaces_each_time(run):
     assert run.events[-1].snapshot and run.events[-1].last_update_id == 93973520
 
 
+def test_legacy_empty_snapshot_at_id_zero_is_no_sync_point(run):
+    # pitfalls Q4 (real frame, 2023-05): an empty book at id 0 must not show as a synced book
+    events = run('{"time":1684930165,"channel":"futures.order_book","event":"all","result":{"contract":"ALICE_USDT","id":0,"t":0,"asks":[],"bids":[]}}')
+    assert events == [] and run.handler.stats.errors["empty_book_snapshot"] == 1
+    assert "ALICE_USDT" not in run.handler.books or not run.handler.books["ALICE_USDT"].synced
+
+
 def test_legacy_signed_update_is_counted(run):
     assert run('{"time":1622769533,"channel":"futures.order_book","event":"update","error":null,"result":[{"p":"38258.9","s":-500,"c":"BTC_USDT","id":90062644}]}') == []
     assert run.handler.stats.errors["legacy_book_update"] == 1

@@ -636,8 +636,12 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             return []
         r = frame["result"]
         venue_symbol = r["contract"]
-        sizer = self.sizer(venue_symbol)
         update_id = int(r["id"])
+        if update_id == 0 and not r.get("bids") and not r.get("asks"):
+            # an empty book at id 0 (pitfalls Q4: quiet contracts) is no sync point
+            self.report("empty_book_snapshot", b"", None)
+            return []
+        sizer = self.sizer(venue_symbol)
         data = {
             "venue_symbol": venue_symbol,
             "first_update_id": update_id,

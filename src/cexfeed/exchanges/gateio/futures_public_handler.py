@@ -345,6 +345,10 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             self._count_error("legacy_book_update", result_prefix(env))
             return
         r = env.result
+        if r.id == 0 and not r.bids and not r.asks:
+            # an empty book at id 0 (pitfalls Q4: quiet contracts) is no sync point
+            self._count_error("empty_book_snapshot", result_prefix(env))
+            return
         sizer = self._sizer(r.contract)
         exchange_ts = r.t or env.time_ms or env.time * 1000
         bids = sizer.levels(r.bids)

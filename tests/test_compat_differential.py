@@ -253,6 +253,13 @@ IMPOSSIBLE = {
         b'{"time":1,"time_ms":1000,"channel":"spot.obu","event":"update","result":{"t":1001,"full":true,"s":"ob.BTC_USDT.50","u":10,"b":[["65000","1"]],"a":[["65001","0.5"]]}}',
         b'{"time":1,"time_ms":1000,"channel":"spot.candlesticks","event":"update","result":{"t":"60","v":"10","c":"NaN","h":"2","l":"1","o":"1.5","n":"1m_BTC_USDT","a":"5","w":true}}',
         b'{"time":1,"time_ms":1000,"channel":"spot.candlesticks","event":"update","result":{"t":"60","v":"-10","c":"1.5","h":"2","l":"1","o":"1.5","n":"1m_BTC_USDT","a":"5","w":true}}',
+        # reported by a user trial: no pair, a zero-size trade, impossible times and book ids
+        b'{"time":1,"time_ms":1000,"channel":"spot.candlesticks","event":"update","result":{"t":"60","v":"10","c":"1.5","h":"2","l":"1","o":"1.5","n":"1m","a":"5","w":true}}',
+        b'{"time":1,"time_ms":1000,"channel":"spot.trades","event":"update","result":{"id":4,"create_time":1,"create_time_ms":"1000.5","side":"buy","currency_pair":"BTC_USDT","amount":"0","price":"2.5"}}',
+        b'{"time":1,"time_ms":-1000,"channel":"spot.trades","event":"update","result":{"id":5,"create_time":1,"create_time_ms":"1000.5","side":"buy","currency_pair":"BTC_USDT","amount":"1","price":"2.5"}}',
+        b'{"time":1,"time_ms":1000,"channel":"spot.book_ticker","event":"update","result":{"t":99999999999999999,"u":5,"s":"BTC_USDT","b":"1","B":"1","a":"2","A":"1"}}',
+        b'{"time":1,"time_ms":1000,"channel":"spot.order_book_update","event":"update","result":{"t":1000,"s":"BTC_USDT","U":101,"u":-1,"b":[["1","1"]],"a":[]}}',
+        b'{"time":1,"time_ms":1000,"channel":"spot.obu","event":"update","result":{"t":1001,"full":true,"s":"ob.BTC_USDT.0","u":10,"b":[["65000","1"]],"a":[["65001","0.5"]]}}',
     ],
     "gateio-perp": [
         b'{"time":1,"time_ms":1000,"channel":"futures.trades","event":"update","result":[{"id":7,"create_time_ms":1000,"contract":"BTC_USDT","size":0,"price":"1"},{"id":8,"create_time_ms":1000,"contract":"BTC_USDT","size":"nan","price":"1"}]}',
@@ -265,6 +272,11 @@ IMPOSSIBLE = {
         b'{"time":1,"time_ms":1000,"channel":"futures.public_liquidates","event":"update","result":[{"price":"64000","size":"-inf","time_ms":999,"contract":"BTC_USDT"}]}',
         b'{"time":1,"time_ms":1000,"channel":"futures.contract_stats","event":"update","result":[{"time":60,"contract":"BTC_USDT","open_interest":"-5","open_interest_usd":"1"}]}',
         b'{"time":1684930165,"channel":"futures.order_book","event":"all","result":{"contract":"ALICE_USDT","id":0,"t":0,"asks":[],"bids":[]}}',
+        b'{"time":1,"time_ms":1000,"channel":"futures.public_liquidates","event":"update","result":[{"price":"64000","size":0,"time_ms":999,"contract":"BTC_USDT"}]}',
+        b'{"time":1,"time_ms":1000,"channel":"futures.candlesticks","event":"update","result":[{"t":60,"v":10,"c":"1","h":"2","l":"1","o":"1.5","n":"1m_"}]}',
+        b'{"time":1,"time_ms":1000,"channel":"futures.candlesticks","event":"update","result":[{"t":1700000000000,"v":10,"c":"1","h":"2","l":"1","o":"1.5","n":"1m_BTC_USDT"}]}',
+        b'{"time":100000000000,"channel":"futures.tickers","event":"update","result":[{"contract":"BTC_USDT","mark_price":"65000.2"}]}',
+        b'{"time":1,"time_ms":1000,"channel":"futures.order_book_update","event":"update","result":{"t":1000,"s":"BTC_USDT","U":9,"u":8,"b":[{"p":"65000","s":5}],"a":[]}}',
     ],
 }
 

@@ -279,6 +279,10 @@ def _long(item: str) -> bytes:
         _long(',"funding_next_apply":"1789459200"'),
         _long(',"funding_next_apply":1.5'),
         _long(',"funding_next_apply":99999999999999999'),
+        _long(',"funding_next_apply":99999999999'),
+        _long(',"funding_next_apply":100000000000'),
+        _long('').replace(b'"time":1,', b'"time":9999999999999999,'),
+        _long('').replace(b'"time_ms":1000', b'"time_ms":99999999999999'),
         _long(',"t":null'),
         _long(',"t":"5"'),
         _long(',"t":05'),
@@ -359,6 +363,21 @@ def test_impossible_times_never_reach_an_event(monkeypatch, stamp):
         assert ticker.exchange_ts == 1000 and fast[1]["ticker_lenient"] == 1
     else:
         assert fast[0] == [] and fast[1]["malformed"] == 1
+
+
+@pytest.mark.parametrize("spot", [False, True])
+@pytest.mark.parametrize("level", ['"1e300"', '"1e308"', "1e300"])
+def test_level_sizes_and_prices_past_the_bound_are_malformed_on_both_paths(monkeypatch, spot, level):
+    # reported by a user trial: a long frame took a 1e300 size into the book
+    deep = ",".join(('["%d.5","%d"]' if spot else '{"p":"%d.5","s":%d}') % (50 - i, i + 1) for i in range(20))
+    first = '["55",%s]' % level if spot else '{"p":"55","s":%s}' % level
+    channel = "spot.order_book_update" if spot else "futures.order_book_update"
+    frame = ('{"time":1,"time_ms":2,"channel":"%s","event":"update","result":{"t":3,"s":"BTC_USDT","U":101,"u":101,"b":[%s,%s],"a":[]}}' % (channel, first, deep)).encode()
+    assert len(frame) > common._FAST_MIN_LEN
+    for bad in (frame, frame.replace(b'"55"', level.encode() if level.startswith('"') else b'"%s"' % level.encode())):
+        fast = events_of([bad], monkeypatch, True, spot)
+        assert fast == events_of([bad], monkeypatch, False, spot)
+        assert fast[1]["malformed"] == 1
 
 
 def test_mutated_frames_same_events(monkeypatch):

@@ -18,9 +18,11 @@ Price = Annotated[float, Meta(gt=0, lt=_FINITE)]
 Size = Annotated[float, Meta(ge=0, lt=_FINITE)]
 Signed = Annotated[float, Meta(gt=-_FINITE, lt=_FINITE)]
 Side = Literal["buy", "sell"]
-# a venue time, s or ms since the epoch (below 10**16: ms until the year 318857)
-Timestamp = Annotated[int, Meta(ge=0, lt=10**16)]
-# the same sent with a fraction (Gate spot trades: "create_time_ms": "1700000000123.456")
-FractionalTimestamp = Annotated[float, Meta(ge=0, lt=1e16)]
+# venue times since the epoch, before the year 5138 (so that s * 1000 stays an exact ms count)
+Seconds = Annotated[int, Meta(ge=0, lt=10**11)]
+Millis = Annotated[int, Meta(ge=0, lt=10**14)]
+# ms sent with a fraction (Gate spot trades: "create_time_ms": "1700000000123.456")
+FractionalMillis = Annotated[float, Meta(ge=0, lt=1e14)]
+MAX_MILLIS = 10**14
 # a pair / contract name: never empty
 Name = Annotated[str, Meta(min_length=1)]

@@ -58,6 +58,33 @@ def _signed(value: Any) -> float:
     return x
 
 
+def _seconds(value: Any) -> int:
+    x = int(value)
+    if not 0 <= x < 10**11:
+        raise ValueError(f"impossible time {value!r} s")
+    return x
+
+
+def _millis(value: Any) -> int:
+    x = int(value)
+    if not 0 <= x < 10**14:
+        raise ValueError(f"impossible time {value!r} ms")
+    return x
+
+
+def _book_ids(r: dict) -> tuple[int, int]:
+    """``(U, u)`` of a book push; ``U <= u`` on a delta, ids never negative."""
+    first, last = int(r.get("U", 0)), int(r["u"])
+    if last < 0 or (not r.get("full") and not 0 <= first <= last):
+        raise ValueError(f"impossible book ids U={first} u={last}")
+    return first, last
+
+
+def _env_ts(frame: dict) -> int:
+    """The envelope time in ms: ``time_ms``, else ``time`` s."""
+    return _millis(frame.get("time_ms", 0)) or _seconds(frame.get("time", 0)) * 1000
+
+
 def _side(value: Any) -> str:
     if value != "buy" and value != "sell":
         raise ValueError(f"unknown side {value!r}")
@@ -207,6 +234,7 @@ class GateioParserStrategy(MessageParserStrategy):
             builder = self._builders.get(channel)
             if builder is None:
                 return [ParsedMessage(T.UNKNOWN, self.venue, "", {"kind": "unknown_channel", "channel": channel}, raw)]
+            _env_ts(frame)  # an impossible envelope time makes the push malformed
             msgs = builder(frame, recv_ts)
             for msg in msgs:
                 msg.raw = raw
@@ -215,7 +243,7 @@ class GateioParserStrategy(MessageParserStrategy):
 
     def _control(self, frame: dict, event: str, channel: str, raw: bytes | str, recv_ts: int) -> list[ParsedMessage]:
         venue = self.venue
-        exchange_ts = frame.get("time_ms") or frame.get("time", 0) * 1000
+        exchange_ts = _env_ts(frame)
         error = frame.get("error")
         if event == "subscribe" or event == "unsubscribe":
             if error is None:
@@ -253,7 +281,7 @@ class GateioParserStrategy(MessageParserStrategy):
             "last_update_id": int(r["u"]),
             "bids": [(_price(p), base(_size(q))) for p, q in r.get("b", ())],
             "asks": [(_price(p), base(_size(q))) for p, q in r.get("a", ())],
-            "exchange_ts": int(r.get("t", 0)) or frame.get("time_ms") or frame.get("time", 0) * 1000,
+            "exchange_ts": _millis(r.get("t", 0)) or _env_ts(frame),
             "recv_ts": recv_ts,
         }
         msg_type = T.BOOK_SNAPSHOT if r.get("full") else T.BOOK_DELTA
@@ -313,7 +341,7 @@ class GateioSpotParserStrategy(GateioParserStrategy):
             "market": SPOT,
             "symbol": symbol,
             "venue_symbol": venue_symbol,
-            "exchange_ts": int(r["t"]),
+            "exchange_ts": _millis(r["t"]),
             "recv_ts": recv_ts,
             "bid_price": _price(r["b"]),
             "bid_size": _size(r["B"]),
@@ -328,12 +356,14 @@ class GateioSpotParserStrategy(GateioParserStrategy):
         venue_symbol = r["currency_pair"]
         symbol = self.unified(venue_symbol)
         create_time_ms = float(r.get("create_time_ms", 0.0))
+        if not 0.0 <= create_time_ms < 1e14:
+            raise ValueError(f"impossible time {create_time_ms!r} ms")
         data = {
             "venue": "gateio",
             "market": SPOT,
             "symbol": symbol,
             "venue_symbol": venue_symbol,
-            "exchange_ts": int(create_time_ms) if create_time_ms else int(r.get("create_time", 0)) * 1000,
+            "exchange_ts": int(create_time_ms) if create_time_ms else _seconds(r.get("create_time", 0)) * 1000,
             "recv_ts": recv_ts,
             "price": _price(r["price"]),
             "size": _size(r["amount"]),
@@ -341,6 +371,9 @@ class GateioSpotParserStrategy(GateioParserStrategy):
             "trade_id": str(int(r["id"])),
             "contracts": None,
         }
+        if data["size"] == 0:
+            self.report("zero_size_trade", b"", None)
+            return []
         return [ParsedMessage(T.TRADE, "gateio", symbol, data, None)]
 
     def _ticker(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
@@ -360,7 +393,7 @@ class GateioSpotParserStrategy(GateioParserStrategy):
             "market": SPOT,
             "symbol": symbol,
             "venue_symbol": venue_symbol,
-            "exchange_ts": frame.get("time_ms") or frame.get("time", 0) * 1000,
+            "exchange_ts": _env_ts(frame),
             "recv_ts": recv_ts,
             "last": v["last"],
             "best_bid": v["highest_bid"],
@@ -376,16 +409,18 @@ class GateioSpotParserStrategy(GateioParserStrategy):
     def _candle(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         r = frame["result"]
         interval, _, venue_symbol = r["n"].partition("_")
+        if not venue_symbol:
+            raise ValueError(f"candle without a pair: {r['n']!r}")
         symbol = self.unified(venue_symbol)
         data = {
             "venue": "gateio",
             "market": SPOT,
             "symbol": symbol,
             "venue_symbol": venue_symbol,
-            "exchange_ts": frame.get("time_ms") or frame.get("time", 0) * 1000,
+            "exchange_ts": _env_ts(frame),
             "recv_ts": recv_ts,
             "interval": interval,
-            "open_ts": int(r["t"]) * 1000,
+            "open_ts": _seconds(r["t"]) * 1000,
             "open": _price(r["o"]),
             "high": _price(r["h"]),
             "low": _price(r["l"]),
@@ -400,13 +435,14 @@ class GateioSpotParserStrategy(GateioParserStrategy):
     def _book_update(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         r = frame["result"]
         venue_symbol = r["s"]
+        first, last = _book_ids(r)
         data = {
             "venue_symbol": venue_symbol,
-            "first_update_id": int(r["U"]),
-            "last_update_id": int(r["u"]),
+            "first_update_id": first,
+            "last_update_id": last,
             "bids": _levels(r.get("b", ())),
             "asks": _levels(r.get("a", ())),
-            "exchange_ts": int(r.get("t", 0)) or frame.get("time_ms") or frame.get("time", 0) * 1000,
+            "exchange_ts": _millis(r.get("t", 0)) or _env_ts(frame),
             "recv_ts": recv_ts,
         }
         msg_type = T.BOOK_SNAPSHOT if r.get("full") else T.BOOK_DELTA
@@ -550,10 +586,6 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
     def _no_multiplier(self, venue_symbol: str) -> None:
         self.report("no_multiplier", venue_symbol, "contract not in the contract list, sizes left in contracts")
 
-    @staticmethod
-    def _env_ts(frame: dict) -> int:
-        return frame.get("time_ms") or frame.get("time", 0) * 1000
-
     def _levels(self, levels: list, sizer: ContractSize) -> list[tuple[float, float]]:
         if sizer.is_one:
             return [(_price(lv["p"]), _size(lv["s"])) for lv in levels]
@@ -573,7 +605,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             "market": PERP,
             "symbol": symbol,
             "venue_symbol": venue_symbol,
-            "exchange_ts": int(r.get("t", 0)) or self._env_ts(frame),
+            "exchange_ts": _millis(r.get("t", 0)) or _env_ts(frame),
             "recv_ts": recv_ts,
             "bid_price": _price(bid) if bid != "" else 0.0,
             "bid_size": sizer.base(_size(r.get("B", 0.0))) if bid != "" else 0.0,
@@ -602,7 +634,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
                 "market": PERP,
                 "symbol": symbol,
                 "venue_symbol": venue_symbol,
-                "exchange_ts": int(r.get("create_time_ms", 0)) or int(r.get("create_time", 0)) * 1000,
+                "exchange_ts": _millis(r.get("create_time_ms", 0)) or _seconds(r.get("create_time", 0)) * 1000,
                 "recv_ts": recv_ts,
                 "price": price,
                 "size": self.sizer(venue_symbol).base(contracts),
@@ -617,13 +649,14 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
         r = frame["result"]
         venue_symbol = r["s"]
         sizer = self.sizer(venue_symbol)
+        first, last = _book_ids(r)
         data = {
             "venue_symbol": venue_symbol,
-            "first_update_id": int(r.get("U", 0)),
-            "last_update_id": int(r["u"]),
+            "first_update_id": first,
+            "last_update_id": last,
             "bids": self._levels(r.get("b", ()), sizer),
             "asks": self._levels(r.get("a", ()), sizer),
-            "exchange_ts": int(r.get("t", 0)) or self._env_ts(frame),
+            "exchange_ts": _millis(r.get("t", 0)) or _env_ts(frame),
             "recv_ts": recv_ts,
         }
         msg_type = T.BOOK_SNAPSHOT if r.get("full") else T.BOOK_DELTA
@@ -648,7 +681,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             "last_update_id": update_id,
             "bids": self._levels(r.get("bids", ()), sizer),
             "asks": self._levels(r.get("asks", ()), sizer),
-            "exchange_ts": int(r.get("t", 0)) or self._env_ts(frame),
+            "exchange_ts": _millis(r.get("t", 0)) or _env_ts(frame),
             "recv_ts": recv_ts,
             "periodic": True,
         }
@@ -662,7 +695,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             # a field that does not fit ("" on quiet contracts, an impossible number): keep the rest
             self.report("ticker_lenient", b"", None)
             values = [self._ticker_numbers(r, True) for r in items]
-        env_ts = self._env_ts(frame)
+        env_ts = _env_ts(frame)
         out = []
         for r, v in zip(items, values):
             contract = r["contract"]
@@ -670,7 +703,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
                 raise ValueError(f"ticker contract {contract!r}")
             symbol = self.unified(contract)
             sizer = self.sizer(contract)
-            exchange_ts = int(r.get("t", 0)) or env_ts
+            exchange_ts = v["t"] or env_ts
             head = {"venue": "gateio", "market": PERP, "symbol": symbol, "venue_symbol": contract, "exchange_ts": exchange_ts, "recv_ts": recv_ts}
             if any(
                 v[name] is not None
@@ -712,24 +745,26 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
 
     @staticmethod
     def _ticker_numbers(r: dict, lenient: bool) -> dict[str, Any]:
-        """:func:`_numbers` of a futures ticker item, plus ``funding_next_apply`` (int s)."""
+        """:func:`_numbers` of a futures ticker item, plus ``funding_next_apply`` (s) and ``t``
+        (ms, 0 when absent)."""
         values: dict[str, Any] = _numbers(r, _TICKER_NUMBERS, lenient)
-        next_apply = r.get("funding_next_apply")
-        if next_apply is not None:
-            try:
-                next_apply = int(next_apply)
-                if next_apply < 0:
-                    raise ValueError(f"funding_next_apply {next_apply}")
-            except (TypeError, ValueError):
-                if not lenient:
-                    raise
-                next_apply = None
-        values["funding_next_apply"] = next_apply
+        for name, convert, absent in (("funding_next_apply", _seconds, None), ("t", _millis, 0)):
+            value = r.get(name)
+            if value is None:
+                value = absent
+            else:
+                try:
+                    value = convert(value)
+                except (TypeError, ValueError):
+                    if not lenient:
+                        raise
+                    value = absent
+            values[name] = value
         return values
 
     def _candles(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         out = []
-        env_ts = self._env_ts(frame)
+        env_ts = _env_ts(frame)
         for r in _items(frame["result"]):
             interval, _, contract = r["n"].partition("_")
             # mark_/index_ price candles (§7.8): no volume, symbol of the contract
@@ -738,6 +773,8 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
                 plain = contract[5:]
             elif contract.startswith("index_"):
                 plain = contract[6:]
+            if not plain:
+                raise ValueError(f"candle without a contract: {r['n']!r}")
             symbol = self.unified(plain)
             v = r.get("v")
             data = {
@@ -748,7 +785,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
                 "exchange_ts": env_ts,
                 "recv_ts": recv_ts,
                 "interval": interval,
-                "open_ts": int(r["t"]) * 1000,
+                "open_ts": _seconds(r["t"]) * 1000,
                 "open": _price(r["o"]),
                 "high": _price(r["h"]),
                 "low": _price(r["l"]),
@@ -763,9 +800,12 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
 
     def _liquidations(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         out = []
-        env_ts = self._env_ts(frame)
+        env_ts = _env_ts(frame)
         for r in _items(frame["result"]):
             signed = _signed(r["size"])
+            if signed == 0:
+                self.report("zero_size_liquidation", b"", None)
+                continue
             side = SELL if signed < 0 else BUY
             contracts = -signed if signed < 0 else signed
             contract = r["contract"]
@@ -775,7 +815,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
                 "market": PERP,
                 "symbol": symbol,
                 "venue_symbol": contract,
-                "exchange_ts": int(r.get("time", 0)) or env_ts,
+                "exchange_ts": _millis(r.get("time", 0)) or env_ts,
                 "recv_ts": recv_ts,
                 "price": _price(r["price"]),
                 "size": self.sizer(contract).base(contracts),
@@ -797,7 +837,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             if oi is None:
                 continue
             oi = _size(oi)
-            stamp = int(r.get("time", 0))
+            stamp = _seconds(r.get("time", 0))
             symbol = self.unified(contract)
             usd = r.get("open_interest_usd")
             data = {
@@ -805,7 +845,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
                 "market": PERP,
                 "symbol": symbol,
                 "venue_symbol": contract,
-                "exchange_ts": stamp * 1000 if stamp else self._env_ts(frame),
+                "exchange_ts": stamp * 1000 if stamp else _env_ts(frame),
                 "recv_ts": recv_ts,
                 "open_interest": self.sizer(contract).base(oi),
                 "contracts": oi,

@@ -40,6 +40,10 @@ for _cls, _fields in (
         raise ImportError(f"cexfeed._fastpush was built for another {_cls.__name__} field order; rebuild it")
 
 
+# the bounds of cexfeed.wire: a price is in (0, 1e300), a size in [0, 1e300)
+cdef double _FINITE = 1e300
+
+
 cdef struct Cur:
     const char* p
     const char* end
@@ -137,9 +141,14 @@ cdef bint _int(Cur* c, long long* out) noexcept nogil:
     return True
 
 
-cdef bint _stamp(Cur* c, long long* out) noexcept nogil:
-    """A venue time (s or ms): a bare JSON integer in [0, 10**16), like wire.Timestamp."""
-    return _int(c, out) and 0 <= out[0] < 10000000000000000LL
+cdef bint _seconds(Cur* c, long long* out) noexcept nogil:
+    """A venue time in s: a bare JSON integer in [0, 10**11), like wire.Seconds."""
+    return _int(c, out) and 0 <= out[0] < 100000000000LL
+
+
+cdef bint _millis(Cur* c, long long* out) noexcept nogil:
+    """A venue time in ms: a bare JSON integer in [0, 10**14), like wire.Millis."""
+    return _int(c, out) and 0 <= out[0] < 100000000000000LL
 
 
 cdef double _POW10[23]
@@ -360,7 +369,7 @@ cdef bint _levels(Cur* c, Levels* lv, bint arrays) except -1:
         if arrays:  # [price, size]
             if not _take(c, c'['):
                 return False
-            if not (_number(c, &price) and price > 0 and _take(c, c',') and _number(c, &size) and size >= 0 and _take(c, c']')):
+            if not (_number(c, &price) and 0 < price < _FINITE and _take(c, c',') and _number(c, &size) and 0 <= size < _FINITE and _take(c, c']')):
                 return False
             _push(lv, price, size)
             if _take(c, c','):
@@ -369,9 +378,9 @@ cdef bint _levels(Cur* c, Levels* lv, bint arrays) except -1:
         # the shape every Gate frame has: {"p":<price>,"s":<size>} with no spaces
         if c.end - c.p > 10 and memcmp(c.p, b'{"p":', 5) == 0:
             c.p += 5
-            if (_number(c, &price) and price > 0 and c.end - c.p > 5 and memcmp(c.p, b',"s":', 5) == 0):
+            if (_number(c, &price) and 0 < price < _FINITE and c.end - c.p > 5 and memcmp(c.p, b',"s":', 5) == 0):
                 c.p += 5
-                if _number(c, &size) and size >= 0 and c.p < c.end and c.p[0] == c'}':
+                if _number(c, &size) and 0 <= size < _FINITE and c.p < c.end and c.p[0] == c'}':
                     c.p += 1
                     _push(lv, price, size)
                     if _take(c, c','):
@@ -386,11 +395,11 @@ cdef bint _levels(Cur* c, Levels* lv, bint arrays) except -1:
                 if not _string(c, &s, &n) or not _take(c, c':'):
                     return False
                 if _key(s, n, b"p", 1):
-                    if not _number(c, &price) or price <= 0:
+                    if not _number(c, &price) or not 0 < price < _FINITE:
                         return False
                     have_p = True
                 elif _key(s, n, b"s", 1):
-                    if not _number(c, &size) or size < 0:
+                    if not _number(c, &size) or not 0 <= size < _FINITE:
                         return False
                     have_s = True
                 elif not _skip(c, 0):
@@ -422,7 +431,7 @@ cdef bint _book_result(Cur* c, Book* b) except -1:
             if not _string(c, &b.sym, &b.sym_n):
                 return False
         elif _key(s, n, b"t", 1):
-            if not _stamp(c, &b.t):
+            if not _millis(c, &b.t):
                 return False
         elif _key(s, n, b"U", 1):
             if not _int(c, &b.first):
@@ -511,9 +520,6 @@ _field(12, b"high_24h", PRICE, HIGH)
 _field(13, b"funding_next_apply", NEXT_APPLY, 0)
 _field(14, b"t", STAMP, 0)
 
-cdef double _FINITE = 1e300
-
-
 cdef struct Tick:
     const char* contract
     Py_ssize_t contract_n
@@ -558,7 +564,7 @@ cdef bint _ticker_value(Cur* c, const Field* f, Tick* r) except -1:
     if kind == CONTRACT:
         return _string(c, &r.contract, &r.contract_n) and r.contract_n > 0
     if kind == STAMP:
-        return _stamp(c, &r.t)
+        return _millis(c, &r.t)
     if _null(c):
         if kind == NEXT_APPLY:
             r.has_next = False
@@ -566,7 +572,7 @@ cdef bint _ticker_value(Cur* c, const Field* f, Tick* r) except -1:
             r.has &= ~(1u << f.slot)
         return True
     if kind == NEXT_APPLY:
-        if not _stamp(c, &k):
+        if not _seconds(c, &k):
             return False
         r.next_apply = k
         r.has_next = True
@@ -775,10 +781,10 @@ cdef class PushReader:
                         return None
                     event_ok = True
                 elif _key(s, n, b"time", 4):
-                    if not _stamp(&c, &sec):
+                    if not _seconds(&c, &sec):
                         return None
                 elif _key(s, n, b"time_ms", 7):
-                    if not _stamp(&c, &ms):
+                    if not _millis(&c, &ms):
                         return None
                 elif _key(s, n, b"result", 6):
                     # the channel comes first on every Gate push

@@ -17,7 +17,7 @@ import msgspec
 
 from ...handlers import EventCallback, PublicWebSocketHandler
 from ...symbols import SymbolMap
-from ...wire import Timestamp
+from ...wire import Millis, Seconds
 from .protocol import AckResult, Envelope
 
 try:  # compiled reader of book updates and futures tickers; the msgspec path is its reference
@@ -53,7 +53,7 @@ def frame_struct(channel: str, result: Any) -> type:
     typed ``result``, tagged by ``channel`` (§2.3)."""
     return msgspec.defstruct(
         "Frame_" + channel.replace(".", "_"),
-        [("result", result), ("event", str, ""), ("time", Timestamp, 0), ("time_ms", Timestamp, 0)],
+        [("result", result), ("event", str, ""), ("time", Seconds, 0), ("time_ms", Millis, 0)],
         tag_field="channel",
         tag=channel,
         gc=False,
@@ -182,6 +182,10 @@ class GateioPublicHandler(PublicWebSocketHandler):
 
     def _apply_book_update(self, fields: tuple, time_s: int, time_ms: int, recv_ts: int) -> None:
         symbol, t, first, last, full, bids, asks = fields
+        if last < 0 or (not full and not 0 <= first <= last):
+            # impossible ids: the push is malformed and the book cannot trust what follows
+            self._book_lost(symbol, recv_ts)
+            raise ValueError(f"impossible book ids U={first} u={last}")
         exchange_ts = t or time_ms or time_s * 1000
         if full:
             self._book_full(symbol, last, bids, asks, exchange_ts, recv_ts)

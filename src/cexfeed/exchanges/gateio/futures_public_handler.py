@@ -37,7 +37,7 @@ import msgspec
 from ...book import CROSSED
 from ...models import PERP, BUY, SELL, BestBidOffer, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import Name, Price, Signed, Size, Timestamp
+from ...wire import Name, Price, Signed, Size, Millis, Seconds
 from .common import GateioPublicHandler, result_prefix
 from .contracts import ContractSizes, decode_futures_snapshot, futures_symbol_map
 from .obu import ObuBooks, ObuUpdate, obu_stream
@@ -112,7 +112,7 @@ class FuturesBookTicker(msgspec.Struct):
     price (``""`` when the side is empty), ``B``/``A`` size in contracts (int or str)."""
 
     s: Name
-    t: Timestamp = 0
+    t: Millis = 0
     u: int | None = None
     # prices are "" when the side is empty
     b: Price | Literal[""] = ""
@@ -129,8 +129,8 @@ class FuturesTrade(msgspec.Struct):
     contract: Name
     size: Signed
     price: Price
-    create_time: Timestamp = 0
-    create_time_ms: Timestamp = 0
+    create_time: Seconds = 0
+    create_time_ms: Millis = 0
     is_internal: bool = False
 
 
@@ -149,7 +149,7 @@ class FuturesBookUpdate(msgspec.Struct, gc=False):
     s: Name
     u: int
     U: int = 0
-    t: Timestamp = 0
+    t: Millis = 0
     full: bool = False
     b: list[Level] = []
     a: list[Level] = []
@@ -160,7 +160,7 @@ class FuturesBookSnapshot(msgspec.Struct):
 
     contract: str
     id: int
-    t: Timestamp = 0
+    t: Millis = 0
     asks: list[Level] = []
     bids: list[Level] = []
 
@@ -185,15 +185,15 @@ class FuturesTicker(msgspec.Struct, gc=False):
     volume_24h_quote: Size | None = None
     low_24h: Price | None = None
     high_24h: Price | None = None
-    funding_next_apply: Timestamp | None = None
-    t: Timestamp = 0
+    funding_next_apply: Seconds | None = None
+    t: Millis = 0
 
 
 class FuturesCandle(msgspec.Struct):
     """One ``futures.candlesticks`` item (§7.8): ``t`` window start s, ``v`` contracts,
     ``n`` ``<interval>_<contract>`` (contract may carry a ``mark_``/``index_`` prefix)."""
 
-    t: Timestamp
+    t: Seconds
     o: Price
     h: Price
     l: Price  # noqa: E741 - venue field name
@@ -210,14 +210,14 @@ class FuturesLiquidation(msgspec.Struct):
     contract: Name
     price: Price
     size: Signed
-    time: Timestamp = 0
+    time: Millis = 0
 
 
 class FuturesContractStats(msgspec.Struct):
     """One ``futures.contract_stats`` item (§7.10): ``time`` s, ``open_interest`` contracts,
     ``open_interest_usd`` USD."""
 
-    time: Timestamp = 0
+    time: Seconds = 0
     contract: str = ""
     open_interest: Size | None = None
     open_interest_usd: Size | None = None
@@ -455,6 +455,8 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                 plain = contract[5:]
             elif contract.startswith("index_"):
                 plain = contract[6:]
+            if not plain:
+                raise ValueError(f"candle without a contract: {r.n!r}")
             self._emit(
                 Kline(
                     venue="gateio",
@@ -483,6 +485,9 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         env_ts = env.time_ms or env.time * 1000
         for r in items:
             signed = r.size
+            if signed == 0:
+                self._count_error("zero_size_liquidation", result_prefix(env))
+                continue
             # Gate's order sign: negative = sell order, i.e. a long being closed (§7.9, §13: the
             # sign is undocumented for this channel)
             side = SELL if signed < 0 else BUY

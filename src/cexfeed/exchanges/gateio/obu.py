@@ -33,7 +33,7 @@ import msgspec
 
 from ...book import BookSequencer
 from ...models import RESYNCING, STALE
-from ...wire import Price, Size, Timestamp
+from ...wire import Price, Size, Millis
 from .contracts import ONE, ContractSize
 from .protocol import Envelope
 
@@ -44,7 +44,7 @@ class ObuUpdate(msgspec.Struct, gc=False):
 
     s: str
     u: int
-    t: Timestamp = 0
+    t: Millis = 0
     full: bool = False
     U: int = 0
     b: list[tuple[Price, Size]] = []
@@ -53,17 +53,22 @@ class ObuUpdate(msgspec.Struct, gc=False):
 
 
 
+# documented levels are 50 and 400 (§6.8, §7.7); a stream name past this is not a real book
+MAX_OBU_LEVEL = 1000
+
+
 def obu_stream(venue_symbol: str, level: int | str = 50) -> str:
     """Stream name of a subscription: ``("BTC_USDT", 50)`` -> ``"ob.BTC_USDT.50"``."""
     return f"ob.{venue_symbol}.{level}"
 
 
 def parse_obu_stream(stream: str) -> tuple[str, int]:
-    """``"ob.BTC_USDT.50"`` -> ``("BTC_USDT", 50)``. Raises ``ValueError`` on another shape."""
+    """``"ob.BTC_USDT.50"`` -> ``("BTC_USDT", 50)``. Raises ``ValueError`` on another shape or
+    a level outside 1..:data:`MAX_OBU_LEVEL`."""
     if not stream.startswith("ob."):
         raise ValueError(f"not an obu stream name: {stream!r}")
     name, _, level = stream[3:].rpartition(".")
-    if not name:
+    if not name or not level.isdigit() or not 1 <= int(level) <= MAX_OBU_LEVEL:
         raise ValueError(f"not an obu stream name: {stream!r}")
     return name, int(level)
 

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from ...symbols import Instrument, SymbolMap, decimals_to_step
-from ...wire import Price, Size, Timestamp
+from ...wire import Millis, Price, Seconds, Size
 
 SPOT_WS_URL = "wss://api.gateio.ws/ws/v4/"
 FUTURES_USDT_WS_URL = "wss://fx-ws.gateio.ws/v4/ws/usdt"
@@ -44,8 +44,8 @@ class Envelope(msgspec.Struct):
 
     channel: str = ""
     event: str = ""
-    time: Timestamp = 0
-    time_ms: Timestamp = 0
+    time: Seconds = 0
+    time_ms: Millis = 0
     id: int | None = None
     error: GateError | None = None
     result: msgspec.Raw = msgspec.Raw(b"null")

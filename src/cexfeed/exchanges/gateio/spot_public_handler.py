@@ -16,14 +16,14 @@ import msgspec
 
 from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import FractionalTimestamp, Name, Price, Side, Signed, Size, Timestamp
-from .common import GateioPublicHandler
+from ...wire import FractionalMillis, Millis, Name, Price, Seconds, Side, Signed, Size
+from .common import GateioPublicHandler, result_prefix
 from .obu import ObuBooks, ObuUpdate
 from .protocol import parse_spot_snapshot, spot_symbol_map
 
 
 class BookTicker(msgspec.Struct, gc=False):
-    t: Timestamp
+    t: Millis
     s: Name
     b: Price
     B: Size
@@ -38,8 +38,8 @@ class SpotTrade(msgspec.Struct, gc=False):
     side: Side
     amount: Size
     price: Price
-    create_time: Timestamp = 0
-    create_time_ms: FractionalTimestamp = 0.0
+    create_time: Seconds = 0
+    create_time_ms: FractionalMillis = 0.0
 
 
 class SpotTicker(msgspec.Struct, gc=False):
@@ -61,7 +61,7 @@ class Candle(msgspec.Struct, gc=False):
     """``spot.candlesticks`` result (§6.4): ``t`` window start s, ``v`` quote volume, ``a``
     base amount, ``w`` window closed, ``n`` ``<interval>_<pair>``."""
 
-    t: Timestamp
+    t: Seconds
     o: Price
     h: Price
     l: Price  # noqa: E741 - venue field name
@@ -76,7 +76,7 @@ class SpotBookUpdate(msgspec.Struct, gc=False):
     s: Name
     U: int
     u: int
-    t: Timestamp = 0
+    t: Millis = 0
     full: bool = False
     b: list[tuple[Price, Size]] = []
     a: list[tuple[Price, Size]] = []
@@ -136,6 +136,9 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
 
     def _on_trade(self, env, recv_ts: int) -> None:
         r = env.result
+        if r.amount == 0:
+            self._count_error("zero_size_trade", result_prefix(env))
+            return
         self._emit(
             Trade(
                 venue="gateio",
@@ -175,6 +178,8 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
     def _on_candle(self, env, recv_ts: int) -> None:
         r = env.result
         interval, _, pair = r.n.partition("_")
+        if not pair:
+            raise ValueError(f"candle without a pair: {r.n!r}")
         self._emit(
             Kline(
                 venue="gateio",

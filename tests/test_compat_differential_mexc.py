@@ -171,13 +171,26 @@ def test_impossible_kline_and_ticker_numbers_are_malformed_on_both_paths():
         kline_frame("BTCUSDT", "Min1", 60, "", "2", "1", "1.8", "3", "4", create_time=61000),
         mini_ticker_frame("BTCUSDT", "65000", "nan", "66000", "64000", "900", "3", send_time=5),
         mini_ticker_frame("BTCUSDT", "-65000", "0.01", "66000", "64000", "900", "3", send_time=5),
+        # reported by a second user trial: an infinite rate x 100, a zero price, "1_000",
+        # impossible times, a deal without a quantity
+        mini_ticker_frame("BTCUSDT", "65000", "1e308", "66000", "64000", "900", "3", send_time=5),
+        mini_ticker_frame("BTCUSDT", "0", "0.01", "66000", "64000", "900", "3", send_time=5),
+        mini_ticker_frame("BTCUSDT", "65000", "0.01", "66000", "64000", "1_000", "3", send_time=5),
+        mini_ticker_frame("BTCUSDT", "65000", "0.01", "66000", "64000", "900", "3", send_time=-1),
+        kline_frame("BTCUSDT", "Min1", -1, "1.5", "2", "1", "1.8", "3", "4", create_time=61000),
+        kline_frame("BTCUSDT", "Min1", 60, "1.5", "2", "1", "1.8", "3", "4", create_time=2**62),
+        aggre_deals_frame("BTCUSDT", [("1.5", "2", 1, -1, "t1")], send_time=7),
+        aggre_deals_frame("BTCUSDT", [("1.5", "", 1, 1700000000000, "t2"), ("1.5", "2", 2, 1700000000001, "t3")], send_time=7),
         mini_ticker_frame("BTCUSDT", "65000", "-0.0123", "66000", "64000", "900", "3", send_time=6),
         kline_frame("BTCUSDT", "Min1", 60, "1.5", "2", "1", "1.8", "3", "4", create_time=61000),
     ]
     direct = run("direct", steps)
     assert direct == run("strategy", steps)
     events, stats, _, _ = direct
-    assert stats["errors"]["malformed"] == 6
+    assert stats["errors"]["malformed"] == 13 and stats["errors"]["zero_size_trade"] == 1
+    (trade,) = [e for e in events if e["type"] == "Trade"]
+    assert (trade["trade_id"], trade["size"], trade["side"]) == ("t3", 2.0, "sell")
+    events = [e for e in events if e["type"] != "Trade"]
     ticker, kline = events
     assert (ticker["type"], ticker["last"], ticker["change_pct"], ticker["quote_volume"]) == ("Ticker", 65000.0, -1.23, 900.0)
     assert (kline["type"], kline["low"], kline["close"], kline["volume"], kline["quote_volume"]) == ("Kline", 1.0, 1.8, 3.0, 4.0)

@@ -192,3 +192,27 @@ def test_decimal_text_gives_the_same_float_as_float():
         raw = aggre_book_ticker_frame("BTCUSDT", text, text, "1", "1")
         got = decode.decode_push_compiled(raw)[3][0]
         assert repr(got) == repr(float(text)), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1_000", " 5", "5 ", "\t5\n", "inf", "nan", "Infinity", "\u0665", "\uff15", "1e", "+-1", ".", "0x10", "1e999", "1e300", "-1"],
+)
+def test_text_that_is_not_a_venue_number_is_malformed_on_both_decoders(text):
+    # reported by a user trial: float() took "1_000", " 5" and other scripts' digits
+    for raw in (
+        aggre_book_ticker_frame("BTCUSDT", text, "1", "2", "1"),
+        aggre_depth_frame("BTCUSDT", 1, 2, bids=[(text, "1")], asks=[]),
+        aggre_deals_frame("BTCUSDT", [("1", text, 1, 1700000000000, "t1")]),
+    ):
+        up = _outcome(decode.decode_push_upb, raw)
+        co = _outcome(decode.decode_push_compiled, raw)
+        assert up[0] == co[0] == "error", (text, up, co)
+
+
+def test_long_plain_digit_strings_still_decode_identically():
+    text = "1" + "0" * 70 + ".5"
+    raw = aggre_book_ticker_frame("BTCUSDT", "1", "2", text[:40], "1")
+    assert decode.decode_push_upb(raw) == decode.decode_push_compiled(raw)
+    raw = aggre_depth_frame("BTCUSDT", 1, 2, bids=[("1", "0." + "1" * 80)], asks=[])
+    assert decode.decode_push_upb(raw) == decode.decode_push_compiled(raw)

@@ -20,6 +20,8 @@ from ..exchanges.mexc.decode import levels as _levels
 from ..exchanges.mexc.decode import num as _f
 from ..exchanges.mexc.decode import num_or_none as _opt
 from ..exchanges.mexc.decode import price as _price
+from ..exchanges.mexc.decode import price_or_none as _price_or_none
+from ..exchanges.mexc.decode import seconds as _seconds
 from ..exchanges.mexc.decode import signed_or_none as _signed
 from ..exchanges.mexc.proto.push_pb2 import PushDataV3ApiWrapper
 from ..exchanges.mexc.protocol import (
@@ -45,6 +47,7 @@ from ..models import BUY, SELL, SPOT, BookUpdate, VenueError
 from ..models import STALE as STATUS_STALE
 from ..models import SYNCED as STATUS_SYNCED
 from ..symbols import SymbolMap
+from ..wire import MAX_MILLIS
 from .messages import MessageType, ParsedMessage
 from .strategies import ConnectionStrategy, MessageParserStrategy, StrategyHandler, Subscription, SubscriptionStrategy
 
@@ -151,7 +154,10 @@ class MexcParserStrategy(MessageParserStrategy):
             return []
         symbol = m.symbol or channel_symbol(m.channel)
         try:
-            msgs = builder(getattr(m, name), symbol, m.sendTime or m.createTime, recv_ts)
+            ts = m.sendTime or m.createTime
+            if not 0 <= ts < MAX_MILLIS:
+                raise ValueError(f"impossible push time {ts} ms")
+            msgs = builder(getattr(m, name), symbol, ts, recv_ts)
         except ValueError as exc:  # a number string that is not a number
             self.report("malformed", raw, exc)
             return []
@@ -262,6 +268,11 @@ class MexcParserStrategy(MessageParserStrategy):
             if side is None:
                 self.report("unknown_side", b"", f"tradeType {trade_type}")
                 continue
+            if not 0 <= time_ms < MAX_MILLIS:
+                raise ValueError(f"impossible deal time {time_ms} ms")
+            if qty == 0:
+                self.report("zero_size_trade", b"", None)
+                continue
             data = {
                 "venue": "mexc",
                 "market": SPOT,
@@ -327,7 +338,7 @@ class MexcParserStrategy(MessageParserStrategy):
             "exchange_ts": ts,
             "recv_ts": recv_ts,
             "interval": KLINE_INTERVALS.get(k.interval, k.interval),
-            "open_ts": k.windowStart * 1000,  # seconds on the wire (§2.2)
+            "open_ts": _seconds(k.windowStart) * 1000,  # seconds on the wire (§2.2)
             "open": _price(k.openingPrice),
             "high": _price(k.highestPrice),
             "low": _price(k.lowestPrice),
@@ -348,11 +359,11 @@ class MexcParserStrategy(MessageParserStrategy):
             "venue_symbol": symbol,
             "exchange_ts": ts,
             "recv_ts": recv_ts,
-            "last": _opt(t.price),
+            "last": _price_or_none(t.price),
             "best_bid": None,
             "best_ask": None,
-            "high_24h": _opt(t.high),
-            "low_24h": _opt(t.low),
+            "high_24h": _price_or_none(t.high),
+            "low_24h": _price_or_none(t.low),
             # mini ticker: quantity = base volume, volume = quote turnover (§2.2)
             "base_volume": _opt(t.quantity),
             "quote_volume": _opt(t.volume),

@@ -11,9 +11,9 @@
  * previous one, strings must be valid UTF-8. Bodies other than 313/303/314/315 come back as
  * None: the caller decodes those with upb.
  *
- * Decimal text goes through the C runtime's correctly rounded PyOS_string_to_double when it
- * only holds [0-9.+-eE], else through Python's float()/int() so the result (value or
- * ValueError) is the one float(text)/int(text) gives.
+ * Decimal text goes through the C runtime's correctly rounded PyOS_string_to_double; it must
+ * only hold [0-9.+-eE] (anything else is malformed, as in decode.py's decimal()), so the value
+ * is the one float(text) gives.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -195,7 +195,11 @@ static inline int fast_decimal(const uint8_t *p, Py_ssize_t n, double *out) {
     return 1;
 }
 
-/* float(text), "" -> 0.0 */
+static inline int plain_char(uint8_t c) { return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'; }
+
+/* a venue decimal string -> float(text), "" -> 0.0. Only [0-9.+-eE] is a venue number: text
+ * float() would still take ("1_000", " 5", "inf", other scripts' digits) is ERR_BAD, as in
+ * decode.py's decimal(). */
 static int parse_float(const Slice *s, double *out) {
     Py_ssize_t n = s->n;
     if (n == 0) {
@@ -203,30 +207,24 @@ static int parse_float(const Slice *s, double *out) {
         return OK;
     }
     if (fast_decimal(s->p, n, out)) return OK;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!plain_char(s->p[i])) return ERR_BAD;
     if (n < 64) {
         char buf[64];
-        int plain = 1;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            char c = (char)s->p[i];
-            if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) {
-                plain = 0;
-                break;
-            }
-            buf[i] = c;
+        memcpy(buf, s->p, n);
+        buf[n] = 0;
+        char *endp = NULL;
+        double v = PyOS_string_to_double(buf, &endp, NULL);
+        if (v == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return ERR_BAD;
         }
-        if (plain) {
-            buf[n] = 0;
-            char *endp = NULL;
-            double v = PyOS_string_to_double(buf, &endp, NULL);
-            if (v == -1.0 && PyErr_Occurred()) {
-                PyErr_Clear();
-            } else if (endp == buf + n) {
-                *out = v;
-                return OK;
-            }
-        }
+        if (endp != buf + n) return ERR_BAD;
+        *out = v;
+        return OK;
     }
-    PyObject *text = PyUnicode_DecodeUTF8((const char *)s->p, n, "strict");
+    /* long digit strings: Python's own parser */
+    PyObject *text = PyUnicode_DecodeASCII((const char *)s->p, n, "strict");
     if (text == NULL) return ERR_PY;
     PyObject *f = PyFloat_FromString(text);
     Py_DECREF(text);
@@ -236,9 +234,9 @@ static int parse_float(const Slice *s, double *out) {
     return OK;
 }
 
-/* the value rules of cexfeed.wire: a price is positive and finite, a size non-negative and finite */
-static inline int price_ok(double v) { return v > 0.0 && isfinite(v); }
-static inline int size_ok(double v) { return v >= 0.0 && isfinite(v); }
+/* the value rules of cexfeed.wire: a price is in (0, 1e300), a size in [0, 1e300) */
+static inline int price_ok(double v) { return v > 0.0 && v < 1e300; }
+static inline int size_ok(double v) { return v >= 0.0 && v < 1e300; }
 
 /* int(text) as a new reference, "" -> 0 */
 static PyObject *parse_int(const Slice *s) {

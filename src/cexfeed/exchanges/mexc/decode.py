@@ -45,25 +45,35 @@ def parse_wrapper(raw: bytes) -> PushDataV3ApiWrapper:
     return _from_string(raw)
 
 
-_INF = float("inf")
+# the bounds of cexfeed.wire: a price is in (0, 1e300), a size in [0, 1e300), a rate finite
+_FINITE = 1e300
+
+_PLAIN = "0123456789.+-eE"
+
+
+def decimal(text: str) -> float:
+    """A protobuf decimal-string field as a float. Only ``[0-9.+-eE]`` is a venue number: text
+    ``float()`` would still take (``"1_000"``, ``" 5"``, ``"inf"``, other scripts' digits)
+    raises ``ValueError``, as in the compiled decoder."""
+    if text.strip(_PLAIN):
+        raise ValueError(f"malformed: {text!r}")
+    return float(text)
 
 
 def num(text: str) -> float:
-    """A protobuf decimal-string price or quantity as a float; an absent (empty) field is
-    ``0.0``. Raises ``ValueError`` unless it is finite and not negative."""
-    if not text:
-        return 0.0
-    x = float(text)
-    if 0.0 <= x < _INF:
+    """A price or quantity; an absent (empty) field is ``0.0``. Raises ``ValueError`` unless it
+    is in [0, 1e300)."""
+    x = decimal(text) if text else 0.0
+    if 0.0 <= x < _FINITE:
         return x
     raise ValueError(f"malformed: {text!r}")
 
 
 def price(text: str) -> float:
-    """A protobuf decimal-string price that must be there: raises ``ValueError`` unless it is
-    positive and finite (an absent field included)."""
-    x = float(text) if text else 0.0
-    if 0.0 < x < _INF:
+    """A price that must be there: raises ``ValueError`` unless it is in (0, 1e300) (an absent
+    field included)."""
+    x = decimal(text) if text else 0.0
+    if 0.0 < x < _FINITE:
         return x
     raise ValueError(f"malformed: price {text!r}")
 
@@ -73,21 +83,34 @@ def num_or_none(text: str) -> float | None:
     return num(text) if text else None
 
 
+def price_or_none(text: str) -> float | None:
+    """:func:`price`, with an absent (empty) field ``None``."""
+    return price(text) if text else None
+
+
 def signed_or_none(text: str) -> float | None:
-    """A protobuf decimal-string rate (may be negative) as a float, ``None`` when absent.
-    Raises ``ValueError`` unless it is finite."""
+    """A rate (may be negative), ``None`` when absent. Raises ``ValueError`` unless its size is
+    below 1e300."""
     if not text:
         return None
-    x = float(text)
-    if -_INF < x < _INF:
+    x = decimal(text)
+    if -_FINITE < x < _FINITE:
         return x + 0.0  # "-0" is 0.0, not -0.0
     raise ValueError(f"malformed: {text!r}")
 
 
+def seconds(value: int) -> int:
+    """A venue time in s (kline windows); raises ``ValueError`` unless it is in [0, 10**11)
+    (wire.Seconds)."""
+    if 0 <= value < 10**11:
+        return value
+    raise ValueError(f"malformed: time {value} s")
+
+
 def checked(price: float, size: float) -> tuple[float, float]:
-    """``(price, size)`` when the price is positive and the size non-negative, both finite
-    (the rules of :mod:`cexfeed.wire`); raises ``ValueError`` otherwise."""
-    if 0.0 < price < _INF and 0.0 <= size < _INF:
+    """``(price, size)`` when the price is in (0, 1e300) and the size in [0, 1e300) (the rules
+    of :mod:`cexfeed.wire`); raises ``ValueError`` otherwise."""
+    if 0.0 < price < _FINITE and 0.0 <= size < _FINITE:
         return price, size
     raise ValueError(f"malformed: price {price!r} / size {size!r}")
 
@@ -95,7 +118,7 @@ def checked(price: float, size: float) -> tuple[float, float]:
 def levels(items) -> list[tuple[float, float]]:
     """Repeated ``{price, quantity}`` items as ``[(price, size)]`` floats. Raises ``ValueError``
     for an impossible price or size."""
-    return [checked(float(i.price) if i.price else 0.0, float(i.quantity) if i.quantity else 0.0) for i in items]
+    return [checked(decimal(i.price) if i.price else 0.0, decimal(i.quantity) if i.quantity else 0.0) for i in items]
 
 
 def _aggre_depth(b):
@@ -115,16 +138,16 @@ def _limit_depth(b):
 def _aggre_deals(b):
     out = []
     for d in b.deals:
-        price, size = checked(float(d.price) if d.price else 0.0, float(d.quantity) if d.quantity else 0.0)
-        out.append((price, size, d.tradeType, d.time, d.tradeId))
+        p, q = checked(decimal(d.price) if d.price else 0.0, decimal(d.quantity) if d.quantity else 0.0)
+        out.append((p, q, d.tradeType, d.time, d.tradeId))
     return out
 
 
 def side_value(text: str) -> float:
     """A book-ticker price or quantity: an absent side is ``0.0``; raises ``ValueError`` for a
-    negative, NaN or infinite value."""
-    value = float(text) if text else 0.0
-    if 0.0 <= value < _INF:
+    value outside [0, 1e300)."""
+    value = decimal(text) if text else 0.0
+    if 0.0 <= value < _FINITE:
         return value
     raise ValueError(f"malformed: book ticker value {text!r}")
 

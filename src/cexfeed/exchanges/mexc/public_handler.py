@@ -31,11 +31,14 @@ from ...models import BUY, SELL, SPOT, BestBidOffer, BookUpdate, Kline, Ticker, 
 from ...models import STALE as STATUS_STALE
 from ...models import SYNCED as STATUS_SYNCED
 from ...symbols import SymbolMap
+from ...wire import MAX_MILLIS
 from .decode import checked, classify_bad_frame, decode_push, parse_wrapper, side_value
 from .decode import levels as _levels
 from .decode import num as _f
 from .decode import num_or_none as _opt
 from .decode import price as _price
+from .decode import price_or_none as _price_or_none
+from .decode import seconds as _seconds
 from .decode import signed_or_none as _signed
 from .protocol import (
     ACK_EMPTY,
@@ -153,6 +156,8 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         if handler is None:
             self._count_error("wrong_type" if number == 0 else "unknown_body", raw, f"body field {number}")
             return
+        if not 0 <= ts < MAX_MILLIS:
+            raise ValueError(f"impossible push time {ts} ms")
         if not symbol:
             symbol = channel_symbol(parse_wrapper(raw).channel)
         handler(symbol, ts, body, raw, recv_ts)
@@ -313,6 +318,11 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
             if side is None:
                 self._count_error("unknown_side", raw, f"tradeType {trade_type}")
                 continue
+            if not 0 <= time_ms < MAX_MILLIS:
+                raise ValueError(f"impossible deal time {time_ms} ms")
+            if qty == 0:
+                self._count_error("zero_size_trade", raw)
+                continue
             events.append(Trade(
                 venue="mexc",
                 market=SPOT,
@@ -395,7 +405,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                 exchange_ts=ts,
                 recv_ts=recv_ts,
                 interval=KLINE_INTERVALS.get(k.interval, k.interval),
-                open_ts=k.windowStart * 1000,  # seconds on the wire (§2.2)
+                open_ts=_seconds(k.windowStart) * 1000,  # seconds on the wire (§2.2)
                 open=_price(k.openingPrice),
                 high=_price(k.highestPrice),
                 low=_price(k.lowestPrice),
@@ -428,9 +438,9 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                 venue_symbol=symbol,
                 exchange_ts=ts,
                 recv_ts=recv_ts,
-                last=_opt(t.price),
-                high_24h=_opt(t.high),
-                low_24h=_opt(t.low),
+                last=_price_or_none(t.price),
+                high_24h=_price_or_none(t.high),
+                low_24h=_price_or_none(t.low),
                 # mini ticker: quantity = base volume, volume = quote turnover (§2.2)
                 base_volume=_opt(t.quantity),
                 quote_volume=_opt(t.volume),

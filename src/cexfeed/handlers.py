@@ -132,12 +132,12 @@ class WebSocketHandler:
         if kind not in self._logged:
             self._logged.add(kind)
             log.warning(
-                "%s %s: %s (%s) prefix=%s; later ones are only counted in stats",
+                "%s %s: %s (%s)%s; later ones are only counted in stats",
                 self.venue,
                 self.market,
                 kind,
                 exc if exc is not None else "",
-                _prefix(raw),
+                f" prefix={_prefix(raw)}" if raw else "",
             )
 
     def _venue_error(self, code: int, message: str, channel: str, recv_ts: int, exchange_ts: int) -> None:

@@ -98,23 +98,23 @@ class _View:
             spread = ""
             if bid and ask:
                 mid = (bid[0] + ask[0]) / 2
-                spread = f"{ask[0] - bid[0]:.6g} ({(ask[0] - bid[0]) / mid * 1e4:.2f} bp)"
+                spread = f"{_num(float(f'{ask[0] - bid[0]:.6g}'))} ({(ask[0] - bid[0]) / mid * 1e4:.2f} bp)"
             trades = Text()
             for trade in self.trades.get(key, ()):
-                trades.append(f"{trade.side} {trade.size:g} @ {trade.price:g}  ", style="green" if trade.side == "buy" else "red")
+                trades.append(f"{trade.side} {_num(trade.size)} @ {_num(trade.price)}  ", style="green" if trade.side == "buy" else "red")
             row: list[Any] = [
                 self.feed.symbol_map.unified(key),
-                f"{bid[1]:g}" if bid else "",
-                f"{bid[0]:g}" if bid else "",
-                f"{ask[0]:g}" if ask else "",
-                f"{ask[1]:g}" if ask else "",
+                f"{_num(bid[1])}" if bid else "",
+                f"{_num(bid[0])}" if bid else "",
+                f"{_num(ask[0])}" if ask else "",
+                f"{_num(ask[1])}" if ask else "",
                 spread,
                 trades,
                 self.status.get(key, "-"),
             ]
             if self.perp:
                 oi = self.open_interest.get(key)
-                row += [_funding_text(self.funding.get(key)), _mark_text(self.mark.get(key)), f"{oi.open_interest:g}" if oi else ""]
+                row += [_funding_text(self.funding.get(key)), _mark_text(self.mark.get(key)), f"{_num(oi.open_interest)}" if oi else ""]
             table.add_row(*row)
         stats = self.feed.stats()
         footer = Text(f"{time.monotonic() - self.started:5.1f} s  {_summary(stats)}", style="dim")
@@ -133,15 +133,29 @@ def _merged(previous: Any, event: Any, fields: tuple[str, ...]) -> Any:
 
 
 def _summary(stats: dict[str, Any]) -> str:
-    """One line of a feed's counters: events, frames, reconnects, failed connects, drops, errors."""
+    """One line of a feed's counters: events, frames, reconnects, failed connects, book
+    resyncs, failed REST attempts, drops, errors."""
     connections = stats["connections"]
     reconnects = sum(max(0, c["connects"] - 1) for c in connections)
     failures = sum(c["connect_failures"] for c in connections)
+    resyncs = sum(book["resyncs"] for book in stats.get("books", {}).values())
+    rest_failures = stats.get("rest", {}).get("failures", 0)
     errors = ", ".join(f"{k}={v}" for k, v in stats["errors"].items()) or "none"
     line = f"events {stats['events']}  frames {stats['frames']}  reconnects {reconnects}  "
     if failures:
         line += f"failed connects {failures}  "
+    if resyncs:
+        line += f"resyncs {resyncs}  "
+    if rest_failures:
+        line += f"failed REST calls {rest_failures}  "
     return line + f"dropped {stats['dropped']}  errors {errors}"
+
+
+def _num(x: float) -> str:
+    """A price or size for the table: plain digits, never an exponent (``1146510``, ``0.00003``)."""
+    if x == 0 or 1e-4 <= abs(x) < 1e15:
+        return f"{x:.15g}"
+    return f"{x:.12f}".rstrip("0").rstrip(".") if abs(x) < 1e-4 else f"{x:.0f}"
 
 
 def _funding_text(event: FundingRate | None) -> str:
@@ -155,8 +169,8 @@ def _funding_text(event: FundingRate | None) -> str:
 def _mark_text(event: MarkPrice | None) -> str:
     if event is None:
         return ""
-    mark = f"{event.mark_price:g}" if event.mark_price is not None else "?"
-    index = f"{event.index_price:g}" if event.index_price is not None else "?"
+    mark = f"{_num(event.mark_price)}" if event.mark_price is not None else "?"
+    index = f"{_num(event.index_price)}" if event.index_price is not None else "?"
     return f"{mark} / {index}"
 
 

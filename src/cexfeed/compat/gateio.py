@@ -99,19 +99,22 @@ def _optional(convert: Callable[[Any], float], value: Any) -> float | None:
     return None if value is None else convert(value)
 
 
-def _numbers(r: dict, fields: dict[str, Callable[[Any], float]], lenient: bool) -> dict[str, float | None]:
-    """The numbers of one ticker item by field; a value that does not convert (``""``, an
-    impossible number) raises ``ValueError``, or is ``None`` when ``lenient``."""
-    values: dict[str, float | None] = {}
+def _numbers(r: dict, fields: dict[str, Callable[[Any], Any]], lenient: bool, absent: Any = None) -> dict[str, Any]:
+    """The numbers of one ticker item by field (``absent`` where not sent); a value that does
+    not convert (``""``, an impossible number) raises ``ValueError``, or is ``absent`` when
+    ``lenient``."""
+    values: dict[str, Any] = {}
     for name, convert in fields.items():
         value = r.get(name)
-        if value is not None:
+        if value is None:
+            value = absent
+        else:
             try:
                 value = convert(value)
             except (TypeError, ValueError):
                 if not lenient:
                     raise
-                value = None
+                value = absent
         values[name] = value
     return values
 
@@ -747,19 +750,9 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
     def _ticker_numbers(r: dict, lenient: bool) -> dict[str, Any]:
         """:func:`_numbers` of a futures ticker item, plus ``funding_next_apply`` (s) and ``t``
         (ms, 0 when absent)."""
-        values: dict[str, Any] = _numbers(r, _TICKER_NUMBERS, lenient)
-        for name, convert, absent in (("funding_next_apply", _seconds, None), ("t", _millis, 0)):
-            value = r.get(name)
-            if value is None:
-                value = absent
-            else:
-                try:
-                    value = convert(value)
-                except (TypeError, ValueError):
-                    if not lenient:
-                        raise
-                    value = absent
-            values[name] = value
+        values = _numbers(r, _TICKER_NUMBERS, lenient)
+        values.update(_numbers(r, {"funding_next_apply": _seconds}, lenient))
+        values.update(_numbers(r, {"t": _millis}, lenient, absent=0))
         return values
 
     def _candles(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:

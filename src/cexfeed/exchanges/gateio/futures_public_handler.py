@@ -37,7 +37,7 @@ import msgspec
 from ...book import CROSSED
 from ...models import PERP, BUY, SELL, BestBidOffer, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import Name, Price, Signed, Size, Millis, Seconds
+from ...wire import Millis, Name, Price, Seconds, Signed, Size
 from .common import GateioPublicHandler, result_prefix
 from .contracts import ContractSizes, decode_futures_snapshot, futures_symbol_map
 from .obu import ObuBooks, ObuUpdate, obu_stream

@@ -1,0 +1,104 @@
+"""The one grammar of venue numbers (cexfeed.wire): the plain converters and msgspec's lax typed
+decode accept and reject the same text, with the same bounds."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cexfeed import wire
+
+_TYPED = {
+    "price": msgspec.json.Decoder(list[wire.Price], strict=False),
+    "size": msgspec.json.Decoder(list[wire.Size], strict=False),
+    "signed": msgspec.json.Decoder(list[wire.Signed], strict=False),
+}
+_PLAIN = {"price": wire.price, "size": wire.size, "signed": wire.signed}
+
+
+def _typed(kind: str, text: str):
+    try:
+        return _TYPED[kind].decode(msgspec.json.encode([text]))[0]
+    except msgspec.ValidationError:
+        return None
+
+
+def _plain(kind: str, text: str):
+    try:
+        return _PLAIN[kind](text)
+    except ValueError:
+        return None
+
+
+SAMPLES = [
+    "1", "0", "-0", "0.0", "-0.0", "00", "00012", "-000135", "+100", "1_000", " 100", "100 ", ".5", "5.",
+    "1e5", "1E+5", "1e-5", "1.5e", "nan", "NaN", "inf", "-inf", "Infinity", "0x10", "１２", "١٢", "", "-",
+    "1e-999", "1e400", "9.99e299", "1e300", "-1e300", "123.456", "7.899", "1.0e-3", "٣", "1,5", "1.2.3",
+]
+
+
+@pytest.mark.parametrize("text", SAMPLES)
+@pytest.mark.parametrize("kind", ["price", "size", "signed"])
+def test_plain_converter_matches_typed_decode(kind, text):
+    assert _plain(kind, text) == _typed(kind, text)
+
+
+_number_chars = st.text(alphabet="0123456789.-+eE _x", max_size=12)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_number_chars)
+def test_grammar_matches_msgspec_on_generated_text(text):
+    for kind in _PLAIN:
+        assert _plain(kind, text) == _typed(kind, text), (kind, text)
+
+
+def test_values_and_bounds():
+    assert wire.price("7.899") == 7.899
+    assert repr(wire.signed("-0")) == "0.0"
+    assert repr(wire.signed("-0.0")) == "0.0"
+    assert wire.size(0) == 0.0
+    with pytest.raises(ValueError):
+        wire.price("0")
+    with pytest.raises(ValueError):
+        wire.price(True)
+    with pytest.raises(ValueError):
+        wire.size("-1")
+    with pytest.raises(ValueError):
+        wire.signed(float("nan"))
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [("0", 0), ("12", 12), (12, 12), (2**63 - 1, 2**63 - 1), (2**63, None), ("00012", None), ("1_000", None),
+     (" 5", None), ("５", None), (True, None), (1.5, None), ("1.0", 1), ("1e3", 1000), ("1e16", None),
+     ("-0", 0), ("-1", None), (-1, None), ("1.5", None)],
+)
+def test_seq_id(value, expected):
+    try:
+        got = wire.seq_id(value)
+    except ValueError:
+        got = None
+    assert got == expected
+    typed = msgspec.json.Decoder(list[wire.SeqId], strict=False)
+    try:
+        via_msgspec = typed.decode(msgspec.json.encode([value]))[0]
+    except msgspec.ValidationError:
+        via_msgspec = None
+    assert via_msgspec == expected
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(_number_chars, st.integers(-(2**64), 2**64), st.floats(allow_nan=True)))
+def test_id_grammar_matches_msgspec(value):
+    try:
+        plain = wire.seq_id(value)
+    except ValueError:
+        plain = None
+    try:
+        typed = msgspec.json.Decoder(list[wire.SeqId], strict=False).decode(msgspec.json.encode([value]))[0]
+    except (msgspec.ValidationError, msgspec.EncodeError):
+        typed = None
+    assert plain == typed, value

@@ -7,7 +7,9 @@ import msgspec
 import pytest
 
 from cexfeed.exchanges.gateio.contracts import futures_symbol_map
-from cexfeed.exchanges.gateio.futures_public_handler import GateioFuturesPublicWebSocketHandler, futures_payload
+from cexfeed.exchanges.gateio.futures_public_handler import GateioFuturesPublicWebSocketHandler
+from cexfeed.exchanges.gateio.futures_protocol import GateioFuturesProtocol
+from cexfeed.net.protocol import Subscription
 from cexfeed.exchanges.gateio.obu import parse_obu_stream
 from cexfeed.exchanges.gateio.spot_public_handler import GateioSpotPublicWebSocketHandler
 from cexfeed.handlers import ConnectionHooks
@@ -64,10 +66,14 @@ def test_stream_names_and_payload():
     assert parse_obu_stream("ob.BTC_USDT_20260911.400") == ("BTC_USDT_20260911", 400)
     with pytest.raises(ValueError):
         parse_obu_stream("BTC_USDT")
-    assert futures_payload("futures.obu", "BTC_USDT") == ["ob.BTC_USDT.50"]
-    assert futures_payload("futures.obu", "BTC_USDT", ("400",)) == ["ob.BTC_USDT.400"]
-    assert futures_payload("futures.order_book_update", "BTC_USDT") == ["BTC_USDT", "100ms", "100"]
-    assert futures_payload("futures.order_book_update", "BTC_USDT", ("20ms",)) == ["BTC_USDT", "20ms", "20"]
+    table = GateioFuturesProtocol.table
+    assert table.payload(table.row("book_obu"), "BTC_USDT") == ["ob.BTC_USDT.50"]
+    assert table.payload(table.row("book_obu"), "BTC_USDT", ("400",)) == ["ob.BTC_USDT.400"]
+    assert table.payload(table.row("book"), "BTC_USDT") == ["BTC_USDT", "100ms", "100"]
+    # 20ms allows only level 20 (§7.6): the protocol fills it in
+    [sub] = GateioFuturesProtocol(book_interval="20ms").subscriptions(["book"], ["BTC_USDT"])
+    assert sub == Subscription("book", "BTC_USDT", ("20ms", "20"))
+    assert table.payload(table.row("book"), "BTC_USDT", sub.params) == ["BTC_USDT", "20ms", "20"]
 
 
 def test_futures_obu_snapshot_deltas_sizes_in_base(fut):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from mexc_helpers import DECODERS, make_handler
 
-from cexfeed.exchanges.mexc import protocol
+from cexfeed.exchanges.mexc import protocol, spot_table
 from cexfeed.exchanges.mexc.encode import (
     aggre_book_ticker_frame,
     aggre_deals_frame,
@@ -134,16 +134,19 @@ def test_requests_channels_and_symbols():
     assert protocol.subscribe(["a"], 7) == b'{"method":"SUBSCRIPTION","params":["a"],"id":7}'
     assert protocol.unsubscribe(["a"]) == b'{"method":"UNSUBSCRIPTION","params":["a"]}'
     assert protocol.ping() == b'{"method":"PING"}'
-    assert protocol.kline_channel("BTCUSDT", "1h") == "spot@public.kline.v3.api.pb@BTCUSDT@Min60"
+    assert spot_table.channel("kline", "BTCUSDT", "1h") == "spot@public.kline.v3.api.pb@BTCUSDT@Min60"
+    assert spot_table.channel("book", "BTCUSDT", "10ms") == "spot@public.aggre.depth.v3.api.pb@10ms@BTCUSDT"
     for channel, symbol in [
-        (protocol.aggre_depth_channel("BTCUSDT", "10ms"), "BTCUSDT"),
-        (protocol.limit_depth_channel("ETHUSDT", 5), "ETHUSDT"),
-        (protocol.kline_channel("XRPUSDC", "Min1"), "XRPUSDC"),
-        (protocol.mini_ticker_channel("MXUSDT", "UTC+8"), "MXUSDT"),
-        (protocol.mini_tickers_channel(), ""),
-        (protocol.book_ticker_batch_channel("BTCUSDT"), "BTCUSDT"),
+        (spot_table.channel("book", "BTCUSDT", "10ms"), "BTCUSDT"),
+        (spot_table.channel("limit_book", "ETHUSDT", "5"), "ETHUSDT"),
+        (spot_table.channel("kline", "XRPUSDC", "Min1"), "XRPUSDC"),
+        (spot_table.channel("ticker", "MXUSDT", "UTC+8"), "MXUSDT"),
+        (spot_table.channel("tickers_all", "", "24H"), ""),
+        (spot_table.channel("bbo_batch", "BTCUSDT"), "BTCUSDT"),
+        ("spot@public.increase.depth.v3.api.pb@BTCUSDT", "BTCUSDT"),
+        ("spot@public.unknown.v3.api.pb@BTCUSDT", ""),
     ]:
-        assert protocol.channel_symbol(channel) == symbol
+        assert spot_table.channel_symbol(channel) == symbol
     smap = spot_symbol_map(
         b'{"timezone":"CST","symbols":[{"symbol":"WBTCBTC","status":"1","baseAsset":"WBTC","quoteAsset":"BTC",'
         b'"baseAssetPrecision":5,"quotePrecision":6,"baseSizePrecision":"0.00001","isSpotTradingAllowed":true},'

@@ -18,9 +18,9 @@ import msgspec
 from ..book import CROSSED
 from ..exchanges.gateio.contracts import ONE as _ONE
 from ..exchanges.gateio.contracts import ContractSize, ContractSizes, futures_symbol_map
-from ..exchanges.gateio.futures_public_handler import FUTURES_CHANNELS, FUTURES_PONG_CHANNEL, FUTURES_WS_URL, futures_payload
+from ..exchanges.gateio import futures_table, spot_table
 from ..exchanges.gateio.obu import ObuBooks, parse_obu_stream
-from ..exchanges.gateio.protocol import SPOT_CHANNELS, SPOT_WS_URL, ping, request, spot_payload, spot_symbol_map
+from ..exchanges.gateio.protocol import ping, request, spot_symbol_map
 from ..models import BUY, PERP, RESYNCING, SELL, SPOT, BookUpdate
 from ..symbols import SymbolMap
 from .messages import MessageType, ParsedMessage
@@ -138,7 +138,7 @@ class GateioConnectionStrategy(ConnectionStrategy):
 
     venue = "gateio"
 
-    def __init__(self, url: str = SPOT_WS_URL, market: str = SPOT, ping_channel: str = "spot.ping", interval: float = 10.0) -> None:
+    def __init__(self, url: str = spot_table.WS_URL, market: str = SPOT, ping_channel: str = "spot.ping", interval: float = 10.0) -> None:
         self._url = url
         self.market = market
         self._ping_channel = ping_channel
@@ -157,13 +157,11 @@ class GateioConnectionStrategy(ConnectionStrategy):
 
 
 class GateioSubscriptionStrategy(SubscriptionStrategy):
-    """Gate subscribe/unsubscribe frames (§2.1): our channel names map through ``CHANNELS`` to
-    the venue's, ``PAYLOAD`` builds each payload; request ids count up from 1. Subclasses set
-    ``MARKET``, ``CHANNELS``, ``PAYLOAD`` and ``default_symbols``."""
+    """Gate subscribe/unsubscribe frames (§2.1) from the market's channel table: our channel
+    names map through ``TABLE`` to the venue's, the row's payload template builds each payload;
+    request ids count up from 1. Subclasses set ``TABLE`` and ``default_symbols``."""
 
-    MARKET = ""
-    CHANNELS: dict[str, str] = {}
-    PAYLOAD: Any = None
+    TABLE: Any = None
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         self.symbols = symbols if symbols is not None else self.default_symbols()
@@ -175,14 +173,12 @@ class GateioSubscriptionStrategy(SubscriptionStrategy):
     def _frames(self, subscriptions: Iterable[Subscription], event: str, request_id: int | None = None) -> list[bytes]:
         frames: list[bytes] = []
         now = int(time.time())
-        payload_of = type(self).PAYLOAD
+        table = self.TABLE
         for sub in subscriptions:
-            channel = self.CHANNELS.get(sub.channel)
-            if channel is None:
-                raise ValueError(f"gateio {self.MARKET} has no channel {sub.channel!r}")
+            row = table.row(sub.channel)
             self._next_id += 1
-            payload = payload_of(channel, self.symbols.to_venue(sub.symbol), sub.params)
-            frames.append(request(channel, event, payload, self._next_id if request_id is None else request_id, now))
+            payload = table.payload(row, self.symbols.to_venue(sub.symbol), table.params(row.name, sub.params))
+            frames.append(request(row.venue_channel, event, payload, self._next_id if request_id is None else request_id, now))
         return frames
 
     def subscribe_frames(self, subscriptions: Iterable[Subscription], request_id: int | None = None) -> list[bytes]:
@@ -196,9 +192,7 @@ class GateioSpotSubscriptionStrategy(GateioSubscriptionStrategy):
     """Spot subscribe/unsubscribe frames (payloads §6); ``symbols`` maps unified names to
     ``BTC_USDT``."""
 
-    MARKET = "spot"
-    CHANNELS = SPOT_CHANNELS
-    PAYLOAD = staticmethod(spot_payload)
+    TABLE = spot_table.TABLE
 
     def default_symbols(self) -> SymbolMap:
         return spot_symbol_map()
@@ -507,7 +501,7 @@ def _spot_set():
     from .registry import StrategySet
 
     return StrategySet(
-        connection=lambda url=None: GateioConnectionStrategy(url or SPOT_WS_URL, SPOT, "spot.ping"),
+        connection=lambda url=None: GateioConnectionStrategy(url or spot_table.WS_URL, SPOT, spot_table.PING),
         subscription=GateioSpotSubscriptionStrategy,
         parser=GateioSpotParserStrategy,
         handler=GateioStrategyHandler,
@@ -545,9 +539,7 @@ class GateioFuturesSubscriptionStrategy(GateioSubscriptionStrategy):
     """USDT futures subscribe/unsubscribe frames (payloads §7); ``book`` params are
     ``(frequency, level)``."""
 
-    MARKET = "futures"
-    CHANNELS = FUTURES_CHANNELS
-    PAYLOAD = staticmethod(futures_payload)
+    TABLE = futures_table.TABLE
 
     def default_symbols(self) -> SymbolMap:
         return futures_symbol_map()
@@ -561,7 +553,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
     ``futures.order_book`` full pushes."""
 
     market = PERP
-    PONG = FUTURES_PONG_CHANNEL
+    PONG = futures_table.PONG
     SYSTEM = "futures.system"
     BOOK_CHANNEL = "futures.order_book_update"
 
@@ -899,7 +891,7 @@ def _futures_set():
     from .registry import StrategySet
 
     return StrategySet(
-        connection=lambda url=None: GateioConnectionStrategy(url or FUTURES_WS_URL, PERP, "futures.ping"),
+        connection=lambda url=None: GateioConnectionStrategy(url or futures_table.WS_URL, PERP, futures_table.PING),
         subscription=GateioFuturesSubscriptionStrategy,
         parser=GateioFuturesParserStrategy,
         handler=GateioFuturesStrategyHandler,

@@ -28,21 +28,16 @@ from ..exchanges.mexc.protocol import (
     ACK_EMPTY,
     ACK_OK,
     ACK_PONG,
-    CHANNELS,
-    KLINE_INTERVALS,
     PING_FRAME,
-    PING_INTERVAL_S,
-    RECONNECT_AFTER_S,
     TRADE_TYPE_BUY,
     TRADE_TYPE_SELL,
-    WS_URL,
     Reply,
-    channel_symbol,
     classify_reply,
     subscribe,
     unsubscribe,
 )
 from ..exchanges.mexc.rest import spot_symbol_map
+from ..exchanges.mexc.spot_table import KLINE_INTERVALS, PING_INTERVAL_S, RECONNECT_AFTER_S, TABLE, WS_URL, channel_symbol
 from ..models import BUY, SELL, SPOT, BookUpdate, VenueError
 from ..models import STALE as STATUS_STALE
 from ..models import SYNCED as STATUS_SYNCED
@@ -82,8 +77,8 @@ class MexcConnectionStrategy(ConnectionStrategy):
 
 class MexcSubscriptionStrategy(SubscriptionStrategy):
     """``{"method":"SUBSCRIPTION","params":[channel, ...],"id":n}`` (§1.3); one frame per call
-    carrying every channel. ``params`` of a subscription go to the channel builder (book
-    interval ``"100ms"``/``"10ms"``, kline ``"Min1"`` ...)."""
+    carrying every channel, each the row's template of the channel table filled with the
+    subscription's ``params`` (book interval ``"100ms"``/``"10ms"``, kline ``"Min1"`` ...)."""
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         self.symbols = symbols if symbols is not None else spot_symbol_map()
@@ -92,10 +87,8 @@ class MexcSubscriptionStrategy(SubscriptionStrategy):
     def channels(self, subscriptions: Iterable[Subscription]) -> list[str]:
         out = []
         for sub in subscriptions:
-            builder = CHANNELS.get(sub.channel)
-            if builder is None:
-                raise ValueError(f"mexc spot has no channel {sub.channel!r}")
-            out.append(builder(self.symbols.to_venue(sub.symbol), *sub.params))
+            row = TABLE.row(sub.channel)
+            out.append(TABLE.channel(row, self.symbols.to_venue(sub.symbol), TABLE.params(row.name, sub.params)))
         return out
 
     def subscribe_frames(self, subscriptions: Iterable[Subscription], request_id: int | None = None) -> list[bytes]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
 
 import msgspec
 
+from ..channels import BOOK_REST, Channel, Table
 from ..symbols import SymbolMap
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,51 +48,74 @@ class SnapshotError(Exception):
 
 class VenueProtocol:
     """Base class of a venue stream's protocol; subclasses fill in the class attributes and
-    the methods marked "must override".
+    the methods marked "must override". Channels, subscriptions, book kinds and ack matching
+    come from the market's channel :attr:`table` (:mod:`cexfeed.channels`).
 
     Class attributes:
       ``name``                 registry name (``gateio-spot``)
+      ``table``                the market's :class:`~cexfeed.channels.Table`
       ``ws_url``/``rest_url``  production endpoints (the constructor can override both)
       ``headers``              extra handshake (and REST) headers, e.g. ``X-Gate-Size-Decimal``
       ``ping_interval``        seconds between app-level pings (``ping_frame``)
       ``max_subscriptions``    subscriptions one connection may hold (``None`` = unlimited);
                                the pool opens more connections beyond it (MEXC: 30)
-      ``book_channel``         our channel name of the incremental book stream
-      ``rest_snapshots``       True: after subscribing the book, fetch a REST snapshot
-                               (Gate ``order_book_update``); False: the stream brings its own
-                               full push (``obu``), a broken book is recovered by resubscribing
-      ``channels``             our channel names this protocol accepts
+      ``rest_snapshots``       False turns off REST snapshots for ``rest`` book rows (tests)
+
+    Instance attributes set by subclasses' constructors: ``options`` (our channel name -> the
+    parameter values given, the rest defaulting from the row) and ``renames`` (our channel name
+    -> the one it stands for, e.g. Gate ``book`` -> ``book_obu`` in obu mode).
     """
 
     name: str = ""
+    table: Table | None = None
     ws_url: str = ""
     rest_url: str = ""
     headers: dict[str, str] = {}
     ping_interval: float = 10.0
     max_subscriptions: int | None = None
-    book_channel: str = "book"
     rest_snapshots: bool = True
-    channels: tuple[str, ...] = ()
 
     def __init__(self, ws_url: str | None = None, rest_url: str | None = None) -> None:
         if ws_url:
             self.ws_url = ws_url
         if rest_url:
             self.rest_url = rest_url
+        self.options: dict[str, tuple[str, ...]] = {}
+        self.renames: dict[str, str] = {}
 
-    # -- requests (must override) ------------------------------------------------------------
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Our channel names this protocol accepts (from the table)."""
+        return self.table.names if self.table is not None else ()
+
+    def set_option(self, channel: str, *values: str) -> None:
+        """Parameters of our channel ``channel`` (in the row's order). Raises ``ValueError`` for
+        a value outside the row's choices."""
+        self.table.params(channel, values)  # type: ignore[union-attr]
+        self.options[channel] = tuple(str(v) for v in values)
+
+    def row(self, sub: Subscription) -> Channel:
+        """The table row of a subscription. Raises ``ValueError`` for an unknown channel."""
+        return self.table.row(sub.channel)  # type: ignore[union-attr]
+
+    # -- requests ------------------------------------------------------------------------------
+    def request(self, row: Channel, sub: Subscription, event: str, request_id: int) -> bytes:
+        """The text frame of ``event`` (``subscribe``/``unsubscribe``) for ``sub`` (must override)."""
+        raise NotImplementedError
+
     def subscribe_frame(self, sub: Subscription, request_id: int) -> bytes:
         """The text frame that subscribes ``sub``, carrying ``request_id`` (int32)."""
-        raise NotImplementedError
+        return self.request(self.row(sub), sub, "subscribe", request_id)
 
     def unsubscribe_frame(self, sub: Subscription, request_id: int) -> bytes:
         """The text frame that unsubscribes ``sub``."""
-        raise NotImplementedError
+        return self.request(self.row(sub), sub, "unsubscribe", request_id)
 
     def ack_channel(self, sub: Subscription) -> str:
-        """What the handler passes as ``channel`` to ``hooks.on_ack`` for this subscription;
-        used to match an ack that carries no request id (MEXC may answer ``"id":0``)."""
-        raise NotImplementedError
+        """What the handler passes as ``channel`` to ``hooks.on_ack`` for this subscription
+        (the venue channel, templates filled in); used to match an ack that carries no request
+        id (MEXC may answer ``"id":0``)."""
+        return self.table.channel(self.row(sub), sub.venue_symbol, sub.params)  # type: ignore[union-attr]
 
     def ping_frame(self) -> bytes | None:
         """The app-level ping text frame, or ``None`` for none."""
@@ -99,25 +123,38 @@ class VenueProtocol:
 
     # -- subscriptions ---------------------------------------------------------------------
     def subscriptions(self, channels: Iterable[str], venue_symbols: Iterable[str]) -> list[Subscription]:
-        """Default: one subscription per (channel, symbol) with no parameters. Raises
-        ``ValueError`` for a channel not in :attr:`channels`."""
-        out = []
+        """One subscription per (table row, symbol), parameters from :attr:`options` and the
+        row's defaults; names served by one row (aliases) subscribe once, under the row's name.
+        Raises ``ValueError`` for an unknown channel or for two book channels (one book per
+        symbol)."""
+        table = self.table
+        if table is None:
+            raise ValueError(f"{self.name}: no channel table")
+        rows: list[Channel] = []
+        for name in channels:
+            row = table.row(self.renames.get(name, name))
+            if row not in rows:
+                rows.append(row)
+        books = [row.name for row in rows if row.book]
+        if len(books) > 1:
+            kinds = ", ".join(f"{r.name!r} ({r.venue_channel}, {r.book})" for r in table.books())
+            raise ValueError(f"{self.name}: one book channel per symbol, one of {kinds}; got {books}")
         symbols = list(venue_symbols)
-        for channel in channels:
-            if channel not in self.channels:
-                raise ValueError(f"{self.name}: unknown channel {channel!r} (known: {', '.join(self.channels)})")
-            out.extend(Subscription(channel, s) for s in symbols)
+        out = []
+        for row in rows:
+            params = table.params(row.name, self.options.get(row.name, ()))
+            out.extend(Subscription(row.name, s, params) for s in symbols)
         return out
 
     def is_book(self, sub: Subscription) -> bool:
-        """Whether ``sub`` feeds the handler's book sequencer (default: ``book_channel``)."""
-        return sub.channel == self.book_channel
+        """Whether ``sub`` feeds the handler's book sequencer."""
+        return bool(self.row(sub).book)
 
     def snapshot_via_rest(self, sub: Subscription) -> bool:
         """Whether the book of ``sub`` is seeded by a REST snapshot after the subscribe ack
-        (default :attr:`rest_snapshots`); False means the stream sends its own full push and a
-        broken book is recovered by unsubscribe + subscribe."""
-        return self.rest_snapshots
+        (a ``rest`` book row); False means the stream sends its own full push and a broken book
+        is recovered by unsubscribe + subscribe."""
+        return self.rest_snapshots and self.row(sub).book == BOOK_REST
 
     def book_depth(self, sub: Subscription) -> int:
         """Levels per side the book subscription maintains (and the snapshot limit)."""

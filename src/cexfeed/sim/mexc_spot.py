@@ -27,7 +27,7 @@ import msgspec
 from aiohttp import web
 
 from ..exchanges.mexc import encode
-from ..exchanges.mexc.protocol import KLINE_INTERVALS, MAX_SUBSCRIPTIONS_PER_CONNECTION
+from ..exchanges.mexc.spot_table import KLINE_INTERVALS, MAX_SUBSCRIPTIONS_PER_CONNECTION
 from .market import Step, SymbolBook
 from .server import Session, VenueSim, register_venue
 

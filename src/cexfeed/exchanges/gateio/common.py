@@ -1,5 +1,6 @@
 """What Gate spot and futures public handlers share: the envelope, acks, error frames,
-pongs, system notices and the channel dispatch table (gateio-protocol.md §2, §3).
+pongs, system notices and the dispatch derived from the market's channel table
+(gateio-protocol.md §2, §3).
 
 Data pushes are decoded in one pass: each channel has a whole-frame struct tagged by its
 ``channel`` value whose ``result`` is the channel's typed result, and one decoder over the union
@@ -15,6 +16,7 @@ from typing import Any, Callable, Union
 
 import msgspec
 
+from ...channels import BOOK_REST, Table
 from ...handlers import EventCallback, PublicWebSocketHandler
 from ...symbols import SymbolMap
 from ...wire import Millis, Seconds
@@ -99,14 +101,16 @@ def lenient_result(raw: bytes, result_type: Any) -> Any:
 class GateioPublicHandler(PublicWebSocketHandler):
     """Envelope and control frames for a Gate public stream.
 
-    Subclasses declare ``CHANNELS = {"spot.trades": ("_on_trade", SpotTrade), ...}``: channel ->
-    (method taking ``(frame, recv_ts)``, type of the frame's ``result``), optional ``LENIENT =
-    {channel: counter}`` for channels whose pushes are kept field by field when a field does not
-    fit its type (:func:`lenient_result`, counted under ``counter``; otherwise such a push is
-    counted as malformed), and the ``PONG``/``SYSTEM`` channels.
+    Subclasses set ``TABLE`` (the market's :class:`~cexfeed.channels.Table`), ``PONG`` and
+    ``SYSTEM``. From the table: ``CHANNELS`` (venue channel -> (method taking ``(frame,
+    recv_ts)``, type of the frame's ``result``)), ``LENIENT`` (venue channel -> counter, for rows
+    whose pushes are kept field by field when a field does not fit its type, see
+    :func:`lenient_result`; otherwise such a push is counted as malformed) and the REST-synced
+    book channel the compiled reader serves.
     """
 
     venue = "gateio"
+    TABLE: Table | None = None
     # what the compiled reader serves: the REST-synced book channel (b"" = none), futures.tickers
     FAST_BOOK_CHANNEL = b""
     FAST_BOOK_ARRAYS = False  # its levels are [price, size] arrays (spot), not {p, s} objects
@@ -120,7 +124,12 @@ class GateioPublicHandler(PublicWebSocketHandler):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.CHANNELS and "_frames" not in cls.__dict__:
+        table = cls.__dict__.get("TABLE")
+        if table is not None:
+            cls.CHANNELS = table.handlers()
+            cls.LENIENT = {row.venue_channel: row.lenient for row in table if row.lenient}
+            books = table.books(BOOK_REST)
+            cls.FAST_BOOK_CHANNEL = books[0].venue_channel.encode() if books else b""
             cls._frame_types = {channel: frame_struct(channel, result) for channel, (_, result) in cls.CHANNELS.items()}
             cls._frames = msgspec.json.Decoder(Union[tuple(cls._frame_types.values())], strict=False)
 

@@ -20,47 +20,35 @@ construction makes the plain ``book`` channel mean obu. Gate spot offers the sam
 
 from __future__ import annotations
 
-from typing import Iterable
-
-from ...net.protocol import Snapshot, SnapshotError, Subscription, VenueProtocol
+from ...net.protocol import Snapshot, SnapshotError, Subscription
 from ...net.rest import RestClient
 from ...symbols import SymbolMap
+from . import futures_table as t
 from .contracts import ONE, ContractSize, decode_futures_snapshot, futures_symbol_map
-from .futures_public_handler import (
-    CONTRACTS_PATH,
-    FUTURES_CHANNELS,
-    FUTURES_HEADERS,
-    FUTURES_PING_CHANNEL,
-    FUTURES_REST_URL,
-    FUTURES_WS_URL,
-    ORDER_BOOK_PATH,
-    futures_payload,
-    order_book_query,
-)
-from .obu import BOOK_CHANNELS, OBU_LEVELS, book_channels
-from .protocol import ping, request
+from .protocol import GateioProtocol
 
-class GateioFuturesProtocol(VenueProtocol):
-    """``gateio-perp``: USDT perpetuals. Channels: ``book``, ``book_obu``, ``book_snapshots``
-    (legacy ``futures.order_book``), ``trades``, ``bbo``, ``ticker``/``funding``/``mark_price``
-    (all ``futures.tickers``, subscribed once), ``kline``, ``liquidations``, ``open_interest``.
+
+class GateioFuturesProtocol(GateioProtocol):
+    """``gateio-perp``: USDT perpetuals, the channels of
+    :data:`~cexfeed.exchanges.gateio.futures_table.TABLE`: ``book``, ``book_obu``,
+    ``book_snapshots`` (legacy ``futures.order_book``), ``trades``, ``bbo``,
+    ``ticker``/``funding``/``mark_price`` (all ``futures.tickers``, subscribed once), ``kline``,
+    ``liquidations``, ``open_interest``.
 
     ``book_interval`` ``100ms``/``20ms`` and ``book_level`` (``100``/``50``/``20``; ``20ms``
     forces 20) for ``order_book_update``; ``obu_level`` 50 or 400; ``kline_interval``;
     ``book_mode`` ``"update"`` (default) or ``"obu"``. App ping every 10 s. The contract list
     (multipliers) is remembered from :meth:`fetch_symbols`/:meth:`make_handler` to normalize
-    REST snapshots.
+    REST snapshots. Raises ``ValueError`` for a parameter outside the table's choices.
     """
 
     name = "gateio-perp"
-    ws_url = FUTURES_WS_URL
-    rest_url = FUTURES_REST_URL
-    headers = dict(FUTURES_HEADERS)
-    ping_interval = 10.0
-    max_subscriptions = None
-    book_channel = "book"
-    rest_snapshots = True
-    channels = tuple(FUTURES_CHANNELS)
+    table = t.TABLE
+    ws_url = t.WS_URL
+    rest_url = t.REST_URL
+    headers = dict(t.HEADERS)
+    ping_interval = t.PING_INTERVAL_S
+    PING = t.PING
 
     def __init__(
         self,
@@ -73,70 +61,22 @@ class GateioFuturesProtocol(VenueProtocol):
         book_mode: str = "update",
     ) -> None:
         super().__init__(ws_url, rest_url)
-        if book_interval not in ("100ms", "20ms"):
-            raise ValueError("gateio futures book interval must be '100ms' or '20ms'")
-        level = 20 if book_interval == "20ms" else int(book_level or 100)
-        if level not in (20, 50, 100):
-            raise ValueError("gateio futures book level must be 20, 50 or 100")
-        if int(obu_level) not in OBU_LEVELS:
-            raise ValueError(f"gateio obu level must be one of {OBU_LEVELS}")
-        if book_mode not in ("update", "obu"):
-            raise ValueError("book_mode must be 'update' or 'obu'")
-        self.headers = dict(FUTURES_HEADERS)
-        self.book_interval = book_interval
-        self.book_level = level
-        self.obu_level = int(obu_level)
-        self.kline_interval = kline_interval
-        self.book_mode = book_mode
+        # §7.6: with 20ms only level 20 exists
+        level = "20" if book_interval == "20ms" else str(book_level or 100)
+        self.set_option("book", book_interval, level)
+        self.set_option("book_obu", str(obu_level))
+        self.set_option("kline", kline_interval)
+        self.set_option("open_interest", kline_interval)
+        self._book_mode(book_mode)
+        self.headers = dict(t.HEADERS)
         self.symbols: SymbolMap | None = None
-
-    # -- subscriptions ---------------------------------------------------------------------
-    def subscriptions(self, channels: Iterable[str], venue_symbols: Iterable[str]) -> list[Subscription]:
-        channels = book_channels(self, list(channels), self.book_mode)
-        subs = super().subscriptions(channels, venue_symbols)
-        out: list[Subscription] = []
-        seen: set[tuple[str, str]] = set()
-        for sub in subs:
-            gate = FUTURES_CHANNELS[sub.channel]
-            if (gate, sub.venue_symbol) in seen:
-                continue  # ticker/funding/mark_price share futures.tickers
-            seen.add((gate, sub.venue_symbol))
-            if sub.channel == "book":
-                sub = sub._replace(params=(self.book_interval, str(self.book_level)))
-            elif sub.channel == "book_obu":
-                sub = sub._replace(params=(str(self.obu_level),))
-            elif sub.channel == "kline" or sub.channel == "open_interest":
-                sub = sub._replace(params=(self.kline_interval,))
-            out.append(sub)
-        return out
-
-    def is_book(self, sub: Subscription) -> bool:
-        return sub.channel in BOOK_CHANNELS
-
-    def snapshot_via_rest(self, sub: Subscription) -> bool:
-        return sub.channel == "book"
 
     def book_depth(self, sub: Subscription) -> int:
         """The handler depth (and REST ``limit``): the ``order_book_update`` level. obu books
         keep their stream's level (50/400) whatever this says, so obu subscriptions report the
         same value and never shrink the REST-synced books of other symbols."""
-        if sub.channel == "book":
-            return int(sub.params[1]) if len(sub.params) > 1 else self.book_level
-        return self.book_level
-
-    def subscribe_frame(self, sub: Subscription, request_id: int) -> bytes:
-        channel = FUTURES_CHANNELS[sub.channel]
-        return request(channel, "subscribe", futures_payload(channel, sub.venue_symbol, sub.params), request_id)
-
-    def unsubscribe_frame(self, sub: Subscription, request_id: int) -> bytes:
-        channel = FUTURES_CHANNELS[sub.channel]
-        return request(channel, "unsubscribe", futures_payload(channel, sub.venue_symbol, sub.params), request_id)
-
-    def ack_channel(self, sub: Subscription) -> str:
-        return FUTURES_CHANNELS[sub.channel]
-
-    def ping_frame(self) -> bytes:
-        return ping(FUTURES_PING_CHANNEL)
+        params = sub.params if sub.channel == "book" else self.options["book"]
+        return int(params[1])
 
     # -- handler and REST ------------------------------------------------------------------
     def make_handler(self, on_event, symbols: SymbolMap, depth: int):
@@ -151,7 +91,7 @@ class GateioFuturesProtocol(VenueProtocol):
     async def fetch_symbols(self, rest: RestClient) -> SymbolMap:
         """``GET /futures/usdt/contracts`` -> :class:`SymbolMap` with multipliers. Raises
         ``RestError`` or ``msgspec`` errors."""
-        self.symbols = futures_symbol_map(await rest.get(CONTRACTS_PATH))
+        self.symbols = futures_symbol_map(await rest.get(t.CONTRACTS_PATH))
         return self.symbols
 
     def sizer(self, venue_symbol: str) -> ContractSize:
@@ -161,7 +101,7 @@ class GateioFuturesProtocol(VenueProtocol):
     async def fetch_snapshot(self, rest: RestClient, venue_symbol: str, depth: int) -> Snapshot:
         """``GET /futures/usdt/order_book?contract=X&limit=depth&with_id=true`` -> :class:`Snapshot`
         in base units. Raises ``RestError`` or :class:`SnapshotError` (no ``id``, bad body)."""
-        body = await rest.get(ORDER_BOOK_PATH, order_book_query(venue_symbol, depth))
+        body = await rest.get(t.ORDER_BOOK_PATH, t.order_book_query(venue_symbol, depth))
         return parse_futures_rest_snapshot(venue_symbol, body, self.sizer(venue_symbol))
 
 

@@ -1,22 +1,11 @@
-"""Gate.io USDT perpetual futures public channels (gateio-protocol.md §1.2, §5, §7, §10).
+"""Gate.io USDT perpetual futures public channels: the small handlers of the rows of
+:data:`~cexfeed.exchanges.gateio.futures_table.TABLE` (gateio-protocol.md §1.2, §5, §7, §10).
 
 Every size on an event is base currency = contracts x ``quanto_multiplier`` of the contract
 (from :func:`~cexfeed.exchanges.gateio.contracts.futures_symbol_map`; ``"0"`` counts as 1);
 where the venue speaks contracts the raw unsigned count is kept in ``contracts``. Sizes arrive as
 JSON integers, or as decimal strings (``"-108.5"``, ``"1e-3"``) when the connection sent
 ``X-Gate-Size-Decimal: 1``; both are accepted (§5.2).
-
-| channel                    | result                                              | events                     |
-|----------------------------|-----------------------------------------------------|----------------------------|
-| futures.book_ticker        | object: t ms, u, s, b/a price ("" = none), B/A size | BestBidOffer               |
-| futures.trades             | array: id, contract, size (signed: <0 taker sell)   | Trade                      |
-| futures.order_book_update  | object: t, full?, s, U, u, b/a [{p, s}]             | BookUpdate, BookStatus     |
-| futures.order_book         | event ``all``: t, contract, id, asks/bids [{p, s}]  | BookUpdate (snapshot)      |
-| futures.obu                | object: t, full?, s "ob.X.50", U, u, b/a [[p, s]]   | BookUpdate, BookStatus     |
-| futures.tickers            | array (or object) of partial tickers                | Ticker, FundingRate, MarkPrice, OpenInterest |
-| futures.candlesticks       | array: t s, o/h/l/c, v contracts, n "1m_X"          | Kline                      |
-| futures.public_liquidates  | object or array: price, size (signed), time ms      | Liquidation                |
-| futures.contract_stats     | array: time s, contract, open_interest contracts    | OpenInterest               |
 
 Ticker pushes may carry only the fields that changed (§7.2): each push emits only the events
 whose fields it carries (``Ticker`` for last/24h fields, ``FundingRate`` for
@@ -30,198 +19,14 @@ interleave rather than increase.
 
 from __future__ import annotations
 
-from typing import Literal, Union
-
-import msgspec
-
 from ...book import CROSSED
 from ...models import PERP, BUY, SELL, BestBidOffer, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import Millis, Name, Price, Seconds, Signed, Size
+from . import futures_table
 from .common import GateioPublicHandler, result_prefix
 from .contracts import ContractSizes, decode_futures_snapshot, futures_symbol_map
-from .obu import ObuBooks, ObuUpdate, obu_stream
-from .protocol import FUTURES_USDT_WS_URL, REST_URL
-
-# -- protocol facts (§1.2, §3, §5.2, §7, §10.1) -----------------------------------------------
-
-FUTURES_WS_URL = FUTURES_USDT_WS_URL
-FUTURES_REST_URL = REST_URL
-# Sent on the WebSocket handshake and on every REST call: sizes become decimal strings (§5.2).
-SIZE_DECIMAL_HEADER = ("X-Gate-Size-Decimal", "1")
-FUTURES_HEADERS = {SIZE_DECIMAL_HEADER[0]: SIZE_DECIMAL_HEADER[1]}
-FUTURES_PING_CHANNEL = "futures.ping"
-FUTURES_PONG_CHANNEL = "futures.pong"
-CONTRACTS_PATH = "/futures/usdt/contracts"
-ORDER_BOOK_PATH = "/futures/usdt/order_book"
-
-# Our channel names -> Gate futures channels. ``book`` = REST snapshot + deltas, ``book_obu`` =
-# Order Book V2 (in-band snapshot), ``book_snapshots`` = legacy periodic full books.
-FUTURES_CHANNELS = {
-    "book": "futures.order_book_update",
-    "book_obu": "futures.obu",
-    "book_snapshots": "futures.order_book",
-    "trades": "futures.trades",
-    "bbo": "futures.book_ticker",
-    "ticker": "futures.tickers",
-    "funding": "futures.tickers",
-    "mark_price": "futures.tickers",
-    "kline": "futures.candlesticks",
-    "liquidations": "futures.public_liquidates",
-    "open_interest": "futures.contract_stats",
-}
-
-
-def futures_payload(channel: str, venue_symbol: str, params: tuple = ()) -> list[str]:
-    """Payload of one futures subscription (§7):
-
-    - ``futures.order_book_update``: ``[contract, frequency, level]``, default ``100ms``/``100``
-      (``20ms`` forces level ``20``); the handler depth and REST ``limit`` must equal the level;
-    - ``futures.obu``: ``["ob.<contract>.<level>"]``, level ``50`` (default) or ``400``;
-    - ``futures.order_book``: ``[contract, limit, "0"]``, default limit ``20``;
-    - ``futures.candlesticks``: ``[interval, contract]``, default ``1m``;
-    - ``futures.contract_stats``: ``[contract, interval]``, default ``1m``;
-    - others: ``[contract]``.
-    """
-    if channel == "futures.order_book_update":
-        frequency = params[0] if params else "100ms"
-        level = params[1] if len(params) > 1 else ("20" if frequency == "20ms" else "100")
-        return [venue_symbol, frequency, str(level)]
-    if channel == "futures.obu":
-        return [obu_stream(venue_symbol, params[0] if params else 50)]
-    if channel == "futures.order_book":
-        return [venue_symbol, str(params[0]) if params else "20", "0"]
-    if channel == "futures.candlesticks":
-        return [params[0] if params else "1m", venue_symbol]
-    if channel == "futures.contract_stats":
-        return [venue_symbol, params[0] if params else "1m"]
-    return [venue_symbol]
-
-
-def order_book_query(venue_symbol: str, depth: int = 100) -> dict[str, str]:
-    """Query of the REST snapshot ``GET /futures/usdt/order_book`` (§10.1): ``limit`` equals the
-    WS level, ``with_id=true`` so the body has the sequence ``id``."""
-    return {"contract": venue_symbol, "limit": str(depth), "with_id": "true"}
-
-
-# -- wire shapes ------------------------------------------------------------------------------
-
-
-class FuturesBookTicker(msgspec.Struct):
-    """``futures.book_ticker`` result (§7.4): ``t`` ms, ``u`` book id, ``s`` contract, ``b``/``a``
-    price (``""`` when the side is empty), ``B``/``A`` size in contracts (int or str)."""
-
-    s: Name
-    t: Millis = 0
-    u: int | None = None
-    # prices are "" when the side is empty
-    b: Price | Literal[""] = ""
-    a: Price | Literal[""] = ""
-    B: Size = 0.0
-    A: Size = 0.0
-
-
-class FuturesTrade(msgspec.Struct):
-    """One ``futures.trades`` item (§7.3): ``size`` signed contracts (< 0 taker sell),
-    ``create_time`` s, ``create_time_ms`` ms, ``price`` quote currency."""
-
-    id: int
-    contract: Name
-    size: Signed
-    price: Price
-    create_time: Seconds = 0
-    create_time_ms: Millis = 0
-    is_internal: bool = False
-
-
-class Level(msgspec.Struct, gc=False):
-    """A futures book level ``{"p": price str, "s": contracts int|str}`` (absolute size).
-    Floats only, no reference cycles: the GC need not track it."""
-
-    p: Price
-    s: Size
-
-
-class FuturesBookUpdate(msgspec.Struct, gc=False):
-    """``futures.order_book_update`` result (§7.6): ``U``/``u`` ids, ``full`` only when true,
-    ``b``/``a`` changed levels in contracts, ``t`` ms."""
-
-    s: Name
-    u: int
-    U: int = 0
-    t: Millis = 0
-    full: bool = False
-    b: list[Level] = []
-    a: list[Level] = []
-
-
-class FuturesBookSnapshot(msgspec.Struct):
-    """Legacy ``futures.order_book`` event ``all`` (§7.5): a whole top-N book at ``id``."""
-
-    contract: str
-    id: int
-    t: Millis = 0
-    asks: list[Level] = []
-    bids: list[Level] = []
-
-
-class FuturesTicker(msgspec.Struct, gc=False):
-    """One ``futures.tickers`` item (§7.2); every field but ``contract`` may be missing.
-    Prices quote currency; ``change_percentage`` percent; funding rates fractions;
-    ``total_size`` (open interest) and ``volume_24h`` contracts, ``volume_24h_base`` base,
-    ``volume_24h_quote`` quote; ``funding_next_apply`` s; ``t`` ms. Fields in the order Gate
-    sends them."""
-
-    contract: Name
-    last: Price | None = None
-    change_percentage: Signed | None = None
-    funding_rate: Signed | None = None
-    funding_rate_indicative: Signed | None = None
-    mark_price: Price | None = None
-    index_price: Price | None = None
-    total_size: Size | None = None
-    volume_24h: Size | None = None
-    volume_24h_base: Size | None = None
-    volume_24h_quote: Size | None = None
-    low_24h: Price | None = None
-    high_24h: Price | None = None
-    funding_next_apply: Seconds | None = None
-    t: Millis = 0
-
-
-class FuturesCandle(msgspec.Struct):
-    """One ``futures.candlesticks`` item (§7.8): ``t`` window start s, ``v`` contracts,
-    ``n`` ``<interval>_<contract>`` (contract may carry a ``mark_``/``index_`` prefix)."""
-
-    t: Seconds
-    o: Price
-    h: Price
-    l: Price  # noqa: E741 - venue field name
-    c: Price
-    n: str
-    v: Size | None = None
-    a: Size | None = None
-    w: bool | None = None
-
-
-class FuturesLiquidation(msgspec.Struct):
-    """One ``futures.public_liquidates`` item (§7.9): ``size`` signed contracts, ``time`` ms."""
-
-    contract: Name
-    price: Price
-    size: Signed
-    time: Millis = 0
-
-
-class FuturesContractStats(msgspec.Struct):
-    """One ``futures.contract_stats`` item (§7.10): ``time`` s, ``open_interest`` contracts,
-    ``open_interest_usd`` USD."""
-
-    time: Seconds = 0
-    contract: str = ""
-    open_interest: Size | None = None
-    open_interest_usd: Size | None = None
-
+from .futures_table import FuturesBookUpdate
+from .obu import ObuBooks
 
 
 class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
@@ -235,24 +40,9 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
     """
 
     market = PERP
-    PONG = FUTURES_PONG_CHANNEL
-    SYSTEM = "futures.system"
-    CHANNELS = {
-        "futures.book_ticker": ("_on_book_ticker", FuturesBookTicker),
-        "futures.trades": ("_on_trades", list[FuturesTrade]),
-        # GateioPublicHandler._on_book_update (long frames go to the compiled reader first)
-        "futures.order_book_update": ("_on_book_update", FuturesBookUpdate),
-        # event "all": a snapshot object; the legacy "update" event carries an array
-        "futures.order_book": ("_on_order_book", Union[FuturesBookSnapshot, list]),
-        "futures.obu": ("_on_obu", ObuUpdate),
-        "futures.tickers": ("_on_tickers", Union[list[FuturesTicker], FuturesTicker]),
-        "futures.candlesticks": ("_on_candles", Union[list[FuturesCandle], FuturesCandle]),
-        "futures.public_liquidates": ("_on_liquidations", Union[list[FuturesLiquidation], FuturesLiquidation]),
-        "futures.contract_stats": ("_on_contract_stats", Union[list[FuturesContractStats], FuturesContractStats]),
-    }
-    # a ticker field sent as "" (quiet contracts) or an impossible number is left out (None)
-    LENIENT = {"futures.tickers": "ticker_lenient"}
-    FAST_BOOK_CHANNEL = b"futures.order_book_update"
+    TABLE = futures_table.TABLE
+    PONG = futures_table.PONG
+    SYSTEM = futures_table.SYSTEM
     FAST_TICKERS = True
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:

@@ -21,14 +21,13 @@ Follows gateio-protocol.md §6.8, §7.7 and §10.2:
   :attr:`ObuBooks.OBU_TIMEOUT_S`. A resubscribe after a gap arms it too.
 
 A symbol's book comes from one book channel at a time: ``order_book_update`` (REST snapshot +
-deltas) or ``obu``; the user picks per subscription (our channel ``book`` vs ``book_obu``).
+deltas) or ``obu``; the user picks per subscription (our channel ``book`` vs ``book_obu``, rows
+of the market's channel table).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
-
 import msgspec
 
 from ...book import BookSequencer
@@ -54,6 +53,7 @@ class ObuUpdate(msgspec.Struct, gc=False):
 
 
 # documented levels are 50 and 400 (§6.8, §7.7); a stream name past this is not a real book
+OBU_LEVELS = ("50", "400")
 MAX_OBU_LEVEL = 1000
 
 
@@ -200,25 +200,3 @@ class ObuBooks:
         if self._expected and recv_ts >= self._next_no_data_check:
             self._next_no_data_check = recv_ts + 1_000_000_000
             self.check_no_data(recv_ts)
-
-
-# -- book channel choice (our channel names, shared by the spot and futures protocols) --------
-
-OBU_LEVELS = (50, 400)
-
-
-BOOK_CHANNELS = ("book", "book_obu", "book_snapshots")
-
-
-def book_channels(protocol: Any, channels: list[str], book_mode: str) -> list[str]:
-    """The requested channels with ``book`` meaning ``book_obu`` in obu mode; ``ValueError``
-    when two book channels are asked for the same symbols."""
-    if book_mode == "obu":
-        channels = ["book_obu" if c == "book" else c for c in channels]
-    books = [c for c in dict.fromkeys(channels) if c in BOOK_CHANNELS]
-    if len(books) > 1:
-        raise ValueError(
-            f"{protocol.name}: one book channel per symbol: 'book' (order_book_update + REST snapshot), "
-            f"'book_obu' (order book V2) or 'book_snapshots', got {books}"
-        )
-    return channels

@@ -1,7 +1,10 @@
-"""Gate.io API v4 WebSocket protocol: endpoints, envelopes, requests, instrument lists.
+"""Gate.io API v4 WebSocket protocol, shared by spot and futures: envelopes, request frames,
+the app-level ping, instrument lists, and :class:`GateioProtocol` (what the network core needs,
+driven by a market's channel table).
 
-Follows ``gateio-protocol.md``: §1 endpoints, §2 envelopes (request, ack, push, error), §3
-heartbeat (app-level ``spot.ping``/``futures.ping``), §6/§7 channels, §10 book sync.
+Follows ``gateio-protocol.md``: §2 envelopes (request, ack, push, error), §3 heartbeat
+(app-level ``spot.ping``/``futures.ping``), §10 book sync. Endpoints and channels are in
+``spot_table.py`` / ``futures_table.py``.
 """
 
 from __future__ import annotations
@@ -11,24 +14,10 @@ from typing import Any
 
 import msgspec
 
+from ...channels import Channel
+from ...net.protocol import Subscription, VenueProtocol
 from ...symbols import Instrument, SymbolMap, decimals_to_step
 from ...wire import Millis, Price, Seconds, Size
-
-SPOT_WS_URL = "wss://api.gateio.ws/ws/v4/"
-FUTURES_USDT_WS_URL = "wss://fx-ws.gateio.ws/v4/ws/usdt"
-REST_URL = "https://api.gateio.ws/api/v4"
-
-# Our channel names -> Gate spot channel names.
-SPOT_CHANNELS = {
-    "book": "spot.order_book_update",
-    "trades": "spot.trades",
-    "bbo": "spot.book_ticker",
-    "ticker": "spot.tickers",
-    "kline": "spot.candlesticks",
-}
-
-# spot.order_book_update interval -> depth it maintains (§6.6)
-SPOT_BOOK_INTERVAL_DEPTH = {"20ms": 20, "100ms": 100}
 
 
 class GateError(msgspec.Struct):
@@ -119,16 +108,6 @@ def ping(channel: str, now: int | None = None) -> bytes:
     return _encoder.encode({"time": int(time.time()) if now is None else now, "channel": channel})
 
 
-def spot_payload(channel: str, venue_symbol: str, params: tuple = ()) -> list[str]:
-    """Payload of one spot subscription: book ``[pair, interval]``, kline ``[interval, pair]``,
-    others ``[pair]``. ``params`` carries the interval (book default ``100ms``, kline ``1m``)."""
-    if channel == "spot.order_book_update":
-        return [venue_symbol, params[0] if params else "100ms"]
-    if channel == "spot.candlesticks":
-        return [params[0] if params else "1m", venue_symbol]
-    return [venue_symbol]
-
-
 class SpotSnapshot(msgspec.Struct):
     """REST ``GET /spot/order_book?with_id=true`` body (§10.1): ``id`` is the book's update id,
     ``current``/``update`` ms, levels ``[price, size]`` strings parsed to floats, best first."""
@@ -147,3 +126,25 @@ def parse_spot_snapshot(body: bytes | str) -> SpotSnapshot:
     """Decode a spot order-book snapshot body. Raises ``msgspec.ValidationError`` when ``id``
     is missing (the request lacked ``with_id=true``; pitfalls D.1 #8) or the body is malformed."""
     return _spot_snapshot.decode(body)
+
+
+class GateioProtocol(VenueProtocol):
+    """A Gate market as seen by the network core: requests ``{"time", "channel", "event",
+    "payload", "id"}`` built from the table row's payload template (§2.1), and the app-level
+    ``PING`` channel of the market (§3). Subclasses set ``table``, ``PING`` and the venue facts."""
+
+    PING = ""
+
+    def request(self, row: Channel, sub: Subscription, event: str, request_id: int) -> bytes:
+        return request(row.venue_channel, event, self.table.payload(row, sub.venue_symbol, sub.params), request_id)  # type: ignore[union-attr]
+
+    def ping_frame(self) -> bytes:
+        return ping(self.PING)
+
+    def _book_mode(self, book_mode: str) -> None:
+        """``"obu"`` makes our ``book`` mean ``book_obu`` (Order Book V2). Raises ``ValueError``
+        for another mode than ``update``/``obu``."""
+        if book_mode not in ("update", "obu"):
+            raise ValueError("book_mode must be 'update' or 'obu'")
+        if book_mode == "obu":
+            self.renames["book"] = "book_obu"

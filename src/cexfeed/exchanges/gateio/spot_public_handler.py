@@ -1,87 +1,18 @@
-"""Gate.io spot public channels (gateio-protocol.md §6, book sync §10.1).
-
-| channel                  | result (one object per push)                     | events                |
-|--------------------------|--------------------------------------------------|-----------------------|
-| spot.book_ticker         | t ms, u, s, b/B bid, a/A ask                     | BestBidOffer          |
-| spot.trades              | id, create_time_ms (str ms), side (taker), amount | Trade                 |
-| spot.tickers             | last, lowest_ask, highest_bid, 24h stats         | Ticker                |
-| spot.candlesticks        | t (str s), o/h/l/c, v quote vol, a base vol, n   | Kline                 |
-| spot.order_book_update   | t ms, full?, s, U, u, b/a [[price, size]]        | BookUpdate, BookStatus|
-| spot.obu                 | t ms, full?, s "ob.X.50", U, u, b/a (see obu.py) | BookUpdate, BookStatus|
+"""Gate.io spot public channels: the small handlers of the rows of
+:data:`~cexfeed.exchanges.gateio.spot_table.TABLE` (gateio-protocol.md §6, book sync §10.1).
+The book rows (``spot.order_book_update``, ``spot.obu``) are handled by the shared
+:class:`~cexfeed.exchanges.gateio.common.GateioPublicHandler` and
+:class:`~cexfeed.exchanges.gateio.obu.ObuBooks`.
 """
 
 from __future__ import annotations
 
-import msgspec
-
 from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import FractionalMillis, Millis, Name, Price, Seconds, Side, Signed, Size
+from . import spot_table
 from .common import GateioPublicHandler, result_prefix
-from .obu import ObuBooks, ObuUpdate
+from .obu import ObuBooks
 from .protocol import parse_spot_snapshot, spot_symbol_map
-
-
-class BookTicker(msgspec.Struct, gc=False):
-    t: Millis
-    s: Name
-    b: Price
-    B: Size
-    a: Price
-    A: Size
-    u: int | None = None
-
-
-class SpotTrade(msgspec.Struct, gc=False):
-    id: int
-    currency_pair: Name
-    side: Side
-    amount: Size
-    price: Price
-    create_time: Seconds = 0
-    create_time_ms: FractionalMillis = 0.0
-
-
-class SpotTicker(msgspec.Struct, gc=False):
-    """``spot.tickers`` result (§6.1): prices quote currency (``highest_bid``/``lowest_ask``
-    the best bid/offer), ``change_percentage`` percent, ``base_volume``/``quote_volume``."""
-
-    currency_pair: Name
-    last: Price | None = None
-    lowest_ask: Price | None = None
-    highest_bid: Price | None = None
-    change_percentage: Signed | None = None
-    base_volume: Size | None = None
-    quote_volume: Size | None = None
-    high_24h: Price | None = None
-    low_24h: Price | None = None
-
-
-class Candle(msgspec.Struct, gc=False):
-    """``spot.candlesticks`` result (§6.4): ``t`` window start s, ``v`` quote volume, ``a``
-    base amount, ``w`` window closed, ``n`` ``<interval>_<pair>``."""
-
-    t: Seconds
-    o: Price
-    h: Price
-    l: Price  # noqa: E741 - venue field name
-    c: Price
-    n: str
-    v: Size | None = None
-    a: Size | None = None
-    w: bool | None = None
-
-
-class SpotBookUpdate(msgspec.Struct, gc=False):
-    s: Name
-    U: int
-    u: int
-    t: Millis = 0
-    full: bool = False
-    b: list[tuple[Price, Size]] = []
-    a: list[tuple[Price, Size]] = []
-
-
 
 
 class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
@@ -93,22 +24,10 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
     """
 
     market = SPOT
-    PONG = "spot.pong"
-    SYSTEM = "spot.system"
-    CHANNELS = {
-        "spot.book_ticker": ("_on_book_ticker", BookTicker),
-        "spot.trades": ("_on_trade", SpotTrade),
-        "spot.tickers": ("_on_ticker", SpotTicker),
-        "spot.candlesticks": ("_on_candle", Candle),
-        # GateioPublicHandler._on_book_update (long frames go to the compiled reader first)
-        "spot.order_book_update": ("_on_book_update", SpotBookUpdate),
-        # Order Book V2, in-band snapshots (obu.py, gateio-protocol.md §6.8)
-        "spot.obu": ("_on_obu", ObuUpdate),
-    }
-    FAST_BOOK_CHANNEL = b"spot.order_book_update"
+    TABLE = spot_table.TABLE
+    PONG = spot_table.PONG
+    SYSTEM = spot_table.SYSTEM
     FAST_BOOK_ARRAYS = True
-    # a ticker field sent as "" (quiet pairs) or an impossible number is left out (None)
-    LENIENT = {"spot.tickers": "ticker_lenient"}
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
         super().__init__(on_event, symbols, depth)

@@ -11,16 +11,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from .proto.push_pb2 import PushDataV3ApiWrapper
-from .protocol import (
-    aggre_book_ticker_channel,
-    aggre_deals_channel,
-    aggre_depth_channel,
-    book_ticker_batch_channel,
-    kline_channel,
-    limit_depth_channel,
-    mini_ticker_channel,
-    mini_tickers_channel,
-)
+from .spot_table import channel
 
 Num = float | str
 
@@ -58,7 +49,7 @@ def aggre_depth_frame(
     last_order_create_time: int = 0,
 ) -> bytes:
     """313 ``aggre.depth`` push covering ``from_version..to_version``."""
-    w = _wrapper(aggre_depth_channel(symbol, interval), symbol, send_time)
+    w = _wrapper(channel("book", symbol, interval), symbol, send_time)
     body = w.publicAggreDepths
     _fill(body.asks, asks)
     _fill(body.bids, bids)
@@ -71,7 +62,7 @@ def aggre_depth_frame(
 
 def limit_depth_frame(symbol: str, version: int, bids=(), asks=(), send_time: int = 0, levels: int = 20) -> bytes:
     """303 ``limit.depth`` push: a whole top-N book, best first."""
-    w = _wrapper(limit_depth_channel(symbol, levels), symbol, send_time)
+    w = _wrapper(channel("limit_book", symbol, str(levels)), symbol, send_time)
     body = w.publicLimitDepths
     _fill(body.asks, asks)
     _fill(body.bids, bids)
@@ -83,7 +74,7 @@ def limit_depth_frame(symbol: str, version: int, bids=(), asks=(), send_time: in
 def aggre_deals_frame(symbol: str, deals: Iterable[tuple], send_time: int = 0, interval: str = "100ms") -> bytes:
     """314 ``aggre.deals`` push; ``deals`` are ``(price, qty, trade_type, time_ms, trade_id)``
     with trade_type 1 buy / 2 sell (taker); ``trade_id`` may be ``""``."""
-    w = _wrapper(aggre_deals_channel(symbol, interval), symbol, send_time)
+    w = _wrapper(channel("trades", symbol, interval), symbol, send_time)
     body = w.publicAggreDeals
     for price, qty, trade_type, time_ms, trade_id in deals:
         d = body.deals.add()
@@ -101,7 +92,7 @@ def aggre_book_ticker_frame(
     symbol: str, bid_price: Num, bid_qty: Num, ask_price: Num, ask_qty: Num, version: int = 0, send_time: int = 0, interval: str = "100ms"
 ) -> bytes:
     """315 ``aggre.bookTicker`` push."""
-    w = _wrapper(aggre_book_ticker_channel(symbol, interval), symbol, send_time)
+    w = _wrapper(channel("bbo", symbol, interval), symbol, send_time)
     body = w.publicAggreBookTicker
     body.bidPrice = _s(bid_price)
     body.bidQuantity = _s(bid_qty)
@@ -114,7 +105,7 @@ def aggre_book_ticker_frame(
 
 def book_ticker_batch_frame(symbol: str, items: Iterable[tuple], version: int = 0, send_time: int = 0) -> bytes:
     """311 ``bookTicker.batch`` push; ``items`` are ``(bid_price, bid_qty, ask_price, ask_qty)``."""
-    w = _wrapper(book_ticker_batch_channel(symbol), symbol, send_time)
+    w = _wrapper(channel("bbo_batch", symbol), symbol, send_time)
     body = w.publicBookTickerBatch
     for bp, bq, ap, aq in items:
         item = body.items.add()
@@ -128,7 +119,7 @@ def kline_frame(
     symbol: str, interval: str, window_start_s: int, open_: Num, high: Num, low: Num, close: Num, volume: Num, amount: Num, create_time: int = 0, window_s: int = 60
 ) -> bytes:
     """308 ``kline`` push (carries ``createTime``, not ``sendTime``, like the real frames)."""
-    w = _wrapper(kline_channel(symbol, interval), symbol, None, create_time)
+    w = _wrapper(channel("kline", symbol, interval), symbol, None, create_time)
     k = w.publicSpotKline
     k.interval = interval
     k.windowStart = window_start_s
@@ -146,14 +137,14 @@ def _mini(t, symbol: str, price: Num, rate: Num, high: Num, low: Num, volume: Nu
 
 def mini_ticker_frame(symbol: str, price: Num, rate: Num, high: Num, low: Num, volume: Num, quantity: Num, send_time: int = 0, timezone: str = "24H") -> bytes:
     """309 ``miniTicker`` push; ``volume`` is quote turnover, ``quantity`` base volume."""
-    w = _wrapper(mini_ticker_channel(symbol, timezone), symbol, send_time)
+    w = _wrapper(channel("ticker", symbol, timezone), symbol, send_time)
     _mini(w.publicMiniTicker, symbol, price, rate, high, low, volume, quantity)
     return w.SerializeToString()
 
 
 def mini_tickers_frame(items: Iterable[tuple], send_time: int = 0, timezone: str = "24H") -> bytes:
     """310 ``miniTickers`` push (no wrapper symbol); ``items`` as :func:`mini_ticker_frame` args."""
-    w = _wrapper(mini_tickers_channel(timezone), None, send_time)
+    w = _wrapper(channel("tickers_all", "", timezone), None, send_time)
     for item in items:
         _mini(w.publicMiniTickers.items.add(), *item)
     return w.SerializeToString()

@@ -45,35 +45,16 @@ from .protocol import (
     BODY_NAMES,
     ACK_OK,
     ACK_PONG,
-    KLINE_INTERVALS,
-    RECONNECT_AFTER_S,
     TRADE_TYPE_BUY,
     TRADE_TYPE_SELL,
     Reply,
-    channel_symbol,
     classify_reply,
 )
 from .rest import spot_symbol_map
+from .spot_table import KLINE_INTERVALS, RECONNECT_AFTER_S, TABLE, channel_symbol
 
 _reply = msgspec.json.Decoder(Reply, strict=False)
 _SIDES = {TRADE_TYPE_BUY: BUY, TRADE_TYPE_SELL: SELL}
-
-# body field number -> handler method name; bound once per handler
-_ROUTES = {
-    313: "_on_aggre_depth",
-    303: "_on_limit_depth",
-    314: "_on_deals",
-    301: "_on_plain_deals",
-    315: "_on_book_ticker",
-    305: "_on_plain_book_ticker",
-    311: "_on_book_ticker_batch",
-    308: "_on_kline",
-    309: "_on_mini_ticker",
-    310: "_on_mini_tickers",
-    302: "_on_increase_depth",
-    312: "_on_increase_depth_batch",
-}
-
 
 class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     """MEXC spot market data: raw frame -> :mod:`cexfeed.models` events.
@@ -132,7 +113,8 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         self._decode = decoder if decoder is not None else decode_push
         # symbols whose snapshot was requested and not yet applied
         self._snapshot_pending: set[str] = set()
-        self._table: dict[int, Callable] = {number: getattr(self, name) for number, name in _ROUTES.items()}
+        # body field number -> bound handler, from the channel table
+        self._table: dict[int, Callable] = {number: getattr(self, row.handler) for number, row in TABLE.by_result.items()}
 
     def unified(self, venue_symbol: str) -> str:
         name = self._names.get(venue_symbol)

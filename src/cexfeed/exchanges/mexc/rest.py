@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 import msgspec
 
 from ...symbols import Instrument, SymbolMap, decimals_to_step
-from .protocol import REST_URL, mexc_unified, mexc_venue
+from .protocol import mexc_unified, mexc_venue
+from .spot_table import REST_URL
 
 DEPTH_PATH = "/api/v3/depth"
 EXCHANGE_INFO_PATH = "/api/v3/exchangeInfo"

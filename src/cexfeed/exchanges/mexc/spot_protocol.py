@@ -1,50 +1,39 @@
-"""MEXC spot public stream as seen by the network core (mexc-protocol.md §1.1 endpoint, §1.3
-requests, §1.4 acks, §1.5 limits, §1.6 channels, §4 REST snapshot)."""
+"""MEXC spot public stream as seen by the network core: the channel table of ``spot_table.py``
+plus the REST snapshot and symbols (mexc-protocol.md §1.1 endpoint, §1.3 requests, §1.4 acks,
+§1.5 limits, §1.6 channels, §4 REST snapshot)."""
 
 from __future__ import annotations
 
-from typing import Iterable
-
 import msgspec
 
+from ...channels import Channel
 from ...net.protocol import Snapshot, SnapshotError, Subscription, VenueProtocol
 from ...net.rest import RestClient
 from ...symbols import SymbolMap
 from . import protocol as p
+from . import spot_table as t
 from .rest import DEPTH_PATH, EXCHANGE_INFO_PATH, parse_depth_snapshot, spot_symbol_map
-
-# our channel name -> (channel builder, default parameter)
-_CHANNELS = {
-    "book": (p.aggre_depth_channel, "100ms"),
-    "trades": (p.aggre_deals_channel, "100ms"),
-    "bbo": (p.aggre_book_ticker_channel, "100ms"),
-    "kline": (p.kline_channel, "Min1"),
-    "ticker": (p.mini_ticker_channel, "24H"),
-    "limit_book": (p.limit_depth_channel, "20"),
-    "bbo_batch": (p.book_ticker_batch_channel, None),
-}
 
 
 class MexcSpotProtocol(VenueProtocol):
-    """``book`` = ``aggre.depth`` (params ``("100ms",)`` or ``("10ms",)``) synced from REST
-    ``/api/v3/depth`` snapshots by version; ``trades`` = ``aggre.deals``, ``bbo`` =
-    ``aggre.bookTicker`` (both ``100ms`` unless ``interval`` says otherwise), ``kline``
-    (``("Min1",)`` or ``1m`` style), ``ticker`` = ``miniTicker`` (time zone ``24H``),
-    ``limit_book`` = ``limit.depth`` (``("20",)``: 5, 10 or 20 levels, full pushes),
-    ``bbo_batch`` = ``bookTicker.batch``. At most 30 subscriptions per connection (the pool
-    opens more), JSON ``PING`` every 20 s (the venue sends no pings), one channel per request
-    with an id the venue echoes.
+    """Channels of :data:`~cexfeed.exchanges.mexc.spot_table.TABLE`: ``book`` = ``aggre.depth``
+    synced from REST ``/api/v3/depth`` snapshots by version; ``trades`` = ``aggre.deals``,
+    ``bbo`` = ``aggre.bookTicker`` (``interval`` ``100ms`` or ``10ms`` for all three),
+    ``kline`` (``kline_interval`` ``Min1`` or ``1m`` style), ``ticker`` = ``miniTicker``
+    (time zone ``24H``), ``limit_book`` = ``limit.depth`` (``limit_levels`` 5, 10 or 20, full
+    pushes), ``bbo_batch`` = ``bookTicker.batch``. At most 30 subscriptions per connection (the
+    pool opens more), JSON ``PING`` every 20 s (the venue sends no pings), one channel per
+    request with an id the venue echoes. Raises ``ValueError`` for a parameter outside the
+    table's choices.
     """
 
     name = "mexc-spot"
-    ws_url = p.WS_URL
-    rest_url = p.REST_URL
+    table = t.TABLE
+    ws_url = t.WS_URL
+    rest_url = t.REST_URL
     headers: dict[str, str] = {}
-    ping_interval = p.PING_INTERVAL_S
-    max_subscriptions = p.MAX_SUBSCRIPTIONS_PER_CONNECTION
-    book_channel = "book"
-    rest_snapshots = True
-    channels = tuple(_CHANNELS)
+    ping_interval = t.PING_INTERVAL_S
+    max_subscriptions = t.MAX_SUBSCRIPTIONS_PER_CONNECTION
 
     def __init__(
         self,
@@ -56,44 +45,22 @@ class MexcSpotProtocol(VenueProtocol):
         depth: int = 100,
     ) -> None:
         super().__init__(ws_url, rest_url)
-        if interval not in ("100ms", "10ms"):
-            raise ValueError("mexc spot interval must be '100ms' or '10ms'")
-        if limit_levels not in (5, 10, 20):
-            raise ValueError("mexc spot limit.depth levels must be 5, 10 or 20")
-        self.interval = interval
-        self.kline_interval = p.KLINE_INTERVALS_REVERSE.get(kline_interval, kline_interval)
-        self.limit_levels = limit_levels
+        for name in ("book", "trades", "bbo"):
+            self.set_option(name, interval)
+        self.set_option("kline", t.KLINE_INTERVALS_REVERSE.get(kline_interval, kline_interval))
+        self.set_option("limit_book", str(limit_levels))
         self.depth = depth
-
-    def subscriptions(self, channels: Iterable[str], venue_symbols: Iterable[str]) -> list[Subscription]:
-        defaults = {"book": self.interval, "trades": self.interval, "bbo": self.interval, "kline": self.kline_interval, "limit_book": str(self.limit_levels)}
-        out = []
-        for sub in super().subscriptions(channels, venue_symbols):
-            param = defaults.get(sub.channel, _CHANNELS[sub.channel][1])
-            out.append(sub._replace(params=(param,)) if param is not None else sub)
-        return out
 
     def channel_name(self, sub: Subscription) -> str:
         """The venue channel string of ``sub`` (what the ack echoes)."""
-        build, default = _CHANNELS[sub.channel]
-        param = sub.params[0] if sub.params else default
-        if param is None:
-            return build(sub.venue_symbol)
-        if sub.channel == "limit_book":
-            return build(sub.venue_symbol, int(param))
-        return build(sub.venue_symbol, param)
+        return self.ack_channel(sub)
+
+    def request(self, row: Channel, sub: Subscription, event: str, request_id: int) -> bytes:
+        build = p.subscribe if event == "subscribe" else p.unsubscribe
+        return build([self.table.channel(row, sub.venue_symbol, sub.params)], request_id)
 
     def book_depth(self, sub: Subscription) -> int:
         return self.depth
-
-    def subscribe_frame(self, sub: Subscription, request_id: int) -> bytes:
-        return p.subscribe([self.channel_name(sub)], request_id)
-
-    def unsubscribe_frame(self, sub: Subscription, request_id: int) -> bytes:
-        return p.unsubscribe([self.channel_name(sub)], request_id)
-
-    def ack_channel(self, sub: Subscription) -> str:
-        return self.channel_name(sub)
 
     def ping_frame(self) -> bytes:
         return p.ping()

@@ -1,0 +1,180 @@
+"""Declarative channel tables: one :class:`Table` per market, one :class:`Channel` row per channel.
+
+A row says what a channel is on the wire and what we do with it: our name, the venue's channel,
+the request payload and its parameters, the type its pushes decode to, the handler method, what
+state it feeds and which events it emits. Everything else is derived from the rows: a direct
+handler's dispatch, the compat parser's builders, subscribe/unsubscribe frames, ack matching, the
+``--channels`` help, the simulator's channel lists and the README's channel table (checked by a
+test). Venue facts that are not per channel (URLs, headers, heartbeat, limits) sit beside each
+table in the venue's ``*_table.py`` module.
+
+Payloads and venue channels are templates filled by :meth:`Table.fill`: ``{symbol}`` is the
+venue symbol, every other ``{name}`` a parameter of the row (default in :attr:`Channel.params`,
+allowed values in :attr:`Channel.choices`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+import msgspec
+
+# what a channel's pushes feed (Channel.book)
+BOOK_REST = "rest"  # deltas sequenced against a REST snapshot
+BOOK_INBAND = "inband"  # deltas with the snapshot in-band; a broken book is resubscribed
+BOOK_FULL = "full"  # every push is a whole top-N book
+BOOK_KINDS = (BOOK_REST, BOOK_INBAND, BOOK_FULL)
+
+
+class Channel(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of a market's channel table.
+
+    - ``name``: our channel name (``--channels``); ``aliases``: more of our names served by the
+      same subscription (Gate ``futures.tickers`` gives ``ticker``, ``funding``, ``mark_price``).
+    - ``venue_channel``: the venue's channel (Gate ``spot.trades``) or channel template (MEXC
+      ``spot@public.aggre.deals.v3.api.pb@{interval}@{symbol}``).
+    - ``payload``: request payload templates (Gate ``("{symbol}", "{interval}")``); ``()`` when
+      the channel string itself is the request (MEXC).
+    - ``params``: ``(name, default)`` pairs, in the order of ``Subscription.params``;
+      ``choices``: ``(name, allowed values)`` pairs.
+    - ``result``: what a push decodes to (Gate: the type of ``result``; MEXC: the wrapper body
+      field number); ``handler``: the direct handler's method for it (the compat parser has a
+      builder of the same name).
+    - ``book``: ``""`` or one of :data:`BOOK_KINDS`; ``emits``: event classes it produces.
+    - ``lenient``: counter name when a push is kept field by field (a field that does not fit
+      its type is left out) instead of dropped.
+    - ``private``: needs authentication; ``offered``: False for channels we decode but never
+      subscribe (retired by the venue, or venue-wide), with the reason in ``note``.
+    - ``doc``: the section of the venue's protocol notes it follows.
+    """
+
+    name: str
+    venue_channel: str
+    payload: tuple[str, ...] = ("{symbol}",)
+    params: tuple[tuple[str, str], ...] = ()
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    result: Any = None
+    handler: str = ""
+    book: str = ""
+    emits: tuple[type, ...] = ()
+    aliases: tuple[str, ...] = ()
+    lenient: str = ""
+    private: bool = False
+    offered: bool = True
+    note: str = ""
+    doc: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    def defaults(self) -> tuple[str, ...]:
+        """The default parameter values, in order."""
+        return tuple(default for _, default in self.params)
+
+    def allowed(self, param: str) -> tuple[str, ...] | None:
+        for name, values in self.choices:
+            if name == param:
+                return values
+        return None
+
+
+class Table:
+    """The channel table of one market (``venue`` ``gateio``/``mexc``, ``market`` ``spot``/``perp``).
+
+    Lookups: :meth:`row` by our name (aliases included), :meth:`by_venue` by venue channel (for
+    MEXC templates, by the fixed text before the first ``{``), :attr:`by_result` by result (MEXC
+    body number). Raises ``ValueError`` at construction for duplicate names or venue channels.
+    """
+
+    def __init__(self, venue: str, market: str, rows: Iterable[Channel]) -> None:
+        self.venue = venue
+        self.market = market
+        self.rows: tuple[Channel, ...] = tuple(rows)
+        self._by_name: dict[str, Channel] = {}
+        self._by_venue: dict[str, Channel] = {}
+        for row in self.rows:
+            for name in row.names:
+                if name in self._by_name:
+                    raise ValueError(f"{venue} {market}: channel name {name!r} twice")
+                self._by_name[name] = row
+            if row.venue_channel in self._by_venue:
+                raise ValueError(f"{venue} {market}: venue channel {row.venue_channel!r} twice")
+            self._by_venue[row.venue_channel] = row
+        self.by_result: dict[Any, Channel] = {row.result: row for row in self.rows if isinstance(row.result, int)}
+
+    def __iter__(self) -> Iterator[Channel]:
+        return iter(self.rows)
+
+    # -- lookups -----------------------------------------------------------------------------
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Our channel names a user may subscribe, in table order (aliases after their row)."""
+        return tuple(name for row in self.rows if row.offered for name in row.names)
+
+    @property
+    def venue_channels(self) -> tuple[str, ...]:
+        return tuple(row.venue_channel for row in self.rows)
+
+    def row(self, name: str) -> Channel:
+        """The row of our channel ``name``. Raises ``ValueError`` naming the known ones."""
+        row = self._by_name.get(name)
+        if row is None or not row.offered:
+            raise ValueError(f"{self.venue} {self.market}: unknown channel {name!r} (known: {', '.join(self.names)})")
+        return row
+
+    def get(self, name: str) -> Channel | None:
+        """The row of our channel ``name``, offered or not, or ``None``."""
+        return self._by_name.get(name)
+
+    def by_venue(self, venue_channel: str) -> Channel | None:
+        """The row of a venue channel name (Gate), or ``None``."""
+        return self._by_venue.get(venue_channel)
+
+    def books(self, kind: str | None = None) -> tuple[Channel, ...]:
+        """Rows that feed a book (of ``kind`` when given)."""
+        return tuple(row for row in self.rows if row.book and (kind is None or row.book == kind))
+
+    def handlers(self) -> dict[str, tuple[str, Any]]:
+        """``{venue channel: (handler method, result)}`` for every row: a handler's dispatch."""
+        return {row.venue_channel: (row.handler, row.result) for row in self.rows}
+
+    # -- requests ----------------------------------------------------------------------------
+    def params(self, name: str, given: Iterable[str] = ()) -> tuple[str, ...]:
+        """The full parameter tuple of channel ``name``: ``given`` values first, defaults for the
+        rest. Raises ``ValueError`` for a value outside the row's choices or too many values."""
+        row = self.row(name)
+        given = tuple(str(value) for value in given)
+        if len(given) > len(row.params):
+            raise ValueError(f"{self.venue} {self.market} {row.name}: at most {len(row.params)} parameter(s), got {given}")
+        values = given + row.defaults()[len(given):]
+        for (param, _), value in zip(row.params, values):
+            allowed = row.allowed(param)
+            if allowed is not None and value not in allowed:
+                raise ValueError(f"{self.venue} {self.market} {row.name}: {param} must be one of {list(allowed)}, got {value!r}")
+        return values
+
+    def fill(self, row: Channel, template: str, venue_symbol: str, params: tuple[str, ...]) -> str:
+        """One template of ``row`` with the symbol and parameters put in."""
+        values = dict(zip((name for name, _ in row.params), params or row.defaults()))
+        return template.format(symbol=venue_symbol, **values)
+
+    def payload(self, row: Channel, venue_symbol: str, params: tuple[str, ...] = ()) -> list[str]:
+        """The request payload of one subscription of ``row``."""
+        return [self.fill(row, item, venue_symbol, params) for item in row.payload]
+
+    def channel(self, row: Channel, venue_symbol: str, params: tuple[str, ...] = ()) -> str:
+        """The venue channel of one subscription (MEXC: the template filled in)."""
+        return self.fill(row, row.venue_channel, venue_symbol, params)
+
+    # -- docs --------------------------------------------------------------------------------
+    def help(self) -> str:
+        """One line per offered channel: ``name = venue channel (events)``, for ``--help``."""
+        lines = []
+        for row in self.rows:
+            if not row.offered:
+                continue
+            events = ", ".join(cls.__name__ for cls in row.emits)
+            names = "/".join(row.names)
+            lines.append(f"{names} = {row.venue_channel} ({events})")
+        return "\n".join(lines)

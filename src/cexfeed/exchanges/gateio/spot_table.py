@@ -1,0 +1,136 @@
+"""Gate.io spot: the channel table, the wire shapes of its pushes, and the venue facts beside it
+(gateio-protocol.md §1.1 endpoint, §3 heartbeat, §6 public channels, §10 book sync).
+
+Read a row as: our channel name -> Gate channel, request payload (and its parameters), the type
+the push's ``result`` decodes to, the handler method, what it feeds, the events it emits. Numbers
+follow :mod:`cexfeed.wire` (prices in the quote currency, sizes in the base currency).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from ...channels import BOOK_INBAND, BOOK_REST, Channel, Table
+from ...models import BestBidOffer, BookStatus, BookUpdate, Kline, Ticker, Trade
+from ...wire import FractionalMillis, Millis, Name, Price, Seconds, SeqId, Side, Signed, Size
+from .obu import OBU_LEVELS, ObuUpdate
+
+# -- venue facts ---------------------------------------------------------------------------------
+WS_URL = "wss://api.gateio.ws/ws/v4/"
+REST_URL = "https://api.gateio.ws/api/v4"
+PING = "spot.ping"
+PONG = "spot.pong"
+SYSTEM = "spot.system"
+PING_INTERVAL_S = 10.0
+# spot.order_book_update interval -> the depth it maintains (§6.6), = REST snapshot limit
+BOOK_INTERVAL_DEPTH = {"20ms": 20, "100ms": 100}
+ORDER_BOOK_PATH = "/spot/order_book"
+PAIRS_PATH = "/spot/currency_pairs"
+
+
+# -- wire shapes (the `result` of each push) ------------------------------------------------------
+class BookTicker(msgspec.Struct, gc=False):
+    """``spot.book_ticker`` (§6.5): ``t`` ms, ``u`` book id, ``s`` pair, ``b``/``B`` best bid
+    price/size, ``a``/``A`` best ask."""
+
+    t: Millis
+    s: Name
+    b: Price
+    B: Size
+    a: Price
+    A: Size
+    u: SeqId | None = None
+
+
+class SpotTrade(msgspec.Struct, gc=False):
+    """``spot.trades`` (§6.2): ``side`` is the taker side, ``amount`` base currency,
+    ``create_time_ms`` ms with a fraction."""
+
+    id: SeqId
+    currency_pair: Name
+    side: Side
+    amount: Size
+    price: Price
+    create_time: Seconds = 0
+    create_time_ms: FractionalMillis = 0.0
+
+
+class SpotTicker(msgspec.Struct, gc=False):
+    """``spot.tickers`` result (§6.1): prices quote currency (``highest_bid``/``lowest_ask``
+    the best bid/offer), ``change_percentage`` percent, ``base_volume``/``quote_volume``."""
+
+    currency_pair: Name
+    last: Price | None = None
+    lowest_ask: Price | None = None
+    highest_bid: Price | None = None
+    change_percentage: Signed | None = None
+    base_volume: Size | None = None
+    quote_volume: Size | None = None
+    high_24h: Price | None = None
+    low_24h: Price | None = None
+
+
+class Candle(msgspec.Struct, gc=False):
+    """``spot.candlesticks`` result (§6.4): ``t`` window start s, ``v`` quote volume, ``a``
+    base amount, ``w`` window closed, ``n`` ``<interval>_<pair>``."""
+
+    t: Seconds
+    o: Price
+    h: Price
+    l: Price  # noqa: E741 - venue field name
+    c: Price
+    n: str
+    v: Size | None = None
+    a: Size | None = None
+    w: bool | None = None
+
+
+class SpotBookUpdate(msgspec.Struct, gc=False):
+    """``spot.order_book_update`` (§6.6): ``U``/``u`` first/last id, ``full`` a whole book,
+    ``b``/``a`` ``[price, size]`` absolute sizes (0 removes the level)."""
+
+    s: Name
+    U: SeqId
+    u: SeqId
+    t: Millis = 0
+    full: bool = False
+    b: list[tuple[Price, Size]] = []
+    a: list[tuple[Price, Size]] = []
+
+
+TABLE = Table(
+    "gateio",
+    "spot",
+    [
+        Channel(
+            name="book", venue_channel="spot.order_book_update",
+            payload=("{symbol}", "{interval}"), params=(("interval", "100ms"),),
+            choices=(("interval", tuple(BOOK_INTERVAL_DEPTH)),),
+            result=SpotBookUpdate, handler="_on_book_update", book=BOOK_REST,
+            emits=(BookUpdate, BookStatus), doc="§6.6, §10.1",
+        ),
+        Channel(
+            name="book_obu", venue_channel="spot.obu",
+            payload=("ob.{symbol}.{level}",), params=(("level", "50"),), choices=(("level", OBU_LEVELS),),
+            result=ObuUpdate, handler="_on_obu", book=BOOK_INBAND,
+            emits=(BookUpdate, BookStatus), doc="§6.8, §10.2",
+        ),
+        Channel(
+            name="trades", venue_channel="spot.trades",
+            result=SpotTrade, handler="_on_trade", emits=(Trade,), doc="§6.2",
+        ),
+        Channel(
+            name="bbo", venue_channel="spot.book_ticker",
+            result=BookTicker, handler="_on_book_ticker", emits=(BestBidOffer,), doc="§6.5",
+        ),
+        Channel(
+            name="ticker", venue_channel="spot.tickers",
+            result=SpotTicker, handler="_on_ticker", emits=(Ticker,), lenient="ticker_lenient", doc="§6.1",
+        ),
+        Channel(
+            name="kline", venue_channel="spot.candlesticks",
+            payload=("{interval}", "{symbol}"), params=(("interval", "1m"),),
+            result=Candle, handler="_on_candle", emits=(Kline,), doc="§6.4",
+        ),
+    ],
+)

@@ -162,18 +162,15 @@ def test_events_on_replay(replayed):
     assert (candle.venue_symbol, candle.interval, candle.open_ts, candle.close, candle.volume) == ("FRONT_USDT", "1m", 1684930140000, 0.1701, 0.0)
 
 
-def test_cli_replay_summary_json_matches_rebuild(files, monkeypatch):
+def test_cli_replay_summary_json_matches_rebuild(files):
     """``cexfeed replay GATEIO_FUTURES.ws.1.0 --format summary-json``: the contracts file and
     snapshots are found beside the capture; every book agrees with the rebuild, in base units."""
     import json as _json
 
     from click.testing import CliRunner
 
-    from cexfeed import capture
     from cexfeed.cli import main
 
-    if "gateio-perp" not in capture.REPLAY_VENUES:  # until capture.py registers the venue itself
-        monkeypatch.setitem(capture.REPLAY_VENUES, "gateio-perp", capture.ReplaySupport(replay_handler, replay_apply_snapshot))
     result = CliRunner().invoke(main, ["replay", str(files["ws"]), "--format", "summary-json"])
     assert result.exit_code == 0, result.output
     books = _json.loads(result.output)

@@ -102,3 +102,18 @@ def test_id_grammar_matches_msgspec(value):
     except (msgspec.ValidationError, msgspec.EncodeError):
         typed = None
     assert plain == typed, value
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(st.sampled_from(["true", "false", "TRUE", "False", "tRuE", "1", "0", "01", "yes", "", " true"]),
+                 st.text(max_size=6), st.integers(-3, 3), st.booleans(), st.floats(-2, 2), st.none()))
+def test_flag_matches_msgspec(value):
+    try:
+        plain = wire.flag(value)
+    except ValueError:
+        plain = None
+    try:
+        typed = msgspec.json.Decoder(list[bool], strict=False).decode(msgspec.json.encode([value]))[0]
+    except msgspec.ValidationError:
+        typed = None
+    assert plain == typed, value

@@ -16,7 +16,6 @@ Timestamps in these files are float seconds; ``recv_ts`` on events is that time 
 from __future__ import annotations
 
 import heapq
-import importlib
 import re
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import msgspec
 
 from .handlers import ConnectionHooks, PublicWebSocketHandler
+from .venues import VENUES, load
 
 FRAME = "frame"
 SENT = "sent"
@@ -180,28 +180,11 @@ class ReplaySupport(msgspec.Struct, frozen=True):
     apply_snapshot: str
 
     def resolve(self) -> tuple[Callable, Callable]:
-        return _load(self.make_handler), _load(self.apply_snapshot)
+        return load(self.make_handler), load(self.apply_snapshot)
 
 
-def _load(path: str) -> Callable:
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-REPLAY_VENUES: dict[str, ReplaySupport] = {
-    "gateio-spot": ReplaySupport(
-        "cexfeed.exchanges.gateio.spot_public_handler:replay_handler",
-        "cexfeed.exchanges.gateio.spot_public_handler:replay_apply_snapshot",
-    ),
-    "gateio-perp": ReplaySupport(
-        "cexfeed.exchanges.gateio.futures_public_handler:replay_handler",
-        "cexfeed.exchanges.gateio.futures_public_handler:replay_apply_snapshot",
-    ),
-    "mexc-spot": ReplaySupport(
-        "cexfeed.exchanges.mexc.capture:replay_handler",
-        "cexfeed.exchanges.mexc.capture:replay_snapshot",
-    ),
-}
+# venue stream -> its replay support, from the venue registry
+REPLAY_VENUES: dict[str, ReplaySupport] = {name: ReplaySupport(spec.replay_handler, spec.replay_snapshot) for name, spec in VENUES.items()}
 
 
 class _ReplayHooks(ConnectionHooks):

@@ -228,6 +228,35 @@ class PublicWebSocketHandler(WebSocketHandler):
         seq.book.exchange_ts = exchange_ts
         self._synced(venue_symbol, seq, "full", exchange_ts, recv_ts)
 
+    def _book_periodic(self, venue_symbol, update_id, bids, asks, exchange_ts, recv_ts) -> None:
+        """A push that is a whole top-N book every time (Gate legacy ``futures.order_book``): the
+        first syncs the book (``BookStatus``), later ones replace and publish it as a snapshot
+        ``BookUpdate`` without a status event each time; a crossed one resyncs the symbol."""
+        seq = self.book(venue_symbol)
+        if not seq.synced:
+            self._book_full(venue_symbol, update_id, bids, asks, exchange_ts, recv_ts)
+            return
+        if seq.on_full(update_id, bids, asks) == CROSSED:
+            self._broken(venue_symbol, seq, CROSSED, exchange_ts, recv_ts, None)
+            return
+        book = seq.book
+        book.exchange_ts = exchange_ts
+        self._emit(
+            BookUpdate(
+                venue=self.venue,
+                market=self.market,
+                symbol=seq.symbol,
+                venue_symbol=venue_symbol,
+                exchange_ts=exchange_ts,
+                recv_ts=recv_ts,
+                bids=book.top_bids(),
+                asks=book.top_asks(),
+                snapshot=True,
+                first_update_id=update_id,
+                last_update_id=update_id,
+            )
+        )
+
     def apply_snapshot(self, venue_symbol: str, update_id: int, bids, asks, exchange_ts: int = 0, recv_ts: int | None = None) -> int:
         """Install a REST snapshot (levels already normalized) and replay the buffer.
 

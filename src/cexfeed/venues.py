@@ -1,6 +1,11 @@
-"""Registry of venue streams: the CLI name (``gateio-spot``, ``gateio-perp``, ``mexc-spot``)
--> handler class and endpoints. Venue modules add themselves here; nothing else needs to know
-the list."""
+"""The venue registry: every venue stream (``gateio-spot``, ``gateio-perp``, ``mexc-spot``) and
+the parts that serve it. Everything that needs the list of venues reads it from here: the CLI,
+``Feed``, replay (:mod:`cexfeed.capture`), the compat registry, the simulator and the benchmarks.
+
+Parts are ``"module:attribute"`` paths imported on first use, so importing this module stays
+cheap. Endpoints and venue facts live in the venue's channel-table module; the protocol class
+carries them (``protocol_class(name).ws_url``).
+"""
 
 from __future__ import annotations
 
@@ -10,59 +15,105 @@ from typing import Any
 import msgspec
 
 
-class VenueSpec(msgspec.Struct, kw_only=True):
-    """One venue stream. ``handler`` is ``"module:Class"`` (imported lazily); URLs are the
-    production endpoints (override with ``--url``/``--rest-url``)."""
+class VenueSpec(msgspec.Struct, kw_only=True, frozen=True):
+    """One venue stream.
+
+    - ``name``: registry name; ``venue``/``market``: as on events (``gateio``, ``spot``/``perp``);
+    - ``table``: the market's channel table (:class:`cexfeed.channels.Table`);
+    - ``protocol``: the :class:`cexfeed.net.VenueProtocol` class the live core uses;
+    - ``handler``: the direct public handler class;
+    - ``replay_handler``/``replay_snapshot``: ``make(instruments_body | None) -> handler`` and
+      ``apply(handler, venue_symbol, rest_body, recv_ts_ns)`` for capture replay;
+    - ``strategy``: the compat :class:`cexfeed.compat.StrategySet` (the strategy-path twin);
+    - ``sim``: the simulator module that registers this venue with ``cexfeed.sim``.
+    """
 
     name: str
-    handler: str
-    ws_url: str
-    rest_url: str
+    venue: str
     market: str
-    # "module:Class" of the net.VenueProtocol the live core uses ("" = no live stream yet)
-    protocol: str = ""
+    table: str
+    protocol: str
+    handler: str
+    replay_handler: str
+    replay_snapshot: str
+    strategy: str
+    sim: str
 
+
+_GATE = "cexfeed.exchanges.gateio"
+_MEXC = "cexfeed.exchanges.mexc"
 
 VENUES: dict[str, VenueSpec] = {
-    "gateio-spot": VenueSpec(
-        name="gateio-spot",
-        handler="cexfeed.exchanges.gateio.spot_public_handler:GateioSpotPublicWebSocketHandler",
-        ws_url="wss://api.gateio.ws/ws/v4/",
-        rest_url="https://api.gateio.ws/api/v4",
-        market="spot",
-        protocol="cexfeed.exchanges.gateio.spot_protocol:GateioSpotProtocol",
-    ),
-    # USDT perpetuals; the protocol sends X-Gate-Size-Decimal: 1 on WS and REST
-    "gateio-perp": VenueSpec(
-        name="gateio-perp",
-        handler="cexfeed.exchanges.gateio.futures_public_handler:GateioFuturesPublicWebSocketHandler",
-        ws_url="wss://fx-ws.gateio.ws/v4/ws/usdt",
-        rest_url="https://api.gateio.ws/api/v4",
-        market="perp",
-        protocol="cexfeed.exchanges.gateio.futures_protocol:GateioFuturesProtocol",
-    ),
-    "mexc-spot": VenueSpec(
-        name="mexc-spot",
-        handler="cexfeed.exchanges.mexc.public_handler:MexcPublicWebSocketHandler",
-        ws_url="wss://wbs-api.mexc.com/ws",
-        rest_url="https://api.mexc.com",
-        market="spot",
-        protocol="cexfeed.exchanges.mexc.spot_protocol:MexcSpotProtocol",
-    ),
+    spec.name: spec
+    for spec in (
+        VenueSpec(
+            name="gateio-spot",
+            venue="gateio",
+            market="spot",
+            table=f"{_GATE}.spot_table:TABLE",
+            protocol=f"{_GATE}.spot_protocol:GateioSpotProtocol",
+            handler=f"{_GATE}.spot_public_handler:GateioSpotPublicWebSocketHandler",
+            replay_handler=f"{_GATE}.spot_public_handler:replay_handler",
+            replay_snapshot=f"{_GATE}.spot_public_handler:replay_apply_snapshot",
+            strategy="cexfeed.compat.gateio_spot:GATEIO_SPOT",
+            sim="cexfeed.sim.gateio_spot",
+        ),
+        # USDT perpetuals; the protocol sends X-Gate-Size-Decimal: 1 on WS and REST
+        VenueSpec(
+            name="gateio-perp",
+            venue="gateio",
+            market="perp",
+            table=f"{_GATE}.futures_table:TABLE",
+            protocol=f"{_GATE}.futures_protocol:GateioFuturesProtocol",
+            handler=f"{_GATE}.futures_public_handler:GateioFuturesPublicWebSocketHandler",
+            replay_handler=f"{_GATE}.futures_public_handler:replay_handler",
+            replay_snapshot=f"{_GATE}.futures_public_handler:replay_apply_snapshot",
+            strategy="cexfeed.compat.gateio_futures:GATEIO_PERP",
+            sim="cexfeed.sim.gateio_futures",
+        ),
+        VenueSpec(
+            name="mexc-spot",
+            venue="mexc",
+            market="spot",
+            table=f"{_MEXC}.spot_table:TABLE",
+            protocol=f"{_MEXC}.spot_protocol:MexcSpotProtocol",
+            handler=f"{_MEXC}.public_handler:MexcPublicWebSocketHandler",
+            replay_handler=f"{_MEXC}.capture:replay_handler",
+            replay_snapshot=f"{_MEXC}.capture:replay_snapshot",
+            strategy="cexfeed.compat.mexc:MEXC_SPOT",
+            sim="cexfeed.sim.mexc_spot",
+        ),
+    )
 }
 
 
+def load(ref: str) -> Any:
+    """The object a ``"module:attribute"`` path names (``"module"`` alone: the module)."""
+    module, _, attr = ref.partition(":")
+    loaded = importlib.import_module(module)
+    return getattr(loaded, attr) if attr else loaded
+
+
+def spec(name: str) -> VenueSpec:
+    """The :class:`VenueSpec` of venue stream ``name``. Raises ``ValueError`` naming the known
+    venues for an unknown one."""
+    try:
+        return VENUES[name]
+    except KeyError:
+        raise ValueError(f"unknown venue {name!r}; known venues: {', '.join(VENUES)}") from None
+
+
 def handler_class(name: str) -> Any:
-    """The public handler class of venue ``name``. Raises ``KeyError`` for an unknown venue."""
-    module, _, cls = VENUES[name].handler.partition(":")
-    return getattr(importlib.import_module(module), cls)
+    """The public handler class of venue ``name``. Raises ``ValueError`` for an unknown venue."""
+    return load(spec(name).handler)
 
 
 def protocol_class(name: str) -> Any:
-    """The :class:`cexfeed.net.VenueProtocol` class of venue ``name``. Raises ``KeyError`` for
-    an unknown venue and ``ValueError`` for a venue without a live protocol."""
-    spec = VENUES[name]
-    if not spec.protocol:
-        raise ValueError(f"venue {name!r} has no live stream protocol yet")
-    module, _, cls = spec.protocol.partition(":")
-    return getattr(importlib.import_module(module), cls)
+    """The :class:`cexfeed.net.VenueProtocol` class of venue ``name``. Raises ``ValueError``
+    for an unknown venue."""
+    return load(spec(name).protocol)
+
+
+def table(name: str) -> Any:
+    """The channel :class:`~cexfeed.channels.Table` of venue ``name``."""
+    return load(spec(name).table)

@@ -143,6 +143,23 @@ def millis(value: Any) -> int:
     raise ValueError(f"impossible time {value!r} ms")
 
 
+def flag(value: Any) -> bool:
+    """A venue boolean as msgspec's lax decode reads it: ``true``/``false``, the integers 0 and 1,
+    or the text ``true``/``false`` (any case), ``1``/``0``. Raises ``ValueError`` otherwise."""
+    cls = value.__class__
+    if cls is bool:
+        return value
+    if cls is int and (value == 0 or value == 1):
+        return value == 1
+    if cls is str:
+        text = value.lower()
+        if text == "true" or text == "1":
+            return True
+        if text == "false" or text == "0":
+            return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
 def name(value: Any) -> str:
     """A pair / contract name: a non-empty ``str``. Raises ``ValueError`` otherwise."""
     if value.__class__ is str and value:

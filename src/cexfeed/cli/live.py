@@ -268,10 +268,22 @@ async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float 
 
 
 def _live_venues() -> list[str]:
-    """Registry names with a live protocol (``stream`` accepts them)."""
+    """Registry names (``stream`` accepts them)."""
     from ..venues import VENUES
 
-    return [name for name, spec in VENUES.items() if spec.protocol]
+    return list(VENUES)
+
+
+class _ChannelsOption(click.Option):
+    """``--channels``: its help lists every venue's channels, read from the channel tables only
+    when help is shown."""
+
+    def get_help_record(self, ctx: click.Context):
+        from ..venues import VENUES, table
+
+        per_venue = "; ".join(f"{name}: {', '.join(table(name).names)}" for name in VENUES)
+        self.help = f"Comma-separated channel names. {per_venue}."
+        return super().get_help_record(ctx)
 
 
 def _split(value: str) -> list[str]:
@@ -312,10 +324,7 @@ def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int,
 @main.command()
 @click.argument("venue", type=click.Choice(_live_venues()))
 @click.option("--symbols", default="BTC/USDT", show_default=True, help="Comma-separated unified symbols.")
-@click.option("--channels", default="book,trades,bbo,ticker", show_default=True,
-              help="Comma-separated. All venues: book, trades, bbo, ticker, kline; gateio-spot also book_obu; "
-                   "gateio-perp also book_obu, book_snapshots, funding, mark_price, liquidations, open_interest; "
-                   "mexc-spot also limit_book, bbo_batch.")
+@click.option("--channels", cls=_ChannelsOption, default="book,trades,bbo,ticker", show_default=True)
 @click.option("--url", default=None, help="WebSocket URL (default: the venue's production endpoint).")
 @click.option("--rest-url", default=None, help="REST base URL (default: the venue's).")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")

@@ -26,6 +26,7 @@ from ..capture import (
     summary,
 )
 from ..models import encode_event
+from ..venues import VENUES
 from . import main
 
 
@@ -53,7 +54,7 @@ def _items_and_venue(path: Path, venue: str | None, snapshots: tuple[str, ...]):
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--snapshots", multiple=True, type=click.Path(exists=True), help="REST snapshot file(s); default: NAME.http.* beside a .ws. capture.")
 @click.option("--instruments", type=click.Path(exists=True, path_type=Path), help="Instrument list body; default: NAME.0 beside a .ws. capture.")
-@click.option("--venue", type=click.Choice(sorted(["gateio-spot", "gateio-perp", "mexc-spot"])), help="Venue of the frames (detected for .ws. captures and .bin files).")
+@click.option("--venue", type=click.Choice(sorted(VENUES)), help="Venue of the frames (detected for .ws. captures and .bin files).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "summary", "summary-json"]), default="summary", show_default=True)
 def replay(path: Path, snapshots: tuple[str, ...], instruments: Path | None, venue: str | None, fmt: str) -> None:
     """Replay PATH (a cryptofeed .ws. capture, a .bin frame or folder of them, or a file of raw

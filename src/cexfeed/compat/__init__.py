@@ -3,7 +3,8 @@
 - :mod:`.messages`: :class:`MessageType`, :class:`ParsedMessage`;
 - :mod:`.strategies`: :class:`ConnectionStrategy`, :class:`SubscriptionStrategy`,
   :class:`MessageParserStrategy`, :class:`MessageRouter`, :class:`StrategyHandler`;
-- per venue: :mod:`.gateio` (spot, futures), :mod:`.mexc` (spot);
+- per venue: :mod:`.gateio_spot`, :mod:`.gateio_futures` (shared parts in
+  :mod:`.gateio_common`), :mod:`.mexc` (spot), named in the venue registry;
 - :mod:`.selection`: ``direct`` or ``strategy`` per venue/stream from a file or keywords;
 - :mod:`.adapter`: ``ParsedMessage`` callbacks on direct handlers;
 - :mod:`.manager`: :class:`StrategyConnectionManager`, a connection driven by the strategies.
@@ -12,7 +13,7 @@
 from .adapter import ParsedMessageAdapter
 from .messages import EVENT_CLASSES, MessageType, ParsedMessage, event_from_message, message_from_event
 from .manager import StrategyConnectionManager, StrategyProtocol, architecture_of, open_feed
-from .registry import ARCHITECTURES, STRATEGY_SETS, StrategySet, build_handler, strategy_set
+from .registry import ARCHITECTURES, StrategySet, build_handler, strategy_set
 from .selection import ArchitectureConfig, load_config, make_handler
 from .strategies import (
     ConnectionStrategy,
@@ -26,7 +27,6 @@ from .strategies import (
 __all__ = [
     "ARCHITECTURES",
     "EVENT_CLASSES",
-    "STRATEGY_SETS",
     "ArchitectureConfig",
     "ConnectionStrategy",
     "MessageParserStrategy",

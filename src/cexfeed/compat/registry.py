@@ -1,11 +1,10 @@
-"""Which strategies implement which venue stream, and how to build a handler of either
-architecture for a stream name of :mod:`cexfeed.venues` (``gateio-spot``, ``gateio-perp``,
-``mexc-spot``)."""
+"""How to build a handler of either architecture for a stream name of :mod:`cexfeed.venues`
+(``gateio-spot``, ``gateio-perp``, ``mexc-spot``); which strategies serve a stream is the
+registry's ``strategy`` entry."""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any, Callable, NamedTuple
+from typing import Callable, NamedTuple
 
 from ..handlers import EventCallback, PublicWebSocketHandler
 from ..symbols import SymbolMap
@@ -25,42 +24,22 @@ class StrategySet(NamedTuple):
     handler: type[StrategyHandler] = StrategyHandler
 
 
-# stream name -> "module:attribute" of its StrategySet (imported on first use)
-STRATEGY_SETS: dict[str, str] = {
-    "gateio-spot": "cexfeed.compat.gateio:GATEIO_SPOT",
-    "gateio-perp": "cexfeed.compat.gateio:GATEIO_PERP",
-    "mexc-spot": "cexfeed.compat.mexc:MEXC_SPOT",
-}
-
-# stream name -> "module:Class" of the direct handler, for streams whose venue module has not
-# registered itself in cexfeed.venues yet
-_DIRECT_FALLBACK: dict[str, str] = {
-    "gateio-spot": "cexfeed.exchanges.gateio.spot_public_handler:GateioSpotPublicWebSocketHandler",
-    "gateio-perp": "cexfeed.exchanges.gateio.futures_public_handler:GateioFuturesPublicWebSocketHandler",
-    "mexc-spot": "cexfeed.exchanges.mexc.public_handler:MexcPublicWebSocketHandler",
-}
-
 ARCHITECTURES = ("direct", "strategy")
 
 
-def _load(ref: str) -> Any:
-    module, _, attr = ref.partition(":")
-    return getattr(importlib.import_module(module), attr)
-
-
 def strategy_set(stream: str) -> StrategySet:
-    """The strategies of ``stream``. Raises ``KeyError`` when the stream has none."""
-    return _load(STRATEGY_SETS[stream])
+    """The strategies of ``stream`` (from the venue registry, :mod:`cexfeed.venues`). Raises
+    ``ValueError`` for an unknown stream."""
+    from .. import venues
+
+    return venues.load(venues.spec(stream).strategy)
 
 
 def direct_handler_class(stream: str) -> type[PublicWebSocketHandler]:
-    """The direct handler class of ``stream``. Raises ``KeyError`` for an unknown stream."""
+    """The direct handler class of ``stream``. Raises ``ValueError`` for an unknown stream."""
     from .. import venues
 
-    spec = venues.VENUES.get(stream)
-    if spec is not None:
-        return venues.handler_class(stream)
-    return _load(_DIRECT_FALLBACK[stream])
+    return venues.handler_class(stream)
 
 
 def build_handler(
@@ -72,7 +51,7 @@ def build_handler(
 ) -> PublicWebSocketHandler:
     """A handler of ``stream`` in ``architecture`` (``direct`` or ``strategy``); both take the
     same symbol map and book depth and emit the same events. Raises ``ValueError`` for an
-    unknown architecture, ``KeyError`` for an unknown stream."""
+    unknown architecture or stream."""
     if architecture == "direct":
         return direct_handler_class(stream)(on_event, symbols=symbols, depth=depth)
     if architecture == "strategy":

@@ -5,16 +5,16 @@ from __future__ import annotations
 import importlib
 import logging
 
-# sibling modules that register a simulated venue; a missing one is skipped
-_VENUE_MODULES = ("gateio_spot", "mexc_spot", "gateio_futures")
-
-
 def _load_venues() -> None:
-    for module in _VENUE_MODULES:
+    """Import the simulator module of every venue in the registry (each registers itself); a
+    broken one is logged and skipped."""
+    from ..venues import VENUES
+
+    for module in dict.fromkeys(spec.sim for spec in VENUES.values()):
         try:
-            importlib.import_module(f"{__name__}.{module}")
+            importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{module}":
+            if exc.name != module:
                 logging.getLogger("cexfeed.sim").warning("sim venue module %s not loaded: %s", module, exc)
         except Exception as exc:  # a broken sibling must not take the other venues down
             logging.getLogger("cexfeed.sim").warning("sim venue module %s not loaded: %s", module, exc)

@@ -434,7 +434,7 @@ cdef bint _book_result(Cur* c, Book* b) except -1:
             if not _millis(c, &b.t):
                 return False
         elif _key(s, n, b"U", 1):
-            if not _int(c, &b.first):
+            if not _int(c, &b.first) or b.first < 0:
                 return False
         elif _key(s, n, b"u", 1):
             if not _int(c, &b.last):
@@ -754,8 +754,8 @@ cdef class PushReader:
         b.arrays = self.array_levels
         b.sym = NULL
         b.sym_n = 0
-        b.t = b.first = 0
-        b.last = -1
+        b.t = 0
+        b.first = b.last = -1
         b.full = False
         b.bids.v = b.asks.v = NULL
         b.bids.n = b.bids.cap = b.asks.n = b.asks.cap = 0
@@ -808,14 +808,15 @@ cdef class PushReader:
                 return None
             if mode == TICKERS:
                 return self._ticker_events(&ts, ms or sec * 1000, recv_ts)
-            if b.sym == NULL or b.sym_n == 0 or b.last < 0:
+            # a delta without U is malformed: the msgspec path says so
+            if b.sym == NULL or b.sym_n == 0 or b.last < 0 or (b.first < 0 and not b.full):
                 return None
             contract = self._name(b.sym, b.sym_n)
             ctx = self.contracts.get(contract)
             if ctx is None:
                 return contract
             num, den, one, _ = ctx
-            return (contract, b.t, b.first, b.last, b.full, _pairs(&b.bids, num, den, one), _pairs(&b.asks, num, den, one), sec, ms)
+            return (contract, b.t, b.first if b.first >= 0 else None, b.last, b.full, _pairs(&b.bids, num, den, one), _pairs(&b.asks, num, den, one), sec, ms)
         except (ValueError, UnicodeDecodeError):  # a number PyOS_string_to_double refused, a name not UTF-8
             return None
         finally:

@@ -20,6 +20,7 @@ from ...channels import BOOK_REST, Table
 from ...handlers import EventCallback, PublicWebSocketHandler
 from ...symbols import SymbolMap
 from ...wire import Millis, Seconds
+from .obu import parse_obu_stream
 from .protocol import AckResult, Envelope
 
 try:  # compiled reader of book updates and futures tickers; the msgspec path is its reference
@@ -117,6 +118,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
     FAST_TICKERS = False
     CHANNELS: dict[str, tuple[str, Any]] = {}
     LENIENT: dict[str, str] = {}
+    BOOK_CHANNELS: frozenset[str] = frozenset()
     PONG = ""
     SYSTEM = ""
     _frames: msgspec.json.Decoder
@@ -130,6 +132,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
             cls.LENIENT = {row.venue_channel: row.lenient for row in table if row.lenient}
             books = table.books(BOOK_REST)
             cls.FAST_BOOK_CHANNEL = books[0].venue_channel.encode() if books else b""
+            cls.BOOK_CHANNELS = frozenset(row.venue_channel for row in table.books())
             cls._frame_types = {channel: frame_struct(channel, result) for channel, (_, result) in cls.CHANNELS.items()}
             cls._frames = msgspec.json.Decoder(Union[tuple(cls._frame_types.values())], strict=False)
 
@@ -191,7 +194,8 @@ class GateioPublicHandler(PublicWebSocketHandler):
 
     def _apply_book_update(self, fields: tuple, time_s: int, time_ms: int, recv_ts: int) -> None:
         symbol, t, first, last, full, bids, asks = fields
-        if last < 0 or (not full and not 0 <= first <= last):
+        # a delta must say where it starts; a full push replaces the book whatever U says
+        if not full and (first is None or first > last):
             # impossible ids: the push is malformed and the book cannot trust what follows
             self._book_lost(symbol, recv_ts)
             raise ValueError(f"impossible book ids U={first} u={last}")
@@ -207,7 +211,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
             if env.channel in self.CHANNELS:
                 counter = self.LENIENT.get(env.channel)
                 if counter is None:
-                    if env.channel.encode() == self.FAST_BOOK_CHANNEL:
+                    if env.channel in self.BOOK_CHANNELS:
                         self._lost_book_push(env, recv_ts)
                     raise exc  # wrong field types: counted as malformed by _handle_message
                 self._on_lenient(env, counter, recv_ts)
@@ -226,10 +230,12 @@ class GateioPublicHandler(PublicWebSocketHandler):
 
     def _lost_book_push(self, env: Envelope, recv_ts: int) -> None:
         try:
-            symbol = _book_symbol.decode(env.result).s
+            symbol = book_symbol(_book_symbol.decode(env.result).s)
         except msgspec.DecodeError:
-            return  # no symbol to tell: the next delta of the book shows the gap
-        self._book_lost(symbol, recv_ts)
+            return
+        if symbol is not None:
+            self._book_lost(symbol, recv_ts)
+        # else no symbol to tell: the next delta of the book shows the gap
 
     def _control(self, env: Envelope, raw: bytes | str, recv_ts: int) -> None:
         channel = env.channel
@@ -256,6 +262,35 @@ class GateioPublicHandler(PublicWebSocketHandler):
         notice = _notice.decode(env.result)
         if notice.type == "upgrade":
             self.hooks.on_reconnect_requested(notice.msg)
+
+
+def book_symbol(s: Any) -> str | None:
+    """The venue symbol a book push's ``s`` names: the pair, or the pair of an obu stream name
+    (``ob.BTC_USDT.50``); ``None`` when it names none."""
+    if not isinstance(s, str) or not s:
+        return None
+    if s.startswith("ob."):
+        try:
+            return parse_obu_stream(s)[0]
+        except ValueError:
+            return None
+    return s
+
+
+def candle_name(n: str) -> tuple[str, str, str]:
+    """``(interval, venue symbol, plain symbol)`` of a candle's ``n`` (``<interval>_<pair>``,
+    §6.4, §7.8). Futures mark/index price candles name ``mark_BTC_USDT``/``index_BTC_USDT``:
+    the venue symbol keeps the prefix, the plain symbol drops it. Raises ``ValueError`` when no
+    pair follows the interval."""
+    interval, _, venue_symbol = n.partition("_")
+    plain = venue_symbol
+    if venue_symbol.startswith("mark_"):
+        plain = venue_symbol[5:]
+    elif venue_symbol.startswith("index_"):
+        plain = venue_symbol[6:]
+    if not plain:
+        raise ValueError(f"candle without a pair: {n!r}")
+    return interval, venue_symbol, plain
 
 
 def result_prefix(frame: Any) -> bytes:

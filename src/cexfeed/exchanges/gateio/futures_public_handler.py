@@ -19,13 +19,12 @@ interleave rather than increase.
 
 from __future__ import annotations
 
-from ...book import CROSSED
-from ...models import PERP, BUY, SELL, BestBidOffer, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
+from ...models import PERP, BUY, SELL, BestBidOffer, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
 from ...symbols import SymbolMap
 from . import futures_table
-from .common import GateioPublicHandler, result_prefix
-from .contracts import ContractSizes, decode_futures_snapshot, futures_symbol_map
-from .futures_table import FuturesBookUpdate
+from .common import GateioPublicHandler, candle_name, result_prefix
+from .contracts import ContractSize, ContractSizes, decode_futures_snapshot, futures_symbol_map
+from .futures_table import FuturesBookUpdate, FuturesTicker
 from .obu import ObuBooks
 
 
@@ -141,95 +140,17 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             return
         sizer = self._sizer(r.contract)
         exchange_ts = r.t or env.time_ms or env.time * 1000
-        bids = sizer.levels(r.bids)
-        asks = sizer.levels(r.asks)
-        seq = self.book(r.contract)
-        if not seq.synced:
-            self._book_full(r.contract, r.id, bids, asks, exchange_ts, recv_ts)
-            return
-        # a periodic full book: replace and publish it, no status event every ~100 ms
-        if seq.on_full(r.id, bids, asks) == CROSSED:
-            self._broken(r.contract, seq, CROSSED, exchange_ts, recv_ts, None)
-            return
-        seq.book.exchange_ts = exchange_ts
-        book = seq.book
-        self._emit(
-            BookUpdate(
-                venue="gateio",
-                market=PERP,
-                symbol=self._unified(r.contract),
-                venue_symbol=r.contract,
-                exchange_ts=exchange_ts,
-                recv_ts=recv_ts,
-                bids=book.top_bids(),
-                asks=book.top_asks(),
-                snapshot=True,
-                first_update_id=r.id,
-                last_update_id=r.id,
-            )
-        )
+        self._book_periodic(r.contract, r.id, sizer.levels(r.bids), sizer.levels(r.asks), exchange_ts, recv_ts)
 
     def _on_tickers(self, frame, recv_ts: int) -> None:
         # the reference path: longer frames take the compiled reader when it is built, which
         # gives the same events (tests/test_gateio_fastpush.py)
         items = frame.result
         env_ts = frame.time_ms or frame.time * 1000
-        events = []
-        emit = events.append
+        events: list = []
         for r in items if items.__class__ is list else (items,):
             contract = r.contract
-            symbol = self._unified(contract)
-            sizer = self._sizer(contract)
-            exchange_ts = r.t or env_ts
-            if (
-                r.last is not None
-                or r.change_percentage is not None
-                or r.high_24h is not None
-                or r.low_24h is not None
-                or r.volume_24h_base is not None
-                or r.volume_24h is not None
-                or r.volume_24h_quote is not None
-            ):
-                base_volume = r.volume_24h_base
-                if base_volume is None and r.volume_24h is not None:
-                    base_volume = sizer.base(r.volume_24h)
-                emit(
-                    Ticker(
-                        "gateio",
-                        PERP,
-                        symbol,
-                        contract,
-                        exchange_ts,
-                        recv_ts,
-                        last=r.last,
-                        high_24h=r.high_24h,
-                        low_24h=r.low_24h,
-                        base_volume=base_volume,
-                        quote_volume=r.volume_24h_quote,
-                        change_pct=r.change_percentage,
-                    )
-                )
-            next_apply = r.funding_next_apply
-            if r.funding_rate is not None or r.funding_rate_indicative is not None or next_apply is not None:
-                emit(
-                    FundingRate(
-                        "gateio",
-                        PERP,
-                        symbol,
-                        contract,
-                        exchange_ts,
-                        recv_ts,
-                        rate=r.funding_rate,
-                        predicted_rate=r.funding_rate_indicative,
-                        next_funding_ts=next_apply * 1000 if next_apply else None,
-                    )
-                )
-            if r.mark_price is not None or r.index_price is not None:
-                emit(MarkPrice("gateio", PERP, symbol, contract, exchange_ts, recv_ts, mark_price=r.mark_price, index_price=r.index_price))
-            total = r.total_size
-            if total is not None:
-                # total_size: open interest in contracts (§7.2)
-                emit(OpenInterest("gateio", PERP, symbol, contract, exchange_ts, recv_ts, open_interest=sizer.base(total), contracts=total))
+            events += ticker_events(r, self._unified(contract), self._sizer(contract), r.t or env_ts, recv_ts)
         self._emit_all(events)
 
     def _on_candles(self, env, recv_ts: int) -> None:
@@ -237,16 +158,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         if not isinstance(items, list):
             items = (items,)
         for r in items:
-            interval, _, contract = r.n.partition("_")
-            # mark_/index_ price candles (§7.8): symbol of the contract, venue_symbol keeps the
-            # prefix, no volume
-            plain = contract
-            if contract.startswith("mark_"):
-                plain = contract[5:]
-            elif contract.startswith("index_"):
-                plain = contract[6:]
-            if not plain:
-                raise ValueError(f"candle without a contract: {r.n!r}")
+            interval, contract, plain = candle_name(r.n)
             self._emit(
                 Kline(
                     venue="gateio",
@@ -321,6 +233,66 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                     open_interest_usd=r.open_interest_usd,
                 )
             )
+
+
+def ticker_events(r: FuturesTicker, symbol: str, sizer: ContractSize, exchange_ts: int, recv_ts: int) -> list:
+    """The events of one ``futures.tickers`` item (§7.2), only for the fields it carries:
+    ``Ticker`` (last, 24 h fields; base volume from ``volume_24h_base`` or contracts x
+    multiplier), ``FundingRate`` (current and indicative rate, next apply s -> ms), ``MarkPrice``
+    (mark, index), ``OpenInterest`` (``total_size`` contracts -> base). Shared by the direct and
+    compat paths; the compiled reader gives the same (tests/test_gateio_fastpush.py)."""
+    contract = r.contract
+    events: list = []
+    if (
+        r.last is not None
+        or r.change_percentage is not None
+        or r.high_24h is not None
+        or r.low_24h is not None
+        or r.volume_24h_base is not None
+        or r.volume_24h is not None
+        or r.volume_24h_quote is not None
+    ):
+        base_volume = r.volume_24h_base
+        if base_volume is None and r.volume_24h is not None:
+            base_volume = sizer.base(r.volume_24h)
+        events.append(
+            Ticker(
+                "gateio",
+                PERP,
+                symbol,
+                contract,
+                exchange_ts,
+                recv_ts,
+                last=r.last,
+                high_24h=r.high_24h,
+                low_24h=r.low_24h,
+                base_volume=base_volume,
+                quote_volume=r.volume_24h_quote,
+                change_pct=r.change_percentage,
+            )
+        )
+    next_apply = r.funding_next_apply
+    if r.funding_rate is not None or r.funding_rate_indicative is not None or next_apply is not None:
+        events.append(
+            FundingRate(
+                "gateio",
+                PERP,
+                symbol,
+                contract,
+                exchange_ts,
+                recv_ts,
+                rate=r.funding_rate,
+                predicted_rate=r.funding_rate_indicative,
+                next_funding_ts=next_apply * 1000 if next_apply else None,
+            )
+        )
+    if r.mark_price is not None or r.index_price is not None:
+        events.append(MarkPrice("gateio", PERP, symbol, contract, exchange_ts, recv_ts, mark_price=r.mark_price, index_price=r.index_price))
+    total = r.total_size
+    if total is not None:
+        # total_size: open interest in contracts (§7.2)
+        events.append(OpenInterest("gateio", PERP, symbol, contract, exchange_ts, recv_ts, open_interest=sizer.base(total), contracts=total))
+    return events
 
 
 # -- capture replay (cexfeed.capture.ReplaySupport shape) ------------------------------------

@@ -83,7 +83,7 @@ class FuturesBookUpdate(msgspec.Struct, gc=False):
 
     s: Name
     u: SeqId
-    U: SeqId = 0
+    U: SeqId | None = None
     t: Millis = 0
     full: bool = False
     b: list[Level] = []

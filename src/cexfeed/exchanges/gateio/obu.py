@@ -32,7 +32,7 @@ import msgspec
 
 from ...book import BookSequencer
 from ...models import RESYNCING, STALE
-from ...wire import Price, Size, Millis
+from ...wire import Millis, Price, SeqId, Size
 from .contracts import ONE, ContractSize
 from .protocol import Envelope
 
@@ -42,10 +42,10 @@ class ObuUpdate(msgspec.Struct, gc=False):
     ``U``/``u`` ids, ``b``/``a`` ``[price, size]`` (sizes strings; contracts on futures)."""
 
     s: str
-    u: int
+    u: SeqId
     t: Millis = 0
     full: bool = False
-    U: int = 0
+    U: SeqId | None = None
     b: list[tuple[Price, Size]] = []
     a: list[tuple[Price, Size]] = []
 
@@ -99,25 +99,37 @@ class ObuBooks:
     # -- push ------------------------------------------------------------------------------
     def _on_obu(self, env, recv_ts: int) -> None:
         r = env.result
-        venue_symbol = self._obu_streams.get(r.s)
-        if venue_symbol is None:
-            venue_symbol = self._obu_register(r.s)
-        exchange_ts = r.t or env.time_ms or env.time * 1000
+        venue_symbol = self._obu_symbol(r.s)
         sizer = self._sizer(venue_symbol)
-        if r.full:
+        exchange_ts = r.t or env.time_ms or env.time * 1000
+        self._obu_push(venue_symbol, r.full, r.U, r.u, sizer.pairs(r.b), sizer.pairs(r.a), exchange_ts, recv_ts)
+
+    def _obu_push(self, venue_symbol: str, full: bool, first: int, last: int, bids, asks, exchange_ts: int, recv_ts: int) -> None:
+        """Apply one obu push (levels already in base currency): a ``full`` one replaces the book,
+        an increment must continue it; an increment with no snapshot before it breaks the stream."""
+        if full:
             self._obu_pending.discard(venue_symbol)
             self._expected.pop(venue_symbol, None)
-            self._book_full(venue_symbol, r.u, sizer.pairs(r.b), sizer.pairs(r.a), exchange_ts, recv_ts)
+            self._book_full(venue_symbol, last, bids, asks, exchange_ts, recv_ts)
             return
+        if first is None:
+            self._book_lost(venue_symbol, recv_ts)
+            raise ValueError(f"obu increment without U (u={last})")
         seq = self.books[venue_symbol]
         if not seq.synced:
             self.stats.errors["obu_unsynced_delta"] += 1
             if venue_symbol not in self._obu_pending:
                 # an increment with no snapshot before it: the stream is broken
-                self._status(venue_symbol, RESYNCING, "no_snapshot", None, exchange_ts, recv_ts, f"increment {r.U}-{r.u} before any full push")
+                self._status(venue_symbol, RESYNCING, "no_snapshot", None, exchange_ts, recv_ts, f"increment {first}-{last} before any full push")
                 self._resync(venue_symbol)
             return
-        self._book_delta(venue_symbol, r.U, r.u, sizer.pairs(r.b), sizer.pairs(r.a), exchange_ts, recv_ts)
+        self._book_delta(venue_symbol, first, last, bids, asks, exchange_ts, recv_ts)
+
+    def _obu_symbol(self, stream: str) -> str:
+        """The venue symbol of an obu stream name (registered on first sight). Raises
+        ``ValueError`` for a name that is not an obu stream."""
+        venue_symbol = self._obu_streams.get(stream)
+        return venue_symbol if venue_symbol is not None else self._obu_register(stream)
 
     def _obu_register(self, stream: str) -> str:
         venue_symbol, level = parse_obu_stream(stream)
@@ -183,15 +195,21 @@ class ObuBooks:
 
     def _control(self, env: Envelope, raw, recv_ts: int) -> None:
         super()._control(env, raw, recv_ts)
-        # newer acks echo the payload: arm the no-data timer for each stream
-        if env.event == "subscribe" and env.error is None and env.payload and env.channel.endswith(".obu"):
-            for stream in env.payload:
-                try:
-                    venue_symbol, _ = parse_obu_stream(stream)
-                except ValueError:
-                    continue
-                self.expect_book(venue_symbol, recv_ts)
+        if env.event == "subscribe" and env.error is None:
+            self._obu_acked(env.channel, env.payload, recv_ts)
         self._no_data_tick(recv_ts)
+
+    def _obu_acked(self, channel: str, payload, recv_ts: int) -> None:
+        """A successful subscribe ack: newer acks echo the payload, so arm the no-data timer for
+        each obu stream it names."""
+        if not payload or not channel.endswith(".obu"):
+            return
+        for stream in payload:
+            try:
+                venue_symbol, _ = parse_obu_stream(stream)
+            except (ValueError, AttributeError):
+                continue
+            self.expect_book(venue_symbol, recv_ts)
 
     def _no_data_tick(self, recv_ts: int) -> None:
         """Run :meth:`check_no_data` at most once a second while a snapshot is awaited. Called on

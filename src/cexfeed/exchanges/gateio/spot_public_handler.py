@@ -10,7 +10,7 @@ from __future__ import annotations
 from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
 from ...symbols import SymbolMap
 from . import spot_table
-from .common import GateioPublicHandler, result_prefix
+from .common import GateioPublicHandler, candle_name, result_prefix
 from .obu import ObuBooks
 from .protocol import parse_spot_snapshot, spot_symbol_map
 
@@ -96,9 +96,7 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
 
     def _on_candle(self, env, recv_ts: int) -> None:
         r = env.result
-        interval, _, pair = r.n.partition("_")
-        if not pair:
-            raise ValueError(f"candle without a pair: {r.n!r}")
+        interval, pair, _ = candle_name(r.n)
         self._emit(
             Kline(
                 venue="gateio",

@@ -86,12 +86,13 @@ class Candle(msgspec.Struct, gc=False):
 
 
 class SpotBookUpdate(msgspec.Struct, gc=False):
-    """``spot.order_book_update`` (§6.6): ``U``/``u`` first/last id, ``full`` a whole book,
-    ``b``/``a`` ``[price, size]`` absolute sizes (0 removes the level)."""
+    """``spot.order_book_update`` (§6.6): ``U``/``u`` first/last id (``U`` needed on a delta,
+    not on a ``full`` push), ``full`` a whole book, ``b``/``a`` ``[price, size]`` absolute sizes
+    (0 removes the level)."""
 
     s: Name
-    U: SeqId
     u: SeqId
+    U: SeqId | None = None
     t: Millis = 0
     full: bool = False
     b: list[tuple[Price, Size]] = []

@@ -33,6 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..exchanges.gateio.futures_table import TABLE
 from .market import Step, SymbolBook
 from .server import Session, register_venue
 from .gateio_wire import GateioVenueSim, Request, encode, now, parse_stream, venue_name
@@ -41,16 +42,18 @@ WS_PATH = "/v4/ws/usdt"
 REST_PREFIX = "/api/v4"
 SIZE_HEADER = "X-Gate-Size-Decimal"
 
-BOOK = "futures.order_book_update"
-OBU = "futures.obu"
-BBO = "futures.book_ticker"
-TRADES = "futures.trades"
-TICKERS = "futures.tickers"
-CANDLES = "futures.candlesticks"
-LIQUIDATIONS = "futures.public_liquidates"
-STATS = "futures.contract_stats"
-LEGACY_BOOK = "futures.order_book"
-CHANNELS = (BOOK, OBU, LEGACY_BOOK, BBO, TRADES, TICKERS, CANDLES, LIQUIDATIONS, STATS)
+# channel names from the client's table; frames are built here, on their own
+_ROW = {row.name: row.venue_channel for row in TABLE}
+BOOK = _ROW["book"]
+OBU = _ROW["book_obu"]
+BBO = _ROW["bbo"]
+TRADES = _ROW["trades"]
+TICKERS = _ROW["ticker"]
+CANDLES = _ROW["kline"]
+LIQUIDATIONS = _ROW["liquidations"]
+STATS = _ROW["open_interest"]
+LEGACY_BOOK = _ROW["book_snapshots"]
+CHANNELS = tuple(_ROW.values())
 
 # unified symbol -> quanto_multiplier (base currency per contract); others use the market lot
 MULTIPLIERS = {"BTC/USDT": "0.0001", "ETH/USDT": "0.01", "SOL/USDT": "0.01", "DOGE/USDT": "1"}

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..exchanges.gateio.spot_table import TABLE
 from .market import Step, SymbolBook
 from .gateio_wire import GateioVenueSim, Request, encode, now, venue_name
 from .server import Session, register_venue
@@ -24,13 +25,15 @@ from .server import Session, register_venue
 WS_PATH = "/ws/v4/"
 REST_PREFIX = "/api/v4"
 
-BOOK = "spot.order_book_update"
-BBO = "spot.book_ticker"
-TRADES = "spot.trades"
-TICKERS = "spot.tickers"
-CANDLES = "spot.candlesticks"
-OBU = "spot.obu"
-CHANNELS = (BOOK, BBO, TRADES, TICKERS, CANDLES, OBU)
+# channel names from the client's table; frames are built here, on their own
+_ROW = {row.name: row.venue_channel for row in TABLE}
+BOOK = _ROW["book"]
+BBO = _ROW["bbo"]
+TRADES = _ROW["trades"]
+TICKERS = _ROW["ticker"]
+CANDLES = _ROW["kline"]
+OBU = _ROW["book_obu"]
+CHANNELS = tuple(_ROW.values())
 BOOK_INTERVALS = {"20ms": "20", "100ms": "100"}
 
 

@@ -117,3 +117,30 @@ def test_flag_matches_msgspec(value):
     except msgspec.ValidationError:
         typed = None
     assert plain == typed, value
+
+
+@pytest.mark.parametrize(
+    "value,ms",
+    [
+        (1700000000, 1700000000000),
+        ("1700000000", 1700000000000),
+        (1700000000.123, 1700000000123),
+        ("1684930166.384", 1684930166384),
+        (1700000000123, 1700000000123),
+        ("1700000000123.456", 1700000000123),
+        ("1788336082402.208000", 1788336082402),
+        (1700000000123456, 1700000000123),
+        (1788336082402208000, 1788336082402),
+        ("1788336082402208000", 1788336082402),
+        (0, None),
+        ("0", None),
+    ],
+)
+def test_times_in_any_unit_become_ms(value, ms):
+    assert wire.to_ms(value) == ms
+
+
+@pytest.mark.parametrize("value", [-1, "-5", 10**19, "abc", True, None, "1e400", float("nan")])
+def test_impossible_times(value):
+    with pytest.raises(ValueError):
+        wire.to_ms(value)

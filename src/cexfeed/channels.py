@@ -109,18 +109,26 @@ class Table:
     # -- lookups -----------------------------------------------------------------------------
     @property
     def names(self) -> tuple[str, ...]:
-        """Our channel names a user may subscribe, in table order (aliases after their row)."""
-        return tuple(name for row in self.rows if row.offered for name in row.names)
+        """Our public channel names a user may subscribe, in table order (aliases after their
+        row)."""
+        return tuple(name for row in self.rows if row.offered and not row.private for name in row.names)
+
+    @property
+    def private_names(self) -> tuple[str, ...]:
+        """Our private (authenticated) channel names, in table order."""
+        return tuple(name for row in self.rows if row.offered and row.private for name in row.names)
 
     @property
     def venue_channels(self) -> tuple[str, ...]:
         return tuple(row.venue_channel for row in self.rows)
 
-    def row(self, name: str) -> Channel:
-        """The row of our channel ``name``. Raises ``ValueError`` naming the known ones."""
+    def row(self, name: str, private: bool | None = None) -> Channel:
+        """The row of our channel ``name`` (only among public or private rows when ``private``
+        says which). Raises ``ValueError`` naming the known ones."""
         row = self._by_name.get(name)
-        if row is None or not row.offered:
-            raise ValueError(f"{self.venue} {self.market}: unknown channel {name!r} (known: {', '.join(self.names)})")
+        if row is None or not row.offered or (private is not None and row.private != private):
+            known = self.private_names if private else self.names
+            raise ValueError(f"{self.venue} {self.market}: unknown channel {name!r} (known: {', '.join(known)})")
         return row
 
     def get(self, name: str) -> Channel | None:
@@ -132,12 +140,13 @@ class Table:
         return self._by_venue.get(venue_channel)
 
     def books(self, kind: str | None = None) -> tuple[Channel, ...]:
-        """Rows that feed a book (of ``kind`` when given)."""
+        """Rows that feed a book (of ``kind`` when given); books are public."""
         return tuple(row for row in self.rows if row.book and (kind is None or row.book == kind))
 
-    def handlers(self) -> dict[str, tuple[str, Any]]:
-        """``{venue channel: (handler method, result)}`` for every row: a handler's dispatch."""
-        return {row.venue_channel: (row.handler, row.result) for row in self.rows}
+    def handlers(self, private: bool = False) -> dict[str, tuple[str, Any]]:
+        """``{venue channel: (handler method, result)}`` for every public (or every ``private``)
+        row: a handler's dispatch."""
+        return {row.venue_channel: (row.handler, row.result) for row in self.rows if row.private == private}
 
     # -- requests ----------------------------------------------------------------------------
     def params(self, name: str, given: Iterable[str] = ()) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ published.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from msgspec import Meta
 
@@ -33,6 +33,8 @@ MAX_SECONDS = 10**11
 MAX_MILLIS = 10**14
 #: the largest sequence id / version (int64)
 MAX_SEQ = 2**63 - 1
+#: any venue time is below this many ns (year 2286 in ns, year 5138 in s)
+MAX_TIME = 10**19
 
 #: JSON number text (RFC 8259 §6): the one grammar of a venue number
 NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
@@ -51,6 +53,9 @@ Millis = Annotated[int, Meta(ge=0, lt=MAX_MILLIS)]
 FractionalMillis = Annotated[float, Meta(ge=0, lt=float(MAX_MILLIS))]
 # a pair / contract name: never empty
 Name = Annotated[str, Meta(min_length=1)]
+#: a venue time in s, ms, µs or ns (told apart by magnitude, see :func:`to_ms`); integers stay
+#: exact, text with a fraction becomes a float
+Time = Union[Annotated[int, Meta(ge=0, lt=MAX_TIME)], Annotated[float, Meta(ge=0, lt=float(MAX_TIME))]]
 
 
 # -- plain converters (compat strategies, protobuf strings, REST bodies read by hand) --------------
@@ -141,6 +146,39 @@ def millis(value: Any) -> int:
     if x < MAX_MILLIS:
         return x
     raise ValueError(f"impossible time {value!r} ms")
+
+
+def to_ms(value: Any) -> int | None:
+    """A venue time in ms since the epoch, its unit told by its magnitude: below 10**11 seconds,
+    below 10**14 milliseconds, below 10**17 microseconds, else nanoseconds (a time at most
+    :data:`MAX_TIME`). ``0`` means the venue gave no time: ``None``. Accepts an ``int``, a
+    ``float`` (seconds with a fraction) or number text (``"1700000000123.456"``); raises
+    ``ValueError`` for anything else, a negative time or one past the bound."""
+    cls = value.__class__
+    if cls is not int:
+        if cls is str and INTEGER.fullmatch(value) is not None:
+            value = int(value)
+        else:
+            value = number(value)
+            if value.is_integer() and value < 2.0**53:
+                value = int(value)
+    if not 0 <= value < MAX_TIME:
+        raise ValueError(f"impossible time {value!r}")
+    if value.__class__ is int:
+        if value < MAX_SECONDS:
+            return value * 1000 or None
+        if value < MAX_MILLIS:
+            return value
+        if value < MAX_MILLIS * 1000:
+            return value // 1000
+        return value // 1_000_000
+    if value < MAX_SECONDS:
+        return round(value * 1000) or None
+    if value < MAX_MILLIS:
+        return int(value)
+    if value < MAX_MILLIS * 1000.0:
+        return int(value / 1000)
+    return int(value / 1_000_000)
 
 
 def flag(value: Any) -> bool:

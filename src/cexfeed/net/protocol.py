@@ -74,6 +74,8 @@ class VenueProtocol:
     ping_interval: float = 10.0
     max_subscriptions: int | None = None
     rest_snapshots: bool = True
+    # an authenticated account stream: its channels are the table's private rows
+    private: bool = False
 
     def __init__(self, ws_url: str | None = None, rest_url: str | None = None) -> None:
         if ws_url:
@@ -85,8 +87,11 @@ class VenueProtocol:
 
     @property
     def channels(self) -> tuple[str, ...]:
-        """Our channel names this protocol accepts (from the table)."""
-        return self.table.names if self.table is not None else ()
+        """Our channel names this protocol accepts (from the table: its public rows, or its
+        private rows on an account stream)."""
+        if self.table is None:
+            return ()
+        return self.table.private_names if self.private else self.table.names
 
     def set_option(self, channel: str, *values: str) -> None:
         """Parameters of our channel ``channel`` (in the row's order). Raises ``ValueError`` for
@@ -96,7 +101,7 @@ class VenueProtocol:
 
     def row(self, sub: Subscription) -> Channel:
         """The table row of a subscription. Raises ``ValueError`` for an unknown channel."""
-        return self.table.row(sub.channel)  # type: ignore[union-attr]
+        return self.table.row(sub.channel, self.private)  # type: ignore[union-attr]
 
     # -- requests ------------------------------------------------------------------------------
     def request(self, row: Channel, sub: Subscription, event: str, request_id: int) -> bytes:
@@ -132,7 +137,7 @@ class VenueProtocol:
             raise ValueError(f"{self.name}: no channel table")
         rows: list[Channel] = []
         for name in channels:
-            row = table.row(self.renames.get(name, name))
+            row = table.row(self.renames.get(name, name), self.private)
             if row not in rows:
                 rows.append(row)
         books = [row.name for row in rows if row.book]

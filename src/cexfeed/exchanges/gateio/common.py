@@ -128,7 +128,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
         super().__init_subclass__(**kwargs)
         table = cls.__dict__.get("TABLE")
         if table is not None:
-            cls.CHANNELS = table.handlers()
+            cls.CHANNELS = table.handlers(private=False)
             cls.LENIENT = {row.venue_channel: row.lenient for row in table if row.lenient}
             books = table.books(BOOK_REST)
             cls.FAST_BOOK_CHANNEL = books[0].venue_channel.encode() if books else b""

@@ -114,7 +114,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         # symbols whose snapshot was requested and not yet applied
         self._snapshot_pending: set[str] = set()
         # body field number -> bound handler, from the channel table
-        self._table: dict[int, Callable] = {number: getattr(self, row.handler) for number, row in TABLE.by_result.items()}
+        self._table: dict[int, Callable] = {number: getattr(self, row.handler) for number, row in TABLE.by_result.items() if not row.private}
 
     def unified(self, venue_symbol: str) -> str:
         name = self._names.get(venue_symbol)

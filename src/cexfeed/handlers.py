@@ -304,6 +304,14 @@ class PublicWebSocketHandler(WebSocketHandler):
         reason = "gap" if code == GAP else "crossed"
         self._report_broken(venue_symbol, reason, exchange_ts, recv_ts, f"delta starting at {first}" if first is not None else "")
 
+    def _check_ids(self, venue_symbol: str, full: bool, first: int | None, last: int, recv_ts: int) -> None:
+        """A delta must say where it starts (``first``) and start no later than it ends; a full
+        push replaces the book whatever ``first`` says. Impossible ids make the push malformed
+        (``ValueError``) and drop the book."""
+        if not full and (first is None or first > last):
+            self._book_lost(venue_symbol, recv_ts)
+            raise ValueError(f"impossible book ids {first}-{last}")
+
     def _book_lost(self, venue_symbol: str, recv_ts: int) -> None:
         """A book push of ``venue_symbol`` could not be applied (malformed): rather than wait
         for the next delta to show the gap, drop the book and resync now."""

@@ -809,7 +809,7 @@ cdef class PushReader:
             if mode == TICKERS:
                 return self._ticker_events(&ts, ms or sec * 1000, recv_ts)
             # a delta without U is malformed: the msgspec path says so
-            if b.sym == NULL or b.sym_n == 0 or b.last < 0 or (b.first < 0 and not b.full):
+            if b.sym == NULL or b.sym_n == 0 or b.last < 0 or (not b.full and (b.first < 0 or b.first > b.last)):
                 return None
             contract = self._name(b.sym, b.sym_n)
             ctx = self.contracts.get(contract)

@@ -32,8 +32,9 @@ except ImportError:
 # and never pay for the compiled reader's channel check
 _FAST_MIN_LEN = 300
 
-_envelope = msgspec.json.Decoder(Envelope)
-_ack = msgspec.json.Decoder(AckResult)
+# lax like the channel decoders: numeric text is a number on every Gate frame
+_envelope = msgspec.json.Decoder(Envelope, strict=False)
+_ack = msgspec.json.Decoder(Union[AckResult, None], strict=False)
 
 
 class SystemNotice(msgspec.Struct):
@@ -41,14 +42,42 @@ class SystemNotice(msgspec.Struct):
     msg: str = ""
 
 
-_notice = msgspec.json.Decoder(SystemNotice)
+_notice = msgspec.json.Decoder(Union[SystemNotice, None], strict=False)
 
 
-class _BookSymbol(msgspec.Struct):
-    s: str = ""
+class Overflow(str):
+    """A JSON number too large for a float, kept as its text: no value rule accepts it (it is not
+    a ``str`` to :mod:`cexfeed.wire`), so the field it sits in is impossible, not the frame."""
+
+    __slots__ = ()
 
 
-_book_symbol = msgspec.json.Decoder(_BookSymbol)
+def _float(text: str) -> float | Overflow:
+    x = float(text)
+    return x if x - x == 0.0 else Overflow(text)
+
+
+#: JSON to plain Python values, the one way every path here reads a frame untyped (duplicate
+#: keys: the last wins; a number past the float range: an :class:`Overflow`)
+plain_json = msgspec.json.Decoder(float_hook=_float)
+
+
+def lost_book_symbol(frame: Any, book_channels: frozenset[str] | set[str]) -> str | None:
+    """The venue symbol of a push on one of ``book_channels`` that could not be used (``frame``
+    is its plain JSON value), when it still names one: its book must be dropped now."""
+    if not isinstance(frame, dict) or frame.get("channel") not in book_channels or frame.get("event") != "update":
+        return None
+    result = frame.get("result")
+    return book_symbol(result.get("s"), frame["channel"].endswith(".obu")) if isinstance(result, dict) else None
+
+
+def _last_wins(raw: bytes | str) -> bytes | str:
+    """The frame as its plain JSON value re-encoded: of a key sent twice only the last value is
+    kept. The frame unchanged when it is not JSON (its decode then says why)."""
+    try:
+        return msgspec.json.encode(msgspec.json.decode(raw))
+    except (msgspec.DecodeError, msgspec.EncodeError, OverflowError):
+        return raw
 
 
 def frame_struct(channel: str, result: Any) -> type:
@@ -68,7 +97,6 @@ def typed(struct: type) -> msgspec.json.Decoder:
     return msgspec.json.Decoder(struct, strict=False)
 
 
-_untyped_items = typed(Union[list[dict[str, Any]], dict[str, Any]])
 
 
 def lenient_result(raw: bytes, result_type: Any) -> Any:
@@ -79,7 +107,9 @@ def lenient_result(raw: bytes, result_type: Any) -> Any:
     not of a shape ``result_type`` allows; ``msgspec.DecodeError`` on bad JSON."""
     shapes = typing.get_args(result_type) if typing.get_origin(result_type) is Union else (result_type,)
     struct = next(shape for shape in shapes if isinstance(shape, type) and issubclass(shape, msgspec.Struct))
-    items = _untyped_items.decode(raw)
+    items = plain_json.decode(raw)
+    if items.__class__ is list and not all(item.__class__ is dict for item in items) or not isinstance(items, (list, dict)):
+        raise msgspec.ValidationError(f"result of {struct.__name__}: not an object or an array of objects")
     if (list[struct] if isinstance(items, list) else struct) not in shapes:
         raise msgspec.ValidationError(f"result of {struct.__name__}: unexpected shape")
     fields = msgspec.structs.fields(struct)
@@ -91,6 +121,8 @@ def lenient_result(raw: bytes, result_type: Any) -> Any:
             if value is None:
                 continue
             try:
+                if value.__class__ is Overflow:
+                    raise msgspec.ValidationError(f"number out of range: {field.encode_name}")
                 values[field.encode_name] = msgspec.convert(value, field.type, strict=False)
             except msgspec.ValidationError:
                 if field.required:
@@ -157,6 +189,8 @@ class GateioPublicHandler(PublicWebSocketHandler):
         return self._unified(venue_symbol)
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
+        if raw.__class__ is bytes and not raw.isascii():
+            raw.decode()  # JSON is UTF-8: a frame that is not is malformed, wherever the bad byte sits
         reader = self._reader
         if reader is not None and len(raw) > _FAST_MIN_LEN and raw.__class__ is bytes:
             r = reader.read(raw, recv_ts)
@@ -173,10 +207,20 @@ class GateioPublicHandler(PublicWebSocketHandler):
         try:
             frame = self._frames.decode(raw)
         except msgspec.ValidationError as exc:
-            self._slow_path(raw, recv_ts, exc)
-            return
+            # read as plain JSON first: a key sent twice counts once, the last one (the rule of
+            # every JSON path here, compat included)
+            raw = _last_wins(raw)
+            try:
+                frame = self._frames.decode(raw)
+            except msgspec.ValidationError:
+                self._slow_path(raw, recv_ts, exc)
+                return
         if frame.event == "update" or frame.event == "all":
-            self._table[frame.__class__](frame, recv_ts)
+            try:
+                self._table[frame.__class__](frame, recv_ts)
+            except Exception:
+                self._lost_book_push(raw, recv_ts)  # a book push no rule could use
+                raise
         else:  # e.g. an ack whose result happened to fit the channel's struct
             self._control(_envelope.decode(raw), raw, recv_ts)
 
@@ -190,15 +234,13 @@ class GateioPublicHandler(PublicWebSocketHandler):
         return result.s, result.t, result.U, result.u, result.full, result.b, result.a
 
     def _on_book_update(self, frame: Any, recv_ts: int) -> None:
-        self._apply_book_update(self._book_levels(frame.result), frame.time, frame.time_ms, recv_ts)
+        r = frame.result
+        self._check_ids(r.s, r.full, r.U, r.u, recv_ts)  # before any size is converted
+        self._apply_book_update(self._book_levels(r), frame.time, frame.time_ms, recv_ts)
 
     def _apply_book_update(self, fields: tuple, time_s: int, time_ms: int, recv_ts: int) -> None:
         symbol, t, first, last, full, bids, asks = fields
-        # a delta must say where it starts; a full push replaces the book whatever U says
-        if not full and (first is None or first > last):
-            # impossible ids: the push is malformed and the book cannot trust what follows
-            self._book_lost(symbol, recv_ts)
-            raise ValueError(f"impossible book ids U={first} u={last}")
+        self._check_ids(symbol, full, first, last, recv_ts)
         exchange_ts = t or time_ms or time_s * 1000
         if full:
             self._book_full(symbol, last, bids, asks, exchange_ts, recv_ts)
@@ -206,13 +248,16 @@ class GateioPublicHandler(PublicWebSocketHandler):
             self._book_delta(symbol, first, last, bids, asks, exchange_ts, recv_ts)
 
     def _slow_path(self, raw: bytes | str, recv_ts: int, exc: Exception) -> None:
-        env = _envelope.decode(raw)
+        try:
+            env = _envelope.decode(raw)
+        except msgspec.ValidationError:
+            self._lost_book_push(raw, recv_ts)
+            raise
         if env.event == "update" or env.event == "all":
             if env.channel in self.CHANNELS:
                 counter = self.LENIENT.get(env.channel)
                 if counter is None:
-                    if env.channel in self.BOOK_CHANNELS:
-                        self._lost_book_push(env, recv_ts)
+                    self._lost_book_push(raw, recv_ts)
                     raise exc  # wrong field types: counted as malformed by _handle_message
                 self._on_lenient(env, counter, recv_ts)
             elif env.channel == self.SYSTEM:
@@ -228,14 +273,15 @@ class GateioPublicHandler(PublicWebSocketHandler):
         self.stats.errors[counter] += 1
         self._table[frame_type](frame_type(result, env.event, env.time, env.time_ms), recv_ts)
 
-    def _lost_book_push(self, env: Envelope, recv_ts: int) -> None:
+    def _lost_book_push(self, raw: bytes | str, recv_ts: int) -> None:
+        """A push that could not be used: when it is a book push naming its symbol, drop that book
+        now rather than wait for the next delta to show the gap."""
         try:
-            symbol = book_symbol(_book_symbol.decode(env.result).s)
-        except msgspec.DecodeError:
+            symbol = lost_book_symbol(plain_json.decode(raw), self.BOOK_CHANNELS)
+        except (msgspec.DecodeError, UnicodeDecodeError):
             return
         if symbol is not None:
             self._book_lost(symbol, recv_ts)
-        # else no symbol to tell: the next delta of the book shows the gap
 
     def _control(self, env: Envelope, raw: bytes | str, recv_ts: int) -> None:
         channel = env.channel
@@ -243,7 +289,8 @@ class GateioPublicHandler(PublicWebSocketHandler):
         if env.event in ("subscribe", "unsubscribe"):
             error = env.error
             if error is None:
-                status = _ack.decode(env.result).status if env.result != b"null" else ""
+                ack = _ack.decode(env.result)
+                status = ack.status if ack is not None else ""
                 ok = status in ("success", "")
                 self.hooks.on_ack(env.id, channel, ok, status)
                 return
@@ -260,16 +307,16 @@ class GateioPublicHandler(PublicWebSocketHandler):
 
     def _on_system(self, env: Envelope) -> None:
         notice = _notice.decode(env.result)
-        if notice.type == "upgrade":
+        if notice is not None and notice.type == "upgrade":
             self.hooks.on_reconnect_requested(notice.msg)
 
 
-def book_symbol(s: Any) -> str | None:
-    """The venue symbol a book push's ``s`` names: the pair, or the pair of an obu stream name
-    (``ob.BTC_USDT.50``); ``None`` when it names none."""
+def book_symbol(s: Any, obu: bool) -> str | None:
+    """The venue symbol a book push's ``s`` names: the pair, or on an ``obu`` channel the pair
+    of its stream name (``ob.BTC_USDT.50``); ``None`` when it names none."""
     if not isinstance(s, str) or not s:
         return None
-    if s.startswith("ob."):
+    if obu:
         try:
             return parse_obu_stream(s)[0]
         except ValueError:

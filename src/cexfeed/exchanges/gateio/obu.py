@@ -100,6 +100,7 @@ class ObuBooks:
     def _on_obu(self, env, recv_ts: int) -> None:
         r = env.result
         venue_symbol = self._obu_symbol(r.s)
+        self._check_ids(venue_symbol, r.full, r.U, r.u, recv_ts)  # before any size is converted
         sizer = self._sizer(venue_symbol)
         exchange_ts = r.t or env.time_ms or env.time * 1000
         self._obu_push(venue_symbol, r.full, r.U, r.u, sizer.pairs(r.b), sizer.pairs(r.a), exchange_ts, recv_ts)
@@ -112,9 +113,6 @@ class ObuBooks:
             self._expected.pop(venue_symbol, None)
             self._book_full(venue_symbol, last, bids, asks, exchange_ts, recv_ts)
             return
-        if first is None:
-            self._book_lost(venue_symbol, recv_ts)
-            raise ValueError(f"obu increment without U (u={last})")
         seq = self.books[venue_symbol]
         if not seq.synced:
             self.stats.errors["obu_unsynced_delta"] += 1

@@ -17,13 +17,13 @@ import msgspec
 from ...channels import Channel
 from ...net.protocol import Subscription, VenueProtocol
 from ...symbols import Instrument, SymbolMap, decimals_to_step
-from ...wire import Millis, Price, Seconds, Size
+from ...wire import Integer, Millis, Price, Seconds, SeqId, Size
 
 
 class GateError(msgspec.Struct):
     """``{"code": int, "message": str}`` (§2.4)."""
 
-    code: int = 0
+    code: Integer = 0
     message: str = ""
 
 
@@ -35,7 +35,7 @@ class Envelope(msgspec.Struct):
     event: str = ""
     time: Seconds = 0
     time_ms: Millis = 0
-    id: int | None = None
+    id: SeqId | None = None
     error: GateError | None = None
     result: msgspec.Raw = msgspec.Raw(b"null")
     # newer acks echo the request payload (obu: stream names), pushes do not carry it

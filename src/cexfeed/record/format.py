@@ -134,7 +134,7 @@ def block(records: bytes | bytearray, count: int, compressor: zstandard.ZstdComp
     return BLOCK_HEAD.pack(_SKIPPABLE, 16, _TAG, len(frame), zlib.crc32(frame), count) + frame
 
 
-def new_compressor(level: int = 3) -> zstandard.ZstdCompressor:
+def new_compressor(level: int = 1) -> zstandard.ZstdCompressor:
     return zstandard.ZstdCompressor(level=level, write_checksum=True, write_content_size=True)
 
 

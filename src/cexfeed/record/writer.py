@@ -2,8 +2,8 @@
 memory buffer on the read loop and hands full buffers to a background thread, which compresses
 each into one block (:mod:`cexfeed.record.format`) and appends it to the current part file.
 
-On the read loop a frame costs one record head pack and two buffer appends; compression and
-file I/O happen on the writer thread (zstd releases the GIL while it works). A buffer is handed
+On the read loop a frame costs one tuple appended to a list; encoding, compression and file
+I/O happen on the writer thread (zstd releases the GIL while it compresses). A buffer is handed
 over when it reaches ``block_bytes`` or every ``flush_interval`` seconds (a timer on the loop),
 so a crash loses at most that much. When the thread falls more than ``max_pending_bytes``
 behind, buffers are dropped, counted, and a ``lost`` EVENT record says so in the capture.
@@ -30,7 +30,6 @@ from .format import (
     HEADER,
     LOST,
     NO_CONN,
-    RECORD_HEAD,
     SENT,
     TEXT,
     VERSION,
@@ -45,14 +44,17 @@ from .format import (
 
 log = logging.getLogger("cexfeed.record")
 
-_ROTATE = "rotate"
-
 
 def _cexfeed_version() -> str:
     try:
         return version("cexfeed")
     except PackageNotFoundError:
         return "unknown"
+
+
+def _encode(parts: list) -> bytes:
+    """Join a buffer: encoded records (bytes) and frames ``(type, conn, ts, payload)``."""
+    return b"".join(encode(*part) if part.__class__ is tuple else part for part in parts)
 
 
 class _Writer(threading.Thread):
@@ -68,6 +70,7 @@ class _Writer(threading.Thread):
         # exclusive create: a capture is never appended to after the fact
         self.file = open(self.paths[0], "xb")
         self.raw_bytes = 0
+        self.done_bytes = 0
         self.records = 0
         self.written = 0
         self.bytes = 0
@@ -81,15 +84,15 @@ class _Writer(threading.Thread):
             item = self.queue.get()
             if item is None:
                 break
-            index = None
-            if item[0] == _ROTATE:
-                _, index, data, count = item
-            else:
-                data, count = item
+            # part: the index of a part to start first (None: the current one); parts: the
+            # buffer; size: what the recorder counted for it (the backlog measure)
+            part, parts, count, size = item
             try:
-                if index is not None:
-                    self._next_part(index)
+                if part is not None:
+                    self._next_part(part)
                 if not self.error:
+                    data = _encode(parts)
+                    self.raw_bytes += len(data)
                     out = block(data, count, compressor)
                     self.file.write(out)
                     self.file.flush()
@@ -101,7 +104,7 @@ class _Writer(threading.Thread):
                 self.error = f"{type(exc).__name__}: {exc}"
                 log.error("capture writer: %s; later records are dropped", self.error)
             # counted as done either way: pending measures the backlog, not success
-            self.raw_bytes += len(data)
+            self.done_bytes += size
             self.records += count
         self._close_file()
 
@@ -145,7 +148,7 @@ class Recorder(Tap):
         rotate_bytes: int = 256 << 20,
         rotate_seconds: float = 3600.0,
         max_pending_bytes: int = 256 << 20,
-        level: int = 3,
+        level: int = 1,
         fsync: bool = True,
     ) -> None:
         self.stem = str(out)[: -len(".cxf")] if str(out).endswith(".cxf") else str(out)
@@ -154,9 +157,9 @@ class Recorder(Tap):
         self.rotate_bytes = rotate_bytes
         self.rotate_ns = int(rotate_seconds * 1e9)
         self.max_pending_bytes = max_pending_bytes
-        self._buf = bytearray()
-        self._count = 0
-        self._pack = RECORD_HEAD.pack
+        # records waiting for the next hand-over: encoded ones (bytes) and frames as tuples
+        self._parts: list = []
+        self._size = 0
         self._handed_bytes = 0
         self._handed_records = 0
         self.dropped = 0
@@ -200,11 +203,9 @@ class Recorder(Tap):
         return conn
 
     def frame(self, conn: int, binary: bool, payload: bytes, recv_ts: int) -> None:
-        buf = self._buf
-        buf += self._pack(len(payload), BINARY if binary else TEXT, conn, recv_ts)
-        buf += payload
-        self._count += 1
-        if len(buf) >= self.block_bytes:
+        self._parts.append((BINARY if binary else TEXT, conn, recv_ts, payload))
+        self._size += len(payload)
+        if self._size >= self.block_bytes:
             self._hand_off(recv_ts)
 
     def sent(self, conn: int, payload: bytes, ts: int) -> None:
@@ -226,37 +227,36 @@ class Recorder(Tap):
 
     # -- buffer and hand-over ----------------------------------------------------------------
     def _append(self, record: bytes) -> None:
-        self._buf += record
-        self._count += 1
-        if len(self._buf) >= self.block_bytes:
+        self._parts.append(record)
+        self._size += len(record)
+        if self._size >= self.block_bytes:
             self._hand_off(time.time_ns())
 
     def _hand_off(self, now: int) -> None:
-        if not self._buf:
+        if not self._parts:
             return
         writer = self._writer
-        if writer.error or self._handed_bytes - writer.raw_bytes > self.max_pending_bytes:
-            self.dropped += self._count
-            self._lost_since_report += self._count
-            self._buf = bytearray()
-            self._count = 0
+        if writer.error or self._handed_bytes - writer.done_bytes > self.max_pending_bytes:
+            self.dropped += len(self._parts)
+            self._lost_since_report += len(self._parts)
+            self._parts = []
+            self._size = 0
             return
         if self._lost_since_report:
             # the capture says where records are missing
-            self._buf[:0] = encode_json(EVENT, NO_CONN, now, {"kind": LOST, "records": self._lost_since_report})
-            self._count += 1
+            self._parts.insert(0, encode_json(EVENT, NO_CONN, now, {"kind": LOST, "records": self._lost_since_report}))
             self._lost_since_report = 0
         # rotate only once the writer is in the newest part (its part_bytes are of that part)
         if len(writer.paths) == self._part + 1 and (
             (self.rotate_bytes and writer.part_bytes >= self.rotate_bytes) or (self.rotate_ns and now - self._part_started >= self.rotate_ns)
         ):
             self._rotate(now)
-        data, count = self._buf, self._count
-        self._buf = bytearray()
-        self._count = 0
-        self._handed_bytes += len(data)
-        self._handed_records += count
-        writer.queue.put((data, count))
+        parts, size = self._parts, self._size
+        self._parts = []
+        self._size = 0
+        self._handed_bytes += size
+        self._handed_records += len(parts)
+        writer.queue.put((None, parts, len(parts), size))
 
     def _rotate(self, now: int) -> None:
         """Start the next part with the header and the context (see the format doc)."""
@@ -267,10 +267,10 @@ class Recorder(Tap):
         context = [encode_json(HEADER, NO_CONN, now, self._header)]
         context += self._context_rest.values()
         context += self._context_open.values()
-        data = bytearray(b"".join(context))
-        self._handed_bytes += len(data)
+        size = sum(len(record) for record in context)
+        self._handed_bytes += size
         self._handed_records += len(context)
-        self._writer.queue.put((_ROTATE, self._part, data, len(context)))
+        self._writer.queue.put((self._part, context, len(context), size))
 
     def _ensure_timer(self) -> None:
         if self._timer is not None or self._closed or not self.flush_interval:
@@ -319,7 +319,7 @@ class Recorder(Tap):
         return {
             "name": f"record:{Path(self.stem).name}",
             "published": writer.written,
-            "pending": self._handed_records - writer.records + self._count,
+            "pending": self._handed_records - writer.records + len(self._parts),
             "dropped": self.dropped,
             "bytes": writer.bytes,
             "raw_bytes": writer.raw_bytes,

@@ -4,6 +4,9 @@ the session's (a gap, a reconnect, a malformed frame, the REST calls, the record
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -17,6 +20,7 @@ from cexfeed.sim import SimServer
 from cexfeed.sim.testing import wait_until
 
 VENUE = "gateio-spot"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 async def scrape(url: str) -> tuple[str, dict[tuple[str, tuple], float]]:
@@ -95,6 +99,15 @@ async def test_metrics_after_a_scripted_session(tmp_path):
     assert m[("cexfeed_sink_bytes_total", sink)] > 0 and m[("cexfeed_sink_errors_total", sink)] == 0
     assert "# TYPE cexfeed_account_up gauge" in text
     assert any(name == "process_cpu_seconds_total" for name, _ in m)
+
+    # every metric the docs list and the example dashboard queries is served
+    served = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+    served |= {name + "_total" for name in served} | {name + "_bucket" for name in served}
+    documented = set(re.findall(r"^\| `(cexfeed_\w+)`", (DOCS / "metrics.md").read_text(), re.M))
+    dashboard = json.loads((DOCS / "grafana-dashboard.json").read_text())
+    queried = {name for panel in dashboard["panels"] for t in panel["targets"] for name in re.findall(r"\b(?:cexfeed|process)_\w+", t["expr"])}
+    assert len(documented) >= 25 and documented <= served, documented - served
+    assert len(queried) >= 15 and queried <= served, queried - served
 
 
 async def test_serve_reports_a_busy_port():

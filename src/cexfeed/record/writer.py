@@ -3,7 +3,10 @@ memory buffer on the read loop and hands full buffers to a background thread, wh
 each into one block (:mod:`cexfeed.record.format`) and appends it to the current part file.
 
 On the read loop a frame costs one tuple appended to a list; encoding, compression and file
-I/O happen on the writer thread (zstd releases the GIL while it compresses). A buffer is handed
+I/O happen on the writer thread (zstd releases the GIL while it compresses). Blocks are large
+(1 MiB by default) because a busy read loop gives the GIL back to the writer thread only every
+switch interval (5 ms): the writer needs it a few times per block, so small blocks cap what it
+can write while the loop is saturated. A buffer is handed
 over when it reaches ``block_bytes`` or every ``flush_interval`` seconds (a timer on the loop),
 so a crash loses at most that much. When the thread falls more than ``max_pending_bytes``
 behind, buffers are dropped, counted, and a ``lost`` EVENT record says so in the capture.
@@ -68,7 +71,7 @@ class _Writer(threading.Thread):
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.paths = [part_path(stem, 0)]
         # exclusive create: a capture is never appended to after the fact
-        self.file = open(self.paths[0], "xb")
+        self.file = open(self.paths[0], "xb", buffering=0)
         self.raw_bytes = 0
         self.done_bytes = 0
         self.records = 0
@@ -94,8 +97,10 @@ class _Writer(threading.Thread):
                     data = _encode(parts)
                     self.raw_bytes += len(data)
                     out = block(data, count, compressor)
-                    self.file.write(out)
-                    self.file.flush()
+                    # unbuffered: one write call per block (a short write only on a full disk)
+                    view = memoryview(out)
+                    while view:
+                        view = view[self.file.write(view) :]
                     self.bytes += len(out)
                     self.part_bytes += len(out)
                     self.blocks += 1
@@ -111,13 +116,12 @@ class _Writer(threading.Thread):
     def _next_part(self, index: int) -> None:
         self._close_file()
         path = part_path(self.stem, index)
-        self.file = open(path, "xb")
+        self.file = open(path, "xb", buffering=0)
         self.paths.append(path)
         self.part_bytes = 0
 
     def _close_file(self) -> None:
         try:
-            self.file.flush()
             if self.fsync:
                 os.fsync(self.file.fileno())
         except Exception as exc:
@@ -143,7 +147,7 @@ class Recorder(Tap):
         self,
         out: str | Path,
         *,
-        block_bytes: int = 256 * 1024,
+        block_bytes: int = 1 << 20,
         flush_interval: float = 0.5,
         rotate_bytes: int = 256 << 20,
         rotate_seconds: float = 3600.0,

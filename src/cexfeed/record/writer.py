@@ -55,6 +55,11 @@ def _cexfeed_version() -> str:
         return "unknown"
 
 
+# a block merged from waiting buffers stops growing past this many bytes
+MERGE_BYTES = 16 << 20
+_NOTHING = object()
+
+
 def _encode(parts: list) -> bytes:
     """Join a buffer: encoded records (bytes) and frames ``(type, conn, ts, payload)``."""
     return b"".join(encode(*part) if part.__class__ is tuple else part for part in parts)
@@ -69,6 +74,7 @@ class _Writer(threading.Thread):
         self.level = level
         self.fsync = fsync
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._held: Any = _NOTHING
         self.paths = [part_path(stem, 0)]
         # exclusive create: a capture is never appended to after the fact
         self.file = open(self.paths[0], "xb", buffering=0)
@@ -81,10 +87,34 @@ class _Writer(threading.Thread):
         self.blocks = 0
         self.error = ""
 
+    def _next_item(self) -> Any:
+        """The next queue item; buffers already waiting behind it are merged into it (up to
+        ``MERGE_BYTES``): a writer that fell behind catches up with fewer, larger blocks."""
+        item = self._held if self._held is not _NOTHING else self.queue.get()
+        self._held = _NOTHING
+        if item is None:
+            return None
+        part, parts, count, size = item
+        merged = False
+        while size < MERGE_BYTES:
+            try:
+                following = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if following is None or following[0] is not None:
+                self._held = following  # the end, or a new part: not merged across
+                break
+            if not merged:
+                parts, merged = list(parts), True
+            parts += following[1]
+            count += following[2]
+            size += following[3]
+        return part, parts, count, size
+
     def run(self) -> None:
         compressor = new_compressor(self.level)
         while True:
-            item = self.queue.get()
+            item = self._next_item()
             if item is None:
                 break
             # part: the index of a part to start first (None: the current one); parts: the

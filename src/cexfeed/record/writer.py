@@ -78,13 +78,10 @@ class _Writer(threading.Thread):
         self.paths = [part_path(stem, 0)]
         # exclusive create: a capture is never appended to after the fact
         self.file = open(self.paths[0], "xb", buffering=0)
-        self.raw_bytes = 0
-        self.done_bytes = 0
-        self.records = 0
-        self.written = 0
-        self.bytes = 0
-        self.part_bytes = 0
-        self.blocks = 0
+        # records/done_bytes: taken off the queue (written or not: the backlog measure);
+        # written/bytes/raw_bytes/blocks: written to the part files; part_bytes: in the current one
+        self.records = self.done_bytes = 0
+        self.written = self.bytes = self.raw_bytes = self.blocks = self.part_bytes = 0
         self.error = ""
 
     def _next_item(self) -> Any:

@@ -14,7 +14,7 @@ import pytest
 import zstandard
 
 from cexfeed.feed import Feed
-from cexfeed.models import BookStatus, Trade, VenueError
+from cexfeed.models import BookStatus, BookUpdate, Trade
 from cexfeed.net import Backoff
 from cexfeed.record import CaptureReplay, ReadReport, Recorder, is_capture, read_capture, read_part, resolve_parts
 from cexfeed.record import format as fmt
@@ -93,9 +93,12 @@ async def test_replay_reproduces_the_live_session_exactly(tmp_path, venue):
     assert replayed["frames"] == stats["frames"]
     assert replayed["events"] == stats["events"] == len(live)
     assert replayed["errors"] == stats["errors"]
-    # summary of the replayed books = the live books at the end
-    for symbol, book in rep.summary().items():
-        assert book["last_update_id"] == feed.sequencer(symbol).book.last_update_id
+    # the replay summary shows the books as they were when the client closed
+    books = rep.summary()
+    assert set(books) == set(VENUES[venue][0])
+    for symbol, book in books.items():
+        last = [e for e in live if isinstance(e, BookUpdate) and e.symbol == symbol][-1]
+        assert book["last_update_id"] == last.last_update_id and book["synced"] and book["bid_levels"] > 0
 
     # what the capture holds beside frames: the header, requests, REST calls, connection events
     records = list(read_capture(recorder.paths[0]))
@@ -188,18 +191,24 @@ async def test_torn_corrupt_growing_and_rotated_captures(tmp_path):
 async def test_replay_at_recorded_speed(tmp_path):
     venue = "gateio-spot"
     async with SimServer(seed=8, rate=40, venues=[venue]) as sim:
-        recorder = Recorder(tmp_path / "s")
-        feed = Feed(venue, ["BTC/USDT"], ["trades", "bbo"], url=sim.ws_url(venue), rest_url=sim.rest_url(venue), tap=recorder, on_event=lambda e: None)
+        # parts by time too: a new one every 0.3 s
+        recorder = Recorder(tmp_path / "s", flush_interval=0.1, rotate_seconds=0.3)
+        live: list = []
+        feed = Feed(venue, ["BTC/USDT"], ["trades", "bbo"], url=sim.ws_url(venue), rest_url=sim.rest_url(venue), tap=recorder, on_event=live.append)
         await feed.start()
         await asyncio.sleep(1.0)
         await feed.close()
         recorder.close()
+    assert len(recorder.paths) >= 3
     records = list(read_capture(recorder.paths[0]))
     span = (records[-1].ts - records[0].ts) / 1e9
     started = time.perf_counter()
     fast = CaptureReplay(speed=4.0).replay_file(recorder.paths[0])
     elapsed = time.perf_counter() - started
     assert fast.stats()["frames"] > 10
+    events: list = []
+    CaptureReplay(events.append).replay_file(recorder.paths[0])
+    assert events == live
     assert elapsed >= span / 4 * 0.9
 
 

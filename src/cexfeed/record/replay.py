@@ -97,6 +97,7 @@ class CaptureReplay:
         self.report = ReadReport()
         self.records: Counter[str] = Counter()
         self.problems: Counter[str] = Counter()
+        self._at_close: dict[str, dict] = {}
 
     @property
     def venue(self) -> str:
@@ -160,6 +161,9 @@ class CaptureReplay:
                 self.problems["unknown_connection"] += 1
             return
         if kind == DISCONNECT:
+            if detail.get("reset") == "closed":
+                # the client's own close clears the books: keep them as they ended for summary()
+                self._at_close.update(summary(handler))
             handler.reset_books(detail.get("reset", "reconnect"), ts)
         elif kind == SNAPSHOT:
             venue_symbol = detail["venue_symbol"]
@@ -195,8 +199,10 @@ class CaptureReplay:
         return {"frames": frames, "events": events, "errors": dict(errors)}
 
     def summary(self) -> dict[str, dict]:
-        """:func:`cexfeed.capture.summary` over every connection's books."""
+        """:func:`cexfeed.capture.summary` over every connection's books; for a session that
+        ended with the client closing, the books as they were just before that close."""
         out: dict[str, dict] = {}
         for handler in self.handlers.values():
             out.update(summary(handler))
+        out.update(self._at_close)
         return dict(sorted(out.items()))

@@ -58,7 +58,7 @@ async def _client(mode: str, port: int, seconds: float, folder: Path) -> dict[st
     finally:
         await feed.close()
         if recorder is not None:
-            recorder.close()
+            await recorder.aclose()
         if server is not None:
             await server.close()
 

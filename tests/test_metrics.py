@@ -63,7 +63,7 @@ async def test_metrics_after_a_scripted_session(tmp_path):
         finally:
             await server.close()
             await feed.close()
-            recorder.close()
+            await recorder.aclose()
 
     v = (("venue", VENUE),)
     conn = (("connection", "gateio-spot#0"), ("venue", VENUE))

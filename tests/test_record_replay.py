@@ -14,7 +14,7 @@ import pytest
 import zstandard
 
 from cexfeed.feed import Feed
-from cexfeed.models import BookStatus, BookUpdate, Trade
+from cexfeed.models import BookStatus, BookUpdate, Trade, VenueError
 from cexfeed.net import Backoff
 from cexfeed.record import CaptureReplay, ReadReport, Recorder, is_capture, read_capture, read_part, resolve_parts
 from cexfeed.record import format as fmt
@@ -245,3 +245,23 @@ def test_format_pieces(tmp_path):
         plain = zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True).read()
     expected = b"".join(fmt.encode(r.type, r.conn, r.ts, r.data) for r in read_part(recorder.paths[0]))
     assert plain == expected and len(expected) > 0
+
+
+async def test_ack_timeouts_replay_as_the_same_venue_errors(tmp_path):
+    venue = "gateio-spot"
+    async with SimServer(seed=9, rate=40, venues=[venue]) as sim:
+        recorder = Recorder(tmp_path / "t")
+        live: list = []
+        feed = Feed(venue, ["BTC/USDT"], ["trades"], url=sim.ws_url(venue), rest_url=sim.rest_url(venue), tap=recorder,
+                    on_event=live.append, ack_timeout=0.3)
+        await feed.start()
+        sim.go_silent(1.0, venue)  # the subscribe below gets no ack
+        results = await feed.subscribe(["ETH/USDT"], ["trades"])
+        assert [r.status for r in results] == ["timeout"]
+        await asyncio.sleep(1.0)
+        await feed.close()
+        recorder.close()
+    errors = [e for e in live if isinstance(e, VenueError)]
+    assert len(errors) == 1 and errors[0].code == -1 and errors[0].venue_symbol == "ETH_USDT"
+    events, rep = replay(recorder.paths[0])
+    assert events == live and not rep.problems

@@ -161,8 +161,8 @@ class _Writer(threading.Thread):
 class Recorder(Tap):
     """Record a live session to ``out`` (a stem: parts are ``STEM.00000.cxf``, ...).
 
-    Use ``Feed(..., tap=recorder)``; after ``await feed.close()`` call :meth:`close` (it writes
-    what is buffered and waits for the writer thread). Parameters: ``block_bytes`` buffer size
+    Use ``Feed(..., tap=recorder)``; after ``await feed.close()`` call :meth:`close` or
+    ``await recorder.aclose()`` (it writes what is buffered and waits for the writer thread). Parameters: ``block_bytes`` buffer size
     handed over as one block; ``flush_interval`` s between timed hand-overs; ``rotate_bytes``
     (compressed bytes) and ``rotate_seconds`` start a new part (``0`` = never);
     ``max_pending_bytes`` the writer backlog beyond which records are dropped and counted;
@@ -322,9 +322,18 @@ class Recorder(Tap):
         """Hand what is buffered to the writer now (it is written shortly after)."""
         self._hand_off(time.time_ns())
 
+    async def aclose(self, timeout: float = 30.0) -> None:
+        """:meth:`close` without blocking the event loop while the writer finishes."""
+        self._finish()
+        await asyncio.get_running_loop().run_in_executor(None, self._writer.join, timeout)
+
     def close(self, timeout: float = 30.0) -> None:
         """Write everything buffered, end the writer thread and close the part (idempotent).
-        Blocks up to ``timeout`` s for the thread to finish."""
+        Blocks up to ``timeout`` s for the thread to finish (in a coroutine: :meth:`aclose`)."""
+        self._finish()
+        self._writer.join(timeout)
+
+    def _finish(self) -> None:
         if self._closed:
             return
         self._closed = True
@@ -335,7 +344,6 @@ class Recorder(Tap):
         self._append(encode_json(EVENT, NO_CONN, now, {"kind": "end"}))
         self._hand_off(now)
         self._writer.queue.put(None)
-        self._writer.join(timeout)
 
     @property
     def paths(self) -> list[Path]:

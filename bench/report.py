@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .record_cost import report_lines as record_lines
+
 CONTENDER_ORDER = ("direct", "strategy", "decode", "ccxt.pro", "cryptofeed")
 COLORS = {"direct": "#1f77b4", "strategy": "#ff7f0e", "decode": "#7f7f7f", "ccxt.pro": "#d62728", "cryptofeed": "#2ca02c"}
 
@@ -254,6 +256,7 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
             lines += ["", f"![end-to-end updates per second]({charts['e2e']})"]
     else:
         lines.append("Not run (`--no-e2e`).")
+    lines += record_lines(results.get("record"))
     lines += [
         "",
         "## Method",

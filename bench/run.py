@@ -107,6 +107,11 @@ async def _run(opts: dict[str, Any], contenders: Sequence[str], e2e: bool, log) 
         results["e2e"] = await run_e2e(opts["e2e_seconds"], clients, opts["e2e_repeats"])
         for name, row in results["e2e"]["clients"].items():
             log(f"  e2e {name:10s} {row.get('msgs_per_s', 0):10,.0f} updates/s  {row.get('status')}")
+        from .record_cost import run as run_record_cost
+
+        results["record"] = await run_record_cost(opts["e2e_seconds"], opts["e2e_repeats"])
+        for name, row in results["record"]["modes"].items():
+            log(f"  e2e feed {name:10s} {row.get('msgs_per_s', 0):10,.0f} updates/s  {row.get('status')}")
     else:
         results["e2e"] = None
     return results

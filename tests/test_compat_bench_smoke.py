@@ -56,9 +56,12 @@ def test_tiny_run_writes_the_report(bench_run, tmp_path):
     mexc = next(c for c in results["micro"] if c["stream"] == "mexc-spot")
     assert mexc["rows"]["cryptofeed"]["status"] == "n/a"
     assert results["e2e"]["clients"]["direct"]["status"] == "ok" and results["e2e"]["clients"]["direct"]["messages"] > 0
+    # the recording / metrics cost rows (bench/record_cost.py)
+    assert {row["status"] for row in results["record"]["modes"].values()} == {"ok"} and results["record"]["micro"]["tap_ns"] > 0
     targets = results["targets"]
     assert len(targets) == 11 and all("figures" in t for t in targets)
     report = (tmp_path / "report.md").read_text()
     assert "## Targets (issues 3, 4 and 5)" in report and "Gate futures book update 20x20" in report
+    assert "## Recording and metrics cost" in report and "| recording |" in report
     if importlib.util.find_spec("matplotlib") is not None:
         assert (tmp_path / "micro.png").stat().st_size > 1000 and paths["micro"].name == "micro.png"

@@ -29,12 +29,23 @@ from .net.connection import AckResult
 from .net.pool import ConnectionPool
 from .net.protocol import Subscription, VenueProtocol
 from .net.rest import RestClient
+from .net.tap import Tap
 from .symbols import SymbolMap
 from .venues import VENUES, protocol_class
 
 log = logging.getLogger("cexfeed.feed")
 
 DEFAULT_CHANNELS = ("book", "trades", "bbo", "ticker")
+
+
+async def load_symbol_map(protocol: VenueProtocol, rest: Any, venue: str) -> SymbolMap:
+    """The venue's instrument list through ``rest`` (a :class:`RestClient`, or a recorded
+    one in replay); the protocol's pattern-based map when it cannot be had (logged)."""
+    try:
+        return await protocol.fetch_symbols(rest)
+    except Exception as exc:  # name splitting still works; say so once
+        log.warning("%s: instrument list unavailable (%s); mapping names by pattern", venue, exc)
+        return protocol.default_symbols()
 
 
 class Feed:
@@ -55,6 +66,9 @@ class Feed:
       ``protocol``         a ready :class:`VenueProtocol` instead of ``venue``/``url``/``rest_url``
       ``protocol_options`` extra keyword arguments of the venue protocol (Gate: ``book_interval``)
       ``max_subscriptions`` per-connection cap override (``None``: the venue's)
+      ``tap``              a recorder (:class:`cexfeed.record.Recorder`, any
+                           :class:`~cexfeed.net.tap.Tap`) told every frame, request, REST
+                           response and connection event of this feed
     """
 
     def __init__(
@@ -76,6 +90,7 @@ class Feed:
         max_subscriptions: int | None = None,
         reconnect_backoff: Callable[[], Backoff] | None = None,
         snapshot_wait: float = 1.0,
+        tap: Tap | None = None,
     ) -> None:
         self.venue = venue
         self.symbols = list(symbols)
@@ -92,7 +107,18 @@ class Feed:
         unknown = [c for c in channels if c not in self.protocol.channels]
         if unknown:
             raise ValueError(f"{venue}: unknown channel(s) {unknown}; this venue has {list(self.protocol.channels)}")
-        self.rest = RestClient(self.protocol.rest_url, headers=self.protocol.headers)
+        self.rest = RestClient(self.protocol.rest_url, headers=self.protocol.headers, tap=tap)
+        if tap is not None:
+            tap.describe(
+                {
+                    "venue": venue,
+                    "ws_url": self.protocol.ws_url,
+                    "rest_url": self.protocol.rest_url,
+                    "symbols": self.symbols,
+                    "channels": self.channels,
+                    "protocol_options": dict(protocol_options or {}),
+                }
+            )
         self.load_symbols = load_symbols
         self.symbol_map: SymbolMap = self.protocol.default_symbols()
         self._on_event = on_event
@@ -100,6 +126,8 @@ class Feed:
         self._queue_on = on_event is None
         self.dropped = 0
         self.events_total = 0
+        # set by cexfeed.metrics: called with each event (it samples latencies)
+        self.observer: Callable[[Event], None] | None = None
         self.ack_results: list[AckResult] = []
         self._subs: list[Subscription] = []
         self._pool = ConnectionPool(
@@ -112,6 +140,7 @@ class Feed:
             ping_interval=ping_interval,
             ack_timeout=ack_timeout,
             snapshot_wait=snapshot_wait,
+            tap=tap,
         )
         self._depth = 100
         self._closed = False
@@ -122,6 +151,8 @@ class Feed:
 
     def _dispatch(self, event: Event) -> None:
         self.events_total += 1
+        if self.observer is not None:
+            self.observer(event)
         callback = self._on_event
         if callback is not None:
             callback(event)
@@ -145,10 +176,7 @@ class Feed:
         also delivered as ``VenueError`` events. Raises ``KeyError`` for a symbol the venue
         does not list and ``ValueError`` for an unknown channel."""
         if self.load_symbols:
-            try:
-                self.symbol_map = await self.protocol.fetch_symbols(self.rest)
-            except Exception as exc:  # name splitting still works; say so once
-                log.warning("%s: instrument list unavailable (%s); mapping names by pattern", self.venue, exc)
+            self.symbol_map = await load_symbol_map(self.protocol, self.rest, self.venue)
         venue_symbols = [self.symbol_map.to_venue(s) for s in self.symbols]
         self._subs = self.protocol.subscriptions(self.channels, venue_symbols)
         for sub in self._subs:
@@ -200,6 +228,11 @@ class Feed:
     def connections(self):
         return self._pool.connections
 
+    @property
+    def queued(self) -> int:
+        """Events waiting in the :meth:`events` queue."""
+        return self._queue.qsize()
+
     def stats(self) -> dict[str, Any]:
         """Counters: events, queue ``dropped``/``queued``, per-connection state and counters,
         handler frames/events/errors summed, per-symbol book counters, REST attempts and
@@ -227,7 +260,7 @@ class Feed:
             "venue": self.venue,
             "events": self.events_total,
             "dropped": self.dropped,
-            "queued": self._queue.qsize(),
+            "queued": self.queued,
             "frames": frames,
             "errors": errors,
             "connections": connections,

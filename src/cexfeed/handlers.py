@@ -186,15 +186,17 @@ class PublicWebSocketHandler(WebSocketHandler):
             seq = self.books[venue_symbol] = BookSequencer(self.depth, self.unified(venue_symbol))
         return seq
 
-    def reset_books(self, reason: str = "reconnect") -> None:
+    def reset_books(self, reason: str = "reconnect", recv_ts: int | None = None) -> None:
         """Forget every book: after a dropped connection each symbol resyncs from scratch
-        (``resyncing``); after a deliberate close (``reason="closed"``) the books are ``stale``."""
+        (``resyncing``); after a deliberate close (``reason="closed"``) the books are ``stale``.
+        ``recv_ts`` (ns, default now) stamps the ``BookStatus`` events."""
         status = STALE if reason == "closed" else RESYNCING
+        now = time.time_ns() if recv_ts is None else recv_ts
         for venue_symbol, seq in self.books.items():
             was_synced = seq.synced
             seq.reset()
             if was_synced:
-                self._status(venue_symbol, status, reason, None, 0, time.time_ns())
+                self._status(venue_symbol, status, reason, None, 0, now)
 
     def _book_delta(self, venue_symbol, first, last, bids, asks, exchange_ts, recv_ts) -> None:
         seq = self.books.get(venue_symbol) or self.book(venue_symbol)

@@ -21,6 +21,7 @@ def main(verbose: int) -> None:
 def _register() -> None:
     # imported for their side effect of adding commands to `main`
     from . import replay  # noqa: F401
+    from . import record  # noqa: F401
     from . import bench  # noqa: F401  (the harness itself is imported only when run)
     try:
         from . import live  # noqa: F401

@@ -195,10 +195,26 @@ class _JsonlWriter:
                 self.broken = True
 
 
-async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float | None, titles: list[str]) -> list[dict[str, Any]]:
-    """Run ``feeds`` side by side until Ctrl-C/SIGTERM or ``duration``; return their stats."""
+def _ignore(event: Event) -> None:
+    pass
+
+
+async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float | None, titles: list[str],
+               metrics: tuple[str, int | None] | None = None, sinks: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Run ``feeds`` side by side until Ctrl-C/SIGTERM or ``duration``; return their stats.
+    ``fmt`` ``table``, ``jsonl`` or ``none`` (events go nowhere: recording); ``metrics``
+    ``(host, port)`` serves Prometheus metrics of the feeds and ``sinks`` meanwhile."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    server = None
+    if metrics is not None and metrics[1] is not None:
+        from ..metrics import serve
+
+        try:
+            server = await serve(metrics[1], feeds, host=metrics[0], sinks=sinks)
+        except OSError as exc:
+            raise click.ClickException(f"cannot serve metrics on {metrics[0]}:{metrics[1]}: {exc.strerror or exc}") from None
+        print(f"metrics: {server.url}", file=sys.stderr)
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, stop.set)
@@ -211,7 +227,7 @@ async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float 
     views = [_View(feed, symbols, title) for feed, title in zip(feeds, titles)] if fmt == "table" else []
     writer = _JsonlWriter() if fmt == "jsonl" else None
     for index, feed in enumerate(feeds):
-        feed.set_callback(views[index].on_event if views else writer.on_event)  # type: ignore[union-attr]
+        feed.set_callback(views[index].on_event if views else writer.on_event if writer is not None else _ignore)
     deadline = loop.time() + duration if duration else None
 
     def render() -> Group:
@@ -255,6 +271,8 @@ async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float 
     finally:
         stats = [feed.stats() for feed in feeds]
         await asyncio.gather(*(feed.close() for feed in feeds), return_exceptions=True)
+        if server is not None:
+            await server.close()
         if writer is not None:
             writer.flush()
             for stat in stats:
@@ -290,6 +308,57 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def metrics_options(command: Any) -> Any:
+    """``--metrics-port`` / ``--metrics-host`` of a command (``demo``, ``stream``, ``record``,
+    ``run``); the command gets ``metrics_port`` and ``metrics_host`` arguments."""
+    command = click.option("--metrics-host", default="127.0.0.1", show_default=True,
+                           help="Interface of the metrics endpoint (0.0.0.0: every interface).")(command)
+    return click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+                        help="Serve Prometheus metrics on this port at /metrics (default: off; 0: a free port).")(command)
+
+
+def stream_options(command: Any) -> Any:
+    """The connection options of ``stream`` (and ``record``): VENUE, ``--symbols``,
+    ``--channels``, ``--url``, ``--rest-url``, ``--duration``, ``--no-data-timeout``."""
+    options = [
+        click.argument("venue", type=click.Choice(_live_venues())),
+        click.option("--symbols", default="BTC/USDT", show_default=True, help="Comma-separated unified symbols."),
+        click.option("--channels", cls=_ChannelsOption, default="book,trades,bbo,ticker", show_default=True),
+        click.option("--url", default=None, help="WebSocket URL (default: the venue's production endpoint)."),
+        click.option("--rest-url", default=None, help="REST base URL (default: the venue's)."),
+        click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C)."),
+        click.option("--no-data-timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, help="Reconnect after this many seconds without any frame."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def run_stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None,
+               no_data_timeout: float, fmt: str, metrics: tuple[str, int | None] | None = None, tap: Any = None) -> dict[str, Any]:
+    """The body of ``stream`` (and ``record``, with a ``tap``): one feed until Ctrl-C or
+    ``duration``; returns its stats. Raises ``click.ClickException`` for unknown symbols or
+    channels and when no frame arrived."""
+    wanted = _split(symbols)
+    if not wanted:
+        raise click.UsageError("--symbols is empty")
+
+    async def run() -> list[dict[str, Any]]:
+        feed = Feed(venue, wanted, _split(channels), url=url, rest_url=rest_url, no_data_timeout=no_data_timeout, tap=tap)
+        sinks = (tap,) if tap is not None and hasattr(tap, "stats") else ()
+        return await _run([feed], wanted, fmt, duration, [f"cexfeed stream {venue} {feed.protocol.ws_url}"], metrics, sinks)
+
+    try:
+        stats = asyncio.run(run())
+    except KeyError as exc:
+        raise click.ClickException(f"unknown symbol {exc}") from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not stats[0]["frames"]:
+        raise click.ClickException(f"no data received from {venue}")
+    return stats[0]
+
+
 @main.command()
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
@@ -297,7 +366,8 @@ def _split(value: str) -> list[str]:
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=20.0, show_default=True, help="Simulated market steps per second per symbol.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic market.")
 @click.option("--venue", type=click.Choice(["all", *_live_venues()]), default="all", show_default=True, help="Simulated venue(s).")
-def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int, venue: str) -> None:
+@metrics_options
+def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int, venue: str, metrics_port: int | None, metrics_host: str) -> None:
     """Run the loopback exchange simulator in-process (every venue by default) and stream from it
     over real WebSockets: top of book, spread and last trades per symbol, plus funding rate and
     mark/index price for perpetuals."""
@@ -314,7 +384,8 @@ def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int,
                 Feed(name, wanted, ["book", "trades", "bbo", "ticker"], url=sim.ws_url(name), rest_url=sim.rest_url(name))
                 for name in venues
             ]
-            await _run(feeds, wanted, fmt, duration, [f"cexfeed demo: {name} simulator at {sim.base_url}" for name in venues])
+            titles = [f"cexfeed demo: {name} simulator at {sim.base_url}" for name in venues]
+            await _run(feeds, wanted, fmt, duration, titles, (metrics_host, metrics_port))
         finally:
             await sim.stop()
 
@@ -322,35 +393,14 @@ def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int,
 
 
 @main.command()
-@click.argument("venue", type=click.Choice(_live_venues()))
-@click.option("--symbols", default="BTC/USDT", show_default=True, help="Comma-separated unified symbols.")
-@click.option("--channels", cls=_ChannelsOption, default="book,trades,bbo,ticker", show_default=True)
-@click.option("--url", default=None, help="WebSocket URL (default: the venue's production endpoint).")
-@click.option("--rest-url", default=None, help="REST base URL (default: the venue's).")
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
+@stream_options
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
-@click.option("--no-data-timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, help="Reconnect after this many seconds without any frame.")
+@metrics_options
 def stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None,
-           fmt: str, no_data_timeout: float) -> None:
+           no_data_timeout: float, fmt: str, metrics_port: int | None, metrics_host: str) -> None:
     """Stream live market data from VENUE (production by default; --url to point elsewhere,
     e.g. at the simulator)."""
-    wanted = _split(symbols)
-
-    if not wanted:
-        raise click.UsageError("--symbols is empty")
-
-    async def run() -> list[dict[str, Any]]:
-        feed = Feed(venue, wanted, _split(channels), url=url, rest_url=rest_url, no_data_timeout=no_data_timeout)
-        return await _run([feed], wanted, fmt, duration, [f"cexfeed stream {venue} {feed.protocol.ws_url}"])
-
-    try:
-        stats = asyncio.run(run())
-    except KeyError as exc:
-        raise click.ClickException(f"unknown symbol {exc}") from None
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    if not stats[0]["frames"]:
-        raise click.ClickException(f"no data received from {venue}")
+    run_stream(venue, symbols, channels, url, rest_url, duration, no_data_timeout, fmt, (metrics_host, metrics_port))
 
 
 @main.command()

@@ -51,14 +51,25 @@ def _items_and_venue(path: Path, venue: str | None, snapshots: tuple[str, ...]):
 
 
 @main.command()
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path))
 @click.option("--snapshots", multiple=True, type=click.Path(exists=True), help="REST snapshot file(s); default: NAME.http.* beside a .ws. capture.")
 @click.option("--instruments", type=click.Path(exists=True, path_type=Path), help="Instrument list body; default: NAME.0 beside a .ws. capture.")
 @click.option("--venue", type=click.Choice(sorted(VENUES)), help="Venue of the frames (detected for .ws. captures and .bin files).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "summary", "summary-json"]), default="summary", show_default=True)
-def replay(path: Path, snapshots: tuple[str, ...], instruments: Path | None, venue: str | None, fmt: str) -> None:
-    """Replay PATH (a cryptofeed .ws. capture, a .bin frame or folder of them, or a file of raw
-    frames one per line) through the venue's handler."""
+@click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=None, help="cexfeed captures: replay at this multiple of the recorded pace (1: as recorded; default: as fast as possible).")
+def replay(path: Path, snapshots: tuple[str, ...], instruments: Path | None, venue: str | None, fmt: str, speed: float | None) -> None:
+    """Replay PATH (a cexfeed capture .cxf, a cryptofeed .ws. capture, a .bin frame or folder
+    of them, or a file of raw frames one per line) through the venue's handler."""
+    from ..record import is_capture
+
+    if is_capture(path):
+        from .record import replay_capture
+
+        return replay_capture(path, fmt, speed, _print_table, _jsonl_writer)
+    if not path.exists():
+        raise click.BadParameter(f"Path '{path}' does not exist.", param_hint="'PATH'")
+    if speed is not None:
+        raise click.UsageError("--speed applies to cexfeed captures (.cxf) only")
     items, venue = _items_and_venue(path, venue, snapshots)
     if venue not in REPLAY_VENUES:
         raise click.UsageError(f"replay of {venue} is not available in this build")
@@ -83,7 +94,7 @@ def replay(path: Path, snapshots: tuple[str, ...], instruments: Path | None, ven
     if fmt == "summary-json":
         click.echo(json.dumps(books, indent=2, sort_keys=True))
         return
-    _print_table(books, rep)
+    _print_table(books, rep.venue, rep.handler.stats.as_dict())
 
 
 def _jsonl_writer(out):
@@ -100,11 +111,11 @@ def _jsonl_writer(out):
     return write
 
 
-def _print_table(books: dict, rep: Replay) -> None:
+def _print_table(books: dict, venue: str, stats: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{rep.venue} replay")
+    table = Table(title=f"{venue} replay")
     for col in ("symbol", "bid size", "bid", "ask", "ask size", "last id", "applied", "stale", "resyncs", "levels"):
         table.add_column(col, justify="right" if col != "symbol" else "left")
     for symbol, b in books.items():
@@ -122,5 +133,4 @@ def _print_table(books: dict, rep: Replay) -> None:
         )
     console = Console() if sys.stdout.isatty() else Console(width=160)
     console.print(table)
-    stats = rep.handler.stats.as_dict()
     console.print(f"frames {stats['frames']}  events {stats['events']}  errors {stats['errors'] or 'none'}")

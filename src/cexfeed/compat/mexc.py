@@ -472,12 +472,12 @@ class MexcStrategyHandler(StrategyHandler):
         self._snapshot_pending.add(venue_symbol)
         self.hooks.request_snapshot(venue_symbol)
 
-    def reset_books(self, reason: str = "reconnect") -> None:
+    def reset_books(self, reason: str = "reconnect", recv_ts: int | None = None) -> None:
         self._snapshot_pending.clear()
         self._age_deadline = 0
         self._last_depth.clear()
         self._stale.clear()
-        super().reset_books(reason)
+        super().reset_books(reason, recv_ts)
 
 
 def _mexc_set():

@@ -8,6 +8,7 @@ from .connection import AckResult, ConnectionStats, RequestIds, WsConnection
 from .pool import ConnectionPool
 from .protocol import Snapshot, SnapshotError, Subscription, VenueProtocol
 from .rest import RestClient, RestError
+from .tap import Tap
 
 __all__ = [
     "AckResult",
@@ -20,6 +21,7 @@ __all__ = [
     "Snapshot",
     "SnapshotError",
     "Subscription",
+    "Tap",
     "VenueProtocol",
     "WsConnection",
 ]

@@ -15,6 +15,8 @@ Lifecycle of a :class:`WsConnection`::
 * Only the current subscription set is replayed after a reconnect, never past requests.
 * Book snapshots (``request_snapshot``) are fetched by a task off the read loop, with bounded
   retries, then handed to ``handler.apply_snapshot``.
+* An optional recording ``tap`` (:class:`~cexfeed.net.tap.Tap`) is told every frame received
+  and sent and every connection event; ``None`` (the default) costs one check per frame.
 
 The connection is the handler's :class:`~cexfeed.handlers.ConnectionHooks`.
 """
@@ -33,6 +35,7 @@ from ..models import VenueError
 from .backoff import Backoff
 from .protocol import Subscription, VenueProtocol
 from .rest import RestClient
+from .tap import ACK_TIMEOUT, CONNECT, CONNECT_FAILED, DISCONNECT, OPEN, SNAPSHOT, SNAPSHOT_FAILED, Tap
 
 log = logging.getLogger("cexfeed.net")
 
@@ -92,6 +95,21 @@ class _Pending:
         self.ack_channel = ack_channel
 
 
+def ack_timeout_error(handler: PublicWebSocketHandler, venue_symbol: str, channel: str, message: str, recv_ts: int) -> VenueError:
+    """The ``VenueError`` (``code=-1``) reporting a request that got no ack (live and replay)."""
+    return VenueError(
+        venue=handler.venue,
+        market=handler.market,
+        symbol=handler.unified(venue_symbol),
+        venue_symbol=venue_symbol,
+        exchange_ts=0,
+        recv_ts=recv_ts,
+        code=-1,
+        message=message,
+        channel=channel,
+    )
+
+
 class ConnectionStats:
     """Counters of one connection (public, for metrics)."""
 
@@ -115,7 +133,10 @@ class _Listener(WSListener):
     def __init__(self, conn: "WsConnection") -> None:
         self.conn = conn
         self.handle = conn.handler._handle_message
+        self.tap = conn.tap
+        self.tap_id = conn.tap_id
         self._parts: list[bytes] | None = None
+        self._parts_binary = False
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.conn._last_rx_ns = time.time_ns()
@@ -125,7 +146,10 @@ class _Listener(WSListener):
         if (msg_type is _TEXT or msg_type is _BINARY) and frame.fin:
             recv_ts = time.time_ns()
             self.conn._last_rx_ns = recv_ts
-            self.handle(frame.get_payload_as_bytes(), recv_ts)
+            payload = frame.get_payload_as_bytes()
+            if self.tap is not None:
+                self.tap.frame(self.tap_id, msg_type is _BINARY, payload, recv_ts)
+            self.handle(payload, recv_ts)
             return
         self._slow_path(transport, frame, msg_type)
 
@@ -135,6 +159,7 @@ class _Listener(WSListener):
         conn._last_rx_ns = recv_ts
         if msg_type is _TEXT or msg_type is _BINARY:  # first fragment of a fragmented message
             self._parts = [frame.get_payload_as_bytes()]
+            self._parts_binary = msg_type is _BINARY
         elif msg_type is _CONTINUATION:
             if self._parts is None:
                 return
@@ -142,9 +167,12 @@ class _Listener(WSListener):
             if frame.fin:
                 payload = b"".join(self._parts)
                 self._parts = None
+                if self.tap is not None:
+                    self.tap.frame(self.tap_id, self._parts_binary, payload, recv_ts)
                 self.handle(payload, recv_ts)
         elif msg_type is _CLOSE:
             # answer the venue's close frame, then drop; the run loop decides about reconnecting
+            conn._drop_reason = f"venue closed: {frame.get_close_code()} {frame.get_close_message()!r}"
             try:
                 transport.send_close(frame.get_close_code(), frame.get_close_message())
             except Exception:  # the socket may already be gone
@@ -185,6 +213,7 @@ class WsConnection(ConnectionHooks):
         snapshot_wait: float = 1.0,
         handshake_timeout: float = 10.0,
         on_state: Callable[["WsConnection", str], None] | None = None,
+        tap: Tap | None = None,
     ) -> None:
         self.protocol = protocol
         self.handler = handler
@@ -217,6 +246,11 @@ class WsConnection(ConnectionHooks):
         self._last_rx_ns = 0
         self._connected = asyncio.Event()
         self.last_error = ""
+        self._drop_reason = ""
+        self.tap = tap
+        self.tap_id = tap.connection(self.name, handler.depth) if tap is not None else 0
+        if tap is not None:
+            tap.event(self.tap_id, OPEN, time.time_ns(), {"name": self.name, "depth": handler.depth})
 
     # -- public API --------------------------------------------------------------------------
     def start(self) -> None:
@@ -277,6 +311,7 @@ class WsConnection(ConnectionHooks):
     async def close(self, timeout: float = 2.0) -> None:
         """Graceful close: close frame, wait for the socket to go, stop every task."""
         self._closing = True
+        self._drop_reason = "closed by the client"
         transport = self._transport
         if transport is not None and not transport.is_disconnected:
             try:
@@ -375,6 +410,7 @@ class WsConnection(ConnectionHooks):
 
     def on_reconnect_requested(self, reason: str) -> None:
         log.info("%s: venue asks to reconnect: %s", self.name, reason)
+        self._drop_reason = f"venue asks to reconnect: {reason}"
         self._reconnect_now = True
         self.drop()
 
@@ -403,6 +439,8 @@ class WsConnection(ConnectionHooks):
             return False
         try:
             transport.send(_TEXT, payload)
+            if self.tap is not None:
+                self.tap.sent(self.tap_id, payload, time.time_ns())
             return True
         except Exception as exc:  # socket closing under us: the run loop reconnects
             self.last_error = f"send failed: {exc}"
@@ -434,19 +472,11 @@ class WsConnection(ConnectionHooks):
         sub = pending.sub
         message = f"no ack for {pending.event} {sub.channel} {sub.venue_symbol} within {self.ack_timeout:g} s"
         log.warning("%s: %s", self.name, message)
-        self.handler._emit(
-            VenueError(
-                venue=self.handler.venue,
-                market=self.handler.market,
-                symbol=self.handler.unified(sub.venue_symbol),
-                venue_symbol=sub.venue_symbol,
-                exchange_ts=0,
-                recv_ts=time.time_ns(),
-                code=-1,
-                message=message,
-                channel=pending.ack_channel,
-            )
-        )
+        now = time.time_ns()
+        if self.tap is not None:
+            detail = {"venue_symbol": sub.venue_symbol, "channel": pending.ack_channel, "message": message}
+            self.tap.event(self.tap_id, ACK_TIMEOUT, now, detail)
+        self.handler._emit(ack_timeout_error(self.handler, sub.venue_symbol, pending.ack_channel, message, now))
         if not pending.future.done():
             pending.future.set_result(AckResult(sub, pending.event, False, "timeout", message))
 
@@ -486,15 +516,20 @@ class WsConnection(ConnectionHooks):
                 self.stats.connect_failures += 1
                 self.last_error = f"connect failed: {type(exc).__name__}: {exc}"
                 log.warning("%s: %s", self.name, self.last_error)
+                if self.tap is not None:
+                    self.tap.event(self.tap_id, CONNECT_FAILED, time.time_ns(), {"error": self.last_error})
                 await self._sleep_backoff()
                 continue
             self._session += 1
             session = self._session
             self._transport = transport
             self._last_rx_ns = time.time_ns()
+            self._drop_reason = ""
             frames_before = self.handler.stats.frames
             started = loop.time()
             self.stats.connects += 1
+            if self.tap is not None:
+                self.tap.event(self.tap_id, CONNECT, self._last_rx_ns, {"url": protocol.ws_url})
             self._set_state(CONNECTED)
             self._replay()
             heartbeat = loop.create_task(self._heartbeat(transport, session))
@@ -547,7 +582,11 @@ class WsConnection(ConnectionHooks):
             task.cancel()
         self._snapshot_tasks.clear()
         self._snapshot_retries.clear()
-        self.handler.reset_books("closed" if self._closing else "reconnect")
+        reset = "closed" if self._closing else "reconnect"
+        now = time.time_ns()
+        if self.tap is not None:
+            self.tap.event(self.tap_id, DISCONNECT, now, {"reset": reset, "why": self._drop_reason or "connection lost"})
+        self.handler.reset_books(reset, now)
 
     async def _heartbeat(self, transport: WSTransport, session: int) -> None:
         ping = self.protocol.ping_frame()
@@ -567,6 +606,7 @@ class WsConnection(ConnectionHooks):
             if idle > timeout:
                 self.stats.watchdog_drops += 1
                 self.last_error = f"no frame for {idle:.1f} s"
+                self._drop_reason = f"watchdog: {self.last_error}"
                 log.warning("%s: %s, reconnecting", self.name, self.last_error)
                 transport.disconnect(graceful=False)
                 return
@@ -594,6 +634,9 @@ class WsConnection(ConnectionHooks):
                     # keep buffering and try again (gocryptotrader PR #1989)
                     self.stats.snapshot_errors += 1
                     handler._count_error("snapshot_failed", b"", exc)
+                    if self.tap is not None:
+                        detail = {"venue_symbol": venue_symbol, "error": f"{type(exc).__name__}: {exc}"}
+                        self.tap.event(self.tap_id, SNAPSHOT_FAILED, time.time_ns(), detail)
                     await asyncio.sleep(backoff.next())
                     continue
                 if session != self._session or not self.holds_book(venue_symbol):
@@ -601,7 +644,10 @@ class WsConnection(ConnectionHooks):
                 self.stats.snapshots += 1
                 # leave the in-flight slot before applying: a too-old snapshot asks again
                 self._snapshot_tasks.pop(venue_symbol, None)
-                handler.apply_snapshot(venue_symbol, snap.update_id, snap.bids, snap.asks, snap.exchange_ts)
+                now = time.time_ns()
+                if self.tap is not None:
+                    self.tap.event(self.tap_id, SNAPSHOT, now, {"venue_symbol": venue_symbol})
+                handler.apply_snapshot(venue_symbol, snap.update_id, snap.bids, snap.asks, snap.exchange_ts, now)
                 if handler.book(venue_symbol).synced:
                     self._snapshot_retries.pop(venue_symbol, None)
                 return

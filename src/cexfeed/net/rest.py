@@ -1,18 +1,21 @@
 """REST client of the network core: one aiohttp session, JSON GETs with bounded retries.
 
 Retryable: connection errors, timeouts, HTTP 429 and 5xx (429/503 honour ``Retry-After``).
-Other HTTP errors raise :class:`RestError` at once.
+Other HTTP errors raise :class:`RestError` at once. An optional recording ``tap``
+(:class:`~cexfeed.net.tap.Tap`) is told every attempt: URL, query, status and body.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, Mapping
 
 import aiohttp
 
 from .backoff import Backoff
+from .tap import Tap
 
 log = logging.getLogger("cexfeed.net")
 
@@ -40,6 +43,7 @@ class RestClient:
         timeout: float = 10.0,
         retries: int = 3,
         backoff: Backoff | None = None,
+        tap: Tap | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.headers = dict(headers or {})
@@ -49,6 +53,7 @@ class RestClient:
         self._session: aiohttp.ClientSession | None = None
         self.requests = 0
         self.failures = 0
+        self.tap = tap
 
     def _new_backoff(self) -> Backoff:
         b = self._backoff_proto
@@ -69,6 +74,8 @@ class RestClient:
             try:
                 async with self._session.get(url, params=params) as resp:
                     body = await resp.read()
+                    if self.tap is not None:
+                        self.tap.rest(time.time_ns(), url, path, params, resp.status, body, "")
                     if resp.status == 200:
                         return body
                     message = f"GET {path} -> HTTP {resp.status}: {body[:200]!r}"
@@ -81,6 +88,8 @@ class RestClient:
                     error = RestError(message, resp.status)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 error = RestError(f"GET {path} failed: {type(exc).__name__}: {exc}", 0)
+                if self.tap is not None:
+                    self.tap.rest(time.time_ns(), url, path, params, 0, b"", str(error))
             self.failures += 1
             if attempt > self.retries:
                 raise error

@@ -148,8 +148,8 @@ class ObuBooks:
         else:
             super()._resync(venue_symbol)
 
-    def reset_books(self, reason: str = "reconnect") -> None:
-        super().reset_books(reason)
+    def reset_books(self, reason: str = "reconnect", recv_ts: int | None = None) -> None:
+        super().reset_books(reason, recv_ts)
         # the connection resubscribes everything after a reconnect
         self._obu_pending.clear()
 

@@ -282,14 +282,14 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         self._snapshot_pending.add(venue_symbol)
         self.hooks.request_snapshot(venue_symbol)
 
-    def reset_books(self, reason: str = "reconnect") -> None:
+    def reset_books(self, reason: str = "reconnect", recv_ts: int | None = None) -> None:
         """Forget every book (connection lost); each symbol asks for a snapshot again on its
         next push."""
         self._snapshot_pending.clear()
         self._age_deadline = 0
         self._last_depth.clear()
         self._stale.clear()
-        super().reset_books(reason)
+        super().reset_books(reason, recv_ts)
 
     # -- trades -----------------------------------------------------------------------------------
     def _on_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:

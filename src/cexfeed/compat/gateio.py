@@ -23,6 +23,7 @@ from ..exchanges.gateio.obu import ObuBooks, parse_obu_stream
 from ..exchanges.gateio.protocol import SPOT_CHANNELS, SPOT_WS_URL, ping, request, spot_payload, spot_symbol_map
 from ..models import BUY, PERP, RESYNCING, SELL, SPOT, BookUpdate
 from ..symbols import SymbolMap
+from ..wire import seq_id
 from .messages import MessageType, ParsedMessage
 from .strategies import ConnectionStrategy, MessageParserStrategy, StrategyHandler, Subscription, SubscriptionStrategy
 
@@ -73,9 +74,14 @@ def _millis(value: Any) -> int:
 
 
 def _book_ids(r: dict) -> tuple[int, int]:
-    """``(U, u)`` of a book push; ``U <= u`` on a delta, ids never negative."""
-    first, last = int(r.get("U", 0)), int(r["u"])
-    if last < 0 or (not r.get("full") and not 0 <= first <= last):
+    """``(U, u)`` of a book push (ids by wire.seq_id); ``U <= u`` on a delta; a ``full`` push may
+    come without ``U`` (then ``(u, u)``)."""
+    first, last = r.get("U"), seq_id(r["u"])
+    if first is not None:
+        first = seq_id(first)
+    elif r.get("full"):
+        first = last
+    if first is None or (not r.get("full") and first > last):
         raise ValueError(f"impossible book ids U={first} u={last}")
     return first, last
 

@@ -37,7 +37,8 @@ import msgspec
 from ...book import CROSSED
 from ...models import PERP, BUY, SELL, BestBidOffer, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import Millis, Name, Price, Seconds, Signed, Size
+from ...wire import Millis, Name, Price, Seconds, SeqId, Signed, Size
+from .book_push import BookPush
 from .common import GateioPublicHandler, result_prefix
 from .contracts import ContractSizes, decode_futures_snapshot, futures_symbol_map
 from .obu import ObuBooks, ObuUpdate, obu_stream
@@ -113,7 +114,7 @@ class FuturesBookTicker(msgspec.Struct):
 
     s: Name
     t: Millis = 0
-    u: int | None = None
+    u: SeqId | None = None
     # prices are "" when the side is empty
     b: Price | Literal[""] = ""
     a: Price | Literal[""] = ""
@@ -143,12 +144,12 @@ class Level(msgspec.Struct, gc=False):
 
 
 class FuturesBookUpdate(msgspec.Struct, gc=False):
-    """``futures.order_book_update`` result (§7.6): ``U``/``u`` ids, ``full`` only when true,
-    ``b``/``a`` changed levels in contracts, ``t`` ms."""
+    """``futures.order_book_update`` result (§7.6): ``U``/``u`` ids (``U`` may be absent only on
+    a ``full`` push), ``full`` only when true, ``b``/``a`` changed levels in contracts, ``t`` ms."""
 
     s: Name
-    u: int
-    U: int = 0
+    u: SeqId
+    U: SeqId | None = None
     t: Millis = 0
     full: bool = False
     b: list[Level] = []
@@ -159,7 +160,7 @@ class FuturesBookSnapshot(msgspec.Struct):
     """Legacy ``futures.order_book`` event ``all`` (§7.5): a whole top-N book at ``id``."""
 
     contract: str
-    id: int
+    id: SeqId
     t: Millis = 0
     asks: list[Level] = []
     bids: list[Level] = []
@@ -335,9 +336,10 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                 )
             )
 
-    def _book_levels(self, r: FuturesBookUpdate) -> tuple:
+    def _book_push(self, frame) -> BookPush:
+        r = frame.result
         sizer = self._sizer(r.s)
-        return r.s, r.t, r.U, r.u, r.full, sizer.levels(r.b), sizer.levels(r.a)
+        return BookPush(r.s, r.t, r.U, r.u, r.full, sizer.levels(r.b), sizer.levels(r.a), frame.time, frame.time_ms)
 
     def _on_order_book(self, env, recv_ts: int) -> None:
         if env.event != "all":

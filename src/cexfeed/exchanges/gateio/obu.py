@@ -33,7 +33,7 @@ import msgspec
 
 from ...book import BookSequencer
 from ...models import RESYNCING, STALE
-from ...wire import Price, Size, Millis
+from ...wire import Millis, Price, SeqId, Size
 from .contracts import ONE, ContractSize
 from .protocol import Envelope
 
@@ -43,10 +43,10 @@ class ObuUpdate(msgspec.Struct, gc=False):
     ``U``/``u`` ids, ``b``/``a`` ``[price, size]`` (sizes strings; contracts on futures)."""
 
     s: str
-    u: int
+    u: SeqId
     t: Millis = 0
     full: bool = False
-    U: int = 0
+    U: SeqId = 0
     b: list[tuple[Price, Size]] = []
     a: list[tuple[Price, Size]] = []
 

@@ -16,7 +16,7 @@ import msgspec
 
 from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import FractionalMillis, Millis, Name, Price, Seconds, Side, Signed, Size
+from ...wire import FractionalMillis, Millis, Name, Price, Seconds, SeqId, Side, Signed, Size
 from .common import GateioPublicHandler, result_prefix
 from .obu import ObuBooks, ObuUpdate
 from .protocol import parse_spot_snapshot, spot_symbol_map
@@ -29,7 +29,7 @@ class BookTicker(msgspec.Struct, gc=False):
     B: Size
     a: Price
     A: Size
-    u: int | None = None
+    u: SeqId | None = None
 
 
 class SpotTrade(msgspec.Struct, gc=False):
@@ -73,9 +73,11 @@ class Candle(msgspec.Struct, gc=False):
 
 
 class SpotBookUpdate(msgspec.Struct, gc=False):
+    """``spot.order_book_update`` result (§6.6); ``U`` may be absent only on a ``full`` push."""
+
     s: Name
-    U: int
-    u: int
+    u: SeqId
+    U: SeqId | None = None
     t: Millis = 0
     full: bool = False
     b: list[tuple[Price, Size]] = []
@@ -212,7 +214,7 @@ def replay_handler(instruments: bytes | None) -> GateioSpotPublicWebSocketHandle
 
 
 def replay_apply_snapshot(handler: GateioSpotPublicWebSocketHandler, venue_symbol: str, body: bytes, recv_ts: int) -> None:
-    """Apply one recorded ``/spot/order_book?with_id=true`` body. Raises ``msgspec.DecodeError``
-    (a ``ValueError``) on a bad body or a missing ``id``."""
+    """Apply one recorded ``/spot/order_book?with_id=true`` body (the live stream's decoder).
+    Raises ``msgspec.DecodeError`` (a ``ValueError``) on a bad body or a missing ``id``."""
     snap = parse_spot_snapshot(body)
     handler.apply_snapshot(venue_symbol, snap.id, snap.bids, snap.asks, snap.update or snap.current, recv_ts)

@@ -22,7 +22,7 @@ from cexfeed.models import encode_event
 
 pytestmark = pytest.mark.skipif(decode.decode_push_compiled is None, reason="compiled MEXC decoder (_fastpb) not built")
 
-HOT = {303, 313, 314, 315}
+HOT = {303, 313, 314, 315, 308}
 
 
 def _outcome(fn, raw):
@@ -289,6 +289,33 @@ def test_field_numbers_above_the_protobuf_limit_are_refused_at_every_level(numbe
             decode.decode_push_compiled(raw)
 
 
+def _groups(number: int, n: int) -> bytes:
+    return _key(number, 3) * n + _key(number, 4) * n
+
+
+@pytest.mark.parametrize(
+    "name,extra",
+    [
+        ("field 0 inside a group", _key(6, 3) + _key(0, 5) + bytes(4) + _key(6, 4)),
+        ("field 0 group inside a group", _key(6, 3) + _key(0, 3) + _key(0, 4) + _key(6, 4)),
+        ("field 0 outside a group", _key(0, 0) + b"\x01"),
+        ("mismatched group end", _key(6, 3) + _key(7, 4)),
+        ("group of field 2**29-1", _key(2**29 - 1, 3) + _key(2**29 - 1, 4)),
+        ("wire type 7 in a group", _key(6, 3) + _key(1, 7) + _key(6, 4)),
+        ("97 nested groups", _groups(6, 97)),
+        ("98 nested groups", _groups(6, 98)),
+        ("99 nested groups", _groups(6, 99)),
+    ],
+)
+def test_unknown_groups_are_read_as_upb_reads_them(name, extra):
+    # upb takes field 0 inside an unknown group, and nests at most 100 levels (messages and
+    # groups together); a deal sits at level 2
+    deal = _len_field(1, b"1") + _len_field(2, b"1") + _key(3, 0) + b"\x01" + extra
+    raw = _len_field(3, b"BTCUSDT") + _len_field(314, _len_field(1, deal))
+    assert _outcome(decode.decode_push_upb, raw)[0] == _outcome(decode.decode_push_compiled, raw)[0], name
+    _same(raw)
+
+
 def test_a_frame_with_two_bodies_is_checked_whole():
     # the replaced body (a broken kline) must fail the frame as upb fails it
     broken_kline = _len_field(308, _len_field(3, b"\xff\xfe"))
@@ -305,6 +332,7 @@ def test_the_compiled_decoder_holds_the_wire_bounds():
 
     assert _fastpb.MAX_VALUE == wire.MAX_VALUE
     assert _fastpb.MAX_MILLIS == wire.MAX_MILLIS
+    assert _fastpb.MAX_SECONDS == wire.MAX_SECONDS
     assert _fastpb.MAX_SEQ == wire.MAX_SEQ
     assert _fastpb.MAX_FIELD_NUMBER == 2**29 - 1
 

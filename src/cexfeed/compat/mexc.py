@@ -15,9 +15,8 @@ from typing import Any, Callable, Iterable
 
 import msgspec
 
-from ..exchanges.mexc.decode import book_ticker, classify_bad_frame, deals_body, depth_at_version, each, mini_ticker, unknown_body_number
+from ..exchanges.mexc.decode import book_ticker, classify_bad_frame, deals_body, depth_at_version, each, kline, mini_ticker, unknown_body_number
 from ..exchanges.mexc.decode import levels as _levels
-from ..exchanges.mexc.decode import opt_size as _opt
 from ..exchanges.mexc.decode import version as _version
 from ..exchanges.mexc.proto.push_pb2 import PushDataV3ApiWrapper
 from ..exchanges.mexc.protocol import (
@@ -44,8 +43,6 @@ from ..models import STALE as STATUS_STALE
 from ..models import SYNCED as STATUS_SYNCED
 from ..symbols import SymbolMap
 from ..wire import MAX_MILLIS
-from ..wire import price as _price
-from ..wire import seconds as _seconds
 from .messages import MessageType, ParsedMessage
 from .strategies import ConnectionStrategy, MessageParserStrategy, StrategyHandler, Subscription, SubscriptionStrategy
 
@@ -328,7 +325,8 @@ class MexcParserStrategy(MessageParserStrategy):
         return [self._bbo(symbol, ts, recv_ts, item, version) for item in items]
 
     # -- kline and tickers ---------------------------------------------------------------------
-    def _kline(self, k, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
+    def _kline(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
+        k = kline(b)
         unified = self.unified(symbol)
         data = {
             "venue": "mexc",
@@ -338,13 +336,13 @@ class MexcParserStrategy(MessageParserStrategy):
             "exchange_ts": ts,
             "recv_ts": recv_ts,
             "interval": KLINE_INTERVALS.get(k.interval, k.interval),
-            "open_ts": _seconds(k.windowStart) * 1000,  # seconds on the wire (§2.2)
-            "open": _price(k.openingPrice),
-            "high": _price(k.highestPrice),
-            "low": _price(k.lowestPrice),
-            "close": _price(k.closingPrice),
-            "volume": _opt(k.volume),  # kline volume = base, amount = quote
-            "quote_volume": _opt(k.amount),
+            "open_ts": k.open_ts,
+            "open": k.open,
+            "high": k.high,
+            "low": k.low,
+            "close": k.close,
+            "volume": k.volume,
+            "quote_volume": k.quote_volume,
             "closed": None,
         }
         return [ParsedMessage(T.KLINE, "mexc", unified, data, None)]

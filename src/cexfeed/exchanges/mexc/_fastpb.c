@@ -9,7 +9,7 @@
  * known field with the wrong wire type is treated as unknown, the last value of a scalar wins,
  * repeated occurrences of the same oneof body merge, strings must be valid UTF-8, a field
  * number must be in [1, 2**29 - 1] at every nesting level (as upb requires). Bodies other than
- * 313/303/314/315 come back as None: the caller decodes those with upb. A frame that sets
+ * 313/303/314/315/308 come back as None: the caller decodes those with upb. A frame that sets
  * two different oneof bodies (the later one replaces the earlier) is handed whole to the upb
  * decoder, which then also checks the replaced body.
  *
@@ -36,21 +36,24 @@ typedef struct {
 } Slice;
 
 #define MAX_SLICES 16
-#define MAX_DEPTH 64
+/* upb's nesting limit: sub-messages and groups together, the wrapper at level 0 */
+#define MAX_DEPTH 100
 
 /* the bounds of cexfeed.wire, exposed as module constants and checked against it by a test */
 #define MAX_VALUE 1e300
 #define MAX_MILLIS 100000000000000LL /* 10**14 */
 #define MAX_SEQ 9223372036854775807LL /* 2**63 - 1 */
 #define MAX_FIELD 536870911u /* 2**29 - 1, the largest protobuf field number */
+#define MAX_SECONDS 100000000000LL /* 10**11 */
 #define EXACT 9007199254740992.0 /* 2**53 */
 
 /* ERR_VALUE: well-formed protobuf, but a value outside the value rules */
 enum { OK = 0, ERR_TRUNC = -1, ERR_BAD = -2, ERR_PY = -3, ERR_VALUE = -4 };
 
 static PyObject *empty_str;
-/* set_types(): Push, DepthBody, Deal, DealsBody, BookTickerBody, the upb decode_push */
-static PyTypeObject *push_type, *depth_type, *deal_type, *deals_type, *ticker_type;
+/* set_types(): Push, DepthBody, Deal, DealsBody, BookTickerBody, KlineBody, the upb decode_push */
+#define N_TYPES 6
+static PyTypeObject *push_type, *depth_type, *deal_type, *deals_type, *ticker_type, *kline_type;
 static PyObject *fallback;
 
 static void set_error(int code, const char *what) {
@@ -137,13 +140,17 @@ static inline int read_len(const uint8_t **pp, const uint8_t *end, Slice *s) {
 
 static int skip_field(const uint8_t **pp, const uint8_t *end, uint32_t field, int wire, int depth);
 
+/* depth: the nesting level of the message holding this group, plus the groups around it */
 static int skip_group(const uint8_t **pp, const uint8_t *end, uint32_t field, int depth) {
-    if (depth > MAX_DEPTH) return ERR_BAD;
+    if (depth >= MAX_DEPTH) return ERR_BAD;
     while (*pp < end) {
-        uint32_t f;
-        int w;
-        int rc = read_key(pp, end, &f, &w);
+        /* inside an unknown group upb takes field number 0 too (not above 2**29 - 1) */
+        uint64_t key;
+        int rc = read_varint(pp, end, &key);
         if (rc) return rc;
+        if (key >> 3 > MAX_FIELD) return ERR_BAD;
+        uint32_t f = (uint32_t)(key >> 3);
+        int w = (int)(key & 7);
         if (w == 4) return f == field ? OK : ERR_BAD;
         rc = skip_field(pp, end, f, w, depth + 1);
         if (rc) return rc;
@@ -416,7 +423,7 @@ static int parse_level(const Slice *item, PyObject *list) {
             /* the kept value is checked by its parser; an overwritten one here */
             if (dst->p != NULL && (rc = check_str(dst))) return rc;
             if ((rc = read_len(&p, end, dst))) return rc;
-        } else if ((rc = skip_field(&p, end, f, w, 0))) {
+        } else if ((rc = skip_field(&p, end, f, w, 2))) {
             return rc;
         }
     }
@@ -463,7 +470,7 @@ static PyObject *parse_depth(const Slice *slices, int count, int limit, int *err
                 if ((rc = check_str(&s))) goto fail;
                 if (f == 4) from = s;
                 else if (f == 5) to = s;
-            } else if ((rc = skip_field(&p, end, f, w, 0))) {
+            } else if ((rc = skip_field(&p, end, f, w, 1))) {
                 goto fail;
             }
         }
@@ -505,7 +512,7 @@ static int parse_deal(const Slice *item, PyObject *list) {
             if ((rc = read_len(&p, end, dst))) return rc;
         } else if (w == 0 && (f == 3 || f == 4)) {
             if ((rc = read_varint(&p, end, f == 3 ? &trade_type : &time_ms))) return rc;
-        } else if ((rc = skip_field(&p, end, f, w, 0))) {
+        } else if ((rc = skip_field(&p, end, f, w, 2))) {
             return rc;
         }
     }
@@ -555,7 +562,7 @@ static PyObject *parse_deals(const Slice *slices, int count, int *err) {
             } else if (w == 2 && f == 2) {
                 if ((rc = read_len(&p, end, &s))) goto fail;
                 if ((rc = check_str(&s))) goto fail;
-            } else if ((rc = skip_field(&p, end, f, w, 0))) {
+            } else if ((rc = skip_field(&p, end, f, w, 1))) {
                 goto fail;
             }
         }
@@ -584,7 +591,7 @@ static PyObject *parse_book_ticker(const Slice *slices, int count, int *err) {
                 /* kept values are checked when converted; an overwritten one here */
                 if (fields[f - 1].p != NULL && (rc = check_str(&fields[f - 1]))) goto fail;
                 if ((rc = read_len(&p, end, &fields[f - 1]))) goto fail;
-            } else if ((rc = skip_field(&p, end, f, w, 0))) {
+            } else if ((rc = skip_field(&p, end, f, w, 1))) {
                 goto fail;
             }
         }
@@ -605,6 +612,69 @@ static PyObject *parse_book_ticker(const Slice *slices, int count, int *err) {
         goto fail;
     }
     PyObject *body = record_checked(ticker_type, items, 5);
+    if (body == NULL) *err = ERR_PY;
+    return body;
+fail:
+    *err = rc;
+    return NULL;
+}
+
+/* a size, None when absent (a new reference in *out) */
+static int opt_size(const Slice *s, PyObject **out) {
+    double v;
+    int rc;
+    if (s->n == 0) {
+        Py_INCREF(Py_None);
+        *out = Py_None;
+        return OK;
+    }
+    if ((rc = parse_size(s, &v))) return rc;
+    *out = PyFloat_FromDouble(v);
+    return *out ? OK : ERR_PY;
+}
+
+/* 308 kline -> KlineBody */
+static PyObject *parse_kline(const Slice *slices, int count, int *err) {
+    /* strings: 1 interval, 3 open, 4 close, 5 high, 6 low, 7 volume, 8 amount */
+    Slice fields[9] = {{NULL, 0}};
+    uint64_t window_start = 0;
+    int rc = OK;
+    for (int i = 0; i < count; i++) {
+        const uint8_t *p = slices[i].p, *end = slices[i].p + slices[i].n;
+        while (p < end) {
+            uint32_t f;
+            int w;
+            if ((rc = read_key(&p, end, &f, &w))) goto fail;
+            if (w == 2 && f >= 1 && f <= 8 && f != 2) {
+                /* kept values are checked when converted; an overwritten one here */
+                if (fields[f].p != NULL && (rc = check_str(&fields[f]))) goto fail;
+                if ((rc = read_len(&p, end, &fields[f]))) goto fail;
+            } else if (w == 0 && f == 2) {
+                if ((rc = read_varint(&p, end, &window_start))) goto fail;
+            } else if ((rc = skip_field(&p, end, f, w, 1))) {
+                goto fail;
+            }
+        }
+    }
+    for (int k = 1; k <= 8; k++)
+        if (k != 2 && (rc = check_str(&fields[k]))) goto fail;
+    int64_t start = (int64_t)window_start;
+    if (start < 0 || start >= MAX_SECONDS) {
+        rc = ERR_VALUE;
+        goto fail;
+    }
+    /* open, high, low, close (wire order of KlineBody) */
+    static const int price_fields[4] = {3, 5, 6, 4};
+    double prices[4];
+    for (int k = 0; k < 4; k++)
+        if ((rc = parse_price(&fields[price_fields[k]], &prices[k]))) goto fail;
+    PyObject *items[8] = {make_symbol(&fields[1]), PyLong_FromLongLong((long long)(start * 1000)), NULL, NULL, NULL, NULL, NULL, NULL};
+    for (int k = 0; k < 4; k++) items[2 + k] = PyFloat_FromDouble(prices[k]);
+    if ((rc = opt_size(&fields[7], &items[6])) || (rc = opt_size(&fields[8], &items[7]))) {
+        for (int k = 0; k < 8; k++) Py_XDECREF(items[k]);
+        goto fail;
+    }
+    PyObject *body = record_checked(kline_type, items, 8);
     if (body == NULL) *err = ERR_PY;
     return body;
 fail:
@@ -671,6 +741,9 @@ static PyObject *decode_push(PyObject *self, PyObject *arg) {
     case 315:
         body_obj = parse_book_ticker(body, body_count, &rc);
         break;
+    case 308:
+        body_obj = parse_kline(body, body_count, &rc);
+        break;
     case 0:
         body_no = unknown_body;
         /* fall through */
@@ -696,11 +769,11 @@ fail:
     return NULL;
 }
 
-/* set_types(Push, DepthBody, Deal, DealsBody, BookTickerBody, upb_decode_push) */
+/* set_types(Push, DepthBody, Deal, DealsBody, BookTickerBody, KlineBody, upb_decode_push) */
 static PyObject *set_types(PyObject *self, PyObject *args) {
-    PyObject *types[5], *upb;
-    if (!PyArg_ParseTuple(args, "OOOOOO:set_types", &types[0], &types[1], &types[2], &types[3], &types[4], &upb)) return NULL;
-    for (int i = 0; i < 5; i++) {
+    PyObject *types[N_TYPES], *upb;
+    if (!PyArg_ParseTuple(args, "OOOOOOO:set_types", &types[0], &types[1], &types[2], &types[3], &types[4], &types[5], &upb)) return NULL;
+    for (int i = 0; i < N_TYPES; i++) {
         PyTypeObject *tp = (PyTypeObject *)types[i];
         /* a tuple subclass with no extra fields (a NamedTuple): built as a tuple */
         if (!PyType_Check(types[i]) || !PyType_IsSubtype(tp, &PyTuple_Type) || tp->tp_basicsize != PyTuple_Type.tp_basicsize ||
@@ -713,8 +786,8 @@ static PyObject *set_types(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "set_types: the upb decoder must be callable");
         return NULL;
     }
-    PyTypeObject **slots[5] = {&push_type, &depth_type, &deal_type, &deals_type, &ticker_type};
-    for (int i = 0; i < 5; i++) {
+    PyTypeObject **slots[N_TYPES] = {&push_type, &depth_type, &deal_type, &deals_type, &ticker_type, &kline_type};
+    for (int i = 0; i < N_TYPES; i++) {
         Py_INCREF(types[i]);
         Py_XSETREF(*slots[i], (PyTypeObject *)types[i]);
     }
@@ -727,7 +800,7 @@ static PyMethodDef methods[] = {
     {"decode_push", decode_push, METH_O,
      "decode_push(raw) -> Push(number, symbol, ts ms, body); see cexfeed.exchanges.mexc.decode."},
     {"set_types", set_types, METH_VARARGS,
-     "set_types(Push, DepthBody, Deal, DealsBody, BookTickerBody, upb_decode_push): the result types and the "
+     "set_types(Push, DepthBody, Deal, DealsBody, BookTickerBody, KlineBody, upb_decode_push): the result types and the "
      "decoder of frames this one hands over (called once by cexfeed.exchanges.mexc.decode)."},
     {NULL, NULL, 0, NULL},
 };
@@ -742,6 +815,7 @@ PyMODINIT_FUNC PyInit__fastpb(void) {
     if (PyModule_AddObject(m, "MAX_VALUE", PyFloat_FromDouble(MAX_VALUE)) < 0 ||
         PyModule_AddIntConstant(m, "MAX_FIELD_NUMBER", MAX_FIELD) < 0 ||
         PyModule_AddObject(m, "MAX_MILLIS", PyLong_FromLongLong(MAX_MILLIS)) < 0 ||
+        PyModule_AddObject(m, "MAX_SECONDS", PyLong_FromLongLong(MAX_SECONDS)) < 0 ||
         PyModule_AddObject(m, "MAX_SEQ", PyLong_FromLongLong(MAX_SEQ)) < 0) {
         Py_DECREF(m);
         return NULL;

@@ -21,6 +21,7 @@ when it is importable (unless ``CEXFEED_MEXC_DECODER=upb``).
   - 314 aggre deals: :class:`DealsBody`, the good :class:`Deal` items and the count of deals
     left out because a value breaks the rules (one bad deal does not drop the others);
   - 315 aggre book ticker: :class:`BookTickerBody`;
+  - 308 kline: :class:`KlineBody`;
 
   for every other body the upb sub-message (the compiled decoder returns ``None`` - or, for
   a frame it hands to upb whole, the upb sub-message - and the caller parses those with
@@ -158,6 +159,30 @@ def book_ticker(b, version_text: str = "") -> BookTickerBody:
     return BookTickerBody(size_or_zero(b.bidPrice), size_or_zero(b.bidQuantity), size_or_zero(b.askPrice), size_or_zero(b.askQuantity), version(version_text))
 
 
+class KlineBody(NamedTuple):
+    """308 ``kline``: ``interval`` the venue's name (``Min1`` ...), ``open_ts`` the window start
+    in ms (``windowStart`` s x 1000), prices quote currency, ``volume`` base (the venue's
+    ``volume``) and ``quote_volume`` quote (``amount``), ``None`` when absent."""
+
+    interval: str
+    open_ts: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float | None
+    quote_volume: float | None
+
+
+def kline(k) -> KlineBody:
+    """A kline body through the value rules. Raises ``ValueError``."""
+    price = wire.price
+    return KlineBody(
+        k.interval, wire.seconds(k.windowStart) * 1000, price(k.openingPrice), price(k.highestPrice), price(k.lowestPrice), price(k.closingPrice),
+        opt_size(k.volume), opt_size(k.amount),
+    )
+
+
 def _aggre_depth(b) -> DepthBody:
     return DepthBody(levels(b.asks), levels(b.bids), version(b.fromVersion), version(b.toVersion))
 
@@ -201,6 +226,7 @@ _BODIES["publicAggreDepths"] = (313, _aggre_depth)
 _BODIES["publicLimitDepths"] = (303, depth_at_version)
 _BODIES["publicAggreDeals"] = (314, lambda b: deals_body(b.deals))
 _BODIES["publicAggreBookTicker"] = (315, _aggre_book_ticker)
+_BODIES["publicSpotKline"] = (308, kline)
 
 
 def unknown_body_number(message: PushDataV3ApiWrapper) -> int:
@@ -282,7 +308,7 @@ except ImportError:
     decode_push_compiled = None
 else:
     # its result types, and the decoder of the frames it hands over (two oneof bodies)
-    _fastpb.set_types(Push, DepthBody, Deal, DealsBody, BookTickerBody, decode_push_upb)
+    _fastpb.set_types(Push, DepthBody, Deal, DealsBody, BookTickerBody, KlineBody, decode_push_upb)
     decode_push_compiled = _fastpb.decode_push
 
 #: The decoder in use: compiled when available, else upb.

@@ -32,10 +32,7 @@ from ...models import STALE as STATUS_STALE
 from ...models import SYNCED as STATUS_SYNCED
 from ...symbols import SymbolMap
 from ...wire import MAX_MILLIS
-from ...wire import price as _price
-from ...wire import seconds as _seconds
-from .decode import DepthBody, book_ticker, classify_bad_frame, deals_body, decode_push, depth_at_version, each, mini_ticker, parse_wrapper, version
-from .decode import opt_size as _opt
+from .decode import DepthBody, book_ticker, classify_bad_frame, deals_body, decode_push, depth_at_version, each, kline, mini_ticker, parse_wrapper, version
 from .protocol import (
     ACK_EMPTY,
     BODY_NAMES,
@@ -399,9 +396,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
 
     # -- kline and tickers ---------------------------------------------------------------------------
     def _on_kline(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        if body is None:
-            body = self._cold_body(raw, 308)
-        k = body
+        k = body if body is not None else kline(self._cold_body(raw, 308))
         self._emit(
             Kline(
                 venue="mexc",
@@ -411,13 +406,13 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                 exchange_ts=ts,
                 recv_ts=recv_ts,
                 interval=KLINE_INTERVALS.get(k.interval, k.interval),
-                open_ts=_seconds(k.windowStart) * 1000,  # seconds on the wire (§2.2)
-                open=_price(k.openingPrice),
-                high=_price(k.highestPrice),
-                low=_price(k.lowestPrice),
-                close=_price(k.closingPrice),
-                volume=_opt(k.volume),  # kline volume = base, amount = quote
-                quote_volume=_opt(k.amount),
+                open_ts=k.open_ts,
+                open=k.open,
+                high=k.high,
+                low=k.low,
+                close=k.close,
+                volume=k.volume,
+                quote_volume=k.quote_volume,
                 closed=None,
             )
         )

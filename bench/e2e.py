@@ -5,7 +5,7 @@ and this process's CPU time.
 
 Clients:
 
-- ``direct`` / ``strategy``: :func:`cexfeed.compat.open_feed` (picows network core, REST
+- ``direct`` / ``strategy``: :func:`cexfeed.feed.open_feed` (picows network core, REST
   snapshot, sequencer) on ``spot.order_book_update``; counted: applied ``BookUpdate`` deltas;
 - ``ccxt.pro``: ``gate.watch_order_book("BTC/USDT")`` in the usual ``while True: await``
   loop, its WebSocket URL pointed at the same endpoint (ccxt subscribes Gate spot books on
@@ -48,7 +48,7 @@ async def _stop(proc: asyncio.subprocess.Process) -> int:
 
 
 async def _cexfeed(architecture: str, port: int, seconds: float) -> dict[str, Any]:
-    from cexfeed.compat import open_feed
+    from cexfeed.feed import open_feed
     from cexfeed.models import BookStatus, BookUpdate
 
     counts = {"updates": 0, "resyncs": 0}

@@ -1,4 +1,4 @@
-"""End-to-end throughput over loopback: :mod:`bench.blaster` (a separate process) pushes Gate.io
+"""End-to-end throughput over loopback: :mod:`cexfeed.bench.blaster` (a separate process) pushes Gate.io
 spot 20x20 book updates as fast as the client reads them for a fixed time; the client runs in
 this process on one thread (one core), and we count the book updates it applied, the wall time,
 and this process's CPU time.
@@ -18,15 +18,12 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from pathlib import Path
 from typing import Any
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 async def _start_blaster(seconds: float) -> tuple[asyncio.subprocess.Process, int]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.blaster", "--seconds", str(seconds), cwd=str(ROOT), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+        sys.executable, "-m", "cexfeed.bench.blaster", "--seconds", str(seconds), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
     )
     line = await asyncio.wait_for(proc.stdout.readline(), 20)
     if not line.startswith(b"PORT "):

@@ -577,36 +577,50 @@ fail:
     return NULL;
 }
 
-/* 315 aggre book ticker -> BookTickerBody */
-static PyObject *parse_book_ticker(const Slice *slices, int count, int *err) {
-    Slice fields[5] = {{NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}};
-    int rc = OK;
+/* The scalar fields of a body (pieces `slices`, the last value of a field kept): string fields
+ * 1..n into fields[1..n] (fields[0] unused), a varint field `varint_field` (0: none) into
+ * *varint, anything else skipped. Every string kept is checked for UTF-8. */
+static int body_fields(const Slice *slices, int count, Slice *fields, uint32_t n, uint32_t varint_field, uint64_t *varint) {
+    int rc;
     for (int i = 0; i < count; i++) {
         const uint8_t *p = slices[i].p, *end = slices[i].p + slices[i].n;
         while (p < end) {
             uint32_t f;
             int w;
-            if ((rc = read_key(&p, end, &f, &w))) goto fail;
-            if (w == 2 && f >= 1 && f <= 5) {
-                /* kept values are checked when converted; an overwritten one here */
-                if (fields[f - 1].p != NULL && (rc = check_str(&fields[f - 1]))) goto fail;
-                if ((rc = read_len(&p, end, &fields[f - 1]))) goto fail;
+            if ((rc = read_key(&p, end, &f, &w))) return rc;
+            if (w == 2 && f >= 1 && f <= n && f != varint_field) {
+                /* an overwritten value must still be UTF-8 */
+                if (fields[f].p != NULL && (rc = check_str(&fields[f]))) return rc;
+                if ((rc = read_len(&p, end, &fields[f]))) return rc;
+            } else if (w == 0 && f == varint_field && f != 0) {
+                if ((rc = read_varint(&p, end, varint))) return rc;
             } else if ((rc = skip_field(&p, end, f, w, 1))) {
-                goto fail;
+                return rc;
             }
         }
     }
+    for (uint32_t k = 1; k <= n; k++)
+        if ((rc = check_str(&fields[k]))) return rc;
+    return OK;
+}
+
+/* 315 aggre book ticker -> BookTickerBody */
+static PyObject *parse_book_ticker(const Slice *slices, int count, int *err) {
+    /* 1 bid price, 2 bid qty, 3 ask price, 4 ask qty, 5 version */
+    Slice fields[6] = {{NULL, 0}};
+    int rc = body_fields(slices, count, fields, 5, 0, NULL);
+    if (rc) goto fail;
     /* an absent side is 0 / 0: every value is a size */
     PyObject *items[5];
     for (int k = 0; k < 4; k++) {
         double v;
-        if ((rc = parse_size(&fields[k], &v))) {
+        if ((rc = parse_size(&fields[k + 1], &v))) {
             for (int j = 0; j < k; j++) Py_XDECREF(items[j]);
             goto fail;
         }
         items[k] = PyFloat_FromDouble(v);
     }
-    rc = parse_seq(&fields[4], &items[4]);
+    rc = parse_seq(&fields[5], &items[4]);
     if (rc) {
         for (int j = 0; j < 4; j++) Py_XDECREF(items[j]);
         goto fail;
@@ -638,26 +652,8 @@ static PyObject *parse_kline(const Slice *slices, int count, int *err) {
     /* strings: 1 interval, 3 open, 4 close, 5 high, 6 low, 7 volume, 8 amount */
     Slice fields[9] = {{NULL, 0}};
     uint64_t window_start = 0;
-    int rc = OK;
-    for (int i = 0; i < count; i++) {
-        const uint8_t *p = slices[i].p, *end = slices[i].p + slices[i].n;
-        while (p < end) {
-            uint32_t f;
-            int w;
-            if ((rc = read_key(&p, end, &f, &w))) goto fail;
-            if (w == 2 && f >= 1 && f <= 8 && f != 2) {
-                /* kept values are checked when converted; an overwritten one here */
-                if (fields[f].p != NULL && (rc = check_str(&fields[f]))) goto fail;
-                if ((rc = read_len(&p, end, &fields[f]))) goto fail;
-            } else if (w == 0 && f == 2) {
-                if ((rc = read_varint(&p, end, &window_start))) goto fail;
-            } else if ((rc = skip_field(&p, end, f, w, 1))) {
-                goto fail;
-            }
-        }
-    }
-    for (int k = 1; k <= 8; k++)
-        if (k != 2 && (rc = check_str(&fields[k]))) goto fail;
+    int rc = body_fields(slices, count, fields, 8, 2, &window_start);
+    if (rc) goto fail;
     int64_t start = (int64_t)window_start;
     if (start < 0 || start >= MAX_SECONDS) {
         rc = ERR_VALUE;

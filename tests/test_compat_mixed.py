@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from cexfeed.compat import ArchitectureConfig, MessageType, ParsedMessageAdapter, StrategyHandler, architecture_of, load_config, open_feed
+from cexfeed.compat import ArchitectureConfig, MessageType, ParsedMessageAdapter, StrategyHandler, load_config
+from cexfeed.feed import StrategyConnectionManager, architecture_of, open_feed
 from cexfeed.models import BookStatus, BookUpdate, Trade
 from cexfeed.net import Backoff
 from cexfeed.sim import SimServer
@@ -132,8 +133,6 @@ async def test_gate_futures_on_strategies_matches_simulator(sim):
 async def test_strategy_connection_manager_routes_parsed_messages(sim):
     """The strategy-driven connection manager on its own: ParsedMessages by type, control
     messages (acks, pongs) included, alongside the typed events."""
-    from cexfeed.compat import StrategyConnectionManager
-
     events: list = []
     by_type: dict = {}
     manager = StrategyConnectionManager(

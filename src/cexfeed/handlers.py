@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from typing import Any, Callable
 
-from .book import APPLIED, CROSSED, GAP, SNAPSHOT_IGNORED, SNAPSHOT_TOO_OLD, SYNCED, BookSequencer
+from .book import APPLIED, CROSSED, GAP, SNAPSHOT_CROSSED, SNAPSHOT_IGNORED, SNAPSHOT_TOO_OLD, SYNCED, BookSequencer
 from .models import RESYNCING, STALE, BookStatus, BookUpdate, Event, VenueError
 from .models import SYNCED as STATUS_SYNCED
 
@@ -263,7 +263,9 @@ class PublicWebSocketHandler(WebSocketHandler):
         """Install a REST snapshot (levels already normalized) and replay the buffer.
 
         Returns the sequencer code; on ``SNAPSHOT_TOO_OLD`` the hooks are asked for another
-        snapshot. Never raises for venue data.
+        snapshot; a crossed snapshot (best bid >= best ask) is refused, counted
+        (``book_crossed_snapshot``), reported as ``resyncing`` and fetched again. Never raises
+        for venue data (ids and levels come through the bounded REST decoders).
         """
         if recv_ts is None:
             recv_ts = time.time_ns()
@@ -275,6 +277,8 @@ class PublicWebSocketHandler(WebSocketHandler):
             self.hooks.request_snapshot(venue_symbol)
         elif code == GAP or code == CROSSED:
             self._broken(venue_symbol, seq, code, exchange_ts, recv_ts, None)
+        elif code == SNAPSHOT_CROSSED:
+            self._report_broken(venue_symbol, "crossed_snapshot", exchange_ts, recv_ts, f"REST snapshot at {update_id}: best bid >= best ask")
         elif code == SNAPSHOT_IGNORED:
             self.stats.errors["snapshot_ignored"] += 1
         elif code == SYNCED:

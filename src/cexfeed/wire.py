@@ -52,6 +52,8 @@ Seconds = Annotated[int, Meta(ge=0, lt=MAX_SECONDS)]
 Millis = Annotated[int, Meta(ge=0, lt=MAX_MILLIS)]
 # ms sent with a fraction (Gate spot trades: "create_time_ms": "1700000000123.456")
 FractionalMillis = Annotated[float, Meta(ge=0, lt=float(MAX_MILLIS))]
+# s sent with a fraction (Gate futures REST order book: "current": 1700000000.123)
+FractionalSeconds = Annotated[float, Meta(ge=0, lt=float(MAX_SECONDS))]
 # a pair / contract name: never empty
 Name = Annotated[str, Meta(min_length=1)]
 #: a venue time in s, ms, µs or ns (told apart by magnitude, see :func:`to_ms`); integers stay

@@ -15,14 +15,9 @@ from typing import Any, Callable, Iterable
 
 import msgspec
 
-from ..exchanges.mexc.decode import checked, classify_bad_frame, side_value, unknown_body_number
+from ..exchanges.mexc.decode import book_ticker, classify_bad_frame, deals_body, depth_at_version, each, kline, mini_ticker, unknown_body_number
 from ..exchanges.mexc.decode import levels as _levels
-from ..exchanges.mexc.decode import num as _f
-from ..exchanges.mexc.decode import num_or_none as _opt
-from ..exchanges.mexc.decode import price as _price
-from ..exchanges.mexc.decode import price_or_none as _price_or_none
-from ..exchanges.mexc.decode import seconds as _seconds
-from ..exchanges.mexc.decode import signed_or_none as _signed
+from ..exchanges.mexc.decode import version as _version
 from ..exchanges.mexc.proto.push_pb2 import PushDataV3ApiWrapper
 from ..exchanges.mexc.protocol import (
     ACK_EMPTY,
@@ -106,7 +101,7 @@ class MexcParserStrategy(MessageParserStrategy):
     kline (KLINE), mini tickers (TICKER); text replies -> ACK/PONG/ERROR. Bad frames are
     reported by kind as the direct handler counts them (``truncated``, ``malformed``,
     ``wrong_type``, ``unknown_body``, ``bad_version``, ``unknown_side``, ``empty_ack``,
-    ``unknown_frame``)."""
+    ``unknown_frame``, ``malformed_item``: one bad item of a multi-item push, left out)."""
 
     venue = "mexc"
     market = SPOT
@@ -218,28 +213,31 @@ class MexcParserStrategy(MessageParserStrategy):
         return [ParsedMessage(T.BOOK_DELTA, "mexc", self.unified(symbol), data, None)]
 
     def _aggre_depth(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        first = int(b.fromVersion) if b.fromVersion else 0
-        last = int(b.toVersion) if b.toVersion else 0
-        return self._delta(symbol, first, last, _levels(b.bids), _levels(b.asks), ts, recv_ts)
+        return self._delta(symbol, _version(b.fromVersion), _version(b.toVersion), _levels(b.bids), _levels(b.asks), ts, recv_ts)
 
     def _increase_item(self, item, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        version = int(item.version) if item.version else 0
-        if version <= 0:
+        if item.to_version <= 0:
             self.report("bad_version", b"", "missing version")
             return []
-        return self._delta(symbol, version, version, _levels(item.bids), _levels(item.asks), ts, recv_ts)
+        return self._delta(symbol, item.from_version, item.to_version, item.bids, item.asks, ts, recv_ts)
 
     def _increase_depth(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        return self._increase_item(b, symbol, ts, recv_ts)
+        return self._increase_item(depth_at_version(b), symbol, ts, recv_ts)
 
     def _increase_depth_batch(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
+        items, bad = each(b.items, depth_at_version)
+        self._bad_items(bad)
         out: list[ParsedMessage] = []
-        for item in b.items:
+        for item in items:
             out.extend(self._increase_item(item, symbol, ts, recv_ts))
         return out
 
+    def _bad_items(self, bad: int) -> None:
+        for _ in range(bad):
+            self.report("malformed_item", b"", "an item with an impossible value left out")
+
     def _limit_depth(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        version = int(b.version) if b.version else 0
+        version = _version(b.version)
         data = {
             "venue_symbol": symbol,
             "first_update_id": version,
@@ -253,16 +251,15 @@ class MexcParserStrategy(MessageParserStrategy):
         return [ParsedMessage(T.BOOK_SNAPSHOT, "mexc", self.unified(symbol), data, None)]
 
     # -- trades --------------------------------------------------------------------------------
-    def _deals(self, deals: list, symbol: str, recv_ts: int) -> list[ParsedMessage]:
+    def _deals(self, body, symbol: str, recv_ts: int) -> list[ParsedMessage]:
         unified = self.unified(symbol)
         out = []
-        for index, (price, qty, trade_type, time_ms, trade_id) in enumerate(deals):
+        self._bad_items(body.bad)
+        for index, (price, qty, trade_type, time_ms, trade_id) in enumerate(body.deals):
             side = _SIDES.get(trade_type)
             if side is None:
                 self.report("unknown_side", b"", f"tradeType {trade_type}")
                 continue
-            if not 0 <= time_ms < MAX_MILLIS:
-                raise ValueError(f"impossible deal time {time_ms} ms")
             if qty == 0:
                 self.report("zero_size_trade", b"", None)
                 continue
@@ -284,12 +281,10 @@ class MexcParserStrategy(MessageParserStrategy):
         return out
 
     def _aggre_deals(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        deals = [(*checked(_f(d.price), _f(d.quantity)), d.tradeType, d.time, d.tradeId) for d in b.deals]
-        return self._deals(deals, symbol, recv_ts)
+        return self._deals(deals_body(b.deals), symbol, recv_ts)
 
     def _plain_deals(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        deals = [(*checked(_f(d.price), _f(d.quantity)), d.tradeType, d.time, "") for d in b.deals]
-        return self._deals(deals, symbol, recv_ts)
+        return self._deals(deals_body(b.deals), symbol, recv_ts)
 
     # -- best bid/offer ------------------------------------------------------------------------
     def _bbo(self, symbol: str, ts: int, recv_ts: int, b, update_id: int | None) -> ParsedMessage:
@@ -301,27 +296,30 @@ class MexcParserStrategy(MessageParserStrategy):
             "venue_symbol": symbol,
             "exchange_ts": ts,
             "recv_ts": recv_ts,
-            "bid_price": side_value(b.bidPrice),
-            "bid_size": side_value(b.bidQuantity),
-            "ask_price": side_value(b.askPrice),
-            "ask_size": side_value(b.askQuantity),
+            "bid_price": b.bid_price,
+            "bid_size": b.bid_qty,
+            "ask_price": b.ask_price,
+            "ask_size": b.ask_qty,
             "update_id": update_id,
         }
         return ParsedMessage(T.BBO, "mexc", unified, data, None)
 
     def _aggre_book_ticker(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        version = int(b.version) if b.version else 0
-        return [self._bbo(symbol, ts, recv_ts, b, version or None)]
+        body = book_ticker(b, b.version)
+        return [self._bbo(symbol, ts, recv_ts, body, body.version or None)]
 
     def _plain_book_ticker(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        return [self._bbo(symbol, ts, recv_ts, b, None)]
+        return [self._bbo(symbol, ts, recv_ts, book_ticker(b), None)]
 
     def _book_ticker_batch(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        version = int(b.version) if b.version else None
-        return [self._bbo(symbol, ts, recv_ts, item, version) for item in b.items]
+        version = _version(b.version) or None
+        items, bad = each(b.items, book_ticker)
+        self._bad_items(bad)
+        return [self._bbo(symbol, ts, recv_ts, item, version) for item in items]
 
     # -- kline and tickers ---------------------------------------------------------------------
-    def _kline(self, k, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
+    def _kline(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
+        k = kline(b)
         unified = self.unified(symbol)
         data = {
             "venue": "mexc",
@@ -331,20 +329,20 @@ class MexcParserStrategy(MessageParserStrategy):
             "exchange_ts": ts,
             "recv_ts": recv_ts,
             "interval": KLINE_INTERVALS.get(k.interval, k.interval),
-            "open_ts": _seconds(k.windowStart) * 1000,  # seconds on the wire (§2.2)
-            "open": _price(k.openingPrice),
-            "high": _price(k.highestPrice),
-            "low": _price(k.lowestPrice),
-            "close": _price(k.closingPrice),
-            "volume": _opt(k.volume),  # kline volume = base, amount = quote
-            "quote_volume": _opt(k.amount),
+            "open_ts": k.open_ts,
+            "open": k.open,
+            "high": k.high,
+            "low": k.low,
+            "close": k.close,
+            "volume": k.volume,
+            "quote_volume": k.quote_volume,
             "closed": None,
         }
         return [ParsedMessage(T.KLINE, "mexc", unified, data, None)]
 
     def _ticker(self, symbol: str, ts: int, recv_ts: int, t) -> ParsedMessage:
+        symbol = t.symbol or symbol
         unified = self.unified(symbol)
-        rate = t.zonedRate or t.rate
         data = {
             "venue": "mexc",
             "market": SPOT,
@@ -352,23 +350,24 @@ class MexcParserStrategy(MessageParserStrategy):
             "venue_symbol": symbol,
             "exchange_ts": ts,
             "recv_ts": recv_ts,
-            "last": _price_or_none(t.price),
+            "last": t.last,
             "best_bid": None,
             "best_ask": None,
-            "high_24h": _price_or_none(t.high),
-            "low_24h": _price_or_none(t.low),
-            # mini ticker: quantity = base volume, volume = quote turnover (§2.2)
-            "base_volume": _opt(t.quantity),
-            "quote_volume": _opt(t.volume),
-            "change_pct": _signed(rate) * 100.0 if rate else None,
+            "high_24h": t.high,
+            "low_24h": t.low,
+            "base_volume": t.base_volume,
+            "quote_volume": t.quote_volume,
+            "change_pct": t.change_pct,
         }
         return ParsedMessage(T.TICKER, "mexc", unified, data, None)
 
     def _mini_ticker(self, t, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        return [self._ticker(t.symbol or symbol, ts, recv_ts, t)]
+        return [self._ticker(symbol, ts, recv_ts, mini_ticker(t))]
 
     def _mini_tickers(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        return [self._ticker(item.symbol, ts, recv_ts, item) for item in b.items if item.symbol]
+        items, bad = each((item for item in b.items if item.symbol), mini_ticker)
+        self._bad_items(bad)
+        return [self._ticker(symbol, ts, recv_ts, item) for item in items]
 
 
 class MexcStrategyHandler(StrategyHandler):

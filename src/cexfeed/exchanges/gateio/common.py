@@ -20,6 +20,7 @@ from ...channels import BOOK_REST, Table
 from ...handlers import EventCallback, PublicWebSocketHandler
 from ...symbols import SymbolMap
 from ...wire import Millis, Seconds
+from .book_push import BookPush
 from .obu import parse_obu_stream
 from .protocol import AckResult, Envelope
 
@@ -201,7 +202,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
                 self._emit_all(r)
                 return
             if r is not None:
-                self._apply_book_update(r[:7], r[7], r[8], recv_ts)
+                self._apply_book_update(r, recv_ts)
                 return
             # another channel, or a shape the compiled reader does not know: msgspec path
         try:
@@ -229,17 +230,21 @@ class GateioPublicHandler(PublicWebSocketHandler):
         """``(num, den, one, unified)``: sizes are ``size * num / den`` (spot: unchanged)."""
         return 1.0, 1.0, True, self._unified(venue_symbol)
 
-    def _book_levels(self, result: Any) -> tuple[str, int, int, int, bool, list, list]:
-        """``(symbol, t, U, u, full, bids, asks)`` of a typed result, sizes normalized."""
-        return result.s, result.t, result.U, result.u, result.full, result.b, result.a
+    def _book_push(self, frame: Any) -> BookPush:
+        """The :class:`BookPush` of a typed ``order_book_update`` frame, sizes normalized."""
+        r = frame.result
+        return BookPush(r.s, r.t, r.U, r.u, r.full, r.b, r.a, frame.time, frame.time_ms)
 
     def _on_book_update(self, frame: Any, recv_ts: int) -> None:
         r = frame.result
         self._check_ids(r.s, r.full, r.U, r.u, recv_ts)  # before any size is converted
-        self._apply_book_update(self._book_levels(r), frame.time, frame.time_ms, recv_ts)
+        self._apply_book_update(self._book_push(frame), recv_ts)
 
-    def _apply_book_update(self, fields: tuple, time_s: int, time_ms: int, recv_ts: int) -> None:
-        symbol, t, first, last, full, bids, asks = fields
+    def _apply_book_update(self, push: BookPush, recv_ts: int) -> None:
+        """Apply one book push (from the compiled reader or the msgspec path). An increment
+        needs ``U <= u``; a ``full`` push may come without ``U`` (§6.6, §7.6). Raises
+        ``ValueError`` (counted as malformed; the book resyncs) otherwise."""
+        symbol, t, first, last, full, bids, asks, time_s, time_ms = push
         self._check_ids(symbol, full, first, last, recv_ts)
         exchange_ts = t or time_ms or time_s * 1000
         if full:

@@ -28,6 +28,7 @@ from typing import Callable
 import msgspec
 
 from ...symbols import Instrument, SymbolMap
+from ...wire import FractionalSeconds, Price, SeqId, Size
 from .protocol import gate_unified, gate_venue
 
 __all__ = [
@@ -222,14 +223,14 @@ def futures_symbol_map(contracts_json: bytes | str | None = None, settle: str = 
 
 
 class _Level(msgspec.Struct, gc=False):
-    p: float
-    s: float
+    p: Price
+    s: Size  # contracts
 
 
 class _RestBook(msgspec.Struct):
-    id: int | None = None
-    current: float = 0.0
-    update: float = 0.0
+    id: SeqId | None = None
+    current: FractionalSeconds = 0.0
+    update: FractionalSeconds = 0.0
     asks: list[_Level] = []
     bids: list[_Level] = []
 
@@ -253,7 +254,8 @@ def decode_futures_snapshot(body: bytes | str, multiplier: str | float | Contrac
     "bids": [...]}``; sizes in contracts (int or string) become base currency.
 
     Raises ``ValueError`` when ``id`` is missing (request lacked ``with_id=true``, pitfalls #8) and
-    ``msgspec.DecodeError``/``ValidationError`` on a malformed body.
+    ``msgspec.DecodeError``/``ValidationError`` on a malformed body or a value outside the rules
+    of :mod:`cexfeed.wire` (a price not in (0, 1e300), a size not in [0, 1e300), an id outside int64).
     """
     book = _rest_book.decode(body)
     if book.id is None:

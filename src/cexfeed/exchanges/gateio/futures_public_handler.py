@@ -24,7 +24,8 @@ from ...symbols import SymbolMap
 from . import futures_table
 from .common import GateioPublicHandler, candle_name, result_prefix
 from .contracts import ContractSize, ContractSizes, decode_futures_snapshot, futures_symbol_map
-from .futures_table import FuturesBookUpdate, FuturesTicker
+from .book_push import BookPush
+from .futures_table import FuturesTicker
 from .obu import ObuBooks
 
 
@@ -124,9 +125,10 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                 )
             )
 
-    def _book_levels(self, r: FuturesBookUpdate) -> tuple:
+    def _book_push(self, frame) -> BookPush:
+        r = frame.result
         sizer = self._sizer(r.s)
-        return r.s, r.t, r.U, r.u, r.full, sizer.levels(r.b), sizer.levels(r.a)
+        return BookPush(r.s, r.t, r.U, r.u, r.full, sizer.levels(r.b), sizer.levels(r.a), frame.time, frame.time_ms)
 
     def _on_order_book(self, env, recv_ts: int) -> None:
         if env.event != "all":

@@ -110,22 +110,29 @@ def ping(channel: str, now: int | None = None) -> bytes:
 
 class SpotSnapshot(msgspec.Struct):
     """REST ``GET /spot/order_book?with_id=true`` body (§10.1): ``id`` is the book's update id,
-    ``current``/``update`` ms, levels ``[price, size]`` strings parsed to floats, best first."""
+    ``current``/``update`` ms, levels ``[price, size]`` strings parsed to floats, best first;
+    every value by the rules of :mod:`cexfeed.wire`."""
 
-    id: int
-    asks: list[tuple[Price, Size]]
-    bids: list[tuple[Price, Size]]
-    current: int = 0
-    update: int = 0
+    asks: list[tuple[Price, Size]] = []
+    bids: list[tuple[Price, Size]] = []
+    id: SeqId | None = None
+    current: Millis = 0
+    update: Millis = 0
 
 
 _spot_snapshot = msgspec.json.Decoder(SpotSnapshot, strict=False)
 
 
 def parse_spot_snapshot(body: bytes | str) -> SpotSnapshot:
-    """Decode a spot order-book snapshot body. Raises ``msgspec.ValidationError`` when ``id``
-    is missing (the request lacked ``with_id=true``; pitfalls D.1 #8) or the body is malformed."""
-    return _spot_snapshot.decode(body)
+    """Decode a spot order-book snapshot body: the one decoder of it, for the live stream
+    (:func:`cexfeed.exchanges.gateio.rest.parse_spot_order_book`) and replay. Raises
+    ``msgspec.ValidationError`` (a ``ValueError``) when ``id`` is missing (the request lacked
+    ``with_id=true``; pitfalls D.1 #8: the message says so) or a value breaks the rules, and
+    ``msgspec.DecodeError`` when the body is not JSON."""
+    snap = _spot_snapshot.decode(body)
+    if snap.id is None:
+        raise msgspec.ValidationError("snapshot has no 'id' (request with_id=true); cannot sequence it")
+    return snap
 
 
 class GateioProtocol(VenueProtocol):

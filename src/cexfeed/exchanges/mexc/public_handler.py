@@ -32,14 +32,7 @@ from ...models import STALE as STATUS_STALE
 from ...models import SYNCED as STATUS_SYNCED
 from ...symbols import SymbolMap
 from ...wire import MAX_MILLIS
-from .decode import checked, classify_bad_frame, decode_push, parse_wrapper, side_value
-from .decode import levels as _levels
-from .decode import num as _f
-from .decode import num_or_none as _opt
-from .decode import price as _price
-from .decode import price_or_none as _price_or_none
-from .decode import seconds as _seconds
-from .decode import signed_or_none as _signed
+from .decode import DepthBody, book_ticker, classify_bad_frame, deals_body, decode_push, depth_at_version, each, kline, mini_ticker, parse_wrapper, version
 from .protocol import (
     ACK_EMPTY,
     BODY_NAMES,
@@ -81,7 +74,9 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     Skipped frames are counted in ``stats.errors`` by kind: ``malformed`` (bad wire data,
     bad number text, unparsable JSON), ``truncated`` (a field runs past the frame end),
     ``wrong_type`` (parses but carries no wrapper body), ``unknown_body`` (body field number
-    we do not handle), ``unknown_frame`` (JSON that is not a spot reply), ``bad_version``,
+    we do not handle), ``unknown_frame`` (JSON that is not a spot reply), ``malformed_item``
+    (one item of a multi-item push - a deal, a batch ticker - with an impossible value: left
+    out, the other items are kept), ``bad_version``,
     ``unknown_side``, ``crossed_snapshot``, ``empty_ack``, ``venue_error``, ``book_stale``.
     """
 
@@ -234,15 +229,22 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     def _on_increase_depth_batch(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
             body = self._cold_body(raw, 312)
-        for item in body.items:
+        items, bad = each(body.items, depth_at_version)
+        self._bad_items(bad, raw)
+        for item in items:
             self._increase(symbol, ts, item, raw, recv_ts)
 
     def _increase(self, symbol: str, ts: int, item, raw, recv_ts: int) -> None:
-        version = int(item.version) if item.version else 0
-        if version <= 0:
+        if not isinstance(item, DepthBody):
+            item = depth_at_version(item)
+        if item.to_version <= 0:
             self._count_error("bad_version", raw, "missing version")
             return
-        self._on_aggre_depth(symbol, ts, (_levels(item.asks), _levels(item.bids), version, version), raw, recv_ts)
+        self._on_aggre_depth(symbol, ts, item, raw, recv_ts)
+
+    def _bad_items(self, bad: int, raw) -> None:
+        for _ in range(bad):
+            self._count_error("malformed_item", raw, "an item with an impossible value left out")
 
     def _on_limit_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         asks, bids, version, _ = body
@@ -295,13 +297,14 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     def _on_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         unified = self.unified(symbol)
         events = []
-        for index, (price, qty, trade_type, time_ms, trade_id) in enumerate(body):
+        deals, bad = body
+        if bad:
+            self._bad_items(bad, raw)
+        for index, (price, qty, trade_type, time_ms, trade_id) in enumerate(deals):
             side = _SIDES.get(trade_type)
             if side is None:
                 self._count_error("unknown_side", raw, f"tradeType {trade_type}")
                 continue
-            if not 0 <= time_ms < MAX_MILLIS:
-                raise ValueError(f"impossible deal time {time_ms} ms")
             if qty == 0:
                 self._count_error("zero_size_trade", raw)
                 continue
@@ -323,18 +326,16 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     def _on_plain_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
             body = self._cold_body(raw, 301)
-        deals = [(*checked(_f(d.price), _f(d.quantity)), d.tradeType, d.time, "") for d in body.deals]
-        self._on_deals(symbol, ts, deals, raw, recv_ts)
+        self._on_deals(symbol, ts, deals_body(body.deals), raw, recv_ts)
 
     # -- best bid/offer -----------------------------------------------------------------------------
     def _on_plain_book_ticker(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
             body = self._cold_body(raw, 305)
-        b = body
-        self._on_book_ticker(symbol, ts, (side_value(b.bidPrice), side_value(b.bidQuantity), side_value(b.askPrice), side_value(b.askQuantity), 0), raw, recv_ts)
+        self._on_book_ticker(symbol, ts, book_ticker(body), raw, recv_ts)
 
     def _on_book_ticker(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        bid_price, bid_qty, ask_price, ask_qty, version = body
+        bid_price, bid_qty, ask_price, ask_qty, update_id = body
         self._emit(
             BestBidOffer(
                 venue="mexc",
@@ -347,16 +348,18 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                 bid_size=bid_qty,
                 ask_price=ask_price,
                 ask_size=ask_qty,
-                update_id=version or None,
+                update_id=update_id or None,
             )
         )
 
     def _on_book_ticker_batch(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
             body = self._cold_body(raw, 311)
-        version = int(body.version) if body.version else None
+        update_id = version(body.version) or None
         unified = self.unified(symbol)
-        for b in body.items:
+        items, bad = each(body.items, book_ticker)
+        self._bad_items(bad, raw)
+        for b in items:
             self._emit(
                 BestBidOffer(
                     venue="mexc",
@@ -365,19 +368,17 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                     venue_symbol=symbol,
                     exchange_ts=ts,
                     recv_ts=recv_ts,
-                    bid_price=side_value(b.bidPrice),
-                    bid_size=side_value(b.bidQuantity),
-                    ask_price=side_value(b.askPrice),
-                    ask_size=side_value(b.askQuantity),
-                    update_id=version,
+                    bid_price=b.bid_price,
+                    bid_size=b.bid_qty,
+                    ask_price=b.ask_price,
+                    ask_size=b.ask_qty,
+                    update_id=update_id,
                 )
             )
 
     # -- kline and tickers ---------------------------------------------------------------------------
     def _on_kline(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        if body is None:
-            body = self._cold_body(raw, 308)
-        k = body
+        k = body if body is not None else kline(self._cold_body(raw, 308))
         self._emit(
             Kline(
                 venue="mexc",
@@ -387,13 +388,13 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                 exchange_ts=ts,
                 recv_ts=recv_ts,
                 interval=KLINE_INTERVALS.get(k.interval, k.interval),
-                open_ts=_seconds(k.windowStart) * 1000,  # seconds on the wire (§2.2)
-                open=_price(k.openingPrice),
-                high=_price(k.highestPrice),
-                low=_price(k.lowestPrice),
-                close=_price(k.closingPrice),
-                volume=_opt(k.volume),  # kline volume = base, amount = quote
-                quote_volume=_opt(k.amount),
+                open_ts=k.open_ts,
+                open=k.open,
+                high=k.high,
+                low=k.low,
+                close=k.close,
+                volume=k.volume,
+                quote_volume=k.quote_volume,
                 closed=None,
             )
         )
@@ -401,17 +402,18 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     def _on_mini_ticker(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
             body = self._cold_body(raw, 309)
-        self._ticker(body.symbol or symbol, ts, body, recv_ts)
+        self._ticker(symbol, ts, mini_ticker(body), recv_ts)
 
     def _on_mini_tickers(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
             body = self._cold_body(raw, 310)
-        for item in body.items:
-            if item.symbol:
-                self._ticker(item.symbol, ts, item, recv_ts)
+        items, bad = each((item for item in body.items if item.symbol), mini_ticker)
+        self._bad_items(bad, raw)
+        for item in items:
+            self._ticker(symbol, ts, item, recv_ts)
 
     def _ticker(self, symbol: str, ts: int, t, recv_ts: int) -> None:
-        rate = t.zonedRate or t.rate
+        symbol = t.symbol or symbol
         self._emit(
             Ticker(
                 venue="mexc",
@@ -420,13 +422,11 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                 venue_symbol=symbol,
                 exchange_ts=ts,
                 recv_ts=recv_ts,
-                last=_price_or_none(t.price),
-                high_24h=_price_or_none(t.high),
-                low_24h=_price_or_none(t.low),
-                # mini ticker: quantity = base volume, volume = quote turnover (§2.2)
-                base_volume=_opt(t.quantity),
-                quote_volume=_opt(t.volume),
-                change_pct=_signed(rate) * 100.0 if rate else None,
+                last=t.last,
+                high_24h=t.high,
+                low_24h=t.low,
+                base_volume=t.base_volume,
+                quote_volume=t.quote_volume,
+                change_pct=t.change_pct,
             )
         )
-

@@ -1,5 +1,10 @@
 """The benchmark run: micro (per frame, interleaved), end to end, report. Entry points:
-``python -m bench`` and ``cexfeed bench`` (both call :func:`main`)."""
+``cexfeed bench`` and ``python -m cexfeed.bench`` (both call :func:`run`).
+
+Reports go to an ``--out`` folder: ``bench/reports`` of the source checkout this package runs
+from (an editable install), else ``./cexfeed-bench-reports``. Each run writes ``<out>/<date>/``
+(``report.md``, ``micro.png``, ``e2e.png``, ``results.json``); a full run also refreshes
+``<out>/latest.md`` + ``latest_*.png`` (the figures the README quotes in a checkout)."""
 
 from __future__ import annotations
 
@@ -20,7 +25,16 @@ from .contenders import CONTENDERS, close_peers, ensure_loop
 from .frames import all_cases
 from .report import write
 
-REPORTS = Path(__file__).resolve().parent / "reports"
+OUT_OF_CHECKOUT = "cexfeed-bench-reports"
+
+
+def default_out(package_dir: Path = Path(__file__).resolve().parent, cwd: Path | None = None) -> Path:
+    """``bench/reports`` of the checkout holding this package (``src/cexfeed/bench``), else
+    ``./cexfeed-bench-reports`` in ``cwd`` (default: the current directory)."""
+    root = package_dir.parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "bench" / "reports").is_dir():
+        return root / "bench" / "reports"
+    return (cwd or Path.cwd()) / OUT_OF_CHECKOUT
 
 QUICK = {"frames": 200, "rounds": 3, "alloc_frames": 50, "e2e_seconds": 1.5, "e2e_repeats": 1}
 FULL = {"frames": 1000, "rounds": 15, "alloc_frames": 200, "e2e_seconds": 5.0, "e2e_repeats": 2}
@@ -126,19 +140,19 @@ def run(
     overrides: dict[str, Any] | None = None,
     log=print,
 ) -> dict[str, Path]:
-    """Run the suite and write the report; returns the written paths. ``out`` defaults to
-    ``bench/reports/<date>/``; ``latest`` also refreshes ``bench/reports/latest.md`` (only when
-    ``out`` is the default). ``overrides`` replaces ``frames``, ``rounds``, ``alloc_frames``,
-    ``e2e_seconds``, ``e2e_repeats``."""
+    """Run the suite and write the report into ``<out>/<date>/``; returns the written paths.
+    ``out`` defaults to :func:`default_out`; ``latest`` also refreshes ``<out>/latest.md``.
+    ``overrides`` replaces ``frames``, ``rounds``, ``alloc_frames``, ``e2e_seconds``,
+    ``e2e_repeats``."""
     opts = dict(QUICK if quick else FULL)
     opts.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    default_out = out is None
-    out_dir = Path(out) if out is not None else REPORTS / dt.date.today().isoformat()
+    reports = Path(out) if out is not None else default_out()
+    out_dir = reports / dt.date.today().isoformat()
     args = dict(opts, quick=quick, contenders=list(contenders), e2e=e2e)
     log(f"cexfeed bench: {args}")
     results = asyncio.run(_run(opts, contenders, e2e, log))
     results["meta"] = meta(args)
-    paths = write(results, out_dir, REPORTS if (latest and default_out) else None)
+    paths = write(results, out_dir, reports if latest else None)
     for t in results["targets"]:
         verdict = {True: "met", False: "NOT MET", None: "not measured"}[t["met"]]
         log(f"  [{verdict}] {t['target']}: " + "; ".join(t["figures"]))
@@ -147,10 +161,10 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description="cexfeed comparative benchmark suite")
+    parser = argparse.ArgumentParser(prog="python -m cexfeed.bench", description="cexfeed comparative benchmark suite")
     parser.add_argument("--quick", action="store_true", help="a run under one minute")
-    parser.add_argument("--out", help="report folder (default bench/reports/<date>/)")
-    parser.add_argument("--no-latest", action="store_true", help="do not refresh bench/reports/latest.md (a --quick run never does)")
+    parser.add_argument("--out", help=f"reports folder: the run writes <out>/<date>/ (default bench/reports in a checkout, else ./{OUT_OF_CHECKOUT})")
+    parser.add_argument("--no-latest", action="store_true", help="do not refresh <out>/latest.md (a --quick run never does)")
     parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end throughput run")
     parser.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated subset of " + ",".join(CONTENDERS))
     parser.add_argument("--frames", type=int, help="frames per round and frame type")

@@ -4,8 +4,8 @@ with its compiled parts (Gate push reader, compiled book), the direct handler on
 pure-Python twins, and the strategy (compat) path. Frames run in one stream, so the paths also
 keep the same books throughout.
 
-``CEXFEED_DIFF_FRAMES`` sets the frames per market (CI default 50,000: 100,000 for Gate's two
-markets); a longer run is the same test with a bigger number."""
+``CEXFEED_DIFF_FRAMES`` sets the frames per venue (CI default 100,000: Gate's two markets get
+half each, MEXC spot all); a longer run is the same test with a bigger number."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from collections import Counter
 import msgspec
 import pytest
 from fuzz_gate import SHARED, corpus
+from fuzz_mexc import Snapshot
+from fuzz_mexc import corpus as mexc_corpus
 
 import cexfeed.book as book_module
 from cexfeed.compat import build_handler
@@ -22,7 +24,8 @@ from cexfeed.exchanges.gateio.contracts import futures_symbol_map
 from cexfeed.exchanges.gateio.protocol import spot_symbol_map
 from cexfeed.symbols import Instrument
 
-FRAMES = int(os.environ.get("CEXFEED_DIFF_FRAMES", "50000"))
+FRAMES = int(os.environ.get("CEXFEED_DIFF_FRAMES", "100000"))
+PER_MARKET = FRAMES // 2
 
 
 def _symbols(spot: bool):
@@ -51,9 +54,13 @@ class Path_:
         handler.set_callback(self.events.append)
         self.before: Counter = Counter()
 
-    def step(self, frame: bytes) -> tuple:
+    def step(self, frame: bytes | str | Snapshot) -> tuple:
         self.events.clear()
-        self.handler._handle_message(frame, 1)
+        if isinstance(frame, Snapshot):
+            symbol, version = frame
+            self.handler.apply_snapshot(symbol, version, [(54.5, 1.0), (54.0, 2.0)], [(55.5, 1.0), (56.0, 2.0)], 0, 1)
+        else:
+            self.handler._handle_message(frame, 1)
         errors = Counter(self.handler.stats.errors)
         delta = dict(errors - self.before)
         self.before = errors
@@ -92,7 +99,7 @@ def _run(paths: list[Path_], frames: list[bytes]) -> list[tuple]:
 
 @pytest.mark.parametrize("stream,spot,seed", [("gateio-spot", True, 11), ("gateio-perp", False, 12)])
 def test_gate_paths_agree(monkeypatch, stream, spot, seed):
-    frames = list(corpus(seed, spot, FRAMES))
+    frames = list(corpus(seed, spot, PER_MARKET))
     compiled = _paths(stream, spot, pure=False)
     trace = _run(compiled, frames)
     assert compiled[0].books() == compiled[1].books()
@@ -104,5 +111,23 @@ def test_gate_paths_agree(monkeypatch, stream, spot, seed):
     # the run did exercise the paths: events of several kinds, malformed frames, synced books
     kinds = Counter(e["type"] for events, _ in trace for e in events)
     counters = Counter(k for _, delta in trace for k in delta)
+    assert kinds["BookUpdate"] > PER_MARKET // 40 and len(kinds) >= 4, kinds
+    assert counters["malformed"] > PER_MARKET // 20, counters
+
+
+def test_mexc_paths_agree(monkeypatch):
+    from cexfeed.exchanges.mexc import decode
+
+    frames = list(mexc_corpus(13, FRAMES))
+    paths = [Path_("direct", build_handler("mexc-spot", "direct", depth=100)), Path_("strategy", build_handler("mexc-spot", "strategy", depth=100))]
+    trace = _run(paths, frames)
+    assert paths[0].books() == paths[1].books()
+    # the pure-Python twins: the upb decoder, the pure book
+    monkeypatch.setattr(book_module, "L2Book", book_module.PyL2Book)
+    pure = build_handler("mexc-spot", "direct", depth=100)
+    pure._decode = decode.decode_push_upb
+    assert _run([Path_("direct-pure", pure)], frames) == trace
+    kinds = Counter(e["type"] for events, _ in trace for e in events)
+    counters = Counter(k for _, delta in trace for k in delta)
     assert kinds["BookUpdate"] > FRAMES // 40 and len(kinds) >= 4, kinds
-    assert counters["malformed"] > FRAMES // 20, counters
+    assert counters["malformed"] > FRAMES // 40, counters

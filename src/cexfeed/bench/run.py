@@ -88,7 +88,7 @@ def _preload() -> None:
     import cexfeed.feed  # noqa: F401
     from cexfeed import venues
 
-    for name in ("gateio-spot", "gateio-perp", "mexc-spot"):
+    for name in venues.VENUES:
         venues.handler_class(name)
         venues.protocol_class(name)
 

@@ -345,6 +345,8 @@ static int parse_seq(const Slice *s, PyObject **out) {
     if (is_digit(p, end) && *p != '0') {
         uint64_t v = 0;
         for (; is_digit(p, end); p++) {
+            /* checked before the multiplication, so that it cannot wrap */
+            if (v > (uint64_t)MAX_SEQ / 10) return not_number(s);
             v = v * 10 + (*p - '0');
             if (v > (uint64_t)MAX_SEQ) return not_number(s);
         }

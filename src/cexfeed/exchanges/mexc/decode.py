@@ -40,7 +40,7 @@ from google.protobuf import unknown_fields
 
 from ... import wire
 from .proto.push_pb2 import PushDataV3ApiWrapper
-from .protocol import BODY_NUMBERS
+from .protocol import BODY_NAMES, BODY_NUMBERS
 
 _from_string = PushDataV3ApiWrapper.FromString
 
@@ -230,9 +230,13 @@ _BODIES["publicSpotKline"] = (308, kline)
 
 
 def unknown_body_number(message: PushDataV3ApiWrapper) -> int:
-    """Number of the first unknown field >= 300 of a wrapper (a body our schema lacks), else 0."""
+    """Number of the first unknown field >= 300 of a wrapper (a body our schema lacks), else 0.
+    Raises ``ValueError`` when that number is one of our bodies: the body came with the wrong
+    wire type, which makes the frame malformed, not new."""
     for field in unknown_fields.UnknownFieldSet(message):
         if field.field_number >= 300:
+            if field.field_number in BODY_NAMES:
+                raise ValueError(f"body field {field.field_number} with wire type {field.wire_type}")
             return field.field_number
     return 0
 

@@ -32,7 +32,7 @@ from ...models import STALE as STATUS_STALE
 from ...models import SYNCED as STATUS_SYNCED
 from ...symbols import SymbolMap
 from ...wire import MAX_MILLIS
-from .decode import DepthBody, book_ticker, classify_bad_frame, deals_body, decode_push, depth_at_version, each, kline, mini_ticker, parse_wrapper, version
+from .decode import DepthBody, book_ticker, classify_bad_frame, deals_body, decode_push, depth_at_version, each, kline, mini_ticker, parse_wrapper, unknown_body_number, version
 from .protocol import (
     ACK_EMPTY,
     BODY_NAMES,
@@ -131,6 +131,8 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
             return
         handler = self._table.get(number)
         if handler is None:
+            # a body this stream does not read: still whole protobuf (the upb reading), else malformed
+            unknown_body_number(parse_wrapper(raw))
             self._count_error("wrong_type" if number == 0 else "unknown_body", raw, f"body field {number}")
             return
         if not 0 <= ts < MAX_MILLIS:

@@ -10,7 +10,6 @@ applies ``aggre.depth`` books through the same sequencer rules as the direct han
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable, Iterable
 
 import msgspec
@@ -31,11 +30,10 @@ from ..exchanges.mexc.protocol import (
     subscribe,
     unsubscribe,
 )
+from ..exchanges.mexc.books import MexcBooks
 from ..exchanges.mexc.rest import spot_symbol_map
 from ..exchanges.mexc.spot_table import KLINE_INTERVALS, PING_INTERVAL_S, RECONNECT_AFTER_S, TABLE, WS_URL, channel_symbol
-from ..models import BUY, SELL, SPOT, BookUpdate, VenueError
-from ..models import STALE as STATUS_STALE
-from ..models import SYNCED as STATUS_SYNCED
+from ..models import BUY, SELL, SPOT, VenueError
 from ..symbols import SymbolMap
 from ..wire import MAX_MILLIS
 from .messages import MessageType, ParsedMessage
@@ -370,33 +368,18 @@ class MexcParserStrategy(MessageParserStrategy):
         return [self._ticker(symbol, ts, recv_ts, item) for item in items]
 
 
-class MexcStrategyHandler(StrategyHandler):
+class MexcStrategyHandler(MexcBooks, StrategyHandler):
     """Strategy-path handler of MEXC spot: the generic :class:`StrategyHandler` plus MEXC's
-    book and connection rules, as the direct handler applies them (§4.2, §1.5, §7):
-
-    - the first ``aggre.depth`` push of a symbol or a gap asks ``hooks.request_snapshot`` once;
-    - ``limit.depth`` pushes are whole top-N books emitted as ``BookUpdate(snapshot=True)``
-      without touching the sequenced book;
-    - a synced book with no depth push for ``stale_after`` s gets ``BookStatus`` ``stale``
-      (checked when a control reply such as PONG arrives), ``synced``/``data_resumed`` after;
-    - ``max_connection_age`` s after the first frame the connection is asked to reconnect.
-    """
+    book and connection rules through the direct handler's own code
+    (:class:`~cexfeed.exchanges.mexc.books.MexcBooks`, §4.2, §1.5, §7)."""
 
     def __init__(self, parser: MexcParserStrategy, on_event=None, depth: int = 100, max_connection_age: float = RECONNECT_AFTER_S, stale_after: float = 60.0) -> None:
         super().__init__(parser, on_event, depth)
-        self._snapshot_pending: set[str] = set()
-        self._stale_ns = int(stale_after * 1e9)
-        self._last_depth: dict[str, int] = {}
-        self._stale: set[str] = set()
-        self._max_age_ns = int(max_connection_age * 1e9)
-        self._age_deadline = 0
+        self._init_books(max_connection_age, stale_after)
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
         if recv_ts > self._age_deadline:
-            armed = self._age_deadline != 0
-            self._age_deadline = recv_ts + self._max_age_ns
-            if armed:
-                self.hooks.on_reconnect_requested("connection older than the venue's 24 h limit allows")
+            self._check_age(recv_ts)
         super()._dispatch(raw, recv_ts)
 
     def _on_system(self, msg: ParsedMessage) -> None:
@@ -406,77 +389,18 @@ class MexcStrategyHandler(StrategyHandler):
             return
         super()._on_system(msg)
 
-    def _check_stale(self, recv_ts: int) -> None:
-        limit = self._stale_ns
-        for symbol, last in self._last_depth.items():
-            if recv_ts - last > limit and symbol not in self._stale:
-                seq = self.books.get(symbol)
-                if seq is not None and seq.synced:
-                    self._stale.add(symbol)
-                    self.stats.errors["book_stale"] += 1
-                    self._status(symbol, STATUS_STALE, "no_data", seq.book.last_update_id, 0, recv_ts, f"no aggre.depth push for {(recv_ts - last) / 1e9:.0f} s")
-
     def _on_book_delta(self, msg: ParsedMessage) -> None:
         super()._on_book_delta(msg)
         d = msg.data
-        symbol = d["venue_symbol"]
-        self._last_depth[symbol] = d["recv_ts"]
-        seq = self.books[symbol]
-        if not seq.synced and symbol not in self._snapshot_pending:
-            self._resync(symbol)
-        elif self._stale and symbol in self._stale:
-            self._stale.discard(symbol)
-            if seq.synced:
-                self._status(symbol, STATUS_SYNCED, "data_resumed", seq.book.last_update_id, d["exchange_ts"], d["recv_ts"])
+        self._depth_applied(d["venue_symbol"], d["exchange_ts"], d["recv_ts"])
 
     def _on_book_snapshot(self, msg: ParsedMessage) -> None:
         d = msg.data
-        bids, asks = d["bids"], d["asks"]
-        if bids and asks and bids[0][0] >= asks[0][0]:
-            self._count_error("crossed_snapshot", msg.raw or b"", f"bid {bids[0][0]} >= ask {asks[0][0]}")
-            return
-        symbol = d["venue_symbol"]
-        self._emit(
-            BookUpdate(
-                venue="mexc",
-                market=SPOT,
-                symbol=self._unified(symbol),
-                venue_symbol=symbol,
-                exchange_ts=d["exchange_ts"],
-                recv_ts=d["recv_ts"],
-                bids=bids,
-                asks=asks,
-                snapshot=True,
-                first_update_id=d["first_update_id"],
-                last_update_id=d["last_update_id"],
-            )
-        )
+        self._limit_book(d["venue_symbol"], d["last_update_id"], d["bids"], d["asks"], d["exchange_ts"], d["recv_ts"], msg.raw or b"")
 
     def _on_error(self, msg: ParsedMessage) -> None:
         self.stats.errors["venue_error"] += 1
         self._emit(VenueError(**msg.data))
-
-    def apply_snapshot(self, venue_symbol: str, update_id: int, bids, asks, exchange_ts: int = 0, recv_ts: int | None = None) -> int:
-        """Install a ``GET /api/v3/depth`` snapshot (``lastUpdateId``) and replay the buffer,
-        exactly as the direct handler does. Returns the sequencer code."""
-        self._snapshot_pending.discard(venue_symbol)
-        self._last_depth[venue_symbol] = recv_ts if recv_ts is not None else time.time_ns()
-        self._stale.discard(venue_symbol)
-        code = super().apply_snapshot(venue_symbol, update_id, bids, asks, exchange_ts, recv_ts)
-        if not self.book(venue_symbol).synced:
-            self._snapshot_pending.add(venue_symbol)
-        return code
-
-    def _resync(self, venue_symbol: str) -> None:
-        self._snapshot_pending.add(venue_symbol)
-        self.hooks.request_snapshot(venue_symbol)
-
-    def reset_books(self, reason: str = "reconnect", recv_ts: int | None = None) -> None:
-        self._snapshot_pending.clear()
-        self._age_deadline = 0
-        self._last_depth.clear()
-        self._stale.clear()
-        super().reset_books(reason, recv_ts)
 
 
 def _mexc_set():

@@ -21,15 +21,12 @@ JSON control replies (acks, ``PONG``, refusals).
 
 from __future__ import annotations
 
-import time
 from typing import Callable
 
 import msgspec
 
 from ...handlers import EventCallback, PublicWebSocketHandler
-from ...models import BUY, SELL, SPOT, BestBidOffer, BookUpdate, Kline, Ticker, Trade, VenueError
-from ...models import STALE as STATUS_STALE
-from ...models import SYNCED as STATUS_SYNCED
+from ...models import BUY, SELL, SPOT, BestBidOffer, Kline, Ticker, Trade, VenueError
 from ...symbols import SymbolMap
 from ...wire import MAX_MILLIS
 from .decode import DepthBody, book_ticker, classify_bad_frame, deals_body, decode_push, depth_at_version, each, kline, mini_ticker, parse_wrapper, unknown_body_number, version
@@ -43,13 +40,14 @@ from .protocol import (
     Reply,
     classify_reply,
 )
+from .books import MexcBooks
 from .rest import spot_symbol_map
 from .spot_table import KLINE_INTERVALS, RECONNECT_AFTER_S, TABLE, channel_symbol
 
 _reply = msgspec.json.Decoder(Reply, strict=False)
 _SIDES = {TRADE_TYPE_BUY: BUY, TRADE_TYPE_SELL: SELL}
 
-class MexcPublicWebSocketHandler(PublicWebSocketHandler):
+class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
     """MEXC spot market data: raw frame -> :mod:`cexfeed.models` events.
 
     ``symbols`` maps ``BTCUSDT`` <-> ``BTC/USDT`` (from ``/api/v3/exchangeInfo`` via
@@ -93,21 +91,11 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         stale_after: float = 60.0,
     ) -> None:
         super().__init__(on_event, depth)
-        # PONGs keep a MEXC socket alive while a channel is silent (§7 pitfall 3), so the
-        # books are watched on their own: last aggre.depth activity per symbol (recv ns)
-        self._stale_ns = int(stale_after * 1e9)
-        self._last_depth: dict[str, int] = {}
-        self._stale: set[str] = set()
-        # the venue cuts a connection after 24 h (§1.5): ask for a reconnect before that,
-        # counted from the first frame after (re)connecting
-        self._max_age_ns = int(max_connection_age * 1e9)
-        self._age_deadline = 0
+        self._init_books(max_connection_age, stale_after)
         self.symbols = symbols if symbols is not None else spot_symbol_map()
         self._unified = self.symbols.unified
         self._names: dict[str, str] = {}  # venue symbol -> unified, filled on first use
         self._decode = decoder if decoder is not None else decode_push
-        # symbols whose snapshot was requested and not yet applied
-        self._snapshot_pending: set[str] = set()
         # body field number -> bound handler, from the channel table
         self._table: dict[int, Callable] = {number: getattr(self, row.handler) for number, row in TABLE.by_result.items() if not row.private}
 
@@ -140,12 +128,6 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         if not symbol:
             symbol = channel_symbol(parse_wrapper(raw).channel)
         handler(symbol, ts, body, raw, recv_ts)
-
-    def _check_age(self, recv_ts: int) -> None:
-        armed = self._age_deadline != 0
-        self._age_deadline = recv_ts + self._max_age_ns
-        if armed:
-            self.hooks.on_reconnect_requested("connection older than the venue's 24 h limit allows")
 
     def _cold_body(self, raw, number: int):
         """The upb sub-message of a body the compiled decoder leaves to upb."""
@@ -200,28 +182,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
             self._count_error("bad_version", raw, f"fromVersion {first} toVersion {last}")
             return
         self._book_delta(symbol, first, last, bids, asks, ts, recv_ts)
-        self._last_depth[symbol] = recv_ts
-        seq = self.books[symbol]
-        if not seq.synced and symbol not in self._snapshot_pending:
-            self._resync(symbol)
-        elif self._stale and symbol in self._stale:
-            self._stale.discard(symbol)
-            if seq.synced:
-                self._status(symbol, STATUS_SYNCED, "data_resumed", seq.book.last_update_id, ts, recv_ts)
-
-    def _check_stale(self, recv_ts: int) -> None:
-        """Mark synced books without an ``aggre.depth`` push for ``stale_after`` s as
-        ``stale`` (once; ``synced``/``data_resumed`` follows the next push). Runs on text
-        frames (PONG every ping interval), not per data frame."""
-        limit = self._stale_ns
-        for symbol, last in self._last_depth.items():
-            if recv_ts - last > limit and symbol not in self._stale:
-                seq = self.books.get(symbol)
-                if seq is not None and seq.synced:
-                    self._stale.add(symbol)
-                    self.stats.errors["book_stale"] += 1
-                    self._status(symbol, STATUS_STALE, "no_data", seq.book.last_update_id, 0, recv_ts,
-                                 f"no aggre.depth push for {(recv_ts - last) / 1e9:.0f} s")
+        self._depth_applied(symbol, ts, recv_ts)
 
     def _on_increase_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
@@ -250,50 +211,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
 
     def _on_limit_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         asks, bids, version, _ = body
-        # each push is a whole top-N book: no sequencing state, never a crossed book
-        if bids and asks and bids[0][0] >= asks[0][0]:
-            self._count_error("crossed_snapshot", raw, f"bid {bids[0][0]} >= ask {asks[0][0]}")
-            return
-        self._emit(
-            BookUpdate(
-                venue="mexc",
-                market=SPOT,
-                symbol=self.unified(symbol),
-                venue_symbol=symbol,
-                exchange_ts=ts,
-                recv_ts=recv_ts,
-                bids=bids,
-                asks=asks,
-                snapshot=True,
-                first_update_id=version,
-                last_update_id=version,
-            )
-        )
-
-    def apply_snapshot(self, venue_symbol: str, update_id: int, bids, asks, exchange_ts: int = 0, recv_ts: int | None = None) -> int:
-        """Install the REST snapshot ``GET /api/v3/depth`` (``lastUpdateId`` = ``update_id``;
-        levels ``[(price, qty)]`` floats) and replay buffered pushes (§4.2 steps 3-6).
-        Returns the sequencer code; a snapshot older than the buffer is requested again."""
-        self._snapshot_pending.discard(venue_symbol)
-        self._last_depth[venue_symbol] = recv_ts if recv_ts is not None else time.time_ns()
-        self._stale.discard(venue_symbol)
-        code = super().apply_snapshot(venue_symbol, update_id, bids, asks, exchange_ts, recv_ts)
-        if not self.book(venue_symbol).synced:
-            self._snapshot_pending.add(venue_symbol)
-        return code
-
-    def _resync(self, venue_symbol: str) -> None:
-        self._snapshot_pending.add(venue_symbol)
-        self.hooks.request_snapshot(venue_symbol)
-
-    def reset_books(self, reason: str = "reconnect", recv_ts: int | None = None) -> None:
-        """Forget every book (connection lost); each symbol asks for a snapshot again on its
-        next push."""
-        self._snapshot_pending.clear()
-        self._age_deadline = 0
-        self._last_depth.clear()
-        self._stale.clear()
-        super().reset_books(reason, recv_ts)
+        self._limit_book(symbol, version, bids, asks, ts, recv_ts, raw)
 
     # -- trades -----------------------------------------------------------------------------------
     def _on_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:

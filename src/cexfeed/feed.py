@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, AsyncIterator, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Sequence
 
 from .book import L2Book
 from .handlers import PublicWebSocketHandler
@@ -31,6 +31,9 @@ from .net.protocol import Subscription, VenueProtocol
 from .net.rest import RestClient
 from .symbols import SymbolMap
 from .venues import VENUES, protocol_class
+
+if TYPE_CHECKING:
+    from .sinks import Sink
 
 log = logging.getLogger("cexfeed.feed")
 
@@ -55,6 +58,8 @@ class Feed:
       ``protocol``         a ready :class:`VenueProtocol` instead of ``venue``/``url``/``rest_url``
       ``protocol_options`` extra keyword arguments of the venue protocol (Gate: ``book_interval``)
       ``max_subscriptions`` per-connection cap override (``None``: the venue's)
+      ``sinks``            :class:`cexfeed.sinks.Sink` s every event is also submitted to
+                           (started and closed with the feed; see :mod:`cexfeed.sinks`)
     """
 
     def __init__(
@@ -76,6 +81,7 @@ class Feed:
         max_subscriptions: int | None = None,
         reconnect_backoff: Callable[[], Backoff] | None = None,
         snapshot_wait: float = 1.0,
+        sinks: Sequence["Sink"] = (),
     ) -> None:
         self.venue = venue
         self.symbols = list(symbols)
@@ -115,6 +121,10 @@ class Feed:
         )
         self._depth = 100
         self._closed = False
+        self.sinks = list(sinks)
+        self._sink_submits = [sink.submit for sink in self.sinks]
+        for sink in self.sinks:
+            sink.bind_resync(venue, self.resync)
 
     # -- wiring --------------------------------------------------------------------------------
     def _make_handler(self) -> PublicWebSocketHandler:
@@ -122,6 +132,8 @@ class Feed:
 
     def _dispatch(self, event: Event) -> None:
         self.events_total += 1
+        for submit in self._sink_submits:
+            submit(event)
         callback = self._on_event
         if callback is not None:
             callback(event)
@@ -144,6 +156,8 @@ class Feed:
         acks. Returns the :class:`AckResult` of each subscription; refusals and timeouts are
         also delivered as ``VenueError`` events. Raises ``KeyError`` for a symbol the venue
         does not list and ``ValueError`` for an unknown channel."""
+        for sink in self.sinks:
+            await sink.start()
         if self.load_symbols:
             try:
                 self.symbol_map = await self.protocol.fetch_symbols(self.rest)
@@ -196,6 +210,14 @@ class Feed:
         handler = self._pool.book_handler(venue_symbol)
         return handler.books.get(venue_symbol) if handler is not None else None
 
+    def resync(self, symbol: str, reason: str = "requested") -> bool:
+        """Drop the local book of ``symbol`` (unified) and fetch it again: a ``resyncing``
+        ``BookStatus`` now, a snapshot ``BookUpdate`` when it is back. False when the book is
+        not subscribed or not synced. Sinks call it after dropping one of its book events."""
+        venue_symbol = self.symbol_map.to_venue(symbol)
+        handler = self._pool.book_handler(venue_symbol)
+        return bool(handler is not None and handler.resync_book(venue_symbol, reason, "events of this book were lost downstream"))
+
     @property
     def connections(self):
         return self._pool.connections
@@ -234,6 +256,7 @@ class Feed:
             "books": books,
             # REST calls (snapshots, instruments): attempts made, and attempts that failed (retried or not)
             "rest": {"requests": self.rest.requests, "failures": self.rest.failures},
+            "sinks": [sink.stats() for sink in self.sinks],
         }
 
     async def subscribe(self, symbols: Iterable[str], channels: Iterable[str]) -> list[AckResult]:
@@ -258,6 +281,8 @@ class Feed:
         self._closed = True
         await self._pool.close()
         await self.rest.close()
+        for sink in self.sinks:
+            await sink.close()
 
     async def __aenter__(self) -> "Feed":
         await self.start()

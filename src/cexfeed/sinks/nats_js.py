@@ -1,0 +1,198 @@
+"""NATS JetStream: :class:`NatsJetStreamSink` publishes, :class:`NatsJetStreamReader` reads
+back through a durable pull consumer (nats-py).
+
+Each event goes to subject ``{prefix}.{venue}.{type}.{venue_symbol}`` (see
+:mod:`cexfeed.sinks.codec`); one JetStream stream (``stream``, default ``CEXFEED``) captures
+``{prefix}.>`` and is created on connect if missing (file storage, limits from the sink's
+options). A batch is a run of asynchronous publishes whose acks are awaited together. Every
+message carries a ``Nats-Msg-Id`` unique to this sink and message, so a batch sent again after
+a reconnect is stored once (within the stream's duplicate window).
+
+Readers bind a durable pull consumer: consumers sharing the durable name share the messages,
+each durable name sees every message once; ``subjects`` narrows it (``cexfeed.*.trade.>``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any, AsyncIterator
+
+import msgspec
+import nats
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import api
+from nats.js.errors import APIError, NotFoundError
+
+from ..models import Event
+from .base import Item, Rejected, Sink
+from .codec import decode_payload, nats_subject
+
+log = logging.getLogger("cexfeed.sinks.nats")
+
+MSG_ID = "Nats-Msg-Id"
+
+
+def _safe_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else url
+
+
+async def _connect(url: str, timeout: float) -> Any:
+    # reconnects are the sink's own (backoff with jitter), not the client's
+    return await nats.connect(url, allow_reconnect=False, connect_timeout=max(1, int(timeout)), max_reconnect_attempts=0)
+
+
+async def ensure_stream(js: Any, name: str, prefix: str, *, max_bytes: int = -1, max_age: float = 0,
+                        max_msgs_per_subject: int = -1, duplicate_window: float = 120.0) -> None:
+    """Create JetStream stream ``name`` over ``{prefix}.>`` unless it exists (an existing
+    stream is left as its operator configured it)."""
+    try:
+        info = await js.stream_info(name)
+    except NotFoundError:
+        pass
+    else:
+        wanted = f"{prefix}.>"
+        if wanted not in (info.config.subjects or ()):
+            raise ValueError(f"JetStream stream {name} exists but captures {info.config.subjects}, not {wanted}")
+        return
+    config = api.StreamConfig(name=name, subjects=[f"{prefix}.>"], storage=api.StorageType.FILE,
+                              max_bytes=max_bytes, max_age=max_age or None, max_msgs_per_subject=max_msgs_per_subject,
+                              duplicate_window=duplicate_window)
+    try:
+        await js.add_stream(config)
+    except APIError as exc:  # another worker created it first
+        if getattr(exc, "err_code", None) != 10058:
+            raise
+
+
+class NatsJetStreamSink(Sink):
+    """``url`` ``nats://[user:password@]host:port``; ``stream`` the JetStream stream name;
+    ``prefix`` of the subjects; ``max_bytes``/``max_age`` (s)/``max_msgs_per_subject`` limits
+    of a stream this sink creates (-1/0 = none); ``timeout`` s for connect and acks. Other
+    keyword arguments (``buffer``, ``batch``, ``encoding`` ...) go to
+    :class:`~cexfeed.sinks.base.Sink`."""
+
+    kind = "nats"
+
+    def __init__(self, url: str = "nats://127.0.0.1:4222", *, stream: str = "CEXFEED", prefix: str = "cexfeed",
+                 max_bytes: int = -1, max_age: float = 0, max_msgs_per_subject: int = -1, timeout: float = 5.0,
+                 **kwargs: Any) -> None:
+        kwargs.setdefault("batch", 500)
+        super().__init__(**kwargs)
+        self.url = url
+        self.stream = stream
+        self.prefix = prefix
+        self.limits = {"max_bytes": max_bytes, "max_age": max_age, "max_msgs_per_subject": max_msgs_per_subject}
+        self.timeout = timeout
+        self.route = nats_subject(prefix)  # type: ignore[method-assign]
+        self._id = uuid.uuid4().hex[:12]
+        self._nc: Any = None
+        self._js: Any = None
+
+    def describe(self) -> str:
+        return f"{_safe_url(self.url)} stream {self.stream}"
+
+    async def _connect(self) -> None:
+        self._nc = await _connect(self.url, self.timeout)
+        self._js = self._nc.jetstream(timeout=self.timeout, publish_async_max_pending=self.batch_size * 2 + 16)
+        await ensure_stream(self._js, self.stream, self.prefix, **self.limits)
+
+    async def _send(self, items: list[Item], first_seq: int) -> None:
+        js = self._js
+        encode = self.encode
+        publish = js.publish_async
+        base = self._id
+        futures = []
+        for index, (subject, event) in enumerate(items):
+            futures.append(await publish(subject, encode(event), headers={MSG_ID: f"{base}-{first_seq + index}"}))
+        try:
+            await asyncio.wait_for(asyncio.gather(*futures), self.timeout)
+        except APIError as exc:
+            for future in futures:
+                future.cancel()
+            raise Rejected(str(exc)) from exc
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+    async def _disconnect(self) -> None:
+        nc, self._nc, self._js = self._nc, None, None
+        if nc is not None:
+            await nc.close()
+
+
+class NatsJetStreamReader:
+    """Reads typed events from JetStream ``stream`` through the durable pull consumer
+    ``durable`` (created if missing; ``deliver`` ``all`` or ``new``) filtered to ``subjects``.
+    ``async for subject, seq, event in reader`` yields and acknowledges messages a batch at a
+    time (acks go out when the next batch is asked for); undecodable messages are acked,
+    counted in ``bad`` and skipped."""
+
+    def __init__(self, url: str, durable: str, *, stream: str = "CEXFEED", subjects: str = "cexfeed.>",
+                 deliver: str = "all", count: int = 500, wait: float = 1.0, timeout: float = 5.0) -> None:
+        self.url = url
+        self.durable = durable
+        self.stream = stream
+        self.subjects = subjects
+        self.deliver = deliver
+        self.count = count
+        self.wait = wait
+        self.timeout = timeout
+        self.read_count = 0
+        self.bad = 0
+        self._nc: Any = None
+        self._sub: Any = None
+        self._to_ack: list[Any] = []
+
+    async def start(self) -> None:
+        self._nc = await _connect(self.url, self.timeout)
+        js = self._nc.jetstream(timeout=self.timeout)
+        policy = api.DeliverPolicy.NEW if self.deliver == "new" else api.DeliverPolicy.ALL
+        config = api.ConsumerConfig(durable_name=self.durable, ack_policy=api.AckPolicy.EXPLICIT,
+                                    deliver_policy=policy, filter_subject=self.subjects, max_ack_pending=-1)
+        self._sub = await js.pull_subscribe(self.subjects, durable=self.durable, stream=self.stream, config=config)
+
+    async def read(self) -> list[tuple[str, int, Event]]:
+        """One fetch (waiting up to ``wait`` s): ``(subject, stream_sequence, event)``."""
+        if self._sub is None:
+            await self.start()
+        try:
+            msgs = await self._sub.fetch(self.count, timeout=self.wait)
+        except (NatsTimeout, asyncio.TimeoutError):
+            return []
+        out = []
+        for msg in msgs:
+            self._to_ack.append(msg)
+            try:
+                event = decode_payload(msg.data)
+            except msgspec.DecodeError:
+                self.bad += 1
+                continue
+            out.append((msg.subject, msg.metadata.sequence.stream, event))
+        self.read_count += len(out)
+        return out
+
+    async def ack(self) -> int:
+        """Acknowledge everything read so far; returns how many."""
+        msgs, self._to_ack = self._to_ack, []
+        for msg in msgs:
+            await msg.ack()
+        return len(msgs)
+
+    async def __aiter__(self) -> AsyncIterator[tuple[str, int, Event]]:
+        while True:
+            await self.ack()
+            for entry in await self.read():
+                yield entry
+
+    async def close(self) -> None:
+        if self._nc is not None:
+            try:
+                await self.ack()
+            except Exception:
+                pass
+            await self._nc.close()
+            self._nc = None

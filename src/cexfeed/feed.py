@@ -103,7 +103,8 @@ class Feed:
         self.symbol_map: SymbolMap = self.protocol.default_symbols()
         self._on_event = on_event
         self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=queue_size)
-        self._queue_on = on_event is None
+        # with sinks or a callback the queue stays off until events() is called
+        self._queue_on = on_event is None and not sinks
         self.dropped = 0
         self.events_total = 0
         self.ack_results: list[AckResult] = []
@@ -147,9 +148,10 @@ class Feed:
 
     # -- public API ----------------------------------------------------------------------------
     def set_callback(self, on_event: Callable[[Event], None] | None) -> None:
-        """Replace the inline callback; with one set the queue stays off until :meth:`events`."""
+        """Replace the inline callback; with one set (or sinks) the queue stays off until
+        :meth:`events`."""
         self._on_event = on_event
-        self._queue_on = on_event is None
+        self._queue_on = on_event is None and not self.sinks
 
     async def start(self, timeout: float = 15.0) -> list[AckResult]:
         """Load the instrument list, connect, subscribe, and wait (up to ``timeout`` s) for the

@@ -26,6 +26,7 @@ from rich.text import Text
 from ..feed import Feed
 from ..models import BestBidOffer, BookStatus, Event, FundingRate, MarkPrice, OpenInterest, Ticker, Trade, VenueError, encode_event
 from . import main
+from .sinkopts import build_sinks, sink_configs, sink_options, sink_summary, writes_stdout
 
 
 class _View:
@@ -211,7 +212,8 @@ async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float 
     views = [_View(feed, symbols, title) for feed, title in zip(feeds, titles)] if fmt == "table" else []
     writer = _JsonlWriter() if fmt == "jsonl" else None
     for index, feed in enumerate(feeds):
-        feed.set_callback(views[index].on_event if views else writer.on_event)  # type: ignore[union-attr]
+        if views or writer is not None:
+            feed.set_callback(views[index].on_event if views else writer.on_event)  # type: ignore[union-attr]
     deadline = loop.time() + duration if duration else None
 
     def render() -> Group:
@@ -257,8 +259,11 @@ async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float 
         await asyncio.gather(*(feed.close() for feed in feeds), return_exceptions=True)
         if writer is not None:
             writer.flush()
+        if not views:
             for stat in stats:
                 print(f"{stat['venue']}: {_summary(stat)}", file=sys.stderr)
+                for sink_stat in stat.get("sinks", ()):
+                    print(sink_summary(sink_stat), file=sys.stderr)
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.remove_signal_handler(sig)
@@ -319,19 +324,27 @@ def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int,
 @click.option("--url", default=None, help="WebSocket URL (default: the venue's production endpoint).")
 @click.option("--rest-url", default=None, help="REST base URL (default: the venue's).")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "none"]), default="table", show_default=True,
+              help="What goes to stdout (none: only the --sink outputs and a summary on stderr).")
 @click.option("--no-data-timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, help="Reconnect after this many seconds without any frame.")
-def stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None,
-           fmt: str, no_data_timeout: float) -> None:
+@sink_options
+@click.pass_context
+def stream(ctx: click.Context, venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None,
+           fmt: str, no_data_timeout: float, **options: Any) -> None:
     """Stream live market data from VENUE (production by default; --url to point elsewhere,
-    e.g. at the simulator)."""
+    e.g. at the simulator), optionally publishing every event to --sink outputs."""
     wanted = _split(symbols)
 
     if not wanted:
         raise click.UsageError("--symbols is empty")
+    configs = sink_configs(options)
+    if writes_stdout(configs) and fmt != "none":
+        if ctx.get_parameter_source("fmt") is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError("--sink jsonl:- writes to stdout: use --format none with it")
+        fmt = "none"
 
     async def run() -> list[dict[str, Any]]:
-        feed = Feed(venue, wanted, _split(channels), url=url, rest_url=rest_url, no_data_timeout=no_data_timeout)
+        feed = Feed(venue, wanted, _split(channels), url=url, rest_url=rest_url, no_data_timeout=no_data_timeout, sinks=build_sinks(configs))
         return await _run([feed], wanted, fmt, duration, [f"cexfeed stream {venue} {feed.protocol.ws_url}"])
 
     try:

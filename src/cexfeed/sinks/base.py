@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 from ..models import BookUpdate, Event
 from ..net.backoff import Backoff
-from .codec import GAP_OVERFLOW, GAP_START, SinkGap, encoder, event_type
+from .codec import GAP_OVERFLOW, GAP_START, SinkGap, encoder, event_type, source
 
 log = logging.getLogger("cexfeed.sinks")
 
@@ -152,9 +152,9 @@ class Sink:
             await asyncio.sleep(0.005)
         return True
 
-    def bind_resync(self, venue: str, resync: Callable[[str], Any]) -> None:
-        """Let the sink ask for a fresh book of ``venue`` (``resync(unified_symbol)``) after it
-        dropped one of its book events (called as ``resync(symbol, "sink_overflow")``).
+    def bind_resync(self, venue: str, resync: Callable[[str, str], Any]) -> None:
+        """Let the sink ask for a fresh book of ``venue`` (registry name: ``gateio-spot`` ...)
+        after it dropped one of its book events: ``resync(unified_symbol, "sink_overflow")``.
         :class:`cexfeed.feed.Feed` binds itself."""
         self._resync_hooks[venue] = resync
 
@@ -215,7 +215,7 @@ class Sink:
         else:
             entry[0] += 1
         if type(event) is BookUpdate:
-            self._resync_wanted.add((event.venue, event.symbol))
+            self._resync_wanted.add((source(event), event.symbol))
         if not self._overflowing:
             self._overflowing = True
             log.warning("sink %s: %d events buffered, dropping the oldest (%s)", self.describe(), self.buffer_size,

@@ -9,14 +9,15 @@ Encodings (both carry the ``type`` tag of :mod:`cexfeed.models`):
 :func:`decode_payload` tells them apart by the first byte (``{`` is JSON; a MessagePack map
 starts with ``0x80``-``0x8f``, ``0xde`` or ``0xdf``), so a reader never needs to be told.
 
-Names (``prefix`` defaults to ``cexfeed``; ``type`` is the event's tag, ``venue_symbol`` the
-venue's name, ``_`` for an event without a symbol):
+Names (``prefix`` defaults to ``cexfeed``; ``source`` is the event's ``venue-market``, i.e.
+the registry name ``gateio-spot``, ``gateio-perp``, ``mexc-spot``; ``type`` the event's tag;
+``venue_symbol`` the venue's name, ``_`` for an event without a symbol):
 
-- Redis, ``layout="symbol"``: ``{prefix}:{venue}:{venue_symbol}`` — every event of one symbol in
-  one stream, in the order the worker produced them (what a book consumer wants);
-- Redis, ``layout="channel"``: ``{prefix}:{venue}:{type}`` — one stream per venue and event type
-  (``cexfeed:gateio-spot:trade``), for consumers of one kind of event across symbols;
-- NATS: ``{prefix}.{venue}.{type}.{venue_symbol}`` — filter with wildcards
+- Redis, ``layout="symbol"``: ``{prefix}:{source}:{venue_symbol}`` — every event of one symbol
+  in one stream, in the order the worker produced them (what a book consumer wants);
+- Redis, ``layout="channel"``: ``{prefix}:{source}:{type}`` — one stream per venue and event
+  type (``cexfeed:gateio-spot:trade``), for consumers of one kind of event across symbols;
+- NATS: ``{prefix}.{source}.{type}.{venue_symbol}`` — filter with wildcards
   (``cexfeed.gateio-spot.trade.*``, ``cexfeed.*.book.BTC_USDT``, ``cexfeed.>``).
 """
 
@@ -105,29 +106,50 @@ def _part(value: str) -> str:
     return value
 
 
+def source(event: Event) -> str:
+    """``venue-market`` of an event: the registry name of the stream it came from
+    (``gateio-spot``, ``gateio-perp``, ``mexc-spot``)."""
+    return f"{event.venue}-{event.market}"
+
+
 def redis_key(prefix: str, layout: str) -> Callable[[Event], str]:
     """The function naming the Redis stream of an event under ``layout`` (see the module
     docstring). Raises ``ValueError`` for an unknown layout."""
     if layout == "symbol":
-        cache: dict[tuple[str, str], str] = {}
+        by_symbol: dict[tuple[str, str, str], str] = {}
 
-        def by_symbol(event: Event) -> str:
-            pair = (event.venue, event.venue_symbol)
-            key = cache.get(pair)
+        def symbol_key(event: Event) -> str:
+            ident = (event.venue, event.market, event.venue_symbol)
+            key = by_symbol.get(ident)
             if key is None:
-                key = cache[pair] = f"{prefix}:{event.venue}:{_part(event.venue_symbol)}"
+                key = by_symbol[ident] = f"{prefix}:{source(event)}:{_part(event.venue_symbol)}"
             return key
 
-        return by_symbol
+        return symbol_key
     if layout == "channel":
-        return lambda event: f"{prefix}:{event.venue}:{event_type(event)}"
+        by_type: dict[tuple[str, str, str], str] = {}
+
+        def channel_key(event: Event) -> str:
+            ident = (event.venue, event.market, event_type(event))
+            key = by_type.get(ident)
+            if key is None:
+                key = by_type[ident] = f"{prefix}:{source(event)}:{ident[2]}"
+            return key
+
+        return channel_key
     raise ValueError(f"unknown layout {layout!r}; one of {LAYOUTS}")
 
 
 def nats_subject(prefix: str) -> Callable[[Event], str]:
-    """The function naming the NATS subject of an event: ``{prefix}.{venue}.{type}.{symbol}``."""
+    """The function naming the NATS subject of an event:
+    ``{prefix}.{source}.{type}.{venue_symbol}``."""
+    subjects: dict[tuple[str, str, str, str], str] = {}
 
     def subject(event: Event) -> str:
-        return f"{prefix}.{event.venue}.{event_type(event)}.{_part(event.venue_symbol)}"
+        ident = (event.venue, event.market, event_type(event), event.venue_symbol)
+        name = subjects.get(ident)
+        if name is None:
+            name = subjects[ident] = f"{prefix}.{source(event)}.{ident[2]}.{_part(event.venue_symbol)}"
+        return name
 
     return subject

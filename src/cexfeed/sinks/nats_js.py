@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Iterable
 
 import msgspec
 import nats
@@ -128,8 +128,8 @@ class NatsJetStreamReader:
     """Reads typed events from JetStream ``stream`` through the durable pull consumer
     ``durable`` (created if missing; ``deliver`` ``all`` or ``new``) filtered to ``subjects``.
     ``async for subject, seq, event in reader`` yields and acknowledges messages a batch at a
-    time (acks go out when the next batch is asked for); undecodable messages are acked,
-    counted in ``bad`` and skipped."""
+    time (acks go out when the next batch is asked for); :meth:`read` and :meth:`ack` give
+    manual control. Undecodable messages are acked, counted in ``bad`` and skipped."""
 
     def __init__(self, url: str, durable: str, *, stream: str = "CEXFEED", subjects: str = "cexfeed.>",
                  deliver: str = "all", count: int = 500, wait: float = 1.0, timeout: float = 5.0) -> None:
@@ -145,7 +145,8 @@ class NatsJetStreamReader:
         self.bad = 0
         self._nc: Any = None
         self._sub: Any = None
-        self._to_ack: list[Any] = []
+        self._unacked: dict[int, Any] = {}
+        self._bad: list[Any] = []
 
     async def start(self) -> None:
         self._nc = await _connect(self.url, self.timeout)
@@ -155,37 +156,47 @@ class NatsJetStreamReader:
                                     deliver_policy=policy, filter_subject=self.subjects, max_ack_pending=-1)
         self._sub = await js.pull_subscribe(self.subjects, durable=self.durable, stream=self.stream, config=config)
 
-    async def read(self) -> list[tuple[str, int, Event]]:
-        """One fetch (waiting up to ``wait`` s): ``(subject, stream_sequence, event)``."""
+    async def read(self, count: int | None = None) -> list[tuple[str, int, Event]]:
+        """One fetch of up to ``count`` (default the reader's) messages, waiting up to
+        ``wait`` s: ``(subject, stream_sequence, event)``."""
         if self._sub is None:
             await self.start()
         try:
-            msgs = await self._sub.fetch(self.count, timeout=self.wait)
+            msgs = await self._sub.fetch(count or self.count, timeout=self.wait)
         except (NatsTimeout, asyncio.TimeoutError):
             return []
         out = []
         for msg in msgs:
-            self._to_ack.append(msg)
             try:
                 event = decode_payload(msg.data)
             except msgspec.DecodeError:
                 self.bad += 1
+                self._bad.append(msg)
                 continue
-            out.append((msg.subject, msg.metadata.sequence.stream, event))
+            seq = msg.metadata.sequence.stream
+            self._unacked[seq] = msg
+            out.append((msg.subject, seq, event))
         self.read_count += len(out)
         return out
 
-    async def ack(self) -> int:
-        """Acknowledge everything read so far; returns how many."""
-        msgs, self._to_ack = self._to_ack, []
+    async def ack(self, entries: Iterable[tuple[str, int, Any]] = ()) -> int:
+        """Acknowledge ``entries`` (as :meth:`read` returned them) and the skipped bad ones;
+        returns how many."""
+        msgs, self._bad = self._bad, []
+        for _, seq, _ in entries:
+            msg = self._unacked.pop(seq, None)
+            if msg is not None:
+                msgs.append(msg)
         for msg in msgs:
             await msg.ack()
         return len(msgs)
 
     async def __aiter__(self) -> AsyncIterator[tuple[str, int, Event]]:
+        previous: list = []
         while True:
-            await self.ack()
-            for entry in await self.read():
+            await self.ack(previous)
+            previous = await self.read()
+            for entry in previous:
                 yield entry
 
     async def close(self) -> None:

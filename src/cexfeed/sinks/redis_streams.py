@@ -147,10 +147,11 @@ class RedisStreamReader:
         self._last_scan = asyncio.get_running_loop().time()
         return new
 
-    async def read(self) -> list[tuple[str, bytes, Event]]:
-        """One ``XREADGROUP`` (blocking up to ``block_ms``): this consumer's unacknowledged
-        entries first (acknowledge them before the next call, or they come again), then new
-        ones. Returns ``(stream, entry_id, event)`` in stream order."""
+    async def read(self, count: int | None = None) -> list[tuple[str, bytes, Event]]:
+        """One ``XREADGROUP`` of up to ``count`` (default the reader's) entries per stream,
+        blocking up to ``block_ms``: this consumer's unacknowledged entries first (acknowledge
+        them before the next call, or they come again), then new ones. Returns
+        ``(stream, entry_id, event)`` in stream order."""
         loop = asyncio.get_running_loop()
         if not self._known or loop.time() - self._last_scan >= self.rescan:
             await self.discover()
@@ -160,7 +161,7 @@ class RedisStreamReader:
         while True:
             pending = self._pending_phase
             reply = await self.client.xreadgroup(self.group, self.consumer, {s: "0" if pending else ">" for s in self.streams},
-                                                 count=self.count, block=None if pending else self.block_ms)
+                                                 count=count or self.count, block=None if pending else self.block_ms)
             out = self._decode(reply)
             if pending and not any(entries for _, entries in reply or ()):
                 self._pending_phase = False  # nothing of ours left unacknowledged: new entries now

@@ -34,9 +34,9 @@ log = logging.getLogger("cexfeed.sinks.redis")
 FIELD = b"e"
 
 
-def _client(url: str, timeout: float) -> aioredis.Redis:
+def _client(url: str, timeout: float | None, connect_timeout: float) -> aioredis.Redis:
     # retries are the sink's (backoff with jitter) and the reader's own loop, not the client's
-    return aioredis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
+    return aioredis.Redis.from_url(url, socket_connect_timeout=connect_timeout, socket_timeout=timeout,
                                    retry=Retry(NoBackoff(), 0), health_check_interval=0)
 
 
@@ -65,14 +65,16 @@ class RedisStreamSink(Sink):
         self.timeout = timeout
         self.route = redis_key(prefix, layout)  # type: ignore[method-assign]
         self._client: aioredis.Redis | None = None
+        self._keys: dict[str, bytes] = {}
 
     def describe(self) -> str:
         return _safe_url(self.url)
 
     async def _connect(self) -> None:
-        client = _client(self.url, self.timeout)
+        # one timeout around each whole pipeline (below), none per reply
+        client = _client(self.url, None, self.timeout)
         self._client = client
-        await client.ping()
+        await asyncio.wait_for(client.ping(), self.timeout)
 
     async def _send(self, items: list[Item], first_seq: int) -> None:
         client = self._client
@@ -80,11 +82,16 @@ class RedisStreamSink(Sink):
         pipe = client.pipeline(transaction=False)
         command = pipe.execute_command
         encode = self.encode
-        trim = ("MAXLEN", "~", self.maxlen) if self.maxlen else ()
+        # the constant arguments as bytes: redis-py passes bytes through as they are
+        head = (b"MAXLEN", b"~", str(self.maxlen).encode(), b"*", FIELD) if self.maxlen else (b"*", FIELD)
+        keys = self._keys
         for key, event in items:
-            command("XADD", key, *trim, "*", FIELD, encode(event))
+            raw = keys.get(key)
+            if raw is None:
+                raw = keys[key] = key.encode()
+            command(b"XADD", raw, *head, encode(event))
         try:
-            await pipe.execute(raise_on_error=True)
+            await asyncio.wait_for(pipe.execute(raise_on_error=True), self.timeout + len(items) * 1e-4)
         except ResponseError as exc:
             raise Rejected(str(exc)) from exc
 
@@ -117,7 +124,7 @@ class RedisStreamReader:
         self.count = count
         self.block_ms = block_ms
         self.rescan = rescan
-        self.client = _client(url, timeout + block_ms / 1000)
+        self.client = _client(url, timeout + block_ms / 1000, timeout)
         self.streams: list[str] = []
         self.read_count = 0
         self.bad = 0

@@ -254,6 +254,10 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
             lines += ["", f"![end-to-end updates per second]({charts['e2e']})"]
     else:
         lines.append("Not run (`--no-e2e`).")
+    if results.get("sinks"):
+        from .sinks import markdown_rows
+
+        lines += ["", *markdown_rows(results["sinks"])]
     lines += [
         "",
         "## Method",

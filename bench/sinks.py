@@ -210,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(REPORTS / "sinks.json"))
     a = parser.parse_args(argv)
     results = asyncio.run(run(a.events, a.seconds))
+    from .run import meta
+
+    results["meta"] = meta({"events": a.events, "seconds": a.seconds})
     Path(a.out).write_text(json.dumps(results, indent=1))
     print("\n".join(markdown_rows(results)))
     return 0

@@ -4,9 +4,10 @@ back through a durable pull consumer (nats-py).
 Each event goes to subject ``{prefix}.{venue}.{type}.{venue_symbol}`` (see
 :mod:`cexfeed.sinks.codec`); one JetStream stream (``stream``, default ``CEXFEED``) captures
 ``{prefix}.>`` and is created on connect if missing (file storage, limits from the sink's
-options). A batch is a run of asynchronous publishes whose acks are awaited together. Every
-message carries a ``Nats-Msg-Id`` unique to this sink and message, so a batch sent again after
-a reconnect is stored once (within the stream's duplicate window).
+options). A batch is published in order on one connection and confirmed by the JetStream ack of
+its last message (the server stores one connection's messages in order). Every message carries
+a ``Nats-Msg-Id`` unique to this sink and message, so a batch sent again after a reconnect is
+stored once (within the stream's duplicate window, 2 min by default).
 
 Readers bind a durable pull consumer: consumers sharing the durable name share the messages,
 each durable name sees every message once; ``subjects`` narrows it (``cexfeed.*.trade.>``).
@@ -79,7 +80,6 @@ class NatsJetStreamSink(Sink):
     def __init__(self, url: str = "nats://127.0.0.1:4222", *, stream: str = "CEXFEED", prefix: str = "cexfeed",
                  max_bytes: int = -1, max_age: float = 0, max_msgs_per_subject: int = -1, timeout: float = 5.0,
                  **kwargs: Any) -> None:
-        kwargs.setdefault("batch", 500)
         super().__init__(**kwargs)
         self.url = url
         self.stream = stream
@@ -96,27 +96,27 @@ class NatsJetStreamSink(Sink):
 
     async def _connect(self) -> None:
         self._nc = await _connect(self.url, self.timeout)
-        self._js = self._nc.jetstream(timeout=self.timeout, publish_async_max_pending=self.batch_size * 2 + 16)
+        self._js = self._nc.jetstream(timeout=self.timeout)
         await ensure_stream(self._js, self.stream, self.prefix, **self.limits)
 
     async def _send(self, items: list[Item], first_seq: int) -> None:
-        js = self._js
+        # All but the last message go out without a reply subject; the last one is published
+        # with an ack: JetStream stores one connection's messages in order, so its ack confirms
+        # the batch. A batch whose ack does not come is sent again whole, and the message ids
+        # make the server keep the messages it already stored only once.
+        nc = self._nc
         encode = self.encode
-        publish = js.publish_async
         base = self._id
-        futures = []
-        for index, (subject, event) in enumerate(items):
-            futures.append(await publish(subject, encode(event), headers={MSG_ID: f"{base}-{first_seq + index}"}))
+        publish = nc.publish
+        last = len(items) - 1
+        for index in range(last):
+            subject, event = items[index]
+            await publish(subject, encode(event), headers={MSG_ID: f"{base}-{first_seq + index}"})
+        subject, event = items[last]
         try:
-            await asyncio.wait_for(asyncio.gather(*futures), self.timeout)
+            await self._js.publish(subject, encode(event), timeout=self.timeout, headers={MSG_ID: f"{base}-{first_seq + last}"})
         except APIError as exc:
-            for future in futures:
-                future.cancel()
             raise Rejected(str(exc)) from exc
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
 
     async def _disconnect(self) -> None:
         nc, self._nc, self._js = self._nc, None, None

@@ -1,4 +1,4 @@
-"""Fixtures: a real ``redis-server`` / ``nats-server -js`` on a free loopback port in a
+"""Fixtures and helpers of the sink tests: a real ``redis-server`` / ``nats-server -js`` on a free loopback port in a
 temporary folder (``.ci/run`` installs both from the system packages), stopped at the end.
 Tests skip with the reason when a binary is not installed."""
 
@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import pytest
 
+from cexfeed.net.backoff import Backoff
+from cexfeed.sim.testing import sim_levels
+from cexfeed.sinks import BookMirror
 from cexfeed.sinks.servers import LocalNats, LocalRedis, ServerUnavailable
+
+
+def fast_backoff() -> Backoff:
+    """Reconnect delays for tests: 50 ms doubling to 300 ms."""
+    return Backoff(initial=0.05, cap=0.3)
 
 
 def start(server_class):
@@ -43,3 +51,16 @@ def own_nats():
     server = start(LocalNats)
     yield server
     server.stop()
+
+
+def mirrored_books_match(sim, events, venue: str, symbols) -> BookMirror:
+    """Rebuild the books from ``events`` and assert each of ``symbols`` equals the simulator's
+    (prices and sizes, best first) at the simulator's update id."""
+    mirror = BookMirror()
+    mirror.feed(events)
+    for symbol in symbols:
+        bids, asks = sim_levels(sim, symbol)
+        book = mirror.book(venue, symbol)
+        assert book is not None and book.top_bids() == bids and book.top_asks() == asks, symbol
+        assert book.last_update_id == sim.market.books[symbol].update_id, symbol
+    return mirror

@@ -7,28 +7,21 @@ import asyncio
 
 import pytest
 
-from brokers import nats_server, own_nats  # noqa: F401  (fixtures)
+from brokers import fast_backoff, mirrored_books_match, nats_server, own_nats  # noqa: F401  (fixtures)
 from cexfeed.feed import Feed
 from cexfeed.models import Trade
-from cexfeed.net.backoff import Backoff
 from cexfeed.sim import SimServer
-from cexfeed.sim.testing import sim_levels, wait_until
-from cexfeed.sinks import BookMirror, SinkConfig, SinkGap, make_sink
+from cexfeed.sim.testing import wait_until
+from cexfeed.sinks import SinkConfig, SinkGap, make_sink
 from cexfeed.sinks.nats_js import NatsJetStreamReader, NatsJetStreamSink
 
 SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
 
 
-def fast_backoff() -> Backoff:
-    return Backoff(initial=0.05, cap=0.3)
-
-
 @pytest.fixture
 async def sim():
-    server = SimServer(seed=9, rate=40, venues=["mexc-spot"])
-    await server.start()
-    yield server
-    await server.stop()
+    async with SimServer(seed=9, rate=40, venues=["mexc-spot"]) as server:
+        yield server
 
 
 def feed_of(sim, sink):
@@ -62,12 +55,7 @@ async def run_feed(sim, feed, sink, during=None):
 
 
 def check_books_and_trades(sim, events):
-    mirror = BookMirror()
-    mirror.feed(events)
-    for symbol in SYMBOLS:
-        bids, asks = sim_levels(sim, symbol)
-        book = mirror.book("mexc", symbol)
-        assert book is not None and book.top_bids() == bids and book.top_asks() == asks, symbol
+    mirrored_books_match(sim, events, "mexc", SYMBOLS)
     trades = [e for e in events if isinstance(e, Trade)]
     assert trades
     ids = [t.trade_id for t in trades]

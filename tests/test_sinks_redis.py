@@ -8,28 +8,21 @@ import sys
 
 import pytest
 
-from brokers import own_redis, redis_server  # noqa: F401  (fixtures)
+from brokers import fast_backoff, mirrored_books_match, own_redis, redis_server  # noqa: F401  (fixtures)
 from cexfeed.feed import Feed
 from cexfeed.models import BookStatus, BookUpdate, Trade
-from cexfeed.net.backoff import Backoff
 from cexfeed.sim import SimServer
-from cexfeed.sim.testing import sim_levels, wait_until
-from cexfeed.sinks import BookMirror, SinkConfig, SinkGap, make_sink, open_reader
+from cexfeed.sim.testing import wait_until
+from cexfeed.sinks import SinkConfig, SinkGap, make_sink, open_reader
 from cexfeed.sinks.redis_streams import RedisStreamReader, RedisStreamSink
 
 SYMBOLS = ["BTC/USDT", "ETH/USDT"]
 
 
-def fast_backoff() -> Backoff:
-    return Backoff(initial=0.05, cap=0.3)
-
-
 @pytest.fixture
 async def sim():
-    server = SimServer(seed=5, rate=40, venues=["gateio-spot"])
-    await server.start()
-    yield server
-    await server.stop()
+    async with SimServer(seed=5, rate=40, venues=["gateio-spot"]) as server:
+        yield server
 
 
 def feed_of(sim, sink, symbols=SYMBOLS):
@@ -84,13 +77,7 @@ async def test_feed_to_redis_two_groups_books_and_trades(sim, redis_server):
     notices = {(e.venue_symbol, e.channel) for e in events if isinstance(e, SinkGap)}
     assert {("BTC_USDT", "book"), ("BTC_USDT", "trade"), ("BTC_USDT", "book_status")} <= notices
     # the mirror rebuilt from the stream equals the simulator's book
-    mirror = BookMirror()
-    mirror.feed(events)
-    for symbol in SYMBOLS:
-        bids, asks = sim_levels(sim, symbol)
-        book = mirror.book("gateio", symbol)
-        assert book is not None and book.top_bids() == bids and book.top_asks() == asks, symbol
-        assert book.last_update_id == sim.market.books[symbol].update_id
+    mirror = mirrored_books_match(sim, events, "gateio", SYMBOLS)
     assert mirror.breaks == 0
     trades = [e for e in events if isinstance(e, Trade)]
     ids = [int(t.trade_id) for t in trades]
@@ -193,11 +180,7 @@ async def test_overflow_drops_oldest_notifies_and_resyncs_the_book(sim, own_redi
     assert {e.channel for e in overflow} >= {"book"}
     # the feed resynced the book because of the sink: a resyncing status, then a snapshot
     assert any(isinstance(e, BookStatus) and e.reason == "sink_overflow" for e in events)
-    mirror = BookMirror()
-    mirror.feed(events)
-    bids, asks = sim_levels(sim, "BTC/USDT")
-    book = mirror.book("gateio", "BTC/USDT")
-    assert book is not None and book.top_bids() == bids and book.top_asks() == asks
+    mirrored_books_match(sim, events, "gateio", ["BTC/USDT"])
 
 
 async def test_cli_stream_to_redis_and_consume(sim, redis_server):

@@ -15,6 +15,7 @@ import click
 
 from ..models import encode_event
 from ..sinks import BookMirror, SinkGap, open_reader
+from ..sinks.reader import safe_url
 from . import main
 
 
@@ -81,7 +82,7 @@ def consume(url: str, group: str, consumer: str | None, pattern: str, prefix: st
     try:
         asyncio.run(run())
     except (OSError, ConnectionError) as exc:
-        raise click.ClickException(f"cannot read from {url.rpartition('@')[2]}: {exc}") from None
+        raise click.ClickException(f"cannot read from {safe_url(url)}: {exc}") from None
     if fmt == "summary":
         click.echo(f"events: {sum(counts.values())}  " + "  ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         for (venue, symbol, channel, reason), n in sorted(gaps.items()):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import Any, AsyncIterator, Iterable
+from typing import Any, Iterable
 
 import msgspec
 import nats
@@ -29,15 +29,11 @@ from nats.js.errors import APIError, NotFoundError
 from ..models import Event
 from .base import Item, Rejected, Sink
 from .codec import decode_payload, nats_subject
+from .reader import Reader, safe_url
 
 log = logging.getLogger("cexfeed.sinks.nats")
 
 MSG_ID = "Nats-Msg-Id"
-
-
-def _safe_url(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else url
 
 
 async def _connect(url: str, timeout: float) -> Any:
@@ -92,7 +88,7 @@ class NatsJetStreamSink(Sink):
         self._js: Any = None
 
     def describe(self) -> str:
-        return f"{_safe_url(self.url)} stream {self.stream}"
+        return f"{safe_url(self.url)} stream {self.stream}"
 
     async def _connect(self) -> None:
         self._nc = await _connect(self.url, self.timeout)
@@ -124,7 +120,7 @@ class NatsJetStreamSink(Sink):
             await nc.close()
 
 
-class NatsJetStreamReader:
+class NatsJetStreamReader(Reader):
     """Reads typed events from JetStream ``stream`` through the durable pull consumer
     ``durable`` (created if missing; ``deliver`` ``all`` or ``new``) filtered to ``subjects``.
     ``async for subject, seq, event in reader`` yields and acknowledges messages a batch at a
@@ -190,14 +186,6 @@ class NatsJetStreamReader:
         for msg in msgs:
             await msg.ack()
         return len(msgs)
-
-    async def __aiter__(self) -> AsyncIterator[tuple[str, int, Event]]:
-        previous: list = []
-        while True:
-            await self.ack(previous)
-            previous = await self.read()
-            for entry in previous:
-                yield entry
 
     async def close(self) -> None:
         if self._nc is not None:

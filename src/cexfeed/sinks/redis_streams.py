@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, AsyncIterator, Iterable
+from typing import Any, Iterable
 
 import msgspec
 import redis.asyncio as aioredis
@@ -28,6 +28,7 @@ from redis.exceptions import ResponseError
 from ..models import Event
 from .base import Item, Rejected, Sink
 from .codec import decode_payload, redis_key
+from .reader import Reader, safe_url
 
 log = logging.getLogger("cexfeed.sinks.redis")
 
@@ -38,12 +39,6 @@ def _client(url: str, timeout: float | None, connect_timeout: float) -> aioredis
     # retries are the sink's (backoff with jitter) and the reader's own loop, not the client's
     return aioredis.Redis.from_url(url, socket_connect_timeout=connect_timeout, socket_timeout=timeout,
                                    retry=Retry(NoBackoff(), 0), health_check_interval=0)
-
-
-def _safe_url(url: str) -> str:
-    # redis://user:password@host -> redis://host (never log a password)
-    scheme, sep, rest = url.partition("://")
-    return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else url
 
 
 class RedisStreamSink(Sink):
@@ -68,7 +63,7 @@ class RedisStreamSink(Sink):
         self._keys: dict[str, bytes] = {}
 
     def describe(self) -> str:
-        return _safe_url(self.url)
+        return safe_url(self.url)
 
     async def _connect(self) -> None:
         # one timeout around each whole pipeline (below), none per reply
@@ -101,7 +96,7 @@ class RedisStreamSink(Sink):
             await client.aclose()
 
 
-class RedisStreamReader:
+class RedisStreamReader(Reader):
     """Reads typed events from the streams matching ``pattern`` (default every cexfeed stream)
     or the given ``streams``, as consumer ``consumer`` of group ``group`` (created if missing,
     at ``start``: ``0`` = everything the streams still hold, ``$`` = only new entries; streams
@@ -203,14 +198,6 @@ class RedisStreamReader:
             done = sum(await pipe.execute())
             self._to_ack.clear()
         return done
-
-    async def __aiter__(self) -> AsyncIterator[tuple[str, bytes, Event]]:
-        previous: list = []
-        while True:
-            await self.ack(previous)
-            previous = await self.read()
-            for entry in previous:
-                yield entry
 
     async def close(self) -> None:
         try:

@@ -106,3 +106,17 @@ async def test_cli_stream_jsonl_sink_to_stdout():
     assert any(isinstance(e, BookUpdate) and e.snapshot and e.symbol == "BTC/USDT" for e in events)
     assert any(isinstance(e, Trade) for e in events)
     assert "sink jsonl:-: published" in err.decode()
+
+
+async def test_an_event_that_cannot_be_encoded_is_rejected_alone(tmp_path):
+    path = tmp_path / "events.jsonl"
+    sink = JsonlSink(path)
+    await sink.start()
+    bad = trade(2)
+    bad.trade_id = object()  # not a string: the encoder refuses it
+    for event in (trade(1), bad, trade(3)):
+        sink.submit(event)
+    assert await sink.drain(5)
+    await sink.close()
+    assert [decode_event(line).trade_id for line in path.read_bytes().splitlines()] == ["1", "3"]
+    assert sink.stats()["rejected"] == 1 and "encode" in sink.stats()["last_error"]

@@ -36,7 +36,7 @@ from .codec import GAP_OVERFLOW, GAP_START, SinkGap, encoder, event_type, source
 
 log = logging.getLogger("cexfeed.sinks")
 
-Item = tuple[str, Event]  # (stream key / subject, event)
+Item = tuple[str, bytes]  # (stream key / subject, encoded event)
 
 
 class Rejected(Exception):
@@ -85,6 +85,8 @@ class Sink:
         self._closing = False
         self._connected = False
         self._overflowing = False
+        self._down = False
+        self._logged = ""
         self._batch_seq = 0
         # the batch being sent (kept across a reconnect)
         self._items: list[Item] = []
@@ -198,8 +200,8 @@ class Sink:
         """Open the connection; raise on failure (retried with backoff)."""
 
     async def _send(self, items: list[Item], first_seq: int) -> None:
-        """Send one batch; ``first_seq`` numbers its first item (stable across a retry of the
-        same batch). Raise :class:`Rejected` for a permanent refusal, anything else to retry."""
+        """Send one batch of ``(key, payload)``; ``first_seq`` numbers its first item (stable
+        across a retry of the same batch). Raise :class:`Rejected` for a permanent refusal, anything else to retry."""
         raise NotImplementedError
 
     async def _disconnect(self) -> None:
@@ -228,13 +230,15 @@ class Sink:
                        channel=kind, reason=reason, dropped=dropped)
 
     def _take(self) -> list[Item]:
-        """The next batch: overflow notices first (they concern events older than anything
-        still buffered), then buffered events, each new stream preceded by its start notice."""
+        """The next batch, encoded: overflow notices first (they concern events older than
+        anything still buffered), then buffered events, each new stream preceded by its start
+        notice. An event that cannot be encoded is counted as ``rejected`` and skipped."""
         items: list[Item] = []
+        encode = self.encode
         noticed = self._noticed
         if self._lost:
             for (key, venue_symbol, kind), (count, template) in self._lost.items():
-                items.append((key, self._notice(template, kind, GAP_OVERFLOW, count)))
+                items.append((key, encode(self._notice(template, kind, GAP_OVERFLOW, count))))
                 noticed.add((key, venue_symbol, kind))
             self._lost.clear()
         buf = self._buffer
@@ -242,13 +246,19 @@ class Sink:
         starts = self.start_notices
         for _ in range(min(len(buf), self.batch_size)):
             event = buf.popleft()
-            key = route(event)
+            try:
+                key = route(event)
+                payload = encode(event)
+            except Exception as exc:  # a value the encoder refuses: this event only
+                self.rejected += 1
+                self._note_error("encode", exc)
+                continue
             if starts:
                 ident = (key, event.venue_symbol, event_type(event))
                 if ident not in noticed:
                     noticed.add(ident)
-                    items.append((key, self._notice(event, ident[2], GAP_START, 0)))
-            items.append((key, event))
+                    items.append((key, encode(self._notice(event, ident[2], GAP_START, 0))))
+            items.append((key, payload))
         return items
 
     async def _run(self) -> None:
@@ -264,6 +274,8 @@ class Sink:
                     await self._wake.wait()
                     continue
                 items = self._items = self._take()
+                if not items:
+                    continue
                 seq = self._batch_seq
                 self._batch_seq += len(items)
             if not self._connected:
@@ -271,15 +283,17 @@ class Sink:
                     await self._connect()
                 except Exception as exc:
                     self.connect_failures += 1
+                    self._down = True
                     self._note_error("connect", exc)
                     await self._safe_disconnect()
                     await self._pause(backoff.next())
                     continue
                 self._connected = True
                 self.connects += 1
-                if self.last_error:
+                if self._down:
                     log.warning("sink %s: connected again", self.describe())
-                    self.last_error = ""
+                    self._down = False
+                    self._logged = ""
             try:
                 await self._send(items, seq)
             except Rejected as exc:
@@ -291,6 +305,7 @@ class Sink:
             except Exception as exc:
                 # connection trouble: keep the batch and send it again once reconnected
                 self.send_errors += 1
+                self._down = True
                 self._note_error("send", exc)
                 self._connected = False
                 await self._safe_disconnect()
@@ -324,9 +339,11 @@ class Sink:
         await asyncio.sleep(delay)
 
     def _note_error(self, what: str, exc: BaseException) -> None:
+        # logged once until it changes or the sink recovers; always kept in last_error
         text = f"{what}: {type(exc).__name__}: {exc}"[:300]
-        if text != self.last_error:
+        if text != self._logged:
             log.warning("sink %s: %s", self.describe(), text)
+            self._logged = text
         self.last_error = text
 
     async def _safe_disconnect(self) -> None:

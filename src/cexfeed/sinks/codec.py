@@ -88,9 +88,13 @@ def decode_payload(data: bytes) -> Event:
 def event_type(event: Event) -> str:
     """The ``type`` tag of an event (``trade``, ``book`` ...); a ``SinkGap`` answers the type of
     the events it concerns, so it is routed beside them."""
-    if type(event) is SinkGap:
+    cls = type(event)
+    if cls is SinkGap:
         return event.channel  # type: ignore[attr-defined]
-    return _TAGS[type(event)]
+    tag = _TAGS.get(cls)
+    if tag is None:  # an event type added after this module loaded
+        tag = _TAGS[cls] = str(cls.__struct_config__.tag or cls.__name__)
+    return tag
 
 
 _TAGS: dict[type, str] = {cls: cls.__struct_config__.tag for cls in get_args(BusEvent)}

@@ -56,8 +56,7 @@ class JsonlSink(Sink):
         self._opened = time.monotonic()
 
     async def _send(self, items: list[Item], first_seq: int) -> None:
-        encode = self.encode
-        data = b"".join([encode(event) + b"\n" for _, event in items])
+        data = b"".join([payload + b"\n" for _, payload in items])
         await asyncio.to_thread(self._write, data)
 
     def _write(self, data: bytes) -> None:

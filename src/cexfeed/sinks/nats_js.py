@@ -101,16 +101,15 @@ class NatsJetStreamSink(Sink):
         # the batch. A batch whose ack does not come is sent again whole, and the message ids
         # make the server keep the messages it already stored only once.
         nc = self._nc
-        encode = self.encode
         base = self._id
         publish = nc.publish
         last = len(items) - 1
         for index in range(last):
-            subject, event = items[index]
-            await publish(subject, encode(event), headers={MSG_ID: f"{base}-{first_seq + index}"})
-        subject, event = items[last]
+            subject, payload = items[index]
+            await publish(subject, payload, headers={MSG_ID: f"{base}-{first_seq + index}"})
+        subject, payload = items[last]
         try:
-            await self._js.publish(subject, encode(event), timeout=self.timeout, headers={MSG_ID: f"{base}-{first_seq + last}"})
+            await self._js.publish(subject, payload, timeout=self.timeout, headers={MSG_ID: f"{base}-{first_seq + last}"})
         except APIError as exc:
             raise Rejected(str(exc)) from exc
 

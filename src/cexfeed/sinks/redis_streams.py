@@ -76,15 +76,14 @@ class RedisStreamSink(Sink):
         assert client is not None
         pipe = client.pipeline(transaction=False)
         command = pipe.execute_command
-        encode = self.encode
         # the constant arguments as bytes: redis-py passes bytes through as they are
         head = (b"MAXLEN", b"~", str(self.maxlen).encode(), b"*", FIELD) if self.maxlen else (b"*", FIELD)
         keys = self._keys
-        for key, event in items:
+        for key, payload in items:
             raw = keys.get(key)
             if raw is None:
                 raw = keys[key] = key.encode()
-            command(b"XADD", raw, *head, encode(event))
+            command(b"XADD", raw, *head, payload)
         try:
             await asyncio.wait_for(pipe.execute(raise_on_error=True), self.timeout + len(items) * 1e-4)
         except ResponseError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from cexfeed.models import BookStatus
 from cexfeed.net.backoff import Backoff
 from cexfeed.sim.testing import sim_levels
 from cexfeed.sinks import BookMirror
@@ -55,9 +56,10 @@ def own_nats():
 
 def mirrored_books_match(sim, events, venue: str, symbols) -> BookMirror:
     """Rebuild the books from ``events`` and assert each of ``symbols`` equals the simulator's
-    (prices and sizes, best first) at the simulator's update id."""
+    (prices and sizes, best first) at the simulator's update id. The ``stale`` statuses the
+    feed published when it closed are left out: the books as they were at that moment."""
     mirror = BookMirror()
-    mirror.feed(events)
+    mirror.feed(e for e in events if not (isinstance(e, BookStatus) and e.reason == "closed"))
     for symbol in symbols:
         bids, asks = sim_levels(sim, symbol)
         book = mirror.book(venue, symbol)

@@ -1,4 +1,5 @@
-"""JSONL sink (rotation, overflow policy) and the sink codec, without any broker."""
+"""JSONL sink (rotation, overflow policy), the sink codec and the consumer-side book mirror,
+without any broker."""
 
 from __future__ import annotations
 
@@ -120,3 +121,31 @@ async def test_an_event_that_cannot_be_encoded_is_rejected_alone(tmp_path):
     await sink.close()
     assert [decode_event(line).trade_id for line in path.read_bytes().splitlines()] == ["1", "3"]
     assert sink.stats()["rejected"] == 1 and "encode" in sink.stats()["last_error"]
+
+
+def test_book_mirror_applies_continuing_deltas_and_drops_on_gaps():
+    from cexfeed.models import BookStatus
+    from cexfeed.sinks import BookMirror
+
+    def update(first, last, bids, asks, snapshot=False):
+        return BookUpdate(venue="mexc", market="spot", symbol="BTC/USDT", venue_symbol="BTCUSDT", exchange_ts=0, recv_ts=0,
+                          bids=bids, asks=asks, snapshot=snapshot, first_update_id=first, last_update_id=last)
+
+    mirror = BookMirror(depth=5)
+    mirror.on_event(update(10, 10, [(99.0, 1.0), (98.0, 2.0)], [(101.0, 1.5)], snapshot=True))
+    mirror.on_event(update(8, 11, [(99.0, 0.0)], [(100.5, 0.25)]))   # bridges the snapshot
+    mirror.on_event(update(12, 12, [(98.5, 3.0)], []))
+    book = mirror.book("mexc", "BTC/USDT")
+    assert book.top_bids() == [(98.5, 3.0), (98.0, 2.0)] and book.top_asks() == [(100.5, 0.25), (101.0, 1.5)]
+    assert book.last_update_id == 12 and mirror.deltas == 2
+    mirror.on_event(update(12, 12, [(1.0, 1.0)], []))                 # already applied: ignored
+    assert mirror.book("mexc", "BTC/USDT").best_bid() == (98.5, 3.0)
+    mirror.on_event(update(14, 15, [(97.0, 1.0)], []))                # 13 is missing
+    assert mirror.book("mexc", "BTC/USDT") is None and mirror.breaks == 1
+    mirror.on_event(update(16, 16, [(97.0, 1.0)], []))                # nothing applies until a snapshot
+    assert not mirror.synced("mexc", "BTC/USDT")
+    mirror.on_event(update(20, 20, [(99.0, 1.0)], [(100.0, 1.0)], snapshot=True))
+    assert mirror.synced("mexc", "BTC/USDT")
+    mirror.on_event(BookStatus(venue="mexc", market="spot", symbol="BTC/USDT", venue_symbol="BTCUSDT", exchange_ts=0, recv_ts=0,
+                               status="resyncing", reason="gap"))
+    assert mirror.book("mexc", "BTC/USDT") is None and mirror.breaks == 2

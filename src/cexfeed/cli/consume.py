@@ -15,6 +15,7 @@ import click
 
 from ..models import encode_event
 from ..sinks import BookMirror, SinkGap, open_reader
+from ..sinks.codec import source
 from ..sinks.reader import safe_url
 from . import main
 
@@ -68,7 +69,7 @@ def consume(url: str, group: str, consumer: str | None, pattern: str, prefix: st
                 for _, _, event in batch:
                     counts[type(event).__name__] += 1
                     if isinstance(event, SinkGap):
-                        gaps[(event.venue, event.symbol, event.channel, event.reason)] += 1
+                        gaps[(source(event), event.symbol, event.channel, event.reason)] += 1
                     mirror.on_event(event)
                     if fmt == "jsonl":
                         out.write(encode_event(event) + b"\n")

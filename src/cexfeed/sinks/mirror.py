@@ -4,7 +4,8 @@
 ``BookUpdate`` events: a snapshot replaces the book; a delta applies only when it continues the
 book (its ``first_update_id`` at most one past the book's id and its ``last_update_id`` beyond
 it), otherwise the book is dropped until the next snapshot. A ``SinkGap`` for ``book`` events
-drops it too. The producer publishes only deltas its own sequencer applied, so a mirror that
+and a ``BookStatus`` other than ``synced`` (the producer's book is resyncing or stale) drop it
+too. The producer publishes only deltas its own sequencer applied, so a mirror that
 sees every event holds the producer's book exactly.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..book import L2Book
-from ..models import BookUpdate, Event
+from ..models import SYNCED, BookStatus, BookUpdate, Event
 from .codec import SinkGap
 
 
@@ -35,6 +36,8 @@ class BookMirror:
         if type(event) is BookUpdate:
             self._book(event)  # type: ignore[arg-type]
         elif type(event) is SinkGap and event.channel == "book":  # type: ignore[attr-defined]
+            self._drop((event.venue, event.symbol))
+        elif type(event) is BookStatus and event.status != SYNCED:  # type: ignore[attr-defined]
             self._drop((event.venue, event.symbol))
 
     def feed(self, events: Iterable[Event]) -> None:

@@ -121,6 +121,11 @@ class Sink:
         if self._task is None:
             self._closing = False
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"cexfeed-sink-{self.kind}")
+            self._task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("sink %s: publishing stopped: %r", self.describe(), task.exception())
 
     async def close(self, timeout: float = 5.0) -> None:
         """Send what is buffered (up to ``timeout`` s), then disconnect; events still unsent are

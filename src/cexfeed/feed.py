@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .compat.messages import MessageType
     from .compat.selection import ArchitectureConfig
     from .compat.strategies import MessageCallback
+    from .sinks import Sink
 
 log = logging.getLogger("cexfeed.feed")
 
@@ -78,6 +79,8 @@ class Feed:
       ``tap``              a recorder (:class:`cexfeed.record.Recorder`, any
                            :class:`~cexfeed.net.tap.Tap`) told every frame, request, REST
                            response and connection event of this feed
+      ``sinks``            :class:`cexfeed.sinks.Sink` s every event is also submitted to
+                           (started and closed with the feed; see :mod:`cexfeed.sinks`)
     """
 
     def __init__(
@@ -100,6 +103,7 @@ class Feed:
         reconnect_backoff: Callable[[], Backoff] | None = None,
         snapshot_wait: float = 1.0,
         tap: Tap | None = None,
+        sinks: Sequence["Sink"] = (),
     ) -> None:
         self.venue = venue
         self.symbols = list(symbols)
@@ -132,7 +136,8 @@ class Feed:
         self.symbol_map: SymbolMap = self.protocol.default_symbols()
         self._on_event = on_event
         self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=queue_size)
-        self._queue_on = on_event is None
+        # with sinks or a callback the queue stays off until events() is called
+        self._queue_on = on_event is None and not sinks
         self.dropped = 0
         self.events_total = 0
         # set by cexfeed.metrics: called with each event (it samples latencies)
@@ -153,6 +158,10 @@ class Feed:
         )
         self._depth = 100
         self._closed = False
+        self.sinks = list(sinks)
+        self._sink_submits = [sink.submit for sink in self.sinks]
+        for sink in self.sinks:
+            sink.bind_resync(venue, self.resync)
 
     # -- wiring --------------------------------------------------------------------------------
     def _make_handler(self) -> PublicWebSocketHandler:
@@ -162,6 +171,8 @@ class Feed:
         self.events_total += 1
         if self.observer is not None:
             self.observer(event)
+        for submit in self._sink_submits:
+            submit(event)
         callback = self._on_event
         if callback is not None:
             callback(event)
@@ -175,15 +186,18 @@ class Feed:
 
     # -- public API ----------------------------------------------------------------------------
     def set_callback(self, on_event: Callable[[Event], None] | None) -> None:
-        """Replace the inline callback; with one set the queue stays off until :meth:`events`."""
+        """Replace the inline callback; with one set (or sinks) the queue stays off until
+        :meth:`events`."""
         self._on_event = on_event
-        self._queue_on = on_event is None
+        self._queue_on = on_event is None and not self.sinks
 
     async def start(self, timeout: float = 15.0) -> list[AckResult]:
         """Load the instrument list, connect, subscribe, and wait (up to ``timeout`` s) for the
         acks. Returns the :class:`AckResult` of each subscription; refusals and timeouts are
         also delivered as ``VenueError`` events. Raises ``KeyError`` for a symbol the venue
         does not list and ``ValueError`` for an unknown channel."""
+        for sink in self.sinks:
+            await sink.start()
         if self.load_symbols:
             self.symbol_map = await load_symbol_map(self.protocol, self.rest, self.venue)
         venue_symbols = [self.symbol_map.to_venue(s) for s in self.symbols]
@@ -233,6 +247,14 @@ class Feed:
         handler = self._pool.book_handler(venue_symbol)
         return handler.books.get(venue_symbol) if handler is not None else None
 
+    def resync(self, symbol: str, reason: str = "requested") -> bool:
+        """Drop the local book of ``symbol`` (unified) and fetch it again: a ``resyncing``
+        ``BookStatus`` now, a snapshot ``BookUpdate`` when it is back. False when the book is
+        not subscribed or not synced. Sinks call it after dropping one of its book events."""
+        venue_symbol = self.symbol_map.to_venue(symbol)
+        handler = self._pool.book_handler(venue_symbol)
+        return bool(handler is not None and handler.resync_book(venue_symbol, reason, "events of this book were lost downstream"))
+
     @property
     def connections(self):
         return self._pool.connections
@@ -276,6 +298,7 @@ class Feed:
             "books": books,
             # REST calls (snapshots, instruments): attempts made, and attempts that failed (retried or not)
             "rest": {"requests": self.rest.requests, "failures": self.rest.failures},
+            "sinks": [sink.stats() for sink in self.sinks],
         }
 
     async def subscribe(self, symbols: Iterable[str], channels: Iterable[str]) -> list[AckResult]:
@@ -300,6 +323,8 @@ class Feed:
         self._closed = True
         await self._pool.close()
         await self.rest.close()
+        for sink in self.sinks:
+            await sink.close()
 
     async def __aenter__(self) -> "Feed":
         await self.start()

@@ -321,10 +321,19 @@ class PublicWebSocketHandler(WebSocketHandler):
     def _book_lost(self, venue_symbol: str, recv_ts: int) -> None:
         """A book push of ``venue_symbol`` could not be applied (malformed): rather than wait
         for the next delta to show the gap, drop the book and resync now."""
+        self.resync_book(venue_symbol, "malformed", "a book push could not be decoded", recv_ts)
+
+    def resync_book(self, venue_symbol: str, reason: str, detail: str = "", recv_ts: int | None = None) -> bool:
+        """Drop the synced book of ``venue_symbol`` and fetch it again (a ``resyncing``
+        ``BookStatus`` with ``reason`` now, a snapshot ``BookUpdate`` when it is back), e.g.
+        because a push was lost or a downstream sink dropped some of its events. Returns False
+        when that book is not synced (a resync is already under way)."""
         seq = self.books.get(venue_symbol)
-        if seq is not None and seq.synced:
-            seq.invalidate()
-            self._report_broken(venue_symbol, "malformed", 0, recv_ts, "a book push could not be decoded")
+        if seq is None or not seq.synced:
+            return False
+        seq.invalidate()
+        self._report_broken(venue_symbol, reason, 0, time.time_ns() if recv_ts is None else recv_ts, detail)
+        return True
 
     def _report_broken(self, venue_symbol: str, reason: str, exchange_ts: int, recv_ts: int, detail: str) -> None:
         self.stats.errors[f"book_{reason}"] += 1

@@ -276,6 +276,10 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
     else:
         lines.append("Not run (`--no-e2e`).")
     lines += record_lines(results.get("record"))
+    if results.get("sinks"):
+        from .sinks import markdown_rows
+
+        lines += ["", *markdown_rows(results["sinks"])]
     lines += [
         "",
         "## Method",

@@ -36,8 +36,8 @@ def default_out(package_dir: Path = Path(__file__).resolve().parent, cwd: Path |
         return root / "bench" / "reports"
     return (cwd or Path.cwd()) / OUT_OF_CHECKOUT
 
-QUICK = {"frames": 200, "rounds": 3, "alloc_frames": 50, "e2e_seconds": 1.5, "e2e_repeats": 1}
-FULL = {"frames": 1000, "rounds": 15, "alloc_frames": 200, "e2e_seconds": 5.0, "e2e_repeats": 2}
+QUICK = {"frames": 200, "rounds": 3, "alloc_frames": 50, "e2e_seconds": 1.5, "e2e_repeats": 1, "sink_events": 20_000}
+FULL = {"frames": 1000, "rounds": 15, "alloc_frames": 200, "e2e_seconds": 5.0, "e2e_repeats": 2, "sink_events": 100_000}
 
 
 def _cpu() -> str:
@@ -128,6 +128,10 @@ async def _run(opts: dict[str, Any], contenders: Sequence[str], e2e: bool, log) 
             log(f"  e2e feed {name:10s} {row.get('msgs_per_s', 0):10,.0f} updates/s  {row.get('status')}")
     else:
         results["e2e"] = None
+    if opts.get("sinks"):  # Redis Streams / NATS JetStream publish rates (cexfeed/bench/sinks.py)
+        from .sinks import run as run_sinks
+
+        results["sinks"] = await run_sinks(opts["sink_events"], opts["e2e_seconds"], log)
     return results
 
 
@@ -172,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--alloc-frames", type=int, help="frames measured for allocations")
     parser.add_argument("--e2e-seconds", type=float, help="seconds per end-to-end client run")
     parser.add_argument("--e2e-repeats", type=int, help="end-to-end runs per client (best kept)")
+    parser.add_argument("--sinks", action="store_true", help="also measure publishing to Redis Streams and NATS JetStream (needs redis-server, nats-server)")
     a = parser.parse_args(argv)
     contenders = [c.strip() for c in a.contenders.split(",") if c.strip()]
     unknown = [c for c in contenders if c not in CONTENDERS]
@@ -184,6 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         latest=not (a.no_latest or a.quick),
         e2e=not a.no_e2e,
         contenders=contenders,
-        overrides={"frames": a.frames, "rounds": a.rounds, "alloc_frames": a.alloc_frames, "e2e_seconds": a.e2e_seconds, "e2e_repeats": a.e2e_repeats},
+        overrides={"frames": a.frames, "rounds": a.rounds, "alloc_frames": a.alloc_frames, "e2e_seconds": a.e2e_seconds, "e2e_repeats": a.e2e_repeats,
+                   "sinks": a.sinks or None},
     )
     return 0

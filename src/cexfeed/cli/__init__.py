@@ -23,6 +23,7 @@ def _register() -> None:
     from . import replay  # noqa: F401
     from . import record  # noqa: F401
     from . import bench  # noqa: F401  (the harness itself is imported only when run)
+    from . import consume, run  # noqa: F401
     try:
         from . import live  # noqa: F401
     except ImportError:  # pragma: no cover - live commands land separately

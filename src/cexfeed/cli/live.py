@@ -14,7 +14,7 @@ import signal
 import sys
 import time
 from collections import deque
-from typing import Any
+from typing import Any, Sequence
 
 import click
 import msgspec
@@ -26,6 +26,7 @@ from rich.text import Text
 from ..feed import Feed
 from ..models import BestBidOffer, BookStatus, Event, FundingRate, MarkPrice, OpenInterest, Ticker, Trade, VenueError, encode_event
 from . import main
+from .sinkopts import build_sinks, sink_configs, sink_options, sink_summary, writes_stdout
 
 
 class _View:
@@ -275,8 +276,11 @@ async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float 
             await server.close()
         if writer is not None:
             writer.flush()
+        if not views:
             for stat in stats:
                 print(f"{stat['venue']}: {_summary(stat)}", file=sys.stderr)
+                for sink_stat in stat.get("sinks", ()):
+                    print(sink_summary(sink_stat), file=sys.stderr)
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.remove_signal_handler(sig)
@@ -335,18 +339,19 @@ def stream_options(command: Any) -> Any:
 
 
 def run_stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None,
-               no_data_timeout: float, fmt: str, metrics: tuple[str, int | None] | None = None, tap: Any = None) -> dict[str, Any]:
+               no_data_timeout: float, fmt: str, metrics: tuple[str, int | None] | None = None, tap: Any = None,
+               sinks: Sequence[Any] = ()) -> dict[str, Any]:
     """The body of ``stream`` (and ``record``, with a ``tap``): one feed until Ctrl-C or
-    ``duration``; returns its stats. Raises ``click.ClickException`` for unknown symbols or
-    channels and when no frame arrived."""
+    ``duration``, its events also published to ``sinks``; returns its stats. Raises
+    ``click.ClickException`` for unknown symbols or channels and when no frame arrived."""
     wanted = _split(symbols)
     if not wanted:
         raise click.UsageError("--symbols is empty")
 
     async def run() -> list[dict[str, Any]]:
-        feed = Feed(venue, wanted, _split(channels), url=url, rest_url=rest_url, no_data_timeout=no_data_timeout, tap=tap)
-        sinks = (tap,) if tap is not None and hasattr(tap, "stats") else ()
-        return await _run([feed], wanted, fmt, duration, [f"cexfeed stream {venue} {feed.protocol.ws_url}"], metrics, sinks)
+        feed = Feed(venue, wanted, _split(channels), url=url, rest_url=rest_url, no_data_timeout=no_data_timeout, tap=tap, sinks=sinks)
+        watched = ((tap,) if tap is not None and hasattr(tap, "stats") else ()) + tuple(sinks)
+        return await _run([feed], wanted, fmt, duration, [f"cexfeed stream {venue} {feed.protocol.ws_url}"], metrics, watched)
 
     try:
         stats = asyncio.run(run())
@@ -394,13 +399,21 @@ def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int,
 
 @main.command()
 @stream_options
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "none"]), default="table", show_default=True,
+              help="What goes to stdout (none: only the --sink outputs and a summary on stderr).")
+@sink_options
 @metrics_options
-def stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None,
-           no_data_timeout: float, fmt: str, metrics_port: int | None, metrics_host: str) -> None:
+@click.pass_context
+def stream(ctx: click.Context, venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None,
+           no_data_timeout: float, fmt: str, metrics_port: int | None, metrics_host: str, **options: Any) -> None:
     """Stream live market data from VENUE (production by default; --url to point elsewhere,
-    e.g. at the simulator)."""
-    run_stream(venue, symbols, channels, url, rest_url, duration, no_data_timeout, fmt, (metrics_host, metrics_port))
+    e.g. at the simulator), optionally publishing every event to --sink outputs."""
+    configs = sink_configs(options)
+    if writes_stdout(configs) and fmt != "none":
+        if ctx.get_parameter_source("fmt") is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError("--sink jsonl:- writes to stdout: use --format none with it")
+        fmt = "none"
+    run_stream(venue, symbols, channels, url, rest_url, duration, no_data_timeout, fmt, (metrics_host, metrics_port), sinks=build_sinks(configs))
 
 
 @main.command()

@@ -183,7 +183,7 @@ def to_ms(value: Any) -> int | None:
 
 def flag(value: Any) -> bool:
     """A venue boolean as msgspec's lax decode reads it: ``true``/``false``, the integers 0 and 1,
-    or the text ``true``/``false`` (any case), ``1``/``0``. Raises ``ValueError`` otherwise."""
+    or the text ``true``/``false`` (any case), ``1``/``0``/``-0``. Raises ``ValueError`` otherwise."""
     cls = value.__class__
     if cls is bool:
         return value
@@ -193,7 +193,7 @@ def flag(value: Any) -> bool:
         text = value.lower()
         if text == "true" or text == "1":
             return True
-        if text == "false" or text == "0":
+        if text == "false" or text == "0" or text == "-0":
             return False
     raise ValueError(f"not a boolean: {value!r}")
 

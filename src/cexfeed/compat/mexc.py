@@ -10,7 +10,6 @@ applies ``aggre.depth`` books through the same sequencer rules as the direct han
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable, Iterable
 
 import msgspec
@@ -39,8 +38,6 @@ from ..exchanges.mexc.protocol import (
 from ..exchanges.mexc.rest import spot_symbol_map
 from ..exchanges.mexc.spot_table import KLINE_INTERVALS, PING_INTERVAL_S, RECONNECT_AFTER_S, TABLE, WS_URL, channel_symbol
 from ..models import BUY, SELL, SPOT, BookUpdate, VenueError
-from ..models import STALE as STATUS_STALE
-from ..models import SYNCED as STATUS_SYNCED
 from ..symbols import SymbolMap
 from ..wire import MAX_MILLIS
 from .messages import MessageType, ParsedMessage
@@ -167,7 +164,7 @@ class MexcParserStrategy(MessageParserStrategy):
             return []
         reply = Reply(msg, int(frame.get("id") or 0), int(frame.get("code") or 0))
         kind, channels = classify_reply(reply)
-        # first: "a control reply arrived" (the handler's stale-book check runs on replies)
+        # first: "a control reply arrived" (its kind and time)
         out = [ParsedMessage(T.SYSTEM, "mexc", "", {"reply": kind, "recv_ts": recv_ts}, raw)]
         if kind == ACK_OK:
             return out + [ParsedMessage(T.ACK, "mexc", "", {"id": reply.id, "channel": c, "ok": True, "message": msg}, raw) for c in channels]
@@ -378,17 +375,12 @@ class MexcStrategyHandler(StrategyHandler):
     - the first ``aggre.depth`` push of a symbol or a gap asks ``hooks.request_snapshot`` once;
     - ``limit.depth`` pushes are whole top-N books emitted as ``BookUpdate(snapshot=True)``
       without touching the sequenced book;
-    - a synced book with no depth push for ``stale_after`` s gets ``BookStatus`` ``stale``
-      (checked when a control reply such as PONG arrives), ``synced``/``data_resumed`` after;
     - ``max_connection_age`` s after the first frame the connection is asked to reconnect.
     """
 
-    def __init__(self, parser: MexcParserStrategy, on_event=None, depth: int = 100, max_connection_age: float = RECONNECT_AFTER_S, stale_after: float = 60.0) -> None:
+    def __init__(self, parser: MexcParserStrategy, on_event=None, depth: int = 100, max_connection_age: float = RECONNECT_AFTER_S) -> None:
         super().__init__(parser, on_event, depth)
         self._snapshot_pending: set[str] = set()
-        self._stale_ns = int(stale_after * 1e9)
-        self._last_depth: dict[str, int] = {}
-        self._stale: set[str] = set()
         self._max_age_ns = int(max_connection_age * 1e9)
         self._age_deadline = 0
 
@@ -402,33 +394,15 @@ class MexcStrategyHandler(StrategyHandler):
 
     def _on_system(self, msg: ParsedMessage) -> None:
         if "reply" in msg.data:
-            if self._last_depth:
-                self._check_stale(msg.data["recv_ts"])
             return
         super()._on_system(msg)
 
-    def _check_stale(self, recv_ts: int) -> None:
-        limit = self._stale_ns
-        for symbol, last in self._last_depth.items():
-            if recv_ts - last > limit and symbol not in self._stale:
-                seq = self.books.get(symbol)
-                if seq is not None and seq.synced:
-                    self._stale.add(symbol)
-                    self.stats.errors["book_stale"] += 1
-                    self._status(symbol, STATUS_STALE, "no_data", seq.book.last_update_id, 0, recv_ts, f"no aggre.depth push for {(recv_ts - last) / 1e9:.0f} s")
-
     def _on_book_delta(self, msg: ParsedMessage) -> None:
         super()._on_book_delta(msg)
-        d = msg.data
-        symbol = d["venue_symbol"]
-        self._last_depth[symbol] = d["recv_ts"]
-        seq = self.books[symbol]
-        if not seq.synced and symbol not in self._snapshot_pending:
+        symbol = msg.data["venue_symbol"]
+        seq = self.books.get(symbol)
+        if seq is not None and not seq.synced and symbol not in self._snapshot_pending:
             self._resync(symbol)
-        elif self._stale and symbol in self._stale:
-            self._stale.discard(symbol)
-            if seq.synced:
-                self._status(symbol, STATUS_SYNCED, "data_resumed", seq.book.last_update_id, d["exchange_ts"], d["recv_ts"])
 
     def _on_book_snapshot(self, msg: ParsedMessage) -> None:
         d = msg.data
@@ -461,10 +435,9 @@ class MexcStrategyHandler(StrategyHandler):
         """Install a ``GET /api/v3/depth`` snapshot (``lastUpdateId``) and replay the buffer,
         exactly as the direct handler does. Returns the sequencer code."""
         self._snapshot_pending.discard(venue_symbol)
-        self._last_depth[venue_symbol] = recv_ts if recv_ts is not None else time.time_ns()
-        self._stale.discard(venue_symbol)
         code = super().apply_snapshot(venue_symbol, update_id, bids, asks, exchange_ts, recv_ts)
-        if not self.book(venue_symbol).synced:
+        seq = self.books.get(venue_symbol)
+        if seq is not None and not seq.synced:
             self._snapshot_pending.add(venue_symbol)
         return code
 
@@ -475,9 +448,11 @@ class MexcStrategyHandler(StrategyHandler):
     def reset_books(self, reason: str = "reconnect") -> None:
         self._snapshot_pending.clear()
         self._age_deadline = 0
-        self._last_depth.clear()
-        self._stale.clear()
         super().reset_books(reason)
+
+    def open_book(self, venue_symbol: str) -> None:
+        super().open_book(venue_symbol)
+        self._snapshot_pending.discard(venue_symbol)
 
 
 def _mexc_set():

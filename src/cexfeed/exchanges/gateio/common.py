@@ -21,7 +21,7 @@ from ...handlers import EventCallback, PublicWebSocketHandler
 from ...symbols import SymbolMap
 from ...wire import Millis, Seconds
 from .obu import parse_obu_stream
-from .protocol import AckResult, Envelope
+from .protocol import AckResult, Envelope, already_subscribed
 
 try:  # compiled reader of book updates and futures tickers; the msgspec path is its reference
     from ._fastpush import PushReader
@@ -156,6 +156,11 @@ class GateioPublicHandler(PublicWebSocketHandler):
     def unified(self, venue_symbol: str) -> str:
         return self._unified(venue_symbol)
 
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        self.symbols = symbols
+        self._unified = symbols.unified
+        self._contracts.clear()
+
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
         reader = self._reader
         if reader is not None and len(raw) > _FAST_MIN_LEN and raw.__class__ is bytes:
@@ -248,6 +253,10 @@ class GateioPublicHandler(PublicWebSocketHandler):
                 self.hooks.on_ack(env.id, channel, ok, status)
                 return
             self.hooks.on_ack(env.id, channel, False, error.message)
+            if already_subscribed(error.message):
+                # the stream is held already: no error for the consumer (the connection keeps it)
+                self.stats.errors["already_subscribed"] += 1
+                return
             self._venue_error(error.code, error.message, channel, recv_ts, exchange_ts)
             return
         if channel == self.PONG:

@@ -35,7 +35,8 @@ class Envelope(msgspec.Struct):
     event: str = ""
     time: Seconds = 0
     time_ms: Millis = 0
-    id: int | None = None
+    # our request id; seen echoed as a numeric string too (the connection reads both)
+    id: int | str | None = None
     error: GateError | None = None
     result: msgspec.Raw = msgspec.Raw(b"null")
     # newer acks echo the request payload (obu: stream names), pushes do not carry it
@@ -44,6 +45,16 @@ class Envelope(msgspec.Struct):
 
 class AckResult(msgspec.Struct):
     status: str = ""
+
+
+# A subscribe of a stream the connection holds already is refused with code 2
+# "Alert sub <stream>" (announcement 44946, pitfalls #10): the stream stays subscribed.
+ALREADY_SUBSCRIBED_PREFIX = "Alert sub"
+
+
+def already_subscribed(message: str) -> bool:
+    """Whether an error ack's message is Gate's "already subscribed" refusal."""
+    return message.startswith(ALREADY_SUBSCRIBED_PREFIX)
 
 
 def gate_unified(venue_symbol: str, settle: str | None = None) -> str:
@@ -140,6 +151,9 @@ class GateioProtocol(VenueProtocol):
 
     def ping_frame(self) -> bytes:
         return ping(self.PING)
+
+    def already_subscribed(self, message: str) -> bool:
+        return already_subscribed(message)
 
     def _book_mode(self, book_mode: str) -> None:
         """``"obu"`` makes our ``book`` mean ``book_obu`` (Order Book V2). Raises ``ValueError``

@@ -21,15 +21,12 @@ JSON control replies (acks, ``PONG``, refusals).
 
 from __future__ import annotations
 
-import time
 from typing import Callable
 
 import msgspec
 
 from ...handlers import EventCallback, PublicWebSocketHandler
 from ...models import BUY, SELL, SPOT, BestBidOffer, BookUpdate, Kline, Ticker, Trade, VenueError
-from ...models import STALE as STATUS_STALE
-from ...models import SYNCED as STATUS_SYNCED
 from ...symbols import SymbolMap
 from ...wire import MAX_MILLIS
 from .decode import checked, classify_bad_frame, decode_push, parse_wrapper, side_value
@@ -64,9 +61,10 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     ``depth`` is the number of levels kept per side of each ``aggre.depth`` book; it should not
     exceed the REST snapshot ``limit``. ``max_connection_age`` (s, default 23 h) asks the
     connection to reconnect (``hooks.on_reconnect_requested``) before the venue's 24 h cut.
-    ``stale_after`` (s): a synced book with no ``aggre.depth`` push for that long gets a
-    ``BookStatus`` ``stale``/``no_data`` (checked when a text frame such as PONG arrives). ``decoder`` overrides the frame decoder (default: the
-    compiled one when built, else upb; see :mod:`cexfeed.exchanges.mexc.decode`).
+    ``decoder`` overrides the frame decoder (default: the compiled one when built, else upb;
+    see :mod:`cexfeed.exchanges.mexc.decode`). A silent channel (PONGs keep a MEXC socket alive
+    while a channel says nothing, §7 pitfall 3) is reported by the connection's
+    per-subscription silence check (:mod:`cexfeed.net.watch`).
 
     Units: prices quote currency, sizes base currency, ``exchange_ts`` ms (wrapper
     ``sendTime``/``createTime``; trades carry the deal ``time``; klines ``open_ts`` is
@@ -82,7 +80,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     bad number text, unparsable JSON), ``truncated`` (a field runs past the frame end),
     ``wrong_type`` (parses but carries no wrapper body), ``unknown_body`` (body field number
     we do not handle), ``unknown_frame`` (JSON that is not a spot reply), ``bad_version``,
-    ``unknown_side``, ``crossed_snapshot``, ``empty_ack``, ``venue_error``, ``book_stale``.
+    ``unknown_side``, ``crossed_snapshot``, ``empty_ack``, ``venue_error``.
     """
 
     venue = "mexc"
@@ -95,14 +93,8 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         depth: int = 100,
         decoder: Callable | None = None,
         max_connection_age: float = RECONNECT_AFTER_S,
-        stale_after: float = 60.0,
     ) -> None:
         super().__init__(on_event, depth)
-        # PONGs keep a MEXC socket alive while a channel is silent (§7 pitfall 3), so the
-        # books are watched on their own: last aggre.depth activity per symbol (recv ns)
-        self._stale_ns = int(stale_after * 1e9)
-        self._last_depth: dict[str, int] = {}
-        self._stale: set[str] = set()
         # the venue cuts a connection after 24 h (§1.5): ask for a reconnect before that,
         # counted from the first frame after (re)connecting
         self._max_age_ns = int(max_connection_age * 1e9)
@@ -121,6 +113,11 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         if name is None:
             name = self._names[venue_symbol] = self._unified(venue_symbol)
         return name
+
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        self.symbols = symbols
+        self._unified = symbols.unified
+        self._names.clear()
 
     # -- routing ---------------------------------------------------------------------------
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
@@ -161,8 +158,6 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         except msgspec.ValidationError as exc:
             self._count_error("unknown_frame", raw, exc)
             return
-        if self._last_depth:
-            self._check_stale(recv_ts)
         kind, channels = classify_reply(reply)
         hooks = self.hooks
         if kind == ACK_OK:
@@ -203,28 +198,9 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
             self._count_error("bad_version", raw, f"fromVersion {first} toVersion {last}")
             return
         self._book_delta(symbol, first, last, bids, asks, ts, recv_ts)
-        self._last_depth[symbol] = recv_ts
-        seq = self.books[symbol]
-        if not seq.synced and symbol not in self._snapshot_pending:
+        seq = self.books.get(symbol)
+        if seq is not None and not seq.synced and symbol not in self._snapshot_pending:
             self._resync(symbol)
-        elif self._stale and symbol in self._stale:
-            self._stale.discard(symbol)
-            if seq.synced:
-                self._status(symbol, STATUS_SYNCED, "data_resumed", seq.book.last_update_id, ts, recv_ts)
-
-    def _check_stale(self, recv_ts: int) -> None:
-        """Mark synced books without an ``aggre.depth`` push for ``stale_after`` s as
-        ``stale`` (once; ``synced``/``data_resumed`` follows the next push). Runs on text
-        frames (PONG every ping interval), not per data frame."""
-        limit = self._stale_ns
-        for symbol, last in self._last_depth.items():
-            if recv_ts - last > limit and symbol not in self._stale:
-                seq = self.books.get(symbol)
-                if seq is not None and seq.synced:
-                    self._stale.add(symbol)
-                    self.stats.errors["book_stale"] += 1
-                    self._status(symbol, STATUS_STALE, "no_data", seq.book.last_update_id, 0, recv_ts,
-                                 f"no aggre.depth push for {(recv_ts - last) / 1e9:.0f} s")
 
     def _on_increase_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
@@ -271,10 +247,9 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         levels ``[(price, qty)]`` floats) and replay buffered pushes (§4.2 steps 3-6).
         Returns the sequencer code; a snapshot older than the buffer is requested again."""
         self._snapshot_pending.discard(venue_symbol)
-        self._last_depth[venue_symbol] = recv_ts if recv_ts is not None else time.time_ns()
-        self._stale.discard(venue_symbol)
         code = super().apply_snapshot(venue_symbol, update_id, bids, asks, exchange_ts, recv_ts)
-        if not self.book(venue_symbol).synced:
+        seq = self.books.get(venue_symbol)
+        if seq is not None and not seq.synced:
             self._snapshot_pending.add(venue_symbol)
         return code
 
@@ -287,9 +262,11 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         next push."""
         self._snapshot_pending.clear()
         self._age_deadline = 0
-        self._last_depth.clear()
-        self._stale.clear()
         super().reset_books(reason)
+
+    def open_book(self, venue_symbol: str) -> None:
+        super().open_book(venue_symbol)
+        self._snapshot_pending.discard(venue_symbol)
 
     # -- trades -----------------------------------------------------------------------------------
     def _on_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:

@@ -142,15 +142,17 @@ async def test_obu_feed_gap_resubscribes_only_that_stream(sim):
 
 
 async def test_obu_unknown_stream_reported_stale(sim):
+    """An obu stream of a contract the venue does not serve is acked with success and stays
+    silent (pitfalls #12): the per-subscription silence check reports it. (A feed refuses such a
+    symbol up front; the subscription is made on the pool directly to reach the venue.)"""
     events: list = []
     protocol = GateioFuturesProtocol(sim.ws_url("gateio-perp"), sim.rest_url("gateio-perp"), book_mode="obu")
-    feed = Feed("gateio-perp", ["BTC/USDT:USDT", "NOPE/USDT:USDT"], ["book"], protocol=protocol, on_event=events.append,
-                ping_interval=0.2, load_symbols=True)
+    feed = Feed("gateio-perp", ["BTC/USDT:USDT"], ["book"], protocol=protocol, on_event=events.append,
+                ping_interval=0.2, subscription_timeout=0.5)
     try:
-        results = await feed.start()
+        assert all(r.ok for r in await feed.start())
+        results = await feed._pool.subscribe(protocol.subscriptions(["book"], ["NOPE_USDT"]))
         assert all(r.ok for r in results)  # the venue acks the unknown stream with success
-        handler = feed.connections[0].handler
-        handler.OBU_TIMEOUT_S = 0.5
         assert await wait_until(lambda: any(isinstance(e, BookStatus) and e.status == "stale" for e in events), timeout=5)
         stale = [e for e in events if isinstance(e, BookStatus) and e.status == "stale"]
         assert [(e.venue_symbol, e.reason) for e in stale] == [("NOPE_USDT", "no_data")]

@@ -152,6 +152,18 @@ def _suggest(name: str, smap: SymbolMap, perp_settle: str | None, listed: bool) 
     return guess
 
 
+def _close(full: str, smap: SymbolMap) -> list[str]:
+    """Listed names near ``full``: the same base with another quote, else a base spelt nearly
+    the same with the same quote."""
+    base = full.split("/", 1)[0]
+    rest = full[len(base):]
+    same_base = sorted(name for name in smap.by_unified if name.split("/", 1)[0] == base)
+    if same_base:
+        return same_base[:3]
+    bases = {name.split("/", 1)[0] for name in smap.by_unified if name[len(name.split("/", 1)[0]):] == rest}
+    return [f"{b}{rest}" for b in difflib.get_close_matches(base, sorted(bases), n=3, cutoff=0.75)]
+
+
 def resolve_symbols(
     symbols: Iterable[str],
     smap: SymbolMap,
@@ -198,7 +210,7 @@ def resolve_symbols(
             continue
         inst = smap.by_unified.get(full)
         if inst is None:
-            close = difflib.get_close_matches(full, list(smap.by_unified), n=3, cutoff=0.75)
+            close = _close(full, smap)
             hint = f": did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
             problems.append(f"{name!r} is not listed by {venue}{hint}")
         elif not inst.active:

@@ -343,6 +343,9 @@ class GateioFuturesSim(GateioVenueSim):
 
     async def rest_contracts(self, request: web.Request) -> web.Response:
         """``GET /api/v4/futures/usdt/contracts`` (the fields the client reads, §7.1)."""
+        failure = self.instruments_failure()
+        if failure is not None:
+            return failure
         out = []
         for name, c in self.contracts().items():
             spec = c.book.spec

@@ -202,6 +202,9 @@ class GateioSpotSim(GateioVenueSim):
 
     async def rest_currency_pairs(self, request: web.Request) -> web.Response:
         """``GET /api/v4/spot/currency_pairs``."""
+        failure = self.instruments_failure()
+        if failure is not None:
+            return failure
         pairs = [
             {"id": venue_name(name), "base": book.spec.base, "quote": book.spec.quote, "fee": "0.2",
              "min_quote_amount": "1", "amount_precision": book.spec.size_decimals, "precision": book.spec.price_decimals,

@@ -268,6 +268,9 @@ class MexcSpotSim(VenueSim):
 
     async def rest_exchange_info(self, request: web.Request) -> web.Response:
         """``GET /api/v3/exchangeInfo``: the simulated symbols (status ``"1"`` = online)."""
+        failure = self.instruments_failure()
+        if failure is not None:
+            return failure
         symbols = [
             {"symbol": venue_name(name), "status": "1", "baseAsset": book.spec.base, "quoteAsset": book.spec.quote,
              "baseAssetPrecision": book.spec.size_decimals, "quotePrecision": book.spec.price_decimals,

@@ -140,7 +140,7 @@ class View:
             table.add_column(name, justify=justify, no_wrap=True, overflow="ellipsis")  # type: ignore[arg-type]
         for symbol in self.symbols:
             key, bid, ask = self._top(symbol)
-            spread = f"{(ask[0] - bid[0]) / ((bid[0] + ask[0]) / 2) * 1e4:.1f}bp" if bid and ask else ""
+            spread = f"{(ask[0] - bid[0]) / ((bid[0] + ask[0]) / 2) * 1e4:.2f}bp" if bid and ask else ""
             trade = next(iter(self.trades.get(key, ())), None)
             last = Text(f"{trade.side} {num(trade.size)}@{num(trade.price)}", style="green" if trade.side == "buy" else "red") if trade else ""
             status = self.status.get(key, "-").replace("resyncing ", "resync")
@@ -154,7 +154,9 @@ class View:
         for symbol in self.symbols:
             key = self._top(symbol)[0]
             oi = self.open_interest.get(key)
-            text = f"{self.feed.symbol_map.unified(key)}  funding {funding_text(self.funding.get(key)) or '-'}  mark / index {mark_text(self.mark.get(key)) or '-'}"
+            funding = self.funding.get(key)
+            rate = f"{funding.rate * 100:.4f}%" if funding is not None and funding.rate is not None else "-"
+            text = f"{self.feed.symbol_map.unified(key)}  funding {rate}  mark / index {mark_text(self.mark.get(key)) or '-'}"
             if oi:
                 text += f"  OI {num(oi.open_interest)}"
             lines.append(Text(text, no_wrap=True, overflow="ellipsis"))

@@ -101,10 +101,17 @@ class WebSocketHandler:
     def _handle_message(self, raw: bytes | str, recv_ts: int | None = None) -> None:
         """Decode one frame and emit its events. Never raises."""
         self.stats.frames += 1
+        if recv_ts is None:
+            recv_ts = time.time_ns()
         try:
-            self._dispatch(raw, recv_ts if recv_ts is not None else time.time_ns())
+            self._dispatch(raw, recv_ts)
         except Exception as exc:  # the contract: count, log once, skip
-            self._count_error("malformed", raw, exc)
+            self._failed(raw, recv_ts, exc)
+
+    def _failed(self, raw: bytes | str, recv_ts: int, exc: Exception) -> None:
+        """A frame ``_dispatch`` could not handle: counted as ``malformed`` (a subclass may
+        keep it for later, e.g. futures pushes waiting for a contract multiplier)."""
+        self._count_error("malformed", raw, exc)
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
         raise NotImplementedError

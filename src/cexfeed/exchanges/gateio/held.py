@@ -13,7 +13,8 @@ Inverse contracts (multiplier ``"0"``: one contract is one unit of the quote cur
 refused: their size-bearing pushes are counted (``inverse_contract``) and skipped.
 
 Shared by the direct futures handler and its strategy-path twin (a mixin put before the
-handler class: it wraps ``_dispatch``).
+handler class: it takes the frames ``_dispatch`` raised :class:`MultiplierUnknown` for, through
+the handler's ``_failed``; nothing on the path of a frame that succeeds).
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ class HeldSizes:
         # venue symbol -> frames of it dropped while held (the bound was reached)
         self.held_symbols: dict[str, int] = {}
 
-    def _dispatch(self, raw, recv_ts: int) -> None:
-        try:
-            super()._dispatch(raw, recv_ts)
-        except MultiplierUnknown as exc:
+    def _failed(self, raw, recv_ts: int, exc: Exception) -> None:
+        if isinstance(exc, MultiplierUnknown):
             self._hold(exc, raw, recv_ts)
+        else:
+            super()._failed(raw, recv_ts, exc)
 
     def _hold(self, exc: MultiplierUnknown, raw, recv_ts: int) -> None:
         venue_symbol = exc.venue_symbol
@@ -83,8 +84,8 @@ class HeldSizes:
         for _, raw, recv_ts in frames:
             try:
                 self._dispatch(raw, recv_ts)
-            except Exception as exc:  # the handler contract: count, never raise
-                self._count_error("malformed", raw, exc)
+            except Exception as exc:  # the handler contract: count (or hold again), never raise
+                self._failed(raw, recv_ts, exc)
 
     def _stream_status(self, venue_symbol: str, status: str, reason: str, detail: str, recv_ts: int) -> None:
         self._emit(

@@ -40,10 +40,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 async def sim():
-    server = SimServer(seed=2, rate=40, venues=["gateio-spot"])
-    await server.start()
-    yield server
-    await server.stop()
+    async with SimServer(seed=2, rate=40, venues=["gateio-spot"]) as server:
+        yield server
 
 
 async def _stream(sim, *args: str, env: dict | None = None) -> tuple[int, str, str]:

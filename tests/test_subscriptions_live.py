@@ -72,7 +72,7 @@ async def test_unsubscribe_forgets_the_book_and_resubscribe_starts_over(architec
         old = feed.book("BTC/USDT")
         assert [r.ok for r in await feed.unsubscribe(["BTC/USDT"], ["book"])] == [True]
         assert feed.book("BTC/USDT") is None and not feed.synced("BTC/USDT")
-        assert isinstance(events[-1], BookStatus) and (events[-1].symbol, events[-1].status, events[-1].reason) == ("BTC/USDT", "stale", "unsubscribed")
+        assert ("BTC/USDT", "stale", "unsubscribed") in [(e.symbol, e.status, e.reason) for e in events if isinstance(e, BookStatus)]
         mark = len(events)
         await asyncio.sleep(0.3)
         assert not any(isinstance(e, BookUpdate) and e.symbol == "BTC/USDT" for e in events[mark:])
@@ -96,20 +96,25 @@ async def test_unsubscribe_forgets_the_book_and_resubscribe_starts_over(architec
 # -- item 6 -------------------------------------------------------------------------------------
 
 
-def _pending(conn: WsConnection, request_id: int, sub) -> asyncio.Future:
-    future = asyncio.get_running_loop().create_future()
-    conn.subscriptions[sub] = None
-    conn._pending[request_id] = _Pending(sub, "subscribe", future, conn.protocol.ack_channel(sub))
-    return future
+def _requests(stream: str, architecture: str, protocol, channel: str, venue_symbols: list[str], first_id: int) -> tuple:
+    """A handler of ``architecture`` under a (never started) connection with one subscribe
+    request in flight per symbol, ids from ``first_id``: ``(handler, conn, events, subs,
+    futures)``. Acks reach the connection through the handler, as off the wire."""
+    events: list = []
+    handler = build_handler(stream, architecture, events.append)
+    conn = WsConnection(protocol, handler)
+    subs = protocol.subscriptions([channel], venue_symbols)
+    futures = []
+    for request_id, sub in enumerate(subs, first_id):
+        futures.append(asyncio.get_running_loop().create_future())
+        conn.subscriptions[sub] = None
+        conn._pending[request_id] = _Pending(sub, "subscribe", futures[-1], protocol.ack_channel(sub))
+    return handler, conn, events, subs, futures
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 async def test_request_id_echoed_as_a_string_matches_its_request(architecture):
-    handler = build_handler("gateio-spot", architecture)
-    protocol = GateioSpotProtocol()
-    conn = WsConnection(protocol, handler)
-    btc, eth = protocol.subscriptions(["trades"], ["BTC_USDT", "ETH_USDT"])
-    first, second = _pending(conn, 7, btc), _pending(conn, 8, eth)
+    handler, conn, _, (btc, eth), (first, second) = _requests("gateio-spot", architecture, GateioSpotProtocol(), "trades", ["BTC_USDT", "ETH_USDT"], 7)
     handler._handle_message(b'{"time":1,"time_ms":1000,"id":"8","channel":"spot.trades","event":"subscribe","result":{"status":"success"}}', 1)
     assert second.done() and second.result().ok and second.result().sub == eth
     assert not first.done() and conn.stats.acks_unmatched == 0
@@ -117,12 +122,7 @@ async def test_request_id_echoed_as_a_string_matches_its_request(architecture):
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 async def test_gate_already_subscribed_keeps_the_stream(architecture):
-    events: list = []
-    handler = build_handler("gateio-spot", architecture, events.append)
-    protocol = GateioSpotProtocol()
-    conn = WsConnection(protocol, handler)
-    (sub,) = protocol.subscriptions(["book_obu"], ["BTC_USDT"])
-    future = _pending(conn, 9, sub)
+    handler, conn, events, (sub,), (future,) = _requests("gateio-spot", architecture, GateioSpotProtocol(), "book_obu", ["BTC_USDT"], 9)
     handler._handle_message(b'{"time":1,"time_ms":1000,"id":9,"channel":"spot.obu","event":"subscribe","payload":["ob.BTC_USDT.50"],'
                             b'"error":{"code":2,"message":"Alert sub ob.BTC_USDT.50"},"result":{"status":"fail"}}', 1)
     result = future.result()
@@ -132,12 +132,7 @@ async def test_gate_already_subscribed_keeps_the_stream(architecture):
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 async def test_mexc_ack_counts_only_when_it_names_the_channel_asked_for(architecture):
-    events: list = []
-    handler = build_handler("mexc-spot", architecture, events.append)
-    protocol = MexcSpotProtocol()
-    conn = WsConnection(protocol, handler)
-    btc, eth = protocol.subscriptions(["trades"], ["BTCUSDT", "ETHUSDT"])
-    wrong, right = _pending(conn, 5, btc), _pending(conn, 6, eth)
+    handler, conn, events, (btc, eth), (wrong, right) = _requests("mexc-spot", architecture, MexcSpotProtocol(), "trades", ["BTCUSDT", "ETHUSDT"], 5)
     # code 0 with our id, but another channel's name
     handler._handle_message(b'{"id":5,"code":0,"msg":"spot@public.aggre.deals.v3.api.pb@100ms@ETHUSDT"}', 1)
     result = wrong.result()

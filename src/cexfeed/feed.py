@@ -34,12 +34,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any, AsyncIterator, Callable, Iterable, Sequence
 
 from .book import L2Book
 from .handlers import PublicWebSocketHandler
-from .models import FAILED, BookUpdate, ConnectionStatus, Event, EventsDropped, StreamStatus
+from .models import FAILED, BookUpdate, ConnectionStatus, Event, EventsDropped, StreamStatus, local_event
 from .net.backoff import Backoff
 from .net.connection import AckResult
 from .net.pool import ConnectionPool
@@ -170,9 +169,7 @@ class Feed:
     def _local(self, cls: type, **fields: Any) -> Event:
         """A status event raised by the feed itself (no symbol unless given)."""
         table = self.protocol.table
-        base = {"venue": table.venue, "market": table.market, "symbol": "", "venue_symbol": "", "exchange_ts": 0, "recv_ts": time.time_ns()}
-        base.update(fields)
-        return cls(**base)
+        return local_event(cls, table.venue, table.market, **fields)
 
     def _rest_state(self, status: str, reason: str, detail: str) -> None:
         """The REST endpoint started failing, or works again: tell the consumer."""

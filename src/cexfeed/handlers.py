@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from typing import Any, Callable
 
 from .book import APPLIED, CROSSED, GAP, SNAPSHOT_IGNORED, SNAPSHOT_TOO_OLD, SYNCED, BookSequencer
-from .models import RESYNCING, STALE, BookStatus, BookUpdate, Event, VenueError
+from .models import RESYNCING, STALE, BookStatus, BookUpdate, Event, VenueError, local_event
 from .models import SYNCED as STATUS_SYNCED
 
 log = logging.getLogger("cexfeed")
@@ -154,6 +154,12 @@ class WebSocketHandler:
                 exc if exc is not None else "",
                 f" prefix={_prefix(raw)}" if raw else "",
             )
+
+    def _local(self, cls: type, venue_symbol: str = "", recv_ts: int | None = None, **fields: Any) -> Event:
+        """A status or error event of this stream raised locally (see
+        :func:`cexfeed.models.local_event`), about ``venue_symbol`` when given."""
+        symbol = self.unified(venue_symbol) if venue_symbol else ""  # type: ignore[attr-defined]
+        return local_event(cls, self.venue, self.market, symbol, venue_symbol, recv_ts, **fields)
 
     def _venue_error(self, code: int, message: str, channel: str, recv_ts: int, exchange_ts: int) -> None:
         self.stats.errors["venue_error"] += 1

@@ -23,6 +23,7 @@ queue overflowed).
 
 from __future__ import annotations
 
+import time
 from typing import Union
 
 import msgspec
@@ -274,6 +275,13 @@ AnyEvent = Union[
     ConnectionStatus,
     EventsDropped,
 ]
+
+def local_event(cls: type, venue: str, market: str, symbol: str = "", venue_symbol: str = "", recv_ts: int | None = None, **fields) -> Event:
+    """An event raised locally (a status, an error of ours) rather than read from a push:
+    ``exchange_ts`` 0, ``recv_ts`` now unless given, no symbol unless given."""
+    return cls(venue=venue, market=market, symbol=symbol, venue_symbol=venue_symbol, exchange_ts=0,
+               recv_ts=time.time_ns() if recv_ts is None else recv_ts, **fields)
+
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(AnyEvent)

@@ -453,13 +453,8 @@ class WsConnection(ConnectionHooks):
         log.log(level, "%s: %s%s%s%s", self.name, status, f" ({reason})" if reason else "", f": {detail}" if detail else "", wait)
         handler = self.handler
         handler._emit(
-            ConnectionStatus(
-                venue=handler.venue,
-                market=handler.market,
-                symbol="",
-                venue_symbol="",
-                exchange_ts=0,
-                recv_ts=time.time_ns(),
+            handler._local(
+                ConnectionStatus,
                 connection=self.name,
                 status=status,
                 reason=reason,
@@ -519,20 +514,8 @@ class WsConnection(ConnectionHooks):
 
     def _ack_error(self, pending: _Pending, message: str) -> None:
         """A :class:`VenueError` (``code=-1``) about a request that got no valid ack."""
-        sub = pending.sub
-        self.handler._emit(
-            VenueError(
-                venue=self.handler.venue,
-                market=self.handler.market,
-                symbol=self.handler.unified(sub.venue_symbol),
-                venue_symbol=sub.venue_symbol,
-                exchange_ts=0,
-                recv_ts=time.time_ns(),
-                code=-1,
-                message=message,
-                channel=pending.ack_channel,
-            )
-        )
+        handler = self.handler
+        handler._emit(handler._local(VenueError, pending.sub.venue_symbol, code=-1, message=message, channel=pending.ack_channel))
 
     def _fail_pending(self, status: str) -> None:
         for pending in self._pending.values():

@@ -128,24 +128,10 @@ class SubscriptionWatch:
     def _report(self, sub: Subscription, status: str, detail: str, now_ns: int) -> None:
         handler = self.handler
         venue_symbol = sub.venue_symbol
-        symbol = handler.unified(venue_symbol)
         if status == NO_DATA:
             handler.stats.errors["no_data"] += 1
         log.info("%s %s %s %s: %s%s", handler.venue, handler.market, sub.channel, venue_symbol, status, f" ({detail})" if detail else "")
-        handler._emit(
-            StreamStatus(
-                venue=handler.venue,
-                market=handler.market,
-                symbol=symbol,
-                venue_symbol=venue_symbol,
-                exchange_ts=0,
-                recv_ts=now_ns,
-                channel=sub.channel,
-                status=status,
-                reason=status,
-                detail=detail,
-            )
-        )
+        handler._emit(handler._local(StreamStatus, venue_symbol, now_ns, channel=sub.channel, status=status, reason=status, detail=detail))
         if self.protocol.is_book(sub):
             seq = handler.books.get(venue_symbol)
             synced = seq is not None and seq.synced

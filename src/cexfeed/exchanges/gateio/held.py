@@ -88,17 +88,4 @@ class HeldSizes:
                 self._failed(raw, recv_ts, exc)
 
     def _stream_status(self, venue_symbol: str, status: str, reason: str, detail: str, recv_ts: int) -> None:
-        self._emit(
-            StreamStatus(
-                venue=self.venue,
-                market=self.market,
-                symbol=self.unified(venue_symbol),
-                venue_symbol=venue_symbol,
-                exchange_ts=0,
-                recv_ts=recv_ts,
-                channel="",
-                status=status,
-                reason=reason,
-                detail=detail,
-            )
-        )
+        self._emit(self._local(StreamStatus, venue_symbol, recv_ts, channel="", status=status, reason=reason, detail=detail))

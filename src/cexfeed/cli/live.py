@@ -182,9 +182,8 @@ def _not_synced(feeds: list[Any], stats: list[dict[str, Any]], channels: list[li
         if not stat["frames"]:
             problems.append(f"no data received from {feed.venue} ({feed.protocol.ws_url})")
             continue
-        books = [name for name in wanted if feed.protocol.table.get(feed.protocol.renames.get(name, name)) is not None
-                 and feed.protocol.table.get(feed.protocol.renames.get(name, name)).book]
-        if books and not any(book["snapshots"] for book in stat["books"].values()):
+        rows = [feed.protocol.table.get(feed.protocol.renames.get(name, name)) for name in wanted]
+        if any(row is not None and row.book for row in rows) and not any(book["snapshots"] for book in stat["books"].values()):
             why = f"; REST endpoint {feed.rest.base_url} failing: {feed.rest.last_error}" if feed.rest.last_error else ""
             problems.append(f"no book of {feed.venue} ever synced{why}")
     return problems
@@ -314,8 +313,9 @@ def sim(port: int, rate: float, seed: int, levels: int, duration: float | None) 
         for name in server.venues:
             click.echo(f"{name} {server.ws_url(name)} {server.rest_url(name)}")
         click.echo(f"faults: POST {server.base_url}/_sim/fault/<drop|close|silent|skip|malformed|unknown_channel|error|"
-                   "upgrade|fail_snapshots|pause|resume>  (?venue=NAME to target one venue; skip needs ?symbol=BTC/USDT; "
-                   "silent takes ?seconds=, close ?code=, fail_snapshots ?count=)")
+                   "upgrade|fail_snapshots|fail_instruments|reject|pause|resume>  (?venue=NAME to target one venue; "
+                   "skip needs ?symbol=BTC/USDT; silent takes ?seconds=, close ?code=, fail_snapshots and fail_instruments "
+                   "?count=, reject ?count=&status=&retry_after=)")
         sys.stdout.flush()
         try:
             await asyncio.wait_for(stop.wait(), duration)

@@ -58,3 +58,26 @@ async def test_sizes_held_until_the_contract_list_arrives(architecture, caplog):
         sim.resume()
         await feed.close()
         await sim.stop()
+
+
+async def test_contract_list_given_later_by_hand_releases_the_held_pushes():
+    """``load_symbols=False``: nothing sized goes out until ``feed.set_symbols`` gives the list."""
+    import aiohttp
+
+    from cexfeed.exchanges.gateio.contracts import futures_symbol_map
+    from cexfeed.feed import Feed
+
+    async with SimServer(seed=13, rate=30, venues=["gateio-perp"]) as sim:
+        events: list = []
+        feed = Feed("gateio-perp", ["BTC/USDT:USDT"], ["book", "trades"], url=sim.ws_url("gateio-perp"),
+                    rest_url=sim.rest_url("gateio-perp"), on_event=events.append, load_symbols=False)
+        try:
+            await feed.start()
+            assert await wait_until(lambda: any(isinstance(e, StreamStatus) and e.status == "held" for e in events), 5.0)
+            assert not any(isinstance(e, (Trade, BookUpdate)) for e in events)
+            async with aiohttp.ClientSession() as http, http.get(sim.rest_url("gateio-perp") + "/futures/usdt/contracts") as resp:
+                feed.set_symbols(futures_symbol_map(await resp.read()))
+            assert await wait_until(lambda: feed.synced("BTC/USDT:USDT"), 8.0)
+            assert any(isinstance(e, StreamStatus) and e.status == "released" for e in events)
+        finally:
+            await feed.close()

@@ -70,7 +70,9 @@ class Feed:
                            ``None``: never
       ``ping_interval``    s between app-level pings (default: the venue's)
       ``ack_timeout``      s to wait for each subscribe ack
-      ``load_symbols``     fetch the instrument list at start (else names are checked by form)
+      ``load_symbols``     fetch the instrument list at start (else names are checked by form
+                           only, and a perpetual feed holds its sized pushes until
+                           :meth:`set_symbols` gives the contract list)
       ``instrument_retry`` makes the :class:`Backoff` of the instrument-list retries
       ``protocol``         a ready :class:`VenueProtocol` instead of ``venue``/``url``/``rest_url``
       ``protocol_options`` extra keyword arguments of the venue protocol (Gate: ``book_interval``)
@@ -215,14 +217,16 @@ class Feed:
             except Exception as exc:
                 log.info("%s: instrument list still unavailable: %s", self.venue, exc)
                 continue
-            self._install(smap)
+            self.set_symbols(smap)
             return
 
-    def _install(self, smap: SymbolMap) -> None:
-        """The instrument list arrived: every handler gets it; symbols it does not list are
-        reported."""
+    def set_symbols(self, smap: SymbolMap) -> None:
+        """Install the venue's instrument list (it arrived after the start, or comes from
+        elsewhere): every handler gets it (held futures pushes are released), and symbols it
+        does not list are reported (``StreamStatus`` ``unlisted`` and a warning)."""
         self.symbol_map = smap
         self.listed = True
+        self.protocol.set_symbols(smap)
         log.info("%s: instrument list loaded (%d instruments)", self.venue, len(smap))
         for conn in self._pool.connections:
             conn.handler.set_symbols(smap)

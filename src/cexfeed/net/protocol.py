@@ -182,6 +182,10 @@ class VenueProtocol:
         """A name map used when the instrument list cannot be fetched (must override)."""
         raise NotImplementedError
 
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        """The instrument list the feed now uses (a protocol that needs it for REST snapshots
+        keeps it). Nothing by default."""
+
     async def fetch_symbols(self, rest: "RestClient") -> SymbolMap:
         """The venue's instrument list as a :class:`SymbolMap`. Raises ``RestError``."""
         return self.default_symbols()

@@ -86,6 +86,10 @@ class GateioFuturesProtocol(GateioProtocol):
         self.symbols = symbols
         return GateioFuturesPublicWebSocketHandler(on_event, symbols=symbols, depth=depth)
 
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        """The contract list (multipliers) REST snapshots are converted with."""
+        self.symbols = symbols
+
     def default_symbols(self) -> SymbolMap:
         return futures_symbol_map()
 

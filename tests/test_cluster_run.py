@@ -135,7 +135,7 @@ async def test_three_workers_two_groups_kill_one_worker(tmp_path, redis_server):
 
         def caught_up(c: Consumer) -> bool:
             return all(c.mirror.synced(name.split("-")[0], s)
-                       and c.mirror.books[(name.split("-")[0], s)].last_update_id == sim.market.books[s.split(":")[0]].update_id
+                       and c.mirror.books[(name.split("-")[0], s)].last_update_id == sim.market_of(name).books[s.split(":")[0]].update_id
                        for name, symbols in SOURCES.items() for s in symbols)
 
         assert await wait_until(lambda: all(caught_up(c) for c in consumers), 20)
@@ -161,7 +161,7 @@ def check_consumer(consumer: Consumer, sim: SimServer, killed_keys: set, kill_ms
     # books: equal to the simulator's, for every venue and symbol
     for name, symbols in SOURCES.items():
         for symbol in symbols:
-            bids, asks = sim_levels(sim, symbol.split(":")[0])
+            bids, asks = sim_levels(sim, symbol.split(":")[0], venue=name)
             book = consumer.mirror.book(name.split("-")[0], symbol)
             assert book is not None and book.top_bids() == bids and book.top_asks() == asks, (name, symbol)
     # a restarted shard's symbols got a second snapshot; the others exactly one, no restart notice
@@ -177,6 +177,7 @@ def check_consumer(consumer: Consumer, sim: SimServer, killed_keys: set, kill_ms
 
     # trades: per stream in increasing order, no id twice; missing ids only inside the window
     back_ms = 0
+    gaps = 0
     for name, symbol in killed_keys:
         restart = consumer.starts(name, symbol, "trade")[1]
         after = [e for e in consumer.events(Trade) if source(e) == name and e.symbol == symbol and e.recv_ts > restart.recv_ts]
@@ -201,6 +202,9 @@ def check_consumer(consumer: Consumer, sim: SimServer, killed_keys: set, kill_ms
             # inside the window: between the kill and the restarted worker's first trade
             assert kill_ms - 1500 <= lo.exchange_ts and hi.exchange_ts <= back_ms + 1500, (name, n, lo, hi, kill_ms, back_ms)
         if any(k[0] == name for k in killed_keys):
-            assert missing, f"{name}: the killed worker's trades during its restart cannot have been seen"
+            gaps += bool(missing)
         else:
             assert not missing
+    # the killed worker's trades during its restart cannot have been seen (on a venue that had
+    # any in that window: a quiet symbol may have none)
+    assert gaps, "no trade was missed while a worker was down: the kill did not test the window"

@@ -44,10 +44,10 @@ def _feed(sim, stream, config, events, channels=("book", "trades", "bbo")):
 async def _books_equal_sim(sim, feed, symbols=SYMBOLS):
     sim.pause()
     try:
-        ok = await wait_until(lambda: all(feed.synced(s) and feed.book(s).last_update_id == sim_update_id(sim, s) for s in symbols), 8.0)
+        ok = await wait_until(lambda: all(feed.synced(s) and feed.book(s).last_update_id == sim_update_id(sim, s, feed.venue) for s in symbols), 8.0)
         assert ok
         for symbol in symbols:
-            bids, asks = sim_levels(sim, symbol)
+            bids, asks = sim_levels(sim, symbol, venue=feed.venue)
             book = feed.book(symbol)
             n = len(book.top_bids())
             assert book.top_bids() == bids[:n] and book.top_asks() == asks[: len(book.top_asks())], symbol

@@ -110,7 +110,7 @@ async def test_replay_reproduces_the_live_session_exactly(tmp_path, venue):
     assert kinds["connect"] == 3 * len(feed.connections) and kinds["disconnect"] == 3 * len(feed.connections)
     assert kinds["snapshot_failed"] >= 1 and kinds["end"] == 1
     whys = [fmt.decode_json(r.data).get("why", "") for r in records if r.type == fmt.EVENT]
-    assert any("venue closed: 1012" in why for why in whys) and any(why == "closed by the client" for why in whys)
+    assert any("close frame 1012" in why for why in whys) and any(why == "closed by the client" for why in whys)
     rest = [fmt.decode_rest(r.data) for r in records if r.type == fmt.REST]
     assert {r.status for r in rest} == {200, 500}
     sent = [r.data for r in records if r.type == fmt.SENT]

@@ -68,7 +68,8 @@ async def test_feed_to_redis_two_groups_books_and_trades(sim, redis_server):
     entries = await read_until(reader, lambda got: len(got) >= sink_stats["published"])
     await reader.close()
     assert len(entries) == sink_stats["published"]
-    assert sorted({stream for stream, _, _ in entries}) == ["t1:gateio-spot:BTC_USDT", "t1:gateio-spot:ETH_USDT"]
+    # events of no symbol (connection statuses) go to the venue's "_" stream
+    assert sorted({stream for stream, _, _ in entries}) == ["t1:gateio-spot:BTC_USDT", "t1:gateio-spot:ETH_USDT", "t1:gateio-spot:_"]
     events = [event for _, _, event in entries]
     # every stream opens with its start notices, one per event type
     for stream in ("t1:gateio-spot:BTC_USDT", "t1:gateio-spot:ETH_USDT"):

@@ -10,9 +10,24 @@
     await feed.close()
 
 Events are :mod:`cexfeed.models` structs (``Trade``, ``BestBidOffer``, ``BookUpdate``,
-``Ticker``, ``Kline``, ``BookStatus``, ``VenueError``). ``on_event`` is called inline on the
-read loop (must not block); :meth:`Feed.events` reads a bounded queue that drops the oldest
-event when full and counts it (``stats()["dropped"]``).
+``Ticker``, ``Kline``, ``BookStatus``, ``VenueError``, and the status events
+``ConnectionStatus``, ``StreamStatus``, ``EventsDropped``). ``on_event`` is called inline on the
+read loop (must not block).
+
+Slow consumers: :meth:`Feed.events` reads a bounded queue (``queue_size``). When it is full the
+oldest event is dropped (the read loop never waits for the consumer) and counted
+(``stats()["dropped"]``); the next event the consumer reads is preceded by one
+``EventsDropped`` saying how many went and which books had updates among them. The local books
+are never affected: ``feed.book(symbol)`` is always the current book, so a consumer that fell
+behind reads those books again instead of replaying deltas.
+
+The instrument list: :meth:`Feed.start` loads it first and checks every symbol against it
+(:func:`cexfeed.symbols.resolve_symbols`). When it cannot be fetched the feed still starts:
+symbols are checked by form only, the REST failure is reported (``ConnectionStatus``
+``rest``/``failed`` and a warning), and the list is fetched again in the background with a
+capped, jittered backoff until it arrives; then every handler gets it, symbols it does not list
+are reported (``StreamStatus`` ``unlisted``), and futures pushes held for want of a contract
+multiplier are released (``StreamStatus`` ``held``/``released``).
 
 The older strategy architecture (:mod:`cexfeed.compat`) runs behind the same class:
 :func:`open_feed` picks ``direct`` or ``strategy`` per venue from the configuration,
@@ -27,15 +42,15 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Sequen
 
 from .book import L2Book
 from .handlers import PublicWebSocketHandler
-from .models import Event
+from .models import FAILED, BookUpdate, ConnectionStatus, Event, EventsDropped, StreamStatus, encode_event, local_event
 from .net.backoff import Backoff
 from .net.connection import AckResult
 from .net.pool import ConnectionPool
 from .net.protocol import Subscription, VenueProtocol
-from .net.rest import RestClient
-from .net.tap import Tap
-from .symbols import SymbolMap
-from .venues import VENUES, protocol_class
+from .net.rest import RestClient, RestError
+from .net.tap import FEED, STATUS, Tap
+from .symbols import SymbolError, SymbolMap, resolve_symbols
+from .venues import protocol_class
 
 if TYPE_CHECKING:  # pragma: no cover
     from .compat.messages import MessageType
@@ -63,16 +78,23 @@ class Feed:
 
     Parameters
       ``venue``            registry name (``gateio-spot``; see :mod:`cexfeed.venues`)
-      ``symbols``          unified names (``BTC/USDT``), mapped through the venue's instrument
-                           list (Gate REST ``/spot/currency_pairs``)
+      ``symbols``          unified names (``BTC/USDT``; perpetuals ``BTC/USDT:USDT``, or
+                           ``BTC/USDT`` for the venue's settle currency), checked against the
+                           venue's instrument list (Gate REST ``/spot/currency_pairs``)
       ``channels``         ``book``, ``trades``, ``bbo``, ``ticker``, ``kline`` (venue permitting)
       ``url``/``rest_url`` override the venue's production endpoints (e.g. the simulator)
       ``on_event``         sync callback per event (inline; exceptions are counted, not raised)
-      ``queue_size``       bound of the :meth:`events` queue
+      ``queue_size``       bound of the :meth:`events` queue (see the module docstring)
       ``no_data_timeout``  s without any frame before a connection is dropped and reopened
+      ``subscription_timeout`` s without anything on one subscription (since its ack or its
+                           last push) before it is reported (``StreamStatus`` ``no_data``);
+                           ``None``: never
       ``ping_interval``    s between app-level pings (default: the venue's)
       ``ack_timeout``      s to wait for each subscribe ack
-      ``load_symbols``     fetch the instrument list at start (falls back to name splitting)
+      ``load_symbols``     fetch the instrument list at start (else names are checked by form
+                           only, and a perpetual feed holds its sized pushes until
+                           :meth:`set_symbols` gives the contract list)
+      ``instrument_retry`` makes the :class:`Backoff` of the instrument-list retries
       ``protocol``         a ready :class:`VenueProtocol` instead of ``venue``/``url``/``rest_url``
       ``protocol_options`` extra keyword arguments of the venue protocol (Gate: ``book_interval``)
       ``max_subscriptions`` per-connection cap override (``None``: the venue's)
@@ -104,6 +126,8 @@ class Feed:
         snapshot_wait: float = 1.0,
         tap: Tap | None = None,
         sinks: Sequence["Sink"] = (),
+        subscription_timeout: float | None = 60.0,
+        instrument_retry: Callable[[], Backoff] | None = None,
     ) -> None:
         self.venue = venue
         self.symbols = list(symbols)
@@ -112,15 +136,13 @@ class Feed:
             if value is not None and not value.startswith(schemes):
                 raise ValueError(f"{what} must start with {' or '.join(schemes)}: {value!r}")
         self.protocol = protocol or protocol_class(venue)(url, rest_url, **(protocol_options or {}))
-        spec = VENUES.get(venue)
-        if spec is not None and spec.market == "spot":
-            perps = [s for s in symbols if ":" in s]
-            if perps:
-                raise ValueError(f"{venue} is a spot venue; {perps} name perpetuals (BASE/QUOTE:SETTLE)")
+        if not self.channels:
+            raise ValueError(f"{venue}: no channel given; this venue has {list(self.protocol.channels)}")
         unknown = [c for c in channels if c not in self.protocol.channels]
         if unknown:
             raise ValueError(f"{venue}: unknown channel(s) {unknown}; this venue has {list(self.protocol.channels)}")
         self.rest = RestClient(self.protocol.rest_url, headers=self.protocol.headers, tap=tap)
+        self._tap = tap
         if tap is not None:
             tap.describe(
                 {
@@ -132,8 +154,13 @@ class Feed:
                     "protocol_options": dict(protocol_options or {}),
                 }
             )
+        self.rest.on_state = self._rest_state
         self.load_symbols = load_symbols
         self.symbol_map: SymbolMap = self.protocol.default_symbols()
+        # whether symbol_map is the venue's instrument list (else names map by pattern)
+        self.listed = False
+        # the form of every name is checked now, before any network call (raises SymbolError)
+        self._venue_of = self._resolve(self.symbols)
         self._on_event = on_event
         self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=queue_size)
         # with sinks or a callback the queue stays off until events() is called
@@ -142,6 +169,9 @@ class Feed:
         self.events_total = 0
         # set by cexfeed.metrics: called with each event (it samples latencies)
         self.observer: Callable[[Event], None] | None = None
+        # events dropped since the consumer last read, and the books among them
+        self._lost = 0
+        self._lost_books: set[str] = set()
         self.ack_results: list[AckResult] = []
         self._subs: list[Subscription] = []
         self._pool = ConnectionPool(
@@ -155,7 +185,10 @@ class Feed:
             ack_timeout=ack_timeout,
             snapshot_wait=snapshot_wait,
             tap=tap,
+            subscription_timeout=subscription_timeout,
         )
+        self._instrument_retry = instrument_retry or (lambda: Backoff(initial=1.0, cap=60.0))
+        self._instruments_task: asyncio.Task | None = None
         self._depth = 100
         self._closed = False
         self.sinks = list(sinks)
@@ -179,10 +212,90 @@ class Feed:
         if self._queue_on:
             queue = self._queue
             if queue.full():
-                # drop the oldest: a slow consumer sees fresh data and a lag counter
-                queue.get_nowait()
+                # drop the oldest: a slow consumer sees fresh data, then an EventsDropped notice
+                old = queue.get_nowait()
                 self.dropped += 1
+                self._lost += 1
+                if old.__class__ is BookUpdate:
+                    self._lost_books.add(old.symbol)
             queue.put_nowait(event)
+
+    def _local(self, cls: type, **fields: Any) -> Event:
+        """A status event raised by the feed itself (no symbol unless given)."""
+        table = self.protocol.table
+        return local_event(cls, table.venue, table.market, **fields)
+
+    def _report(self, event: Event) -> None:
+        """Deliver a status event the feed raised itself, and record it (a replay delivers it
+        again in its place)."""
+        self._dispatch(event)
+        if self._tap is not None:
+            self._tap.event(FEED, STATUS, event.recv_ts, {"event": encode_event(event).decode()})
+
+    def _rest_state(self, status: str, reason: str, detail: str) -> None:
+        """The REST endpoint started failing, or works again: tell the consumer."""
+        level = logging.WARNING if status == FAILED else logging.INFO
+        log.log(level, "%s: REST endpoint %s %s (%s): %s", self.venue, self.rest.base_url, status, reason, detail)
+        self._report(self._local(ConnectionStatus, connection="rest", status=status, reason=reason, detail=detail, url=self.rest.base_url))
+
+    def _resolve(self, symbols: Iterable[str]) -> dict[str, str]:
+        table = self.protocol.table
+        settle = getattr(self.protocol, "settle", None)
+        return resolve_symbols(symbols, self.symbol_map, venue=self.venue, market=table.market, settle=settle, listed=self.listed)
+
+    def _venue(self, symbol: str) -> str:
+        venue_symbol = self._venue_of.get(symbol)
+        return venue_symbol if venue_symbol is not None else self.symbol_map.to_venue(symbol)
+
+    async def _load_instruments(self) -> None:
+        try:
+            smap = await self.protocol.fetch_symbols(self.rest)
+        except Exception as exc:
+            self._instruments_failed(exc)
+            self._instruments_task = asyncio.get_running_loop().create_task(self._retry_instruments(), name=f"cexfeed:{self.venue}:instruments")
+            return
+        self.symbol_map = smap
+        self.listed = True
+
+    def _instruments_failed(self, exc: BaseException) -> None:
+        held = " and futures sizes held" if self.protocol.table.market == "perp" else ""
+        log.warning("%s: instrument list unavailable from %s (%s); symbols checked by form only%s until it arrives; retrying",
+                    self.venue, self.rest.base_url, exc, held)
+        if not isinstance(exc, RestError):  # a REST failure is reported by the client itself
+            self._report(self._local(ConnectionStatus, connection="rest", status=FAILED, reason="bad_body",
+                                       detail=f"instrument list: {exc}", url=self.rest.base_url))
+
+    async def _retry_instruments(self) -> None:
+        backoff = self._instrument_retry()
+        while not self._closed:
+            await asyncio.sleep(backoff.next())
+            try:
+                smap = await self.protocol.fetch_symbols(self.rest)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.info("%s: instrument list still unavailable: %s", self.venue, exc)
+                continue
+            self.set_symbols(smap)
+            return
+
+    def set_symbols(self, smap: SymbolMap) -> None:
+        """Install the venue's instrument list (it arrived after the start, or comes from
+        elsewhere): every handler gets it (held futures pushes are released), and symbols it
+        does not list are reported (``StreamStatus`` ``unlisted`` and a warning)."""
+        self.symbol_map = smap
+        self.listed = True
+        self.protocol.set_symbols(smap)
+        log.info("%s: instrument list loaded (%d instruments)", self.venue, len(smap))
+        for conn in self._pool.connections:
+            conn.handler.set_symbols(smap)
+        for symbol in self.symbols:
+            try:
+                self._resolve([symbol])
+            except SymbolError as exc:
+                log.warning("%s: %s", self.venue, exc)
+                self._report(self._local(StreamStatus, symbol=symbol, venue_symbol=self._venue(symbol), channel="",
+                                           status="unlisted", reason="unlisted", detail=str(exc)))
 
     # -- public API ----------------------------------------------------------------------------
     def set_callback(self, on_event: Callable[[Event], None] | None) -> None:
@@ -192,16 +305,19 @@ class Feed:
         self._queue_on = on_event is None and not self.sinks
 
     async def start(self, timeout: float = 15.0) -> list[AckResult]:
-        """Load the instrument list, connect, subscribe, and wait (up to ``timeout`` s) for the
-        acks. Returns the :class:`AckResult` of each subscription; refusals and timeouts are
-        also delivered as ``VenueError`` events. Raises ``KeyError`` for a symbol the venue
-        does not list and ``ValueError`` for an unknown channel."""
+        """Load the instrument list, check the symbols against it, connect, subscribe, and
+        wait (up to ``timeout`` s) for the acks. Returns the :class:`AckResult` of each
+        subscription; refusals and timeouts are also delivered as ``VenueError`` events.
+        Raises :class:`~cexfeed.symbols.SymbolError` (a ``ValueError``) naming every symbol
+        the venue does not serve, with a hint. When the list cannot be fetched the feed starts
+        anyway (see the module docstring)."""
         for sink in self.sinks:
             await sink.start()
         if self.load_symbols:
-            self.symbol_map = await load_symbol_map(self.protocol, self.rest, self.venue)
-        venue_symbols = [self.symbol_map.to_venue(s) for s in self.symbols]
-        self._subs = self.protocol.subscriptions(self.channels, venue_symbols)
+            await self._load_instruments()
+            if self.listed:
+                self._venue_of = self._resolve(self.symbols)
+        self._subs = self.protocol.subscriptions(self.channels, [self._venue_of[s] for s in self.symbols])
         for sub in self._subs:
             if self.protocol.is_book(sub):
                 self._depth = self.protocol.book_depth(sub)
@@ -215,7 +331,8 @@ class Feed:
 
     async def events(self) -> AsyncIterator[Event]:
         """Events in arrival order until :meth:`close`. With an ``on_event`` callback the queue
-        is switched on at the first call."""
+        is switched on at the first call. After an overflow the next event is preceded by an
+        :class:`~cexfeed.models.EventsDropped` (see the module docstring)."""
         self._queue_on = True
         queue = self._queue
         while not self._closed or not queue.empty():
@@ -223,12 +340,23 @@ class Feed:
                 event = await asyncio.wait_for(queue.get(), 0.5)
             except asyncio.TimeoutError:
                 continue
+            if self._lost:
+                yield self.drop_notice()
             yield event
 
+    def drop_notice(self) -> EventsDropped:
+        """The :class:`EventsDropped` of the events dropped since the last notice (and resets
+        that count); :meth:`events` yields it by itself."""
+        notice = self._local(EventsDropped, count=self._lost, total=self.dropped, books=sorted(self._lost_books))
+        self._lost = 0
+        self._lost_books = set()
+        return notice
+
     def book(self, symbol: str) -> L2Book | None:
-        """The local book of ``symbol`` (unified), or ``None`` when not subscribed. Use it only
-        while :meth:`synced` is true (a ``BookStatus`` event says when that changes)."""
-        venue_symbol = self.symbol_map.to_venue(symbol)
+        """The local book of ``symbol`` (unified), or ``None`` when not subscribed. It is the
+        current book (not the book as of the last event you read); use it only while
+        :meth:`synced` is true (a ``BookStatus`` event says when that changes)."""
+        venue_symbol = self._venue(symbol)
         handler = self._pool.book_handler(venue_symbol)
         if handler is None:
             return None
@@ -236,14 +364,14 @@ class Feed:
         return seq.book if seq is not None else None
 
     def synced(self, symbol: str) -> bool:
-        venue_symbol = self.symbol_map.to_venue(symbol)
+        venue_symbol = self._venue(symbol)
         handler = self._pool.book_handler(venue_symbol)
         seq = handler.books.get(venue_symbol) if handler is not None else None
         return bool(seq is not None and seq.synced)
 
     def sequencer(self, symbol: str):
         """The :class:`~cexfeed.book.BookSequencer` of ``symbol`` (counters), or ``None``."""
-        venue_symbol = self.symbol_map.to_venue(symbol)
+        venue_symbol = self._venue(symbol)
         handler = self._pool.book_handler(venue_symbol)
         return handler.books.get(venue_symbol) if handler is not None else None
 
@@ -302,8 +430,12 @@ class Feed:
         }
 
     async def subscribe(self, symbols: Iterable[str], channels: Iterable[str]) -> list[AckResult]:
-        """Add streams to a running feed."""
-        venue_symbols = [self.symbol_map.to_venue(s) for s in symbols]
+        """Add streams to a running feed. Raises :class:`~cexfeed.symbols.SymbolError` like
+        :meth:`start`."""
+        symbols = list(symbols)
+        resolved = self._resolve(symbols)
+        self._venue_of.update(resolved)
+        venue_symbols = [resolved[s] for s in symbols]
         subs = self.protocol.subscriptions(list(channels), venue_symbols)
         self._subs.extend(s for s in subs if s not in self._subs)
         for s in symbols:
@@ -312,8 +444,10 @@ class Feed:
         return await self._pool.subscribe(subs)
 
     async def unsubscribe(self, symbols: Iterable[str], channels: Iterable[str]) -> list[AckResult]:
-        """Remove streams from a running feed."""
-        venue_symbols = [self.symbol_map.to_venue(s) for s in symbols]
+        """Remove streams from a running feed. An unsubscribed book is forgotten at once
+        (``book()`` is ``None``, pushes still in flight are dropped); subscribing it again
+        starts from a new snapshot."""
+        venue_symbols = [self._venue(s) for s in symbols]
         subs = self.protocol.subscriptions(list(channels), venue_symbols)
         self._subs = [s for s in self._subs if s not in subs]
         return await self._pool.unsubscribe(subs)
@@ -321,6 +455,8 @@ class Feed:
     async def close(self) -> None:
         """Close every connection gracefully and the REST session."""
         self._closed = True
+        if self._instruments_task is not None:
+            self._instruments_task.cancel()
         await self._pool.close()
         await self.rest.close()
         for sink in self.sinks:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any, Callable
 
 from .book import APPLIED, CROSSED, GAP, SNAPSHOT_CROSSED, SNAPSHOT_IGNORED, SNAPSHOT_TOO_OLD, SYNCED, BookSequencer
-from .models import RESYNCING, STALE, BookStatus, BookUpdate, Event, VenueError
+from .models import RESYNCING, STALE, BookStatus, BookUpdate, Event, VenueError, local_event
 from .models import SYNCED as STATUS_SYNCED
 
 log = logging.getLogger("cexfeed")
@@ -80,6 +80,9 @@ class WebSocketHandler:
 
     ``on_event`` is called synchronously with each event; it must not block. An exception it
     raises is counted (``callback``) and does not stop the stream.
+
+    ``seen`` records, per event class and venue symbol, the ``recv_ts`` of the last event
+    emitted: the connection's per-subscription silence check reads it.
     """
 
     venue: str = ""
@@ -90,6 +93,7 @@ class WebSocketHandler:
         self.hooks: ConnectionHooks = ConnectionHooks()
         self._on_event = on_event
         self._logged: set[str] = set()
+        self.seen: defaultdict[type, dict[str, int]] = defaultdict(dict)
 
     def set_callback(self, on_event: EventCallback | None) -> None:
         self._on_event = on_event
@@ -97,16 +101,24 @@ class WebSocketHandler:
     def _handle_message(self, raw: bytes | str, recv_ts: int | None = None) -> None:
         """Decode one frame and emit its events. Never raises."""
         self.stats.frames += 1
+        if recv_ts is None:
+            recv_ts = time.time_ns()
         try:
-            self._dispatch(raw, recv_ts if recv_ts is not None else time.time_ns())
+            self._dispatch(raw, recv_ts)
         except Exception as exc:  # the contract: count, log once, skip
-            self._count_error("malformed", raw, exc)
+            self._failed(raw, recv_ts, exc)
+
+    def _failed(self, raw: bytes | str, recv_ts: int, exc: Exception) -> None:
+        """A frame ``_dispatch`` could not handle: counted as ``malformed`` (a subclass may
+        keep it for later, e.g. futures pushes waiting for a contract multiplier)."""
+        self._count_error("malformed", raw, exc)
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
         raise NotImplementedError
 
     def _emit(self, event: Event) -> None:
         self.stats.events += 1
+        self.seen[event.__class__][event.venue_symbol] = event.recv_ts
         callback = self._on_event
         if callback is not None:
             try:
@@ -117,6 +129,9 @@ class WebSocketHandler:
     def _emit_all(self, events: list[Event]) -> None:
         """:meth:`_emit` for the several events of one frame."""
         self.stats.events += len(events)
+        seen = self.seen
+        for event in events:
+            seen[event.__class__][event.venue_symbol] = event.recv_ts
         callback = self._on_event
         if callback is not None:
             for event in events:
@@ -139,6 +154,12 @@ class WebSocketHandler:
                 exc if exc is not None else "",
                 f" prefix={_prefix(raw)}" if raw else "",
             )
+
+    def _local(self, cls: type, venue_symbol: str = "", recv_ts: int | None = None, **fields: Any) -> Event:
+        """A status or error event of this stream raised locally (see
+        :func:`cexfeed.models.local_event`), about ``venue_symbol`` when given."""
+        symbol = self.unified(venue_symbol) if venue_symbol else ""  # type: ignore[attr-defined]
+        return local_event(cls, self.venue, self.market, symbol, venue_symbol, recv_ts, **fields)
 
     def _venue_error(self, code: int, message: str, channel: str, recv_ts: int, exchange_ts: int) -> None:
         self.stats.errors["venue_error"] += 1
@@ -173,10 +194,17 @@ class PublicWebSocketHandler(WebSocketHandler):
         super().__init__(on_event)
         self.depth = depth
         self.books: dict[str, BookSequencer] = {}
+        # books unsubscribed: pushes still in flight for them are dropped until open_book
+        self.closed_books: set[str] = set()
 
     # -- symbols -------------------------------------------------------------------------
     def unified(self, venue_symbol: str) -> str:
         raise NotImplementedError
+
+    def set_symbols(self, symbols: Any) -> None:
+        """Replace the :class:`~cexfeed.symbols.SymbolMap` (the instrument list arrived after
+        the stream started). Books keep the names they were opened with."""
+        self.symbols = symbols
 
     # -- books ---------------------------------------------------------------------------
     def book(self, venue_symbol: str) -> BookSequencer:
@@ -185,6 +213,28 @@ class PublicWebSocketHandler(WebSocketHandler):
         if seq is None:
             seq = self.books[venue_symbol] = BookSequencer(self.depth, self.unified(venue_symbol))
         return seq
+
+    def close_book(self, venue_symbol: str, recv_ts: int | None = None) -> None:
+        """The book of ``venue_symbol`` was unsubscribed: forget it now (a synced one gets
+        ``BookStatus`` ``stale``/``unsubscribed``) and drop its pushes still in flight until
+        :meth:`open_book`."""
+        self.closed_books.add(venue_symbol)
+        seq = self.books.pop(venue_symbol, None)
+        if seq is not None and seq.synced:
+            self._status(venue_symbol, STALE, "unsubscribed", None, 0, time.time_ns() if recv_ts is None else recv_ts)
+
+    def open_book(self, venue_symbol: str) -> None:
+        """The book of ``venue_symbol`` is subscribed (again): it starts empty and unsynced."""
+        if venue_symbol in self.closed_books:
+            self.closed_books.discard(venue_symbol)
+            self.books.pop(venue_symbol, None)
+
+    def _book_closed(self, venue_symbol: str) -> bool:
+        """Whether a push for ``venue_symbol``'s book arrived after its unsubscribe (counted)."""
+        if venue_symbol in self.closed_books:
+            self.stats.errors["book_after_unsubscribe"] += 1
+            return True
+        return False
 
     def reset_books(self, reason: str = "reconnect", recv_ts: int | None = None) -> None:
         """Forget every book: after a dropped connection each symbol resyncs from scratch
@@ -199,6 +249,8 @@ class PublicWebSocketHandler(WebSocketHandler):
                 self._status(venue_symbol, status, reason, None, 0, now)
 
     def _book_delta(self, venue_symbol, first, last, bids, asks, exchange_ts, recv_ts) -> None:
+        if self.closed_books and self._book_closed(venue_symbol):
+            return
         seq = self.books.get(venue_symbol) or self.book(venue_symbol)
         code = seq.on_delta(first, last, bids, asks)
         if code == APPLIED:
@@ -222,6 +274,8 @@ class PublicWebSocketHandler(WebSocketHandler):
             self._broken(venue_symbol, seq, code, exchange_ts, recv_ts, first)
 
     def _book_full(self, venue_symbol, last, bids, asks, exchange_ts, recv_ts) -> None:
+        if self.closed_books and self._book_closed(venue_symbol):
+            return
         seq = self.book(venue_symbol)
         code = seq.on_full(last, bids, asks)
         if code == CROSSED:
@@ -234,6 +288,8 @@ class PublicWebSocketHandler(WebSocketHandler):
         """A push that is a whole top-N book every time (Gate legacy ``futures.order_book``): the
         first syncs the book (``BookStatus``), later ones replace and publish it as a snapshot
         ``BookUpdate`` without a status event each time; a crossed one resyncs the symbol."""
+        if self.closed_books and self._book_closed(venue_symbol):
+            return
         seq = self.book(venue_symbol)
         if not seq.synced:
             self._book_full(venue_symbol, update_id, bids, asks, exchange_ts, recv_ts)
@@ -269,6 +325,8 @@ class PublicWebSocketHandler(WebSocketHandler):
         """
         if recv_ts is None:
             recv_ts = time.time_ns()
+        if self.closed_books and self._book_closed(venue_symbol):
+            return SNAPSHOT_IGNORED
         seq = self.book(venue_symbol)
         applied_before = seq.deltas_applied
         code = seq.on_snapshot(update_id, bids, asks)
@@ -337,6 +395,7 @@ class PublicWebSocketHandler(WebSocketHandler):
 
     def _report_broken(self, venue_symbol: str, reason: str, exchange_ts: int, recv_ts: int, detail: str) -> None:
         self.stats.errors[f"book_{reason}"] += 1
+        log.info("%s %s %s: book resyncing (%s)%s", self.venue, self.market, venue_symbol, reason, f": {detail}" if detail else "")
         self._status(venue_symbol, RESYNCING, reason, None, exchange_ts, recv_ts, detail)
         self._resync(venue_symbol)
 

@@ -24,8 +24,8 @@ from .live import metrics_options, run_stream, stream_options
 @click.option("--format", "fmt", type=click.Choice(["none", "table", "jsonl"]), default="none", show_default=True, help="Also show the events while recording.")
 @metrics_options
 def record(venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None,
-           no_data_timeout: float, out: str, rotate_mb: float, rotate_seconds: float, fmt: str,
-           metrics_port: int | None, metrics_host: str) -> None:
+           no_data_timeout: float, subscription_timeout: float, architecture: Any, out: str, rotate_mb: float,
+           rotate_seconds: float, fmt: str, metrics_port: int | None, metrics_host: str) -> None:
     """Record a live session of VENUE: every frame as received, every request sent, every REST
     response and connection event, in zstd-compressed, append-only, rotated parts
     (docs/capture-format.md). Replay it with `cexfeed replay OUT.00000.cxf`."""
@@ -35,7 +35,8 @@ def record(venue: str, symbols: str, channels: str, url: str | None, rest_url: s
     first.parent.mkdir(parents=True, exist_ok=True)
     recorder = Recorder(out, rotate_bytes=int(rotate_mb * (1 << 20)), rotate_seconds=rotate_seconds)
     try:
-        run_stream(venue, symbols, channels, url, rest_url, duration, no_data_timeout, fmt, (metrics_host, metrics_port), tap=recorder)
+        run_stream(venue, symbols, channels, url, rest_url, duration, no_data_timeout, subscription_timeout, architecture, fmt,
+                   (metrics_host, metrics_port), tap=recorder)
     finally:
         recorder.close()
         stats = recorder.stats()

@@ -1,4 +1,9 @@
-"""``cexfeed replay``: run a capture through the real handlers and print events or book summaries."""
+"""``cexfeed replay``: run a capture through the real handlers and print events or book summaries.
+
+A replay that decoded nothing (no event, no delta buffered) prints its counters and exits 1; a
+folder is a folder of MEXC ``.bin`` frames (another ``--venue`` is refused). When no book ever
+synced, the summary says how many deltas wait for a snapshot and how to give one
+(``--snapshots``)."""
 
 from __future__ import annotations
 
@@ -28,14 +33,21 @@ from ..capture import (
 from ..models import encode_event
 from ..venues import VENUES
 from . import main
+from .common import format_counts
+
+# the venue of .bin frames (one serialized PushDataV3ApiWrapper each)
+BIN_VENUE = "mexc-spot"
 
 
 def _items_and_venue(path: Path, venue: str | None, snapshots: tuple[str, ...]):
     if path.is_dir() or path.suffix == ".bin":
+        if venue is not None and venue != BIN_VENUE:
+            raise click.UsageError(f"{path}: .bin frames (and folders of them) are {BIN_VENUE} pushes, not {venue}")
         files = sorted(path.glob("*.bin")) if path.is_dir() else [path]
         if not files:
             raise click.UsageError(f"no .bin frames in {path}")
-        return (CaptureItem(FRAME, 0.0, f.read_bytes()) for f in files), venue or "mexc-spot"
+        snaps = [item for s in snapshots for item in read_http_file(s)]
+        return itertools.chain(snaps, (CaptureItem(FRAME, 0.0, f.read_bytes()) for f in files)), BIN_VENUE
     if is_cryptofeed_capture(path):
         venue = venue or detect_venue(path)
         if venue is None:
@@ -87,14 +99,41 @@ def replay(path: Path, snapshots: tuple[str, ...], instruments: Path | None, ven
     except (ValueError, UnicodeDecodeError, msgspec.DecodeError) as exc:
         # a file that is not what --venue/--instruments say it is
         raise click.ClickException(f"cannot replay {path} as {venue}: {exc}") from None
+    stats = rep.handler.stats
+    books = summary(rep.handler, rep.full_books)
     if fmt == "jsonl":
         out.flush()
-        return
-    books = summary(rep.handler)
-    if fmt == "summary-json":
+    elif fmt == "summary-json":
         click.echo(json.dumps(books, indent=2, sort_keys=True))
-        return
-    _print_table(books, rep.venue, rep.handler.stats.as_dict())
+    else:
+        _print_table(books, rep.venue, stats.as_dict())
+    if not stats.events and not any(b["buffered"] for b in books.values()):
+        # nothing decoded: say what was counted, and fail
+        raise click.ClickException(f"nothing decodable in {path} as {venue}: {_counts(rep)}")
+    hint = _snapshot_hint(books)
+    if hint:
+        click.echo(hint, err=True)
+
+
+def _counts(rep: Replay) -> str:
+    """The replay's counters, as every command prints them."""
+    return counts_line(rep.handler.stats.as_dict())
+
+
+def counts_line(stats: dict) -> str:
+    """``frames N  events N  errors ...`` of a stats dict (``frames``, ``events``, ``errors``)."""
+    return f"frames {stats['frames']}  events {stats['events']}  errors {format_counts(stats['errors'])}"
+
+
+def _snapshot_hint(books: dict) -> str:
+    """When no sequenced book ever synced: how many deltas wait for a snapshot, and how to give
+    one."""
+    sequenced = [b for b in books.values() if b["kind"] == "sequenced"]
+    if not sequenced or any(b["synced"] or b["last_update_id"] for b in sequenced):
+        return ""
+    waiting = sum(b["buffered"] for b in sequenced)
+    return (f"no book synced: {waiting} deltas buffered waiting for a snapshot; "
+            "pass --snapshots FILE (REST order-book bodies, NAME.http.* beside a capture) to seed the books")
 
 
 def _jsonl_writer(out):
@@ -116,7 +155,7 @@ def _print_table(books: dict, venue: str, stats: dict) -> None:
     from rich.table import Table
 
     table = Table(title=f"{venue} replay")
-    for col in ("symbol", "bid size", "bid", "ask", "ask size", "last id", "applied", "stale", "resyncs", "levels"):
+    for col in ("symbol", "bid size", "bid", "ask", "ask size", "last id", "applied", "stale", "buffered", "resyncs", "levels"):
         table.add_column(col, justify="right" if col != "symbol" else "left")
     for symbol, b in books.items():
         table.add_row(
@@ -128,9 +167,10 @@ def _print_table(books: dict, venue: str, stats: dict) -> None:
             str(b["last_update_id"]),
             str(b["deltas_applied"]),
             str(b["deltas_dropped_stale"]),
+            str(b["buffered"]),
             str(b["resyncs"]),
             f"{b['bid_levels']}/{b['ask_levels']}",
         )
     console = Console() if sys.stdout.isatty() else Console(width=160)
     console.print(table)
-    console.print(f"frames {stats['frames']}  events {stats['events']}  errors {stats['errors'] or 'none'}")
+    console.print(counts_line(stats))

@@ -21,9 +21,9 @@ import msgspec
 from .. import wire
 from ..channels import Table
 from ..exchanges.gateio.common import lost_book_symbol, plain_json
-from ..exchanges.gateio.contracts import ONE
+from ..exchanges.gateio.contracts import ONE, MultiplierUnknown
 from ..exchanges.gateio.obu import ObuBooks, parse_obu_stream
-from ..exchanges.gateio.protocol import ping, request
+from ..exchanges.gateio.protocol import already_subscribed, ping, request
 from ..symbols import SymbolMap
 from .messages import MessageType, ParsedMessage
 from .strategies import ConnectionStrategy, MessageParserStrategy, StrategyHandler, Subscription, SubscriptionStrategy
@@ -251,10 +251,12 @@ class GateioParserStrategy(MessageParserStrategy):
                 ok = status in ("success", "")
                 data = {"id": request_id, "channel": channel, "ok": ok, "message": status, "event": event, "payload": frame.get("payload"), "recv_ts": recv_ts}
                 return [ParsedMessage(T.ACK, venue, "", data, raw)]
-            return [
-                ParsedMessage(T.ACK, venue, "", {"id": request_id, "channel": channel, "ok": False, "message": error["message"], "event": event}, raw),
-                self._error(error, channel, exchange_ts, recv_ts, raw),
-            ]
+            ack = ParsedMessage(T.ACK, venue, "", {"id": request_id, "channel": channel, "ok": False, "message": error["message"], "event": event}, raw)
+            if already_subscribed(error["message"]):
+                # the stream is held already: no error for the consumer (the connection keeps it)
+                self.report("already_subscribed", b"", None)
+                return [ack]
+            return [ack, self._error(error, channel, exchange_ts, recv_ts, raw)]
         if channel == self.PONG:
             return [ParsedMessage(T.PONG, venue, "", {}, raw)]
         if error is not None:
@@ -313,11 +315,13 @@ class GateioStrategyHandler(ObuBooks, StrategyHandler):
     """Strategy-path handler of a Gate stream: :class:`StrategyHandler` plus Gate's Order Book
     V2 rules through the direct handlers' own obu code (:class:`ObuBooks`): in-band ``full``
     snapshots, a gap or an increment before any snapshot -> ``BookStatus`` and a per-symbol
-    resubscribe, ``expect_book``/``check_no_data`` for silent subscriptions."""
+    resubscribe."""
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
         try:
             super()._dispatch(raw, recv_ts)
+        except MultiplierUnknown:
+            raise  # held by the futures handler, not lost
         except Exception:
             # a book push that cannot be parsed: drop that book now (the direct path does too)
             symbol = self.parser.lost_book_symbol(raw)
@@ -343,8 +347,3 @@ class GateioStrategyHandler(ObuBooks, StrategyHandler):
         else:
             super()._on_book_snapshot(msg)
 
-    def _on_ack(self, msg: ParsedMessage) -> None:
-        super()._on_ack(msg)
-        d = msg.data
-        if d.get("event") == "subscribe" and d["ok"] is not False:
-            self._obu_acked(d["channel"], d.get("payload"), d.get("recv_ts"))

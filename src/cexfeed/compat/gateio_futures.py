@@ -14,6 +14,7 @@ from ..exchanges.gateio.common import candle_name
 from ..exchanges.gateio.contracts import ContractSizes, decode_futures_snapshot, futures_symbol_map
 from ..exchanges.gateio.futures_public_handler import ticker_events
 from ..exchanges.gateio.futures_table import FuturesTicker
+from ..exchanges.gateio.held import HeldSizes
 from ..models import BUY, PERP, SELL
 from ..symbols import SymbolMap
 from .gateio_common import (
@@ -63,8 +64,9 @@ class GateioFuturesSubscriptionStrategy(GateioSubscriptionStrategy):
 
 
 class GateioFuturesParserStrategy(GateioParserStrategy):
-    """Gate USDT perpetual channels (§7) -> ``ParsedMessage``. A contract missing from the map
-    is reported once as ``no_multiplier`` and left in contracts. Book messages carry
+    """Gate USDT perpetual channels (§7) -> ``ParsedMessage``. A push of a contract without a
+    known multiplier raises :class:`~cexfeed.exchanges.gateio.contracts.MultiplierUnknown`
+    (the handler holds it). Book messages carry
     ``obu_stream`` for ``futures.obu`` and ``periodic`` for the legacy ``futures.order_book``
     full pushes."""
 
@@ -75,13 +77,14 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(symbols)
-        self.sizer = ContractSizes(self.symbols, self._no_multiplier)
+        self.sizer = ContractSizes(self.symbols)
 
     def default_symbols(self) -> SymbolMap:
         return futures_symbol_map()
 
-    def _no_multiplier(self, venue_symbol: str) -> None:
-        self.report("no_multiplier", venue_symbol, "contract not in the contract list, sizes left in contracts")
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        super().set_symbols(symbols)
+        self.sizer = ContractSizes(symbols)
 
     def _head(self, venue_symbol: str, exchange_ts: int, recv_ts: int) -> dict:
         return {
@@ -301,9 +304,10 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
         return out
 
 
-class GateioFuturesStrategyHandler(GateioStrategyHandler):
+class GateioFuturesStrategyHandler(HeldSizes, GateioStrategyHandler):
     """Strategy-path handler of Gate USDT futures: :class:`GateioStrategyHandler` plus REST
-    snapshots in contracts."""
+    snapshots in contracts and the direct path's holding of pushes whose contract multiplier
+    is not known yet (:class:`~cexfeed.exchanges.gateio.held.HeldSizes`)."""
 
     def apply_rest_snapshot(self, venue_symbol: str, body: bytes | str, recv_ts: int | None = None) -> int:
         """Same as the direct handler's: a ``GET /futures/usdt/order_book?with_id=true`` body,

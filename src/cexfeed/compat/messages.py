@@ -20,12 +20,15 @@ from ..models import (
     BestBidOffer,
     BookStatus,
     BookUpdate,
+    ConnectionStatus,
     Event,
+    EventsDropped,
     FundingRate,
     Kline,
     Liquidation,
     MarkPrice,
     OpenInterest,
+    StreamStatus,
     Ticker,
     Trade,
     VenueError,
@@ -52,6 +55,9 @@ class MessageType(str, enum.Enum):
     LIQUIDATION = "liquidation"
     OPEN_INTEREST = "open_interest"
     ERROR = "error"
+    STREAM_STATUS = "stream_status"
+    CONNECTION = "connection"
+    DROPPED = "dropped"
     BOOK_DELTA = "book_delta"
     BOOK_SNAPSHOT = "book_snapshot"
     ACK = "ack"
@@ -73,6 +79,9 @@ EVENT_CLASSES: dict[MessageType, type[Event]] = {
     MessageType.LIQUIDATION: Liquidation,
     MessageType.OPEN_INTEREST: OpenInterest,
     MessageType.ERROR: VenueError,
+    MessageType.STREAM_STATUS: StreamStatus,
+    MessageType.CONNECTION: ConnectionStatus,
+    MessageType.DROPPED: EventsDropped,
 }
 
 _TYPE_OF_CLASS: dict[type, MessageType] = {cls: t for t, cls in EVENT_CLASSES.items()}

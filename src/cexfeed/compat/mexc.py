@@ -160,7 +160,7 @@ class MexcParserStrategy(MessageParserStrategy):
             return []
         reply = Reply(msg, int(frame.get("id") or 0), int(frame.get("code") or 0))
         kind, channels = classify_reply(reply)
-        # first: "a control reply arrived" (the handler's stale-book check runs on replies)
+        # first: "a control reply arrived" (its kind and time)
         out = [ParsedMessage(T.SYSTEM, "mexc", "", {"reply": kind, "recv_ts": recv_ts}, raw)]
         if kind == ACK_OK:
             return out + [ParsedMessage(T.ACK, "mexc", "", {"id": reply.id, "channel": c, "ok": True, "message": msg}, raw) for c in channels]
@@ -373,9 +373,9 @@ class MexcStrategyHandler(MexcBooks, StrategyHandler):
     book and connection rules through the direct handler's own code
     (:class:`~cexfeed.exchanges.mexc.books.MexcBooks`, §4.2, §1.5, §7)."""
 
-    def __init__(self, parser: MexcParserStrategy, on_event=None, depth: int = 100, max_connection_age: float = RECONNECT_AFTER_S, stale_after: float = 60.0) -> None:
+    def __init__(self, parser: MexcParserStrategy, on_event=None, depth: int = 100, max_connection_age: float = RECONNECT_AFTER_S) -> None:
         super().__init__(parser, on_event, depth)
-        self._init_books(max_connection_age, stale_after)
+        self._init_books(max_connection_age)
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
         if recv_ts > self._age_deadline:
@@ -384,15 +384,12 @@ class MexcStrategyHandler(MexcBooks, StrategyHandler):
 
     def _on_system(self, msg: ParsedMessage) -> None:
         if "reply" in msg.data:
-            if self._last_depth:
-                self._check_stale(msg.data["recv_ts"])
             return
         super()._on_system(msg)
 
     def _on_book_delta(self, msg: ParsedMessage) -> None:
         super()._on_book_delta(msg)
-        d = msg.data
-        self._depth_applied(d["venue_symbol"], d["exchange_ts"], d["recv_ts"])
+        self._depth_applied(msg.data["venue_symbol"])
 
     def _on_book_snapshot(self, msg: ParsedMessage) -> None:
         d = msg.data

@@ -22,7 +22,7 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable, NamedTuple
 
 from ..handlers import EventCallback, PublicWebSocketHandler
-from ..models import BookStatus, BookUpdate, Event, VenueError
+from ..models import BookStatus, BookUpdate, ConnectionStatus, Event, EventsDropped, StreamStatus, VenueError
 from ..symbols import SymbolMap
 from .messages import EVENT_CLASSES, MessageType, ParsedMessage, message_from_event
 
@@ -95,6 +95,11 @@ class MessageParserStrategy(abc.ABC):
         """The symbol map used when none is given."""
         return SymbolMap()
 
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        """Replace the symbol map (the instrument list arrived after the stream started)."""
+        self.symbols = symbols
+        self.unified = symbols.unified
+
     @abc.abstractmethod
     def parse(self, raw: bytes | str, recv_ts: int) -> list[ParsedMessage]:
         """Messages carried by one frame, in frame order (``recv_ts`` ns goes into each event's
@@ -135,10 +140,18 @@ class MessageRouter:
                 self.on_error(exc)
 
 
-# events the handler itself produces from sequencing or control frames: the consumer's message
-# callbacks get them converted, all other event messages are passed through as parsed
-_DERIVED = (BookUpdate, BookStatus, VenueError)
-_DERIVED_TYPES = {BookUpdate: MessageType.BOOK, BookStatus: MessageType.BOOK_STATUS, VenueError: MessageType.ERROR}
+# events the handler or its connection produces (sequencing, control frames, connection and
+# subscription state): the consumer's message callbacks get them converted, all other event
+# messages are passed through as parsed
+_DERIVED_TYPES = {
+    BookUpdate: MessageType.BOOK,
+    BookStatus: MessageType.BOOK_STATUS,
+    VenueError: MessageType.ERROR,
+    StreamStatus: MessageType.STREAM_STATUS,
+    ConnectionStatus: MessageType.CONNECTION,
+    EventsDropped: MessageType.DROPPED,
+}
+_DERIVED = tuple(_DERIVED_TYPES)
 
 
 class StrategyHandler(PublicWebSocketHandler):
@@ -164,7 +177,7 @@ class StrategyHandler(PublicWebSocketHandler):
         self._raw: bytes | str | None = None
         self.router = MessageRouter()
         for msg_type in EVENT_CLASSES:
-            if msg_type not in (MessageType.BOOK, MessageType.BOOK_STATUS, MessageType.ERROR):
+            if EVENT_CLASSES[msg_type] not in _DERIVED_TYPES:
                 self.router.on(msg_type, self._on_event_message)
         self.router.on(MessageType.BOOK_DELTA, self._on_book_delta)
         self.router.on(MessageType.BOOK_SNAPSHOT, self._on_book_snapshot)
@@ -177,6 +190,11 @@ class StrategyHandler(PublicWebSocketHandler):
 
     def unified(self, venue_symbol: str) -> str:
         return self._unified(venue_symbol)
+
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        self.parser.set_symbols(symbols)
+        self.symbols = symbols
+        self._unified = self.parser.unified
 
     def on(self, msg_type: MessageType, callback: MessageCallback) -> None:
         """Register a consumer callback for ``ParsedMessage``\\ s of ``msg_type``."""

@@ -1,27 +1,40 @@
 """The one network core: picows WebSocket connections (heartbeat, reconnect with capped
 backoff + jitter, subscription-set replay, ack correlation), a pool that shards subscriptions
 over connections, and the REST client for snapshots. Venue modules plug in a
-:class:`VenueProtocol`."""
+:class:`VenueProtocol`.
 
-from .backoff import Backoff
-from .connection import AckResult, ConnectionStats, RequestIds, WsConnection
-from .pool import ConnectionPool
-from .protocol import Snapshot, SnapshotError, Subscription, VenueProtocol
-from .rest import RestClient, RestError
-from .tap import Tap
+The names below are loaded on first use, so importing a light part (``cexfeed.net.protocol``,
+``cexfeed.net.backoff``) does not load picows and aiohttp.
+"""
 
-__all__ = [
-    "AckResult",
-    "Backoff",
-    "ConnectionPool",
-    "ConnectionStats",
-    "RequestIds",
-    "RestClient",
-    "RestError",
-    "Snapshot",
-    "SnapshotError",
-    "Subscription",
-    "Tap",
-    "VenueProtocol",
-    "WsConnection",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AckResult": "connection",
+    "Backoff": "backoff",
+    "ConnectionPool": "pool",
+    "ConnectionStats": "connection",
+    "RequestIds": "connection",
+    "RestClient": "rest",
+    "RestError": "rest",
+    "Snapshot": "protocol",
+    "SnapshotError": "protocol",
+    "Subscription": "protocol",
+    "Tap": "tap",
+    "VenueProtocol": "protocol",
+    "WsConnection": "connection",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -8,10 +8,21 @@ Lifecycle of a :class:`WsConnection`::
 
 * Heartbeat: the venue's app-level ping every ``ping_interval`` s; a watchdog drops the socket
   when no frame at all (data, ack or pong) arrived for ``no_data_timeout`` s.
+* State changes reach the consumer as :class:`~cexfeed.models.ConnectionStatus` events
+  (``connecting``, ``connected``, ``reconnecting`` with the reason, ``failed`` with the reason
+  and the wait, ``closed``) and as log lines. A refused upgrade (HTTP 429/503) waits what its
+  ``Retry-After`` asks, within :data:`MAX_RETRY_AFTER_S`.
 * Requests carry int32 ids; each subscribe/unsubscribe waits for its ack up to ``ack_timeout``.
+  An ack matches its request by id (an id echoed as a numeric string too), else by channel;
+  a success that names another channel than the request's does not count (it is refused).
   A refused subscription is dropped from the set (never replayed) and reported as a
-  :class:`~cexfeed.models.VenueError` by the handler; an unacked one is reported as a
-  ``VenueError`` with ``code=-1`` and stays in the set.
+  :class:`~cexfeed.models.VenueError` by the handler; the venue's "already subscribed"
+  refusal (``VenueProtocol.already_subscribed``) keeps it, as acked. An unacked one is
+  reported as a ``VenueError`` with ``code=-1`` and stays in the set.
+* Unsubscribing a book forgets it at once (``handler.close_book``): pushes still in flight are
+  dropped, and a later subscribe starts from an empty, unsynced book (``handler.open_book``).
+* Every acked subscription is watched for silence (:mod:`cexfeed.net.watch`,
+  ``subscription_timeout`` s).
 * Only the current subscription set is replayed after a reconnect, never past requests.
 * Book snapshots (``request_snapshot``) are fetched by a task off the read loop, with bounded
   retries, then handed to ``handler.apply_snapshot``.
@@ -28,14 +39,18 @@ import logging
 import time
 from typing import Any, Callable, Iterable
 
-from picows import WSCloseCode, WSListener, WSMsgType, WSTransport, ws_connect
+from picows import WSCloseCode, WSHandshakeError, WSListener, WSMsgType, WSTransport, ws_connect
 
 from ..handlers import ConnectionHooks, PublicWebSocketHandler
-from ..models import VenueError
+from ..models import CLOSED as STATUS_CLOSED
+from ..models import CONNECTED as STATUS_CONNECTED
+from ..models import CONNECTING as STATUS_CONNECTING
+from ..models import FAILED, RECONNECTING, ConnectionStatus, VenueError, encode_event
 from .backoff import Backoff
 from .protocol import Subscription, VenueProtocol
 from .rest import RestClient
-from .tap import ACK_TIMEOUT, CONNECT, CONNECT_FAILED, DISCONNECT, OPEN, SNAPSHOT, SNAPSHOT_FAILED, Tap
+from .tap import ACK_TIMEOUT, CONNECT, CONNECT_FAILED, DISCONNECT, OPEN, SILENCE, SNAPSHOT, SNAPSHOT_FAILED, STATUS, Tap
+from .watch import SubscriptionWatch
 
 log = logging.getLogger("cexfeed.net")
 
@@ -50,6 +65,9 @@ CONNECTING = "connecting"
 CONNECTED = "connected"
 BACKOFF = "backoff"
 CLOSED = "closed"
+
+# the longest Retry-After of a refused upgrade we wait (a venue asking for more is retried then)
+MAX_RETRY_AFTER_S = 300.0
 
 
 class RequestIds:
@@ -95,19 +113,10 @@ class _Pending:
         self.ack_channel = ack_channel
 
 
-def ack_timeout_error(handler: PublicWebSocketHandler, venue_symbol: str, channel: str, message: str, recv_ts: int) -> VenueError:
-    """The ``VenueError`` (``code=-1``) reporting a request that got no ack (live and replay)."""
-    return VenueError(
-        venue=handler.venue,
-        market=handler.market,
-        symbol=handler.unified(venue_symbol),
-        venue_symbol=venue_symbol,
-        exchange_ts=0,
-        recv_ts=recv_ts,
-        code=-1,
-        message=message,
-        channel=channel,
-    )
+def ack_timeout_error(handler: PublicWebSocketHandler, venue_symbol: str, channel: str, message: str, recv_ts: int | None) -> VenueError:
+    """The ``VenueError`` (``code=-1``) reporting a request that got no valid ack (live and
+    replay)."""
+    return handler._local(VenueError, venue_symbol, recv_ts, code=-1, message=message, channel=channel)
 
 
 class ConnectionStats:
@@ -172,7 +181,8 @@ class _Listener(WSListener):
                 self.handle(payload, recv_ts)
         elif msg_type is _CLOSE:
             # answer the venue's close frame, then drop; the run loop decides about reconnecting
-            conn._drop_reason = f"venue closed: {frame.get_close_code()} {frame.get_close_message()!r}"
+            if not conn._closing:
+                conn._drop_reason = ("closed", f"close frame {frame.get_close_code()} {frame.get_close_message()!r}")
             try:
                 transport.send_close(frame.get_close_code(), frame.get_close_message())
             except Exception:  # the socket may already be gone
@@ -192,7 +202,8 @@ class WsConnection(ConnectionHooks):
     connection), ``rest`` (shared :class:`RestClient` for snapshots), ``ids`` (shared
     :class:`RequestIds`), ``no_data_timeout`` s, ``ping_interval`` s (default: the protocol's),
     ``ack_timeout`` s, ``backoff`` (reconnect delays), ``snapshot_wait`` s (how long a snapshot
-    fetch waits for the first buffered delta, so the snapshot can be checked against it).
+    fetch waits for the first buffered delta, so the snapshot can be checked against it),
+    ``subscription_timeout`` s of silence before a subscription is reported (``None``: never).
 
     Use: ``conn.start()``; ``await conn.subscribe(subs)`` -> ``list[AckResult]``;
     ``await conn.unsubscribe(subs)``; ``await conn.close()``.
@@ -214,6 +225,7 @@ class WsConnection(ConnectionHooks):
         handshake_timeout: float = 10.0,
         on_state: Callable[["WsConnection", str], None] | None = None,
         tap: Tap | None = None,
+        subscription_timeout: float | None = None,
     ) -> None:
         self.protocol = protocol
         self.handler = handler
@@ -229,6 +241,7 @@ class WsConnection(ConnectionHooks):
         self.handshake_timeout = handshake_timeout
         self.on_state = on_state
         self.stats = ConnectionStats()
+        self.watch = SubscriptionWatch(protocol, handler, subscription_timeout)
         self.state = IDLE
         # the current subscription set, in subscription order (dict as ordered set)
         self.subscriptions: dict[Subscription, None] = {}
@@ -246,8 +259,13 @@ class WsConnection(ConnectionHooks):
         self._last_rx_ns = 0
         self._connected = asyncio.Event()
         self.last_error = ""
-        self._drop_reason = ""
+        # connect attempts since the last success, and why the open socket went (reason, detail)
+        self._attempt = 0
+        self._drop_reason: tuple[str, str] | None = None
+        self._closed_reported = False
         self.tap = tap
+        if tap is not None:
+            self.watch.on_report = self._silence
         self.tap_id = tap.connection(self.name, handler.depth) if tap is not None else 0
         if tap is not None:
             tap.event(self.tap_id, OPEN, time.time_ns(), {"name": self.name, "depth": handler.depth})
@@ -283,6 +301,8 @@ class WsConnection(ConnectionHooks):
                 futures.append(done)
                 continue
             self.subscriptions[sub] = None
+            if self.protocol.is_book(sub):
+                self.handler.open_book(sub.venue_symbol)
             future = loop.create_future()
             futures.append(future)
             if self.connected:
@@ -297,6 +317,9 @@ class WsConnection(ConnectionHooks):
         loop = asyncio.get_running_loop()
         for sub in subs:
             self.subscriptions.pop(sub, None)
+            self.watch.disarm(sub)
+            if self.protocol.is_book(sub) and not self.holds_book(sub.venue_symbol):
+                self.handler.close_book(sub.venue_symbol)
             waiting = self._awaiting_replay.pop(sub, None)
             if waiting is not None and not waiting.done():
                 waiting.set_result(AckResult(sub, "subscribe", False, "closed", "unsubscribed before sent"))
@@ -311,7 +334,6 @@ class WsConnection(ConnectionHooks):
     async def close(self, timeout: float = 2.0) -> None:
         """Graceful close: close frame, wait for the socket to go, stop every task."""
         self._closing = True
-        self._drop_reason = "closed by the client"
         transport = self._transport
         if transport is not None and not transport.is_disconnected:
             try:
@@ -332,10 +354,16 @@ class WsConnection(ConnectionHooks):
         for task in list(self._tasks) + list(self._snapshot_tasks.values()):
             task.cancel()
         self._fail_pending("closed")
+        if self._run_task is not None and not self._closed_reported:
+            self._closed_reported = True
+            self._report(STATUS_CLOSED, "close", "closed by the client")
         self._set_state(CLOSED)
 
-    def drop(self) -> None:
-        """Abort the socket now (tests, upgrade notices); the loop reconnects."""
+    def drop(self, reason: str = "dropped", detail: str = "") -> None:
+        """Abort the socket now (tests, upgrade notices); the loop reconnects and reports
+        ``reason``."""
+        if self._drop_reason is None:
+            self._drop_reason = (reason, detail)
         transport = self._transport
         if transport is not None:
             transport.disconnect(graceful=False)
@@ -352,7 +380,10 @@ class WsConnection(ConnectionHooks):
         return self.book_subscription(venue_symbol) is not None
 
     # -- ConnectionHooks ---------------------------------------------------------------------
-    def on_ack(self, request_id: int | None, channel: str, ok: bool, message: str) -> None:
+    def on_ack(self, request_id: int | str | None, channel: str, ok: bool, message: str) -> None:
+        if request_id.__class__ is str:
+            # an id echoed back as a numeric string is still our id
+            request_id = int(request_id) if request_id.isdigit() else None  # type: ignore[union-attr]
         pending = self._pending.pop(request_id, None) if request_id else None
         if pending is None:
             # acks without our id (MEXC answers "id":0): the oldest request on that channel
@@ -366,17 +397,31 @@ class WsConnection(ConnectionHooks):
         if pending.timer is not None:
             pending.timer.cancel()
         sub = pending.sub
+        if ok and channel and channel != pending.ack_channel:
+            # a success for another channel than the one asked for is no ack of it (pitfalls #59)
+            ok = False
+            message = f"ack names {channel!r}, the request was for {pending.ack_channel!r}"
+            self._ack_error(pending, message)
+        elif not ok and self.protocol.already_subscribed(message) and sub in self.subscriptions:
+            # the venue holds the stream already: keep it, its book and its place in the set
+            ok = True
+            message = f"already subscribed ({message})"
         if ok:
             self.stats.acks_ok += 1
             result = AckResult(sub, pending.event, True, "acked", message)
-            if pending.event == "subscribe" and self.protocol.is_book(sub) and self.protocol.snapshot_via_rest(sub):
-                self.request_snapshot(sub.venue_symbol)
+            if pending.event == "subscribe":
+                self.watch.arm(sub, time.time_ns())
+                if self.protocol.is_book(sub) and self.protocol.snapshot_via_rest(sub):
+                    seq = self.handler.books.get(sub.venue_symbol)
+                    if seq is None or not seq.synced:
+                        self.request_snapshot(sub.venue_symbol)
         else:
             self.stats.acks_refused += 1
             result = AckResult(sub, pending.event, False, "refused", message)
             if pending.event == "subscribe":
                 # refused: never replay it
                 self.subscriptions.pop(sub, None)
+                self.watch.disarm(sub)
             log.warning("%s: %s %s %s refused: %s", self.name, pending.event, sub.channel, sub.venue_symbol, message)
         if not pending.future.done():
             pending.future.set_result(result)
@@ -410,9 +455,8 @@ class WsConnection(ConnectionHooks):
 
     def on_reconnect_requested(self, reason: str) -> None:
         log.info("%s: venue asks to reconnect: %s", self.name, reason)
-        self._drop_reason = f"venue asks to reconnect: {reason}"
         self._reconnect_now = True
-        self.drop()
+        self.drop("upgrade", reason)
 
     # -- internals ---------------------------------------------------------------------------
     def _set_state(self, state: str) -> None:
@@ -426,6 +470,30 @@ class WsConnection(ConnectionHooks):
                 self.on_state(self, state)
             except Exception:
                 log.exception("%s: state callback failed", self.name)
+
+    def _report(self, status: str, reason: str = "", detail: str = "", retry_in: float | None = None) -> None:
+        """One :class:`ConnectionStatus` event to the consumer and one log line."""
+        level = logging.WARNING if status == FAILED else logging.INFO
+        wait = f"; next attempt in {retry_in:.1f} s" if retry_in is not None else ""
+        log.log(level, "%s: %s%s%s%s", self.name, status, f" ({reason})" if reason else "", f": {detail}" if detail else "", wait)
+        handler = self.handler
+        event = handler._local(
+            ConnectionStatus,
+            connection=self.name,
+            status=status,
+            reason=reason,
+            detail=detail,
+            url=self.protocol.ws_url,
+            attempt=self._attempt,
+            retry_in=None if retry_in is None else round(retry_in, 3),
+        )
+        handler._emit(event)
+        if self.tap is not None:
+            self.tap.event(self.tap_id, STATUS, event.recv_ts, {"event": encode_event(event).decode()})
+
+    def _silence(self, sub: Subscription, status: str, detail: str, now_ns: int) -> None:
+        """What the subscription watch reported, for the recorder (a replay reports it again)."""
+        self.tap.event(self.tap_id, SILENCE, now_ns, {"venue_symbol": sub.venue_symbol, "channel": sub.channel, "status": status, "detail": detail})
 
     def _spawn(self, coro: Any) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
@@ -476,9 +544,13 @@ class WsConnection(ConnectionHooks):
         if self.tap is not None:
             detail = {"venue_symbol": sub.venue_symbol, "channel": pending.ack_channel, "message": message}
             self.tap.event(self.tap_id, ACK_TIMEOUT, now, detail)
-        self.handler._emit(ack_timeout_error(self.handler, sub.venue_symbol, pending.ack_channel, message, now))
+        self._ack_error(pending, message, now)
         if not pending.future.done():
             pending.future.set_result(AckResult(sub, pending.event, False, "timeout", message))
+
+    def _ack_error(self, pending: _Pending, message: str, recv_ts: int | None = None) -> None:
+        """A :class:`VenueError` (``code=-1``) about a request that got no valid ack."""
+        self.handler._emit(ack_timeout_error(self.handler, pending.sub.venue_symbol, pending.ack_channel, message, recv_ts))
 
     def _fail_pending(self, status: str) -> None:
         for pending in self._pending.values():
@@ -497,6 +569,8 @@ class WsConnection(ConnectionHooks):
         protocol = self.protocol
         while not self._closing:
             self._set_state(CONNECTING)
+            self._attempt += 1
+            self._report(STATUS_CONNECTING)
             try:
                 # the outer bound also covers DNS and TCP connect, which picows does not time
                 transport, _ = await asyncio.wait_for(
@@ -514,23 +588,29 @@ class WsConnection(ConnectionHooks):
                 raise
             except Exception as exc:
                 self.stats.connect_failures += 1
+                reason, retry_after = connect_failure(exc)
                 self.last_error = f"connect failed: {type(exc).__name__}: {exc}"
-                log.warning("%s: %s", self.name, self.last_error)
                 if self.tap is not None:
                     self.tap.event(self.tap_id, CONNECT_FAILED, time.time_ns(), {"error": self.last_error})
-                await self._sleep_backoff()
+                delay = self.backoff.next()
+                if retry_after is not None:
+                    delay = max(delay, retry_after)
+                self._report(FAILED, reason, self.last_error, delay)
+                await self._sleep(delay)
                 continue
             self._session += 1
             session = self._session
             self._transport = transport
             self._last_rx_ns = time.time_ns()
-            self._drop_reason = ""
+            self._drop_reason = None
             frames_before = self.handler.stats.frames
             started = loop.time()
             self.stats.connects += 1
+            self._attempt = 0
             if self.tap is not None:
                 self.tap.event(self.tap_id, CONNECT, self._last_rx_ns, {"url": protocol.ws_url})
             self._set_state(CONNECTED)
+            self._report(STATUS_CONNECTED)
             self._replay()
             heartbeat = loop.create_task(self._heartbeat(transport, session))
             try:
@@ -545,15 +625,19 @@ class WsConnection(ConnectionHooks):
             if self.handler.stats.frames > frames_before or loop.time() - started > 5.0:
                 # the session worked: start the backoff over
                 self.backoff.reset()
+            reason, detail = self._drop_reason or ("dropped", "the socket closed without a close frame")
             if self._reconnect_now:
                 self._reconnect_now = False
+                self._report(RECONNECTING, reason, detail, 0.0)
                 continue
-            await self._sleep_backoff()
+            delay = self.backoff.next()
+            self._report(RECONNECTING, reason, detail, delay)
+            await self._sleep(delay)
         self._set_state(CLOSED)
 
-    async def _sleep_backoff(self) -> None:
+    async def _sleep(self, delay: float) -> None:
         self._set_state(BACKOFF)
-        await asyncio.sleep(self.backoff.next())
+        await asyncio.sleep(delay)
 
     def _replay(self) -> None:
         """Send the current subscription set (only it) on a fresh socket."""
@@ -585,14 +669,18 @@ class WsConnection(ConnectionHooks):
         reset = "closed" if self._closing else "reconnect"
         now = time.time_ns()
         if self.tap is not None:
-            self.tap.event(self.tap_id, DISCONNECT, now, {"reset": reset, "why": self._drop_reason or "connection lost"})
+            why = ": ".join(self._drop_reason) if self._drop_reason else ("closed by the client" if self._closing else "connection lost")
+            self.tap.event(self.tap_id, DISCONNECT, now, {"reset": reset, "why": why})
+        self.watch.clear()
         self.handler.reset_books(reset, now)
 
     async def _heartbeat(self, transport: WSTransport, session: int) -> None:
         ping = self.protocol.ping_frame()
         interval = self.ping_interval
         timeout = self.no_data_timeout
-        tick = max(0.05, min(interval, timeout) / 4)
+        watch = self.watch
+        quiet = watch.timeout_ns / 1e9 if watch.enabled else timeout
+        tick = max(0.05, min(interval, timeout, quiet) / 4)
         loop = asyncio.get_running_loop()
         next_ping = loop.time() + interval
         while session == self._session and not transport.is_disconnected:
@@ -602,12 +690,14 @@ class WsConnection(ConnectionHooks):
                 next_ping = now + interval
                 if self._send(self.protocol.ping_frame() or ping):
                     self.stats.pings_sent += 1
-            idle = (time.time_ns() - self._last_rx_ns) / 1e9
+            now_ns = time.time_ns()
+            if watch.watched:
+                watch.check(now_ns)
+            idle = (now_ns - self._last_rx_ns) / 1e9
             if idle > timeout:
                 self.stats.watchdog_drops += 1
                 self.last_error = f"no frame for {idle:.1f} s"
-                self._drop_reason = f"watchdog: {self.last_error}"
-                log.warning("%s: %s, reconnecting", self.name, self.last_error)
+                self._drop_reason = ("no_data", self.last_error)
                 transport.disconnect(graceful=False)
                 return
 
@@ -666,3 +756,24 @@ class WsConnection(ConnectionHooks):
             again = loop.create_future()
             self._send_request(sub, "subscribe", again)
             await again
+
+
+def connect_failure(exc: BaseException) -> tuple[str, float | None]:
+    """``(reason, retry_after s or None)`` of a failed connect attempt: ``http_<status>`` for an
+    upgrade the server refused (429/503 with ``Retry-After`` in seconds, capped at
+    :data:`MAX_RETRY_AFTER_S`), ``refused``, ``timeout``, ``handshake`` or ``error``."""
+    if isinstance(exc, WSHandshakeError):
+        response = getattr(exc, "response", None)
+        status = getattr(response, "status", None)
+        if status is None:
+            return "handshake", None
+        retry_after = None
+        value = response.headers.get("Retry-After") if response.headers is not None else None
+        if value is not None and value.strip().isdigit():
+            retry_after = min(float(value.strip()), MAX_RETRY_AFTER_S)
+        return f"http_{int(status)}", retry_after
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused", None
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timeout", None
+    return "error", None

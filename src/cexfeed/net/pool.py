@@ -23,7 +23,8 @@ HandlerFactory = Callable[[], PublicWebSocketHandler]
 class ConnectionPool:
     """``protocol`` supplies the venue; ``handler_factory()`` makes one handler per connection;
     ``rest`` is shared for snapshots; ``connection_kwargs`` go to every :class:`WsConnection`
-    (``no_data_timeout``, ``ping_interval``, ``ack_timeout``, ``snapshot_wait``, ``on_state``).
+    (``no_data_timeout``, ``ping_interval``, ``ack_timeout``, ``snapshot_wait``, ``on_state``,
+    ``subscription_timeout``).
     ``max_subscriptions`` overrides the protocol's cap (``None``: the protocol's).
     """
 

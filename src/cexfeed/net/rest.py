@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import aiohttp
 
@@ -34,6 +34,10 @@ class RestClient:
 
     ``retries`` is the number of extra attempts after the first; delays follow :class:`Backoff`.
     The session is created lazily on first use and closed by :meth:`close`.
+
+    ``on_state(status, reason, detail)`` (optional) is told when the endpoint goes from working
+    to failing (``"failed"``, after a call's last attempt; ``reason`` ``http_<status>``,
+    ``refused``, ``timeout`` or ``error``) and back (``"connected"``, the next success).
     """
 
     def __init__(
@@ -54,6 +58,10 @@ class RestClient:
         self.requests = 0
         self.failures = 0
         self.tap = tap
+        self.on_state: Callable[[str, str, str], None] | None = None
+        # None until the first call; then whether the last call succeeded
+        self.healthy: bool | None = None
+        self.last_error = ""
 
     def _new_backoff(self) -> Backoff:
         b = self._backoff_proto
@@ -77,27 +85,52 @@ class RestClient:
                     if self.tap is not None:
                         self.tap.rest(time.time_ns(), url, path, params, resp.status, body, "")
                     if resp.status == 200:
+                        self._state(True, "", "")
                         return body
-                    message = f"GET {path} -> HTTP {resp.status}: {body[:200]!r}"
+                    message = f"GET {self.base_url}{path} -> HTTP {resp.status}: {body[:200]!r}"
                     if resp.status != 429 and resp.status < 500:
                         self.failures += 1
+                        self._state(False, f"http_{resp.status}", message)
                         raise RestError(message, resp.status)
                     retry_after = resp.headers.get("Retry-After")
                     if retry_after and retry_after.isdigit():
                         delay = min(float(retry_after), backoff.cap)
                     error = RestError(message, resp.status)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                error = RestError(f"GET {path} failed: {type(exc).__name__}: {exc}", 0)
+                error = RestError(f"GET {self.base_url}{path} failed: {type(exc).__name__}: {exc}", 0)
+                error.__cause__ = exc
                 if self.tap is not None:
                     self.tap.rest(time.time_ns(), url, path, params, 0, b"", str(error))
             self.failures += 1
             if attempt > self.retries:
+                self._state(False, _reason(error), str(error))
                 raise error
             wait = delay if delay is not None else backoff.next()
             log.info("%s; retry %d of %d in %.2f s", error, attempt, self.retries, wait)
             await asyncio.sleep(wait)
 
+    def _state(self, ok: bool, reason: str, detail: str) -> None:
+        if not ok:
+            self.last_error = detail
+        if self.healthy is ok:
+            return
+        was = self.healthy
+        self.healthy = ok
+        if self.on_state is not None and (not ok or was is False):
+            self.on_state("connected" if ok else "failed", reason, detail)
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _reason(error: RestError) -> str:
+    if error.status:
+        return f"http_{error.status}"
+    cause = error.__cause__
+    if isinstance(cause, aiohttp.ClientConnectorError) or isinstance(cause, ConnectionRefusedError):
+        return "refused"
+    if isinstance(cause, asyncio.TimeoutError):
+        return "timeout"
+    return "error"

@@ -18,6 +18,10 @@ Connection event kinds (``kind`` of :meth:`Tap.event`, ``detail`` keys in bracke
 ``snapshot_failed``  a snapshot fetch failed and will be retried [``venue_symbol``, ``error``]
 ``ack_timeout``      a request got no ack; a ``VenueError`` was emitted [``venue_symbol``,
                      ``channel``, ``message``]
+``silence``          the subscription watch reported a subscription silent or back
+                     [``venue_symbol``, ``channel``, ``status``, ``detail``]
+``status``           a status event the core or the feed raised itself (``ConnectionStatus`` ...)
+                     [``event``: its JSON]; on connection :data:`FEED` when the feed raised it
 
 ``ts`` is ``time.time_ns()``; it is also the ``recv_ts`` of any event the core emitted for it.
 """
@@ -33,6 +37,10 @@ DISCONNECT = "disconnect"
 SNAPSHOT = "snapshot"
 SNAPSHOT_FAILED = "snapshot_failed"
 ACK_TIMEOUT = "ack_timeout"
+SILENCE = "silence"
+STATUS = "status"
+#: the connection id of what the feed itself (not one connection) reports
+FEED = 0xFFFF
 
 
 class Tap:

@@ -19,10 +19,11 @@ from typing import Any, Callable, Coroutine, Iterable
 from ..capture import _ReplayHooks, summary
 from ..feed import load_symbol_map
 from ..handlers import PublicWebSocketHandler
-from ..models import Event
+from ..models import Event, decode_event
 from ..net.connection import ack_timeout_error
 from ..net.rest import RestError
-from ..net.tap import ACK_TIMEOUT, DISCONNECT, OPEN, SNAPSHOT, SNAPSHOT_FAILED
+from ..net.tap import ACK_TIMEOUT, DISCONNECT, OPEN, SILENCE, SNAPSHOT, SNAPSHOT_FAILED, STATUS
+from ..net.watch import report_silence
 from ..symbols import SymbolMap
 from ..venues import protocol_class
 from .format import (
@@ -87,6 +88,7 @@ class CaptureReplay:
 
     def __init__(self, on_event: Callable[[Event], None] | None = None, *, speed: float | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         self.on_event = on_event
+        self._feed_events = 0
         self.speed = speed
         self._sleep = sleep
         self.header: dict[str, Any] | None = None
@@ -148,6 +150,17 @@ class CaptureReplay:
 
     def _event(self, conn: int, ts: int, detail: dict[str, Any]) -> None:
         kind = detail.get("kind")
+        if kind == STATUS:
+            # a status the core or the feed raised itself: delivered again as it was
+            event = decode_event(detail["event"])
+            handler = self.handlers.get(conn)
+            if handler is not None:
+                handler._emit(event)
+            else:  # raised by the feed, not by one connection's handler
+                self._feed_events += 1
+                if self.on_event is not None:
+                    self.on_event(event)
+            return
         if kind == OPEN:
             if conn not in self.handlers:
                 self._open(conn, int(detail.get("depth", 100)))
@@ -176,6 +189,8 @@ class CaptureReplay:
             handler.apply_snapshot(venue_symbol, snap.update_id, snap.bids, snap.asks, snap.exchange_ts, ts)
         elif kind == SNAPSHOT_FAILED:
             handler._count_error("snapshot_failed", b"", detail.get("error", ""))
+        elif kind == SILENCE:
+            report_silence(self.protocol, handler, detail["channel"], detail["venue_symbol"], detail["status"], detail.get("detail", ""), ts)
         elif kind == ACK_TIMEOUT:
             handler._emit(ack_timeout_error(handler, detail["venue_symbol"], detail.get("channel", ""), detail.get("message", ""), ts))
 
@@ -189,9 +204,11 @@ class CaptureReplay:
         self.handlers[conn] = handler
 
     def stats(self) -> dict[str, Any]:
-        """Handler counters summed over connections: ``frames``, ``events``, ``errors``."""
+        """Handler counters summed over connections: ``frames``, ``events`` (with the feed's
+        own status events, as ``Feed.stats()`` counts them), ``errors``."""
         errors: Counter[str] = Counter()
-        frames = events = 0
+        frames = 0
+        events = self._feed_events
         for handler in self.handlers.values():
             frames += handler.stats.frames
             events += handler.stats.events

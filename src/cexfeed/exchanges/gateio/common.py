@@ -21,8 +21,9 @@ from ...handlers import EventCallback, PublicWebSocketHandler
 from ...symbols import SymbolMap
 from ...wire import Millis, Seconds
 from .book_push import BookPush
+from .contracts import MultiplierUnknown
 from .obu import parse_obu_stream
-from .protocol import AckResult, Envelope
+from .protocol import AckResult, Envelope, already_subscribed
 
 try:  # compiled reader of book updates and futures tickers; the msgspec path is its reference
     from ._fastpush import PushReader
@@ -189,6 +190,11 @@ class GateioPublicHandler(PublicWebSocketHandler):
     def unified(self, venue_symbol: str) -> str:
         return self._unified(venue_symbol)
 
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        self.symbols = symbols
+        self._unified = symbols.unified
+        self._contracts.clear()
+
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
         if raw.__class__ is bytes and not raw.isascii():
             raw.decode()  # JSON is UTF-8: a frame that is not is malformed, wherever the bad byte sits
@@ -219,6 +225,8 @@ class GateioPublicHandler(PublicWebSocketHandler):
         if frame.event == "update" or frame.event == "all":
             try:
                 self._table[frame.__class__](frame, recv_ts)
+            except MultiplierUnknown:
+                raise  # held until the contract list names the multiplier, not lost
             except Exception:
                 self._lost_book_push(raw, recv_ts)  # a book push no rule could use
                 raise
@@ -300,6 +308,10 @@ class GateioPublicHandler(PublicWebSocketHandler):
                 self.hooks.on_ack(env.id, channel, ok, status)
                 return
             self.hooks.on_ack(env.id, channel, False, error.message)
+            if already_subscribed(error.message):
+                # the stream is held already: no error for the consumer (the connection keeps it)
+                self.stats.errors["already_subscribed"] += 1
+                return
             self._venue_error(error.code, error.message, channel, recv_ts, exchange_ts)
             return
         if channel == self.PONG:

@@ -46,6 +46,16 @@ class AckResult(msgspec.Struct):
     status: str = ""
 
 
+# A subscribe of a stream the connection holds already is refused with code 2
+# "Alert sub <stream>" (announcement 44946, pitfalls #10): the stream stays subscribed.
+ALREADY_SUBSCRIBED_PREFIX = "Alert sub"
+
+
+def already_subscribed(message: str) -> bool:
+    """Whether an error ack's message is Gate's "already subscribed" refusal."""
+    return message.startswith(ALREADY_SUBSCRIBED_PREFIX)
+
+
 def gate_unified(venue_symbol: str, settle: str | None = None) -> str:
     """``BTC_USDT`` -> ``BTC/USDT`` (``BTC/USDT:USDT`` with a settle currency)."""
     base, _, quote = venue_symbol.partition("_")
@@ -147,6 +157,9 @@ class GateioProtocol(VenueProtocol):
 
     def ping_frame(self) -> bytes:
         return ping(self.PING)
+
+    def already_subscribed(self, message: str) -> bool:
+        return already_subscribed(message)
 
     def _book_mode(self, book_mode: str) -> None:
         """``"obu"`` makes our ``book`` mean ``book_obu`` (Order Book V2). Raises ``ValueError``

@@ -5,20 +5,14 @@
   (until the snapshot is applied);
 - ``limit.depth`` pushes are whole top-N books, emitted as ``BookUpdate(snapshot=True)``
   without touching the sequenced book; a crossed one is counted and skipped;
-- PONGs keep a MEXC socket alive while a channel is silent, so books are watched on their own:
-  a synced book with no depth push for ``stale_after`` s gets ``BookStatus`` ``stale``
-  (checked when a control reply arrives), ``synced``/``data_resumed`` after the next push;
+- (a silent book is reported by the connection's per-subscription watch, :mod:`cexfeed.net.watch`);
 - the venue cuts a connection after 24 h: ``max_connection_age`` s after the first frame of a
   connection, ``hooks.on_reconnect_requested`` asks for a new one.
 """
 
 from __future__ import annotations
 
-import time
-
 from ...models import SPOT, BookUpdate
-from ...models import STALE as STATUS_STALE
-from ...models import SYNCED as STATUS_SYNCED
 from .spot_table import RECONNECT_AFTER_S
 
 
@@ -26,10 +20,7 @@ class MexcBooks:
     """Mixin for a :class:`~cexfeed.handlers.PublicWebSocketHandler` of MEXC spot; call
     :meth:`_init_books` from ``__init__``."""
 
-    def _init_books(self, max_connection_age: float = RECONNECT_AFTER_S, stale_after: float = 60.0) -> None:
-        self._stale_ns = int(stale_after * 1e9)
-        self._last_depth: dict[str, int] = {}  # venue symbol -> recv ns of its last depth push
-        self._stale: set[str] = set()
+    def _init_books(self, max_connection_age: float = RECONNECT_AFTER_S) -> None:
         self._max_age_ns = int(max_connection_age * 1e9)
         self._age_deadline = 0
         # symbols whose snapshot was requested and not yet applied
@@ -45,30 +36,12 @@ class MexcBooks:
             self.hooks.on_reconnect_requested("connection older than the venue's 24 h limit allows")
 
     # -- depth books (§4) ----------------------------------------------------------------------
-    def _depth_applied(self, symbol: str, exchange_ts: int, recv_ts: int) -> None:
+    def _depth_applied(self, symbol: str) -> None:
         """After a depth push went to the sequencer: ask for a snapshot when the book is not
-        synced (once), say ``data_resumed`` when a stale book moves again."""
-        self._last_depth[symbol] = recv_ts
-        seq = self.books[symbol]
-        if not seq.synced and symbol not in self._snapshot_pending:
+        synced (once until it is applied)."""
+        seq = self.books.get(symbol)
+        if seq is not None and not seq.synced and symbol not in self._snapshot_pending:
             self._resync(symbol)
-        elif self._stale and symbol in self._stale:
-            self._stale.discard(symbol)
-            if seq.synced:
-                self._status(symbol, STATUS_SYNCED, "data_resumed", seq.book.last_update_id, exchange_ts, recv_ts)
-
-    def _check_stale(self, recv_ts: int) -> None:
-        """Mark synced books without a depth push for ``stale_after`` s as ``stale`` (once).
-        Runs on control replies (PONG every ping interval), not per data frame."""
-        limit = self._stale_ns
-        for symbol, last in self._last_depth.items():
-            if recv_ts - last > limit and symbol not in self._stale:
-                seq = self.books.get(symbol)
-                if seq is not None and seq.synced:
-                    self._stale.add(symbol)
-                    self.stats.errors["book_stale"] += 1
-                    self._status(symbol, STATUS_STALE, "no_data", seq.book.last_update_id, 0, recv_ts,
-                                 f"no aggre.depth push for {(recv_ts - last) / 1e9:.0f} s")
 
     def _limit_book(self, symbol: str, version: int, bids, asks, exchange_ts: int, recv_ts: int, raw) -> None:
         """A ``limit.depth`` push: a whole top-N book, no sequencing state."""
@@ -96,10 +69,9 @@ class MexcBooks:
         levels ``[(price, qty)]`` floats) and replay buffered pushes (§4.2 steps 3-6).
         Returns the sequencer code; a snapshot older than the buffer is requested again."""
         self._snapshot_pending.discard(venue_symbol)
-        self._last_depth[venue_symbol] = recv_ts if recv_ts is not None else time.time_ns()
-        self._stale.discard(venue_symbol)
         code = super().apply_snapshot(venue_symbol, update_id, bids, asks, exchange_ts, recv_ts)
-        if not self.book(venue_symbol).synced:
+        seq = self.books.get(venue_symbol)
+        if seq is not None and not seq.synced:
             self._snapshot_pending.add(venue_symbol)
         return code
 
@@ -112,6 +84,8 @@ class MexcBooks:
         next push."""
         self._snapshot_pending.clear()
         self._age_deadline = 0
-        self._last_depth.clear()
-        self._stale.clear()
         super().reset_books(reason, recv_ts)
+
+    def open_book(self, venue_symbol: str) -> None:
+        super().open_book(venue_symbol)
+        self._snapshot_pending.discard(venue_symbol)

@@ -55,9 +55,10 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
     ``depth`` is the number of levels kept per side of each ``aggre.depth`` book; it should not
     exceed the REST snapshot ``limit``. ``max_connection_age`` (s, default 23 h) asks the
     connection to reconnect (``hooks.on_reconnect_requested``) before the venue's 24 h cut.
-    ``stale_after`` (s): a synced book with no ``aggre.depth`` push for that long gets a
-    ``BookStatus`` ``stale``/``no_data`` (checked when a text frame such as PONG arrives). ``decoder`` overrides the frame decoder (default: the
-    compiled one when built, else upb; see :mod:`cexfeed.exchanges.mexc.decode`).
+    ``decoder`` overrides the frame decoder (default: the compiled one when built, else upb;
+    see :mod:`cexfeed.exchanges.mexc.decode`). A silent channel (PONGs keep a MEXC socket alive
+    while a channel says nothing, §7 pitfall 3) is reported by the connection's
+    per-subscription silence check (:mod:`cexfeed.net.watch`).
 
     Units: prices quote currency, sizes base currency, ``exchange_ts`` ms (wrapper
     ``sendTime``/``createTime``; trades carry the deal ``time``; klines ``open_ts`` is
@@ -75,7 +76,7 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
     we do not handle), ``unknown_frame`` (JSON that is not a spot reply), ``malformed_item``
     (one item of a multi-item push - a deal, a batch ticker - with an impossible value: left
     out, the other items are kept), ``bad_version``,
-    ``unknown_side``, ``crossed_snapshot``, ``empty_ack``, ``venue_error``, ``book_stale``.
+    ``unknown_side``, ``crossed_snapshot``, ``empty_ack``, ``venue_error``.
     """
 
     venue = "mexc"
@@ -88,10 +89,9 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
         depth: int = 100,
         decoder: Callable | None = None,
         max_connection_age: float = RECONNECT_AFTER_S,
-        stale_after: float = 60.0,
     ) -> None:
         super().__init__(on_event, depth)
-        self._init_books(max_connection_age, stale_after)
+        self._init_books(max_connection_age)
         self.symbols = symbols if symbols is not None else spot_symbol_map()
         self._unified = self.symbols.unified
         self._names: dict[str, str] = {}  # venue symbol -> unified, filled on first use
@@ -104,6 +104,11 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
         if name is None:
             name = self._names[venue_symbol] = self._unified(venue_symbol)
         return name
+
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        self.symbols = symbols
+        self._unified = symbols.unified
+        self._names.clear()
 
     # -- routing ---------------------------------------------------------------------------
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
@@ -140,8 +145,6 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
         except msgspec.ValidationError as exc:
             self._count_error("unknown_frame", raw, exc)
             return
-        if self._last_depth:
-            self._check_stale(recv_ts)
         kind, channels = classify_reply(reply)
         hooks = self.hooks
         if kind == ACK_OK:
@@ -182,7 +185,7 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
             self._count_error("bad_version", raw, f"fromVersion {first} toVersion {last}")
             return
         self._book_delta(symbol, first, last, bids, asks, ts, recv_ts)
-        self._depth_applied(symbol, ts, recv_ts)
+        self._depth_applied(symbol)
 
     def _on_increase_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
@@ -212,6 +215,10 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
     def _on_limit_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         asks, bids, version, _ = body
         self._limit_book(symbol, version, bids, asks, ts, recv_ts, raw)
+
+    def open_book(self, venue_symbol: str) -> None:
+        super().open_book(venue_symbol)
+        self._snapshot_pending.discard(venue_symbol)
 
     # -- trades -----------------------------------------------------------------------------------
     def _on_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:

@@ -804,6 +804,8 @@ cdef class PushReader:
                 elif _key(s, n, b"time_ms", 7):
                     if not _millis(&c, &ms):
                         return None
+                elif _key(s, n, b"error", 5) or _key(s, n, b"id", 2) or _key(s, n, b"payload", 7):
+                    return None  # never on a push: the msgspec path checks them
                 elif _key(s, n, b"result", 6):
                     # the channel comes first on every Gate push
                     if have_result or mode == OTHER:

@@ -19,11 +19,11 @@ import msgspec
 from ...channels import BOOK_REST, Table
 from ...handlers import EventCallback, PublicWebSocketHandler
 from ...symbols import SymbolMap
-from ...wire import Millis, Seconds
+from ...wire import Millis, Seconds, SeqId
 from .book_push import BookPush
 from .contracts import MultiplierUnknown
 from .obu import parse_obu_stream
-from .protocol import AckResult, Envelope, already_subscribed
+from .protocol import AckResult, Envelope, GateError, already_subscribed
 
 try:  # compiled reader of book updates and futures tickers; the msgspec path is its reference
     from ._fastpush import PushReader
@@ -84,10 +84,12 @@ def _last_wins(raw: bytes | str) -> bytes | str:
 
 def frame_struct(channel: str, result: Any) -> type:
     """The whole-frame struct of one push channel: ``event``, ``time`` (s), ``time_ms`` and a
-    typed ``result``, tagged by ``channel`` (§2.3)."""
+    typed ``result``, tagged by ``channel`` (§2.3); the other envelope fields (``id``,
+    ``error``, ``payload``: never on a push) are checked as :class:`Envelope` checks them."""
     return msgspec.defstruct(
         "Frame_" + channel.replace(".", "_"),
-        [("result", result), ("event", str, ""), ("time", Seconds, 0), ("time_ms", Millis, 0)],
+        [("result", result), ("event", str, ""), ("time", Seconds, 0), ("time_ms", Millis, 0),
+         ("id", Union[SeqId, None], None), ("error", Union[GateError, None], None), ("payload", Union[list, None], None)],
         tag_field="channel",
         tag=channel,
         gc=False,

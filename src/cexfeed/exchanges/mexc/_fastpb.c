@@ -717,6 +717,8 @@ static PyObject *decode_push(PyObject *self, PyObject *arg) {
         } else if (w == 0 && (f == 5 || f == 6)) {
             if ((rc = read_varint(&p, end, f == 5 ? &create_time : &send_time))) goto fail;
         } else {
+            /* one of our bodies with another wire type: malformed, as on the upb reading */
+            if (f >= 301 && f <= 315) { rc = ERR_BAD; goto fail; }
             if (f >= 300 && unknown_body == 0) unknown_body = f;
             if ((rc = skip_field(&p, end, f, w, 0))) goto fail;
         }

@@ -13,7 +13,6 @@ import signal
 import sys
 import time
 
-import pytest
 
 from brokers import redis_server  # noqa: F401  (fixture)
 from cexfeed.cluster import config as cfg

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from cexfeed.compat import ArchitectureConfig, MessageType, ParsedMessageAdapter, StrategyHandler, load_config
-from cexfeed.feed import StrategyConnectionManager, architecture_of, open_feed
+from cexfeed.architecture import StrategyConnectionManager, architecture_of, open_feed
 from cexfeed.models import BookStatus, BookUpdate, Trade
 from cexfeed.net import Backoff
 from cexfeed.sim import SimServer

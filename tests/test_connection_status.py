@@ -13,7 +13,7 @@ import pytest
 from cexfeed.compat import open_feed
 from cexfeed.models import BookStatus, ConnectionStatus, decode_event, encode_event
 from cexfeed.net import Backoff
-from cexfeed.net.connection import connect_failure
+from cexfeed.net.listener import connect_failure
 from cexfeed.sim import SimServer
 from cexfeed.sim.testing import wait_until
 

@@ -20,7 +20,7 @@ from cexfeed.exchanges.mexc.encode import aggre_depth_frame
 from cexfeed.exchanges.mexc.spot_protocol import MexcSpotProtocol
 from cexfeed.models import BookStatus, BookUpdate, VenueError
 from cexfeed.net import Backoff, WsConnection
-from cexfeed.net.connection import _Pending
+from cexfeed.net.requests import _Pending
 from cexfeed.sim import SimServer
 from cexfeed.sim.testing import sim_levels, sim_update_id, wait_until
 

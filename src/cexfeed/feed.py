@@ -30,8 +30,8 @@ are reported (``StreamStatus`` ``unlisted``), and futures pushes held for want o
 multiplier are released (``StreamStatus`` ``held``/``released``).
 
 The older strategy architecture (:mod:`cexfeed.compat`) runs behind the same class:
-:func:`open_feed` picks ``direct`` or ``strategy`` per venue from the configuration,
-:class:`StrategyConnectionManager` adds ``ParsedMessage`` callbacks by type.
+:func:`cexfeed.architecture.open_feed` picks ``direct`` or ``strategy`` per venue from the
+configuration.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from .book import L2Book
 from .handlers import PublicWebSocketHandler
 from .models import FAILED, BookUpdate, ConnectionStatus, Event, EventsDropped, StreamStatus, encode_event, local_event
 from .net.backoff import Backoff
-from .net.connection import AckResult
+from .net.requests import AckResult
 from .net.pool import ConnectionPool
 from .net.protocol import Subscription, VenueProtocol
 from .net.rest import RestClient, RestError
@@ -53,9 +53,6 @@ from .symbols import SymbolError, SymbolMap, resolve_symbols
 from .venues import protocol_class
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .compat.messages import MessageType
-    from .compat.selection import ArchitectureConfig
-    from .compat.strategies import MessageCallback
     from .sinks import Sink
 
 log = logging.getLogger("cexfeed.feed")
@@ -468,98 +465,3 @@ class Feed:
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.close()
-
-
-# -- the strategy (compat) architecture, built from cexfeed.compat (which never imports this) --
-
-
-class StrategyConnectionManager:
-    """The strategy-driven connection manager of one venue stream.
-
-    ``stream``: ``gateio-spot``, ``gateio-perp`` or ``mexc-spot``; ``symbols`` unified names;
-    ``channels`` our channel names; ``url``/``rest_url`` endpoints (default production).
-    :meth:`on` routes ``ParsedMessage``\\ s by type (``BOOK``/``BOOK_STATUS`` are applied book
-    changes; ``TRADE``, ``BBO``, ``TICKER``, ``KLINE`` ...; ``ACK``/``PONG``/``SYSTEM`` control);
-    ``on_event`` receives the typed events as well. Remaining keyword arguments go to
-    :class:`~cexfeed.feed.Feed` (timeouts, ``protocol_options``).
-    """
-
-    def __init__(
-        self,
-        stream: str,
-        symbols: Sequence[str],
-        channels: Sequence[str] = DEFAULT_CHANNELS,
-        *,
-        url: str | None = None,
-        rest_url: str | None = None,
-        on_event: Callable[[Event], None] | None = None,
-        protocol_options: dict[str, Any] | None = None,
-        **feed_options: Any,
-    ) -> None:
-        from .compat.manager import StrategyProtocol
-
-        self.protocol = StrategyProtocol(stream, url, rest_url, **(protocol_options or {}))
-        self.feed = Feed(stream, symbols, channels, protocol=self.protocol, on_event=on_event, **feed_options)
-
-    @property
-    def connection(self):
-        """The :class:`~cexfeed.compat.ConnectionStrategy` in use."""
-        return self.protocol.connection
-
-    def on(self, msg_type: MessageType, callback: MessageCallback) -> None:
-        """Register ``callback(ParsedMessage)`` for ``msg_type``."""
-        self.protocol.on(msg_type, callback)
-
-    async def start(self, timeout: float = 15.0):
-        """Connect and subscribe; returns the ack results (see :meth:`Feed.start`)."""
-        return await self.feed.start(timeout)
-
-    async def close(self) -> None:
-        await self.feed.close()
-
-    async def __aenter__(self) -> StrategyConnectionManager:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.close()
-
-
-def open_feed(
-    stream: str,
-    symbols: Sequence[str],
-    channels: Sequence[str] = DEFAULT_CHANNELS,
-    *,
-    config: ArchitectureConfig | None = None,
-    architecture: str | None = None,
-    url: str | None = None,
-    rest_url: str | None = None,
-    on_event: Callable | None = None,
-    protocol_options: dict[str, Any] | None = None,
-    **feed_options: Any,
-) -> Feed:
-    """A (not yet started) :class:`~cexfeed.feed.Feed` of ``stream`` in the architecture
-    ``architecture`` names, else the one ``config`` (default :func:`load_config`) picks for
-    it. Both kinds have the same API and events; a strategy feed's ``protocol`` is a
-    :class:`~cexfeed.compat.manager.StrategyProtocol` (``feed.protocol.on(...)`` for
-    ParsedMessage callbacks).
-    Raises ``ValueError`` for an unknown architecture."""
-    if architecture is None:
-        from .compat.selection import load_config
-
-        architecture = (config or load_config()).architecture(stream)
-    if architecture == "strategy":
-        from .compat.manager import StrategyProtocol
-
-        protocol = StrategyProtocol(stream, url, rest_url, **(protocol_options or {}))
-        return Feed(stream, symbols, channels, protocol=protocol, on_event=on_event, **feed_options)
-    if architecture == "direct":
-        return Feed(stream, symbols, channels, url=url, rest_url=rest_url, on_event=on_event, protocol_options=protocol_options, **feed_options)
-    raise ValueError(f"unknown architecture {architecture!r}")
-
-
-def architecture_of(feed: Feed) -> str:
-    """``"strategy"`` when ``feed`` runs on strategies, else ``"direct"``."""
-    from .compat.manager import StrategyProtocol
-
-    return "strategy" if isinstance(feed.protocol, StrategyProtocol) else "direct"

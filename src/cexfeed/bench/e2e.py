@@ -45,7 +45,7 @@ async def _stop(proc: asyncio.subprocess.Process) -> int:
 
 
 async def _cexfeed(architecture: str, port: int, seconds: float) -> dict[str, Any]:
-    from cexfeed.feed import open_feed
+    from cexfeed.architecture import open_feed
     from cexfeed.models import BookStatus, BookUpdate
 
     counts = {"updates": 0, "resyncs": 0}

@@ -9,9 +9,9 @@
 - :mod:`.adapter`: ``ParsedMessage`` callbacks on direct handlers;
 - :mod:`.manager`: :class:`StrategyProtocol`, the strategies in front of the network core.
 
-The live, user-facing side is one layer up in :mod:`cexfeed.feed` (``open_feed``,
-``StrategyConnectionManager``, ``architecture_of``); this package never imports it. Those names
-are still served here, lazily, for older code.
+The live, user-facing side is one layer up in :mod:`cexfeed.architecture` (``open_feed``,
+``StrategyConnectionManager``, ``architecture_of``, over :mod:`cexfeed.feed`); this package
+never imports it. Those names are still served here, lazily, for older code.
 """
 
 from .adapter import ParsedMessageAdapter
@@ -51,13 +51,13 @@ __all__ = [
     "strategy_set",
 ]
 
-# names whose home is cexfeed.feed (the layer above): imported on first use only
-_FEED_NAMES = ("StrategyConnectionManager", "architecture_of", "open_feed")
+# names whose home is cexfeed.architecture (the layer above): imported on first use only
+_ARCHITECTURE_NAMES = ("StrategyConnectionManager", "architecture_of", "open_feed")
 
 
 def __getattr__(name: str):
-    if name in _FEED_NAMES:
-        from .. import feed
+    if name in _ARCHITECTURE_NAMES:
+        from .. import architecture
 
-        return getattr(feed, name)
+        return getattr(architecture, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,11 +13,11 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "AckResult": "connection",
+    "AckResult": "requests",
     "Backoff": "backoff",
     "ConnectionPool": "pool",
     "ConnectionStats": "connection",
-    "RequestIds": "connection",
+    "RequestIds": "requests",
     "RestClient": "rest",
     "RestError": "rest",
     "Snapshot": "protocol",

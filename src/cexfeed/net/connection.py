@@ -11,7 +11,7 @@ Lifecycle of a :class:`WsConnection`::
 * State changes reach the consumer as :class:`~cexfeed.models.ConnectionStatus` events
   (``connecting``, ``connected``, ``reconnecting`` with the reason, ``failed`` with the reason
   and the wait, ``closed``) and as log lines. A refused upgrade (HTTP 429/503) waits what its
-  ``Retry-After`` asks, within :data:`MAX_RETRY_AFTER_S`.
+  ``Retry-After`` asks, within :data:`~cexfeed.net.listener.MAX_RETRY_AFTER_S`.
 * Requests carry int32 ids; each subscribe/unsubscribe waits for its ack up to ``ack_timeout``.
   An ack matches its request by id (an id echoed as a numeric string too), else by channel;
   a success that names another channel than the request's does not count (it is refused).
@@ -37,27 +37,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
-from picows import WSCloseCode, WSHandshakeError, WSListener, WSMsgType, WSTransport, ws_connect
+from picows import WSCloseCode, WSMsgType, WSTransport, ws_connect
 
 from ..handlers import ConnectionHooks, PublicWebSocketHandler
 from ..models import CLOSED as STATUS_CLOSED
 from ..models import CONNECTED as STATUS_CONNECTED
 from ..models import CONNECTING as STATUS_CONNECTING
-from ..models import FAILED, RECONNECTING, ConnectionStatus, VenueError, encode_event
+from ..models import FAILED, RECONNECTING, ConnectionStatus, encode_event
 from .backoff import Backoff
 from .protocol import Subscription, VenueProtocol
 from .rest import RestClient
-from .tap import ACK_TIMEOUT, CONNECT, CONNECT_FAILED, DISCONNECT, OPEN, SILENCE, SNAPSHOT, SNAPSHOT_FAILED, STATUS, Tap
+from .listener import _Listener, connect_failure
+from .requests import AckResult, RequestIds, Requests, _Pending
+from .snapshots import Snapshots
+from .tap import CONNECT, CONNECT_FAILED, DISCONNECT, OPEN, SILENCE, STATUS, Tap
 from .watch import SubscriptionWatch
 
 log = logging.getLogger("cexfeed.net")
 
 _TEXT = WSMsgType.TEXT
-_BINARY = WSMsgType.BINARY
-_CLOSE = WSMsgType.CLOSE
-_CONTINUATION = WSMsgType.CONTINUATION
 
 # connection states
 IDLE = "idle"
@@ -65,59 +65,6 @@ CONNECTING = "connecting"
 CONNECTED = "connected"
 BACKOFF = "backoff"
 CLOSED = "closed"
-
-# the longest Retry-After of a refused upgrade we wait (a venue asking for more is retried then)
-MAX_RETRY_AFTER_S = 300.0
-
-
-class RequestIds:
-    """Request ids shared by the connections of one pool: 1, 2, ... wrapping inside int32
-    (Gate requires int32 ids, gateio-protocol.md §2.1)."""
-
-    __slots__ = ("_next",)
-
-    def __init__(self, start: int = 1) -> None:
-        self._next = start
-
-    def __call__(self) -> int:
-        value = self._next
-        self._next = value + 1 if value < 0x7FFFFFFF else 1
-        return value
-
-
-class AckResult:
-    """Outcome of one subscribe/unsubscribe: ``ok``; ``status`` ``acked``/``refused``/
-    ``timeout``/``closed``; ``message`` the venue's text (or ours)."""
-
-    __slots__ = ("sub", "event", "ok", "status", "message")
-
-    def __init__(self, sub: Subscription, event: str, ok: bool, status: str, message: str = "") -> None:
-        self.sub = sub
-        self.event = event
-        self.ok = ok
-        self.status = status
-        self.message = message
-
-    def __repr__(self) -> str:
-        return f"AckResult({self.event} {self.sub.channel} {self.sub.venue_symbol}: {self.status} {self.message!r})"
-
-
-class _Pending:
-    __slots__ = ("sub", "event", "future", "timer", "ack_channel")
-
-    def __init__(self, sub: Subscription, event: str, future: asyncio.Future, ack_channel: str) -> None:
-        self.sub = sub
-        self.event = event
-        self.future = future
-        self.timer: asyncio.TimerHandle | None = None
-        self.ack_channel = ack_channel
-
-
-def ack_timeout_error(handler: PublicWebSocketHandler, venue_symbol: str, channel: str, message: str, recv_ts: int | None) -> VenueError:
-    """The ``VenueError`` (``code=-1``) reporting a request that got no valid ack (live and
-    replay)."""
-    return handler._local(VenueError, venue_symbol, recv_ts, code=-1, message=message, channel=channel)
-
 
 class ConnectionStats:
     """Counters of one connection (public, for metrics)."""
@@ -136,65 +83,7 @@ class ConnectionStats:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-class _Listener(WSListener):
-    """picows callbacks -> the connection. Data frames go straight to the handler, inline."""
-
-    def __init__(self, conn: "WsConnection") -> None:
-        self.conn = conn
-        self.handle = conn.handler._handle_message
-        self.tap = conn.tap
-        self.tap_id = conn.tap_id
-        self._parts: list[bytes] | None = None
-        self._parts_binary = False
-
-    def on_ws_connected(self, transport: WSTransport) -> None:
-        self.conn._last_rx_ns = time.time_ns()
-
-    def on_ws_frame(self, transport: WSTransport, frame: Any) -> None:
-        msg_type = frame.msg_type
-        if (msg_type is _TEXT or msg_type is _BINARY) and frame.fin:
-            recv_ts = time.time_ns()
-            self.conn._last_rx_ns = recv_ts
-            payload = frame.get_payload_as_bytes()
-            if self.tap is not None:
-                self.tap.frame(self.tap_id, msg_type is _BINARY, payload, recv_ts)
-            self.handle(payload, recv_ts)
-            return
-        self._slow_path(transport, frame, msg_type)
-
-    def _slow_path(self, transport: WSTransport, frame: Any, msg_type: Any) -> None:
-        conn = self.conn
-        recv_ts = time.time_ns()
-        conn._last_rx_ns = recv_ts
-        if msg_type is _TEXT or msg_type is _BINARY:  # first fragment of a fragmented message
-            self._parts = [frame.get_payload_as_bytes()]
-            self._parts_binary = msg_type is _BINARY
-        elif msg_type is _CONTINUATION:
-            if self._parts is None:
-                return
-            self._parts.append(frame.get_payload_as_bytes())
-            if frame.fin:
-                payload = b"".join(self._parts)
-                self._parts = None
-                if self.tap is not None:
-                    self.tap.frame(self.tap_id, self._parts_binary, payload, recv_ts)
-                self.handle(payload, recv_ts)
-        elif msg_type is _CLOSE:
-            # answer the venue's close frame, then drop; the run loop decides about reconnecting
-            if not conn._closing:
-                conn._drop_reason = ("closed", f"close frame {frame.get_close_code()} {frame.get_close_message()!r}")
-            try:
-                transport.send_close(frame.get_close_code(), frame.get_close_message())
-            except Exception:  # the socket may already be gone
-                pass
-            transport.disconnect()
-        # PING is answered by picows (enable_auto_pong); PONG only counts as traffic
-
-    def on_ws_disconnected(self, transport: WSTransport) -> None:
-        self._parts = None
-
-
-class WsConnection(ConnectionHooks):
+class WsConnection(Requests, Snapshots, ConnectionHooks):
     """One venue WebSocket with its handler, subscription set, heartbeat and reconnects.
 
     Parameters: ``protocol`` (:class:`VenueProtocol`), ``handler`` (a fresh
@@ -288,49 +177,6 @@ class WsConnection(ConnectionHooks):
         except asyncio.TimeoutError:
             return False
 
-    async def subscribe(self, subs: Iterable[Subscription]) -> list[AckResult]:
-        """Add ``subs`` to the current set and wait for their acks (each bounded by
-        ``ack_timeout`` once sent; while disconnected they wait for the next connect).
-        Already held subscriptions are acknowledged at once. Never raises for venue refusals."""
-        futures = []
-        loop = asyncio.get_running_loop()
-        for sub in subs:
-            if sub in self.subscriptions:
-                done = loop.create_future()
-                done.set_result(AckResult(sub, "subscribe", True, "acked", "already subscribed"))
-                futures.append(done)
-                continue
-            self.subscriptions[sub] = None
-            if self.protocol.is_book(sub):
-                self.handler.open_book(sub.venue_symbol)
-            future = loop.create_future()
-            futures.append(future)
-            if self.connected:
-                self._send_request(sub, "subscribe", future)
-            else:
-                self._awaiting_replay[sub] = future
-        return list(await asyncio.gather(*futures))
-
-    async def unsubscribe(self, subs: Iterable[Subscription]) -> list[AckResult]:
-        """Remove ``subs`` from the set and, when connected, unsubscribe on the venue."""
-        futures = []
-        loop = asyncio.get_running_loop()
-        for sub in subs:
-            self.subscriptions.pop(sub, None)
-            self.watch.disarm(sub)
-            if self.protocol.is_book(sub) and not self.holds_book(sub.venue_symbol):
-                self.handler.close_book(sub.venue_symbol)
-            waiting = self._awaiting_replay.pop(sub, None)
-            if waiting is not None and not waiting.done():
-                waiting.set_result(AckResult(sub, "subscribe", False, "closed", "unsubscribed before sent"))
-            future = loop.create_future()
-            futures.append(future)
-            if self.connected:
-                self._send_request(sub, "unsubscribe", future)
-            else:
-                future.set_result(AckResult(sub, "unsubscribe", True, "acked", "not connected"))
-        return list(await asyncio.gather(*futures))
-
     async def close(self, timeout: float = 2.0) -> None:
         """Graceful close: close frame, wait for the socket to go, stop every task."""
         self._closing = True
@@ -368,90 +214,8 @@ class WsConnection(ConnectionHooks):
         if transport is not None:
             transport.disconnect(graceful=False)
 
-    def book_subscription(self, venue_symbol: str) -> Subscription | None:
-        """The subscription feeding ``venue_symbol``'s book on this connection, if any."""
-        is_book = self.protocol.is_book
-        for sub in self.subscriptions:
-            if sub.venue_symbol == venue_symbol and is_book(sub):
-                return sub
-        return None
-
-    def holds_book(self, venue_symbol: str) -> bool:
-        return self.book_subscription(venue_symbol) is not None
-
-    # -- ConnectionHooks ---------------------------------------------------------------------
-    def on_ack(self, request_id: int | str | None, channel: str, ok: bool, message: str) -> None:
-        if request_id.__class__ is str:
-            # an id echoed back as a numeric string is still our id
-            request_id = int(request_id) if request_id.isdigit() else None  # type: ignore[union-attr]
-        pending = self._pending.pop(request_id, None) if request_id else None
-        if pending is None:
-            # acks without our id (MEXC answers "id":0): the oldest request on that channel
-            for rid, candidate in self._pending.items():
-                if candidate.ack_channel == channel:
-                    pending = self._pending.pop(rid)
-                    break
-        if pending is None:
-            self.stats.acks_unmatched += 1
-            return
-        if pending.timer is not None:
-            pending.timer.cancel()
-        sub = pending.sub
-        if ok and channel and channel != pending.ack_channel:
-            # a success for another channel than the one asked for is no ack of it (pitfalls #59)
-            ok = False
-            message = f"ack names {channel!r}, the request was for {pending.ack_channel!r}"
-            self._ack_error(pending, message)
-        elif not ok and self.protocol.already_subscribed(message) and sub in self.subscriptions:
-            # the venue holds the stream already: keep it, its book and its place in the set
-            ok = True
-            message = f"already subscribed ({message})"
-        if ok:
-            self.stats.acks_ok += 1
-            result = AckResult(sub, pending.event, True, "acked", message)
-            if pending.event == "subscribe":
-                self.watch.arm(sub, time.time_ns())
-                if self.protocol.is_book(sub) and self.protocol.snapshot_via_rest(sub):
-                    seq = self.handler.books.get(sub.venue_symbol)
-                    if seq is None or not seq.synced:
-                        self.request_snapshot(sub.venue_symbol)
-        else:
-            self.stats.acks_refused += 1
-            result = AckResult(sub, pending.event, False, "refused", message)
-            if pending.event == "subscribe":
-                # refused: never replay it
-                self.subscriptions.pop(sub, None)
-                self.watch.disarm(sub)
-            log.warning("%s: %s %s %s refused: %s", self.name, pending.event, sub.channel, sub.venue_symbol, message)
-        if not pending.future.done():
-            pending.future.set_result(result)
-
     def on_pong(self) -> None:
         self.stats.pongs += 1
-
-    def request_snapshot(self, venue_symbol: str) -> None:
-        sub = self.book_subscription(venue_symbol)
-        if sub is None:
-            return
-        if self.rest is None or not self.protocol.snapshot_via_rest(sub):
-            self.request_resubscribe(venue_symbol)
-            return
-        task = self._snapshot_tasks.get(venue_symbol)
-        if task is not None and not task.done():
-            return
-        retry = self._snapshot_retries.get(venue_symbol, 0)
-        self._snapshot_retries[venue_symbol] = retry + 1
-        # a repeated request (snapshot too old, gatews#51) waits a little longer each time
-        delay = min(2.0, 0.05 * (2 ** retry)) if retry else 0.0
-        self._snapshot_tasks[venue_symbol] = asyncio.get_running_loop().create_task(
-            self._snapshot(venue_symbol, self._session, delay)
-        )
-
-    def request_resubscribe(self, venue_symbol: str) -> None:
-        sub = self.book_subscription(venue_symbol)
-        if sub is not None:
-            self.stats.resubscribes += 1
-            self._spawn(self._resubscribe(sub))
 
     def on_reconnect_requested(self, reason: str) -> None:
         log.info("%s: venue asks to reconnect: %s", self.name, reason)
@@ -513,56 +277,6 @@ class WsConnection(ConnectionHooks):
         except Exception as exc:  # socket closing under us: the run loop reconnects
             self.last_error = f"send failed: {exc}"
             return False
-
-    def _send_request(self, sub: Subscription, event: str, future: asyncio.Future) -> None:
-        request_id = self.ids()
-        if event == "subscribe":
-            frame = self.protocol.subscribe_frame(sub, request_id)
-        else:
-            frame = self.protocol.unsubscribe_frame(sub, request_id)
-        pending = _Pending(sub, event, future, self.protocol.ack_channel(sub))
-        self._pending[request_id] = pending
-        pending.timer = asyncio.get_running_loop().call_later(self.ack_timeout, self._ack_timeout, request_id)
-        if not self._send(frame):
-            # not sent: a subscribe waits for the replay after the reconnect
-            self._pending.pop(request_id, None)
-            pending.timer.cancel()
-            if event == "subscribe" and sub in self.subscriptions:
-                self._awaiting_replay[sub] = future
-            elif not future.done():
-                future.set_result(AckResult(sub, event, True, "acked", "not connected"))
-
-    def _ack_timeout(self, request_id: int) -> None:
-        pending = self._pending.pop(request_id, None)
-        if pending is None:
-            return
-        self.stats.ack_timeouts += 1
-        sub = pending.sub
-        message = f"no ack for {pending.event} {sub.channel} {sub.venue_symbol} within {self.ack_timeout:g} s"
-        log.warning("%s: %s", self.name, message)
-        now = time.time_ns()
-        if self.tap is not None:
-            detail = {"venue_symbol": sub.venue_symbol, "channel": pending.ack_channel, "message": message}
-            self.tap.event(self.tap_id, ACK_TIMEOUT, now, detail)
-        self._ack_error(pending, message, now)
-        if not pending.future.done():
-            pending.future.set_result(AckResult(sub, pending.event, False, "timeout", message))
-
-    def _ack_error(self, pending: _Pending, message: str, recv_ts: int | None = None) -> None:
-        """A :class:`VenueError` (``code=-1``) about a request that got no valid ack."""
-        self.handler._emit(ack_timeout_error(self.handler, pending.sub.venue_symbol, pending.ack_channel, message, recv_ts))
-
-    def _fail_pending(self, status: str) -> None:
-        for pending in self._pending.values():
-            if pending.timer is not None:
-                pending.timer.cancel()
-            if not pending.future.done():
-                pending.future.set_result(AckResult(pending.sub, pending.event, False, status, status))
-        self._pending.clear()
-        for sub, future in self._awaiting_replay.items():
-            if not future.done():
-                future.set_result(AckResult(sub, "subscribe", False, status, status))
-        self._awaiting_replay.clear()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -639,17 +353,6 @@ class WsConnection(ConnectionHooks):
         self._set_state(BACKOFF)
         await asyncio.sleep(delay)
 
-    def _replay(self) -> None:
-        """Send the current subscription set (only it) on a fresh socket."""
-        loop = asyncio.get_running_loop()
-        for sub in list(self.subscriptions):
-            future = self._awaiting_replay.pop(sub, None) or loop.create_future()
-            self._send_request(sub, "subscribe", future)
-        for sub, future in list(self._awaiting_replay.items()):
-            if not future.done():
-                future.set_result(AckResult(sub, "subscribe", False, "closed", "no longer subscribed"))
-        self._awaiting_replay.clear()
-
     def _after_disconnect(self) -> None:
         self._set_state(BACKOFF if not self._closing else CLOSED)
         # requests in flight are answered on the next socket (the set is replayed); keep
@@ -701,79 +404,4 @@ class WsConnection(ConnectionHooks):
                 transport.disconnect(graceful=False)
                 return
 
-    async def _snapshot(self, venue_symbol: str, session: int, delay: float) -> None:
-        handler = self.handler
-        protocol = self.protocol
-        loop = asyncio.get_running_loop()
-        try:
-            if delay:
-                await asyncio.sleep(delay)
-            # wait for the first buffered delta so the snapshot can be checked against it (§10.1)
-            seq = handler.book(venue_symbol)
-            deadline = loop.time() + self.snapshot_wait
-            while not seq.buffer and loop.time() < deadline and session == self._session:
-                await asyncio.sleep(0.01)
-            depth = handler.depth
-            backoff = Backoff(initial=0.2, cap=5.0)
-            while session == self._session and not self._closing:
-                try:
-                    snap = await protocol.fetch_snapshot(self.rest, venue_symbol, depth)  # type: ignore[arg-type]
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    # keep buffering and try again (gocryptotrader PR #1989)
-                    self.stats.snapshot_errors += 1
-                    handler._count_error("snapshot_failed", b"", exc)
-                    if self.tap is not None:
-                        detail = {"venue_symbol": venue_symbol, "error": f"{type(exc).__name__}: {exc}"}
-                        self.tap.event(self.tap_id, SNAPSHOT_FAILED, time.time_ns(), detail)
-                    await asyncio.sleep(backoff.next())
-                    continue
-                if session != self._session or not self.holds_book(venue_symbol):
-                    return
-                self.stats.snapshots += 1
-                # leave the in-flight slot before applying: a too-old snapshot asks again
-                self._snapshot_tasks.pop(venue_symbol, None)
-                now = time.time_ns()
-                if self.tap is not None:
-                    self.tap.event(self.tap_id, SNAPSHOT, now, {"venue_symbol": venue_symbol})
-                handler.apply_snapshot(venue_symbol, snap.update_id, snap.bids, snap.asks, snap.exchange_ts, now)
-                if handler.book(venue_symbol).synced:
-                    self._snapshot_retries.pop(venue_symbol, None)
-                return
-        finally:
-            if self._snapshot_tasks.get(venue_symbol) is asyncio.current_task():
-                del self._snapshot_tasks[venue_symbol]
 
-    async def _resubscribe(self, sub: Subscription) -> None:
-        loop = asyncio.get_running_loop()
-        if sub not in self.subscriptions or not self.connected:
-            return
-        unsub = loop.create_future()
-        self._send_request(sub, "unsubscribe", unsub)
-        await unsub
-        if sub in self.subscriptions and self.connected:
-            again = loop.create_future()
-            self._send_request(sub, "subscribe", again)
-            await again
-
-
-def connect_failure(exc: BaseException) -> tuple[str, float | None]:
-    """``(reason, retry_after s or None)`` of a failed connect attempt: ``http_<status>`` for an
-    upgrade the server refused (429/503 with ``Retry-After`` in seconds, capped at
-    :data:`MAX_RETRY_AFTER_S`), ``refused``, ``timeout``, ``handshake`` or ``error``."""
-    if isinstance(exc, WSHandshakeError):
-        response = getattr(exc, "response", None)
-        status = getattr(response, "status", None)
-        if status is None:
-            return "handshake", None
-        retry_after = None
-        value = response.headers.get("Retry-After") if response.headers is not None else None
-        if value is not None and value.strip().isdigit():
-            retry_after = min(float(value.strip()), MAX_RETRY_AFTER_S)
-        return f"http_{int(status)}", retry_after
-    if isinstance(exc, ConnectionRefusedError):
-        return "refused", None
-    if isinstance(exc, asyncio.TimeoutError):
-        return "timeout", None
-    return "error", None

@@ -13,7 +13,8 @@ from typing import Any, Callable, Iterable
 
 from ..handlers import PublicWebSocketHandler
 from .backoff import Backoff
-from .connection import AckResult, RequestIds, WsConnection
+from .connection import WsConnection
+from .requests import AckResult, RequestIds
 from .protocol import Subscription, VenueProtocol
 from .rest import RestClient
 

@@ -20,7 +20,7 @@ from ..capture import _ReplayHooks, summary
 from ..feed import load_symbol_map
 from ..handlers import PublicWebSocketHandler
 from ..models import Event, decode_event
-from ..net.connection import ack_timeout_error
+from ..net.requests import ack_timeout_error
 from ..net.rest import RestError
 from ..net.tap import ACK_TIMEOUT, DISCONNECT, OPEN, SILENCE, SNAPSHOT, SNAPSHOT_FAILED, STATUS
 from ..net.watch import report_silence

@@ -116,9 +116,12 @@ def test_built_mexc_session_identical():
     assert stats["errors"]["book_gap"] == 1 and stats["errors"]["unknown_side"] == 1
     assert stats["errors"]["malformed"] == 3 and stats["errors"]["wrong_type"] == 1 and stats["errors"]["truncated"] == 1
     trades = [e for e in events if e["type"] == "Trade"]
-    assert [(t["side"], t["price"], t["size"], t["trade_id"]) for t in trades] == [
-        ("buy", 100.0, 0.5, "a1"),
-        ("sell", 100.5, 0.25, "1007-1"),
+    # times in any unit: 1007 is seconds; a deal without a trade id gets <time ms>-<n>; a new
+    # side code keeps its trade, marked unknown with the code
+    assert [(t["side"], t["raw_side"], t["price"], t["size"], t["trade_id"]) for t in trades] == [
+        ("buy", None, 100.0, 0.5, "a1"),
+        ("sell", None, 100.5, 0.25, "1007000-1"),
+        ("unknown", "3", 1.0, 1.0, "x"),
     ]
     assert ("snapshot", "BTCUSDT") in hooks and ("pong",) in hooks
 
@@ -176,7 +179,7 @@ def test_impossible_kline_and_ticker_numbers_are_malformed_on_both_paths():
         mini_ticker_frame("BTCUSDT", "65000", "0.01", "66000", "64000", "1_000", "3", send_time=5),
         mini_ticker_frame("BTCUSDT", "65000", "0.01", "66000", "64000", "900", "3", send_time=-1),
         kline_frame("BTCUSDT", "Min1", -1, "1.5", "2", "1", "1.8", "3", "4", create_time=61000),
-        kline_frame("BTCUSDT", "Min1", 60, "1.5", "2", "1", "1.8", "3", "4", create_time=2**62),
+        kline_frame("BTCUSDT", "Min1", 60, "1.5", "2", "1", "1.8", "3", "4", create_time=-(2**62)),
         aggre_deals_frame("BTCUSDT", [("1.5", "2", 1, -1, "t1")], send_time=7),
         aggre_deals_frame("BTCUSDT", [("1.5", "", 1, 1700000000000, "t2"), ("1.5", "2", 2, 1700000000001, "t3")], send_time=7),
         mini_ticker_frame("BTCUSDT", "65000", "-0.0123", "66000", "64000", "900", "3", send_time=6),

@@ -128,8 +128,9 @@ def test_the_reader_returns_a_book_push():
     if isinstance(push, str):
         handler._contracts[push] = handler._contract_context(push)
         push = handler._reader.read(frame, 1)
-    assert push == BookPush("BTC_USDT", 5, 7, 9, False, [(1.5, 2.0)], [(2.5, 0.0)], 1700000000, 1700000000123)
-    assert type(push) is BookPush and push.time_ms == 1700000000123
+    # t 5 is a time in seconds (wire.to_ms): 5000 ms
+    assert push == BookPush("BTC_USDT", 5000, 7, 9, False, [(1.5, 2.0)], [(2.5, 0.0)])
+    assert type(push) is BookPush and push.exchange_ts == 5000
 
 
 def test_the_compiled_reader_holds_the_wire_bounds():

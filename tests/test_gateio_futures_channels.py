@@ -117,7 +117,8 @@ def test_book_ticker_real_int_sizes(run):
 
 def test_book_ticker_string_sizes_and_empty_side(run):
     (bbo,) = run('{"time":1615366379,"time_ms":1615366379123,"channel":"futures.book_ticker","event":"update","result":{"t":1615366379123,"u":2517661076,"s":"ETH_USDT","b":"","B":0,"a":"54696.7","A":"47061.2"}}')
-    assert (bbo.bid_price, bbo.bid_size) == (0.0, 0.0)
+    # no bid: None, never a price of 0 (issue #10 item 4)
+    assert (bbo.bid_price, bbo.bid_size) == (None, None)
     assert (bbo.ask_price, bbo.ask_size) == (54696.7, 470.612)
 
 
@@ -304,9 +305,13 @@ def test_legacy_empty_snapshot_at_id_zero_is_no_sync_point(run):
     assert "ALICE_USDT" not in run.handler.books or not run.handler.books["ALICE_USDT"].synced
 
 
-def test_legacy_signed_update_is_counted(run):
-    assert run('{"time":1622769533,"channel":"futures.order_book","event":"update","error":null,"result":[{"p":"38258.9","s":-500,"c":"BTC_USDT","id":90062644}]}') == []
-    assert run.handler.stats.errors["legacy_book_update"] == 1
+def test_legacy_signed_update_applies_to_the_snapshot_book(run):
+    # §7.5 (real shape, 2021): signed single-level changes continue the `all` book's id
+    run('{"channel":"futures.order_book","event":"all","time":1622769532,"result":{"t":1622769532000,"contract":"BTC_USDT","id":90062643,"asks":[{"p":"38258.9","s":100}],"bids":[{"p":"38013","s":200}]}}')
+    run('{"time":1622769533,"channel":"futures.order_book","event":"update","error":null,"result":[{"p":"38258.9","s":-500,"c":"BTC_USDT","id":90062644}]}')
+    book = run.handler.books["BTC_USDT"].book
+    assert book.top_asks() == [(38258.9, 0.05)] and book.last_update_id == 90062644
+    assert "legacy_book_update" not in run.handler.stats.errors
 
 
 # -- control frames -----------------------------------------------------------------------------
@@ -339,7 +344,8 @@ def test_malformed_frames_never_raise(run):
     run('{"time":1,"channel":"futures.trades","event":"update","result":[{"size":"abc","id":1,"price":"1","contract":"BTC_USDT"}]}')
     run('{"time":1,"channel":"futures.nope","event":"update","result":{}}')
     assert run.events == []
-    assert run.handler.stats.errors["malformed"] == 2
+    # the bad trade is one item of its push (issue #10 item 3)
+    assert run.handler.stats.errors["malformed"] == 1 and run.handler.stats.errors["malformed_item"] == 1
     assert run.handler.stats.errors["unknown_channel"] == 1
 
 

@@ -27,7 +27,8 @@ def test_bridging_push_with_from_equal_v_plus_1_then_continuation(decoder):
     assert [type(e) for e in events] == [BookUpdate, BookUpdate]
     assert (events[0].first_update_id, events[0].last_update_id) == (V + 1, V + 4)
     assert events[0].bids == [(84270.0, 1.5)] and events[0].asks == [(84270.01, 0.0)]
-    assert (events[1].first_update_id, events[1].last_update_id, events[1].exchange_ts) == (V + 5, V + 9, 11)
+    # send time 11 is read as 11 s (wire.to_ms: by magnitude)
+    assert (events[1].first_update_id, events[1].last_update_id, events[1].exchange_ts) == (V + 5, V + 9, 11_000)
     book = handler.book("BTCUSDT").book
     assert book.top_bids() == [(84270.0, 1.5), (84269.9, 0.25), (84269.5, 2.0)]
     assert book.top_asks() == [(84271.0, 4.0)]
@@ -114,7 +115,7 @@ def test_limit_depth_is_a_full_book_and_leaves_the_sequenced_book_alone(decoder)
     handler._handle_message(frame, 1)
     (update,) = events
     assert update.snapshot and update.bids == [(84270.0, 0.006387), (84269.0, 1.0)] and update.asks == [(84270.01, 2.0)]
-    assert update.first_update_id == update.last_update_id == V + 50 and update.exchange_ts == 9
+    assert update.first_update_id == update.last_update_id == V + 50 and update.exchange_ts == 9_000
     assert handler.book("BTCUSDT").book.last_update_id == V
     handler._handle_message(limit_depth_frame("BTCUSDT", V + 51, bids=[(5.0, 1.0)], asks=[(4.0, 1.0)]), 1)
     assert handler.stats.errors["crossed_snapshot"] == 1 and len(events) == 1

@@ -36,8 +36,8 @@ def _same(raw: bytes) -> None:
     up = _outcome(decode.decode_push_upb, raw)
     co = _outcome(decode.decode_push_compiled, raw)
     if up[0] == "ok" and co[0] == "ok":
-        (un, us, ut, ub), (cn, cs, ct, cb) = up[1], co[1]
-        assert (un, us, ut) == (cn, cs, ct), raw.hex()
+        (un, us, ut, ub, uc), (cn, cs, ct, cb, cc) = up[1], co[1]
+        assert (un, us, ut, uc) == (cn, cs, ct, cc), raw.hex()
         if un in HOT:
             # exactly the same values (repr: nan compares unequal to itself)
             assert repr(ub) == repr(cb), raw.hex()
@@ -342,7 +342,8 @@ def test_results_are_the_named_types():
     for fn in (decode.decode_push_upb, decode.decode_push_compiled):
         push = fn(raw)
         assert type(push) is decode.Push and type(push.body) is decode.DepthBody
-        assert push == (313, "BTCUSDT", 7, ([(2.0, 3.0)], [(1.0, 1.0)], 1, 2))
+        # send time 7 is read as 7 s (wire.to_ms)
+        assert push == (313, "BTCUSDT", 7000, ([(2.0, 3.0)], [(1.0, 1.0)], 1, 2), "spot@public.aggre.depth.v3.api.pb@100ms@BTCUSDT")
         assert hash(push.body[2:]) == hash((1, 2))
         deals = fn(aggre_deals_frame("BTCUSDT", [("1", "2", 1, 5, "x")])).body
         assert type(deals) is decode.DealsBody and type(deals.deals[0]) is decode.Deal

@@ -40,7 +40,7 @@ def test_bad_frames_are_counted_by_kind_and_skipped(decoder):
         _unknown_body_frame(),  # body field number 316
         GOOD[:-5],  # truncated in flight
         b"{not json",
-        aggre_deals_frame("BTCUSDT", [(1.0, 2.0, 3, 5, "x")]),  # tradeType 3
+        aggre_deals_frame("BTCUSDT", [(1.0, 2.0, 3, 5, "x")]),  # tradeType 3: kept, marked unknown
     ]
     for frame in frames:
         handler._handle_message(frame, 1)
@@ -50,7 +50,9 @@ def test_bad_frames_are_counted_by_kind_and_skipped(decoder):
     assert handler.stats.errors["unknown_body"] == 1
     assert handler.stats.errors["truncated"] == 1
     assert handler.stats.errors["unknown_side"] == 1
-    assert len(events) == len(frames) and all(isinstance(e, BestBidOffer) for e in events)
+    (trade,) = [e for e in events if not isinstance(e, BestBidOffer)]
+    assert (trade.side, trade.raw_side, trade.trade_id, trade.exchange_ts) == ("unknown", "3", "x", 5000)
+    assert len(events) == len(frames) + 1
     assert events[0].bid_price == 84270.0 and events[0].ask_size == 1.25 and events[0].update_id == 7
 
 
@@ -80,12 +82,13 @@ def test_unknown_fields_are_tolerated(decoder):
 @pytest.mark.parametrize("decoder", DECODERS)
 def test_deals_sides_and_ids(decoder):
     handler, events, _ = make_handler(decoder)
-    frame = aggre_deals_frame("ETHUSDT", [(3000.5, 0.1, 1, 1000, "a1"), ("3000.40", "0.20", 2, 1001, ""), (3000.3, 0.3, 1, 1001, "")], send_time=1002)
+    t = 1700000001000
+    frame = aggre_deals_frame("ETHUSDT", [(3000.5, 0.1, 1, t, "a1"), ("3000.40", "0.20", 2, t + 1, ""), (3000.3, 0.3, 1, t + 1, "")], send_time=t + 2)
     handler._handle_message(frame, 1)
     assert [(t.price, t.size, t.side, t.exchange_ts, t.trade_id) for t in events] == [
-        (3000.5, 0.1, "buy", 1000, "a1"),
-        (3000.4, 0.2, "sell", 1001, "1001-1"),
-        (3000.3, 0.3, "buy", 1001, "1001-2"),
+        (3000.5, 0.1, "buy", t, "a1"),
+        (3000.4, 0.2, "sell", t + 1, f"{t + 1}-1"),
+        (3000.3, 0.3, "buy", t + 1, f"{t + 1}-2"),
     ]
     assert all(isinstance(t, Trade) and t.symbol == "ETH/USDT" for t in events)
 
@@ -102,7 +105,7 @@ def test_kline_intervals_tickers_and_batch(decoder):
     assert (kline.open, kline.high, kline.low, kline.close, kline.volume, kline.quote_volume) == (1.0, 3.0, 0.5, 2.0, 10.0, 20.0)
     assert isinstance(mini, Ticker) and mini.symbol == "MX/USDT" and mini.last == 2.5174
     assert mini.base_volume == 4638390.17 and mini.quote_volume == 11336518.0264
-    assert mini.change_pct == pytest.approx(7.66) and mini.high_24h == 2.6299 and mini.exchange_ts == 7
+    assert mini.change_pct == pytest.approx(7.66) and mini.high_24h == 2.6299 and mini.exchange_ts == 7000
     assert meta.symbol == "META/USDT" and meta.change_pct == pytest.approx(-23.61) and btc.symbol == "BTC/USDC"
     assert isinstance(batch, BestBidOffer) and (batch.bid_price, batch.ask_size, batch.update_id) == (96567.37, 1.545255, 99)
 

@@ -49,12 +49,13 @@ def test_a_deal_of_unknown_side_and_a_deal_with_a_bad_price_leave_the_others(pat
     raw = aggre_deals_frame(
         "BTCUSDT",
         [("100.5", "1", 1, 1700000000000, "a"), ("100.5", "1", 3, 1700000000001, "b"), ("+100", "1", 2, 1700000000002, "c"),
-         ("100.25", "2", 2, 1700000000003, "d"), ("100", "1", 1, 10**14, "e")],
+         ("100.25", "2", 2, 1700000000003, "d"), ("100", "1", 1, -1, "e")],
         send_time=5,
     )
     events, errors = _run(path, [raw])
-    trades = [(e["trade_id"], e["price"], e["size"], e["side"]) for e in events if e["type"] == "Trade"]
-    assert trades == [("a", 100.5, 1.0, "buy"), ("d", 100.25, 2.0, "sell")]
+    trades = [(e["trade_id"], e["price"], e["size"], e["side"], e["raw_side"]) for e in events if e["type"] == "Trade"]
+    # the unknown side code 3 keeps its trade, marked (issue #10 item 11)
+    assert trades == [("a", 100.5, 1.0, "buy", None), ("b", 100.5, 1.0, "unknown", "3"), ("d", 100.25, 2.0, "sell", None)]
     assert errors.get("unknown_side") == 1 and errors.get("malformed_item") == 2 and "malformed" not in errors
 
 

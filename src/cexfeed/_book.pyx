@@ -109,12 +109,12 @@ cdef class L2Book:
     cdef Side _asks
     cdef readonly Py_ssize_t depth
     cdef public long long last_update_id
-    cdef public long long exchange_ts
+    cdef public object exchange_ts  # ms of the last change, None when the venue gave none
 
     def __cinit__(self, Py_ssize_t depth=100):
         self.depth = depth
         self.last_update_id = 0
-        self.exchange_ts = 0
+        self.exchange_ts = None
 
     def __dealloc__(self):
         free(self._bids.keys)

@@ -46,7 +46,7 @@ class PyL2Book:
         self._bid_prices: list[float] = []
         self._ask_prices: list[float] = []
         self.last_update_id = 0
-        self.exchange_ts = 0
+        self.exchange_ts: int | None = None  # ms of the last change, None when not given
 
     def clear(self) -> None:
         self.bids.clear()

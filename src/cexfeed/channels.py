@@ -15,7 +15,8 @@ allowed values in :attr:`Channel.choices`).
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+import re
+from typing import Any, Iterable, Iterator, Union
 
 import msgspec
 
@@ -37,9 +38,12 @@ class Channel(msgspec.Struct, frozen=True, kw_only=True):
       the channel string itself is the request (MEXC).
     - ``params``: ``(name, default)`` pairs, in the order of ``Subscription.params``;
       ``choices``: ``(name, allowed values)`` pairs.
-    - ``result``: what a push decodes to (Gate: the type of ``result``; MEXC: the wrapper body
-      field number); ``handler``: the direct handler's method for it (the compat parser has a
-      builder of the same name).
+    - ``result``: what a push decodes to (Gate: the type of ``result``, or of each of its items
+      when ``items``; MEXC: the wrapper body field number); ``handler``: the direct handler's
+      method for it (the compat parser has a builder of the same name).
+    - ``items``: the push's ``result`` is one item, an array of items or an array of arrays of
+      items (Gate sends all three); a bad item of an array is counted (``malformed_item``) and
+      left out, the other items are kept.
     - ``book``: ``""`` or one of :data:`BOOK_KINDS`; ``emits``: event classes it produces.
     - ``lenient``: counter name when a push is kept field by field (a field that does not fit
       its type is left out) instead of dropped.
@@ -54,6 +58,7 @@ class Channel(msgspec.Struct, frozen=True, kw_only=True):
     params: tuple[tuple[str, str], ...] = ()
     choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
     result: Any = None
+    items: bool = False
     handler: str = ""
     book: str = ""
     emits: tuple[type, ...] = ()
@@ -67,6 +72,13 @@ class Channel(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
+
+    @property
+    def result_type(self) -> Any:
+        """The type a push's whole ``result`` decodes to in one pass: ``result``, or for an
+        ``items`` row one item or an array of them (an array of arrays takes the item-by-item
+        path)."""
+        return Union[list[self.result], self.result] if self.items else self.result
 
     def defaults(self) -> tuple[str, ...]:
         """The default parameter values, in order."""
@@ -144,9 +156,9 @@ class Table:
         return tuple(row for row in self.rows if row.book and (kind is None or row.book == kind))
 
     def handlers(self, private: bool = False) -> dict[str, tuple[str, Any]]:
-        """``{venue channel: (handler method, result)}`` for every public (or every ``private``)
-        row: a handler's dispatch."""
-        return {row.venue_channel: (row.handler, row.result) for row in self.rows if row.private == private}
+        """``{venue channel: (handler method, result type)}`` for every public (or every
+        ``private``) row: a handler's dispatch (see :attr:`Channel.result_type`)."""
+        return {row.venue_channel: (row.handler, row.result_type) for row in self.rows if row.private == private}
 
     # -- requests ----------------------------------------------------------------------------
     def params(self, name: str, given: Iterable[str] = ()) -> tuple[str, ...]:
@@ -176,6 +188,19 @@ class Table:
         """The venue channel of one subscription (MEXC: the template filled in)."""
         return self.fill(row, row.venue_channel, venue_symbol, params)
 
+    def payload_symbol(self, row: Channel, payload: Any) -> str:
+        """The venue symbol a request payload of ``row`` names (as a venue echoes it in an ack or
+        error frame: Gate ``["BTC_USDT", "100ms"]``, ``["ob.BTC_USDT.50"]``), read through the
+        row's payload template; ``""`` when it names none."""
+        if not isinstance(payload, list):
+            return ""
+        for template, value in zip(row.payload, payload):
+            if "{symbol}" in template and isinstance(value, str):
+                match = _template_pattern(template).fullmatch(value)
+                if match is not None:
+                    return match.group("symbol")
+        return ""
+
     # -- docs --------------------------------------------------------------------------------
     def help(self) -> str:
         """One line per offered channel: ``name = venue channel (events)``, for ``--help``."""
@@ -187,3 +212,10 @@ class Table:
             names = "/".join(row.names)
             lines.append(f"{names} = {row.venue_channel} ({events})")
         return "\n".join(lines)
+
+
+def _template_pattern(template: str) -> re.Pattern:
+    """A regex matching the filled-in ``template``: ``{symbol}`` captured, other parameters any
+    text."""
+    pattern = re.escape(template).replace(re.escape("{symbol}"), "(?P<symbol>.+)")
+    return re.compile(re.sub(r"\\\{\w+\\\}", ".*?", pattern))

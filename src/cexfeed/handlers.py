@@ -36,6 +36,12 @@ class ConnectionHooks:
     def on_pong(self) -> None:
         """An application-level pong arrived."""
 
+    def request_symbol(self, request_id: int | str | None, channel: str) -> str:
+        """The venue symbol of the pending request an ack or error with ``request_id`` (else
+        ``channel``) answers, ``""`` when none is known. Ask before :meth:`on_ack`, which
+        settles the request."""
+        return ""
+
     def request_snapshot(self, venue_symbol: str) -> None:
         """The book of ``venue_symbol`` needs a fresh REST snapshot (fetch off the read loop,
         then call the handler's ``apply_snapshot``)."""
@@ -161,14 +167,15 @@ class WebSocketHandler:
         symbol = self.unified(venue_symbol) if venue_symbol else ""  # type: ignore[attr-defined]
         return local_event(cls, self.venue, self.market, symbol, venue_symbol, recv_ts, **fields)
 
-    def _venue_error(self, code: int, message: str, channel: str, recv_ts: int, exchange_ts: int) -> None:
+    def _venue_error(self, code: int, message: str, channel: str, recv_ts: int, exchange_ts: int | None, venue_symbol: str = "") -> None:
+        """A ``VenueError`` event, about ``venue_symbol`` when the frame or request named it."""
         self.stats.errors["venue_error"] += 1
         self._emit(
             VenueError(
                 venue=self.venue,
                 market=self.market,
-                symbol="",
-                venue_symbol="",
+                symbol=self.unified(venue_symbol) if venue_symbol else "",  # type: ignore[attr-defined]
+                venue_symbol=venue_symbol,
                 exchange_ts=exchange_ts,
                 recv_ts=recv_ts,
                 code=code,
@@ -221,7 +228,7 @@ class PublicWebSocketHandler(WebSocketHandler):
         self.closed_books.add(venue_symbol)
         seq = self.books.pop(venue_symbol, None)
         if seq is not None and seq.synced:
-            self._status(venue_symbol, STALE, "unsubscribed", None, 0, time.time_ns() if recv_ts is None else recv_ts)
+            self._status(venue_symbol, STALE, "unsubscribed", None, None, time.time_ns() if recv_ts is None else recv_ts)
 
     def open_book(self, venue_symbol: str) -> None:
         """The book of ``venue_symbol`` is subscribed (again): it starts empty and unsynced."""
@@ -246,7 +253,7 @@ class PublicWebSocketHandler(WebSocketHandler):
             was_synced = seq.synced
             seq.reset()
             if was_synced:
-                self._status(venue_symbol, status, reason, None, 0, now)
+                self._status(venue_symbol, status, reason, None, None, now)
 
     def _book_delta(self, venue_symbol, first, last, bids, asks, exchange_ts, recv_ts) -> None:
         if self.closed_books and self._book_closed(venue_symbol):
@@ -315,7 +322,7 @@ class PublicWebSocketHandler(WebSocketHandler):
             )
         )
 
-    def apply_snapshot(self, venue_symbol: str, update_id: int, bids, asks, exchange_ts: int = 0, recv_ts: int | None = None) -> int:
+    def apply_snapshot(self, venue_symbol: str, update_id: int, bids, asks, exchange_ts: int | None = None, recv_ts: int | None = None) -> int:
         """Install a REST snapshot (levels already normalized) and replay the buffer.
 
         Returns the sequencer code; on ``SNAPSHOT_TOO_OLD`` the hooks are asked for another
@@ -390,10 +397,10 @@ class PublicWebSocketHandler(WebSocketHandler):
         if seq is None or not seq.synced:
             return False
         seq.invalidate()
-        self._report_broken(venue_symbol, reason, 0, time.time_ns() if recv_ts is None else recv_ts, detail)
+        self._report_broken(venue_symbol, reason, None, time.time_ns() if recv_ts is None else recv_ts, detail)
         return True
 
-    def _report_broken(self, venue_symbol: str, reason: str, exchange_ts: int, recv_ts: int, detail: str) -> None:
+    def _report_broken(self, venue_symbol: str, reason: str, exchange_ts: int | None, recv_ts: int, detail: str) -> None:
         self.stats.errors[f"book_{reason}"] += 1
         log.info("%s %s %s: book resyncing (%s)%s", self.venue, self.market, venue_symbol, reason, f": {detail}" if detail else "")
         self._status(venue_symbol, RESYNCING, reason, None, exchange_ts, recv_ts, detail)

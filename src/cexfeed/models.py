@@ -5,8 +5,10 @@ Units, for every event unless a field says otherwise:
   (the shortest repr of each float gives back the venue string);
 - sizes are in the base currency (futures: contracts x contract multiplier); where the venue
   counts contracts the raw contract count is kept in a ``contracts`` field;
-- ``exchange_ts`` is milliseconds since the epoch as the venue stamps the event, ``0`` when the
-  venue gave no time (e.g. a 2021 Gate REST snapshot, or a status event raised locally);
+- ``exchange_ts`` is milliseconds since the epoch as the venue stamps the event (the item's own
+  time, else the push's), whatever unit the venue sent it in (s, ms, µs or ns, told apart by
+  magnitude: :func:`cexfeed.wire.to_ms`); ``None`` (JSON ``null``) when the venue gave no time
+  (e.g. a 2021 Gate REST snapshot) and on status events raised locally;
 - ``recv_ts`` is nanoseconds since the epoch (``time.time_ns()``) taken once per frame on arrival.
 
 ``symbol`` is the unified name (``BTC/USDT`` spot, ``BTC/USDT:USDT`` perpetual), ``venue_symbol``
@@ -15,7 +17,13 @@ the venue's own (``BTC_USDT``, ``BTCUSDT``). ``market`` is ``"spot"`` or ``"perp
 Every event encodes to JSON with a ``type`` tag (``trade``, ``bbo``, ``book``, ``ticker``,
 ``kline``, ``book_status``, ...), see :func:`encode_event`.
 
-Besides market data the stream carries status events raised locally, with ``exchange_ts`` 0:
+``None`` on any other field means the same everywhere: the venue did not give that value in
+this push. Pushes that carry only what changed (Gate futures tickers, some spot tickers) leave
+the rest ``None``; :class:`cexfeed.latest.Latest` merges them into the latest known values per
+symbol. One exception, :class:`BestBidOffer`: a ``None`` side there means no quote on that side
+right now (see the class).
+
+Besides market data the stream carries status events raised locally, with ``exchange_ts`` None:
 ``BookStatus`` (one book), ``StreamStatus`` (one subscription: silence, held sizes),
 ``ConnectionStatus`` (a WebSocket or the REST endpoint) and ``EventsDropped`` (the consumer's
 queue overflowed).
@@ -31,6 +39,7 @@ import msgspec
 # Side is the taker side for public trades.
 BUY = "buy"
 SELL = "sell"
+UNKNOWN = "unknown"  # a side code the venue added later (Trade.raw_side keeps it)
 
 SPOT = "spot"
 PERP = "perp"
@@ -53,14 +62,21 @@ class Event(msgspec.Struct, tag_field="type"):
     market: str
     symbol: str
     venue_symbol: str
-    exchange_ts: int
+    exchange_ts: int | None
     recv_ts: int
 
 
 class Trade(Event, tag="trade", gc=False):
-    """One public trade. ``side`` is the taker side (``buy``/``sell``); ``size`` is base currency.
+    """One public trade. ``side`` is the taker side (``buy``/``sell``), or ``unknown`` when the
+    venue sent a side or trade type code we do not know (added later): the trade is kept and
+    ``raw_side`` holds the venue's value as text (Gate ``side``, MEXC ``tradeType``), else
+    ``None``. ``size`` is base currency; ``contracts`` the unsigned contract count on futures
+    venues, ``None`` on spot.
 
-    ``contracts`` is the unsigned contract count on futures venues, ``None`` on spot.
+    ``trade_id`` is the venue's trade id. When the venue sends none (MEXC deals of the older
+    schema) it is ``"<time ms>-<n>"``, ``n`` counting such trades of the symbol on this stream:
+    unique across pushes for the life of the handler, and the same on every replay of the same
+    frames.
     """
 
     price: float
@@ -68,16 +84,22 @@ class Trade(Event, tag="trade", gc=False):
     side: str
     trade_id: str
     contracts: float | None = None
+    raw_side: str | None = None
 
 
 class BestBidOffer(Event, tag="bbo", gc=False):
-    """Best bid/offer (book ticker). Sizes in base currency; ``update_id`` is the venue's book
-    sequence id when it sends one (Gate ``u``), else ``None``. A missing side is ``0.0``/``0.0``."""
+    """Best bid/offer (book ticker). Prices quote currency, sizes base currency; ``update_id``
+    is the venue's book sequence id when it sends one (Gate ``u``), else ``None``.
 
-    bid_price: float
-    bid_size: float
-    ask_price: float
-    ask_size: float
+    A side with no quote (an empty or one-sided book, an inactive contract: Gate sends ``""``
+    and size 0, MEXC leaves the fields out) has its price and size ``None``, the same on every
+    venue: a side is quoted only when the venue gives a price and a size both above 0. Unlike
+    other events, ``None`` here means "no quote now", not "not in this push"."""
+
+    bid_price: float | None
+    bid_size: float | None
+    ask_price: float | None
+    ask_size: float | None
     update_id: int | None = None
 
 
@@ -87,7 +109,7 @@ class BookUpdate(Event, tag="book"):
     ``bids``/``asks`` are ``[price, size]`` pairs; size is the new absolute level size in base
     currency and ``0.0`` removes the level. ``snapshot`` is true when the book was replaced as a
     whole (REST snapshot, in-band full push, or venue snapshot channel): then the lists hold the
-    whole book, best first. ``first_update_id``/``last_update_id`` are the venue's sequence ids
+    whole book, best first, and never a level of size 0. ``first_update_id``/``last_update_id`` are the venue's sequence ids
     (Gate ``U``/``u``, MEXC ``fromVersion``/``toVersion``).
     """
 
@@ -117,12 +139,12 @@ class Ticker(Event, tag="ticker", gc=False):
 
 class Kline(Event, tag="kline", gc=False):
     """One candlestick window. ``interval`` is the venue's interval name normalized to
-    ``1m``, ``1h`` ...; ``open_ts`` is the window start in ms. ``volume`` is base currency,
+    ``1m``, ``1h`` ...; ``open_ts`` is the window start in ms (``None`` when not given). ``volume`` is base currency,
     ``quote_volume`` quote currency (``None`` when not sent); ``closed`` is ``None`` when the
     venue does not say whether the window is final."""
 
     interval: str
-    open_ts: int
+    open_ts: int | None
     open: float
     high: float
     low: float
@@ -251,8 +273,9 @@ class OpenInterest(Event, tag="open_interest", gc=False):
 
 class VenueError(Event, tag="error", gc=False):
     """An error the venue reported (refused subscription, error frame). ``symbol`` and
-    ``venue_symbol`` are empty when the venue did not say which symbol; ``channel`` is the
-    venue channel the error belongs to."""
+    ``venue_symbol`` name the symbol it concerns when the frame says it (Gate: the request
+    payload it echoes; MEXC: the channel it names) or the refused request did; empty otherwise.
+    ``channel`` is the venue channel the error belongs to."""
 
     code: int
     message: str
@@ -278,8 +301,8 @@ AnyEvent = Union[
 
 def local_event(cls: type, venue: str, market: str, symbol: str = "", venue_symbol: str = "", recv_ts: int | None = None, **fields) -> Event:
     """An event raised locally (a status, an error of ours) rather than read from a push:
-    ``exchange_ts`` 0, ``recv_ts`` now unless given, no symbol unless given."""
-    return cls(venue=venue, market=market, symbol=symbol, venue_symbol=venue_symbol, exchange_ts=0,
+    ``exchange_ts`` ``None``, ``recv_ts`` now unless given, no symbol unless given."""
+    return cls(venue=venue, market=market, symbol=symbol, venue_symbol=venue_symbol, exchange_ts=None,
                recv_ts=time.time_ns() if recv_ts is None else recv_ts, **fields)
 
 

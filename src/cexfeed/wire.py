@@ -33,8 +33,8 @@ MAX_SECONDS = 10**11
 MAX_MILLIS = 10**14
 #: the largest sequence id / version (int64)
 MAX_SEQ = 2**63 - 1
-#: any venue time is below this many ns (year 2286 in ns, year 5138 in s)
-MAX_TIME = 10**19
+#: any venue time is below this (int64: year 2262 in ns, far beyond in the other units)
+MAX_TIME = 2**63
 
 #: JSON number text (RFC 8259 §6): the one grammar of a venue number
 NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
@@ -45,7 +45,6 @@ INTEGER = re.compile(r"0|[1-9][0-9]*")
 Price = Annotated[float, Meta(gt=0, lt=MAX_VALUE)]
 Size = Annotated[float, Meta(ge=0, lt=MAX_VALUE)]
 Signed = Annotated[float, Meta(gt=-MAX_VALUE, lt=MAX_VALUE)]
-Side = Literal["buy", "sell"]
 SeqId = Annotated[int, Meta(ge=0, le=MAX_SEQ)]
 Integer = Annotated[int, Meta(ge=-MAX_SEQ - 1, le=MAX_SEQ)]
 Seconds = Annotated[int, Meta(ge=0, lt=MAX_SECONDS)]
@@ -57,8 +56,11 @@ FractionalSeconds = Annotated[float, Meta(ge=0, lt=float(MAX_SECONDS))]
 # a pair / contract name: never empty
 Name = Annotated[str, Meta(min_length=1)]
 #: a venue time in s, ms, µs or ns (told apart by magnitude, see :func:`to_ms`); integers stay
-#: exact, text with a fraction becomes a float
-Time = Union[Annotated[int, Meta(ge=0, lt=MAX_TIME)], Annotated[float, Meta(ge=0, lt=float(MAX_TIME))]]
+#: exact, text with a fraction becomes a float; 0 means the venue gave none
+Time = Union[Annotated[int, Meta(ge=0, le=MAX_TIME - 1)], Annotated[float, Meta(ge=0, lt=float(MAX_TIME))]]
+#: one side of a best bid/offer, price or size: a number >= 0 or ``""``; a side is quoted only
+#: when both its price and its size are above 0 (see :func:`quotes`)
+QuoteValue = Union[Annotated[float, Meta(ge=0, lt=MAX_VALUE)], Literal[""]]
 
 
 # -- plain converters (compat strategies, protobuf strings, REST bodies read by hand) --------------
@@ -162,11 +164,14 @@ def millis(value: Any) -> int:
 
 def to_ms(value: Any) -> int | None:
     """A venue time in ms since the epoch, its unit told by its magnitude: below 10**11 seconds,
-    below 10**14 milliseconds, below 10**17 microseconds, else nanoseconds (a time at most
+    below 10**14 milliseconds, below 10**17 microseconds, else nanoseconds (a time below
     :data:`MAX_TIME`). ``0`` means the venue gave no time: ``None``. Accepts an ``int``, a
     ``float`` (seconds with a fraction) or number text (``"1700000000123.456"``); raises
-    ``ValueError`` for anything else, a negative time or one past the bound."""
+    ``ValueError`` for anything else, a negative time or one past the bound. The one rule of
+    every venue time on every path (the compiled readers follow it too)."""
     cls = value.__class__
+    if cls is int and MAX_SECONDS <= value < MAX_MILLIS:
+        return value  # the usual case: ms
     if cls is not int:
         if cls is str and INTEGER.fullmatch(value) is not None:
             value = int(value)
@@ -191,6 +196,26 @@ def to_ms(value: Any) -> int | None:
     if value < MAX_MILLIS * 1000.0:
         return int(value / 1000)
     return int(value / 1_000_000)
+
+
+def quotes(bid_price: Any, bid_size: Any, ask_price: Any, ask_size: Any) -> tuple[Any, Any, Any, Any]:
+    """A best bid/offer as the events carry it: each side ``(price, size)`` when both are above
+    0, else ``(None, None)``: no quote on that side (an empty book side, ``""``, a price or size
+    that reads as 0 such as ``"-0"`` or ``"1e-999"``, or a side the push left out). The values
+    come already checked (:data:`QuoteValue`, :func:`quote_value`)."""
+    if not (bid_price and bid_size):
+        bid_price = bid_size = None
+    if not (ask_price and ask_size):
+        ask_price = ask_size = None
+    return bid_price, bid_size, ask_price, ask_size
+
+
+def quote_value(value: Any) -> float:
+    """A best bid/offer price or size read as :data:`QuoteValue`: ``""`` is ``0.0`` (no quote),
+    else a number >= 0 (:func:`size`). Raises ``ValueError`` otherwise."""
+    if value == "" and value.__class__ is str:
+        return 0.0
+    return size(value)
 
 
 def flag(value: Any) -> bool:
@@ -218,8 +243,16 @@ def name(value: Any) -> str:
     raise ValueError(f"not a name: {value!r}")
 
 
-def side(value: Any) -> str:
-    """``"buy"`` or ``"sell"``. Raises ``ValueError`` otherwise."""
+def trade_side(value: Any) -> tuple[str, str | None]:
+    """A trade's taker side and the venue's own value when it is not one we know:
+    ``("buy", None)``, ``("sell", None)``, or ``("unknown", value)`` for a side the venue added
+    later (the trade is kept, marked). Raises ``ValueError`` when ``value`` is no ``str``."""
     if value == "buy" or value == "sell":
-        return value
-    raise ValueError(f"unknown side {value!r}")
+        return value, None
+    if value.__class__ is not str:
+        raise ValueError(f"not a trade side: {value!r}")
+    return UNKNOWN_SIDE, value
+
+
+#: the side of a trade whose venue value we do not know (the value is kept in ``raw_side``)
+UNKNOWN_SIDE = "unknown"

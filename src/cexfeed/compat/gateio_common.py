@@ -20,7 +20,7 @@ import msgspec
 
 from .. import wire
 from ..channels import Table
-from ..exchanges.gateio.common import lost_book_symbol, plain_json
+from ..exchanges.gateio.common import error_symbol, lost_book_symbol, plain_json, result_items
 from ..exchanges.gateio.contracts import ONE, MultiplierUnknown
 from ..exchanges.gateio.obu import ObuBooks, parse_obu_stream
 from ..exchanges.gateio.protocol import already_subscribed, ping, request
@@ -69,11 +69,39 @@ def envelope(frame: Any) -> tuple[str, str, int | None, dict | None]:
     return channel, event, request_id, error
 
 
-def env_ts(frame: dict) -> int:
-    """The envelope time in ms: ``time_ms``, else ``time`` s (both must be possible)."""
-    ms = wire.millis(frame.get("time_ms", 0))
-    seconds = wire.seconds(frame.get("time", 0))
-    return ms or seconds * 1000
+def env_ts(frame: dict) -> int | None:
+    """The envelope time in ms: ``time_ms``, else ``time`` (each in any unit, read by
+    :func:`cexfeed.wire.to_ms`; both must be possible); ``None`` when neither is given."""
+    ms = wire.to_ms(frame.get("time_ms", 0))
+    seconds = wire.to_ms(frame.get("time", 0))
+    return ms or seconds
+
+
+def item_ts(r: dict, key: str, frame: dict) -> int | None:
+    """The time of an item in ms: its own ``key`` (any unit), else the envelope's."""
+    return wire.to_ms(r.get(key, 0)) or env_ts(frame)
+
+
+def quote_values(r: dict) -> tuple:
+    """A book ticker item's ``(bid price, bid size, ask price, ask size)`` by the rule of
+    :func:`cexfeed.wire.quotes` (each value :func:`cexfeed.wire.quote_value`, ``""`` when
+    absent; ``None``/``None`` for a side that is not quoted)."""
+    return wire.quotes(*(wire.quote_value(r.get(key, "")) for key in ("b", "B", "a", "A")))
+
+
+def trade_ts(r: dict, frame: dict) -> int | None:
+    """A trade item's time in ms: ``create_time_ms``, else ``create_time``, else the
+    envelope's (each in any unit; both item times must be possible)."""
+    ms = wire.to_ms(r.get("create_time_ms", 0))
+    seconds = wire.to_ms(r.get("create_time", 0))
+    return ms or seconds or env_ts(frame)
+
+
+def text(value: Any) -> str:
+    """``value`` when it is a ``str`` (possibly empty); raises ``ValueError`` otherwise."""
+    if value.__class__ is not str:
+        raise ValueError(f"not a string: {value!r:.40}")
+    return value
 
 
 def levels(pairs: Any) -> list[tuple[float, float]]:
@@ -140,9 +168,6 @@ def ack_status(result: Any) -> str:
     return status
 
 
-def items(result: Any) -> list:
-    """A result that is one object or an array of them, as a list."""
-    return result if isinstance(result, list) else [result]
 
 
 class GateioConnectionStrategy(ConnectionStrategy):
@@ -228,6 +253,37 @@ class GateioParserStrategy(MessageParserStrategy):
         except (msgspec.DecodeError, UnicodeDecodeError):
             return None
 
+    def items(self, frame: dict, read: Callable[[Any], Any]) -> list:
+        """``read(item)`` of every item of the push's ``result`` (one object, an array, or an
+        array of arrays: :func:`~cexfeed.exchanges.gateio.common.result_items`): one object
+        that does not read raises (the frame is malformed); a bad item of an array is reported
+        ``malformed_item`` and left out, the others are kept."""
+        found, single = result_items(frame["result"])
+        if single:
+            return [read(found[0])]
+        out = []
+        for item in found:
+            try:
+                out.append(read(item))
+            except (TypeError, ValueError, KeyError) as exc:
+                self.report("malformed_item", b"", exc)
+        return out
+
+    def lenient(self, read: Callable[[Any, bool], Any], counter: str) -> Callable[[Any], Any]:
+        """``read(item, lenient)`` as a one-argument reader: strict first; an item with a field
+        that does not fit is read again leaving such fields out, and reported under
+        ``counter`` (when that succeeds)."""
+
+        def reader(item: Any) -> Any:
+            try:
+                return read(item, False)
+            except (TypeError, ValueError):
+                value = read(item, True)
+                self.report(counter, b"", None)
+                return value
+
+        return reader
+
     def parse(self, raw: bytes | str, recv_ts: int) -> list[ParsedMessage]:
         frame = _decode(raw)
         channel, event, request_id, error = envelope(frame)
@@ -256,11 +312,12 @@ class GateioParserStrategy(MessageParserStrategy):
                 # the stream is held already: no error for the consumer (the connection keeps it)
                 self.report("already_subscribed", b"", None)
                 return [ack]
-            return [ack, self._error(error, channel, exchange_ts, recv_ts, raw)]
+            # the error first: its symbol may come from the request the ack then settles
+            return [self._error(error, channel, exchange_ts, recv_ts, raw, frame.get("payload"), request_id), ack]
         if channel == self.PONG:
             return [ParsedMessage(T.PONG, venue, "", {}, raw)]
         if error is not None:
-            return [self._error(error, channel, exchange_ts, recv_ts, raw)]
+            return [self._error(error, channel, exchange_ts, recv_ts, raw, frame.get("payload"), request_id)]
         return [ParsedMessage(T.UNKNOWN, venue, "", {"kind": "unknown_frame"}, raw)]
 
     def sizer(self, venue_symbol: str):
@@ -284,21 +341,26 @@ class GateioParserStrategy(MessageParserStrategy):
             "last_update_id": last,
             "bids": pairs(bids),
             "asks": pairs(asks),
-            "exchange_ts": wire.millis(r.get("t", 0)) or env_ts(frame),
+            "exchange_ts": item_ts(r, "t", frame),
             "recv_ts": recv_ts,
         }
         msg_type = T.BOOK_SNAPSHOT if wire.flag(r.get("full", False)) else T.BOOK_DELTA
         return [ParsedMessage(msg_type, self.venue, self.unified(venue_symbol), data, None)]
 
-    def _error(self, error: dict, channel: str, exchange_ts: int, recv_ts: int, raw) -> ParsedMessage:
+    def _error(self, error: dict, channel: str, exchange_ts: int | None, recv_ts: int, raw, payload: Any, request_id: int | None) -> ParsedMessage:
+        """An ERROR message; ``venue_symbol`` the symbol the echoed ``payload`` names (the
+        handler falls back to the request ``id`` answers)."""
+        venue_symbol = error_symbol(self.TABLE, channel, payload)
         data = {
             "code": error.get("code", 0),
             "message": error.get("message", ""),
             "channel": channel,
             "exchange_ts": exchange_ts,
             "recv_ts": recv_ts,
+            "venue_symbol": venue_symbol,
+            "id": request_id,
         }
-        return ParsedMessage(T.ERROR, self.venue, "", data, raw)
+        return ParsedMessage(T.ERROR, self.venue, self.unified(venue_symbol) if venue_symbol else "", data, raw)
 
     def _system(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         result = frame.get("result")

@@ -25,15 +25,26 @@ from .gateio_common import (
     array,
     book_ids,
     env_ts,
-    items,
+    item_ts,
     numbers,
     obj,
     optional,
+    quote_values,
+    text,
+    trade_ts,
 )
 from .messages import MessageType, ParsedMessage, message_from_event
 from .registry import StrategySet
 
 T = MessageType
+
+
+def checked_time(value: Any) -> Any:
+    """A venue time kept as sent once :func:`cexfeed.wire.to_ms` accepts it (the event reads it
+    in any unit later, as from the typed decode). Raises ``ValueError`` otherwise."""
+    wire.to_ms(value)
+    return value
+
 
 # futures.tickers numbers and the bound each must meet (as the direct path's FuturesTicker)
 _TICKER_NUMBERS = {
@@ -49,8 +60,9 @@ _TICKER_NUMBERS = {
     "mark_price": wire.price,
     "index_price": wire.price,
     "total_size": wire.size,
-    "funding_next_apply": wire.seconds,
+    "funding_next_apply": checked_time,
 }
+
 
 
 class GateioFuturesSubscriptionStrategy(GateioSubscriptionStrategy):
@@ -105,36 +117,38 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
     # missing from the contract list is only reported for a push that is used
 
     def _on_book_ticker(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        r = frame["result"]
-        venue_symbol = wire.name(r["s"])
-        bid = r.get("b", "")
-        ask = r.get("a", "")
-        data = self._head(venue_symbol, wire.millis(r.get("t", 0)) or env_ts(frame), recv_ts)
-        bid_size = wire.size(r.get("B", 0.0))
-        ask_size = wire.size(r.get("A", 0.0))
-        data.update(
-            bid_price=wire.price(bid) if bid != "" else 0.0,
-            ask_price=wire.price(ask) if ask != "" else 0.0,
-            update_id=optional(wire.seq_id, r.get("u")),
-        )
-        base = self.sizer(venue_symbol).base
-        data.update(bid_size=base(bid_size) if bid != "" else 0.0, ask_size=base(ask_size) if ask != "" else 0.0)
-        return [ParsedMessage(T.BBO, "gateio", data["symbol"], data, None)]
+        def read(r: Any) -> dict:
+            r = obj(r)
+            data = self._head(wire.name(r["s"]), item_ts(r, "t", frame), recv_ts)
+            bid_price, bid_size, ask_price, ask_size = quote_values(r)
+            data.update(bid_price=bid_price, bid_size=bid_size, ask_price=ask_price, ask_size=ask_size,
+                        update_id=optional(wire.seq_id, r.get("u")))
+            return data
+
+        out = []
+        for data in self.items(frame, read):
+            if data["bid_price"] is not None or data["ask_price"] is not None:
+                base = self.sizer(data["venue_symbol"]).base
+                if data["bid_price"] is not None:
+                    data["bid_size"] = base(data["bid_size"])
+                if data["ask_price"] is not None:
+                    data["ask_size"] = base(data["ask_size"])
+            out.append(ParsedMessage(T.BBO, "gateio", data["symbol"], data, None))
+        return out
 
     def _on_trades(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        checked = []
-        for r in array(frame["result"]):
+        def read(r: Any) -> tuple:
             r = obj(r)
             signed = wire.signed(r["size"])
             price = wire.price(r["price"])
             venue_symbol = wire.name(r["contract"])
-            create_time_ms = wire.millis(r.get("create_time_ms", 0))
-            create_time = wire.seconds(r.get("create_time", 0))
+            exchange_ts = trade_ts(r, frame)
             trade_id = str(wire.seq_id(r["id"]))
-            optional(wire.flag, r.get("is_internal"))
-            checked.append((signed, price, venue_symbol, create_time_ms or create_time * 1000, trade_id))
+            wire.flag(r.get("is_internal", False))
+            return signed, price, venue_symbol, exchange_ts, trade_id
+
         out = []
-        for signed, price, venue_symbol, exchange_ts, trade_id in checked:
+        for signed, price, venue_symbol, exchange_ts, trade_id in self.items(frame, read):
             if signed > 0:
                 side, contracts = BUY, signed
             elif signed < 0:
@@ -157,7 +171,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             "last_update_id": last,
             "bids": self._levels(r.get("b", [])),
             "asks": self._levels(r.get("a", [])),
-            "exchange_ts": wire.millis(r.get("t", 0)) or env_ts(frame),
+            "exchange_ts": item_ts(r, "t", frame),
             "recv_ts": recv_ts,
         }
         msg_type = T.BOOK_SNAPSHOT if wire.flag(r.get("full", False)) else T.BOOK_DELTA
@@ -170,20 +184,33 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
         data["asks"] = pairs(data["asks"])
 
     def _on_order_book(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
+        """Event ``all``: a whole book (BOOK_SNAPSHOT with ``periodic``); the legacy event
+        ``update``: signed level changes (§7.5), one BOOK_DELTA ``id..id`` each, on the same
+        book (the direct handler's rule, :meth:`GateioFuturesPublicWebSocketHandler._legacy_levels`)."""
         r = frame["result"]
+        event = frame.get("event")
         if r.__class__ is list:
-            for item in r:  # the shape of futures_table.LegacyBookLevel
+            # the shape of futures_table.LegacyBookLevel, every item checked before any is used
+            levels = []
+            for item in r:
                 item = obj(item)
-                wire.price(item["p"]), wire.signed(item["s"]), wire.name(item["c"]), wire.seq_id(item["id"])
-            if frame.get("event") != "all":
-                # legacy signed single-level updates (§7.5): no continuity rule known
-                self.report("legacy_book_update", b"", None)
-                return []
-            raise ValueError("a futures.order_book snapshot is an object")
+                levels.append((wire.name(item["c"]), wire.seq_id(item["id"]), wire.price(item["p"]), wire.signed(item["s"])))
+            if event != "update":
+                raise ValueError("a futures.order_book snapshot is an object")
+            exchange_ts = env_ts(frame)
+            out = []
+            for contract, update_id, price, signed in levels:
+                if signed == 0:
+                    bids, asks = [(price, 0.0)], [(price, 0.0)]
+                else:
+                    size = self.sizer(contract).base(signed if signed > 0 else -signed)
+                    bids, asks = ([(price, size)], []) if signed > 0 else ([], [(price, size)])
+                data = {"venue_symbol": contract, "first_update_id": update_id, "last_update_id": update_id,
+                        "bids": bids, "asks": asks, "exchange_ts": exchange_ts, "recv_ts": recv_ts}
+                out.append(ParsedMessage(T.BOOK_DELTA, "gateio", self.unified(contract), data, None))
+            return out
         r = obj(r)
-        venue_symbol = r["contract"]
-        if venue_symbol.__class__ is not str:
-            raise ValueError("contract must be a string")
+        venue_symbol = text(r["contract"])
         update_id = wire.seq_id(r["id"])
         data = {
             "venue_symbol": venue_symbol,
@@ -191,13 +218,12 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             "last_update_id": update_id,
             "bids": self._levels(r.get("bids", [])),
             "asks": self._levels(r.get("asks", [])),
-            "exchange_ts": wire.millis(r.get("t", 0)) or env_ts(frame),
+            "exchange_ts": item_ts(r, "t", frame),
             "recv_ts": recv_ts,
             "periodic": True,
         }
-        if frame.get("event") != "all":
-            self.report("legacy_book_update", b"", None)
-            return []
+        if event != "all":
+            raise ValueError("a legacy futures.order_book update is an array")
         if update_id == 0 and not data["bids"] and not data["asks"]:
             # an empty book at id 0 (pitfalls Q4: quiet contracts) is no sync point
             self.report("empty_book_snapshot", b"", None)
@@ -206,41 +232,34 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
         return [ParsedMessage(T.BOOK_SNAPSHOT, "gateio", self.unified(venue_symbol), data, None)]
 
     def _on_tickers(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        results = items(frame["result"])
-        try:
-            values = [self._ticker(r, False) for r in results]
-        except (TypeError, ValueError):
-            # a field that does not fit ("" on quiet contracts, an impossible number): keep the rest
-            values = [self._ticker(r, True) for r in results]
-            self.report("ticker_lenient", b"", None)
         frame_ts = env_ts(frame)
         out = []
-        for r in values:
-            for event in ticker_events(r, self.unified(r.contract), self.sizer(r.contract), r.t or frame_ts, recv_ts):
+        for r, t in self.items(frame, self.lenient(self._ticker, "ticker_lenient")):
+            for event in ticker_events(r, self.unified(r.contract), self.sizer(r.contract), t or frame_ts, recv_ts):
                 out.append(message_from_event(event))
         return out
 
     @staticmethod
-    def _ticker(r: Any, lenient: bool) -> FuturesTicker:
+    def _ticker(r: Any, lenient: bool) -> tuple[FuturesTicker, int | None]:
         """One ticker item read field by field (``lenient``: a field that does not convert is
-        left out)."""
+        left out), and its own time in ms."""
         r = obj(r)
         contract = wire.name(r["contract"])
         values: dict[str, Any] = numbers(r, _TICKER_NUMBERS, lenient)
-        values.update(numbers(r, {"t": wire.millis}, lenient, absent=0))
-        return FuturesTicker(contract=contract, **values)
+        t = numbers(r, {"t": wire.to_ms}, lenient)["t"]
+        return FuturesTicker(contract=contract, **values), t
 
     def _on_candles(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        checked = []
         frame_ts = env_ts(frame)
-        for r in items(frame["result"]):
+
+        def read(r: Any) -> tuple:
             r = obj(r)
-            interval, contract, plain = candle_name(r["n"])
+            interval, contract, plain = candle_name(text(r["n"]))
             data = self._head(contract, frame_ts, recv_ts)
             data.update(
                 symbol=self.unified(plain),
                 interval=interval,
-                open_ts=wire.seconds(r["t"]) * 1000,
+                open_ts=wire.to_ms(r["t"]),
                 open=wire.price(r["o"]),
                 high=wire.price(r["h"]),
                 low=wire.price(r["l"]),
@@ -251,25 +270,25 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
                 closed=optional(wire.flag, r.get("w")),
             )
             optional(wire.size, r.get("a"))
-            checked.append((plain, data))
+            return plain, data
+
         out = []
-        for plain, data in checked:
+        for plain, data in self.items(frame, read):
             if data["volume"] is not None:
                 data["volume"] = self.sizer(plain).base(data["volume"])
             out.append(ParsedMessage(T.KLINE, "gateio", data["symbol"], data, None))
         return out
 
     def _on_liquidations(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        checked = []
-        frame_ts = env_ts(frame)
-        for r in items(frame["result"]):
+        def read(r: Any) -> tuple:
             r = obj(r)
             contract = wire.name(r["contract"])
             price = wire.price(r["price"])
             signed = wire.signed(r["size"])
-            checked.append((contract, price, signed, wire.millis(r.get("time", 0)) or frame_ts))
+            return contract, price, signed, item_ts(r, "time", frame)
+
         out = []
-        for contract, price, signed, exchange_ts in checked:
+        for contract, price, signed, exchange_ts in self.items(frame, read):
             if signed == 0:
                 self.report("zero_size_liquidation", b"", None)
                 continue
@@ -280,25 +299,23 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
         return out
 
     def _on_contract_stats(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        checked = []
-        for r in items(frame["result"]):
+        def read(r: Any) -> tuple:
             r = obj(r)
-            contract = r.get("contract", "")
-            if contract.__class__ is not str:
-                raise ValueError("contract must be a string")
-            stamp = wire.seconds(r.get("time", 0))
+            contract = text(r.get("contract", ""))
+            stamp = item_ts(r, "time", frame)
             oi = optional(wire.size, r.get("open_interest"))
             usd = optional(wire.size, r.get("open_interest_usd"))
-            checked.append((contract, stamp, oi, usd))
+            return contract, stamp, oi, usd
+
         out = []
-        for contract, stamp, oi, usd in checked:
+        for contract, stamp, oi, usd in self.items(frame, read):
             if not contract:
                 # frames before 2025-03 did not name the contract (§7.10)
                 self.report("stats_without_contract", b"", None)
                 continue
             if oi is None:
                 continue
-            data = self._head(contract, stamp * 1000 if stamp else env_ts(frame), recv_ts)
+            data = self._head(contract, stamp, recv_ts)
             data.update(open_interest=self.sizer(contract).base(oi), contracts=oi, open_interest_usd=usd)
             out.append(ParsedMessage(T.OPEN_INTEREST, "gateio", data["symbol"], data, None))
         return out

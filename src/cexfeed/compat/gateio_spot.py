@@ -4,6 +4,8 @@ the direct handler's methods."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import wire
 from ..exchanges.gateio import spot_table
 from ..exchanges.gateio.common import candle_name
@@ -17,9 +19,14 @@ from .gateio_common import (
     GateioSubscriptionStrategy,
     book_ids,
     env_ts,
+    item_ts,
+    trade_ts,
     levels,
     numbers,
+    obj,
     optional,
+    quote_values,
+    text,
 )
 from .messages import MessageType, ParsedMessage
 from .registry import StrategySet
@@ -73,75 +80,89 @@ class GateioSpotParserStrategy(GateioParserStrategy):
         }
 
     def _on_book_ticker(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        r = frame["result"]
-        data = self._head(wire.name(r["s"]), wire.millis(r["t"]), recv_ts)
-        data.update(
-            bid_price=wire.price(r["b"]),
-            bid_size=wire.size(r["B"]),
-            ask_price=wire.price(r["a"]),
-            ask_size=wire.size(r["A"]),
-            update_id=optional(wire.seq_id, r.get("u")),
-        )
-        return [ParsedMessage(T.BBO, "gateio", data["symbol"], data, None)]
+        def read(r: Any) -> ParsedMessage:
+            r = obj(r)
+            data = self._head(wire.name(r["s"]), item_ts(r, "t", frame), recv_ts)
+            bid_price, bid_size, ask_price, ask_size = quote_values(r)
+            data.update(
+                bid_price=bid_price,
+                bid_size=bid_size,
+                ask_price=ask_price,
+                ask_size=ask_size,
+                update_id=optional(wire.seq_id, r.get("u")),
+            )
+            return ParsedMessage(T.BBO, "gateio", data["symbol"], data, None)
+
+        return self.items(frame, read)
 
     def _on_trade(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        r = frame["result"]
-        create_time_ms = wire.number(r.get("create_time_ms", 0.0))
-        if not 0.0 <= create_time_ms < wire.MAX_MILLIS:
-            raise ValueError(f"impossible time {create_time_ms!r} ms")
-        create_time = wire.seconds(r.get("create_time", 0))
-        exchange_ts = int(create_time_ms) if create_time_ms else create_time * 1000
-        data = self._head(wire.name(r["currency_pair"]), exchange_ts, recv_ts)
-        data.update(
-            price=wire.price(r["price"]),
-            size=wire.size(r["amount"]),
-            side=wire.side(r["side"]),
-            trade_id=str(wire.seq_id(r["id"])),
-            contracts=None,
-        )
-        if data["size"] == 0:
-            self.report("zero_size_trade", b"", None)
-            return []
-        return [ParsedMessage(T.TRADE, "gateio", data["symbol"], data, None)]
+        def read(r: Any) -> dict:
+            r = obj(r)
+            data = self._head(wire.name(r["currency_pair"]), trade_ts(r, frame), recv_ts)
+            side, raw_side = wire.trade_side(r["side"])
+            data.update(
+                price=wire.price(r["price"]),
+                size=wire.size(r["amount"]),
+                side=side,
+                trade_id=str(wire.seq_id(r["id"])),
+                contracts=None,
+                raw_side=raw_side,
+            )
+            return data
+
+        out = []
+        for data in self.items(frame, read):
+            if data["size"] == 0:
+                self.report("zero_size_trade", b"", None)
+                continue
+            if data["raw_side"] is not None:
+                self.report("unknown_side", b"", data["raw_side"])
+            out.append(ParsedMessage(T.TRADE, "gateio", data["symbol"], data, None))
+        return out
 
     def _on_ticker(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        r = frame["result"]
-        data = self._head(wire.name(r["currency_pair"]), env_ts(frame), recv_ts)
-        try:
-            v = numbers(r, _TICKER_NUMBERS, False)
-        except (TypeError, ValueError):
-            # a field that does not fit ("" on quiet pairs, an impossible number): keep the rest
-            self.report("ticker_lenient", b"", None)
-            v = numbers(r, _TICKER_NUMBERS, True)
-        data.update(
-            last=v["last"],
-            best_bid=v["highest_bid"],
-            best_ask=v["lowest_ask"],
-            high_24h=v["high_24h"],
-            low_24h=v["low_24h"],
-            base_volume=v["base_volume"],
-            quote_volume=v["quote_volume"],
-            change_pct=v["change_percentage"],
-        )
-        return [ParsedMessage(T.TICKER, "gateio", data["symbol"], data, None)]
+        exchange_ts = env_ts(frame)
+
+        def read(r: Any, lenient: bool) -> ParsedMessage:
+            r = obj(r)
+            data = self._head(wire.name(r["currency_pair"]), exchange_ts, recv_ts)
+            v = numbers(r, _TICKER_NUMBERS, lenient)
+            data.update(
+                last=v["last"],
+                best_bid=v["highest_bid"],
+                best_ask=v["lowest_ask"],
+                high_24h=v["high_24h"],
+                low_24h=v["low_24h"],
+                base_volume=v["base_volume"],
+                quote_volume=v["quote_volume"],
+                change_pct=v["change_percentage"],
+            )
+            return ParsedMessage(T.TICKER, "gateio", data["symbol"], data, None)
+
+        return self.items(frame, self.lenient(read, "ticker_lenient"))
 
     def _on_candle(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        r = frame["result"]
-        interval, venue_symbol, _ = candle_name(r["n"])
-        data = self._head(venue_symbol, env_ts(frame), recv_ts)
-        data.update(
-            interval=interval,
-            open_ts=wire.seconds(r["t"]) * 1000,
-            open=wire.price(r["o"]),
-            high=wire.price(r["h"]),
-            low=wire.price(r["l"]),
-            close=wire.price(r["c"]),
-            # spot `v` is quote volume, `a` base amount (gateio-protocol.md §6.4)
-            volume=optional(wire.size, r.get("a")),
-            quote_volume=optional(wire.size, r.get("v")),
-            closed=optional(wire.flag, r.get("w")),
-        )
-        return [ParsedMessage(T.KLINE, "gateio", data["symbol"], data, None)]
+        exchange_ts = env_ts(frame)
+
+        def read(r: Any) -> ParsedMessage:
+            r = obj(r)
+            interval, venue_symbol, _ = candle_name(text(r["n"]))
+            data = self._head(venue_symbol, exchange_ts, recv_ts)
+            data.update(
+                interval=interval,
+                open_ts=wire.to_ms(r["t"]),
+                open=wire.price(r["o"]),
+                high=wire.price(r["h"]),
+                low=wire.price(r["l"]),
+                close=wire.price(r["c"]),
+                # spot `v` is quote volume, `a` base amount (gateio-protocol.md §6.4)
+                volume=optional(wire.size, r.get("a")),
+                quote_volume=optional(wire.size, r.get("v")),
+                closed=optional(wire.flag, r.get("w")),
+            )
+            return ParsedMessage(T.KLINE, "gateio", data["symbol"], data, None)
+
+        return self.items(frame, read)
 
     def _on_book_update(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         r = frame["result"]
@@ -153,7 +174,7 @@ class GateioSpotParserStrategy(GateioParserStrategy):
             "last_update_id": last,
             "bids": levels(r.get("b", [])),
             "asks": levels(r.get("a", [])),
-            "exchange_ts": wire.millis(r.get("t", 0)) or env_ts(frame),
+            "exchange_ts": item_ts(r, "t", frame),
             "recv_ts": recv_ts,
         }
         msg_type = T.BOOK_SNAPSHOT if wire.flag(r.get("full", False)) else T.BOOK_DELTA

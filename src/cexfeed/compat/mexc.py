@@ -2,8 +2,10 @@
 §4 book sync).
 
 The parser follows the older two-step style: a binary frame is parsed whole into the protobuf
-runtime's ``PushDataV3ApiWrapper`` (upb), the body is picked by ``WhichOneof`` name, and its
-fields are read one by one into a ``ParsedMessage.data`` dict (no ``MessageToDict``); a text
+runtime's ``PushDataV3ApiWrapper`` (upb), the body is picked by ``WhichOneof`` name, its values
+read by the decoder's rules (:func:`~cexfeed.exchanges.mexc.decode.read_body`, the hot bodies
+with the frame as on the direct path) and put into a ``ParsedMessage.data`` dict (no
+``MessageToDict``); a text
 frame is decoded into a generic dict. The handler then builds events from those dicts and
 applies ``aggre.depth`` books through the same sequencer rules as the direct handler.
 """
@@ -14,8 +16,21 @@ from typing import Any, Callable, Iterable
 
 import msgspec
 
-from ..exchanges.mexc.decode import book_ticker, classify_bad_frame, deals_body, depth_at_version, each, kline, mini_ticker, unknown_body_number
-from ..exchanges.mexc.decode import levels as _levels
+from ..exchanges.mexc.decode import (
+    BookTickerBody,
+    DealsBody,
+    DepthBody,
+    KlineBody,
+    book_ticker,
+    classify_bad_frame,
+    deals_body,
+    depth_at_version,
+    each,
+    mini_ticker,
+    push_time,
+    read_body,
+    unknown_body_number,
+)
 from ..exchanges.mexc.decode import version as _version
 from ..exchanges.mexc.proto.push_pb2 import PushDataV3ApiWrapper
 from ..exchanges.mexc.protocol import (
@@ -23,8 +38,6 @@ from ..exchanges.mexc.protocol import (
     ACK_OK,
     ACK_PONG,
     PING_FRAME,
-    TRADE_TYPE_BUY,
-    TRADE_TYPE_SELL,
     Reply,
     classify_reply,
     subscribe,
@@ -32,17 +45,17 @@ from ..exchanges.mexc.protocol import (
 )
 from ..exchanges.mexc.books import MexcBooks
 from ..exchanges.mexc.rest import spot_symbol_map
-from ..exchanges.mexc.spot_table import KLINE_INTERVALS, PING_INTERVAL_S, RECONNECT_AFTER_S, TABLE, WS_URL, channel_symbol
-from ..models import BUY, SELL, SPOT, VenueError
+from ..exchanges.mexc.spot_table import KLINE_INTERVALS, PING_INTERVAL_S, RECONNECT_AFTER_S, TABLE, WS_URL, ChannelCheck, channel_symbol
+from ..exchanges.mexc.trades import DealIds, deal_trades
+from ..models import SPOT
 from ..symbols import SymbolMap
-from ..wire import MAX_MILLIS
+from ..wire import quotes
 from .messages import MessageType, ParsedMessage
 from .strategies import ConnectionStrategy, MessageParserStrategy, StrategyHandler, Subscription, SubscriptionStrategy
 
 T = MessageType
 _from_string = PushDataV3ApiWrapper.FromString
 _json = msgspec.json.decode
-_SIDES = {TRADE_TYPE_BUY: BUY, TRADE_TYPE_SELL: SELL}
 
 
 class MexcConnectionStrategy(ConnectionStrategy):
@@ -98,8 +111,9 @@ class MexcParserStrategy(MessageParserStrategy):
     ``limit.depth`` (BOOK_SNAPSHOT with ``limit``), deals (TRADE per deal), book tickers (BBO),
     kline (KLINE), mini tickers (TICKER); text replies -> ACK/PONG/ERROR. Bad frames are
     reported by kind as the direct handler counts them (``truncated``, ``malformed``,
-    ``wrong_type``, ``unknown_body``, ``bad_version``, ``unknown_side``, ``empty_ack``,
-    ``unknown_frame``, ``malformed_item``: one bad item of a multi-item push, left out)."""
+    ``wrong_type``, ``unknown_body``, ``unknown_channel``, ``channel_mismatch``,
+    ``bad_version``, ``unknown_side``, ``empty_ack``, ``unknown_frame``, ``malformed_item``: one
+    bad item of a multi-item push, left out)."""
 
     venue = "mexc"
     market = SPOT
@@ -120,6 +134,8 @@ class MexcParserStrategy(MessageParserStrategy):
             "publicMiniTicker": self._mini_ticker,
             "publicMiniTickers": self._mini_tickers,
         }
+        self._channel_check = ChannelCheck()
+        self._deal_ids = DealIds()
 
     def default_symbols(self) -> SymbolMap:
         return spot_symbol_map()
@@ -129,21 +145,30 @@ class MexcParserStrategy(MessageParserStrategy):
             return self._text(raw, recv_ts)
         try:
             m = _from_string(raw)
+            number = unknown_body_number(m) if m.WhichOneof("body") is None else 0
+            ts = push_time(m)
         except Exception as exc:
             self.report(classify_bad_frame(bytes(raw)), raw, exc)
             return []
         name = m.WhichOneof("body")
         builder = self._builders.get(name) if name is not None else None
         if builder is None:
-            number = unknown_body_number(m) if name is None else -1
+            number = number if name is None else -1
             self.report("wrong_type" if number == 0 else "unknown_body", raw, f"body field {number}")
+            return []
+        try:
+            # a hot body's values are read with the frame, as the direct decoder reads them
+            body = read_body(name, getattr(m, name))
+        except ValueError as exc:
+            self.report("malformed", raw, exc)
+            return []
+        wrong = self._channel_check(m.channel, m.DESCRIPTOR.fields_by_name[name].number)
+        if wrong:
+            self.report(wrong, raw, f"body {name} on channel {m.channel[:60]!r}")
             return []
         symbol = m.symbol or channel_symbol(m.channel)
         try:
-            ts = m.sendTime or m.createTime
-            if not 0 <= ts < MAX_MILLIS:
-                raise ValueError(f"impossible push time {ts} ms")
-            msgs = builder(getattr(m, name), symbol, ts, recv_ts)
+            msgs = builder(body, symbol, ts, recv_ts)
         except ValueError as exc:  # a number string that is not a number
             self.report("malformed", raw, exc)
             return []
@@ -170,28 +195,22 @@ class MexcParserStrategy(MessageParserStrategy):
             self.report("empty_ack", raw, "subscription not effective")
             text = "empty ack: subscription not effective"
             return out + [
+                self._error(reply.id, reply.code, text, "", recv_ts, raw),
                 ParsedMessage(T.ACK, "mexc", "", {"id": reply.id, "channel": "", "ok": False, "message": text}, raw),
-                self._error(reply.code, text, "", recv_ts, raw),
             ]
         for channel in channels or [""]:
+            # the error first: its symbol may come from the request the ack then settles
+            out.append(self._error(reply.id, reply.code, msg, channel, recv_ts, raw))
             out.append(ParsedMessage(T.ACK, "mexc", "", {"id": reply.id, "channel": channel, "ok": False, "message": msg}, raw))
-            out.append(self._error(reply.code, msg, channel, recv_ts, raw))
         return out
 
-    def _error(self, code: int, message: str, channel: str, recv_ts: int, raw) -> ParsedMessage:
-        venue_symbol = channel_symbol(channel) if channel else ""
+    def _error(self, request_id: int, code: int, message: str, channel: str, recv_ts: int, raw) -> ParsedMessage:
+        """An ERROR message about the symbol ``channel`` names (the handler falls back to the
+        request ``request_id`` answers)."""
+        venue_symbol = channel_symbol(channel)
         symbol = self.unified(venue_symbol) if venue_symbol else ""
-        data = {
-            "venue": "mexc",
-            "market": SPOT,
-            "symbol": symbol,
-            "venue_symbol": venue_symbol,
-            "exchange_ts": 0,
-            "recv_ts": recv_ts,
-            "code": code,
-            "message": message,
-            "channel": channel,
-        }
+        data = {"code": code, "message": message, "channel": channel, "exchange_ts": None, "recv_ts": recv_ts,
+                "venue_symbol": venue_symbol, "id": request_id}
         return ParsedMessage(T.ERROR, "mexc", symbol, data, raw)
 
     # -- books ---------------------------------------------------------------------------------
@@ -210,8 +229,8 @@ class MexcParserStrategy(MessageParserStrategy):
         }
         return [ParsedMessage(T.BOOK_DELTA, "mexc", self.unified(symbol), data, None)]
 
-    def _aggre_depth(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        return self._delta(symbol, _version(b.fromVersion), _version(b.toVersion), _levels(b.bids), _levels(b.asks), ts, recv_ts)
+    def _aggre_depth(self, b: DepthBody, symbol: str, ts: int | None, recv_ts: int) -> list[ParsedMessage]:
+        return self._delta(symbol, b.from_version, b.to_version, b.bids, b.asks, ts, recv_ts)
 
     def _increase_item(self, item, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
         if item.to_version <= 0:
@@ -234,14 +253,13 @@ class MexcParserStrategy(MessageParserStrategy):
         for _ in range(bad):
             self.report("malformed_item", b"", "an item with an impossible value left out")
 
-    def _limit_depth(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        version = _version(b.version)
+    def _limit_depth(self, b: DepthBody, symbol: str, ts: int | None, recv_ts: int) -> list[ParsedMessage]:
         data = {
             "venue_symbol": symbol,
-            "first_update_id": version,
-            "last_update_id": version,
-            "bids": _levels(b.bids),
-            "asks": _levels(b.asks),
+            "first_update_id": b.from_version,
+            "last_update_id": b.to_version,
+            "bids": b.bids,
+            "asks": b.asks,
             "exchange_ts": ts,
             "recv_ts": recv_ts,
             "limit": True,
@@ -249,40 +267,34 @@ class MexcParserStrategy(MessageParserStrategy):
         return [ParsedMessage(T.BOOK_SNAPSHOT, "mexc", self.unified(symbol), data, None)]
 
     # -- trades --------------------------------------------------------------------------------
-    def _deals(self, body, symbol: str, recv_ts: int) -> list[ParsedMessage]:
+    def _deals(self, body, symbol: str, ts: int | None, recv_ts: int) -> list[ParsedMessage]:
         unified = self.unified(symbol)
-        out = []
         self._bad_items(body.bad)
-        for index, (price, qty, trade_type, time_ms, trade_id) in enumerate(body.deals):
-            side = _SIDES.get(trade_type)
-            if side is None:
-                self.report("unknown_side", b"", f"tradeType {trade_type}")
-                continue
-            if qty == 0:
-                self.report("zero_size_trade", b"", None)
-                continue
+        out = []
+        report = self.report
+        for price, size, side, raw_side, exchange_ts, trade_id in deal_trades(body.deals, symbol, ts, self._deal_ids, lambda kind, detail: report(kind, b"", detail)):
             data = {
                 "venue": "mexc",
                 "market": SPOT,
                 "symbol": unified,
                 "venue_symbol": symbol,
-                "exchange_ts": time_ms,
+                "exchange_ts": exchange_ts,
                 "recv_ts": recv_ts,
                 "price": price,
-                "size": qty,
+                "size": size,
                 "side": side,
-                # deals without a tradeId (older schema): time + position in the push
-                "trade_id": trade_id or f"{time_ms}-{index}",
+                "trade_id": trade_id,
                 "contracts": None,
+                "raw_side": raw_side,
             }
             out.append(ParsedMessage(T.TRADE, "mexc", unified, data, None))
         return out
 
-    def _aggre_deals(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        return self._deals(deals_body(b.deals), symbol, recv_ts)
+    def _aggre_deals(self, b: DealsBody, symbol: str, ts: int | None, recv_ts: int) -> list[ParsedMessage]:
+        return self._deals(b, symbol, ts, recv_ts)
 
-    def _plain_deals(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        return self._deals(deals_body(b.deals), symbol, recv_ts)
+    def _plain_deals(self, b, symbol: str, ts: int | None, recv_ts: int) -> list[ParsedMessage]:
+        return self._deals(deals_body(b.deals), symbol, ts, recv_ts)
 
     # -- best bid/offer ------------------------------------------------------------------------
     def _bbo(self, symbol: str, ts: int, recv_ts: int, b, update_id: int | None) -> ParsedMessage:
@@ -294,17 +306,13 @@ class MexcParserStrategy(MessageParserStrategy):
             "venue_symbol": symbol,
             "exchange_ts": ts,
             "recv_ts": recv_ts,
-            "bid_price": b.bid_price,
-            "bid_size": b.bid_qty,
-            "ask_price": b.ask_price,
-            "ask_size": b.ask_qty,
             "update_id": update_id,
         }
+        data["bid_price"], data["bid_size"], data["ask_price"], data["ask_size"] = quotes(b.bid_price, b.bid_qty, b.ask_price, b.ask_qty)
         return ParsedMessage(T.BBO, "mexc", unified, data, None)
 
-    def _aggre_book_ticker(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        body = book_ticker(b, b.version)
-        return [self._bbo(symbol, ts, recv_ts, body, body.version or None)]
+    def _aggre_book_ticker(self, b: BookTickerBody, symbol: str, ts: int | None, recv_ts: int) -> list[ParsedMessage]:
+        return [self._bbo(symbol, ts, recv_ts, b, b.version or None)]
 
     def _plain_book_ticker(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
         return [self._bbo(symbol, ts, recv_ts, book_ticker(b), None)]
@@ -316,8 +324,7 @@ class MexcParserStrategy(MessageParserStrategy):
         return [self._bbo(symbol, ts, recv_ts, item, version) for item in items]
 
     # -- kline and tickers ---------------------------------------------------------------------
-    def _kline(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        k = kline(b)
+    def _kline(self, k: KlineBody, symbol: str, ts: int | None, recv_ts: int) -> list[ParsedMessage]:
         unified = self.unified(symbol)
         data = {
             "venue": "mexc",
@@ -394,10 +401,6 @@ class MexcStrategyHandler(MexcBooks, StrategyHandler):
     def _on_book_snapshot(self, msg: ParsedMessage) -> None:
         d = msg.data
         self._limit_book(d["venue_symbol"], d["last_update_id"], d["bids"], d["asks"], d["exchange_ts"], d["recv_ts"], msg.raw or b"")
-
-    def _on_error(self, msg: ParsedMessage) -> None:
-        self.stats.errors["venue_error"] += 1
-        self._emit(VenueError(**msg.data))
 
 
 def _mexc_set():

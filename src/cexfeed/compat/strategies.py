@@ -227,7 +227,9 @@ class StrategyHandler(PublicWebSocketHandler):
 
     def _on_error(self, msg: ParsedMessage) -> None:
         d = msg.data
-        self._venue_error(d["code"], d["message"], d["channel"], d["recv_ts"], d["exchange_ts"])
+        # the symbol the frame names, else the one of the request it answers
+        venue_symbol = d.get("venue_symbol") or self.hooks.request_symbol(d.get("id"), d["channel"])
+        self._venue_error(d["code"], d["message"], d["channel"], d["recv_ts"], d["exchange_ts"], venue_symbol)
 
     def _on_ack(self, msg: ParsedMessage) -> None:
         d = msg.data

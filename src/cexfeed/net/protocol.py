@@ -33,13 +33,13 @@ class Subscription(NamedTuple):
 class Snapshot(msgspec.Struct):
     """A REST order-book snapshot, normalized: ``bids``/``asks`` ``[price, size]`` best first
     (price quote currency, size base currency), ``update_id`` the venue sequence id the book
-    is taken at, ``exchange_ts`` ms (0 when the venue sends none)."""
+    is taken at, ``exchange_ts`` ms (``None`` when the venue sends none)."""
 
     venue_symbol: str
     update_id: int
     bids: list[tuple[float, float]]
     asks: list[tuple[float, float]]
-    exchange_ts: int = 0
+    exchange_ts: int | None = None
 
 
 class SnapshotError(Exception):

@@ -129,17 +129,26 @@ class Requests:
         return self.book_subscription(venue_symbol) is not None
 
     # -- ConnectionHooks ---------------------------------------------------------------------
-    def on_ack(self, request_id: int | str | None, channel: str, ok: bool, message: str) -> None:
+    def _match(self, request_id: int | str | None, channel: str) -> int | None:
+        """The id of the pending request an ack answers: by id (an id echoed back as a numeric
+        string is still our id), else the oldest request on ``channel`` (MEXC answers
+        ``"id":0``)."""
         if request_id.__class__ is str:
-            # an id echoed back as a numeric string is still our id
             request_id = int(request_id) if request_id.isdigit() else None  # type: ignore[union-attr]
-        pending = self._pending.pop(request_id, None) if request_id else None
-        if pending is None:
-            # acks without our id (MEXC answers "id":0): the oldest request on that channel
-            for rid, candidate in self._pending.items():
-                if candidate.ack_channel == channel:
-                    pending = self._pending.pop(rid)
-                    break
+        if request_id and request_id in self._pending:
+            return request_id  # type: ignore[return-value]
+        for rid, candidate in self._pending.items():
+            if candidate.ack_channel == channel:
+                return rid
+        return None
+
+    def request_symbol(self, request_id: int | str | None, channel: str) -> str:
+        rid = self._match(request_id, channel)
+        return self._pending[rid].sub.venue_symbol if rid is not None else ""
+
+    def on_ack(self, request_id: int | str | None, channel: str, ok: bool, message: str) -> None:
+        rid = self._match(request_id, channel)
+        pending = self._pending.pop(rid) if rid is not None else None
         if pending is None:
             self.stats.acks_unmatched += 1
             return

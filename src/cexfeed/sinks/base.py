@@ -237,7 +237,7 @@ class Sink:
     def _notice(self, template: Event, kind: str, reason: str, dropped: int) -> SinkGap:
         self.gap_notices += 1
         return SinkGap(venue=template.venue, market=template.market, symbol=template.symbol,
-                       venue_symbol=template.venue_symbol, exchange_ts=0, recv_ts=time.time_ns(),
+                       venue_symbol=template.venue_symbol, exchange_ts=None, recv_ts=time.time_ns(),
                        channel=kind, reason=reason, dropped=dropped)
 
     def _take(self) -> list[Item]:

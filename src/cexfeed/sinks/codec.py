@@ -53,7 +53,7 @@ class SinkGap(Event, tag="sink_gap", gc=False):
       resyncs that book, so a snapshot ``BookUpdate`` follows.
 
     ``channel`` is the event type (``trade``, ``book`` ...) whose events are concerned;
-    ``exchange_ts`` is 0 and ``recv_ts`` the time of the notice (ns)."""
+    ``exchange_ts`` is ``None`` and ``recv_ts`` the time of the notice (ns)."""
 
     channel: str
     reason: str

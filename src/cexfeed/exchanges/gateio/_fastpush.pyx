@@ -43,8 +43,8 @@ for _cls, _fields in (
         raise ImportError(f"cexfeed._fastpush was built for another {_cls.__name__} field order; rebuild it")
 
 
-# the bounds of cexfeed.wire: a price is in (0, MAX_VALUE), a size in [0, MAX_VALUE), times in
-# [0, MAX_SECONDS) s / [0, MAX_MILLIS) ms, ids in [0, MAX_SEQ]
+# the bounds of cexfeed.wire: a price is in (0, MAX_VALUE), a size in [0, MAX_VALUE), ids in
+# [0, MAX_SEQ]; a time below MAX_SECONDS is in s, below MAX_MILLIS in ms, then µs, then ns
 cdef double _FINITE = wire.MAX_VALUE
 cdef long long _MAX_SECONDS = wire.MAX_SECONDS
 cdef long long _MAX_MILLIS = wire.MAX_MILLIS
@@ -150,14 +150,21 @@ cdef bint _int(Cur* c, long long* out) noexcept nogil:
     return True
 
 
-cdef bint _seconds(Cur* c, long long* out) noexcept nogil:
-    """A venue time in s: a bare JSON integer in [0, MAX_SECONDS), like wire.Seconds."""
-    return _int(c, out) and 0 <= out[0] < _MAX_SECONDS
-
-
-cdef bint _millis(Cur* c, long long* out) noexcept nogil:
-    """A venue time in ms: a bare JSON integer in [0, MAX_MILLIS), like wire.Millis."""
-    return _int(c, out) and 0 <= out[0] < _MAX_MILLIS
+cdef bint _time(Cur* c, long long* out) noexcept nogil:
+    """A venue time -> ms, its unit told by its magnitude as wire.to_ms tells it (s, ms, µs,
+    ns; 0: not given): a bare JSON integer of at most 18 digits (other forms: msgspec path)."""
+    cdef long long v
+    if not _int(c, &v) or v < 0:
+        return False
+    if v < _MAX_SECONDS:
+        out[0] = v * 1000
+    elif v < _MAX_MILLIS:
+        out[0] = v
+    elif v < _MAX_MILLIS * 1000:
+        out[0] = v // 1000
+    else:
+        out[0] = v // 1000000
+    return True
 
 
 cdef bint _seq(Cur* c, long long* out) noexcept nogil:
@@ -446,7 +453,7 @@ cdef bint _book_result(Cur* c, Book* b) except -1:
             if not _string(c, &b.sym, &b.sym_n):
                 return False
         elif _key(s, n, b"t", 1):
-            if not _millis(c, &b.t):
+            if not _time(c, &b.t):
                 return False
         elif _key(s, n, b"U", 1):
             if not _seq(c, &b.first):
@@ -501,8 +508,8 @@ cdef enum:
     SIGNED      # any finite
     SIZE        # >= 0
     CONTRACT
-    STAMP       # t, ms
-    NEXT_APPLY  # funding_next_apply, s
+    STAMP       # t
+    NEXT_APPLY  # funding_next_apply
 
 cdef struct Field:
     const char* name
@@ -581,7 +588,7 @@ cdef bint _ticker_value(Cur* c, const Field* f, Tick* r) except -1:
     if kind == CONTRACT:
         return _string(c, &r.contract, &r.contract_n) and r.contract_n > 0
     if kind == STAMP:
-        return _millis(c, &r.t)
+        return _time(c, &r.t)
     if _null(c):
         if kind == NEXT_APPLY:
             r.has_next = False
@@ -589,7 +596,7 @@ cdef bint _ticker_value(Cur* c, const Field* f, Tick* r) except -1:
             r.has &= ~(1u << f.slot)
         return True
     if kind == NEXT_APPLY:
-        if not _seconds(c, &k):
+        if not _time(c, &k):
             return False
         r.next_apply = k
         r.has_next = True
@@ -658,6 +665,17 @@ cdef bint _tickers_result(Cur* c, Ticks* ts) except -1:
         if _take(c, c','):
             continue
         return _take(c, c']')
+
+
+cdef object _stamp(long long t, long long ms, long long sec):
+    """The first time given (each already in ms), ``None`` when none is."""
+    if t:
+        return t
+    if ms:
+        return ms
+    if sec:
+        return sec
+    return None
 
 
 cdef inline object _opt(Tick* r, int i):
@@ -733,7 +751,7 @@ cdef class PushReader:
             if ctx is None:
                 return contract
             num, den, one, symbol = ctx
-            exchange_ts = r.t or env_ts
+            exchange_ts = _stamp(r.t, env_ts, 0)
             has = r.has
             if has & ((1u << LAST) | (1u << CHANGE) | (1u << HIGH) | (1u << LOW) | (1u << VOLUME) | (1u << VOLUME_BASE) | (1u << VOLUME_QUOTE)):
                 if has & (1u << VOLUME_BASE):
@@ -747,7 +765,7 @@ cdef class PushReader:
                 )
             if has & ((1u << RATE) | (1u << RATE_NEXT)) or r.has_next:
                 out.append(
-                    FundingRate("gateio", "perp", symbol, contract, exchange_ts, recv_ts, _opt(r, RATE), _opt(r, RATE_NEXT), r.next_apply * 1000 if r.has_next and r.next_apply else None)
+                    FundingRate("gateio", "perp", symbol, contract, exchange_ts, recv_ts, _opt(r, RATE), _opt(r, RATE_NEXT), r.next_apply if r.has_next and r.next_apply else None)
                 )
             if has & ((1u << MARK) | (1u << INDEX)):
                 out.append(MarkPrice("gateio", "perp", symbol, contract, exchange_ts, recv_ts, _opt(r, MARK), _opt(r, INDEX)))
@@ -760,7 +778,7 @@ cdef class PushReader:
         cdef Cur c
         cdef const char* s
         cdef Py_ssize_t n
-        cdef long long sec = 0, ms = 0
+        cdef long long sec = 0, ms = 0  # the envelope's times, in ms
         cdef int mode = OTHER
         cdef bint event_ok = False, have_result = False
         cdef Book b
@@ -799,10 +817,10 @@ cdef class PushReader:
                         return None
                     event_ok = True
                 elif _key(s, n, b"time", 4):
-                    if not _seconds(&c, &sec):
+                    if not _time(&c, &sec):
                         return None
                 elif _key(s, n, b"time_ms", 7):
-                    if not _millis(&c, &ms):
+                    if not _time(&c, &ms):
                         return None
                 elif _key(s, n, b"error", 5) or _key(s, n, b"id", 2) or _key(s, n, b"payload", 7):
                     return None  # never on a push: the msgspec path checks them
@@ -827,7 +845,7 @@ cdef class PushReader:
             if c.p != c.end or not (event_ok and have_result):
                 return None
             if mode == TICKERS:
-                return self._ticker_events(&ts, ms or sec * 1000, recv_ts)
+                return self._ticker_events(&ts, ms or sec, recv_ts)
             # ids checked before a contract's multiplier is asked for: a delta needs U <= u
             if b.sym == NULL or b.sym_n == 0 or not b.has_last or (not b.full and (not b.has_first or b.first > b.last)):
                 return None
@@ -836,7 +854,8 @@ cdef class PushReader:
             if ctx is None:
                 return contract
             num, den, one, _ = ctx
-            return tuple.__new__(BookPush, (contract, b.t, b.first if b.has_first else None, b.last, b.full, _pairs(&b.bids, num, den, one), _pairs(&b.asks, num, den, one), sec, ms))
+            stamp = _stamp(b.t, ms, sec)
+            return tuple.__new__(BookPush, (contract, stamp, b.first if b.has_first else None, b.last, b.full, _pairs(&b.bids, num, den, one), _pairs(&b.asks, num, den, one)))
         except (ValueError, UnicodeDecodeError):  # a number PyOS_string_to_double refused, a name not UTF-8
             return None
         finally:

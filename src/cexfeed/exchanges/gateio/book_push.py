@@ -11,17 +11,17 @@ Level = tuple[float, float]
 
 
 class BookPush(NamedTuple):
-    """``symbol`` pair / contract; ``t`` the result's ms (0 when absent); ``first``/``last`` the
-    ``U``/``u`` ids (``first`` ``None`` when the push has no ``U``: allowed only on a ``full``
-    push); ``full`` the push replaces the book; ``bids``/``asks`` ``[(price quote ccy, size base
-    ccy)]`` (size 0 removes the level); ``time_s``/``time_ms`` the envelope's times."""
+    """``symbol`` pair / contract; ``exchange_ts`` the push's time in ms (the result's ``t``,
+    else the envelope's ``time_ms``, else its ``time``, each read as :func:`cexfeed.wire.to_ms`
+    reads it; ``None`` when none is given); ``first``/``last`` the ``U``/``u`` ids (``first``
+    ``None`` when the push has no ``U``: allowed only on a ``full`` push); ``full`` the push
+    replaces the book; ``bids``/``asks`` ``[(price quote ccy, size base ccy)]`` (size 0 removes
+    the level)."""
 
     symbol: str
-    t: int
+    exchange_ts: int | None
     first: int | None
     last: int
     full: bool
     bids: list[Level]
     asks: list[Level]
-    time_s: int
-    time_ms: int

@@ -11,19 +11,18 @@ the generic :class:`~cexfeed.exchanges.gateio.protocol.Envelope`.
 
 from __future__ import annotations
 
-import typing
 from typing import Any, Callable, Union
 
 import msgspec
 
-from ...channels import BOOK_REST, Table
+from ...channels import BOOK_REST, Channel, Table
 from ...handlers import EventCallback, PublicWebSocketHandler
 from ...symbols import SymbolMap
-from ...wire import Millis, Seconds, SeqId
+from ...wire import SeqId, Time
 from .book_push import BookPush
 from .contracts import MultiplierUnknown
 from .obu import parse_obu_stream
-from .protocol import AckResult, Envelope, GateError, already_subscribed
+from .protocol import AckResult, Envelope, GateError, already_subscribed, candle_name, env_ms, stamp  # noqa: F401 - re-exported
 
 try:  # compiled reader of book updates and futures tickers; the msgspec path is its reference
     from ._fastpush import PushReader
@@ -88,7 +87,7 @@ def frame_struct(channel: str, result: Any) -> type:
     ``error``, ``payload``: never on a push) are checked as :class:`Envelope` checks them."""
     return msgspec.defstruct(
         "Frame_" + channel.replace(".", "_"),
-        [("result", result), ("event", str, ""), ("time", Seconds, 0), ("time_ms", Millis, 0),
+        [("result", result), ("event", str, ""), ("time", Time, 0), ("time_ms", Time, 0),
          ("id", Union[SeqId, None], None), ("error", Union[GateError, None], None), ("payload", Union[list, None], None)],
         tag_field="channel",
         tag=channel,
@@ -101,38 +100,70 @@ def typed(struct: type) -> msgspec.json.Decoder:
     return msgspec.json.Decoder(struct, strict=False)
 
 
+def each(result: Any) -> Any:
+    """The items of a decoded ``items`` result: the list itself, or the one item in a tuple."""
+    return result if result.__class__ is list else (result,)
 
 
-def lenient_result(raw: bytes, result_type: Any) -> Any:
-    """Decode a channel result of ``result_type`` (a struct, ``list[struct]`` or a union of the
-    two) one field at a time: a field whose value does not convert to its type (``""`` on quiet
-    contracts, an impossible number) is left at its default instead of failing the whole push.
-    Raises ``msgspec.ValidationError`` when a required field does not convert, or the result is
-    not of a shape ``result_type`` allows; ``msgspec.DecodeError`` on bad JSON."""
-    shapes = typing.get_args(result_type) if typing.get_origin(result_type) is Union else (result_type,)
-    struct = next(shape for shape in shapes if isinstance(shape, type) and issubclass(shape, msgspec.Struct))
-    items = plain_json.decode(raw)
-    if items.__class__ is list and not all(item.__class__ is dict for item in items) or not isinstance(items, (list, dict)):
-        raise msgspec.ValidationError(f"result of {struct.__name__}: not an object or an array of objects")
-    if (list[struct] if isinstance(items, list) else struct) not in shapes:
-        raise msgspec.ValidationError(f"result of {struct.__name__}: unexpected shape")
-    fields = msgspec.structs.fields(struct)
-    out = []
-    for item in items if isinstance(items, list) else (items,):
-        values = {}
-        for field in fields:
-            value = item.get(field.encode_name)
-            if value is None:
-                continue
-            try:
-                if value.__class__ is Overflow:
-                    raise msgspec.ValidationError(f"number out of range: {field.encode_name}")
-                values[field.encode_name] = msgspec.convert(value, field.type, strict=False)
-            except msgspec.ValidationError:
-                if field.required:
-                    raise
-        out.append(msgspec.convert(values, struct))
-    return out if isinstance(items, list) else out[0]
+def result_items(result: Any) -> tuple[list, bool]:
+    """``(items, single)`` of a push's plain-JSON ``result`` (gateio-protocol.md §2.3: Gate
+    sends one object, an array of objects or an array of arrays of objects): the items in order,
+    and whether the result was one object. An element of another shape is kept as it is (reading
+    it fails: a malformed item). Raises ``ValueError`` for a result that is no object or array."""
+    cls = result.__class__
+    if cls is dict:
+        return [result], True
+    if cls is not list:
+        raise ValueError(f"result is neither an object nor an array: {result!r:.40}")
+    items: list = []
+    for element in result:
+        if element.__class__ is list:
+            items.extend(element)
+        else:
+            items.append(element)
+    return items, False
+
+
+_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def convert_item(item: Any, struct: type) -> Any:
+    """One item of a result (a plain JSON object) as ``struct``, by the lax rules of the typed
+    decode. Raises ``msgspec.ValidationError`` (a ``ValueError``) when it does not fit."""
+    if item.__class__ is not dict:
+        raise msgspec.ValidationError(f"{struct.__name__}: not an object")
+    names = _FIELDS.get(struct)
+    if names is None:
+        names = _FIELDS[struct] = frozenset(f.encode_name for f in msgspec.structs.fields(struct))
+    values = {}
+    for key, value in item.items():
+        if key in names:
+            if value.__class__ is Overflow:
+                raise msgspec.ValidationError(f"number out of range: {key}")
+            values[key] = value
+    return msgspec.convert(values, struct, strict=False)
+
+
+def lenient_item(item: Any, struct: type) -> Any:
+    """One item of a result read one field at a time: a field whose value does not convert to
+    its type (``""`` on quiet contracts, an impossible number) is left at its default instead of
+    failing the item. Raises ``msgspec.ValidationError`` when a required field does not convert
+    or the item is no object."""
+    if item.__class__ is not dict:
+        raise msgspec.ValidationError(f"{struct.__name__}: not an object")
+    values = {}
+    for field in msgspec.structs.fields(struct):
+        value = item.get(field.encode_name)
+        if value is None:
+            continue
+        try:
+            if value.__class__ is Overflow:
+                raise msgspec.ValidationError(f"number out of range: {field.encode_name}")
+            values[field.encode_name] = msgspec.convert(value, field.type, strict=False)
+        except msgspec.ValidationError:
+            if field.required:
+                raise
+    return msgspec.convert(values, struct)
 
 
 class GateioPublicHandler(PublicWebSocketHandler):
@@ -140,10 +171,14 @@ class GateioPublicHandler(PublicWebSocketHandler):
 
     Subclasses set ``TABLE`` (the market's :class:`~cexfeed.channels.Table`), ``PONG`` and
     ``SYSTEM``. From the table: ``CHANNELS`` (venue channel -> (method taking ``(frame,
-    recv_ts)``, type of the frame's ``result``)), ``LENIENT`` (venue channel -> counter, for rows
-    whose pushes are kept field by field when a field does not fit its type, see
-    :func:`lenient_result`; otherwise such a push is counted as malformed) and the REST-synced
-    book channel the compiled reader serves.
+    recv_ts)``, type of the frame's ``result``)), ``ROWS`` (venue channel -> row) and the
+    REST-synced book channel the compiled reader serves.
+
+    A push whose one-pass decode fails is read again item by item when its row has ``items``
+    (:func:`result_items`): a bad item of an array is counted ``malformed_item`` and left out;
+    on a ``lenient`` row an item is kept field by field (a field that does not fit its type is
+    left out, counted under the row's counter, see :func:`lenient_item`). Anything else that
+    does not fit is counted as malformed.
     """
 
     venue = "gateio"
@@ -153,7 +188,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
     FAST_BOOK_ARRAYS = False  # its levels are [price, size] arrays (spot), not {p, s} objects
     FAST_TICKERS = False
     CHANNELS: dict[str, tuple[str, Any]] = {}
-    LENIENT: dict[str, str] = {}
+    ROWS: dict[str, Channel] = {}
     BOOK_CHANNELS: frozenset[str] = frozenset()
     PONG = ""
     SYSTEM = ""
@@ -165,7 +200,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
         table = cls.__dict__.get("TABLE")
         if table is not None:
             cls.CHANNELS = table.handlers(private=False)
-            cls.LENIENT = {row.venue_channel: row.lenient for row in table if row.lenient}
+            cls.ROWS = {row.venue_channel: row for row in table if not row.private}
             books = table.books(BOOK_REST)
             cls.FAST_BOOK_CHANNEL = books[0].venue_channel.encode() if books else b""
             cls.BOOK_CHANNELS = frozenset(row.venue_channel for row in table.books())
@@ -243,7 +278,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
     def _book_push(self, frame: Any) -> BookPush:
         """The :class:`BookPush` of a typed ``order_book_update`` frame, sizes normalized."""
         r = frame.result
-        return BookPush(r.s, r.t, r.U, r.u, r.full, r.b, r.a, frame.time, frame.time_ms)
+        return BookPush(r.s, stamp(r.t, frame), r.U, r.u, r.full, r.b, r.a)
 
     def _on_book_update(self, frame: Any, recv_ts: int) -> None:
         r = frame.result
@@ -254,9 +289,8 @@ class GateioPublicHandler(PublicWebSocketHandler):
         """Apply one book push (from the compiled reader or the msgspec path). An increment
         needs ``U <= u``; a ``full`` push may come without ``U`` (§6.6, §7.6). Raises
         ``ValueError`` (counted as malformed; the book resyncs) otherwise."""
-        symbol, t, first, last, full, bids, asks, time_s, time_ms = push
+        symbol, exchange_ts, first, last, full, bids, asks = push
         self._check_ids(symbol, full, first, last, recv_ts)
-        exchange_ts = t or time_ms or time_s * 1000
         if full:
             self._book_full(symbol, last, bids, asks, exchange_ts, recv_ts)
         else:
@@ -269,12 +303,12 @@ class GateioPublicHandler(PublicWebSocketHandler):
             self._lost_book_push(raw, recv_ts)
             raise
         if env.event == "update" or env.event == "all":
-            if env.channel in self.CHANNELS:
-                counter = self.LENIENT.get(env.channel)
-                if counter is None:
+            row = self.ROWS.get(env.channel)
+            if row is not None:
+                if not row.items:
                     self._lost_book_push(raw, recv_ts)
                     raise exc  # wrong field types: counted as malformed by _handle_message
-                self._on_lenient(env, counter, recv_ts)
+                self._on_items(env, row, raw, recv_ts, exc)
             elif env.channel == self.SYSTEM:
                 self._on_system(env)
             else:
@@ -282,11 +316,31 @@ class GateioPublicHandler(PublicWebSocketHandler):
             return
         self._control(env, raw, recv_ts)
 
-    def _on_lenient(self, env: Envelope, counter: str, recv_ts: int) -> None:
+    def _on_items(self, env: Envelope, row: Channel, raw: bytes | str, recv_ts: int, exc: Exception) -> None:
+        """A push of an ``items`` row read item by item (see the class docstring): one object
+        that does not fit raises ``exc`` (malformed); a bad item of an array is counted and
+        left out."""
+        items, single = result_items(plain_json.decode(env.result))
+        good = []
+        for item in items:
+            try:
+                good.append(self._read_item(item, row))
+            except msgspec.ValidationError as bad:
+                if single:
+                    raise exc from bad
+                self._count_error("malformed_item", raw, bad)
         frame_type = self._frame_types[env.channel]
-        result = lenient_result(env.result, self.CHANNELS[env.channel][1])
-        self.stats.errors[counter] += 1
-        self._table[frame_type](frame_type(result, env.event, env.time, env.time_ms), recv_ts)
+        self._table[frame_type](frame_type(good[0] if single else good, env.event, env.time, env.time_ms), recv_ts)
+
+    def _read_item(self, item: Any, row: Channel) -> Any:
+        try:
+            return convert_item(item, row.result)
+        except msgspec.ValidationError:
+            if not row.lenient:
+                raise
+        value = lenient_item(item, row.result)
+        self.stats.errors[row.lenient] += 1
+        return value
 
     def _lost_book_push(self, raw: bytes | str, recv_ts: int) -> None:
         """A push that could not be used: when it is a book push naming its symbol, drop that book
@@ -300,7 +354,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
 
     def _control(self, env: Envelope, raw: bytes | str, recv_ts: int) -> None:
         channel = env.channel
-        exchange_ts = env.time_ms or env.time * 1000
+        exchange_ts = env_ms(env)
         if env.event in ("subscribe", "unsubscribe"):
             error = env.error
             if error is None:
@@ -309,25 +363,40 @@ class GateioPublicHandler(PublicWebSocketHandler):
                 ok = status in ("success", "")
                 self.hooks.on_ack(env.id, channel, ok, status)
                 return
+            # the symbol it concerns: the payload it echoes, else the request it answers
+            venue_symbol = self._error_symbol(channel, env.payload, env.id)
             self.hooks.on_ack(env.id, channel, False, error.message)
             if already_subscribed(error.message):
                 # the stream is held already: no error for the consumer (the connection keeps it)
                 self.stats.errors["already_subscribed"] += 1
                 return
-            self._venue_error(error.code, error.message, channel, recv_ts, exchange_ts)
+            self._venue_error(error.code, error.message, channel, recv_ts, exchange_ts, venue_symbol)
             return
         if channel == self.PONG:
             self.hooks.on_pong()
             return
         if env.error is not None:
-            self._venue_error(env.error.code, env.error.message, channel, recv_ts, exchange_ts)
+            venue_symbol = self._error_symbol(channel, env.payload, env.id)
+            self._venue_error(env.error.code, env.error.message, channel, recv_ts, exchange_ts, venue_symbol)
             return
         self._count_error("unknown_frame", raw)
+
+    def _error_symbol(self, channel: str, payload: Any, request_id: int | None) -> str:
+        """The venue symbol an error frame concerns: the one its echoed request payload names,
+        else the one of the request it answers (``hooks.request_symbol``), else ``""``."""
+        return error_symbol(self.TABLE, channel, payload) or self.hooks.request_symbol(request_id, channel)
 
     def _on_system(self, env: Envelope) -> None:
         notice = _notice.decode(env.result)
         if notice is not None and notice.type == "upgrade":
             self.hooks.on_reconnect_requested(notice.msg)
+
+
+def error_symbol(table: Table, channel: str, payload: Any) -> str:
+    """The venue symbol an error or refusal frame's echoed ``payload`` names, through the
+    payload template of ``channel``'s row; ``""`` when it names none."""
+    row = table.by_venue(channel) if channel.__class__ is str else None
+    return table.payload_symbol(row, payload) if row is not None else ""
 
 
 def book_symbol(s: Any, obu: bool) -> str | None:
@@ -341,22 +410,6 @@ def book_symbol(s: Any, obu: bool) -> str | None:
         except ValueError:
             return None
     return s
-
-
-def candle_name(n: str) -> tuple[str, str, str]:
-    """``(interval, venue symbol, plain symbol)`` of a candle's ``n`` (``<interval>_<pair>``,
-    §6.4, §7.8). Futures mark/index price candles name ``mark_BTC_USDT``/``index_BTC_USDT``:
-    the venue symbol keeps the prefix, the plain symbol drops it. Raises ``ValueError`` when no
-    pair follows the interval."""
-    interval, _, venue_symbol = n.partition("_")
-    plain = venue_symbol
-    if venue_symbol.startswith("mark_"):
-        plain = venue_symbol[5:]
-    elif venue_symbol.startswith("index_"):
-        plain = venue_symbol[6:]
-    if not plain:
-        raise ValueError(f"candle without a pair: {n!r}")
-    return interval, venue_symbol, plain
 
 
 def result_prefix(frame: Any) -> bytes:

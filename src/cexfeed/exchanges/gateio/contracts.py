@@ -32,7 +32,7 @@ from decimal import Decimal, InvalidOperation
 import msgspec
 
 from ...symbols import Instrument, SymbolMap
-from ...wire import FractionalSeconds, Price, SeqId, Size
+from ...wire import Price, SeqId, Size, Time, to_ms
 from .protocol import gate_unified, gate_venue
 
 __all__ = [
@@ -250,8 +250,8 @@ class _Level(msgspec.Struct, gc=False):
 
 class _RestBook(msgspec.Struct):
     id: SeqId | None = None
-    current: FractionalSeconds = 0.0
-    update: FractionalSeconds = 0.0
+    current: Time = 0
+    update: Time = 0
     asks: list[_Level] = []
     bids: list[_Level] = []
 
@@ -261,17 +261,19 @@ _rest_book = msgspec.json.Decoder(_RestBook, strict=False)
 
 class FuturesSnapshot(msgspec.Struct):
     """A normalized futures REST book: ``update_id`` (Gate ``id``), ``bids``/``asks`` as
-    ``[(price, base size)]`` best first, ``exchange_ts`` ms (from ``update``, else ``current``)."""
+    ``[(price, base size)]`` best first, ``exchange_ts`` ms (from ``update``, else ``current``;
+    ``None`` without either)."""
 
     update_id: int
     bids: list[tuple[float, float]]
     asks: list[tuple[float, float]]
-    exchange_ts: int
+    exchange_ts: int | None
 
 
 def decode_futures_snapshot(body: bytes | str, multiplier: str | float | ContractSize = 1) -> FuturesSnapshot:
     """Decode the body of ``GET /api/v4/futures/usdt/order_book?contract=X&limit=<depth>&with_id=true``
-    (gateio-protocol.md §10.1): ``{"id", "current": s.frac, "update": s.frac, "asks": [{"p","s"}],
+    (gateio-protocol.md §10.1): ``{"id", "current": s.frac, "update": s.frac (any unit is read
+    as :func:`cexfeed.wire.to_ms` reads it), "asks": [{"p","s"}],
     "bids": [...]}``; sizes in contracts (int or string) become base currency.
 
     Raises ``ValueError`` when ``id`` is missing (request lacked ``with_id=true``, pitfalls #8) and
@@ -282,12 +284,11 @@ def decode_futures_snapshot(body: bytes | str, multiplier: str | float | Contrac
     if book.id is None:
         raise ValueError("gateio futures order_book snapshot has no 'id' (request it with with_id=true)")
     size = multiplier if isinstance(multiplier, ContractSize) else ContractSize(multiplier)
-    ts = book.update or book.current
     return FuturesSnapshot(
         update_id=book.id,
         bids=size.levels(book.bids),
         asks=size.levels(book.asks),
-        exchange_ts=int(round(ts * 1000)),
+        exchange_ts=to_ms(book.update) or to_ms(book.current),
     )
 
 

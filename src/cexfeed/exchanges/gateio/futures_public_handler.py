@@ -14,7 +14,8 @@ Ticker pushes may carry only the fields that changed (§7.2): each push emits on
 whose fields it carries (``Ticker`` for last/24h fields, ``FundingRate`` for
 funding_rate/funding_rate_indicative/funding_next_apply, ``MarkPrice`` for mark/index,
 ``OpenInterest`` for total_size), and a field the push did not carry is ``None`` on the event,
-never a zero. Nothing is merged from earlier pushes. A field that is ``""`` or an impossible
+never a zero. Nothing is merged from earlier pushes (:class:`cexfeed.latest.Latest` does that
+for a consumer who wants the latest value of every field). A field that is ``""`` or an impossible
 number is left out the same way (counted as ``ticker_lenient``). Open interest also comes from
 ``futures.contract_stats``, stamped to the second of its interval, so the two sources' times
 interleave rather than increase.
@@ -24,8 +25,9 @@ from __future__ import annotations
 
 from ...models import PERP, BUY, SELL, BestBidOffer, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
 from ...symbols import SymbolMap
+from ...wire import quotes, to_ms
 from . import futures_table
-from .common import GateioPublicHandler, candle_name, result_prefix
+from .common import GateioPublicHandler, candle_name, each, env_ms, result_prefix, stamp
 from .contracts import ContractSize, ContractSizes, decode_futures_snapshot, futures_symbol_map
 from .book_push import BookPush
 from .futures_table import FuturesTicker
@@ -78,29 +80,30 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
 
     # -- channels --------------------------------------------------------------------------
     def _on_book_ticker(self, env, recv_ts: int) -> None:
-        r = env.result
-        sizer = self._sizer(r.s)
-        bid = r.b
-        ask = r.a
-        self._emit(
-            BestBidOffer(
-                venue="gateio",
-                market=PERP,
-                symbol=self._unified(r.s),
-                venue_symbol=r.s,
-                exchange_ts=r.t or env.time_ms or env.time * 1000,
-                recv_ts=recv_ts,
-                bid_price=0.0 if bid == "" else bid,
-                bid_size=sizer.base(r.B) if bid != "" else 0.0,
-                ask_price=0.0 if ask == "" else ask,
-                ask_size=sizer.base(r.A) if ask != "" else 0.0,
-                update_id=r.u,
+        events = []
+        for r in each(env.result):
+            bid_price, bid_size, ask_price, ask_size = quotes(r.b, r.B, r.a, r.A)
+            sizer = self._sizer(r.s) if bid_price is not None or ask_price is not None else None
+            events.append(
+                BestBidOffer(
+                    venue="gateio",
+                    market=PERP,
+                    symbol=self._unified(r.s),
+                    venue_symbol=r.s,
+                    exchange_ts=stamp(r.t, env),
+                    recv_ts=recv_ts,
+                    bid_price=bid_price,
+                    bid_size=sizer.base(bid_size) if bid_price is not None else None,
+                    ask_price=ask_price,
+                    ask_size=sizer.base(ask_size) if ask_price is not None else None,
+                    update_id=r.u,
+                )
             )
-        )
+        self._emit_all(events)
 
     def _on_trades(self, env, recv_ts: int) -> None:
         events = []
-        for r in env.result:
+        for r in each(env.result):
             signed = r.size
             if signed > 0:
                 side = BUY
@@ -117,7 +120,7 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
                     market=PERP,
                     symbol=self._unified(r.contract),
                     venue_symbol=r.contract,
-                    exchange_ts=r.create_time_ms or r.create_time * 1000,
+                    exchange_ts=to_ms(r.create_time_ms) or stamp(r.create_time, env),
                     recv_ts=recv_ts,
                     price=r.price,
                     size=self._sizer(r.contract).base(contracts),
@@ -131,39 +134,52 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
     def _book_push(self, frame) -> BookPush:
         r = frame.result
         sizer = self._sizer(r.s)
-        return BookPush(r.s, r.t, r.U, r.u, r.full, sizer.levels(r.b), sizer.levels(r.a), frame.time, frame.time_ms)
+        return BookPush(r.s, stamp(r.t, frame), r.U, r.u, r.full, sizer.levels(r.b), sizer.levels(r.a))
 
     def _on_order_book(self, env, recv_ts: int) -> None:
-        if env.event != "all":
-            # legacy signed single-level updates (§7.5, last seen 2021): no continuity rule known
-            self._count_error("legacy_book_update", result_prefix(env))
-            return
         r = env.result
+        if env.event == "update" and r.__class__ is list:
+            self._legacy_levels([(lv.c, lv.id, lv.p, lv.s) for lv in r], env_ms(env), recv_ts)
+            return
+        if env.event != "all" or r.__class__ is list:
+            raise ValueError(f"futures.order_book: event {env.event!r} with an {'array' if r.__class__ is list else 'object'}")
         if r.id == 0 and not r.bids and not r.asks:
             # an empty book at id 0 (pitfalls Q4: quiet contracts) is no sync point
             self._count_error("empty_book_snapshot", result_prefix(env))
             return
         sizer = self._sizer(r.contract)
-        exchange_ts = r.t or env.time_ms or env.time * 1000
-        self._book_periodic(r.contract, r.id, sizer.levels(r.bids), sizer.levels(r.asks), exchange_ts, recv_ts)
+        self._book_periodic(r.contract, r.id, sizer.levels(r.bids), sizer.levels(r.asks), stamp(r.t, env), recv_ts)
+
+    def _legacy_levels(self, items: list, exchange_ts: int | None, recv_ts: int) -> None:
+        """Legacy ``futures.order_book`` ``update`` items ``(contract, id, price, signed
+        contracts)`` (§7.5): each is one level change applied to the contract's book (the book of
+        the ``all`` snapshots) as a delta ``id..id``, so the ids must continue the book's one by
+        one (else the book resyncs, as any gap); ``s`` > 0 sets the bid, < 0 the ask, 0 deletes
+        the price from both sides (pitfalls Q7). Every size is converted before any is applied."""
+        changes = []
+        for contract, update_id, price, signed in items:
+            if signed == 0:
+                bids, asks = [(price, 0.0)], [(price, 0.0)]
+            else:
+                size = self._sizer(contract).base(signed if signed > 0 else -signed)
+                bids, asks = ([(price, size)], []) if signed > 0 else ([], [(price, size)])
+            changes.append((contract, update_id, bids, asks))
+        for contract, update_id, bids, asks in changes:
+            self._book_delta(contract, update_id, update_id, bids, asks, exchange_ts, recv_ts)
 
     def _on_tickers(self, frame, recv_ts: int) -> None:
         # the reference path: longer frames take the compiled reader when it is built, which
         # gives the same events (tests/test_gateio_fastpush.py)
-        items = frame.result
-        env_ts = frame.time_ms or frame.time * 1000
         events: list = []
-        for r in items if items.__class__ is list else (items,):
+        for r in each(frame.result):
             contract = r.contract
-            events += ticker_events(r, self._unified(contract), self._sizer(contract), r.t or env_ts, recv_ts)
+            events += ticker_events(r, self._unified(contract), self._sizer(contract), stamp(r.t, frame), recv_ts)
         self._emit_all(events)
 
     def _on_candles(self, env, recv_ts: int) -> None:
-        items = env.result
-        if not isinstance(items, list):
-            items = (items,)
+        exchange_ts = env_ms(env)
         events = []
-        for r in items:
+        for r in each(env.result):
             interval, contract, plain = candle_name(r.n)
             events.append(
                 Kline(
@@ -171,10 +187,10 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
                     market=PERP,
                     symbol=self._unified(plain),
                     venue_symbol=contract,
-                    exchange_ts=env.time_ms or env.time * 1000,
+                    exchange_ts=exchange_ts,
                     recv_ts=recv_ts,
                     interval=interval,
-                    open_ts=r.t * 1000,
+                    open_ts=to_ms(r.t),
                     open=r.o,
                     high=r.h,
                     low=r.l,
@@ -188,12 +204,8 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
         self._emit_all(events)
 
     def _on_liquidations(self, env, recv_ts: int) -> None:
-        items = env.result
-        if not isinstance(items, list):
-            items = (items,)
-        env_ts = env.time_ms or env.time * 1000
         events = []
-        for r in items:
+        for r in each(env.result):
             signed = r.size
             if signed == 0:
                 self._count_error("zero_size_liquidation", result_prefix(env))
@@ -208,7 +220,7 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
                     market=PERP,
                     symbol=self._unified(r.contract),
                     venue_symbol=r.contract,
-                    exchange_ts=r.time or env_ts,
+                    exchange_ts=stamp(r.time, env),
                     recv_ts=recv_ts,
                     price=r.price,
                     size=self._sizer(r.contract).base(contracts),
@@ -219,11 +231,8 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
         self._emit_all(events)
 
     def _on_contract_stats(self, env, recv_ts: int) -> None:
-        items = env.result
-        if not isinstance(items, list):
-            items = (items,)
         events = []
-        for r in items:
+        for r in each(env.result):
             if not r.contract:
                 # frames before 2025-03 did not name the contract (§7.10)
                 self._count_error("stats_without_contract", result_prefix(env))
@@ -236,7 +245,7 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
                     market=PERP,
                     symbol=self._unified(r.contract),
                     venue_symbol=r.contract,
-                    exchange_ts=r.time * 1000 if r.time else env.time_ms or env.time * 1000,
+                    exchange_ts=stamp(r.time, env),
                     recv_ts=recv_ts,
                     open_interest=self._sizer(r.contract).base(r.open_interest),
                     contracts=r.open_interest,
@@ -246,10 +255,10 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
         self._emit_all(events)
 
 
-def ticker_events(r: FuturesTicker, symbol: str, sizer: ContractSize, exchange_ts: int, recv_ts: int) -> list:
+def ticker_events(r: FuturesTicker, symbol: str, sizer: ContractSize, exchange_ts: int | None, recv_ts: int) -> list:
     """The events of one ``futures.tickers`` item (§7.2), only for the fields it carries:
     ``Ticker`` (last, 24 h fields; base volume from ``volume_24h_base`` or contracts x
-    multiplier), ``FundingRate`` (current and indicative rate, next apply s -> ms), ``MarkPrice``
+    multiplier), ``FundingRate`` (current and indicative rate, next apply -> ms), ``MarkPrice``
     (mark, index), ``OpenInterest`` (``total_size`` contracts -> base). Shared by the direct and
     compat paths; the compiled reader gives the same (tests/test_gateio_fastpush.py)."""
     contract = r.contract
@@ -294,7 +303,7 @@ def ticker_events(r: FuturesTicker, symbol: str, sizer: ContractSize, exchange_t
                 recv_ts,
                 rate=r.funding_rate,
                 predicted_rate=r.funding_rate_indicative,
-                next_funding_ts=next_apply * 1000 if next_apply else None,
+                next_funding_ts=to_ms(next_apply) if next_apply is not None else None,
             )
         )
     if r.mark_price is not None or r.index_price is not None:

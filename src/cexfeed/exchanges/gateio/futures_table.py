@@ -11,13 +11,14 @@ Sizes on the wire count contracts (JSON integers, or decimal strings under
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Union
 
 import msgspec
 
 from ...channels import BOOK_FULL, BOOK_INBAND, BOOK_REST, Channel, Table
 from ...models import BestBidOffer, BookStatus, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
-from ...wire import Millis, Name, Price, Seconds, SeqId, Signed, Size
+from ...wire import Name, Price, QuoteValue, SeqId, Signed, Size, Time
+from .protocol import candle_name
 from .obu import OBU_LEVELS, ObuUpdate
 
 # -- venue facts ---------------------------------------------------------------------------------
@@ -44,16 +45,18 @@ def order_book_query(venue_symbol: str, depth: int = 100) -> dict[str, str]:
 
 # -- wire shapes (the `result` of each push) ------------------------------------------------------
 class FuturesBookTicker(msgspec.Struct):
-    """``futures.book_ticker`` result (§7.4): ``t`` ms, ``u`` book id, ``s`` contract, ``b``/``a``
-    price (``""`` when the side is empty), ``B``/``A`` size in contracts (int or str)."""
+    """``futures.book_ticker`` result (§7.4): ``t`` time (ms), ``u`` book id, ``s`` contract,
+    ``b``/``a`` price (``""`` when the side is empty), ``B``/``A`` size in contracts (int or
+    str, 0 when the side is empty); a side without a price and a size above 0 is no quote
+    (:func:`cexfeed.wire.quotes`)."""
 
     s: Name
-    t: Millis = 0
+    t: Time = 0
     u: SeqId | None = None
-    b: Price | Literal[""] = ""
-    a: Price | Literal[""] = ""
-    B: Size = 0.0
-    A: Size = 0.0
+    b: QuoteValue = ""
+    a: QuoteValue = ""
+    B: QuoteValue = ""
+    A: QuoteValue = ""
 
 
 class FuturesTrade(msgspec.Struct):
@@ -64,8 +67,8 @@ class FuturesTrade(msgspec.Struct):
     contract: Name
     size: Signed
     price: Price
-    create_time: Seconds = 0
-    create_time_ms: Millis = 0
+    create_time: Time = 0
+    create_time_ms: Time = 0
     is_internal: bool = False
 
 
@@ -84,7 +87,7 @@ class FuturesBookUpdate(msgspec.Struct, gc=False):
     s: Name
     u: SeqId
     U: SeqId | None = None
-    t: Millis = 0
+    t: Time = 0
     full: bool = False
     b: list[Level] = []
     a: list[Level] = []
@@ -95,15 +98,16 @@ class FuturesBookSnapshot(msgspec.Struct):
 
     contract: str
     id: SeqId
-    t: Millis = 0
+    t: Time = 0
     asks: list[Level] = []
     bids: list[Level] = []
 
 
 class LegacyBookLevel(msgspec.Struct):
     """One item of a legacy ``futures.order_book`` event ``update`` (§7.5, seen 2021): ``p``
-    price, ``s`` signed contracts (> 0 bid, < 0 ask, 0 deletes the price), ``c`` contract,
-    ``id`` update id."""
+    price, ``s`` signed contracts (> 0 bid, < 0 ask, 0 deletes the price from both sides:
+    pitfalls Q7), ``c`` contract, ``id`` update id: one id per level change, continuing the
+    ``id`` of the ``all`` snapshot one by one (each is applied as a delta ``id..id``)."""
 
     p: Price
     s: Signed
@@ -131,15 +135,15 @@ class FuturesTicker(msgspec.Struct, gc=False):
     volume_24h_quote: Size | None = None
     low_24h: Price | None = None
     high_24h: Price | None = None
-    funding_next_apply: Seconds | None = None
-    t: Millis = 0
+    funding_next_apply: Time | None = None
+    t: Time = 0
 
 
 class FuturesCandle(msgspec.Struct):
     """One ``futures.candlesticks`` item (§7.8): ``t`` window start s, ``v`` contracts,
     ``n`` ``<interval>_<contract>`` (contract may carry a ``mark_``/``index_`` prefix)."""
 
-    t: Seconds
+    t: Time
     o: Price
     h: Price
     l: Price  # noqa: E741 - venue field name
@@ -149,6 +153,9 @@ class FuturesCandle(msgspec.Struct):
     a: Size | None = None
     w: bool | None = None
 
+    def __post_init__(self) -> None:
+        candle_name(self.n)  # a name without a pair makes the item malformed
+
 
 class FuturesLiquidation(msgspec.Struct):
     """One ``futures.public_liquidates`` item (§7.9): ``size`` signed contracts, ``time`` ms."""
@@ -156,14 +163,14 @@ class FuturesLiquidation(msgspec.Struct):
     contract: Name
     price: Price
     size: Signed
-    time: Millis = 0
+    time: Time = 0
 
 
 class FuturesContractStats(msgspec.Struct):
     """One ``futures.contract_stats`` item (§7.10): ``time`` s, ``open_interest`` contracts,
     ``open_interest_usd`` USD."""
 
-    time: Seconds = 0
+    time: Time = 0
     contract: str = ""
     open_interest: Size | None = None
     open_interest_usd: Size | None = None
@@ -187,7 +194,8 @@ TABLE = Table(
             emits=(BookUpdate, BookStatus), doc="§7.7, §10.2",
         ),
         Channel(
-            # event "all": a snapshot object; the legacy "update" event carries an array
+            # event "all": a snapshot object; the legacy "update" event an array of level changes,
+            # applied to the same book (a book push: applied whole or not at all)
             name="book_snapshots", venue_channel="futures.order_book",
             payload=("{symbol}", "{limit}", "0"), params=(("limit", "20"),),
             choices=(("limit", ("100", "50", "20", "10", "5", "1")),),
@@ -196,31 +204,31 @@ TABLE = Table(
         ),
         Channel(
             name="trades", venue_channel="futures.trades",
-            result=list[FuturesTrade], handler="_on_trades", emits=(Trade,), doc="§7.3",
+            result=FuturesTrade, items=True, handler="_on_trades", emits=(Trade,), doc="§7.3",
         ),
         Channel(
             name="bbo", venue_channel="futures.book_ticker",
-            result=FuturesBookTicker, handler="_on_book_ticker", emits=(BestBidOffer,), doc="§7.4",
+            result=FuturesBookTicker, items=True, handler="_on_book_ticker", emits=(BestBidOffer,), doc="§7.4",
         ),
         Channel(
             name="ticker", aliases=("funding", "mark_price"), venue_channel="futures.tickers",
-            result=Union[list[FuturesTicker], FuturesTicker], handler="_on_tickers",
+            result=FuturesTicker, items=True, handler="_on_tickers",
             emits=(Ticker, FundingRate, MarkPrice, OpenInterest), lenient="ticker_lenient", doc="§7.2",
         ),
         Channel(
             name="kline", venue_channel="futures.candlesticks",
             payload=("{interval}", "{symbol}"), params=(("interval", "1m"),),
-            result=Union[list[FuturesCandle], FuturesCandle], handler="_on_candles", emits=(Kline,), doc="§7.8",
+            result=FuturesCandle, items=True, handler="_on_candles", emits=(Kline,), doc="§7.8",
         ),
         Channel(
             name="liquidations", venue_channel="futures.public_liquidates",
-            result=Union[list[FuturesLiquidation], FuturesLiquidation], handler="_on_liquidations",
+            result=FuturesLiquidation, items=True, handler="_on_liquidations",
             emits=(Liquidation,), doc="§7.9",
         ),
         Channel(
             name="open_interest", venue_channel="futures.contract_stats",
             payload=("{symbol}", "{interval}"), params=(("interval", "1m"),),
-            result=Union[list[FuturesContractStats], FuturesContractStats], handler="_on_contract_stats",
+            result=FuturesContractStats, items=True, handler="_on_contract_stats",
             emits=(OpenInterest,), doc="§7.10",
         ),
     ],

@@ -27,8 +27,9 @@ import msgspec
 
 from ...book import BookSequencer
 from ...models import RESYNCING
-from ...wire import Millis, Price, SeqId, Size
+from ...wire import Price, SeqId, Size, Time
 from .contracts import ONE, ContractSize
+from .protocol import stamp
 
 
 class ObuUpdate(msgspec.Struct, gc=False):
@@ -37,7 +38,7 @@ class ObuUpdate(msgspec.Struct, gc=False):
 
     s: str
     u: SeqId
-    t: Millis = 0
+    t: Time = 0
     full: bool = False
     U: SeqId | None = None
     b: list[tuple[Price, Size]] = []
@@ -93,7 +94,7 @@ class ObuBooks:
         bids = sizer.pairs(r.b)
         asks = sizer.pairs(r.a)
         self._obu_symbol(r.s)  # the stream's book exists once one of its pushes is usable
-        exchange_ts = r.t or env.time_ms or env.time * 1000
+        exchange_ts = stamp(r.t, env)
         self._obu_push(venue_symbol, r.full, r.U, r.u, bids, asks, exchange_ts, recv_ts)
 
     def _obu_push(self, venue_symbol: str, full: bool, first: int, last: int, bids, asks, exchange_ts: int, recv_ts: int) -> None:

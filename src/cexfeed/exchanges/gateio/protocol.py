@@ -17,7 +17,7 @@ import msgspec
 from ...channels import Channel
 from ...net.protocol import Subscription, VenueProtocol
 from ...symbols import Instrument, SymbolMap, decimals_to_step
-from ...wire import Integer, Millis, Price, Seconds, SeqId, Size
+from ...wire import Integer, Price, SeqId, Size, Time, to_ms
 
 
 class GateError(msgspec.Struct):
@@ -33,8 +33,8 @@ class Envelope(msgspec.Struct):
 
     channel: str = ""
     event: str = ""
-    time: Seconds = 0
-    time_ms: Millis = 0
+    time: Time = 0
+    time_ms: Time = 0
     id: SeqId | None = None
     error: GateError | None = None
     result: msgspec.Raw = msgspec.Raw(b"null")
@@ -66,6 +66,33 @@ def gate_unified(venue_symbol: str, settle: str | None = None) -> str:
 def gate_venue(symbol: str) -> str:
     """``BTC/USDT`` or ``BTC/USDT:USDT`` -> ``BTC_USDT``."""
     return symbol.split(":", 1)[0].replace("/", "_")
+
+
+def env_ms(frame: Any) -> int | None:
+    """The envelope time of a decoded push in ms: ``time_ms``, else ``time`` (each in any unit,
+    :func:`cexfeed.wire.to_ms`); ``None`` when it has neither."""
+    return to_ms(frame.time_ms) or to_ms(frame.time)
+
+
+def stamp(t: Any, frame: Any) -> int | None:
+    """The time of an item of a push in ms: its own ``t`` (any unit), else the envelope's."""
+    return to_ms(t) or to_ms(frame.time_ms) or to_ms(frame.time)
+
+
+def candle_name(n: str) -> tuple[str, str, str]:
+    """``(interval, venue symbol, plain symbol)`` of a candle's ``n`` (``<interval>_<pair>``,
+    §6.4, §7.8). Futures mark/index price candles name ``mark_BTC_USDT``/``index_BTC_USDT``:
+    the venue symbol keeps the prefix, the plain symbol drops it. Raises ``ValueError`` when no
+    pair follows the interval."""
+    interval, _, venue_symbol = n.partition("_")
+    plain = venue_symbol
+    if venue_symbol.startswith("mark_"):
+        plain = venue_symbol[5:]
+    elif venue_symbol.startswith("index_"):
+        plain = venue_symbol[6:]
+    if not plain:
+        raise ValueError(f"candle without a pair: {n!r}")
+    return interval, venue_symbol, plain
 
 
 class _CurrencyPair(msgspec.Struct):
@@ -120,14 +147,19 @@ def ping(channel: str, now: int | None = None) -> bytes:
 
 class SpotSnapshot(msgspec.Struct):
     """REST ``GET /spot/order_book?with_id=true`` body (§10.1): ``id`` is the book's update id,
-    ``current``/``update`` ms, levels ``[price, size]`` strings parsed to floats, best first;
+    ``current``/``update`` times (ms; any unit is read as :func:`cexfeed.wire.to_ms` reads it), levels ``[price, size]`` strings parsed to floats, best first;
     every value by the rules of :mod:`cexfeed.wire`."""
 
     asks: list[tuple[Price, Size]] = []
     bids: list[tuple[Price, Size]] = []
     id: SeqId | None = None
-    current: Millis = 0
-    update: Millis = 0
+    current: Time = 0
+    update: Time = 0
+
+    @property
+    def exchange_ts(self) -> int | None:
+        """The book's time in ms (``update``, else ``current``), ``None`` when it has none."""
+        return to_ms(self.update) or to_ms(self.current)
 
 
 _spot_snapshot = msgspec.json.Decoder(SpotSnapshot, strict=False)

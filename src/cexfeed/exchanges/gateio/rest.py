@@ -22,7 +22,7 @@ def parse_spot_order_book(venue_symbol: str, body: bytes) -> Snapshot:
         raise SnapshotError(f"gateio spot order_book {venue_symbol}: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise SnapshotError(f"gateio spot order_book {venue_symbol}: undecodable body: {exc}") from exc
-    return Snapshot(venue_symbol=venue_symbol, update_id=book.id, bids=book.bids, asks=book.asks, exchange_ts=book.update or book.current)
+    return Snapshot(venue_symbol=venue_symbol, update_id=book.id, bids=book.bids, asks=book.asks, exchange_ts=book.exchange_ts)
 
 
 async def fetch_spot_order_book(rest: RestClient, venue_symbol: str, limit: int) -> Snapshot:

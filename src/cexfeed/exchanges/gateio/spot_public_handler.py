@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
 from ...symbols import SymbolMap
+from ...wire import quotes, to_ms, trade_side
 from . import spot_table
-from .common import GateioPublicHandler, candle_name, result_prefix
+from .common import GateioPublicHandler, candle_name, each, env_ms, result_prefix, stamp
 from .obu import ObuBooks
 from .protocol import parse_spot_snapshot, spot_symbol_map
 
@@ -36,87 +37,102 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         return spot_symbol_map()
 
     def _on_book_ticker(self, env, recv_ts: int) -> None:
-        r = env.result
-        self._emit(
-            BestBidOffer(
-                venue="gateio",
-                market=SPOT,
-                symbol=self._unified(r.s),
-                venue_symbol=r.s,
-                exchange_ts=r.t,
-                recv_ts=recv_ts,
-                bid_price=r.b,
-                bid_size=r.B,
-                ask_price=r.a,
-                ask_size=r.A,
-                update_id=r.u,
+        events = []
+        for r in each(env.result):
+            bid_price, bid_size, ask_price, ask_size = quotes(r.b, r.B, r.a, r.A)
+            events.append(
+                BestBidOffer(
+                    venue="gateio",
+                    market=SPOT,
+                    symbol=self._unified(r.s),
+                    venue_symbol=r.s,
+                    exchange_ts=stamp(r.t, env),
+                    recv_ts=recv_ts,
+                    bid_price=bid_price,
+                    bid_size=bid_size,
+                    ask_price=ask_price,
+                    ask_size=ask_size,
+                    update_id=r.u,
+                )
             )
-        )
+        self._emit_all(events)
 
     def _on_trade(self, env, recv_ts: int) -> None:
-        r = env.result
-        if r.amount == 0:
-            self._count_error("zero_size_trade", result_prefix(env))
-            return
-        self._emit(
-            Trade(
-                venue="gateio",
-                market=SPOT,
-                symbol=self._unified(r.currency_pair),
-                venue_symbol=r.currency_pair,
-                exchange_ts=int(r.create_time_ms) if r.create_time_ms else r.create_time * 1000,
-                recv_ts=recv_ts,
-                price=r.price,
-                size=r.amount,
-                side=r.side,
-                trade_id=str(r.id),
+        events = []
+        for r in each(env.result):
+            if r.amount == 0:
+                self._count_error("zero_size_trade", result_prefix(env))
+                continue
+            side, raw_side = trade_side(r.side)
+            if raw_side is not None:
+                self._count_error("unknown_side", result_prefix(env), f"side {raw_side!r}")
+            events.append(
+                Trade(
+                    venue="gateio",
+                    market=SPOT,
+                    symbol=self._unified(r.currency_pair),
+                    venue_symbol=r.currency_pair,
+                    exchange_ts=to_ms(r.create_time_ms) or stamp(r.create_time, env),
+                    recv_ts=recv_ts,
+                    price=r.price,
+                    size=r.amount,
+                    side=side,
+                    trade_id=str(r.id),
+                    raw_side=raw_side,
+                )
             )
-        )
+        self._emit_all(events)
 
     def _on_ticker(self, env, recv_ts: int) -> None:
-        r = env.result
-        self._emit(
-            Ticker(
-                venue="gateio",
-                market=SPOT,
-                symbol=self._unified(r.currency_pair),
-                venue_symbol=r.currency_pair,
-                exchange_ts=env.time_ms or env.time * 1000,
-                recv_ts=recv_ts,
-                last=r.last,
-                best_bid=r.highest_bid,
-                best_ask=r.lowest_ask,
-                high_24h=r.high_24h,
-                low_24h=r.low_24h,
-                base_volume=r.base_volume,
-                quote_volume=r.quote_volume,
-                change_pct=r.change_percentage,
+        exchange_ts = env_ms(env)
+        events = []
+        for r in each(env.result):
+            events.append(
+                Ticker(
+                    venue="gateio",
+                    market=SPOT,
+                    symbol=self._unified(r.currency_pair),
+                    venue_symbol=r.currency_pair,
+                    exchange_ts=exchange_ts,
+                    recv_ts=recv_ts,
+                    last=r.last,
+                    best_bid=r.highest_bid,
+                    best_ask=r.lowest_ask,
+                    high_24h=r.high_24h,
+                    low_24h=r.low_24h,
+                    base_volume=r.base_volume,
+                    quote_volume=r.quote_volume,
+                    change_pct=r.change_percentage,
+                )
             )
-        )
+        self._emit_all(events)
 
     def _on_candle(self, env, recv_ts: int) -> None:
-        r = env.result
-        interval, pair, _ = candle_name(r.n)
-        self._emit(
-            Kline(
-                venue="gateio",
-                market=SPOT,
-                symbol=self._unified(pair),
-                venue_symbol=pair,
-                exchange_ts=env.time_ms or env.time * 1000,
-                recv_ts=recv_ts,
-                interval=interval,
-                open_ts=r.t * 1000,
-                open=r.o,
-                high=r.h,
-                low=r.l,
-                close=r.c,
-                # spot `v` is quote volume, `a` base amount (gateio-protocol.md §6.4)
-                volume=r.a,
-                quote_volume=r.v,
-                closed=r.w,
+        exchange_ts = env_ms(env)
+        events = []
+        for r in each(env.result):
+            interval, pair, _ = candle_name(r.n)
+            events.append(
+                Kline(
+                    venue="gateio",
+                    market=SPOT,
+                    symbol=self._unified(pair),
+                    venue_symbol=pair,
+                    exchange_ts=exchange_ts,
+                    recv_ts=recv_ts,
+                    interval=interval,
+                    open_ts=to_ms(r.t),
+                    open=r.o,
+                    high=r.h,
+                    low=r.l,
+                    close=r.c,
+                    # spot `v` is quote volume, `a` base amount (gateio-protocol.md §6.4)
+                    volume=r.a,
+                    quote_volume=r.v,
+                    closed=r.w,
+                )
             )
-        )
+        self._emit_all(events)
 
 
 # -- capture replay (cexfeed.capture.ReplaySupport) -------------------------------------------
@@ -132,4 +148,4 @@ def replay_apply_snapshot(handler: GateioSpotPublicWebSocketHandler, venue_symbo
     """Apply one recorded ``/spot/order_book?with_id=true`` body. Raises ``msgspec.DecodeError``
     (a ``ValueError``) on a bad body or a missing ``id``."""
     snap = parse_spot_snapshot(body)
-    handler.apply_snapshot(venue_symbol, snap.id, snap.bids, snap.asks, snap.update or snap.current, recv_ts)
+    handler.apply_snapshot(venue_symbol, snap.id, snap.bids, snap.asks, snap.exchange_ts, recv_ts)

@@ -12,7 +12,8 @@ import msgspec
 
 from ...channels import BOOK_INBAND, BOOK_REST, Channel, Table
 from ...models import BestBidOffer, BookStatus, BookUpdate, Kline, Ticker, Trade
-from ...wire import FractionalMillis, Millis, Name, Price, Seconds, SeqId, Side, Signed, Size
+from ...wire import Name, Price, QuoteValue, SeqId, Signed, Size, Time
+from .protocol import candle_name
 from .obu import OBU_LEVELS, ObuUpdate
 
 # -- venue facts ---------------------------------------------------------------------------------
@@ -30,29 +31,30 @@ PAIRS_PATH = "/spot/currency_pairs"
 
 # -- wire shapes (the `result` of each push) ------------------------------------------------------
 class BookTicker(msgspec.Struct, gc=False):
-    """``spot.book_ticker`` (§6.5): ``t`` ms, ``u`` book id, ``s`` pair, ``b``/``B`` best bid
-    price/size, ``a``/``A`` best ask."""
+    """``spot.book_ticker`` (§6.5): ``t`` time (ms), ``u`` book id, ``s`` pair, ``b``/``B``
+    best bid price/size, ``a``/``A`` best ask; a side without a price and a size above 0 is no
+    quote (:func:`cexfeed.wire.quotes`)."""
 
-    t: Millis
     s: Name
-    b: Price
-    B: Size
-    a: Price
-    A: Size
+    t: Time = 0
+    b: QuoteValue = ""
+    B: QuoteValue = ""
+    a: QuoteValue = ""
+    A: QuoteValue = ""
     u: SeqId | None = None
 
 
 class SpotTrade(msgspec.Struct, gc=False):
-    """``spot.trades`` (§6.2): ``side`` is the taker side, ``amount`` base currency,
-    ``create_time_ms`` ms with a fraction."""
+    """``spot.trades`` (§6.2): ``side`` is the taker side (another value is kept as unknown),
+    ``amount`` base currency, ``create_time`` s, ``create_time_ms`` ms with a fraction."""
 
     id: SeqId
     currency_pair: Name
-    side: Side
+    side: str
     amount: Size
     price: Price
-    create_time: Seconds = 0
-    create_time_ms: FractionalMillis = 0.0
+    create_time: Time = 0
+    create_time_ms: Time = 0
 
 
 class SpotTicker(msgspec.Struct, gc=False):
@@ -74,7 +76,7 @@ class Candle(msgspec.Struct, gc=False):
     """``spot.candlesticks`` result (§6.4): ``t`` window start s, ``v`` quote volume, ``a``
     base amount, ``w`` window closed, ``n`` ``<interval>_<pair>``."""
 
-    t: Seconds
+    t: Time
     o: Price
     h: Price
     l: Price  # noqa: E741 - venue field name
@@ -83,6 +85,9 @@ class Candle(msgspec.Struct, gc=False):
     v: Size | None = None
     a: Size | None = None
     w: bool | None = None
+
+    def __post_init__(self) -> None:
+        candle_name(self.n)  # a name without a pair makes the item malformed
 
 
 class SpotBookUpdate(msgspec.Struct, gc=False):
@@ -93,7 +98,7 @@ class SpotBookUpdate(msgspec.Struct, gc=False):
     s: Name
     u: SeqId
     U: SeqId | None = None
-    t: Millis = 0
+    t: Time = 0
     full: bool = False
     b: list[tuple[Price, Size]] = []
     a: list[tuple[Price, Size]] = []
@@ -118,20 +123,20 @@ TABLE = Table(
         ),
         Channel(
             name="trades", venue_channel="spot.trades",
-            result=SpotTrade, handler="_on_trade", emits=(Trade,), doc="§6.2",
+            result=SpotTrade, items=True, handler="_on_trade", emits=(Trade,), doc="§6.2",
         ),
         Channel(
             name="bbo", venue_channel="spot.book_ticker",
-            result=BookTicker, handler="_on_book_ticker", emits=(BestBidOffer,), doc="§6.5",
+            result=BookTicker, items=True, handler="_on_book_ticker", emits=(BestBidOffer,), doc="§6.5",
         ),
         Channel(
             name="ticker", venue_channel="spot.tickers",
-            result=SpotTicker, handler="_on_ticker", emits=(Ticker,), lenient="ticker_lenient", doc="§6.1",
+            result=SpotTicker, items=True, handler="_on_ticker", emits=(Ticker,), lenient="ticker_lenient", doc="§6.1",
         ),
         Channel(
             name="kline", venue_channel="spot.candlesticks",
             payload=("{interval}", "{symbol}"), params=(("interval", "1m"),),
-            result=Candle, handler="_on_candle", emits=(Kline,), doc="§6.4",
+            result=Candle, items=True, handler="_on_candle", emits=(Kline,), doc="§6.4",
         ),
     ],
 )

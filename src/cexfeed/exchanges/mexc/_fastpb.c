@@ -1,7 +1,7 @@
 /*
  * Compiled decoder of the hot MEXC spot push bodies (optional extension).
  *
- * decode_push(raw) -> Push(number, symbol, ts, body): the same contract, types and values as
+ * decode_push(raw) -> Push(number, symbol, ts, body, channel): the same contract, types and values as
  * cexfeed.exchanges.mexc.decode.decode_push_upb (see that module's docstring), checked by
  * tests on every capture and on generated frames. It walks the protobuf wire format of
  * PushDataV3ApiWrapper (mexc-protocol.md §2.1) and reads only the fields the events need,
@@ -20,7 +20,9 @@
  * float float(text) gives (exact fast path, else the C runtime's correctly rounded
  * PyOS_string_to_double); a price is in (0, MAX_VALUE), a size in [0, MAX_VALUE); a version
  * follows wire.seq_id (integer text without leading zeros, or integral number text up to
- * 2**53, in [0, MAX_SEQ]); a deal time is in [0, MAX_MILLIS). An empty (absent) string is 0.
+ * 2**53, in [0, MAX_SEQ]); a time (push sendTime/createTime, deal time, kline window start)
+ * is an int64 >= 0 read in ms by its magnitude as wire.to_ms reads it (below MAX_SECONDS s,
+ * below MAX_MILLIS ms, then µs, then ns; 0: None). An empty (absent) string is 0.
  * A deal whose values break these rules is skipped and counted (DealsBody.bad); any other
  * value error makes the frame malformed.
  */
@@ -365,8 +367,25 @@ static int parse_seq(const Slice *s, PyObject **out) {
     return *out ? OK : ERR_PY;
 }
 
-/* symbol strings cache: the same few symbols arrive over and over */
+/* A venue time (int64) -> ms as wire.to_ms reads it: None for 0, ERR_VALUE when negative. */
+static int time_ms(int64_t v, PyObject **out) {
+    if (v < 0) return ERR_VALUE;
+    if (v == 0) {
+        Py_INCREF(Py_None);
+        *out = Py_None;
+        return OK;
+    }
+    if (v < MAX_SECONDS) v *= 1000;
+    else if (v < MAX_MILLIS) {
+    } else if (v < MAX_MILLIS * 1000) v /= 1000;
+    else v /= 1000000;
+    *out = PyLong_FromLongLong((long long)v);
+    return *out ? OK : ERR_PY;
+}
+
+/* symbol and channel strings cache: the same few arrive over and over */
 #define SYM_CACHE 256
+#define SYM_CACHE_LEN 96
 static PyObject *sym_cache[SYM_CACHE];
 
 static PyObject *make_symbol(const Slice *s) {
@@ -374,7 +393,7 @@ static PyObject *make_symbol(const Slice *s) {
         Py_INCREF(empty_str);
         return empty_str;
     }
-    if (s->n <= 40) {
+    if (s->n <= SYM_CACHE_LEN) {
         uint32_t h = 2166136261u;
         int ascii = 1;
         for (Py_ssize_t i = 0; i < s->n; i++) {
@@ -501,7 +520,7 @@ fail:
 static int parse_deal(const Slice *item, PyObject *list) {
     const uint8_t *p = item->p, *end = item->p + item->n;
     Slice price = {NULL, 0}, qty = {NULL, 0}, tid = {NULL, 0};
-    uint64_t trade_type = 0, time_ms = 0;
+    uint64_t trade_type = 0, deal_time = 0;
     int rc;
     while (p < end) {
         uint32_t f;
@@ -513,7 +532,7 @@ static int parse_deal(const Slice *item, PyObject *list) {
             if (dst->p != NULL && (rc = check_str(dst))) return rc;
             if ((rc = read_len(&p, end, dst))) return rc;
         } else if (w == 0 && (f == 3 || f == 4)) {
-            if ((rc = read_varint(&p, end, f == 3 ? &trade_type : &time_ms))) return rc;
+            if ((rc = read_varint(&p, end, f == 3 ? &trade_type : &deal_time))) return rc;
         } else if ((rc = skip_field(&p, end, f, w, 2))) {
             return rc;
         }
@@ -525,10 +544,10 @@ static int parse_deal(const Slice *item, PyObject *list) {
     int value_rc = parse_price(&price, &pv);
     if (value_rc == OK) value_rc = parse_size(&qty, &qv);
     if (value_rc == ERR_PY) return ERR_PY;
-    int64_t t = (int64_t)time_ms;
-    if (value_rc || t < 0 || t >= MAX_MILLIS) return ERR_VALUE;
+    PyObject *t = NULL;
+    if (value_rc || (value_rc = time_ms((int64_t)deal_time, &t))) return value_rc == ERR_PY ? ERR_PY : ERR_VALUE;
     PyObject *items[5] = {PyFloat_FromDouble(pv), PyFloat_FromDouble(qv), PyLong_FromLong((long)(int32_t)(uint32_t)trade_type),
-                          PyLong_FromLongLong((long long)t), make_str(&tid)};
+                          t, make_str(&tid)};
     PyObject *deal = record_checked(deal_type, items, 5);
     if (deal == NULL) return ERR_PY;
     rc = PyList_Append(list, deal);
@@ -656,17 +675,14 @@ static PyObject *parse_kline(const Slice *slices, int count, int *err) {
     uint64_t window_start = 0;
     int rc = body_fields(slices, count, fields, 8, 2, &window_start);
     if (rc) goto fail;
-    int64_t start = (int64_t)window_start;
-    if (start < 0 || start >= MAX_SECONDS) {
-        rc = ERR_VALUE;
-        goto fail;
-    }
     /* open, high, low, close (wire order of KlineBody) */
     static const int price_fields[4] = {3, 5, 6, 4};
     double prices[4];
     for (int k = 0; k < 4; k++)
         if ((rc = parse_price(&fields[price_fields[k]], &prices[k]))) goto fail;
-    PyObject *items[8] = {make_symbol(&fields[1]), PyLong_FromLongLong((long long)(start * 1000)), NULL, NULL, NULL, NULL, NULL, NULL};
+    PyObject *start = NULL;
+    if ((rc = time_ms((int64_t)window_start, &start))) goto fail;
+    PyObject *items[8] = {make_symbol(&fields[1]), start, NULL, NULL, NULL, NULL, NULL, NULL};
     for (int k = 0; k < 4; k++) items[2 + k] = PyFloat_FromDouble(prices[k]);
     if ((rc = opt_size(&fields[7], &items[6])) || (rc = opt_size(&fields[8], &items[7]))) {
         for (int k = 0; k < 8; k++) Py_XDECREF(items[k]);
@@ -688,13 +704,13 @@ static PyObject *decode_push(PyObject *self, PyObject *arg) {
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
     const uint8_t *p = (const uint8_t *)view.buf, *end = p + view.len;
-    Slice symbol = {NULL, 0};
+    Slice symbol = {NULL, 0}, channel = {NULL, 0};
     Slice body[MAX_SLICES];
     int body_count = 0, replaced = 0;
     uint32_t body_no = 0, unknown_body = 0;
     uint64_t send_time = 0, create_time = 0;
     int rc = OK;
-    PyObject *body_obj = NULL, *sym_obj = NULL;
+    PyObject *body_obj = NULL, *sym_obj = NULL, *ts_obj = NULL, *chan_obj = NULL;
 
     while (p < end) {
         uint32_t f;
@@ -714,6 +730,7 @@ static PyObject *decode_push(PyObject *self, PyObject *arg) {
             if ((rc = read_len(&p, end, &s))) goto fail;
             if ((rc = check_str(&s))) goto fail;
             if (f == 3) symbol = s;
+            else if (f == 1) channel = s;
         } else if (w == 0 && (f == 5 || f == 6)) {
             if ((rc = read_varint(&p, end, f == 5 ? &create_time : &send_time))) goto fail;
         } else {
@@ -752,18 +769,21 @@ static PyObject *decode_push(PyObject *self, PyObject *arg) {
         body_obj = Py_None;
     }
     if (body_obj == NULL) goto fail;
+    if ((rc = time_ms((int64_t)(send_time ? send_time : create_time), &ts_obj))) goto fail;
     sym_obj = make_symbol(&symbol);
-    if (sym_obj == NULL) {
+    chan_obj = make_symbol(&channel);
+    if (sym_obj == NULL || chan_obj == NULL) {
         rc = ERR_PY;
         goto fail;
     }
     PyBuffer_Release(&view);
-    int64_t ts = (int64_t)(send_time ? send_time : create_time);
-    PyObject *items[4] = {PyLong_FromUnsignedLong(body_no), sym_obj, PyLong_FromLongLong((long long)ts), body_obj};
-    return record_checked(push_type, items, 4);
+    PyObject *items[5] = {PyLong_FromUnsignedLong(body_no), sym_obj, ts_obj, body_obj, chan_obj};
+    return record_checked(push_type, items, 5);
 fail:
     Py_XDECREF(body_obj);
     Py_XDECREF(sym_obj);
+    Py_XDECREF(ts_obj);
+    Py_XDECREF(chan_obj);
     PyBuffer_Release(&view);
     set_error(rc, "MEXC push frame");
     return NULL;

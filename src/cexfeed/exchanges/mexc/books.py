@@ -4,7 +4,8 @@
 - the first ``aggre.depth`` push of a symbol, or a gap, asks ``hooks.request_snapshot`` once
   (until the snapshot is applied);
 - ``limit.depth`` pushes are whole top-N books, emitted as ``BookUpdate(snapshot=True)``
-  without touching the sequenced book; a crossed one is counted and skipped;
+  without touching the sequenced book (levels of size 0 left out); a crossed one is counted and
+  skipped;
 - (a silent book is reported by the connection's per-subscription watch, :mod:`cexfeed.net.watch`);
 - the venue cuts a connection after 24 h: ``max_connection_age`` s after the first frame of a
   connection, ``hooks.on_reconnect_requested`` asks for a new one.
@@ -43,8 +44,11 @@ class MexcBooks:
         if seq is not None and not seq.synced and symbol not in self._snapshot_pending:
             self._resync(symbol)
 
-    def _limit_book(self, symbol: str, version: int, bids, asks, exchange_ts: int, recv_ts: int, raw) -> None:
-        """A ``limit.depth`` push: a whole top-N book, no sequencing state."""
+    def _limit_book(self, symbol: str, version: int, bids, asks, exchange_ts: int | None, recv_ts: int, raw) -> None:
+        """A ``limit.depth`` push: a whole top-N book, no sequencing state. A level of size 0
+        in it is no level (a snapshot event never carries one): left out."""
+        bids = [level for level in bids if level[1]]
+        asks = [level for level in asks if level[1]]
         if bids and asks and bids[0][0] >= asks[0][0]:
             self._count_error("crossed_snapshot", raw, f"bid {bids[0][0]} >= ask {asks[0][0]}")
             return

@@ -72,4 +72,4 @@ def replay_snapshot(handler, venue_symbol: str, body: bytes, recv_ts: int) -> No
     from .rest import parse_depth_snapshot
 
     snap = parse_depth_snapshot(body)
-    handler.apply_snapshot(venue_symbol, snap.lastUpdateId, snap.bids, snap.asks, snap.timestamp, recv_ts)
+    handler.apply_snapshot(venue_symbol, snap.lastUpdateId, snap.bids, snap.asks, snap.exchange_ts, recv_ts)

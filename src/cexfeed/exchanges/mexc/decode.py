@@ -12,7 +12,9 @@ when it is importable (unless ``CEXFEED_MEXC_DECODER=upb``).
   the venue after our schema), else ``0`` (not a push wrapper, e.g. a body decoded as the wrong
   type);
 - ``symbol``: wrapper ``symbol`` (``""`` when absent);
-- ``ts``: wrapper ``sendTime``, else ``createTime``, else ``0`` (ms);
+- ``ts``: wrapper ``sendTime``, else ``createTime``, in ms whatever unit it was sent in
+  (:func:`cexfeed.wire.to_ms`), ``None`` when neither is given; a negative time makes the frame
+  malformed;
 - ``body`` for the hot bodies (values read by the rules of :mod:`cexfeed.wire`; an absent
   string field is ``0.0`` for a size and ``0`` for a version):
 
@@ -25,7 +27,9 @@ when it is importable (unless ``CEXFEED_MEXC_DECODER=upb``).
 
   for every other body the upb sub-message (the compiled decoder returns ``None`` - or, for
   a frame it hands to upb whole, the upb sub-message - and the caller parses those with
-  :func:`parse_wrapper`).
+  :func:`parse_wrapper`);
+- ``channel``: wrapper ``channel`` (``""`` when absent), the subscription the push says it
+  belongs to.
 
 Raises ``google.protobuf.message.DecodeError`` or ``ValueError`` on a malformed frame (bad
 wire data, invalid UTF-8, a number or version that breaks the value rules outside a deal).
@@ -52,8 +56,9 @@ class Push(NamedTuple):
 
     number: int
     symbol: str
-    ts: int
+    ts: int | None
     body: Any
+    channel: str
 
 
 class DepthBody(NamedTuple):
@@ -68,12 +73,13 @@ class DepthBody(NamedTuple):
 
 class Deal(NamedTuple):
     """One deal: ``trade_type`` 1 buy / 2 sell (taker side, other values kept for the handler
-    to refuse), ``time_ms`` ms, ``trade_id`` ``""`` when the venue sent none."""
+    to mark unknown), ``time_ms`` ms (any unit on the wire, :func:`cexfeed.wire.to_ms`; ``None``
+    when absent), ``trade_id`` ``""`` when the venue sent none."""
 
     price: float
     qty: float
     trade_type: int
-    time_ms: int
+    time_ms: int | None
     trade_id: str
 
 
@@ -146,7 +152,7 @@ def each(items: Iterable, convert: Callable) -> tuple[list, int]:
 
 
 def _deal(d) -> Deal:
-    return Deal(wire.price(d.price), size_or_zero(d.quantity), d.tradeType, wire.millis(d.time), getattr(d, "tradeId", ""))
+    return Deal(wire.price(d.price), size_or_zero(d.quantity), d.tradeType, wire.to_ms(d.time), getattr(d, "tradeId", ""))
 
 
 def deals_body(deals) -> DealsBody:
@@ -161,11 +167,12 @@ def book_ticker(b, version_text: str = "") -> BookTickerBody:
 
 class KlineBody(NamedTuple):
     """308 ``kline``: ``interval`` the venue's name (``Min1`` ...), ``open_ts`` the window start
-    in ms (``windowStart`` s x 1000), prices quote currency, ``volume`` base (the venue's
-    ``volume``) and ``quote_volume`` quote (``amount``), ``None`` when absent."""
+    in ms (``windowStart``, s on the wire, read as :func:`cexfeed.wire.to_ms` reads any time;
+    ``None`` when absent), prices quote currency, ``volume`` base (the venue's ``volume``) and
+    ``quote_volume`` quote (``amount``), ``None`` when absent."""
 
     interval: str
-    open_ts: int
+    open_ts: int | None
     open: float
     high: float
     low: float
@@ -178,7 +185,7 @@ def kline(k) -> KlineBody:
     """A kline body through the value rules. Raises ``ValueError``."""
     price = wire.price
     return KlineBody(
-        k.interval, wire.seconds(k.windowStart) * 1000, price(k.openingPrice), price(k.highestPrice), price(k.lowestPrice), price(k.closingPrice),
+        k.interval, wire.to_ms(k.windowStart), price(k.openingPrice), price(k.highestPrice), price(k.lowestPrice), price(k.closingPrice),
         opt_size(k.volume), opt_size(k.amount),
     )
 
@@ -246,10 +253,25 @@ def decode_push_upb(raw: bytes) -> Push:
     m = _from_string(raw)
     name = m.WhichOneof("body")
     if name is None:
-        return Push(unknown_body_number(m), m.symbol, m.sendTime or m.createTime, None)
-    number, extract = _BODIES[name]
-    body = getattr(m, name)
-    return Push(number, m.symbol, m.sendTime or m.createTime, extract(body) if extract is not None else body)
+        number = unknown_body_number(m)
+        return Push(number, m.symbol, push_time(m), None, m.channel)
+    ts = push_time(m)
+    return Push(_BODIES[name][0], m.symbol, ts, read_body(name, getattr(m, name)), m.channel)
+
+
+def read_body(name: str, body: Any) -> Any:
+    """The body of the wrapper's oneof ``name`` as :func:`decode_push` gives it: the typed
+    body of a hot one (its values checked: raises ``ValueError``), the upb message of any
+    other."""
+    extract = _BODIES[name][1]
+    return extract(body) if extract is not None else body
+
+
+def push_time(m: PushDataV3ApiWrapper) -> int | None:
+    """A wrapper's time in ms: ``sendTime``, else ``createTime`` (any unit,
+    :func:`cexfeed.wire.to_ms`), ``None`` when neither. Raises ``ValueError`` for a negative
+    one."""
+    return wire.to_ms(m.sendTime or m.createTime)
 
 
 def classify_bad_frame(raw: bytes) -> str:

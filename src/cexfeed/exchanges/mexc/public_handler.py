@@ -26,26 +26,24 @@ from typing import Callable
 import msgspec
 
 from ...handlers import EventCallback, PublicWebSocketHandler
-from ...models import BUY, SELL, SPOT, BestBidOffer, Kline, Ticker, Trade, VenueError
+from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import MAX_MILLIS
+from ...wire import quotes
 from .decode import DepthBody, book_ticker, classify_bad_frame, deals_body, decode_push, depth_at_version, each, kline, mini_ticker, parse_wrapper, unknown_body_number, version
 from .protocol import (
     ACK_EMPTY,
     BODY_NAMES,
     ACK_OK,
     ACK_PONG,
-    TRADE_TYPE_BUY,
-    TRADE_TYPE_SELL,
     Reply,
     classify_reply,
 )
 from .books import MexcBooks
 from .rest import spot_symbol_map
-from .spot_table import KLINE_INTERVALS, RECONNECT_AFTER_S, TABLE, channel_symbol
+from .spot_table import KLINE_INTERVALS, RECONNECT_AFTER_S, TABLE, ChannelCheck, channel_symbol
+from .trades import DealIds, deal_trades
 
 _reply = msgspec.json.Decoder(Reply, strict=False)
-_SIDES = {TRADE_TYPE_BUY: BUY, TRADE_TYPE_SELL: SELL}
 
 class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
     """MEXC spot market data: raw frame -> :mod:`cexfeed.models` events.
@@ -62,7 +60,12 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
 
     Units: prices quote currency, sizes base currency, ``exchange_ts`` ms (wrapper
     ``sendTime``/``createTime``; trades carry the deal ``time``; klines ``open_ts`` is
-    ``windowStart`` converted from seconds). Book ids are MEXC versions.
+    ``windowStart``; each read in ms whatever its unit, :func:`cexfeed.wire.to_ms`). Book ids
+    are MEXC versions. A push is handled only as the channel its wrapper names: a body that is
+    not that channel's (deals on a kline channel) is counted ``channel_mismatch``, a channel in
+    no table row ``unknown_channel``, and skipped. Deals: :mod:`~cexfeed.exchanges.mexc.trades`
+    (unknown side codes kept, ids for deals without one); a book ticker side without a price
+    and a size above 0 is no quote (``None``).
 
     ``aggre.depth`` books follow §4.2: the first push of a symbol (or a gap) asks
     ``hooks.request_snapshot(symbol)`` once; the connection fetches ``GET /api/v3/depth`` and
@@ -75,8 +78,9 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
     ``wrong_type`` (parses but carries no wrapper body), ``unknown_body`` (body field number
     we do not handle), ``unknown_frame`` (JSON that is not a spot reply), ``malformed_item``
     (one item of a multi-item push - a deal, a batch ticker - with an impossible value: left
-    out, the other items are kept), ``bad_version``,
-    ``unknown_side``, ``crossed_snapshot``, ``empty_ack``, ``venue_error``.
+    out, the other items are kept), ``bad_version``, ``unknown_channel``, ``channel_mismatch``,
+    ``crossed_snapshot``, ``empty_ack``, ``venue_error``; and kept but notable:
+    ``unknown_side``, ``zero_size_trade`` (left out).
     """
 
     venue = "mexc"
@@ -98,6 +102,8 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
         self._decode = decoder if decoder is not None else decode_push
         # body field number -> bound handler, from the channel table
         self._table: dict[int, Callable] = {number: getattr(self, row.handler) for number, row in TABLE.by_result.items() if not row.private}
+        self._channel_check = ChannelCheck()
+        self._deal_ids = DealIds()
 
     def unified(self, venue_symbol: str) -> str:
         name = self._names.get(venue_symbol)
@@ -118,7 +124,7 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
             self._on_text(raw, recv_ts)
             return
         try:
-            number, symbol, ts, body = self._decode(raw)
+            number, symbol, ts, body, channel = self._decode(raw)
         except Exception as exc:  # DecodeError / ValueError / UnicodeDecodeError
             self._count_error(classify_bad_frame(bytes(raw)), raw, exc)
             return
@@ -128,10 +134,15 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
             unknown_body_number(parse_wrapper(raw))
             self._count_error("wrong_type" if number == 0 else "unknown_body", raw, f"body field {number}")
             return
-        if not 0 <= ts < MAX_MILLIS:
-            raise ValueError(f"impossible push time {ts} ms")
+        if body is None:
+            # a body the compiled decoder leaves to upb: the whole frame is read before any check
+            body = self._cold_body(raw, number)
+        wrong = self._channel_check(channel, number)
+        if wrong:
+            self._count_error(wrong, raw, f"body field {number} on channel {channel[:60]!r}")
+            return
         if not symbol:
-            symbol = channel_symbol(parse_wrapper(raw).channel)
+            symbol = channel_symbol(channel)
         handler(symbol, ts, body, raw, recv_ts)
 
     def _cold_body(self, raw, number: int):
@@ -154,29 +165,17 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
             hooks.on_pong()
         elif kind == ACK_EMPTY:
             self._count_error("empty_ack", raw, "subscription not effective")
-            hooks.on_ack(reply.id, "", False, "empty ack: subscription not effective")
-            self._error_event(reply.code, "empty ack: subscription not effective", "", recv_ts)
+            self._error_event(reply.id, reply.code, "empty ack: subscription not effective", "", recv_ts)
         else:  # refused ("Blocked", code 0) or error code
             for channel in channels or [""]:
-                hooks.on_ack(reply.id, channel, False, reply.msg)
-                self._error_event(reply.code, reply.msg, channel, recv_ts)
+                self._error_event(reply.id, reply.code, reply.msg, channel, recv_ts)
 
-    def _error_event(self, code: int, message: str, channel: str, recv_ts: int) -> None:
-        self.stats.errors["venue_error"] += 1
-        venue_symbol = channel_symbol(channel) if channel else ""
-        self._emit(
-            VenueError(
-                venue="mexc",
-                market=SPOT,
-                symbol=self.unified(venue_symbol) if venue_symbol else "",
-                venue_symbol=venue_symbol,
-                exchange_ts=0,
-                recv_ts=recv_ts,
-                code=code,
-                message=message,
-                channel=channel,
-            )
-        )
+    def _error_event(self, request_id: int, code: int, message: str, channel: str, recv_ts: int) -> None:
+        """A refusal: the ``VenueError`` (about the symbol its channel names, else the one of
+        the request it answers), then the ack settles the request."""
+        venue_symbol = channel_symbol(channel) or self.hooks.request_symbol(request_id, channel)
+        self.hooks.on_ack(request_id, channel, False, message)
+        self._venue_error(code, message, channel, recv_ts, None, venue_symbol)
 
     # -- books (§4) ----------------------------------------------------------------------------
     def _on_aggre_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
@@ -188,13 +187,9 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
         self._depth_applied(symbol)
 
     def _on_increase_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        if body is None:
-            body = self._cold_body(raw, 302)
         self._increase(symbol, ts, body, raw, recv_ts)
 
     def _on_increase_depth_batch(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        if body is None:
-            body = self._cold_body(raw, 312)
         items, bad = each(body.items, depth_at_version)
         self._bad_items(bad, raw)
         for item in items:
@@ -221,48 +216,28 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
         self._snapshot_pending.discard(venue_symbol)
 
     # -- trades -----------------------------------------------------------------------------------
-    def _on_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
+    def _on_deals(self, symbol: str, ts: int | None, body, raw, recv_ts: int) -> None:
         unified = self.unified(symbol)
-        events = []
         deals, bad = body
         if bad:
             self._bad_items(bad, raw)
-        for index, (price, qty, trade_type, time_ms, trade_id) in enumerate(deals):
-            side = _SIDES.get(trade_type)
-            if side is None:
-                self._count_error("unknown_side", raw, f"tradeType {trade_type}")
-                continue
-            if qty == 0:
-                self._count_error("zero_size_trade", raw)
-                continue
-            events.append(Trade(
-                venue="mexc",
-                market=SPOT,
-                symbol=unified,
-                venue_symbol=symbol,
-                exchange_ts=time_ms,
-                recv_ts=recv_ts,
-                price=price,
-                size=qty,
-                side=side,
-                # deals without a tradeId (older schema): time + position in the push
-                trade_id=trade_id or f"{time_ms}-{index}",
-            ))
-        self._emit_all(events)
+        count = self._count_error
+        trades = deal_trades(deals, symbol, ts, self._deal_ids, lambda kind, detail: count(kind, raw, detail))
+        self._emit_all([
+            Trade("mexc", SPOT, unified, symbol, exchange_ts, recv_ts, price, size, side, trade_id, None, raw_side)
+            for price, size, side, raw_side, exchange_ts, trade_id in trades
+        ])
 
     def _on_plain_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        if body is None:
-            body = self._cold_body(raw, 301)
         self._on_deals(symbol, ts, deals_body(body.deals), raw, recv_ts)
 
     # -- best bid/offer -----------------------------------------------------------------------------
     def _on_plain_book_ticker(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        if body is None:
-            body = self._cold_body(raw, 305)
         self._on_book_ticker(symbol, ts, book_ticker(body), raw, recv_ts)
 
-    def _on_book_ticker(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        bid_price, bid_qty, ask_price, ask_qty, update_id = body
+    def _on_book_ticker(self, symbol: str, ts: int | None, body, raw, recv_ts: int) -> None:
+        bid_price, bid_qty, ask_price, ask_qty = quotes(*body[:4])
+        update_id = body[4]
         self._emit(
             BestBidOffer(
                 venue="mexc",
@@ -280,13 +255,12 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
         )
 
     def _on_book_ticker_batch(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        if body is None:
-            body = self._cold_body(raw, 311)
         update_id = version(body.version) or None
         unified = self.unified(symbol)
         items, bad = each(body.items, book_ticker)
         self._bad_items(bad, raw)
         for b in items:
+            bid_price, bid_qty, ask_price, ask_qty = quotes(*b[:4])
             self._emit(
                 BestBidOffer(
                     venue="mexc",
@@ -295,17 +269,17 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
                     venue_symbol=symbol,
                     exchange_ts=ts,
                     recv_ts=recv_ts,
-                    bid_price=b.bid_price,
-                    bid_size=b.bid_qty,
-                    ask_price=b.ask_price,
-                    ask_size=b.ask_qty,
+                    bid_price=bid_price,
+                    bid_size=bid_qty,
+                    ask_price=ask_price,
+                    ask_size=ask_qty,
                     update_id=update_id,
                 )
             )
 
     # -- kline and tickers ---------------------------------------------------------------------------
     def _on_kline(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        k = body if body is not None else kline(self._cold_body(raw, 308))
+        k = body
         self._emit(
             Kline(
                 venue="mexc",
@@ -327,13 +301,9 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
         )
 
     def _on_mini_ticker(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        if body is None:
-            body = self._cold_body(raw, 309)
         self._ticker(symbol, ts, mini_ticker(body), recv_ts)
 
     def _on_mini_tickers(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        if body is None:
-            body = self._cold_body(raw, 310)
         items, bad = each((item for item in body.items if item.symbol), mini_ticker)
         self._bad_items(bad, raw)
         for item in items:

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import msgspec
 
 from ...symbols import Instrument, SymbolMap, decimals_to_step
-from ...wire import Millis, Price, SeqId, Size
+from ...wire import Price, SeqId, Size, Time, to_ms
 from .protocol import mexc_unified, mexc_venue
 from .spot_table import REST_URL
 
@@ -25,7 +25,12 @@ class DepthSnapshot(msgspec.Struct):
     lastUpdateId: SeqId
     bids: list[tuple[Price, Size]] = []
     asks: list[tuple[Price, Size]] = []
-    timestamp: Millis = 0
+    timestamp: Time = 0
+
+    @property
+    def exchange_ts(self) -> int | None:
+        """``timestamp`` in ms (any unit, :func:`cexfeed.wire.to_ms`), ``None`` when absent."""
+        return to_ms(self.timestamp)
 
 
 _depth_decoder = msgspec.json.Decoder(DepthSnapshot, strict=False)

@@ -86,4 +86,4 @@ class MexcSpotProtocol(VenueProtocol):
             snap = parse_depth_snapshot(body)
         except msgspec.DecodeError as exc:
             raise SnapshotError(f"mexc depth snapshot of {venue_symbol}: {exc}") from exc
-        return Snapshot(venue_symbol=venue_symbol, update_id=snap.lastUpdateId, bids=snap.bids, asks=snap.asks, exchange_ts=snap.timestamp)
+        return Snapshot(venue_symbol=venue_symbol, update_id=snap.lastUpdateId, bids=snap.bids, asks=snap.asks, exchange_ts=snap.exchange_ts)

@@ -111,13 +111,14 @@ TABLE = Table(
 )
 
 
-def _families() -> dict[str, int | None]:
-    """``spot@public.<family>`` -> the ``@``-position of ``{symbol}`` in that channel (``None``:
-    the channel names no symbol), from the table's templates."""
-    out: dict[str, int | None] = {}
+def _families() -> dict[str, tuple[int | None, int]]:
+    """``spot@<public|private>.<family>`` -> (the ``@``-position of ``{symbol}`` in that channel
+    (``None``: the channel names no symbol), the wrapper body number its pushes carry), from the
+    table's templates."""
+    out: dict[str, tuple[int | None, int]] = {}
     for row in TABLE:
         parts = row.venue_channel.split("@")
-        out["@".join(parts[:2])] = parts.index("{symbol}") if "{symbol}" in parts else None
+        out["@".join(parts[:2])] = (parts.index("{symbol}") if "{symbol}" in parts else None, row.result)
     return out
 
 
@@ -128,8 +129,17 @@ def channel_symbol(channel: str) -> str:
     """The venue symbol a channel string names (``""`` for channels without one, such as the
     all-symbol ``miniTickers``, or for a channel not in the table)."""
     parts = channel.split("@")
-    index = _FAMILIES.get("@".join(parts[:2]))
+    index, _ = _FAMILIES.get("@".join(parts[:2]), (None, 0))
     return parts[index] if index is not None and index < len(parts) else ""
+
+
+def channel_body(channel: str) -> int:
+    """The wrapper body number the pushes of a channel string carry, by the table row its
+    family names (``spot@public.aggre.deals.v3.api.pb@...`` -> 314); ``0`` for a channel that
+    is in no row. A push whose body is another one is not that channel's (mexc-protocol.md
+    §2.1; pitfalls #66)."""
+    parts = channel.split("@", 2)
+    return _FAMILIES.get("@".join(parts[:2]), (None, 0))[1]
 
 
 def channel(name: str, venue_symbol: str, *params: str) -> str:
@@ -143,3 +153,27 @@ def channel(name: str, venue_symbol: str, *params: str) -> str:
         params = (KLINE_INTERVALS_REVERSE.get(params[0], params[0]), *params[1:])
     values = tuple(str(p) for p in params) + row.defaults()[len(params):]
     return TABLE.channel(row, venue_symbol, values)
+
+
+class ChannelCheck:
+    """Whether a push's wrapper ``channel`` and its body agree (:func:`channel_body`), cached per
+    channel string (at most ``limit`` of them). Called with ``(channel, body number)``: ``""``
+    when they agree, else the kind to count: ``unknown_channel`` (a channel in no row, or none)
+    or ``channel_mismatch`` (the channel's row carries another body, e.g. deals on a kline
+    channel): such a push is never handled as its body's channel."""
+
+    __slots__ = ("_bodies", "limit")
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._bodies: dict[str, int] = {}
+        self.limit = limit
+
+    def __call__(self, channel: str, number: int) -> str:
+        expected = self._bodies.get(channel)
+        if expected is None:
+            if len(self._bodies) >= self.limit:
+                self._bodies.clear()
+            expected = self._bodies[channel] = channel_body(channel)
+        if expected == number:
+            return ""
+        return "unknown_channel" if expected == 0 else "channel_mismatch"

@@ -1,0 +1,54 @@
+"""MEXC deals -> trade values, shared by the direct handler and its strategy-path twin
+(mexc-protocol.md §2.2 deals):
+
+- the taker side comes from ``tradeType`` (1 buy, 2 sell); another code (one the venue added
+  later, or none) keeps the trade, with side ``unknown`` and the code as ``raw_side``;
+- a deal of size 0 is counted (``zero_size_trade``) and left out;
+- a deal's time is its own ``time``, else the push's;
+- a deal without a ``tradeId`` (the older schema) gets ``"<time ms>-<n>"``, ``n`` counting such
+  deals of the symbol on this handler: unique across pushes, not only within one (two deals
+  in the same millisecond of two pushes no longer collide), and the same on a replay.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from ...models import BUY, SELL, UNKNOWN
+from .decode import Deal
+from .protocol import TRADE_TYPE_BUY, TRADE_TYPE_SELL
+
+_SIDES = {TRADE_TYPE_BUY: BUY, TRADE_TYPE_SELL: SELL}
+
+
+class DealIds:
+    """Ids for the deals a venue sends without one, per symbol (see the module docstring)."""
+
+    __slots__ = ("_count",)
+
+    def __init__(self) -> None:
+        self._count: dict[str, int] = {}
+
+    def __call__(self, symbol: str, time_ms: int | None) -> str:
+        n = self._count.get(symbol, 0) + 1
+        self._count[symbol] = n
+        return f"{time_ms or 0}-{n}"
+
+
+def deal_trades(deals: Iterable[Deal], symbol: str, push_ts: int | None, ids: DealIds, count: Callable[[str, str], None]) -> list[tuple]:
+    """``(price, size, side, raw_side, exchange_ts, trade_id)`` of each deal to publish, in
+    order; ``count(kind, detail)`` is told of each deal left out or marked."""
+    out = []
+    for price, qty, trade_type, time_ms, trade_id in deals:
+        if qty == 0:
+            count("zero_size_trade", "")
+            continue
+        side = _SIDES.get(trade_type)
+        raw_side = None
+        if side is None:
+            side = UNKNOWN
+            raw_side = str(trade_type)
+            count("unknown_side", f"tradeType {trade_type}")
+        exchange_ts = time_ms or push_ts
+        out.append((price, qty, side, raw_side, exchange_ts, trade_id or ids(symbol, exchange_ts)))
+    return out

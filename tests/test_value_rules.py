@@ -140,10 +140,26 @@ def test_times_in_any_unit_become_ms(value, ms):
     assert wire.to_ms(value) == ms
 
 
-@pytest.mark.parametrize("value", [-1, "-5", 10**19, "abc", True, None, "1e400", float("nan")])
+@pytest.mark.parametrize("value", [-1, "-5", 2**63, 10**19, "abc", True, None, "1e400", float("nan")])
 def test_impossible_times(value):
     with pytest.raises(ValueError):
         wire.to_ms(value)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(_number_chars, st.integers(-(2**65), 2**65), st.floats(allow_nan=True), st.booleans(), st.none()))
+def test_time_grammar_matches_msgspec(value):
+    """A time read by the typed decode (wire.Time) then to_ms gives what to_ms gives on the plain
+    value (compat, MEXC), and both refuse the same values."""
+    try:
+        plain = wire.to_ms(value)
+    except ValueError:
+        plain = "refused"
+    try:
+        typed = wire.to_ms(msgspec.json.Decoder(list[wire.Time], strict=False).decode(msgspec.json.encode([value]))[0])
+    except (msgspec.ValidationError, msgspec.EncodeError):
+        typed = "refused"
+    assert plain == typed, value
 
 
 @settings(max_examples=2000, deadline=None)

@@ -428,12 +428,13 @@ class Feed:
 
     async def subscribe(self, symbols: Iterable[str], channels: Iterable[str]) -> list[AckResult]:
         """Add streams to a running feed. Raises :class:`~cexfeed.symbols.SymbolError` like
-        :meth:`start`."""
+        :meth:`start`, and ``ValueError`` for a book channel of a symbol whose book already
+        comes from another book channel or depth (one book per symbol: unsubscribe it first)."""
         symbols = list(symbols)
         resolved = self._resolve(symbols)
-        self._venue_of.update(resolved)
         venue_symbols = [resolved[s] for s in symbols]
-        subs = self.protocol.subscriptions(list(channels), venue_symbols)
+        subs = self.protocol.subscriptions(list(channels), venue_symbols, self._subs)
+        self._venue_of.update(resolved)
         self._subs.extend(s for s in subs if s not in self._subs)
         for s in symbols:
             if s not in self.symbols:

@@ -129,8 +129,8 @@ class StrategyProtocol:
     def ack_channel(self, sub: NetSubscription) -> str:
         return self.inner.ack_channel(sub)
 
-    def subscriptions(self, channels: Iterable[str], venue_symbols: Iterable[str]) -> list[NetSubscription]:
-        return self.inner.subscriptions(channels, venue_symbols)
+    def subscriptions(self, channels: Iterable[str], venue_symbols: Iterable[str], held: Iterable[NetSubscription] = ()) -> list[NetSubscription]:
+        return self.inner.subscriptions(channels, venue_symbols, held)
 
     def is_book(self, sub: NetSubscription) -> bool:
         return self.inner.is_book(sub)

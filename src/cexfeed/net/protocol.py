@@ -135,11 +135,13 @@ class VenueProtocol:
         return False
 
     # -- subscriptions ---------------------------------------------------------------------
-    def subscriptions(self, channels: Iterable[str], venue_symbols: Iterable[str]) -> list[Subscription]:
+    def subscriptions(self, channels: Iterable[str], venue_symbols: Iterable[str], held: Iterable[Subscription] = ()) -> list[Subscription]:
         """One subscription per (table row, symbol), parameters from :attr:`options` and the
         row's defaults; names served by one row (aliases) subscribe once, under the row's name.
         Raises ``ValueError`` for an unknown channel or for two book channels (one book per
-        symbol)."""
+        symbol, at one depth): in one call, or beside a book subscription of the same symbol
+        among ``held`` (the subscriptions a running feed holds) that is another channel or
+        depth."""
         table = self.table
         if table is None:
             raise ValueError(f"{self.name}: no channel table")
@@ -157,6 +159,14 @@ class VenueProtocol:
         for row in rows:
             params = table.params(row.name, self.options.get(row.name, ()))
             out.extend(Subscription(row.name, s, params) for s in symbols)
+        held_books = {sub.venue_symbol: sub for sub in held if table.get(sub.channel) is not None and table.get(sub.channel).book}
+        for sub in out:
+            other = held_books.get(sub.venue_symbol)
+            if other is not None and other != sub and self.row(sub).book:
+                raise ValueError(
+                    f"{self.name}: {sub.venue_symbol} already has a book from {other.channel!r} {other.params}; one book per symbol "
+                    f"at one depth: unsubscribe it before subscribing {sub.channel!r} {sub.params}"
+                )
         return out
 
     def is_book(self, sub: Subscription) -> bool:

@@ -36,10 +36,12 @@ from typing import Union
 
 import msgspec
 
+from .wire import UNKNOWN_SIDE
+
 # Side is the taker side for public trades.
 BUY = "buy"
 SELL = "sell"
-UNKNOWN = "unknown"  # a side code the venue added later (Trade.raw_side keeps it)
+UNKNOWN = UNKNOWN_SIDE  # a side code the venue added later (Trade.raw_side keeps it)
 
 SPOT = "spot"
 PERP = "perp"

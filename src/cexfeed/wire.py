@@ -15,8 +15,11 @@ are never numbers.
 Bounds: a price is in (0, 1e300) and a size in [0, 1e300) (0 removes a book level); a signed
 quantity or rate has magnitude below 1e300 (``-0`` reads as ``0.0``); a sequence id or version is
 an integer in [0, 2**63 - 1] (ids beyond int64 cannot be ordered by the compiled book); a name is
-never empty. A value outside its bounds makes the item malformed: counted and skipped, never
-published.
+never empty; a time is in [0, 2**63) in any unit (s, ms, µs or ns, told apart by magnitude) and
+becomes ms (:func:`to_ms`; 0 means not given). A value outside its bounds makes the item
+malformed: counted and skipped, never published. A best bid/offer side is quoted only when its
+price and size are both above 0 (:func:`quotes`); a trade side the venue added later is kept as
+unknown (:func:`trade_side`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from msgspec import Meta
 
 #: magnitude bound of every venue number (prices, sizes, rates)
 MAX_VALUE = 1e300
-#: venue times since the epoch, before the year 5138 (so that s * 1000 stays an exact ms count)
+#: a venue time below MAX_SECONDS is in seconds, below MAX_MILLIS in ms, then µs, then ns
+#: (:func:`to_ms`; 10**11 s is the year 5138, 10**14 ms the year 5138 too)
 MAX_SECONDS = 10**11
 MAX_MILLIS = 10**14
 #: the largest sequence id / version (int64)
@@ -47,12 +51,6 @@ Size = Annotated[float, Meta(ge=0, lt=MAX_VALUE)]
 Signed = Annotated[float, Meta(gt=-MAX_VALUE, lt=MAX_VALUE)]
 SeqId = Annotated[int, Meta(ge=0, le=MAX_SEQ)]
 Integer = Annotated[int, Meta(ge=-MAX_SEQ - 1, le=MAX_SEQ)]
-Seconds = Annotated[int, Meta(ge=0, lt=MAX_SECONDS)]
-Millis = Annotated[int, Meta(ge=0, lt=MAX_MILLIS)]
-# ms sent with a fraction (Gate spot trades: "create_time_ms": "1700000000123.456")
-FractionalMillis = Annotated[float, Meta(ge=0, lt=float(MAX_MILLIS))]
-# s sent with a fraction (Gate futures REST order book: "current": 1700000000.123)
-FractionalSeconds = Annotated[float, Meta(ge=0, lt=float(MAX_SECONDS))]
 # a pair / contract name: never empty
 Name = Annotated[str, Meta(min_length=1)]
 #: a venue time in s, ms, µs or ns (told apart by magnitude, see :func:`to_ms`); integers stay
@@ -144,22 +142,6 @@ def _integral(x: float, value: Any) -> int:
 
 
 _EXACT = 2.0**53
-
-
-def seconds(value: Any) -> int:
-    """A venue time in whole seconds, as an ``int`` or :data:`INTEGER` text, in [0, 10**11)."""
-    x = seq_id(value)
-    if x < MAX_SECONDS:
-        return x
-    raise ValueError(f"impossible time {value!r} s")
-
-
-def millis(value: Any) -> int:
-    """A venue time in whole ms, as an ``int`` or :data:`INTEGER` text, in [0, 10**14)."""
-    x = seq_id(value)
-    if x < MAX_MILLIS:
-        return x
-    raise ValueError(f"impossible time {value!r} ms")
 
 
 def to_ms(value: Any) -> int | None:

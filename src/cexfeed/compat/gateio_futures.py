@@ -246,7 +246,12 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
         r = obj(r)
         contract = wire.name(r["contract"])
         values: dict[str, Any] = numbers(r, _TICKER_NUMBERS, lenient)
-        t = numbers(r, {"t": wire.to_ms}, lenient)["t"]
+        try:
+            t = wire.to_ms(r.get("t", 0))  # not optional: null does not fit (the typed `t: Time = 0`)
+        except ValueError:
+            if not lenient:
+                raise
+            t = None
         return FuturesTicker(contract=contract, **values), t
 
     def _on_candles(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:

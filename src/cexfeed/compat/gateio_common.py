@@ -23,7 +23,7 @@ from ..channels import Table
 from ..exchanges.gateio.common import error_symbol, lost_book_symbol, plain_json, result_items
 from ..exchanges.gateio.contracts import ONE, MultiplierUnknown
 from ..exchanges.gateio.obu import ObuBooks, parse_obu_stream
-from ..exchanges.gateio.protocol import already_subscribed, ping, request
+from ..exchanges.gateio.protocol import already_subscribed, candle_name, ping, request
 from ..symbols import SymbolMap
 from .messages import MessageType, ParsedMessage
 from .strategies import ConnectionStrategy, MessageParserStrategy, StrategyHandler, Subscription, SubscriptionStrategy
@@ -323,6 +323,71 @@ class GateioParserStrategy(MessageParserStrategy):
     def sizer(self, venue_symbol: str):
         """Contract -> base size converter of a symbol (spot: identity)."""
         return ONE
+
+    def _head(self, venue_symbol: str, exchange_ts: int | None, recv_ts: int) -> dict:
+        """The fields every event has, as a ``ParsedMessage.data`` dict."""
+        return {
+            "venue": "gateio",
+            "market": self.market,
+            "symbol": self.unified(venue_symbol),
+            "venue_symbol": venue_symbol,
+            "exchange_ts": exchange_ts,
+            "recv_ts": recv_ts,
+        }
+
+    def _on_book_ticker(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
+        """``spot.book_ticker`` / ``futures.book_ticker`` (§6.5, §7.4): every item read first,
+        then sizes of quoted sides converted (contracts -> base on futures)."""
+
+        def read(r: Any) -> dict:
+            r = obj(r)
+            data = self._head(wire.name(r["s"]), item_ts(r, "t", frame), recv_ts)
+            bid_price, bid_size, ask_price, ask_size = quote_values(r)
+            data.update(bid_price=bid_price, bid_size=bid_size, ask_price=ask_price, ask_size=ask_size,
+                        update_id=optional(wire.seq_id, r.get("u")))
+            return data
+
+        out = []
+        for data in self.items(frame, read):
+            if data["bid_price"] is not None or data["ask_price"] is not None:
+                base = self.sizer(data["venue_symbol"]).base
+                if data["bid_price"] is not None:
+                    data["bid_size"] = base(data["bid_size"])
+                if data["ask_price"] is not None:
+                    data["ask_size"] = base(data["ask_size"])
+            out.append(ParsedMessage(T.BBO, "gateio", data["symbol"], data, None))
+        return out
+
+    def _on_candle(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
+        """``spot.candlesticks`` / ``futures.candlesticks`` (§6.4, §7.8): every item read first,
+        then its volumes by the market (:meth:`_candle_volumes`)."""
+        exchange_ts = env_ts(frame)
+
+        def read(r: Any) -> tuple:
+            r = obj(r)
+            interval, venue_symbol, plain = candle_name(text(r["n"]))
+            data = self._head(venue_symbol, exchange_ts, recv_ts)
+            data.update(
+                symbol=self.unified(plain),
+                interval=interval,
+                open_ts=wire.to_ms(r["t"]),
+                open=wire.price(r["o"]),
+                high=wire.price(r["h"]),
+                low=wire.price(r["l"]),
+                close=wire.price(r["c"]),
+                closed=optional(wire.flag, r.get("w")),
+            )
+            return plain, optional(wire.size, r.get("v")), optional(wire.size, r.get("a")), data
+
+        out = []
+        for plain, v, a, data in self.items(frame, read):
+            data["volume"], data["quote_volume"] = self._candle_volumes(plain, v, a)
+            out.append(ParsedMessage(T.KLINE, "gateio", data["symbol"], data, None))
+        return out
+
+    def _candle_volumes(self, plain: str, v: float | None, a: float | None) -> tuple[float | None, float | None]:
+        """``(volume base, quote volume)`` from a candle's ``v`` and ``a`` (must override)."""
+        raise NotImplementedError
 
     def _on_obu(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         """``spot.obu``/``futures.obu`` (§6.8, §7.7): BOOK_SNAPSHOT for ``full``, else

@@ -10,9 +10,8 @@ from typing import Any
 
 from .. import wire
 from ..exchanges.gateio import futures_table
-from ..exchanges.gateio.common import candle_name
 from ..exchanges.gateio.contracts import ContractSizes, decode_futures_snapshot, futures_symbol_map
-from ..exchanges.gateio.futures_public_handler import ticker_events
+from ..exchanges.gateio.futures_public_handler import legacy_level, ticker_events
 from ..exchanges.gateio.futures_table import FuturesTicker
 from ..exchanges.gateio.held import HeldSizes
 from ..models import BUY, PERP, SELL
@@ -29,7 +28,6 @@ from .gateio_common import (
     numbers,
     obj,
     optional,
-    quote_values,
     text,
     trade_ts,
 )
@@ -98,16 +96,6 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
         super().set_symbols(symbols)
         self.sizer = ContractSizes(symbols)
 
-    def _head(self, venue_symbol: str, exchange_ts: int, recv_ts: int) -> dict:
-        return {
-            "venue": "gateio",
-            "market": PERP,
-            "symbol": self.unified(venue_symbol),
-            "venue_symbol": venue_symbol,
-            "exchange_ts": exchange_ts,
-            "recv_ts": recv_ts,
-        }
-
     @staticmethod
     def _levels(levels: Any) -> list[tuple[float, float]]:
         """``[{"p", "s"}, ...]`` -> ``[(price, contracts)]``, every value checked."""
@@ -115,26 +103,6 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
 
     # every builder reads and checks all values first and converts contracts last: a contract
     # missing from the contract list is only reported for a push that is used
-
-    def _on_book_ticker(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        def read(r: Any) -> dict:
-            r = obj(r)
-            data = self._head(wire.name(r["s"]), item_ts(r, "t", frame), recv_ts)
-            bid_price, bid_size, ask_price, ask_size = quote_values(r)
-            data.update(bid_price=bid_price, bid_size=bid_size, ask_price=ask_price, ask_size=ask_size,
-                        update_id=optional(wire.seq_id, r.get("u")))
-            return data
-
-        out = []
-        for data in self.items(frame, read):
-            if data["bid_price"] is not None or data["ask_price"] is not None:
-                base = self.sizer(data["venue_symbol"]).base
-                if data["bid_price"] is not None:
-                    data["bid_size"] = base(data["bid_size"])
-                if data["ask_price"] is not None:
-                    data["ask_size"] = base(data["ask_size"])
-            out.append(ParsedMessage(T.BBO, "gateio", data["symbol"], data, None))
-        return out
 
     def _on_trades(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         def read(r: Any) -> tuple:
@@ -186,7 +154,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
     def _on_order_book(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         """Event ``all``: a whole book (BOOK_SNAPSHOT with ``periodic``); the legacy event
         ``update``: signed level changes (§7.5), one BOOK_DELTA ``id..id`` each, on the same
-        book (the direct handler's rule, :meth:`GateioFuturesPublicWebSocketHandler._legacy_levels`)."""
+        book (the direct handler's rule, :func:`~cexfeed.exchanges.gateio.futures_public_handler.legacy_level`)."""
         r = frame["result"]
         event = frame.get("event")
         if r.__class__ is list:
@@ -200,11 +168,7 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             exchange_ts = env_ts(frame)
             out = []
             for contract, update_id, price, signed in levels:
-                if signed == 0:
-                    bids, asks = [(price, 0.0)], [(price, 0.0)]
-                else:
-                    size = self.sizer(contract).base(signed if signed > 0 else -signed)
-                    bids, asks = ([(price, size)], []) if signed > 0 else ([], [(price, size)])
+                bids, asks = legacy_level(price, signed, self.sizer, contract)
                 data = {"venue_symbol": contract, "first_update_id": update_id, "last_update_id": update_id,
                         "bids": bids, "asks": asks, "exchange_ts": exchange_ts, "recv_ts": recv_ts}
                 out.append(ParsedMessage(T.BOOK_DELTA, "gateio", self.unified(contract), data, None))
@@ -254,35 +218,9 @@ class GateioFuturesParserStrategy(GateioParserStrategy):
             t = None
         return FuturesTicker(contract=contract, **values), t
 
-    def _on_candles(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        frame_ts = env_ts(frame)
-
-        def read(r: Any) -> tuple:
-            r = obj(r)
-            interval, contract, plain = candle_name(text(r["n"]))
-            data = self._head(contract, frame_ts, recv_ts)
-            data.update(
-                symbol=self.unified(plain),
-                interval=interval,
-                open_ts=wire.to_ms(r["t"]),
-                open=wire.price(r["o"]),
-                high=wire.price(r["h"]),
-                low=wire.price(r["l"]),
-                close=wire.price(r["c"]),
-                # v counts contracts (§7.8)
-                volume=optional(wire.size, r.get("v")),
-                quote_volume=None,
-                closed=optional(wire.flag, r.get("w")),
-            )
-            optional(wire.size, r.get("a"))
-            return plain, data
-
-        out = []
-        for plain, data in self.items(frame, read):
-            if data["volume"] is not None:
-                data["volume"] = self.sizer(plain).base(data["volume"])
-            out.append(ParsedMessage(T.KLINE, "gateio", data["symbol"], data, None))
-        return out
+    def _candle_volumes(self, plain: str, v, a) -> tuple:
+        # v counts contracts (§7.8); no quote volume
+        return (self.sizer(plain).base(v) if v is not None else None), None
 
     def _on_liquidations(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         def read(r: Any) -> tuple:

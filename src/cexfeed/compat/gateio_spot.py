@@ -8,7 +8,6 @@ from typing import Any
 
 from .. import wire
 from ..exchanges.gateio import spot_table
-from ..exchanges.gateio.common import candle_name
 from ..exchanges.gateio.protocol import spot_symbol_map
 from ..models import SPOT
 from ..symbols import SymbolMap
@@ -20,13 +19,10 @@ from .gateio_common import (
     book_ids,
     env_ts,
     item_ts,
-    trade_ts,
     levels,
     numbers,
     obj,
-    optional,
-    quote_values,
-    text,
+    trade_ts,
 )
 from .messages import MessageType, ParsedMessage
 from .registry import StrategySet
@@ -68,32 +64,6 @@ class GateioSpotParserStrategy(GateioParserStrategy):
 
     def default_symbols(self) -> SymbolMap:
         return spot_symbol_map()
-
-    def _head(self, venue_symbol: str, exchange_ts: int, recv_ts: int) -> dict:
-        return {
-            "venue": "gateio",
-            "market": SPOT,
-            "symbol": self.unified(venue_symbol),
-            "venue_symbol": venue_symbol,
-            "exchange_ts": exchange_ts,
-            "recv_ts": recv_ts,
-        }
-
-    def _on_book_ticker(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        def read(r: Any) -> ParsedMessage:
-            r = obj(r)
-            data = self._head(wire.name(r["s"]), item_ts(r, "t", frame), recv_ts)
-            bid_price, bid_size, ask_price, ask_size = quote_values(r)
-            data.update(
-                bid_price=bid_price,
-                bid_size=bid_size,
-                ask_price=ask_price,
-                ask_size=ask_size,
-                update_id=optional(wire.seq_id, r.get("u")),
-            )
-            return ParsedMessage(T.BBO, "gateio", data["symbol"], data, None)
-
-        return self.items(frame, read)
 
     def _on_trade(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         def read(r: Any) -> dict:
@@ -141,28 +111,9 @@ class GateioSpotParserStrategy(GateioParserStrategy):
 
         return self.items(frame, self.lenient(read, "ticker_lenient"))
 
-    def _on_candle(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        exchange_ts = env_ts(frame)
-
-        def read(r: Any) -> ParsedMessage:
-            r = obj(r)
-            interval, venue_symbol, _ = candle_name(text(r["n"]))
-            data = self._head(venue_symbol, exchange_ts, recv_ts)
-            data.update(
-                interval=interval,
-                open_ts=wire.to_ms(r["t"]),
-                open=wire.price(r["o"]),
-                high=wire.price(r["h"]),
-                low=wire.price(r["l"]),
-                close=wire.price(r["c"]),
-                # spot `v` is quote volume, `a` base amount (gateio-protocol.md §6.4)
-                volume=optional(wire.size, r.get("a")),
-                quote_volume=optional(wire.size, r.get("v")),
-                closed=optional(wire.flag, r.get("w")),
-            )
-            return ParsedMessage(T.KLINE, "gateio", data["symbol"], data, None)
-
-        return self.items(frame, read)
+    def _candle_volumes(self, plain: str, v, a) -> tuple:
+        # spot `v` is quote volume, `a` base amount (gateio-protocol.md §6.4)
+        return a, v
 
     def _on_book_update(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
         r = frame["result"]

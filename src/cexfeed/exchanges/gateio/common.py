@@ -17,12 +17,13 @@ import msgspec
 
 from ...channels import BOOK_REST, Channel, Table
 from ...handlers import EventCallback, PublicWebSocketHandler
+from ...models import BestBidOffer, Kline
 from ...symbols import SymbolMap
-from ...wire import SeqId, Time
+from ...wire import SeqId, Time, quotes, to_ms
 from .book_push import BookPush
 from .contracts import MultiplierUnknown
 from .obu import parse_obu_stream
-from .protocol import AckResult, Envelope, GateError, already_subscribed, candle_name, env_ms, stamp  # noqa: F401 - re-exported
+from .protocol import AckResult, Envelope, GateError, already_subscribed, candle_name, env_ms, stamp
 
 try:  # compiled reader of book updates and futures tickers; the msgspec path is its reference
     from ._fastpush import PushReader
@@ -187,6 +188,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
     FAST_BOOK_CHANNEL = b""
     FAST_BOOK_ARRAYS = False  # its levels are [price, size] arrays (spot), not {p, s} objects
     FAST_TICKERS = False
+    CONTRACT_SIZES = False  # sizes count contracts (futures): converted through _sizer
     CHANNELS: dict[str, tuple[str, Any]] = {}
     ROWS: dict[str, Channel] = {}
     BOOK_CHANNELS: frozenset[str] = frozenset()
@@ -269,6 +271,41 @@ class GateioPublicHandler(PublicWebSocketHandler):
                 raise
         else:  # e.g. an ack whose result happened to fit the channel's struct
             self._control(_envelope.decode(raw), raw, recv_ts)
+
+    # -- book_ticker, shared by spot and futures ----------------------------------------------
+    def _on_book_ticker(self, env: Any, recv_ts: int) -> None:
+        """``spot.book_ticker`` / ``futures.book_ticker`` (§6.5, §7.4): a side is quoted only
+        with a price and a size above 0, else ``None`` (:func:`cexfeed.wire.quotes`); futures
+        sizes contracts -> base."""
+        events = []
+        market = self.market
+        for r in each(env.result):
+            bid_price, bid_size, ask_price, ask_size = quotes(r.b, r.B, r.a, r.A)
+            if self.CONTRACT_SIZES and (bid_price is not None or ask_price is not None):
+                base = self._sizer(r.s).base  # type: ignore[attr-defined]
+                bid_size = base(bid_size) if bid_price is not None else None
+                ask_size = base(ask_size) if ask_price is not None else None
+            events.append(BestBidOffer("gateio", market, self._unified(r.s), r.s, stamp(r.t, env), recv_ts, bid_price, bid_size, ask_price, ask_size, r.u))
+        self._emit_all(events)
+
+    # -- candlesticks, shared by spot and futures ---------------------------------------------
+    def _on_candle(self, env: Any, recv_ts: int) -> None:
+        """``spot.candlesticks`` / ``futures.candlesticks`` (§6.4, §7.8): ``n`` names the
+        interval and the pair (a futures mark/index candle's prefix is kept in
+        ``venue_symbol``); volumes by the market (:meth:`_candle_volumes`)."""
+        exchange_ts = env_ms(env)
+        market = self.market
+        events = []
+        for r in each(env.result):
+            interval, venue_symbol, plain = candle_name(r.n)
+            volume, quote_volume = self._candle_volumes(r, plain)
+            events.append(Kline("gateio", market, self._unified(plain), venue_symbol, exchange_ts, recv_ts, interval, to_ms(r.t),
+                                r.o, r.h, r.l, r.c, volume, quote_volume, r.w))
+        self._emit_all(events)
+
+    def _candle_volumes(self, r: Any, plain: str) -> tuple[float | None, float | None]:
+        """``(volume base, quote volume)`` of a candle item (must override)."""
+        raise NotImplementedError
 
     # -- order_book_update (REST-synced book), shared by spot and futures ----------------------
     def _contract_context(self, venue_symbol: str) -> tuple[float, float, bool, str]:

@@ -23,11 +23,11 @@ interleave rather than increase.
 
 from __future__ import annotations
 
-from ...models import PERP, BUY, SELL, BestBidOffer, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
+from ...models import PERP, BUY, SELL, FundingRate, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import quotes, to_ms
+from ...wire import to_ms
 from . import futures_table
-from .common import GateioPublicHandler, candle_name, each, env_ms, result_prefix, stamp
+from .common import GateioPublicHandler, each, env_ms, result_prefix, stamp
 from .contracts import ContractSize, ContractSizes, decode_futures_snapshot, futures_symbol_map
 from .book_push import BookPush
 from .futures_table import FuturesTicker
@@ -51,6 +51,7 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
     PONG = futures_table.PONG
     SYSTEM = futures_table.SYSTEM
     FAST_TICKERS = True
+    CONTRACT_SIZES = True
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
         super().__init__(on_event, symbols, depth)
@@ -79,28 +80,6 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
         return self.apply_snapshot(venue_symbol, snap.update_id, snap.bids, snap.asks, snap.exchange_ts, recv_ts)
 
     # -- channels --------------------------------------------------------------------------
-    def _on_book_ticker(self, env, recv_ts: int) -> None:
-        events = []
-        for r in each(env.result):
-            bid_price, bid_size, ask_price, ask_size = quotes(r.b, r.B, r.a, r.A)
-            sizer = self._sizer(r.s) if bid_price is not None or ask_price is not None else None
-            events.append(
-                BestBidOffer(
-                    venue="gateio",
-                    market=PERP,
-                    symbol=self._unified(r.s),
-                    venue_symbol=r.s,
-                    exchange_ts=stamp(r.t, env),
-                    recv_ts=recv_ts,
-                    bid_price=bid_price,
-                    bid_size=sizer.base(bid_size) if bid_price is not None else None,
-                    ask_price=ask_price,
-                    ask_size=sizer.base(ask_size) if ask_price is not None else None,
-                    update_id=r.u,
-                )
-            )
-        self._emit_all(events)
-
     def _on_trades(self, env, recv_ts: int) -> None:
         events = []
         for r in each(env.result):
@@ -156,14 +135,7 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
         the ``all`` snapshots) as a delta ``id..id``, so the ids must continue the book's one by
         one (else the book resyncs, as any gap); ``s`` > 0 sets the bid, < 0 the ask, 0 deletes
         the price from both sides (pitfalls Q7). Every size is converted before any is applied."""
-        changes = []
-        for contract, update_id, price, signed in items:
-            if signed == 0:
-                bids, asks = [(price, 0.0)], [(price, 0.0)]
-            else:
-                size = self._sizer(contract).base(signed if signed > 0 else -signed)
-                bids, asks = ([(price, size)], []) if signed > 0 else ([], [(price, size)])
-            changes.append((contract, update_id, bids, asks))
+        changes = [(contract, update_id, *legacy_level(price, signed, self._sizer, contract)) for contract, update_id, price, signed in items]
         for contract, update_id, bids, asks in changes:
             self._book_delta(contract, update_id, update_id, bids, asks, exchange_ts, recv_ts)
 
@@ -176,32 +148,9 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
             events += ticker_events(r, self._unified(contract), self._sizer(contract), stamp(r.t, frame), recv_ts)
         self._emit_all(events)
 
-    def _on_candles(self, env, recv_ts: int) -> None:
-        exchange_ts = env_ms(env)
-        events = []
-        for r in each(env.result):
-            interval, contract, plain = candle_name(r.n)
-            events.append(
-                Kline(
-                    venue="gateio",
-                    market=PERP,
-                    symbol=self._unified(plain),
-                    venue_symbol=contract,
-                    exchange_ts=exchange_ts,
-                    recv_ts=recv_ts,
-                    interval=interval,
-                    open_ts=to_ms(r.t),
-                    open=r.o,
-                    high=r.h,
-                    low=r.l,
-                    close=r.c,
-                    # v counts contracts (§7.8)
-                    volume=self._sizer(plain).base(r.v) if r.v is not None else None,
-                    quote_volume=None,
-                    closed=r.w,
-                )
-            )
-        self._emit_all(events)
+    def _candle_volumes(self, r, plain: str) -> tuple:
+        # v counts contracts (§7.8); no quote volume
+        return (self._sizer(plain).base(r.v) if r.v is not None else None), None
 
     def _on_liquidations(self, env, recv_ts: int) -> None:
         events = []
@@ -253,6 +202,16 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
                 )
             )
         self._emit_all(events)
+
+
+def legacy_level(price: float, signed: float, sizer, contract: str) -> tuple[list, list]:
+    """``(bids, asks)`` of one legacy ``futures.order_book`` ``update`` row (§7.5): signed
+    contracts > 0 set the bid, < 0 the ask (base currency through ``sizer(contract)``), 0
+    deletes the price from both sides (pitfalls Q7: the row does not say which)."""
+    if signed == 0:
+        return [(price, 0.0)], [(price, 0.0)]
+    size = sizer(contract).base(signed if signed > 0 else -signed)
+    return ([(price, size)], []) if signed > 0 else ([], [(price, size)])
 
 
 def ticker_events(r: FuturesTicker, symbol: str, sizer: ContractSize, exchange_ts: int | None, recv_ts: int) -> list:

@@ -218,7 +218,7 @@ TABLE = Table(
         Channel(
             name="kline", venue_channel="futures.candlesticks",
             payload=("{interval}", "{symbol}"), params=(("interval", "1m"),),
-            result=FuturesCandle, items=True, handler="_on_candles", emits=(Kline,), doc="§7.8",
+            result=FuturesCandle, items=True, handler="_on_candle", emits=(Kline,), doc="§7.8",
         ),
         Channel(
             name="liquidations", venue_channel="futures.public_liquidates",

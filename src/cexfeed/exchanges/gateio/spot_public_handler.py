@@ -7,11 +7,11 @@ The book rows (``spot.order_book_update``, ``spot.obu``) are handled by the shar
 
 from __future__ import annotations
 
-from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
+from ...models import SPOT, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import quotes, to_ms, trade_side
+from ...wire import to_ms, trade_side
 from . import spot_table
-from .common import GateioPublicHandler, candle_name, each, env_ms, result_prefix, stamp
+from .common import GateioPublicHandler, each, env_ms, result_prefix, stamp
 from .obu import ObuBooks
 from .protocol import parse_spot_snapshot, spot_symbol_map
 
@@ -35,27 +35,6 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
 
     def _default_symbols(self) -> SymbolMap:
         return spot_symbol_map()
-
-    def _on_book_ticker(self, env, recv_ts: int) -> None:
-        events = []
-        for r in each(env.result):
-            bid_price, bid_size, ask_price, ask_size = quotes(r.b, r.B, r.a, r.A)
-            events.append(
-                BestBidOffer(
-                    venue="gateio",
-                    market=SPOT,
-                    symbol=self._unified(r.s),
-                    venue_symbol=r.s,
-                    exchange_ts=stamp(r.t, env),
-                    recv_ts=recv_ts,
-                    bid_price=bid_price,
-                    bid_size=bid_size,
-                    ask_price=ask_price,
-                    ask_size=ask_size,
-                    update_id=r.u,
-                )
-            )
-        self._emit_all(events)
 
     def _on_trade(self, env, recv_ts: int) -> None:
         events = []
@@ -107,32 +86,10 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             )
         self._emit_all(events)
 
-    def _on_candle(self, env, recv_ts: int) -> None:
-        exchange_ts = env_ms(env)
-        events = []
-        for r in each(env.result):
-            interval, pair, _ = candle_name(r.n)
-            events.append(
-                Kline(
-                    venue="gateio",
-                    market=SPOT,
-                    symbol=self._unified(pair),
-                    venue_symbol=pair,
-                    exchange_ts=exchange_ts,
-                    recv_ts=recv_ts,
-                    interval=interval,
-                    open_ts=to_ms(r.t),
-                    open=r.o,
-                    high=r.h,
-                    low=r.l,
-                    close=r.c,
-                    # spot `v` is quote volume, `a` base amount (gateio-protocol.md §6.4)
-                    volume=r.a,
-                    quote_volume=r.v,
-                    closed=r.w,
-                )
-            )
-        self._emit_all(events)
+
+    def _candle_volumes(self, r, plain: str) -> tuple:
+        # spot `v` is quote volume, `a` base amount (gateio-protocol.md §6.4)
+        return r.a, r.v
 
 
 # -- capture replay (cexfeed.capture.ReplaySupport) -------------------------------------------

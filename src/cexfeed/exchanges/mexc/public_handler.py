@@ -29,7 +29,7 @@ from ...handlers import EventCallback, PublicWebSocketHandler
 from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
 from ...symbols import SymbolMap
 from ...wire import quotes
-from .decode import DepthBody, book_ticker, classify_bad_frame, deals_body, decode_push, depth_at_version, each, kline, mini_ticker, parse_wrapper, unknown_body_number, version
+from .decode import DepthBody, book_ticker, classify_bad_frame, deals_body, decode_push, depth_at_version, each, mini_ticker, parse_wrapper, unknown_body_number, version
 from .protocol import (
     ACK_EMPTY,
     BODY_NAMES,

@@ -284,3 +284,25 @@ async def test_a_running_feed_refuses_a_second_book_of_a_symbol(architecture):
     finally:
         await feed.close()
         await sim.stop()
+
+
+def test_the_live_view_shows_no_price_for_a_side_without_quote():
+    from cexfeed.cli.view import View
+    from cexfeed.models import BestBidOffer
+
+    class Feed:
+        class protocol:
+            name = "gateio-perp"
+
+        def _venue(self, symbol):
+            return "BTC_USDT"
+
+        def book(self, symbol):
+            return None
+
+        def synced(self, symbol):
+            return False
+
+    view = View(Feed(), ["BTC/USDT:USDT"], "test")
+    view.on_event(BestBidOffer("gateio", "perp", "BTC/USDT:USDT", "BTC_USDT", None, 1, None, None, 101.0, 2.0))
+    assert view._top("BTC/USDT:USDT") == ("BTC_USDT", None, (101.0, 2.0))

@@ -194,9 +194,10 @@ def test_decimal_text_gives_the_same_float_as_float():
         if rng.random() < 0.2:
             texts[-1] += f"e{rng.randint(-30, 30)}"
     for text in texts:
-        raw = aggre_book_ticker_frame("BTCUSDT", text, text, "1", "1")
-        got = decode.decode_push_compiled(raw)[3][0]
-        assert repr(got) == repr(float(text)), text
+        raw = aggre_book_ticker_frame("BTCUSDT", "1", "1", text, text)
+        got = decode.decode_push_compiled(raw)[3][2]
+        # a value reading 0 is no quote at all (None), never a price of 0.0
+        assert repr(got) == repr(float(text) if float(text) > 0 else None), text
 
 
 NOT_NUMBERS = ["1_000", " 5", "5 ", "\t5\n", "inf", "nan", "Infinity", "\u0665", "\uff15", "\uff11\uff12", "1e", "+-1", ".", "0x10",
@@ -224,12 +225,13 @@ def test_one_bad_deal_is_left_out_and_counted_on_both_decoders(text):
     assert decode.decode_push_compiled(raw).body == want
 
 
-@pytest.mark.parametrize("text,value", [("-0", 0.0), ("0", 0.0), ("1e5", 1e5), ("1E+5", 1e5), ("12.50", 12.5), ("0.001e-2", 1e-5), ("-0.0", 0.0)])
+@pytest.mark.parametrize("text,value", [("-0", None), ("0", None), ("1e5", 1e5), ("1E+5", 1e5), ("12.50", 12.5), ("0.001e-2", 1e-5), ("-0.0", None)])
 def test_json_number_text_is_a_number_on_both_decoders(text, value):
+    # a quantity reading 0 is a side without a quote: None with its price (issue #10 item 4)
     raw = aggre_book_ticker_frame("BTCUSDT", "1", text, "2", "1")
     for fn in (decode.decode_push_upb, decode.decode_push_compiled):
-        got = fn(raw).body.bid_qty
-        assert repr(got) == repr(value), (fn, text)
+        body = fn(raw).body
+        assert (repr(body.bid_qty), body.bid_price) == (repr(value), None if value is None else 1.0), (fn, text)
 
 
 @pytest.mark.parametrize(

@@ -152,8 +152,11 @@ def to_ms(value: Any) -> int | None:
     ``ValueError`` for anything else, a negative time or one past the bound. The one rule of
     every venue time on every path (the compiled readers follow it too)."""
     cls = value.__class__
-    if cls is int and MAX_SECONDS <= value < MAX_MILLIS:
-        return value  # the usual case: ms
+    if cls is int:
+        if MAX_SECONDS <= value < MAX_MILLIS:
+            return value  # the usual case: ms
+    elif cls is float and MAX_SECONDS <= value < MAX_MILLIS:
+        return int(value)  # ms with a fraction: what the rule below gives too
     if cls is not int:
         if cls is str and INTEGER.fullmatch(value) is not None:
             value = int(value)

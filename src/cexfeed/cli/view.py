@@ -12,12 +12,12 @@ import time
 from collections import deque
 from typing import Any
 
-import msgspec
 from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from ..latest import Latest
 from ..models import BestBidOffer, BookStatus, Event, FundingRate, MarkPrice, OpenInterest, Ticker, Trade, VenueError
 from .common import format_counts
 
@@ -43,6 +43,7 @@ class View:
         self.funding: dict[str, FundingRate] = {}
         self.mark: dict[str, MarkPrice] = {}
         self.open_interest: dict[str, OpenInterest] = {}
+        self.latest = Latest()
         self.perp = feed.protocol.name.endswith("perp")
         self.started = time.monotonic()
 
@@ -62,9 +63,9 @@ class View:
                 self.last[symbol] = event.last
         elif isinstance(event, FundingRate):
             # partial ticker pushes carry only what changed: show the latest known of each field
-            self.funding[symbol] = merged(self.funding.get(symbol), event, ("rate", "predicted_rate", "next_funding_ts"))
+            self.funding[symbol] = self.latest.update(event)
         elif isinstance(event, MarkPrice):
-            self.mark[symbol] = merged(self.mark.get(symbol), event, ("mark_price", "index_price"))
+            self.mark[symbol] = self.latest.update(event)
         elif isinstance(event, OpenInterest):
             self.open_interest[symbol] = event
         elif isinstance(event, VenueError):
@@ -86,7 +87,9 @@ class View:
             bid, ask = book.best_bid(), book.best_ask()
         elif key in self.bbo:
             q = self.bbo[key]
-            bid, ask = (q.bid_price, q.bid_size), (q.ask_price, q.ask_size)
+            # a side with no quote is None on the event: shown empty
+            bid = (q.bid_price, q.bid_size) if q.bid_price is not None else None
+            ask = (q.ask_price, q.ask_size) if q.ask_price is not None else None
         return key, bid, ask
 
     def parts(self) -> list[Any]:
@@ -161,14 +164,6 @@ class View:
                 text += f"  OI {num(oi.open_interest)}"
             lines.append(Text(text, no_wrap=True, overflow="ellipsis"))
         return lines
-
-
-def merged(previous: Any, event: Any, fields: tuple[str, ...]) -> Any:
-    """``event`` with each of ``fields`` it left ``None`` taken from ``previous``."""
-    if previous is None:
-        return event
-    kept = {f: getattr(previous, f) for f in fields if getattr(event, f) is None}
-    return msgspec.structs.replace(event, **kept) if kept else event
 
 
 def summary(stats: dict[str, Any]) -> str:

@@ -45,12 +45,11 @@ from ..exchanges.mexc.protocol import (
 )
 from ..exchanges.mexc.books import MexcBooks
 from ..exchanges.mexc.rest import spot_symbol_map
-from ..exchanges.mexc.spot_table import KLINE_INTERVALS, PING_INTERVAL_S, RECONNECT_AFTER_S, TABLE, WS_URL, ChannelCheck, channel_symbol
+from ..exchanges.mexc.spot_table import KLINE_INTERVALS, PING_INTERVAL_S, RECONNECT_AFTER_S, TABLE, WS_URL, ChannelBodies, channel_symbol
 from ..exchanges.mexc.trades import DealIds, deal_trades
 from ..models import SPOT
 from ..symbols import SymbolMap
-from ..wire import quotes
-from .messages import MessageType, ParsedMessage
+from .messages import MessageType, ParsedMessage, message_from_event
 from .strategies import ConnectionStrategy, MessageParserStrategy, StrategyHandler, Subscription, SubscriptionStrategy
 
 T = MessageType
@@ -134,7 +133,7 @@ class MexcParserStrategy(MessageParserStrategy):
             "publicMiniTicker": self._mini_ticker,
             "publicMiniTickers": self._mini_tickers,
         }
-        self._channel_check = ChannelCheck()
+        self._channel_bodies = ChannelBodies()
         self._deal_ids = DealIds()
 
     def default_symbols(self) -> SymbolMap:
@@ -162,9 +161,8 @@ class MexcParserStrategy(MessageParserStrategy):
         except ValueError as exc:
             self.report("malformed", raw, exc)
             return []
-        wrong = self._channel_check(m.channel, m.DESCRIPTOR.fields_by_name[name].number)
-        if wrong:
-            self.report(wrong, raw, f"body {name} on channel {m.channel[:60]!r}")
+        if self._channel_bodies[m.channel] != m.DESCRIPTOR.fields_by_name[name].number:
+            self.report(self._channel_bodies.wrong(m.channel), raw, f"body {name} on channel {m.channel[:60]!r}")
             return []
         symbol = m.symbol or channel_symbol(m.channel)
         try:
@@ -268,27 +266,9 @@ class MexcParserStrategy(MessageParserStrategy):
 
     # -- trades --------------------------------------------------------------------------------
     def _deals(self, body, symbol: str, ts: int | None, recv_ts: int) -> list[ParsedMessage]:
-        unified = self.unified(symbol)
         self._bad_items(body.bad)
-        out = []
-        report = self.report
-        for price, size, side, raw_side, exchange_ts, trade_id in deal_trades(body.deals, symbol, ts, self._deal_ids, lambda kind, detail: report(kind, b"", detail)):
-            data = {
-                "venue": "mexc",
-                "market": SPOT,
-                "symbol": unified,
-                "venue_symbol": symbol,
-                "exchange_ts": exchange_ts,
-                "recv_ts": recv_ts,
-                "price": price,
-                "size": size,
-                "side": side,
-                "trade_id": trade_id,
-                "contracts": None,
-                "raw_side": raw_side,
-            }
-            out.append(ParsedMessage(T.TRADE, "mexc", unified, data, None))
-        return out
+        trades = deal_trades(body.deals, symbol, self.unified(symbol), ts, recv_ts, self._deal_ids, self.report, b"")
+        return [message_from_event(trade) for trade in trades]
 
     def _aggre_deals(self, b: DealsBody, symbol: str, ts: int | None, recv_ts: int) -> list[ParsedMessage]:
         return self._deals(b, symbol, ts, recv_ts)
@@ -306,9 +286,12 @@ class MexcParserStrategy(MessageParserStrategy):
             "venue_symbol": symbol,
             "exchange_ts": ts,
             "recv_ts": recv_ts,
+            "bid_price": b.bid_price,
+            "bid_size": b.bid_qty,
+            "ask_price": b.ask_price,
+            "ask_size": b.ask_qty,
             "update_id": update_id,
         }
-        data["bid_price"], data["bid_size"], data["ask_price"], data["ask_size"] = quotes(b.bid_price, b.bid_qty, b.ask_price, b.ask_qty)
         return ParsedMessage(T.BBO, "mexc", unified, data, None)
 
     def _aggre_book_ticker(self, b: BookTickerBody, symbol: str, ts: int | None, recv_ts: int) -> list[ParsedMessage]:

@@ -11,8 +11,10 @@ Anything it does not expect (another channel or event, an escaped string, a numb
 JSON grammar or outside the field's bounds, a negative zero, a missing field, JSON the msgspec
 decoder would refuse) makes it return ``None`` and the frame takes the msgspec path, which is the
 reference this reader is tested against (same floats, same events, same counters). Sizes are
-converted with the rule of :meth:`cexfeed.exchanges.gateio.contracts.ContractSize.base`. The
-bounds are those of :mod:`cexfeed.wire`, read from it when the module loads.
+converted with the rule of :meth:`cexfeed.exchanges.gateio.contracts.ContractSize.base`; times
+in any unit become ms as :func:`cexfeed.wire.to_ms` reads them (a time that is not a bare
+integer of at most 18 digits takes the msgspec path). The bounds are those of
+:mod:`cexfeed.wire`, read from it when the module loads.
 """
 
 from libc.math cimport floor, isfinite

@@ -19,7 +19,7 @@ from ...channels import BOOK_REST, Channel, Table
 from ...handlers import EventCallback, PublicWebSocketHandler
 from ...models import BestBidOffer, Kline
 from ...symbols import SymbolMap
-from ...wire import SeqId, Time, quotes, to_ms
+from ...wire import SeqId, Time, to_ms
 from .book_push import BookPush
 from .contracts import MultiplierUnknown
 from .obu import parse_obu_stream
@@ -99,11 +99,6 @@ def frame_struct(channel: str, result: Any) -> type:
 def typed(struct: type) -> msgspec.json.Decoder:
     """The lax typed decoder used for channel results: numeric strings become floats/ints."""
     return msgspec.json.Decoder(struct, strict=False)
-
-
-def each(result: Any) -> Any:
-    """The items of a decoded ``items`` result: the list itself, or the one item in a tuple."""
-    return result if result.__class__ is list else (result,)
 
 
 def result_items(result: Any) -> tuple[list, bool]:
@@ -213,9 +208,12 @@ class GateioPublicHandler(PublicWebSocketHandler):
         super().__init__(on_event, depth)
         self.symbols = symbols if symbols is not None else self._default_symbols()
         self._unified = self.symbols.unified
-        # frame struct -> bound handler, built once
+        # frame struct -> bound handler, built once: a whole push, or one item of an items row
         self._table: dict[type, Callable[[Any, int], None]] = {
-            self._frame_types[channel]: getattr(self, name) for channel, (name, _) in self.CHANNELS.items()
+            self._frame_types[channel]: getattr(self, name) for channel, (name, _) in self.CHANNELS.items() if not self.ROWS[channel].items
+        }
+        self._items: dict[type, Callable[[Any, Any, int], Any]] = {
+            self._frame_types[channel]: getattr(self, name) for channel, (name, _) in self.CHANNELS.items() if self.ROWS[channel].items
         }
         # symbol -> (num, den, one, unified name): its size multiplier, for the compiled reader
         self._contracts: dict[str, tuple[float, float, bool, str]] = {}
@@ -263,7 +261,17 @@ class GateioPublicHandler(PublicWebSocketHandler):
                 return
         if frame.event == "update" or frame.event == "all":
             try:
-                self._table[frame.__class__](frame, recv_ts)
+                build = self._items.get(frame.__class__)
+                if build is None:
+                    self._table[frame.__class__](frame, recv_ts)
+                elif frame.result.__class__ is list:
+                    self._emit_items(build, frame, recv_ts)
+                else:  # one item (the usual spot push): what _emit_items does, without the call
+                    out = build(frame.result, frame, recv_ts)
+                    if out.__class__ is list:
+                        self._emit_all(out)
+                    elif out is not None:
+                        self._emit(out)
             except MultiplierUnknown:
                 raise  # held until the contract list names the multiplier, not lost
             except Exception:
@@ -272,36 +280,55 @@ class GateioPublicHandler(PublicWebSocketHandler):
         else:  # e.g. an ack whose result happened to fit the channel's struct
             self._control(_envelope.decode(raw), raw, recv_ts)
 
-    # -- book_ticker, shared by spot and futures ----------------------------------------------
-    def _on_book_ticker(self, env: Any, recv_ts: int) -> None:
-        """``spot.book_ticker`` / ``futures.book_ticker`` (§6.5, §7.4): a side is quoted only
-        with a price and a size above 0, else ``None`` (:func:`cexfeed.wire.quotes`); futures
-        sizes contracts -> base."""
-        events = []
-        market = self.market
-        for r in each(env.result):
-            bid_price, bid_size, ask_price, ask_size = quotes(r.b, r.B, r.a, r.A)
-            if self.CONTRACT_SIZES and (bid_price is not None or ask_price is not None):
-                base = self._sizer(r.s).base  # type: ignore[attr-defined]
-                bid_size = base(bid_size) if bid_price is not None else None
-                ask_size = base(ask_size) if ask_price is not None else None
-            events.append(BestBidOffer("gateio", market, self._unified(r.s), r.s, stamp(r.t, env), recv_ts, bid_price, bid_size, ask_price, ask_size, r.u))
+    # -- items rows: one method per item ------------------------------------------------------
+    def _emit_items(self, build: Callable[[Any, Any, int], Any], frame: Any, recv_ts: int) -> None:
+        """The events of a push of an ``items`` row: ``build(item, frame, recv_ts)`` of each
+        item (an event, a list of them, or ``None`` for an item left out), all built before
+        any is emitted, so a push is emitted whole or held whole (futures multipliers)."""
+        result = frame.result
+        if result.__class__ is not list:
+            out = build(result, frame, recv_ts)
+            if out.__class__ is list:
+                self._emit_all(out)
+            elif out is not None:
+                self._emit(out)
+            return
+        events: list = []
+        for item in result:
+            out = build(item, frame, recv_ts)
+            if out.__class__ is list:
+                events += out
+            elif out is not None:
+                events.append(out)
         self._emit_all(events)
 
-    # -- candlesticks, shared by spot and futures ---------------------------------------------
-    def _on_candle(self, env: Any, recv_ts: int) -> None:
-        """``spot.candlesticks`` / ``futures.candlesticks`` (§6.4, §7.8): ``n`` names the
+    def _on_book_ticker(self, r: Any, env: Any, recv_ts: int) -> BestBidOffer:
+        """A ``spot.book_ticker`` / ``futures.book_ticker`` item (§6.5, §7.4): a side is quoted
+        only with a price and a size above 0, else ``None`` (:func:`cexfeed.wire.quotes`);
+        futures sizes contracts -> base."""
+        # the rule of wire.quotes, inline on this hot path: a side needs a price and a size above 0
+        bid_price = r.b
+        bid_size = r.B
+        if not (bid_price and bid_size):
+            bid_price = bid_size = None
+        ask_price = r.a
+        ask_size = r.A
+        if not (ask_price and ask_size):
+            ask_price = ask_size = None
+        if self.CONTRACT_SIZES and (bid_price is not None or ask_price is not None):
+            base = self._sizer(r.s).base  # type: ignore[attr-defined]
+            bid_size = base(bid_size) if bid_price is not None else None
+            ask_size = base(ask_size) if ask_price is not None else None
+        return BestBidOffer("gateio", self.market, self._unified(r.s), r.s, stamp(r.t, env), recv_ts, bid_price, bid_size, ask_price, ask_size, r.u)
+
+    def _on_candle(self, r: Any, env: Any, recv_ts: int) -> Kline:
+        """A ``spot.candlesticks`` / ``futures.candlesticks`` item (§6.4, §7.8): ``n`` names the
         interval and the pair (a futures mark/index candle's prefix is kept in
         ``venue_symbol``); volumes by the market (:meth:`_candle_volumes`)."""
-        exchange_ts = env_ms(env)
-        market = self.market
-        events = []
-        for r in each(env.result):
-            interval, venue_symbol, plain = candle_name(r.n)
-            volume, quote_volume = self._candle_volumes(r, plain)
-            events.append(Kline("gateio", market, self._unified(plain), venue_symbol, exchange_ts, recv_ts, interval, to_ms(r.t),
-                                r.o, r.h, r.l, r.c, volume, quote_volume, r.w))
-        self._emit_all(events)
+        interval, venue_symbol, plain = candle_name(r.n)
+        volume, quote_volume = self._candle_volumes(r, plain)
+        return Kline("gateio", self.market, self._unified(plain), venue_symbol, env_ms(env), recv_ts, interval, to_ms(r.t),
+                     r.o, r.h, r.l, r.c, volume, quote_volume, r.w)
 
     def _candle_volumes(self, r: Any, plain: str) -> tuple[float | None, float | None]:
         """``(volume base, quote volume)`` of a candle item (must override)."""
@@ -367,7 +394,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
                     raise exc from bad
                 self._count_error("malformed_item", raw, bad)
         frame_type = self._frame_types[env.channel]
-        self._table[frame_type](frame_type(good[0] if single else good, env.event, env.time, env.time_ms), recv_ts)
+        self._emit_items(self._items[frame_type], frame_type(good[0] if single else good, env.event, env.time, env.time_ms), recv_ts)
 
     def _read_item(self, item: Any, row: Channel) -> Any:
         try:

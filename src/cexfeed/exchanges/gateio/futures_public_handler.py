@@ -27,7 +27,7 @@ from ...models import PERP, BUY, SELL, FundingRate, Liquidation, MarkPrice, Open
 from ...symbols import SymbolMap
 from ...wire import to_ms
 from . import futures_table
-from .common import GateioPublicHandler, each, env_ms, result_prefix, stamp
+from .common import GateioPublicHandler, env_ms, result_prefix, stamp
 from .contracts import ContractSize, ContractSizes, decode_futures_snapshot, futures_symbol_map
 from .book_push import BookPush
 from .futures_table import FuturesTicker
@@ -80,35 +80,20 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
         return self.apply_snapshot(venue_symbol, snap.update_id, snap.bids, snap.asks, snap.exchange_ts, recv_ts)
 
     # -- channels --------------------------------------------------------------------------
-    def _on_trades(self, env, recv_ts: int) -> None:
-        events = []
-        for r in each(env.result):
-            signed = r.size
-            if signed > 0:
-                side = BUY
-                contracts = signed
-            elif signed < 0:
-                side = SELL
-                contracts = -signed
-            else:
-                self._count_error("zero_size_trade", result_prefix(env))
-                continue
-            events.append(
-                Trade(
-                    venue="gateio",
-                    market=PERP,
-                    symbol=self._unified(r.contract),
-                    venue_symbol=r.contract,
-                    exchange_ts=to_ms(r.create_time_ms) or stamp(r.create_time, env),
-                    recv_ts=recv_ts,
-                    price=r.price,
-                    size=self._sizer(r.contract).base(contracts),
-                    side=side,
-                    trade_id=str(r.id),
-                    contracts=contracts,
-                )
-            )
-        self._emit_all(events)
+    # items rows: one method per item (GateioPublicHandler._emit_items)
+    def _on_trades(self, r, env, recv_ts: int) -> Trade | None:
+        signed = r.size
+        if signed > 0:
+            side = BUY
+            contracts = signed
+        elif signed < 0:
+            side = SELL
+            contracts = -signed
+        else:
+            self._count_error("zero_size_trade", result_prefix(env))
+            return None
+        return Trade("gateio", PERP, self._unified(r.contract), r.contract, to_ms(r.create_time_ms) or stamp(r.create_time, env), recv_ts,
+                     r.price, self._sizer(r.contract).base(contracts), side, str(r.id), contracts)
 
     def _book_push(self, frame) -> BookPush:
         r = frame.result
@@ -139,69 +124,36 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
         for contract, update_id, bids, asks in changes:
             self._book_delta(contract, update_id, update_id, bids, asks, exchange_ts, recv_ts)
 
-    def _on_tickers(self, frame, recv_ts: int) -> None:
+    def _on_tickers(self, r, frame, recv_ts: int) -> list:
         # the reference path: longer frames take the compiled reader when it is built, which
         # gives the same events (tests/test_gateio_fastpush.py)
-        events: list = []
-        for r in each(frame.result):
-            contract = r.contract
-            events += ticker_events(r, self._unified(contract), self._sizer(contract), stamp(r.t, frame), recv_ts)
-        self._emit_all(events)
+        contract = r.contract
+        return ticker_events(r, self._unified(contract), self._sizer(contract), stamp(r.t, frame), recv_ts)
 
     def _candle_volumes(self, r, plain: str) -> tuple:
         # v counts contracts (§7.8); no quote volume
         return (self._sizer(plain).base(r.v) if r.v is not None else None), None
 
-    def _on_liquidations(self, env, recv_ts: int) -> None:
-        events = []
-        for r in each(env.result):
-            signed = r.size
-            if signed == 0:
-                self._count_error("zero_size_liquidation", result_prefix(env))
-                continue
-            # Gate's order sign: negative = sell order, i.e. a long being closed (§7.9, §13: the
-            # sign is undocumented for this channel)
-            side = SELL if signed < 0 else BUY
-            contracts = -signed if signed < 0 else signed
-            events.append(
-                Liquidation(
-                    venue="gateio",
-                    market=PERP,
-                    symbol=self._unified(r.contract),
-                    venue_symbol=r.contract,
-                    exchange_ts=stamp(r.time, env),
-                    recv_ts=recv_ts,
-                    price=r.price,
-                    size=self._sizer(r.contract).base(contracts),
-                    side=side,
-                    contracts=contracts,
-                )
-            )
-        self._emit_all(events)
+    def _on_liquidations(self, r, env, recv_ts: int) -> Liquidation | None:
+        signed = r.size
+        if signed == 0:
+            self._count_error("zero_size_liquidation", result_prefix(env))
+            return None
+        # Gate's order sign: negative = sell order, i.e. a long being closed (§7.9, §13: the
+        # sign is undocumented for this channel)
+        contracts = -signed if signed < 0 else signed
+        return Liquidation("gateio", PERP, self._unified(r.contract), r.contract, stamp(r.time, env), recv_ts, r.price,
+                           self._sizer(r.contract).base(contracts), SELL if signed < 0 else BUY, contracts)
 
-    def _on_contract_stats(self, env, recv_ts: int) -> None:
-        events = []
-        for r in each(env.result):
-            if not r.contract:
-                # frames before 2025-03 did not name the contract (§7.10)
-                self._count_error("stats_without_contract", result_prefix(env))
-                continue
-            if r.open_interest is None:
-                continue
-            events.append(
-                OpenInterest(
-                    venue="gateio",
-                    market=PERP,
-                    symbol=self._unified(r.contract),
-                    venue_symbol=r.contract,
-                    exchange_ts=stamp(r.time, env),
-                    recv_ts=recv_ts,
-                    open_interest=self._sizer(r.contract).base(r.open_interest),
-                    contracts=r.open_interest,
-                    open_interest_usd=r.open_interest_usd,
-                )
-            )
-        self._emit_all(events)
+    def _on_contract_stats(self, r, env, recv_ts: int) -> OpenInterest | None:
+        if not r.contract:
+            # frames before 2025-03 did not name the contract (§7.10)
+            self._count_error("stats_without_contract", result_prefix(env))
+            return None
+        if r.open_interest is None:
+            return None
+        return OpenInterest("gateio", PERP, self._unified(r.contract), r.contract, stamp(r.time, env), recv_ts,
+                            self._sizer(r.contract).base(r.open_interest), r.open_interest, r.open_interest_usd)
 
 
 def legacy_level(price: float, signed: float, sizer, contract: str) -> tuple[list, list]:

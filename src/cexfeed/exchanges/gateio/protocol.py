@@ -17,7 +17,7 @@ import msgspec
 from ...channels import Channel
 from ...net.protocol import Subscription, VenueProtocol
 from ...symbols import Instrument, SymbolMap, decimals_to_step
-from ...wire import Integer, Price, SeqId, Size, Time, to_ms
+from ...wire import MAX_MILLIS, MAX_SECONDS, Integer, Price, SeqId, Size, Time, to_ms
 
 
 class GateError(msgspec.Struct):
@@ -71,12 +71,17 @@ def gate_venue(symbol: str) -> str:
 def env_ms(frame: Any) -> int | None:
     """The envelope time of a decoded push in ms: ``time_ms``, else ``time`` (each in any unit,
     :func:`cexfeed.wire.to_ms`); ``None`` when it has neither."""
-    return to_ms(frame.time_ms) or to_ms(frame.time)
+    ms = frame.time_ms
+    if ms.__class__ is int and MAX_SECONDS <= ms < MAX_MILLIS:
+        return ms  # the usual case of to_ms (an integer count of ms), without the call
+    return to_ms(ms) or to_ms(frame.time)
 
 
 def stamp(t: Any, frame: Any) -> int | None:
     """The time of an item of a push in ms: its own ``t`` (any unit), else the envelope's."""
-    return to_ms(t) or to_ms(frame.time_ms) or to_ms(frame.time)
+    if t.__class__ is int and MAX_SECONDS <= t < MAX_MILLIS:
+        return t  # the usual case of to_ms (an integer count of ms), without the call
+    return to_ms(t) or env_ms(frame)
 
 
 def candle_name(n: str) -> tuple[str, str, str]:

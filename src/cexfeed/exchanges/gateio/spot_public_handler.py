@@ -7,11 +7,11 @@ The book rows (``spot.order_book_update``, ``spot.obu``) are handled by the shar
 
 from __future__ import annotations
 
-from ...models import SPOT, Ticker, Trade
+from ...models import BUY, SELL, SPOT, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import to_ms, trade_side
+from ...wire import MAX_MILLIS, MAX_SECONDS, to_ms, trade_side
 from . import spot_table
-from .common import GateioPublicHandler, each, env_ms, result_prefix, stamp
+from .common import GateioPublicHandler, env_ms, result_prefix, stamp
 from .obu import ObuBooks
 from .protocol import parse_spot_snapshot, spot_symbol_map
 
@@ -36,56 +36,26 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
     def _default_symbols(self) -> SymbolMap:
         return spot_symbol_map()
 
-    def _on_trade(self, env, recv_ts: int) -> None:
-        events = []
-        for r in each(env.result):
-            if r.amount == 0:
-                self._count_error("zero_size_trade", result_prefix(env))
-                continue
-            side, raw_side = trade_side(r.side)
-            if raw_side is not None:
-                self._count_error("unknown_side", result_prefix(env), f"side {raw_side!r}")
-            events.append(
-                Trade(
-                    venue="gateio",
-                    market=SPOT,
-                    symbol=self._unified(r.currency_pair),
-                    venue_symbol=r.currency_pair,
-                    exchange_ts=to_ms(r.create_time_ms) or stamp(r.create_time, env),
-                    recv_ts=recv_ts,
-                    price=r.price,
-                    size=r.amount,
-                    side=side,
-                    trade_id=str(r.id),
-                    raw_side=raw_side,
-                )
-            )
-        self._emit_all(events)
+    # items rows: one method per item (GateioPublicHandler._emit_items)
+    def _on_trade(self, r, env, recv_ts: int) -> Trade | None:
+        if r.amount == 0:
+            self._count_error("zero_size_trade", result_prefix(env))
+            return None
+        side = r.side
+        raw_side = None
+        if side != BUY and side != SELL:
+            side, raw_side = trade_side(side)
+            self._count_error("unknown_side", result_prefix(env), f"side {raw_side!r}")
+        ms = r.create_time_ms
+        if ms.__class__ is float and MAX_SECONDS <= ms < MAX_MILLIS:
+            exchange_ts = int(ms)  # the usual case of to_ms (ms with a fraction), without the call
+        else:
+            exchange_ts = to_ms(ms) or stamp(r.create_time, env)
+        return Trade("gateio", SPOT, self._unified(r.currency_pair), r.currency_pair, exchange_ts, recv_ts, r.price, r.amount, side, str(r.id), None, raw_side)
 
-    def _on_ticker(self, env, recv_ts: int) -> None:
-        exchange_ts = env_ms(env)
-        events = []
-        for r in each(env.result):
-            events.append(
-                Ticker(
-                    venue="gateio",
-                    market=SPOT,
-                    symbol=self._unified(r.currency_pair),
-                    venue_symbol=r.currency_pair,
-                    exchange_ts=exchange_ts,
-                    recv_ts=recv_ts,
-                    last=r.last,
-                    best_bid=r.highest_bid,
-                    best_ask=r.lowest_ask,
-                    high_24h=r.high_24h,
-                    low_24h=r.low_24h,
-                    base_volume=r.base_volume,
-                    quote_volume=r.quote_volume,
-                    change_pct=r.change_percentage,
-                )
-            )
-        self._emit_all(events)
-
+    def _on_ticker(self, r, env, recv_ts: int) -> Ticker:
+        return Ticker("gateio", SPOT, self._unified(r.currency_pair), r.currency_pair, env_ms(env), recv_ts, r.last, r.highest_bid, r.lowest_ask,
+                      r.high_24h, r.low_24h, r.base_volume, r.quote_volume, r.change_percentage)
 
     def _candle_volumes(self, r, plain: str) -> tuple:
         # spot `v` is quote volume, `a` base amount (gateio-protocol.md §6.4)

@@ -2,9 +2,10 @@
 
 - ``proto/``: our own ``.proto`` files (field tables of §2) and the generated ``*_pb2.py``
   (regenerate with ``scripts/gen_proto.sh``; needs the ``proto`` extra);
-- ``decode``: frame -> ``Push(number, symbol, ts, body)`` (typed bodies) on upb, or on the optional compiled
+- ``decode``: frame -> ``Push(number, symbol, ts, body, channel)`` (typed bodies, ts in ms) on upb, or on the optional compiled
   ``_fastpb`` (same values, tested against each other);
 - ``public_handler.MexcPublicWebSocketHandler``: frames -> :mod:`cexfeed.models` events;
+  ``trades``: deals -> trade values (side codes, ids for deals sent without one);
 - ``protocol``: channel names, requests, replies; ``rest``: depth snapshot, exchangeInfo;
 - ``spot_protocol.MexcSpotProtocol``: what the network core needs (registry ``mexc-spot``);
 - ``encode``: build push frames (simulator, tests, benchmarks);

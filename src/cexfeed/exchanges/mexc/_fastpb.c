@@ -388,29 +388,39 @@ static int time_ms(int64_t v, PyObject **out) {
 #define SYM_CACHE_LEN 96
 static PyObject *sym_cache[SYM_CACHE];
 
+/* The cache slot of a string: a hash of its length and of its last 16 bytes (symbols and
+ * channel strings differ at the end); a hit is confirmed by comparing the whole string. */
+static inline uint32_t cache_slot(const uint8_t *p, Py_ssize_t n) {
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, p + (n >= 16 ? n - 16 : 0), 8);
+        memcpy(&b, p + n - 8, 8);
+    } else {
+        memcpy(&a, p, (size_t)n);
+    }
+    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)n) * 0xC2B2AE3D27D4EB4FULL;
+    return (uint32_t)(h >> 56); /* SYM_CACHE (256) slots */
+}
+
 static PyObject *make_symbol(const Slice *s) {
     if (s->n == 0) {
         Py_INCREF(empty_str);
         return empty_str;
     }
     if (s->n <= SYM_CACHE_LEN) {
-        uint32_t h = 2166136261u;
-        int ascii = 1;
-        for (Py_ssize_t i = 0; i < s->n; i++) {
-            h = (h ^ s->p[i]) * 16777619u;
-            ascii &= s->p[i] < 0x80;
+        uint32_t slot = cache_slot(s->p, s->n);
+        PyObject *hit = sym_cache[slot];
+        /* cached strings are ASCII: equal bytes mean an ASCII string equal to it */
+        if (hit != NULL && PyUnicode_GET_LENGTH(hit) == s->n && memcmp(PyUnicode_1BYTE_DATA(hit), s->p, s->n) == 0) {
+            Py_INCREF(hit);
+            return hit;
         }
-        if (ascii) {
-            PyObject *hit = sym_cache[h & (SYM_CACHE - 1)];
-            if (hit != NULL && PyUnicode_GET_LENGTH(hit) == s->n && memcmp(PyUnicode_1BYTE_DATA(hit), s->p, s->n) == 0) {
-                Py_INCREF(hit);
-                return hit;
-            }
+        if (all_ascii(s->p, s->n)) {
             PyObject *obj = PyUnicode_DecodeASCII((const char *)s->p, s->n, "strict");
             if (obj == NULL) return NULL;
             Py_XDECREF(hit);
             Py_INCREF(obj);
-            sym_cache[h & (SYM_CACHE - 1)] = obj;
+            sym_cache[slot] = obj;
             return obj;
         }
     }
@@ -631,15 +641,21 @@ static PyObject *parse_book_ticker(const Slice *slices, int count, int *err) {
     Slice fields[6] = {{NULL, 0}};
     int rc = body_fields(slices, count, fields, 5, 0, NULL);
     if (rc) goto fail;
-    /* an absent side is 0 / 0: every value is a size */
+    /* every value is a number >= 0 ("" absent: 0); a side is quoted only when its price and
+     * its quantity are both above 0, else both are None (wire.quotes) */
+    double v[4];
+    for (int k = 0; k < 4; k++)
+        if ((rc = parse_size(&fields[k + 1], &v[k]))) goto fail;
     PyObject *items[5];
-    for (int k = 0; k < 4; k++) {
-        double v;
-        if ((rc = parse_size(&fields[k + 1], &v))) {
-            for (int j = 0; j < k; j++) Py_XDECREF(items[j]);
-            goto fail;
+    for (int k = 0; k < 4; k += 2) {
+        if (v[k] > 0.0 && v[k + 1] > 0.0) {
+            items[k] = PyFloat_FromDouble(v[k]);
+            items[k + 1] = PyFloat_FromDouble(v[k + 1]);
+        } else {
+            Py_INCREF(Py_None);
+            Py_INCREF(Py_None);
+            items[k] = items[k + 1] = Py_None;
         }
-        items[k] = PyFloat_FromDouble(v);
     }
     rc = parse_seq(&fields[5], &items[4]);
     if (rc) {

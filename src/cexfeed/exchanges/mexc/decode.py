@@ -91,12 +91,14 @@ class DealsBody(NamedTuple):
 
 
 class BookTickerBody(NamedTuple):
-    """315 ``aggre.bookTicker``: an absent side is ``0.0`` / ``0.0``; ``version`` 0 when absent."""
+    """315 ``aggre.bookTicker`` (and 305, the items of 311): a side is quoted only with a price
+    and a quantity both above 0 (:func:`cexfeed.wire.quotes`), else its price and quantity are
+    ``None`` (absent fields, ``"0"``, ``"-0"``, an underflow); ``version`` 0 when absent."""
 
-    bid_price: float
-    bid_qty: float
-    ask_price: float
-    ask_qty: float
+    bid_price: float | None
+    bid_qty: float | None
+    ask_price: float | None
+    ask_qty: float | None
     version: int
 
 
@@ -161,8 +163,10 @@ def deals_body(deals) -> DealsBody:
 
 
 def book_ticker(b, version_text: str = "") -> BookTickerBody:
-    """A book ticker item (315, 305, an item of 311). Raises ``ValueError``."""
-    return BookTickerBody(size_or_zero(b.bidPrice), size_or_zero(b.bidQuantity), size_or_zero(b.askPrice), size_or_zero(b.askQuantity), version(version_text))
+    """A book ticker item (315, 305, an item of 311). Raises ``ValueError`` for a value that is
+    not a number >= 0."""
+    sides = wire.quotes(size_or_zero(b.bidPrice), size_or_zero(b.bidQuantity), size_or_zero(b.askPrice), size_or_zero(b.askQuantity))
+    return BookTickerBody(*sides, version(version_text))
 
 
 class KlineBody(NamedTuple):

@@ -26,9 +26,8 @@ from typing import Callable
 import msgspec
 
 from ...handlers import EventCallback, PublicWebSocketHandler
-from ...models import SPOT, BestBidOffer, Kline, Ticker, Trade
+from ...models import SPOT, BestBidOffer, Kline, Ticker
 from ...symbols import SymbolMap
-from ...wire import quotes
 from .decode import DepthBody, book_ticker, classify_bad_frame, deals_body, decode_push, depth_at_version, each, mini_ticker, parse_wrapper, unknown_body_number, version
 from .protocol import (
     ACK_EMPTY,
@@ -40,7 +39,7 @@ from .protocol import (
 )
 from .books import MexcBooks
 from .rest import spot_symbol_map
-from .spot_table import KLINE_INTERVALS, RECONNECT_AFTER_S, TABLE, ChannelCheck, channel_symbol
+from .spot_table import KLINE_INTERVALS, RECONNECT_AFTER_S, TABLE, ChannelBodies, channel_symbol
 from .trades import DealIds, deal_trades
 
 _reply = msgspec.json.Decoder(Reply, strict=False)
@@ -102,7 +101,7 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
         self._decode = decoder if decoder is not None else decode_push
         # body field number -> bound handler, from the channel table
         self._table: dict[int, Callable] = {number: getattr(self, row.handler) for number, row in TABLE.by_result.items() if not row.private}
-        self._channel_check = ChannelCheck()
+        self._channel_bodies = ChannelBodies()
         self._deal_ids = DealIds()
 
     def unified(self, venue_symbol: str) -> str:
@@ -137,9 +136,8 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
         if body is None:
             # a body the compiled decoder leaves to upb: the whole frame is read before any check
             body = self._cold_body(raw, number)
-        wrong = self._channel_check(channel, number)
-        if wrong:
-            self._count_error(wrong, raw, f"body field {number} on channel {channel[:60]!r}")
+        if self._channel_bodies[channel] != number:
+            self._count_error(self._channel_bodies.wrong(channel), raw, f"body field {number} on channel {channel[:60]!r}")
             return
         if not symbol:
             symbol = channel_symbol(channel)
@@ -217,16 +215,10 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
 
     # -- trades -----------------------------------------------------------------------------------
     def _on_deals(self, symbol: str, ts: int | None, body, raw, recv_ts: int) -> None:
-        unified = self.unified(symbol)
         deals, bad = body
         if bad:
             self._bad_items(bad, raw)
-        count = self._count_error
-        trades = deal_trades(deals, symbol, ts, self._deal_ids, lambda kind, detail: count(kind, raw, detail))
-        self._emit_all([
-            Trade("mexc", SPOT, unified, symbol, exchange_ts, recv_ts, price, size, side, trade_id, None, raw_side)
-            for price, size, side, raw_side, exchange_ts, trade_id in trades
-        ])
+        self._emit_all(deal_trades(deals, symbol, self.unified(symbol), ts, recv_ts, self._deal_ids, self._count_error, raw))
 
     def _on_plain_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         self._on_deals(symbol, ts, deals_body(body.deals), raw, recv_ts)
@@ -236,8 +228,7 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
         self._on_book_ticker(symbol, ts, book_ticker(body), raw, recv_ts)
 
     def _on_book_ticker(self, symbol: str, ts: int | None, body, raw, recv_ts: int) -> None:
-        bid_price, bid_qty, ask_price, ask_qty = quotes(*body[:4])
-        update_id = body[4]
+        bid_price, bid_qty, ask_price, ask_qty, update_id = body
         self._emit(
             BestBidOffer(
                 venue="mexc",
@@ -260,7 +251,7 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
         items, bad = each(body.items, book_ticker)
         self._bad_items(bad, raw)
         for b in items:
-            bid_price, bid_qty, ask_price, ask_qty = quotes(*b[:4])
+            bid_price, bid_qty, ask_price, ask_qty = b[:4]
             self._emit(
                 BestBidOffer(
                     venue="mexc",

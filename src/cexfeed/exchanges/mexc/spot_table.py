@@ -155,25 +155,21 @@ def channel(name: str, venue_symbol: str, *params: str) -> str:
     return TABLE.channel(row, venue_symbol, values)
 
 
-class ChannelCheck:
-    """Whether a push's wrapper ``channel`` and its body agree (:func:`channel_body`), cached per
-    channel string (at most ``limit`` of them). Called with ``(channel, body number)``: ``""``
-    when they agree, else the kind to count: ``unknown_channel`` (a channel in no row, or none)
-    or ``channel_mismatch`` (the channel's row carries another body, e.g. deals on a kline
-    channel): such a push is never handled as its body's channel."""
+class ChannelBodies(dict):
+    """``channel string -> body number`` (:func:`channel_body`), filled on first use (at most
+    ``LIMIT`` channels kept). A push is handled only when ``bodies[push.channel]`` is its body
+    number; otherwise :meth:`wrong` says what to count: ``unknown_channel`` (a channel in no
+    row, or none) or ``channel_mismatch`` (the channel's row carries another body, e.g. deals on
+    a kline channel): such a push is never handled as its body's channel."""
 
-    __slots__ = ("_bodies", "limit")
+    LIMIT = 4096
 
-    def __init__(self, limit: int = 4096) -> None:
-        self._bodies: dict[str, int] = {}
-        self.limit = limit
+    def __missing__(self, channel: str) -> int:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        number = self[channel] = channel_body(channel)
+        return number
 
-    def __call__(self, channel: str, number: int) -> str:
-        expected = self._bodies.get(channel)
-        if expected is None:
-            if len(self._bodies) >= self.limit:
-                self._bodies.clear()
-            expected = self._bodies[channel] = channel_body(channel)
-        if expected == number:
-            return ""
-        return "unknown_channel" if expected == 0 else "channel_mismatch"
+    def wrong(self, channel: str) -> str:
+        """The kind to count for a push on ``channel`` whose body is not that channel's."""
+        return "unknown_channel" if self[channel] == 0 else "channel_mismatch"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from ...models import BUY, SELL, UNKNOWN
+from ...models import BUY, SELL, SPOT, UNKNOWN, Trade
 from .decode import Deal
 from .protocol import TRADE_TYPE_BUY, TRADE_TYPE_SELL
 
@@ -35,20 +35,21 @@ class DealIds:
         return f"{time_ms or 0}-{n}"
 
 
-def deal_trades(deals: Iterable[Deal], symbol: str, push_ts: int | None, ids: DealIds, count: Callable[[str, str], None]) -> list[tuple]:
-    """``(price, size, side, raw_side, exchange_ts, trade_id)`` of each deal to publish, in
-    order; ``count(kind, detail)`` is told of each deal left out or marked."""
+def deal_trades(deals: Iterable[Deal], symbol: str, unified: str, push_ts: int | None, recv_ts: int, ids: DealIds, count: Callable, raw: bytes) -> list[Trade]:
+    """The :class:`~cexfeed.models.Trade` of each deal to publish, in order (``symbol`` the
+    venue's name, ``unified`` ours); ``count(kind, raw, detail)`` is told of each deal left
+    out or marked."""
     out = []
     for price, qty, trade_type, time_ms, trade_id in deals:
         if qty == 0:
-            count("zero_size_trade", "")
+            count("zero_size_trade", raw, "")
             continue
         side = _SIDES.get(trade_type)
         raw_side = None
         if side is None:
             side = UNKNOWN
             raw_side = str(trade_type)
-            count("unknown_side", f"tradeType {trade_type}")
+            count("unknown_side", raw, f"tradeType {trade_type}")
         exchange_ts = time_ms or push_ts
-        out.append((price, qty, side, raw_side, exchange_ts, trade_id or ids(symbol, exchange_ts)))
+        out.append(Trade("mexc", SPOT, unified, symbol, exchange_ts, recv_ts, price, qty, side, trade_id or ids(symbol, exchange_ts), None, raw_side))
     return out

@@ -19,7 +19,7 @@ from ...channels import BOOK_REST, Channel, Table
 from ...handlers import EventCallback, PublicWebSocketHandler
 from ...models import BestBidOffer, Kline
 from ...symbols import SymbolMap
-from ...wire import SeqId, Time, to_ms
+from ...wire import MAX_MILLIS, MAX_SECONDS, SeqId, Time, to_ms
 from .book_push import BookPush
 from .contracts import MultiplierUnknown
 from .obu import parse_obu_stream
@@ -319,7 +319,10 @@ class GateioPublicHandler(PublicWebSocketHandler):
             base = self._sizer(r.s).base  # type: ignore[attr-defined]
             bid_size = base(bid_size) if bid_price is not None else None
             ask_size = base(ask_size) if ask_price is not None else None
-        return BestBidOffer("gateio", self.market, self._unified(r.s), r.s, stamp(r.t, env), recv_ts, bid_price, bid_size, ask_price, ask_size, r.u)
+        t = r.t
+        if not (t.__class__ is int and MAX_SECONDS <= t < MAX_MILLIS):
+            t = stamp(t, env)  # the usual ms time is kept as it is (what stamp gives), without the call
+        return BestBidOffer("gateio", self.market, self._unified(r.s), r.s, t, recv_ts, bid_price, bid_size, ask_price, ask_size, r.u)
 
     def _on_candle(self, r: Any, env: Any, recv_ts: int) -> Kline:
         """A ``spot.candlesticks`` / ``futures.candlesticks`` item (§6.4, §7.8): ``n`` names the

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from ...models import PERP, BUY, SELL, FundingRate, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
 from ...symbols import SymbolMap
-from ...wire import to_ms
+from ...wire import MAX_MILLIS, MAX_SECONDS, to_ms
 from . import futures_table
 from .common import GateioPublicHandler, env_ms, result_prefix, stamp
 from .contracts import ContractSize, ContractSizes, decode_futures_snapshot, futures_symbol_map
@@ -92,8 +92,11 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
         else:
             self._count_error("zero_size_trade", result_prefix(env))
             return None
-        return Trade("gateio", PERP, self._unified(r.contract), r.contract, to_ms(r.create_time_ms) or stamp(r.create_time, env), recv_ts,
-                     r.price, self._sizer(r.contract).base(contracts), side, str(r.id), contracts)
+        t = r.create_time_ms
+        if not (t.__class__ is int and MAX_SECONDS <= t < MAX_MILLIS):
+            t = to_ms(t) or stamp(r.create_time, env)  # the usual ms time is kept as it is, without the calls
+        return Trade("gateio", PERP, self._unified(r.contract), r.contract, t, recv_ts, r.price, self._sizer(r.contract).base(contracts), side,
+                     str(r.id), contracts)
 
     def _book_push(self, frame) -> BookPush:
         r = frame.result

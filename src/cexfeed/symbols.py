@@ -38,6 +38,19 @@ class Instrument(msgspec.Struct, kw_only=True):
     active: bool = True
 
 
+class _Names(dict):
+    """venue symbol -> unified name, filled on first use through the fallback (unchanged
+    without one)."""
+
+    def __init__(self, fallback: Callable[[str], str] | None) -> None:
+        super().__init__()
+        self._fallback = fallback
+
+    def __missing__(self, venue_symbol: str) -> str:
+        name = self[venue_symbol] = self._fallback(venue_symbol) if self._fallback else venue_symbol
+        return name
+
+
 class SymbolMap:
     """Both directions between unified and venue names, plus :class:`Instrument` metadata.
 
@@ -55,7 +68,7 @@ class SymbolMap:
     ) -> None:
         self.by_venue: dict[str, Instrument] = {}
         self.by_unified: dict[str, Instrument] = {}
-        self._unified_cache: dict[str, str] = {}
+        self._unified_cache = _Names(fallback)
         self._fallback = fallback
         self._reverse_fallback = reverse_fallback
         for inst in instruments:
@@ -68,11 +81,13 @@ class SymbolMap:
 
     def unified(self, venue_symbol: str) -> str:
         """Unified name of a venue symbol (cached; uses the fallback for unknown names)."""
-        name = self._unified_cache.get(venue_symbol)
-        if name is None:
-            name = self._fallback(venue_symbol) if self._fallback else venue_symbol
-            self._unified_cache[venue_symbol] = name
-        return name
+        return self._unified_cache[venue_symbol]
+
+    @property
+    def lookup(self) -> Callable[[str], str]:
+        """:meth:`unified` as the cache's own item lookup: the same names, one call less on a
+        handler's hot path."""
+        return self._unified_cache.__getitem__
 
     def to_venue(self, symbol: str) -> str:
         """Venue name of a unified symbol. Raises ``KeyError`` if unknown and no fallback."""

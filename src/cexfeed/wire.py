@@ -155,7 +155,7 @@ def to_ms(value: Any) -> int | None:
     if cls is int:
         if MAX_SECONDS <= value < MAX_MILLIS:
             return value  # the usual case: ms
-    elif cls is float and MAX_SECONDS <= value < MAX_MILLIS:
+    elif cls is float and _SECONDS_F <= value < _MILLIS_F:
         return int(value)  # ms with a fraction: what the rule below gives too
     if cls is not int:
         if cls is str and INTEGER.fullmatch(value) is not None:
@@ -181,6 +181,11 @@ def to_ms(value: Any) -> int | None:
     if value < MAX_MILLIS * 1000.0:
         return int(value / 1000)
     return int(value / 1_000_000)
+
+
+# the bounds as floats: a float compares faster with a float than with an int
+_SECONDS_F = float(MAX_SECONDS)
+_MILLIS_F = float(MAX_MILLIS)
 
 
 def quotes(bid_price: Any, bid_size: Any, ask_price: Any, ask_size: Any) -> tuple[Any, Any, Any, Any]:

@@ -207,7 +207,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
     def __init__(self, on_event: EventCallback | None = None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
         super().__init__(on_event, depth)
         self.symbols = symbols if symbols is not None else self._default_symbols()
-        self._unified = self.symbols.unified
+        self._unified = self.symbols.lookup
         # frame struct -> bound handler, built once: a whole push, or one item of an items row
         self._table: dict[type, Callable[[Any, int], None]] = {
             self._frame_types[channel]: getattr(self, name) for channel, (name, _) in self.CHANNELS.items() if not self.ROWS[channel].items
@@ -229,7 +229,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
 
     def set_symbols(self, symbols: SymbolMap) -> None:
         self.symbols = symbols
-        self._unified = symbols.unified
+        self._unified = symbols.lookup
         self._contracts.clear()
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:

@@ -218,6 +218,9 @@ class GateioPublicHandler(PublicWebSocketHandler):
         # symbol -> (num, den, one, unified name): its size multiplier, for the compiled reader
         self._contracts: dict[str, tuple[float, float, bool, str]] = {}
         self._reader = None
+        # class facts read on every book ticker, as instance attributes (a faster lookup)
+        self._market = self.market
+        self._contract_sizes = self.CONTRACT_SIZES
         if PushReader is not None and (self.FAST_BOOK_CHANNEL or self.FAST_TICKERS):
             self._reader = PushReader(self.FAST_BOOK_CHANNEL, self.FAST_BOOK_ARRAYS, self.FAST_TICKERS, self._contracts)
 
@@ -315,14 +318,14 @@ class GateioPublicHandler(PublicWebSocketHandler):
         ask_size = r.A
         if not (ask_price and ask_size):
             ask_price = ask_size = None
-        if self.CONTRACT_SIZES and (bid_price is not None or ask_price is not None):
+        if self._contract_sizes and (bid_price is not None or ask_price is not None):
             base = self._sizer(r.s).base  # type: ignore[attr-defined]
             bid_size = base(bid_size) if bid_price is not None else None
             ask_size = base(ask_size) if ask_price is not None else None
         t = r.t
         if not (t.__class__ is int and MAX_SECONDS <= t < MAX_MILLIS):
             t = stamp(t, env)  # the usual ms time is kept as it is (what stamp gives), without the call
-        return BestBidOffer("gateio", self.market, self._unified(r.s), r.s, t, recv_ts, bid_price, bid_size, ask_price, ask_size, r.u)
+        return BestBidOffer("gateio", self._market, self._unified(r.s), r.s, t, recv_ts, bid_price, bid_size, ask_price, ask_size, r.u)
 
     def _on_candle(self, r: Any, env: Any, recv_ts: int) -> Kline:
         """A ``spot.candlesticks`` / ``futures.candlesticks`` item (§6.4, §7.8): ``n`` names the

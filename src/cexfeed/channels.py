@@ -40,7 +40,8 @@ class Channel(msgspec.Struct, frozen=True, kw_only=True):
       ``choices``: ``(name, allowed values)`` pairs.
     - ``result``: what a push decodes to (Gate: the type of ``result``, or of each of its items
       when ``items``; MEXC: the wrapper body field number); ``handler``: the direct handler's
-      method for it (the compat parser has a builder of the same name).
+      method for it, called with the frame, or for an ``items`` row with each item and the frame
+      (the compat parser has a builder of the same name, called with the frame).
     - ``items``: the push's ``result`` is one item, an array of items or an array of arrays of
       items (Gate sends all three); a bad item of an array is counted (``malformed_item``) and
       left out, the other items are kept.

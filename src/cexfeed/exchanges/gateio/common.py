@@ -166,9 +166,10 @@ class GateioPublicHandler(PublicWebSocketHandler):
     """Envelope and control frames for a Gate public stream.
 
     Subclasses set ``TABLE`` (the market's :class:`~cexfeed.channels.Table`), ``PONG`` and
-    ``SYSTEM``. From the table: ``CHANNELS`` (venue channel -> (method taking ``(frame,
-    recv_ts)``, type of the frame's ``result``)), ``ROWS`` (venue channel -> row) and the
-    REST-synced book channel the compiled reader serves.
+    ``SYSTEM``. From the table: ``CHANNELS`` (venue channel -> (method, type of the frame's
+    ``result``); the method takes ``(frame, recv_ts)``, or on an ``items`` row ``(item, frame,
+    recv_ts)`` and returns the item's event(s), see :meth:`_emit_items`), ``ROWS`` (venue channel
+    -> row) and the REST-synced book channel the compiled reader serves.
 
     A push whose one-pass decode fails is read again item by item when its row has ``items``
     (:func:`result_items`): a bad item of an array is counted ``malformed_item`` and left out;

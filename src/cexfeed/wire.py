@@ -22,8 +22,10 @@ published.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
+import msgspec
 from msgspec import Meta
 
 #: magnitude bound of every venue number (prices, sizes, rates)
@@ -210,3 +212,115 @@ def side(value: Any) -> str:
     if value == "buy" or value == "sell":
         return value
     raise ValueError(f"unknown side {value!r}")
+
+
+# -- account values: exact decimals ---------------------------------------------------------------
+#: an account value (money, order and position quantities, fees, prices of own orders and fills):
+#: ``decimal.Decimal``. In a typed msgspec decode a JSON number becomes a Decimal read from its own
+#: text (``0.1`` stays ``Decimal("0.1")``); a numeric string goes through ``Decimal()``, whose
+#: syntax is wider than the one grammar (``"1_000"``, ``" 5"``, ``"NaN"``), so every decoder of
+#: account frames checks the raw frame with :func:`amounts_plain` and falls back to
+#: :func:`convert_amounts` when it says no (see :func:`decode_amounts`).
+Amount = Decimal
+#: magnitude bound of every account value (as :data:`MAX_VALUE` for market data)
+MAX_AMOUNT = Decimal("1e300")
+
+
+def amount(value: Any) -> Decimal:
+    """An account value as an exact Decimal: JSON number text (:data:`NUMBER`), an ``int``, or a
+    Decimal already read from a JSON number's text (``msgspec.json.decode(..., float_hook=Decimal)``).
+    Raises ``ValueError`` for anything else (``"1_000"``, ``" 5"``, ``"+1"``, ``"NaN"``, other
+    scripts' digits, ``True``), for a ``float`` (it has lost the venue's text) and for a
+    magnitude of 1e300 or more."""
+    cls = value.__class__
+    if cls is str:
+        if NUMBER.fullmatch(value) is None:
+            raise ValueError(f"not a venue number: {value[:40]!r}")
+        d = Decimal(value)
+    elif cls is Decimal:
+        d = value
+        if not d.is_finite():
+            raise ValueError(f"not a venue number: {value!r}")
+    elif cls is int:
+        d = Decimal(value)
+    elif cls is float:
+        raise ValueError(f"a float has lost the venue's text: {value!r} (decode with float_hook=Decimal)")
+    else:
+        raise ValueError(f"not a venue number: {value!r}")
+    if -MAX_AMOUNT < d < MAX_AMOUNT:
+        return d
+    raise ValueError(f"venue number out of bounds: {value!r}")
+
+
+def optional_amount(value: Any) -> Decimal | None:
+    """:func:`amount`, with ``None`` (field absent or JSON ``null``) kept as ``None``."""
+    return None if value is None else amount(value)
+
+
+#: untyped decode of account frames: JSON numbers with a fraction or exponent become Decimals read
+#: from their text, never floats
+untyped_amounts = msgspec.json.Decoder(float_hook=Decimal)
+
+
+def _walk_plain(value: Any) -> bool:
+    cls = value.__class__
+    if cls is dict:
+        return all(_walk_plain(v) for v in value.values())
+    if cls is list:
+        return all(_walk_plain(v) for v in value)
+    if cls is str:
+        try:
+            d = Decimal(value)
+        except ArithmeticError:
+            return True  # not a number at all: text, or rejected by any Decimal decode
+        return NUMBER.fullmatch(value) is not None and -MAX_AMOUNT < d < MAX_AMOUNT
+    if cls is Decimal or cls is int:
+        return -MAX_AMOUNT < value < MAX_AMOUNT
+    return True
+
+
+def amounts_plain(raw: bytes | str) -> bool:
+    """Whether a typed Decimal decode of ``raw`` reads every account value by the one grammar:
+    True when every string in the frame that ``Decimal()`` accepts is JSON number text and every
+    number (bare or in a string) is below 1e300 in magnitude. False also for a frame that is not
+    JSON (the typed decode reports that itself). When False, decode with :func:`convert_amounts`,
+    which checks each account value by :func:`amount`."""
+    try:
+        return _walk_plain(untyped_amounts.decode(raw))
+    except Exception:
+        return False
+
+
+def _amount_fields(struct: type) -> tuple[tuple[str, bool], ...]:
+    """``(encode name, optional)`` of each Decimal field of a msgspec struct."""
+    out = []
+    for field in msgspec.structs.fields(struct):
+        if field.type is Decimal:
+            out.append((field.encode_name, False))
+        elif Decimal in getattr(field.type, "__args__", ()):
+            out.append((field.encode_name, True))
+    return tuple(out)
+
+
+_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def convert_amounts(items: Any, struct: type) -> Any:
+    """Build ``struct`` instances from untyped items (a dict or a list of dicts, decoded with
+    ``float_hook=Decimal``), every Decimal field checked by :func:`amount` first and the other
+    fields converted by msgspec's lax rules. Raises ``ValueError`` (a value outside the grammar
+    or bounds) or ``msgspec.ValidationError`` (a field that does not fit its type)."""
+    fields = _FIELDS.get(struct)
+    if fields is None:
+        fields = _FIELDS[struct] = _amount_fields(struct)
+    out = []
+    for item in items if items.__class__ is list else (items,):
+        if item.__class__ is not dict:
+            raise msgspec.ValidationError(f"expected an object for {struct.__name__}, got {item.__class__.__name__}")
+        item = dict(item)
+        for name, optional in fields:
+            value = item.get(name)
+            if value is not None or name in item and not optional:
+                item[name] = amount(value)
+        out.append(msgspec.convert(item, struct, strict=False))
+    return out if items.__class__ is list else out[0]

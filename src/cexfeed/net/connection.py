@@ -4,7 +4,7 @@ Lifecycle of a :class:`WsConnection`::
 
     connect (extra headers) -> replay the CURRENT subscription set -> read frames inline into
     ``handler._handle_message(payload, recv_ts_ns)`` -> on drop / silence / upgrade notice:
-    ``handler.reset_books()``, wait a capped exponential backoff with jitter, connect again.
+    ``handler.connection_lost()``, wait a capped exponential backoff with jitter, connect again.
 
 * Heartbeat: the venue's app-level ping every ``ping_interval`` s; a watchdog drops the socket
   when no frame at all (data, ack or pong) arrived for ``no_data_timeout`` s.
@@ -15,6 +15,10 @@ Lifecycle of a :class:`WsConnection`::
 * Only the current subscription set is replayed after a reconnect, never past requests.
 * Book snapshots (``request_snapshot``) are fetched by a task off the read loop, with bounded
   retries, then handed to ``handler.apply_snapshot``.
+* Private (authenticated) streams: every request frame is built by the protocol at the moment
+  it is sent (``subscribe_frame``), so a replay after a reconnect carries a fresh signature;
+  ``on_replayed(conn, results)`` is called once the replayed set of a session is answered (the
+  account stream then loads its REST snapshot and reconciles).
 
 The connection is the handler's :class:`~cexfeed.handlers.ConnectionHooks`.
 """
@@ -185,6 +189,7 @@ class WsConnection(ConnectionHooks):
         snapshot_wait: float = 1.0,
         handshake_timeout: float = 10.0,
         on_state: Callable[["WsConnection", str], None] | None = None,
+        on_replayed: Callable[["WsConnection", list[AckResult]], Any] | None = None,
     ) -> None:
         self.protocol = protocol
         self.handler = handler
@@ -199,6 +204,7 @@ class WsConnection(ConnectionHooks):
         self.snapshot_wait = snapshot_wait
         self.handshake_timeout = handshake_timeout
         self.on_state = on_state
+        self.on_replayed = on_replayed
         self.stats = ConnectionStats()
         self.state = IDLE
         # the current subscription set, in subscription order (dict as ordered set)
@@ -523,13 +529,24 @@ class WsConnection(ConnectionHooks):
     def _replay(self) -> None:
         """Send the current subscription set (only it) on a fresh socket."""
         loop = asyncio.get_running_loop()
+        sent = []
         for sub in list(self.subscriptions):
             future = self._awaiting_replay.pop(sub, None) or loop.create_future()
             self._send_request(sub, "subscribe", future)
+            sent.append(future)
         for sub, future in list(self._awaiting_replay.items()):
             if not future.done():
                 future.set_result(AckResult(sub, "subscribe", False, "closed", "no longer subscribed"))
         self._awaiting_replay.clear()
+        if self.on_replayed is not None:
+            self._spawn(self._replayed(sent, self._session))
+
+    async def _replayed(self, futures: list[asyncio.Future], session: int) -> None:
+        results = list(await asyncio.gather(*futures))
+        if session == self._session and self.connected and self.on_replayed is not None:
+            outcome = self.on_replayed(self, results)
+            if asyncio.iscoroutine(outcome):
+                await outcome
 
     def _after_disconnect(self) -> None:
         self._set_state(BACKOFF if not self._closing else CLOSED)
@@ -547,7 +564,7 @@ class WsConnection(ConnectionHooks):
             task.cancel()
         self._snapshot_tasks.clear()
         self._snapshot_retries.clear()
-        self.handler.reset_books("closed" if self._closing else "reconnect")
+        self.handler.connection_lost("closed" if self._closing else "reconnect")
 
     async def _heartbeat(self, transport: WSTransport, session: int) -> None:
         ping = self.protocol.ping_frame()

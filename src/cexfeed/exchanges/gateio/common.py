@@ -1,5 +1,5 @@
-"""What Gate spot and futures public handlers share: the envelope, acks, error frames,
-pongs, system notices and the dispatch derived from the market's channel table
+"""What Gate spot and futures handlers (public and private) share: the envelope, acks, error
+frames, pongs, system notices and the dispatch derived from the market's channel table
 (gateio-protocol.md §2, §3).
 
 Data pushes are decoded in one pass: each channel has a whole-frame struct tagged by its
@@ -99,26 +99,26 @@ def lenient_result(raw: bytes, result_type: Any) -> Any:
     return out if isinstance(items, list) else out[0]
 
 
-class GateioPublicHandler(PublicWebSocketHandler):
-    """Envelope and control frames for a Gate public stream.
+class GateioFrames:
+    """What every Gate handler, public or private, does with a frame: the one-pass typed decode
+    of pushes dispatched through the market's channel table, and the envelope path for what
+    does not fit (acks, pongs, error frames, system notices, unknown channels, wrong types).
 
-    Subclasses set ``TABLE`` (the market's :class:`~cexfeed.channels.Table`), ``PONG`` and
-    ``SYSTEM``. From the table: ``CHANNELS`` (venue channel -> (method taking ``(frame,
-    recv_ts)``, type of the frame's ``result``)), ``LENIENT`` (venue channel -> counter, for rows
-    whose pushes are kept field by field when a field does not fit its type, see
-    :func:`lenient_result`; otherwise such a push is counted as malformed) and the REST-synced
-    book channel the compiled reader serves.
+    Subclasses (also deriving from a :class:`~cexfeed.handlers.WebSocketHandler`) set ``TABLE``
+    (the market's :class:`~cexfeed.channels.Table`), ``PRIVATE`` (which of its rows they serve),
+    ``PONG`` and ``SYSTEM``. From the table: ``CHANNELS`` (venue channel -> (method taking
+    ``(frame, recv_ts)``, type of the frame's ``result``)) and ``LENIENT`` (venue channel ->
+    counter, for rows whose pushes are kept field by field when a field does not fit its type,
+    see :func:`lenient_result`; otherwise such a push is counted as malformed). Hooks:
+    :meth:`_bad_push` (a push of a served channel that does not decode) and :meth:`_refused`
+    (an error ack or error frame).
     """
 
     venue = "gateio"
     TABLE: Table | None = None
-    # what the compiled reader serves: the REST-synced book channel (b"" = none), futures.tickers
-    FAST_BOOK_CHANNEL = b""
-    FAST_BOOK_ARRAYS = False  # its levels are [price, size] arrays (spot), not {p, s} objects
-    FAST_TICKERS = False
+    PRIVATE = False
     CHANNELS: dict[str, tuple[str, Any]] = {}
     LENIENT: dict[str, str] = {}
-    BOOK_CHANNELS: frozenset[str] = frozenset()
     PONG = ""
     SYSTEM = ""
     _frames: msgspec.json.Decoder
@@ -128,22 +128,111 @@ class GateioPublicHandler(PublicWebSocketHandler):
         super().__init_subclass__(**kwargs)
         table = cls.__dict__.get("TABLE")
         if table is not None:
-            cls.CHANNELS = table.handlers(private=False)
-            cls.LENIENT = {row.venue_channel: row.lenient for row in table if row.lenient}
+            cls.CHANNELS = table.handlers(private=cls.PRIVATE)
+            cls.LENIENT = {row.venue_channel: row.lenient for row in table if row.lenient and row.private == cls.PRIVATE}
+            cls._frame_types = {channel: frame_struct(channel, result) for channel, (_, result) in cls.CHANNELS.items()}
+            cls._frames = msgspec.json.Decoder(Union[tuple(cls._frame_types.values())], strict=False)
+
+    def _bind_channels(self) -> None:
+        """Frame struct -> bound handler method, built once per instance."""
+        self._table: dict[type, Callable[[Any, int], None]] = {
+            self._frame_types[channel]: getattr(self, name) for channel, (name, _) in self.CHANNELS.items()
+        }
+
+    def _decode(self, raw: bytes | str, recv_ts: int) -> None:
+        """The typed path: one decode into the channel's frame struct, then its handler."""
+        try:
+            frame = self._frames.decode(raw)
+        except msgspec.ValidationError as exc:
+            self._slow_path(raw, recv_ts, exc)
+            return
+        if frame.event == "update" or frame.event == "all":
+            self._table[frame.__class__](frame, recv_ts)
+        else:  # e.g. an ack whose result happened to fit the channel's struct
+            self._control(_envelope.decode(raw), raw, recv_ts)
+
+    def _slow_path(self, raw: bytes | str, recv_ts: int, exc: Exception) -> None:
+        env = _envelope.decode(raw)
+        if env.event == "update" or env.event == "all":
+            if env.channel in self.CHANNELS:
+                counter = self.LENIENT.get(env.channel)
+                if counter is None:
+                    self._bad_push(env, recv_ts)
+                    raise exc  # wrong field types: counted as malformed by _handle_message
+                self._on_lenient(env, counter, recv_ts)
+            elif env.channel == self.SYSTEM:
+                self._on_system(env)
+            else:
+                self._count_error("unknown_channel", raw, env.channel)  # type: ignore[attr-defined]
+            return
+        self._control(env, raw, recv_ts)
+
+    def _bad_push(self, env: Envelope, recv_ts: int) -> None:
+        """A push of a served channel failed its typed decode (before it is counted)."""
+
+    def _on_lenient(self, env: Envelope, counter: str, recv_ts: int) -> None:
+        frame_type = self._frame_types[env.channel]
+        result = lenient_result(env.result, self.CHANNELS[env.channel][1])
+        self.stats.errors[counter] += 1  # type: ignore[attr-defined]
+        self._table[frame_type](frame_type(result, env.event, env.time, env.time_ms), recv_ts)
+
+    def _control(self, env: Envelope, raw: bytes | str, recv_ts: int) -> None:
+        channel = env.channel
+        exchange_ts = env.time_ms or env.time * 1000
+        hooks = self.hooks  # type: ignore[attr-defined]
+        if env.event in ("subscribe", "unsubscribe"):
+            error = env.error
+            if error is None:
+                status = _ack.decode(env.result).status if env.result != b"null" else ""
+                ok = status in ("success", "")
+                hooks.on_ack(env.id, channel, ok, status)
+                return
+            message = self._refused(error.code, error.message, channel, recv_ts, exchange_ts)
+            hooks.on_ack(env.id, channel, False, message)
+            return
+        if channel == self.PONG:
+            hooks.on_pong()
+            return
+        if env.error is not None:
+            self._refused(env.error.code, env.error.message, channel, recv_ts, exchange_ts)
+            return
+        self._count_error("unknown_frame", raw)  # type: ignore[attr-defined]
+
+    def _refused(self, code: int, message: str, channel: str, recv_ts: int, exchange_ts: int) -> str:
+        """An error ack or frame: reported as a ``VenueError``; returns the message passed on
+        with the ack."""
+        self._venue_error(code, message, channel, recv_ts, exchange_ts)  # type: ignore[attr-defined]
+        return message
+
+    def _on_system(self, env: Envelope) -> None:
+        notice = _notice.decode(env.result)
+        if notice.type == "upgrade":
+            self.hooks.on_reconnect_requested(notice.msg)  # type: ignore[attr-defined]
+
+
+class GateioPublicHandler(GateioFrames, PublicWebSocketHandler):
+    """A Gate public stream: :class:`GateioFrames` plus books, and the compiled reader for the
+    REST-synced book channel (and futures tickers) in front of the typed decode."""
+
+    # what the compiled reader serves: the REST-synced book channel (b"" = none), futures.tickers
+    FAST_BOOK_CHANNEL = b""
+    FAST_BOOK_ARRAYS = False  # its levels are [price, size] arrays (spot), not {p, s} objects
+    FAST_TICKERS = False
+    BOOK_CHANNELS: frozenset[str] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table = cls.__dict__.get("TABLE")
+        if table is not None:
             books = table.books(BOOK_REST)
             cls.FAST_BOOK_CHANNEL = books[0].venue_channel.encode() if books else b""
             cls.BOOK_CHANNELS = frozenset(row.venue_channel for row in table.books())
-            cls._frame_types = {channel: frame_struct(channel, result) for channel, (_, result) in cls.CHANNELS.items()}
-            cls._frames = msgspec.json.Decoder(Union[tuple(cls._frame_types.values())], strict=False)
 
     def __init__(self, on_event: EventCallback | None = None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
         super().__init__(on_event, depth)
         self.symbols = symbols if symbols is not None else self._default_symbols()
         self._unified = self.symbols.unified
-        # frame struct -> bound handler, built once
-        self._table: dict[type, Callable[[Any, int], None]] = {
-            self._frame_types[channel]: getattr(self, name) for channel, (name, _) in self.CHANNELS.items()
-        }
+        self._bind_channels()
         # symbol -> (num, den, one, unified name): its size multiplier, for the compiled reader
         self._contracts: dict[str, tuple[float, float, bool, str]] = {}
         self._reader = None
@@ -170,15 +259,7 @@ class GateioPublicHandler(PublicWebSocketHandler):
                 self._apply_book_update(r[:7], r[7], r[8], recv_ts)
                 return
             # another channel, or a shape the compiled reader does not know: msgspec path
-        try:
-            frame = self._frames.decode(raw)
-        except msgspec.ValidationError as exc:
-            self._slow_path(raw, recv_ts, exc)
-            return
-        if frame.event == "update" or frame.event == "all":
-            self._table[frame.__class__](frame, recv_ts)
-        else:  # e.g. an ack whose result happened to fit the channel's struct
-            self._control(_envelope.decode(raw), raw, recv_ts)
+        self._decode(raw, recv_ts)
 
     # -- order_book_update (REST-synced book), shared by spot and futures ----------------------
     def _contract_context(self, venue_symbol: str) -> tuple[float, float, bool, str]:
@@ -205,28 +286,9 @@ class GateioPublicHandler(PublicWebSocketHandler):
         else:
             self._book_delta(symbol, first, last, bids, asks, exchange_ts, recv_ts)
 
-    def _slow_path(self, raw: bytes | str, recv_ts: int, exc: Exception) -> None:
-        env = _envelope.decode(raw)
-        if env.event == "update" or env.event == "all":
-            if env.channel in self.CHANNELS:
-                counter = self.LENIENT.get(env.channel)
-                if counter is None:
-                    if env.channel in self.BOOK_CHANNELS:
-                        self._lost_book_push(env, recv_ts)
-                    raise exc  # wrong field types: counted as malformed by _handle_message
-                self._on_lenient(env, counter, recv_ts)
-            elif env.channel == self.SYSTEM:
-                self._on_system(env)
-            else:
-                self._count_error("unknown_channel", raw, env.channel)
-            return
-        self._control(env, raw, recv_ts)
-
-    def _on_lenient(self, env: Envelope, counter: str, recv_ts: int) -> None:
-        frame_type = self._frame_types[env.channel]
-        result = lenient_result(env.result, self.CHANNELS[env.channel][1])
-        self.stats.errors[counter] += 1
-        self._table[frame_type](frame_type(result, env.event, env.time, env.time_ms), recv_ts)
+    def _bad_push(self, env: Envelope, recv_ts: int) -> None:
+        if env.channel in self.BOOK_CHANNELS:
+            self._lost_book_push(env, recv_ts)
 
     def _lost_book_push(self, env: Envelope, recv_ts: int) -> None:
         try:
@@ -236,32 +298,6 @@ class GateioPublicHandler(PublicWebSocketHandler):
         if symbol is not None:
             self._book_lost(symbol, recv_ts)
         # else no symbol to tell: the next delta of the book shows the gap
-
-    def _control(self, env: Envelope, raw: bytes | str, recv_ts: int) -> None:
-        channel = env.channel
-        exchange_ts = env.time_ms or env.time * 1000
-        if env.event in ("subscribe", "unsubscribe"):
-            error = env.error
-            if error is None:
-                status = _ack.decode(env.result).status if env.result != b"null" else ""
-                ok = status in ("success", "")
-                self.hooks.on_ack(env.id, channel, ok, status)
-                return
-            self.hooks.on_ack(env.id, channel, False, error.message)
-            self._venue_error(error.code, error.message, channel, recv_ts, exchange_ts)
-            return
-        if channel == self.PONG:
-            self.hooks.on_pong()
-            return
-        if env.error is not None:
-            self._venue_error(env.error.code, env.error.message, channel, recv_ts, exchange_ts)
-            return
-        self._count_error("unknown_frame", raw)
-
-    def _on_system(self, env: Envelope) -> None:
-        notice = _notice.decode(env.result)
-        if notice.type == "upgrade":
-            self.hooks.on_reconnect_requested(notice.msg)
 
 
 def book_symbol(s: Any) -> str | None:

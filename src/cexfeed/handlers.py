@@ -261,6 +261,8 @@ class PrivateWebSocketHandler(WebSocketHandler):
         self._set_status(AUTH_FAILED, "auth", code, message)
 
     def _set_status(self, status: str, reason: str, code: str = "", message: str = "") -> None:
+        if status == self.status and not code:
+            return
         self.status = status
         self._emit(
             AccountStatus(

@@ -69,6 +69,10 @@ VENUES: dict[str, VenueSpec] = {
             replay_snapshot=f"{_GATE}.spot_public_handler:replay_apply_snapshot",
             strategy="cexfeed.compat.gateio_spot:GATEIO_SPOT",
             sim="cexfeed.sim.gateio_spot",
+            private_protocol=f"{_GATE}.private_protocol:GateioSpotPrivateProtocol",
+            private_handler=f"{_GATE}.private_spot:GateioSpotPrivateWebSocketHandler",
+            private_replay=f"{_GATE}.private_spot:replay_handler",
+            credentials_env="GATEIO",
         ),
         # USDT perpetuals; the protocol sends X-Gate-Size-Decimal: 1 on WS and REST
         VenueSpec(

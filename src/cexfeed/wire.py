@@ -22,7 +22,7 @@ published.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact
 from typing import Annotated, Any, Literal, Union
 
 import msgspec
@@ -57,7 +57,7 @@ FractionalMillis = Annotated[float, Meta(ge=0, lt=float(MAX_MILLIS))]
 Name = Annotated[str, Meta(min_length=1)]
 #: a venue time in s, ms, µs or ns (told apart by magnitude, see :func:`to_ms`); integers stay
 #: exact, text with a fraction becomes a float
-Time = Union[Annotated[int, Meta(ge=0, lt=MAX_TIME)], Annotated[float, Meta(ge=0, lt=float(MAX_TIME))]]
+Time = Union[Annotated[int, Meta(ge=0, le=MAX_SEQ)], Annotated[float, Meta(ge=0, lt=float(MAX_TIME))]]
 
 
 # -- plain converters (compat strategies, protobuf strings, REST bodies read by hand) --------------
@@ -224,6 +224,10 @@ def side(value: Any) -> str:
 Amount = Decimal
 #: magnitude bound of every account value (as :data:`MAX_VALUE` for market data)
 MAX_AMOUNT = Decimal("1e300")
+#: arithmetic on account values that never rounds (``EXACT.subtract(a, b)``,
+#: ``EXACT.multiply(contracts, multiplier)``): enough digits for any two bounded values, and a
+#: result that would need rounding raises ``decimal.Inexact`` instead
+EXACT = Context(prec=2000, Emax=10**6, Emin=-(10**6), traps=[Inexact])
 
 
 def amount(value: Any) -> Decimal:
@@ -324,3 +328,13 @@ def convert_amounts(items: Any, struct: type) -> Any:
                 item[name] = amount(value)
         out.append(msgspec.convert(item, struct, strict=False))
     return out if items.__class__ is list else out[0]
+
+
+def decode_amounts(raw: bytes | str, decoder: "msgspec.json.Decoder", struct: type) -> Any:
+    """Decode a body holding account values by the one grammar: ``decoder`` (a lax typed
+    decoder of ``struct`` or ``list[struct]``) when :func:`amounts_plain` says it reads every
+    number right, else :func:`convert_amounts` over the untyped body. Raises ``ValueError`` or
+    ``msgspec`` errors on a bad body."""
+    if amounts_plain(raw):
+        return decoder.decode(raw)
+    return convert_amounts(untyped_amounts.decode(raw), struct)

@@ -146,13 +146,15 @@ class GateioParserStrategy(MessageParserStrategy):
 
     venue = "gateio"
     TABLE: Table
+    # which rows of the table it serves (the private parser serves the private ones)
+    PRIVATE = False
     PONG = ""
     SYSTEM = ""
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(symbols)
         self._builders: dict[str, Callable[[dict, int], list[ParsedMessage]]] = {
-            row.venue_channel: getattr(self, row.handler) for row in self.TABLE
+            row.venue_channel: getattr(self, row.handler) for row in self.TABLE if row.private == self.PRIVATE
         }
         self._builders[self.SYSTEM] = self._system
         books = [row.venue_channel for row in self.TABLE.books()]

@@ -204,7 +204,8 @@ class PrivateProtocol(VenueProtocol):
     - :meth:`prepare` runs before the first connect and again before each reconnect's replay
       (MEXC: create or keep alive the listenKey and point ``ws_url`` at it); nothing by default;
     - :meth:`fetch_account` loads the REST :class:`~cexfeed.account.AccountSnapshot`, given the
-      current state (whose open orders and last fill say what to ask for);
+      current state (whose open orders say what to ask for) and the time from which missed
+      trades are fetched;
     - :meth:`refusal` classifies a refused request or REST call: ``("auth", code, message)``
       (credentials refused: no retry), ``("clock", code, message)`` (the request time was
       outside the venue's window: measure the clock again and retry once) or ``None``;
@@ -232,8 +233,10 @@ class PrivateProtocol(VenueProtocol):
     async def prepare(self, rest: "RestClient") -> None:
         """Before connecting (and before each reconnect): nothing by default."""
 
-    async def fetch_account(self, rest: "RestClient", state: "AccountState") -> "AccountSnapshot":
-        """The REST snapshot of the account (must override). Raises ``RestError`` or
+    async def fetch_account(self, rest: "RestClient", state: "AccountState", since_ms: int | None) -> "AccountSnapshot":
+        """The REST snapshot of the account (must override): balances, open orders, positions,
+        the final state of orders ``state`` holds open that are gone, and own trades since
+        ``since_ms`` (server ms; ``None``: none, on the first seeding). Raises ``RestError`` or
         ``ValueError``/``msgspec`` errors on an unusable body."""
         raise NotImplementedError
 

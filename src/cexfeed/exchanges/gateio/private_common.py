@@ -1,0 +1,177 @@
+"""What the Gate spot and futures private handlers share (gateio-protocol.md §2, §4, §5):
+the envelope and control frames of :class:`~cexfeed.exchanges.gateio.common.GateioFrames`, the
+one grammar of account values (a frame whose numbers a typed Decimal decode would read outside
+the grammar goes through the strict converter), authentication refusals, venue times, and the
+order-status rules both markets follow.
+"""
+
+from __future__ import annotations
+
+import typing
+from decimal import Decimal
+from typing import Any, Union
+
+import msgspec
+
+from ...account import AccountState
+from ...credentials import Credentials
+from ...handlers import EventCallback, PrivateWebSocketHandler
+from ...models import OrderStatus
+from ...symbols import SymbolMap
+from ...wire import EXACT, amounts_plain, convert_amounts, to_ms, untyped_amounts
+from . import auth
+from .common import GateioFrames, _envelope
+
+S = OrderStatus
+_ZERO = Decimal(0)
+
+# finish_as -> status of a finished order (spot §8.1, futures §9.1; both markets' lists, EN
+# and ZH docs). ``ioc``/``fok`` remainders expire; a post-only order that would take, or one
+# below the minimum, is rejected; a market order that ran out of book or counterparties is
+# canceled when something filled and rejected when nothing did (see :func:`finished_status`).
+FINISH_AS: dict[str, OrderStatus] = {
+    "filled": S.FILLED,
+    "cancelled": S.CANCELED,
+    "canceled": S.CANCELED,
+    "liquidate_cancelled": S.CANCELED,
+    "stp": S.CANCELED,
+    "reduce_only": S.CANCELED,
+    "position_closed": S.CANCELED,
+    "ioc": S.EXPIRED,
+    "fok": S.EXPIRED,
+    "poc": S.REJECTED,
+    "small": S.REJECTED,
+    "depth_not_enough": S.CANCELED,
+    "trader_not_enough": S.CANCELED,
+    # the order itself was the liquidation / deleveraging trade
+    "liquidated": S.FILLED,
+    "auto_deleveraged": S.FILLED,
+}
+# finish_as values whose status depends on what was executed
+_IF_NOTHING_FILLED_REJECTED = frozenset({"depth_not_enough", "trader_not_enough"})
+_IF_NOTHING_LEFT_FILLED = frozenset({"ioc", "fok", "liquidated", "auto_deleveraged"})
+
+
+def finished_status(finish_as: str, filled_something: bool, nothing_left: bool) -> OrderStatus:
+    """The status of a finished order from ``finish_as`` (authoritative: a market buy that
+    finished ``filled`` is filled whatever dust is ``left``, pitfalls D.1 #22); ``unknown`` for
+    a value not in :data:`FINISH_AS` (``-``, ``open``, anything new)."""
+    status = FINISH_AS.get(finish_as)
+    if status is None:
+        return S.UNKNOWN
+    if finish_as in _IF_NOTHING_LEFT_FILLED:
+        if nothing_left:
+            return S.FILLED
+        # a liquidation/deleveraging order that did not execute in full: the rest was canceled
+        return S.CANCELED if status is S.FILLED else status
+    if finish_as in _IF_NOTHING_FILLED_REJECTED and not filled_something:
+        return S.REJECTED
+    return status
+
+
+def working_status(filled_something: bool) -> OrderStatus:
+    return S.PARTIALLY_FILLED if filled_something else S.OPEN
+
+
+def ms(*values: Any) -> int | None:
+    """The first venue time among ``values`` that is given (not ``None``, not 0), in ms
+    (unit by magnitude, :func:`cexfeed.wire.to_ms`); ``None`` when none is."""
+    for value in values:
+        if value is not None:
+            converted = to_ms(value)
+            if converted is not None:
+                return converted
+    return None
+
+
+def order_id(value: str | int) -> str:
+    """An order or trade id as text (integers from older servers kept exact)."""
+    return value if value.__class__ is str else str(value)
+
+
+def positive(value: Decimal | None) -> Decimal | None:
+    """``None`` for a missing or zero price (Gate sends ``"0"`` for a market order's price and
+    for the average price of an order with nothing filled)."""
+    return value if value else None
+
+
+def subtract(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return EXACT.subtract(a, b) if a is not None and b is not None else None
+
+
+def client_id(text: str) -> str | None:
+    """Gate's user text when it is a client order id (``t-...``), else ``None`` (sources such
+    as ``api``, ``web``)."""
+    return text if text.startswith("t-") else None
+
+
+def _struct_of(result_type: Any) -> type:
+    shapes = typing.get_args(result_type) if typing.get_origin(result_type) is Union else (result_type,)
+    for shape in shapes:
+        inner = typing.get_args(shape)
+        candidate = inner[0] if inner else shape
+        if isinstance(candidate, type) and issubclass(candidate, msgspec.Struct):
+            return candidate
+    raise TypeError(f"no struct in {result_type!r}")
+
+
+class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
+    """Base of the Gate private handlers: ``symbols`` names the pairs/contracts, ``state`` the
+    :class:`~cexfeed.account.AccountState` to keep, ``credentials`` (optional) are scrubbed
+    from any venue message before it is reported. Subclasses set ``TABLE`` and the channel
+    methods, which build events and pass them to :meth:`_account_event`.
+
+    An authentication refusal (§2.4 shapes, see :mod:`.auth`) publishes
+    ``AccountStatus(auth_failed)`` with the venue's label and message, besides the
+    ``VenueError``; a refused request time (``REQUEST_EXPIRED``) is only reported (the account
+    stream measures the clock again and retries once)."""
+
+    PRIVATE = True
+    market = ""
+
+    def __init__(self, on_event: EventCallback | None = None, symbols: SymbolMap | None = None, state: AccountState | None = None,
+                 credentials: Credentials | None = None) -> None:
+        PrivateWebSocketHandler.__init__(self, on_event, state)
+        self.symbols = symbols if symbols is not None else self._default_symbols()
+        self._unified = self.symbols.unified
+        self.credentials = credentials
+        self._bind_channels()
+
+    def _default_symbols(self) -> SymbolMap:
+        raise NotImplementedError
+
+    def unified(self, venue_symbol: str) -> str:
+        return self._unified(venue_symbol)
+
+    def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
+        if amounts_plain(raw):
+            self._decode(raw, recv_ts)
+        else:
+            self._decode_strict(raw, recv_ts)
+
+    def _decode_strict(self, raw: bytes | str, recv_ts: int) -> None:
+        """A frame with a number outside the grammar somewhere (or not JSON): its account values
+        are read one by one by :func:`cexfeed.wire.amount`; one that does not fit makes the push
+        malformed (raised, counted by ``_handle_message``)."""
+        env = _envelope.decode(raw)
+        served = self.CHANNELS.get(env.channel)
+        if served is None or env.event not in ("update", "all"):
+            self._decode(raw, recv_ts)
+            return
+        self.stats.errors["amounts_checked"] += 1
+        result = convert_amounts(untyped_amounts.decode(env.result), _struct_of(served[1]))
+        frame_type = self._frame_types[env.channel]
+        self._table[frame_type](frame_type(result, env.event, env.time, env.time_ms), recv_ts)
+
+    def _refused(self, code: int, message: str, channel: str, recv_ts: int, exchange_ts: int) -> str:
+        if self.credentials is not None:
+            message = self.credentials.scrub(message)
+        found = auth.refusal(message, code)
+        self._venue_error(code, message, channel, recv_ts, exchange_ts)
+        if found is not None and found[0] == "auth":
+            self.auth_failed(found[1], found[2])
+        return message
+
+    @staticmethod
+    def _items(result: Any) -> list:
+        return result if result.__class__ is list else [result]

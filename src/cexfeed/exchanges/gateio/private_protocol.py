@@ -1,0 +1,110 @@
+"""Gate.io private (account) streams as seen by the network core: signed subscribe frames built
+when sent (gateio-protocol.md §4.1), signed REST (APIv4), the server clock from ``/spot/time``,
+authentication refusals, and the REST account snapshot. Spot here; USDT futures in
+:mod:`cexfeed.exchanges.gateio.private_futures`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import msgspec
+
+from ...account import AccountSnapshot, AccountState
+from ...channels import Channel
+from ...net.protocol import PrivateProtocol, Subscription
+from ...net.rest import RestClient, RestError
+from ...symbols import SymbolMap
+from . import auth
+from . import spot_table as st
+from .protocol import GateioProtocol, request, spot_symbol_map
+from .rest import fetch_spot_symbols
+
+
+class _ServerTime(msgspec.Struct):
+    server_time: int
+
+
+_server_time = msgspec.json.Decoder(_ServerTime, strict=False)
+
+
+class GateioPrivateProtocol(PrivateProtocol, GateioProtocol):
+    """What both Gate account streams share. Each private request carries ``auth`` signed for
+    its own ``time`` (server seconds from :attr:`clock`), computed when the frame is built, i.e.
+    when it is sent; REST calls are signed per attempt (:meth:`sign_rest`). Subscriptions: a row
+    whose payload names a symbol gets one per symbol given (``!all`` by default); a row without
+    (balances) gets one with no symbol."""
+
+    DEFAULT: tuple[str, ...] = ()
+
+    def request(self, row: Channel, sub: Subscription, event: str, request_id: int) -> bytes:
+        now = self.clock.now_s()
+        payload = self.table.payload(row, sub.venue_symbol, sub.params) if row.payload else None  # type: ignore[union-attr]
+        return request(row.venue_channel, event, payload, request_id, now, auth.ws_auth(self.credentials, row.venue_channel, event, now))
+
+    def sign_rest(self, method: str, path: str, query: str, body: bytes) -> dict[str, str]:
+        return auth.rest_headers(self.credentials, method, path, query, body, self.clock.now_s())
+
+    async def server_time_ms(self, rest: RestClient) -> int:
+        """``GET /spot/time`` -> ``server_time`` ms (both markets share the API host)."""
+        return _server_time.decode(await rest.get(st.TIME_PATH)).server_time
+
+    def refusal(self, message: str, code: int | str = 0) -> tuple[str, str, str] | None:
+        return auth.refusal(self.redact(message), code)
+
+    def rest_refusal(self, error: RestError) -> tuple[str, str, str] | None:
+        if error.status in (400, 401, 403):
+            return auth.refusal(self.redact(error.body.decode("utf-8", "replace")), error.status)
+        return None
+
+    def default_channels(self) -> tuple[str, ...]:
+        return self.DEFAULT
+
+    def subscriptions(self, channels, venue_symbols) -> list[Subscription]:
+        symbols = list(venue_symbols) or [st.ALL]
+        out: list[Subscription] = []
+        for name in channels:
+            row = self.table.row(name, True)  # type: ignore[union-attr]
+            params = self.table.params(row.name, self.options.get(row.name, ()))  # type: ignore[union-attr]
+            per_symbol = any("{symbol}" in item for item in row.payload)
+            for symbol in symbols if per_symbol else [""]:
+                sub = Subscription(row.name, symbol, params)
+                if sub not in out:
+                    out.append(sub)
+        return out
+
+    def since(self, ms: int) -> int:
+        """Server ms -> the ms a missed-trade query starts from (a margin for clock error)."""
+        return max(0, ms - 5_000)
+
+
+class GateioSpotPrivateProtocol(GateioPrivateProtocol):
+    """``gateio-spot`` account stream: ``orders``, ``fills``, ``balances`` by default (also
+    ``orders_v2``, ``fills_v2``), all pairs (``!all``) unless pairs are given."""
+
+    name = "gateio-spot"
+    table = st.TABLE
+    ws_url = st.WS_URL
+    rest_url = st.REST_URL
+    headers: dict[str, str] = {}
+    ping_interval = st.PING_INTERVAL_S
+    PING = st.PING
+    DEFAULT = st.PRIVATE_DEFAULT
+
+    def default_symbols(self) -> SymbolMap:
+        return spot_symbol_map()
+
+    async def fetch_symbols(self, rest: RestClient) -> SymbolMap:
+        return await fetch_spot_symbols(rest)
+
+    def make_private_handler(self, on_event, symbols: SymbolMap, state: AccountState):
+        from .private_spot import GateioSpotPrivateWebSocketHandler
+
+        self._handler = GateioSpotPrivateWebSocketHandler(on_event, symbols, state, self.credentials)
+        return self._handler
+
+    async def fetch_account(self, rest: RestClient, state: AccountState, since_ms: int | None) -> AccountSnapshot:
+        from .private_spot import GateioSpotPrivateWebSocketHandler, fetch_spot_account
+
+        handler = getattr(self, "_handler", None) or GateioSpotPrivateWebSocketHandler(symbols=self.default_symbols())
+        return await fetch_spot_account(rest, self.sign_rest, handler, state, since_ms, self.clock.now_ms(), time.time_ns())

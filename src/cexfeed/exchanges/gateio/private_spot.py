@@ -1,0 +1,245 @@
+"""Gate.io spot private channels (gateio-protocol.md §8) and the REST account snapshot:
+raw frame -> :class:`~cexfeed.models.Order` / :class:`~cexfeed.models.Fill` /
+:class:`~cexfeed.models.Balance` applied to the account state.
+
+Order status (``spot.orders`` has an ``event`` per order, §8.1): ``put`` -> ``open``,
+``update`` -> ``partially_filled`` (``open`` while nothing is filled), ``finish`` -> by
+``finish_as`` (:data:`~cexfeed.exchanges.gateio.private_common.FINISH_AS`: ``filled``;
+``cancelled``/``stp``/``liquidate_cancelled`` -> ``canceled``, with ``filled > 0`` after a
+partial fill; ``ioc``/``fok`` -> ``expired`` unless nothing is left; ``poc``/``small`` ->
+``rejected``; ``depth_not_enough``/``trader_not_enough`` -> ``canceled``, ``rejected`` when
+nothing filled; any other value -> ``unknown`` with the raw value kept). REST orders carry
+``status`` (``open``/``closed``/``cancelled``) instead of ``event``.
+
+Quantities: a market buy's ``amount`` and ``left`` are quote currency (``quote_amount``,
+``quote_left``; ``amount``/``left`` ``None``), its base ``filled`` is ``filled_amount`` when
+the venue sends it; every other order's ``amount``/``left`` are base currency and ``filled`` is
+``filled_amount`` (else ``amount - left``). ``filled_total`` is ``filled_quote``.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from ...account import AccountSnapshot, AccountState
+from ...models import SPOT, Balance, Fill, Order, OrderStatus
+from ...net.rest import RestClient, Signer
+from ...symbols import SymbolMap
+from ...wire import EXACT, Amount, Name, convert_amounts, decode_amounts, untyped_amounts
+from . import spot_table as t
+from .private_common import (
+    GateioPrivateHandler,
+    client_id,
+    finished_status,
+    ms,
+    order_id,
+    positive,
+    subtract,
+    working_status,
+)
+from .protocol import spot_symbol_map
+from .spot_table import SpotBalancePush, SpotOrderPush, SpotUserTrade
+
+S = OrderStatus
+# REST order status -> the finish_as it stands for when the body has none
+_REST_FINISHED = {"closed": "filled", "cancelled": "cancelled", "canceled": "cancelled"}
+
+
+class GateioSpotPrivateWebSocketHandler(GateioPrivateHandler):
+    """Gate.io spot account stream: ``spot.orders``/``spot.orders_v2`` -> ``Order``,
+    ``spot.usertrades``/``spot.usertrades_v2`` -> ``Fill``, ``spot.balances`` -> ``Balance``
+    (absolute total/available/frozen per currency). ``symbols`` maps pairs to unified names
+    (default: split on ``_``)."""
+
+    market = SPOT
+    TABLE = t.TABLE
+    PONG = t.PONG
+    SYSTEM = t.SYSTEM
+
+    def _default_symbols(self) -> SymbolMap:
+        return spot_symbol_map()
+
+    # -- channels ----------------------------------------------------------------------------
+    def _on_orders(self, frame, recv_ts: int) -> None:
+        for r in self._items(frame.result):
+            self._account_event(self.order(r, recv_ts))
+
+    def _on_usertrades(self, frame, recv_ts: int) -> None:
+        for r in self._items(frame.result):
+            self._account_event(self.fill(r, recv_ts))
+
+    def _on_balances(self, frame, recv_ts: int) -> None:
+        for r in self._items(frame.result):
+            self._account_event(self.balance(r, recv_ts))
+
+    # -- normalization (pushes and REST bodies) ----------------------------------------------
+    def order(self, r: SpotOrderPush, recv_ts: int) -> Order:
+        """The :class:`Order` of a push item or REST order (see the module docstring)."""
+        pair = r.currency_pair.upper()
+        left = r.left
+        if r.type == "market" and r.side == "buy":
+            amount = None
+            base_left = None
+            quote_amount = r.amount
+            quote_left = left
+            filled = r.filled_amount
+        else:
+            amount = r.amount
+            base_left = left
+            quote_amount = quote_left = None
+            filled = r.filled_amount if r.filled_amount is not None else subtract(amount, left)
+        filled_something = bool(filled) or bool(r.filled_total)
+        event = r.event or r.status
+        finish_as = r.finish_as
+        if event == "finish" or event in _REST_FINISHED:
+            status = finished_status(finish_as or _REST_FINISHED.get(event, ""), filled_something, left is not None and not left)
+        elif event == "put" or event == "update" or event == "open":
+            status = working_status(filled_something)
+        else:
+            status = S.UNKNOWN
+        updated = ms(r.update_time_ms, r.update_time)
+        return Order(
+            venue="gateio",
+            market=SPOT,
+            symbol=self._unified(pair),
+            venue_symbol=pair,
+            exchange_ts=updated,
+            recv_ts=recv_ts,
+            order_id=order_id(r.id),
+            side=r.side,
+            order_type=r.type,
+            status=status,
+            raw_status=f"{event}/{finish_as}" if finish_as else event,
+            price=positive(r.price) if r.type != "market" else None,
+            amount=amount,
+            filled=filled,
+            left=base_left,
+            quote_amount=quote_amount,
+            quote_left=quote_left,
+            filled_quote=r.filled_total,
+            avg_price=positive(r.avg_deal_price),
+            fee=r.fee,
+            fee_currency=r.fee_currency.upper() if r.fee_currency else None,
+            client_order_id=client_id(r.text),
+            time_in_force=r.time_in_force or None,
+            created_ts=ms(r.create_time_ms, r.create_time),
+            updated_ts=updated,
+        )
+
+    def fill(self, r: SpotUserTrade, recv_ts: int) -> Fill:
+        """The :class:`Fill` of a ``spot.usertrades`` item or REST ``my_trades`` entry."""
+        pair = r.currency_pair.upper()
+        return Fill(
+            venue="gateio",
+            market=SPOT,
+            symbol=self._unified(pair),
+            venue_symbol=pair,
+            exchange_ts=ms(r.create_time_ms, r.create_time),
+            recv_ts=recv_ts,
+            trade_id=order_id(r.id),
+            order_id=order_id(r.order_id),
+            side=r.side,
+            price=r.price,
+            amount=r.amount,
+            role=r.role or None,
+            fee=r.fee,
+            fee_currency=r.fee_currency.upper() if r.fee_currency else None,
+            client_order_id=client_id(r.text),
+        )
+
+    def balance(self, r: SpotBalancePush, recv_ts: int) -> Balance:
+        """The :class:`Balance` of a ``spot.balances`` item."""
+        return Balance(
+            venue="gateio",
+            market=SPOT,
+            symbol="",
+            venue_symbol="",
+            exchange_ts=ms(r.timestamp_ms, r.timestamp),
+            recv_ts=recv_ts,
+            currency=r.currency.upper(),
+            total=r.total,
+            available=r.available,
+            frozen=r.freeze,
+            change=r.change,
+            change_type=r.change_type,
+        )
+
+
+# -- REST snapshot (signed APIv4) ----------------------------------------------------------------
+
+
+class SpotAccount(msgspec.Struct):
+    """``GET /spot/accounts`` item: ``available`` and ``locked`` per currency."""
+
+    currency: Name
+    available: Amount
+    locked: Amount
+
+
+_accounts = msgspec.json.Decoder(list[SpotAccount], strict=False)
+_order = msgspec.json.Decoder(SpotOrderPush, strict=False)
+_trades = msgspec.json.Decoder(list[SpotUserTrade], strict=False)
+PAGE = 100
+TRADES_PAGE = 1000
+
+
+def spot_balances(body: bytes, recv_ts: int) -> list[Balance]:
+    """Balances of a ``/spot/accounts`` body: ``total`` = ``available`` + ``locked`` (the venue's
+    own definition of total, §8.4), ``frozen`` = ``locked``, no time (REST gives none)."""
+    return [
+        Balance(
+            venue="gateio", market=SPOT, symbol="", venue_symbol="", exchange_ts=None, recv_ts=recv_ts,
+            currency=a.currency.upper(), total=EXACT.add(a.available, a.locked), available=a.available, frozen=a.locked,
+            change_type="snapshot",
+        )
+        for a in decode_amounts(body, _accounts, SpotAccount)
+    ]
+
+
+async def fetch_spot_account(rest: RestClient, sign: Signer, handler: GateioSpotPrivateWebSocketHandler, state: AccountState,
+                             since_ms: int | None, taken_ts: int, recv_ts: int) -> AccountSnapshot:
+    """The spot :class:`AccountSnapshot`: balances, every open order (``/spot/open_orders``, by
+    page), the final state of each order the state holds open that is no longer open and of
+    each order a missed fill names (``/spot/orders/{id}``), and own trades since ``since_ms``
+    (``/spot/my_trades?from=``, by page; none when ``None``). Raises ``RestError`` or decode
+    errors."""
+    balances = spot_balances(await rest.get(t.ACCOUNTS_PATH, sign=sign), recv_ts)
+    open_orders: list[Order] = []
+    page = 1
+    while True:
+        # [{currency_pair, total, orders: [...]}]: each pair's orders read by the strict rules
+        # ``limit`` counts the orders of each pair: another page while any pair filled this one
+        groups = untyped_amounts.decode(await rest.get(t.OPEN_ORDERS_PATH, {"page": page, "limit": PAGE}, sign=sign))
+        full = False
+        for group in groups:
+            orders = group.get("orders", [])
+            full = full or len(orders) >= PAGE
+            open_orders.extend(handler.order(r, recv_ts) for r in convert_amounts(orders, SpotOrderPush))
+        if not full:
+            break
+        page += 1
+    fills: list[Fill] = []
+    if since_ms is not None:
+        page = 1
+        while True:
+            body = await rest.get(t.MY_TRADES_PATH, {"from": since_ms // 1000, "limit": TRADES_PAGE, "page": page}, sign=sign)
+            batch = decode_amounts(body, _trades, SpotUserTrade)
+            fills.extend(handler.fill(r, recv_ts) for r in batch)
+            if len(batch) < TRADES_PAGE:
+                break
+            page += 1
+    listed = {o.order_id for o in open_orders}
+    wanted = {oid: o.venue_symbol for oid, o in state.open_orders.items() if oid not in listed}
+    for f in fills:
+        if state.order(f.order_id) is None and f.order_id not in listed:
+            wanted.setdefault(f.order_id, f.venue_symbol)
+    finished = []
+    for oid, pair in wanted.items():
+        body = await rest.get(t.ORDER_PATH.format(order_id=oid), {"currency_pair": pair}, sign=sign)
+        finished.append(handler.order(decode_amounts(body, _order, SpotOrderPush), recv_ts))
+    return AccountSnapshot(balances=balances, open_orders=open_orders, orders=finished, fills=fills, taken_ts=taken_ts)
+
+
+def replay_handler(instruments: bytes | None) -> GateioSpotPrivateWebSocketHandler:
+    """A spot private handler for capture replay (pairs from a ``/spot/currency_pairs`` body)."""
+    return GateioSpotPrivateWebSocketHandler(symbols=spot_symbol_map(instruments))

@@ -86,6 +86,10 @@ VENUES: dict[str, VenueSpec] = {
             replay_snapshot=f"{_GATE}.futures_public_handler:replay_apply_snapshot",
             strategy="cexfeed.compat.gateio_futures:GATEIO_PERP",
             sim="cexfeed.sim.gateio_futures",
+            private_protocol=f"{_GATE}.private_protocol:GateioFuturesPrivateProtocol",
+            private_handler=f"{_GATE}.private_futures:GateioFuturesPrivateWebSocketHandler",
+            private_replay=f"{_GATE}.private_futures:replay_handler",
+            credentials_env="GATEIO",
         ),
         VenueSpec(
             name="mexc-spot",

@@ -295,25 +295,31 @@ def amounts_plain(raw: bytes | str) -> bool:
         return False
 
 
-def _amount_fields(struct: type) -> tuple[tuple[str, bool], ...]:
-    """``(encode name, optional)`` of each Decimal field of a msgspec struct."""
+def _amount_fields(struct: type) -> tuple[tuple[str, bool, Any], ...]:
+    """``(encode name, optional, nested struct or None)`` of each Decimal field and each
+    struct-typed field of a msgspec struct."""
     out = []
     for field in msgspec.structs.fields(struct):
+        kinds = getattr(field.type, "__args__", (field.type,))
+        nested = next((k for k in kinds if isinstance(k, type) and issubclass(k, msgspec.Struct)), None)
         if field.type is Decimal:
-            out.append((field.encode_name, False))
-        elif Decimal in getattr(field.type, "__args__", ()):
-            out.append((field.encode_name, True))
+            out.append((field.encode_name, False, None))
+        elif Decimal in kinds:
+            out.append((field.encode_name, True, None))
+        elif nested is not None:
+            out.append((field.encode_name, True, nested))
     return tuple(out)
 
 
-_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+_FIELDS: dict[type, tuple[tuple[str, bool, Any], ...]] = {}
 
 
 def convert_amounts(items: Any, struct: type) -> Any:
     """Build ``struct`` instances from untyped items (a dict or a list of dicts, decoded with
-    ``float_hook=Decimal``), every Decimal field checked by :func:`amount` first and the other
-    fields converted by msgspec's lax rules. Raises ``ValueError`` (a value outside the grammar
-    or bounds) or ``msgspec.ValidationError`` (a field that does not fit its type)."""
+    ``float_hook=Decimal``), every Decimal field checked by :func:`amount` first (nested struct
+    fields too) and the other fields converted by msgspec's lax rules. Raises ``ValueError`` (a
+    value outside the grammar or bounds) or ``msgspec.ValidationError`` (a field that does not
+    fit its type)."""
     fields = _FIELDS.get(struct)
     if fields is None:
         fields = _FIELDS[struct] = _amount_fields(struct)
@@ -322,9 +328,12 @@ def convert_amounts(items: Any, struct: type) -> Any:
         if item.__class__ is not dict:
             raise msgspec.ValidationError(f"expected an object for {struct.__name__}, got {item.__class__.__name__}")
         item = dict(item)
-        for name, optional in fields:
+        for name, optional, nested in fields:
             value = item.get(name)
-            if value is not None or name in item and not optional:
+            if nested is not None:
+                if value.__class__ is dict:
+                    item[name] = convert_amounts(value, nested)
+            elif value is not None or name in item and not optional:
                 item[name] = amount(value)
         out.append(msgspec.convert(item, struct, strict=False))
     return out if items.__class__ is list else out[0]

@@ -133,9 +133,13 @@ class GatePrivateSim:
         sent = 0
         for channel, target, item in pushes:
             ms = self.now_ms()
-            frame = encode({"time": ms // 1000, "time_ms": ms, "channel": channel, "event": "update", "result": [item]})
+            frames: dict[Any, bytes] = {}
             for session in list(self.venue.sessions):
                 if self.subscribed(session, channel, uid, target):
+                    variant = self.frame_variant(session)
+                    frame = frames.get(variant)
+                    if frame is None:
+                        frame = frames[variant] = self.frame(channel, item, variant, ms)
                     await session.send(frame)
                     sent += 1
             if self._drop_after is not None:
@@ -146,6 +150,14 @@ class GatePrivateSim:
                         session.abort()
         self.frames_sent += sent
         return sent
+
+    def frame_variant(self, session: Session) -> Any:
+        """What makes one session's frames differ from another's (futures: the size header)."""
+        return None
+
+    def frame(self, channel: str, item: dict, variant: Any, ms: int) -> bytes:
+        """One push frame of ``item``."""
+        return encode({"time": ms // 1000, "time_ms": ms, "channel": channel, "event": "update", "result": [item]})
 
     # -- REST ------------------------------------------------------------------------------------
     def rest_route(self, app: web.Application, method: str, path: str, serve: Callable) -> None:
@@ -194,6 +206,10 @@ class GatePrivateSim:
     def install(self, app: web.Application, rest_prefix: str) -> None:
         """Routes: the venue's signed endpoints (subclasses) and the control endpoint."""
         app.router.add_post(f"/_sim/account/{self.venue.name}/{{action}}", self._control_endpoint)
+
+    async def time_endpoint(self, request: web.Request) -> web.Response:
+        """``GET /spot/time``: the venue clock in ms (skew fault included)."""
+        return web.json_response({"server_time": self.now_ms()})
 
     # -- control -----------------------------------------------------------------------------------
     async def act(self, action: str, uid: str = TEST_UID, drop_after: int | None = None, **params: Any) -> dict[str, Any]:
@@ -264,7 +280,7 @@ class SpotPrivateSim(GatePrivateSim):
 
     def install(self, app: web.Application, rest_prefix: str) -> None:
         super().install(app, rest_prefix)
-        app.router.add_get(rest_prefix + "/spot/time", self._time)
+        app.router.add_get(rest_prefix + "/spot/time", self.time_endpoint)
         self.rest_route(app, "GET", rest_prefix + "/spot/accounts", lambda r, lg: lg.rest_accounts())
         self.rest_route(app, "GET", rest_prefix + "/spot/open_orders",
                         lambda r, lg: lg.rest_open_orders(int(r.query.get("page", "1")), min(100, int(r.query.get("limit", "100")))))
@@ -272,9 +288,6 @@ class SpotPrivateSim(GatePrivateSim):
         self.rest_route(app, "GET", rest_prefix + "/spot/my_trades",
                         lambda r, lg: lg.rest_my_trades(int(r.query.get("from", "0")), int(r.query.get("page", "1")),
                                                         min(1000, int(r.query.get("limit", "100")))))
-
-    async def _time(self, request: web.Request) -> web.Response:
-        return web.json_response({"server_time": self.now_ms()})
 
     @staticmethod
     def _order(request: web.Request, ledger: Any) -> Any:

@@ -1,7 +1,8 @@
 """Gate.io private (account) streams as seen by the network core: signed subscribe frames built
 when sent (gateio-protocol.md §4.1), signed REST (APIv4), the server clock from ``/spot/time``,
-authentication refusals, and the REST account snapshot. Spot here; USDT futures in
-:mod:`cexfeed.exchanges.gateio.private_futures`.
+authentication refusals, and the REST account snapshot: :class:`GateioSpotPrivateProtocol`
+and :class:`GateioFuturesPrivateProtocol` (handlers in ``private_spot.py`` and
+``private_futures.py``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import msgspec
 
 from ...account import AccountSnapshot, AccountState
 from ...channels import Channel
+from ...credentials import CredentialsError
 from ...net.protocol import PrivateProtocol, Subscription
 from ...net.rest import RestClient, RestError
 from ...symbols import SymbolMap
 from . import auth
+from . import futures_table as ft
 from . import spot_table as st
+from .contracts import futures_symbol_map
 from .protocol import GateioProtocol, request, spot_symbol_map
 from .rest import fetch_spot_symbols
 
@@ -108,3 +112,48 @@ class GateioSpotPrivateProtocol(GateioPrivateProtocol):
 
         handler = getattr(self, "_handler", None) or GateioSpotPrivateWebSocketHandler(symbols=self.default_symbols())
         return await fetch_spot_account(rest, self.sign_rest, handler, state, since_ms, self.clock.now_ms(), time.time_ns())
+
+
+class GateioFuturesPrivateProtocol(GateioPrivateProtocol):
+    """``gateio-perp`` account stream (USDT perpetuals): orders, fills, positions, balances,
+    own liquidations, auto-deleverages, position closes and trigger orders by default, all
+    contracts (``!all``) unless contracts are given. The payload is ``[uid, contract]`` (§4.2:
+    at most one contract per request, ``!all`` for every one), so the credentials must carry the
+    account's user id (``GATEIO_UID``); the handshake and REST calls send
+    ``X-Gate-Size-Decimal: 1``. Raises ``CredentialsError`` without a uid."""
+
+    name = "gateio-perp"
+    table = ft.TABLE
+    ws_url = ft.WS_URL
+    rest_url = ft.REST_URL
+    headers = dict(ft.HEADERS)
+    ping_interval = ft.PING_INTERVAL_S
+    PING = ft.PING
+    DEFAULT = ft.PRIVATE_DEFAULT
+
+    def __init__(self, ws_url: str | None = None, rest_url: str | None = None, *, credentials, clock=None) -> None:
+        super().__init__(ws_url, rest_url, credentials=credentials, clock=clock)
+        if not credentials.uid:
+            raise CredentialsError("gateio-perp private channels need the account's user id: set GATEIO_UID (or pass uid=)")
+        for row in self.table:  # type: ignore[union-attr]
+            if row.private and any(name == "uid" for name, _ in row.params):
+                self.set_option(row.name, credentials.uid)
+        self.headers = dict(ft.HEADERS)
+
+    def default_symbols(self) -> SymbolMap:
+        return futures_symbol_map()
+
+    async def fetch_symbols(self, rest: RestClient) -> SymbolMap:
+        return futures_symbol_map(await rest.get(ft.CONTRACTS_PATH))
+
+    def make_private_handler(self, on_event, symbols: SymbolMap, state: AccountState):
+        from .private_futures import GateioFuturesPrivateWebSocketHandler
+
+        self._handler = GateioFuturesPrivateWebSocketHandler(on_event, symbols, state, self.credentials)
+        return self._handler
+
+    async def fetch_account(self, rest: RestClient, state: AccountState, since_ms: int | None) -> AccountSnapshot:
+        from .private_futures import GateioFuturesPrivateWebSocketHandler, fetch_futures_account
+
+        handler = getattr(self, "_handler", None) or GateioFuturesPrivateWebSocketHandler(symbols=self.default_symbols())
+        return await fetch_futures_account(rest, self.sign_rest, handler, state, since_ms, self.clock.now_ms(), time.time_ns())

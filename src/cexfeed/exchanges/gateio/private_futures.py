@@ -1,0 +1,282 @@
+"""Gate.io USDT perpetual private channels (gateio-protocol.md §9) and the REST account snapshot:
+raw frame -> :class:`~cexfeed.models.Order`, :class:`~cexfeed.models.Fill`,
+:class:`~cexfeed.models.Position`, :class:`~cexfeed.models.Balance`,
+:class:`~cexfeed.models.AccountNotice` applied to the account state.
+
+Quantities: the venue counts contracts (integers, or decimal strings under
+``X-Gate-Size-Decimal: 1``, §5.2). Every event carries the contract count (``contracts``, signed
+on positions) and the base-currency quantity = contracts x the contract's ``quanto_multiplier``
+(exact Decimal); where the multiplier is unknown or the contract is inverse (multiplier ``"0"``,
+one contract = 1 USD) the base quantity is ``None``, never the count passed off as base.
+
+Order status (§9.1, no per-order event): ``status`` ``open`` -> ``open``/``partially_filled``;
+``finished`` -> by ``finish_as`` (the table of
+:data:`~cexfeed.exchanges.gateio.private_common.FINISH_AS`, EN and ZH values; ``unknown`` for
+anything else); any other ``status`` -> ``unknown``. Balances are in the settle currency (the
+``currency`` field when sent, else USDT): ``total`` = the venue's balance after the change;
+``available`` is not sent on the stream and stays ``None``. Positions are keyed by (contract,
+mode); a size of 0 closes one.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from ...account import AccountSnapshot, AccountState, position_side
+from ...models import PERP, AccountNotice, Balance, Fill, Order, OrderStatus, Position
+from ...net.rest import RestClient, Signer
+from ...symbols import SymbolMap
+from ...wire import EXACT, Amount, decode_amounts
+from . import futures_table as t
+from .contracts import futures_symbol_map
+from .futures_table import (
+    FuturesAdlPush,
+    FuturesAutoOrderPush,
+    FuturesBalancePush,
+    FuturesLiquidatePush,
+    FuturesOrderPush,
+    FuturesPositionClosePush,
+    FuturesPositionPush,
+    FuturesUserTrade,
+)
+from .private_common import GateioPrivateHandler, client_id, finished_status, ms, order_id, positive, working_status
+
+S = OrderStatus
+
+
+class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
+    """Gate.io USDT perpetual account stream (see the module docstring). ``symbols``: a
+    :class:`SymbolMap` from :func:`futures_symbol_map` (REST contracts), which gives each
+    contract's multiplier; a contract it does not list keeps its base quantities ``None``
+    (counted once as ``no_multiplier``)."""
+
+    market = PERP
+    TABLE = t.TABLE
+    PONG = t.PONG
+    SYSTEM = t.SYSTEM
+    SETTLE = t.SETTLE
+
+    def __init__(self, on_event=None, symbols: SymbolMap | None = None, state: AccountState | None = None, credentials=None) -> None:
+        super().__init__(on_event, symbols, state, credentials)
+        self._multipliers: dict[str, Decimal | None] = {}
+
+    def _default_symbols(self) -> SymbolMap:
+        return futures_symbol_map()
+
+    def multiplier(self, contract: str) -> Decimal | None:
+        """Base currency per contract, exact; ``None`` for an unknown or inverse contract."""
+        try:
+            return self._multipliers[contract]
+        except KeyError:
+            pass
+        inst = self.symbols.instrument(contract)
+        if inst is None:
+            self._count_error("no_multiplier", contract, "contract not in the contract list, base quantities left out")
+            value = None
+        elif inst.settle is not None and inst.settle != inst.quote:
+            value = None  # inverse: a contract is 1 USD, not an amount of the base currency
+        else:
+            # the multiplier's float came from the venue's decimal text: its repr gives it back
+            value = Decimal(repr(inst.contract_multiplier))
+        self._multipliers[contract] = value
+        return value
+
+    def _base(self, contracts: Decimal | None, contract: str) -> Decimal | None:
+        mult = self.multiplier(contract)
+        return EXACT.multiply(contracts, mult) if mult is not None and contracts is not None else None
+
+    # -- channels ----------------------------------------------------------------------------
+    def _on_orders(self, frame, recv_ts: int) -> None:
+        for r in self._items(frame.result):
+            self._account_event(self.order(r, recv_ts))
+
+    def _on_usertrades(self, frame, recv_ts: int) -> None:
+        for r in self._items(frame.result):
+            self._account_event(self.fill(r, recv_ts))
+
+    def _on_positions(self, frame, recv_ts: int) -> None:
+        for r in self._items(frame.result):
+            self._account_event(self.position(r, recv_ts))
+
+    def _on_balances(self, frame, recv_ts: int) -> None:
+        for r in self._items(frame.result):
+            self._account_event(self.balance(r, recv_ts))
+
+    def _on_liquidates(self, frame, recv_ts: int) -> None:
+        for r in self._items(frame.result):
+            self._notice(r.contract, ms(r.time_ms, r.time), recv_ts, "liquidation", order_id=order_id(r.order_id) if r.order_id is not None else None,
+                         price=positive(r.fill_price), contracts=r.size, detail=f"left {r.left}" if r.left is not None else "")
+
+    def _on_auto_deleverages(self, frame, recv_ts: int) -> None:
+        for r in self._items(frame.result):
+            self._notice(r.contract, ms(r.time_ms, r.time), recv_ts, "auto_deleverage", price=positive(r.fill_price), contracts=r.trade_size,
+                         detail=f"position {r.position_size}" if r.position_size is not None else "")
+
+    def _on_position_closes(self, frame, recv_ts: int) -> None:
+        for r in self._items(frame.result):
+            self._notice(r.contract, ms(r.time_ms, r.time), recv_ts, "position_close", side=r.side or None, pnl=r.pnl, detail=r.text)
+
+    def _on_autoorders(self, frame, recv_ts: int) -> None:
+        for r in self._items(frame.result):
+            initial = r.initial
+            self._notice(initial.contract, ms(r.finish_time, r.create_time), recv_ts, "trigger_order", order_id=order_id(r.id),
+                         price=positive(initial.price) or positive(r.trigger.price), contracts=initial.size,
+                         status=f"{r.status}/{r.finish_as}" if r.finish_as else r.status, detail=r.reason or r.order_type)
+
+    def _notice(self, contract: str, exchange_ts: int | None, recv_ts: int, kind: str, contracts: Decimal | None = None, **fields) -> None:
+        self._account_event(AccountNotice(
+            venue="gateio", market=PERP, symbol=self._unified(contract) if contract else "", venue_symbol=contract,
+            exchange_ts=exchange_ts, recv_ts=recv_ts, kind=kind, contracts=contracts, size=self._base(contracts, contract) if contract else None,
+            **fields,
+        ))
+
+    # -- normalization (pushes and REST bodies) ----------------------------------------------
+    def order(self, r: FuturesOrderPush, recv_ts: int) -> Order:
+        contract = r.contract
+        size = r.size
+        contracts = abs(size)
+        left = abs(r.left) if r.left is not None else None
+        filled = EXACT.subtract(contracts, left) if left is not None else None
+        status_text = r.status
+        finish_as = r.finish_as
+        if status_text == "finished":
+            status = finished_status(finish_as, bool(filled), left is not None and not left)
+        elif status_text == "open":
+            status = working_status(bool(filled))
+        else:
+            status = S.UNKNOWN
+        updated = ms(r.update_time, r.finish_time_ms, r.finish_time)
+        return Order(
+            venue="gateio",
+            market=PERP,
+            symbol=self._unified(contract),
+            venue_symbol=contract,
+            exchange_ts=updated or ms(r.create_time_ms, r.create_time),
+            recv_ts=recv_ts,
+            order_id=r.id_string or order_id(r.id),
+            side="buy" if size > 0 else "sell" if size < 0 else "close",
+            order_type="limit" if r.price else "market",
+            status=status,
+            raw_status=f"{status_text}/{finish_as}" if finish_as else status_text,
+            price=positive(r.price),
+            amount=self._base(contracts, contract),
+            filled=self._base(filled, contract),
+            left=self._base(left, contract),
+            contracts=contracts,
+            filled_contracts=filled,
+            left_contracts=left,
+            avg_price=positive(r.fill_price),
+            fee=r.fee,
+            fee_currency=self.SETTLE if r.fee is not None else None,
+            client_order_id=client_id(r.text),
+            time_in_force=r.tif or None,
+            reduce_only=r.is_reduce_only,
+            created_ts=ms(r.create_time_ms, r.create_time),
+            updated_ts=updated,
+            update_id=r.update_id,
+        )
+
+    def fill(self, r: FuturesUserTrade, recv_ts: int) -> Fill:
+        contract = r.contract
+        contracts = abs(r.size)
+        return Fill(
+            venue="gateio", market=PERP, symbol=self._unified(contract), venue_symbol=contract,
+            exchange_ts=ms(r.create_time_ms, r.create_time), recv_ts=recv_ts,
+            trade_id=order_id(r.id), order_id=order_id(r.order_id), side="buy" if r.size > 0 else "sell",
+            price=r.price, amount=self._base(contracts, contract), contracts=contracts, role=r.role or None,
+            fee=r.fee, fee_currency=self.SETTLE if r.fee is not None else None, client_order_id=client_id(r.text),
+        )
+
+    def position(self, r: FuturesPositionPush, recv_ts: int) -> Position:
+        contract = r.contract
+        mode = r.mode or "single"
+        return Position(
+            venue="gateio", market=PERP, symbol=self._unified(contract), venue_symbol=contract,
+            exchange_ts=ms(r.time_ms, r.time, r.update_time), recv_ts=recv_ts,
+            mode=mode, side=position_side(mode, r.size), contracts=r.size, size=self._base(r.size, contract),
+            entry_price=positive(r.entry_price), mark_price=positive(r.mark_price), liq_price=positive(r.liq_price),
+            margin=r.margin, leverage=r.leverage, realised_pnl=r.realised_pnl, unrealised_pnl=r.unrealised_pnl,
+            update_id=r.update_id, closed=r.size == 0,
+        )
+
+    def balance(self, r: FuturesBalancePush, recv_ts: int) -> Balance:
+        return Balance(
+            venue="gateio", market=PERP, symbol="", venue_symbol="", exchange_ts=ms(r.time_ms, r.time), recv_ts=recv_ts,
+            currency=(r.currency or self.SETTLE).upper(), total=r.balance, change=r.change, change_type=r.type,
+        )
+
+
+# -- REST snapshot (signed APIv4) ----------------------------------------------------------------
+
+
+class FuturesAccount(msgspec.Struct):
+    """``GET /futures/usdt/accounts``: ``total`` and ``available`` in ``currency``."""
+
+    total: Amount
+    available: Amount | None = None
+    currency: str = ""
+
+
+_account = msgspec.json.Decoder(FuturesAccount, strict=False)
+_positions = msgspec.json.Decoder(list[FuturesPositionPush], strict=False)
+_orders = msgspec.json.Decoder(list[FuturesOrderPush], strict=False)
+_order = msgspec.json.Decoder(FuturesOrderPush, strict=False)
+_trades = msgspec.json.Decoder(list[FuturesUserTrade], strict=False)
+PAGE = 100
+TRADES_PAGE = 1000
+
+
+def futures_balance(body: bytes, recv_ts: int, settle: str = t.SETTLE) -> Balance:
+    """The settle-currency balance of a ``/futures/usdt/accounts`` body (no time on REST)."""
+    account = decode_amounts(body, _account, FuturesAccount)
+    return Balance(venue="gateio", market=PERP, symbol="", venue_symbol="", exchange_ts=None, recv_ts=recv_ts,
+                   currency=(account.currency or settle).upper(), total=account.total, available=account.available, change_type="snapshot")
+
+
+async def fetch_futures_account(rest: RestClient, sign: Signer, handler: GateioFuturesPrivateWebSocketHandler, state: AccountState,
+                                since_ms: int | None, taken_ts: int, recv_ts: int) -> AccountSnapshot:
+    """The futures :class:`AccountSnapshot`: the settle balance, open positions
+    (``holding=true``), open orders (``status=open``, by ``offset``), own trades since
+    ``since_ms`` (``my_trades`` newest first, by ``offset``, until older than it), and the final
+    state of orders that left the open set or that a missed trade names. Raises ``RestError``
+    or decode errors."""
+    balance = futures_balance(await rest.get(t.ACCOUNTS_PATH, sign=sign), recv_ts)
+    positions = [handler.position(r, recv_ts) for r in decode_amounts(await rest.get(t.POSITIONS_PATH, {"holding": "true"}, sign=sign),
+                                                                      _positions, FuturesPositionPush)]
+    positions = [p for p in positions if p.contracts != 0]
+    open_orders: list[Order] = []
+    offset = 0
+    while True:
+        body = await rest.get(t.ORDERS_PATH, {"status": "open", "limit": PAGE, "offset": offset}, sign=sign)
+        batch = decode_amounts(body, _orders, FuturesOrderPush)
+        open_orders.extend(handler.order(r, recv_ts) for r in batch)
+        if len(batch) < PAGE:
+            break
+        offset += PAGE
+    fills: list[Fill] = []
+    if since_ms is not None:
+        offset = 0
+        while True:
+            body = await rest.get(t.MY_TRADES_PATH, {"limit": TRADES_PAGE, "offset": offset}, sign=sign)
+            batch = [handler.fill(r, recv_ts) for r in decode_amounts(body, _trades, FuturesUserTrade)]
+            newer = [f for f in batch if f.exchange_ts is None or f.exchange_ts >= since_ms]
+            fills.extend(newer)
+            if len(batch) < TRADES_PAGE or len(newer) < len(batch):
+                break
+            offset += TRADES_PAGE
+    listed = {o.order_id for o in open_orders}
+    wanted = [oid for oid in state.open_orders if oid not in listed]
+    wanted += [f.order_id for f in fills if state.order(f.order_id) is None and f.order_id not in listed and f.order_id not in wanted]
+    finished = []
+    for oid in dict.fromkeys(wanted):
+        body = await rest.get(t.ORDER_PATH.format(order_id=oid), sign=sign)
+        finished.append(handler.order(decode_amounts(body, _order, FuturesOrderPush), recv_ts))
+    return AccountSnapshot(balances=[balance], balances_complete=False, open_orders=open_orders, orders=finished, positions=positions,
+                           fills=fills, taken_ts=taken_ts)
+
+
+def replay_handler(instruments: bytes | None) -> GateioFuturesPrivateWebSocketHandler:
+    """A futures private handler for capture replay (multipliers from a contracts body)."""
+    return GateioFuturesPrivateWebSocketHandler(symbols=futures_symbol_map(instruments))

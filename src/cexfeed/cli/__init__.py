@@ -1,4 +1,4 @@
-"""The ``cexfeed`` command: ``demo``, ``stream``, ``replay`` (and more as venues land).
+"""The ``cexfeed`` command: ``demo``, ``stream``, ``account``, ``replay`` (and more as venues land).
 
 Each subcommand lives in its own module of this package and registers itself on :data:`main`.
 """
@@ -24,6 +24,7 @@ def _register() -> None:
     from . import bench  # noqa: F401  (the harness itself is imported only when run)
     try:
         from . import live  # noqa: F401
+        from . import account  # noqa: F401
     except ImportError:  # pragma: no cover - live commands land separately
         pass
 

@@ -195,8 +195,12 @@ class _JsonlWriter:
                 self.broken = True
 
 
-async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float | None, titles: list[str]) -> list[dict[str, Any]]:
-    """Run ``feeds`` side by side until Ctrl-C/SIGTERM or ``duration``; return their stats."""
+async def _run(feeds: list[Any], symbols: list[str], fmt: str, duration: float | None, titles: list[str],
+               view: Any = None) -> list[dict[str, Any]]:
+    """Run ``feeds`` side by side until Ctrl-C/SIGTERM or ``duration``; return their stats.
+    ``view(feed, symbols, title)`` makes each one's table view (default: the market view); a
+    feed is anything with ``start``, ``set_callback``, ``stats`` and ``close`` (a ``Feed`` or an
+    ``Account``)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -208,7 +212,8 @@ async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float 
     if not console.is_terminal:
         # piped/CI output: one wide final table instead of a wrapped one
         console = Console(stderr=False, width=max(console.width, 170))
-    views = [_View(feed, symbols, title) for feed, title in zip(feeds, titles)] if fmt == "table" else []
+    make_view = view or _View
+    views = [make_view(feed, symbols, title) for feed, title in zip(feeds, titles)] if fmt == "table" else []
     writer = _JsonlWriter() if fmt == "jsonl" else None
     for index, feed in enumerate(feeds):
         feed.set_callback(views[index].on_event if views else writer.on_event)  # type: ignore[union-attr]
@@ -258,7 +263,7 @@ async def _run(feeds: list[Feed], symbols: list[str], fmt: str, duration: float 
         if writer is not None:
             writer.flush()
             for stat in stats:
-                print(f"{stat['venue']}: {_summary(stat)}", file=sys.stderr)
+                print(f"{stat['venue']}: {stat['summary'] if 'summary' in stat else _summary(stat)}", file=sys.stderr)
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.remove_signal_handler(sig)
@@ -297,10 +302,13 @@ def _split(value: str) -> list[str]:
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=20.0, show_default=True, help="Simulated market steps per second per symbol.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic market.")
 @click.option("--venue", type=click.Choice(["all", *_live_venues()]), default="all", show_default=True, help="Simulated venue(s).")
-def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int, venue: str) -> None:
+@click.option("--account/--no-account", "with_account", default=None,
+              help="Also stream the Gate accounts (the simulator's test keys, trading on their own); default: on for the table, off for jsonl.")
+def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int, venue: str, with_account: bool | None) -> None:
     """Run the loopback exchange simulator in-process (every venue by default) and stream from it
     over real WebSockets: top of book, spread and last trades per symbol, plus funding rate and
-    mark/index price for perpetuals."""
+    mark/index price for perpetuals, and an account panel per Gate venue (balances, open orders,
+    positions, fills of the simulator's test account)."""
     from ..sim import SimServer
 
     wanted = _split(symbols)
@@ -309,13 +317,23 @@ def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int,
     async def run() -> None:
         sim = SimServer(seed=seed, rate=rate, venues=venues)
         await sim.start()
+        trading = None
         try:
-            feeds = [
+            feeds: list[Any] = [
                 Feed(name, wanted, ["book", "trades", "bbo", "ticker"], url=sim.ws_url(name), rest_url=sim.rest_url(name))
                 for name in venues
             ]
-            await _run(feeds, wanted, fmt, duration, [f"cexfeed demo: {name} simulator at {sim.base_url}" for name in venues])
+            titles = [f"cexfeed demo: {name} simulator at {sim.base_url}" for name in venues]
+            from .account import demo_accounts, view_for
+
+            if with_account or (with_account is None and fmt == "table"):
+                accounts, trading = await demo_accounts(sim, venues, seed)
+                feeds += accounts
+                titles += [f"{a.venue} account (simulator test keys)" for a in accounts]
+            await _run(feeds, wanted, fmt, duration, titles, view=view_for)
         finally:
+            if trading is not None:
+                trading.cancel()
             await sim.stop()
 
     asyncio.run(run())

@@ -124,3 +124,7 @@ def _print_table(books: dict, rep: Replay) -> None:
     console.print(table)
     stats = rep.handler.stats.as_dict()
     console.print(f"frames {stats['frames']}  events {stats['events']}  errors {stats['errors'] or 'none'}")
+    private = rep.private
+    if private is not None and private.stats.frames:
+        counts = ", ".join(f"{k} {v}" for k, v in private.state.summary().items())
+        console.print(f"account frames {private.stats.frames}  events {private.stats.events}  {counts}  errors {dict(private.stats.errors) or 'none'}")

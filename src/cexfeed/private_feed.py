@@ -36,7 +36,7 @@ from .net.connection import CONNECTED, AckResult, WsConnection
 from .net.protocol import PrivateProtocol
 from .net.rest import RestClient, RestError
 from .symbols import SymbolMap
-from .venues import private_protocol_class, spec
+from .venues import load, private_protocol_class, spec
 
 log = logging.getLogger("cexfeed.account")
 
@@ -56,6 +56,9 @@ class Account:
       ``no_data_timeout``, ``ping_interval``, ``ack_timeout``, ``reconnect_backoff``: as for
       :class:`~cexfeed.feed.Feed`
       ``load_symbols``       fetch the instrument list (futures: contract multipliers)
+      ``architecture``       ``direct`` or ``strategy`` (the compat twin,
+                             :mod:`cexfeed.compat.gateio_private`); default: what
+                             :func:`cexfeed.compat.load_config` picks for the venue
 
     Raises :class:`~cexfeed.credentials.CredentialsError` when no keys are given or set, and
     ``ValueError`` for an unknown venue or channel.
@@ -78,8 +81,16 @@ class Account:
         reconnect_backoff: Callable[[], Backoff] | None = None,
         load_symbols: bool = True,
         protocol: PrivateProtocol | None = None,
+        architecture: str | None = None,
     ) -> None:
         entry = spec(venue)
+        if architecture is None:
+            from .compat.selection import load_config
+
+            architecture = load_config().architecture(venue)
+        if architecture not in ("direct", "strategy"):
+            raise ValueError(f"unknown architecture {architecture!r} (direct or strategy)")
+        self.architecture = architecture
         self.venue = venue
         self.market = entry.market
         if protocol is None:
@@ -156,7 +167,11 @@ class Account:
             except Exception as exc:
                 log.warning("%s: instrument list unavailable (%s); mapping names by pattern", self.venue, exc)
         self._covered_ms = protocol.clock.now_ms()
-        handler = protocol.make_private_handler(self._dispatch, self.symbol_map, self.state)
+        if self.architecture == "strategy":
+            strategies = load(spec(self.venue).private_strategy)
+            handler = strategies.handler(strategies.parser(self.symbol_map), self._dispatch, self.state, protocol.credentials)
+        else:
+            handler = protocol.make_private_handler(self._dispatch, self.symbol_map, self.state)
         self.handler = handler
         handler.begin_sync("start")
         conn = WsConnection(protocol, handler, self.rest, name=f"{protocol.name}/account", backoff=self._backoff(),

@@ -72,6 +72,7 @@ VENUES: dict[str, VenueSpec] = {
             private_protocol=f"{_GATE}.private_protocol:GateioSpotPrivateProtocol",
             private_handler=f"{_GATE}.private_spot:GateioSpotPrivateWebSocketHandler",
             private_replay=f"{_GATE}.private_spot:replay_handler",
+            private_strategy="cexfeed.compat.gateio_private:GATEIO_SPOT_PRIVATE",
             credentials_env="GATEIO",
         ),
         # USDT perpetuals; the protocol sends X-Gate-Size-Decimal: 1 on WS and REST
@@ -89,6 +90,7 @@ VENUES: dict[str, VenueSpec] = {
             private_protocol=f"{_GATE}.private_protocol:GateioFuturesPrivateProtocol",
             private_handler=f"{_GATE}.private_futures:GateioFuturesPrivateWebSocketHandler",
             private_replay=f"{_GATE}.private_futures:replay_handler",
+            private_strategy="cexfeed.compat.gateio_private:GATEIO_PERP_PRIVATE",
             credentials_env="GATEIO",
         ),
         VenueSpec(

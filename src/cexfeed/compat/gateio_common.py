@@ -150,6 +150,8 @@ class GateioParserStrategy(MessageParserStrategy):
     PRIVATE = False
     PONG = ""
     SYSTEM = ""
+    # the generic decode of a frame (the private parser keeps JSON floats exact as Decimals)
+    _decode_frame = staticmethod(_decode)
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(symbols)
@@ -172,7 +174,7 @@ class GateioParserStrategy(MessageParserStrategy):
         return book_symbol(result.get("s")) if isinstance(result, dict) else None
 
     def parse(self, raw: bytes | str, recv_ts: int) -> list[ParsedMessage]:
-        frame = _decode(raw)
+        frame = self._decode_frame(raw)
         if not isinstance(frame, dict):
             raise ValueError("not a Gate frame")
         event = frame.get("event", "")

@@ -17,6 +17,9 @@ from typing import Any
 import msgspec
 
 from ..models import (
+    AccountNotice,
+    AccountStatus,
+    Balance,
     BestBidOffer,
     BookStatus,
     BookUpdate,
@@ -26,6 +29,9 @@ from ..models import (
     Liquidation,
     MarkPrice,
     OpenInterest,
+    Fill,
+    Order,
+    Position,
     Ticker,
     Trade,
     VenueError,
@@ -52,6 +58,13 @@ class MessageType(str, enum.Enum):
     LIQUIDATION = "liquidation"
     OPEN_INTEREST = "open_interest"
     ERROR = "error"
+    # account (private) streams: the data dict is the account event's fields
+    ORDER = "order"
+    FILL = "fill"
+    BALANCE = "balance"
+    POSITION = "position"
+    ACCOUNT_STATUS = "account_status"
+    ACCOUNT_NOTICE = "account_notice"
     BOOK_DELTA = "book_delta"
     BOOK_SNAPSHOT = "book_snapshot"
     ACK = "ack"
@@ -73,7 +86,15 @@ EVENT_CLASSES: dict[MessageType, type[Event]] = {
     MessageType.LIQUIDATION: Liquidation,
     MessageType.OPEN_INTEREST: OpenInterest,
     MessageType.ERROR: VenueError,
+    MessageType.ORDER: Order,
+    MessageType.FILL: Fill,
+    MessageType.BALANCE: Balance,
+    MessageType.POSITION: Position,
+    MessageType.ACCOUNT_STATUS: AccountStatus,
+    MessageType.ACCOUNT_NOTICE: AccountNotice,
 }
+#: the account event types (private streams)
+ACCOUNT_TYPES = (MessageType.ORDER, MessageType.FILL, MessageType.BALANCE, MessageType.POSITION, MessageType.ACCOUNT_NOTICE)
 
 _TYPE_OF_CLASS: dict[type, MessageType] = {cls: t for t, cls in EVENT_CLASSES.items()}
 

@@ -141,39 +141,29 @@ _DERIVED = (BookUpdate, BookStatus, VenueError)
 _DERIVED_TYPES = {BookUpdate: MessageType.BOOK, BookStatus: MessageType.BOOK_STATUS, VenueError: MessageType.ERROR}
 
 
-class StrategyHandler(PublicWebSocketHandler):
-    """A venue stream driven by a :class:`MessageParserStrategy` and a :class:`MessageRouter`.
-
-    Same contract and events as the venue's direct handler: ``on_event`` gets typed
-    :mod:`cexfeed.models` events; :meth:`on` registers ``ParsedMessage`` callbacks by type
-    (``BOOK``/``BOOK_STATUS`` carry the applied book changes, not the raw deltas).
-    ``depth`` is the book depth kept (the subscribed depth). Never raises from
-    ``_handle_message``.
-    """
+class RoutedHandler:
+    """What both strategy-driven handlers (market data, accounts) share: a parser and a router
+    in place of the direct handler's typed decode and dispatch table. ``_dispatch`` parses the
+    frame and routes each message; control messages (acks, pongs, system notices, unknown
+    frames) go to the connection hooks and the consumer's ``ParsedMessage`` callbacks
+    (:meth:`on`)."""
 
     architecture = "strategy"
 
-    def __init__(self, parser: MessageParserStrategy, on_event: EventCallback | None = None, depth: int = 100) -> None:
-        super().__init__(on_event, depth)
+    def _routes(self, parser: MessageParserStrategy) -> MessageRouter:
+        """Wire ``parser`` in; returns the router with the control routes set."""
         self.parser = parser
-        parser.report = self._count_error
-        self.venue = parser.venue
-        self.market = parser.market
+        parser.report = self._count_error  # type: ignore[attr-defined]
         self.symbols = parser.symbols
         self._unified = parser.unified
         self._raw: bytes | str | None = None
         self.router = MessageRouter()
-        for msg_type in EVENT_CLASSES:
-            if msg_type not in (MessageType.BOOK, MessageType.BOOK_STATUS, MessageType.ERROR):
-                self.router.on(msg_type, self._on_event_message)
-        self.router.on(MessageType.BOOK_DELTA, self._on_book_delta)
-        self.router.on(MessageType.BOOK_SNAPSHOT, self._on_book_snapshot)
-        self.router.on(MessageType.ERROR, self._on_error)
         self.router.on(MessageType.ACK, self._on_ack)
         self.router.on(MessageType.PONG, self._on_pong)
         self.router.on(MessageType.SYSTEM, self._on_system)
         self.router.on(MessageType.UNKNOWN, self._on_unknown)
         self.subscribers = MessageRouter(on_error=self._subscriber_failed)
+        return self.router
 
     def unified(self, venue_symbol: str) -> str:
         return self._unified(venue_symbol)
@@ -191,6 +181,50 @@ class StrategyHandler(PublicWebSocketHandler):
                 route(msg)
         finally:
             self._raw = None
+
+    def _on_ack(self, msg: ParsedMessage) -> None:
+        d = msg.data
+        self.hooks.on_ack(d["id"], d["channel"], d["ok"], d["message"])  # type: ignore[attr-defined]
+        self.subscribers.route(msg)
+
+    def _on_pong(self, msg: ParsedMessage) -> None:
+        self.hooks.on_pong()  # type: ignore[attr-defined]
+        self.subscribers.route(msg)
+
+    def _on_system(self, msg: ParsedMessage) -> None:
+        d = msg.data
+        if d.get("reconnect"):
+            self.hooks.on_reconnect_requested(d.get("message", ""))  # type: ignore[attr-defined]
+        self.subscribers.route(msg)
+
+    def _on_unknown(self, msg: ParsedMessage) -> None:
+        self._count_error(msg.data.get("kind", "unknown_frame"), self._raw or b"")  # type: ignore[attr-defined]
+
+    def _subscriber_failed(self, exc: BaseException) -> None:
+        self._count_error("callback", b"", exc)  # type: ignore[attr-defined]
+
+
+class StrategyHandler(RoutedHandler, PublicWebSocketHandler):
+    """A venue stream driven by a :class:`MessageParserStrategy` and a :class:`MessageRouter`.
+
+    Same contract and events as the venue's direct handler: ``on_event`` gets typed
+    :mod:`cexfeed.models` events; :meth:`on` registers ``ParsedMessage`` callbacks by type
+    (``BOOK``/``BOOK_STATUS`` carry the applied book changes, not the raw deltas).
+    ``depth`` is the book depth kept (the subscribed depth). Never raises from
+    ``_handle_message``.
+    """
+
+    def __init__(self, parser: MessageParserStrategy, on_event: EventCallback | None = None, depth: int = 100) -> None:
+        super().__init__(on_event, depth)
+        self.venue = parser.venue
+        self.market = parser.market
+        router = self._routes(parser)
+        for msg_type in EVENT_CLASSES:
+            if msg_type not in (MessageType.BOOK, MessageType.BOOK_STATUS, MessageType.ERROR):
+                router.on(msg_type, self._on_event_message)
+        router.on(MessageType.BOOK_DELTA, self._on_book_delta)
+        router.on(MessageType.BOOK_SNAPSHOT, self._on_book_snapshot)
+        router.on(MessageType.ERROR, self._on_error)
 
     def _on_event_message(self, msg: ParsedMessage) -> None:
         self._emit(EVENT_CLASSES[msg.type](**msg.data))
@@ -211,24 +245,6 @@ class StrategyHandler(PublicWebSocketHandler):
         d = msg.data
         self._venue_error(d["code"], d["message"], d["channel"], d["recv_ts"], d["exchange_ts"])
 
-    def _on_ack(self, msg: ParsedMessage) -> None:
-        d = msg.data
-        self.hooks.on_ack(d["id"], d["channel"], d["ok"], d["message"])
-        self.subscribers.route(msg)
-
-    def _on_pong(self, msg: ParsedMessage) -> None:
-        self.hooks.on_pong()
-        self.subscribers.route(msg)
-
-    def _on_system(self, msg: ParsedMessage) -> None:
-        d = msg.data
-        if d.get("reconnect"):
-            self.hooks.on_reconnect_requested(d.get("message", ""))
-        self.subscribers.route(msg)
-
-    def _on_unknown(self, msg: ParsedMessage) -> None:
-        self._count_error(msg.data.get("kind", "unknown_frame"), self._raw or b"")
-
     # -- consumer side -------------------------------------------------------------------
     def _emit(self, event: Event) -> None:
         super()._emit(event)
@@ -237,9 +253,6 @@ class StrategyHandler(PublicWebSocketHandler):
             subscribers = self.subscribers
             if subscribers.has(msg_type):
                 subscribers.route(message_from_event(event, self._raw))
-
-    def _subscriber_failed(self, exc: BaseException) -> None:
-        self._count_error("callback", b"", exc)
 
 
 def describe(handler: Any) -> str:

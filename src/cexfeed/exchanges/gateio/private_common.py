@@ -73,6 +73,54 @@ def working_status(filled_something: bool) -> OrderStatus:
     return S.PARTIALLY_FILLED if filled_something else S.OPEN
 
 
+# REST spot order status -> the finish_as it stands for when the body has none
+_REST_FINISHED = {"closed": "filled", "cancelled": "cancelled", "canceled": "cancelled"}
+
+
+def spot_status(event: str, finish_as: str, filled_something: bool, left: Decimal | None) -> tuple[OrderStatus, str]:
+    """``(status, raw status)`` of a spot order from its push ``event`` (or REST ``status``)
+    and ``finish_as`` (§8.1): ``put``/``update`` (REST ``open``) working, ``finish`` (REST
+    ``closed``/``cancelled``) by :func:`finished_status`, anything else ``unknown``."""
+    if event == "finish" or event in _REST_FINISHED:
+        status = finished_status(finish_as or _REST_FINISHED.get(event, ""), filled_something, left is not None and not left)
+    elif event == "put" or event == "update" or event == "open":
+        status = working_status(filled_something)
+    else:
+        status = S.UNKNOWN
+    return status, f"{event}/{finish_as}" if finish_as else event
+
+
+def spot_quantities(order_type: str, side: str, amount: Decimal, left: Decimal | None, filled_amount: Decimal | None):
+    """``(amount, left, quote_amount, quote_left, filled)`` of a spot order: a market buy's
+    amount and left are quote currency (base ``filled`` only when the venue sends
+    ``filled_amount``); any other order's are base, ``filled`` = ``filled_amount`` else
+    ``amount - left``."""
+    if order_type == "market" and side == "buy":
+        return None, None, amount, left, filled_amount
+    return amount, left, None, None, filled_amount if filled_amount is not None else subtract(amount, left)
+
+
+def futures_status(status_text: str, finish_as: str, filled: Decimal | None, left: Decimal | None) -> tuple[OrderStatus, str]:
+    """``(status, raw status)`` of a futures order (§9.1): ``open`` working, ``finished`` by
+    :func:`finished_status`, anything else ``unknown``."""
+    if status_text == "finished":
+        status = finished_status(finish_as, bool(filled), left is not None and not left)
+    elif status_text == "open":
+        status = working_status(bool(filled))
+    else:
+        status = S.UNKNOWN
+    return status, f"{status_text}/{finish_as}" if finish_as else status_text
+
+
+def futures_counts(size: Decimal, left: Decimal | None) -> tuple[str, Decimal, Decimal | None, Decimal | None]:
+    """``(side, contracts, left, filled)`` of a futures order from its signed ``size`` and
+    ``left`` (unsigned counts; ``close`` for a size-0 close-position order)."""
+    contracts = abs(size)
+    left_c = abs(left) if left is not None else None
+    filled = EXACT.subtract(contracts, left_c) if left_c is not None else None
+    return ("buy" if size > 0 else "sell" if size < 0 else "close"), contracts, left_c, filled
+
+
 def ms(*values: Any) -> int | None:
     """The first venue time among ``values`` that is given (not ``None``, not 0), in ms
     (unit by magnitude, :func:`cexfeed.wire.to_ms`); ``None`` when none is."""

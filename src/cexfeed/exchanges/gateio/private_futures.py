@@ -25,7 +25,7 @@ from decimal import Decimal
 import msgspec
 
 from ...account import AccountSnapshot, AccountState, position_side
-from ...models import PERP, AccountNotice, Balance, Fill, Order, OrderStatus, Position
+from ...models import PERP, AccountNotice, Balance, Fill, Order, Position
 from ...net.rest import RestClient, Signer
 from ...symbols import SymbolMap
 from ...wire import EXACT, Amount, decode_amounts
@@ -41,9 +41,8 @@ from .futures_table import (
     FuturesPositionPush,
     FuturesUserTrade,
 )
-from .private_common import GateioPrivateHandler, client_id, finished_status, ms, order_id, positive, working_status
+from .private_common import GateioPrivateHandler, client_id, futures_counts, futures_status, ms, order_id, positive
 
-S = OrderStatus
 
 
 class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
@@ -106,47 +105,50 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
 
     def _on_liquidates(self, frame, recv_ts: int) -> None:
         for r in self._items(frame.result):
-            self._notice(r.contract, ms(r.time_ms, r.time), recv_ts, "liquidation", order_id=order_id(r.order_id) if r.order_id is not None else None,
-                         price=positive(r.fill_price), contracts=r.size, detail=f"left {r.left}" if r.left is not None else "")
+            self._account_event(self.liquidation(r, recv_ts))
 
     def _on_auto_deleverages(self, frame, recv_ts: int) -> None:
         for r in self._items(frame.result):
-            self._notice(r.contract, ms(r.time_ms, r.time), recv_ts, "auto_deleverage", price=positive(r.fill_price), contracts=r.trade_size,
-                         detail=f"position {r.position_size}" if r.position_size is not None else "")
+            self._account_event(self.auto_deleverage(r, recv_ts))
 
     def _on_position_closes(self, frame, recv_ts: int) -> None:
         for r in self._items(frame.result):
-            self._notice(r.contract, ms(r.time_ms, r.time), recv_ts, "position_close", side=r.side or None, pnl=r.pnl, detail=r.text)
+            self._account_event(self.position_close(r, recv_ts))
 
     def _on_autoorders(self, frame, recv_ts: int) -> None:
         for r in self._items(frame.result):
-            initial = r.initial
-            self._notice(initial.contract, ms(r.finish_time, r.create_time), recv_ts, "trigger_order", order_id=order_id(r.id),
-                         price=positive(initial.price) or positive(r.trigger.price), contracts=initial.size,
-                         status=f"{r.status}/{r.finish_as}" if r.finish_as else r.status, detail=r.reason or r.order_type)
+            self._account_event(self.trigger_order(r, recv_ts))
 
-    def _notice(self, contract: str, exchange_ts: int | None, recv_ts: int, kind: str, contracts: Decimal | None = None, **fields) -> None:
-        self._account_event(AccountNotice(
+    # -- notices -----------------------------------------------------------------------------
+    def liquidation(self, r: FuturesLiquidatePush, recv_ts: int) -> AccountNotice:
+        return self._notice(r.contract, ms(r.time_ms, r.time), recv_ts, "liquidation", order_id=order_id(r.order_id) if r.order_id is not None else None,
+                            price=positive(r.fill_price), contracts=r.size, detail=f"left {r.left}" if r.left is not None else "")
+
+    def auto_deleverage(self, r: FuturesAdlPush, recv_ts: int) -> AccountNotice:
+        return self._notice(r.contract, ms(r.time_ms, r.time), recv_ts, "auto_deleverage", price=positive(r.fill_price), contracts=r.trade_size,
+                            detail=f"position {r.position_size}" if r.position_size is not None else "")
+
+    def position_close(self, r: FuturesPositionClosePush, recv_ts: int) -> AccountNotice:
+        return self._notice(r.contract, ms(r.time_ms, r.time), recv_ts, "position_close", side=r.side or None, pnl=r.pnl, detail=r.text)
+
+    def trigger_order(self, r: FuturesAutoOrderPush, recv_ts: int) -> AccountNotice:
+        initial = r.initial
+        return self._notice(initial.contract, ms(r.finish_time, r.create_time), recv_ts, "trigger_order", order_id=order_id(r.id),
+                            price=positive(initial.price) or positive(r.trigger.price), contracts=initial.size,
+                            status=f"{r.status}/{r.finish_as}" if r.finish_as else r.status, detail=r.reason or r.order_type)
+
+    def _notice(self, contract: str, exchange_ts: int | None, recv_ts: int, kind: str, contracts: Decimal | None = None, **fields) -> AccountNotice:
+        return AccountNotice(
             venue="gateio", market=PERP, symbol=self._unified(contract) if contract else "", venue_symbol=contract,
             exchange_ts=exchange_ts, recv_ts=recv_ts, kind=kind, contracts=contracts, size=self._base(contracts, contract) if contract else None,
             **fields,
-        ))
+        )
 
     # -- normalization (pushes and REST bodies) ----------------------------------------------
     def order(self, r: FuturesOrderPush, recv_ts: int) -> Order:
         contract = r.contract
-        size = r.size
-        contracts = abs(size)
-        left = abs(r.left) if r.left is not None else None
-        filled = EXACT.subtract(contracts, left) if left is not None else None
-        status_text = r.status
-        finish_as = r.finish_as
-        if status_text == "finished":
-            status = finished_status(finish_as, bool(filled), left is not None and not left)
-        elif status_text == "open":
-            status = working_status(bool(filled))
-        else:
-            status = S.UNKNOWN
+        side, contracts, left, filled = futures_counts(r.size, r.left)
+        status, raw_status = futures_status(r.status, r.finish_as, filled, left)
         updated = ms(r.update_time, r.finish_time_ms, r.finish_time)
         return Order(
             venue="gateio",
@@ -156,10 +158,10 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
             exchange_ts=updated or ms(r.create_time_ms, r.create_time),
             recv_ts=recv_ts,
             order_id=r.id_string or order_id(r.id),
-            side="buy" if size > 0 else "sell" if size < 0 else "close",
+            side=side,
             order_type="limit" if r.price else "market",
             status=status,
-            raw_status=f"{status_text}/{finish_as}" if finish_as else status_text,
+            raw_status=raw_status,
             price=positive(r.price),
             amount=self._base(contracts, contract),
             filled=self._base(filled, contract),

@@ -8,6 +8,7 @@ and :class:`GateioFuturesPrivateProtocol` (handlers in ``private_spot.py`` and
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import msgspec
 
@@ -40,6 +41,16 @@ class GateioPrivateProtocol(PrivateProtocol, GateioProtocol):
     (balances) gets one with no symbol."""
 
     DEFAULT: tuple[str, ...] = ()
+    symbols: SymbolMap | None = None
+    _normalizer: Any = None
+
+    def normalizer(self, cls: type) -> Any:
+        """A private handler of class ``cls`` on the current :attr:`symbols`, used only for its
+        normalization of REST bodies (units, status table): the same rules as the pushes."""
+        symbols = self.symbols if self.symbols is not None else self.default_symbols()
+        if self._normalizer is None or self._normalizer.symbols is not symbols:
+            self._normalizer = cls(symbols=symbols, credentials=self.credentials)
+        return self._normalizer
 
     def request(self, row: Channel, sub: Subscription, event: str, request_id: int) -> bytes:
         now = self.clock.now_s()
@@ -99,19 +110,20 @@ class GateioSpotPrivateProtocol(GateioPrivateProtocol):
         return spot_symbol_map()
 
     async def fetch_symbols(self, rest: RestClient) -> SymbolMap:
-        return await fetch_spot_symbols(rest)
+        self.symbols = await fetch_spot_symbols(rest)
+        return self.symbols
 
     def make_private_handler(self, on_event, symbols: SymbolMap, state: AccountState):
         from .private_spot import GateioSpotPrivateWebSocketHandler
 
-        self._handler = GateioSpotPrivateWebSocketHandler(on_event, symbols, state, self.credentials)
-        return self._handler
+        self.symbols = symbols
+        return GateioSpotPrivateWebSocketHandler(on_event, symbols, state, self.credentials)
 
     async def fetch_account(self, rest: RestClient, state: AccountState, since_ms: int | None) -> AccountSnapshot:
         from .private_spot import GateioSpotPrivateWebSocketHandler, fetch_spot_account
 
-        handler = getattr(self, "_handler", None) or GateioSpotPrivateWebSocketHandler(symbols=self.default_symbols())
-        return await fetch_spot_account(rest, self.sign_rest, handler, state, since_ms, self.clock.now_ms(), time.time_ns())
+        normalizer = self.normalizer(GateioSpotPrivateWebSocketHandler)
+        return await fetch_spot_account(rest, self.sign_rest, normalizer, state, since_ms, self.clock.now_ms(), time.time_ns())
 
 
 class GateioFuturesPrivateProtocol(GateioPrivateProtocol):
@@ -144,16 +156,17 @@ class GateioFuturesPrivateProtocol(GateioPrivateProtocol):
         return futures_symbol_map()
 
     async def fetch_symbols(self, rest: RestClient) -> SymbolMap:
-        return futures_symbol_map(await rest.get(ft.CONTRACTS_PATH))
+        self.symbols = futures_symbol_map(await rest.get(ft.CONTRACTS_PATH))
+        return self.symbols
 
     def make_private_handler(self, on_event, symbols: SymbolMap, state: AccountState):
         from .private_futures import GateioFuturesPrivateWebSocketHandler
 
-        self._handler = GateioFuturesPrivateWebSocketHandler(on_event, symbols, state, self.credentials)
-        return self._handler
+        self.symbols = symbols
+        return GateioFuturesPrivateWebSocketHandler(on_event, symbols, state, self.credentials)
 
     async def fetch_account(self, rest: RestClient, state: AccountState, since_ms: int | None) -> AccountSnapshot:
         from .private_futures import GateioFuturesPrivateWebSocketHandler, fetch_futures_account
 
-        handler = getattr(self, "_handler", None) or GateioFuturesPrivateWebSocketHandler(symbols=self.default_symbols())
-        return await fetch_futures_account(rest, self.sign_rest, handler, state, since_ms, self.clock.now_ms(), time.time_ns())
+        normalizer = self.normalizer(GateioFuturesPrivateWebSocketHandler)
+        return await fetch_futures_account(rest, self.sign_rest, normalizer, state, since_ms, self.clock.now_ms(), time.time_ns())

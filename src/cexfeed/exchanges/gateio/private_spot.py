@@ -22,27 +22,15 @@ from __future__ import annotations
 import msgspec
 
 from ...account import AccountSnapshot, AccountState
-from ...models import SPOT, Balance, Fill, Order, OrderStatus
+from ...models import SPOT, Balance, Fill, Order
 from ...net.rest import RestClient, Signer
 from ...symbols import SymbolMap
 from ...wire import EXACT, Amount, Name, convert_amounts, decode_amounts, untyped_amounts
 from . import spot_table as t
-from .private_common import (
-    GateioPrivateHandler,
-    client_id,
-    finished_status,
-    ms,
-    order_id,
-    positive,
-    subtract,
-    working_status,
-)
+from .private_common import GateioPrivateHandler, client_id, ms, order_id, positive, spot_quantities, spot_status
 from .protocol import spot_symbol_map
 from .spot_table import SpotBalancePush, SpotOrderPush, SpotUserTrade
 
-S = OrderStatus
-# REST order status -> the finish_as it stands for when the body has none
-_REST_FINISHED = {"closed": "filled", "cancelled": "cancelled", "canceled": "cancelled"}
 
 
 class GateioSpotPrivateWebSocketHandler(GateioPrivateHandler):
@@ -76,27 +64,8 @@ class GateioSpotPrivateWebSocketHandler(GateioPrivateHandler):
     def order(self, r: SpotOrderPush, recv_ts: int) -> Order:
         """The :class:`Order` of a push item or REST order (see the module docstring)."""
         pair = r.currency_pair.upper()
-        left = r.left
-        if r.type == "market" and r.side == "buy":
-            amount = None
-            base_left = None
-            quote_amount = r.amount
-            quote_left = left
-            filled = r.filled_amount
-        else:
-            amount = r.amount
-            base_left = left
-            quote_amount = quote_left = None
-            filled = r.filled_amount if r.filled_amount is not None else subtract(amount, left)
-        filled_something = bool(filled) or bool(r.filled_total)
-        event = r.event or r.status
-        finish_as = r.finish_as
-        if event == "finish" or event in _REST_FINISHED:
-            status = finished_status(finish_as or _REST_FINISHED.get(event, ""), filled_something, left is not None and not left)
-        elif event == "put" or event == "update" or event == "open":
-            status = working_status(filled_something)
-        else:
-            status = S.UNKNOWN
+        amount, left, quote_amount, quote_left, filled = spot_quantities(r.type, r.side, r.amount, r.left, r.filled_amount)
+        status, raw_status = spot_status(r.event or r.status, r.finish_as, bool(filled) or bool(r.filled_total), r.left)
         updated = ms(r.update_time_ms, r.update_time)
         return Order(
             venue="gateio",
@@ -109,11 +78,11 @@ class GateioSpotPrivateWebSocketHandler(GateioPrivateHandler):
             side=r.side,
             order_type=r.type,
             status=status,
-            raw_status=f"{event}/{finish_as}" if finish_as else event,
+            raw_status=raw_status,
             price=positive(r.price) if r.type != "market" else None,
             amount=amount,
             filled=filled,
-            left=base_left,
+            left=left,
             quote_amount=quote_amount,
             quote_left=quote_left,
             filled_quote=r.filled_total,

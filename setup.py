@@ -30,6 +30,7 @@ if not os.environ.get("CEXFEED_PURE_PYTHON"):
     extensions = _cythonize_each(
         [
             Extension("cexfeed._book", ["src/cexfeed/_book.pyx"], optional=True),
+            Extension("cexfeed._amounts", ["src/cexfeed/_amounts.pyx"], optional=True),
             Extension("cexfeed.exchanges.gateio._fastpush", ["src/cexfeed/exchanges/gateio/_fastpush.pyx"], optional=True),
         ],
         compiler_directives={"language_level": 3},

@@ -36,7 +36,9 @@ import msgspec
 from .models import DUAL_LONG, DUAL_SHORT, LONG, SHORT, AccountEvent, Balance, Fill, Order, OrderStatus, Position
 
 _ZERO = Decimal(0)
+_NO_FILLS = (_ZERO, _ZERO)
 _UNKNOWN = OrderStatus.UNKNOWN
+_TERMINAL = frozenset(s for s in OrderStatus if s.terminal)
 
 
 class AccountSnapshot(msgspec.Struct, kw_only=True):
@@ -122,16 +124,16 @@ class AccountState:
             if held is not None:
                 # an undocumented value never moves the lifecycle by itself
                 record = msgspec.structs.replace(order, status=held.status)
-        if record.status.terminal:
+        if record.status in _TERMINAL:
             self.open_orders.pop(oid, None)
             closed = self.closed_orders
             closed[oid] = record
             closed.move_to_end(oid)
             if len(closed) > self.max_closed:
                 closed.popitem(last=False)
+            self._check_fills(oid)
         else:
             self.open_orders[oid] = record
-        self._check_fills(oid)
         return order
 
     # -- fills -------------------------------------------------------------------------------
@@ -145,15 +147,16 @@ class AccountState:
         fills[tid] = fill
         if len(fills) > self.max_fills:
             fills.popitem(last=False)
-        base, contracts = self.fill_sums.get(fill.order_id, (_ZERO, _ZERO))
-        self.fill_sums[fill.order_id] = (
-            base + fill.amount if fill.amount is not None else base,
-            contracts + fill.contracts if fill.contracts is not None else contracts,
-        )
+        oid = fill.order_id
+        base, contracts = self.fill_sums.get(oid, _NO_FILLS)
+        amount = fill.amount
+        count = fill.contracts
+        self.fill_sums[oid] = (base + amount if amount is not None else base, contracts + count if count is not None else contracts)
         ts = fill.exchange_ts
         if ts is not None and (self.last_fill_ts is None or ts > self.last_fill_ts):
             self.last_fill_ts = ts
-        self._check_fills(fill.order_id)
+        if oid in self.closed_orders:
+            self._check_fills(oid)
         return fill
 
     def _check_fills(self, order_id: str) -> None:
@@ -299,7 +302,8 @@ def _progress(order: Order) -> tuple:
 
 def _order_verdict(held: Order, new: Order) -> str:
     """``""`` when ``new`` may replace ``held``, else the counter naming why not."""
-    if held.status.terminal and not new.status.terminal:
+    held_final = held.status in _TERMINAL
+    if held_final and new.status not in _TERMINAL:
         return "reopen_refused"
     if new.update_id is not None and held.update_id is not None:
         if new.update_id < held.update_id:
@@ -311,7 +315,7 @@ def _order_verdict(held: Order, new: Order) -> str:
             return "stale_order"
     if new.updated_ts is not None and held.updated_ts is not None and new.updated_ts < held.updated_ts:
         return "stale_order"
-    if held.status.terminal and _progress(new) == _progress(held) and (new.updated_ts is None or new.updated_ts == held.updated_ts):
+    if held_final and _progress(new) == _progress(held) and (new.updated_ts is None or new.updated_ts == held.updated_ts):
         # a final state seen again (REST after the push, or two venue values for one end):
         # the first one stands
         return "duplicate_order"

@@ -20,7 +20,24 @@ from typing import Any, Callable
 
 from .account import AccountSnapshot, AccountState
 from .book import APPLIED, CROSSED, GAP, SNAPSHOT_IGNORED, SNAPSHOT_TOO_OLD, SYNCED, BookSequencer
-from .models import AUTH_FAILED, LIVE, RECONCILING, RESYNCING, SEEDING, STALE, AccountEvent, AccountStatus, BookStatus, BookUpdate, Event, VenueError
+from .models import (
+    AUTH_FAILED,
+    LIVE,
+    RECONCILING,
+    RESYNCING,
+    SEEDING,
+    STALE,
+    AccountEvent,
+    AccountStatus,
+    Balance,
+    BookStatus,
+    BookUpdate,
+    Event,
+    Fill,
+    Order,
+    Position,
+    VenueError,
+)
 from .models import SYNCED as STATUS_SYNCED
 
 log = logging.getLogger("cexfeed")
@@ -195,6 +212,8 @@ class PrivateWebSocketHandler(WebSocketHandler):
         self._buffer: list[AccountEvent] = []
         self._overflow = False
         self._seeded = False
+        state = self.state
+        self._appliers = {Order: state.apply_order, Fill: state.apply_fill, Balance: state.apply_balance, Position: state.apply_position}
 
     def unified(self, venue_symbol: str) -> str:
         raise NotImplementedError
@@ -213,7 +232,8 @@ class PrivateWebSocketHandler(WebSocketHandler):
                 self._overflow = True
                 self.stats.errors["buffer_overflow"] += 1
             return
-        result = self.state.apply(event)
+        apply = self._appliers.get(event.__class__)
+        result = apply(event) if apply is not None else event
         if result is not None:
             self._emit(result)
 

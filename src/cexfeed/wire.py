@@ -266,33 +266,67 @@ def optional_amount(value: Any) -> Decimal | None:
 untyped_amounts = msgspec.json.Decoder(float_hook=Decimal)
 
 
-def _walk_plain(value: Any) -> bool:
-    cls = value.__class__
-    if cls is dict:
-        return all(_walk_plain(v) for v in value.values())
-    if cls is list:
-        return all(_walk_plain(v) for v in value)
-    if cls is str:
-        try:
-            d = Decimal(value)
-        except ArithmeticError:
-            return True  # not a number at all: text, or rejected by any Decimal decode
-        return NUMBER.fullmatch(value) is not None and -MAX_AMOUNT < d < MAX_AMOUNT
-    if cls is Decimal or cls is int:
-        return -MAX_AMOUNT < value < MAX_AMOUNT
-    return True
+#: strict JSON number text without an exponent (what a plain frame's numeric strings must be)
+_PLAIN_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+_STRING_OR_NUMBER = re.compile(rb'"([^"]*)("?)(:?)|[-0-9][-+0-9.eE]*')
+_NUMBERISH = frozenset(b"0123456789+-._eE ")
+#: first characters Decimal() may read a number from (digits, signs, ".", "_", a space, i/n/s);
+#: other ASCII whitespace cannot appear unescaped in JSON text
+_NUMBER_START = frozenset(b"0123456789+-._ iInNsS")
+#: integer digits of a number a plain frame may hold (below 1e300)
+MAX_DIGITS = 299
 
 
-def amounts_plain(raw: bytes | str) -> bool:
-    """Whether a typed Decimal decode of ``raw`` reads every account value by the one grammar:
-    True when every string in the frame that ``Decimal()`` accepts is JSON number text and every
-    number (bare or in a string) is below 1e300 in magnitude. False also for a frame that is not
-    JSON (the typed decode reports that itself). When False, decode with :func:`convert_amounts`,
-    which checks each account value by :func:`amount`."""
-    try:
-        return _walk_plain(untyped_amounts.decode(raw))
-    except Exception:
+def _integer_digits(token: bytes) -> int:
+    return sum(1 for c in token.partition(b".")[0] if 48 <= c <= 57)
+
+
+def _numberish(text: bytes) -> bool:
+    """What ``Decimal()`` might read as a number (a superset): after spaces, a sign, then
+    ``inf``/``infinity``/``nan<digits>``/``snan<digits>`` (any case), or only digits, signs,
+    ``.``, ``_``, ``e``/``E``, spaces and non-ASCII bytes (other scripts' digits) with at least
+    one digit or non-ASCII byte."""
+    t = text.strip(b" ")
+    if not t:
         return False
+    low = (t[1:] if t[:1] in (b"+", b"-") else t).lower()
+    if low in (b"inf", b"infinity"):
+        return True
+    for word in (b"nan", b"snan"):
+        if low.startswith(word) and (len(low) == len(word) or low[len(word):].isdigit()):
+            return True
+    return all(c in _NUMBERISH or c >= 128 for c in t) and any(48 <= c <= 57 or c >= 128 for c in t)
+
+
+def py_amounts_plain(raw: bytes | str) -> bool:
+    """Whether a typed Decimal decode of ``raw`` reads every account value by the one grammar
+    and bounds (the pure-Python twin of the compiled ``cexfeed._amounts``). True when every
+    string that ``Decimal()`` might read as a number is JSON number text without an exponent
+    and with at most 299 integer digits, and every bare number has no exponent and at most 299
+    integer digits; False for anything unsure: an escape anywhere, a value string starting with a
+    non-ASCII byte, an unterminated string. Only strings that may start a number are looked at
+    (a digit, a sign, ``.``, ``_``, a space, i/n/s); object keys (a string followed by ``:``) are never
+    account values. When False, decode with :func:`convert_amounts`, which
+    checks each account value by :func:`amount`."""
+    data = raw if raw.__class__ is bytes else (raw.encode() if isinstance(raw, str) else bytes(raw))
+    if b"\\" in data:
+        return False
+    for m in _STRING_OR_NUMBER.finditer(data):
+        content = m.group(1)
+        if content is None:  # a bare number
+            token = m.group(0)
+            if b"e" in token or b"E" in token or _integer_digits(token) > MAX_DIGITS:
+                return False
+            continue
+        if not m.group(2):
+            return False
+        if m.group(3) or not content:  # an object key, or an empty string
+            continue
+        if content[0] >= 128:
+            return False
+        if content[0] in _NUMBER_START and _numberish(content) and (_PLAIN_NUMBER.fullmatch(content) is None or _integer_digits(content) > MAX_DIGITS):
+            return False
+    return True
 
 
 def _amount_fields(struct: type) -> tuple[tuple[str, bool, Any], ...]:
@@ -347,3 +381,9 @@ def decode_amounts(raw: bytes | str, decoder: "msgspec.json.Decoder", struct: ty
     if amounts_plain(raw):
         return decoder.decode(raw)
     return convert_amounts(untyped_amounts.decode(raw), struct)
+
+
+try:  # the compiled twin of py_amounts_plain (tests/test_value_rules.py compares them)
+    from ._amounts import amounts_plain
+except ImportError:  # pragma: no cover - no compiler, or CEXFEED_PURE_PYTHON
+    amounts_plain = py_amounts_plain

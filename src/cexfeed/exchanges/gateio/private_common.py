@@ -132,6 +132,28 @@ def ms(*values: Any) -> int | None:
     return None
 
 
+_MS_LOW = 100_000_000_000  # an integer from here below 10**14 is already ms (to_ms's ranges)
+
+
+def ms2(first: Any, second: Any) -> int | None:
+    """:func:`ms` of two values, with an integer ms taken as it is."""
+    if first.__class__ is int and _MS_LOW <= first < 100_000_000_000_000:
+        return first
+    if first is not None:
+        converted = to_ms(first)
+        if converted is not None:
+            return converted
+    return to_ms(second) if second is not None else None
+
+
+def fields_in_order(cls: type, names: str) -> None:
+    """Check that ``cls`` has exactly the fields ``names`` (space-separated) in this order: the
+    hot paths build events positionally. Raises ``TypeError`` at import when they drift."""
+    found = tuple(f.name for f in msgspec.structs.fields(cls))
+    if found != tuple(names.split()):
+        raise TypeError(f"{cls.__name__} fields changed: {found}")
+
+
 def order_id(value: str | int) -> str:
     """An order or trade id as text (integers from older servers kept exact)."""
     return value if value.__class__ is str else str(value)
@@ -192,10 +214,20 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
         return self._unified(venue_symbol)
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
-        if amounts_plain(raw):
-            self._decode(raw, recv_ts)
-        else:
+        if not amounts_plain(raw):
             self._decode_strict(raw, recv_ts)
+            return
+        # GateioFrames._decode, inline
+        try:
+            frame = self._frames.decode(raw)
+        except msgspec.ValidationError as exc:
+            self._slow_path(raw, recv_ts, exc)
+            return
+        event = frame.event
+        if event == "update" or event == "all":
+            self._table[frame.__class__](frame, recv_ts)
+        else:
+            self._control(_envelope.decode(raw), raw, recv_ts)
 
     def _decode_strict(self, raw: bytes | str, recv_ts: int) -> None:
         """A frame with a number outside the grammar somewhere (or not JSON): its account values

@@ -27,7 +27,7 @@ from ...net.rest import RestClient, Signer
 from ...symbols import SymbolMap
 from ...wire import EXACT, Amount, Name, convert_amounts, decode_amounts, untyped_amounts
 from . import spot_table as t
-from .private_common import GateioPrivateHandler, client_id, ms, order_id, positive, spot_quantities, spot_status
+from .private_common import GateioPrivateHandler, client_id, fields_in_order, ms2, order_id, spot_quantities, spot_status
 from .protocol import spot_symbol_map
 from .spot_table import SpotBalancePush, SpotOrderPush, SpotUserTrade
 
@@ -66,72 +66,46 @@ class GateioSpotPrivateWebSocketHandler(GateioPrivateHandler):
         pair = r.currency_pair.upper()
         amount, left, quote_amount, quote_left, filled = spot_quantities(r.type, r.side, r.amount, r.left, r.filled_amount)
         status, raw_status = spot_status(r.event or r.status, r.finish_as, bool(filled) or bool(r.filled_total), r.left)
-        updated = ms(r.update_time_ms, r.update_time)
+        updated = ms2(r.update_time_ms, r.update_time)
+        fee_currency = r.fee_currency
+        price = r.price
+        avg = r.avg_deal_price
+        text = r.text
+        # positional, in Order's field order (checked below)
         return Order(
-            venue="gateio",
-            market=SPOT,
-            symbol=self._unified(pair),
-            venue_symbol=pair,
-            exchange_ts=updated,
-            recv_ts=recv_ts,
-            order_id=order_id(r.id),
-            side=r.side,
-            order_type=r.type,
-            status=status,
-            raw_status=raw_status,
-            price=positive(r.price) if r.type != "market" else None,
-            amount=amount,
-            filled=filled,
-            left=left,
-            quote_amount=quote_amount,
-            quote_left=quote_left,
-            filled_quote=r.filled_total,
-            avg_price=positive(r.avg_deal_price),
-            fee=r.fee,
-            fee_currency=r.fee_currency.upper() if r.fee_currency else None,
-            client_order_id=client_id(r.text),
-            time_in_force=r.time_in_force or None,
-            created_ts=ms(r.create_time_ms, r.create_time),
-            updated_ts=updated,
+            "gateio", SPOT, self._unified(pair), pair, updated, recv_ts,
+            r.id if r.id.__class__ is str else str(r.id), r.side, r.type, status, raw_status,
+            price if price and r.type != "market" else None, amount, filled, left, quote_amount, quote_left, r.filled_total,
+            None, None, None,  # contracts
+            avg if avg else None, r.fee, fee_currency.upper() if fee_currency else None,
+            text if text.startswith("t-") else None, r.time_in_force or None, None,
+            ms2(r.create_time_ms, r.create_time), updated, None,
         )
 
     def fill(self, r: SpotUserTrade, recv_ts: int) -> Fill:
         """The :class:`Fill` of a ``spot.usertrades`` item or REST ``my_trades`` entry."""
         pair = r.currency_pair.upper()
+        fee_currency = r.fee_currency
         return Fill(
-            venue="gateio",
-            market=SPOT,
-            symbol=self._unified(pair),
-            venue_symbol=pair,
-            exchange_ts=ms(r.create_time_ms, r.create_time),
-            recv_ts=recv_ts,
-            trade_id=order_id(r.id),
-            order_id=order_id(r.order_id),
-            side=r.side,
-            price=r.price,
-            amount=r.amount,
-            role=r.role or None,
-            fee=r.fee,
-            fee_currency=r.fee_currency.upper() if r.fee_currency else None,
-            client_order_id=client_id(r.text),
+            "gateio", SPOT, self._unified(pair), pair, ms2(r.create_time_ms, r.create_time), recv_ts,
+            order_id(r.id), order_id(r.order_id), r.side, r.price, r.amount, None, r.role or None,
+            r.fee, fee_currency.upper() if fee_currency else None, client_id(r.text),
         )
 
     def balance(self, r: SpotBalancePush, recv_ts: int) -> Balance:
         """The :class:`Balance` of a ``spot.balances`` item."""
         return Balance(
-            venue="gateio",
-            market=SPOT,
-            symbol="",
-            venue_symbol="",
-            exchange_ts=ms(r.timestamp_ms, r.timestamp),
-            recv_ts=recv_ts,
-            currency=r.currency.upper(),
-            total=r.total,
-            available=r.available,
-            frozen=r.freeze,
-            change=r.change,
-            change_type=r.change_type,
+            "gateio", SPOT, "", "", ms2(r.timestamp_ms, r.timestamp), recv_ts,
+            r.currency.upper(), r.total, r.available, r.freeze, r.change, r.change_type,
         )
+
+
+fields_in_order(Order, "venue market symbol venue_symbol exchange_ts recv_ts order_id side order_type status raw_status price amount "
+                       "filled left quote_amount quote_left filled_quote contracts filled_contracts left_contracts avg_price fee "
+                       "fee_currency client_order_id time_in_force reduce_only created_ts updated_ts update_id")
+fields_in_order(Fill, "venue market symbol venue_symbol exchange_ts recv_ts trade_id order_id side price amount contracts role fee "
+                      "fee_currency client_order_id")
+fields_in_order(Balance, "venue market symbol venue_symbol exchange_ts recv_ts currency total available frozen change change_type")
 
 
 # -- REST snapshot (signed APIv4) ----------------------------------------------------------------

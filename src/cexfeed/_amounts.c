@@ -2425,8 +2425,10 @@ static int __Pyx_State_RemoveModule(void*);
 
 /* Module declarations from "cexfeed._amounts" */
 static int __pyx_v_7cexfeed_8_amounts_MAX_DIGITS;
+static int __pyx_v_7cexfeed_8_amounts_MAX_EXPONENT_DIGITS;
 static CYTHON_INLINE int __pyx_f_7cexfeed_8_amounts__digit(unsigned char); /*proto*/
 static CYTHON_INLINE int __pyx_f_7cexfeed_8_amounts__start(unsigned char); /*proto*/
+static int __pyx_f_7cexfeed_8_amounts__bounded(unsigned char const *, Py_ssize_t); /*proto*/
 static int __pyx_f_7cexfeed_8_amounts__strict(unsigned char const *, Py_ssize_t); /*proto*/
 static CYTHON_INLINE unsigned char __pyx_f_7cexfeed_8_amounts__lower(unsigned char); /*proto*/
 static int __pyx_f_7cexfeed_8_amounts__word(unsigned char const *, Py_ssize_t, char const *); /*proto*/
@@ -2601,7 +2603,7 @@ return 0;
 #endif
 /* #### Code section: module_code ### */
 
-/* "cexfeed/_amounts.pyx":10
+/* "cexfeed/_amounts.pyx":11
  * 
  * 
  * cdef inline bint _digit(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -2613,7 +2615,7 @@ static CYTHON_INLINE int __pyx_f_7cexfeed_8_amounts__digit(unsigned char __pyx_v
   int __pyx_r;
   int __pyx_t_1;
 
-  /* "cexfeed/_amounts.pyx":11
+  /* "cexfeed/_amounts.pyx":12
  * 
  * cdef inline bint _digit(unsigned char c) noexcept nogil:
  *     return 48 <= c <= 57             # <<<<<<<<<<<<<<
@@ -2629,7 +2631,7 @@ static CYTHON_INLINE int __pyx_f_7cexfeed_8_amounts__digit(unsigned char __pyx_v
   }
   goto __pyx_L0;
 
-  /* "cexfeed/_amounts.pyx":10
+  /* "cexfeed/_amounts.pyx":11
  * 
  * 
  * cdef inline bint _digit(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -2642,7 +2644,7 @@ static CYTHON_INLINE int __pyx_f_7cexfeed_8_amounts__digit(unsigned char __pyx_v
   return __pyx_r;
 }
 
-/* "cexfeed/_amounts.pyx":14
+/* "cexfeed/_amounts.pyx":15
  * 
  * 
  * cdef inline bint _start(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -2655,7 +2657,7 @@ static CYTHON_INLINE int __pyx_f_7cexfeed_8_amounts__start(unsigned char __pyx_v
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "cexfeed/_amounts.pyx":17
+  /* "cexfeed/_amounts.pyx":18
  *     """A first character ``Decimal()`` may read a number from: a digit, a sign, ``.``, ``_``, a
  *     space, or the first letter of inf/nan/snan."""
  *     return ((48 <= c <= 57) or c == 43 or c == 45 or c == 46 or c == 95 or c == 32 or c == 105 or c == 73 or c == 110 or c == 78             # <<<<<<<<<<<<<<
@@ -2686,7 +2688,7 @@ static CYTHON_INLINE int __pyx_f_7cexfeed_8_amounts__start(unsigned char __pyx_v
     case 78:
     case 0x73:
 
-    /* "cexfeed/_amounts.pyx":18
+    /* "cexfeed/_amounts.pyx":19
  *     space, or the first letter of inf/nan/snan."""
  *     return ((48 <= c <= 57) or c == 43 or c == 45 or c == 46 or c == 95 or c == 32 or c == 105 or c == 73 or c == 110 or c == 78
  *             or c == 115 or c == 83)             # <<<<<<<<<<<<<<
@@ -2695,7 +2697,7 @@ static CYTHON_INLINE int __pyx_f_7cexfeed_8_amounts__start(unsigned char __pyx_v
 */
     case 83:
 
-    /* "cexfeed/_amounts.pyx":17
+    /* "cexfeed/_amounts.pyx":18
  *     """A first character ``Decimal()`` may read a number from: a digit, a sign, ``.``, ``_``, a
  *     space, or the first letter of inf/nan/snan."""
  *     return ((48 <= c <= 57) or c == 43 or c == 45 or c == 46 or c == 95 or c == 32 or c == 105 or c == 73 or c == 110 or c == 78             # <<<<<<<<<<<<<<
@@ -2717,7 +2719,7 @@ static CYTHON_INLINE int __pyx_f_7cexfeed_8_amounts__start(unsigned char __pyx_v
   }
   goto __pyx_L0;
 
-  /* "cexfeed/_amounts.pyx":14
+  /* "cexfeed/_amounts.pyx":15
  * 
  * 
  * cdef inline bint _start(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -2730,33 +2732,469 @@ static CYTHON_INLINE int __pyx_f_7cexfeed_8_amounts__start(unsigned char __pyx_v
   return __pyx_r;
 }
 
-/* "cexfeed/_amounts.pyx":21
+/* "cexfeed/_amounts.pyx":22
+ * 
+ * 
+ * cdef bint _bounded(const unsigned char* p, Py_ssize_t n) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """A number token's magnitude is below 1e300: its integer digits plus its exponent (at most
+ *     MAX_EXPONENT_DIGITS digits) stay within MAX_DIGITS."""
+*/
+
+static int __pyx_f_7cexfeed_8_amounts__bounded(unsigned char const *__pyx_v_p, Py_ssize_t __pyx_v_n) {
+  Py_ssize_t __pyx_v_i;
+  Py_ssize_t __pyx_v_digits;
+  Py_ssize_t __pyx_v_exp_digits;
+  long __pyx_v_exponent;
+  int __pyx_v_negative;
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  long __pyx_t_3;
+
+  /* "cexfeed/_amounts.pyx":25
+ *     """A number token's magnitude is below 1e300: its integer digits plus its exponent (at most
+ *     MAX_EXPONENT_DIGITS digits) stay within MAX_DIGITS."""
+ *     cdef Py_ssize_t i = 0, digits = 0, exp_digits = 0             # <<<<<<<<<<<<<<
+ *     cdef long exponent = 0
+ *     cdef bint negative = False
+*/
+  __pyx_v_i = 0;
+  __pyx_v_digits = 0;
+  __pyx_v_exp_digits = 0;
+
+  /* "cexfeed/_amounts.pyx":26
+ *     MAX_EXPONENT_DIGITS digits) stay within MAX_DIGITS."""
+ *     cdef Py_ssize_t i = 0, digits = 0, exp_digits = 0
+ *     cdef long exponent = 0             # <<<<<<<<<<<<<<
+ *     cdef bint negative = False
+ *     while i < n and p[i] != 101 and p[i] != 69 and p[i] != 46:
+*/
+  __pyx_v_exponent = 0;
+
+  /* "cexfeed/_amounts.pyx":27
+ *     cdef Py_ssize_t i = 0, digits = 0, exp_digits = 0
+ *     cdef long exponent = 0
+ *     cdef bint negative = False             # <<<<<<<<<<<<<<
+ *     while i < n and p[i] != 101 and p[i] != 69 and p[i] != 46:
+ *         if _digit(p[i]):
+*/
+  __pyx_v_negative = 0;
+
+  /* "cexfeed/_amounts.pyx":28
+ *     cdef long exponent = 0
+ *     cdef bint negative = False
+ *     while i < n and p[i] != 101 and p[i] != 69 and p[i] != 46:             # <<<<<<<<<<<<<<
+ *         if _digit(p[i]):
+ *             digits += 1
+*/
+  while (1) {
+    __pyx_t_2 = (__pyx_v_i < __pyx_v_n);
+
+    if (__pyx_t_2) {
+
+    } else {
+
+      __pyx_t_1 = __pyx_t_2;
+
+      goto __pyx_L5_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_p[__pyx_v_i]) != 0x65);
+
+    if (__pyx_t_2) {
+
+    } else {
+
+      __pyx_t_1 = __pyx_t_2;
+
+      goto __pyx_L5_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_p[__pyx_v_i]) != 69);
+
+    if (__pyx_t_2) {
+
+    } else {
+
+      __pyx_t_1 = __pyx_t_2;
+
+      goto __pyx_L5_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_p[__pyx_v_i]) != 46);
+
+
+    __pyx_t_1 = __pyx_t_2;
+
+    __pyx_L5_bool_binop_done:;
+
+    if (!__pyx_t_1) break;
+
+    /* "cexfeed/_amounts.pyx":29
+ *     cdef bint negative = False
+ *     while i < n and p[i] != 101 and p[i] != 69 and p[i] != 46:
+ *         if _digit(p[i]):             # <<<<<<<<<<<<<<
+ *             digits += 1
+ *         i += 1
+*/
+    __pyx_t_1 = __pyx_f_7cexfeed_8_amounts__digit((__pyx_v_p[__pyx_v_i]));
+
+    if (__pyx_t_1) {
+
+
+      /* "cexfeed/_amounts.pyx":30
+ *     while i < n and p[i] != 101 and p[i] != 69 and p[i] != 46:
+ *         if _digit(p[i]):
+ *             digits += 1             # <<<<<<<<<<<<<<
+ *         i += 1
+ *     while i < n and p[i] != 101 and p[i] != 69:
+*/
+      __pyx_v_digits = (__pyx_v_digits + 1);
+
+      /* "cexfeed/_amounts.pyx":29
+ *     cdef bint negative = False
+ *     while i < n and p[i] != 101 and p[i] != 69 and p[i] != 46:
+ *         if _digit(p[i]):             # <<<<<<<<<<<<<<
+ *             digits += 1
+ *         i += 1
+*/
+    }
+
+    /* "cexfeed/_amounts.pyx":31
+ *         if _digit(p[i]):
+ *             digits += 1
+ *         i += 1             # <<<<<<<<<<<<<<
+ *     while i < n and p[i] != 101 and p[i] != 69:
+ *         i += 1
+*/
+    __pyx_v_i = (__pyx_v_i + 1);
+  }
+
+  /* "cexfeed/_amounts.pyx":32
+ *             digits += 1
+ *         i += 1
+ *     while i < n and p[i] != 101 and p[i] != 69:             # <<<<<<<<<<<<<<
+ *         i += 1
+ *     if i < n:
+*/
+  while (1) {
+    __pyx_t_2 = (__pyx_v_i < __pyx_v_n);
+
+    if (__pyx_t_2) {
+
+    } else {
+
+      __pyx_t_1 = __pyx_t_2;
+
+      goto __pyx_L12_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_p[__pyx_v_i]) != 0x65);
+
+    if (__pyx_t_2) {
+
+    } else {
+
+      __pyx_t_1 = __pyx_t_2;
+
+      goto __pyx_L12_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_p[__pyx_v_i]) != 69);
+
+
+    __pyx_t_1 = __pyx_t_2;
+
+    __pyx_L12_bool_binop_done:;
+
+    if (!__pyx_t_1) break;
+
+    /* "cexfeed/_amounts.pyx":33
+ *         i += 1
+ *     while i < n and p[i] != 101 and p[i] != 69:
+ *         i += 1             # <<<<<<<<<<<<<<
+ *     if i < n:
+ *         i += 1
+*/
+    __pyx_v_i = (__pyx_v_i + 1);
+  }
+
+  /* "cexfeed/_amounts.pyx":34
+ *     while i < n and p[i] != 101 and p[i] != 69:
+ *         i += 1
+ *     if i < n:             # <<<<<<<<<<<<<<
+ *         i += 1
+ *         if i < n and (p[i] == 43 or p[i] == 45):
+*/
+  __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
+
+  if (__pyx_t_1) {
+
+
+    /* "cexfeed/_amounts.pyx":35
+ *         i += 1
+ *     if i < n:
+ *         i += 1             # <<<<<<<<<<<<<<
+ *         if i < n and (p[i] == 43 or p[i] == 45):
+ *             negative = p[i] == 45
+*/
+    __pyx_v_i = (__pyx_v_i + 1);
+
+    /* "cexfeed/_amounts.pyx":36
+ *     if i < n:
+ *         i += 1
+ *         if i < n and (p[i] == 43 or p[i] == 45):             # <<<<<<<<<<<<<<
+ *             negative = p[i] == 45
+ *             i += 1
+*/
+    __pyx_t_2 = (__pyx_v_i < __pyx_v_n);
+
+    if (__pyx_t_2) {
+
+    } else {
+
+      __pyx_t_1 = __pyx_t_2;
+
+      goto __pyx_L17_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_p[__pyx_v_i]) == 43);
+
+    if (!__pyx_t_2) {
+
+    } else {
+
+      __pyx_t_1 = __pyx_t_2;
+
+      goto __pyx_L17_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_p[__pyx_v_i]) == 45);
+
+
+    __pyx_t_1 = __pyx_t_2;
+
+    __pyx_L17_bool_binop_done:;
+    if (__pyx_t_1) {
+
+
+      /* "cexfeed/_amounts.pyx":37
+ *         i += 1
+ *         if i < n and (p[i] == 43 or p[i] == 45):
+ *             negative = p[i] == 45             # <<<<<<<<<<<<<<
+ *             i += 1
+ *         while i < n:
+*/
+      __pyx_v_negative = ((__pyx_v_p[__pyx_v_i]) == 45);
+
+      /* "cexfeed/_amounts.pyx":38
+ *         if i < n and (p[i] == 43 or p[i] == 45):
+ *             negative = p[i] == 45
+ *             i += 1             # <<<<<<<<<<<<<<
+ *         while i < n:
+ *             if not _digit(p[i]) or exp_digits >= MAX_EXPONENT_DIGITS:
+*/
+      __pyx_v_i = (__pyx_v_i + 1);
+
+      /* "cexfeed/_amounts.pyx":36
+ *     if i < n:
+ *         i += 1
+ *         if i < n and (p[i] == 43 or p[i] == 45):             # <<<<<<<<<<<<<<
+ *             negative = p[i] == 45
+ *             i += 1
+*/
+    }
+
+    /* "cexfeed/_amounts.pyx":39
+ *             negative = p[i] == 45
+ *             i += 1
+ *         while i < n:             # <<<<<<<<<<<<<<
+ *             if not _digit(p[i]) or exp_digits >= MAX_EXPONENT_DIGITS:
+ *                 return False
+*/
+    while (1) {
+      __pyx_t_1 = (__pyx_v_i < __pyx_v_n);
+
+
+      if (!__pyx_t_1) break;
+
+      /* "cexfeed/_amounts.pyx":40
+ *             i += 1
+ *         while i < n:
+ *             if not _digit(p[i]) or exp_digits >= MAX_EXPONENT_DIGITS:             # <<<<<<<<<<<<<<
+ *                 return False
+ *             exponent = exponent * 10 + (p[i] - 48)
+*/
+      __pyx_t_2 = (!__pyx_f_7cexfeed_8_amounts__digit((__pyx_v_p[__pyx_v_i])));
+
+      if (!__pyx_t_2) {
+
+      } else {
+
+        __pyx_t_1 = __pyx_t_2;
+
+        goto __pyx_L23_bool_binop_done;
+      }
+      __pyx_t_2 = (__pyx_v_exp_digits >= __pyx_v_7cexfeed_8_amounts_MAX_EXPONENT_DIGITS);
+
+
+      __pyx_t_1 = __pyx_t_2;
+
+      __pyx_L23_bool_binop_done:;
+      if (__pyx_t_1) {
+
+
+        /* "cexfeed/_amounts.pyx":41
+ *         while i < n:
+ *             if not _digit(p[i]) or exp_digits >= MAX_EXPONENT_DIGITS:
+ *                 return False             # <<<<<<<<<<<<<<
+ *             exponent = exponent * 10 + (p[i] - 48)
+ *             exp_digits += 1
+*/
+        {
+
+          __pyx_r = 0;
+        }
+        goto __pyx_L0;
+
+        /* "cexfeed/_amounts.pyx":40
+ *             i += 1
+ *         while i < n:
+ *             if not _digit(p[i]) or exp_digits >= MAX_EXPONENT_DIGITS:             # <<<<<<<<<<<<<<
+ *                 return False
+ *             exponent = exponent * 10 + (p[i] - 48)
+*/
+      }
+
+      /* "cexfeed/_amounts.pyx":42
+ *             if not _digit(p[i]) or exp_digits >= MAX_EXPONENT_DIGITS:
+ *                 return False
+ *             exponent = exponent * 10 + (p[i] - 48)             # <<<<<<<<<<<<<<
+ *             exp_digits += 1
+ *             i += 1
+*/
+      __pyx_v_exponent = ((__pyx_v_exponent * 10) + ((__pyx_v_p[__pyx_v_i]) - 48));
+
+      /* "cexfeed/_amounts.pyx":43
+ *                 return False
+ *             exponent = exponent * 10 + (p[i] - 48)
+ *             exp_digits += 1             # <<<<<<<<<<<<<<
+ *             i += 1
+ *         if exp_digits == 0:
+*/
+      __pyx_v_exp_digits = (__pyx_v_exp_digits + 1);
+
+      /* "cexfeed/_amounts.pyx":44
+ *             exponent = exponent * 10 + (p[i] - 48)
+ *             exp_digits += 1
+ *             i += 1             # <<<<<<<<<<<<<<
+ *         if exp_digits == 0:
+ *             return False
+*/
+      __pyx_v_i = (__pyx_v_i + 1);
+    }
+
+    /* "cexfeed/_amounts.pyx":45
+ *             exp_digits += 1
+ *             i += 1
+ *         if exp_digits == 0:             # <<<<<<<<<<<<<<
+ *             return False
+ *     return digits + (-exponent if negative else exponent) <= MAX_DIGITS
+*/
+    __pyx_t_1 = (__pyx_v_exp_digits == 0);
+
+    if (__pyx_t_1) {
+
+
+      /* "cexfeed/_amounts.pyx":46
+ *             i += 1
+ *         if exp_digits == 0:
+ *             return False             # <<<<<<<<<<<<<<
+ *     return digits + (-exponent if negative else exponent) <= MAX_DIGITS
+ * 
+*/
+      {
+
+        __pyx_r = 0;
+      }
+      goto __pyx_L0;
+
+      /* "cexfeed/_amounts.pyx":45
+ *             exp_digits += 1
+ *             i += 1
+ *         if exp_digits == 0:             # <<<<<<<<<<<<<<
+ *             return False
+ *     return digits + (-exponent if negative else exponent) <= MAX_DIGITS
+*/
+    }
+
+    /* "cexfeed/_amounts.pyx":34
+ *     while i < n and p[i] != 101 and p[i] != 69:
+ *         i += 1
+ *     if i < n:             # <<<<<<<<<<<<<<
+ *         i += 1
+ *         if i < n and (p[i] == 43 or p[i] == 45):
+*/
+  }
+
+  /* "cexfeed/_amounts.pyx":47
+ *         if exp_digits == 0:
+ *             return False
+ *     return digits + (-exponent if negative else exponent) <= MAX_DIGITS             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  if (__pyx_v_negative) {
+
+    __pyx_t_3 = (-__pyx_v_exponent);
+  } else {
+
+    __pyx_t_3 = __pyx_v_exponent;
+  }
+  {
+
+    __pyx_r = ((__pyx_v_digits + __pyx_t_3) <= __pyx_v_7cexfeed_8_amounts_MAX_DIGITS);
+  }
+
+  goto __pyx_L0;
+
+  /* "cexfeed/_amounts.pyx":22
+ * 
+ * 
+ * cdef bint _bounded(const unsigned char* p, Py_ssize_t n) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """A number token's magnitude is below 1e300: its integer digits plus its exponent (at most
+ *     MAX_EXPONENT_DIGITS digits) stay within MAX_DIGITS."""
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+
+
+
+
+
+  return __pyx_r;
+}
+
+/* "cexfeed/_amounts.pyx":50
  * 
  * 
  * cdef bint _strict(const unsigned char* p, Py_ssize_t n) noexcept nogil:             # <<<<<<<<<<<<<<
- *     """-?(0|[1-9][0-9]*)(\\.[0-9]+)? with at most MAX_DIGITS integer digits."""
- *     cdef Py_ssize_t i = 0, start
+ *     """JSON number text (-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?), :func:`_bounded`."""
+ *     cdef Py_ssize_t i = 0
 */
 
 static int __pyx_f_7cexfeed_8_amounts__strict(unsigned char const *__pyx_v_p, Py_ssize_t __pyx_v_n) {
   Py_ssize_t __pyx_v_i;
-  Py_ssize_t __pyx_v_start;
   int __pyx_r;
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "cexfeed/_amounts.pyx":23
+  /* "cexfeed/_amounts.pyx":52
  * cdef bint _strict(const unsigned char* p, Py_ssize_t n) noexcept nogil:
- *     """-?(0|[1-9][0-9]*)(\\.[0-9]+)? with at most MAX_DIGITS integer digits."""
- *     cdef Py_ssize_t i = 0, start             # <<<<<<<<<<<<<<
+ *     """JSON number text (-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?), :func:`_bounded`."""
+ *     cdef Py_ssize_t i = 0             # <<<<<<<<<<<<<<
  *     if n and p[0] == 45:
  *         i = 1
 */
   __pyx_v_i = 0;
 
-  /* "cexfeed/_amounts.pyx":24
- *     """-?(0|[1-9][0-9]*)(\\.[0-9]+)? with at most MAX_DIGITS integer digits."""
- *     cdef Py_ssize_t i = 0, start
+  /* "cexfeed/_amounts.pyx":53
+ *     """JSON number text (-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?), :func:`_bounded`."""
+ *     cdef Py_ssize_t i = 0
  *     if n and p[0] == 45:             # <<<<<<<<<<<<<<
  *         i = 1
  *     if i >= n or not _digit(p[i]):
@@ -2780,8 +3218,8 @@ static int __pyx_f_7cexfeed_8_amounts__strict(unsigned char const *__pyx_v_p, Py
   if (__pyx_t_1) {
 
 
-    /* "cexfeed/_amounts.pyx":25
- *     cdef Py_ssize_t i = 0, start
+    /* "cexfeed/_amounts.pyx":54
+ *     cdef Py_ssize_t i = 0
  *     if n and p[0] == 45:
  *         i = 1             # <<<<<<<<<<<<<<
  *     if i >= n or not _digit(p[i]):
@@ -2789,21 +3227,21 @@ static int __pyx_f_7cexfeed_8_amounts__strict(unsigned char const *__pyx_v_p, Py
 */
     __pyx_v_i = 1;
 
-    /* "cexfeed/_amounts.pyx":24
- *     """-?(0|[1-9][0-9]*)(\\.[0-9]+)? with at most MAX_DIGITS integer digits."""
- *     cdef Py_ssize_t i = 0, start
+    /* "cexfeed/_amounts.pyx":53
+ *     """JSON number text (-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?), :func:`_bounded`."""
+ *     cdef Py_ssize_t i = 0
  *     if n and p[0] == 45:             # <<<<<<<<<<<<<<
  *         i = 1
  *     if i >= n or not _digit(p[i]):
 */
   }
 
-  /* "cexfeed/_amounts.pyx":26
+  /* "cexfeed/_amounts.pyx":55
  *     if n and p[0] == 45:
  *         i = 1
  *     if i >= n or not _digit(p[i]):             # <<<<<<<<<<<<<<
  *         return False
- *     start = i
+ *     if p[i] == 48:
 */
   __pyx_t_2 = (__pyx_v_i >= __pyx_v_n);
 
@@ -2824,12 +3262,12 @@ static int __pyx_f_7cexfeed_8_amounts__strict(unsigned char const *__pyx_v_p, Py
   if (__pyx_t_1) {
 
 
-    /* "cexfeed/_amounts.pyx":27
+    /* "cexfeed/_amounts.pyx":56
  *         i = 1
  *     if i >= n or not _digit(p[i]):
  *         return False             # <<<<<<<<<<<<<<
- *     start = i
  *     if p[i] == 48:
+ *         i += 1
 */
     {
 
@@ -2837,27 +3275,18 @@ static int __pyx_f_7cexfeed_8_amounts__strict(unsigned char const *__pyx_v_p, Py
     }
     goto __pyx_L0;
 
-    /* "cexfeed/_amounts.pyx":26
+    /* "cexfeed/_amounts.pyx":55
  *     if n and p[0] == 45:
  *         i = 1
  *     if i >= n or not _digit(p[i]):             # <<<<<<<<<<<<<<
  *         return False
- *     start = i
+ *     if p[i] == 48:
 */
   }
 
-  /* "cexfeed/_amounts.pyx":28
+  /* "cexfeed/_amounts.pyx":57
  *     if i >= n or not _digit(p[i]):
  *         return False
- *     start = i             # <<<<<<<<<<<<<<
- *     if p[i] == 48:
- *         i += 1
-*/
-  __pyx_v_start = __pyx_v_i;
-
-  /* "cexfeed/_amounts.pyx":29
- *         return False
- *     start = i
  *     if p[i] == 48:             # <<<<<<<<<<<<<<
  *         i += 1
  *     else:
@@ -2867,8 +3296,8 @@ static int __pyx_f_7cexfeed_8_amounts__strict(unsigned char const *__pyx_v_p, Py
   if (__pyx_t_1) {
 
 
-    /* "cexfeed/_amounts.pyx":30
- *     start = i
+    /* "cexfeed/_amounts.pyx":58
+ *         return False
  *     if p[i] == 48:
  *         i += 1             # <<<<<<<<<<<<<<
  *     else:
@@ -2876,9 +3305,9 @@ static int __pyx_f_7cexfeed_8_amounts__strict(unsigned char const *__pyx_v_p, Py
 */
     __pyx_v_i = (__pyx_v_i + 1);
 
-    /* "cexfeed/_amounts.pyx":29
+    /* "cexfeed/_amounts.pyx":57
+ *     if i >= n or not _digit(p[i]):
  *         return False
- *     start = i
  *     if p[i] == 48:             # <<<<<<<<<<<<<<
  *         i += 1
  *     else:
@@ -2886,12 +3315,12 @@ static int __pyx_f_7cexfeed_8_amounts__strict(unsigned char const *__pyx_v_p, Py
     goto __pyx_L9;
   }
 
-  /* "cexfeed/_amounts.pyx":32
+  /* "cexfeed/_amounts.pyx":60
  *         i += 1
  *     else:
  *         while i < n and _digit(p[i]):             # <<<<<<<<<<<<<<
  *             i += 1
- *     if i - start > MAX_DIGITS:
+ *     if i < n and p[i] == 46:
 */
   /*else*/ {
     while (1) {
@@ -2914,137 +3343,165 @@ static int __pyx_f_7cexfeed_8_amounts__strict(unsigned char const *__pyx_v_p, Py
 
       if (!__pyx_t_1) break;
 
-      /* "cexfeed/_amounts.pyx":33
+      /* "cexfeed/_amounts.pyx":61
  *     else:
  *         while i < n and _digit(p[i]):
  *             i += 1             # <<<<<<<<<<<<<<
- *     if i - start > MAX_DIGITS:
- *         return False
+ *     if i < n and p[i] == 46:
+ *         i += 1
 */
       __pyx_v_i = (__pyx_v_i + 1);
     }
   }
   __pyx_L9:;
 
-  /* "cexfeed/_amounts.pyx":34
+  /* "cexfeed/_amounts.pyx":62
  *         while i < n and _digit(p[i]):
  *             i += 1
- *     if i - start > MAX_DIGITS:             # <<<<<<<<<<<<<<
- *         return False
- *     if i == n:
+ *     if i < n and p[i] == 46:             # <<<<<<<<<<<<<<
+ *         i += 1
+ *         if i >= n or not _digit(p[i]):
 */
-  __pyx_t_1 = ((__pyx_v_i - __pyx_v_start) > __pyx_v_7cexfeed_8_amounts_MAX_DIGITS);
+  __pyx_t_2 = (__pyx_v_i < __pyx_v_n);
 
+  if (__pyx_t_2) {
+
+  } else {
+
+    __pyx_t_1 = __pyx_t_2;
+
+    goto __pyx_L15_bool_binop_done;
+  }
+  __pyx_t_2 = ((__pyx_v_p[__pyx_v_i]) == 46);
+
+
+  __pyx_t_1 = __pyx_t_2;
+
+  __pyx_L15_bool_binop_done:;
   if (__pyx_t_1) {
 
 
-    /* "cexfeed/_amounts.pyx":35
+    /* "cexfeed/_amounts.pyx":63
  *             i += 1
- *     if i - start > MAX_DIGITS:
- *         return False             # <<<<<<<<<<<<<<
- *     if i == n:
- *         return True
+ *     if i < n and p[i] == 46:
+ *         i += 1             # <<<<<<<<<<<<<<
+ *         if i >= n or not _digit(p[i]):
+ *             return False
 */
-    {
+    __pyx_v_i = (__pyx_v_i + 1);
 
-      __pyx_r = 0;
+    /* "cexfeed/_amounts.pyx":64
+ *     if i < n and p[i] == 46:
+ *         i += 1
+ *         if i >= n or not _digit(p[i]):             # <<<<<<<<<<<<<<
+ *             return False
+ *         while i < n and _digit(p[i]):
+*/
+    __pyx_t_2 = (__pyx_v_i >= __pyx_v_n);
+
+    if (!__pyx_t_2) {
+
+    } else {
+
+      __pyx_t_1 = __pyx_t_2;
+
+      goto __pyx_L18_bool_binop_done;
     }
-    goto __pyx_L0;
+    __pyx_t_2 = (!__pyx_f_7cexfeed_8_amounts__digit((__pyx_v_p[__pyx_v_i])));
 
-    /* "cexfeed/_amounts.pyx":34
+
+    __pyx_t_1 = __pyx_t_2;
+
+    __pyx_L18_bool_binop_done:;
+    if (__pyx_t_1) {
+
+
+      /* "cexfeed/_amounts.pyx":65
+ *         i += 1
+ *         if i >= n or not _digit(p[i]):
+ *             return False             # <<<<<<<<<<<<<<
  *         while i < n and _digit(p[i]):
  *             i += 1
- *     if i - start > MAX_DIGITS:             # <<<<<<<<<<<<<<
- *         return False
- *     if i == n:
 */
-  }
+      {
 
-  /* "cexfeed/_amounts.pyx":36
- *     if i - start > MAX_DIGITS:
- *         return False
- *     if i == n:             # <<<<<<<<<<<<<<
- *         return True
- *     if p[i] != 46:
+        __pyx_r = 0;
+      }
+      goto __pyx_L0;
+
+      /* "cexfeed/_amounts.pyx":64
+ *     if i < n and p[i] == 46:
+ *         i += 1
+ *         if i >= n or not _digit(p[i]):             # <<<<<<<<<<<<<<
+ *             return False
+ *         while i < n and _digit(p[i]):
 */
-  __pyx_t_1 = (__pyx_v_i == __pyx_v_n);
-
-  if (__pyx_t_1) {
-
-
-    /* "cexfeed/_amounts.pyx":37
- *         return False
- *     if i == n:
- *         return True             # <<<<<<<<<<<<<<
- *     if p[i] != 46:
- *         return False
-*/
-    {
-
-      __pyx_r = 1;
     }
-    goto __pyx_L0;
 
-    /* "cexfeed/_amounts.pyx":36
- *     if i - start > MAX_DIGITS:
- *         return False
- *     if i == n:             # <<<<<<<<<<<<<<
- *         return True
- *     if p[i] != 46:
+    /* "cexfeed/_amounts.pyx":66
+ *         if i >= n or not _digit(p[i]):
+ *             return False
+ *         while i < n and _digit(p[i]):             # <<<<<<<<<<<<<<
+ *             i += 1
+ *     if i < n and (p[i] == 101 or p[i] == 69):
 */
-  }
+    while (1) {
+      __pyx_t_2 = (__pyx_v_i < __pyx_v_n);
 
-  /* "cexfeed/_amounts.pyx":38
- *     if i == n:
- *         return True
- *     if p[i] != 46:             # <<<<<<<<<<<<<<
- *         return False
- *     i += 1
+      if (__pyx_t_2) {
+
+      } else {
+
+        __pyx_t_1 = __pyx_t_2;
+
+        goto __pyx_L22_bool_binop_done;
+      }
+      __pyx_t_2 = __pyx_f_7cexfeed_8_amounts__digit((__pyx_v_p[__pyx_v_i]));
+
+
+      __pyx_t_1 = __pyx_t_2;
+
+      __pyx_L22_bool_binop_done:;
+
+      if (!__pyx_t_1) break;
+
+      /* "cexfeed/_amounts.pyx":67
+ *             return False
+ *         while i < n and _digit(p[i]):
+ *             i += 1             # <<<<<<<<<<<<<<
+ *     if i < n and (p[i] == 101 or p[i] == 69):
+ *         i += 1
 */
-  __pyx_t_1 = ((__pyx_v_p[__pyx_v_i]) != 46);
-
-  if (__pyx_t_1) {
-
-
-    /* "cexfeed/_amounts.pyx":39
- *         return True
- *     if p[i] != 46:
- *         return False             # <<<<<<<<<<<<<<
- *     i += 1
- *     if i >= n or not _digit(p[i]):
-*/
-    {
-
-      __pyx_r = 0;
+      __pyx_v_i = (__pyx_v_i + 1);
     }
-    goto __pyx_L0;
 
-    /* "cexfeed/_amounts.pyx":38
- *     if i == n:
- *         return True
- *     if p[i] != 46:             # <<<<<<<<<<<<<<
- *         return False
- *     i += 1
+    /* "cexfeed/_amounts.pyx":62
+ *         while i < n and _digit(p[i]):
+ *             i += 1
+ *     if i < n and p[i] == 46:             # <<<<<<<<<<<<<<
+ *         i += 1
+ *         if i >= n or not _digit(p[i]):
 */
   }
 
-  /* "cexfeed/_amounts.pyx":40
- *     if p[i] != 46:
- *         return False
- *     i += 1             # <<<<<<<<<<<<<<
- *     if i >= n or not _digit(p[i]):
- *         return False
+  /* "cexfeed/_amounts.pyx":68
+ *         while i < n and _digit(p[i]):
+ *             i += 1
+ *     if i < n and (p[i] == 101 or p[i] == 69):             # <<<<<<<<<<<<<<
+ *         i += 1
+ *         if i < n and (p[i] == 43 or p[i] == 45):
 */
-  __pyx_v_i = (__pyx_v_i + 1);
+  __pyx_t_2 = (__pyx_v_i < __pyx_v_n);
 
-  /* "cexfeed/_amounts.pyx":41
- *         return False
- *     i += 1
- *     if i >= n or not _digit(p[i]):             # <<<<<<<<<<<<<<
- *         return False
- *     while i < n and _digit(p[i]):
-*/
-  __pyx_t_2 = (__pyx_v_i >= __pyx_v_n);
+  if (__pyx_t_2) {
+
+  } else {
+
+    __pyx_t_1 = __pyx_t_2;
+
+    goto __pyx_L25_bool_binop_done;
+  }
+  __pyx_t_2 = ((__pyx_v_p[__pyx_v_i]) == 0x65);
 
   if (!__pyx_t_2) {
 
@@ -3052,47 +3509,33 @@ static int __pyx_f_7cexfeed_8_amounts__strict(unsigned char const *__pyx_v_p, Py
 
     __pyx_t_1 = __pyx_t_2;
 
-    goto __pyx_L18_bool_binop_done;
+    goto __pyx_L25_bool_binop_done;
   }
-  __pyx_t_2 = (!__pyx_f_7cexfeed_8_amounts__digit((__pyx_v_p[__pyx_v_i])));
+  __pyx_t_2 = ((__pyx_v_p[__pyx_v_i]) == 69);
 
 
   __pyx_t_1 = __pyx_t_2;
 
-  __pyx_L18_bool_binop_done:;
+  __pyx_L25_bool_binop_done:;
   if (__pyx_t_1) {
 
 
-    /* "cexfeed/_amounts.pyx":42
- *     i += 1
- *     if i >= n or not _digit(p[i]):
- *         return False             # <<<<<<<<<<<<<<
- *     while i < n and _digit(p[i]):
+    /* "cexfeed/_amounts.pyx":69
+ *             i += 1
+ *     if i < n and (p[i] == 101 or p[i] == 69):
+ *         i += 1             # <<<<<<<<<<<<<<
+ *         if i < n and (p[i] == 43 or p[i] == 45):
+ *             i += 1
+*/
+    __pyx_v_i = (__pyx_v_i + 1);
+
+    /* "cexfeed/_amounts.pyx":70
+ *     if i < n and (p[i] == 101 or p[i] == 69):
  *         i += 1
+ *         if i < n and (p[i] == 43 or p[i] == 45):             # <<<<<<<<<<<<<<
+ *             i += 1
+ *         if i >= n or not _digit(p[i]):
 */
-    {
-
-      __pyx_r = 0;
-    }
-    goto __pyx_L0;
-
-    /* "cexfeed/_amounts.pyx":41
- *         return False
- *     i += 1
- *     if i >= n or not _digit(p[i]):             # <<<<<<<<<<<<<<
- *         return False
- *     while i < n and _digit(p[i]):
-*/
-  }
-
-  /* "cexfeed/_amounts.pyx":43
- *     if i >= n or not _digit(p[i]):
- *         return False
- *     while i < n and _digit(p[i]):             # <<<<<<<<<<<<<<
- *         i += 1
- *     return i == n
-*/
-  while (1) {
     __pyx_t_2 = (__pyx_v_i < __pyx_v_n);
 
     if (__pyx_t_2) {
@@ -3101,56 +3544,182 @@ static int __pyx_f_7cexfeed_8_amounts__strict(unsigned char const *__pyx_v_p, Py
 
       __pyx_t_1 = __pyx_t_2;
 
-      goto __pyx_L22_bool_binop_done;
+      goto __pyx_L29_bool_binop_done;
     }
-    __pyx_t_2 = __pyx_f_7cexfeed_8_amounts__digit((__pyx_v_p[__pyx_v_i]));
+    __pyx_t_2 = ((__pyx_v_p[__pyx_v_i]) == 43);
+
+    if (!__pyx_t_2) {
+
+    } else {
+
+      __pyx_t_1 = __pyx_t_2;
+
+      goto __pyx_L29_bool_binop_done;
+    }
+    __pyx_t_2 = ((__pyx_v_p[__pyx_v_i]) == 45);
 
 
     __pyx_t_1 = __pyx_t_2;
 
-    __pyx_L22_bool_binop_done:;
+    __pyx_L29_bool_binop_done:;
+    if (__pyx_t_1) {
 
-    if (!__pyx_t_1) break;
 
-    /* "cexfeed/_amounts.pyx":44
- *         return False
- *     while i < n and _digit(p[i]):
- *         i += 1             # <<<<<<<<<<<<<<
- *     return i == n
+      /* "cexfeed/_amounts.pyx":71
+ *         i += 1
+ *         if i < n and (p[i] == 43 or p[i] == 45):
+ *             i += 1             # <<<<<<<<<<<<<<
+ *         if i >= n or not _digit(p[i]):
+ *             return False
+*/
+      __pyx_v_i = (__pyx_v_i + 1);
+
+      /* "cexfeed/_amounts.pyx":70
+ *     if i < n and (p[i] == 101 or p[i] == 69):
+ *         i += 1
+ *         if i < n and (p[i] == 43 or p[i] == 45):             # <<<<<<<<<<<<<<
+ *             i += 1
+ *         if i >= n or not _digit(p[i]):
+*/
+    }
+
+    /* "cexfeed/_amounts.pyx":72
+ *         if i < n and (p[i] == 43 or p[i] == 45):
+ *             i += 1
+ *         if i >= n or not _digit(p[i]):             # <<<<<<<<<<<<<<
+ *             return False
+ *         while i < n and _digit(p[i]):
+*/
+    __pyx_t_2 = (__pyx_v_i >= __pyx_v_n);
+
+    if (!__pyx_t_2) {
+
+    } else {
+
+      __pyx_t_1 = __pyx_t_2;
+
+      goto __pyx_L33_bool_binop_done;
+    }
+    __pyx_t_2 = (!__pyx_f_7cexfeed_8_amounts__digit((__pyx_v_p[__pyx_v_i])));
+
+
+    __pyx_t_1 = __pyx_t_2;
+
+    __pyx_L33_bool_binop_done:;
+    if (__pyx_t_1) {
+
+
+      /* "cexfeed/_amounts.pyx":73
+ *             i += 1
+ *         if i >= n or not _digit(p[i]):
+ *             return False             # <<<<<<<<<<<<<<
+ *         while i < n and _digit(p[i]):
+ *             i += 1
+*/
+      {
+
+        __pyx_r = 0;
+      }
+      goto __pyx_L0;
+
+      /* "cexfeed/_amounts.pyx":72
+ *         if i < n and (p[i] == 43 or p[i] == 45):
+ *             i += 1
+ *         if i >= n or not _digit(p[i]):             # <<<<<<<<<<<<<<
+ *             return False
+ *         while i < n and _digit(p[i]):
+*/
+    }
+
+    /* "cexfeed/_amounts.pyx":74
+ *         if i >= n or not _digit(p[i]):
+ *             return False
+ *         while i < n and _digit(p[i]):             # <<<<<<<<<<<<<<
+ *             i += 1
+ *     return i == n and _bounded(p, n)
+*/
+    while (1) {
+      __pyx_t_2 = (__pyx_v_i < __pyx_v_n);
+
+      if (__pyx_t_2) {
+
+      } else {
+
+        __pyx_t_1 = __pyx_t_2;
+
+        goto __pyx_L37_bool_binop_done;
+      }
+      __pyx_t_2 = __pyx_f_7cexfeed_8_amounts__digit((__pyx_v_p[__pyx_v_i]));
+
+
+      __pyx_t_1 = __pyx_t_2;
+
+      __pyx_L37_bool_binop_done:;
+
+      if (!__pyx_t_1) break;
+
+      /* "cexfeed/_amounts.pyx":75
+ *             return False
+ *         while i < n and _digit(p[i]):
+ *             i += 1             # <<<<<<<<<<<<<<
+ *     return i == n and _bounded(p, n)
  * 
 */
-    __pyx_v_i = (__pyx_v_i + 1);
+      __pyx_v_i = (__pyx_v_i + 1);
+    }
+
+    /* "cexfeed/_amounts.pyx":68
+ *         while i < n and _digit(p[i]):
+ *             i += 1
+ *     if i < n and (p[i] == 101 or p[i] == 69):             # <<<<<<<<<<<<<<
+ *         i += 1
+ *         if i < n and (p[i] == 43 or p[i] == 45):
+*/
   }
 
-  /* "cexfeed/_amounts.pyx":45
- *     while i < n and _digit(p[i]):
- *         i += 1
- *     return i == n             # <<<<<<<<<<<<<<
+  /* "cexfeed/_amounts.pyx":76
+ *         while i < n and _digit(p[i]):
+ *             i += 1
+ *     return i == n and _bounded(p, n)             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  {
+  __pyx_t_2 = (__pyx_v_i == __pyx_v_n);
 
-    __pyx_r = (__pyx_v_i == __pyx_v_n);
+  if (__pyx_t_2) {
+
+  } else {
+
+    __pyx_t_1 = __pyx_t_2;
+
+    goto __pyx_L39_bool_binop_done;
+  }
+  __pyx_t_2 = __pyx_f_7cexfeed_8_amounts__bounded(__pyx_v_p, __pyx_v_n);
+
+
+  __pyx_t_1 = __pyx_t_2;
+
+  __pyx_L39_bool_binop_done:;
+  {
+    __pyx_r = __pyx_t_1;
   }
   goto __pyx_L0;
 
-  /* "cexfeed/_amounts.pyx":21
+  /* "cexfeed/_amounts.pyx":50
  * 
  * 
  * cdef bint _strict(const unsigned char* p, Py_ssize_t n) noexcept nogil:             # <<<<<<<<<<<<<<
- *     """-?(0|[1-9][0-9]*)(\\.[0-9]+)? with at most MAX_DIGITS integer digits."""
- *     cdef Py_ssize_t i = 0, start
+ *     """JSON number text (-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?), :func:`_bounded`."""
+ *     cdef Py_ssize_t i = 0
 */
 
   /* function exit code */
   __pyx_L0:;
 
-
   return __pyx_r;
 }
 
-/* "cexfeed/_amounts.pyx":48
+/* "cexfeed/_amounts.pyx":79
  * 
  * 
  * cdef inline unsigned char _lower(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -3163,7 +3732,7 @@ static CYTHON_INLINE unsigned char __pyx_f_7cexfeed_8_amounts__lower(unsigned ch
   long __pyx_t_1;
   int __pyx_t_2;
 
-  /* "cexfeed/_amounts.pyx":49
+  /* "cexfeed/_amounts.pyx":80
  * 
  * cdef inline unsigned char _lower(unsigned char c) noexcept nogil:
  *     return c + 32 if 65 <= c <= 90 else c             # <<<<<<<<<<<<<<
@@ -3187,7 +3756,7 @@ static CYTHON_INLINE unsigned char __pyx_f_7cexfeed_8_amounts__lower(unsigned ch
   }
   goto __pyx_L0;
 
-  /* "cexfeed/_amounts.pyx":48
+  /* "cexfeed/_amounts.pyx":79
  * 
  * 
  * cdef inline unsigned char _lower(unsigned char c) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -3200,7 +3769,7 @@ static CYTHON_INLINE unsigned char __pyx_f_7cexfeed_8_amounts__lower(unsigned ch
   return __pyx_r;
 }
 
-/* "cexfeed/_amounts.pyx":52
+/* "cexfeed/_amounts.pyx":83
  * 
  * 
  * cdef bint _word(const unsigned char* p, Py_ssize_t n, const char* word) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -3214,7 +3783,7 @@ static int __pyx_f_7cexfeed_8_amounts__word(unsigned char const *__pyx_v_p, Py_s
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "cexfeed/_amounts.pyx":54
+  /* "cexfeed/_amounts.pyx":85
  * cdef bint _word(const unsigned char* p, Py_ssize_t n, const char* word) noexcept nogil:
  *     """``p[:n]`` starts with ``word`` (lower case, ASCII), case-insensitively."""
  *     cdef Py_ssize_t i = 0             # <<<<<<<<<<<<<<
@@ -3223,7 +3792,7 @@ static int __pyx_f_7cexfeed_8_amounts__word(unsigned char const *__pyx_v_p, Py_s
 */
   __pyx_v_i = 0;
 
-  /* "cexfeed/_amounts.pyx":55
+  /* "cexfeed/_amounts.pyx":86
  *     """``p[:n]`` starts with ``word`` (lower case, ASCII), case-insensitively."""
  *     cdef Py_ssize_t i = 0
  *     while word[i] != 0:             # <<<<<<<<<<<<<<
@@ -3236,7 +3805,7 @@ static int __pyx_f_7cexfeed_8_amounts__word(unsigned char const *__pyx_v_p, Py_s
 
     if (!__pyx_t_1) break;
 
-    /* "cexfeed/_amounts.pyx":56
+    /* "cexfeed/_amounts.pyx":87
  *     cdef Py_ssize_t i = 0
  *     while word[i] != 0:
  *         if i >= n or _lower(p[i]) != <unsigned char>word[i]:             # <<<<<<<<<<<<<<
@@ -3262,7 +3831,7 @@ static int __pyx_f_7cexfeed_8_amounts__word(unsigned char const *__pyx_v_p, Py_s
     if (__pyx_t_1) {
 
 
-      /* "cexfeed/_amounts.pyx":57
+      /* "cexfeed/_amounts.pyx":88
  *     while word[i] != 0:
  *         if i >= n or _lower(p[i]) != <unsigned char>word[i]:
  *             return False             # <<<<<<<<<<<<<<
@@ -3275,7 +3844,7 @@ static int __pyx_f_7cexfeed_8_amounts__word(unsigned char const *__pyx_v_p, Py_s
       }
       goto __pyx_L0;
 
-      /* "cexfeed/_amounts.pyx":56
+      /* "cexfeed/_amounts.pyx":87
  *     cdef Py_ssize_t i = 0
  *     while word[i] != 0:
  *         if i >= n or _lower(p[i]) != <unsigned char>word[i]:             # <<<<<<<<<<<<<<
@@ -3284,7 +3853,7 @@ static int __pyx_f_7cexfeed_8_amounts__word(unsigned char const *__pyx_v_p, Py_s
 */
     }
 
-    /* "cexfeed/_amounts.pyx":58
+    /* "cexfeed/_amounts.pyx":89
  *         if i >= n or _lower(p[i]) != <unsigned char>word[i]:
  *             return False
  *         i += 1             # <<<<<<<<<<<<<<
@@ -3294,7 +3863,7 @@ static int __pyx_f_7cexfeed_8_amounts__word(unsigned char const *__pyx_v_p, Py_s
     __pyx_v_i = (__pyx_v_i + 1);
   }
 
-  /* "cexfeed/_amounts.pyx":59
+  /* "cexfeed/_amounts.pyx":90
  *             return False
  *         i += 1
  *     return True             # <<<<<<<<<<<<<<
@@ -3307,7 +3876,7 @@ static int __pyx_f_7cexfeed_8_amounts__word(unsigned char const *__pyx_v_p, Py_s
   }
   goto __pyx_L0;
 
-  /* "cexfeed/_amounts.pyx":52
+  /* "cexfeed/_amounts.pyx":83
  * 
  * 
  * cdef bint _word(const unsigned char* p, Py_ssize_t n, const char* word) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -3321,7 +3890,7 @@ static int __pyx_f_7cexfeed_8_amounts__word(unsigned char const *__pyx_v_p, Py_s
   return __pyx_r;
 }
 
-/* "cexfeed/_amounts.pyx":62
+/* "cexfeed/_amounts.pyx":93
  * 
  * 
  * cdef bint _numberish(const unsigned char* p, Py_ssize_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -3343,7 +3912,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
   Py_ssize_t __pyx_t_4;
   Py_ssize_t __pyx_t_5;
 
-  /* "cexfeed/_amounts.pyx":64
+  /* "cexfeed/_amounts.pyx":95
  * cdef bint _numberish(const unsigned char* p, Py_ssize_t n) noexcept nogil:
  *     """What ``Decimal()`` might read as a number (a superset): see the twin."""
  *     cdef Py_ssize_t a = 0, b = n, i, k             # <<<<<<<<<<<<<<
@@ -3353,7 +3922,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
   __pyx_v_a = 0;
   __pyx_v_b = __pyx_v_n;
 
-  /* "cexfeed/_amounts.pyx":66
+  /* "cexfeed/_amounts.pyx":97
  *     cdef Py_ssize_t a = 0, b = n, i, k
  *     cdef unsigned char c
  *     cdef bint digit = False             # <<<<<<<<<<<<<<
@@ -3362,7 +3931,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 */
   __pyx_v_digit = 0;
 
-  /* "cexfeed/_amounts.pyx":67
+  /* "cexfeed/_amounts.pyx":98
  *     cdef unsigned char c
  *     cdef bint digit = False
  *     while a < b and p[a] == 32:             # <<<<<<<<<<<<<<
@@ -3389,7 +3958,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 
     if (!__pyx_t_1) break;
 
-    /* "cexfeed/_amounts.pyx":68
+    /* "cexfeed/_amounts.pyx":99
  *     cdef bint digit = False
  *     while a < b and p[a] == 32:
  *         a += 1             # <<<<<<<<<<<<<<
@@ -3399,7 +3968,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
     __pyx_v_a = (__pyx_v_a + 1);
   }
 
-  /* "cexfeed/_amounts.pyx":69
+  /* "cexfeed/_amounts.pyx":100
  *     while a < b and p[a] == 32:
  *         a += 1
  *     while b > a and p[b - 1] == 32:             # <<<<<<<<<<<<<<
@@ -3426,7 +3995,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 
     if (!__pyx_t_1) break;
 
-    /* "cexfeed/_amounts.pyx":70
+    /* "cexfeed/_amounts.pyx":101
  *         a += 1
  *     while b > a and p[b - 1] == 32:
  *         b -= 1             # <<<<<<<<<<<<<<
@@ -3436,7 +4005,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
     __pyx_v_b = (__pyx_v_b - 1);
   }
 
-  /* "cexfeed/_amounts.pyx":71
+  /* "cexfeed/_amounts.pyx":102
  *     while b > a and p[b - 1] == 32:
  *         b -= 1
  *     if a == b:             # <<<<<<<<<<<<<<
@@ -3448,7 +4017,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
   if (__pyx_t_1) {
 
 
-    /* "cexfeed/_amounts.pyx":72
+    /* "cexfeed/_amounts.pyx":103
  *         b -= 1
  *     if a == b:
  *         return False             # <<<<<<<<<<<<<<
@@ -3461,7 +4030,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
     }
     goto __pyx_L0;
 
-    /* "cexfeed/_amounts.pyx":71
+    /* "cexfeed/_amounts.pyx":102
  *     while b > a and p[b - 1] == 32:
  *         b -= 1
  *     if a == b:             # <<<<<<<<<<<<<<
@@ -3470,7 +4039,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 */
   }
 
-  /* "cexfeed/_amounts.pyx":73
+  /* "cexfeed/_amounts.pyx":104
  *     if a == b:
  *         return False
  *     i = a             # <<<<<<<<<<<<<<
@@ -3479,7 +4048,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 */
   __pyx_v_i = __pyx_v_a;
 
-  /* "cexfeed/_amounts.pyx":74
+  /* "cexfeed/_amounts.pyx":105
  *         return False
  *     i = a
  *     if p[i] == 43 or p[i] == 45:             # <<<<<<<<<<<<<<
@@ -3505,7 +4074,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
   if (__pyx_t_1) {
 
 
-    /* "cexfeed/_amounts.pyx":75
+    /* "cexfeed/_amounts.pyx":106
  *     i = a
  *     if p[i] == 43 or p[i] == 45:
  *         i += 1             # <<<<<<<<<<<<<<
@@ -3514,7 +4083,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 */
     __pyx_v_i = (__pyx_v_i + 1);
 
-    /* "cexfeed/_amounts.pyx":74
+    /* "cexfeed/_amounts.pyx":105
  *         return False
  *     i = a
  *     if p[i] == 43 or p[i] == 45:             # <<<<<<<<<<<<<<
@@ -3523,7 +4092,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 */
   }
 
-  /* "cexfeed/_amounts.pyx":76
+  /* "cexfeed/_amounts.pyx":107
  *     if p[i] == 43 or p[i] == 45:
  *         i += 1
  *     if (b - i == 3 and _word(p + i, b - i, b"inf")) or (b - i == 8 and _word(p + i, b - i, b"infinity")):             # <<<<<<<<<<<<<<
@@ -3568,7 +4137,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
   if (__pyx_t_1) {
 
 
-    /* "cexfeed/_amounts.pyx":77
+    /* "cexfeed/_amounts.pyx":108
  *         i += 1
  *     if (b - i == 3 and _word(p + i, b - i, b"inf")) or (b - i == 8 and _word(p + i, b - i, b"infinity")):
  *         return True             # <<<<<<<<<<<<<<
@@ -3581,7 +4150,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
     }
     goto __pyx_L0;
 
-    /* "cexfeed/_amounts.pyx":76
+    /* "cexfeed/_amounts.pyx":107
  *     if p[i] == 43 or p[i] == 45:
  *         i += 1
  *     if (b - i == 3 and _word(p + i, b - i, b"inf")) or (b - i == 8 and _word(p + i, b - i, b"infinity")):             # <<<<<<<<<<<<<<
@@ -3590,7 +4159,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 */
   }
 
-  /* "cexfeed/_amounts.pyx":79
+  /* "cexfeed/_amounts.pyx":110
  *         return True
  *     # nan / snan, each with optional digits
  *     k = -1             # <<<<<<<<<<<<<<
@@ -3599,7 +4168,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 */
   __pyx_v_k = -1L;
 
-  /* "cexfeed/_amounts.pyx":80
+  /* "cexfeed/_amounts.pyx":111
  *     # nan / snan, each with optional digits
  *     k = -1
  *     if _word(p + i, b - i, b"nan"):             # <<<<<<<<<<<<<<
@@ -3611,7 +4180,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
   if (__pyx_t_1) {
 
 
-    /* "cexfeed/_amounts.pyx":81
+    /* "cexfeed/_amounts.pyx":112
  *     k = -1
  *     if _word(p + i, b - i, b"nan"):
  *         k = i + 3             # <<<<<<<<<<<<<<
@@ -3620,7 +4189,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 */
     __pyx_v_k = (__pyx_v_i + 3);
 
-    /* "cexfeed/_amounts.pyx":80
+    /* "cexfeed/_amounts.pyx":111
  *     # nan / snan, each with optional digits
  *     k = -1
  *     if _word(p + i, b - i, b"nan"):             # <<<<<<<<<<<<<<
@@ -3630,7 +4199,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
     goto __pyx_L20;
   }
 
-  /* "cexfeed/_amounts.pyx":82
+  /* "cexfeed/_amounts.pyx":113
  *     if _word(p + i, b - i, b"nan"):
  *         k = i + 3
  *     elif _word(p + i, b - i, b"snan"):             # <<<<<<<<<<<<<<
@@ -3642,7 +4211,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
   if (__pyx_t_1) {
 
 
-    /* "cexfeed/_amounts.pyx":83
+    /* "cexfeed/_amounts.pyx":114
  *         k = i + 3
  *     elif _word(p + i, b - i, b"snan"):
  *         k = i + 4             # <<<<<<<<<<<<<<
@@ -3651,7 +4220,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 */
     __pyx_v_k = (__pyx_v_i + 4);
 
-    /* "cexfeed/_amounts.pyx":82
+    /* "cexfeed/_amounts.pyx":113
  *     if _word(p + i, b - i, b"nan"):
  *         k = i + 3
  *     elif _word(p + i, b - i, b"snan"):             # <<<<<<<<<<<<<<
@@ -3661,7 +4230,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
   }
   __pyx_L20:;
 
-  /* "cexfeed/_amounts.pyx":84
+  /* "cexfeed/_amounts.pyx":115
  *     elif _word(p + i, b - i, b"snan"):
  *         k = i + 4
  *     if k >= 0:             # <<<<<<<<<<<<<<
@@ -3673,7 +4242,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
   if (__pyx_t_1) {
 
 
-    /* "cexfeed/_amounts.pyx":85
+    /* "cexfeed/_amounts.pyx":116
  *         k = i + 4
  *     if k >= 0:
  *         while k < b and _digit(p[k]):             # <<<<<<<<<<<<<<
@@ -3700,7 +4269,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 
       if (!__pyx_t_1) break;
 
-      /* "cexfeed/_amounts.pyx":86
+      /* "cexfeed/_amounts.pyx":117
  *     if k >= 0:
  *         while k < b and _digit(p[k]):
  *             k += 1             # <<<<<<<<<<<<<<
@@ -3710,7 +4279,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
       __pyx_v_k = (__pyx_v_k + 1);
     }
 
-    /* "cexfeed/_amounts.pyx":87
+    /* "cexfeed/_amounts.pyx":118
  *         while k < b and _digit(p[k]):
  *             k += 1
  *         if k == b:             # <<<<<<<<<<<<<<
@@ -3722,7 +4291,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
     if (__pyx_t_1) {
 
 
-      /* "cexfeed/_amounts.pyx":88
+      /* "cexfeed/_amounts.pyx":119
  *             k += 1
  *         if k == b:
  *             return True             # <<<<<<<<<<<<<<
@@ -3735,7 +4304,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
       }
       goto __pyx_L0;
 
-      /* "cexfeed/_amounts.pyx":87
+      /* "cexfeed/_amounts.pyx":118
  *         while k < b and _digit(p[k]):
  *             k += 1
  *         if k == b:             # <<<<<<<<<<<<<<
@@ -3744,7 +4313,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 */
     }
 
-    /* "cexfeed/_amounts.pyx":84
+    /* "cexfeed/_amounts.pyx":115
  *     elif _word(p + i, b - i, b"snan"):
  *         k = i + 4
  *     if k >= 0:             # <<<<<<<<<<<<<<
@@ -3753,7 +4322,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 */
   }
 
-  /* "cexfeed/_amounts.pyx":89
+  /* "cexfeed/_amounts.pyx":120
  *         if k == b:
  *             return True
  *     for i in range(a, b):             # <<<<<<<<<<<<<<
@@ -3767,7 +4336,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
   for (__pyx_t_5 = __pyx_v_a; __pyx_t_5 < __pyx_t_4; __pyx_t_5+=1) {
     __pyx_v_i = __pyx_t_5;
 
-    /* "cexfeed/_amounts.pyx":90
+    /* "cexfeed/_amounts.pyx":121
  *             return True
  *     for i in range(a, b):
  *         c = p[i]             # <<<<<<<<<<<<<<
@@ -3776,7 +4345,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 */
     __pyx_v_c = (__pyx_v_p[__pyx_v_i]);
 
-    /* "cexfeed/_amounts.pyx":91
+    /* "cexfeed/_amounts.pyx":122
  *     for i in range(a, b):
  *         c = p[i]
  *         if _digit(c) or c >= 128:             # <<<<<<<<<<<<<<
@@ -3802,7 +4371,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
     if (__pyx_t_1) {
 
 
-      /* "cexfeed/_amounts.pyx":92
+      /* "cexfeed/_amounts.pyx":123
  *         c = p[i]
  *         if _digit(c) or c >= 128:
  *             digit = True             # <<<<<<<<<<<<<<
@@ -3811,7 +4380,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
 */
       __pyx_v_digit = 1;
 
-      /* "cexfeed/_amounts.pyx":91
+      /* "cexfeed/_amounts.pyx":122
  *     for i in range(a, b):
  *         c = p[i]
  *         if _digit(c) or c >= 128:             # <<<<<<<<<<<<<<
@@ -3821,7 +4390,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
       goto __pyx_L29;
     }
 
-    /* "cexfeed/_amounts.pyx":93
+    /* "cexfeed/_amounts.pyx":124
  *         if _digit(c) or c >= 128:
  *             digit = True
  *         elif not (c == 43 or c == 45 or c == 46 or c == 95 or c == 101 or c == 69 or c == 32):             # <<<<<<<<<<<<<<
@@ -3848,7 +4417,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
     if (__pyx_t_2) {
 
 
-      /* "cexfeed/_amounts.pyx":94
+      /* "cexfeed/_amounts.pyx":125
  *             digit = True
  *         elif not (c == 43 or c == 45 or c == 46 or c == 95 or c == 101 or c == 69 or c == 32):
  *             return False             # <<<<<<<<<<<<<<
@@ -3861,7 +4430,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
       }
       goto __pyx_L0;
 
-      /* "cexfeed/_amounts.pyx":93
+      /* "cexfeed/_amounts.pyx":124
  *         if _digit(c) or c >= 128:
  *             digit = True
  *         elif not (c == 43 or c == 45 or c == 46 or c == 95 or c == 101 or c == 69 or c == 32):             # <<<<<<<<<<<<<<
@@ -3873,7 +4442,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
   }
 
 
-  /* "cexfeed/_amounts.pyx":95
+  /* "cexfeed/_amounts.pyx":126
  *         elif not (c == 43 or c == 45 or c == 46 or c == 95 or c == 101 or c == 69 or c == 32):
  *             return False
  *     return digit             # <<<<<<<<<<<<<<
@@ -3886,7 +4455,7 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
   }
   goto __pyx_L0;
 
-  /* "cexfeed/_amounts.pyx":62
+  /* "cexfeed/_amounts.pyx":93
  * 
  * 
  * cdef bint _numberish(const unsigned char* p, Py_ssize_t n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -3905,11 +4474,11 @@ static int __pyx_f_7cexfeed_8_amounts__numberish(unsigned char const *__pyx_v_p,
   return __pyx_r;
 }
 
-/* "cexfeed/_amounts.pyx":98
+/* "cexfeed/_amounts.pyx":129
  * 
  * 
  * cdef bint _scan(const unsigned char* p, Py_ssize_t n) noexcept nogil:             # <<<<<<<<<<<<<<
- *     cdef Py_ssize_t i = 0, j, start, digits
+ *     cdef Py_ssize_t i = 0, j, start
  *     cdef unsigned char c
 */
 
@@ -3917,25 +4486,23 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
   Py_ssize_t __pyx_v_i;
   Py_ssize_t __pyx_v_j;
   Py_ssize_t __pyx_v_start;
-  Py_ssize_t __pyx_v_digits;
   unsigned char __pyx_v_c;
-  int __pyx_v_fraction;
   int __pyx_r;
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "cexfeed/_amounts.pyx":99
+  /* "cexfeed/_amounts.pyx":130
  * 
  * cdef bint _scan(const unsigned char* p, Py_ssize_t n) noexcept nogil:
- *     cdef Py_ssize_t i = 0, j, start, digits             # <<<<<<<<<<<<<<
+ *     cdef Py_ssize_t i = 0, j, start             # <<<<<<<<<<<<<<
  *     cdef unsigned char c
- *     cdef bint fraction
+ *     if memchr(p, 92, n) != NULL:
 */
   __pyx_v_i = 0;
 
-  /* "cexfeed/_amounts.pyx":102
+  /* "cexfeed/_amounts.pyx":132
+ *     cdef Py_ssize_t i = 0, j, start
  *     cdef unsigned char c
- *     cdef bint fraction
  *     if memchr(p, 92, n) != NULL:             # <<<<<<<<<<<<<<
  *         return False  # an escape somewhere: leave the frame to the strict path
  *     while i < n:
@@ -3945,8 +4512,8 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
   if (__pyx_t_1) {
 
 
-    /* "cexfeed/_amounts.pyx":103
- *     cdef bint fraction
+    /* "cexfeed/_amounts.pyx":133
+ *     cdef unsigned char c
  *     if memchr(p, 92, n) != NULL:
  *         return False  # an escape somewhere: leave the frame to the strict path             # <<<<<<<<<<<<<<
  *     while i < n:
@@ -3958,16 +4525,16 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
     }
     goto __pyx_L0;
 
-    /* "cexfeed/_amounts.pyx":102
+    /* "cexfeed/_amounts.pyx":132
+ *     cdef Py_ssize_t i = 0, j, start
  *     cdef unsigned char c
- *     cdef bint fraction
  *     if memchr(p, 92, n) != NULL:             # <<<<<<<<<<<<<<
  *         return False  # an escape somewhere: leave the frame to the strict path
  *     while i < n:
 */
   }
 
-  /* "cexfeed/_amounts.pyx":104
+  /* "cexfeed/_amounts.pyx":134
  *     if memchr(p, 92, n) != NULL:
  *         return False  # an escape somewhere: leave the frame to the strict path
  *     while i < n:             # <<<<<<<<<<<<<<
@@ -3980,7 +4547,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
 
     if (!__pyx_t_1) break;
 
-    /* "cexfeed/_amounts.pyx":105
+    /* "cexfeed/_amounts.pyx":135
  *         return False  # an escape somewhere: leave the frame to the strict path
  *     while i < n:
  *         c = p[i]             # <<<<<<<<<<<<<<
@@ -3989,7 +4556,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
 */
     __pyx_v_c = (__pyx_v_p[__pyx_v_i]);
 
-    /* "cexfeed/_amounts.pyx":106
+    /* "cexfeed/_amounts.pyx":136
  *     while i < n:
  *         c = p[i]
  *         if c == 34:             # <<<<<<<<<<<<<<
@@ -4001,7 +4568,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
     if (__pyx_t_1) {
 
 
-      /* "cexfeed/_amounts.pyx":107
+      /* "cexfeed/_amounts.pyx":137
  *         c = p[i]
  *         if c == 34:
  *             start = i + 1             # <<<<<<<<<<<<<<
@@ -4010,7 +4577,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
 */
       __pyx_v_start = (__pyx_v_i + 1);
 
-      /* "cexfeed/_amounts.pyx":108
+      /* "cexfeed/_amounts.pyx":138
  *         if c == 34:
  *             start = i + 1
  *             j = start             # <<<<<<<<<<<<<<
@@ -4019,7 +4586,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
 */
       __pyx_v_j = __pyx_v_start;
 
-      /* "cexfeed/_amounts.pyx":109
+      /* "cexfeed/_amounts.pyx":139
  *             start = i + 1
  *             j = start
  *             while j < n and p[j] != 34:             # <<<<<<<<<<<<<<
@@ -4046,7 +4613,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
 
         if (!__pyx_t_1) break;
 
-        /* "cexfeed/_amounts.pyx":110
+        /* "cexfeed/_amounts.pyx":140
  *             j = start
  *             while j < n and p[j] != 34:
  *                 j += 1             # <<<<<<<<<<<<<<
@@ -4056,7 +4623,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
         __pyx_v_j = (__pyx_v_j + 1);
       }
 
-      /* "cexfeed/_amounts.pyx":111
+      /* "cexfeed/_amounts.pyx":141
  *             while j < n and p[j] != 34:
  *                 j += 1
  *             if j >= n:             # <<<<<<<<<<<<<<
@@ -4068,7 +4635,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
       if (__pyx_t_1) {
 
 
-        /* "cexfeed/_amounts.pyx":112
+        /* "cexfeed/_amounts.pyx":142
  *                 j += 1
  *             if j >= n:
  *                 return False             # <<<<<<<<<<<<<<
@@ -4081,7 +4648,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
         }
         goto __pyx_L0;
 
-        /* "cexfeed/_amounts.pyx":111
+        /* "cexfeed/_amounts.pyx":141
  *             while j < n and p[j] != 34:
  *                 j += 1
  *             if j >= n:             # <<<<<<<<<<<<<<
@@ -4090,7 +4657,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
 */
       }
 
-      /* "cexfeed/_amounts.pyx":113
+      /* "cexfeed/_amounts.pyx":143
  *             if j >= n:
  *                 return False
  *             i = j + 1             # <<<<<<<<<<<<<<
@@ -4099,7 +4666,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
 */
       __pyx_v_i = (__pyx_v_j + 1);
 
-      /* "cexfeed/_amounts.pyx":114
+      /* "cexfeed/_amounts.pyx":144
  *                 return False
  *             i = j + 1
  *             if (i < n and p[i] == 58) or j == start:             # <<<<<<<<<<<<<<
@@ -4134,7 +4701,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
       if (__pyx_t_1) {
 
 
-        /* "cexfeed/_amounts.pyx":115
+        /* "cexfeed/_amounts.pyx":145
  *             i = j + 1
  *             if (i < n and p[i] == 58) or j == start:
  *                 continue  # an object key, or an empty string: never an account value             # <<<<<<<<<<<<<<
@@ -4143,7 +4710,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
 */
         goto __pyx_L4_continue;
 
-        /* "cexfeed/_amounts.pyx":114
+        /* "cexfeed/_amounts.pyx":144
  *                 return False
  *             i = j + 1
  *             if (i < n and p[i] == 58) or j == start:             # <<<<<<<<<<<<<<
@@ -4152,7 +4719,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
 */
       }
 
-      /* "cexfeed/_amounts.pyx":116
+      /* "cexfeed/_amounts.pyx":146
  *             if (i < n and p[i] == 58) or j == start:
  *                 continue  # an object key, or an empty string: never an account value
  *             c = p[start]             # <<<<<<<<<<<<<<
@@ -4161,7 +4728,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
 */
       __pyx_v_c = (__pyx_v_p[__pyx_v_start]);
 
-      /* "cexfeed/_amounts.pyx":117
+      /* "cexfeed/_amounts.pyx":147
  *                 continue  # an object key, or an empty string: never an account value
  *             c = p[start]
  *             if c >= 128:             # <<<<<<<<<<<<<<
@@ -4173,7 +4740,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
       if (__pyx_t_1) {
 
 
-        /* "cexfeed/_amounts.pyx":118
+        /* "cexfeed/_amounts.pyx":148
  *             c = p[start]
  *             if c >= 128:
  *                 return False             # <<<<<<<<<<<<<<
@@ -4186,7 +4753,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
         }
         goto __pyx_L0;
 
-        /* "cexfeed/_amounts.pyx":117
+        /* "cexfeed/_amounts.pyx":147
  *                 continue  # an object key, or an empty string: never an account value
  *             c = p[start]
  *             if c >= 128:             # <<<<<<<<<<<<<<
@@ -4195,7 +4762,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
 */
       }
 
-      /* "cexfeed/_amounts.pyx":119
+      /* "cexfeed/_amounts.pyx":149
  *             if c >= 128:
  *                 return False
  *             if _start(c) and _numberish(p + start, j - start) and not _strict(p + start, j - start):             # <<<<<<<<<<<<<<
@@ -4231,12 +4798,12 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
       if (__pyx_t_1) {
 
 
-        /* "cexfeed/_amounts.pyx":120
+        /* "cexfeed/_amounts.pyx":150
  *                 return False
  *             if _start(c) and _numberish(p + start, j - start) and not _strict(p + start, j - start):
  *                 return False             # <<<<<<<<<<<<<<
  *         elif c == 45 or _digit(c):
- *             j = i
+ *             # a bare number (its grammar is the JSON decoder's to check): only its size here
 */
         {
 
@@ -4244,7 +4811,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
         }
         goto __pyx_L0;
 
-        /* "cexfeed/_amounts.pyx":119
+        /* "cexfeed/_amounts.pyx":149
  *             if c >= 128:
  *                 return False
  *             if _start(c) and _numberish(p + start, j - start) and not _strict(p + start, j - start):             # <<<<<<<<<<<<<<
@@ -4253,7 +4820,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
 */
       }
 
-      /* "cexfeed/_amounts.pyx":106
+      /* "cexfeed/_amounts.pyx":136
  *     while i < n:
  *         c = p[i]
  *         if c == 34:             # <<<<<<<<<<<<<<
@@ -4263,12 +4830,12 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
       goto __pyx_L6;
     }
 
-    /* "cexfeed/_amounts.pyx":121
+    /* "cexfeed/_amounts.pyx":151
  *             if _start(c) and _numberish(p + start, j - start) and not _strict(p + start, j - start):
  *                 return False
  *         elif c == 45 or _digit(c):             # <<<<<<<<<<<<<<
- *             j = i
- *             digits = 0
+ *             # a bare number (its grammar is the JSON decoder's to check): only its size here
+ *             j = i + 1
 */
     __pyx_t_2 = (__pyx_v_c == 45);
 
@@ -4289,243 +4856,117 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
     if (__pyx_t_1) {
 
 
-      /* "cexfeed/_amounts.pyx":122
- *                 return False
+      /* "cexfeed/_amounts.pyx":153
  *         elif c == 45 or _digit(c):
- *             j = i             # <<<<<<<<<<<<<<
- *             digits = 0
- *             fraction = False
+ *             # a bare number (its grammar is the JSON decoder's to check): only its size here
+ *             j = i + 1             # <<<<<<<<<<<<<<
+ *             while j < n and (_digit(p[j]) or p[j] == 46 or p[j] == 101 or p[j] == 69 or p[j] == 43 or p[j] == 45):
+ *                 j += 1
 */
-      __pyx_v_j = __pyx_v_i;
+      __pyx_v_j = (__pyx_v_i + 1);
 
-      /* "cexfeed/_amounts.pyx":123
- *         elif c == 45 or _digit(c):
- *             j = i
- *             digits = 0             # <<<<<<<<<<<<<<
- *             fraction = False
- *             while j < n:
-*/
-      __pyx_v_digits = 0;
-
-      /* "cexfeed/_amounts.pyx":124
- *             j = i
- *             digits = 0
- *             fraction = False             # <<<<<<<<<<<<<<
- *             while j < n:
- *                 c = p[j]
-*/
-      __pyx_v_fraction = 0;
-
-      /* "cexfeed/_amounts.pyx":125
- *             digits = 0
- *             fraction = False
- *             while j < n:             # <<<<<<<<<<<<<<
- *                 c = p[j]
- *                 if _digit(c):
+      /* "cexfeed/_amounts.pyx":154
+ *             # a bare number (its grammar is the JSON decoder's to check): only its size here
+ *             j = i + 1
+ *             while j < n and (_digit(p[j]) or p[j] == 46 or p[j] == 101 or p[j] == 69 or p[j] == 43 or p[j] == 45):             # <<<<<<<<<<<<<<
+ *                 j += 1
+ *             if not _bounded(p + i, j - i):
 */
       while (1) {
-        __pyx_t_1 = (__pyx_v_j < __pyx_v_n);
+        __pyx_t_2 = (__pyx_v_j < __pyx_v_n);
 
+        if (__pyx_t_2) {
+
+        } else {
+
+          __pyx_t_1 = __pyx_t_2;
+
+          goto __pyx_L25_bool_binop_done;
+        }
+        __pyx_t_2 = __pyx_f_7cexfeed_8_amounts__digit((__pyx_v_p[__pyx_v_j]));
+
+        if (!__pyx_t_2) {
+
+        } else {
+
+          __pyx_t_1 = __pyx_t_2;
+
+          goto __pyx_L25_bool_binop_done;
+        }
+        __pyx_t_2 = ((__pyx_v_p[__pyx_v_j]) == 46);
+
+        if (!__pyx_t_2) {
+
+        } else {
+
+          __pyx_t_1 = __pyx_t_2;
+
+          goto __pyx_L25_bool_binop_done;
+        }
+        __pyx_t_2 = ((__pyx_v_p[__pyx_v_j]) == 0x65);
+
+        if (!__pyx_t_2) {
+
+        } else {
+
+          __pyx_t_1 = __pyx_t_2;
+
+          goto __pyx_L25_bool_binop_done;
+        }
+        __pyx_t_2 = ((__pyx_v_p[__pyx_v_j]) == 69);
+
+        if (!__pyx_t_2) {
+
+        } else {
+
+          __pyx_t_1 = __pyx_t_2;
+
+          goto __pyx_L25_bool_binop_done;
+        }
+        __pyx_t_2 = ((__pyx_v_p[__pyx_v_j]) == 43);
+
+        if (!__pyx_t_2) {
+
+        } else {
+
+          __pyx_t_1 = __pyx_t_2;
+
+          goto __pyx_L25_bool_binop_done;
+        }
+        __pyx_t_2 = ((__pyx_v_p[__pyx_v_j]) == 45);
+
+
+        __pyx_t_1 = __pyx_t_2;
+
+        __pyx_L25_bool_binop_done:;
 
         if (!__pyx_t_1) break;
 
-        /* "cexfeed/_amounts.pyx":126
- *             fraction = False
- *             while j < n:
- *                 c = p[j]             # <<<<<<<<<<<<<<
- *                 if _digit(c):
- *                     if not fraction:
-*/
-        __pyx_v_c = (__pyx_v_p[__pyx_v_j]);
-
-        /* "cexfeed/_amounts.pyx":127
- *             while j < n:
- *                 c = p[j]
- *                 if _digit(c):             # <<<<<<<<<<<<<<
- *                     if not fraction:
- *                         digits += 1
-*/
-        __pyx_t_1 = __pyx_f_7cexfeed_8_amounts__digit(__pyx_v_c);
-
-        if (__pyx_t_1) {
-
-
-          /* "cexfeed/_amounts.pyx":128
- *                 c = p[j]
- *                 if _digit(c):
- *                     if not fraction:             # <<<<<<<<<<<<<<
- *                         digits += 1
- *                 elif c == 46:
-*/
-          __pyx_t_1 = (!__pyx_v_fraction);
-
-          if (__pyx_t_1) {
-
-
-            /* "cexfeed/_amounts.pyx":129
- *                 if _digit(c):
- *                     if not fraction:
- *                         digits += 1             # <<<<<<<<<<<<<<
- *                 elif c == 46:
- *                     fraction = True
-*/
-            __pyx_v_digits = (__pyx_v_digits + 1);
-
-            /* "cexfeed/_amounts.pyx":128
- *                 c = p[j]
- *                 if _digit(c):
- *                     if not fraction:             # <<<<<<<<<<<<<<
- *                         digits += 1
- *                 elif c == 46:
-*/
-          }
-
-          /* "cexfeed/_amounts.pyx":127
- *             while j < n:
- *                 c = p[j]
- *                 if _digit(c):             # <<<<<<<<<<<<<<
- *                     if not fraction:
- *                         digits += 1
-*/
-          goto __pyx_L25;
-        }
-
-        /* "cexfeed/_amounts.pyx":130
- *                     if not fraction:
- *                         digits += 1
- *                 elif c == 46:             # <<<<<<<<<<<<<<
- *                     fraction = True
- *                 elif c == 101 or c == 69:
-*/
-        __pyx_t_1 = (__pyx_v_c == 46);
-
-        if (__pyx_t_1) {
-
-
-          /* "cexfeed/_amounts.pyx":131
- *                         digits += 1
- *                 elif c == 46:
- *                     fraction = True             # <<<<<<<<<<<<<<
- *                 elif c == 101 or c == 69:
- *                     return False
-*/
-          __pyx_v_fraction = 1;
-
-          /* "cexfeed/_amounts.pyx":130
- *                     if not fraction:
- *                         digits += 1
- *                 elif c == 46:             # <<<<<<<<<<<<<<
- *                     fraction = True
- *                 elif c == 101 or c == 69:
-*/
-          goto __pyx_L25;
-        }
-
-        /* "cexfeed/_amounts.pyx":132
- *                 elif c == 46:
- *                     fraction = True
- *                 elif c == 101 or c == 69:             # <<<<<<<<<<<<<<
- *                     return False
- *                 elif c != 45 and c != 43:
-*/
-        switch (__pyx_v_c) {
-          case 0x65:
-          case 69:
-          __pyx_t_1 = 1;
-          break;
-          default:
-          __pyx_t_1 = 0;
-          break;
-        }
-        if (__pyx_t_1) {
-
-
-          /* "cexfeed/_amounts.pyx":133
- *                     fraction = True
- *                 elif c == 101 or c == 69:
- *                     return False             # <<<<<<<<<<<<<<
- *                 elif c != 45 and c != 43:
- *                     break
-*/
-          {
-
-            __pyx_r = 0;
-          }
-          goto __pyx_L0;
-
-          /* "cexfeed/_amounts.pyx":132
- *                 elif c == 46:
- *                     fraction = True
- *                 elif c == 101 or c == 69:             # <<<<<<<<<<<<<<
- *                     return False
- *                 elif c != 45 and c != 43:
-*/
-        }
-
-        /* "cexfeed/_amounts.pyx":134
- *                 elif c == 101 or c == 69:
- *                     return False
- *                 elif c != 45 and c != 43:             # <<<<<<<<<<<<<<
- *                     break
- *                 j += 1
-*/
-        switch (__pyx_v_c) {
-          case 45:
-          case 43:
-          __pyx_t_1 = 0;
-          break;
-          default:
-          __pyx_t_1 = 1;
-          break;
-        }
-        if (__pyx_t_1) {
-
-
-          /* "cexfeed/_amounts.pyx":135
- *                     return False
- *                 elif c != 45 and c != 43:
- *                     break             # <<<<<<<<<<<<<<
- *                 j += 1
- *             if digits > MAX_DIGITS:
-*/
-          goto __pyx_L24_break;
-
-          /* "cexfeed/_amounts.pyx":134
- *                 elif c == 101 or c == 69:
- *                     return False
- *                 elif c != 45 and c != 43:             # <<<<<<<<<<<<<<
- *                     break
- *                 j += 1
-*/
-        }
-        __pyx_L25:;
-
-        /* "cexfeed/_amounts.pyx":136
- *                 elif c != 45 and c != 43:
- *                     break
+        /* "cexfeed/_amounts.pyx":155
+ *             j = i + 1
+ *             while j < n and (_digit(p[j]) or p[j] == 46 or p[j] == 101 or p[j] == 69 or p[j] == 43 or p[j] == 45):
  *                 j += 1             # <<<<<<<<<<<<<<
- *             if digits > MAX_DIGITS:
+ *             if not _bounded(p + i, j - i):
  *                 return False
 */
         __pyx_v_j = (__pyx_v_j + 1);
       }
-      __pyx_L24_break:;
 
-      /* "cexfeed/_amounts.pyx":137
- *                     break
+      /* "cexfeed/_amounts.pyx":156
+ *             while j < n and (_digit(p[j]) or p[j] == 46 or p[j] == 101 or p[j] == 69 or p[j] == 43 or p[j] == 45):
  *                 j += 1
- *             if digits > MAX_DIGITS:             # <<<<<<<<<<<<<<
+ *             if not _bounded(p + i, j - i):             # <<<<<<<<<<<<<<
  *                 return False
  *             i = j
 */
-      __pyx_t_1 = (__pyx_v_digits > __pyx_v_7cexfeed_8_amounts_MAX_DIGITS);
+      __pyx_t_1 = (!__pyx_f_7cexfeed_8_amounts__bounded((__pyx_v_p + __pyx_v_i), (__pyx_v_j - __pyx_v_i)));
 
       if (__pyx_t_1) {
 
 
-        /* "cexfeed/_amounts.pyx":138
+        /* "cexfeed/_amounts.pyx":157
  *                 j += 1
- *             if digits > MAX_DIGITS:
+ *             if not _bounded(p + i, j - i):
  *                 return False             # <<<<<<<<<<<<<<
  *             i = j
  *         else:
@@ -4536,17 +4977,17 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
         }
         goto __pyx_L0;
 
-        /* "cexfeed/_amounts.pyx":137
- *                     break
+        /* "cexfeed/_amounts.pyx":156
+ *             while j < n and (_digit(p[j]) or p[j] == 46 or p[j] == 101 or p[j] == 69 or p[j] == 43 or p[j] == 45):
  *                 j += 1
- *             if digits > MAX_DIGITS:             # <<<<<<<<<<<<<<
+ *             if not _bounded(p + i, j - i):             # <<<<<<<<<<<<<<
  *                 return False
  *             i = j
 */
       }
 
-      /* "cexfeed/_amounts.pyx":139
- *             if digits > MAX_DIGITS:
+      /* "cexfeed/_amounts.pyx":158
+ *             if not _bounded(p + i, j - i):
  *                 return False
  *             i = j             # <<<<<<<<<<<<<<
  *         else:
@@ -4554,17 +4995,17 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
 */
       __pyx_v_i = __pyx_v_j;
 
-      /* "cexfeed/_amounts.pyx":121
+      /* "cexfeed/_amounts.pyx":151
  *             if _start(c) and _numberish(p + start, j - start) and not _strict(p + start, j - start):
  *                 return False
  *         elif c == 45 or _digit(c):             # <<<<<<<<<<<<<<
- *             j = i
- *             digits = 0
+ *             # a bare number (its grammar is the JSON decoder's to check): only its size here
+ *             j = i + 1
 */
       goto __pyx_L6;
     }
 
-    /* "cexfeed/_amounts.pyx":141
+    /* "cexfeed/_amounts.pyx":160
  *             i = j
  *         else:
  *             i += 1             # <<<<<<<<<<<<<<
@@ -4578,7 +5019,7 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
     __pyx_L4_continue:;
   }
 
-  /* "cexfeed/_amounts.pyx":142
+  /* "cexfeed/_amounts.pyx":161
  *         else:
  *             i += 1
  *     return True             # <<<<<<<<<<<<<<
@@ -4591,11 +5032,11 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
   }
   goto __pyx_L0;
 
-  /* "cexfeed/_amounts.pyx":98
+  /* "cexfeed/_amounts.pyx":129
  * 
  * 
  * cdef bint _scan(const unsigned char* p, Py_ssize_t n) noexcept nogil:             # <<<<<<<<<<<<<<
- *     cdef Py_ssize_t i = 0, j, start, digits
+ *     cdef Py_ssize_t i = 0, j, start
  *     cdef unsigned char c
 */
 
@@ -4605,12 +5046,10 @@ static int __pyx_f_7cexfeed_8_amounts__scan(unsigned char const *__pyx_v_p, Py_s
 
 
 
-
-
   return __pyx_r;
 }
 
-/* "cexfeed/_amounts.pyx":145
+/* "cexfeed/_amounts.pyx":164
  * 
  * 
  * def amounts_plain(raw):             # <<<<<<<<<<<<<<
@@ -4658,32 +5097,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_raw,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 145, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 164, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 145, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 164, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "amounts_plain", 0) < (0)) __PYX_ERR(0, 145, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "amounts_plain", 0) < (0)) __PYX_ERR(0, 164, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("amounts_plain", 1, 1, 1, i); __PYX_ERR(0, 145, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("amounts_plain", 1, 1, 1, i); __PYX_ERR(0, 164, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 145, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 164, __pyx_L3_error)
     }
     __pyx_v_raw = values[0];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("amounts_plain", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 145, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("amounts_plain", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 164, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -4722,7 +5161,7 @@ static PyObject *__pyx_pf_7cexfeed_8_amounts_amounts_plain(CYTHON_UNUSED PyObjec
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("amounts_plain", 0);
 
-  /* "cexfeed/_amounts.pyx":147
+  /* "cexfeed/_amounts.pyx":166
  * def amounts_plain(raw):
  *     """See :func:`cexfeed.wire.py_amounts_plain`."""
  *     cdef bytes data = raw if type(raw) is bytes else (raw.encode() if isinstance(raw, str) else bytes(raw))             # <<<<<<<<<<<<<<
@@ -4733,7 +5172,7 @@ static PyObject *__pyx_pf_7cexfeed_8_amounts_amounts_plain(CYTHON_UNUSED PyObjec
   if (__pyx_t_2) {
     __pyx_t_3 = __pyx_v_raw;
     __Pyx_INCREF(__pyx_t_3);
-    if (!(likely(PyBytes_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("bytes", __pyx_t_3))) __PYX_ERR(0, 147, __pyx_L1_error)
+    if (!(likely(PyBytes_CheckExact(__pyx_t_3))||((__pyx_t_3) == Py_None) || __Pyx_RaiseUnexpectedTypeError("bytes", __pyx_t_3))) __PYX_ERR(0, 166, __pyx_L1_error)
     __pyx_t_1 = __pyx_t_3;
     __pyx_t_3 = 0;
   } else {
@@ -4746,10 +5185,10 @@ static PyObject *__pyx_pf_7cexfeed_8_amounts_amounts_plain(CYTHON_UNUSED PyObjec
         PyObject *__pyx_callargs[2] = {__pyx_t_6, NULL};
         __pyx_t_5 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_encode, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
-        if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 147, __pyx_L1_error)
+        if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 166, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_5);
       }
-      if (!(likely(PyBytes_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("bytes", __pyx_t_5))) __PYX_ERR(0, 147, __pyx_L1_error)
+      if (!(likely(PyBytes_CheckExact(__pyx_t_5))||((__pyx_t_5) == Py_None) || __Pyx_RaiseUnexpectedTypeError("bytes", __pyx_t_5))) __PYX_ERR(0, 166, __pyx_L1_error)
       __pyx_t_3 = __pyx_t_5;
       __pyx_t_5 = 0;
     } else {
@@ -4759,7 +5198,7 @@ static PyObject *__pyx_pf_7cexfeed_8_amounts_amounts_plain(CYTHON_UNUSED PyObjec
         PyObject *__pyx_callargs[2] = {__pyx_t_6, __pyx_v_raw};
         __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)(&PyBytes_Type), __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
         __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
-        if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 147, __pyx_L1_error)
+        if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 166, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_5);
       }
       __pyx_t_3 = __pyx_t_5;
@@ -4773,22 +5212,22 @@ static PyObject *__pyx_pf_7cexfeed_8_amounts_amounts_plain(CYTHON_UNUSED PyObjec
   __pyx_v_data = ((PyObject*)__pyx_t_1);
   __pyx_t_1 = 0;
 
-  /* "cexfeed/_amounts.pyx":149
+  /* "cexfeed/_amounts.pyx":168
  *     cdef bytes data = raw if type(raw) is bytes else (raw.encode() if isinstance(raw, str) else bytes(raw))
  *     # a frame is a few hundred bytes: releasing the GIL would cost more than the scan
  *     return _scan(data, len(data))             # <<<<<<<<<<<<<<
 */
   if (unlikely(__pyx_v_data == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "expected bytes, NoneType found");
-    __PYX_ERR(0, 149, __pyx_L1_error)
+    __PYX_ERR(0, 168, __pyx_L1_error)
   }
-  __pyx_t_8 = __Pyx_PyBytes_AsUString(__pyx_v_data); if (unlikely((!__pyx_t_8) && PyErr_Occurred())) __PYX_ERR(0, 149, __pyx_L1_error)
+  __pyx_t_8 = __Pyx_PyBytes_AsUString(__pyx_v_data); if (unlikely((!__pyx_t_8) && PyErr_Occurred())) __PYX_ERR(0, 168, __pyx_L1_error)
   if (unlikely(__pyx_v_data == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 149, __pyx_L1_error)
+    __PYX_ERR(0, 168, __pyx_L1_error)
   }
-  __pyx_t_9 = __Pyx_PyBytes_GET_SIZE(__pyx_v_data); if (unlikely(__pyx_t_9 == ((Py_ssize_t)-1))) __PYX_ERR(0, 149, __pyx_L1_error)
-  __pyx_t_1 = __Pyx_PyBool_FromLong(__pyx_f_7cexfeed_8_amounts__scan(__pyx_t_8, __pyx_t_9)); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 149, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyBytes_GET_SIZE(__pyx_v_data); if (unlikely(__pyx_t_9 == ((Py_ssize_t)-1))) __PYX_ERR(0, 168, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyBool_FromLong(__pyx_f_7cexfeed_8_amounts__scan(__pyx_t_8, __pyx_t_9)); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 168, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
 
 
@@ -4803,7 +5242,7 @@ static PyObject *__pyx_pf_7cexfeed_8_amounts_amounts_plain(CYTHON_UNUSED PyObjec
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "cexfeed/_amounts.pyx":145
+  /* "cexfeed/_amounts.pyx":164
  * 
  * 
  * def amounts_plain(raw):             # <<<<<<<<<<<<<<
@@ -5183,24 +5622,33 @@ __Pyx_RefNannySetupContext("PyInit__amounts", 0);
  * from libc.string cimport memchr
  * 
  * cdef int MAX_DIGITS = 299             # <<<<<<<<<<<<<<
- * 
+ * cdef int MAX_EXPONENT_DIGITS = 4
  * 
 */
   __pyx_v_7cexfeed_8_amounts_MAX_DIGITS = 0x12B;
 
-  /* "cexfeed/_amounts.pyx":145
+  /* "cexfeed/_amounts.pyx":8
+ * 
+ * cdef int MAX_DIGITS = 299
+ * cdef int MAX_EXPONENT_DIGITS = 4             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_v_7cexfeed_8_amounts_MAX_EXPONENT_DIGITS = 4;
+
+  /* "cexfeed/_amounts.pyx":164
  * 
  * 
  * def amounts_plain(raw):             # <<<<<<<<<<<<<<
  *     """See :func:`cexfeed.wire.py_amounts_plain`."""
  *     cdef bytes data = raw if type(raw) is bytes else (raw.encode() if isinstance(raw, str) else bytes(raw))
 */
-  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_7cexfeed_8_amounts_1amounts_plain, 0, __pyx_mstate_global->__pyx_n_u_amounts_plain, NULL, __pyx_mstate_global->__pyx_n_u_cexfeed__amounts, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 145, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_CyFunction_New(&__pyx_mdef_7cexfeed_8_amounts_1amounts_plain, 0, __pyx_mstate_global->__pyx_n_u_amounts_plain, NULL, __pyx_mstate_global->__pyx_n_u_cexfeed__amounts, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 164, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_2);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_amounts_plain, __pyx_t_2) < (0)) __PYX_ERR(0, 145, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_amounts_plain, __pyx_t_2) < (0)) __PYX_ERR(0, 164, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
   /* "cexfeed/_amounts.pyx":1
@@ -5368,7 +5816,7 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 145};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 164};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_raw, __pyx_mstate->__pyx_n_u_data};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_cexfeed__amounts_pyx, __pyx_mstate->__pyx_n_u_amounts_plain, __pyx_mstate->__pyx_kp_b_iso88591_gT_s_c_jPQQVV_eeffg_5_s_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }

@@ -5,6 +5,7 @@ the frame's bytes (``tests/test_value_rules.py`` holds the two to each other).""
 from libc.string cimport memchr
 
 cdef int MAX_DIGITS = 299
+cdef int MAX_EXPONENT_DIGITS = 4
 
 
 cdef inline bint _digit(unsigned char c) noexcept nogil:
@@ -18,31 +19,61 @@ cdef inline bint _start(unsigned char c) noexcept nogil:
             or c == 115 or c == 83)
 
 
+cdef bint _bounded(const unsigned char* p, Py_ssize_t n) noexcept nogil:
+    """A number token's magnitude is below 1e300: its integer digits plus its exponent (at most
+    MAX_EXPONENT_DIGITS digits) stay within MAX_DIGITS."""
+    cdef Py_ssize_t i = 0, digits = 0, exp_digits = 0
+    cdef long exponent = 0
+    cdef bint negative = False
+    while i < n and p[i] != 101 and p[i] != 69 and p[i] != 46:
+        if _digit(p[i]):
+            digits += 1
+        i += 1
+    while i < n and p[i] != 101 and p[i] != 69:
+        i += 1
+    if i < n:
+        i += 1
+        if i < n and (p[i] == 43 or p[i] == 45):
+            negative = p[i] == 45
+            i += 1
+        while i < n:
+            if not _digit(p[i]) or exp_digits >= MAX_EXPONENT_DIGITS:
+                return False
+            exponent = exponent * 10 + (p[i] - 48)
+            exp_digits += 1
+            i += 1
+        if exp_digits == 0:
+            return False
+    return digits + (-exponent if negative else exponent) <= MAX_DIGITS
+
+
 cdef bint _strict(const unsigned char* p, Py_ssize_t n) noexcept nogil:
-    """-?(0|[1-9][0-9]*)(\\.[0-9]+)? with at most MAX_DIGITS integer digits."""
-    cdef Py_ssize_t i = 0, start
+    """JSON number text (-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?), :func:`_bounded`."""
+    cdef Py_ssize_t i = 0
     if n and p[0] == 45:
         i = 1
     if i >= n or not _digit(p[i]):
         return False
-    start = i
     if p[i] == 48:
         i += 1
     else:
         while i < n and _digit(p[i]):
             i += 1
-    if i - start > MAX_DIGITS:
-        return False
-    if i == n:
-        return True
-    if p[i] != 46:
-        return False
-    i += 1
-    if i >= n or not _digit(p[i]):
-        return False
-    while i < n and _digit(p[i]):
+    if i < n and p[i] == 46:
         i += 1
-    return i == n
+        if i >= n or not _digit(p[i]):
+            return False
+        while i < n and _digit(p[i]):
+            i += 1
+    if i < n and (p[i] == 101 or p[i] == 69):
+        i += 1
+        if i < n and (p[i] == 43 or p[i] == 45):
+            i += 1
+        if i >= n or not _digit(p[i]):
+            return False
+        while i < n and _digit(p[i]):
+            i += 1
+    return i == n and _bounded(p, n)
 
 
 cdef inline unsigned char _lower(unsigned char c) noexcept nogil:
@@ -96,9 +127,8 @@ cdef bint _numberish(const unsigned char* p, Py_ssize_t n) noexcept nogil:
 
 
 cdef bint _scan(const unsigned char* p, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i = 0, j, start, digits
+    cdef Py_ssize_t i = 0, j, start
     cdef unsigned char c
-    cdef bint fraction
     if memchr(p, 92, n) != NULL:
         return False  # an escape somewhere: leave the frame to the strict path
     while i < n:
@@ -119,22 +149,11 @@ cdef bint _scan(const unsigned char* p, Py_ssize_t n) noexcept nogil:
             if _start(c) and _numberish(p + start, j - start) and not _strict(p + start, j - start):
                 return False
         elif c == 45 or _digit(c):
-            j = i
-            digits = 0
-            fraction = False
-            while j < n:
-                c = p[j]
-                if _digit(c):
-                    if not fraction:
-                        digits += 1
-                elif c == 46:
-                    fraction = True
-                elif c == 101 or c == 69:
-                    return False
-                elif c != 45 and c != 43:
-                    break
+            # a bare number (its grammar is the JSON decoder's to check): only its size here
+            j = i + 1
+            while j < n and (_digit(p[j]) or p[j] == 46 or p[j] == 101 or p[j] == 69 or p[j] == 43 or p[j] == 45):
                 j += 1
-            if digits > MAX_DIGITS:
+            if not _bounded(p + i, j - i):
                 return False
             i = j
         else:

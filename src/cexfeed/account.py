@@ -91,7 +91,8 @@ class AccountState:
         self.open_orders: dict[str, Order] = {}
         self.closed_orders: OrderedDict[str, Order] = OrderedDict()
         self.positions: dict[tuple[str, str], Position] = {}
-        self.fills: OrderedDict[str, Fill] = OrderedDict()
+        # trade id -> fill, oldest first (a dict keeps insertion order)
+        self.fills: dict[str, Fill] = {}
         # per order id: (base amount, contracts) of the fills seen
         self.fill_sums: dict[str, tuple[Decimal, Decimal]] = {}
         # (symbol, mode) -> update_id of the update that closed it
@@ -146,7 +147,7 @@ class AccountState:
             return None
         fills[tid] = fill
         if len(fills) > self.max_fills:
-            fills.popitem(last=False)
+            del fills[next(iter(fills))]
         oid = fill.order_id
         base, contracts = self.fill_sums.get(oid, _NO_FILLS)
         amount = fill.amount
@@ -282,6 +283,10 @@ class AccountState:
         problems["zero_position"] = [f"{s} {m}" for (s, m), p in self.positions.items() if p.contracts == 0]
         return {rule: found for rule, found in problems.items() if found}
 
+    def clear(self) -> None:
+        """Forget everything (balances, orders, positions, fills, counters)."""
+        self.__init__(self.venue, self.market, self.max_closed, self.max_fills)  # type: ignore[misc]
+
     def summary(self) -> dict[str, int]:
         return {
             "balances": len(self.balances),
@@ -300,19 +305,23 @@ def _progress(order: Order) -> tuple:
     return order.filled, order.filled_contracts
 
 
+def _less(now: Decimal | None, before: Decimal | None) -> bool:
+    return now is not None and before is not None and now < before
+
+
 def _order_verdict(held: Order, new: Order) -> str:
     """``""`` when ``new`` may replace ``held``, else the counter naming why not."""
     held_final = held.status in _TERMINAL
     if held_final and new.status not in _TERMINAL:
         return "reopen_refused"
-    if new.update_id is not None and held.update_id is not None:
-        if new.update_id < held.update_id:
+    new_id = new.update_id
+    if new_id is not None and held.update_id is not None:
+        if new_id < held.update_id:
             return "stale_order"
-        if new.update_id == held.update_id:
+        if new_id == held.update_id:
             return "duplicate_order"
-    for now, before in zip(_progress(new), _progress(held)):
-        if now is not None and before is not None and now < before:
-            return "stale_order"
+    if _less(new.filled, held.filled) or _less(new.filled_contracts, held.filled_contracts):
+        return "stale_order"
     if new.updated_ts is not None and held.updated_ts is not None and new.updated_ts < held.updated_ts:
         return "stale_order"
     if held_final and _progress(new) == _progress(held) and (new.updated_ts is None or new.updated_ts == held.updated_ts):

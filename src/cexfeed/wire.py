@@ -266,19 +266,34 @@ def optional_amount(value: Any) -> Decimal | None:
 untyped_amounts = msgspec.json.Decoder(float_hook=Decimal)
 
 
-#: strict JSON number text without an exponent (what a plain frame's numeric strings must be)
-_PLAIN_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+#: JSON number text (what a plain frame's numeric strings must be), as bytes
+_PLAIN_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_EXPONENT = re.compile(rb"[eE]([+-]?)([0-9]*)$")
+_MARKER = re.compile(rb"[eE]")
 _STRING_OR_NUMBER = re.compile(rb'"([^"]*)("?)(:?)|[-0-9][-+0-9.eE]*')
 _NUMBERISH = frozenset(b"0123456789+-._eE ")
 #: first characters Decimal() may read a number from (digits, signs, ".", "_", a space, i/n/s);
 #: other ASCII whitespace cannot appear unescaped in JSON text
 _NUMBER_START = frozenset(b"0123456789+-._ iInNsS")
-#: integer digits of a number a plain frame may hold (below 1e300)
+#: integer digits plus exponent of a number a plain frame may hold (below 1e300), and the
+#: longest exponent it may write
 MAX_DIGITS = 299
+MAX_EXPONENT_DIGITS = 4
 
 
-def _integer_digits(token: bytes) -> int:
-    return sum(1 for c in token.partition(b".")[0] if 48 <= c <= 57)
+def _bounded(token: bytes) -> bool:
+    """A number token's magnitude is below 1e300: its integer digits plus its exponent (at most
+    4 exponent digits, and some) stay within :data:`MAX_DIGITS`."""
+    head = re.split(rb"[.eE]", token, maxsplit=1)[0]
+    digits = sum(1 for c in head if 48 <= c <= 57)
+    marker = _MARKER.search(token)
+    if marker is None:
+        return digits <= MAX_DIGITS
+    found = _EXPONENT.match(token, marker.start())
+    if found is None or not 0 < len(found.group(2)) <= MAX_EXPONENT_DIGITS:
+        return False
+    exponent = int(found.group(2))
+    return digits + (-exponent if found.group(1) == b"-" else exponent) <= MAX_DIGITS
 
 
 def _numberish(text: bytes) -> bool:
@@ -301,9 +316,9 @@ def _numberish(text: bytes) -> bool:
 def py_amounts_plain(raw: bytes | str) -> bool:
     """Whether a typed Decimal decode of ``raw`` reads every account value by the one grammar
     and bounds (the pure-Python twin of the compiled ``cexfeed._amounts``). True when every
-    string that ``Decimal()`` might read as a number is JSON number text without an exponent
-    and with at most 299 integer digits, and every bare number has no exponent and at most 299
-    integer digits; False for anything unsure: an escape anywhere, a value string starting with a
+    string that ``Decimal()`` might read as a number is JSON number text, and every number
+    (bare or in a string) is below 1e300 by its integer digits plus exponent (:func:`_bounded`);
+    False for anything unsure: an escape anywhere, a value string starting with a
     non-ASCII byte, an unterminated string. Only strings that may start a number are looked at
     (a digit, a sign, ``.``, ``_``, a space, i/n/s); object keys (a string followed by ``:``) are never
     account values. When False, decode with :func:`convert_amounts`, which
@@ -313,9 +328,8 @@ def py_amounts_plain(raw: bytes | str) -> bool:
         return False
     for m in _STRING_OR_NUMBER.finditer(data):
         content = m.group(1)
-        if content is None:  # a bare number
-            token = m.group(0)
-            if b"e" in token or b"E" in token or _integer_digits(token) > MAX_DIGITS:
+        if content is None:  # a bare number: its grammar is the JSON decoder's to check
+            if not _bounded(m.group(0)):
                 return False
             continue
         if not m.group(2):
@@ -324,7 +338,7 @@ def py_amounts_plain(raw: bytes | str) -> bool:
             continue
         if content[0] >= 128:
             return False
-        if content[0] in _NUMBER_START and _numberish(content) and (_PLAIN_NUMBER.fullmatch(content) is None or _integer_digits(content) > MAX_DIGITS):
+        if content[0] in _NUMBER_START and _numberish(content) and (_PLAIN_NUMBER.fullmatch(content) is None or not _bounded(content)):
             return False
     return True
 

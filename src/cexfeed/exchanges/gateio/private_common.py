@@ -47,6 +47,10 @@ FINISH_AS: dict[str, OrderStatus] = {
     "liquidated": S.FILLED,
     "auto_deleveraged": S.FILLED,
 }
+
+# the members as module constants: the hot paths compare and return these (an attribute lookup on
+# the Enum class costs more than the rest of a status decision)
+_OPEN, _PARTIAL, _FILLED, _CANCELED, _REJECTED, _UNKNOWN = S.OPEN, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.REJECTED, S.UNKNOWN
 # finish_as values whose status depends on what was executed
 _IF_NOTHING_FILLED_REJECTED = frozenset({"depth_not_enough", "trader_not_enough"})
 _IF_NOTHING_LEFT_FILLED = frozenset({"ioc", "fok", "liquidated", "auto_deleveraged"})
@@ -58,19 +62,19 @@ def finished_status(finish_as: str, filled_something: bool, nothing_left: bool) 
     a value not in :data:`FINISH_AS` (``-``, ``open``, anything new)."""
     status = FINISH_AS.get(finish_as)
     if status is None:
-        return S.UNKNOWN
+        return _UNKNOWN
     if finish_as in _IF_NOTHING_LEFT_FILLED:
         if nothing_left:
-            return S.FILLED
+            return _FILLED
         # a liquidation/deleveraging order that did not execute in full: the rest was canceled
-        return S.CANCELED if status is S.FILLED else status
+        return _CANCELED if status is _FILLED else status
     if finish_as in _IF_NOTHING_FILLED_REJECTED and not filled_something:
-        return S.REJECTED
+        return _REJECTED
     return status
 
 
 def working_status(filled_something: bool) -> OrderStatus:
-    return S.PARTIALLY_FILLED if filled_something else S.OPEN
+    return _PARTIAL if filled_something else _OPEN
 
 
 # REST spot order status -> the finish_as it stands for when the body has none
@@ -86,7 +90,7 @@ def spot_status(event: str, finish_as: str, filled_something: bool, left: Decima
     elif event == "put" or event == "update" or event == "open":
         status = working_status(filled_something)
     else:
-        status = S.UNKNOWN
+        status = _UNKNOWN
     return status, f"{event}/{finish_as}" if finish_as else event
 
 
@@ -108,7 +112,7 @@ def futures_status(status_text: str, finish_as: str, filled: Decimal | None, lef
     elif status_text == "open":
         status = working_status(bool(filled))
     else:
-        status = S.UNKNOWN
+        status = _UNKNOWN
     return status, f"{status_text}/{finish_as}" if finish_as else status_text
 
 
@@ -136,9 +140,11 @@ _MS_LOW = 100_000_000_000  # an integer from here below 10**14 is already ms (to
 
 
 def ms2(first: Any, second: Any) -> int | None:
-    """:func:`ms` of two values, with an integer ms taken as it is."""
-    if first.__class__ is int and _MS_LOW <= first < 100_000_000_000_000:
-        return first
+    """:func:`ms` of two values, with a ms count (an integer, or a float with a fraction) taken
+    as it is."""
+    cls = first.__class__
+    if (cls is int or cls is float) and _MS_LOW <= first < 100_000_000_000_000:
+        return int(first)
     if first is not None:
         converted = to_ms(first)
         if converted is not None:

@@ -41,7 +41,7 @@ from .futures_table import (
     FuturesPositionPush,
     FuturesUserTrade,
 )
-from .private_common import GateioPrivateHandler, client_id, futures_counts, futures_status, ms, order_id, positive
+from .private_common import _MS_LOW, GateioPrivateHandler, client_id, fields_in_order, futures_counts, futures_status, ms, ms2, order_id, positive
 
 
 
@@ -149,65 +149,67 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
         contract = r.contract
         side, contracts, left, filled = futures_counts(r.size, r.left)
         status, raw_status = futures_status(r.status, r.finish_as, filled, left)
-        updated = ms(r.update_time, r.finish_time_ms, r.finish_time)
+        updated = r.update_time
+        if updated.__class__ is not int or not _MS_LOW <= updated < _MS_HIGH:
+            updated = ms(updated, r.finish_time_ms, r.finish_time)
+        created = ms2(r.create_time_ms, r.create_time)
+        mult = self.multiplier(contract)
+        price = r.price
+        avg = r.fill_price
+        fee = r.fee
+        text = r.text
+        # positional, in Order's field order (checked in private_spot)
         return Order(
-            venue="gateio",
-            market=PERP,
-            symbol=self._unified(contract),
-            venue_symbol=contract,
-            exchange_ts=updated or ms(r.create_time_ms, r.create_time),
-            recv_ts=recv_ts,
-            order_id=r.id_string or order_id(r.id),
-            side=side,
-            order_type="limit" if r.price else "market",
-            status=status,
-            raw_status=raw_status,
-            price=positive(r.price),
-            amount=self._base(contracts, contract),
-            filled=self._base(filled, contract),
-            left=self._base(left, contract),
-            contracts=contracts,
-            filled_contracts=filled,
-            left_contracts=left,
-            avg_price=positive(r.fill_price),
-            fee=r.fee,
-            fee_currency=self.SETTLE if r.fee is not None else None,
-            client_order_id=client_id(r.text),
-            time_in_force=r.tif or None,
-            reduce_only=r.is_reduce_only,
-            created_ts=ms(r.create_time_ms, r.create_time),
-            updated_ts=updated,
-            update_id=r.update_id,
+            "gateio", PERP, self._unified(contract), contract, updated or created, recv_ts,
+            r.id_string or order_id(r.id), side, "limit" if price else "market", status, raw_status,
+            price if price else None,
+            EXACT.multiply(contracts, mult) if mult is not None else None,
+            EXACT.multiply(filled, mult) if mult is not None and filled is not None else None,
+            EXACT.multiply(left, mult) if mult is not None and left is not None else None,
+            None, None, None,  # quote quantities
+            contracts, filled, left, avg if avg else None, fee, self.SETTLE if fee is not None else None,
+            text if text.startswith("t-") else None, r.tif or None, r.is_reduce_only, created, updated, r.update_id,
         )
 
     def fill(self, r: FuturesUserTrade, recv_ts: int) -> Fill:
         contract = r.contract
-        contracts = abs(r.size)
+        size = r.size
+        contracts = abs(size)
+        fee = r.fee
         return Fill(
-            venue="gateio", market=PERP, symbol=self._unified(contract), venue_symbol=contract,
-            exchange_ts=ms(r.create_time_ms, r.create_time), recv_ts=recv_ts,
-            trade_id=order_id(r.id), order_id=order_id(r.order_id), side="buy" if r.size > 0 else "sell",
-            price=r.price, amount=self._base(contracts, contract), contracts=contracts, role=r.role or None,
-            fee=r.fee, fee_currency=self.SETTLE if r.fee is not None else None, client_order_id=client_id(r.text),
+            "gateio", PERP, self._unified(contract), contract, ms2(r.create_time_ms, r.create_time), recv_ts,
+            order_id(r.id), order_id(r.order_id), "buy" if size > 0 else "sell", r.price, self._base(contracts, contract), contracts,
+            r.role or None, fee, self.SETTLE if fee is not None else None, client_id(r.text),
         )
 
     def position(self, r: FuturesPositionPush, recv_ts: int) -> Position:
         contract = r.contract
         mode = r.mode or "single"
+        size = r.size
+        entry = r.entry_price
+        mark = r.mark_price
+        liq = r.liq_price
+        stamp = r.time_ms
+        if stamp.__class__ is not int or not _MS_LOW <= stamp < _MS_HIGH:
+            stamp = ms(stamp, r.time, r.update_time)
+        # positional, in Position's field order (checked below)
         return Position(
-            venue="gateio", market=PERP, symbol=self._unified(contract), venue_symbol=contract,
-            exchange_ts=ms(r.time_ms, r.time, r.update_time), recv_ts=recv_ts,
-            mode=mode, side=position_side(mode, r.size), contracts=r.size, size=self._base(r.size, contract),
-            entry_price=positive(r.entry_price), mark_price=positive(r.mark_price), liq_price=positive(r.liq_price),
-            margin=r.margin, leverage=r.leverage, realised_pnl=r.realised_pnl, unrealised_pnl=r.unrealised_pnl,
-            update_id=r.update_id, closed=r.size == 0,
+            "gateio", PERP, self._unified(contract), contract, stamp, recv_ts,
+            mode, position_side(mode, size), size, self._base(size, contract),
+            entry if entry else None, mark if mark else None, liq if liq else None,
+            r.margin, r.leverage, r.realised_pnl, r.unrealised_pnl, r.update_id, size == 0,
         )
 
     def balance(self, r: FuturesBalancePush, recv_ts: int) -> Balance:
         return Balance(
-            venue="gateio", market=PERP, symbol="", venue_symbol="", exchange_ts=ms(r.time_ms, r.time), recv_ts=recv_ts,
-            currency=(r.currency or self.SETTLE).upper(), total=r.balance, change=r.change, change_type=r.type,
+            "gateio", PERP, "", "", ms2(r.time_ms, r.time), recv_ts,
+            (r.currency or self.SETTLE).upper(), r.balance, None, None, r.change, r.type,
         )
+
+
+_MS_HIGH = 100_000_000_000_000
+fields_in_order(Position, "venue market symbol venue_symbol exchange_ts recv_ts mode side contracts size entry_price mark_price liq_price "
+                          "margin leverage realised_pnl unrealised_pnl update_id closed")
 
 
 # -- REST snapshot (signed APIv4) ----------------------------------------------------------------

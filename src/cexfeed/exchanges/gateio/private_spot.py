@@ -27,7 +27,7 @@ from ...net.rest import RestClient, Signer
 from ...symbols import SymbolMap
 from ...wire import EXACT, Amount, Name, convert_amounts, decode_amounts, untyped_amounts
 from . import spot_table as t
-from .private_common import GateioPrivateHandler, client_id, fields_in_order, ms2, order_id, spot_quantities, spot_status
+from .private_common import GateioPrivateHandler, fields_in_order, ms2, spot_quantities, spot_status
 from .protocol import spot_symbol_map
 from .spot_table import SpotBalancePush, SpotOrderPush, SpotUserTrade
 
@@ -86,10 +86,13 @@ class GateioSpotPrivateWebSocketHandler(GateioPrivateHandler):
         """The :class:`Fill` of a ``spot.usertrades`` item or REST ``my_trades`` entry."""
         pair = r.currency_pair.upper()
         fee_currency = r.fee_currency
+        tid = r.id
+        oid = r.order_id
+        text = r.text
         return Fill(
             "gateio", SPOT, self._unified(pair), pair, ms2(r.create_time_ms, r.create_time), recv_ts,
-            order_id(r.id), order_id(r.order_id), r.side, r.price, r.amount, None, r.role or None,
-            r.fee, fee_currency.upper() if fee_currency else None, client_id(r.text),
+            tid if tid.__class__ is str else str(tid), oid if oid.__class__ is str else str(oid), r.side, r.price, r.amount, None,
+            r.role or None, r.fee, fee_currency.upper() if fee_currency else None, text if text.startswith("t-") else None,
         )
 
     def balance(self, r: SpotBalancePush, recv_ts: int) -> Balance:

@@ -12,11 +12,11 @@ from decimal import Decimal
 
 import pytest
 
-from cexfeed.models import AccountNotice, Fill, OrderStatus, Position
+from cexfeed.models import AccountNotice, OrderStatus, Position
 from cexfeed.sim import SimServer
 from cexfeed.sim.testing import wait_until
 
-from private_helpers import LONG, assert_fills_once, open_account, settle
+from private_helpers import LONG, Drops, assert_fills_once, open_account, settle
 
 VENUE = "gateio-perp"
 D = Decimal
@@ -141,16 +141,9 @@ async def _acceptance(sim, orders: int, disconnects: int, seed: int) -> None:
     decimal = {name for name, c in sim.venues[VENUE].contracts().items() if c.decimal}
     events: list = []
     account = await open_account(sim, VENUE, events)
-    conn = account.connection
-    sessions = conn.stats.connects
-    drops = set(rng.sample(range(3, orders), disconnects))
-    mid_fill = set(sorted(drops)[::2])
+    drops = Drops(rng, orders, disconnects, sim, VENUE, account)
     for i in range(orders):
-        if i in drops:
-            assert await wait_until(lambda: conn.stats.connects == sessions and conn.connected, 10)
-            sessions += 1
-            if i not in mid_fill:
-                sim.drop_connections(VENUE)
+        await drops.before(i)
         contract = rng.choice(list(PRICES))
         mode = rng.choice(("single", "single", "dual_long", "dual_short"))
         step = D("0.1") if contract in decimal else D(1)
@@ -171,24 +164,18 @@ async def _acceptance(sim, orders: int, disconnects: int, seed: int) -> None:
         for _ in range(rng.randint(0, 2)):
             part = (left * D(rng.randint(1, 60)) / 100).quantize(step)
             if 0 < part < left:
-                drop = {"drop_after": rng.randint(1, 4)} if i in mid_fill else {}
-                mid_fill.discard(i)
-                await p.act("fill", order_id=oid, size=str(part), **drop)
+                await p.act("fill", order_id=oid, size=str(part), **drops.during(i))
                 left -= part
         fate = rng.random()
         if fate < 0.45:
             await p.act("fill", order_id=oid)
         elif fate < 0.75:
             await p.act("cancel", order_id=oid)
-        if i in mid_fill:
-            sim.drop_connections(VENUE)
+        drops.after(i)
         if i % 7 == 0:
             await asyncio.sleep(0.01)
-    await settle(account, 30)
-    assert conn.stats.connects == disconnects + 1
+    await drops.check(account, events, {str(t.id) for t in ledger.trades})
     assert_matches_ledger(account, ledger)
-    assert_fills_once(events, {str(t.id) for t in ledger.trades})
-    assert len([e for e in events if isinstance(e, Fill)]) == len(ledger.trades)
     await account.close()
 
 

@@ -13,11 +13,11 @@ from decimal import Decimal
 import pytest
 
 from cexfeed.credentials import Credentials
-from cexfeed.models import AccountStatus, Fill, Order, OrderStatus
+from cexfeed.models import AccountStatus, Order, OrderStatus
 from cexfeed.sim import SimServer
 from cexfeed.sim.testing import wait_until
 
-from private_helpers import LONG, assert_fills_once, open_account, settle
+from private_helpers import LONG, Drops, assert_fills_once, open_account, settle
 
 VENUE = "gateio-spot"
 D = Decimal
@@ -179,24 +179,14 @@ async def _acceptance(sim, orders: int, disconnects: int, seed: int) -> None:
         await p.act("deposit", currency=currency, amount=amount)
     events: list = []
     account = await open_account(sim, VENUE, events)
-    drops = set(rng.sample(range(3, orders), disconnects))
-    mid_fill = set(sorted(drops)[::2])  # half of them in the middle of a fill
-    conn = account.connection
-    sessions = conn.stats.connects
+    drops = Drops(rng, orders, disconnects, sim, VENUE, account)
     for i in range(orders):
         pair = rng.choice(list(PRICES))
         mid, decimals = PRICES[pair]
-        if i in drops:
-            # each disconnect hits the socket the previous one made the client open (which may
-            # still be reconciling)
-            assert await wait_until(lambda: conn.stats.connects == sessions and conn.connected, 10), (i, sessions, account.stats()["connection"], account.stats()["handler"])
-            sessions += 1
-        if i in drops and i not in mid_fill:
-            sim.drop_connections(VENUE)
+        await drops.before(i)
         if rng.random() < 0.15:
-            drop = {"drop_after": rng.randint(1, 4)} if i in mid_fill else {}
-            mid_fill.discard(i)
-            await p.act("market_buy", pair=pair, quote_amount=str(rng.randint(10, 500)), price=f"{mid + rng.uniform(-50, 50):.{decimals}f}", **drop)
+            await p.act("market_buy", pair=pair, quote_amount=str(rng.randint(10, 500)), price=f"{mid + rng.uniform(-50, 50):.{decimals}f}",
+                        **drops.during(i))
         else:
             side = rng.choice(("buy", "sell"))
             amount = D(rng.randint(1, 500)) / 1000
@@ -207,23 +197,17 @@ async def _acceptance(sim, orders: int, disconnects: int, seed: int) -> None:
             for _ in range(rng.randint(0, 3)):
                 part = (left * D(rng.randint(1, 60)) / 100).quantize(D("0.001"))
                 if 0 < part < left:
-                    drop = {"drop_after": rng.randint(1, 3)} if i in mid_fill else {}
-                    mid_fill.discard(i)
-                    await p.act("fill", order_id=oid, amount=str(part), **drop)
+                    await p.act("fill", order_id=oid, amount=str(part), **drops.during(i))
                     left -= part
             if fate < 0.35:
                 await p.act("fill", order_id=oid)
             elif fate < 0.7:
                 await p.act("cancel", order_id=oid)
-            if i in mid_fill:  # nothing partial happened: drop in the middle of the full fill or cancel
-                sim.drop_connections(VENUE)
+        drops.after(i)
         if i % 7 == 0:
             await asyncio.sleep(0.01)  # let the client read now and then
-    await settle(account, 30)
-    assert conn.stats.connects == disconnects + 1
+    await drops.check(account, events, {str(t.id) for t in ledger.trades})
     assert_matches_ledger(account, ledger)
-    assert_fills_once(events, {str(t.id) for t in ledger.trades})
-    assert len([e for e in events if isinstance(e, Fill)]) == len(ledger.trades)
     await account.close()
 
 

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, AsyncIterator, Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from .account import AccountState
 from .credentials import Credentials
 from .handlers import PrivateWebSocketHandler
-from .models import AUTH_FAILED, LIVE, Balance, Event, Fill, Order, Position
+from .feed import Feed
+from .models import AUTH_FAILED, LIVE, AccountStatus, Balance, Event, Fill, Order, Position
 from .net.backoff import Backoff
 from .net.connection import CONNECTED, AckResult, WsConnection
 from .net.protocol import PrivateProtocol
@@ -128,19 +129,16 @@ class Account:
         self._closed = False
 
     # -- wiring ------------------------------------------------------------------------------
+    # event delivery is the market Feed's (inline callback, bounded queue dropping the oldest):
+    # the same attributes (_on_event, _queue, _queue_on, dropped, events_total, _closed)
+    _deliver = Feed._dispatch
+    events = Feed.events
+    set_callback = Feed.set_callback
+
     def _dispatch(self, event: Event) -> None:
-        self.events_total += 1
-        if event.__class__.__name__ == "AccountStatus":
+        if event.__class__ is AccountStatus:
             self._status_changed.set()
-        callback = self._on_event
-        if callback is not None:
-            callback(event)
-        if self._queue_on:
-            queue = self._queue
-            if queue.full():
-                queue.get_nowait()
-                self.dropped += 1
-            queue.put_nowait(event)
+        self._deliver(event)
 
     def _spawn(self, coro: Any) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
@@ -206,21 +204,6 @@ class Account:
     def status(self) -> str:
         """``seeding``, ``live``, ``reconciling``, ``stale``, ``auth_failed`` (``""`` before start)."""
         return self.handler.status if self.handler is not None else ""
-
-    async def events(self) -> AsyncIterator[Event]:
-        """Events in arrival order until :meth:`close`."""
-        self._queue_on = True
-        queue = self._queue
-        while not self._closed or not queue.empty():
-            try:
-                event = await asyncio.wait_for(queue.get(), 0.5)
-            except asyncio.TimeoutError:
-                continue
-            yield event
-
-    def set_callback(self, on_event: Callable[[Event], None] | None) -> None:
-        self._on_event = on_event
-        self._queue_on = on_event is None
 
     def balances(self) -> dict[str, Balance]:
         """Balances by currency (upper case)."""

@@ -22,6 +22,7 @@ from ..account import AccountState
 from ..credentials import Credentials
 from ..exchanges.gateio import auth, futures_table, spot_table
 from ..exchanges.gateio.contracts import futures_symbol_map
+from ..exchanges.gateio.private_common import _struct_of
 from ..exchanges.gateio.private_futures import GateioFuturesPrivateWebSocketHandler
 from ..exchanges.gateio.private_spot import GateioSpotPrivateWebSocketHandler
 from ..exchanges.gateio.protocol import spot_symbol_map
@@ -29,33 +30,50 @@ from ..handlers import EventCallback, PrivateWebSocketHandler
 from ..models import PERP, SPOT
 from ..symbols import SymbolMap
 from .gateio_common import GateioConnectionStrategy, GateioParserStrategy, GateioSubscriptionStrategy, items
-from .messages import ACCOUNT_TYPES, EVENT_CLASSES, MessageType, ParsedMessage
+from .messages import ACCOUNT_TYPES, EVENT_CLASSES, MessageType, ParsedMessage, message_type_of_class
 from .registry import StrategySet
 from .strategies import MessageParserStrategy, RoutedHandler
 
-T = MessageType
+
+
+def _builder(struct: type, normalize: str, msg_type: MessageType) -> Callable[[Any, dict, int], list[ParsedMessage]]:
+    """A builder: each item of the frame's result read into ``struct`` by the value rules, then
+    turned into its event by the venue's normalizer method ``normalize``."""
+
+    def build(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
+        make = getattr(self.normalizer, normalize)
+        out = []
+        for item in items(frame["result"]):
+            event = make(wire.convert_amounts(item, struct), recv_ts)
+            out.append(ParsedMessage(msg_type, self.venue, event.symbol, msgspec.structs.asdict(event), None))
+        return out
+
+    return build
 
 
 class _GateioPrivateParser(GateioParserStrategy):
     """Builders ``(frame dict, recv_ts) -> [ParsedMessage]`` per private row, named as the
-    direct handler's methods."""
+    direct handler's channel methods and made from the table: the row's result struct, the
+    direct handler's normalizer for that method (its ``NORMALIZE``), the message type of the
+    event the row emits."""
 
     PRIVATE = True
     NORMALIZER: Any = None
     _decode_frame = staticmethod(wire.untyped_amounts.decode)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        normalizer = cls.__dict__.get("NORMALIZER")
+        if normalizer is not None:
+            for row in cls.TABLE:
+                if row.private:
+                    setattr(cls, row.handler, _builder(_struct_of(row.result), normalizer.NORMALIZE[row.handler], message_type_of_class(row.emits[0])))
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(symbols)
         # the venue's normalization (units, status table), without the direct decode
         self.normalizer = self.NORMALIZER(symbols=self.symbols)
         self.normalizer._count_error = lambda kind, raw=b"", exc=None: self.report(kind, raw, exc)
-
-    def _build(self, frame: dict, recv_ts: int, struct: type, make: Callable, msg_type: MessageType) -> list[ParsedMessage]:
-        out = []
-        for item in items(frame["result"]):
-            event = make(wire.convert_amounts(item, struct), recv_ts)
-            out.append(ParsedMessage(msg_type, self.venue, event.symbol, msgspec.structs.asdict(event), None))
-        return out
 
 
 class GateioSpotPrivateParserStrategy(_GateioPrivateParser):
@@ -69,15 +87,6 @@ class GateioSpotPrivateParserStrategy(_GateioPrivateParser):
 
     def default_symbols(self) -> SymbolMap:
         return spot_symbol_map()
-
-    def _on_orders(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        return self._build(frame, recv_ts, spot_table.SpotOrderPush, self.normalizer.order, T.ORDER)
-
-    def _on_usertrades(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        return self._build(frame, recv_ts, spot_table.SpotUserTrade, self.normalizer.fill, T.FILL)
-
-    def _on_balances(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        return self._build(frame, recv_ts, spot_table.SpotBalancePush, self.normalizer.balance, T.BALANCE)
 
 
 class GateioFuturesPrivateParserStrategy(_GateioPrivateParser):
@@ -93,30 +102,6 @@ class GateioFuturesPrivateParserStrategy(_GateioPrivateParser):
 
     def default_symbols(self) -> SymbolMap:
         return futures_symbol_map()
-
-    def _on_orders(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        return self._build(frame, recv_ts, futures_table.FuturesOrderPush, self.normalizer.order, T.ORDER)
-
-    def _on_usertrades(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        return self._build(frame, recv_ts, futures_table.FuturesUserTrade, self.normalizer.fill, T.FILL)
-
-    def _on_positions(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        return self._build(frame, recv_ts, futures_table.FuturesPositionPush, self.normalizer.position, T.POSITION)
-
-    def _on_balances(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        return self._build(frame, recv_ts, futures_table.FuturesBalancePush, self.normalizer.balance, T.BALANCE)
-
-    def _on_liquidates(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        return self._build(frame, recv_ts, futures_table.FuturesLiquidatePush, self.normalizer.liquidation, T.ACCOUNT_NOTICE)
-
-    def _on_auto_deleverages(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        return self._build(frame, recv_ts, futures_table.FuturesAdlPush, self.normalizer.auto_deleverage, T.ACCOUNT_NOTICE)
-
-    def _on_position_closes(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        return self._build(frame, recv_ts, futures_table.FuturesPositionClosePush, self.normalizer.position_close, T.ACCOUNT_NOTICE)
-
-    def _on_autoorders(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        return self._build(frame, recv_ts, futures_table.FuturesAutoOrderPush, self.normalizer.trigger_order, T.ACCOUNT_NOTICE)
 
 
 class PrivateStrategyHandler(RoutedHandler, PrivateWebSocketHandler):

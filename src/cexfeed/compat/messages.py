@@ -121,6 +121,11 @@ class ParsedMessage:
     raw: bytes | str | None = None
 
 
+def message_type_of_class(cls: type) -> MessageType:
+    """The :class:`MessageType` of an event class. Raises ``KeyError`` for a non-event class."""
+    return _TYPE_OF_CLASS[cls]
+
+
 def message_type_of(event: Event) -> MessageType:
     """The :class:`MessageType` of an event instance. Raises ``KeyError`` for a non-market event."""
     return _TYPE_OF_CLASS[type(event)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typing
 from decimal import Decimal
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 import msgspec
 
@@ -191,6 +191,17 @@ def _struct_of(result_type: Any) -> type:
     raise TypeError(f"no struct in {result_type!r}")
 
 
+def _channel_method(normalize: Callable[[Any, Any, int], Any]) -> Callable[[Any, Any, int], None]:
+    """A channel method: each item of the push's result through ``normalize``, into the state."""
+
+    def on_channel(self, frame, recv_ts: int) -> None:
+        result = frame.result
+        for item in result if result.__class__ is list else (result,):
+            self._account_event(normalize(self, item, recv_ts))
+
+    return on_channel
+
+
 class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
     """Base of the Gate private handlers: ``symbols`` names the pairs/contracts, ``state`` the
     :class:`~cexfeed.account.AccountState` to keep, ``credentials`` (optional) are scrubbed
@@ -204,6 +215,14 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
 
     PRIVATE = True
     market = ""
+    #: channel method (the table row's ``handler``) -> the method turning one item of its pushes
+    #: (or of a REST body) into an event; the channel methods are made from it
+    NORMALIZE: dict[str, str] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        for handler, normalize in cls.__dict__.get("NORMALIZE", {}).items():
+            setattr(cls, handler, _channel_method(getattr(cls, normalize)))
+        super().__init_subclass__(**kwargs)
 
     def __init__(self, on_event: EventCallback | None = None, symbols: SymbolMap | None = None, state: AccountState | None = None,
                  credentials: Credentials | None = None) -> None:
@@ -258,6 +277,3 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
             self.auth_failed(found[1], found[2])
         return message
 
-    @staticmethod
-    def _items(result: Any) -> list:
-        return result if result.__class__ is list else [result]

@@ -86,39 +86,6 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
         mult = self.multiplier(contract)
         return EXACT.multiply(contracts, mult) if mult is not None and contracts is not None else None
 
-    # -- channels ----------------------------------------------------------------------------
-    def _on_orders(self, frame, recv_ts: int) -> None:
-        for r in self._items(frame.result):
-            self._account_event(self.order(r, recv_ts))
-
-    def _on_usertrades(self, frame, recv_ts: int) -> None:
-        for r in self._items(frame.result):
-            self._account_event(self.fill(r, recv_ts))
-
-    def _on_positions(self, frame, recv_ts: int) -> None:
-        for r in self._items(frame.result):
-            self._account_event(self.position(r, recv_ts))
-
-    def _on_balances(self, frame, recv_ts: int) -> None:
-        for r in self._items(frame.result):
-            self._account_event(self.balance(r, recv_ts))
-
-    def _on_liquidates(self, frame, recv_ts: int) -> None:
-        for r in self._items(frame.result):
-            self._account_event(self.liquidation(r, recv_ts))
-
-    def _on_auto_deleverages(self, frame, recv_ts: int) -> None:
-        for r in self._items(frame.result):
-            self._account_event(self.auto_deleverage(r, recv_ts))
-
-    def _on_position_closes(self, frame, recv_ts: int) -> None:
-        for r in self._items(frame.result):
-            self._account_event(self.position_close(r, recv_ts))
-
-    def _on_autoorders(self, frame, recv_ts: int) -> None:
-        for r in self._items(frame.result):
-            self._account_event(self.trigger_order(r, recv_ts))
-
     # -- notices -----------------------------------------------------------------------------
     def liquidation(self, r: FuturesLiquidatePush, recv_ts: int) -> AccountNotice:
         return self._notice(r.contract, ms(r.time_ms, r.time), recv_ts, "liquidation", order_id=order_id(r.order_id) if r.order_id is not None else None,
@@ -205,6 +172,13 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
             "gateio", PERP, "", "", ms2(r.time_ms, r.time), recv_ts,
             (r.currency or self.SETTLE).upper(), r.balance, None, None, r.change, r.type,
         )
+
+    # the channel methods (table rows' handlers) from the normalizers
+    NORMALIZE = {
+        "_on_orders": "order", "_on_usertrades": "fill", "_on_positions": "position", "_on_balances": "balance",
+        "_on_liquidates": "liquidation", "_on_auto_deleverages": "auto_deleverage", "_on_position_closes": "position_close",
+        "_on_autoorders": "trigger_order",
+    }
 
 
 _MS_HIGH = 100_000_000_000_000

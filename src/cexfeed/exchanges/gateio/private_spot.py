@@ -47,19 +47,6 @@ class GateioSpotPrivateWebSocketHandler(GateioPrivateHandler):
     def _default_symbols(self) -> SymbolMap:
         return spot_symbol_map()
 
-    # -- channels ----------------------------------------------------------------------------
-    def _on_orders(self, frame, recv_ts: int) -> None:
-        for r in self._items(frame.result):
-            self._account_event(self.order(r, recv_ts))
-
-    def _on_usertrades(self, frame, recv_ts: int) -> None:
-        for r in self._items(frame.result):
-            self._account_event(self.fill(r, recv_ts))
-
-    def _on_balances(self, frame, recv_ts: int) -> None:
-        for r in self._items(frame.result):
-            self._account_event(self.balance(r, recv_ts))
-
     # -- normalization (pushes and REST bodies) ----------------------------------------------
     def order(self, r: SpotOrderPush, recv_ts: int) -> Order:
         """The :class:`Order` of a push item or REST order (see the module docstring)."""
@@ -101,6 +88,9 @@ class GateioSpotPrivateWebSocketHandler(GateioPrivateHandler):
             "gateio", SPOT, "", "", ms2(r.timestamp_ms, r.timestamp), recv_ts,
             r.currency.upper(), r.total, r.available, r.freeze, r.change, r.change_type,
         )
+
+    # the channel methods (table rows' handlers) from the normalizers
+    NORMALIZE = {"_on_orders": "order", "_on_usertrades": "fill", "_on_balances": "balance"}
 
 
 fields_in_order(Order, "venue market symbol venue_symbol exchange_ts recv_ts order_id side order_type status raw_status price amount "

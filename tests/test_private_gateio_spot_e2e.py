@@ -218,3 +218,16 @@ async def test_acceptance_100_orders_10_disconnects(sim):
 @pytest.mark.skipif(not LONG, reason="long run: set CEXFEED_LONG_TESTS=1")
 async def test_acceptance_long(sim):
     await _acceptance(sim, 1000, 60, seed=5)
+
+
+async def test_account_as_a_context_manager_and_its_queue(sim):
+    from cexfeed.private_feed import Account
+
+    from private_helpers import CREDS
+
+    await private(sim).act("deposit", currency="USDT", amount="7")
+    async with Account(VENUE, CREDS, url=sim.ws_url(VENUE), rest_url=sim.rest_url(VENUE)) as account:
+        assert account.status == "live" and account.balances()["USDT"].total == D("7")
+        first = await anext(account.events())
+        assert isinstance(first, AccountStatus) and first.status == "seeding"
+    assert account.status == "stale"

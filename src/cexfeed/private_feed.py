@@ -250,12 +250,9 @@ class Account:
             await self.connection.close()
         await self.rest.close()
 
-    async def __aenter__(self) -> "Account":
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.close()
+    # ``async with Account(...)``: start, then close (as a Feed)
+    __aenter__ = Feed.__aenter__
+    __aexit__ = Feed.__aexit__
 
     # -- keeping the account right -----------------------------------------------------------
     def _on_state(self, conn: WsConnection, state: str) -> None:

@@ -1,42 +1,86 @@
-"""Optional compiled parts. Every one has a pure-Python twin used when it is not built
-(no compiler, or CEXFEED_PURE_PYTHON=1 at install time)."""
+"""Optional compiled parts. Every one has a pure-Python twin used when it is not built (no
+compiler, no Cython, or CEXFEED_PURE_PYTHON=1 at install time).
+
+A compiled part that is not built must not leave an older build of it behind: an editable
+install keeps built modules beside their sources, where they would be imported instead of the
+pure-Python twin. So every module that is not built this time - a pure-Python install, a missing
+Cython, a failed translation or compilation - has its .so/.pyd beside the sources removed.
+"""
 
 import glob
 import os
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.join(HERE, "src")
+
+# module -> source
+CYTHON_MODULES = {
+    "cexfeed._book": "src/cexfeed/_book.pyx",
+    "cexfeed._amounts": "src/cexfeed/_amounts.pyx",
+    "cexfeed.exchanges.gateio._fastpush": "src/cexfeed/exchanges/gateio/_fastpush.pyx",
+}
+# MEXC hot push bodies in plain C (no Cython needed); the upb decoder is used when absent
+C_MODULES = {
+    "cexfeed.exchanges.mexc._fastpb": "src/cexfeed/exchanges/mexc/_fastpb.c",
+}
 
 
-def _cythonize_each(modules, **options):
-    from Cython.Build import cythonize
+def remove_stale(module: str, root: str = SRC) -> list[str]:
+    """Delete built copies of ``module`` (``cexfeed._book``) beside its sources under ``root``;
+    returns the removed paths."""
+    folder, _, name = module.replace(".", os.sep).rpartition(os.sep)
+    removed = []
+    for pattern in (name + ".*.so", name + ".so", name + ".*.pyd", name + ".pyd"):
+        for path in glob.glob(os.path.join(root, folder, pattern)):
+            os.remove(path)
+            removed.append(path)
+    return removed
 
-    built = []
-    for module in modules:
+
+class BuildExt(build_ext):
+    """build_ext that removes the stale build of an extension it failed to build (an optional
+    extension's failure is then reported as a warning by setuptools, as before)."""
+
+    def build_extension(self, ext):
         try:
-            built += cythonize([module], **options)
+            super().build_extension(ext)
+        except BaseException:
+            remove_stale(ext.name)
+            raise
+
+
+def cythonized(modules: dict[str, str], root: str = SRC) -> list[Extension]:
+    """The Cython modules translated to C, each on its own: one that fails to translate, or all
+    of them when Cython cannot be imported, is left out (and its stale build removed)."""
+    try:
+        from Cython.Build import cythonize
+    except Exception as exc:  # noqa: BLE001 - no Cython: the pure-Python twins remain
+        print(f"cexfeed: Cython unavailable ({exc}); not compiling {', '.join(modules)}")
+        for module in modules:
+            remove_stale(module, root)
+        return []
+    built = []
+    for module, source in modules.items():
+        try:
+            built += cythonize([Extension(module, [source], optional=True)], compiler_directives={"language_level": 3}, quiet=True)
         except Exception as exc:  # noqa: BLE001 - report and fall back to pure Python
-            print(f"cexfeed: not compiling {module.name}: {exc}")
-            # an editable install keeps the last build beside the source: drop it, so that the
-            # pure-Python twin runs rather than a stale build of older code
-            folder, _, name = module.name.replace(".", "/").rpartition("/")
-            for stale in glob.glob(os.path.join("src", folder, name + ".*.so")) + glob.glob(os.path.join("src", folder, name + ".*.pyd")):
-                os.remove(stale)
+            print(f"cexfeed: not compiling {module}: {exc}")
+            remove_stale(module, root)
     return built
 
 
-extensions = []
-if not os.environ.get("CEXFEED_PURE_PYTHON"):
-    # a .pyx that fails to translate must not fail the install: the pure-Python twins remain
-    extensions = _cythonize_each(
-        [
-            Extension("cexfeed._book", ["src/cexfeed/_book.pyx"], optional=True),
-            Extension("cexfeed._amounts", ["src/cexfeed/_amounts.pyx"], optional=True),
-            Extension("cexfeed.exchanges.gateio._fastpush", ["src/cexfeed/exchanges/gateio/_fastpush.pyx"], optional=True),
-        ],
-        compiler_directives={"language_level": 3},
-        quiet=True,
-    )
-    # MEXC hot push bodies in plain C (no Cython needed); upb decoder used when absent
-    extensions.append(Extension("cexfeed.exchanges.mexc._fastpb", ["src/cexfeed/exchanges/mexc/_fastpb.c"], optional=True))
+def extensions(pure: bool = False, root: str = SRC) -> list[Extension]:
+    """What to build: nothing for a pure-Python install (every stale build removed), else the
+    Cython modules that translate and the C modules."""
+    if pure:
+        for module in (*CYTHON_MODULES, *C_MODULES):
+            remove_stale(module, root)
+        return []
+    return cythonized(CYTHON_MODULES, root) + [Extension(module, [source], optional=True) for module, source in C_MODULES.items()]
 
-setup(ext_modules=extensions)
+
+if __name__ == "__main__":  # setuptools runs it so; tests import the helpers above
+    setup(ext_modules=extensions(bool(os.environ.get("CEXFEED_PURE_PYTHON"))), cmdclass={"build_ext": BuildExt})

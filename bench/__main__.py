@@ -1,7 +1,7 @@
-"""``python -m bench``: see :mod:`bench.run`."""
+"""``python -m bench`` (from a checkout) = ``python -m cexfeed.bench``."""
 
 import sys
 
-from .run import main
+from cexfeed.bench.run import main
 
 sys.exit(main())

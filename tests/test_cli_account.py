@@ -16,7 +16,7 @@ import pytest
 
 from cexfeed.capture import Replay, read_raw_frames
 from cexfeed.credentials import Credentials
-from cexfeed.models import AccountStatus, Balance, Order, decode_event, encode_event
+from cexfeed.models import AccountStatus, Balance, ConnectionStatus, Order, decode_event, encode_event
 from cexfeed.net.rest import RestError
 from cexfeed.sim import SimServer
 from cexfeed.sim.gateio_private import TEST_KEY, TEST_SECRET, TEST_UID
@@ -74,13 +74,18 @@ async def test_account_jsonl_against_the_simulator(sim, venue):
     assert code == 0, err
     events = [decode_event(line) for line in out.splitlines()]
     tags = [type(e).__struct_config__.tag for e in events]
-    assert tags[0] == "account_status" and events[0].status == "seeding" and events[2].status == "live"
-    assert {"order", "fill", "balance"} <= set(tags)
+    assert tags[0] == "account_status" and events[0].status == "seeding"
+    # the connection reports itself as on a market stream, then the snapshot seeds the account
+    assert [e.status for e in events if isinstance(e, ConnectionStatus)][:2] == ["connecting", "connected"]
+    account = [e for e in events if not isinstance(e, ConnectionStatus)]
+    assert account[2].status == "live"
+    assert {"order", "fill", "balance", "connection"} <= set(tags)
     if venue == "gateio-perp":
         assert "position" in tags
     balances = [e for e in events if isinstance(e, Balance)]
     assert balances[0].total == Decimal("1000") and balances[0].change_type == "snapshot"
-    assert '"total":"1000"' in out.splitlines()[1]  # exact decimals as strings in JSON
+    first_balance = out.splitlines()[events.index(balances[0])]
+    assert '"total":"1000"' in first_balance  # exact decimals as strings in JSON
     assert "status live" in err
 
 

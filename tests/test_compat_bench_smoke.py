@@ -1,32 +1,29 @@
-"""CI-sized smoke test of the benchmark harness: a tiny run writes the report files (JSON,
-Markdown, charts when matplotlib is installed), every contender row has a status, the
-interleaved rounds applied every book delta, and the targets are evaluated. No timing is
-asserted. Peers (ccxt.pro, cryptofeed) and matplotlib come from the optional ``bench`` extra;
-without them their rows say ``missing``."""
+"""CI-sized smoke test of the benchmark harness (:mod:`cexfeed.bench`, part of the package): a
+tiny run writes the report files (JSON, Markdown, charts when matplotlib is installed), every
+contender row has a status, the interleaved rounds applied every book delta, and the targets are
+evaluated. No timing is asserted. Peers (ccxt.pro, cryptofeed) and matplotlib come from the
+optional ``bench`` extra; without them their rows say ``missing`` and the report ``n/a`` with a
+note."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from cexfeed.bench import run as bench_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def bench_run():
-    if not (ROOT / "bench" / "run.py").exists():
-        pytest.skip("bench/ harness not in this checkout")
-    sys.path.insert(0, str(ROOT))
-    try:
-        from bench import run
-
-        yield run
-    finally:
-        sys.path.remove(str(ROOT))
+    return bench_module
 
 
 def test_tiny_run_writes_the_report(bench_run, tmp_path):
@@ -39,6 +36,7 @@ def test_tiny_run_writes_the_report(bench_run, tmp_path):
         overrides={"frames": 12, "rounds": 1, "alloc_frames": 4, "e2e_seconds": 0.3, "e2e_repeats": 1},
         log=lines.append,
     )
+    tmp_path = tmp_path / dt.date.today().isoformat()  # the run's dated folder under --out
     assert (tmp_path / "results.json").is_file() and (tmp_path / "report.md").is_file()
     results = json.loads((tmp_path / "results.json").read_text())
     labels = [c["label"] for c in results["micro"]]
@@ -57,9 +55,35 @@ def test_tiny_run_writes_the_report(bench_run, tmp_path):
     mexc = next(c for c in results["micro"] if c["stream"] == "mexc-spot")
     assert mexc["rows"]["cryptofeed"]["status"] == "n/a"
     assert results["e2e"]["clients"]["direct"]["status"] == "ok" and results["e2e"]["clients"]["direct"]["messages"] > 0
+    # the recording / metrics cost rows (bench/record_cost.py)
+    assert {row["status"] for row in results["record"]["modes"].values()} == {"ok"} and results["record"]["micro"]["tap_ns"] > 0
     targets = results["targets"]
     assert len(targets) == 19 and all("figures" in t for t in targets)
     report = (tmp_path / "report.md").read_text()
     assert "## Targets (issues 3, 4 and 5)" in report and "Gate futures book update 20x20" in report
+    assert "## Recording and metrics cost" in report and "| recording |" in report
     if importlib.util.find_spec("matplotlib") is not None:
         assert (tmp_path / "micro.png").stat().st_size > 1000 and paths["micro"].name == "micro.png"
+    missing = [n for n in ("ccxt.pro", "cryptofeed") if results["micro"][0]["rows"][n]["status"].startswith("missing")]
+    for name in missing:
+        assert f"n/a for {name}:" in report and "| missing" not in report
+
+
+def test_default_reports_folder(tmp_path):
+    # in this checkout: bench/reports, where the README links latest.md
+    assert bench_module.default_out() == ROOT / "bench" / "reports"
+    assert (ROOT / "bench" / "reports" / "latest.md").is_file()
+    # an installed package (no checkout around it): ./cexfeed-bench-reports
+    package = tmp_path / "site-packages" / "cexfeed" / "bench"
+    package.mkdir(parents=True)
+    assert bench_module.default_out(package, cwd=tmp_path) == tmp_path / "cexfeed-bench-reports"
+
+
+def test_the_command_runs_outside_a_checkout(tmp_path):
+    # what an installed package does: `python -m cexfeed.bench --help` from anywhere
+    out = subprocess.run([sys.executable, "-m", "cexfeed.bench", "--help"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert "--out" in out and "cexfeed-bench-reports" in "".join(out.split())  # help text is wrapped
+    script = Path(sys.executable).with_name("cexfeed")
+    if script.exists():
+        out = subprocess.run([str(script), "bench", "--help"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+        assert "--quick" in out and "cexfeed-bench-reports" in "".join(out.split())

@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from cexfeed.compat import ArchitectureConfig, MessageType, ParsedMessageAdapter, StrategyHandler, architecture_of, load_config, open_feed
+from cexfeed.compat import ArchitectureConfig, MessageType, ParsedMessageAdapter, StrategyHandler, load_config
+from cexfeed.architecture import StrategyConnectionManager, architecture_of, open_feed
 from cexfeed.models import BookStatus, BookUpdate, Trade
 from cexfeed.net import Backoff
 from cexfeed.sim import SimServer
@@ -43,10 +44,10 @@ def _feed(sim, stream, config, events, channels=("book", "trades", "bbo")):
 async def _books_equal_sim(sim, feed, symbols=SYMBOLS):
     sim.pause()
     try:
-        ok = await wait_until(lambda: all(feed.synced(s) and feed.book(s).last_update_id == sim_update_id(sim, s) for s in symbols), 8.0)
+        ok = await wait_until(lambda: all(feed.synced(s) and feed.book(s).last_update_id == sim_update_id(sim, s, feed.venue) for s in symbols), 8.0)
         assert ok
         for symbol in symbols:
-            bids, asks = sim_levels(sim, symbol)
+            bids, asks = sim_levels(sim, symbol, venue=feed.venue)
             book = feed.book(symbol)
             n = len(book.top_bids())
             assert book.top_bids() == bids[:n] and book.top_asks() == asks[: len(book.top_asks())], symbol
@@ -132,8 +133,6 @@ async def test_gate_futures_on_strategies_matches_simulator(sim):
 async def test_strategy_connection_manager_routes_parsed_messages(sim):
     """The strategy-driven connection manager on its own: ParsedMessages by type, control
     messages (acks, pongs) included, alongside the typed events."""
-    from cexfeed.compat import StrategyConnectionManager
-
     events: list = []
     by_type: dict = {}
     manager = StrategyConnectionManager(

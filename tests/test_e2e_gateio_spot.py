@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from cexfeed.feed import Feed
-from cexfeed.models import BestBidOffer, BookStatus, BookUpdate, Kline, Ticker, Trade, VenueError
+from cexfeed.models import BestBidOffer, BookStatus, BookUpdate, EventsDropped, Kline, Ticker, Trade, VenueError
 from cexfeed.net import Backoff
 from cexfeed.sim import SimServer
 from cexfeed.sim.testing import sim_levels, sim_update_id, wait_until
@@ -289,7 +289,8 @@ async def test_event_queue_drops_oldest_and_counts(sim):
                 rest_url=sim.rest_url("gateio-spot"), queue_size=5)
     try:
         await feed.start()
-        assert await wait_until(lambda: feed.stats()["dropped"] > 0, 5.0)
+        # the first ones dropped are the connection's status events, then book updates
+        assert await wait_until(lambda: feed.stats()["dropped"] > 10, 5.0)
         stats = feed.stats()
         assert stats["queued"] == 5 and stats["events"] == stats["dropped"] + 5
         received = []
@@ -297,7 +298,10 @@ async def test_event_queue_drops_oldest_and_counts(sim):
             received.append(event)
             if len(received) == 20:
                 break
-        assert all(e.symbol == "BTC/USDT" for e in received)
+        # issue #10 item 15: the first event read says what was dropped before it
+        notice = received[0]
+        assert isinstance(notice, EventsDropped) and notice.count >= stats["dropped"] and notice.books == ["BTC/USDT"]
+        assert all(e.symbol == "BTC/USDT" for e in received[1:] if not isinstance(e, EventsDropped))
         # unsubscribe the book: no more book events afterwards
         results = await feed.unsubscribe(["BTC/USDT"], ["book"])
         assert [r.ok for r in results] == [True] and feed.book("BTC/USDT") is None
@@ -310,3 +314,25 @@ async def test_event_queue_drops_oldest_and_counts(sim):
         assert session.received == 1
     finally:
         await feed.close()
+
+
+@pytest.mark.parametrize("architecture", ["direct", "strategy"])
+async def test_dropped_events_notice_comes_first_with_the_books_to_read_again(architecture):
+    """Issue #10 item 15, the policy itself (no network): the oldest events go, the next event
+    read is preceded by one EventsDropped with their count and the books among them."""
+    from cexfeed.compat import open_feed
+
+    feed = open_feed("gateio-spot", ["BTC/USDT", "ETH/USDT"], ["book", "trades"], architecture=architecture,
+                     url="ws://127.0.0.1:9/ws/v4/", rest_url="http://127.0.0.1:9/api/v4", queue_size=3)
+    head = dict(venue="gateio", market="spot", exchange_ts=1, recv_ts=2)
+    for i in range(6):
+        feed._dispatch(BookUpdate(symbol="BTC/USDT", venue_symbol="BTC_USDT", bids=[(1.0, float(i))], asks=[], snapshot=False,
+                                  first_update_id=i, last_update_id=i, **head))
+        feed._dispatch(Trade(symbol="ETH/USDT", venue_symbol="ETH_USDT", price=2.0, size=1.0, side="buy", trade_id=str(i), **head))
+    events = feed.events()
+    notice = await events.__anext__()
+    assert isinstance(notice, EventsDropped) and (notice.count, notice.total, notice.books) == (9, 9, ["BTC/USDT"])
+    kept = [await events.__anext__() for _ in range(3)]
+    assert [type(e).__name__ for e in kept] == ["Trade", "BookUpdate", "Trade"] and kept[1].last_update_id == 5
+    assert feed.stats()["dropped"] == 9 and feed._lost == 0
+    await feed.close()

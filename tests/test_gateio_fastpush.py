@@ -236,7 +236,7 @@ def test_bench_and_documented_ticker_frames_take_the_compiled_path(monkeypatch):
         b'{"time":1725999722,"time_ms":1725999722332,"channel":"futures.tickers","event":"update","result":[{"contract":"ETH_USDT","last":"2388.45","change_percentage":"2.0906","total_size":"36077595","volume_24h":"19719262","volume_24h_base":"197192","volume_24h_quote":"470756577","volume_24h_settle":"470756577","mark_price":"2388.35","funding_rate":"0.000076","funding_rate_indicative":"0.000076","index_price":"2389.33","quanto_base_rate":"","low_24h":"2318.8","high_24h":"2390.65","price_type":"last","change_from":"24h"}]}',
         b'{"time":1789456337,"time_ms":1789456337808,"channel":"futures.tickers","event":"update","result":[{"contract":"BTC_USDT","last":"77175.1","mark_price":"77183.5","funding_rate":"0.000072","funding_rate_indicative":"0.000072","funding_interval":28800,"funding_offset":0,"funding_next_apply":1789459200,"index_price":"77221.8","price_type":"last","t":1789456337802}]}',
     ]
-    from bench.frames import gate_futures_cases
+    from cexfeed.bench.frames import gate_futures_cases
 
     bench = [case for case in gate_futures_cases(50) if case.kind == "ticker"][0].frames
     frames = documented + bench

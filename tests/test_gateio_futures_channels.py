@@ -1,7 +1,7 @@
 """Every Gate USDT futures channel on real or documented frames (gateio-protocol.md §2, §5, §7).
 
 Contract metadata: BTC_USDT multiplier 0.0001, ETH_USDT 0.01, DOGE_USDT 10, XRP_USDT 0.1
-(decimal sizes), BTC_USD "0" (inverse: one contract = 1 USD, never a zero size).
+(decimal sizes), BTC_USD "0" (inverse: one contract = 1 USD; refused, never a base size).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from cexfeed.exchanges.gateio.contracts import futures_symbol_map
 from cexfeed.exchanges.gateio.futures_public_handler import GateioFuturesPublicWebSocketHandler
 from cexfeed.handlers import ConnectionHooks
-from cexfeed.models import BestBidOffer, BookStatus, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade, VenueError, encode_event
+from cexfeed.models import BestBidOffer, BookStatus, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, StreamStatus, Ticker, Trade, VenueError, encode_event
 
 CONTRACTS = msgspec.json.encode(
     [
@@ -91,9 +91,11 @@ def test_trade_exponent_string_size(run):
     assert repr(trade.size) == "1e-05"
 
 
-def test_inverse_multiplier_zero_never_zeroes(run):
-    (trade,) = run('{"channel":"futures.trades","event":"update","time":1,"time_ms":1000,"result":[{"size":-25,"id":7,"create_time":1,"create_time_ms":1000,"price":"60000","contract":"BTC_USD"}]}')
-    assert (trade.symbol, trade.size, trade.contracts, trade.side) == ("BTC/USD:BTC", 25.0, 25.0, "sell")
+def test_inverse_contract_is_refused_never_a_base_size(run):
+    # issue #10 item 1: multiplier "0" (one contract = 1 USD) is no base quantity: no Trade with
+    # a size of 25 "BTC" (nor 0), the push is counted and skipped
+    assert run('{"channel":"futures.trades","event":"update","time":1,"time_ms":1000,"result":[{"size":-25,"id":7,"create_time":1,"create_time_ms":1000,"price":"60000","contract":"BTC_USD"}]}') == []
+    assert run.handler.stats.errors["inverse_contract"] == 1
 
 
 def test_zero_size_trade_is_counted_and_skipped(run):
@@ -161,10 +163,11 @@ def test_ticker_full_real_2024(run):
 
 
 def test_ticker_open_interest_decimal_contracts_and_inverse(run):
-    # decimal sizes (X-Gate-Size-Decimal) on XRP_USDT (0.1); BTC_USD multiplier "0" never zeroes
-    xrp, inverse = run('{"time":1,"time_ms":1000,"channel":"futures.tickers","event":"update","result":[{"contract":"XRP_USDT","total_size":"1234.5"},{"contract":"BTC_USD","total_size":"1e3","t":2000}]}')
+    # decimal sizes (X-Gate-Size-Decimal) on XRP_USDT (0.1); BTC_USD (multiplier "0") is refused
+    (xrp,) = run('{"time":1,"time_ms":1000,"channel":"futures.tickers","event":"update","result":[{"contract":"XRP_USDT","total_size":"1234.5"}]}')
     assert (xrp.open_interest, xrp.contracts) == (123.45, 1234.5)
-    assert (inverse.open_interest, inverse.contracts, inverse.exchange_ts) == (1000.0, 1000.0, 2000)
+    assert run('{"time":1,"time_ms":1000,"channel":"futures.tickers","event":"update","result":[{"contract":"BTC_USD","total_size":"1e3","t":2000}]}') == [xrp]
+    assert run.handler.stats.errors["inverse_contract"] == 1
 
 
 @pytest.mark.parametrize(
@@ -317,11 +320,18 @@ def test_ack_pong_error_and_unknown_contract(run):
     assert run.hooks.pongs == 1
     (err,) = run.events
     assert isinstance(err, VenueError) and (err.code, err.channel) == (2, "futures.trades")
-    # a contract missing from the contract list: name mapped, sizes left in contracts, counted once
+    # issue #10 item 1: a contract missing from the contract list: its pushes are held (never a
+    # contract count as a base size), the consumer told once; released when a list names it
     run('{"channel":"futures.trades","event":"update","time":1,"time_ms":1000,"result":[{"size":5,"id":1,"create_time":1,"price":"1","contract":"NEW_USDT"}]}')
     run('{"channel":"futures.trades","event":"update","time":1,"time_ms":1000,"result":[{"size":6,"id":2,"create_time":1,"price":"1","contract":"NEW_USDT"}]}')
-    assert [(e.symbol, e.size) for e in run.events[1:]] == [("NEW/USDT:USDT", 5.0), ("NEW/USDT:USDT", 6.0)]
-    assert run.handler.stats.errors["no_multiplier"] == 1
+    (held,) = run.events[1:]
+    assert isinstance(held, StreamStatus) and (held.symbol, held.status, held.reason) == ("NEW/USDT:USDT", "held", "no_multiplier")
+    assert run.handler.stats.errors["held_no_multiplier"] == 2 and len(run.handler.held) == 2
+    run.handler.set_symbols(futures_symbol_map(CONTRACTS[:-1] + b',{"name":"NEW_USDT","quanto_multiplier":"0.1"}]'))
+    released, first, second = run.events[2:]
+    assert isinstance(released, StreamStatus) and (released.status, released.reason) == ("released", "")
+    assert [(e.symbol, e.size, e.contracts) for e in (first, second)] == [("NEW/USDT:USDT", 0.5, 5.0), ("NEW/USDT:USDT", 0.6, 6.0)]
+    assert not run.handler.held
 
 
 def test_malformed_frames_never_raise(run):

@@ -16,10 +16,14 @@ from cexfeed.exchanges.gateio.contracts import ContractSize, futures_symbol_map,
 def test_multiplier_ratio():
     assert multiplier_ratio("0.0001") == (1, 10000)
     assert multiplier_ratio("9.6") == (48, 5)
-    assert multiplier_ratio("0") == (1, 1)  # inverse: one contract = 1 USD
-    assert multiplier_ratio(None) == (1, 1)
-    assert multiplier_ratio("junk") == (1, 1)
+    # no base quantity: inverse ("0": one contract = 1 USD), missing, unparsable, negative
+    assert multiplier_ratio("0") is None
+    assert multiplier_ratio(None) is None
+    assert multiplier_ratio("junk") is None
+    assert multiplier_ratio("-1") is None
     assert multiplier_ratio(0.01) == (1, 100)
+    with pytest.raises(ValueError):
+        ContractSize("0")
 
 
 @pytest.mark.parametrize(
@@ -33,14 +37,13 @@ def test_multiplier_ratio():
         ("10", 0.3, 3.0),
         ("9.6", 7.0, 67.2),
         ("0.001", 123456789.0, 123456.789),
-        ("0", 25.0, 25.0),
         ("1", 5116.8, 5116.8),
     ],
 )
 def test_contract_size_is_the_float_of_the_exact_product(multiplier, contracts, expected):
     got = ContractSize(multiplier).base(contracts)
     assert got == expected
-    assert got == float(Decimal(repr(contracts)) * Decimal(multiplier if multiplier != "0" else "1"))
+    assert got == float(Decimal(repr(contracts)) * Decimal(multiplier))
 
 
 def test_contract_size_matches_decimal_over_many_values():
@@ -66,7 +69,8 @@ def test_symbol_map_from_documented_contracts():
     assert (eth.symbol, eth.base, eth.quote, eth.settle, eth.market) == ("ETH/USDT:USDT", "ETH", "USDT", "USDT", "perp")
     assert (eth.contract_multiplier, eth.tick_size, eth.price_precision, eth.size_step, eth.size_precision) == (0.01, 0.01, 2, 0.1, 1)
     inv = smap.instrument("BTC_USD")
-    assert (inv.symbol, inv.contract_multiplier, inv.tick_size, inv.size_step) == ("BTC/USD:BTC", 1.0, 0.5, 1.0)
+    # inverse: its counts are no base quantity, so no multiplier (never 0, never 1)
+    assert (inv.symbol, inv.contract_multiplier, inv.tick_size, inv.size_step) == ("BTC/USD:BTC", None, 0.5, 1.0)
     assert smap.instrument("OLD_USDT").active is False
     assert smap.to_venue("ETH/USDT:USDT") == "ETH_USDT"
     # unknown names still map

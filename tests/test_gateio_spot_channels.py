@@ -108,11 +108,21 @@ def test_subscribe_ack_with_id_and_pong(run):
 
 
 def test_failed_subscribe_is_error_event_and_refused_ack(run):
-    events = run('{"time":1747391482,"time_ms":1747391482960,"id":1,"conn_id":"d9db9373dc5e081e","channel":"spot.obu","event":"subscribe","payload":["ob.BTC_USDT.400"],"error":{"code":2,"message":"Alert sub ob.BTC_USDT.400"},"result":{"status":"fail"}}')
+    events = run('{"time":1747391482,"time_ms":1747391482960,"id":1,"conn_id":"d9db9373dc5e081e","channel":"spot.trades","event":"subscribe","payload":["NOPE_USDT"],"error":{"code":2,"message":"unknown currency pair NOPE_USDT"},"result":{"status":"fail"}}')
     (err,) = events
     assert isinstance(err, VenueError)
-    assert (err.code, err.message, err.channel) == (2, "Alert sub ob.BTC_USDT.400", "spot.obu")
+    assert (err.code, err.message, err.channel) == (2, "unknown currency pair NOPE_USDT", "spot.trades")
+    assert run.hooks.acks == [(1, "spot.trades", False, "unknown currency pair NOPE_USDT")]
+
+
+def test_already_subscribed_refusal_is_no_error_event(run):
+    # pitfalls #10: "Alert sub" = the connection holds the stream already; the connection keeps
+    # it (tests/test_subscriptions_live.py), the handler only passes the ack on and counts it
+    events = run('{"time":1747391482,"time_ms":1747391482960,"id":"1","conn_id":"d9db9373dc5e081e","channel":"spot.obu","event":"subscribe","payload":["ob.BTC_USDT.400"],"error":{"code":2,"message":"Alert sub ob.BTC_USDT.400"},"result":{"status":"fail"}}')
+    assert events == []
+    # the id echoed as a numeric string is read as the number of the request
     assert run.hooks.acks == [(1, "spot.obu", False, "Alert sub ob.BTC_USDT.400")]
+    assert run.handler.stats.errors == {"already_subscribed": 1}
 
 
 def test_captured_error_frames_are_counted_not_raised(run, captures_dir):

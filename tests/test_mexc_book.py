@@ -118,22 +118,3 @@ def test_limit_depth_is_a_full_book_and_leaves_the_sequenced_book_alone(decoder)
     assert handler.book("BTCUSDT").book.last_update_id == V
     handler._handle_message(limit_depth_frame("BTCUSDT", V + 51, bids=[(5.0, 1.0)], asks=[(4.0, 1.0)]), 1)
     assert handler.stats.errors["crossed_snapshot"] == 1 and len(events) == 1
-
-
-def test_silent_book_is_reported_stale_on_pong_and_fresh_again_on_data():
-    sec = 10**9
-    handler, events, hooks = make_handler()
-    handler.apply_snapshot("BTCUSDT", V, [(1.0, 1.0)], [(2.0, 1.0)], recv_ts=100 * sec)
-    handler._handle_message(aggre_depth_frame("BTCUSDT", V + 1, V + 1, bids=[(1.0, 2.0)]), 101 * sec)
-    events.clear()
-    pong = b'{"id":0,"code":0,"msg":"PONG"}'
-    handler._handle_message(pong, 150 * sec)
-    assert events == []
-    handler._handle_message(pong, 170 * sec)
-    handler._handle_message(pong, 190 * sec)
-    (stale,) = events
-    assert (stale.status, stale.reason, stale.last_update_id) == ("stale", "no_data", V + 1)
-    assert stale.detail == "no aggre.depth push for 69 s" and handler.stats.errors["book_stale"] == 1
-    handler._handle_message(aggre_depth_frame("BTCUSDT", V + 2, V + 3, asks=[(2.0, 3.0)], send_time=5), 191 * sec)
-    update, fresh = events[1:]
-    assert isinstance(update, BookUpdate) and (fresh.status, fresh.reason, fresh.last_update_id) == ("synced", "data_resumed", V + 3)

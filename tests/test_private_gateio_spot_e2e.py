@@ -231,3 +231,25 @@ async def test_account_as_a_context_manager_and_its_queue(sim):
         first = await anext(account.events())
         assert isinstance(first, AccountStatus) and first.status == "seeding"
     assert account.status == "stale"
+
+
+async def test_symbols_checked_like_a_market_feed(sim):
+    from cexfeed.private_feed import Account
+    from cexfeed.symbols import SymbolError
+
+    from private_helpers import CREDS
+
+    # the form before any network call, with the hint the market feed gives
+    with pytest.raises(SymbolError, match="BTC/USDT"):
+        Account(VENUE, CREDS, symbols=["BTC_USDT"], url=sim.ws_url(VENUE), rest_url=sim.rest_url(VENUE))
+    # a pair the venue does not list: refused once the instrument list is in, before subscribing
+    account = Account(VENUE, CREDS, symbols=["NOPE/USDT"], url=sim.ws_url(VENUE), rest_url=sim.rest_url(VENUE))
+    with pytest.raises(SymbolError, match="NOPE/USDT"):
+        await account.start(5.0)
+    assert account.connection is None
+    await account.close()
+    # a listed pair is followed under its venue name
+    events: list = []
+    account = await open_account(sim, VENUE, events, symbols=["ETH/USDT"])
+    assert {s.venue_symbol for s in account.connection.subscriptions} == {"ETH_USDT", ""}
+    await account.close()

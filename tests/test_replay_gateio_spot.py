@@ -140,9 +140,11 @@ def test_replay_jsonl_and_raw_frame_file(captures_dir, tmp_path):
     # the same received frames as a plain one-per-line file, no snapshots: trades still decode
     raw = runner.invoke(main, ["replay", str(captures_dir / "gateio" / "GATEIO.ws.1.0.recv.jsonl"), "--venue", "gateio-spot", "--format", "jsonl"])
     assert raw.exit_code == 0
-    raw_events = [json.loads(line) for line in raw.output.splitlines()]
+    raw_events = [json.loads(line) for line in raw.stdout.splitlines()]
     assert sum(e["type"] == "trade" for e in raw_events) == 9
     assert not any(e["type"] == "book" for e in raw_events)  # no snapshot: books never published
+    # issue #10 item 17: the deltas waiting for a snapshot, and how to give one
+    assert "no book synced: " in raw.stderr and "deltas buffered waiting for a snapshot; pass --snapshots FILE" in raw.stderr
 
 
 def test_plain_file_needs_venue(tmp_path):

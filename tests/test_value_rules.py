@@ -105,7 +105,7 @@ def test_id_grammar_matches_msgspec(value):
 
 
 @settings(max_examples=2000, deadline=None)
-@given(st.one_of(st.sampled_from(["true", "false", "TRUE", "False", "tRuE", "1", "0", "01", "yes", "", " true"]),
+@given(st.one_of(st.sampled_from(["true", "false", "TRUE", "False", "tRuE", "1", "0", "-0", "-1", "00", "0.0", "01", "yes", "", " true"]),
                  st.text(max_size=6), st.integers(-3, 3), st.booleans(), st.floats(-2, 2), st.none()))
 def test_flag_matches_msgspec(value):
     try:
@@ -144,6 +144,20 @@ def test_times_in_any_unit_become_ms(value, ms):
 def test_impossible_times(value):
     with pytest.raises(ValueError):
         wire.to_ms(value)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(_number_chars, st.integers(-(2**65), 2**65), st.floats(allow_nan=True), st.booleans()))
+def test_integer_matches_msgspec(value):
+    try:
+        plain = wire.integer(value)
+    except ValueError:
+        plain = None
+    try:
+        typed = msgspec.json.Decoder(list[wire.Integer], strict=False).decode(msgspec.json.encode([value]))[0]
+    except (msgspec.ValidationError, msgspec.EncodeError):
+        typed = None
+    assert plain == typed, value
 
 
 # -- the account-value screen: compiled and pure-Python twins ------------------------------------------

@@ -10,7 +10,10 @@ The sequencing rule is the same for Gate.io (``U``/``u``, gateio-protocol.md §1
 - a full push replaces the book (in-band snapshot);
 - anything else is a gap: the book is cleared and the symbol resyncs, others are untouched.
 
-After each applied delta a crossed book (best bid >= best ask) is also treated as broken.
+After each applied delta a crossed book (best bid >= best ask) is also treated as broken, and a
+crossed snapshot is never installed. Ids are integers in [0, 2**63 - 1] (:data:`cexfeed.wire.MAX_SEQ`,
+what the compiled book stores); the sequencer refuses others before touching any state, so both
+book twins behave the same.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from bisect import bisect_left, insort
 from collections import deque
 from typing import Iterable, Sequence
 
+from .wire import MAX_SEQ
 
 Level = tuple[float, float]
 
@@ -143,6 +147,7 @@ CROSSED = 4
 SNAPSHOT_TOO_OLD = 5
 SYNCED = 6
 SNAPSHOT_IGNORED = 7
+SNAPSHOT_CROSSED = 8
 
 _MAX_BUFFER = 5000
 
@@ -153,7 +158,9 @@ class BookSequencer:
     The caller feeds deltas with :meth:`on_delta`, REST snapshots with :meth:`on_snapshot` and
     in-band full pushes with :meth:`on_full`, and acts on the returned code: on ``GAP`` or
     ``CROSSED`` the book is already cleared and the caller must fetch a new snapshot (or
-    resubscribe); on ``SNAPSHOT_TOO_OLD`` it must fetch again. Counters are public for metrics.
+    resubscribe); on ``SNAPSHOT_TOO_OLD`` or ``SNAPSHOT_CROSSED`` it must fetch again. Counters
+    are public for metrics. Every method taking ids raises ``ValueError`` for an id outside
+    [0, 2**63 - 1], before any change.
     """
 
     __slots__ = (
@@ -186,6 +193,8 @@ class BookSequencer:
         self.crossed = 0
 
     def on_delta(self, first: int, last: int, bids: Sequence[Level], asks: Sequence[Level]) -> int:
+        if not 0 <= last <= MAX_SEQ:
+            raise ValueError(f"book id {last} outside [0, 2**63 - 1]")
         if not self.synced:
             self.buffer.append((first, last, bids, asks))
             return BUFFERED
@@ -213,18 +222,31 @@ class BookSequencer:
 
         Returns ``SYNCED``, ``SNAPSHOT_TOO_OLD`` (the buffer starts after ``update_id + 1``:
         fetch again, the buffer is kept), ``SNAPSHOT_IGNORED`` (the book is already in sync at
-        or past ``update_id``, e.g. an in-band full push overtook the REST call), or
-        ``GAP``/``CROSSED`` if the buffer itself is broken.
+        or past ``update_id``, e.g. an in-band full push overtook the REST call),
+        ``SNAPSHOT_CROSSED`` (best bid >= best ask: refused, the book is left empty and not
+        synced, the buffer is kept; fetch again), or ``GAP``/``CROSSED`` if the buffer itself
+        is broken.
         """
+        if not 0 <= update_id <= MAX_SEQ:
+            raise ValueError(f"snapshot id {update_id} outside [0, 2**63 - 1]")
         if self.synced and update_id <= self.book.last_update_id:
             return SNAPSHOT_IGNORED
+        book = self.book
+        book.replace(bids, asks, update_id)
+        if book.crossed():
+            book.clear()
+            self.synced = False
+            self.bridged = False
+            self.crossed += 1
+            return SNAPSHOT_CROSSED
         buffered = self.buffer
         while buffered and buffered[0][1] <= update_id:
             buffered.popleft()
             self.deltas_dropped_stale += 1
         if buffered and buffered[0][0] > update_id + 1:
+            book.clear()
+            self.synced = False
             return SNAPSHOT_TOO_OLD
-        self.book.replace(bids, asks, update_id)
         self.snapshots += 1
         self.synced = True
         self.bridged = False
@@ -240,6 +262,8 @@ class BookSequencer:
 
     def on_full(self, update_id: int, bids: Iterable[Level], asks: Iterable[Level]) -> int:
         """Replace the book with an in-band full push; the next delta must continue it exactly."""
+        if not 0 <= update_id <= MAX_SEQ:
+            raise ValueError(f"book id {update_id} outside [0, 2**63 - 1]")
         self.buffer.clear()
         self.book.replace(bids, asks, update_id)
         self.snapshots += 1

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import msgspec
 
 from .handlers import ConnectionHooks, PublicWebSocketHandler
+from .models import BookUpdate
 from .venues import VENUES, load
 
 FRAME = "frame"
@@ -212,26 +213,29 @@ class Replay:
     """Replays one capture through a venue's real handlers: the public one, and the private
     (account) one for the frames of the channels it owns when the venue has one.
 
-    ``on_event`` gets every event in order. After :meth:`run`, ``handler.books`` holds the
-    rebuilt books and ``handler.stats`` the counters; ``private`` is the private handler (its
-    ``state`` the rebuilt account) or ``None``. Raises ``KeyError`` for a venue with no replay
-    support and ``ValueError`` for a malformed capture file (bad frames inside a valid file are
-    counted by the handler, not raised).
+    ``on_event`` gets every event in order. After :meth:`feed`, ``handler.books`` holds the
+    rebuilt books, :attr:`full_books` the last whole-book push of each symbol whose pushes are
+    whole books and never sequenced (MEXC ``limit.depth``), and ``handler.stats`` the counters;
+    ``private`` is the private handler (its ``state`` the rebuilt account) or ``None``. Raises
+    ``KeyError`` for a venue with no replay support and ``ValueError`` for a malformed capture
+    file (bad frames inside a valid file are counted by the handler, not raised).
     """
 
     def __init__(self, venue: str, instruments: bytes | None = None, on_event: Callable | None = None) -> None:
         make_handler, self._apply_snapshot = REPLAY_VENUES[venue].resolve()
         self.venue = venue
         self.handler = make_handler(instruments)
-        self.handler.set_callback(on_event)
+        self._on_event = on_event
+        self.handler.set_callback(self._event)
         self.hooks = _ReplayHooks()
         self.handler.hooks = self.hooks
         self.snapshot_errors = 0
+        self.full_books: dict[str, BookUpdate] = {}
         private_replay = VENUES[venue].private_replay if venue in VENUES else ""
         self.private = load(private_replay)(instruments) if private_replay else None
         self._private_channels: frozenset[str] = frozenset()
         if self.private is not None:
-            self.private.set_callback(on_event)
+            self.private.set_callback(self._event)
             self.private.hooks = self.hooks
             self._private_channels = frozenset(self.private.CHANNELS)
 
@@ -244,6 +248,12 @@ class Replay:
             except msgspec.DecodeError:
                 pass
         return self.handler._handle_message
+
+    def _event(self, event) -> None:
+        if event.__class__ is BookUpdate and event.snapshot and event.venue_symbol not in self.handler.books:
+            self.full_books[event.venue_symbol] = event
+        if self._on_event is not None:
+            self._on_event(event)
 
     def feed(self, items: Iterable[CaptureItem]) -> None:
         for item in items:
@@ -261,27 +271,41 @@ class Replay:
                     self.handler._count_error("bad_snapshot", body, exc)
 
 
-def summary(handler: PublicWebSocketHandler) -> dict[str, dict]:
+def summary(handler: PublicWebSocketHandler, full_books: dict[str, BookUpdate] | None = None) -> dict[str, dict]:
     """Per unified symbol: top of book (prices and sizes as the float's repr string, ``None``
-    when the side is empty), last update id, sequencer counters and level counts."""
+    when the side is empty), last update id, sequencer counters, deltas still ``buffered``
+    (waiting for a snapshot) and level counts. ``kind`` is ``sequenced`` (snapshot + deltas)
+    or ``full`` (whole-book pushes, ``full_books`` from :class:`Replay`; such a symbol that also
+    has a sequenced book is keyed ``"<symbol> (full)"``)."""
     out: dict[str, dict] = {}
     for venue_symbol in sorted(handler.books):
         seq = handler.books[venue_symbol]
         book = seq.book
-        bid = book.best_bid()
-        ask = book.best_ask()
-        out[handler.unified(venue_symbol)] = {
-            "venue_symbol": venue_symbol,
-            "synced": seq.synced,
-            "best_bid": repr(bid[0]) if bid else None,
-            "best_bid_size": repr(bid[1]) if bid else None,
-            "best_ask": repr(ask[0]) if ask else None,
-            "best_ask_size": repr(ask[1]) if ask else None,
-            "last_update_id": book.last_update_id,
-            "deltas_applied": seq.deltas_applied,
-            "deltas_dropped_stale": seq.deltas_dropped_stale,
-            "resyncs": seq.resyncs,
-            "bid_levels": len(book.bids),
-            "ask_levels": len(book.asks),
-        }
+        out[handler.unified(venue_symbol)] = _entry(
+            venue_symbol, "sequenced", seq.synced, book.best_bid(), book.best_ask(), book.last_update_id, len(book.bids), len(book.asks),
+            deltas_applied=seq.deltas_applied, deltas_dropped_stale=seq.deltas_dropped_stale, resyncs=seq.resyncs, buffered=len(seq.buffer),
+        )
+    for venue_symbol in sorted(full_books or {}):
+        event = full_books[venue_symbol]  # type: ignore[index]
+        key = event.symbol if event.symbol not in out else f"{event.symbol} (full)"
+        out[key] = _entry(
+            venue_symbol, "full", True, event.bids[0] if event.bids else None, event.asks[0] if event.asks else None,
+            event.last_update_id, len(event.bids), len(event.asks), deltas_applied=0, deltas_dropped_stale=0, resyncs=0, buffered=0,
+        )
     return out
+
+
+def _entry(venue_symbol, kind, synced, bid, ask, last_update_id, bid_levels, ask_levels, **counters) -> dict:
+    return {
+        "venue_symbol": venue_symbol,
+        "kind": kind,
+        "synced": synced,
+        "best_bid": repr(bid[0]) if bid else None,
+        "best_bid_size": repr(bid[1]) if bid else None,
+        "best_ask": repr(ask[0]) if ask else None,
+        "best_ask_size": repr(ask[1]) if ask else None,
+        "last_update_id": last_update_id,
+        **counters,
+        "bid_levels": bid_levels,
+        "ask_levels": ask_levels,
+    }

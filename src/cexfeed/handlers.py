@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any, Callable
 
 from .account import AccountSnapshot, AccountState
-from .book import APPLIED, CROSSED, GAP, SNAPSHOT_IGNORED, SNAPSHOT_TOO_OLD, SYNCED, BookSequencer
+from .book import APPLIED, CROSSED, GAP, SNAPSHOT_CROSSED, SNAPSHOT_IGNORED, SNAPSHOT_TOO_OLD, SYNCED, BookSequencer
 from .models import (
     AUTH_FAILED,
     LIVE,
@@ -37,6 +37,7 @@ from .models import (
     Order,
     Position,
     VenueError,
+    local_event,
 )
 from .models import SYNCED as STATUS_SYNCED
 
@@ -98,6 +99,9 @@ class WebSocketHandler:
 
     ``on_event`` is called synchronously with each event; it must not block. An exception it
     raises is counted (``callback``) and does not stop the stream.
+
+    ``seen`` records, per event class and venue symbol, the ``recv_ts`` of the last event
+    emitted: the connection's per-subscription silence check reads it.
     """
 
     venue: str = ""
@@ -108,6 +112,7 @@ class WebSocketHandler:
         self.hooks: ConnectionHooks = ConnectionHooks()
         self._on_event = on_event
         self._logged: set[str] = set()
+        self.seen: defaultdict[type, dict[str, int]] = defaultdict(dict)
 
     def set_callback(self, on_event: EventCallback | None) -> None:
         self._on_event = on_event
@@ -115,20 +120,29 @@ class WebSocketHandler:
     def _handle_message(self, raw: bytes | str, recv_ts: int | None = None) -> None:
         """Decode one frame and emit its events. Never raises."""
         self.stats.frames += 1
+        if recv_ts is None:
+            recv_ts = time.time_ns()
         try:
-            self._dispatch(raw, recv_ts if recv_ts is not None else time.time_ns())
+            self._dispatch(raw, recv_ts)
         except Exception as exc:  # the contract: count, log once, skip
-            self._count_error("malformed", raw, exc)
+            self._failed(raw, recv_ts, exc)
+
+    def _failed(self, raw: bytes | str, recv_ts: int, exc: Exception) -> None:
+        """A frame ``_dispatch`` could not handle: counted as ``malformed`` (a subclass may
+        keep it for later, e.g. futures pushes waiting for a contract multiplier)."""
+        self._count_error("malformed", raw, exc)
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
         raise NotImplementedError
 
-    def connection_lost(self, reason: str) -> None:
+    def connection_lost(self, reason: str, recv_ts: int | None = None) -> None:
         """The network core lost (``reason="reconnect"``) or closed (``"closed"``) the
-        connection feeding this handler; what the handler built from it is no longer current."""
+        connection feeding this handler at ``recv_ts`` (ns, default now); what the handler
+        built from it is no longer current."""
 
     def _emit(self, event: Event) -> None:
         self.stats.events += 1
+        self.seen[event.__class__][event.venue_symbol] = event.recv_ts
         callback = self._on_event
         if callback is not None:
             try:
@@ -139,6 +153,9 @@ class WebSocketHandler:
     def _emit_all(self, events: list[Event]) -> None:
         """:meth:`_emit` for the several events of one frame."""
         self.stats.events += len(events)
+        seen = self.seen
+        for event in events:
+            seen[event.__class__][event.venue_symbol] = event.recv_ts
         callback = self._on_event
         if callback is not None:
             for event in events:
@@ -161,6 +178,12 @@ class WebSocketHandler:
                 exc if exc is not None else "",
                 f" prefix={_prefix(raw)}" if raw else "",
             )
+
+    def _local(self, cls: type, venue_symbol: str = "", recv_ts: int | None = None, **fields: Any) -> Event:
+        """A status or error event of this stream raised locally (see
+        :func:`cexfeed.models.local_event`), about ``venue_symbol`` when given."""
+        symbol = self.unified(venue_symbol) if venue_symbol else ""  # type: ignore[attr-defined]
+        return local_event(cls, self.venue, self.market, symbol, venue_symbol, recv_ts, **fields)
 
     def _venue_error(self, code: int, message: str, channel: str, recv_ts: int, exchange_ts: int) -> None:
         self.stats.errors["venue_error"] += 1
@@ -266,7 +289,7 @@ class PrivateWebSocketHandler(WebSocketHandler):
         self._set_status(LIVE, "snapshot" if complete else "buffer_overflow")
         return complete
 
-    def connection_lost(self, reason: str) -> None:
+    def connection_lost(self, reason: str, recv_ts: int | None = None) -> None:
         """The account is ``stale`` until reconciled. Pushes of the lost connection still
         buffered are dropped: only the next connection's pushes, which all come after its
         subscription, are applied on top of its snapshot (they arrive in order, so the last one
@@ -274,22 +297,17 @@ class PrivateWebSocketHandler(WebSocketHandler):
         self._syncing = True
         self._buffer = []
         self._overflow = False
-        self._set_status(STALE, reason)
+        self._set_status(STALE, reason, recv_ts=recv_ts)
 
     def auth_failed(self, code: str, message: str) -> None:
         """The venue refused the credentials: publish ``auth_failed`` with its code and text."""
         self._set_status(AUTH_FAILED, "auth", code, message)
 
-    def _set_status(self, status: str, reason: str, code: str = "", message: str = "") -> None:
+    def _set_status(self, status: str, reason: str, code: str = "", message: str = "", recv_ts: int | None = None) -> None:
         if status == self.status and not code:
             return
         self.status = status
-        self._emit(
-            AccountStatus(
-                venue=self.venue, market=self.market, symbol="", venue_symbol="", exchange_ts=None,
-                recv_ts=time.time_ns(), status=status, reason=reason, code=code, message=message,
-            )
-        )
+        self._emit(self._local(AccountStatus, "", recv_ts, status=status, reason=reason, code=code, message=message))
 
 
 class PublicWebSocketHandler(WebSocketHandler):
@@ -304,10 +322,17 @@ class PublicWebSocketHandler(WebSocketHandler):
         super().__init__(on_event)
         self.depth = depth
         self.books: dict[str, BookSequencer] = {}
+        # books unsubscribed: pushes still in flight for them are dropped until open_book
+        self.closed_books: set[str] = set()
 
     # -- symbols -------------------------------------------------------------------------
     def unified(self, venue_symbol: str) -> str:
         raise NotImplementedError
+
+    def set_symbols(self, symbols: Any) -> None:
+        """Replace the :class:`~cexfeed.symbols.SymbolMap` (the instrument list arrived after
+        the stream started). Books keep the names they were opened with."""
+        self.symbols = symbols
 
     # -- books ---------------------------------------------------------------------------
     def book(self, venue_symbol: str) -> BookSequencer:
@@ -317,20 +342,46 @@ class PublicWebSocketHandler(WebSocketHandler):
             seq = self.books[venue_symbol] = BookSequencer(self.depth, self.unified(venue_symbol))
         return seq
 
-    def connection_lost(self, reason: str) -> None:
-        self.reset_books(reason)
+    def close_book(self, venue_symbol: str, recv_ts: int | None = None) -> None:
+        """The book of ``venue_symbol`` was unsubscribed: forget it now (a synced one gets
+        ``BookStatus`` ``stale``/``unsubscribed``) and drop its pushes still in flight until
+        :meth:`open_book`."""
+        self.closed_books.add(venue_symbol)
+        seq = self.books.pop(venue_symbol, None)
+        if seq is not None and seq.synced:
+            self._status(venue_symbol, STALE, "unsubscribed", None, 0, time.time_ns() if recv_ts is None else recv_ts)
 
-    def reset_books(self, reason: str = "reconnect") -> None:
+    def open_book(self, venue_symbol: str) -> None:
+        """The book of ``venue_symbol`` is subscribed (again): it starts empty and unsynced."""
+        if venue_symbol in self.closed_books:
+            self.closed_books.discard(venue_symbol)
+            self.books.pop(venue_symbol, None)
+
+    def _book_closed(self, venue_symbol: str) -> bool:
+        """Whether a push for ``venue_symbol``'s book arrived after its unsubscribe (counted)."""
+        if venue_symbol in self.closed_books:
+            self.stats.errors["book_after_unsubscribe"] += 1
+            return True
+        return False
+
+    def connection_lost(self, reason: str, recv_ts: int | None = None) -> None:
+        self.reset_books(reason, recv_ts)
+
+    def reset_books(self, reason: str = "reconnect", recv_ts: int | None = None) -> None:
         """Forget every book: after a dropped connection each symbol resyncs from scratch
-        (``resyncing``); after a deliberate close (``reason="closed"``) the books are ``stale``."""
+        (``resyncing``); after a deliberate close (``reason="closed"``) the books are ``stale``.
+        ``recv_ts`` (ns, default now) stamps the ``BookStatus`` events."""
         status = STALE if reason == "closed" else RESYNCING
+        now = time.time_ns() if recv_ts is None else recv_ts
         for venue_symbol, seq in self.books.items():
             was_synced = seq.synced
             seq.reset()
             if was_synced:
-                self._status(venue_symbol, status, reason, None, 0, time.time_ns())
+                self._status(venue_symbol, status, reason, None, 0, now)
 
     def _book_delta(self, venue_symbol, first, last, bids, asks, exchange_ts, recv_ts) -> None:
+        if self.closed_books and self._book_closed(venue_symbol):
+            return
         seq = self.books.get(venue_symbol) or self.book(venue_symbol)
         code = seq.on_delta(first, last, bids, asks)
         if code == APPLIED:
@@ -354,6 +405,8 @@ class PublicWebSocketHandler(WebSocketHandler):
             self._broken(venue_symbol, seq, code, exchange_ts, recv_ts, first)
 
     def _book_full(self, venue_symbol, last, bids, asks, exchange_ts, recv_ts) -> None:
+        if self.closed_books and self._book_closed(venue_symbol):
+            return
         seq = self.book(venue_symbol)
         code = seq.on_full(last, bids, asks)
         if code == CROSSED:
@@ -366,6 +419,8 @@ class PublicWebSocketHandler(WebSocketHandler):
         """A push that is a whole top-N book every time (Gate legacy ``futures.order_book``): the
         first syncs the book (``BookStatus``), later ones replace and publish it as a snapshot
         ``BookUpdate`` without a status event each time; a crossed one resyncs the symbol."""
+        if self.closed_books and self._book_closed(venue_symbol):
+            return
         seq = self.book(venue_symbol)
         if not seq.synced:
             self._book_full(venue_symbol, update_id, bids, asks, exchange_ts, recv_ts)
@@ -395,10 +450,14 @@ class PublicWebSocketHandler(WebSocketHandler):
         """Install a REST snapshot (levels already normalized) and replay the buffer.
 
         Returns the sequencer code; on ``SNAPSHOT_TOO_OLD`` the hooks are asked for another
-        snapshot. Never raises for venue data.
+        snapshot; a crossed snapshot (best bid >= best ask) is refused, counted
+        (``book_crossed_snapshot``), reported as ``resyncing`` and fetched again. Never raises
+        for venue data (ids and levels come through the bounded REST decoders).
         """
         if recv_ts is None:
             recv_ts = time.time_ns()
+        if self.closed_books and self._book_closed(venue_symbol):
+            return SNAPSHOT_IGNORED
         seq = self.book(venue_symbol)
         applied_before = seq.deltas_applied
         code = seq.on_snapshot(update_id, bids, asks)
@@ -407,6 +466,8 @@ class PublicWebSocketHandler(WebSocketHandler):
             self.hooks.request_snapshot(venue_symbol)
         elif code == GAP or code == CROSSED:
             self._broken(venue_symbol, seq, code, exchange_ts, recv_ts, None)
+        elif code == SNAPSHOT_CROSSED:
+            self._report_broken(venue_symbol, "crossed_snapshot", exchange_ts, recv_ts, f"REST snapshot at {update_id}: best bid >= best ask")
         elif code == SNAPSHOT_IGNORED:
             self.stats.errors["snapshot_ignored"] += 1
         elif code == SYNCED:
@@ -438,16 +499,34 @@ class PublicWebSocketHandler(WebSocketHandler):
         reason = "gap" if code == GAP else "crossed"
         self._report_broken(venue_symbol, reason, exchange_ts, recv_ts, f"delta starting at {first}" if first is not None else "")
 
+    def _check_ids(self, venue_symbol: str, full: bool, first: int | None, last: int, recv_ts: int) -> None:
+        """A delta must say where it starts (``first``) and start no later than it ends; a full
+        push replaces the book whatever ``first`` says. Impossible ids make the push malformed
+        (``ValueError``) and drop the book."""
+        if not full and (first is None or first > last):
+            self._book_lost(venue_symbol, recv_ts)
+            raise ValueError(f"impossible book ids {first}-{last}")
+
     def _book_lost(self, venue_symbol: str, recv_ts: int) -> None:
         """A book push of ``venue_symbol`` could not be applied (malformed): rather than wait
         for the next delta to show the gap, drop the book and resync now."""
+        self.resync_book(venue_symbol, "malformed", "a book push could not be decoded", recv_ts)
+
+    def resync_book(self, venue_symbol: str, reason: str, detail: str = "", recv_ts: int | None = None) -> bool:
+        """Drop the synced book of ``venue_symbol`` and fetch it again (a ``resyncing``
+        ``BookStatus`` with ``reason`` now, a snapshot ``BookUpdate`` when it is back), e.g.
+        because a push was lost or a downstream sink dropped some of its events. Returns False
+        when that book is not synced (a resync is already under way)."""
         seq = self.books.get(venue_symbol)
-        if seq is not None and seq.synced:
-            seq.invalidate()
-            self._report_broken(venue_symbol, "malformed", 0, recv_ts, "a book push could not be decoded")
+        if seq is None or not seq.synced:
+            return False
+        seq.invalidate()
+        self._report_broken(venue_symbol, reason, 0, time.time_ns() if recv_ts is None else recv_ts, detail)
+        return True
 
     def _report_broken(self, venue_symbol: str, reason: str, exchange_ts: int, recv_ts: int, detail: str) -> None:
         self.stats.errors[f"book_{reason}"] += 1
+        log.info("%s %s %s: book resyncing (%s)%s", self.venue, self.market, venue_symbol, reason, f": {detail}" if detail else "")
         self._status(venue_symbol, RESYNCING, reason, None, exchange_ts, recv_ts, detail)
         self._resync(venue_symbol)
 

@@ -15,11 +15,17 @@ the venue's own (``BTC_USDT``, ``BTCUSDT``). ``market`` is ``"spot"`` or ``"perp
 Every event encodes to JSON with a ``type`` tag (``trade``, ``bbo``, ``book``, ``ticker``,
 ``kline``, ``book_status``, ...; account events ``order``, ``fill``, ``balance``, ``position``,
 ``account_status``, ``account_notice``), see :func:`encode_event`.
+
+Besides market data the stream carries status events raised locally, with ``exchange_ts`` 0:
+``BookStatus`` (one book), ``StreamStatus`` (one subscription: silence, held sizes),
+``ConnectionStatus`` (a WebSocket or the REST endpoint) and ``EventsDropped`` (the consumer's
+queue overflowed); on account streams ``AccountStatus``.
 """
 
 from __future__ import annotations
 
 import enum
+import time
 from decimal import Decimal
 from typing import Union
 
@@ -141,6 +147,75 @@ class BookStatus(Event, tag="book_status", gc=False):
     detail: str = ""
 
 
+# StreamStatus.status values
+NO_DATA = "no_data"
+DATA_RESUMED = "data_resumed"
+HELD = "held"
+RELEASED = "released"
+
+
+class StreamStatus(Event, tag="stream_status", gc=False):
+    """State change of one subscription (``channel`` our channel name, ``""`` for every
+    channel of the symbol):
+
+    - ``no_data``: nothing arrived on it for the feed's ``subscription_timeout`` s since the
+      subscribe ack or since its last push (``detail`` says which); ``data_resumed`` when it
+      speaks again;
+    - ``held``: its size-bearing pushes are held because the contract multiplier is not known
+      yet (futures; no contract count is ever published as a base-currency size); ``released``
+      once the instrument list gave it (the held pushes follow, in order), with ``reason``
+      ``dropped`` when some had to be let go (the bound was reached).
+    """
+
+    channel: str
+    status: str
+    reason: str = ""
+    detail: str = ""
+
+
+# ConnectionStatus.status values
+CONNECTING = "connecting"
+CONNECTED = "connected"
+RECONNECTING = "reconnecting"
+FAILED = "failed"
+CLOSED = "closed"
+
+
+class ConnectionStatus(Event, tag="connection", gc=False):
+    """State of one connection of the feed (``symbol``/``venue_symbol`` empty):
+
+    - ``connection``: the WebSocket's name (``gateio-spot#0``) or ``rest`` for the REST
+      endpoint (snapshots, instrument list); ``url`` where it goes (no credentials);
+    - ``status``: ``connecting`` (``attempt`` 1, 2 ... since the last success), ``connected``,
+      ``reconnecting`` (an open socket was lost: ``reason`` ``dropped``, ``closed``,
+      ``no_data``, ``upgrade``, ``max_age`` ...), ``failed`` (a connect attempt or a REST call
+      failed: ``reason`` ``http_429``, ``http_503``, ``refused``, ``timeout``, ``error``),
+      ``closed`` (closed by us);
+    - ``retry_in``: seconds until the next attempt (``reconnecting``/``failed``), else ``None``;
+    - ``detail``: a readable note (the error text).
+    """
+
+    connection: str
+    status: str
+    reason: str = ""
+    detail: str = ""
+    url: str = ""
+    attempt: int = 0
+    retry_in: float | None = None
+
+
+class EventsDropped(Event, tag="dropped"):
+    """The consumer's bounded :meth:`cexfeed.feed.Feed.events` queue overflowed: ``count``
+    events (the oldest) were dropped just before this one (``total`` since the start). The
+    books whose updates were among them are in ``books`` (unified symbols): their
+    ``BookUpdate`` deltas are incomplete, so read them again with ``feed.book(symbol)`` (the
+    local book itself is always complete and current). ``symbol`` is empty."""
+
+    count: int
+    total: int
+    books: list[str] = []
+
+
 class FundingRate(Event, tag="funding", gc=False):
     """Perpetual funding. ``rate`` is the current period's rate (fraction, 0.0001 = 0.01 %),
     ``predicted_rate`` the venue's indicative next rate, ``next_funding_ts`` ms; ``None`` for
@@ -240,7 +315,8 @@ class AccountEvent(Event):
     raw contract count beside them on futures (``contracts``); a base quantity is ``None``
     where the venue's count cannot be turned into one (an inverse contract, an unknown
     multiplier) and ``None`` is never a zero. ``exchange_ts`` is ``None`` when the venue gave no
-    time. ``symbol``/``venue_symbol`` are empty for account-wide events (balances, status)."""
+    time (``0`` on ``AccountStatus``, raised locally like every status event).
+    ``symbol``/``venue_symbol`` are empty for account-wide events (balances, status)."""
 
     exchange_ts: int | None
 
@@ -382,6 +458,9 @@ AnyEvent = Union[
     Liquidation,
     OpenInterest,
     VenueError,
+    StreamStatus,
+    ConnectionStatus,
+    EventsDropped,
     Order,
     Fill,
     Balance,
@@ -389,6 +468,14 @@ AnyEvent = Union[
     AccountStatus,
     AccountNotice,
 ]
+
+
+def local_event(cls: type, venue: str, market: str, symbol: str = "", venue_symbol: str = "", recv_ts: int | None = None, **fields) -> Event:
+    """An event raised locally (a status, an error of ours) rather than read from a push:
+    ``exchange_ts`` 0, ``recv_ts`` now unless given, no symbol unless given."""
+    return cls(venue=venue, market=market, symbol=symbol, venue_symbol=venue_symbol, exchange_ts=0,
+               recv_ts=time.time_ns() if recv_ts is None else recv_ts, **fields)
+
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(AnyEvent)

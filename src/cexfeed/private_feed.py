@@ -29,20 +29,21 @@ from typing import Any, Callable, Sequence
 
 from .account import AccountState
 from .credentials import Credentials
+from .delivery import EventDelivery
 from .handlers import PrivateWebSocketHandler
-from .feed import Feed
 from .models import AUTH_FAILED, LIVE, AccountStatus, Balance, Event, Fill, Order, Position
 from .net.backoff import Backoff
-from .net.connection import CONNECTED, AckResult, WsConnection
+from .net.connection import CONNECTED, WsConnection
+from .net.requests import AckResult
 from .net.protocol import PrivateProtocol
 from .net.rest import RestClient, RestError
-from .symbols import SymbolMap
+from .symbols import SymbolMap, resolve_symbols
 from .venues import load, private_protocol_class, spec
 
 log = logging.getLogger("cexfeed.account")
 
 
-class Account:
+class Account(EventDelivery):
     """Live account state of one venue stream (``gateio-spot``, ``gateio-perp``).
 
     Parameters
@@ -62,7 +63,9 @@ class Account:
                              :func:`cexfeed.compat.load_config` picks for the venue
 
     Raises :class:`~cexfeed.credentials.CredentialsError` when no keys are given or set, and
-    ``ValueError`` for an unknown venue or channel.
+    ``ValueError`` for an unknown venue or channel, or (:class:`~cexfeed.symbols.SymbolError`)
+    for symbols not in the unified form; :meth:`start` checks them against the instrument list
+    too, as :class:`~cexfeed.feed.Feed` does.
     """
 
     def __init__(
@@ -109,11 +112,8 @@ class Account:
         self.state = AccountState(entry.venue, entry.market)
         self.load_symbols = load_symbols
         self.symbol_map: SymbolMap = protocol.default_symbols()
-        self._on_event = on_event
-        self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=queue_size)
-        self._queue_on = on_event is None
-        self.dropped = 0
-        self.events_total = 0
+        self._venue_of = self._resolve(listed=False)  # the form of every name, before any network call
+        self._init_delivery(on_event, queue_size)
         self._conn_options = dict(no_data_timeout=no_data_timeout, ping_interval=ping_interval, ack_timeout=ack_timeout)
         self._backoff = reconnect_backoff or Backoff
         self.handler: PrivateWebSocketHandler | None = None
@@ -126,19 +126,18 @@ class Account:
         self._clock_retried = False
         self._covered_ms: int | None = None
         self._status_changed = asyncio.Event()
-        self._closed = False
 
     # -- wiring ------------------------------------------------------------------------------
-    # event delivery is the market Feed's (inline callback, bounded queue dropping the oldest):
-    # the same attributes (_on_event, _queue, _queue_on, dropped, events_total, _closed)
-    _deliver = Feed._dispatch
-    events = Feed.events
-    set_callback = Feed.set_callback
-
+    # event delivery (inline callback, bounded queue dropping the oldest) is the market Feed's
     def _dispatch(self, event: Event) -> None:
         if event.__class__ is AccountStatus:
             self._status_changed.set()
-        self._deliver(event)
+        super()._dispatch(event)
+
+    def _resolve(self, listed: bool) -> dict[str, str]:
+        """Unified name -> venue name of each followed symbol. Raises ``SymbolError``."""
+        protocol = self.protocol
+        return resolve_symbols(self.symbols, self.symbol_map, venue=self.venue, market=self.market, settle=protocol.settle, listed=listed)
 
     def _spawn(self, coro: Any) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
@@ -164,6 +163,8 @@ class Account:
                 self.symbol_map = await protocol.fetch_symbols(self.rest)
             except Exception as exc:
                 log.warning("%s: instrument list unavailable (%s); mapping names by pattern", self.venue, exc)
+            else:
+                self._venue_of = self._resolve(listed=True)
         self._covered_ms = protocol.clock.now_ms()
         if self.architecture == "strategy":
             strategies = load(spec(self.venue).private_strategy)
@@ -175,7 +176,7 @@ class Account:
         conn = WsConnection(protocol, handler, self.rest, name=f"{protocol.name}/account", backoff=self._backoff(),
                             on_state=self._on_state, on_replayed=self._on_replayed, **self._conn_options)
         self.connection = conn
-        venue_symbols = [self.symbol_map.to_venue(s) for s in self.symbols]
+        venue_symbols = [self._venue_of[s] for s in self.symbols]
         subs = protocol.subscriptions(self.channels, venue_symbols)
         acks = self._spawn(conn.subscribe(subs))
         await protocol.prepare(self.rest)
@@ -249,10 +250,6 @@ class Account:
         if self.connection is not None:
             await self.connection.close()
         await self.rest.close()
-
-    # ``async with Account(...)``: start, then close (as a Feed)
-    __aenter__ = Feed.__aenter__
-    __aexit__ = Feed.__aexit__
 
     # -- keeping the account right -----------------------------------------------------------
     def _on_state(self, conn: WsConnection, state: str) -> None:

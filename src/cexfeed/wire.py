@@ -49,10 +49,13 @@ Size = Annotated[float, Meta(ge=0, lt=MAX_VALUE)]
 Signed = Annotated[float, Meta(gt=-MAX_VALUE, lt=MAX_VALUE)]
 Side = Literal["buy", "sell"]
 SeqId = Annotated[int, Meta(ge=0, le=MAX_SEQ)]
+Integer = Annotated[int, Meta(ge=-MAX_SEQ - 1, le=MAX_SEQ)]
 Seconds = Annotated[int, Meta(ge=0, lt=MAX_SECONDS)]
 Millis = Annotated[int, Meta(ge=0, lt=MAX_MILLIS)]
 # ms sent with a fraction (Gate spot trades: "create_time_ms": "1700000000123.456")
 FractionalMillis = Annotated[float, Meta(ge=0, lt=float(MAX_MILLIS))]
+# s sent with a fraction (Gate futures REST order book: "current": 1700000000.123)
+FractionalSeconds = Annotated[float, Meta(ge=0, lt=float(MAX_SECONDS))]
 # a pair / contract name: never empty
 Name = Annotated[str, Meta(min_length=1)]
 #: a venue time in s, ms, µs or ns (told apart by magnitude, see :func:`to_ms`); integers stay
@@ -101,11 +104,11 @@ def signed(value: Any) -> float:
     return number(value)
 
 
-def seq_id(value: Any) -> int:
-    """A sequence id or version in [0, 2**63 - 1]: an ``int`` (never ``bool``), integer text, or
-    a number (text or float) whose value is integral and at most 2**53 in magnitude (``"1.0"``,
-    ``"1e3"``: the integers a float holds exactly, as msgspec's lax decode reads them). Raises
-    ``ValueError`` otherwise."""
+def integer(value: Any) -> int:
+    """A signed integer in [-2**63, 2**63 - 1] (error codes, request ids): an ``int`` (never
+    ``bool``), integer text, or a number (text or float) whose value is integral and at most
+    2**53 in magnitude (``"1.0"``, ``"1e3"``: the integers a float holds exactly, as msgspec's
+    lax decode reads them). Raises ``ValueError`` otherwise."""
     cls = value.__class__
     if cls is int:
         x = value
@@ -115,14 +118,23 @@ def seq_id(value: Any) -> int:
         elif NUMBER.fullmatch(value) is not None:
             x = _integral(float(value), value)
         else:
-            raise ValueError(f"not an id: {value[:40]!r}")
+            raise ValueError(f"not an integer: {value[:40]!r}")
     elif cls is float:
         x = _integral(value, value)
     else:
-        raise ValueError(f"not an id: {value!r}")
-    if 0 <= x <= MAX_SEQ:
+        raise ValueError(f"not an integer: {value!r}")
+    if -MAX_SEQ - 1 <= x <= MAX_SEQ:
         return x
-    raise ValueError(f"id out of bounds: {value!r}")
+    raise ValueError(f"integer out of bounds: {value!r}")
+
+
+def seq_id(value: Any) -> int:
+    """A sequence id or version in [0, 2**63 - 1], read as :func:`integer`. Raises
+    ``ValueError`` otherwise."""
+    x = integer(value)
+    if x >= 0:
+        return x
+    raise ValueError(f"negative id: {value!r}")
 
 
 def _integral(x: float, value: Any) -> int:
@@ -185,7 +197,8 @@ def to_ms(value: Any) -> int | None:
 
 def flag(value: Any) -> bool:
     """A venue boolean as msgspec's lax decode reads it: ``true``/``false``, the integers 0 and 1,
-    or the text ``true``/``false`` (any case), ``1``/``0``. Raises ``ValueError`` otherwise."""
+    or the text ``true``/``false`` (any case), ``1``/``0``/``-0``. Raises ``ValueError``
+    otherwise."""
     cls = value.__class__
     if cls is bool:
         return value
@@ -195,7 +208,7 @@ def flag(value: Any) -> bool:
         text = value.lower()
         if text == "true" or text == "1":
             return True
-        if text == "false" or text == "0":
+        if text == "false" or text == "0" or text == "-0":
             return False
     raise ValueError(f"not a boolean: {value!r}")
 

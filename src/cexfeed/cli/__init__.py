@@ -1,32 +1,77 @@
-"""The ``cexfeed`` command: ``demo``, ``stream``, ``account``, ``replay`` (and more as venues land).
+"""The ``cexfeed`` command: ``demo``, ``stream``, ``sim``, ``account``, ``replay``, ``record``,
+``consume``, ``run``, ``bench``.
 
 Each subcommand lives in its own module of this package and registers itself on :data:`main`.
+Modules are imported only when their command runs (or shows its own help): ``cexfeed --help``
+and ``--version`` never load the network stack or the venue modules. A new command is one
+line in :data:`COMMANDS` (module, one-line help) plus its module.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+import sys
 
 import click
 
+# command -> (module defining it, the one line `cexfeed --help` shows for it)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("cexfeed.cli.live", "Run the loopback simulator and stream from it over real WebSockets."),
+    "stream": ("cexfeed.cli.live", "Stream live market data from a venue (or --url)."),
+    "sim": ("cexfeed.cli.live", "Serve the loopback exchange simulator until Ctrl-C."),
+    "account": ("cexfeed.cli.account", "Show a live account: balances, open orders, positions, fills."),
+    "replay": ("cexfeed.cli.replay", "Replay a capture through the venue's handler."),
+    "bench": ("cexfeed.cli.bench", "Run the comparative benchmarks."),
+    "record": ("cexfeed.cli.record", "Record a live session to the own capture format."),
+    "consume": ("cexfeed.cli.consume", "Read events back from a Redis Streams or NATS JetStream sink."),
+    "run": ("cexfeed.cli.run", "Run the sharded deployment a CONFIG.toml describes."),
+}
 
-@click.group()
+# the conventional exit status of a program stopped by SIGINT (128 + 2)
+INTERRUPTED = 130
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use (see :data:`COMMANDS`); commands
+    registered the usual way (``@main.command()``) work too. Ctrl-C anywhere (start-up
+    included) exits with status 130 and one line, no traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(COMMANDS[cmd_name][0])
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is not None:
+                if command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+            else:
+                rows.append((name, COMMANDS[name][1]))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.stdout.flush()
+            raise click.exceptions.Exit(INTERRUPTED) from None
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(package_name="cexfeed", prog_name="cexfeed")
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
 def main(verbose: int) -> None:
     """Typed, normalized, in-sync market data from MEXC and Gate.io WebSockets."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-def _register() -> None:
-    # imported for their side effect of adding commands to `main`
-    from . import replay  # noqa: F401
-    from . import bench  # noqa: F401  (the harness itself is imported only when run)
-    try:
-        from . import live  # noqa: F401
-        from . import account  # noqa: F401
-    except ImportError:  # pragma: no cover - live commands land separately
-        pass
-
-
-_register()

@@ -19,10 +19,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ..credentials import Credentials, CredentialsError
-from ..models import AccountStatus, Event, Fill, VenueError
+from ..models import AccountStatus, Event, VenueError
 from ..private_feed import Account
 from . import main
-from .live import _run, _split, _View
+from .common import architecture_option, format_counts, split
+from .live import _run, _run_feeds
 
 _STYLE = {"live": "green", "seeding": "yellow", "reconciling": "yellow", "stale": "red", "auth_failed": "bold red"}
 
@@ -35,9 +36,10 @@ def _num(value: Decimal | None) -> str:
 
 class AccountView:
     """The table view of an :class:`~cexfeed.private_feed.Account` (read from its state at each
-    refresh; events only update the status line)."""
+    refresh; events only update the status line). ``symbols`` and ``compact`` are taken as the
+    market view takes them; the tables fit 80 columns as they are."""
 
-    def __init__(self, account: Account, symbols: list[str], title: str) -> None:
+    def __init__(self, account: Account, symbols: list[str], title: str, compact: bool = False) -> None:
         self.account = account
         self.title = title
         self.status = ""
@@ -53,7 +55,7 @@ class AccountView:
     def parts(self) -> list[Any]:
         account = self.account
         state = account.state
-        balances = Table(title=f"{self.title}: balances", expand=False)
+        balances = Table(title="balances", expand=False)
         for name in ("currency", "total", "available", "frozen"):
             balances.add_column(name, justify="left" if name == "currency" else "right")
         for currency, b in sorted(state.balances.items()):
@@ -65,7 +67,7 @@ class AccountView:
             amount = _num(o.amount) if o.amount is not None else f"{_num(o.quote_amount)} (quote)"
             orders.add_row(o.order_id, o.symbol, o.side, o.order_type, o.status.value, _num(o.price), amount, _num(o.filled),
                            _num(o.left if o.left is not None else o.quote_left))
-        parts: list[Any] = [balances, orders]
+        parts: list[Any] = [Text(self.title, style="bold"), balances, orders]
         if account.market == "perp":
             positions = Table(title="positions", expand=False)
             for name in ("symbol", "mode", "side", "contracts", "size", "entry", "realised pnl"):
@@ -89,14 +91,9 @@ class AccountView:
 def summary(stats: dict[str, Any]) -> str:
     """One line of an account's counters."""
     conn = stats.get("connection", {})
-    errors = ", ".join(f"{k}={v}" for k, v in stats.get("handler", {}).get("errors", {}).items()) or "none"
+    errors = format_counts(stats.get("handler", {}).get("errors", {}))
     return (f"status {stats['status']}  events {stats['events']}  syncs {stats['syncs']}  reconnects {max(0, conn.get('connects', 0) - 1)}  "
             f"open orders {stats['state']['open_orders']}  fills {stats['state']['fills']}  errors {errors}")
-
-
-def view_for(feed: Any, symbols: list[str], title: str) -> Any:
-    """The table view of a ``Feed`` (market) or an ``Account``."""
-    return AccountView(feed, symbols, title) if isinstance(feed, Account) else _View(feed, symbols, title)
 
 
 class _AccountRun(Account):
@@ -117,19 +114,23 @@ class _AccountRun(Account):
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
 @click.option("--no-data-timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, help="Reconnect after this many seconds without any frame.")
+@architecture_option
 def account(venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None, fmt: str,
-            no_data_timeout: float) -> None:
+            no_data_timeout: float, architecture: Any) -> None:
     """Live balances, open orders, positions and recent fills of the account whose keys are in
     GATEIO_API_KEY / GATEIO_API_SECRET (and GATEIO_UID for gateio-perp). --format jsonl prints
     one event per line (types order, fill, balance, position, account_status, account_notice)."""
     try:
         credentials = Credentials.from_env("GATEIO")
-        acc = _AccountRun(venue, credentials, symbols=_split(symbols), channels=_split(channels) or None, url=url, rest_url=rest_url,
-                          no_data_timeout=no_data_timeout)
+        acc = _AccountRun(venue, credentials, symbols=split(symbols), channels=split(channels) or None, url=url, rest_url=rest_url,
+                          no_data_timeout=no_data_timeout, architecture=architecture.architecture(venue))
     except (CredentialsError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
 
-    stats = asyncio.run(_run([acc], [], fmt, duration, [f"cexfeed account {venue}"], view=view_for))
+    async def run() -> tuple[list[Any], list[dict[str, Any]]]:
+        return [acc], await _run([acc], [[]], fmt, duration, [f"cexfeed account {venue}"], view=AccountView)
+
+    stats = _run_feeds(run, [])
     if stats[0]["status"] == "auth_failed":
         raise click.ClickException(f"{venue}: the venue refused the credentials")
 
@@ -137,15 +138,18 @@ def account(venue: str, symbols: str, channels: str, url: str | None, rest_url: 
 # -- the demo's account panel -------------------------------------------------------------------------
 
 
-async def demo_accounts(sim: Any, venues: list[str], seed: int = 7) -> tuple[list[Account], asyncio.Task]:
+async def demo_accounts(sim: Any, venues: list[str], seed: int = 7, architecture: Any = None) -> tuple[list[Account], asyncio.Task]:
     """Accounts on the simulator's test keys for each Gate venue it serves, and a task that
     trades on them (orders placed, partly filled, filled, canceled; a market buy now and then)
-    so the panel moves."""
+    so the panel moves. ``architecture``: the :class:`~cexfeed.compat.ArchitectureConfig`
+    choosing each account's path (default: the configured one)."""
     from ..sim.gateio_private import TEST_KEY, TEST_SECRET, TEST_UID
 
     names = [v for v in venues if v in ("gateio-spot", "gateio-perp")]
     accounts: list[Account] = [
-        _AccountRun(name, Credentials(TEST_KEY, TEST_SECRET, TEST_UID), url=sim.ws_url(name), rest_url=sim.rest_url(name)) for name in names
+        _AccountRun(name, Credentials(TEST_KEY, TEST_SECRET, TEST_UID), url=sim.ws_url(name), rest_url=sim.rest_url(name),
+                    architecture=architecture.architecture(name) if architecture is not None else None)
+        for name in names
     ]
     for name in names:
         private = sim.venues[name].private
@@ -159,14 +163,17 @@ async def demo_accounts(sim: Any, venues: list[str], seed: int = 7) -> tuple[lis
 
 async def _trade(sim: Any, names: list[str], rng: random.Random) -> None:
     working: dict[str, list[str]] = {name: [] for name in names}
-    book = sim.market.books.get("BTC/USDT") or next(iter(sim.market.books.values()))
-
-    def price(spread: int) -> str:  # near the simulated market, in its ticks
-        return book.price_str(book.mid + rng.randint(-spread, spread))
+    # each venue's own simulated market (their prices differ)
+    books = {name: sim.market_of(name).books.get("BTC/USDT") or next(iter(sim.market_of(name).books.values())) for name in names}
 
     while True:
         await asyncio.sleep(0.7)
         for name in names:
+            book = books[name]
+
+            def price(spread: int) -> str:  # near the venue's simulated market, in its ticks
+                return book.price_str(book.mid + rng.randint(-spread, spread))
+
             private = sim.venues[name].private
             orders = working[name]
             try:

@@ -2,188 +2,46 @@
 
 ``demo`` starts the loopback simulator in-process and streams from it; ``stream`` connects to
 the venue (or ``--url``). ``--format table`` shows a refreshing view (rich Live on a terminal,
-one final table otherwise); ``--format jsonl`` writes one event per line
-(:func:`cexfeed.models.encode_event`). Both stop on Ctrl-C / SIGTERM or after ``--duration``.
+one final table otherwise; an 80-column layout below 120 columns); ``--format jsonl`` writes
+one event per line (:func:`cexfeed.models.encode_event`); ``--format none`` only publishes to
+the ``--sink`` outputs (``stream``). Both stop on Ctrl-C / SIGTERM or after ``--duration``
+(exit 0); Ctrl-C before the streams started exits 130. A command whose books never synced (or
+that received nothing) exits 1 and says why. ``--metrics-port`` serves Prometheus metrics
+(:mod:`cexfeed.metrics`) while it runs. ``stream_options``, ``metrics_options`` and
+:func:`run_stream` serve ``cexfeed record`` too.
+
+The network stack, the venue modules and rich are imported only when a command runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
-import time
-from collections import deque
-from typing import Any
+from typing import Any, Sequence
 
 import click
-import msgspec
-from rich.console import Console, Group
-from rich.live import Live
-from rich.table import Table
-from rich.text import Text
 
-from ..feed import Feed
-from ..models import BestBidOffer, BookStatus, Event, FundingRate, MarkPrice, OpenInterest, Ticker, Trade, VenueError, encode_event
-from . import main
-
-
-class _View:
-    """What the table shows, updated inline from events (cheap: a few attribute writes)."""
-
-    def __init__(self, feed: Feed, symbols: list[str], title: str) -> None:
-        self.feed = feed
-        self.symbols = symbols
-        self.title = title
-        # keyed by venue symbol: the user's names may omit a perp's settle suffix
-        self.trades: dict[str, deque] = {}
-        self.bbo: dict[str, BestBidOffer] = {}
-        self.last: dict[str, float] = {}
-        self.status: dict[str, str] = {}
-        self.errors: deque = deque(maxlen=3)
-        self.funding: dict[str, FundingRate] = {}
-        self.mark: dict[str, MarkPrice] = {}
-        self.open_interest: dict[str, OpenInterest] = {}
-        self.perp = feed.protocol.name.endswith("perp")
-        self.started = time.monotonic()
-
-    def on_event(self, event: Event) -> None:
-        symbol = event.venue_symbol
-        if isinstance(event, Trade):
-            trades = self.trades.get(symbol)
-            if trades is None:
-                trades = self.trades[symbol] = deque(maxlen=2)
-            trades.appendleft(event)
-        elif isinstance(event, BestBidOffer):
-            self.bbo[symbol] = event
-        elif isinstance(event, BookStatus):
-            self.status[symbol] = event.status if event.status != "resyncing" else f"resyncing ({event.reason})"
-        elif isinstance(event, Ticker):
-            if event.last is not None:
-                self.last[symbol] = event.last
-        elif isinstance(event, FundingRate):
-            # partial ticker pushes carry only what changed: show the latest known of each field
-            self.funding[symbol] = _merged(self.funding.get(symbol), event, ("rate", "predicted_rate", "next_funding_ts"))
-        elif isinstance(event, MarkPrice):
-            self.mark[symbol] = _merged(self.mark.get(symbol), event, ("mark_price", "index_price"))
-        elif isinstance(event, OpenInterest):
-            self.open_interest[symbol] = event
-        elif isinstance(event, VenueError):
-            self.errors.appendleft(f"{event.code} {event.message}")
-
-    def render(self) -> Group:
-        return Group(*self.parts())
-
-    def parts(self) -> list[Any]:
-        table = Table(title=self.title, expand=False)
-        for name, justify in (("symbol", "left"), ("bid size", "right"), ("bid", "right"), ("ask", "right"),
-                              ("ask size", "right"), ("spread", "right"), ("last trades (taker side)", "left"), ("book", "left")):
-            table.add_column(name, justify=justify)  # type: ignore[arg-type]
-        if self.perp:
-            table.add_column("funding (predicted)", justify="right")
-            table.add_column("mark / index", justify="right")
-            table.add_column("open interest", justify="right")
-        for symbol in self.symbols:
-            try:
-                key = self.feed.symbol_map.to_venue(symbol)
-            except KeyError:
-                key = symbol
-            book = self.feed.book(symbol)
-            bid = ask = None
-            if book is not None and self.feed.synced(symbol):
-                bid, ask = book.best_bid(), book.best_ask()
-            elif key in self.bbo:
-                q = self.bbo[key]
-                bid, ask = (q.bid_price, q.bid_size), (q.ask_price, q.ask_size)
-            spread = ""
-            if bid and ask:
-                mid = (bid[0] + ask[0]) / 2
-                spread = f"{_num(float(f'{ask[0] - bid[0]:.6g}'))} ({(ask[0] - bid[0]) / mid * 1e4:.2f} bp)"
-            trades = Text()
-            for trade in self.trades.get(key, ()):
-                trades.append(f"{trade.side} {_num(trade.size)} @ {_num(trade.price)}  ", style="green" if trade.side == "buy" else "red")
-            row: list[Any] = [
-                self.feed.symbol_map.unified(key),
-                f"{_num(bid[1])}" if bid else "",
-                f"{_num(bid[0])}" if bid else "",
-                f"{_num(ask[0])}" if ask else "",
-                f"{_num(ask[1])}" if ask else "",
-                spread,
-                trades,
-                self.status.get(key, "-"),
-            ]
-            if self.perp:
-                oi = self.open_interest.get(key)
-                row += [_funding_text(self.funding.get(key)), _mark_text(self.mark.get(key)), f"{_num(oi.open_interest)}" if oi else ""]
-            table.add_row(*row)
-        stats = self.feed.stats()
-        footer = Text(f"{time.monotonic() - self.started:5.1f} s  {_summary(stats)}", style="dim")
-        parts: list[Any] = [table, footer]
-        if self.errors:
-            parts.append(Text("venue errors: " + " | ".join(self.errors), style="yellow"))
-        return parts
-
-
-def _merged(previous: Any, event: Any, fields: tuple[str, ...]) -> Any:
-    """``event`` with each of ``fields`` it left ``None`` taken from ``previous``."""
-    if previous is None:
-        return event
-    kept = {f: getattr(previous, f) for f in fields if getattr(event, f) is None}
-    return msgspec.structs.replace(event, **kept) if kept else event
-
-
-def _summary(stats: dict[str, Any]) -> str:
-    """One line of a feed's counters: events, frames, reconnects, failed connects, book
-    resyncs, failed REST attempts, drops, errors."""
-    connections = stats["connections"]
-    reconnects = sum(max(0, c["connects"] - 1) for c in connections)
-    failures = sum(c["connect_failures"] for c in connections)
-    resyncs = sum(book["resyncs"] for book in stats.get("books", {}).values())
-    rest_failures = stats.get("rest", {}).get("failures", 0)
-    errors = ", ".join(f"{k}={v}" for k, v in stats["errors"].items()) or "none"
-    line = f"events {stats['events']}  frames {stats['frames']}  reconnects {reconnects}  "
-    if failures:
-        line += f"failed connects {failures}  "
-    if resyncs:
-        line += f"resyncs {resyncs}  "
-    if rest_failures:
-        line += f"failed REST calls {rest_failures}  "
-    return line + f"dropped {stats['dropped']}  errors {errors}"
-
-
-def _num(x: float) -> str:
-    """A price or size for the table: plain digits, never an exponent (``1146510``, ``0.00003``)."""
-    if x == 0 or 1e-4 <= abs(x) < 1e15:
-        return f"{x:.15g}"
-    return f"{x:.12f}".rstrip("0").rstrip(".") if abs(x) < 1e-4 else f"{x:.0f}"
-
-
-def _funding_text(event: FundingRate | None) -> str:
-    if event is None:
-        return ""
-    rate = f"{event.rate * 100:.4f}%" if event.rate is not None else "?"
-    predicted = f" ({event.predicted_rate * 100:.4f}%)" if event.predicted_rate is not None else ""
-    return rate + predicted
-
-
-def _mark_text(event: MarkPrice | None) -> str:
-    if event is None:
-        return ""
-    mark = f"{_num(event.mark_price)}" if event.mark_price is not None else "?"
-    index = f"{_num(event.index_price)}" if event.index_price is not None else "?"
-    return f"{mark} / {index}"
+from . import INTERRUPTED, main
+from .common import architecture_option, split
+from .sinkopts import sink_options
 
 
 class _JsonlWriter:
     def __init__(self) -> None:
+        from ..models import encode_event
+
+        self.encode = encode_event
         self.out = sys.stdout.buffer
         self.broken = False
 
-    def on_event(self, event: Event) -> None:
+    def on_event(self, event: Any) -> None:
         if self.broken:
             return
         try:
-            self.out.write(encode_event(event) + b"\n")
+            self.out.write(self.encode(event) + b"\n")
         except BrokenPipeError:
             self.broken = True
 
@@ -195,31 +53,76 @@ class _JsonlWriter:
                 self.broken = True
 
 
-async def _run(feeds: list[Any], symbols: list[str], fmt: str, duration: float | None, titles: list[str],
-               view: Any = None) -> list[dict[str, Any]]:
+class _Interrupted(Exception):
+    """Ctrl-C/SIGTERM before every feed had started."""
+
+
+def _console():
+    from rich.console import Console
+
+    console = Console(stderr=False)
+    if not console.is_terminal:
+        # piped/CI output: one final table, as wide as $COLUMNS says, else wide enough not to wrap
+        width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else 170
+        console = Console(stderr=False, width=width)
+    return console
+
+
+def _wide() -> bool:
+    """Whether the table view gets its wide layout (else the 80x24 one)."""
+    from .view import WIDE
+
+    return _console().width >= WIDE
+
+
+def _ignore(event: Any) -> None:
+    pass
+
+
+async def _run(feeds: list[Any], symbols: list[list[str]], fmt: str, duration: float | None, titles: list[str],
+               metrics: tuple[str, int | None] | None = None, watched: Sequence[Any] = (), view: Any = None) -> list[dict[str, Any]]:
     """Run ``feeds`` side by side until Ctrl-C/SIGTERM or ``duration``; return their stats.
-    ``view(feed, symbols, title)`` makes each one's table view (default: the market view); a
-    feed is anything with ``start``, ``set_callback``, ``stats`` and ``close`` (a ``Feed`` or an
-    ``Account``)."""
+    ``fmt`` ``table``, ``jsonl`` or ``none`` (events go only to the feeds' sinks, or nowhere
+    while recording); ``metrics`` ``(host, port)`` serves Prometheus metrics of the feeds and of
+    ``watched`` (sinks, a recorder) meanwhile. ``view(feed, symbols, title, compact)`` makes
+    each one's table view (default: the market view); a feed is anything with ``start``,
+    ``set_callback``, ``stats`` and ``close`` (a ``Feed`` or an ``Account``, whose stats carry
+    their one-line ``summary``). Raises :class:`_Interrupted` when stopped before every feed
+    started."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    server = None
+    if metrics is not None and metrics[1] is not None:
+        from ..metrics import serve
+
+        try:
+            from ..feed import Feed
+
+            server = await serve(metrics[1], [f for f in feeds if isinstance(f, Feed)], host=metrics[0], sinks=watched)
+        except OSError as exc:
+            raise click.ClickException(f"cannot serve metrics on {metrics[0]}:{metrics[1]}: {exc.strerror or exc}") from None
+        print(f"metrics: {server.url}", file=sys.stderr)
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread / platform without it
             pass
-    console = Console(stderr=False)
-    if not console.is_terminal:
-        # piped/CI output: one wide final table instead of a wrapped one
-        console = Console(stderr=False, width=max(console.width, 170))
-    make_view = view or _View
-    views = [make_view(feed, symbols, title) for feed, title in zip(feeds, titles)] if fmt == "table" else []
+    views: list[Any] = []
+    console = None
+    if fmt == "table":
+        from .view import WIDE, View
+
+        console = _console()
+        make_view = view or View
+        views = [make_view(feed, names, title, compact=console.width < WIDE) for feed, names, title in zip(feeds, symbols, titles)]
     writer = _JsonlWriter() if fmt == "jsonl" else None
     for index, feed in enumerate(feeds):
-        feed.set_callback(views[index].on_event if views else writer.on_event)  # type: ignore[union-attr]
+        feed.set_callback(views[index].on_event if views else writer.on_event if writer is not None else _ignore)
     deadline = loop.time() + duration if duration else None
 
-    def render() -> Group:
+    def render() -> Any:
+        from rich.console import Group
+
         return Group(*[part for view in views for part in view.parts()])
 
     async def wait_tick(seconds: float) -> bool:
@@ -244,7 +147,11 @@ async def _run(feeds: list[Any], symbols: list[str], fmt: str, duration: float |
             starting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await starting
-        if views and console.is_terminal:
+            if stop.is_set():
+                raise _Interrupted()
+        if views and console is not None and console.is_terminal:
+            from rich.live import Live
+
             with Live(render(), console=console, refresh_per_second=4, transient=False) as live:
                 while not await wait_tick(0.25):
                     live.update(render())
@@ -255,21 +162,38 @@ async def _run(feeds: list[Any], symbols: list[str], fmt: str, duration: float |
                     writer.flush()
                     if writer.broken:
                         break
-            if views:
+            if views and console is not None:
                 console.print(render())
     finally:
+        from .sinkopts import sink_summary
+        from .view import summary
+
         stats = [feed.stats() for feed in feeds]
         await asyncio.gather(*(feed.close() for feed in feeds), return_exceptions=True)
+        if server is not None:
+            await server.close()
         if writer is not None:
             writer.flush()
-            for stat in stats:
-                print(f"{stat['venue']}: {stat['summary'] if 'summary' in stat else _summary(stat)}", file=sys.stderr)
+        if not views:
+            for feed, stat in zip(feeds, stats):
+                print(f"{_label(feed)}: {stat['summary'] if 'summary' in stat else summary(stat)}", file=sys.stderr)
+                for sink_stat in stat.get("sinks", ()):
+                    print(sink_summary(sink_stat), file=sys.stderr)
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.remove_signal_handler(sig)
             except (NotImplementedError, RuntimeError):
                 pass
     return stats
+
+
+def _label(feed: Any) -> str:
+    """``gateio-spot`` (``gateio-spot [strategy]`` on the strategy architecture)."""
+    from ..compat import architecture_of
+
+    # an Account says which it runs; a Feed is known by its protocol
+    architecture = getattr(feed, "architecture", None) or architecture_of(feed)
+    return feed.venue if architecture == "direct" else f"{feed.venue} [{architecture}]"
 
 
 def _live_venues() -> list[str]:
@@ -291,84 +215,190 @@ class _ChannelsOption(click.Option):
         return super().get_help_record(ctx)
 
 
-def _split(value: str) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()]
+def _not_synced(feeds: list[Any], stats: list[dict[str, Any]], channels: list[list[str]]) -> list[str]:
+    """Why each feed that never synced anything failed: no frame at all, or a book channel whose
+    books never synced (with the REST endpoint's last error when it failed)."""
+    problems = []
+    for feed, stat, wanted in zip(feeds, stats, channels):
+        if not stat["frames"]:
+            problems.append(f"no data received from {feed.venue} ({feed.protocol.ws_url})")
+            continue
+        rows = [feed.protocol.table.get(feed.protocol.renames.get(name, name)) for name in wanted]
+        if any(row is not None and row.book for row in rows) and not any(book["snapshots"] for book in stat["books"].values()):
+            why = f"; REST endpoint {feed.rest.base_url} failing: {feed.rest.last_error}" if feed.rest.last_error else ""
+            problems.append(f"no book of {feed.venue} ever synced{why}")
+    return problems
+
+
+def _run_feeds(make: Any, channels: list[list[str]]) -> list[dict[str, Any]]:
+    """Run the coroutine ``make()`` (it builds the feeds and calls :func:`_run`) and turn what
+    can go wrong into the CLI's errors and exit codes."""
+    try:
+        feeds, stats = asyncio.run(make())
+    except _Interrupted:
+        click.echo("interrupted during start-up", err=True)
+        raise click.exceptions.Exit(INTERRUPTED) from None
+    except ValueError as exc:  # SymbolError, unknown channel, bad URL
+        raise click.ClickException(str(exc)) from None
+    problems = _not_synced(feeds, stats, channels)
+    if problems:
+        raise click.ClickException("; ".join(problems))
+    return stats
+
+
+def metrics_options(command: Any) -> Any:
+    """``--metrics-port`` / ``--metrics-host`` of a command (``demo``, ``stream``, ``record``);
+    the command gets ``metrics_port`` and ``metrics_host`` arguments."""
+    command = click.option("--metrics-host", default="127.0.0.1", show_default=True,
+                           help="Interface of the metrics endpoint (0.0.0.0: every interface).")(command)
+    return click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+                        help="Serve Prometheus metrics on this port at /metrics (default: off; 0: a free port).")(command)
+
+
+def _demo_view(feed: Any, symbols: list[str], title: str, compact: bool = False) -> Any:
+    """The demo's table view of a ``Feed`` (market) or an ``Account``."""
+    from ..private_feed import Account
+    from .view import View
+
+    if isinstance(feed, Account):
+        from .account import AccountView
+
+        return AccountView(feed, symbols, title, compact)
+    return View(feed, symbols, title, compact)
+
+
+def _demo_symbols(venue: str, names: list[str]) -> list[str]:
+    """The demo's names on one venue: a perpetual name on a spot venue means its pair, a pair on
+    the perpetual venue its USDT-settled contract."""
+    from ..venues import spec
+
+    if spec(venue).market == "spot":
+        return list(dict.fromkeys(name.split(":", 1)[0] for name in names))
+    return list(dict.fromkeys(name if ":" in name else f"{name}:USDT" for name in names))
 
 
 @main.command()
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
-@click.option("--symbols", default="BTC/USDT,ETH/USDT,SOL/USDT", show_default=True, help="Comma-separated unified symbols.")
+@click.option("--symbols", default="BTC/USDT,ETH/USDT,SOL/USDT", show_default=True, help="Comma-separated unified symbols (BASE/QUOTE; BASE/QUOTE:USDT works too).")
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=20.0, show_default=True, help="Simulated market steps per second per symbol.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic market.")
 @click.option("--venue", type=click.Choice(["all", *_live_venues()]), default="all", show_default=True, help="Simulated venue(s).")
 @click.option("--account/--no-account", "with_account", default=None,
-              help="Also stream the Gate accounts (the simulator's test keys, trading on their own); default: on for the table, off for jsonl.")
-def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int, venue: str, with_account: bool | None) -> None:
+              help="Also stream the Gate accounts (the simulator's test keys, trading on their own); default: on for the wide table "
+                   "(120 columns or more), off for the 80-column layout and jsonl.")
+@architecture_option
+@metrics_options
+def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int, venue: str, with_account: bool | None,
+         architecture: Any, metrics_port: int | None, metrics_host: str) -> None:
     """Run the loopback exchange simulator in-process (every venue by default) and stream from it
     over real WebSockets: top of book, spread and last trades per symbol, plus funding rate and
     mark/index price for perpetuals, and an account panel per Gate venue (balances, open orders,
     positions, fills of the simulator's test account)."""
-    from ..sim import SimServer
-
-    wanted = _split(symbols)
+    wanted = split(symbols)
+    if not wanted:
+        raise click.UsageError("--symbols is empty")
     venues = _live_venues() if venue == "all" else [venue]
+    channels = ["book", "trades", "bbo", "ticker"]
 
-    async def run() -> None:
+    async def run() -> tuple[list[Any], list[dict[str, Any]]]:
+        from ..compat import open_feed
+        from ..sim import SimServer
+
         sim = SimServer(seed=seed, rate=rate, venues=venues)
         await sim.start()
         trading = None
         try:
+            names = [_demo_symbols(name, wanted) for name in venues]
             feeds: list[Any] = [
-                Feed(name, wanted, ["book", "trades", "bbo", "ticker"], url=sim.ws_url(name), rest_url=sim.rest_url(name))
-                for name in venues
+                open_feed(name, symbols_of, channels, config=architecture, url=sim.ws_url(name), rest_url=sim.rest_url(name))
+                for name, symbols_of in zip(venues, names)
             ]
-            titles = [f"cexfeed demo: {name} simulator at {sim.base_url}" for name in venues]
-            from .account import demo_accounts, view_for
+            titles = [f"cexfeed demo: {_label(feed)} simulator at {sim.base_url}" for feed in feeds]
+            if with_account or (with_account is None and fmt == "table" and _wide()):
+                from .account import demo_accounts
 
-            if with_account or (with_account is None and fmt == "table"):
-                accounts, trading = await demo_accounts(sim, venues, seed)
+                accounts, trading = await demo_accounts(sim, venues, seed, architecture)
                 feeds += accounts
-                titles += [f"{a.venue} account (simulator test keys)" for a in accounts]
-            await _run(feeds, wanted, fmt, duration, titles, view=view_for)
+                names += [[] for _ in accounts]
+                titles += [f"{_label(a)} account (simulator test keys)" for a in accounts]
+            return feeds, await _run(feeds, names, fmt, duration, titles, (metrics_host, metrics_port), view=_demo_view)
         finally:
             if trading is not None:
                 trading.cancel()
             await sim.stop()
 
-    asyncio.run(run())
+    _run_feeds(run, [channels] * len(venues))
+
+
+def stream_options(command: Any) -> Any:
+    """The connection options of ``stream`` and ``record``: VENUE, ``--symbols``,
+    ``--channels``, ``--url``, ``--rest-url``, ``--duration``, ``--no-data-timeout``,
+    ``--subscription-timeout``, ``--architecture``."""
+    options = [
+        click.argument("venue", type=click.Choice(_live_venues())),
+        click.option("--symbols", default="BTC/USDT", show_default=True, help="Comma-separated unified symbols (perpetuals BASE/QUOTE:SETTLE)."),
+        click.option("--channels", cls=_ChannelsOption, default="book,trades,bbo,ticker", show_default=True),
+        click.option("--url", default=None, help="WebSocket URL (default: the venue's production endpoint)."),
+        click.option("--rest-url", default=None, help="REST base URL (default: the venue's)."),
+        click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C)."),
+        click.option("--no-data-timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, help="Reconnect after this many seconds without any frame."),
+        click.option("--subscription-timeout", type=click.FloatRange(min=0), default=60.0, show_default=True,
+                     help="Report a subscription silent for this many seconds (0: never)."),
+        architecture_option,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def run_stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None,
+               no_data_timeout: float, subscription_timeout: float, architecture: Any, fmt: str,
+               metrics: tuple[str, int | None] | None = None, tap: Any = None, sinks: Sequence[Any] = ()) -> dict[str, Any]:
+    """The body of ``stream`` (and ``record``, with a ``tap``): one feed until Ctrl-C or
+    ``duration``, its events also published to ``sinks``; returns its stats. Raises
+    ``click.ClickException`` for unknown symbols or channels and when nothing synced."""
+    wanted = split(symbols)
+    if not wanted:
+        raise click.UsageError("--symbols is empty")
+    names = split(channels)
+    if not names:
+        raise click.UsageError("--channels is empty")
+
+    async def run() -> tuple[list[Any], list[dict[str, Any]]]:
+        from ..compat import open_feed
+
+        feed = open_feed(venue, wanted, names, config=architecture, url=url, rest_url=rest_url, no_data_timeout=no_data_timeout,
+                         subscription_timeout=subscription_timeout or None, tap=tap, sinks=sinks)
+        watched = ((tap,) if tap is not None and hasattr(tap, "stats") else ()) + tuple(sinks)
+        title = [f"cexfeed stream {_label(feed)} {feed.protocol.ws_url}"]
+        return [feed], await _run([feed], [wanted], fmt, duration, title, metrics, watched)
+
+    return _run_feeds(run, [names])[0]
 
 
 @main.command()
-@click.argument("venue", type=click.Choice(_live_venues()))
-@click.option("--symbols", default="BTC/USDT", show_default=True, help="Comma-separated unified symbols.")
-@click.option("--channels", cls=_ChannelsOption, default="book,trades,bbo,ticker", show_default=True)
-@click.option("--url", default=None, help="WebSocket URL (default: the venue's production endpoint).")
-@click.option("--rest-url", default=None, help="REST base URL (default: the venue's).")
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
-@click.option("--no-data-timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, help="Reconnect after this many seconds without any frame.")
-def stream(venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None,
-           fmt: str, no_data_timeout: float) -> None:
+@stream_options
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "none"]), default="table", show_default=True,
+              help="What goes to stdout (none: only the --sink outputs and a summary on stderr).")
+@sink_options
+@metrics_options
+@click.pass_context
+def stream(ctx: click.Context, venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None,
+           no_data_timeout: float, subscription_timeout: float, architecture: Any, fmt: str, metrics_port: int | None,
+           metrics_host: str, **options: Any) -> None:
     """Stream live market data from VENUE (production by default; --url to point elsewhere,
-    e.g. at the simulator)."""
-    wanted = _split(symbols)
+    e.g. at the simulator), optionally publishing every event to --sink outputs. Exits 1 when
+    its books never synced or nothing arrived."""
+    from .sinkopts import build_sinks, sink_configs, writes_stdout
 
-    if not wanted:
-        raise click.UsageError("--symbols is empty")
-
-    async def run() -> list[dict[str, Any]]:
-        feed = Feed(venue, wanted, _split(channels), url=url, rest_url=rest_url, no_data_timeout=no_data_timeout)
-        return await _run([feed], wanted, fmt, duration, [f"cexfeed stream {venue} {feed.protocol.ws_url}"])
-
-    try:
-        stats = asyncio.run(run())
-    except KeyError as exc:
-        raise click.ClickException(f"unknown symbol {exc}") from None
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    if not stats[0]["frames"]:
-        raise click.ClickException(f"no data received from {venue}")
+    configs = sink_configs(options)
+    if writes_stdout(configs) and fmt != "none":
+        if ctx.get_parameter_source("fmt") is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError("--sink jsonl:- writes to stdout: use --format none with it")
+        fmt = "none"
+    run_stream(venue, symbols, channels, url, rest_url, duration, no_data_timeout, subscription_timeout, architecture, fmt,
+               (metrics_host, metrics_port), sinks=build_sinks(configs))
 
 
 @main.command()
@@ -398,8 +428,9 @@ def sim(port: int, rate: float, seed: int, levels: int, duration: float | None) 
         for name in server.venues:
             click.echo(f"{name} {server.ws_url(name)} {server.rest_url(name)}")
         click.echo(f"faults: POST {server.base_url}/_sim/fault/<drop|close|silent|skip|malformed|unknown_channel|error|"
-                   "upgrade|fail_snapshots|pause|resume>  (?venue=NAME to target one venue; skip needs ?symbol=BTC/USDT; "
-                   "silent takes ?seconds=, close ?code=, fail_snapshots ?count=)")
+                   "upgrade|fail_snapshots|fail_instruments|reject|pause|resume>  (?venue=NAME to target one venue; "
+                   "skip needs ?symbol=BTC/USDT; silent takes ?seconds=, close ?code=, fail_snapshots and fail_instruments "
+                   "?count=, reject ?count=&status=&retry_after=)")
         sys.stdout.flush()
         try:
             await asyncio.wait_for(stop.wait(), duration)

@@ -1,4 +1,9 @@
-"""``cexfeed replay``: run a capture through the real handlers and print events or book summaries."""
+"""``cexfeed replay``: run a capture through the real handlers and print events or book summaries.
+
+A replay that decoded nothing (no event, no delta buffered) prints its counters and exits 1; a
+folder is a folder of MEXC ``.bin`` frames (another ``--venue`` is refused). When no book ever
+synced, the summary says how many deltas wait for a snapshot and how to give one
+(``--snapshots``)."""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import itertools
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import msgspec
@@ -28,14 +34,21 @@ from ..capture import (
 from ..models import encode_event
 from ..venues import VENUES
 from . import main
+from .common import format_counts
+
+# the venue of .bin frames (one serialized PushDataV3ApiWrapper each)
+BIN_VENUE = "mexc-spot"
 
 
 def _items_and_venue(path: Path, venue: str | None, snapshots: tuple[str, ...]):
     if path.is_dir() or path.suffix == ".bin":
+        if venue is not None and venue != BIN_VENUE:
+            raise click.UsageError(f"{path}: .bin frames (and folders of them) are {BIN_VENUE} pushes, not {venue}")
         files = sorted(path.glob("*.bin")) if path.is_dir() else [path]
         if not files:
             raise click.UsageError(f"no .bin frames in {path}")
-        return (CaptureItem(FRAME, 0.0, f.read_bytes()) for f in files), venue or "mexc-spot"
+        snaps = [item for s in snapshots for item in read_http_file(s)]
+        return itertools.chain(snaps, (CaptureItem(FRAME, 0.0, f.read_bytes()) for f in files)), BIN_VENUE
     if is_cryptofeed_capture(path):
         venue = venue or detect_venue(path)
         if venue is None:
@@ -51,14 +64,25 @@ def _items_and_venue(path: Path, venue: str | None, snapshots: tuple[str, ...]):
 
 
 @main.command()
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path))
 @click.option("--snapshots", multiple=True, type=click.Path(exists=True), help="REST snapshot file(s); default: NAME.http.* beside a .ws. capture.")
 @click.option("--instruments", type=click.Path(exists=True, path_type=Path), help="Instrument list body; default: NAME.0 beside a .ws. capture.")
 @click.option("--venue", type=click.Choice(sorted(VENUES)), help="Venue of the frames (detected for .ws. captures and .bin files).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "summary", "summary-json"]), default="summary", show_default=True)
-def replay(path: Path, snapshots: tuple[str, ...], instruments: Path | None, venue: str | None, fmt: str) -> None:
-    """Replay PATH (a cryptofeed .ws. capture, a .bin frame or folder of them, or a file of raw
-    frames one per line) through the venue's handler."""
+@click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=None, help="cexfeed captures: replay at this multiple of the recorded pace (1: as recorded; default: as fast as possible).")
+def replay(path: Path, snapshots: tuple[str, ...], instruments: Path | None, venue: str | None, fmt: str, speed: float | None) -> None:
+    """Replay PATH (a cexfeed capture .cxf, a cryptofeed .ws. capture, a .bin frame or folder
+    of them, or a file of raw frames one per line) through the venue's handler."""
+    from ..record import is_capture
+
+    if is_capture(path):
+        from .record import replay_capture
+
+        return replay_capture(path, fmt, speed, _print_table, _jsonl_writer)
+    if not path.exists():
+        raise click.BadParameter(f"Path '{path}' does not exist.", param_hint="'PATH'")
+    if speed is not None:
+        raise click.UsageError("--speed applies to cexfeed captures (.cxf) only")
     items, venue = _items_and_venue(path, venue, snapshots)
     if venue not in REPLAY_VENUES:
         raise click.UsageError(f"replay of {venue} is not available in this build")
@@ -76,14 +100,42 @@ def replay(path: Path, snapshots: tuple[str, ...], instruments: Path | None, ven
     except (ValueError, UnicodeDecodeError, msgspec.DecodeError) as exc:
         # a file that is not what --venue/--instruments say it is
         raise click.ClickException(f"cannot replay {path} as {venue}: {exc}") from None
+    stats = rep.handler.stats
+    books = summary(rep.handler, rep.full_books)
     if fmt == "jsonl":
         out.flush()
-        return
-    books = summary(rep.handler)
-    if fmt == "summary-json":
+    elif fmt == "summary-json":
         click.echo(json.dumps(books, indent=2, sort_keys=True))
-        return
-    _print_table(books, rep)
+    else:
+        _print_table(books, rep.venue, stats.as_dict(), rep.private)
+    account_events = rep.private.stats.events if rep.private is not None else 0
+    if not stats.events and not account_events and not any(b["buffered"] for b in books.values()):
+        # nothing decoded: say what was counted, and fail
+        raise click.ClickException(f"nothing decodable in {path} as {venue}: {_counts(rep)}")
+    hint = _snapshot_hint(books)
+    if hint:
+        click.echo(hint, err=True)
+
+
+def _counts(rep: Replay) -> str:
+    """The replay's counters, as every command prints them."""
+    return counts_line(rep.handler.stats.as_dict())
+
+
+def counts_line(stats: dict) -> str:
+    """``frames N  events N  errors ...`` of a stats dict (``frames``, ``events``, ``errors``)."""
+    return f"frames {stats['frames']}  events {stats['events']}  errors {format_counts(stats['errors'])}"
+
+
+def _snapshot_hint(books: dict) -> str:
+    """When no sequenced book ever synced: how many deltas wait for a snapshot, and how to give
+    one."""
+    sequenced = [b for b in books.values() if b["kind"] == "sequenced"]
+    if not sequenced or any(b["synced"] or b["last_update_id"] for b in sequenced):
+        return ""
+    waiting = sum(b["buffered"] for b in sequenced)
+    return (f"no book synced: {waiting} deltas buffered waiting for a snapshot; "
+            "pass --snapshots FILE (REST order-book bodies, NAME.http.* beside a capture) to seed the books")
 
 
 def _jsonl_writer(out):
@@ -100,12 +152,14 @@ def _jsonl_writer(out):
     return write
 
 
-def _print_table(books: dict, rep: Replay) -> None:
+def _print_table(books: dict, venue: str, stats: dict, private: Any = None) -> None:
+    """The books' table and the counters (``private``: the account handler of the replay, whose
+    state is summarized when it saw frames)."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{rep.venue} replay")
-    for col in ("symbol", "bid size", "bid", "ask", "ask size", "last id", "applied", "stale", "resyncs", "levels"):
+    table = Table(title=f"{venue} replay")
+    for col in ("symbol", "bid size", "bid", "ask", "ask size", "last id", "applied", "stale", "buffered", "resyncs", "levels"):
         table.add_column(col, justify="right" if col != "symbol" else "left")
     for symbol, b in books.items():
         table.add_row(
@@ -117,14 +171,13 @@ def _print_table(books: dict, rep: Replay) -> None:
             str(b["last_update_id"]),
             str(b["deltas_applied"]),
             str(b["deltas_dropped_stale"]),
+            str(b["buffered"]),
             str(b["resyncs"]),
             f"{b['bid_levels']}/{b['ask_levels']}",
         )
     console = Console() if sys.stdout.isatty() else Console(width=160)
     console.print(table)
-    stats = rep.handler.stats.as_dict()
-    console.print(f"frames {stats['frames']}  events {stats['events']}  errors {stats['errors'] or 'none'}")
-    private = rep.private
+    console.print(counts_line(stats))
     if private is not None and private.stats.frames:
         counts = ", ".join(f"{k} {v}" for k, v in private.state.summary().items())
-        console.print(f"account frames {private.stats.frames}  events {private.stats.events}  {counts}  errors {dict(private.stats.errors) or 'none'}")
+        console.print(f"account {counts_line(private.stats.as_dict())}  {counts}")

@@ -20,15 +20,15 @@ import msgspec
 
 from .. import wire
 from ..channels import Table
-from ..exchanges.gateio.common import book_symbol
-from ..exchanges.gateio.contracts import ONE
+from ..exchanges.gateio.common import lost_book_symbol, plain_json
+from ..exchanges.gateio.contracts import ONE, MultiplierUnknown
 from ..exchanges.gateio.obu import ObuBooks, parse_obu_stream
-from ..exchanges.gateio.protocol import ping, request
+from ..exchanges.gateio.protocol import already_subscribed, ping, request
 from ..symbols import SymbolMap
 from .messages import MessageType, ParsedMessage
 from .strategies import ConnectionStrategy, MessageParserStrategy, StrategyHandler, Subscription, SubscriptionStrategy
 
-_decode = msgspec.json.decode
+_decode = plain_json.decode
 
 T = MessageType
 
@@ -37,20 +37,70 @@ def book_ids(r: dict) -> tuple[int | None, int]:
     """``(U, u)`` of a book push: a delta needs ``U <= u``; a ``full`` push may omit ``U``
     (``None``). Raises ``ValueError`` otherwise."""
     last = wire.seq_id(r["u"])
-    first = wire.seq_id(r["U"]) if "U" in r else None
+    first = optional(wire.seq_id, r.get("U"))
     if not wire.flag(r.get("full", False)) and (first is None or first > last):
         raise ValueError(f"impossible book ids U={first} u={last}")
     return first, last
 
 
+def envelope(frame: Any) -> tuple[str, str, int | None, dict | None]:
+    """``(channel, event, id, error)`` of a frame, each of the type the envelope allows
+    (gateio-protocol.md §2: strings, an integer id, an error object ``{code, message}``, a list
+    payload). Raises ``ValueError`` for a frame that is no Gate envelope."""
+    if not isinstance(frame, dict):
+        raise ValueError("not a Gate frame")
+    channel = frame.get("channel", "")
+    event = frame.get("event", "")
+    if channel.__class__ is not str or event.__class__ is not str:
+        raise ValueError("channel and event must be strings")
+    env_ts(frame)  # an impossible envelope time makes the frame malformed
+    request_id = optional(wire.seq_id, frame.get("id"))
+    error = frame.get("error")
+    if error is not None:
+        if not isinstance(error, dict):
+            raise ValueError("error must be an object")
+        message = error.get("message", "")
+        if message.__class__ is not str:
+            raise ValueError("error message must be a string")
+        error = {"code": wire.integer(error.get("code", 0)), "message": message}
+    payload = frame.get("payload")
+    if payload is not None and not isinstance(payload, list):
+        raise ValueError("payload must be a list")
+    return channel, event, request_id, error
+
+
 def env_ts(frame: dict) -> int:
-    """The envelope time in ms: ``time_ms``, else ``time`` s."""
-    return wire.millis(frame.get("time_ms", 0)) or wire.seconds(frame.get("time", 0)) * 1000
+    """The envelope time in ms: ``time_ms``, else ``time`` s (both must be possible)."""
+    ms = wire.millis(frame.get("time_ms", 0))
+    seconds = wire.seconds(frame.get("time", 0))
+    return ms or seconds * 1000
 
 
-def levels(pairs: Iterable, base: Callable[[float], float] = ONE.base) -> list[tuple[float, float]]:
-    """``[[price, size], ...]`` -> ``[(price, base size)]`` (sizes through ``base``)."""
-    return [(wire.price(p), base(wire.size(q))) for p, q in pairs]
+def levels(pairs: Any) -> list[tuple[float, float]]:
+    """``[[price, size], ...]`` -> ``[(price, size)]``. Raises ``ValueError`` unless it is a list
+    of two-item lists of possible values."""
+    return [(wire.price(p), wire.size(q)) for p, q in (pair(item) for item in array(pairs))]
+
+
+def array(value: Any) -> list:
+    """``value`` when it is a JSON array; raises ``ValueError`` otherwise."""
+    if value.__class__ is not list:
+        raise ValueError(f"not an array: {value!r:.40}")
+    return value
+
+
+def obj(value: Any) -> dict:
+    """``value`` when it is a JSON object; raises ``ValueError`` otherwise."""
+    if value.__class__ is not dict:
+        raise ValueError(f"not an object: {value!r:.40}")
+    return value
+
+
+def pair(value: Any) -> list:
+    """A ``[price, size]`` level: a two-item array; raises ``ValueError`` otherwise."""
+    if value.__class__ is not list or len(value) != 2:
+        raise ValueError(f"not a [price, size] level: {value!r:.40}")
+    return value
 
 
 def optional(convert: Callable[[Any], Any], value: Any) -> Any:
@@ -75,6 +125,19 @@ def numbers(r: dict, fields: dict[str, Callable[[Any], Any]], lenient: bool, abs
                 value = absent
         values[name] = value
     return values
+
+
+def ack_status(result: Any) -> str:
+    """The ``status`` of an ack's ``result`` (``""`` when there is none). Raises ``ValueError``
+    for a result that is no object or a status that is no string."""
+    if result is None:
+        return ""
+    if not isinstance(result, dict):
+        raise ValueError("ack result must be an object")
+    status = result.get("status", "")
+    if status.__class__ is not str:
+        raise ValueError("ack status must be a string")
+    return status
 
 
 def items(result: Any) -> list:
@@ -165,47 +228,39 @@ class GateioParserStrategy(MessageParserStrategy):
     def lost_book_symbol(self, raw: bytes | str) -> str | None:
         """The pair of a book push that failed to parse, when the frame still names one."""
         try:
-            frame = _decode(raw)
-        except msgspec.DecodeError:
+            return lost_book_symbol(_decode(raw), self._book_channels)
+        except (msgspec.DecodeError, UnicodeDecodeError):
             return None
-        if not isinstance(frame, dict) or frame.get("channel") not in self._book_channels or frame.get("event") != "update":
-            return None
-        result = frame.get("result")
-        return book_symbol(result.get("s")) if isinstance(result, dict) else None
 
     def parse(self, raw: bytes | str, recv_ts: int) -> list[ParsedMessage]:
         frame = self._decode_frame(raw)
-        if not isinstance(frame, dict):
-            raise ValueError("not a Gate frame")
-        event = frame.get("event", "")
-        channel = frame.get("channel", "")
+        channel, event, request_id, error = envelope(frame)
         if event == "update" or event == "all":
             builder = self._builders.get(channel)
             if builder is None:
                 return [ParsedMessage(T.UNKNOWN, self.venue, "", {"kind": "unknown_channel", "channel": channel}, raw)]
-            env_ts(frame)  # an impossible envelope time makes the push malformed
             msgs = builder(frame, recv_ts)
             for msg in msgs:
                 msg.raw = raw
             return msgs
-        return self._control(frame, event, channel, raw, recv_ts)
+        return self._control(frame, event, channel, request_id, error, raw, recv_ts)
 
-    def _control(self, frame: dict, event: str, channel: str, raw: bytes | str, recv_ts: int) -> list[ParsedMessage]:
+    def _control(self, frame: dict, event: str, channel: str, request_id: int | None, error: dict | None, raw: bytes | str, recv_ts: int) -> list[ParsedMessage]:
         venue = self.venue
         exchange_ts = env_ts(frame)
-        error = frame.get("error")
         if event == "subscribe" or event == "unsubscribe":
             if error is None:
                 result = frame.get("result")
-                status = result.get("status", "") if result is not None else ""
+                status = ack_status(result)
                 ok = status in ("success", "")
-                data = {"id": frame.get("id"), "channel": channel, "ok": ok, "message": status, "event": event, "payload": frame.get("payload"), "recv_ts": recv_ts}
+                data = {"id": request_id, "channel": channel, "ok": ok, "message": status, "event": event, "payload": frame.get("payload"), "recv_ts": recv_ts}
                 return [ParsedMessage(T.ACK, venue, "", data, raw)]
-            message = error.get("message", "")
-            return [
-                ParsedMessage(T.ACK, venue, "", {"id": frame.get("id"), "channel": channel, "ok": False, "message": message, "event": event}, raw),
-                self._error(error, channel, exchange_ts, recv_ts, raw),
-            ]
+            ack = ParsedMessage(T.ACK, venue, "", {"id": request_id, "channel": channel, "ok": False, "message": error["message"], "event": event}, raw)
+            if already_subscribed(error["message"]):
+                # the stream is held already: no error for the consumer (the connection keeps it)
+                self.report("already_subscribed", b"", None)
+                return [ack]
+            return [ack, self._error(error, channel, exchange_ts, recv_ts, raw)]
         if channel == self.PONG:
             return [ParsedMessage(T.PONG, venue, "", {}, raw)]
         if error is not None:
@@ -223,14 +278,16 @@ class GateioParserStrategy(MessageParserStrategy):
         stream = r["s"]
         venue_symbol, _ = parse_obu_stream(stream)
         first, last = book_ids(r)
-        base = self.sizer(venue_symbol).base
+        bids = levels(r.get("b", []))
+        asks = levels(r.get("a", []))
+        pairs = self.sizer(venue_symbol).pairs
         data = {
             "venue_symbol": venue_symbol,
             "obu_stream": stream,
             "first_update_id": first,
             "last_update_id": last,
-            "bids": levels(r.get("b", ()), base),
-            "asks": levels(r.get("a", ()), base),
+            "bids": pairs(bids),
+            "asks": pairs(asks),
             "exchange_ts": wire.millis(r.get("t", 0)) or env_ts(frame),
             "recv_ts": recv_ts,
         }
@@ -248,9 +305,13 @@ class GateioParserStrategy(MessageParserStrategy):
         return ParsedMessage(T.ERROR, self.venue, "", data, raw)
 
     def _system(self, frame: dict, recv_ts: int) -> list[ParsedMessage]:
-        result = frame.get("result") or {}
-        upgrade = result.get("type", "") == "upgrade"
-        data = {"reconnect": upgrade, "message": result.get("msg", "")}
+        result = frame.get("result")
+        result = obj(result) if result is not None else {}
+        kind = result.get("type", "")
+        message = result.get("msg", "")
+        if kind.__class__ is not str or message.__class__ is not str:
+            raise ValueError("system notice fields must be strings")
+        data = {"reconnect": kind == "upgrade", "message": message}
         return [ParsedMessage(T.SYSTEM, self.venue, "", data, None)]
 
 
@@ -258,11 +319,13 @@ class GateioStrategyHandler(ObuBooks, StrategyHandler):
     """Strategy-path handler of a Gate stream: :class:`StrategyHandler` plus Gate's Order Book
     V2 rules through the direct handlers' own obu code (:class:`ObuBooks`): in-band ``full``
     snapshots, a gap or an increment before any snapshot -> ``BookStatus`` and a per-symbol
-    resubscribe, ``expect_book``/``check_no_data`` for silent subscriptions."""
+    resubscribe."""
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
         try:
             super()._dispatch(raw, recv_ts)
+        except MultiplierUnknown:
+            raise  # held by the futures handler, not lost
         except Exception:
             # a book push that cannot be parsed: drop that book now (the direct path does too)
             symbol = self.parser.lost_book_symbol(raw)
@@ -288,8 +351,3 @@ class GateioStrategyHandler(ObuBooks, StrategyHandler):
         else:
             super()._on_book_snapshot(msg)
 
-    def _on_ack(self, msg: ParsedMessage) -> None:
-        super()._on_ack(msg)
-        d = msg.data
-        if d.get("event") == "subscribe" and d["ok"] is not False:
-            self._obu_acked(d["channel"], d.get("payload"), d.get("recv_ts"))

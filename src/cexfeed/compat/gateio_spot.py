@@ -89,7 +89,8 @@ class GateioSpotParserStrategy(GateioParserStrategy):
         create_time_ms = wire.number(r.get("create_time_ms", 0.0))
         if not 0.0 <= create_time_ms < wire.MAX_MILLIS:
             raise ValueError(f"impossible time {create_time_ms!r} ms")
-        exchange_ts = int(create_time_ms) if create_time_ms else wire.seconds(r.get("create_time", 0)) * 1000
+        create_time = wire.seconds(r.get("create_time", 0))
+        exchange_ts = int(create_time_ms) if create_time_ms else create_time * 1000
         data = self._head(wire.name(r["currency_pair"]), exchange_ts, recv_ts)
         data.update(
             price=wire.price(r["price"]),
@@ -150,8 +151,8 @@ class GateioSpotParserStrategy(GateioParserStrategy):
             "venue_symbol": venue_symbol,
             "first_update_id": first,
             "last_update_id": last,
-            "bids": levels(r.get("b", ())),
-            "asks": levels(r.get("a", ())),
+            "bids": levels(r.get("b", [])),
+            "asks": levels(r.get("a", [])),
             "exchange_ts": wire.millis(r.get("t", 0)) or env_ts(frame),
             "recv_ts": recv_ts,
         }

@@ -1,4 +1,4 @@
-"""Running the strategy architecture live, and choosing the architecture per venue at run time.
+"""Running the strategy architecture live.
 
 :class:`StrategyProtocol` puts a venue's three strategies in front of the network core: URL,
 application ping and request frames come from the connection and subscription strategies,
@@ -7,26 +7,22 @@ what the strategies do not cover (REST snapshots and instrument lists, ack match
 depth, per-connection limits) is delegated to the venue's own protocol object, so reconnects,
 resubscription and book resync behave as on the direct path.
 
-:class:`StrategyConnectionManager` is the strategy-driven connection manager: it owns the
-strategies and a live connection pool, and routes ``ParsedMessage``\\ s to callbacks by
-:class:`MessageType`. :func:`open_feed` builds a :class:`~cexfeed.feed.Feed` of either
-architecture from the configuration, so one process can run MEXC direct and Gate.io on
-strategies, and a venue can be switched by closing and reopening only its own feed.
+The user-facing side lives one layer up, in :mod:`cexfeed.feed` (this package never imports
+it): ``Feed(..., protocol=StrategyProtocol(...))``, :func:`cexfeed.feed.open_feed` (either
+architecture from the configuration) and :class:`cexfeed.feed.StrategyConnectionManager`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable
 
-from ..feed import DEFAULT_CHANNELS, Feed
 from ..handlers import EventCallback, PublicWebSocketHandler
 from ..net.protocol import Snapshot, Subscription as NetSubscription
 from ..symbols import SymbolMap
 from ..venues import protocol_class
 from .messages import MessageType
 from .registry import StrategySet, strategy_set
-from .selection import ArchitectureConfig, load_config
 from .strategies import MessageCallback, StrategyHandler, Subscription
 
 
@@ -153,86 +149,3 @@ class StrategyProtocol:
 
     async def fetch_snapshot(self, rest, venue_symbol: str, depth: int) -> Snapshot:
         return await self.inner.fetch_snapshot(rest, venue_symbol, depth)
-
-
-class StrategyConnectionManager:
-    """The strategy-driven connection manager of one venue stream.
-
-    ``stream``: ``gateio-spot``, ``gateio-perp`` or ``mexc-spot``; ``symbols`` unified names;
-    ``channels`` our channel names; ``url``/``rest_url`` endpoints (default production).
-    :meth:`on` routes ``ParsedMessage``\\ s by type (``BOOK``/``BOOK_STATUS`` are applied book
-    changes; ``TRADE``, ``BBO``, ``TICKER``, ``KLINE`` ...; ``ACK``/``PONG``/``SYSTEM`` control);
-    ``on_event`` receives the typed events as well. Remaining keyword arguments go to
-    :class:`~cexfeed.feed.Feed` (timeouts, ``protocol_options``).
-    """
-
-    def __init__(
-        self,
-        stream: str,
-        symbols: Sequence[str],
-        channels: Sequence[str] = DEFAULT_CHANNELS,
-        *,
-        url: str | None = None,
-        rest_url: str | None = None,
-        on_event: EventCallback | None = None,
-        protocol_options: dict[str, Any] | None = None,
-        **feed_options: Any,
-    ) -> None:
-        self.protocol = StrategyProtocol(stream, url, rest_url, **(protocol_options or {}))
-        self.feed = Feed(stream, symbols, channels, protocol=self.protocol, on_event=on_event, **feed_options)
-
-    @property
-    def connection(self):
-        """The :class:`ConnectionStrategy` in use."""
-        return self.protocol.connection
-
-    def on(self, msg_type: MessageType, callback: MessageCallback) -> None:
-        """Register ``callback(ParsedMessage)`` for ``msg_type``."""
-        self.protocol.on(msg_type, callback)
-
-    async def start(self, timeout: float = 15.0):
-        """Connect and subscribe; returns the ack results (see :meth:`Feed.start`)."""
-        return await self.feed.start(timeout)
-
-    async def close(self) -> None:
-        await self.feed.close()
-
-    async def __aenter__(self) -> StrategyConnectionManager:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.close()
-
-
-def open_feed(
-    stream: str,
-    symbols: Sequence[str],
-    channels: Sequence[str] = DEFAULT_CHANNELS,
-    *,
-    config: ArchitectureConfig | None = None,
-    architecture: str | None = None,
-    url: str | None = None,
-    rest_url: str | None = None,
-    on_event: Callable | None = None,
-    protocol_options: dict[str, Any] | None = None,
-    **feed_options: Any,
-) -> Feed:
-    """A (not yet started) :class:`~cexfeed.feed.Feed` of ``stream`` in the architecture
-    ``architecture`` names, else the one ``config`` (default :func:`load_config`) picks for
-    it. Both kinds have the same API and events; a strategy feed's ``protocol`` is a
-    :class:`StrategyProtocol` (``feed.protocol.on(...)`` for ParsedMessage callbacks).
-    Raises ``ValueError`` for an unknown architecture."""
-    if architecture is None:
-        architecture = (config or load_config()).architecture(stream)
-    if architecture == "strategy":
-        protocol = StrategyProtocol(stream, url, rest_url, **(protocol_options or {}))
-        return Feed(stream, symbols, channels, protocol=protocol, on_event=on_event, **feed_options)
-    if architecture == "direct":
-        return Feed(stream, symbols, channels, url=url, rest_url=rest_url, on_event=on_event, protocol_options=protocol_options, **feed_options)
-    raise ValueError(f"unknown architecture {architecture!r}")
-
-
-def architecture_of(feed: Feed) -> str:
-    """``"strategy"`` when ``feed`` runs on strategies, else ``"direct"``."""
-    return "strategy" if isinstance(feed.protocol, StrategyProtocol) else "direct"

@@ -23,15 +23,18 @@ from ..models import (
     BestBidOffer,
     BookStatus,
     BookUpdate,
+    ConnectionStatus,
     Event,
+    EventsDropped,
+    Fill,
     FundingRate,
     Kline,
     Liquidation,
     MarkPrice,
     OpenInterest,
-    Fill,
     Order,
     Position,
+    StreamStatus,
     Ticker,
     Trade,
     VenueError,
@@ -58,6 +61,9 @@ class MessageType(str, enum.Enum):
     LIQUIDATION = "liquidation"
     OPEN_INTEREST = "open_interest"
     ERROR = "error"
+    STREAM_STATUS = "stream_status"
+    CONNECTION = "connection"
+    DROPPED = "dropped"
     # account (private) streams: the data dict is the account event's fields
     ORDER = "order"
     FILL = "fill"
@@ -86,6 +92,9 @@ EVENT_CLASSES: dict[MessageType, type[Event]] = {
     MessageType.LIQUIDATION: Liquidation,
     MessageType.OPEN_INTEREST: OpenInterest,
     MessageType.ERROR: VenueError,
+    MessageType.STREAM_STATUS: StreamStatus,
+    MessageType.CONNECTION: ConnectionStatus,
+    MessageType.DROPPED: EventsDropped,
     MessageType.ORDER: Order,
     MessageType.FILL: Fill,
     MessageType.BALANCE: Balance,

@@ -10,19 +10,13 @@ applies ``aggre.depth`` books through the same sequencer rules as the direct han
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable, Iterable
 
 import msgspec
 
-from ..exchanges.mexc.decode import checked, classify_bad_frame, side_value, unknown_body_number
+from ..exchanges.mexc.decode import book_ticker, classify_bad_frame, deals_body, depth_at_version, each, kline, mini_ticker, unknown_body_number
 from ..exchanges.mexc.decode import levels as _levels
-from ..exchanges.mexc.decode import num as _f
-from ..exchanges.mexc.decode import num_or_none as _opt
-from ..exchanges.mexc.decode import price as _price
-from ..exchanges.mexc.decode import price_or_none as _price_or_none
-from ..exchanges.mexc.decode import seconds as _seconds
-from ..exchanges.mexc.decode import signed_or_none as _signed
+from ..exchanges.mexc.decode import version as _version
 from ..exchanges.mexc.proto.push_pb2 import PushDataV3ApiWrapper
 from ..exchanges.mexc.protocol import (
     ACK_EMPTY,
@@ -36,11 +30,10 @@ from ..exchanges.mexc.protocol import (
     subscribe,
     unsubscribe,
 )
+from ..exchanges.mexc.books import MexcBooks
 from ..exchanges.mexc.rest import spot_symbol_map
 from ..exchanges.mexc.spot_table import KLINE_INTERVALS, PING_INTERVAL_S, RECONNECT_AFTER_S, TABLE, WS_URL, channel_symbol
-from ..models import BUY, SELL, SPOT, BookUpdate, VenueError
-from ..models import STALE as STATUS_STALE
-from ..models import SYNCED as STATUS_SYNCED
+from ..models import BUY, SELL, SPOT, VenueError
 from ..symbols import SymbolMap
 from ..wire import MAX_MILLIS
 from .messages import MessageType, ParsedMessage
@@ -106,7 +99,7 @@ class MexcParserStrategy(MessageParserStrategy):
     kline (KLINE), mini tickers (TICKER); text replies -> ACK/PONG/ERROR. Bad frames are
     reported by kind as the direct handler counts them (``truncated``, ``malformed``,
     ``wrong_type``, ``unknown_body``, ``bad_version``, ``unknown_side``, ``empty_ack``,
-    ``unknown_frame``)."""
+    ``unknown_frame``, ``malformed_item``: one bad item of a multi-item push, left out)."""
 
     venue = "mexc"
     market = SPOT
@@ -167,7 +160,7 @@ class MexcParserStrategy(MessageParserStrategy):
             return []
         reply = Reply(msg, int(frame.get("id") or 0), int(frame.get("code") or 0))
         kind, channels = classify_reply(reply)
-        # first: "a control reply arrived" (the handler's stale-book check runs on replies)
+        # first: "a control reply arrived" (its kind and time)
         out = [ParsedMessage(T.SYSTEM, "mexc", "", {"reply": kind, "recv_ts": recv_ts}, raw)]
         if kind == ACK_OK:
             return out + [ParsedMessage(T.ACK, "mexc", "", {"id": reply.id, "channel": c, "ok": True, "message": msg}, raw) for c in channels]
@@ -218,28 +211,31 @@ class MexcParserStrategy(MessageParserStrategy):
         return [ParsedMessage(T.BOOK_DELTA, "mexc", self.unified(symbol), data, None)]
 
     def _aggre_depth(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        first = int(b.fromVersion) if b.fromVersion else 0
-        last = int(b.toVersion) if b.toVersion else 0
-        return self._delta(symbol, first, last, _levels(b.bids), _levels(b.asks), ts, recv_ts)
+        return self._delta(symbol, _version(b.fromVersion), _version(b.toVersion), _levels(b.bids), _levels(b.asks), ts, recv_ts)
 
     def _increase_item(self, item, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        version = int(item.version) if item.version else 0
-        if version <= 0:
+        if item.to_version <= 0:
             self.report("bad_version", b"", "missing version")
             return []
-        return self._delta(symbol, version, version, _levels(item.bids), _levels(item.asks), ts, recv_ts)
+        return self._delta(symbol, item.from_version, item.to_version, item.bids, item.asks, ts, recv_ts)
 
     def _increase_depth(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        return self._increase_item(b, symbol, ts, recv_ts)
+        return self._increase_item(depth_at_version(b), symbol, ts, recv_ts)
 
     def _increase_depth_batch(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
+        items, bad = each(b.items, depth_at_version)
+        self._bad_items(bad)
         out: list[ParsedMessage] = []
-        for item in b.items:
+        for item in items:
             out.extend(self._increase_item(item, symbol, ts, recv_ts))
         return out
 
+    def _bad_items(self, bad: int) -> None:
+        for _ in range(bad):
+            self.report("malformed_item", b"", "an item with an impossible value left out")
+
     def _limit_depth(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        version = int(b.version) if b.version else 0
+        version = _version(b.version)
         data = {
             "venue_symbol": symbol,
             "first_update_id": version,
@@ -253,16 +249,15 @@ class MexcParserStrategy(MessageParserStrategy):
         return [ParsedMessage(T.BOOK_SNAPSHOT, "mexc", self.unified(symbol), data, None)]
 
     # -- trades --------------------------------------------------------------------------------
-    def _deals(self, deals: list, symbol: str, recv_ts: int) -> list[ParsedMessage]:
+    def _deals(self, body, symbol: str, recv_ts: int) -> list[ParsedMessage]:
         unified = self.unified(symbol)
         out = []
-        for index, (price, qty, trade_type, time_ms, trade_id) in enumerate(deals):
+        self._bad_items(body.bad)
+        for index, (price, qty, trade_type, time_ms, trade_id) in enumerate(body.deals):
             side = _SIDES.get(trade_type)
             if side is None:
                 self.report("unknown_side", b"", f"tradeType {trade_type}")
                 continue
-            if not 0 <= time_ms < MAX_MILLIS:
-                raise ValueError(f"impossible deal time {time_ms} ms")
             if qty == 0:
                 self.report("zero_size_trade", b"", None)
                 continue
@@ -284,12 +279,10 @@ class MexcParserStrategy(MessageParserStrategy):
         return out
 
     def _aggre_deals(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        deals = [(*checked(_f(d.price), _f(d.quantity)), d.tradeType, d.time, d.tradeId) for d in b.deals]
-        return self._deals(deals, symbol, recv_ts)
+        return self._deals(deals_body(b.deals), symbol, recv_ts)
 
     def _plain_deals(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        deals = [(*checked(_f(d.price), _f(d.quantity)), d.tradeType, d.time, "") for d in b.deals]
-        return self._deals(deals, symbol, recv_ts)
+        return self._deals(deals_body(b.deals), symbol, recv_ts)
 
     # -- best bid/offer ------------------------------------------------------------------------
     def _bbo(self, symbol: str, ts: int, recv_ts: int, b, update_id: int | None) -> ParsedMessage:
@@ -301,27 +294,30 @@ class MexcParserStrategy(MessageParserStrategy):
             "venue_symbol": symbol,
             "exchange_ts": ts,
             "recv_ts": recv_ts,
-            "bid_price": side_value(b.bidPrice),
-            "bid_size": side_value(b.bidQuantity),
-            "ask_price": side_value(b.askPrice),
-            "ask_size": side_value(b.askQuantity),
+            "bid_price": b.bid_price,
+            "bid_size": b.bid_qty,
+            "ask_price": b.ask_price,
+            "ask_size": b.ask_qty,
             "update_id": update_id,
         }
         return ParsedMessage(T.BBO, "mexc", unified, data, None)
 
     def _aggre_book_ticker(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        version = int(b.version) if b.version else 0
-        return [self._bbo(symbol, ts, recv_ts, b, version or None)]
+        body = book_ticker(b, b.version)
+        return [self._bbo(symbol, ts, recv_ts, body, body.version or None)]
 
     def _plain_book_ticker(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        return [self._bbo(symbol, ts, recv_ts, b, None)]
+        return [self._bbo(symbol, ts, recv_ts, book_ticker(b), None)]
 
     def _book_ticker_batch(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        version = int(b.version) if b.version else None
-        return [self._bbo(symbol, ts, recv_ts, item, version) for item in b.items]
+        version = _version(b.version) or None
+        items, bad = each(b.items, book_ticker)
+        self._bad_items(bad)
+        return [self._bbo(symbol, ts, recv_ts, item, version) for item in items]
 
     # -- kline and tickers ---------------------------------------------------------------------
-    def _kline(self, k, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
+    def _kline(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
+        k = kline(b)
         unified = self.unified(symbol)
         data = {
             "venue": "mexc",
@@ -331,20 +327,20 @@ class MexcParserStrategy(MessageParserStrategy):
             "exchange_ts": ts,
             "recv_ts": recv_ts,
             "interval": KLINE_INTERVALS.get(k.interval, k.interval),
-            "open_ts": _seconds(k.windowStart) * 1000,  # seconds on the wire (§2.2)
-            "open": _price(k.openingPrice),
-            "high": _price(k.highestPrice),
-            "low": _price(k.lowestPrice),
-            "close": _price(k.closingPrice),
-            "volume": _opt(k.volume),  # kline volume = base, amount = quote
-            "quote_volume": _opt(k.amount),
+            "open_ts": k.open_ts,
+            "open": k.open,
+            "high": k.high,
+            "low": k.low,
+            "close": k.close,
+            "volume": k.volume,
+            "quote_volume": k.quote_volume,
             "closed": None,
         }
         return [ParsedMessage(T.KLINE, "mexc", unified, data, None)]
 
     def _ticker(self, symbol: str, ts: int, recv_ts: int, t) -> ParsedMessage:
+        symbol = t.symbol or symbol
         unified = self.unified(symbol)
-        rate = t.zonedRate or t.rate
         data = {
             "venue": "mexc",
             "market": SPOT,
@@ -352,132 +348,56 @@ class MexcParserStrategy(MessageParserStrategy):
             "venue_symbol": symbol,
             "exchange_ts": ts,
             "recv_ts": recv_ts,
-            "last": _price_or_none(t.price),
+            "last": t.last,
             "best_bid": None,
             "best_ask": None,
-            "high_24h": _price_or_none(t.high),
-            "low_24h": _price_or_none(t.low),
-            # mini ticker: quantity = base volume, volume = quote turnover (§2.2)
-            "base_volume": _opt(t.quantity),
-            "quote_volume": _opt(t.volume),
-            "change_pct": _signed(rate) * 100.0 if rate else None,
+            "high_24h": t.high,
+            "low_24h": t.low,
+            "base_volume": t.base_volume,
+            "quote_volume": t.quote_volume,
+            "change_pct": t.change_pct,
         }
         return ParsedMessage(T.TICKER, "mexc", unified, data, None)
 
     def _mini_ticker(self, t, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        return [self._ticker(t.symbol or symbol, ts, recv_ts, t)]
+        return [self._ticker(symbol, ts, recv_ts, mini_ticker(t))]
 
     def _mini_tickers(self, b, symbol: str, ts: int, recv_ts: int) -> list[ParsedMessage]:
-        return [self._ticker(item.symbol, ts, recv_ts, item) for item in b.items if item.symbol]
+        items, bad = each((item for item in b.items if item.symbol), mini_ticker)
+        self._bad_items(bad)
+        return [self._ticker(symbol, ts, recv_ts, item) for item in items]
 
 
-class MexcStrategyHandler(StrategyHandler):
+class MexcStrategyHandler(MexcBooks, StrategyHandler):
     """Strategy-path handler of MEXC spot: the generic :class:`StrategyHandler` plus MEXC's
-    book and connection rules, as the direct handler applies them (§4.2, §1.5, §7):
+    book and connection rules through the direct handler's own code
+    (:class:`~cexfeed.exchanges.mexc.books.MexcBooks`, §4.2, §1.5, §7)."""
 
-    - the first ``aggre.depth`` push of a symbol or a gap asks ``hooks.request_snapshot`` once;
-    - ``limit.depth`` pushes are whole top-N books emitted as ``BookUpdate(snapshot=True)``
-      without touching the sequenced book;
-    - a synced book with no depth push for ``stale_after`` s gets ``BookStatus`` ``stale``
-      (checked when a control reply such as PONG arrives), ``synced``/``data_resumed`` after;
-    - ``max_connection_age`` s after the first frame the connection is asked to reconnect.
-    """
-
-    def __init__(self, parser: MexcParserStrategy, on_event=None, depth: int = 100, max_connection_age: float = RECONNECT_AFTER_S, stale_after: float = 60.0) -> None:
+    def __init__(self, parser: MexcParserStrategy, on_event=None, depth: int = 100, max_connection_age: float = RECONNECT_AFTER_S) -> None:
         super().__init__(parser, on_event, depth)
-        self._snapshot_pending: set[str] = set()
-        self._stale_ns = int(stale_after * 1e9)
-        self._last_depth: dict[str, int] = {}
-        self._stale: set[str] = set()
-        self._max_age_ns = int(max_connection_age * 1e9)
-        self._age_deadline = 0
+        self._init_books(max_connection_age)
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
         if recv_ts > self._age_deadline:
-            armed = self._age_deadline != 0
-            self._age_deadline = recv_ts + self._max_age_ns
-            if armed:
-                self.hooks.on_reconnect_requested("connection older than the venue's 24 h limit allows")
+            self._check_age(recv_ts)
         super()._dispatch(raw, recv_ts)
 
     def _on_system(self, msg: ParsedMessage) -> None:
         if "reply" in msg.data:
-            if self._last_depth:
-                self._check_stale(msg.data["recv_ts"])
             return
         super()._on_system(msg)
 
-    def _check_stale(self, recv_ts: int) -> None:
-        limit = self._stale_ns
-        for symbol, last in self._last_depth.items():
-            if recv_ts - last > limit and symbol not in self._stale:
-                seq = self.books.get(symbol)
-                if seq is not None and seq.synced:
-                    self._stale.add(symbol)
-                    self.stats.errors["book_stale"] += 1
-                    self._status(symbol, STATUS_STALE, "no_data", seq.book.last_update_id, 0, recv_ts, f"no aggre.depth push for {(recv_ts - last) / 1e9:.0f} s")
-
     def _on_book_delta(self, msg: ParsedMessage) -> None:
         super()._on_book_delta(msg)
-        d = msg.data
-        symbol = d["venue_symbol"]
-        self._last_depth[symbol] = d["recv_ts"]
-        seq = self.books[symbol]
-        if not seq.synced and symbol not in self._snapshot_pending:
-            self._resync(symbol)
-        elif self._stale and symbol in self._stale:
-            self._stale.discard(symbol)
-            if seq.synced:
-                self._status(symbol, STATUS_SYNCED, "data_resumed", seq.book.last_update_id, d["exchange_ts"], d["recv_ts"])
+        self._depth_applied(msg.data["venue_symbol"])
 
     def _on_book_snapshot(self, msg: ParsedMessage) -> None:
         d = msg.data
-        bids, asks = d["bids"], d["asks"]
-        if bids and asks and bids[0][0] >= asks[0][0]:
-            self._count_error("crossed_snapshot", msg.raw or b"", f"bid {bids[0][0]} >= ask {asks[0][0]}")
-            return
-        symbol = d["venue_symbol"]
-        self._emit(
-            BookUpdate(
-                venue="mexc",
-                market=SPOT,
-                symbol=self._unified(symbol),
-                venue_symbol=symbol,
-                exchange_ts=d["exchange_ts"],
-                recv_ts=d["recv_ts"],
-                bids=bids,
-                asks=asks,
-                snapshot=True,
-                first_update_id=d["first_update_id"],
-                last_update_id=d["last_update_id"],
-            )
-        )
+        self._limit_book(d["venue_symbol"], d["last_update_id"], d["bids"], d["asks"], d["exchange_ts"], d["recv_ts"], msg.raw or b"")
 
     def _on_error(self, msg: ParsedMessage) -> None:
         self.stats.errors["venue_error"] += 1
         self._emit(VenueError(**msg.data))
-
-    def apply_snapshot(self, venue_symbol: str, update_id: int, bids, asks, exchange_ts: int = 0, recv_ts: int | None = None) -> int:
-        """Install a ``GET /api/v3/depth`` snapshot (``lastUpdateId``) and replay the buffer,
-        exactly as the direct handler does. Returns the sequencer code."""
-        self._snapshot_pending.discard(venue_symbol)
-        self._last_depth[venue_symbol] = recv_ts if recv_ts is not None else time.time_ns()
-        self._stale.discard(venue_symbol)
-        code = super().apply_snapshot(venue_symbol, update_id, bids, asks, exchange_ts, recv_ts)
-        if not self.book(venue_symbol).synced:
-            self._snapshot_pending.add(venue_symbol)
-        return code
-
-    def _resync(self, venue_symbol: str) -> None:
-        self._snapshot_pending.add(venue_symbol)
-        self.hooks.request_snapshot(venue_symbol)
-
-    def reset_books(self, reason: str = "reconnect") -> None:
-        self._snapshot_pending.clear()
-        self._age_deadline = 0
-        self._last_depth.clear()
-        self._stale.clear()
-        super().reset_books(reason)
 
 
 def _mexc_set():

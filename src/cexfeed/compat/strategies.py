@@ -8,9 +8,9 @@ The older architecture composes a venue stream from three strategies:
 - :class:`MessageParserStrategy` -- raw frame -> generic :class:`ParsedMessage`\\ s.
 
 A :class:`MessageRouter` dispatches each ``ParsedMessage`` to the callbacks registered for its
-type. :class:`StrategyHandler` wires a parser and a router into the handler contract of
+type. :class:`RoutedHandler` wires a parser and a router into the handler contract of
 :mod:`cexfeed.handlers` (``_handle_message`` never raises, errors counted in ``stats``, hooks for
-the connection), so the network core, replay and the benchmarks drive it exactly like a direct
+the connection) for :class:`StrategyHandler` (market data) and the account twin, so the network core, replay and the benchmarks drive it exactly like a direct
 handler. Books are applied through the same :class:`~cexfeed.book.BookSequencer` code as the
 direct handlers, so both paths emit the same events.
 """
@@ -22,7 +22,7 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable, NamedTuple
 
 from ..handlers import EventCallback, PublicWebSocketHandler
-from ..models import BookStatus, BookUpdate, Event, VenueError
+from ..models import AccountEvent, AccountStatus, BookStatus, BookUpdate, ConnectionStatus, Event, EventsDropped, StreamStatus, VenueError
 from ..symbols import SymbolMap
 from .messages import EVENT_CLASSES, MessageType, ParsedMessage, message_from_event
 
@@ -95,6 +95,11 @@ class MessageParserStrategy(abc.ABC):
         """The symbol map used when none is given."""
         return SymbolMap()
 
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        """Replace the symbol map (the instrument list arrived after the stream started)."""
+        self.symbols = symbols
+        self.unified = symbols.unified
+
     @abc.abstractmethod
     def parse(self, raw: bytes | str, recv_ts: int) -> list[ParsedMessage]:
         """Messages carried by one frame, in frame order (``recv_ts`` ns goes into each event's
@@ -135,10 +140,19 @@ class MessageRouter:
                 self.on_error(exc)
 
 
-# events the handler itself produces from sequencing or control frames: the consumer's message
-# callbacks get them converted, all other event messages are passed through as parsed
-_DERIVED = (BookUpdate, BookStatus, VenueError)
-_DERIVED_TYPES = {BookUpdate: MessageType.BOOK, BookStatus: MessageType.BOOK_STATUS, VenueError: MessageType.ERROR}
+# events the handler or its connection produces (sequencing, control frames, connection,
+# subscription and account state): the consumer's message callbacks get them converted, all other event
+# messages are passed through as parsed
+_DERIVED_TYPES = {
+    BookUpdate: MessageType.BOOK,
+    BookStatus: MessageType.BOOK_STATUS,
+    VenueError: MessageType.ERROR,
+    StreamStatus: MessageType.STREAM_STATUS,
+    ConnectionStatus: MessageType.CONNECTION,
+    EventsDropped: MessageType.DROPPED,
+    AccountStatus: MessageType.ACCOUNT_STATUS,
+}
+_DERIVED = tuple(_DERIVED_TYPES)
 
 
 class RoutedHandler:
@@ -167,6 +181,11 @@ class RoutedHandler:
 
     def unified(self, venue_symbol: str) -> str:
         return self._unified(venue_symbol)
+
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        self.parser.set_symbols(symbols)
+        self.symbols = symbols
+        self._unified = self.parser.unified
 
     def on(self, msg_type: MessageType, callback: MessageCallback) -> None:
         """Register a consumer callback for ``ParsedMessage``\\ s of ``msg_type``."""
@@ -203,6 +222,15 @@ class RoutedHandler:
     def _subscriber_failed(self, exc: BaseException) -> None:
         self._count_error("callback", b"", exc)  # type: ignore[attr-defined]
 
+    # -- consumer side -------------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        super()._emit(event)  # type: ignore[misc]
+        if isinstance(event, _DERIVED):
+            msg_type = _DERIVED_TYPES[type(event)]
+            subscribers = self.subscribers
+            if subscribers.has(msg_type):
+                subscribers.route(message_from_event(event, self._raw))
+
 
 class StrategyHandler(RoutedHandler, PublicWebSocketHandler):
     """A venue stream driven by a :class:`MessageParserStrategy` and a :class:`MessageRouter`.
@@ -219,8 +247,8 @@ class StrategyHandler(RoutedHandler, PublicWebSocketHandler):
         self.venue = parser.venue
         self.market = parser.market
         router = self._routes(parser)
-        for msg_type in EVENT_CLASSES:
-            if msg_type not in (MessageType.BOOK, MessageType.BOOK_STATUS, MessageType.ERROR):
+        for msg_type, cls in EVENT_CLASSES.items():
+            if cls not in _DERIVED_TYPES and not issubclass(cls, AccountEvent):
                 router.on(msg_type, self._on_event_message)
         router.on(MessageType.BOOK_DELTA, self._on_book_delta)
         router.on(MessageType.BOOK_SNAPSHOT, self._on_book_snapshot)
@@ -245,14 +273,6 @@ class StrategyHandler(RoutedHandler, PublicWebSocketHandler):
         d = msg.data
         self._venue_error(d["code"], d["message"], d["channel"], d["recv_ts"], d["exchange_ts"])
 
-    # -- consumer side -------------------------------------------------------------------
-    def _emit(self, event: Event) -> None:
-        super()._emit(event)
-        if isinstance(event, _DERIVED):
-            msg_type = _DERIVED_TYPES[type(event)]
-            subscribers = self.subscribers
-            if subscribers.has(msg_type):
-                subscribers.route(message_from_event(event, self._raw))
 
 
 def describe(handler: Any) -> str:

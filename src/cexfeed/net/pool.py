@@ -13,7 +13,8 @@ from typing import Any, Callable, Iterable
 
 from ..handlers import PublicWebSocketHandler
 from .backoff import Backoff
-from .connection import AckResult, RequestIds, WsConnection
+from .connection import WsConnection
+from .requests import AckResult, RequestIds
 from .protocol import Subscription, VenueProtocol
 from .rest import RestClient
 
@@ -23,7 +24,8 @@ HandlerFactory = Callable[[], PublicWebSocketHandler]
 class ConnectionPool:
     """``protocol`` supplies the venue; ``handler_factory()`` makes one handler per connection;
     ``rest`` is shared for snapshots; ``connection_kwargs`` go to every :class:`WsConnection`
-    (``no_data_timeout``, ``ping_interval``, ``ack_timeout``, ``snapshot_wait``, ``on_state``).
+    (``no_data_timeout``, ``ping_interval``, ``ack_timeout``, ``snapshot_wait``, ``on_state``,
+    ``subscription_timeout``).
     ``max_subscriptions`` overrides the protocol's cap (``None``: the protocol's).
     """
 

@@ -63,6 +63,7 @@ class VenueProtocol:
       ``max_subscriptions``    subscriptions one connection may hold (``None`` = unlimited);
                                the pool opens more connections beyond it (MEXC: 30)
       ``rest_snapshots``       False turns off REST snapshots for ``rest`` book rows (tests)
+      ``settle``               perpetuals: the settle currency of the contracts (``USDT``)
 
     Instance attributes set by subclasses' constructors: ``options`` (our channel name -> the
     parameter values given, the rest defaulting from the row) and ``renames`` (our channel name
@@ -77,6 +78,8 @@ class VenueProtocol:
     ping_interval: float = 10.0
     max_subscriptions: int | None = None
     rest_snapshots: bool = True
+    # the settle currency of a perpetual stream's contracts (None on spot)
+    settle: str | None = None
     # an authenticated account stream: its channels are the table's private rows
     private: bool = False
 
@@ -129,6 +132,11 @@ class VenueProtocol:
         """The app-level ping text frame, or ``None`` for none."""
         return None
 
+    def already_subscribed(self, message: str) -> bool:
+        """Whether a refused subscribe's ``message`` means the venue holds the stream already
+        (then it is kept as acked). None by default."""
+        return False
+
     # -- subscriptions ---------------------------------------------------------------------
     def subscriptions(self, channels: Iterable[str], venue_symbols: Iterable[str]) -> list[Subscription]:
         """One subscription per (table row, symbol), parameters from :attr:`options` and the
@@ -176,6 +184,10 @@ class VenueProtocol:
     def default_symbols(self) -> SymbolMap:
         """A name map used when the instrument list cannot be fetched (must override)."""
         raise NotImplementedError
+
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        """The instrument list the feed now uses (a protocol that needs it for REST snapshots
+        keeps it). Nothing by default."""
 
     async def fetch_symbols(self, rest: "RestClient") -> SymbolMap:
         """The venue's instrument list as a :class:`SymbolMap`. Raises ``RestError``."""

@@ -1,7 +1,8 @@
 """REST client of the network core: one aiohttp session, GET and POST with bounded retries.
 
 Retryable: connection errors, timeouts, HTTP 429 and 5xx (429/503 honour ``Retry-After``).
-Other HTTP errors raise :class:`RestError` at once.
+Other HTTP errors raise :class:`RestError` at once. An optional recording ``tap``
+(:class:`~cexfeed.net.tap.Tap`) is told every attempt: URL, query, status and body.
 
 Signed requests (private REST): the caller passes ``sign(method, path, query, body) ->
 headers``, called again for every attempt so each retry carries a fresh timestamp. ``path`` is
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, Callable, Mapping
 from urllib.parse import urlencode, urlsplit
 
@@ -21,6 +23,7 @@ import aiohttp
 from yarl import URL
 
 from .backoff import Backoff
+from .tap import Tap
 
 log = logging.getLogger("cexfeed.net")
 
@@ -45,6 +48,10 @@ class RestClient:
 
     ``retries`` is the number of extra attempts after the first; delays follow :class:`Backoff`.
     The session is created lazily on first use and closed by :meth:`close`.
+
+    ``on_state(status, reason, detail)`` (optional) is told when the endpoint goes from working
+    to failing (``"failed"``, after a call's last attempt; ``reason`` ``http_<status>``,
+    ``refused``, ``timeout`` or ``error``) and back (``"connected"``, the next success).
     """
 
     def __init__(
@@ -54,6 +61,7 @@ class RestClient:
         timeout: float = 10.0,
         retries: int = 3,
         backoff: Backoff | None = None,
+        tap: Tap | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.headers = dict(headers or {})
@@ -66,6 +74,11 @@ class RestClient:
         self.failures = 0
         # applied to every error message (private clients remove credentials from it)
         self.redact: Callable[[str], str] = str
+        self.tap = tap
+        self.on_state: Callable[[str, str, str], None] | None = None
+        # None until the first call; then whether the last call succeeded
+        self.healthy: bool | None = None
+        self.last_error = ""
 
     def _new_backoff(self) -> Backoff:
         b = self._backoff_proto
@@ -86,7 +99,9 @@ class RestClient:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(headers=self.headers, timeout=self.timeout)
         query = urlencode(params) if params else ""
-        url = URL(self.base_url + path + ("?" + query if query else ""), encoded=True)
+        plain_url = self.base_url + path
+        # the query string sent is the one signed: aiohttp must not encode it again
+        url = URL(plain_url + ("?" + query if query else ""), encoded=True)
         data = body if body is not None else b""
         backoff = self._new_backoff()
         attempt = 0
@@ -100,26 +115,55 @@ class RestClient:
             try:
                 async with self._session.request(method, url, data=body, headers=headers) as resp:
                     answer = await resp.read()
+                    if self.tap is not None:
+                        self.tap.rest(time.time_ns(), plain_url, path, params, resp.status, answer, "")
                     if resp.status == 200:
+                        self._state(True, "", "")
                         return answer
-                    message = self.redact(f"{method} {path} -> HTTP {resp.status}: {answer[:200]!r}")
+                    message = self.redact(f"{method} {plain_url} -> HTTP {resp.status}: {answer[:200]!r}")
                     if resp.status != 429 and resp.status < 500:
                         self.failures += 1
+                        self._state(False, f"http_{resp.status}", message)
                         raise RestError(message, resp.status, answer)
                     retry_after = resp.headers.get("Retry-After")
                     if retry_after and retry_after.isdigit():
                         delay = min(float(retry_after), backoff.cap)
                     error = RestError(message, resp.status, answer)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                error = RestError(self.redact(f"{method} {path} failed: {type(exc).__name__}: {exc}"), 0)
+                error = RestError(self.redact(f"{method} {plain_url} failed: {type(exc).__name__}: {exc}"), 0)
+                error.__cause__ = exc
+                if self.tap is not None:
+                    self.tap.rest(time.time_ns(), plain_url, path, params, 0, b"", str(error))
             self.failures += 1
             if attempt > self.retries:
+                self._state(False, _reason(error), str(error))
                 raise error
             wait = delay if delay is not None else backoff.next()
             log.info("%s; retry %d of %d in %.2f s", error, attempt, self.retries, wait)
             await asyncio.sleep(wait)
 
+    def _state(self, ok: bool, reason: str, detail: str) -> None:
+        if not ok:
+            self.last_error = detail
+        if self.healthy is ok:
+            return
+        was = self.healthy
+        self.healthy = ok
+        if self.on_state is not None and (not ok or was is False):
+            self.on_state("connected" if ok else "failed", reason, detail)
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _reason(error: RestError) -> str:
+    if error.status:
+        return f"http_{error.status}"
+    cause = error.__cause__
+    if isinstance(cause, aiohttp.ClientConnectorError) or isinstance(cause, ConnectionRefusedError):
+        return "refused"
+    if isinstance(cause, asyncio.TimeoutError):
+        return "timeout"
+    return "error"

@@ -15,7 +15,8 @@ stream on one connection -> code 2 ``Alert sub ob.X.50``), ``futures.book_ticker
 alternating a full ticker with partial pushes carrying only ``funding_rate`` or only
 ``mark_price``/``index_price``), ``futures.candlesticks`` (``[interval, contract]``, every 2 s),
 ``futures.public_liquidates`` (every 3 s, alternating a bare object and an array),
-``futures.contract_stats`` (``[contract, interval]``, every 2 s), legacy ``futures.order_book``
+``futures.contract_stats`` (``[contract, interval]``, every 2 s; its ``open_interest`` and the
+tickers' ``total_size`` are the market's one open interest, which trades open and close), legacy ``futures.order_book``
 (``[contract, limit, "0"]``: a whole top-N book, event ``all``, on every change). ``futures.ping`` ->
 ``futures.pong``. Unknown contract on other channels -> code 2 ``unknown contract X``.
 
@@ -137,7 +138,7 @@ class GateioFuturesSim(GateioVenueSim):
         if self._contracts is None:
             assert self.server is not None
             out = {}
-            for name, book in self.server.market.books.items():
+            for name, book in self.market.books.items():
                 lot = f"{book.spec.lot:.{book.spec.size_decimals}f}"
                 out[venue_name(name)] = Contract(venue_name(name), book, MULTIPLIERS.get(name, lot))
             self._contracts = out
@@ -266,7 +267,7 @@ class GateioFuturesSim(GateioVenueSim):
                 if phase == 1:
                     change = (book.last - book.open_) / book.open_ * 100 if book.open_ else 0.0
                     item = {"contract": name, "last": c.price(book.last), "change_percentage": f"{change:.4f}",
-                            "total_size": str(c.size(book.base_volume * 3, dec)), "volume_24h": str(c.size(book.base_volume, dec)),
+                            "total_size": str(c.size(book.open_interest, dec)), "volume_24h": str(c.size(book.base_volume, dec)),
                             "volume_24h_base": book.size_str(book.base_volume), "volume_24h_quote": f"{book.quote_volume:.4f}",
                             "mark_price": mark, "index_price": index, "funding_rate": "0.0001",
                             "funding_rate_indicative": "0.00012", "funding_interval": 28800,
@@ -292,7 +293,8 @@ class GateioFuturesSim(GateioVenueSim):
                         "time": t, "time_ms": ms, "channel": STATS, "event": "update",
                         "result": [{"time": t, "contract": name, "mark_price": mark, "lsr_taker": 1.2, "lsr_account": 0.9,
                                     "long_liq_size": c.size(0, dec), "short_liq_size": c.size(0, dec),
-                                    "open_interest": c.size(book.base_volume * 3 + 1000, dec), "open_interest_usd": 1000000}],
+                                    "open_interest": c.size(book.open_interest, dec),
+                                    "open_interest_usd": f"{float(book.size_str(book.open_interest)) * float(mark):.2f}"}],
                     }))
             if tick % 3 == 0:
                 sessions = [s for s in self.sessions if name in s.subs.get(LIQUIDATIONS, ()) or "!all" in s.subs.get(LIQUIDATIONS, ())]
@@ -352,6 +354,9 @@ class GateioFuturesSim(GateioVenueSim):
 
     async def rest_contracts(self, request: web.Request) -> web.Response:
         """``GET /api/v4/futures/usdt/contracts`` (the fields the client reads, §7.1)."""
+        failure = self.instruments_failure()
+        if failure is not None:
+            return failure
         out = []
         for name, c in self.contracts().items():
             spec = c.book.spec

@@ -76,7 +76,7 @@ class GateioSpotSim(GateioVenueSim):
 
     def _books(self) -> dict[str, SymbolBook]:
         assert self.server is not None
-        return {venue_name(name): book for name, book in self.server.market.books.items()}
+        return {venue_name(name): book for name, book in self.market.books.items()}
 
     # -- requests ------------------------------------------------------------------------------
     async def on_subscription(self, session: Session, req: Request, payload: list[str]) -> None:
@@ -109,7 +109,7 @@ class GateioSpotSim(GateioVenueSim):
 
     async def on_step(self, step: Step) -> None:
         pair = venue_name(step.symbol)
-        book = self.server.market.books[step.symbol]  # type: ignore[union-attr]
+        book = self.market.books[step.symbol]  # type: ignore[union-attr]
         t = step.ts_ms // 1000
         await self.push_obu(pair, step)
         sessions = self._subscribers(BOOK, pair)
@@ -213,11 +213,14 @@ class GateioSpotSim(GateioVenueSim):
 
     async def rest_currency_pairs(self, request: web.Request) -> web.Response:
         """``GET /api/v4/spot/currency_pairs``."""
+        failure = self.instruments_failure()
+        if failure is not None:
+            return failure
         pairs = [
             {"id": venue_name(name), "base": book.spec.base, "quote": book.spec.quote, "fee": "0.2",
              "min_quote_amount": "1", "amount_precision": book.spec.size_decimals, "precision": book.spec.price_decimals,
              "trade_status": "tradable", "sell_start": 0, "buy_start": 0}
-            for name, book in self.server.market.books.items()  # type: ignore[union-attr]
+            for name, book in self.market.books.items()  # type: ignore[union-attr]
         ]
         return web.Response(body=encode(pairs), content_type="application/json")
 

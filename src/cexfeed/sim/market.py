@@ -82,6 +82,8 @@ class SymbolBook:
     last: int = 0
     base_volume: int = 0
     quote_volume: float = 0.0
+    # open interest in lots (perpetual venues report it): trades open or close positions
+    open_interest: int = 0
 
     def best_bid(self) -> tuple[int, int] | None:
         if not self.bids:
@@ -126,6 +128,7 @@ class SyntheticMarket:
             for i in range(1, levels + 1):
                 book.bids[mid - i] = self._size()
                 book.asks[mid + i] = self._size()
+            book.open_interest = 50 * sum(book.bids.values())
             self.books[spec.name] = book
 
     def _size(self) -> int:
@@ -189,6 +192,11 @@ class SyntheticMarket:
                 book.low = min(book.low, price)
                 book.base_volume += qty
                 book.quote_volume += qty * book.spec.lot * price * book.spec.tick
+                # one trade in three closes positions, the others open them
+                if book.trade_id % 3 == 0:
+                    book.open_interest = max(0, book.open_interest - qty)
+                else:
+                    book.open_interest += qty
 
         # keep each side within `levels`: the worst levels leave the window as deletes
         for side, changes, worst in ((book.bids, changes_b, min), (book.asks, changes_a, max)):

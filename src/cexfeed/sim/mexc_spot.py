@@ -77,7 +77,7 @@ class MexcSpotSim(VenueSim):
 
     def _books(self) -> dict[str, SymbolBook]:
         assert self.server is not None
-        return {venue_name(name): book for name, book in self.server.market.books.items()}
+        return {venue_name(name): book for name, book in self.market.books.items()}
 
     # -- requests ------------------------------------------------------------------------------
     def _valid(self, channel: str) -> bool:
@@ -150,7 +150,7 @@ class MexcSpotSim(VenueSim):
 
     async def on_step(self, step: Step) -> None:
         sym = venue_name(step.symbol)
-        book = self.server.market.books[step.symbol]  # type: ignore[union-attr]
+        book = self.market.books[step.symbol]  # type: ignore[union-attr]
         ps, ss = book.price_str, book.size_str
         for channel in self._wanted("spot@public.aggre.depth.v3.api.pb", sym):
             if self._has(channel):
@@ -268,12 +268,15 @@ class MexcSpotSim(VenueSim):
 
     async def rest_exchange_info(self, request: web.Request) -> web.Response:
         """``GET /api/v3/exchangeInfo``: the simulated symbols (status ``"1"`` = online)."""
+        failure = self.instruments_failure()
+        if failure is not None:
+            return failure
         symbols = [
             {"symbol": venue_name(name), "status": "1", "baseAsset": book.spec.base, "quoteAsset": book.spec.quote,
              "baseAssetPrecision": book.spec.size_decimals, "quotePrecision": book.spec.price_decimals,
              "quoteAssetPrecision": book.spec.price_decimals, "baseSizePrecision": book.size_str(1),
              "isSpotTradingAllowed": True, "permissions": ["SPOT"]}
-            for name, book in self.server.market.books.items()  # type: ignore[union-attr]
+            for name, book in self.market.books.items()  # type: ignore[union-attr]
         ]
         return web.Response(body=_encode({"timezone": "CST", "serverTime": time.time_ns() // 1_000_000, "symbols": symbols}),
                             content_type="application/json")

@@ -1,5 +1,6 @@
 """The loopback exchange simulator: one aiohttp app on 127.0.0.1 (random free port) serving the
-WebSocket and REST endpoints of each simulated venue, driven by one :class:`SyntheticMarket`.
+WebSocket and REST endpoints of each simulated venue, each venue driven by its own
+:class:`SyntheticMarket` (the same symbols, at different prices and sizes, as on real venues).
 
 Venue modules (``sim/gateio_spot.py``; later MEXC at ``/ws``, Gate futures at ``/v4/ws/usdt``)
 subclass :class:`VenueSim`: they add their routes in :meth:`VenueSim.install`, turn market
@@ -10,7 +11,9 @@ Faults (methods of :class:`SimServer`, also ``POST /_sim/fault/<kind>`` with que
 ``close`` them with a close frame, ``upgrade`` notice, ``silent`` (send nothing,
 answer nothing for N s), ``skip`` one update id of a symbol, ``malformed`` frame,
 ``unknown_channel`` push, ``error`` frame, ``fail_snapshots`` (next N REST snapshots -> 500),
-``pause``/``resume`` the market.
+``fail_instruments`` (next N instrument-list requests -> 500), ``reject`` (next N WebSocket
+upgrades answered ``status``, default 429, with ``Retry-After: retry_after`` s),
+``pause``/``resume`` the markets.
 
 Use::
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import dataclasses
 from typing import Any, Iterable
 
 from aiohttp import WSMsgType, web
@@ -88,12 +92,28 @@ class VenueSim:
         # symbols whose next step is dropped (the skip-update-id fault)
         self.skip_next: set[str] = set()
         self.snapshot_failures = 0
+        self.instrument_failures = 0
+        # (count, HTTP status, Retry-After s) of WebSocket upgrades to refuse
+        self.upgrade_rejections: tuple[int, int, int] = (0, 429, 1)
+        self.market: SyntheticMarket | None = None
 
     def install(self, server: "SimServer", app: web.Application) -> None:
         self.server = server
+        self.market = server.markets[self.name]
+
+    def instruments_failure(self) -> web.Response | None:
+        """The 500 answer of the instrument list while the ``fail_instruments`` fault lasts."""
+        if self.instrument_failures > 0:
+            self.instrument_failures -= 1
+            return web.json_response({"label": "SERVER_ERROR", "message": "simulated failure"}, status=500)
+        return None
 
     async def ws_handler(self, request: web.Request) -> web.WebSocketResponse:
         """Serve one WebSocket; requests go to :meth:`on_request` in arrival order."""
+        count, status, retry_after = self.upgrade_rejections
+        if count > 0:
+            self.upgrade_rejections = (count - 1, status, retry_after)
+            return web.Response(status=status, headers={"Retry-After": str(retry_after)}, text="simulated refusal")
         ws = web.WebSocketResponse(autoping=True, max_msg_size=4 * 1024 * 1024)
         await ws.prepare(request)
         server = self.server
@@ -140,11 +160,25 @@ class VenueSim:
         raise NotImplementedError
 
 
+# each venue's market starts this much above the previous venue's (a fraction of the price)
+VENUE_PRICE_STEP = 0.0004
+
+
+def venue_specs(symbols: Iterable[SymbolSpec], index: int) -> tuple[SymbolSpec, ...]:
+    """The symbols of the ``index``-th venue: the same names, starting ``index`` price steps
+    higher."""
+    return tuple(dataclasses.replace(spec, start=spec.start * (1 + VENUE_PRICE_STEP * index)) for spec in symbols)
+
+
 class SimServer:
     """The simulator: ``symbols`` (:class:`SymbolSpec`, default BTC, ETH, SOL, DOGE vs USDT),
     ``seed``, ``rate`` market steps per second per symbol (0 = as fast as the loop allows),
     ``levels`` book levels per side, ``venues`` names to serve (default all registered),
-    ``port`` (0 = a random free port)."""
+    ``port`` (0 = a random free port).
+
+    Each venue has its own market (:attr:`markets`, :meth:`market_of`): its prices start a
+    little apart from the other venues' and its sizes and moves come from its own seed.
+    :attr:`market` is the market of a simulator serving one venue."""
 
     def __init__(
         self,
@@ -156,14 +190,16 @@ class SimServer:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.market = SyntheticMarket(tuple(symbols), seed=seed, levels=levels)
         self.rate = rate
         self.host = host
         self.port = port
         self.venues: dict[str, VenueSim] = {}
+        self.markets: dict[str, SyntheticMarket] = {}
         known = available_venues()
-        for name in venues if venues is not None else known:
+        specs = tuple(symbols)
+        for index, name in enumerate(venues if venues is not None else known):
             self.venues[name] = _VENUE_FACTORIES[name]()
+            self.markets[name] = SyntheticMarket(venue_specs(specs, index), seed=seed + 7919 * index, levels=levels)
         self.paused = False
         self.stats: dict[str, int] = {"connections": 0, "steps": 0}
         self._conn_seq = 0
@@ -212,6 +248,18 @@ class SimServer:
         await self.stop()
 
     @property
+    def market(self) -> SyntheticMarket:
+        """The market of the one venue served. Raises ``ValueError`` when serving several
+        (each has its own: :meth:`market_of`)."""
+        if len(self.markets) != 1:
+            raise ValueError(f"the simulator serves {sorted(self.markets)}, each with its own market: use market_of(venue)")
+        return next(iter(self.markets.values()))
+
+    def market_of(self, venue: str) -> SyntheticMarket:
+        """The market of simulated ``venue``. Raises ``KeyError`` for a venue not served."""
+        return self.markets[venue]
+
+    @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
@@ -247,13 +295,14 @@ class SimServer:
                         log.exception("sim %s: timer push failed", venue.name)
 
     async def step_all(self) -> None:
-        """One market step for every symbol, pushed to every venue."""
+        """One market step for every symbol of every venue, pushed to that venue."""
         async with self._step_lock:
             now_ms = time.time_ns() // 1_000_000
-            for symbol in self.market.books:
-                step = self.market.step(symbol, now_ms)
-                self.stats["steps"] += 1
-                for venue in self.venues.values():
+            for name, venue in self.venues.items():
+                market = self.markets[name]
+                for symbol in market.books:
+                    step = market.step(symbol, now_ms)
+                    self.stats["steps"] += 1
                     if symbol in venue.skip_next:
                         venue.skip_next.discard(symbol)
                         continue
@@ -339,6 +388,17 @@ class SimServer:
         for target in self._targets(venue):
             target.snapshot_failures = count
 
+    def fail_instruments(self, count: int, venue: str | None = None) -> None:
+        """The next ``count`` instrument-list requests answer HTTP 500."""
+        for target in self._targets(venue):
+            target.instrument_failures = count
+
+    def reject_upgrades(self, count: int, status: int = 429, retry_after: int = 1, venue: str | None = None) -> None:
+        """The next ``count`` WebSocket upgrades are refused with HTTP ``status`` and
+        ``Retry-After: retry_after`` (seconds)."""
+        for target in self._targets(venue):
+            target.upgrade_rejections = (count, status, retry_after)
+
     async def _fault_endpoint(self, request: web.Request) -> web.Response:
         kind = request.match_info["kind"]
         try:
@@ -365,8 +425,9 @@ class SimServer:
             return self.go_silent(float(q.get("seconds", "5")), venue)
         if kind == "skip":
             symbol = q.get("symbol")
-            if symbol not in self.market.books:
-                raise ValueError(f"skip needs ?symbol= one of {sorted(self.market.books)}")
+            names = sorted({name for market in self.markets.values() for name in market.books})
+            if symbol not in names:
+                raise ValueError(f"skip needs ?symbol= one of {names}")
             self.skip_update(symbol, venue)
             return 1
         if kind == "malformed":
@@ -378,6 +439,12 @@ class SimServer:
         if kind == "fail_snapshots":
             self.fail_snapshots(int(q.get("count", "1")), venue)
             return 1
+        if kind == "fail_instruments":
+            self.fail_instruments(int(q.get("count", "1")), venue)
+            return 1
+        if kind == "reject":
+            self.reject_upgrades(int(q.get("count", "1")), int(q.get("status", "429")), int(q.get("retry_after", "1")), venue)
+            return 1
         if kind == "pause":
             self.pause()
             return 1
@@ -388,9 +455,12 @@ class SimServer:
 
     async def _state_endpoint(self, request: web.Request) -> web.Response:
         books = {
-            name: {"update_id": b.update_id, "best_bid": b.price_str(b.best_bid()[0]) if b.bids else None,
-                   "best_ask": b.price_str(b.best_ask()[0]) if b.asks else None}
-            for name, b in self.market.books.items()
+            venue: {
+                name: {"update_id": b.update_id, "best_bid": b.price_str(b.best_bid()[0]) if b.bids else None,
+                       "best_ask": b.price_str(b.best_ask()[0]) if b.asks else None}
+                for name, b in market.books.items()
+            }
+            for venue, market in self.markets.items()
         }
         sessions = {name: len(v.sessions) for name, v in self.venues.items()}
         return web.json_response({"books": books, "sessions": sessions, "stats": self.stats, "paused": self.paused})

@@ -20,15 +20,20 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, interv
         await asyncio.sleep(interval)
 
 
-def sim_levels(sim: SimServer, symbol: str, n: int | None = None) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
-    """The simulator's own book of ``symbol`` (unified) as float ``[price, size]`` lists, best
-    first, parsed from the same strings the venue puts on the wire."""
-    book = sim.market.books[symbol]
+def _market(sim: SimServer, venue: str | None):
+    return sim.market if venue is None else sim.market_of(venue)
+
+
+def sim_levels(sim: SimServer, symbol: str, n: int | None = None, venue: str | None = None) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """The simulator's own book of ``symbol`` (unified) on ``venue`` (default: the one venue
+    served) as float ``[price, size]`` lists, best first, parsed from the same strings the venue
+    puts on the wire."""
+    book = _market(sim, venue).books[symbol]
     count = n if n is not None else max(len(book.bids), len(book.asks))
     bids = [(float(book.price_str(p)), float(book.size_str(s))) for p, s in book.top_bids(count)]
     asks = [(float(book.price_str(p)), float(book.size_str(s))) for p, s in book.top_asks(count)]
     return bids, asks
 
 
-def sim_update_id(sim: SimServer, symbol: str) -> int:
-    return sim.market.books[symbol].update_id
+def sim_update_id(sim: SimServer, symbol: str, venue: str | None = None) -> int:
+    return _market(sim, venue).books[symbol].update_id

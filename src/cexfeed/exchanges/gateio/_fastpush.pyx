@@ -11,7 +11,8 @@ Anything it does not expect (another channel or event, an escaped string, a numb
 JSON grammar or outside the field's bounds, a negative zero, a missing field, JSON the msgspec
 decoder would refuse) makes it return ``None`` and the frame takes the msgspec path, which is the
 reference this reader is tested against (same floats, same events, same counters). Sizes are
-converted with the rule of :meth:`cexfeed.exchanges.gateio.contracts.ContractSize.base`.
+converted with the rule of :meth:`cexfeed.exchanges.gateio.contracts.ContractSize.base`. The
+bounds are those of :mod:`cexfeed.wire`, read from it when the module loads.
 """
 
 from libc.math cimport floor, isfinite
@@ -19,6 +20,8 @@ from libc.stdio cimport snprintf
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcmp, memcpy, strlen
 
+from cexfeed import wire
+from cexfeed.exchanges.gateio.book_push import BookPush
 from cexfeed.models import FundingRate, MarkPrice, OpenInterest, Ticker
 
 
@@ -40,8 +43,14 @@ for _cls, _fields in (
         raise ImportError(f"cexfeed._fastpush was built for another {_cls.__name__} field order; rebuild it")
 
 
-# the bounds of cexfeed.wire: a price is in (0, 1e300), a size in [0, 1e300)
-cdef double _FINITE = 1e300
+# the bounds of cexfeed.wire: a price is in (0, MAX_VALUE), a size in [0, MAX_VALUE), times in
+# [0, MAX_SECONDS) s / [0, MAX_MILLIS) ms, ids in [0, MAX_SEQ]
+cdef double _FINITE = wire.MAX_VALUE
+cdef long long _MAX_SECONDS = wire.MAX_SECONDS
+cdef long long _MAX_MILLIS = wire.MAX_MILLIS
+cdef long long _MAX_SEQ = wire.MAX_SEQ
+# what this module was built with, for the test that holds it to cexfeed.wire
+BOUNDS = {"MAX_VALUE": _FINITE, "MAX_SECONDS": _MAX_SECONDS, "MAX_MILLIS": _MAX_MILLIS, "MAX_SEQ": _MAX_SEQ}
 
 
 cdef struct Cur:
@@ -142,13 +151,18 @@ cdef bint _int(Cur* c, long long* out) noexcept nogil:
 
 
 cdef bint _seconds(Cur* c, long long* out) noexcept nogil:
-    """A venue time in s: a bare JSON integer in [0, 10**11), like wire.Seconds."""
-    return _int(c, out) and 0 <= out[0] < 100000000000LL
+    """A venue time in s: a bare JSON integer in [0, MAX_SECONDS), like wire.Seconds."""
+    return _int(c, out) and 0 <= out[0] < _MAX_SECONDS
 
 
 cdef bint _millis(Cur* c, long long* out) noexcept nogil:
-    """A venue time in ms: a bare JSON integer in [0, 10**14), like wire.Millis."""
-    return _int(c, out) and 0 <= out[0] < 100000000000000LL
+    """A venue time in ms: a bare JSON integer in [0, MAX_MILLIS), like wire.Millis."""
+    return _int(c, out) and 0 <= out[0] < _MAX_MILLIS
+
+
+cdef bint _seq(Cur* c, long long* out) noexcept nogil:
+    """A book id: a bare JSON integer in [0, MAX_SEQ], like wire.SeqId (longer ones: msgspec)."""
+    return _int(c, out) and 0 <= out[0] <= _MAX_SEQ
 
 
 cdef double _POW10[23]
@@ -331,6 +345,7 @@ cdef struct Book:
     const char* sym
     Py_ssize_t sym_n
     long long t, first, last
+    bint has_first, has_last
     bint full
     Levels bids, asks
 
@@ -434,11 +449,13 @@ cdef bint _book_result(Cur* c, Book* b) except -1:
             if not _millis(c, &b.t):
                 return False
         elif _key(s, n, b"U", 1):
-            if not _int(c, &b.first) or b.first < 0:
+            if not _seq(c, &b.first):
                 return False
+            b.has_first = True
         elif _key(s, n, b"u", 1):
-            if not _int(c, &b.last):
+            if not _seq(c, &b.last):
                 return False
+            b.has_last = True
         elif _key(s, n, b"b", 1):
             b.bids.n = 0
             if not _levels(c, &b.bids, b.arrays):
@@ -660,8 +677,9 @@ cdef class PushReader:
 
     ``contracts`` (the handler's own dict, read on every call) maps contract ->
     ``(num, den, one, unified symbol)``: its size multiplier as ``num / den``, ``one`` when it
-    is 1. :meth:`read` returns, for a book update, ``(contract, t, U, u, full, bids, asks, time,
-    time_ms)`` with ``[(price, base size)]`` lists; for tickers, the list of events; the
+    is 1. :meth:`read` returns, for a book update, a
+    :class:`~cexfeed.exchanges.gateio.book_push.BookPush` (``U`` ``None`` when absent) with
+    ``[(price, base size)]`` lists; for tickers, the list of events; the
     contract name alone when it is not in ``contracts`` yet (add it and call again); ``None``
     when the frame is anything else or not understood (use the msgspec path).
     """
@@ -754,8 +772,8 @@ cdef class PushReader:
         b.arrays = self.array_levels
         b.sym = NULL
         b.sym_n = 0
-        b.t = 0
-        b.first = b.last = -1
+        b.t = b.first = b.last = 0
+        b.has_first = b.has_last = False
         b.full = False
         b.bids.v = b.asks.v = NULL
         b.bids.n = b.bids.cap = b.asks.n = b.asks.cap = 0
@@ -786,6 +804,8 @@ cdef class PushReader:
                 elif _key(s, n, b"time_ms", 7):
                     if not _millis(&c, &ms):
                         return None
+                elif _key(s, n, b"error", 5) or _key(s, n, b"id", 2) or _key(s, n, b"payload", 7):
+                    return None  # never on a push: the msgspec path checks them
                 elif _key(s, n, b"result", 6):
                     # the channel comes first on every Gate push
                     if have_result or mode == OTHER:
@@ -808,15 +828,15 @@ cdef class PushReader:
                 return None
             if mode == TICKERS:
                 return self._ticker_events(&ts, ms or sec * 1000, recv_ts)
-            # a delta without U is malformed: the msgspec path says so
-            if b.sym == NULL or b.sym_n == 0 or b.last < 0 or (b.first < 0 and not b.full):
+            # ids checked before a contract's multiplier is asked for: a delta needs U <= u
+            if b.sym == NULL or b.sym_n == 0 or not b.has_last or (not b.full and (not b.has_first or b.first > b.last)):
                 return None
             contract = self._name(b.sym, b.sym_n)
             ctx = self.contracts.get(contract)
             if ctx is None:
                 return contract
             num, den, one, _ = ctx
-            return (contract, b.t, b.first if b.first >= 0 else None, b.last, b.full, _pairs(&b.bids, num, den, one), _pairs(&b.asks, num, den, one), sec, ms)
+            return tuple.__new__(BookPush, (contract, b.t, b.first if b.has_first else None, b.last, b.full, _pairs(&b.bids, num, den, one), _pairs(&b.asks, num, den, one), sec, ms))
         except (ValueError, UnicodeDecodeError):  # a number PyOS_string_to_double refused, a name not UTF-8
             return None
         finally:

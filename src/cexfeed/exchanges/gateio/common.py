@@ -19,9 +19,11 @@ import msgspec
 from ...channels import BOOK_REST, Table
 from ...handlers import EventCallback, PublicWebSocketHandler
 from ...symbols import SymbolMap
-from ...wire import Millis, Seconds
+from ...wire import Millis, Seconds, SeqId
+from .book_push import BookPush
+from .contracts import MultiplierUnknown
 from .obu import parse_obu_stream
-from .protocol import AckResult, Envelope
+from .protocol import AckResult, Envelope, GateError, already_subscribed
 
 try:  # compiled reader of book updates and futures tickers; the msgspec path is its reference
     from ._fastpush import PushReader
@@ -32,8 +34,9 @@ except ImportError:
 # and never pay for the compiled reader's channel check
 _FAST_MIN_LEN = 300
 
-_envelope = msgspec.json.Decoder(Envelope)
-_ack = msgspec.json.Decoder(AckResult)
+# lax like the channel decoders: numeric text is a number on every Gate frame
+_envelope = msgspec.json.Decoder(Envelope, strict=False)
+_ack = msgspec.json.Decoder(Union[AckResult, None], strict=False)
 
 
 class SystemNotice(msgspec.Struct):
@@ -41,22 +44,53 @@ class SystemNotice(msgspec.Struct):
     msg: str = ""
 
 
-_notice = msgspec.json.Decoder(SystemNotice)
+_notice = msgspec.json.Decoder(Union[SystemNotice, None], strict=False)
 
 
-class _BookSymbol(msgspec.Struct):
-    s: str = ""
+class Overflow(str):
+    """A JSON number too large for a float, kept as its text: no value rule accepts it (it is not
+    a ``str`` to :mod:`cexfeed.wire`), so the field it sits in is impossible, not the frame."""
+
+    __slots__ = ()
 
 
-_book_symbol = msgspec.json.Decoder(_BookSymbol)
+def _float(text: str) -> float | Overflow:
+    x = float(text)
+    return x if x - x == 0.0 else Overflow(text)
+
+
+#: JSON to plain Python values, the one way every path here reads a market frame untyped
+#: (duplicate keys: the last wins; a number past the float range: an :class:`Overflow`). Account
+#: frames keep their numbers exact instead: :data:`cexfeed.wire.untyped_amounts` (Decimals).
+plain_json = msgspec.json.Decoder(float_hook=_float)
+
+
+def lost_book_symbol(frame: Any, book_channels: frozenset[str] | set[str]) -> str | None:
+    """The venue symbol of a push on one of ``book_channels`` that could not be used (``frame``
+    is its plain JSON value), when it still names one: its book must be dropped now."""
+    if not isinstance(frame, dict) or frame.get("channel") not in book_channels or frame.get("event") != "update":
+        return None
+    result = frame.get("result")
+    return book_symbol(result.get("s"), frame["channel"].endswith(".obu")) if isinstance(result, dict) else None
+
+
+def _last_wins(raw: bytes | str) -> bytes | str:
+    """The frame as its plain JSON value re-encoded: of a key sent twice only the last value is
+    kept. The frame unchanged when it is not JSON (its decode then says why)."""
+    try:
+        return msgspec.json.encode(msgspec.json.decode(raw))
+    except (msgspec.DecodeError, msgspec.EncodeError, OverflowError):
+        return raw
 
 
 def frame_struct(channel: str, result: Any) -> type:
     """The whole-frame struct of one push channel: ``event``, ``time`` (s), ``time_ms`` and a
-    typed ``result``, tagged by ``channel`` (§2.3)."""
+    typed ``result``, tagged by ``channel`` (§2.3); the other envelope fields (``id``,
+    ``error``, ``payload``: never on a push) are checked as :class:`Envelope` checks them."""
     return msgspec.defstruct(
         "Frame_" + channel.replace(".", "_"),
-        [("result", result), ("event", str, ""), ("time", Seconds, 0), ("time_ms", Millis, 0)],
+        [("result", result), ("event", str, ""), ("time", Seconds, 0), ("time_ms", Millis, 0),
+         ("id", Union[SeqId, None], None), ("error", Union[GateError, None], None), ("payload", Union[list, None], None)],
         tag_field="channel",
         tag=channel,
         gc=False,
@@ -68,9 +102,6 @@ def typed(struct: type) -> msgspec.json.Decoder:
     return msgspec.json.Decoder(struct, strict=False)
 
 
-_untyped_items = typed(Union[list[dict[str, Any]], dict[str, Any]])
-
-
 def lenient_result(raw: bytes, result_type: Any) -> Any:
     """Decode a channel result of ``result_type`` (a struct, ``list[struct]`` or a union of the
     two) one field at a time: a field whose value does not convert to its type (``""`` on quiet
@@ -79,7 +110,9 @@ def lenient_result(raw: bytes, result_type: Any) -> Any:
     not of a shape ``result_type`` allows; ``msgspec.DecodeError`` on bad JSON."""
     shapes = typing.get_args(result_type) if typing.get_origin(result_type) is Union else (result_type,)
     struct = next(shape for shape in shapes if isinstance(shape, type) and issubclass(shape, msgspec.Struct))
-    items = _untyped_items.decode(raw)
+    items = plain_json.decode(raw)
+    if items.__class__ is list and not all(item.__class__ is dict for item in items) or not isinstance(items, (list, dict)):
+        raise msgspec.ValidationError(f"result of {struct.__name__}: not an object or an array of objects")
     if (list[struct] if isinstance(items, list) else struct) not in shapes:
         raise msgspec.ValidationError(f"result of {struct.__name__}: unexpected shape")
     fields = msgspec.structs.fields(struct)
@@ -91,12 +124,21 @@ def lenient_result(raw: bytes, result_type: Any) -> Any:
             if value is None:
                 continue
             try:
+                if value.__class__ is Overflow:
+                    raise msgspec.ValidationError(f"number out of range: {field.encode_name}")
                 values[field.encode_name] = msgspec.convert(value, field.type, strict=False)
             except msgspec.ValidationError:
                 if field.required:
                     raise
         out.append(msgspec.convert(values, struct))
     return out if isinstance(items, list) else out[0]
+
+
+def check_utf8(raw: bytes | str) -> None:
+    """JSON is UTF-8: a frame that is not is malformed wherever the bad byte sits (a typed
+    decode skipping an unknown field would not see it). Raises ``UnicodeDecodeError``."""
+    if raw.__class__ is bytes and not raw.isascii():
+        raw.decode()
 
 
 class GateioFrames:
@@ -110,8 +152,8 @@ class GateioFrames:
     ``(frame, recv_ts)``, type of the frame's ``result``)) and ``LENIENT`` (venue channel ->
     counter, for rows whose pushes are kept field by field when a field does not fit its type,
     see :func:`lenient_result`; otherwise such a push is counted as malformed). Hooks:
-    :meth:`_bad_push` (a push of a served channel that does not decode) and :meth:`_refused`
-    (an error ack or error frame).
+    :meth:`_bad_push` (a push that could not be used, before it is counted) and
+    :meth:`_refused` (an error ack or error frame).
     """
 
     venue = "gateio"
@@ -144,20 +186,36 @@ class GateioFrames:
         try:
             frame = self._frames.decode(raw)
         except msgspec.ValidationError as exc:
-            self._slow_path(raw, recv_ts, exc)
-            return
+            # read as plain JSON first: a key sent twice counts once, the last one (the rule of
+            # every JSON path here, compat included)
+            raw = _last_wins(raw)
+            try:
+                frame = self._frames.decode(raw)
+            except msgspec.ValidationError:
+                self._slow_path(raw, recv_ts, exc)
+                return
         if frame.event == "update" or frame.event == "all":
-            self._table[frame.__class__](frame, recv_ts)
+            try:
+                self._table[frame.__class__](frame, recv_ts)
+            except MultiplierUnknown:
+                raise  # held until the contract list names the multiplier, not lost
+            except Exception:
+                self._bad_push(raw, recv_ts)  # a push no rule could use
+                raise
         else:  # e.g. an ack whose result happened to fit the channel's struct
             self._control(_envelope.decode(raw), raw, recv_ts)
 
     def _slow_path(self, raw: bytes | str, recv_ts: int, exc: Exception) -> None:
-        env = _envelope.decode(raw)
+        try:
+            env = _envelope.decode(raw)
+        except msgspec.ValidationError:
+            self._bad_push(raw, recv_ts)
+            raise
         if env.event == "update" or env.event == "all":
             if env.channel in self.CHANNELS:
                 counter = self.LENIENT.get(env.channel)
                 if counter is None:
-                    self._bad_push(env, recv_ts)
+                    self._bad_push(raw, recv_ts)
                     raise exc  # wrong field types: counted as malformed by _handle_message
                 self._on_lenient(env, counter, recv_ts)
             elif env.channel == self.SYSTEM:
@@ -167,8 +225,8 @@ class GateioFrames:
             return
         self._control(env, raw, recv_ts)
 
-    def _bad_push(self, env: Envelope, recv_ts: int) -> None:
-        """A push of a served channel failed its typed decode (before it is counted)."""
+    def _bad_push(self, raw: bytes | str, recv_ts: int) -> None:
+        """A push that could not be used (before it is counted as malformed)."""
 
     def _on_lenient(self, env: Envelope, counter: str, recv_ts: int) -> None:
         frame_type = self._frame_types[env.channel]
@@ -183,9 +241,15 @@ class GateioFrames:
         if env.event in ("subscribe", "unsubscribe"):
             error = env.error
             if error is None:
-                status = _ack.decode(env.result).status if env.result != b"null" else ""
+                ack = _ack.decode(env.result)
+                status = ack.status if ack is not None else ""
                 ok = status in ("success", "")
                 hooks.on_ack(env.id, channel, ok, status)
+                return
+            if already_subscribed(error.message):
+                # the stream is held already: no error for the consumer (the connection keeps it)
+                hooks.on_ack(env.id, channel, False, error.message)
+                self.stats.errors["already_subscribed"] += 1  # type: ignore[attr-defined]
                 return
             message = self._refused(error.code, error.message, channel, recv_ts, exchange_ts)
             hooks.on_ack(env.id, channel, False, message)
@@ -206,7 +270,7 @@ class GateioFrames:
 
     def _on_system(self, env: Envelope) -> None:
         notice = _notice.decode(env.result)
-        if notice.type == "upgrade":
+        if notice is not None and notice.type == "upgrade":
             self.hooks.on_reconnect_requested(notice.msg)  # type: ignore[attr-defined]
 
 
@@ -245,7 +309,13 @@ class GateioPublicHandler(GateioFrames, PublicWebSocketHandler):
     def unified(self, venue_symbol: str) -> str:
         return self._unified(venue_symbol)
 
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        self.symbols = symbols
+        self._unified = symbols.unified
+        self._contracts.clear()
+
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
+        check_utf8(raw)
         reader = self._reader
         if reader is not None and len(raw) > _FAST_MIN_LEN and raw.__class__ is bytes:
             r = reader.read(raw, recv_ts)
@@ -256,7 +326,7 @@ class GateioPublicHandler(GateioFrames, PublicWebSocketHandler):
                 self._emit_all(r)
                 return
             if r is not None:
-                self._apply_book_update(r[:7], r[7], r[8], recv_ts)
+                self._apply_book_update(r, recv_ts)
                 return
             # another channel, or a shape the compiled reader does not know: msgspec path
         self._decode(raw, recv_ts)
@@ -266,46 +336,45 @@ class GateioPublicHandler(GateioFrames, PublicWebSocketHandler):
         """``(num, den, one, unified)``: sizes are ``size * num / den`` (spot: unchanged)."""
         return 1.0, 1.0, True, self._unified(venue_symbol)
 
-    def _book_levels(self, result: Any) -> tuple[str, int, int, int, bool, list, list]:
-        """``(symbol, t, U, u, full, bids, asks)`` of a typed result, sizes normalized."""
-        return result.s, result.t, result.U, result.u, result.full, result.b, result.a
+    def _book_push(self, frame: Any) -> BookPush:
+        """The :class:`BookPush` of a typed ``order_book_update`` frame, sizes normalized."""
+        r = frame.result
+        return BookPush(r.s, r.t, r.U, r.u, r.full, r.b, r.a, frame.time, frame.time_ms)
 
     def _on_book_update(self, frame: Any, recv_ts: int) -> None:
-        self._apply_book_update(self._book_levels(frame.result), frame.time, frame.time_ms, recv_ts)
+        r = frame.result
+        self._check_ids(r.s, r.full, r.U, r.u, recv_ts)  # before any size is converted
+        self._apply_book_update(self._book_push(frame), recv_ts)
 
-    def _apply_book_update(self, fields: tuple, time_s: int, time_ms: int, recv_ts: int) -> None:
-        symbol, t, first, last, full, bids, asks = fields
-        # a delta must say where it starts; a full push replaces the book whatever U says
-        if not full and (first is None or first > last):
-            # impossible ids: the push is malformed and the book cannot trust what follows
-            self._book_lost(symbol, recv_ts)
-            raise ValueError(f"impossible book ids U={first} u={last}")
+    def _apply_book_update(self, push: BookPush, recv_ts: int) -> None:
+        """Apply one book push (from the compiled reader or the msgspec path). An increment
+        needs ``U <= u``; a ``full`` push may come without ``U`` (§6.6, §7.6). Raises
+        ``ValueError`` (counted as malformed; the book resyncs) otherwise."""
+        symbol, t, first, last, full, bids, asks, time_s, time_ms = push
+        self._check_ids(symbol, full, first, last, recv_ts)
         exchange_ts = t or time_ms or time_s * 1000
         if full:
             self._book_full(symbol, last, bids, asks, exchange_ts, recv_ts)
         else:
             self._book_delta(symbol, first, last, bids, asks, exchange_ts, recv_ts)
 
-    def _bad_push(self, env: Envelope, recv_ts: int) -> None:
-        if env.channel in self.BOOK_CHANNELS:
-            self._lost_book_push(env, recv_ts)
-
-    def _lost_book_push(self, env: Envelope, recv_ts: int) -> None:
+    def _bad_push(self, raw: bytes | str, recv_ts: int) -> None:
+        """When it is a book push naming its symbol, drop that book now rather than wait for
+        the next delta to show the gap."""
         try:
-            symbol = book_symbol(_book_symbol.decode(env.result).s)
-        except msgspec.DecodeError:
+            symbol = lost_book_symbol(plain_json.decode(raw), self.BOOK_CHANNELS)
+        except (msgspec.DecodeError, UnicodeDecodeError):
             return
         if symbol is not None:
             self._book_lost(symbol, recv_ts)
-        # else no symbol to tell: the next delta of the book shows the gap
 
 
-def book_symbol(s: Any) -> str | None:
-    """The venue symbol a book push's ``s`` names: the pair, or the pair of an obu stream name
-    (``ob.BTC_USDT.50``); ``None`` when it names none."""
+def book_symbol(s: Any, obu: bool) -> str | None:
+    """The venue symbol a book push's ``s`` names: the pair, or on an ``obu`` channel the pair
+    of its stream name (``ob.BTC_USDT.50``); ``None`` when it names none."""
     if not isinstance(s, str) or not s:
         return None
-    if s.startswith("ob."):
+    if obu:
         try:
             return parse_obu_stream(s)[0]
         except ValueError:

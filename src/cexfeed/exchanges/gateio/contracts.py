@@ -4,6 +4,11 @@ Follows gateio-protocol.md §7.1 (sizes are contracts; base quantity = contracts
 ``quanto_multiplier``; ``"0"`` on inverse contracts means one contract = 1 USD), §5.2 (decimal
 sizes as strings under ``X-Gate-Size-Decimal: 1``) and §10.1 (futures REST order book).
 
+A contract count becomes a base-currency size only through a known multiplier: a contract the
+contract list has not given (not fetched yet, or not in it) or an inverse one (one contract is
+one unit of the quote currency, pitfalls #11) raises :class:`MultiplierUnknown` instead of
+passing its count off as a base size.
+
 Size arithmetic, and why: market data are floats (design.md), but ``3 contracts x 0.1`` done as
 ``3.0 * 0.1`` gives ``0.30000000000000004``. :class:`ContractSize` keeps the multiplier as an
 exact ratio ``num/den`` of integers (from its decimal string) and computes
@@ -23,14 +28,15 @@ converts every level, so Decimal is not used there.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Callable
 
 import msgspec
 
 from ...symbols import Instrument, SymbolMap
+from ...wire import FractionalSeconds, Price, SeqId, Size
 from .protocol import gate_unified, gate_venue
 
 __all__ = [
+    "MultiplierUnknown",
     "ContractSize",
     "ContractSizes",
     "ONE",
@@ -39,39 +45,57 @@ __all__ = [
     "decode_futures_snapshot",
     "FuturesSnapshot",
     "multiplier_ratio",
+    "listed_multiplier",
 ]
 
 _EXACT = 9007199254740992.0  # 2**53: integers below it are exact in a float
 
 
-def multiplier_ratio(multiplier: str | float | int | None) -> tuple[int, int]:
+def multiplier_ratio(multiplier: str | float | int | None) -> tuple[int, int] | None:
     """Exact ``(num, den)`` of a contract multiplier given as the venue's decimal string (or a
-    float, read through its shortest repr). ``"0"``, ``None``, negative or unparsable -> ``(1, 1)``
-    (gateio-protocol.md §7.1: inverse contracts say 0, one contract = 1 USD)."""
+    float, read through its shortest repr); ``None`` when it gives no base quantity: ``"0"``
+    (inverse contracts, gateio-protocol.md §7.1: one contract = 1 USD), ``None``, negative or
+    unparsable."""
     if multiplier is None:
-        return 1, 1
+        return None
     text = multiplier if isinstance(multiplier, str) else repr(multiplier)
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
-        return 1, 1
+        return None
     if not value.is_finite() or value <= 0:
-        return 1, 1
+        return None
     return value.as_integer_ratio()
+
+
+class MultiplierUnknown(ValueError):
+    """Contract counts of ``venue_symbol`` cannot be given in base currency: the contract list
+    has not given its multiplier (``inverse`` False: not loaded yet, or the contract is not in
+    it), or it is an inverse contract (``inverse`` True: a count of quote-currency units)."""
+
+    def __init__(self, venue_symbol: str, inverse: bool = False) -> None:
+        why = "an inverse contract (one contract = 1 unit of the quote currency)" if inverse else "not in the contract list"
+        super().__init__(f"{venue_symbol}: no base-currency multiplier ({why})")
+        self.venue_symbol = venue_symbol
+        self.inverse = inverse
 
 
 class ContractSize:
     """Converts contract counts of one contract into base-currency sizes.
 
-    ``multiplier`` is base currency per contract (string as the venue sends it, or a float);
-    0/None means 1. :meth:`base` takes a contract count (float, may be negative) and returns the
-    base-currency size with the same sign; see the module docstring for the rounding rule.
+    ``multiplier`` is base currency per contract (string as the venue sends it, or a float).
+    :meth:`base` takes a contract count (float, may be negative) and returns the base-currency
+    size with the same sign; see the module docstring for the rounding rule. Raises
+    ``ValueError`` for a multiplier that is not a positive number (0 on inverse contracts).
     """
 
     __slots__ = ("num", "den", "is_one", "multiplier")
 
-    def __init__(self, multiplier: str | float | int | None = 1) -> None:
-        self.num, self.den = multiplier_ratio(multiplier)
+    def __init__(self, multiplier: str | float | int = 1) -> None:
+        ratio = multiplier_ratio(multiplier)
+        if ratio is None:
+            raise ValueError(f"contract multiplier {multiplier!r} gives no base-currency size")
+        self.num, self.den = ratio
         self.is_one = self.num == self.den
         self.multiplier = self.num / self.den
 
@@ -113,28 +137,33 @@ ONE = ContractSize(1)
 
 class ContractSizes:
     """Per-contract :class:`ContractSize` from a :class:`SymbolMap` (its instruments'
-    ``contract_multiplier``), built on first use. A contract the map does not list gets
-    :data:`ONE` (sizes stay in contracts) and ``on_missing(venue_symbol)`` is called once for it,
-    so the caller can count and report it."""
+    ``contract_multiplier``), built on first use. Raises :class:`MultiplierUnknown` for a
+    contract the map does not list or lists without a multiplier (inverse): its counts are
+    never given out as base-currency sizes."""
 
-    __slots__ = ("symbols", "_cache", "_on_missing")
+    __slots__ = ("symbols", "_cache")
 
-    def __init__(self, symbols: SymbolMap, on_missing: Callable[[str], None]) -> None:
+    def __init__(self, symbols: SymbolMap) -> None:
         self.symbols = symbols
         self._cache: dict[str, ContractSize] = {}
-        self._on_missing = on_missing
 
     def __call__(self, venue_symbol: str) -> ContractSize:
         sizer = self._cache.get(venue_symbol)
         if sizer is None:
-            inst = self.symbols.instrument(venue_symbol)
-            if inst is None:
-                self._on_missing(venue_symbol)
-                sizer = ONE
-            else:
-                sizer = ContractSize(inst.contract_multiplier)
-            self._cache[venue_symbol] = sizer
+            sizer = self._cache[venue_symbol] = ContractSize(listed_multiplier(self.symbols, venue_symbol))
         return sizer
+
+
+def listed_multiplier(symbols: SymbolMap, venue_symbol: str) -> float:
+    """The base-currency multiplier ``symbols`` lists for contract ``venue_symbol`` (a float read
+    from the venue's decimal text: its repr gives that text back). Raises
+    :class:`MultiplierUnknown` for a contract it does not list, or lists as inverse."""
+    inst = symbols.instrument(venue_symbol)
+    if inst is None:
+        raise MultiplierUnknown(venue_symbol)
+    if inst.contract_multiplier is None:
+        raise MultiplierUnknown(venue_symbol, inverse=True)
+    return inst.contract_multiplier
 
 
 # -- contract metadata (REST GET /api/v4/futures/usdt/contracts) ---------------------------------
@@ -177,10 +206,11 @@ def futures_symbol_map(contracts_json: bytes | str | None = None, settle: str = 
     ``GET /api/v4/futures/{settle}/contracts`` (gateio-protocol.md §7.1).
 
     Per contract: ``symbol`` ``BTC/USDT:USDT``; ``contract_multiplier`` = ``quanto_multiplier``
-    (base currency per contract; ``"0"`` -> ``1.0``); ``tick_size`` = ``order_price_round``
+    (base currency per contract; ``None`` for inverse contracts, whose ``"0"`` means one contract
+    is 1 USD, and for a multiplier that is not a positive number); ``tick_size`` = ``order_price_round``
     (quote currency); ``size_step`` in contracts: ``1`` unless ``enable_decimal``, then
     ``order_size_min`` when positive. Unknown names map by splitting on ``_`` and carry no
-    metadata (multiplier 1). ``None``/empty body gives that empty map.
+    metadata (no multiplier). ``None``/empty body gives that empty map.
     Raises ``msgspec.DecodeError``/``ValidationError`` on a malformed body.
     """
     smap = SymbolMap(fallback=_futures_fallback(settle), reverse_fallback=gate_venue)
@@ -193,7 +223,7 @@ def futures_symbol_map(contracts_json: bytes | str | None = None, settle: str = 
             contract_settle = base
         else:
             contract_settle = settle
-        num, den = multiplier_ratio(c.quanto_multiplier)
+        ratio = multiplier_ratio(c.quanto_multiplier)
         tick = c.order_price_round
         if c.enable_decimal:
             step = c.order_size_min if c.order_size_min else None
@@ -211,7 +241,7 @@ def futures_symbol_map(contracts_json: bytes | str | None = None, settle: str = 
                 size_precision=_decimals(repr(step)) if step else None,
                 tick_size=float(tick) if tick else None,
                 size_step=step,
-                contract_multiplier=num / den,
+                contract_multiplier=ratio[0] / ratio[1] if ratio is not None and c.type != "inverse" else None,
                 active=not c.in_delisting and (c.status is None or c.status == "trading"),
             )
         )
@@ -222,14 +252,14 @@ def futures_symbol_map(contracts_json: bytes | str | None = None, settle: str = 
 
 
 class _Level(msgspec.Struct, gc=False):
-    p: float
-    s: float
+    p: Price
+    s: Size  # contracts
 
 
 class _RestBook(msgspec.Struct):
-    id: int | None = None
-    current: float = 0.0
-    update: float = 0.0
+    id: SeqId | None = None
+    current: FractionalSeconds = 0.0
+    update: FractionalSeconds = 0.0
     asks: list[_Level] = []
     bids: list[_Level] = []
 
@@ -247,13 +277,14 @@ class FuturesSnapshot(msgspec.Struct):
     exchange_ts: int
 
 
-def decode_futures_snapshot(body: bytes | str, multiplier: str | float | ContractSize | None = 1) -> FuturesSnapshot:
+def decode_futures_snapshot(body: bytes | str, multiplier: str | float | ContractSize = 1) -> FuturesSnapshot:
     """Decode the body of ``GET /api/v4/futures/usdt/order_book?contract=X&limit=<depth>&with_id=true``
     (gateio-protocol.md §10.1): ``{"id", "current": s.frac, "update": s.frac, "asks": [{"p","s"}],
     "bids": [...]}``; sizes in contracts (int or string) become base currency.
 
     Raises ``ValueError`` when ``id`` is missing (request lacked ``with_id=true``, pitfalls #8) and
-    ``msgspec.DecodeError``/``ValidationError`` on a malformed body.
+    ``msgspec.DecodeError``/``ValidationError`` on a malformed body or a value outside the rules
+    of :mod:`cexfeed.wire` (a price not in (0, 1e300), a size not in [0, 1e300), an id outside int64).
     """
     book = _rest_book.decode(body)
     if book.id is None:
@@ -269,7 +300,7 @@ def decode_futures_snapshot(body: bytes | str, multiplier: str | float | Contrac
 
 
 def parse_futures_snapshot(
-    body: bytes | str, multiplier: str | float | ContractSize | None = 1
+    body: bytes | str, multiplier: str | float | ContractSize = 1
 ) -> tuple[int, list[tuple[float, float]], list[tuple[float, float]]]:
     """``(update_id, bids, asks)`` of a futures REST book body, sizes in base currency
     (contracts x ``multiplier``), for ``handler.apply_snapshot``. Same errors as

@@ -24,7 +24,7 @@ from ...net.protocol import Snapshot, SnapshotError, Subscription
 from ...net.rest import RestClient
 from ...symbols import SymbolMap
 from . import futures_table as t
-from .contracts import ONE, ContractSize, decode_futures_snapshot, futures_symbol_map
+from .contracts import ONE, ContractSize, ContractSizes, decode_futures_snapshot, futures_symbol_map
 from .protocol import GateioProtocol
 
 
@@ -49,6 +49,7 @@ class GateioFuturesProtocol(GateioProtocol):
     headers = dict(t.HEADERS)
     ping_interval = t.PING_INTERVAL_S
     PING = t.PING
+    settle = t.SETTLE
 
     def __init__(
         self,
@@ -85,6 +86,10 @@ class GateioFuturesProtocol(GateioProtocol):
         self.symbols = symbols
         return GateioFuturesPublicWebSocketHandler(on_event, symbols=symbols, depth=depth)
 
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        """The contract list (multipliers) REST snapshots are converted with."""
+        self.symbols = symbols
+
     def default_symbols(self) -> SymbolMap:
         return futures_symbol_map()
 
@@ -95,14 +100,19 @@ class GateioFuturesProtocol(GateioProtocol):
         return self.symbols
 
     def sizer(self, venue_symbol: str) -> ContractSize:
-        inst = self.symbols.instrument(venue_symbol) if self.symbols is not None else None
-        return ContractSize(inst.contract_multiplier) if inst is not None else ONE
+        """The contract's size converter. Raises
+        :class:`~cexfeed.exchanges.gateio.contracts.MultiplierUnknown` while the contract list
+        has not given its multiplier (or for an inverse contract)."""
+        return ContractSizes(self.symbols if self.symbols is not None else futures_symbol_map())(venue_symbol)
 
     async def fetch_snapshot(self, rest: RestClient, venue_symbol: str, depth: int) -> Snapshot:
         """``GET /futures/usdt/order_book?contract=X&limit=depth&with_id=true`` -> :class:`Snapshot`
-        in base units. Raises ``RestError`` or :class:`SnapshotError` (no ``id``, bad body)."""
+        in base units. Raises ``RestError``, :class:`SnapshotError` (no ``id``, bad body) or
+        ``MultiplierUnknown`` (before any request: the contract list has not given the
+        multiplier yet; the connection retries until it has)."""
+        sizer = self.sizer(venue_symbol)
         body = await rest.get(t.ORDER_BOOK_PATH, t.order_book_query(venue_symbol, depth))
-        return parse_futures_rest_snapshot(venue_symbol, body, self.sizer(venue_symbol))
+        return parse_futures_rest_snapshot(venue_symbol, body, sizer)
 
 
 def parse_futures_rest_snapshot(venue_symbol: str, body: bytes, sizer: ContractSize = ONE) -> Snapshot:

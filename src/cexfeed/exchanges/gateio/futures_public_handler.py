@@ -2,8 +2,11 @@
 :data:`~cexfeed.exchanges.gateio.futures_table.TABLE` (gateio-protocol.md §1.2, §5, §7, §10).
 
 Every size on an event is base currency = contracts x ``quanto_multiplier`` of the contract
-(from :func:`~cexfeed.exchanges.gateio.contracts.futures_symbol_map`; ``"0"`` counts as 1);
-where the venue speaks contracts the raw unsigned count is kept in ``contracts``. Sizes arrive as
+(from :func:`~cexfeed.exchanges.gateio.contracts.futures_symbol_map`); where the venue speaks
+contracts the raw unsigned count is kept in ``contracts``. A push of a contract whose multiplier
+is not known yet is held until it is (:mod:`~cexfeed.exchanges.gateio.held`); inverse
+contracts are refused. Each channel method builds all the events of a push before emitting
+any, so a push is either held whole or emitted whole. Sizes arrive as
 JSON integers, or as decimal strings (``"-108.5"``, ``"1e-3"``) when the connection sent
 ``X-Gate-Size-Decimal: 1``; both are accepted (§5.2).
 
@@ -24,16 +27,19 @@ from ...symbols import SymbolMap
 from . import futures_table
 from .common import GateioPublicHandler, candle_name, result_prefix
 from .contracts import ContractSize, ContractSizes, decode_futures_snapshot, futures_symbol_map
-from .futures_table import FuturesBookUpdate, FuturesTicker
+from .book_push import BookPush
+from .futures_table import FuturesTicker
+from .held import HeldSizes
 from .obu import ObuBooks
 
 
-class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
+class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandler):
     """Gate.io USDT perpetual market data: raw frame -> :mod:`cexfeed.models` events.
 
     ``symbols``: a :class:`SymbolMap` from :func:`futures_symbol_map` (REST contracts), which
     supplies each contract's multiplier; without it names map ``BTC_USDT`` -> ``BTC/USDT:USDT``
-    and sizes are left in contracts (counted once per symbol as ``no_multiplier``). ``depth``:
+    and the pushes of a contract it does not list are held (``StreamStatus`` ``held``, counted
+    ``held_no_multiplier``) until :meth:`set_symbols` gives its multiplier. ``depth``:
     book depth kept for ``order_book_update``, equal to the subscribed level and REST ``limit``
     (obu books keep their stream level). REST snapshots: :meth:`apply_rest_snapshot`.
     """
@@ -46,7 +52,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
         super().__init__(on_event, symbols, depth)
-        self._sizer = ContractSizes(self.symbols, self._no_multiplier)
+        self._sizer = ContractSizes(self.symbols)
 
     def _contract_context(self, venue_symbol: str) -> tuple[float, float, bool, str]:
         sizer = self._sizer(venue_symbol)
@@ -56,14 +62,10 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         return futures_symbol_map()
 
     def set_symbols(self, symbols: SymbolMap) -> None:
-        """Replace the contract metadata (e.g. after a REST refresh); multipliers are re-read."""
-        self.symbols = symbols
-        self._unified = symbols.unified
-        self._sizer = ContractSizes(symbols, self._no_multiplier)
-        self._contracts.clear()
-
-    def _no_multiplier(self, venue_symbol: str) -> None:
-        self._count_error("no_multiplier", venue_symbol, "contract not in the contract list, sizes left in contracts")
+        """Replace the contract metadata (e.g. the list arrived after the stream started);
+        multipliers are re-read and held pushes handled again."""
+        self._sizer = ContractSizes(symbols)
+        super().set_symbols(symbols)
 
     # -- REST snapshot ---------------------------------------------------------------------
     def apply_rest_snapshot(self, venue_symbol: str, body: bytes | str, recv_ts: int | None = None) -> int:
@@ -97,6 +99,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         )
 
     def _on_trades(self, env, recv_ts: int) -> None:
+        events = []
         for r in env.result:
             signed = r.size
             if signed > 0:
@@ -108,7 +111,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             else:
                 self._count_error("zero_size_trade", result_prefix(env))
                 continue
-            self._emit(
+            events.append(
                 Trade(
                     venue="gateio",
                     market=PERP,
@@ -123,10 +126,12 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                     contracts=contracts,
                 )
             )
+        self._emit_all(events)
 
-    def _book_levels(self, r: FuturesBookUpdate) -> tuple:
+    def _book_push(self, frame) -> BookPush:
+        r = frame.result
         sizer = self._sizer(r.s)
-        return r.s, r.t, r.U, r.u, r.full, sizer.levels(r.b), sizer.levels(r.a)
+        return BookPush(r.s, r.t, r.U, r.u, r.full, sizer.levels(r.b), sizer.levels(r.a), frame.time, frame.time_ms)
 
     def _on_order_book(self, env, recv_ts: int) -> None:
         if env.event != "all":
@@ -157,9 +162,10 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
         items = env.result
         if not isinstance(items, list):
             items = (items,)
+        events = []
         for r in items:
             interval, contract, plain = candle_name(r.n)
-            self._emit(
+            events.append(
                 Kline(
                     venue="gateio",
                     market=PERP,
@@ -179,12 +185,14 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                     closed=r.w,
                 )
             )
+        self._emit_all(events)
 
     def _on_liquidations(self, env, recv_ts: int) -> None:
         items = env.result
         if not isinstance(items, list):
             items = (items,)
         env_ts = env.time_ms or env.time * 1000
+        events = []
         for r in items:
             signed = r.size
             if signed == 0:
@@ -194,7 +202,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
             # sign is undocumented for this channel)
             side = SELL if signed < 0 else BUY
             contracts = -signed if signed < 0 else signed
-            self._emit(
+            events.append(
                 Liquidation(
                     venue="gateio",
                     market=PERP,
@@ -208,11 +216,13 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                     contracts=contracts,
                 )
             )
+        self._emit_all(events)
 
     def _on_contract_stats(self, env, recv_ts: int) -> None:
         items = env.result
         if not isinstance(items, list):
             items = (items,)
+        events = []
         for r in items:
             if not r.contract:
                 # frames before 2025-03 did not name the contract (§7.10)
@@ -220,7 +230,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                 continue
             if r.open_interest is None:
                 continue
-            self._emit(
+            events.append(
                 OpenInterest(
                     venue="gateio",
                     market=PERP,
@@ -233,6 +243,7 @@ class GateioFuturesPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
                     open_interest_usd=r.open_interest_usd,
                 )
             )
+        self._emit_all(events)
 
 
 def ticker_events(r: FuturesTicker, symbol: str, sizer: ContractSize, exchange_ts: int, recv_ts: int) -> list:

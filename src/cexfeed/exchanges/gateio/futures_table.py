@@ -128,6 +128,17 @@ class FuturesBookSnapshot(msgspec.Struct):
     bids: list[Level] = []
 
 
+class LegacyBookLevel(msgspec.Struct):
+    """One item of a legacy ``futures.order_book`` event ``update`` (§7.5, seen 2021): ``p``
+    price, ``s`` signed contracts (> 0 bid, < 0 ask, 0 deletes the price), ``c`` contract,
+    ``id`` update id."""
+
+    p: Price
+    s: Signed
+    c: Name
+    id: SeqId
+
+
 class FuturesTicker(msgspec.Struct, gc=False):
     """One ``futures.tickers`` item (§7.2); every field but ``contract`` may be missing.
     Prices quote currency; ``change_percentage`` percent; funding rates fractions;
@@ -354,7 +365,7 @@ TABLE = Table(
             name="book_snapshots", venue_channel="futures.order_book",
             payload=("{symbol}", "{limit}", "0"), params=(("limit", "20"),),
             choices=(("limit", ("100", "50", "20", "10", "5", "1")),),
-            result=Union[FuturesBookSnapshot, list], handler="_on_order_book", book=BOOK_FULL,
+            result=Union[FuturesBookSnapshot, list[LegacyBookLevel]], handler="_on_order_book", book=BOOK_FULL,
             emits=(BookUpdate, BookStatus), doc="§7.5, §10.3",
         ),
         Channel(

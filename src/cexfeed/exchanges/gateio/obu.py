@@ -12,13 +12,9 @@ Follows gateio-protocol.md §6.8, §7.7 and §10.2:
   a ``BookStatus`` ``resyncing`` is emitted and ``hooks.request_resubscribe(venue_symbol)`` asks
   the connection to unsubscribe + subscribe that one stream; increments are dropped until the
   new ``full`` arrives;
-- an unknown contract or level is acked with success and then stays silent (pitfalls #12): the
-  subscribe ack that echoes ``payload`` arms a timer per stream (a connection may also call
-  :meth:`ObuBooks.expect_book` itself), and :meth:`ObuBooks.check_no_data` - run at most once a
-  second on control frames (acks, app pongs: they keep arriving on a quiet socket), or from a
-  timer -
-  emits ``BookStatus`` ``stale``/``no_data`` for every book still without a snapshot after
-  :attr:`ObuBooks.OBU_TIMEOUT_S`. A resubscribe after a gap arms it too.
+- an unknown contract or level is acked with success and then stays silent (pitfalls #12):
+  the connection's per-subscription silence check (:mod:`cexfeed.net.watch`) reports it like
+  any silent subscription.
 
 A symbol's book comes from one book channel at a time: ``order_book_update`` (REST snapshot +
 deltas) or ``obu``; the user picks per subscription (our channel ``book`` vs ``book_obu``, rows
@@ -27,14 +23,12 @@ of the market's channel table).
 
 from __future__ import annotations
 
-import time
 import msgspec
 
 from ...book import BookSequencer
-from ...models import RESYNCING, STALE
+from ...models import RESYNCING
 from ...wire import Millis, Price, SeqId, Size
 from .contracts import ONE, ContractSize
-from .protocol import Envelope
 
 
 class ObuUpdate(msgspec.Struct, gc=False):
@@ -75,11 +69,8 @@ def parse_obu_stream(stream: str) -> tuple[str, int]:
 
 class ObuBooks:
     """Mixin for a :class:`~cexfeed.exchanges.gateio.common.GateioPublicHandler` subclass: adds
-    ``_on_obu`` (map the channel to it in ``CHANNELS``), per-symbol resubscribe on obu gaps and
-    the no-data check. Sizes go through :meth:`_sizer` (``ONE`` on spot; contract multiplier on
-    futures)."""
-
-    OBU_TIMEOUT_S = 5.0
+    ``_on_obu`` (map the channel to it in ``CHANNELS``) and per-symbol resubscribe on obu gaps.
+    Sizes go through :meth:`_sizer` (``ONE`` on spot; contract multiplier on futures)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -89,9 +80,6 @@ class ObuBooks:
         self._obu_symbols: set[str] = set()
         # resubscribe requested, waiting for the new full push
         self._obu_pending: set[str] = set()
-        # venue symbol -> ns when a snapshot started to be expected
-        self._expected: dict[str, int] = {}
-        self._next_no_data_check = 0
 
     def _sizer(self, venue_symbol: str) -> ContractSize:
         return ONE
@@ -99,22 +87,24 @@ class ObuBooks:
     # -- push ------------------------------------------------------------------------------
     def _on_obu(self, env, recv_ts: int) -> None:
         r = env.result
-        venue_symbol = self._obu_symbol(r.s)
+        venue_symbol = self._obu_streams.get(r.s) or parse_obu_stream(r.s)[0]
+        self._check_ids(venue_symbol, r.full, r.U, r.u, recv_ts)  # before any size is converted
         sizer = self._sizer(venue_symbol)
+        bids = sizer.pairs(r.b)
+        asks = sizer.pairs(r.a)
+        self._obu_symbol(r.s)  # the stream's book exists once one of its pushes is usable
         exchange_ts = r.t or env.time_ms or env.time * 1000
-        self._obu_push(venue_symbol, r.full, r.U, r.u, sizer.pairs(r.b), sizer.pairs(r.a), exchange_ts, recv_ts)
+        self._obu_push(venue_symbol, r.full, r.U, r.u, bids, asks, exchange_ts, recv_ts)
 
     def _obu_push(self, venue_symbol: str, full: bool, first: int, last: int, bids, asks, exchange_ts: int, recv_ts: int) -> None:
         """Apply one obu push (levels already in base currency): a ``full`` one replaces the book,
         an increment must continue it; an increment with no snapshot before it breaks the stream."""
+        if self.closed_books and self._book_closed(venue_symbol):
+            return
         if full:
             self._obu_pending.discard(venue_symbol)
-            self._expected.pop(venue_symbol, None)
             self._book_full(venue_symbol, last, bids, asks, exchange_ts, recv_ts)
             return
-        if first is None:
-            self._book_lost(venue_symbol, recv_ts)
-            raise ValueError(f"obu increment without U (u={last})")
         seq = self.books[venue_symbol]
         if not seq.synced:
             self.stats.errors["obu_unsynced_delta"] += 1
@@ -145,76 +135,19 @@ class ObuBooks:
     def _resync(self, venue_symbol: str) -> None:
         if venue_symbol in self._obu_symbols:
             self._obu_pending.add(venue_symbol)
-            self._expected[venue_symbol] = time.time_ns()
             self.hooks.request_resubscribe(venue_symbol)
         else:
             super()._resync(venue_symbol)
 
-    def reset_books(self, reason: str = "reconnect") -> None:
-        super().reset_books(reason)
+    def reset_books(self, reason: str = "reconnect", recv_ts: int | None = None) -> None:
+        super().reset_books(reason, recv_ts)
         # the connection resubscribes everything after a reconnect
         self._obu_pending.clear()
 
-    # -- silent subscriptions --------------------------------------------------------------
-    def expect_book(self, venue_symbol: str, now_ns: int | None = None) -> None:
-        """Start waiting for ``venue_symbol``'s first snapshot (call when subscribing); a book
-        already synced (snapshot before ack) is not armed."""
-        seq = self.books.get(venue_symbol)
-        if seq is not None and seq.synced:
-            return
-        if venue_symbol not in self._expected:
-            self._expected[venue_symbol] = time.time_ns() if now_ns is None else now_ns
-
-    def check_no_data(self, now_ns: int | None = None, timeout_s: float | None = None) -> list[str]:
-        """Emit ``BookStatus(status="stale", reason="no_data")`` once for every expected book
-        still without a snapshot ``timeout_s`` (default :attr:`OBU_TIMEOUT_S`) after it was
-        armed; returns their venue symbols. Call periodically from the connection's timer."""
-        if not self._expected:
-            return []
-        now = time.time_ns() if now_ns is None else now_ns
-        limit = int((self.OBU_TIMEOUT_S if timeout_s is None else timeout_s) * 1e9)
-        silent = []
-        for venue_symbol, since in list(self._expected.items()):
-            seq = self.books.get(venue_symbol)
-            if seq is not None and seq.synced:
-                del self._expected[venue_symbol]
-            elif now - since >= limit:
-                del self._expected[venue_symbol]
-                silent.append(venue_symbol)
-                self.stats.errors["no_data"] += 1
-                self._status(
-                    venue_symbol,
-                    STALE,
-                    "no_data",
-                    None,
-                    0,
-                    now,
-                    f"no snapshot {(now - since) / 1e9:.1f}s after subscribing (unknown symbol or level?)",
-                )
-        return silent
-
-    def _control(self, env: Envelope, raw, recv_ts: int) -> None:
-        super()._control(env, raw, recv_ts)
-        if env.event == "subscribe" and env.error is None:
-            self._obu_acked(env.channel, env.payload, recv_ts)
-        self._no_data_tick(recv_ts)
-
-    def _obu_acked(self, channel: str, payload, recv_ts: int) -> None:
-        """A successful subscribe ack: newer acks echo the payload, so arm the no-data timer for
-        each obu stream it names."""
-        if not payload or not channel.endswith(".obu"):
-            return
-        for stream in payload:
-            try:
-                venue_symbol, _ = parse_obu_stream(stream)
-            except (ValueError, AttributeError):
-                continue
-            self.expect_book(venue_symbol, recv_ts)
-
-    def _no_data_tick(self, recv_ts: int) -> None:
-        """Run :meth:`check_no_data` at most once a second while a snapshot is awaited. Called on
-        control frames (app pongs keep arriving on a quiet socket): no timer task, nothing on
-        the data path."""
-        if self._expected and recv_ts >= self._next_no_data_check:
-            self._next_no_data_check = recv_ts + 1_000_000_000
-            self.check_no_data(recv_ts)
+    def open_book(self, venue_symbol: str) -> None:
+        super().open_book(venue_symbol)
+        # a new subscription may use another level: learn the stream again from its first push
+        for stream in [name for name, symbol in self._obu_streams.items() if symbol == venue_symbol]:
+            del self._obu_streams[stream]
+        self._obu_symbols.discard(venue_symbol)
+        self._obu_pending.discard(venue_symbol)

@@ -20,7 +20,7 @@ from ...models import OrderStatus
 from ...symbols import SymbolMap
 from ...wire import EXACT, amounts_plain, convert_amounts, to_ms, untyped_amounts
 from . import auth
-from .common import GateioFrames, _envelope
+from .common import GateioFrames, _envelope, check_utf8
 
 S = OrderStatus
 _ZERO = Decimal(0)
@@ -239,20 +239,11 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
         return self._unified(venue_symbol)
 
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
-        if not amounts_plain(raw):
-            self._decode_strict(raw, recv_ts)
-            return
-        # GateioFrames._decode, inline
-        try:
-            frame = self._frames.decode(raw)
-        except msgspec.ValidationError as exc:
-            self._slow_path(raw, recv_ts, exc)
-            return
-        event = frame.event
-        if event == "update" or event == "all":
-            self._table[frame.__class__](frame, recv_ts)
+        check_utf8(raw)
+        if amounts_plain(raw):
+            self._decode(raw, recv_ts)
         else:
-            self._control(_envelope.decode(raw), raw, recv_ts)
+            self._decode_strict(raw, recv_ts)
 
     def _decode_strict(self, raw: bytes | str, recv_ts: int) -> None:
         """A frame with a number outside the grammar somewhere (or not JSON): its account values

@@ -30,7 +30,7 @@ from ...net.rest import RestClient, Signer
 from ...symbols import SymbolMap
 from ...wire import EXACT, Amount, decode_amounts
 from . import futures_table as t
-from .contracts import futures_symbol_map
+from .contracts import MultiplierUnknown, futures_symbol_map, listed_multiplier
 from .futures_table import (
     FuturesAdlPush,
     FuturesAutoOrderPush,
@@ -70,15 +70,13 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
             return self._multipliers[contract]
         except KeyError:
             pass
-        inst = self.symbols.instrument(contract)
-        if inst is None:
-            self._count_error("no_multiplier", contract, "contract not in the contract list, base quantities left out")
-            value = None
-        elif inst.settle is not None and inst.settle != inst.quote:
-            value = None  # inverse: a contract is 1 USD, not an amount of the base currency
-        else:
+        try:
             # the multiplier's float came from the venue's decimal text: its repr gives it back
-            value = Decimal(repr(inst.contract_multiplier))
+            value: Decimal | None = Decimal(repr(listed_multiplier(self.symbols, contract)))
+        except MultiplierUnknown as exc:
+            if not exc.inverse:  # (inverse: a contract is 1 USD, not an amount of the base currency)
+                self._count_error("no_multiplier", contract, "contract not in the contract list, base quantities left out")
+            value = None
         self._multipliers[contract] = value
         return value
 

@@ -18,12 +18,13 @@ from ...credentials import CredentialsError
 from ...net.protocol import PrivateProtocol, Subscription
 from ...net.rest import RestClient, RestError
 from ...symbols import SymbolMap
+from ...venues import private_handler_class
 from . import auth
 from . import futures_table as ft
 from . import spot_table as st
-from .contracts import futures_symbol_map
-from .protocol import GateioProtocol, request, spot_symbol_map
-from .rest import fetch_spot_symbols
+from .futures_protocol import GateioFuturesProtocol
+from .protocol import GateioProtocol, request
+from .spot_protocol import GateioSpotProtocol
 
 
 class _ServerTime(msgspec.Struct):
@@ -44,13 +45,22 @@ class GateioPrivateProtocol(PrivateProtocol, GateioProtocol):
     symbols: SymbolMap | None = None
     _normalizer: Any = None
 
-    def normalizer(self, cls: type) -> Any:
-        """A private handler of class ``cls`` on the current :attr:`symbols`, used only for its
-        normalization of REST bodies (units, status table): the same rules as the pushes."""
+    def normalizer(self) -> Any:
+        """A private handler on the current :attr:`symbols`, used only for its normalization of
+        REST bodies (units, status table): the same rules as the pushes."""
         symbols = self.symbols if self.symbols is not None else self.default_symbols()
         if self._normalizer is None or self._normalizer.symbols is not symbols:
-            self._normalizer = cls(symbols=symbols, credentials=self.credentials)
+            self._normalizer = private_handler_class(self.name)(symbols=symbols, credentials=self.credentials)
         return self._normalizer
+
+    def make_private_handler(self, on_event, symbols: SymbolMap, state: AccountState):
+        self.symbols = symbols
+        return private_handler_class(self.name)(on_event, symbols, state, self.credentials)
+
+    async def fetch_symbols(self, rest: RestClient) -> SymbolMap:
+        """The market's instrument list, kept for the normalization of REST bodies."""
+        self.symbols = await super().fetch_symbols(rest)
+        return self.symbols
 
     def request(self, row: Channel, sub: Subscription, event: str, request_id: int) -> bytes:
         now = self.clock.now_s()
@@ -93,54 +103,28 @@ class GateioPrivateProtocol(PrivateProtocol, GateioProtocol):
         return max(0, ms - 5_000)
 
 
-class GateioSpotPrivateProtocol(GateioPrivateProtocol):
+class GateioSpotPrivateProtocol(GateioPrivateProtocol, GateioSpotProtocol):
     """``gateio-spot`` account stream: ``orders``, ``fills``, ``balances`` by default (also
-    ``orders_v2``, ``fills_v2``), all pairs (``!all``) unless pairs are given."""
+    ``orders_v2``, ``fills_v2``), all pairs (``!all``) unless pairs are given. Endpoints, ping
+    and the pair list are the spot market's (:class:`GateioSpotProtocol`)."""
 
-    name = "gateio-spot"
-    table = st.TABLE
-    ws_url = st.WS_URL
-    rest_url = st.REST_URL
-    headers: dict[str, str] = {}
-    ping_interval = st.PING_INTERVAL_S
-    PING = st.PING
     DEFAULT = st.PRIVATE_DEFAULT
 
-    def default_symbols(self) -> SymbolMap:
-        return spot_symbol_map()
-
-    async def fetch_symbols(self, rest: RestClient) -> SymbolMap:
-        self.symbols = await fetch_spot_symbols(rest)
-        return self.symbols
-
-    def make_private_handler(self, on_event, symbols: SymbolMap, state: AccountState):
-        from .private_spot import GateioSpotPrivateWebSocketHandler
-
-        self.symbols = symbols
-        return GateioSpotPrivateWebSocketHandler(on_event, symbols, state, self.credentials)
-
     async def fetch_account(self, rest: RestClient, state: AccountState, since_ms: int | None) -> AccountSnapshot:
-        from .private_spot import GateioSpotPrivateWebSocketHandler, fetch_spot_account
+        from .private_spot import fetch_spot_account
 
-        normalizer = self.normalizer(GateioSpotPrivateWebSocketHandler)
-        return await fetch_spot_account(rest, self.sign_rest, normalizer, state, since_ms, self.clock.now_ms(), time.time_ns())
+        return await fetch_spot_account(rest, self.sign_rest, self.normalizer(), state, since_ms, self.clock.now_ms(), time.time_ns())
 
 
-class GateioFuturesPrivateProtocol(GateioPrivateProtocol):
+class GateioFuturesPrivateProtocol(GateioPrivateProtocol, GateioFuturesProtocol):
     """``gateio-perp`` account stream (USDT perpetuals): orders, fills, positions, balances,
     own liquidations, auto-deleverages, position closes and trigger orders by default, all
     contracts (``!all``) unless contracts are given. The payload is ``[uid, contract]`` (§4.2:
     at most one contract per request, ``!all`` for every one), so the credentials must carry the
-    account's user id (``GATEIO_UID``); the handshake and REST calls send
-    ``X-Gate-Size-Decimal: 1``. Raises ``CredentialsError`` without a uid."""
+    account's user id (``GATEIO_UID``). Endpoints, ping, the ``X-Gate-Size-Decimal: 1`` header
+    and the contract list are the futures market's (:class:`GateioFuturesProtocol`). Raises
+    ``CredentialsError`` without a uid."""
 
-    name = "gateio-perp"
-    table = ft.TABLE
-    ws_url = ft.WS_URL
-    rest_url = ft.REST_URL
-    headers = dict(ft.HEADERS)
-    ping_interval = ft.PING_INTERVAL_S
-    PING = ft.PING
     DEFAULT = ft.PRIVATE_DEFAULT
 
     def __init__(self, ws_url: str | None = None, rest_url: str | None = None, *, credentials, clock=None) -> None:
@@ -150,23 +134,8 @@ class GateioFuturesPrivateProtocol(GateioPrivateProtocol):
         for row in self.table:  # type: ignore[union-attr]
             if row.private and any(name == "uid" for name, _ in row.params):
                 self.set_option(row.name, credentials.uid)
-        self.headers = dict(ft.HEADERS)
-
-    def default_symbols(self) -> SymbolMap:
-        return futures_symbol_map()
-
-    async def fetch_symbols(self, rest: RestClient) -> SymbolMap:
-        self.symbols = futures_symbol_map(await rest.get(ft.CONTRACTS_PATH))
-        return self.symbols
-
-    def make_private_handler(self, on_event, symbols: SymbolMap, state: AccountState):
-        from .private_futures import GateioFuturesPrivateWebSocketHandler
-
-        self.symbols = symbols
-        return GateioFuturesPrivateWebSocketHandler(on_event, symbols, state, self.credentials)
 
     async def fetch_account(self, rest: RestClient, state: AccountState, since_ms: int | None) -> AccountSnapshot:
-        from .private_futures import GateioFuturesPrivateWebSocketHandler, fetch_futures_account
+        from .private_futures import fetch_futures_account
 
-        normalizer = self.normalizer(GateioFuturesPrivateWebSocketHandler)
-        return await fetch_futures_account(rest, self.sign_rest, normalizer, state, since_ms, self.clock.now_ms(), time.time_ns())
+        return await fetch_futures_account(rest, self.sign_rest, self.normalizer(), state, since_ms, self.clock.now_ms(), time.time_ns())

@@ -17,13 +17,13 @@ import msgspec
 from ...channels import Channel
 from ...net.protocol import Subscription, VenueProtocol
 from ...symbols import Instrument, SymbolMap, decimals_to_step
-from ...wire import Millis, Price, Seconds, Size
+from ...wire import Integer, Millis, Price, Seconds, SeqId, Size
 
 
 class GateError(msgspec.Struct):
     """``{"code": int, "message": str}`` (§2.4)."""
 
-    code: int = 0
+    code: Integer = 0
     message: str = ""
 
 
@@ -35,7 +35,7 @@ class Envelope(msgspec.Struct):
     event: str = ""
     time: Seconds = 0
     time_ms: Millis = 0
-    id: int | None = None
+    id: SeqId | None = None
     error: GateError | None = None
     result: msgspec.Raw = msgspec.Raw(b"null")
     # newer acks echo the request payload (obu: stream names), pushes do not carry it
@@ -44,6 +44,16 @@ class Envelope(msgspec.Struct):
 
 class AckResult(msgspec.Struct):
     status: str = ""
+
+
+# A subscribe of a stream the connection holds already is refused with code 2
+# "Alert sub <stream>" (announcement 44946, pitfalls #10): the stream stays subscribed.
+ALREADY_SUBSCRIBED_PREFIX = "Alert sub"
+
+
+def already_subscribed(message: str) -> bool:
+    """Whether an error ack's message is Gate's "already subscribed" refusal."""
+    return message.startswith(ALREADY_SUBSCRIBED_PREFIX)
 
 
 def gate_unified(venue_symbol: str, settle: str | None = None) -> str:
@@ -114,22 +124,29 @@ def ping(channel: str, now: int | None = None) -> bytes:
 
 class SpotSnapshot(msgspec.Struct):
     """REST ``GET /spot/order_book?with_id=true`` body (§10.1): ``id`` is the book's update id,
-    ``current``/``update`` ms, levels ``[price, size]`` strings parsed to floats, best first."""
+    ``current``/``update`` ms, levels ``[price, size]`` strings parsed to floats, best first;
+    every value by the rules of :mod:`cexfeed.wire`."""
 
-    id: int
-    asks: list[tuple[Price, Size]]
-    bids: list[tuple[Price, Size]]
-    current: int = 0
-    update: int = 0
+    asks: list[tuple[Price, Size]] = []
+    bids: list[tuple[Price, Size]] = []
+    id: SeqId | None = None
+    current: Millis = 0
+    update: Millis = 0
 
 
 _spot_snapshot = msgspec.json.Decoder(SpotSnapshot, strict=False)
 
 
 def parse_spot_snapshot(body: bytes | str) -> SpotSnapshot:
-    """Decode a spot order-book snapshot body. Raises ``msgspec.ValidationError`` when ``id``
-    is missing (the request lacked ``with_id=true``; pitfalls D.1 #8) or the body is malformed."""
-    return _spot_snapshot.decode(body)
+    """Decode a spot order-book snapshot body: the one decoder of it, for the live stream
+    (:func:`cexfeed.exchanges.gateio.rest.parse_spot_order_book`) and replay. Raises
+    ``msgspec.ValidationError`` (a ``ValueError``) when ``id`` is missing (the request lacked
+    ``with_id=true``; pitfalls D.1 #8: the message says so) or a value breaks the rules, and
+    ``msgspec.DecodeError`` when the body is not JSON."""
+    snap = _spot_snapshot.decode(body)
+    if snap.id is None:
+        raise msgspec.ValidationError("snapshot has no 'id' (request with_id=true); cannot sequence it")
+    return snap
 
 
 class GateioProtocol(VenueProtocol):
@@ -144,6 +161,9 @@ class GateioProtocol(VenueProtocol):
 
     def ping_frame(self) -> bytes:
         return ping(self.PING)
+
+    def already_subscribed(self, message: str) -> bool:
+        return already_subscribed(message)
 
     def _book_mode(self, book_mode: str) -> None:
         """``"obu"`` makes our ``book`` mean ``book_obu`` (Order Book V2). Raises ``ValueError``

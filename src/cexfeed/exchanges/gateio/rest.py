@@ -8,35 +8,20 @@ import msgspec
 from ...net.protocol import Snapshot, SnapshotError
 from ...net.rest import RestClient
 from ...symbols import SymbolMap
-from .protocol import spot_symbol_map
-
-
-class _SpotOrderBook(msgspec.Struct):
-    """``GET /spot/order_book?with_id=true``: ``id`` book id, ``current``/``update`` ms,
-    ``asks``/``bids`` ``[[price, amount], ...]`` best first."""
-
-    asks: list[tuple[float, float]] = []
-    bids: list[tuple[float, float]] = []
-    id: int | None = None
-    current: int = 0
-    update: int = 0
-
-
-_order_book = msgspec.json.Decoder(_SpotOrderBook, strict=False)
+from .protocol import parse_spot_snapshot, spot_symbol_map
 
 
 def parse_spot_order_book(venue_symbol: str, body: bytes) -> Snapshot:
-    """A :class:`Snapshot` from a spot order-book body. Raises :class:`SnapshotError` when the
-    body has no ``id`` (requested without ``with_id=true``; hummingbot#5424) or does not
-    decode."""
+    """A :class:`Snapshot` from a spot order-book body, through the one decoder of it
+    (:func:`~cexfeed.exchanges.gateio.protocol.parse_spot_snapshot`: bounded prices, sizes and
+    id). Raises :class:`SnapshotError` when the body has no ``id`` (requested without
+    ``with_id=true``; hummingbot#5424), holds an impossible value, or does not decode."""
     try:
-        book = _order_book.decode(body)
+        book = parse_spot_snapshot(body)
+    except msgspec.ValidationError as exc:
+        raise SnapshotError(f"gateio spot order_book {venue_symbol}: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise SnapshotError(f"gateio spot order_book {venue_symbol}: undecodable body: {exc}") from exc
-    if book.id is None:
-        raise SnapshotError(
-            f"gateio spot order_book {venue_symbol}: snapshot has no 'id' (request with_id=true); cannot sequence it"
-        )
     return Snapshot(venue_symbol=venue_symbol, update_id=book.id, bids=book.bids, asks=book.asks, exchange_ts=book.update or book.current)
 
 

@@ -2,7 +2,7 @@
 
 - ``proto/``: our own ``.proto`` files (field tables of §2) and the generated ``*_pb2.py``
   (regenerate with ``scripts/gen_proto.sh``; needs the ``proto`` extra);
-- ``decode``: frame -> ``(body number, symbol, ts, body)`` on upb, or on the optional compiled
+- ``decode``: frame -> ``Push(number, symbol, ts, body)`` (typed bodies) on upb, or on the optional compiled
   ``_fastpb`` (same values, tested against each other);
 - ``public_handler.MexcPublicWebSocketHandler``: frames -> :mod:`cexfeed.models` events;
 - ``protocol``: channel names, requests, replies; ``rest``: depth snapshot, exchangeInfo;

@@ -1,19 +1,28 @@
 /*
  * Compiled decoder of the hot MEXC spot push bodies (optional extension).
  *
- * decode_push(raw) -> (number, symbol, ts, body): the same contract and values as
+ * decode_push(raw) -> Push(number, symbol, ts, body): the same contract, types and values as
  * cexfeed.exchanges.mexc.decode.decode_push_upb (see that module's docstring), checked by
  * tests on every capture and on generated frames. It walks the protobuf wire format of
  * PushDataV3ApiWrapper (mexc-protocol.md §2.1) and reads only the fields the events need,
  * with proto3 rules kept: unknown fields (any wire type, groups included) are skipped, a
  * known field with the wrong wire type is treated as unknown, the last value of a scalar wins,
- * repeated occurrences of the same oneof body merge, a different oneof member replaces the
- * previous one, strings must be valid UTF-8. Bodies other than 313/303/314/315 come back as
- * None: the caller decodes those with upb.
+ * repeated occurrences of the same oneof body merge, strings must be valid UTF-8, a field
+ * number must be in [1, 2**29 - 1] at every nesting level (as upb requires). Bodies other than
+ * 313/303/314/315/308 come back as None: the caller decodes those with upb. A frame that sets
+ * two different oneof bodies (the later one replaces the earlier) is handed whole to the upb
+ * decoder, which then also checks the replaced body.
  *
- * Decimal text goes through the C runtime's correctly rounded PyOS_string_to_double; it must
- * only hold [0-9.+-eE] (anything else is malformed, as in decode.py's decimal()), so the value
- * is the one float(text) gives.
+ * The result types (NamedTuples of decode.py) and that upb decoder are given once by
+ * set_types(); instances are built directly (a NamedTuple is a tuple with a class).
+ *
+ * Value rules (cexfeed.wire): a number is JSON number text (wire.NUMBER), converted to the
+ * float float(text) gives (exact fast path, else the C runtime's correctly rounded
+ * PyOS_string_to_double); a price is in (0, MAX_VALUE), a size in [0, MAX_VALUE); a version
+ * follows wire.seq_id (integer text without leading zeros, or integral number text up to
+ * 2**53, in [0, MAX_SEQ]); a deal time is in [0, MAX_MILLIS). An empty (absent) string is 0.
+ * A deal whose values break these rules is skipped and counted (DealsBody.bad); any other
+ * value error makes the frame malformed.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -27,15 +36,67 @@ typedef struct {
 } Slice;
 
 #define MAX_SLICES 16
-#define MAX_DEPTH 64
+/* upb's nesting limit: sub-messages and groups together, the wrapper at level 0 */
+#define MAX_DEPTH 100
 
-enum { OK = 0, ERR_TRUNC = -1, ERR_BAD = -2, ERR_PY = -3 };
+/* the bounds of cexfeed.wire, exposed as module constants and checked against it by a test */
+#define MAX_VALUE 1e300
+#define MAX_MILLIS 100000000000000LL /* 10**14 */
+#define MAX_SEQ 9223372036854775807LL /* 2**63 - 1 */
+#define MAX_FIELD 536870911u /* 2**29 - 1, the largest protobuf field number */
+#define MAX_SECONDS 100000000000LL /* 10**11 */
+#define EXACT 9007199254740992.0 /* 2**53 */
+
+/* ERR_VALUE: well-formed protobuf, but a value outside the value rules */
+enum { OK = 0, ERR_TRUNC = -1, ERR_BAD = -2, ERR_PY = -3, ERR_VALUE = -4 };
 
 static PyObject *empty_str;
+/* set_types(): Push, DepthBody, Deal, DealsBody, BookTickerBody, KlineBody, the upb decode_push */
+#define N_TYPES 6
+static PyTypeObject *push_type, *depth_type, *deal_type, *deals_type, *ticker_type, *kline_type;
+static PyObject *fallback;
 
 static void set_error(int code, const char *what) {
     if (code == ERR_PY) return; /* a Python exception is already set */
     PyErr_Format(PyExc_ValueError, "%s: %s", code == ERR_TRUNC ? "truncated" : "malformed", what);
+}
+
+/* A record of `type` (a tuple subclass without extra fields) holding `items` (references
+ * stolen, all non-NULL), or NULL with an exception set. */
+static PyObject *record(PyTypeObject *type, PyObject **items, Py_ssize_t n) {
+#if PY_VERSION_HEX < 0x030E0000
+    /* what tuple.__new__(type, items) does, without the temporary tuple */
+    PyObject *obj = type->tp_alloc(type, n);
+    if (obj != NULL) {
+        for (Py_ssize_t i = 0; i < n; i++) PyTuple_SET_ITEM(obj, i, items[i]);
+        return obj;
+    }
+#else
+    /* newer tuples carry more state (a cached hash): let tuple.__new__ set it up */
+    PyObject *tmp = PyTuple_New(n);
+    if (tmp != NULL) {
+        for (Py_ssize_t i = 0; i < n; i++) PyTuple_SET_ITEM(tmp, i, items[i]);
+        PyObject *args = PyTuple_Pack(1, tmp);
+        Py_DECREF(tmp);
+        if (args == NULL) return NULL;
+        PyObject *obj = PyTuple_Type.tp_new(type, args, NULL);
+        Py_DECREF(args);
+        return obj;
+    }
+#endif
+    for (Py_ssize_t i = 0; i < n; i++) Py_DECREF(items[i]);
+    return NULL;
+}
+
+/* record() of freshly made items, any of which may be NULL (creation failed) */
+static PyObject *record_checked(PyTypeObject *type, PyObject **items, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (items[i] == NULL) {
+            for (Py_ssize_t k = 0; k < n; k++) Py_XDECREF(items[k]);
+            return NULL;
+        }
+    }
+    return record(type, items, n);
 }
 
 static inline int read_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out) {
@@ -54,6 +115,17 @@ static inline int read_varint(const uint8_t **pp, const uint8_t *end, uint64_t *
     return ERR_BAD; /* more than 10 bytes */
 }
 
+/* A field key: number in [1, 2**29 - 1] and wire type, at any nesting level (upb's rule). */
+static inline int read_key(const uint8_t **pp, const uint8_t *end, uint32_t *field, int *wire) {
+    uint64_t key;
+    int rc = read_varint(pp, end, &key);
+    if (rc) return rc;
+    if (key >> 3 == 0 || key >> 3 > MAX_FIELD) return ERR_BAD;
+    *field = (uint32_t)(key >> 3);
+    *wire = (int)(key & 7);
+    return OK;
+}
+
 /* Reads a length-delimited payload at *pp (after its tag). */
 static inline int read_len(const uint8_t **pp, const uint8_t *end, Slice *s) {
     uint64_t len;
@@ -68,16 +140,18 @@ static inline int read_len(const uint8_t **pp, const uint8_t *end, Slice *s) {
 
 static int skip_field(const uint8_t **pp, const uint8_t *end, uint32_t field, int wire, int depth);
 
+/* depth: the nesting level of the message holding this group, plus the groups around it */
 static int skip_group(const uint8_t **pp, const uint8_t *end, uint32_t field, int depth) {
-    if (depth > MAX_DEPTH) return ERR_BAD;
+    if (depth >= MAX_DEPTH) return ERR_BAD;
     while (*pp < end) {
+        /* inside an unknown group upb takes field number 0 too (not above 2**29 - 1) */
         uint64_t key;
         int rc = read_varint(pp, end, &key);
         if (rc) return rc;
+        if (key >> 3 > MAX_FIELD) return ERR_BAD;
         uint32_t f = (uint32_t)(key >> 3);
         int w = (int)(key & 7);
         if (w == 4) return f == field ? OK : ERR_BAD;
-        if (f == 0) return ERR_BAD;
         rc = skip_field(pp, end, f, w, depth + 1);
         if (rc) return rc;
     }
@@ -162,101 +236,133 @@ static inline int check_str(const Slice *s) {
 static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* Plain decimal text ([+-]digits[.digits]) whose digits fit 2**53 with at most 22 decimals:
- * both the integer and the power of ten are exact doubles, so one IEEE division gives the
- * correctly rounded value, the same float as float(text) (Clinger's fast path). */
-static inline int fast_decimal(const uint8_t *p, Py_ssize_t n, double *out) {
-    const uint8_t *end = p + n;
-    int neg = 0, dot = 0, any = 0, frac = 0, sig = 0;
+static inline int is_digit(const uint8_t *p, const uint8_t *end) { return p < end && *p >= '0' && *p <= '9'; }
+
+/* Text that is not JSON number text: a value error, unless it is not even UTF-8 (upb refuses
+ * the whole frame then). */
+static inline int not_number(const Slice *s) { return utf8_valid(s->p, s->n) ? ERR_VALUE : ERR_BAD; }
+
+/* JSON number text (wire.NUMBER: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?) -> the float
+ * float(text) gives, -0 read as 0.0. Up to 19 significant digits below 2**53 with a power of
+ * ten up to 22 take the exact path (one correctly rounded IEEE operation on two exact doubles,
+ * Clinger's fast path); anything else goes to the correctly rounded parsers of the runtime. */
+static int parse_number(const Slice *s, double *out) {
+    const uint8_t *p = s->p, *end = s->p + s->n;
+    int neg = 0, digits = 0, scale = 0, exact = 1, exp = 0, exp_neg = 0;
     uint64_t mant = 0;
-    if (p < end && (*p == '-' || *p == '+')) {
-        neg = *p == '-';
+    if (p < end && *p == '-') {
+        neg = 1;
         p++;
     }
-    for (; p < end; p++) {
-        uint8_t c = *p;
-        if (c >= '0' && c <= '9') {
-            any = 1;
-            if (mant || c != '0') {
-                if (++sig > 16) return 0;
+    if (!is_digit(p, end)) return not_number(s);
+    if (*p == '0') {
+        p++;
+    } else {
+        for (; is_digit(p, end); p++) {
+            if (++digits > 19) exact = 0;
+            else mant = mant * 10 + (*p - '0');
+        }
+    }
+    if (p < end && *p == '.') {
+        p++;
+        if (!is_digit(p, end)) return not_number(s);
+        for (; is_digit(p, end); p++) {
+            if (mant || *p != '0') digits++;
+            if (digits > 19) {
+                exact = 0;
+            } else {
+                mant = mant * 10 + (*p - '0');
+                scale--;
             }
-            mant = mant * 10 + (c - '0');
-            frac += dot;
-        } else if (c == '.' && !dot) {
-            dot = 1;
-        } else {
-            return 0;
         }
     }
-    if (!any || mant > (1ULL << 53) || frac > 22) return 0;
-    double v = (double)mant;
-    if (frac) v /= POW10[frac];
-    *out = neg ? -v : v;
-    return 1;
-}
-
-static inline int plain_char(uint8_t c) { return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'; }
-
-/* a venue decimal string -> float(text), "" -> 0.0. Only [0-9.+-eE] is a venue number: text
- * float() would still take ("1_000", " 5", "inf", other scripts' digits) is ERR_BAD, as in
- * decode.py's decimal(). */
-static int parse_float(const Slice *s, double *out) {
-    Py_ssize_t n = s->n;
-    if (n == 0) {
-        *out = 0.0;
-        return OK;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '-' || *p == '+')) exp_neg = *p++ == '-';
+        if (!is_digit(p, end)) return not_number(s);
+        for (; is_digit(p, end); p++)
+            if (exp < 100000) exp = exp * 10 + (*p - '0');
+        scale += exp_neg ? -exp : exp;
     }
-    if (fast_decimal(s->p, n, out)) return OK;
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (!plain_char(s->p[i])) return ERR_BAD;
-    if (n < 64) {
+    if (p != end) return not_number(s);
+    double v;
+    if (exact && mant <= (1ULL << 53) && scale >= -22 && scale <= 22) {
+        v = (double)mant;
+        v = scale < 0 ? v / POW10[-scale] : v * POW10[scale];
+        if (neg) v = -v;
+    } else if (s->n < 64) {
         char buf[64];
-        memcpy(buf, s->p, n);
-        buf[n] = 0;
-        char *endp = NULL;
-        double v = PyOS_string_to_double(buf, &endp, NULL);
-        if (v == -1.0 && PyErr_Occurred()) {
-            PyErr_Clear();
-            return ERR_BAD;
-        }
-        if (endp != buf + n) return ERR_BAD;
-        *out = v;
-        return OK;
+        memcpy(buf, s->p, s->n);
+        buf[s->n] = 0;
+        /* no overflow exception: an out-of-range value is +-HUGE_VAL, refused by the bounds */
+        v = PyOS_string_to_double(buf, NULL, NULL);
+        if (v == -1.0 && PyErr_Occurred()) return ERR_PY;
+    } else {
+        PyObject *text = PyUnicode_DecodeASCII((const char *)s->p, s->n, "strict");
+        if (text == NULL) return ERR_PY;
+        PyObject *f = PyFloat_FromString(text);
+        Py_DECREF(text);
+        if (f == NULL) return ERR_PY;
+        v = PyFloat_AS_DOUBLE(f);
+        Py_DECREF(f);
     }
-    /* long digit strings: Python's own parser */
-    PyObject *text = PyUnicode_DecodeASCII((const char *)s->p, n, "strict");
-    if (text == NULL) return ERR_PY;
-    PyObject *f = PyFloat_FromString(text);
-    Py_DECREF(text);
-    if (f == NULL) return ERR_PY;
-    *out = PyFloat_AS_DOUBLE(f);
-    Py_DECREF(f);
+    *out = v + 0.0; /* -0.0 -> 0.0 */
     return OK;
 }
 
-/* the value rules of cexfeed.wire: a price is in (0, 1e300), a size in [0, 1e300) */
-static inline int price_ok(double v) { return v > 0.0 && v < 1e300; }
-static inline int size_ok(double v) { return v >= 0.0 && v < 1e300; }
+/* a price: "" or outside (0, MAX_VALUE) is ERR_VALUE */
+static inline int parse_price(const Slice *s, double *out) {
+    int rc = s->n ? parse_number(s, out) : ERR_VALUE;
+    if (rc) return rc;
+    return *out > 0.0 && *out < MAX_VALUE ? OK : ERR_VALUE;
+}
 
-/* int(text) as a new reference, "" -> 0 */
-static PyObject *parse_int(const Slice *s) {
-    Py_ssize_t n = s->n;
-    if (n == 0) return PyLong_FromLong(0);
-    if (n <= 18) {
-        long long v = 0;
-        Py_ssize_t i = 0;
-        for (; i < n; i++) {
-            uint8_t c = s->p[i];
-            if (c < '0' || c > '9') break;
-            v = v * 10 + (c - '0');
-        }
-        if (i == n) return PyLong_FromLongLong(v);
+/* a size: "" (absent) is 0.0; outside [0, MAX_VALUE) is ERR_VALUE */
+static inline int parse_size(const Slice *s, double *out) {
+    if (s->n == 0) {
+        *out = 0.0;
+        return OK;
     }
-    PyObject *text = PyUnicode_DecodeUTF8((const char *)s->p, n, "strict");
-    if (text == NULL) return NULL;
-    PyObject *v = PyLong_FromUnicodeObject(text, 10);
-    Py_DECREF(text);
-    return v;
+    int rc = parse_number(s, out);
+    if (rc) return rc;
+    return *out >= 0.0 && *out < MAX_VALUE ? OK : ERR_VALUE;
+}
+
+/* a version (wire.seq_id), "" (absent) -> 0; a new reference in *out */
+static int parse_seq(const Slice *s, PyObject **out) {
+    const uint8_t *p = s->p, *end = s->p + s->n;
+    if (s->n == 0) {
+        *out = PyLong_FromLong(0);
+        return *out ? OK : ERR_PY;
+    }
+    int neg = *p == '-';
+    p += neg;
+    /* integer text without leading zeros */
+    if (p + 1 == end && *p == '0') {
+        *out = PyLong_FromLong(0);
+        return *out ? OK : ERR_PY;
+    }
+    if (is_digit(p, end) && *p != '0') {
+        uint64_t v = 0;
+        for (; is_digit(p, end); p++) {
+            /* checked before the multiplication, so that it cannot wrap */
+            if (v > (uint64_t)MAX_SEQ / 10) return not_number(s);
+            v = v * 10 + (*p - '0');
+            if (v > (uint64_t)MAX_SEQ) return not_number(s);
+        }
+        if (p == end) {
+            if (neg) return ERR_VALUE;
+            *out = PyLong_FromLongLong((long long)v);
+            return *out ? OK : ERR_PY;
+        }
+    }
+    /* other number text: an integral value a float holds exactly */
+    double x;
+    int rc = parse_number(s, &x);
+    if (rc) return rc;
+    if (x < 0.0 || x > EXACT || floor(x) != x) return ERR_VALUE;
+    *out = PyLong_FromLongLong((long long)x);
+    return *out ? OK : ERR_PY;
 }
 
 /* symbol strings cache: the same few symbols arrive over and over */
@@ -292,30 +398,40 @@ static PyObject *make_symbol(const Slice *s) {
     return PyUnicode_DecodeUTF8((const char *)s->p, s->n, "strict");
 }
 
+static PyObject *make_str(const Slice *s) {
+    if (s->n == 0) {
+        Py_INCREF(empty_str);
+        return empty_str;
+    }
+    if (all_ascii(s->p, s->n)) {
+        PyObject *obj = PyUnicode_New(s->n, 127);
+        if (obj != NULL) memcpy(PyUnicode_1BYTE_DATA(obj), s->p, s->n);
+        return obj;
+    }
+    return PyUnicode_DecodeUTF8((const char *)s->p, s->n, "strict");
+}
+
 /* one {price, quantity} item -> (float, float) appended to list */
 static int parse_level(const Slice *item, PyObject *list) {
     const uint8_t *p = item->p, *end = item->p + item->n;
     Slice price = {NULL, 0}, qty = {NULL, 0};
     int rc;
     while (p < end) {
-        uint64_t key;
-        if ((rc = read_varint(&p, end, &key))) return rc;
-        uint32_t f = (uint32_t)(key >> 3);
-        int w = (int)(key & 7);
-        if (f == 0) return ERR_BAD;
+        uint32_t f;
+        int w;
+        if ((rc = read_key(&p, end, &f, &w))) return rc;
         if ((f == 1 || f == 2) && w == 2) {
             Slice *dst = f == 1 ? &price : &qty;
-            /* the kept value is checked by parse_float; an overwritten one here */
+            /* the kept value is checked by its parser; an overwritten one here */
             if (dst->p != NULL && (rc = check_str(dst))) return rc;
             if ((rc = read_len(&p, end, dst))) return rc;
-        } else if ((rc = skip_field(&p, end, f, w, 0))) {
+        } else if ((rc = skip_field(&p, end, f, w, 2))) {
             return rc;
         }
     }
     double pv, qv;
-    if ((rc = parse_float(&price, &pv))) return rc;
-    if ((rc = parse_float(&qty, &qv))) return rc;
-    if (!price_ok(pv) || !size_ok(qv)) return ERR_BAD;
+    if ((rc = parse_price(&price, &pv))) return rc;
+    if ((rc = parse_size(&qty, &qv))) return rc;
     PyObject *t = PyTuple_New(2);
     if (t == NULL) return ERR_PY;
     PyObject *a = PyFloat_FromDouble(pv), *b = PyFloat_FromDouble(qv);
@@ -332,7 +448,7 @@ static int parse_level(const Slice *item, PyObject *list) {
     return rc ? ERR_PY : OK;
 }
 
-/* 313 aggre depth (limit == 0) or 303 limit depth (limit == 1) */
+/* 313 aggre depth (limit == 0) or 303 limit depth (limit == 1) -> DepthBody */
 static PyObject *parse_depth(const Slice *slices, int count, int limit, int *err) {
     PyObject *asks = PyList_New(0), *bids = PyList_New(0);
     Slice from = {NULL, 0}, to = {NULL, 0};
@@ -344,15 +460,10 @@ static PyObject *parse_depth(const Slice *slices, int count, int limit, int *err
     for (int i = 0; i < count; i++) {
         const uint8_t *p = slices[i].p, *end = slices[i].p + slices[i].n;
         while (p < end) {
-            uint64_t key;
+            uint32_t f;
+            int w;
             Slice s;
-            if ((rc = read_varint(&p, end, &key))) goto fail;
-            uint32_t f = (uint32_t)(key >> 3);
-            int w = (int)(key & 7);
-            if (f == 0) {
-                rc = ERR_BAD;
-                goto fail;
-            }
+            if ((rc = read_key(&p, end, &f, &w))) goto fail;
             if (w == 2 && (f == 1 || f == 2)) {
                 if ((rc = read_len(&p, end, &s))) goto fail;
                 if ((rc = parse_level(&s, f == 1 ? asks : bids))) goto fail;
@@ -361,40 +472,24 @@ static PyObject *parse_depth(const Slice *slices, int count, int limit, int *err
                 if ((rc = check_str(&s))) goto fail;
                 if (f == 4) from = s;
                 else if (f == 5) to = s;
-            } else if ((rc = skip_field(&p, end, f, w, 0))) {
+            } else if ((rc = skip_field(&p, end, f, w, 1))) {
                 goto fail;
             }
         }
     }
-    PyObject *v_from = parse_int(&from);
-    if (v_from == NULL) {
-        rc = ERR_PY;
-        goto fail;
-    }
-    PyObject *v_to;
+    PyObject *v_from, *v_to;
+    if ((rc = parse_seq(&from, &v_from))) goto fail;
     if (limit) {
         Py_INCREF(v_from);
         v_to = v_from;
-    } else {
-        v_to = parse_int(&to);
-        if (v_to == NULL) {
-            Py_DECREF(v_from);
-            rc = ERR_PY;
-            goto fail;
-        }
-    }
-    PyObject *t = PyTuple_New(4);
-    if (t == NULL) {
+    } else if ((rc = parse_seq(&to, &v_to))) {
         Py_DECREF(v_from);
-        Py_DECREF(v_to);
-        rc = ERR_PY;
         goto fail;
     }
-    PyTuple_SET_ITEM(t, 0, asks);
-    PyTuple_SET_ITEM(t, 1, bids);
-    PyTuple_SET_ITEM(t, 2, v_from);
-    PyTuple_SET_ITEM(t, 3, v_to);
-    return t;
+    PyObject *items[4] = {asks, bids, v_from, v_to};
+    PyObject *body = record(depth_type, items, 4);
+    if (body == NULL) *err = ERR_PY;
+    return body;
 fail:
     Py_XDECREF(asks);
     Py_XDECREF(bids);
@@ -402,17 +497,16 @@ fail:
     return NULL;
 }
 
+/* one deal -> Deal appended to list; ERR_VALUE when a value breaks the rules (skipped) */
 static int parse_deal(const Slice *item, PyObject *list) {
     const uint8_t *p = item->p, *end = item->p + item->n;
     Slice price = {NULL, 0}, qty = {NULL, 0}, tid = {NULL, 0};
     uint64_t trade_type = 0, time_ms = 0;
     int rc;
     while (p < end) {
-        uint64_t key;
-        if ((rc = read_varint(&p, end, &key))) return rc;
-        uint32_t f = (uint32_t)(key >> 3);
-        int w = (int)(key & 7);
-        if (f == 0) return ERR_BAD;
+        uint32_t f;
+        int w;
+        if ((rc = read_key(&p, end, &f, &w))) return rc;
         if (w == 2 && (f == 1 || f == 2 || f == 5)) {
             Slice *dst = f == 1 ? &price : (f == 2 ? &qty : &tid);
             /* kept values are checked when converted; an overwritten one here */
@@ -420,44 +514,32 @@ static int parse_deal(const Slice *item, PyObject *list) {
             if ((rc = read_len(&p, end, dst))) return rc;
         } else if (w == 0 && (f == 3 || f == 4)) {
             if ((rc = read_varint(&p, end, f == 3 ? &trade_type : &time_ms))) return rc;
-        } else if ((rc = skip_field(&p, end, f, w, 0))) {
+        } else if ((rc = skip_field(&p, end, f, w, 2))) {
             return rc;
         }
     }
+    if ((rc = check_str(&tid))) return rc;
     double pv, qv;
-    if ((rc = parse_float(&price, &pv))) return rc;
-    if ((rc = parse_float(&qty, &qv))) return rc;
-    if (!price_ok(pv) || !size_ok(qv)) return ERR_BAD;
-    PyObject *t = PyTuple_New(5);
-    if (t == NULL) return ERR_PY;
-    PyObject *tid_obj;
-    if (tid.n == 0) {
-        Py_INCREF(empty_str);
-        tid_obj = empty_str;
-    } else if (all_ascii(tid.p, tid.n)) {
-        tid_obj = PyUnicode_New(tid.n, 127);
-        if (tid_obj != NULL) memcpy(PyUnicode_1BYTE_DATA(tid_obj), tid.p, tid.n);
-    } else {
-        tid_obj = PyUnicode_DecodeUTF8((const char *)tid.p, tid.n, "strict");
-    }
+    /* UTF-8 of both numbers first: a frame error outranks a value error */
+    if ((rc = check_str(&price)) || (rc = check_str(&qty))) return rc;
+    int value_rc = parse_price(&price, &pv);
+    if (value_rc == OK) value_rc = parse_size(&qty, &qv);
+    if (value_rc == ERR_PY) return ERR_PY;
+    int64_t t = (int64_t)time_ms;
+    if (value_rc || t < 0 || t >= MAX_MILLIS) return ERR_VALUE;
     PyObject *items[5] = {PyFloat_FromDouble(pv), PyFloat_FromDouble(qv), PyLong_FromLong((long)(int32_t)(uint32_t)trade_type),
-                          PyLong_FromLongLong((long long)(int64_t)time_ms), tid_obj};
-    for (int i = 0; i < 5; i++) {
-        if (items[i] == NULL) {
-            for (int k = 0; k < 5; k++) Py_XDECREF(items[k]);
-            Py_DECREF(t);
-            return ERR_PY;
-        }
-    }
-    for (int i = 0; i < 5; i++) PyTuple_SET_ITEM(t, i, items[i]);
-    rc = PyList_Append(list, t);
-    Py_DECREF(t);
+                          PyLong_FromLongLong((long long)t), make_str(&tid)};
+    PyObject *deal = record_checked(deal_type, items, 5);
+    if (deal == NULL) return ERR_PY;
+    rc = PyList_Append(list, deal);
+    Py_DECREF(deal);
     return rc ? ERR_PY : OK;
 }
 
-/* 314 aggre deals */
+/* 314 aggre deals -> DealsBody */
 static PyObject *parse_deals(const Slice *slices, int count, int *err) {
     PyObject *deals = PyList_New(0);
+    long bad = 0;
     int rc = OK;
     if (deals == NULL) {
         *err = ERR_PY;
@@ -466,127 +548,168 @@ static PyObject *parse_deals(const Slice *slices, int count, int *err) {
     for (int i = 0; i < count; i++) {
         const uint8_t *p = slices[i].p, *end = slices[i].p + slices[i].n;
         while (p < end) {
-            uint64_t key;
+            uint32_t f;
+            int w;
             Slice s;
-            if ((rc = read_varint(&p, end, &key))) goto fail;
-            uint32_t f = (uint32_t)(key >> 3);
-            int w = (int)(key & 7);
-            if (f == 0) {
-                rc = ERR_BAD;
-                goto fail;
-            }
+            if ((rc = read_key(&p, end, &f, &w))) goto fail;
             if (w == 2 && f == 1) {
                 if ((rc = read_len(&p, end, &s))) goto fail;
-                if ((rc = parse_deal(&s, deals))) goto fail;
+                rc = parse_deal(&s, deals);
+                if (rc == ERR_VALUE) {
+                    bad++;
+                    rc = OK;
+                } else if (rc) {
+                    goto fail;
+                }
             } else if (w == 2 && f == 2) {
                 if ((rc = read_len(&p, end, &s))) goto fail;
                 if ((rc = check_str(&s))) goto fail;
-            } else if ((rc = skip_field(&p, end, f, w, 0))) {
+            } else if ((rc = skip_field(&p, end, f, w, 1))) {
                 goto fail;
             }
         }
     }
-    return deals;
+    PyObject *items[2] = {deals, PyLong_FromLong(bad)};
+    PyObject *body = record_checked(deals_type, items, 2);
+    if (body == NULL) *err = ERR_PY;
+    return body;
 fail:
     Py_DECREF(deals);
     *err = rc;
     return NULL;
 }
 
-/* 315 aggre book ticker */
-static PyObject *parse_book_ticker(const Slice *slices, int count, int *err) {
-    Slice fields[5] = {{NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}};
-    int rc = OK;
+/* The scalar fields of a body (pieces `slices`, the last value of a field kept): string fields
+ * 1..n into fields[1..n] (fields[0] unused), a varint field `varint_field` (0: none) into
+ * *varint, anything else skipped. Every string kept is checked for UTF-8. */
+static int body_fields(const Slice *slices, int count, Slice *fields, uint32_t n, uint32_t varint_field, uint64_t *varint) {
+    int rc;
     for (int i = 0; i < count; i++) {
         const uint8_t *p = slices[i].p, *end = slices[i].p + slices[i].n;
         while (p < end) {
-            uint64_t key;
-            if ((rc = read_varint(&p, end, &key))) goto fail;
-            uint32_t f = (uint32_t)(key >> 3);
-            int w = (int)(key & 7);
-            if (f == 0) {
-                rc = ERR_BAD;
-                goto fail;
-            }
-            if (w == 2 && f >= 1 && f <= 5) {
-                /* kept values are checked when converted; an overwritten one here */
-                if (fields[f - 1].p != NULL && (rc = check_str(&fields[f - 1]))) goto fail;
-                if ((rc = read_len(&p, end, &fields[f - 1]))) goto fail;
-            } else if ((rc = skip_field(&p, end, f, w, 0))) {
-                goto fail;
+            uint32_t f;
+            int w;
+            if ((rc = read_key(&p, end, &f, &w))) return rc;
+            if (w == 2 && f >= 1 && f <= n && f != varint_field) {
+                /* an overwritten value must still be UTF-8 */
+                if (fields[f].p != NULL && (rc = check_str(&fields[f]))) return rc;
+                if ((rc = read_len(&p, end, &fields[f]))) return rc;
+            } else if (w == 0 && f == varint_field && f != 0) {
+                if ((rc = read_varint(&p, end, varint))) return rc;
+            } else if ((rc = skip_field(&p, end, f, w, 1))) {
+                return rc;
             }
         }
     }
-    double v[4];
+    for (uint32_t k = 1; k <= n; k++)
+        if ((rc = check_str(&fields[k]))) return rc;
+    return OK;
+}
+
+/* 315 aggre book ticker -> BookTickerBody */
+static PyObject *parse_book_ticker(const Slice *slices, int count, int *err) {
+    /* 1 bid price, 2 bid qty, 3 ask price, 4 ask qty, 5 version */
+    Slice fields[6] = {{NULL, 0}};
+    int rc = body_fields(slices, count, fields, 5, 0, NULL);
+    if (rc) goto fail;
+    /* an absent side is 0 / 0: every value is a size */
+    PyObject *items[5];
     for (int k = 0; k < 4; k++) {
-        if ((rc = parse_float(&fields[k], &v[k]))) goto fail;
-        /* an absent side is 0 / 0; never negative, NaN or infinite */
-        if (!size_ok(v[k])) {
-            rc = ERR_BAD;
+        double v;
+        if ((rc = parse_size(&fields[k + 1], &v))) {
+            for (int j = 0; j < k; j++) Py_XDECREF(items[j]);
             goto fail;
         }
+        items[k] = PyFloat_FromDouble(v);
     }
-    PyObject *version = parse_int(&fields[4]);
-    if (version == NULL) {
-        rc = ERR_PY;
+    rc = parse_seq(&fields[5], &items[4]);
+    if (rc) {
+        for (int j = 0; j < 4; j++) Py_XDECREF(items[j]);
         goto fail;
     }
-    PyObject *t = PyTuple_New(5);
-    if (t == NULL) {
-        Py_DECREF(version);
-        rc = ERR_PY;
+    PyObject *body = record_checked(ticker_type, items, 5);
+    if (body == NULL) *err = ERR_PY;
+    return body;
+fail:
+    *err = rc;
+    return NULL;
+}
+
+/* a size, None when absent (a new reference in *out) */
+static int opt_size(const Slice *s, PyObject **out) {
+    double v;
+    int rc;
+    if (s->n == 0) {
+        Py_INCREF(Py_None);
+        *out = Py_None;
+        return OK;
+    }
+    if ((rc = parse_size(s, &v))) return rc;
+    *out = PyFloat_FromDouble(v);
+    return *out ? OK : ERR_PY;
+}
+
+/* 308 kline -> KlineBody */
+static PyObject *parse_kline(const Slice *slices, int count, int *err) {
+    /* strings: 1 interval, 3 open, 4 close, 5 high, 6 low, 7 volume, 8 amount */
+    Slice fields[9] = {{NULL, 0}};
+    uint64_t window_start = 0;
+    int rc = body_fields(slices, count, fields, 8, 2, &window_start);
+    if (rc) goto fail;
+    int64_t start = (int64_t)window_start;
+    if (start < 0 || start >= MAX_SECONDS) {
+        rc = ERR_VALUE;
         goto fail;
     }
-    for (int k = 0; k < 4; k++) {
-        PyObject *f = PyFloat_FromDouble(v[k]);
-        if (f == NULL) {
-            Py_DECREF(version);
-            Py_DECREF(t);
-            rc = ERR_PY;
-            goto fail;
-        }
-        PyTuple_SET_ITEM(t, k, f);
+    /* open, high, low, close (wire order of KlineBody) */
+    static const int price_fields[4] = {3, 5, 6, 4};
+    double prices[4];
+    for (int k = 0; k < 4; k++)
+        if ((rc = parse_price(&fields[price_fields[k]], &prices[k]))) goto fail;
+    PyObject *items[8] = {make_symbol(&fields[1]), PyLong_FromLongLong((long long)(start * 1000)), NULL, NULL, NULL, NULL, NULL, NULL};
+    for (int k = 0; k < 4; k++) items[2 + k] = PyFloat_FromDouble(prices[k]);
+    if ((rc = opt_size(&fields[7], &items[6])) || (rc = opt_size(&fields[8], &items[7]))) {
+        for (int k = 0; k < 8; k++) Py_XDECREF(items[k]);
+        goto fail;
     }
-    PyTuple_SET_ITEM(t, 4, version);
-    return t;
+    PyObject *body = record_checked(kline_type, items, 8);
+    if (body == NULL) *err = ERR_PY;
+    return body;
 fail:
     *err = rc;
     return NULL;
 }
 
 static PyObject *decode_push(PyObject *self, PyObject *arg) {
+    if (push_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_fastpb.set_types() was not called");
+        return NULL;
+    }
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
     const uint8_t *p = (const uint8_t *)view.buf, *end = p + view.len;
     Slice symbol = {NULL, 0};
     Slice body[MAX_SLICES];
-    int body_count = 0;
+    int body_count = 0, replaced = 0;
     uint32_t body_no = 0, unknown_body = 0;
     uint64_t send_time = 0, create_time = 0;
     int rc = OK;
-    PyObject *result = NULL, *body_obj = NULL, *sym_obj = NULL;
+    PyObject *body_obj = NULL, *sym_obj = NULL;
 
     while (p < end) {
-        uint64_t key;
+        uint32_t f;
+        int w;
         Slice s;
-        if ((rc = read_varint(&p, end, &key))) goto fail;
-        uint32_t f = (uint32_t)(key >> 3);
-        int w = (int)(key & 7);
-        if (f == 0 || key >> 32) {
-            rc = ERR_BAD;
-            goto fail;
-        }
+        if ((rc = read_key(&p, end, &f, &w))) goto fail;
         if (w == 2 && f >= 301 && f <= 315) {
             if ((rc = read_len(&p, end, &s))) goto fail;
             if (f != body_no) {
+                replaced |= body_no != 0;
                 body_no = f;
                 body_count = 0;
             }
-            if (body_count == MAX_SLICES) {
-                rc = ERR_BAD;
-                goto fail;
-            }
-            body[body_count++] = s;
+            if (body_count == MAX_SLICES) replaced = 1; /* the rare many-piece body: upb */
+            else body[body_count++] = s;
         } else if (w == 2 && (f == 1 || f == 3 || f == 4)) {
             if ((rc = read_len(&p, end, &s))) goto fail;
             if ((rc = check_str(&s))) goto fail;
@@ -594,9 +717,16 @@ static PyObject *decode_push(PyObject *self, PyObject *arg) {
         } else if (w == 0 && (f == 5 || f == 6)) {
             if ((rc = read_varint(&p, end, f == 5 ? &create_time : &send_time))) goto fail;
         } else {
+            /* one of our bodies with another wire type: malformed, as on the upb reading */
+            if (f >= 301 && f <= 315) { rc = ERR_BAD; goto fail; }
             if (f >= 300 && unknown_body == 0) unknown_body = f;
             if ((rc = skip_field(&p, end, f, w, 0))) goto fail;
         }
+    }
+    if (replaced) {
+        /* a replaced oneof body must still be well-formed: upb checks it all */
+        PyBuffer_Release(&view);
+        return PyObject_CallOneArg(fallback, arg);
     }
     switch (body_no) {
     case 313:
@@ -611,6 +741,9 @@ static PyObject *decode_push(PyObject *self, PyObject *arg) {
     case 315:
         body_obj = parse_book_ticker(body, body_count, &rc);
         break;
+    case 308:
+        body_obj = parse_kline(body, body_count, &rc);
+        break;
     case 0:
         body_no = unknown_body;
         /* fall through */
@@ -624,10 +757,10 @@ static PyObject *decode_push(PyObject *self, PyObject *arg) {
         rc = ERR_PY;
         goto fail;
     }
-    int64_t ts = (int64_t)(send_time ? send_time : create_time);
-    result = Py_BuildValue("(INLN)", (unsigned int)body_no, sym_obj, (long long)ts, body_obj);
     PyBuffer_Release(&view);
-    return result;
+    int64_t ts = (int64_t)(send_time ? send_time : create_time);
+    PyObject *items[4] = {PyLong_FromUnsignedLong(body_no), sym_obj, PyLong_FromLongLong((long long)ts), body_obj};
+    return record_checked(push_type, items, 4);
 fail:
     Py_XDECREF(body_obj);
     Py_XDECREF(sym_obj);
@@ -636,9 +769,39 @@ fail:
     return NULL;
 }
 
+/* set_types(Push, DepthBody, Deal, DealsBody, BookTickerBody, KlineBody, upb_decode_push) */
+static PyObject *set_types(PyObject *self, PyObject *args) {
+    PyObject *types[N_TYPES], *upb;
+    if (!PyArg_ParseTuple(args, "OOOOOOO:set_types", &types[0], &types[1], &types[2], &types[3], &types[4], &types[5], &upb)) return NULL;
+    for (int i = 0; i < N_TYPES; i++) {
+        PyTypeObject *tp = (PyTypeObject *)types[i];
+        /* a tuple subclass with no extra fields (a NamedTuple): built as a tuple */
+        if (!PyType_Check(types[i]) || !PyType_IsSubtype(tp, &PyTuple_Type) || tp->tp_basicsize != PyTuple_Type.tp_basicsize ||
+            tp->tp_itemsize != PyTuple_Type.tp_itemsize) {
+            PyErr_SetString(PyExc_TypeError, "set_types: every type must be a NamedTuple");
+            return NULL;
+        }
+    }
+    if (!PyCallable_Check(upb)) {
+        PyErr_SetString(PyExc_TypeError, "set_types: the upb decoder must be callable");
+        return NULL;
+    }
+    PyTypeObject **slots[N_TYPES] = {&push_type, &depth_type, &deal_type, &deals_type, &ticker_type, &kline_type};
+    for (int i = 0; i < N_TYPES; i++) {
+        Py_INCREF(types[i]);
+        Py_XSETREF(*slots[i], (PyTypeObject *)types[i]);
+    }
+    Py_INCREF(upb);
+    Py_XSETREF(fallback, upb);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"decode_push", decode_push, METH_O,
-     "decode_push(raw) -> (body number, symbol, ts ms, body); see cexfeed.exchanges.mexc.decode."},
+     "decode_push(raw) -> Push(number, symbol, ts ms, body); see cexfeed.exchanges.mexc.decode."},
+    {"set_types", set_types, METH_VARARGS,
+     "set_types(Push, DepthBody, Deal, DealsBody, BookTickerBody, KlineBody, upb_decode_push): the result types and the "
+     "decoder of frames this one hands over (called once by cexfeed.exchanges.mexc.decode)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -647,5 +810,15 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastpb", "Compiled 
 PyMODINIT_FUNC PyInit__fastpb(void) {
     empty_str = PyUnicode_FromStringAndSize("", 0);
     if (empty_str == NULL) return NULL;
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    if (PyModule_AddObject(m, "MAX_VALUE", PyFloat_FromDouble(MAX_VALUE)) < 0 ||
+        PyModule_AddIntConstant(m, "MAX_FIELD_NUMBER", MAX_FIELD) < 0 ||
+        PyModule_AddObject(m, "MAX_MILLIS", PyLong_FromLongLong(MAX_MILLIS)) < 0 ||
+        PyModule_AddObject(m, "MAX_SECONDS", PyLong_FromLongLong(MAX_SECONDS)) < 0 ||
+        PyModule_AddObject(m, "MAX_SEQ", PyLong_FromLongLong(MAX_SEQ)) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

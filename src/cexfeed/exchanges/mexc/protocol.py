@@ -11,6 +11,8 @@ from typing import Iterable
 
 import msgspec
 
+from ...symbols import split_quote
+
 # Wrapper body oneof field numbers (§2.1).
 # field number -> oneof member name in our schema (push.proto)
 BODY_NAMES: dict[int, str] = {
@@ -116,16 +118,10 @@ def _bracketed(msg: str) -> list[str]:
 
 
 # -- symbols ---------------------------------------------------------------------------------
-# Quote currencies tried, longest first, when a symbol is missing from exchangeInfo.
-QUOTE_SUFFIXES = ("FDUSD", "USDT", "USDC", "USDE", "USD1", "TUSD", "BUSD", "EUR", "BRL", "TRY", "BTC", "ETH", "USD", "MX")
-
-
 def mexc_unified(venue_symbol: str) -> str:
-    """``BTCUSDT`` -> ``BTC/USDT`` by known quote suffix; unchanged when none matches."""
-    for quote in QUOTE_SUFFIXES:
-        if venue_symbol.endswith(quote) and len(venue_symbol) > len(quote):
-            return f"{venue_symbol[: -len(quote)]}/{quote}"
-    return venue_symbol
+    """``BTCUSDT`` -> ``BTC/USDT`` by known quote suffix (for a symbol missing from
+    exchangeInfo); unchanged when none matches."""
+    return split_quote(venue_symbol) or venue_symbol
 
 
 def mexc_venue(symbol: str) -> str:

@@ -21,25 +21,15 @@ JSON control replies (acks, ``PONG``, refusals).
 
 from __future__ import annotations
 
-import time
 from typing import Callable
 
 import msgspec
 
 from ...handlers import EventCallback, PublicWebSocketHandler
-from ...models import BUY, SELL, SPOT, BestBidOffer, BookUpdate, Kline, Ticker, Trade, VenueError
-from ...models import STALE as STATUS_STALE
-from ...models import SYNCED as STATUS_SYNCED
+from ...models import BUY, SELL, SPOT, BestBidOffer, Kline, Ticker, Trade, VenueError
 from ...symbols import SymbolMap
 from ...wire import MAX_MILLIS
-from .decode import checked, classify_bad_frame, decode_push, parse_wrapper, side_value
-from .decode import levels as _levels
-from .decode import num as _f
-from .decode import num_or_none as _opt
-from .decode import price as _price
-from .decode import price_or_none as _price_or_none
-from .decode import seconds as _seconds
-from .decode import signed_or_none as _signed
+from .decode import DepthBody, book_ticker, classify_bad_frame, deals_body, decode_push, depth_at_version, each, kline, mini_ticker, parse_wrapper, unknown_body_number, version
 from .protocol import (
     ACK_EMPTY,
     BODY_NAMES,
@@ -50,13 +40,14 @@ from .protocol import (
     Reply,
     classify_reply,
 )
+from .books import MexcBooks
 from .rest import spot_symbol_map
 from .spot_table import KLINE_INTERVALS, RECONNECT_AFTER_S, TABLE, channel_symbol
 
 _reply = msgspec.json.Decoder(Reply, strict=False)
 _SIDES = {TRADE_TYPE_BUY: BUY, TRADE_TYPE_SELL: SELL}
 
-class MexcPublicWebSocketHandler(PublicWebSocketHandler):
+class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
     """MEXC spot market data: raw frame -> :mod:`cexfeed.models` events.
 
     ``symbols`` maps ``BTCUSDT`` <-> ``BTC/USDT`` (from ``/api/v3/exchangeInfo`` via
@@ -64,9 +55,10 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     ``depth`` is the number of levels kept per side of each ``aggre.depth`` book; it should not
     exceed the REST snapshot ``limit``. ``max_connection_age`` (s, default 23 h) asks the
     connection to reconnect (``hooks.on_reconnect_requested``) before the venue's 24 h cut.
-    ``stale_after`` (s): a synced book with no ``aggre.depth`` push for that long gets a
-    ``BookStatus`` ``stale``/``no_data`` (checked when a text frame such as PONG arrives). ``decoder`` overrides the frame decoder (default: the
-    compiled one when built, else upb; see :mod:`cexfeed.exchanges.mexc.decode`).
+    ``decoder`` overrides the frame decoder (default: the compiled one when built, else upb;
+    see :mod:`cexfeed.exchanges.mexc.decode`). A silent channel (PONGs keep a MEXC socket alive
+    while a channel says nothing, §7 pitfall 3) is reported by the connection's
+    per-subscription silence check (:mod:`cexfeed.net.watch`).
 
     Units: prices quote currency, sizes base currency, ``exchange_ts`` ms (wrapper
     ``sendTime``/``createTime``; trades carry the deal ``time``; klines ``open_ts`` is
@@ -81,8 +73,10 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     Skipped frames are counted in ``stats.errors`` by kind: ``malformed`` (bad wire data,
     bad number text, unparsable JSON), ``truncated`` (a field runs past the frame end),
     ``wrong_type`` (parses but carries no wrapper body), ``unknown_body`` (body field number
-    we do not handle), ``unknown_frame`` (JSON that is not a spot reply), ``bad_version``,
-    ``unknown_side``, ``crossed_snapshot``, ``empty_ack``, ``venue_error``, ``book_stale``.
+    we do not handle), ``unknown_frame`` (JSON that is not a spot reply), ``malformed_item``
+    (one item of a multi-item push - a deal, a batch ticker - with an impossible value: left
+    out, the other items are kept), ``bad_version``,
+    ``unknown_side``, ``crossed_snapshot``, ``empty_ack``, ``venue_error``.
     """
 
     venue = "mexc"
@@ -95,24 +89,13 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         depth: int = 100,
         decoder: Callable | None = None,
         max_connection_age: float = RECONNECT_AFTER_S,
-        stale_after: float = 60.0,
     ) -> None:
         super().__init__(on_event, depth)
-        # PONGs keep a MEXC socket alive while a channel is silent (§7 pitfall 3), so the
-        # books are watched on their own: last aggre.depth activity per symbol (recv ns)
-        self._stale_ns = int(stale_after * 1e9)
-        self._last_depth: dict[str, int] = {}
-        self._stale: set[str] = set()
-        # the venue cuts a connection after 24 h (§1.5): ask for a reconnect before that,
-        # counted from the first frame after (re)connecting
-        self._max_age_ns = int(max_connection_age * 1e9)
-        self._age_deadline = 0
+        self._init_books(max_connection_age)
         self.symbols = symbols if symbols is not None else spot_symbol_map()
         self._unified = self.symbols.unified
         self._names: dict[str, str] = {}  # venue symbol -> unified, filled on first use
         self._decode = decoder if decoder is not None else decode_push
-        # symbols whose snapshot was requested and not yet applied
-        self._snapshot_pending: set[str] = set()
         # body field number -> bound handler, from the channel table
         self._table: dict[int, Callable] = {number: getattr(self, row.handler) for number, row in TABLE.by_result.items() if not row.private}
 
@@ -121,6 +104,11 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         if name is None:
             name = self._names[venue_symbol] = self._unified(venue_symbol)
         return name
+
+    def set_symbols(self, symbols: SymbolMap) -> None:
+        self.symbols = symbols
+        self._unified = symbols.unified
+        self._names.clear()
 
     # -- routing ---------------------------------------------------------------------------
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
@@ -136,6 +124,8 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
             return
         handler = self._table.get(number)
         if handler is None:
+            # a body this stream does not read: still whole protobuf (the upb reading), else malformed
+            unknown_body_number(parse_wrapper(raw))
             self._count_error("wrong_type" if number == 0 else "unknown_body", raw, f"body field {number}")
             return
         if not 0 <= ts < MAX_MILLIS:
@@ -143,12 +133,6 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         if not symbol:
             symbol = channel_symbol(parse_wrapper(raw).channel)
         handler(symbol, ts, body, raw, recv_ts)
-
-    def _check_age(self, recv_ts: int) -> None:
-        armed = self._age_deadline != 0
-        self._age_deadline = recv_ts + self._max_age_ns
-        if armed:
-            self.hooks.on_reconnect_requested("connection older than the venue's 24 h limit allows")
 
     def _cold_body(self, raw, number: int):
         """The upb sub-message of a body the compiled decoder leaves to upb."""
@@ -161,8 +145,6 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
         except msgspec.ValidationError as exc:
             self._count_error("unknown_frame", raw, exc)
             return
-        if self._last_depth:
-            self._check_stale(recv_ts)
         kind, channels = classify_reply(reply)
         hooks = self.hooks
         if kind == ACK_OK:
@@ -203,28 +185,7 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
             self._count_error("bad_version", raw, f"fromVersion {first} toVersion {last}")
             return
         self._book_delta(symbol, first, last, bids, asks, ts, recv_ts)
-        self._last_depth[symbol] = recv_ts
-        seq = self.books[symbol]
-        if not seq.synced and symbol not in self._snapshot_pending:
-            self._resync(symbol)
-        elif self._stale and symbol in self._stale:
-            self._stale.discard(symbol)
-            if seq.synced:
-                self._status(symbol, STATUS_SYNCED, "data_resumed", seq.book.last_update_id, ts, recv_ts)
-
-    def _check_stale(self, recv_ts: int) -> None:
-        """Mark synced books without an ``aggre.depth`` push for ``stale_after`` s as
-        ``stale`` (once; ``synced``/``data_resumed`` follows the next push). Runs on text
-        frames (PONG every ping interval), not per data frame."""
-        limit = self._stale_ns
-        for symbol, last in self._last_depth.items():
-            if recv_ts - last > limit and symbol not in self._stale:
-                seq = self.books.get(symbol)
-                if seq is not None and seq.synced:
-                    self._stale.add(symbol)
-                    self.stats.errors["book_stale"] += 1
-                    self._status(symbol, STATUS_STALE, "no_data", seq.book.last_update_id, 0, recv_ts,
-                                 f"no aggre.depth push for {(recv_ts - last) / 1e9:.0f} s")
+        self._depth_applied(symbol)
 
     def _on_increase_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
@@ -234,74 +195,43 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     def _on_increase_depth_batch(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
             body = self._cold_body(raw, 312)
-        for item in body.items:
+        items, bad = each(body.items, depth_at_version)
+        self._bad_items(bad, raw)
+        for item in items:
             self._increase(symbol, ts, item, raw, recv_ts)
 
     def _increase(self, symbol: str, ts: int, item, raw, recv_ts: int) -> None:
-        version = int(item.version) if item.version else 0
-        if version <= 0:
+        if not isinstance(item, DepthBody):
+            item = depth_at_version(item)
+        if item.to_version <= 0:
             self._count_error("bad_version", raw, "missing version")
             return
-        self._on_aggre_depth(symbol, ts, (_levels(item.asks), _levels(item.bids), version, version), raw, recv_ts)
+        self._on_aggre_depth(symbol, ts, item, raw, recv_ts)
+
+    def _bad_items(self, bad: int, raw) -> None:
+        for _ in range(bad):
+            self._count_error("malformed_item", raw, "an item with an impossible value left out")
 
     def _on_limit_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         asks, bids, version, _ = body
-        # each push is a whole top-N book: no sequencing state, never a crossed book
-        if bids and asks and bids[0][0] >= asks[0][0]:
-            self._count_error("crossed_snapshot", raw, f"bid {bids[0][0]} >= ask {asks[0][0]}")
-            return
-        self._emit(
-            BookUpdate(
-                venue="mexc",
-                market=SPOT,
-                symbol=self.unified(symbol),
-                venue_symbol=symbol,
-                exchange_ts=ts,
-                recv_ts=recv_ts,
-                bids=bids,
-                asks=asks,
-                snapshot=True,
-                first_update_id=version,
-                last_update_id=version,
-            )
-        )
+        self._limit_book(symbol, version, bids, asks, ts, recv_ts, raw)
 
-    def apply_snapshot(self, venue_symbol: str, update_id: int, bids, asks, exchange_ts: int = 0, recv_ts: int | None = None) -> int:
-        """Install the REST snapshot ``GET /api/v3/depth`` (``lastUpdateId`` = ``update_id``;
-        levels ``[(price, qty)]`` floats) and replay buffered pushes (§4.2 steps 3-6).
-        Returns the sequencer code; a snapshot older than the buffer is requested again."""
+    def open_book(self, venue_symbol: str) -> None:
+        super().open_book(venue_symbol)
         self._snapshot_pending.discard(venue_symbol)
-        self._last_depth[venue_symbol] = recv_ts if recv_ts is not None else time.time_ns()
-        self._stale.discard(venue_symbol)
-        code = super().apply_snapshot(venue_symbol, update_id, bids, asks, exchange_ts, recv_ts)
-        if not self.book(venue_symbol).synced:
-            self._snapshot_pending.add(venue_symbol)
-        return code
-
-    def _resync(self, venue_symbol: str) -> None:
-        self._snapshot_pending.add(venue_symbol)
-        self.hooks.request_snapshot(venue_symbol)
-
-    def reset_books(self, reason: str = "reconnect") -> None:
-        """Forget every book (connection lost); each symbol asks for a snapshot again on its
-        next push."""
-        self._snapshot_pending.clear()
-        self._age_deadline = 0
-        self._last_depth.clear()
-        self._stale.clear()
-        super().reset_books(reason)
 
     # -- trades -----------------------------------------------------------------------------------
     def _on_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         unified = self.unified(symbol)
         events = []
-        for index, (price, qty, trade_type, time_ms, trade_id) in enumerate(body):
+        deals, bad = body
+        if bad:
+            self._bad_items(bad, raw)
+        for index, (price, qty, trade_type, time_ms, trade_id) in enumerate(deals):
             side = _SIDES.get(trade_type)
             if side is None:
                 self._count_error("unknown_side", raw, f"tradeType {trade_type}")
                 continue
-            if not 0 <= time_ms < MAX_MILLIS:
-                raise ValueError(f"impossible deal time {time_ms} ms")
             if qty == 0:
                 self._count_error("zero_size_trade", raw)
                 continue
@@ -323,18 +253,16 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     def _on_plain_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
             body = self._cold_body(raw, 301)
-        deals = [(*checked(_f(d.price), _f(d.quantity)), d.tradeType, d.time, "") for d in body.deals]
-        self._on_deals(symbol, ts, deals, raw, recv_ts)
+        self._on_deals(symbol, ts, deals_body(body.deals), raw, recv_ts)
 
     # -- best bid/offer -----------------------------------------------------------------------------
     def _on_plain_book_ticker(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
             body = self._cold_body(raw, 305)
-        b = body
-        self._on_book_ticker(symbol, ts, (side_value(b.bidPrice), side_value(b.bidQuantity), side_value(b.askPrice), side_value(b.askQuantity), 0), raw, recv_ts)
+        self._on_book_ticker(symbol, ts, book_ticker(body), raw, recv_ts)
 
     def _on_book_ticker(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        bid_price, bid_qty, ask_price, ask_qty, version = body
+        bid_price, bid_qty, ask_price, ask_qty, update_id = body
         self._emit(
             BestBidOffer(
                 venue="mexc",
@@ -347,16 +275,18 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                 bid_size=bid_qty,
                 ask_price=ask_price,
                 ask_size=ask_qty,
-                update_id=version or None,
+                update_id=update_id or None,
             )
         )
 
     def _on_book_ticker_batch(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
             body = self._cold_body(raw, 311)
-        version = int(body.version) if body.version else None
+        update_id = version(body.version) or None
         unified = self.unified(symbol)
-        for b in body.items:
+        items, bad = each(body.items, book_ticker)
+        self._bad_items(bad, raw)
+        for b in items:
             self._emit(
                 BestBidOffer(
                     venue="mexc",
@@ -365,19 +295,17 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                     venue_symbol=symbol,
                     exchange_ts=ts,
                     recv_ts=recv_ts,
-                    bid_price=side_value(b.bidPrice),
-                    bid_size=side_value(b.bidQuantity),
-                    ask_price=side_value(b.askPrice),
-                    ask_size=side_value(b.askQuantity),
-                    update_id=version,
+                    bid_price=b.bid_price,
+                    bid_size=b.bid_qty,
+                    ask_price=b.ask_price,
+                    ask_size=b.ask_qty,
+                    update_id=update_id,
                 )
             )
 
     # -- kline and tickers ---------------------------------------------------------------------------
     def _on_kline(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
-        if body is None:
-            body = self._cold_body(raw, 308)
-        k = body
+        k = body if body is not None else kline(self._cold_body(raw, 308))
         self._emit(
             Kline(
                 venue="mexc",
@@ -387,13 +315,13 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                 exchange_ts=ts,
                 recv_ts=recv_ts,
                 interval=KLINE_INTERVALS.get(k.interval, k.interval),
-                open_ts=_seconds(k.windowStart) * 1000,  # seconds on the wire (§2.2)
-                open=_price(k.openingPrice),
-                high=_price(k.highestPrice),
-                low=_price(k.lowestPrice),
-                close=_price(k.closingPrice),
-                volume=_opt(k.volume),  # kline volume = base, amount = quote
-                quote_volume=_opt(k.amount),
+                open_ts=k.open_ts,
+                open=k.open,
+                high=k.high,
+                low=k.low,
+                close=k.close,
+                volume=k.volume,
+                quote_volume=k.quote_volume,
                 closed=None,
             )
         )
@@ -401,17 +329,18 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
     def _on_mini_ticker(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
             body = self._cold_body(raw, 309)
-        self._ticker(body.symbol or symbol, ts, body, recv_ts)
+        self._ticker(symbol, ts, mini_ticker(body), recv_ts)
 
     def _on_mini_tickers(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         if body is None:
             body = self._cold_body(raw, 310)
-        for item in body.items:
-            if item.symbol:
-                self._ticker(item.symbol, ts, item, recv_ts)
+        items, bad = each((item for item in body.items if item.symbol), mini_ticker)
+        self._bad_items(bad, raw)
+        for item in items:
+            self._ticker(symbol, ts, item, recv_ts)
 
     def _ticker(self, symbol: str, ts: int, t, recv_ts: int) -> None:
-        rate = t.zonedRate or t.rate
+        symbol = t.symbol or symbol
         self._emit(
             Ticker(
                 venue="mexc",
@@ -420,13 +349,11 @@ class MexcPublicWebSocketHandler(PublicWebSocketHandler):
                 venue_symbol=symbol,
                 exchange_ts=ts,
                 recv_ts=recv_ts,
-                last=_price_or_none(t.price),
-                high_24h=_price_or_none(t.high),
-                low_24h=_price_or_none(t.low),
-                # mini ticker: quantity = base volume, volume = quote turnover (§2.2)
-                base_volume=_opt(t.quantity),
-                quote_volume=_opt(t.volume),
-                change_pct=_signed(rate) * 100.0 if rate else None,
+                last=t.last,
+                high_24h=t.high,
+                low_24h=t.low,
+                base_volume=t.base_volume,
+                quote_volume=t.quote_volume,
+                change_pct=t.change_pct,
             )
         )
-

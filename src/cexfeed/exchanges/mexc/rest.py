@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 import msgspec
 
 from ...symbols import Instrument, SymbolMap, decimals_to_step
+from ...wire import Millis, Price, SeqId, Size
 from .protocol import mexc_unified, mexc_venue
 from .spot_table import REST_URL
 
@@ -19,12 +20,12 @@ DEFAULT_SNAPSHOT_LIMIT = 1000
 
 class DepthSnapshot(msgspec.Struct):
     """``GET /api/v3/depth`` body: ``lastUpdateId`` and ``[price, qty]`` string pairs, parsed
-    to floats (price quote currency, qty base currency)."""
+    to floats (price quote currency, qty base currency), by the rules of :mod:`cexfeed.wire`."""
 
-    lastUpdateId: int
-    bids: list[tuple[float, float]] = []
-    asks: list[tuple[float, float]] = []
-    timestamp: int = 0
+    lastUpdateId: SeqId
+    bids: list[tuple[Price, Size]] = []
+    asks: list[tuple[Price, Size]] = []
+    timestamp: Millis = 0
 
 
 _depth_decoder = msgspec.json.Decoder(DepthSnapshot, strict=False)
@@ -37,7 +38,7 @@ def depth_url(venue_symbol: str, limit: int = DEFAULT_SNAPSHOT_LIMIT, base: str 
 
 def parse_depth_snapshot(body: bytes | str) -> DepthSnapshot:
     """Decode a depth snapshot body. Raises ``msgspec.DecodeError`` (a ``ValueError``) on a
-    malformed body or missing ``lastUpdateId``."""
+    malformed body, a missing ``lastUpdateId`` or a value outside the rules (``["nan", "1"]``)."""
     return _depth_decoder.decode(body)
 
 

@@ -1,5 +1,10 @@
 """The benchmark run: micro (per frame, interleaved), end to end, report. Entry points:
-``python -m bench`` and ``cexfeed bench`` (both call :func:`main`)."""
+``cexfeed bench`` and ``python -m cexfeed.bench`` (both call :func:`run`).
+
+Reports go to an ``--out`` folder: ``bench/reports`` of the source checkout this package runs
+from (an editable install), else ``./cexfeed-bench-reports``. Each run writes ``<out>/<date>/``
+(``report.md``, ``micro.png``, ``e2e.png``, ``results.json``); a full run also refreshes
+``<out>/latest.md`` + ``latest_*.png`` (the figures the README quotes in a checkout)."""
 
 from __future__ import annotations
 
@@ -20,10 +25,19 @@ from .contenders import CONTENDERS, close_peers, ensure_loop
 from .frames import all_cases
 from .report import write
 
-REPORTS = Path(__file__).resolve().parent / "reports"
+OUT_OF_CHECKOUT = "cexfeed-bench-reports"
 
-QUICK = {"frames": 200, "rounds": 3, "alloc_frames": 50, "e2e_seconds": 1.5, "e2e_repeats": 1}
-FULL = {"frames": 1000, "rounds": 15, "alloc_frames": 200, "e2e_seconds": 5.0, "e2e_repeats": 2}
+
+def default_out(package_dir: Path = Path(__file__).resolve().parent, cwd: Path | None = None) -> Path:
+    """``bench/reports`` of the checkout holding this package (``src/cexfeed/bench``), else
+    ``./cexfeed-bench-reports`` in ``cwd`` (default: the current directory)."""
+    root = package_dir.parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "bench" / "reports").is_dir():
+        return root / "bench" / "reports"
+    return (cwd or Path.cwd()) / OUT_OF_CHECKOUT
+
+QUICK = {"frames": 200, "rounds": 3, "alloc_frames": 50, "e2e_seconds": 1.5, "e2e_repeats": 1, "sink_events": 20_000}
+FULL = {"frames": 1000, "rounds": 15, "alloc_frames": 200, "e2e_seconds": 5.0, "e2e_repeats": 2, "sink_events": 100_000}
 
 
 def _cpu() -> str:
@@ -74,7 +88,7 @@ def _preload() -> None:
     import cexfeed.feed  # noqa: F401
     from cexfeed import venues
 
-    for name in ("gateio-spot", "gateio-perp", "mexc-spot"):
+    for name in venues.VENUES:
         venues.handler_class(name)
         venues.protocol_class(name)
 
@@ -107,8 +121,17 @@ async def _run(opts: dict[str, Any], contenders: Sequence[str], e2e: bool, log) 
         results["e2e"] = await run_e2e(opts["e2e_seconds"], clients, opts["e2e_repeats"])
         for name, row in results["e2e"]["clients"].items():
             log(f"  e2e {name:10s} {row.get('msgs_per_s', 0):10,.0f} updates/s  {row.get('status')}")
+        from .record_cost import run as run_record_cost
+
+        results["record"] = await run_record_cost(opts["e2e_seconds"], opts["e2e_repeats"])
+        for name, row in results["record"]["modes"].items():
+            log(f"  e2e feed {name:10s} {row.get('msgs_per_s', 0):10,.0f} updates/s  {row.get('status')}")
     else:
         results["e2e"] = None
+    if opts.get("sinks"):  # Redis Streams / NATS JetStream publish rates (cexfeed/bench/sinks.py)
+        from .sinks import run as run_sinks
+
+        results["sinks"] = await run_sinks(opts["sink_events"], opts["e2e_seconds"], log)
     return results
 
 
@@ -121,19 +144,19 @@ def run(
     overrides: dict[str, Any] | None = None,
     log=print,
 ) -> dict[str, Path]:
-    """Run the suite and write the report; returns the written paths. ``out`` defaults to
-    ``bench/reports/<date>/``; ``latest`` also refreshes ``bench/reports/latest.md`` (only when
-    ``out`` is the default). ``overrides`` replaces ``frames``, ``rounds``, ``alloc_frames``,
-    ``e2e_seconds``, ``e2e_repeats``."""
+    """Run the suite and write the report into ``<out>/<date>/``; returns the written paths.
+    ``out`` defaults to :func:`default_out`; ``latest`` also refreshes ``<out>/latest.md``.
+    ``overrides`` replaces ``frames``, ``rounds``, ``alloc_frames``, ``e2e_seconds``,
+    ``e2e_repeats``."""
     opts = dict(QUICK if quick else FULL)
     opts.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    default_out = out is None
-    out_dir = Path(out) if out is not None else REPORTS / dt.date.today().isoformat()
+    reports = Path(out) if out is not None else default_out()
+    out_dir = reports / dt.date.today().isoformat()
     args = dict(opts, quick=quick, contenders=list(contenders), e2e=e2e)
     log(f"cexfeed bench: {args}")
     results = asyncio.run(_run(opts, contenders, e2e, log))
     results["meta"] = meta(args)
-    paths = write(results, out_dir, REPORTS if (latest and default_out) else None)
+    paths = write(results, out_dir, reports if latest else None)
     for t in results["targets"]:
         verdict = {True: "met", False: "NOT MET", None: "not measured"}[t["met"]]
         log(f"  [{verdict}] {t['target']}: " + "; ".join(t["figures"]))
@@ -142,10 +165,10 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description="cexfeed comparative benchmark suite")
+    parser = argparse.ArgumentParser(prog="python -m cexfeed.bench", description="cexfeed comparative benchmark suite")
     parser.add_argument("--quick", action="store_true", help="a run under one minute")
-    parser.add_argument("--out", help="report folder (default bench/reports/<date>/)")
-    parser.add_argument("--no-latest", action="store_true", help="do not refresh bench/reports/latest.md (a --quick run never does)")
+    parser.add_argument("--out", help=f"reports folder: the run writes <out>/<date>/ (default bench/reports in a checkout, else ./{OUT_OF_CHECKOUT})")
+    parser.add_argument("--no-latest", action="store_true", help="do not refresh <out>/latest.md (a --quick run never does)")
     parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end throughput run")
     parser.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated subset of " + ",".join(CONTENDERS))
     parser.add_argument("--frames", type=int, help="frames per round and frame type")
@@ -153,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--alloc-frames", type=int, help="frames measured for allocations")
     parser.add_argument("--e2e-seconds", type=float, help="seconds per end-to-end client run")
     parser.add_argument("--e2e-repeats", type=int, help="end-to-end runs per client (best kept)")
+    parser.add_argument("--sinks", action="store_true", help="also measure publishing to Redis Streams and NATS JetStream (needs redis-server, nats-server)")
     a = parser.parse_args(argv)
     contenders = [c.strip() for c in a.contenders.split(",") if c.strip()]
     unknown = [c for c in contenders if c not in CONTENDERS]
@@ -165,6 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         latest=not (a.no_latest or a.quick),
         e2e=not a.no_e2e,
         contenders=contenders,
-        overrides={"frames": a.frames, "rounds": a.rounds, "alloc_frames": a.alloc_frames, "e2e_seconds": a.e2e_seconds, "e2e_repeats": a.e2e_repeats},
+        overrides={"frames": a.frames, "rounds": a.rounds, "alloc_frames": a.alloc_frames, "e2e_seconds": a.e2e_seconds, "e2e_repeats": a.e2e_repeats,
+                   "sinks": a.sinks or None},
     )
     return 0

@@ -1,11 +1,11 @@
-"""End-to-end throughput over loopback: :mod:`bench.blaster` (a separate process) pushes Gate.io
+"""End-to-end throughput over loopback: :mod:`cexfeed.bench.blaster` (a separate process) pushes Gate.io
 spot 20x20 book updates as fast as the client reads them for a fixed time; the client runs in
 this process on one thread (one core), and we count the book updates it applied, the wall time,
 and this process's CPU time.
 
 Clients:
 
-- ``direct`` / ``strategy``: :func:`cexfeed.compat.open_feed` (picows network core, REST
+- ``direct`` / ``strategy``: :func:`cexfeed.feed.open_feed` (picows network core, REST
   snapshot, sequencer) on ``spot.order_book_update``; counted: applied ``BookUpdate`` deltas;
 - ``ccxt.pro``: ``gate.watch_order_book("BTC/USDT")`` in the usual ``while True: await``
   loop, its WebSocket URL pointed at the same endpoint (ccxt subscribes Gate spot books on
@@ -18,15 +18,12 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from pathlib import Path
 from typing import Any
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 async def _start_blaster(seconds: float) -> tuple[asyncio.subprocess.Process, int]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.blaster", "--seconds", str(seconds), cwd=str(ROOT), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+        sys.executable, "-m", "cexfeed.bench.blaster", "--seconds", str(seconds), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
     )
     line = await asyncio.wait_for(proc.stdout.readline(), 20)
     if not line.startswith(b"PORT "):
@@ -48,7 +45,7 @@ async def _stop(proc: asyncio.subprocess.Process) -> int:
 
 
 async def _cexfeed(architecture: str, port: int, seconds: float) -> dict[str, Any]:
-    from cexfeed.compat import open_feed
+    from cexfeed.architecture import open_feed
     from cexfeed.models import BookStatus, BookUpdate
 
     counts = {"updates": 0, "resyncs": 0}

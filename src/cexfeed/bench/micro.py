@@ -4,7 +4,7 @@ For each case the contenders take turns round by round (the order rotates every 
 turn resets the book to the case snapshot (untimed) and processes the same frames, timing each
 frame with ``time.perf_counter_ns`` (the timer's own cost, ~0.05 us, is included for everyone
 and reported). Then allocations are measured per frame on a slice of the frames (see
-:mod:`bench.alloc`). A contender that raises, or whose book did not advance by exactly the
+:mod:`cexfeed.bench.alloc`). A contender that raises, or whose book did not advance by exactly the
 frames given, is reported as failed instead of timed.
 """
 

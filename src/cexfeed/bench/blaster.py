@@ -13,7 +13,7 @@ It speaks just enough of the protocol (gateio-protocol.md §2, §3, §6.6, §6.8
   id 1000000, then the same deltas in obu form;
 - ``spot.ping`` -> ``spot.pong``; ``GET .../spot/currency_pairs`` -> the one pair.
 
-Run as ``python -m bench.blaster --seconds N``: prints ``PORT <n>`` then serves; every
+Run as ``python -m cexfeed.bench.blaster --seconds N``: prints ``PORT <n>`` then serves; every
 connection pushes for ``N`` s after its stream starts, then prints ``SENT <frames>`` and stops
 pushing. Standard library only.
 """

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .record_cost import report_lines as record_lines
+
 CONTENDER_ORDER = ("direct", "strategy", "decode", "ccxt.pro", "cryptofeed")
 COLORS = {"direct": "#1f77b4", "strategy": "#ff7f0e", "decode": "#7f7f7f", "ccxt.pro": "#d62728", "cryptofeed": "#2ca02c"}
 
@@ -22,8 +24,24 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 def _cell(row: dict[str, Any], key: str, digits: int = 2) -> str:
     if row.get("status") != "ok":
         status = row.get("status", "n/a")
-        return "n/a" if status == "n/a" else status.split(":")[0]
+        # a peer that is not installed is a column without figures, explained under the table
+        return "n/a" if status == "n/a" or status.startswith("missing") else status.split(":")[0]
     return _fmt(row.get(key), digits)
+
+
+def missing_notes(results: dict[str, Any]) -> list[str]:
+    """One line per contender or client that could not run because a library is not installed."""
+    missing: dict[str, str] = {}
+    rows = [r for case in results["micro"] for r in case["rows"].items()]
+    rows += list((results.get("e2e") or {}).get("clients", {}).items())
+    for name, row in rows:
+        status = row.get("status", "")
+        if status.startswith("missing"):
+            missing[name] = status.partition(":")[2].strip()
+    return [
+        f"n/a for {name}: `{module}` is not installed (the peers come with the `bench` extra: `pip install 'cexfeed[bench]'`)."
+        for name, module in missing.items()
+    ]
 
 
 # the venue issues' per-row targets: row label, target text, kind ("us": direct median at most
@@ -179,8 +197,8 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
         "- versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
         f"- run: {meta['args']}",
         "",
-        "Reproduce: `python -m bench` (or `cexfeed bench`) from a source checkout with the `bench` extra installed "
-        "(`pip install -e '.[bench]'`); `--quick` for a run under a minute.",
+        "Reproduce: `cexfeed bench` (or `python -m cexfeed.bench`) with the `bench` extra installed "
+        "(`pip install 'cexfeed[bench]'`, in a checkout `pip install -e '.[bench]'`); `--quick` for a run under a minute.",
         "",
         "## Targets (issues 3, 4 and 5)",
         "",
@@ -213,6 +231,9 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
                 text += f" · {r:.1f}x" if r >= 1 else f" · {r:.2f}x"
             cells.append(text)
         lines.append(f"| {case['label']} | " + " | ".join(cells) + " |")
+    notes = missing_notes(results)
+    if notes:
+        lines += [""] + notes
     if charts.get("micro"):
         lines += ["", f"![median µs per frame]({charts['micro']})"]
     lines += [
@@ -221,7 +242,7 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
         "",
         "Blocks and bytes allocated per frame, temporaries included: every call into Python's object/mem "
         "allocators while the frame is handled (the calls tracemalloc traces; objects CPython recycles from its "
-        "float/tuple/dict free lists do not reach the allocator and are not counted) -- see `bench/alloc.py`; "
+        "float/tuple/dict free lists do not reach the allocator and are not counted) -- see `cexfeed/bench/alloc.py`; "
         "then tracemalloc's peak of traced memory during the frame (bytes).",
         "",
         "| frame | " + " | ".join(f"{n} blocks / bytes / peak" for n in CONTENDER_ORDER) + " |",
@@ -240,7 +261,7 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
     lines += ["", "## End to end over loopback", ""]
     if e2e:
         lines += [
-            f"`bench/blaster.py` (a separate process) pushes Gate.io spot 20x20 book updates as fast as the client reads "
+            f"`cexfeed/bench/blaster.py` (a separate process) pushes Gate.io spot 20x20 book updates as fast as the client reads "
             f"them; each client runs {e2e['seconds']:.0f} s on one thread of this process (best of {e2e['repeats']}). "
             "cexfeed uses `spot.order_book_update` with a REST snapshot; ccxt.pro subscribes `spot.obu`, served with the same deltas.",
             "",
@@ -249,7 +270,7 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
         ]
         for name, row in e2e["clients"].items():
             if row.get("status") != "ok":
-                lines.append(f"| {name} | {row.get('status')} | | | |")
+                lines.append(f"| {name} | {_cell(row, 'msgs_per_s')} | | | |")
                 continue
             runs = ", ".join(f"{r:,.0f}" for r in row.get("runs", []) if r)
             lines.append(f"| {name} | {row['msgs_per_s']:,.0f} | {_fmt(row['cpu_us_per_msg'])} | {row['cpu_share'] * 100:.0f}% | {runs} |")
@@ -257,13 +278,18 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
             lines += ["", f"![end-to-end updates per second]({charts['e2e']})"]
     else:
         lines.append("Not run (`--no-e2e`).")
+    lines += record_lines(results.get("record"))
+    if results.get("sinks"):
+        from .sinks import markdown_rows
+
+        lines += ["", *markdown_rows(results["sinks"])]
     lines += [
         "",
         "## Method",
         "",
-        "- Frames: `bench/frames.py`, deterministic, in each venue's wire format; book deltas carry 20 bid and 20 ask "
+        "- Frames: `cexfeed/bench/frames.py`, deterministic, in each venue's wire format; book deltas carry 20 bid and 20 ask "
         "levels and continue the snapshot's sequence exactly, so every contender applies every one (checked each round).",
-        "- Contenders (`bench/contenders.py`): **direct** = cexfeed's handler; **strategy** = cexfeed's compatibility layer "
+        "- Contenders (`cexfeed/bench/contenders.py`): **direct** = cexfeed's handler; **strategy** = cexfeed's compatibility layer "
         "(generic decode → ParsedMessage → router → events, same sequencer); **decode only** = the typed decode the direct "
         "path starts with (the floor); **ccxt.pro** = its WebSocket client's receive path "
         "(`Client.handle_text_or_binary_message`: orjson/protobuf decode, then the exchange's `handle_message`), markets "
@@ -272,10 +298,10 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
         "- Interleaving: every round runs each contender once over the same frames, the order rotating; books are reset to "
         "the snapshot before each turn (untimed). Timing per frame with `perf_counter_ns`.",
         "- Text frames reach ccxt.pro and cryptofeed as `str` (what their WebSocket layers hand them), cexfeed gets `bytes`.",
-        "- Decode only, MEXC: `decode_push` parses the wrapper and reads the fields of depth, deals and book ticker "
-        "bodies; for other bodies (kline) it hands back the protobuf message whose fields the handler reads later, so "
-        "that floor is the wrapper parse alone.",
-        "- End to end: `bench/blaster.py` replaces the project simulator for this one measurement because the "
+        "- Decode only, MEXC: `decode_push` parses the wrapper and reads the fields of the depth, deals, book ticker "
+        "and kline bodies into typed values (for other bodies it hands back the protobuf message whose fields the "
+        "handler reads later, so their floor is the wrapper parse alone).",
+        "- End to end: `cexfeed/bench/blaster.py` replaces the project simulator for this one measurement because the "
         "simulator builds each frame from its Python market model and cannot outrun a client; the blaster renders "
         "pre-built frames with consecutive ids and writes them in batches.",
     ]

@@ -1,6 +1,6 @@
 """MEXC spot: median µs per frame from raw bytes to applied book / emitted event.
 
-Run: ``python bench/mexc_decode.py [--decoder upb|compiled|both] [--repeat 15]``. Not a test.
+Run: ``python -m cexfeed.bench.mexc_decode [--decoder upb|compiled|both] [--repeat 15]``. Not a test.
 
 Frames (generated with the project's encoder, shaped like real pushes):
 - ``depth20``: aggre.depth with 20 bid + 20 ask changes at prices already in a 100-level

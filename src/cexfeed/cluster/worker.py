@@ -1,0 +1,103 @@
+"""One shard in one process: a :class:`cexfeed.feed.Feed` per config entry of the shard, all
+publishing through one sink, until SIGTERM/SIGINT (or ``duration``).
+
+A new worker process starts every book from a snapshot and its sink opens every stream with a
+``SinkGap(reason="start")`` notice, so consumers of a restarted shard know where its events
+may have a hole and get fresh books right after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from typing import Any
+
+from ..feed import Feed
+from ..sinks import Sink, make_sink
+from .config import RunConfig, Shard
+
+log = logging.getLogger("cexfeed.cluster")
+
+
+def build_feeds(shard: Shard, sink: Sink) -> list[Feed]:
+    """The feeds of ``shard``, each publishing to ``sink``."""
+    return [
+        Feed(item.spec.venue, item.symbols, item.spec.channels, url=item.spec.url, rest_url=item.spec.rest_url,
+             protocol_options=item.spec.protocol_options or None, max_subscriptions=item.spec.subscriptions_per_connection,
+             no_data_timeout=item.spec.no_data_timeout, sinks=[sink])
+        for item in shard.feeds
+    ]
+
+
+async def run_shard(config: RunConfig, shard: Shard, *, duration: float | None = None, watch_parent: int | None = None,
+                    stats_every: float = 60.0, metrics: tuple[str, int] | None = None) -> dict[str, Any]:
+    """Run ``shard`` until a stop signal, ``duration`` s, or (``watch_parent``) the death of
+    the supervising process; returns the last stats (feeds and sink). ``metrics`` ``(host,
+    port)`` serves this worker's Prometheus metrics (:mod:`cexfeed.metrics`). Raises
+    ``OSError`` when that port cannot be bound."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    sink = make_sink(config.sink)
+    feeds = build_feeds(shard, sink)
+    watcher = loop.create_task(_watch_parent(watch_parent, stop)) if watch_parent else None
+    server = None
+    if metrics is not None:
+        from ..metrics import serve
+
+        server = await serve(metrics[1], feeds, host=metrics[0], sinks=[sink])
+    try:
+        starting = asyncio.gather(*(feed.start() for feed in feeds))
+        waiter = loop.create_task(stop.wait())
+        await asyncio.wait({starting, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()
+            log.info("shard %d: %d feeds started (%s)", shard.index, len(feeds), sink.describe())
+        deadline = loop.time() + duration if duration else None
+        while not stop.is_set():
+            timeout = stats_every if deadline is None else min(stats_every, deadline - loop.time())
+            if timeout <= 0:
+                break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout)
+            if not stop.is_set():
+                _log_stats(shard, feeds, sink)
+        waiter.cancel()
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(BaseException):
+                await starting
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        if server is not None:
+            await server.close()
+        stats = {"shard": shard.index, "feeds": [feed.stats() for feed in feeds], "sink": sink.stats()}
+        await asyncio.gather(*(feed.close() for feed in feeds), return_exceptions=True)
+        stats["sink"] = sink.stats()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    return stats
+
+
+def _log_stats(shard: Shard, feeds: list[Feed], sink: Sink) -> None:
+    s = sink.stats()
+    events = sum(feed.events_total for feed in feeds)
+    log.info("shard %d: events %d, published %d, dropped %d, buffered %d, lag %.1f ms", shard.index, events,
+             s["published"], s["dropped"], s["buffered"], s["lag_ms"])
+
+
+async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
+    # a worker whose supervisor died (killed -9) stops rather than run on unsupervised
+    while not stop.is_set():
+        if os.getppid() != parent:
+            log.warning("supervisor %d is gone; stopping", parent)
+            stop.set()
+            return
+        await asyncio.sleep(1.0)

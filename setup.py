@@ -19,6 +19,7 @@ SRC = os.path.join(HERE, "src")
 # module -> source
 CYTHON_MODULES = {
     "cexfeed._book": "src/cexfeed/_book.pyx",
+    "cexfeed._amounts": "src/cexfeed/_amounts.pyx",
     "cexfeed.exchanges.gateio._fastpush": "src/cexfeed/exchanges/gateio/_fastpush.pyx",
 }
 # MEXC hot push bodies in plain C (no Cython needed); the upb decoder is used when absent

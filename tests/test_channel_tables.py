@@ -37,13 +37,16 @@ def test_every_row_has_its_handlers(name):
     direct = venues.handler_class(name)
     strategies = strategy_set(name)
     parser = strategies.parser(None)
+    entry = venues.spec(name)
+    private = venues.private_handler_class(name) if entry.private_handler else None
+    private_parser = venues.load(entry.private_strategy).parser(None) if entry.private_strategy else None
     for row in table:
-        assert callable(getattr(direct, row.handler, None)), (name, row.handler)
+        assert callable(getattr(private if row.private else direct, row.handler, None)), (name, row.handler)
         assert row.book in ("", *BOOK_KINDS)
         assert row.emits, row.name
         if name.startswith("gateio"):
-            # the Gate compat parser has a builder per row, named like the direct method
-            assert callable(getattr(parser, row.handler, None)), (name, row.handler)
+            # the Gate compat parsers have a builder per row, named like the direct method
+            assert callable(getattr(private_parser if row.private else parser, row.handler, None)), (name, row.handler)
     protocol = venues.protocol_class(name)()
     assert protocol.channels == table.names
 

@@ -31,5 +31,11 @@ def test_compiled_gate_push_reader():
     assert GateioSpotPublicWebSocketHandler()._reader is not None
 
 
+def test_compiled_account_value_screen():
+    from cexfeed import wire
+
+    assert wire.amounts_plain is not wire.py_amounts_plain
+
+
 def test_compiled_mexc_decoder():
     assert mexc.COMPILED

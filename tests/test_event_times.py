@@ -11,6 +11,7 @@ twins, strategy) and every venue:
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import msgspec
 import pytest
@@ -185,6 +186,12 @@ def test_every_event_type_round_trips_with_none():
         models.Liquidation(**head, price=1.0, size=1.0, side="sell"), models.OpenInterest(**head, open_interest=1.0),
         models.VenueError(**head, code=2, message="x"), models.StreamStatus(**head, channel="", status="no_data"),
         models.ConnectionStatus(**head, connection="c", status="connected"), models.EventsDropped(**head, count=1, total=1),
+        # account events: the same time rule, values exact
+        models.Order(**head, order_id="1", side="buy", order_type="limit", status=models.OrderStatus.OPEN, raw_status="open",
+                     amount=Decimal("0.10"), created_ts=None, updated_ts=None),
+        models.Fill(**head, trade_id="2", order_id="1", side="sell", price=Decimal("1.000000000000000000001")),
+        models.Balance(**head, currency="USDT", total=Decimal("1e-30")), models.Position(**head, mode="single", side=None, contracts=Decimal(0)),
+        models.AccountStatus(**head, status="live"), models.AccountNotice(**head, kind="liquidation", price=Decimal("3.5")),
     ]
     assert {type(e) for e in samples} == set(models.AnyEvent.__args__)
     for event in samples:

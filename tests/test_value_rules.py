@@ -174,3 +174,42 @@ def test_integer_matches_msgspec(value):
     except (msgspec.ValidationError, msgspec.EncodeError):
         typed = None
     assert plain == typed, value
+
+
+# -- the account-value screen: compiled and pure-Python twins ------------------------------------------
+
+try:
+    from cexfeed import _amounts
+except ImportError:  # pragma: no cover - no compiler: test_compiled_parts reports it where required
+    _amounts = None
+
+_frame_chars = st.text(alphabet='"\\:,{}[] 0123456789.-+eE_nNaAiIfFsStyx١é\u00a0', max_size=60)
+_json_like = st.lists(st.one_of(
+    st.builds(lambda t: f'"{t}"', st.text(alphabet="0123456789.-+eE_ nNaAiIfFsStyx١é", max_size=12)),
+    st.builds(lambda t: f'"{t}":', st.text(alphabet="abc1_", max_size=5)),
+    st.from_regex(r"-?[0-9]{1,4}(\.[0-9]{1,3})?([eE][+-]?[0-9]{1,3})?", fullmatch=True),
+    st.sampled_from(["{", "}", "[", "]", ",", ":", " ", "true", "null"]),
+), max_size=12).map("".join)
+
+
+@pytest.mark.skipif(_amounts is None, reason="the compiled screen is not built")
+@settings(max_examples=4000, deadline=None)
+@given(st.one_of(_frame_chars.map(str.encode), _json_like.map(str.encode), st.binary(max_size=40)))
+def test_compiled_screen_matches_its_twin(raw):
+    assert _amounts.amounts_plain(raw) == wire.py_amounts_plain(raw)
+
+
+@pytest.mark.parametrize("raw,plain", [
+    (b'{"a":"26253.3","b":"0","c":"-0.00001","t":"t-abc","s":"BTC_USDT"}', True),
+    (b'{"a":"1_000"}', False), (b'{"a":" 5"}', False), (b'{"a":"+1"}', False), (b'{"a":"00012"}', False),
+    (b'{"a":"NaN"}', False), (b'{"a":"-Infinity"}', False), (b'{"a":"sNaN12"}', False), (b'{"a":".5"}', False),
+    (b'{"a":"1e5"}', True), (b'{"a":1e5}', True), (b'{"a":-1.25e-8,"b":"3E+2"}', True), (b'{"a":"1e300"}', False),
+    (b'{"a":9.9e299}', False), (b'{"a":1e298}', True), (b'{"a":1e12345}', False), (b'{"a":"1e"}', False), (b'{"a":"1.e5"}', False), (b'{"a":"\xd9\xa1"}', False), (b'{"a":"1\xd9\xa1"}', False),
+    (b'{"a":"_0"}', False), (b'{"1_000":"x"}', True), (b'{"a":"nano"}', True), (b'{"a":"info"}', True),
+    (b'{"a":"x\\u0031"}', False), (b'{"a":"' + b"9" * 299 + b'"}', True), (b'{"a":"' + b"9" * 300 + b'"}', False),
+    (b'{"a":' + b"9" * 300 + b"}", False), (b'{"a":"unterminated', False), (b'{"a":-12.5,"b":3}', True),
+])
+def test_screen_cases(raw, plain):
+    assert wire.py_amounts_plain(raw) is plain
+    if _amounts is not None:
+        assert _amounts.amounts_plain(raw) is plain

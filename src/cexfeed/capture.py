@@ -202,14 +202,23 @@ class _ReplayHooks(ConnectionHooks):
         self.resubscribe_requests[venue_symbol] = self.resubscribe_requests.get(venue_symbol, 0) + 1
 
 
+class _Channel(msgspec.Struct):
+    channel: str = ""
+
+
+_channel = msgspec.json.Decoder(_Channel)
+
+
 class Replay:
-    """Replays one capture through a venue's real public handler.
+    """Replays one capture through a venue's real handlers: the public one, and the private
+    (account) one for the frames of the channels it owns when the venue has one.
 
     ``on_event`` gets every event in order. After :meth:`feed`, ``handler.books`` holds the
     rebuilt books, :attr:`full_books` the last whole-book push of each symbol whose pushes are
-    whole books and never sequenced (MEXC ``limit.depth``), and ``handler.stats`` the counters.
-    Raises ``KeyError`` for a venue with no replay support and ``ValueError`` for a malformed
-    capture file (bad frames inside a valid file are counted by the handler, not raised).
+    whole books and never sequenced (MEXC ``limit.depth``), and ``handler.stats`` the counters;
+    ``private`` is the private handler (its ``state`` the rebuilt account) or ``None``. Raises
+    ``KeyError`` for a venue with no replay support and ``ValueError`` for a malformed capture
+    file (bad frames inside a valid file are counted by the handler, not raised).
     """
 
     def __init__(self, venue: str, instruments: bytes | None = None, on_event: Callable | None = None) -> None:
@@ -222,6 +231,23 @@ class Replay:
         self.handler.hooks = self.hooks
         self.snapshot_errors = 0
         self.full_books: dict[str, BookUpdate] = {}
+        private_replay = VENUES[venue].private_replay if venue in VENUES else ""
+        self.private = load(private_replay)(instruments) if private_replay else None
+        self._private_channels: frozenset[str] = frozenset()
+        if self.private is not None:
+            self.private.set_callback(self._event)
+            self.private.hooks = self.hooks
+            self._private_channels = frozenset(self.private.CHANNELS)
+
+    def _handler_of(self, payload: bytes):
+        """The private handler for a frame of one of its channels, else the public one."""
+        if self._private_channels and payload[:1] == b"{":
+            try:
+                if _channel.decode(payload).channel in self._private_channels:
+                    return self.private._handle_message
+            except msgspec.DecodeError:
+                pass
+        return self.handler._handle_message
 
     def _event(self, event) -> None:
         if event.__class__ is BookUpdate and event.snapshot and event.venue_symbol not in self.handler.books:
@@ -230,12 +256,12 @@ class Replay:
             self._on_event(event)
 
     def feed(self, items: Iterable[CaptureItem]) -> None:
-        handle = self.handler._handle_message
         for item in items:
             recv_ts = int(item.ts * 1e9) if item.ts else time.time_ns()
             if item.kind == FRAME:
                 payload = item.payload
-                handle(payload.encode() if isinstance(payload, str) else payload, recv_ts)
+                raw = payload.encode() if isinstance(payload, str) else payload
+                self._handler_of(raw)(raw, recv_ts)
             elif item.kind == SNAPSHOT:
                 body = item.payload.encode() if isinstance(item.payload, str) else item.payload
                 try:

@@ -38,11 +38,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from .book import L2Book
+from .delivery import EventDelivery
 from .handlers import PublicWebSocketHandler
-from .models import FAILED, BookUpdate, ConnectionStatus, Event, EventsDropped, StreamStatus, encode_event, local_event
+from .models import FAILED, ConnectionStatus, Event, StreamStatus, encode_event
 from .net.backoff import Backoff
 from .net.requests import AckResult
 from .net.pool import ConnectionPool
@@ -70,7 +71,7 @@ async def load_symbol_map(protocol: VenueProtocol, rest: Any, venue: str) -> Sym
         return protocol.default_symbols()
 
 
-class Feed:
+class Feed(EventDelivery):
     """Live market data of one venue stream.
 
     Parameters
@@ -158,17 +159,7 @@ class Feed:
         self.listed = False
         # the form of every name is checked now, before any network call (raises SymbolError)
         self._venue_of = self._resolve(self.symbols)
-        self._on_event = on_event
-        self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=queue_size)
-        # with sinks or a callback the queue stays off until events() is called
-        self._queue_on = on_event is None and not sinks
-        self.dropped = 0
-        self.events_total = 0
-        # set by cexfeed.metrics: called with each event (it samples latencies)
-        self.observer: Callable[[Event], None] | None = None
-        # events dropped since the consumer last read, and the books among them
-        self._lost = 0
-        self._lost_books: set[str] = set()
+        self._init_delivery(on_event, queue_size, sinks)
         self.ack_results: list[AckResult] = []
         self._subs: list[Subscription] = []
         self._pool = ConnectionPool(
@@ -187,40 +178,12 @@ class Feed:
         self._instrument_retry = instrument_retry or (lambda: Backoff(initial=1.0, cap=60.0))
         self._instruments_task: asyncio.Task | None = None
         self._depth = 100
-        self._closed = False
-        self.sinks = list(sinks)
-        self._sink_submits = [sink.submit for sink in self.sinks]
         for sink in self.sinks:
             sink.bind_resync(venue, self.resync)
 
     # -- wiring --------------------------------------------------------------------------------
     def _make_handler(self) -> PublicWebSocketHandler:
         return self.protocol.make_handler(self._dispatch, self.symbol_map, self._depth)
-
-    def _dispatch(self, event: Event) -> None:
-        self.events_total += 1
-        if self.observer is not None:
-            self.observer(event)
-        for submit in self._sink_submits:
-            submit(event)
-        callback = self._on_event
-        if callback is not None:
-            callback(event)
-        if self._queue_on:
-            queue = self._queue
-            if queue.full():
-                # drop the oldest: a slow consumer sees fresh data, then an EventsDropped notice
-                old = queue.get_nowait()
-                self.dropped += 1
-                self._lost += 1
-                if old.__class__ is BookUpdate:
-                    self._lost_books.add(old.symbol)
-            queue.put_nowait(event)
-
-    def _local(self, cls: type, **fields: Any) -> Event:
-        """A status event raised by the feed itself (no symbol unless given)."""
-        table = self.protocol.table
-        return local_event(cls, table.venue, table.market, **fields)
 
     def _report(self, event: Event) -> None:
         """Deliver a status event the feed raised itself, and record it (a replay delivers it
@@ -295,12 +258,6 @@ class Feed:
                                            status="unlisted", reason="unlisted", detail=str(exc)))
 
     # -- public API ----------------------------------------------------------------------------
-    def set_callback(self, on_event: Callable[[Event], None] | None) -> None:
-        """Replace the inline callback; with one set (or sinks) the queue stays off until
-        :meth:`events`."""
-        self._on_event = on_event
-        self._queue_on = on_event is None and not self.sinks
-
     async def start(self, timeout: float = 15.0) -> list[AckResult]:
         """Load the instrument list, check the symbols against it, connect, subscribe, and
         wait (up to ``timeout`` s) for the acks. Returns the :class:`AckResult` of each
@@ -325,29 +282,6 @@ class Feed:
             log.warning("%s: not all subscriptions acknowledged within %.1f s; continuing", self.venue, timeout)
             self.ack_results = []
         return self.ack_results
-
-    async def events(self) -> AsyncIterator[Event]:
-        """Events in arrival order until :meth:`close`. With an ``on_event`` callback the queue
-        is switched on at the first call. After an overflow the next event is preceded by an
-        :class:`~cexfeed.models.EventsDropped` (see the module docstring)."""
-        self._queue_on = True
-        queue = self._queue
-        while not self._closed or not queue.empty():
-            try:
-                event = await asyncio.wait_for(queue.get(), 0.5)
-            except asyncio.TimeoutError:
-                continue
-            if self._lost:
-                yield self.drop_notice()
-            yield event
-
-    def drop_notice(self) -> EventsDropped:
-        """The :class:`EventsDropped` of the events dropped since the last notice (and resets
-        that count); :meth:`events` yields it by itself."""
-        notice = self._local(EventsDropped, count=self._lost, total=self.dropped, books=sorted(self._lost_books))
-        self._lost = 0
-        self._lost_books = set()
-        return notice
 
     def book(self, symbol: str) -> L2Book | None:
         """The local book of ``symbol`` (unified), or ``None`` when not subscribed. It is the
@@ -459,10 +393,3 @@ class Feed:
         await self.rest.close()
         for sink in self.sinks:
             await sink.close()
-
-    async def __aenter__(self) -> "Feed":
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.close()

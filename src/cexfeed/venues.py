@@ -25,7 +25,14 @@ class VenueSpec(msgspec.Struct, kw_only=True, frozen=True):
     - ``replay_handler``/``replay_snapshot``: ``make(instruments_body | None) -> handler`` and
       ``apply(handler, venue_symbol, rest_body, recv_ts_ns)`` for capture replay;
     - ``strategy``: the compat :class:`cexfeed.compat.StrategySet` (the strategy-path twin);
-    - ``sim``: the simulator module that registers this venue with ``cexfeed.sim``.
+    - ``sim``: the simulator module that registers this venue with ``cexfeed.sim``;
+    - private (account) streams, ``""`` where the venue has none yet: ``private_protocol`` (the
+      :class:`cexfeed.net.PrivateProtocol` class), ``private_handler`` (the direct
+      :class:`cexfeed.handlers.PrivateWebSocketHandler` class), ``private_replay`` (``make(
+      instruments_body | None) -> handler`` for capture replay), ``private_strategy`` (the
+      compat twin's :class:`cexfeed.compat.StrategySet`); ``credentials_env``: the prefix of
+      the environment variables holding the keys (``GATEIO`` -> ``GATEIO_API_KEY``,
+      ``GATEIO_API_SECRET``, ``GATEIO_UID``).
     """
 
     name: str
@@ -38,6 +45,11 @@ class VenueSpec(msgspec.Struct, kw_only=True, frozen=True):
     replay_snapshot: str
     strategy: str
     sim: str
+    private_protocol: str = ""
+    private_handler: str = ""
+    private_replay: str = ""
+    private_strategy: str = ""
+    credentials_env: str = ""
 
 
 _GATE = "cexfeed.exchanges.gateio"
@@ -57,6 +69,11 @@ VENUES: dict[str, VenueSpec] = {
             replay_snapshot=f"{_GATE}.spot_public_handler:replay_apply_snapshot",
             strategy="cexfeed.compat.gateio_spot:GATEIO_SPOT",
             sim="cexfeed.sim.gateio_spot",
+            private_protocol=f"{_GATE}.private_protocol:GateioSpotPrivateProtocol",
+            private_handler=f"{_GATE}.private_spot:GateioSpotPrivateWebSocketHandler",
+            private_replay=f"{_GATE}.private_spot:replay_handler",
+            private_strategy="cexfeed.compat.gateio_private:GATEIO_SPOT_PRIVATE",
+            credentials_env="GATEIO",
         ),
         # USDT perpetuals; the protocol sends X-Gate-Size-Decimal: 1 on WS and REST
         VenueSpec(
@@ -70,6 +87,11 @@ VENUES: dict[str, VenueSpec] = {
             replay_snapshot=f"{_GATE}.futures_public_handler:replay_apply_snapshot",
             strategy="cexfeed.compat.gateio_futures:GATEIO_PERP",
             sim="cexfeed.sim.gateio_futures",
+            private_protocol=f"{_GATE}.private_protocol:GateioFuturesPrivateProtocol",
+            private_handler=f"{_GATE}.private_futures:GateioFuturesPrivateWebSocketHandler",
+            private_replay=f"{_GATE}.private_futures:replay_handler",
+            private_strategy="cexfeed.compat.gateio_private:GATEIO_PERP_PRIVATE",
+            credentials_env="GATEIO",
         ),
         VenueSpec(
             name="mexc-spot",
@@ -112,6 +134,28 @@ def protocol_class(name: str) -> Any:
     """The :class:`cexfeed.net.VenueProtocol` class of venue ``name``. Raises ``ValueError``
     for an unknown venue."""
     return load(spec(name).protocol)
+
+
+def private_names() -> list[str]:
+    """Venue streams with an account (private) stream."""
+    return [name for name, entry in VENUES.items() if entry.private_protocol]
+
+
+def private_protocol_class(name: str) -> Any:
+    """The :class:`cexfeed.net.PrivateProtocol` class of venue ``name``. Raises ``ValueError``
+    for an unknown venue or one without private streams."""
+    entry = spec(name)
+    if not entry.private_protocol:
+        raise ValueError(f"{name} has no private streams; venues with them: {', '.join(private_names())}")
+    return load(entry.private_protocol)
+
+
+def private_handler_class(name: str) -> Any:
+    """The direct private handler class of venue ``name`` (``ValueError`` as above)."""
+    entry = spec(name)
+    if not entry.private_handler:
+        raise ValueError(f"{name} has no private streams; venues with them: {', '.join(private_names())}")
+    return load(entry.private_handler)
 
 
 def table(name: str) -> Any:

@@ -25,8 +25,10 @@ unknown (:func:`trade_side`).
 from __future__ import annotations
 
 import re
+from decimal import Context, Decimal, Inexact
 from typing import Annotated, Any, Literal, Union
 
+import msgspec
 from msgspec import Meta
 
 #: magnitude bound of every venue number (prices, sizes, rates)
@@ -246,3 +248,192 @@ def trade_side(value: Any) -> tuple[str, str | None]:
 
 #: the side of a trade whose venue value we do not know (the value is kept in ``raw_side``)
 UNKNOWN_SIDE = "unknown"
+
+
+# -- account values: exact decimals ---------------------------------------------------------------
+#: an account value (money, order and position quantities, fees, prices of own orders and fills):
+#: ``decimal.Decimal``. In a typed msgspec decode a JSON number becomes a Decimal read from its own
+#: text (``0.1`` stays ``Decimal("0.1")``); a numeric string goes through ``Decimal()``, whose
+#: syntax is wider than the one grammar (``"1_000"``, ``" 5"``, ``"NaN"``), so every decoder of
+#: account frames checks the raw frame with :func:`amounts_plain` and falls back to
+#: :func:`convert_amounts` when it says no (see :func:`decode_amounts`).
+Amount = Decimal
+#: magnitude bound of every account value (as :data:`MAX_VALUE` for market data)
+MAX_AMOUNT = Decimal("1e300")
+#: arithmetic on account values that never rounds (``EXACT.subtract(a, b)``,
+#: ``EXACT.multiply(contracts, multiplier)``): enough digits for any two bounded values, and a
+#: result that would need rounding raises ``decimal.Inexact`` instead
+EXACT = Context(prec=2000, Emax=10**6, Emin=-(10**6), traps=[Inexact])
+
+
+def amount(value: Any) -> Decimal:
+    """An account value as an exact Decimal: JSON number text (:data:`NUMBER`), an ``int``, or a
+    Decimal already read from a JSON number's text (``msgspec.json.decode(..., float_hook=Decimal)``).
+    Raises ``ValueError`` for anything else (``"1_000"``, ``" 5"``, ``"+1"``, ``"NaN"``, other
+    scripts' digits, ``True``), for a ``float`` (it has lost the venue's text) and for a
+    magnitude of 1e300 or more."""
+    cls = value.__class__
+    if cls is str:
+        if NUMBER.fullmatch(value) is None:
+            raise ValueError(f"not a venue number: {value[:40]!r}")
+        d = Decimal(value)
+    elif cls is Decimal:
+        d = value
+        if not d.is_finite():
+            raise ValueError(f"not a venue number: {value!r}")
+    elif cls is int:
+        d = Decimal(value)
+    elif cls is float:
+        raise ValueError(f"a float has lost the venue's text: {value!r} (decode with float_hook=Decimal)")
+    else:
+        raise ValueError(f"not a venue number: {value!r}")
+    if -MAX_AMOUNT < d < MAX_AMOUNT:
+        return d
+    raise ValueError(f"venue number out of bounds: {value!r}")
+
+
+def optional_amount(value: Any) -> Decimal | None:
+    """:func:`amount`, with ``None`` (field absent or JSON ``null``) kept as ``None``."""
+    return None if value is None else amount(value)
+
+
+#: untyped decode of account frames: JSON numbers with a fraction or exponent become Decimals read
+#: from their text, never floats
+untyped_amounts = msgspec.json.Decoder(float_hook=Decimal)
+
+
+#: JSON number text (what a plain frame's numeric strings must be), as bytes
+_PLAIN_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_EXPONENT = re.compile(rb"[eE]([+-]?)([0-9]*)$")
+_MARKER = re.compile(rb"[eE]")
+_STRING_OR_NUMBER = re.compile(rb'"([^"]*)("?)(:?)|[-0-9][-+0-9.eE]*')
+_NUMBERISH = frozenset(b"0123456789+-._eE ")
+#: first characters Decimal() may read a number from (digits, signs, ".", "_", a space, i/n/s);
+#: other ASCII whitespace cannot appear unescaped in JSON text
+_NUMBER_START = frozenset(b"0123456789+-._ iInNsS")
+#: integer digits plus exponent of a number a plain frame may hold (below 1e300), and the
+#: longest exponent it may write
+MAX_DIGITS = 299
+MAX_EXPONENT_DIGITS = 4
+
+
+def _bounded(token: bytes) -> bool:
+    """A number token's magnitude is below 1e300: its integer digits plus its exponent (at most
+    4 exponent digits, and some) stay within :data:`MAX_DIGITS`."""
+    head = re.split(rb"[.eE]", token, maxsplit=1)[0]
+    digits = sum(1 for c in head if 48 <= c <= 57)
+    marker = _MARKER.search(token)
+    if marker is None:
+        return digits <= MAX_DIGITS
+    found = _EXPONENT.match(token, marker.start())
+    if found is None or not 0 < len(found.group(2)) <= MAX_EXPONENT_DIGITS:
+        return False
+    exponent = int(found.group(2))
+    return digits + (-exponent if found.group(1) == b"-" else exponent) <= MAX_DIGITS
+
+
+def _numberish(text: bytes) -> bool:
+    """What ``Decimal()`` might read as a number (a superset): after spaces, a sign, then
+    ``inf``/``infinity``/``nan<digits>``/``snan<digits>`` (any case), or only digits, signs,
+    ``.``, ``_``, ``e``/``E``, spaces and non-ASCII bytes (other scripts' digits) with at least
+    one digit or non-ASCII byte."""
+    t = text.strip(b" ")
+    if not t:
+        return False
+    low = (t[1:] if t[:1] in (b"+", b"-") else t).lower()
+    if low in (b"inf", b"infinity"):
+        return True
+    for word in (b"nan", b"snan"):
+        if low.startswith(word) and (len(low) == len(word) or low[len(word):].isdigit()):
+            return True
+    return all(c in _NUMBERISH or c >= 128 for c in t) and any(48 <= c <= 57 or c >= 128 for c in t)
+
+
+def py_amounts_plain(raw: bytes | str) -> bool:
+    """Whether a typed Decimal decode of ``raw`` reads every account value by the one grammar
+    and bounds (the pure-Python twin of the compiled ``cexfeed._amounts``). True when every
+    string that ``Decimal()`` might read as a number is JSON number text, and every number
+    (bare or in a string) is below 1e300 by its integer digits plus exponent (:func:`_bounded`);
+    False for anything unsure: an escape anywhere, a value string starting with a
+    non-ASCII byte, an unterminated string. Only strings that may start a number are looked at
+    (a digit, a sign, ``.``, ``_``, a space, i/n/s); object keys (a string followed by ``:``) are never
+    account values. When False, decode with :func:`convert_amounts`, which
+    checks each account value by :func:`amount`."""
+    data = raw if raw.__class__ is bytes else (raw.encode() if isinstance(raw, str) else bytes(raw))
+    if b"\\" in data:
+        return False
+    for m in _STRING_OR_NUMBER.finditer(data):
+        content = m.group(1)
+        if content is None:  # a bare number: its grammar is the JSON decoder's to check
+            if not _bounded(m.group(0)):
+                return False
+            continue
+        if not m.group(2):
+            return False
+        if m.group(3) or not content:  # an object key, or an empty string
+            continue
+        if content[0] >= 128:
+            return False
+        if content[0] in _NUMBER_START and _numberish(content) and (_PLAIN_NUMBER.fullmatch(content) is None or not _bounded(content)):
+            return False
+    return True
+
+
+def _amount_fields(struct: type) -> tuple[tuple[str, bool, Any], ...]:
+    """``(encode name, optional, nested struct or None)`` of each Decimal field and each
+    struct-typed field of a msgspec struct."""
+    out = []
+    for field in msgspec.structs.fields(struct):
+        kinds = getattr(field.type, "__args__", (field.type,))
+        nested = next((k for k in kinds if isinstance(k, type) and issubclass(k, msgspec.Struct)), None)
+        if field.type is Decimal:
+            out.append((field.encode_name, False, None))
+        elif Decimal in kinds:
+            out.append((field.encode_name, True, None))
+        elif nested is not None:
+            out.append((field.encode_name, True, nested))
+    return tuple(out)
+
+
+_FIELDS: dict[type, tuple[tuple[str, bool, Any], ...]] = {}
+
+
+def convert_amounts(items: Any, struct: type) -> Any:
+    """Build ``struct`` instances from untyped items (a dict or a list of dicts, decoded with
+    ``float_hook=Decimal``), every Decimal field checked by :func:`amount` first (nested struct
+    fields too) and the other fields converted by msgspec's lax rules. Raises ``ValueError`` (a
+    value outside the grammar or bounds) or ``msgspec.ValidationError`` (a field that does not
+    fit its type)."""
+    fields = _FIELDS.get(struct)
+    if fields is None:
+        fields = _FIELDS[struct] = _amount_fields(struct)
+    out = []
+    for item in items if items.__class__ is list else (items,):
+        if item.__class__ is not dict:
+            raise msgspec.ValidationError(f"expected an object for {struct.__name__}, got {item.__class__.__name__}")
+        item = dict(item)
+        for name, optional, nested in fields:
+            value = item.get(name)
+            if nested is not None:
+                if value.__class__ is dict:
+                    item[name] = convert_amounts(value, nested)
+            elif value is not None or name in item and not optional:
+                item[name] = amount(value)
+        out.append(msgspec.convert(item, struct, strict=False))
+    return out if items.__class__ is list else out[0]
+
+
+def decode_amounts(raw: bytes | str, decoder: "msgspec.json.Decoder", struct: type) -> Any:
+    """Decode a body holding account values by the one grammar: ``decoder`` (a lax typed
+    decoder of ``struct`` or ``list[struct]``) when :func:`amounts_plain` says it reads every
+    number right, else :func:`convert_amounts` over the untyped body. Raises ``ValueError`` or
+    ``msgspec`` errors on a bad body."""
+    if amounts_plain(raw):
+        return decoder.decode(raw)
+    return convert_amounts(untyped_amounts.decode(raw), struct)
+
+
+try:  # the compiled twin of py_amounts_plain (tests/test_value_rules.py compares them)
+    from ._amounts import amounts_plain
+except ImportError:  # pragma: no cover - no compiler, or CEXFEED_PURE_PYTHON
+    amounts_plain = py_amounts_plain

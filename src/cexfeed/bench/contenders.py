@@ -232,6 +232,10 @@ def _cryptofeed(case: Case) -> Runner | None:
 def make_runner(contender: str, case: Case) -> Runner | None:
     """The runner of ``contender`` for ``case``, or ``None`` where it does not apply. Raises
     ``ImportError`` when a peer library is not installed (the harness reports it as missing)."""
+    from .private import KIND, make_private_runner
+
+    if case.kind == KIND:
+        return make_private_runner(contender, case)
     if contender in ("direct", "strategy"):
         return _cexfeed(case, contender)
     if contender == "decode":

@@ -259,4 +259,6 @@ def _gate_frame(channel: str, result, ms: int) -> bytes:
 
 def all_cases(n: int) -> list[Case]:
     """Every benchmark case with ``n`` frames each."""
-    return gate_spot_cases(n) + gate_futures_cases(n) + mexc_cases(n)
+    from .private import private_cases
+
+    return gate_spot_cases(n) + gate_futures_cases(n) + mexc_cases(n) + private_cases(n)

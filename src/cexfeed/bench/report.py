@@ -53,6 +53,9 @@ ROW_TARGETS = (
     ("Gate futures book update 20x20", "direct within 1.5x of the decode floor (median)", "floor", 1.5),
     ("Gate futures ticker", "direct <= 2 us (median)", "us", 2.0),
 )
+from .private import PRIVATE_TARGETS  # noqa: E402 - issue 11's account rows
+
+ROW_TARGETS += PRIVATE_TARGETS
 
 
 def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""The ``cexfeed`` command: ``demo``, ``stream``, ``sim``, ``replay``, ``record``, ``consume``,
-``run``, ``bench``.
+"""The ``cexfeed`` command: ``demo``, ``stream``, ``sim``, ``account``, ``replay``, ``record``,
+``consume``, ``run``, ``bench``.
 
 Each subcommand lives in its own module of this package and registers itself on :data:`main`.
 Modules are imported only when their command runs (or shows its own help): ``cexfeed --help``
@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("cexfeed.cli.live", "Run the loopback simulator and stream from it over real WebSockets."),
     "stream": ("cexfeed.cli.live", "Stream live market data from a venue (or --url)."),
     "sim": ("cexfeed.cli.live", "Serve the loopback exchange simulator until Ctrl-C."),
+    "account": ("cexfeed.cli.account", "Show a live account: balances, open orders, positions, fills."),
     "replay": ("cexfeed.cli.replay", "Replay a capture through the venue's handler."),
     "bench": ("cexfeed.cli.bench", "Run the comparative benchmarks."),
     "record": ("cexfeed.cli.record", "Record a live session to the own capture format."),

@@ -68,17 +68,27 @@ def _console():
     return console
 
 
+def _wide() -> bool:
+    """Whether the table view gets its wide layout (else the 80x24 one)."""
+    from .view import WIDE
+
+    return _console().width >= WIDE
+
+
 def _ignore(event: Any) -> None:
     pass
 
 
 async def _run(feeds: list[Any], symbols: list[list[str]], fmt: str, duration: float | None, titles: list[str],
-               metrics: tuple[str, int | None] | None = None, watched: Sequence[Any] = ()) -> list[dict[str, Any]]:
+               metrics: tuple[str, int | None] | None = None, watched: Sequence[Any] = (), view: Any = None) -> list[dict[str, Any]]:
     """Run ``feeds`` side by side until Ctrl-C/SIGTERM or ``duration``; return their stats.
     ``fmt`` ``table``, ``jsonl`` or ``none`` (events go only to the feeds' sinks, or nowhere
     while recording); ``metrics`` ``(host, port)`` serves Prometheus metrics of the feeds and of
-    ``watched`` (sinks, a recorder) meanwhile. Raises :class:`_Interrupted` when stopped before
-    every feed started."""
+    ``watched`` (sinks, a recorder) meanwhile. ``view(feed, symbols, title, compact)`` makes
+    each one's table view (default: the market view); a feed is anything with ``start``,
+    ``set_callback``, ``stats`` and ``close`` (a ``Feed`` or an ``Account``, whose stats carry
+    their one-line ``summary``). Raises :class:`_Interrupted` when stopped before every feed
+    started."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     server = None
@@ -86,7 +96,9 @@ async def _run(feeds: list[Any], symbols: list[list[str]], fmt: str, duration: f
         from ..metrics import serve
 
         try:
-            server = await serve(metrics[1], feeds, host=metrics[0], sinks=watched)
+            from ..feed import Feed
+
+            server = await serve(metrics[1], [f for f in feeds if isinstance(f, Feed)], host=metrics[0], sinks=watched)
         except OSError as exc:
             raise click.ClickException(f"cannot serve metrics on {metrics[0]}:{metrics[1]}: {exc.strerror or exc}") from None
         print(f"metrics: {server.url}", file=sys.stderr)
@@ -101,7 +113,8 @@ async def _run(feeds: list[Any], symbols: list[list[str]], fmt: str, duration: f
         from .view import WIDE, View
 
         console = _console()
-        views = [View(feed, names, title, compact=console.width < WIDE) for feed, names, title in zip(feeds, symbols, titles)]
+        make_view = view or View
+        views = [make_view(feed, names, title, compact=console.width < WIDE) for feed, names, title in zip(feeds, symbols, titles)]
     writer = _JsonlWriter() if fmt == "jsonl" else None
     for index, feed in enumerate(feeds):
         feed.set_callback(views[index].on_event if views else writer.on_event if writer is not None else _ignore)
@@ -163,7 +176,7 @@ async def _run(feeds: list[Any], symbols: list[list[str]], fmt: str, duration: f
             writer.flush()
         if not views:
             for feed, stat in zip(feeds, stats):
-                print(f"{_label(feed)}: {summary(stat)}", file=sys.stderr)
+                print(f"{_label(feed)}: {stat['summary'] if 'summary' in stat else summary(stat)}", file=sys.stderr)
                 for sink_stat in stat.get("sinks", ()):
                     print(sink_summary(sink_stat), file=sys.stderr)
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -178,7 +191,8 @@ def _label(feed: Any) -> str:
     """``gateio-spot`` (``gateio-spot [strategy]`` on the strategy architecture)."""
     from ..compat import architecture_of
 
-    architecture = architecture_of(feed)
+    # an Account says which it runs; a Feed is known by its protocol
+    architecture = getattr(feed, "architecture", None) or architecture_of(feed)
     return feed.venue if architecture == "direct" else f"{feed.venue} [{architecture}]"
 
 
@@ -241,6 +255,18 @@ def metrics_options(command: Any) -> Any:
                         help="Serve Prometheus metrics on this port at /metrics (default: off; 0: a free port).")(command)
 
 
+def _demo_view(feed: Any, symbols: list[str], title: str, compact: bool = False) -> Any:
+    """The demo's table view of a ``Feed`` (market) or an ``Account``."""
+    from ..private_feed import Account
+    from .view import View
+
+    if isinstance(feed, Account):
+        from .account import AccountView
+
+        return AccountView(feed, symbols, title, compact)
+    return View(feed, symbols, title, compact)
+
+
 def _demo_symbols(venue: str, names: list[str]) -> list[str]:
     """The demo's names on one venue: a perpetual name on a spot venue means its pair, a pair on
     the perpetual venue its USDT-settled contract."""
@@ -258,13 +284,17 @@ def _demo_symbols(venue: str, names: list[str]) -> list[str]:
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=20.0, show_default=True, help="Simulated market steps per second per symbol.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic market.")
 @click.option("--venue", type=click.Choice(["all", *_live_venues()]), default="all", show_default=True, help="Simulated venue(s).")
+@click.option("--account/--no-account", "with_account", default=None,
+              help="Also stream the Gate accounts (the simulator's test keys, trading on their own); default: on for the wide table "
+                   "(120 columns or more), off for the 80-column layout and jsonl.")
 @architecture_option
 @metrics_options
-def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int, venue: str, architecture: Any,
-         metrics_port: int | None, metrics_host: str) -> None:
+def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int, venue: str, with_account: bool | None,
+         architecture: Any, metrics_port: int | None, metrics_host: str) -> None:
     """Run the loopback exchange simulator in-process (every venue by default) and stream from it
     over real WebSockets: top of book, spread and last trades per symbol, plus funding rate and
-    mark/index price for perpetuals."""
+    mark/index price for perpetuals, and an account panel per Gate venue (balances, open orders,
+    positions, fills of the simulator's test account)."""
     wanted = split(symbols)
     if not wanted:
         raise click.UsageError("--symbols is empty")
@@ -277,15 +307,25 @@ def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int,
 
         sim = SimServer(seed=seed, rate=rate, venues=venues)
         await sim.start()
+        trading = None
         try:
             names = [_demo_symbols(name, wanted) for name in venues]
-            feeds = [
+            feeds: list[Any] = [
                 open_feed(name, symbols_of, channels, config=architecture, url=sim.ws_url(name), rest_url=sim.rest_url(name))
                 for name, symbols_of in zip(venues, names)
             ]
             titles = [f"cexfeed demo: {_label(feed)} simulator at {sim.base_url}" for feed in feeds]
-            return feeds, await _run(feeds, names, fmt, duration, titles, (metrics_host, metrics_port))
+            if with_account or (with_account is None and fmt == "table" and _wide()):
+                from .account import demo_accounts
+
+                accounts, trading = await demo_accounts(sim, venues, seed, architecture)
+                feeds += accounts
+                names += [[] for _ in accounts]
+                titles += [f"{_label(a)} account (simulator test keys)" for a in accounts]
+            return feeds, await _run(feeds, names, fmt, duration, titles, (metrics_host, metrics_port), view=_demo_view)
         finally:
+            if trading is not None:
+                trading.cancel()
             await sim.stop()
 
     _run_feeds(run, [channels] * len(venues))

@@ -11,6 +11,7 @@ import itertools
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import msgspec
@@ -106,8 +107,9 @@ def replay(path: Path, snapshots: tuple[str, ...], instruments: Path | None, ven
     elif fmt == "summary-json":
         click.echo(json.dumps(books, indent=2, sort_keys=True))
     else:
-        _print_table(books, rep.venue, stats.as_dict())
-    if not stats.events and not any(b["buffered"] for b in books.values()):
+        _print_table(books, rep.venue, stats.as_dict(), rep.private)
+    account_events = rep.private.stats.events if rep.private is not None else 0
+    if not stats.events and not account_events and not any(b["buffered"] for b in books.values()):
         # nothing decoded: say what was counted, and fail
         raise click.ClickException(f"nothing decodable in {path} as {venue}: {_counts(rep)}")
     hint = _snapshot_hint(books)
@@ -150,7 +152,9 @@ def _jsonl_writer(out):
     return write
 
 
-def _print_table(books: dict, venue: str, stats: dict) -> None:
+def _print_table(books: dict, venue: str, stats: dict, private: Any = None) -> None:
+    """The books' table and the counters (``private``: the account handler of the replay, whose
+    state is summarized when it saw frames)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -174,3 +178,6 @@ def _print_table(books: dict, venue: str, stats: dict) -> None:
     console = Console() if sys.stdout.isatty() else Console(width=160)
     console.print(table)
     console.print(counts_line(stats))
+    if private is not None and private.stats.frames:
+        counts = ", ".join(f"{k} {v}" for k, v in private.state.summary().items())
+        console.print(f"account {counts_line(private.stats.as_dict())}  {counts}")

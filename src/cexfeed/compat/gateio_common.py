@@ -234,13 +234,17 @@ class GateioParserStrategy(MessageParserStrategy):
 
     venue = "gateio"
     TABLE: Table
+    # which rows of the table it serves (the private parser serves the private ones)
+    PRIVATE = False
     PONG = ""
     SYSTEM = ""
+    # the generic decode of a frame (the private parser keeps JSON floats exact as Decimals)
+    _decode_frame = staticmethod(_decode)
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(symbols)
         self._builders: dict[str, Callable[[dict, int], list[ParsedMessage]]] = {
-            row.venue_channel: getattr(self, row.handler) for row in self.TABLE
+            row.venue_channel: getattr(self, row.handler) for row in self.TABLE if row.private == self.PRIVATE
         }
         self._builders[self.SYSTEM] = self._system
         books = [row.venue_channel for row in self.TABLE.books()]
@@ -285,7 +289,7 @@ class GateioParserStrategy(MessageParserStrategy):
         return reader
 
     def parse(self, raw: bytes | str, recv_ts: int) -> list[ParsedMessage]:
-        frame = _decode(raw)
+        frame = self._decode_frame(raw)
         channel, event, request_id, error = envelope(frame)
         if event == "update" or event == "all":
             builder = self._builders.get(channel)

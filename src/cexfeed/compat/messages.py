@@ -17,17 +17,23 @@ from typing import Any
 import msgspec
 
 from ..models import (
+    AccountNotice,
+    AccountStatus,
+    Balance,
     BestBidOffer,
     BookStatus,
     BookUpdate,
     ConnectionStatus,
     Event,
     EventsDropped,
+    Fill,
     FundingRate,
     Kline,
     Liquidation,
     MarkPrice,
     OpenInterest,
+    Order,
+    Position,
     StreamStatus,
     Ticker,
     Trade,
@@ -58,6 +64,13 @@ class MessageType(str, enum.Enum):
     STREAM_STATUS = "stream_status"
     CONNECTION = "connection"
     DROPPED = "dropped"
+    # account (private) streams: the data dict is the account event's fields
+    ORDER = "order"
+    FILL = "fill"
+    BALANCE = "balance"
+    POSITION = "position"
+    ACCOUNT_STATUS = "account_status"
+    ACCOUNT_NOTICE = "account_notice"
     BOOK_DELTA = "book_delta"
     BOOK_SNAPSHOT = "book_snapshot"
     ACK = "ack"
@@ -82,7 +95,15 @@ EVENT_CLASSES: dict[MessageType, type[Event]] = {
     MessageType.STREAM_STATUS: StreamStatus,
     MessageType.CONNECTION: ConnectionStatus,
     MessageType.DROPPED: EventsDropped,
+    MessageType.ORDER: Order,
+    MessageType.FILL: Fill,
+    MessageType.BALANCE: Balance,
+    MessageType.POSITION: Position,
+    MessageType.ACCOUNT_STATUS: AccountStatus,
+    MessageType.ACCOUNT_NOTICE: AccountNotice,
 }
+#: the account event types (private streams)
+ACCOUNT_TYPES = (MessageType.ORDER, MessageType.FILL, MessageType.BALANCE, MessageType.POSITION, MessageType.ACCOUNT_NOTICE)
 
 _TYPE_OF_CLASS: dict[type, MessageType] = {cls: t for t, cls in EVENT_CLASSES.items()}
 
@@ -107,6 +128,11 @@ class ParsedMessage:
     symbol: str
     data: dict[str, Any] = field(default_factory=dict)
     raw: bytes | str | None = None
+
+
+def message_type_of_class(cls: type) -> MessageType:
+    """The :class:`MessageType` of an event class. Raises ``KeyError`` for a non-event class."""
+    return _TYPE_OF_CLASS[cls]
 
 
 def message_type_of(event: Event) -> MessageType:

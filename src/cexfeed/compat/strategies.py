@@ -8,9 +8,9 @@ The older architecture composes a venue stream from three strategies:
 - :class:`MessageParserStrategy` -- raw frame -> generic :class:`ParsedMessage`\\ s.
 
 A :class:`MessageRouter` dispatches each ``ParsedMessage`` to the callbacks registered for its
-type. :class:`StrategyHandler` wires a parser and a router into the handler contract of
+type. :class:`RoutedHandler` wires a parser and a router into the handler contract of
 :mod:`cexfeed.handlers` (``_handle_message`` never raises, errors counted in ``stats``, hooks for
-the connection), so the network core, replay and the benchmarks drive it exactly like a direct
+the connection) for :class:`StrategyHandler` (market data) and the account twin, so the network core, replay and the benchmarks drive it exactly like a direct
 handler. Books are applied through the same :class:`~cexfeed.book.BookSequencer` code as the
 direct handlers, so both paths emit the same events.
 """
@@ -22,7 +22,7 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable, NamedTuple
 
 from ..handlers import EventCallback, PublicWebSocketHandler
-from ..models import BookStatus, BookUpdate, ConnectionStatus, Event, EventsDropped, StreamStatus, VenueError
+from ..models import AccountEvent, AccountStatus, BookStatus, BookUpdate, ConnectionStatus, Event, EventsDropped, StreamStatus, VenueError
 from ..symbols import SymbolMap
 from .messages import EVENT_CLASSES, MessageType, ParsedMessage, message_from_event
 
@@ -140,8 +140,8 @@ class MessageRouter:
                 self.on_error(exc)
 
 
-# events the handler or its connection produces (sequencing, control frames, connection and
-# subscription state): the consumer's message callbacks get them converted, all other event
+# events the handler or its connection produces (sequencing, control frames, connection,
+# subscription and account state): the consumer's message callbacks get them converted, all other event
 # messages are passed through as parsed
 _DERIVED_TYPES = {
     BookUpdate: MessageType.BOOK,
@@ -150,43 +150,34 @@ _DERIVED_TYPES = {
     StreamStatus: MessageType.STREAM_STATUS,
     ConnectionStatus: MessageType.CONNECTION,
     EventsDropped: MessageType.DROPPED,
+    AccountStatus: MessageType.ACCOUNT_STATUS,
 }
 _DERIVED = tuple(_DERIVED_TYPES)
 
 
-class StrategyHandler(PublicWebSocketHandler):
-    """A venue stream driven by a :class:`MessageParserStrategy` and a :class:`MessageRouter`.
-
-    Same contract and events as the venue's direct handler: ``on_event`` gets typed
-    :mod:`cexfeed.models` events; :meth:`on` registers ``ParsedMessage`` callbacks by type
-    (``BOOK``/``BOOK_STATUS`` carry the applied book changes, not the raw deltas).
-    ``depth`` is the book depth kept (the subscribed depth). Never raises from
-    ``_handle_message``.
-    """
+class RoutedHandler:
+    """What both strategy-driven handlers (market data, accounts) share: a parser and a router
+    in place of the direct handler's typed decode and dispatch table. ``_dispatch`` parses the
+    frame and routes each message; control messages (acks, pongs, system notices, unknown
+    frames) go to the connection hooks and the consumer's ``ParsedMessage`` callbacks
+    (:meth:`on`)."""
 
     architecture = "strategy"
 
-    def __init__(self, parser: MessageParserStrategy, on_event: EventCallback | None = None, depth: int = 100) -> None:
-        super().__init__(on_event, depth)
+    def _routes(self, parser: MessageParserStrategy) -> MessageRouter:
+        """Wire ``parser`` in; returns the router with the control routes set."""
         self.parser = parser
-        parser.report = self._count_error
-        self.venue = parser.venue
-        self.market = parser.market
+        parser.report = self._count_error  # type: ignore[attr-defined]
         self.symbols = parser.symbols
         self._unified = parser.unified
         self._raw: bytes | str | None = None
         self.router = MessageRouter()
-        for msg_type in EVENT_CLASSES:
-            if EVENT_CLASSES[msg_type] not in _DERIVED_TYPES:
-                self.router.on(msg_type, self._on_event_message)
-        self.router.on(MessageType.BOOK_DELTA, self._on_book_delta)
-        self.router.on(MessageType.BOOK_SNAPSHOT, self._on_book_snapshot)
-        self.router.on(MessageType.ERROR, self._on_error)
         self.router.on(MessageType.ACK, self._on_ack)
         self.router.on(MessageType.PONG, self._on_pong)
         self.router.on(MessageType.SYSTEM, self._on_system)
         self.router.on(MessageType.UNKNOWN, self._on_unknown)
         self.subscribers = MessageRouter(on_error=self._subscriber_failed)
+        return self.router
 
     def unified(self, venue_symbol: str) -> str:
         return self._unified(venue_symbol)
@@ -210,6 +201,64 @@ class StrategyHandler(PublicWebSocketHandler):
         finally:
             self._raw = None
 
+    def _on_ack(self, msg: ParsedMessage) -> None:
+        d = msg.data
+        self.hooks.on_ack(d["id"], d["channel"], d["ok"], d["message"])  # type: ignore[attr-defined]
+        self.subscribers.route(msg)
+
+    def _error_symbol(self, d: dict) -> str:
+        """The venue symbol an ERROR message concerns: the one the frame names, else the one of
+        the request it answers (asked before its ack settles that request)."""
+        return d.get("venue_symbol") or self.hooks.request_symbol(d.get("id"), d["channel"])  # type: ignore[attr-defined]
+
+    def _on_pong(self, msg: ParsedMessage) -> None:
+        self.hooks.on_pong()  # type: ignore[attr-defined]
+        self.subscribers.route(msg)
+
+    def _on_system(self, msg: ParsedMessage) -> None:
+        d = msg.data
+        if d.get("reconnect"):
+            self.hooks.on_reconnect_requested(d.get("message", ""))  # type: ignore[attr-defined]
+        self.subscribers.route(msg)
+
+    def _on_unknown(self, msg: ParsedMessage) -> None:
+        self._count_error(msg.data.get("kind", "unknown_frame"), self._raw or b"")  # type: ignore[attr-defined]
+
+    def _subscriber_failed(self, exc: BaseException) -> None:
+        self._count_error("callback", b"", exc)  # type: ignore[attr-defined]
+
+    # -- consumer side -------------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        super()._emit(event)  # type: ignore[misc]
+        if isinstance(event, _DERIVED):
+            msg_type = _DERIVED_TYPES[type(event)]
+            subscribers = self.subscribers
+            if subscribers.has(msg_type):
+                subscribers.route(message_from_event(event, self._raw))
+
+
+class StrategyHandler(RoutedHandler, PublicWebSocketHandler):
+    """A venue stream driven by a :class:`MessageParserStrategy` and a :class:`MessageRouter`.
+
+    Same contract and events as the venue's direct handler: ``on_event`` gets typed
+    :mod:`cexfeed.models` events; :meth:`on` registers ``ParsedMessage`` callbacks by type
+    (``BOOK``/``BOOK_STATUS`` carry the applied book changes, not the raw deltas).
+    ``depth`` is the book depth kept (the subscribed depth). Never raises from
+    ``_handle_message``.
+    """
+
+    def __init__(self, parser: MessageParserStrategy, on_event: EventCallback | None = None, depth: int = 100) -> None:
+        super().__init__(on_event, depth)
+        self.venue = parser.venue
+        self.market = parser.market
+        router = self._routes(parser)
+        for msg_type, cls in EVENT_CLASSES.items():
+            if cls not in _DERIVED_TYPES and not issubclass(cls, AccountEvent):
+                router.on(msg_type, self._on_event_message)
+        router.on(MessageType.BOOK_DELTA, self._on_book_delta)
+        router.on(MessageType.BOOK_SNAPSHOT, self._on_book_snapshot)
+        router.on(MessageType.ERROR, self._on_error)
+
     def _on_event_message(self, msg: ParsedMessage) -> None:
         self._emit(EVENT_CLASSES[msg.type](**msg.data))
         if self.subscribers.has(msg.type):
@@ -227,39 +276,8 @@ class StrategyHandler(PublicWebSocketHandler):
 
     def _on_error(self, msg: ParsedMessage) -> None:
         d = msg.data
-        # the symbol the frame names, else the one of the request it answers
-        venue_symbol = d.get("venue_symbol") or self.hooks.request_symbol(d.get("id"), d["channel"])
-        self._venue_error(d["code"], d["message"], d["channel"], d["recv_ts"], d["exchange_ts"], venue_symbol)
+        self._venue_error(d["code"], d["message"], d["channel"], d["recv_ts"], d["exchange_ts"], self._error_symbol(d))
 
-    def _on_ack(self, msg: ParsedMessage) -> None:
-        d = msg.data
-        self.hooks.on_ack(d["id"], d["channel"], d["ok"], d["message"])
-        self.subscribers.route(msg)
-
-    def _on_pong(self, msg: ParsedMessage) -> None:
-        self.hooks.on_pong()
-        self.subscribers.route(msg)
-
-    def _on_system(self, msg: ParsedMessage) -> None:
-        d = msg.data
-        if d.get("reconnect"):
-            self.hooks.on_reconnect_requested(d.get("message", ""))
-        self.subscribers.route(msg)
-
-    def _on_unknown(self, msg: ParsedMessage) -> None:
-        self._count_error(msg.data.get("kind", "unknown_frame"), self._raw or b"")
-
-    # -- consumer side -------------------------------------------------------------------
-    def _emit(self, event: Event) -> None:
-        super()._emit(event)
-        if isinstance(event, _DERIVED):
-            msg_type = _DERIVED_TYPES[type(event)]
-            subscribers = self.subscribers
-            if subscribers.has(msg_type):
-                subscribers.route(message_from_event(event, self._raw))
-
-    def _subscriber_failed(self, exc: BaseException) -> None:
-        self._count_error("callback", b"", exc)
 
 
 def describe(handler: Any) -> str:

@@ -1,7 +1,8 @@
 """The one network core: picows WebSocket connections (heartbeat, reconnect with capped
 backoff + jitter, subscription-set replay, ack correlation), a pool that shards subscriptions
-over connections, and the REST client for snapshots. Venue modules plug in a
-:class:`VenueProtocol`.
+over connections, the REST client for snapshots and signed private calls, and the server clock
+signatures use. Venue modules plug in a :class:`VenueProtocol` (public) or a
+:class:`PrivateProtocol` (account streams).
 
 The names below are loaded on first use, so importing a light part (``cexfeed.net.protocol``,
 ``cexfeed.net.backoff``) does not load picows and aiohttp.
@@ -17,9 +18,11 @@ _EXPORTS = {
     "Backoff": "backoff",
     "ConnectionPool": "pool",
     "ConnectionStats": "connection",
+    "PrivateProtocol": "protocol",
     "RequestIds": "requests",
     "RestClient": "rest",
     "RestError": "rest",
+    "ServerClock": "clock",
     "Snapshot": "protocol",
     "SnapshotError": "protocol",
     "Subscription": "protocol",

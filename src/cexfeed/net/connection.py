@@ -4,7 +4,7 @@ Lifecycle of a :class:`WsConnection`::
 
     connect (extra headers) -> replay the CURRENT subscription set -> read frames inline into
     ``handler._handle_message(payload, recv_ts_ns)`` -> on drop / silence / upgrade notice:
-    ``handler.reset_books()``, wait a capped exponential backoff with jitter, connect again.
+    ``handler.connection_lost()``, wait a capped exponential backoff with jitter, connect again.
 
 * Heartbeat: the venue's app-level ping every ``ping_interval`` s; a watchdog drops the socket
   when no frame at all (data, ack or pong) arrived for ``no_data_timeout`` s.
@@ -26,6 +26,10 @@ Lifecycle of a :class:`WsConnection`::
 * Only the current subscription set is replayed after a reconnect, never past requests.
 * Book snapshots (``request_snapshot``) are fetched by a task off the read loop, with bounded
   retries, then handed to ``handler.apply_snapshot``.
+* Private (authenticated) streams: every request frame is built by the protocol at the moment
+  it is sent (``subscribe_frame``), so a replay after a reconnect carries a fresh signature;
+  ``on_replayed(conn, results)`` is called once the replayed set of a session is answered (the
+  account stream then loads its REST snapshot and reconciles).
 * An optional recording ``tap`` (:class:`~cexfeed.net.tap.Tap`) is told every frame received
   and sent and every connection event; ``None`` (the default) costs one check per frame.
 
@@ -92,7 +96,10 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
     :class:`RequestIds`), ``no_data_timeout`` s, ``ping_interval`` s (default: the protocol's),
     ``ack_timeout`` s, ``backoff`` (reconnect delays), ``snapshot_wait`` s (how long a snapshot
     fetch waits for the first buffered delta, so the snapshot can be checked against it),
-    ``subscription_timeout`` s of silence before a subscription is reported (``None``: never).
+    ``subscription_timeout`` s of silence before a subscription is reported (``None``: never),
+    ``on_replayed(conn, results)`` called once the replayed set of each session is answered
+    (``results`` its :class:`AckResult` list; may return a coroutine, awaited), ``tap``.
+    ``handler`` may be a :class:`~cexfeed.handlers.PrivateWebSocketHandler` (account streams).
 
     Use: ``conn.start()``; ``await conn.subscribe(subs)`` -> ``list[AckResult]``;
     ``await conn.unsubscribe(subs)``; ``await conn.close()``.
@@ -113,6 +120,7 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
         snapshot_wait: float = 1.0,
         handshake_timeout: float = 10.0,
         on_state: Callable[["WsConnection", str], None] | None = None,
+        on_replayed: Callable[["WsConnection", list[AckResult]], Any] | None = None,
         tap: Tap | None = None,
         subscription_timeout: float | None = None,
     ) -> None:
@@ -129,6 +137,7 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
         self.snapshot_wait = snapshot_wait
         self.handshake_timeout = handshake_timeout
         self.on_state = on_state
+        self.on_replayed = on_replayed
         self.stats = ConnectionStats()
         self.watch = SubscriptionWatch(protocol, handler, subscription_timeout)
         self.state = IDLE
@@ -375,7 +384,7 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
             why = ": ".join(self._drop_reason) if self._drop_reason else ("closed by the client" if self._closing else "connection lost")
             self.tap.event(self.tap_id, DISCONNECT, now, {"reset": reset, "why": why})
         self.watch.clear()
-        self.handler.reset_books(reset, now)
+        self.handler.connection_lost(reset, now)
 
     async def _heartbeat(self, transport: WSTransport, session: int) -> None:
         ping = self.protocol.ping_frame()

@@ -15,8 +15,11 @@ from ..channels import BOOK_REST, Channel, Table
 from ..symbols import SymbolMap
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..handlers import EventCallback, PublicWebSocketHandler
-    from .rest import RestClient
+    from ..account import AccountSnapshot, AccountState
+    from ..credentials import Credentials
+    from ..handlers import EventCallback, PrivateWebSocketHandler, PublicWebSocketHandler
+    from .clock import ServerClock
+    from .rest import RestClient, RestError
 
 
 class Subscription(NamedTuple):
@@ -203,6 +206,81 @@ class VenueProtocol:
     async def fetch_snapshot(self, rest: "RestClient", venue_symbol: str, depth: int) -> Snapshot:
         """A REST book snapshot at ``depth`` levels. Raises ``RestError`` (transport, already
         retried) or :class:`SnapshotError` (unusable body)."""
+        raise NotImplementedError
+
+
+class PrivateProtocol(VenueProtocol):
+    """An authenticated account stream as seen by the network core (venue-free contract: Gate
+    spot and futures, MEXC spot). Its channels are the table's private rows.
+
+    Instance attributes: ``credentials`` (:class:`~cexfeed.credentials.Credentials`), ``clock``
+    (:class:`~cexfeed.net.clock.ServerClock`, server time for signatures).
+
+    What a venue supplies:
+
+    - :meth:`request` builds (and signs) a request frame when called; the core calls it at the
+      moment each frame is sent, replays after a reconnect included, so no signed frame is
+      ever reused;
+    - :meth:`sign_rest` returns the headers of a signed REST request (called per attempt);
+    - :meth:`server_time_ms` reads the venue's clock (for ``clock``);
+    - :meth:`prepare` runs before the first connect and again before each reconnect's replay
+      (MEXC: create or keep alive the listenKey and point ``ws_url`` at it); nothing by default;
+    - :meth:`fetch_account` loads the REST :class:`~cexfeed.account.AccountSnapshot`, given the
+      current state (whose open orders say what to ask for) and the time from which missed
+      trades are fetched;
+    - :meth:`refusal` classifies a refused request or REST call: ``("auth", code, message)``
+      (credentials refused: no retry), ``("clock", code, message)`` (the request time was
+      outside the venue's window: measure the clock again and retry once) or ``None``;
+    - :meth:`make_private_handler` builds the :class:`~cexfeed.handlers.PrivateWebSocketHandler`.
+    """
+
+    private = True
+
+    def __init__(self, ws_url: str | None = None, rest_url: str | None = None, *, credentials: "Credentials",
+                 clock: "ServerClock | None" = None) -> None:
+        from .clock import ServerClock
+
+        super().__init__(ws_url, rest_url)
+        self.credentials = credentials
+        self.clock = clock if clock is not None else ServerClock()
+
+    def sign_rest(self, method: str, path: str, query: str, body: bytes) -> dict[str, str]:
+        """Headers of a signed REST request (must override)."""
+        raise NotImplementedError
+
+    async def server_time_ms(self, rest: "RestClient") -> int:
+        """The venue's time in ms (must override). Raises ``RestError``."""
+        raise NotImplementedError
+
+    async def prepare(self, rest: "RestClient") -> None:
+        """Before connecting (and before each reconnect): nothing by default."""
+
+    async def fetch_account(self, rest: "RestClient", state: "AccountState", since_ms: int | None) -> "AccountSnapshot":
+        """The REST snapshot of the account (must override): balances, open orders, positions,
+        the final state of orders ``state`` holds open that are gone, and own trades since
+        ``since_ms`` (server ms; ``None``: none, on the first seeding). Raises ``RestError`` or
+        ``ValueError``/``msgspec`` errors on an unusable body."""
+        raise NotImplementedError
+
+    def refusal(self, message: str, code: int | str = 0) -> tuple[str, str, str] | None:
+        """``(kind, code, message)`` of a venue refusal (``kind`` ``auth`` or ``clock``), or
+        ``None`` for any other refusal."""
+        return None
+
+    def rest_refusal(self, error: "RestError") -> tuple[str, str, str] | None:
+        """:meth:`refusal` of a failed REST call."""
+        return None
+
+    def redact(self, text: str) -> str:
+        """``text`` without the credentials (for venue answers that echo a request)."""
+        return self.credentials.scrub(text)
+
+    def default_channels(self) -> tuple[str, ...]:
+        """Our private channel names subscribed when none are given: every offered row."""
+        return self.channels
+
+    def make_private_handler(self, on_event: "EventCallback | None", symbols: SymbolMap, state: "AccountState") -> "PrivateWebSocketHandler":
+        """A fresh private handler feeding ``state`` (must override)."""
         raise NotImplementedError
 
 

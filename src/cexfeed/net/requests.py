@@ -4,7 +4,8 @@ by channel), refusals, "already subscribed", ack timeouts, the replay of the cur
 reconnect, and per-symbol resubscribes (in-band snapshot streams).
 
 :class:`Requests` is a part of ``WsConnection`` (it uses the connection's ``protocol``,
-``handler``, ``subscriptions``, ``watch``, ``tap`` and send path); it holds no venue knowledge.
+``handler``, ``subscriptions``, ``watch``, ``tap``, ``on_replayed`` and send path); it holds no
+venue knowledge.
 """
 
 from __future__ import annotations
@@ -241,15 +242,27 @@ class Requests:
         self._awaiting_replay.clear()
 
     def _replay(self) -> None:
-        """Send the current subscription set (only it) on a fresh socket."""
+        """Send the current subscription set (only it) on a fresh socket; ``on_replayed`` gets
+        the answers of the whole set once they are in."""
         loop = asyncio.get_running_loop()
+        sent = []
         for sub in list(self.subscriptions):
             future = self._awaiting_replay.pop(sub, None) or loop.create_future()
             self._send_request(sub, "subscribe", future)
+            sent.append(future)
         for sub, future in list(self._awaiting_replay.items()):
             if not future.done():
                 future.set_result(AckResult(sub, "subscribe", False, "closed", "no longer subscribed"))
         self._awaiting_replay.clear()
+        if self.on_replayed is not None:
+            self._spawn(self._replayed(sent, self._session))
+
+    async def _replayed(self, futures: list[asyncio.Future], session: int) -> None:
+        results = list(await asyncio.gather(*futures))
+        if session == self._session and self.connected and self.on_replayed is not None:
+            outcome = self.on_replayed(self, results)
+            if asyncio.iscoroutine(outcome):
+                await outcome
 
     async def _resubscribe(self, sub: Subscription) -> None:
         loop = asyncio.get_running_loop()

@@ -11,7 +11,7 @@ Connection event kinds (``kind`` of :meth:`Tap.event`, ``detail`` keys in bracke
 ``connect``          the WebSocket handshake succeeded [``url``]
 ``connect_failed``   the connect attempt failed [``error``]
 ``disconnect``       the socket is gone; the handler's books were reset [``reset``: ``reconnect``
-                     or ``closed`` (the argument of ``reset_books``), ``why``: close code and
+                     or ``closed`` (the argument of ``connection_lost``), ``why``: close code and
                      message, watchdog, venue upgrade notice ...]
 ``snapshot``         a REST book snapshot was applied now [``venue_symbol``]; its body is the
                      last ``rest`` record with status 200 for the same request

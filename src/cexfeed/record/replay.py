@@ -177,7 +177,7 @@ class CaptureReplay:
             if detail.get("reset") == "closed":
                 # the client's own close clears the books: keep them as they ended for summary()
                 self._at_close.update(summary(handler))
-            handler.reset_books(detail.get("reset", "reconnect"), ts)
+            handler.connection_lost(detail.get("reset", "reconnect"), ts)
         elif kind == SNAPSHOT:
             venue_symbol = detail["venue_symbol"]
             try:

@@ -23,7 +23,8 @@ tickers' ``total_size`` are the market's one open interest, which trades open an
 Fault switches beyond :class:`~cexfeed.sim.server.SimServer`'s: :meth:`GateioFuturesSim.resend_full`
 (an obu ``full`` push mid-stream) and :meth:`GateioFuturesSim.idle_obu_delta` (an increment
 without ``b``/``a``). ``skip_update`` with ``venue="gateio-perp"`` makes a gap on the futures
-streams only.
+streams only. The private channels and signed account endpoints are
+:class:`~cexfeed.sim.gateio_futures_ledger.FuturesPrivateSim`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from aiohttp import web
 from ..exchanges.gateio.futures_table import TABLE
 from .market import Step, SymbolBook
 from .server import Session, register_venue
+from .gateio_futures_ledger import FuturesPrivateSim
 from .gateio_wire import GateioVenueSim, Request, encode, now, parse_stream, venue_name
 
 WS_PATH = "/v4/ws/usdt"
@@ -55,6 +57,8 @@ LIQUIDATIONS = _ROW["liquidations"]
 STATS = _ROW["open_interest"]
 LEGACY_BOOK = _ROW["book_snapshots"]
 CHANNELS = tuple(_ROW.values())
+# private rows (futures.orders, usertrades, positions, balances ...): sim/gateio_futures_ledger.py
+PRIVATE = tuple(row.venue_channel for row in TABLE if row.private)
 
 # unified symbol -> quanto_multiplier (base currency per contract); others use the market lot
 MULTIPLIERS = {"BTC/USDT": "0.0001", "ETH/USDT": "0.01", "SOL/USDT": "0.01", "DOGE/USDT": "1"}
@@ -102,10 +106,12 @@ class GateioFuturesSim(GateioVenueSim):
     name = "gateio-perp"
     PREFIX = "futures"
     CHANNELS = CHANNELS
+    PRIVATE = PRIVATE
     UNKNOWN_RESULT = [{"x": 1}]
 
     def __init__(self) -> None:
         super().__init__()
+        self.private = FuturesPrivateSim(self)
         self._contracts: dict[str, Contract] | None = None
         self._last_top: dict[str, tuple] = {}
         self._trade_id = 900_000_000
@@ -122,6 +128,11 @@ class GateioFuturesSim(GateioVenueSim):
         app.router.add_get(WS_PATH, self.ws_handler)
         app.router.add_get(REST_PREFIX + "/futures/usdt/order_book", self.rest_order_book)
         app.router.add_get(REST_PREFIX + "/futures/usdt/contracts", self.rest_contracts)
+        # /spot/time is the API host's clock for both markets: served here when the spot venue
+        # is not (with both, it is the spot venue's clock)
+        if "gateio-spot" not in server.venues:
+            app.router.add_get(REST_PREFIX + "/spot/time", self.private.time_endpoint)
+        self.private.install(app, REST_PREFIX)
 
     def contracts(self) -> dict[str, Contract]:
         if self._contracts is None:

@@ -6,7 +6,9 @@ Channels served: ``spot.order_book_update`` (payload ``[pair, "20ms"|"100ms"]``,
 ``"0"`` deletes, ``U``/``u`` continuing the market's id sequence), ``spot.book_ticker`` (on a
 change of the top of book), ``spot.trades`` (one trade per push), ``spot.tickers`` (every 1 s),
 ``spot.candlesticks`` (payload ``[interval, pair]``, every 2 s), ``spot.obu`` (``["ob.X.50"]``,
-snapshot before the ack, see :class:`~cexfeed.sim.gateio_wire.GateioVenueSim`). Unknown pair -> error ack code 2
+snapshot before the ack, see :class:`~cexfeed.sim.gateio_wire.GateioVenueSim`); the private
+channels and signed account endpoints of :class:`~cexfeed.sim.gateio_private.SpotPrivateSim`.
+Unknown pair -> error ack code 2
 ``unknown currency pair X``; unknown channel -> code 2 ``Unknown channel X``; non-JSON ->
 code 1 ``request message need json scheme``.
 """
@@ -19,6 +21,7 @@ from aiohttp import web
 
 from ..exchanges.gateio.spot_table import TABLE
 from .market import Step, SymbolBook
+from .gateio_private import SpotPrivateSim
 from .gateio_wire import GateioVenueSim, Request, encode, now, venue_name
 from .server import Session, register_venue
 
@@ -34,6 +37,8 @@ TICKERS = _ROW["ticker"]
 CANDLES = _ROW["kline"]
 OBU = _ROW["book_obu"]
 CHANNELS = tuple(_ROW.values())
+# private rows (spot.orders, spot.usertrades, spot.balances, their _v2): sim/gateio_private.py
+PRIVATE = tuple(row.venue_channel for row in TABLE if row.private)
 BOOK_INTERVALS = {"20ms": "20", "100ms": "100"}
 
 
@@ -43,10 +48,12 @@ class GateioSpotSim(GateioVenueSim):
     name = "gateio-spot"
     PREFIX = "spot"
     CHANNELS = CHANNELS
+    PRIVATE = PRIVATE
     UNKNOWN_RESULT = {"x": 1}
 
     def __init__(self) -> None:
         super().__init__()
+        self.private = SpotPrivateSim(self)
         self._last_top: dict[str, tuple] = {}
         self._global_trade_id = 500_000_000
         self._timer_ticks = 0
@@ -58,10 +65,14 @@ class GateioSpotSim(GateioVenueSim):
         app.router.add_get(WS_PATH.rstrip("/"), self.ws_handler)
         app.router.add_get(REST_PREFIX + "/spot/order_book", self.rest_order_book)
         app.router.add_get(REST_PREFIX + "/spot/currency_pairs", self.rest_currency_pairs)
+        self.private.install(app, REST_PREFIX)
 
     def obu_source(self, name: str):
         book = self._books().get(name)
         return (book, book.price_str, book.size_str) if book is not None else None
+
+    def pairs(self) -> set[str]:
+        return set(self._books())
 
     def _books(self) -> dict[str, SymbolBook]:
         assert self.server is not None

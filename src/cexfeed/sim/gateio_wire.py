@@ -16,13 +16,16 @@ OBU_LEVELS = ("50", "400")
 
 
 class Request(msgspec.Struct):
-    """A client request: subscribe/unsubscribe (``event``), or an app ping (no ``event``)."""
+    """A client request: subscribe/unsubscribe (``event``), or an app ping (no ``event``);
+    ``auth`` on private channels (§4.1). Payload items are strings (a futures uid may come as
+    an integer, §4.2)."""
 
     channel: str = ""
     event: str = ""
     time: int = 0
     id: int | None = None
-    payload: list[str] | None = None
+    payload: list[str | int] | None = None
+    auth: dict[str, str] | None = None
 
 
 decode_request = msgspec.json.Decoder(Request).decode
@@ -55,7 +58,10 @@ class GateioVenueSim(VenueSim):
 
     PREFIX = ""
     CHANNELS: tuple[str, ...] = ()
+    # the private channels among CHANNELS, served by ``self.private`` (sim/gateio_private.py)
+    PRIVATE: tuple[str, ...] = ()
     UNKNOWN_RESULT: Any = None
+    private: Any = None
 
     @property
     def obu_channel(self) -> str:
@@ -80,7 +86,10 @@ class GateioVenueSim(VenueSim):
         if req.channel not in self.CHANNELS:
             await self.ack(session, req, {"code": 2, "message": f"Unknown channel {req.channel}"})
             return
-        await self.on_subscription(session, req, req.payload or [])
+        if req.channel in self.PRIVATE:
+            await self.private.on_subscription(session, req)
+            return
+        await self.on_subscription(session, req, [str(p) for p in req.payload or []])
 
     async def on_subscription(self, session: Session, req: Request, payload: list[str]) -> None:
         raise NotImplementedError

@@ -45,6 +45,7 @@ __all__ = [
     "decode_futures_snapshot",
     "FuturesSnapshot",
     "multiplier_ratio",
+    "listed_multiplier",
 ]
 
 _EXACT = 9007199254740992.0  # 2**53: integers below it are exact in a float
@@ -149,13 +150,20 @@ class ContractSizes:
     def __call__(self, venue_symbol: str) -> ContractSize:
         sizer = self._cache.get(venue_symbol)
         if sizer is None:
-            inst = self.symbols.instrument(venue_symbol)
-            if inst is None:
-                raise MultiplierUnknown(venue_symbol)
-            if inst.contract_multiplier is None:
-                raise MultiplierUnknown(venue_symbol, inverse=True)
-            sizer = self._cache[venue_symbol] = ContractSize(inst.contract_multiplier)
+            sizer = self._cache[venue_symbol] = ContractSize(listed_multiplier(self.symbols, venue_symbol))
         return sizer
+
+
+def listed_multiplier(symbols: SymbolMap, venue_symbol: str) -> float:
+    """The base-currency multiplier ``symbols`` lists for contract ``venue_symbol`` (a float read
+    from the venue's decimal text: its repr gives that text back). Raises
+    :class:`MultiplierUnknown` for a contract it does not list, or lists as inverse."""
+    inst = symbols.instrument(venue_symbol)
+    if inst is None:
+        raise MultiplierUnknown(venue_symbol)
+    if inst.contract_multiplier is None:
+        raise MultiplierUnknown(venue_symbol, inverse=True)
+    return inst.contract_multiplier
 
 
 # -- contract metadata (REST GET /api/v4/futures/usdt/contracts) ---------------------------------

@@ -7,6 +7,11 @@ Sizes on the wire count contracts (JSON integers, or decimal strings under
 (:mod:`cexfeed.exchanges.gateio.contracts`). ``futures.tickers`` serves three of our names
 (``ticker``, ``funding``, ``mark_price``) with one subscription; ``open_interest`` comes from
 ``futures.contract_stats`` and also from the tickers' ``total_size``.
+
+Private rows (§9, signed per request §4.1) take ``[uid, contract | "!all"]`` (balances ``[uid]``,
+trigger orders ``[contract]`` as the 2026 docs have it); their account values are exact
+``Decimal`` (:data:`cexfeed.wire.Amount`), read from strings or from the JSON numbers the venue
+uses for prices, fees and pnl.
 """
 
 from __future__ import annotations
@@ -16,8 +21,24 @@ from typing import Union
 import msgspec
 
 from ...channels import BOOK_FULL, BOOK_INBAND, BOOK_REST, Channel, Table
-from ...models import BestBidOffer, BookStatus, BookUpdate, FundingRate, Kline, Liquidation, MarkPrice, OpenInterest, Ticker, Trade
-from ...wire import Name, Price, QuoteValue, SeqId, Signed, Size, Time
+from ...models import (
+    AccountNotice,
+    Balance,
+    BestBidOffer,
+    BookStatus,
+    BookUpdate,
+    Fill,
+    FundingRate,
+    Kline,
+    Liquidation,
+    MarkPrice,
+    OpenInterest,
+    Order,
+    Position,
+    Ticker,
+    Trade,
+)
+from ...wire import Amount, Name, Price, QuoteValue, SeqId, Signed, Size, Time
 from .protocol import candle_name
 from .obu import OBU_LEVELS, ObuUpdate
 
@@ -35,6 +56,13 @@ CONTRACTS_PATH = "/futures/usdt/contracts"
 ORDER_BOOK_PATH = "/futures/usdt/order_book"
 SETTLE = "USDT"
 BOOK_LEVELS = ("100", "50", "20")
+# private REST (APIv4, signed)
+ACCOUNTS_PATH = "/futures/usdt/accounts"
+POSITIONS_PATH = "/futures/usdt/positions"
+ORDERS_PATH = "/futures/usdt/orders"
+ORDER_PATH = "/futures/usdt/orders/{order_id}"
+MY_TRADES_PATH = "/futures/usdt/my_trades"
+ALL = "!all"
 
 
 def order_book_query(venue_symbol: str, depth: int = 100) -> dict[str, str]:
@@ -176,6 +204,148 @@ class FuturesContractStats(msgspec.Struct):
     open_interest_usd: Size | None = None
 
 
+# -- private wire shapes (§9); REST bodies share them --------------------------------------------
+class FuturesOrderPush(msgspec.Struct, gc=False):
+    """One ``futures.orders`` item (§9.1) or REST order: ``size``/``left`` signed contracts
+    (int, or decimal string under the size header), ``price``/``fill_price`` (num or str, 0 =
+    market / nothing filled), ``status`` ``open``/``finished`` with ``finish_as``, ``update_id``
+    a per-order sequence, ``update_time`` ms, REST ``create_time``/``finish_time`` s."""
+
+    id: str | int
+    contract: Name
+    size: Amount
+    id_string: str | None = None
+    left: Amount | None = None
+    price: Amount | None = None
+    fill_price: Amount | None = None
+    status: str = ""
+    finish_as: str = ""
+    tif: str = ""
+    text: str = ""
+    is_reduce_only: bool | None = None
+    is_close: bool | None = None
+    fee: Amount | None = None
+    update_id: SeqId | None = None
+    update_time: Time | None = None
+    finish_time_ms: Time | None = None
+    finish_time: Time | None = None
+    create_time_ms: Time | None = None
+    create_time: Time | None = None
+
+
+class FuturesUserTrade(msgspec.Struct, gc=False):
+    """One ``futures.usertrades`` item (§9.2) or REST ``my_trades`` entry: ``size`` signed
+    contracts (< 0 sell), ``price`` quote, ``fee`` settle currency (a JSON number)."""
+
+    id: str | int
+    order_id: str | int
+    contract: Name
+    size: Amount
+    price: Amount
+    role: str = ""
+    text: str = ""
+    fee: Amount | None = None
+    create_time_ms: Time | None = None
+    create_time: Time | None = None
+
+
+class FuturesPositionPush(msgspec.Struct, gc=False):
+    """One ``futures.positions`` item (§9.3) or REST position: ``size`` signed contracts,
+    ``mode`` single/dual_long/dual_short, prices and margin/pnl JSON numbers (strings on REST),
+    ``update_id`` the user's position sequence."""
+
+    contract: Name
+    size: Amount
+    mode: str = "single"
+    entry_price: Amount | None = None
+    mark_price: Amount | None = None
+    liq_price: Amount | None = None
+    margin: Amount | None = None
+    leverage: Amount | None = None
+    realised_pnl: Amount | None = None
+    unrealised_pnl: Amount | None = None
+    update_id: SeqId | None = None
+    time_ms: Time | None = None
+    time: Time | None = None
+    update_time: Time | None = None
+
+
+class FuturesBalancePush(msgspec.Struct, gc=False):
+    """One ``futures.balances`` item (§9.4): ``balance`` after the change, ``change``,
+    ``type`` (dnw, pnl, fee, fund ...), ``currency`` (lower case on the wire)."""
+
+    balance: Amount | None = None
+    change: Amount | None = None
+    type: str | None = None
+    text: str = ""
+    currency: str = ""
+    time_ms: Time | None = None
+    time: Time | None = None
+
+
+class FuturesLiquidatePush(msgspec.Struct, gc=False):
+    """One ``futures.liquidates`` item (§9.5): own liquidation; ``size`` the position."""
+
+    contract: Name
+    order_id: str | int | None = None
+    fill_price: Amount | None = None
+    size: Amount | None = None
+    left: Amount | None = None
+    time_ms: Time | None = None
+    time: Time | None = None
+
+
+class FuturesAdlPush(msgspec.Struct, gc=False):
+    """One ``futures.auto_deleverages`` item (§9.6)."""
+
+    contract: Name
+    fill_price: Amount | None = None
+    trade_size: Amount | None = None
+    position_size: Amount | None = None
+    time_ms: Time | None = None
+    time: Time | None = None
+
+
+class FuturesPositionClosePush(msgspec.Struct, gc=False):
+    """One ``futures.position_closes`` item (§9.7): ``side`` long/short, ``pnl``."""
+
+    contract: Name
+    side: str = ""
+    pnl: Amount | None = None
+    text: str = ""
+    time_ms: Time | None = None
+    time: Time | None = None
+
+
+class AutoInitial(msgspec.Struct, frozen=True, gc=False):
+    contract: str = ""
+    size: Amount | None = None
+    price: Amount | None = None
+
+
+class AutoTrigger(msgspec.Struct, frozen=True, gc=False):
+    price: Amount | None = None
+    rule: int | None = None
+
+
+class FuturesAutoOrderPush(msgspec.Struct, gc=False):
+    """One ``futures.autoorders`` item (§9.8): a price-triggered order."""
+
+    id: str | int
+    status: str = ""
+    reason: str = ""
+    finish_as: str = ""
+    order_type: str = ""
+    initial: AutoInitial = AutoInitial()
+    trigger: AutoTrigger = AutoTrigger()
+    create_time: Time | None = None
+    finish_time: Time | None = None
+
+
+_USER = ("{uid}", "{symbol}")
+_UID = (("uid", ""),)
+
+
 TABLE = Table(
     "gateio",
     "perp",
@@ -231,5 +401,40 @@ TABLE = Table(
             result=FuturesContractStats, items=True, handler="_on_contract_stats",
             emits=(OpenInterest,), doc="§7.10",
         ),
+        # -- private (§9), signed per request (§4.1) --
+        Channel(
+            name="orders", venue_channel="futures.orders", payload=_USER, params=_UID,
+            result=FuturesOrderPush, items=True, handler="_on_orders", emits=(Order,), private=True, doc="§9.1",
+        ),
+        Channel(
+            name="fills", venue_channel="futures.usertrades", payload=_USER, params=_UID,
+            result=FuturesUserTrade, items=True, handler="_on_usertrades", emits=(Fill,), private=True, doc="§9.2",
+        ),
+        Channel(
+            name="positions", venue_channel="futures.positions", payload=_USER, params=_UID,
+            result=FuturesPositionPush, items=True, handler="_on_positions", emits=(Position,), private=True, doc="§9.3",
+        ),
+        Channel(
+            name="balances", venue_channel="futures.balances", payload=("{uid}",), params=_UID,
+            result=FuturesBalancePush, items=True, handler="_on_balances", emits=(Balance,), private=True, doc="§9.4",
+        ),
+        Channel(
+            name="own_liquidations", venue_channel="futures.liquidates", payload=_USER, params=_UID,
+            result=FuturesLiquidatePush, items=True, handler="_on_liquidates", emits=(AccountNotice,), private=True, doc="§9.5",
+        ),
+        Channel(
+            name="auto_deleverages", venue_channel="futures.auto_deleverages", payload=_USER, params=_UID,
+            result=FuturesAdlPush, items=True, handler="_on_auto_deleverages", emits=(AccountNotice,), private=True, doc="§9.6",
+        ),
+        Channel(
+            name="position_closes", venue_channel="futures.position_closes", payload=_USER, params=_UID,
+            result=FuturesPositionClosePush, items=True, handler="_on_position_closes", emits=(AccountNotice,), private=True, doc="§9.7",
+        ),
+        Channel(
+            name="trigger_orders", venue_channel="futures.autoorders",
+            result=FuturesAutoOrderPush, items=True, handler="_on_autoorders", emits=(AccountNotice,), private=True, doc="§9.8",
+        ),
     ],
 )
+#: the private channels an account stream subscribes by default
+PRIVATE_DEFAULT = ("orders", "fills", "positions", "balances", "own_liquidations", "auto_deleverages", "position_closes", "trigger_orders")

@@ -135,13 +135,17 @@ def spot_symbol_map(currency_pairs_json: bytes | str | None = None) -> SymbolMap
 _encoder = msgspec.json.Encoder()
 
 
-def request(channel: str, event: str, payload: list[Any] | None, request_id: int | None, now: int | None = None) -> bytes:
-    """A subscribe/unsubscribe request frame (§2.1); ``time`` in seconds, ``id`` an int32."""
+def request(channel: str, event: str, payload: list[Any] | None, request_id: int | None, now: int | None = None,
+            auth: dict[str, str] | None = None) -> bytes:
+    """A subscribe/unsubscribe request frame (§2.1); ``time`` in seconds, ``id`` an int32;
+    ``auth`` the signed object of a private channel (§4.1), signed for this same ``time``."""
     body: dict[str, Any] = {"time": int(time.time()) if now is None else now, "channel": channel, "event": event}
     if request_id is not None:
         body["id"] = request_id
     if payload is not None:
         body["payload"] = payload
+    if auth is not None:
+        body["auth"] = auth
     return _encoder.encode(body)
 
 

@@ -1,9 +1,12 @@
 """Gate.io spot: the channel table, the wire shapes of its pushes, and the venue facts beside it
-(gateio-protocol.md §1.1 endpoint, §3 heartbeat, §6 public channels, §10 book sync).
+(gateio-protocol.md §1.1 endpoint, §3 heartbeat, §6 public channels, §8 private channels, §10
+book sync).
 
 Read a row as: our channel name -> Gate channel, request payload (and its parameters), the type
 the push's ``result`` decodes to, the handler method, what it feeds, the events it emits. Numbers
-follow :mod:`cexfeed.wire` (prices in the quote currency, sizes in the base currency).
+follow :mod:`cexfeed.wire` (prices in the quote currency, sizes in the base currency); account
+values (private rows) are exact ``Decimal`` (:data:`cexfeed.wire.Amount`). Private rows need the
+``auth`` of gateio-protocol.md §4.1; their payload is a pair or ``!all`` (balances: none).
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from __future__ import annotations
 import msgspec
 
 from ...channels import BOOK_INBAND, BOOK_REST, Channel, Table
-from ...models import BestBidOffer, BookStatus, BookUpdate, Kline, Ticker, Trade
-from ...wire import Name, Price, QuoteValue, SeqId, Signed, Size, Time
+from ...models import Balance, BestBidOffer, BookStatus, BookUpdate, Fill, Kline, Order, Ticker, Trade
+from ...wire import Amount, Name, Price, QuoteValue, SeqId, Signed, Size, Time
 from .protocol import candle_name
 from .obu import OBU_LEVELS, ObuUpdate
 
@@ -27,6 +30,14 @@ PING_INTERVAL_S = 10.0
 BOOK_INTERVAL_DEPTH = {"20ms": 20, "100ms": 100}
 ORDER_BOOK_PATH = "/spot/order_book"
 PAIRS_PATH = "/spot/currency_pairs"
+# private REST (APIv4, signed): account snapshot and reconciliation
+TIME_PATH = "/spot/time"
+ACCOUNTS_PATH = "/spot/accounts"
+OPEN_ORDERS_PATH = "/spot/open_orders"
+ORDER_PATH = "/spot/orders/{order_id}"
+MY_TRADES_PATH = "/spot/my_trades"
+# "all pairs" in a private payload
+ALL = "!all"
 
 
 # -- wire shapes (the `result` of each push) ------------------------------------------------------
@@ -104,6 +115,73 @@ class SpotBookUpdate(msgspec.Struct, gc=False):
     a: list[tuple[Price, Size]] = []
 
 
+# -- private wire shapes (§8); REST bodies share them (an order's REST ``status`` stands in for the
+# push's ``event``) -------------------------------------------------------------------------------
+class SpotOrderPush(msgspec.Struct, gc=False):
+    """One ``spot.orders``/``spot.orders_v2`` item (§8.1, §8.2), or an order of the REST API.
+    ``id`` a string (an integer on older servers); ``amount`` base currency, or quote currency
+    for a market buy; ``left`` in the same unit; ``filled_amount`` base, ``filled_total``
+    quote; ``event`` ``put``/``update``/``finish``; ``finish_as`` see the status table of the
+    private handler; times s / ms (strings, read as numbers)."""
+
+    id: str | int
+    currency_pair: Name
+    side: str
+    amount: Amount
+    event: str = ""
+    status: str = ""
+    finish_as: str = ""
+    type: str = "limit"
+    account: str = "spot"
+    text: str = ""
+    price: Amount | None = None
+    left: Amount | None = None
+    filled_amount: Amount | None = None
+    filled_total: Amount | None = None
+    avg_deal_price: Amount | None = None
+    fee: Amount | None = None
+    fee_currency: str | None = None
+    time_in_force: str = ""
+    create_time_ms: Time | None = None
+    update_time_ms: Time | None = None
+    create_time: Time | None = None
+    update_time: Time | None = None
+
+
+class SpotUserTrade(msgspec.Struct, gc=False):
+    """One ``spot.usertrades``/``spot.usertrades_v2`` item (§8.3), or a REST ``my_trades``
+    entry: ``amount`` base currency, ``price`` quote, ``role`` maker/taker, ``fee`` in
+    ``fee_currency`` (absent on ``_v2``), ``create_time_ms`` ms with a fraction."""
+
+    id: str | int
+    order_id: str | int
+    currency_pair: Name
+    side: str
+    amount: Amount
+    price: Amount
+    role: str = ""
+    fee: Amount | None = None
+    fee_currency: str | None = None
+    text: str = ""
+    create_time_ms: Time | None = None
+    create_time: Time | None = None
+
+
+class SpotBalancePush(msgspec.Struct, gc=False):
+    """One ``spot.balances`` item (§8.4): absolute ``total``/``available``/``freeze`` and the
+    ``change`` that caused it (all strings), ``change_type`` (order-create, order-match,
+    deposit ...), ``timestamp_ms``. Older servers leave out ``freeze``/``total``."""
+
+    currency: Name
+    total: Amount | None = None
+    available: Amount | None = None
+    freeze: Amount | None = None
+    change: Amount | None = None
+    change_type: str | None = None
+    timestamp_ms: Time | None = None
+    timestamp: Time | None = None
+
+
 TABLE = Table(
     "gateio",
     "spot",
@@ -138,5 +216,30 @@ TABLE = Table(
             payload=("{interval}", "{symbol}"), params=(("interval", "1m"),),
             result=Candle, items=True, handler="_on_candle", emits=(Kline,), doc="§6.4",
         ),
+        # -- private (§8), signed per request (§4.1) --
+        Channel(
+            name="orders", venue_channel="spot.orders",
+            result=SpotOrderPush, items=True, handler="_on_orders", emits=(Order,), private=True, doc="§8.1",
+        ),
+        Channel(
+            name="orders_v2", venue_channel="spot.orders_v2",
+            result=SpotOrderPush, items=True, handler="_on_orders", emits=(Order,), private=True, doc="§8.2",
+        ),
+        Channel(
+            name="fills", venue_channel="spot.usertrades",
+            result=SpotUserTrade, items=True, handler="_on_usertrades", emits=(Fill,), private=True, doc="§8.3",
+        ),
+        Channel(
+            name="fills_v2", venue_channel="spot.usertrades_v2",
+            result=SpotUserTrade, items=True, handler="_on_usertrades", emits=(Fill,), private=True, doc="§8.3",
+        ),
+        Channel(
+            name="balances", venue_channel="spot.balances", payload=(),
+            result=SpotBalancePush, items=True, handler="_on_balances", emits=(Balance,),
+            private=True, doc="§8.4",
+        ),
     ],
 )
+#: the private channels an account stream subscribes by default (the _v2 rows are the same
+#: data with fewer fields)
+PRIVATE_DEFAULT = ("orders", "fills", "balances")

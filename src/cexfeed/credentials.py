@@ -1,0 +1,80 @@
+"""API credentials of one account: key, secret, optional user id.
+
+The secret never leaves this object except into an HMAC: ``repr``/``str`` show neither the key
+nor the secret, pickling is refused, and :meth:`Credentials.scrub` removes both (and any
+signature made with them, given by the caller) from text that came back from a venue before it
+is logged or shown.
+
+Signing itself lives in the venue modules (Gate: :mod:`cexfeed.exchanges.gateio.auth`); they
+call :meth:`Credentials.hmac_hex`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from typing import Mapping
+
+MASK = "***"
+
+
+class CredentialsError(ValueError):
+    """Credentials are missing or incomplete (the message names the variables, never values)."""
+
+
+class Credentials:
+    """``key`` (API key), ``secret`` (API secret), ``uid`` (the account's user id, needed by
+    Gate futures private channels; optional elsewhere). Raises :class:`CredentialsError` when
+    the key or secret is empty."""
+
+    __slots__ = ("_key", "_secret", "uid")
+
+    def __init__(self, key: str, secret: str, uid: str | int | None = None) -> None:
+        if not key or not secret:
+            raise CredentialsError("API key and secret are both required")
+        self._key = str(key)
+        self._secret = str(secret).encode()
+        self.uid = str(uid) if uid not in (None, "") else None
+
+    @classmethod
+    def from_env(cls, prefix: str = "GATEIO", environ: Mapping[str, str] | None = None) -> "Credentials":
+        """From ``<PREFIX>_API_KEY``, ``<PREFIX>_API_SECRET`` and ``<PREFIX>_UID`` (optional).
+        Raises :class:`CredentialsError` naming the missing variables."""
+        env = os.environ if environ is None else environ
+        names = (f"{prefix}_API_KEY", f"{prefix}_API_SECRET")
+        missing = [name for name in names if not env.get(name)]
+        if missing:
+            raise CredentialsError(f"set {' and '.join(missing)} in the environment")
+        return cls(env[names[0]], env[names[1]], env.get(f"{prefix}_UID") or None)
+
+    @property
+    def key(self) -> str:
+        """The API key (sent to the venue; never logged)."""
+        return self._key
+
+    def hmac_hex(self, message: bytes, digest: str = "sha512") -> str:
+        """Lowercase hex HMAC of ``message`` keyed by the secret."""
+        return hmac.new(self._secret, message, getattr(hashlib, digest)).hexdigest()
+
+    def scrub(self, text: str, *extra: str) -> str:
+        """``text`` with the key, the secret and each of ``extra`` (signatures) replaced by
+        ``***``: for venue messages that may echo what was sent."""
+        for value in (self._key, self._secret.decode(errors="replace"), *extra):
+            if value and value in text:
+                text = text.replace(value, MASK)
+        return text
+
+    def __repr__(self) -> str:
+        return f"Credentials(key={MASK}, secret={MASK}, uid={self.uid!r})"
+
+    __str__ = __repr__
+
+    def __reduce__(self):  # never serialize the secret by accident
+        raise TypeError("Credentials cannot be pickled")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Credentials) and hmac.compare_digest(self._key, other._key) and hmac.compare_digest(self._secret, other._secret)
+
+    def __hash__(self) -> int:
+        return hash(self._key)

@@ -1,0 +1,334 @@
+"""The user-facing account stream: :class:`Account`.
+
+::
+
+    account = Account("gateio-spot")          # keys from GATEIO_API_KEY / GATEIO_API_SECRET
+    await account.start()                     # seeded from REST, then live
+    async for event in account.events():      # Order, Fill, Balance, Position, AccountStatus ...
+        ...
+    account.balances()["USDT"].available
+    account.open_orders(), account.positions()
+    await account.close()
+
+How the account stays right (venue-free; the venue's :class:`~cexfeed.net.PrivateProtocol`
+supplies signatures and REST): the server clock is measured, the private channels are
+subscribed first and their pushes buffered (``seeding``), the REST snapshot is loaded, the
+buffered pushes are applied on top, and only then is the account ``live``. After every
+reconnect the same happens (``stale`` -> ``reconciling`` -> ``live``), with the own trades since
+the connection was lost fetched too, so each fill and order change missed while disconnected
+is published exactly once. A refused key or signature publishes ``auth_failed`` and nothing is
+retried; a refused request time (clock skew) measures the clock again and retries once; a REST
+failure while reconciling is retried with capped backoff, pushes buffering meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Callable, Sequence
+
+from .account import AccountState
+from .credentials import Credentials
+from .delivery import EventDelivery
+from .handlers import PrivateWebSocketHandler
+from .models import AUTH_FAILED, LIVE, AccountStatus, Balance, Event, Fill, Order, Position
+from .net.backoff import Backoff
+from .net.connection import CONNECTED, WsConnection
+from .net.requests import AckResult
+from .net.protocol import PrivateProtocol
+from .net.rest import RestClient, RestError
+from .symbols import SymbolMap, resolve_symbols
+from .venues import load, private_protocol_class, spec
+
+log = logging.getLogger("cexfeed.account")
+
+
+class Account(EventDelivery):
+    """Live account state of one venue stream (``gateio-spot``, ``gateio-perp``).
+
+    Parameters
+      ``venue``              registry name with private streams
+      ``credentials``        :class:`~cexfeed.credentials.Credentials`; default from the
+                             environment (``GATEIO_API_KEY``, ``GATEIO_API_SECRET``, ``GATEIO_UID``)
+      ``symbols``            unified symbols to follow (default: all, ``!all``)
+      ``channels``           our private channel names (default: the venue's set)
+      ``url``/``rest_url``   override the production endpoints (e.g. the simulator)
+      ``on_event``           sync callback per event (inline; exceptions counted, not raised)
+      ``queue_size``         bound of the :meth:`events` queue (oldest dropped when full)
+      ``no_data_timeout``, ``ping_interval``, ``ack_timeout``, ``reconnect_backoff``: as for
+      :class:`~cexfeed.feed.Feed`
+      ``load_symbols``       fetch the instrument list (futures: contract multipliers)
+      ``architecture``       ``direct`` or ``strategy`` (the compat twin,
+                             :mod:`cexfeed.compat.gateio_private`); default: what
+                             :func:`cexfeed.compat.load_config` picks for the venue
+
+    Raises :class:`~cexfeed.credentials.CredentialsError` when no keys are given or set, and
+    ``ValueError`` for an unknown venue or channel, or (:class:`~cexfeed.symbols.SymbolError`)
+    for symbols not in the unified form; :meth:`start` checks them against the instrument list
+    too, as :class:`~cexfeed.feed.Feed` does.
+    """
+
+    def __init__(
+        self,
+        venue: str = "gateio-spot",
+        credentials: Credentials | None = None,
+        *,
+        symbols: Sequence[str] = (),
+        channels: Sequence[str] | None = None,
+        url: str | None = None,
+        rest_url: str | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        queue_size: int = 10_000,
+        no_data_timeout: float = 30.0,
+        ping_interval: float | None = None,
+        ack_timeout: float = 5.0,
+        reconnect_backoff: Callable[[], Backoff] | None = None,
+        load_symbols: bool = True,
+        protocol: PrivateProtocol | None = None,
+        architecture: str | None = None,
+    ) -> None:
+        entry = spec(venue)
+        if architecture is None:
+            from .compat.selection import load_config
+
+            architecture = load_config().architecture(venue)
+        if architecture not in ("direct", "strategy"):
+            raise ValueError(f"unknown architecture {architecture!r} (direct or strategy)")
+        self.architecture = architecture
+        self.venue = venue
+        self.market = entry.market
+        if protocol is None:
+            if credentials is None:
+                credentials = Credentials.from_env(entry.credentials_env or "GATEIO")
+            protocol = private_protocol_class(venue)(url, rest_url, credentials=credentials)
+        self.protocol = protocol
+        self.channels = list(channels) if channels is not None else list(protocol.default_channels())
+        unknown = [c for c in self.channels if c not in protocol.channels]
+        if unknown:
+            raise ValueError(f"{venue}: unknown private channel(s) {unknown}; this venue has {list(protocol.channels)}")
+        self.symbols = list(symbols)
+        self.rest = RestClient(protocol.rest_url, headers=protocol.headers)
+        self.rest.redact = protocol.redact
+        self.state = AccountState(entry.venue, entry.market)
+        self.load_symbols = load_symbols
+        self.symbol_map: SymbolMap = protocol.default_symbols()
+        self._venue_of = self._resolve(listed=False)  # the form of every name, before any network call
+        self._init_delivery(on_event, queue_size)
+        self._conn_options = dict(no_data_timeout=no_data_timeout, ping_interval=ping_interval, ack_timeout=ack_timeout)
+        self._backoff = reconnect_backoff or Backoff
+        self.handler: PrivateWebSocketHandler | None = None
+        self.connection: WsConnection | None = None
+        self.ack_results: list[AckResult] = []
+        self.syncs = 0
+        self.sync_failures = 0
+        self._sync_task: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._clock_retried = False
+        self._covered_ms: int | None = None
+        self._status_changed = asyncio.Event()
+
+    # -- wiring ------------------------------------------------------------------------------
+    # event delivery (inline callback, bounded queue dropping the oldest) is the market Feed's
+    def _dispatch(self, event: Event) -> None:
+        if event.__class__ is AccountStatus:
+            self._status_changed.set()
+        super()._dispatch(event)
+
+    def _resolve(self, listed: bool) -> dict[str, str]:
+        """Unified name -> venue name of each followed symbol. Raises ``SymbolError``."""
+        protocol = self.protocol
+        return resolve_symbols(self.symbols, self.symbol_map, venue=self.venue, market=self.market, settle=protocol.settle, listed=listed)
+
+    def _spawn(self, coro: Any) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _measure_clock(self) -> None:
+        try:
+            await self.protocol.clock.measure(lambda: self.protocol.server_time_ms(self.rest))
+        except Exception as exc:  # signatures then use the local clock; a skew is retried once
+            log.warning("%s: server time unavailable (%s); signing with the local clock", self.venue, exc)
+
+    # -- public API --------------------------------------------------------------------------
+    async def start(self, timeout: float = 15.0) -> str:
+        """Measure the server clock, load the instrument list, connect, subscribe, seed from
+        REST; returns the status reached within ``timeout`` s (``live``, ``auth_failed``, or
+        ``seeding`` while still loading: the account keeps trying in the background)."""
+        protocol = self.protocol
+        await self._measure_clock()
+        if self.load_symbols:
+            try:
+                self.symbol_map = await protocol.fetch_symbols(self.rest)
+            except Exception as exc:
+                log.warning("%s: instrument list unavailable (%s); mapping names by pattern", self.venue, exc)
+            else:
+                self._venue_of = self._resolve(listed=True)
+        self._covered_ms = protocol.clock.now_ms()
+        if self.architecture == "strategy":
+            strategies = load(spec(self.venue).private_strategy)
+            handler = strategies.handler(strategies.parser(self.symbol_map), self._dispatch, self.state, protocol.credentials)
+        else:
+            handler = protocol.make_private_handler(self._dispatch, self.symbol_map, self.state)
+        self.handler = handler
+        handler.begin_sync("start")
+        conn = WsConnection(protocol, handler, self.rest, name=f"{protocol.name}/account", backoff=self._backoff(),
+                            on_state=self._on_state, on_replayed=self._on_replayed, **self._conn_options)
+        self.connection = conn
+        venue_symbols = [self._venue_of[s] for s in self.symbols]
+        subs = protocol.subscriptions(self.channels, venue_symbols)
+        acks = self._spawn(conn.subscribe(subs))
+        await protocol.prepare(self.rest)
+        conn.start()
+        await self.wait_status((LIVE, AUTH_FAILED), timeout)
+        if acks.done():
+            self.ack_results = acks.result()
+        return handler.status
+
+    async def wait_status(self, statuses: Sequence[str], timeout: float | None = None) -> bool:
+        """Wait until the account's status is one of ``statuses``; False after ``timeout`` s."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while self.handler is None or self.handler.status not in statuses:
+            self._status_changed.clear()
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._status_changed.wait(), remaining)
+            except asyncio.TimeoutError:
+                return False
+        return True
+
+    @property
+    def status(self) -> str:
+        """``seeding``, ``live``, ``reconciling``, ``stale``, ``auth_failed`` (``""`` before start)."""
+        return self.handler.status if self.handler is not None else ""
+
+    def balances(self) -> dict[str, Balance]:
+        """Balances by currency (upper case)."""
+        return dict(self.state.balances)
+
+    def open_orders(self) -> dict[str, Order]:
+        """Working orders by order id."""
+        return dict(self.state.open_orders)
+
+    def positions(self) -> dict[tuple[str, str], Position]:
+        """Open positions by (unified symbol, mode)."""
+        return dict(self.state.positions)
+
+    def fills(self, limit: int | None = None) -> list[Fill]:
+        """Own trades seen, oldest first (the last ``limit`` when given)."""
+        fills = list(self.state.fills.values())
+        return fills[-limit:] if limit else fills
+
+    def stats(self) -> dict[str, Any]:
+        conn = self.connection
+        return {
+            "venue": self.venue,
+            "status": self.status,
+            "events": self.events_total,
+            "dropped": self.dropped,
+            "syncs": self.syncs,
+            "sync_failures": self.sync_failures,
+            "state": self.state.summary(),
+            "state_errors": dict(self.state.stats),
+            "handler": self.handler.stats.as_dict() if self.handler is not None else {},
+            "connection": ({"state": conn.state, "last_error": conn.last_error, **conn.stats.as_dict()} if conn is not None else {}),
+            "rest": {"requests": self.rest.requests, "failures": self.rest.failures},
+            "clock_offset_ms": self.protocol.clock.offset_ms,
+        }
+
+    async def close(self) -> None:
+        """Close the connection, stop syncing, close the REST session; the account is ``stale``."""
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+        if self.connection is not None:
+            await self.connection.close()
+        await self.rest.close()
+
+    # -- keeping the account right -----------------------------------------------------------
+    def _on_state(self, conn: WsConnection, state: str) -> None:
+        handler = self.handler
+        if state != CONNECTED and handler is not None and handler.status == LIVE:
+            # everything up to now arrived live: missed trades start here
+            self._covered_ms = self.protocol.clock.now_ms()
+
+    def _on_replayed(self, conn: WsConnection, results: list[AckResult]) -> None:
+        """The subscriptions of a new session are answered: reconcile (or stop on a refusal)."""
+        self.ack_results = results
+        kinds = [self.protocol.refusal(r.message) for r in results if r.status == "refused"]
+        if any(k is not None and k[0] == "auth" for k in kinds):
+            return  # the handler published auth_failed; the refused channels are not replayed
+        clock = [r.sub for r in results if r.status == "refused" and (k := self.protocol.refusal(r.message)) and k[0] == "clock"]
+        if clock:
+            if not self._clock_retried:
+                self._clock_retried = True
+                self._spawn(self._retry_clock(conn, clock))
+                return
+            found = self.protocol.refusal(next(r.message for r in results if r.status == "refused"))
+            if self.handler is not None and found is not None:
+                self.handler.auth_failed(found[1], f"request time refused after measuring the clock again: {found[2]}")
+            return
+        self._start_sync(conn)
+
+    async def _retry_clock(self, conn: WsConnection, subs: list) -> None:
+        await self._measure_clock()
+        results = await conn.subscribe(subs)
+        refused = [r for r in results if r.status == "refused"]
+        found = self.protocol.refusal(refused[0].message) if refused else None
+        if found is not None and self.handler is not None:
+            if found[0] == "clock":
+                self.handler.auth_failed(found[1], f"request time refused after measuring the clock again: {found[2]}")
+            return
+        self._start_sync(conn)
+
+    def _start_sync(self, conn: WsConnection) -> None:
+        if self._sync_task is not None and not self._sync_task.done():
+            self._sync_task.cancel()
+        self._sync_task = self._spawn(self._sync(conn, conn._session))
+
+    async def _sync(self, conn: WsConnection, session: int) -> None:
+        handler = self.handler
+        assert handler is not None
+        protocol = self.protocol
+        handler.begin_sync("reconnect" if self.syncs else "start")
+        backoff = Backoff(initial=0.2, cap=5.0)
+        clock_retry = True
+        while not self._closed:
+            since = protocol.since(self._covered_ms) if self._covered_ms is not None else None
+            taken = protocol.clock.now_ms()
+            try:
+                snapshot = await protocol.fetch_account(self.rest, self.state, since)
+            except asyncio.CancelledError:
+                raise
+            except RestError as exc:
+                self.sync_failures += 1
+                found = protocol.rest_refusal(exc)
+                if found is not None and found[0] == "auth":
+                    handler.auth_failed(found[1], found[2])
+                    return
+                if found is not None and found[0] == "clock" and clock_retry:
+                    clock_retry = False
+                    await self._measure_clock()
+                    continue
+                handler._count_error("snapshot_failed", b"", exc)
+                await asyncio.sleep(backoff.next())
+                continue
+            except Exception as exc:  # an unusable body: counted, tried again
+                self.sync_failures += 1
+                handler._count_error("snapshot_failed", b"", protocol.redact(f"{type(exc).__name__}: {exc}"))
+                await asyncio.sleep(backoff.next())
+                continue
+            if session != conn._session or not conn.connected:
+                return  # the connection this snapshot belongs to is gone; the next one syncs
+            self.syncs += 1
+            if handler.finish_sync(snapshot):
+                self._covered_ms = taken
+                self._clock_retried = False
+                return
+            handler.begin_sync("buffer_overflow")

@@ -154,3 +154,89 @@ async def test_a_cancelled_consumer_leaves_no_waiter_behind():
     assert d._waiters == []
     d._dispatch(trade(1))
     assert d.queued == 1
+
+
+class _Frame:
+    def __init__(self, payload: bytes) -> None:
+        from picows import WSMsgType
+
+        self.msg_type = WSMsgType.TEXT
+        self.fin = True
+        self._payload = payload
+
+    def get_payload_as_bytes(self) -> bytes:
+        return self._payload
+
+
+class _Underlying:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def pause_reading(self) -> None:
+        self.calls.append("pause")
+
+    def resume_reading(self) -> None:
+        self.calls.append("resume")
+
+
+class _Transport:
+    is_disconnected = False
+
+    def __init__(self) -> None:
+        self.underlying_transport = _Underlying()
+
+
+class _Handler:
+    def __init__(self) -> None:
+        self.got: list[bytes] = []
+
+    def _handle_message(self, payload: bytes, recv_ts: int) -> None:
+        self.got.append(payload)
+
+
+class _Conn:
+    def __init__(self) -> None:
+        self.handler = _Handler()
+        self.tap = None
+        self.tap_id = 0
+        self._last_rx_ns = 0
+
+
+async def test_a_large_read_is_handled_over_several_loop_turns_in_order():
+    """One socket read of many frames: FRAMES_PER_TURN handled at once, the rest in later loop
+    turns (the consumer reads in between), in arrival order; past MAX_PENDING waiting frames the
+    socket is not read until they are handled; frames still waiting when the socket goes are
+    handled before the connection resets its books."""
+    from cexfeed.net import listener as L
+
+    conn = _Conn()
+    listener = L._Listener(conn)
+    transport = _Transport()
+    listener.on_ws_connected(transport)
+    total = L.MAX_PENDING + 3 * L.FRAMES_PER_TURN
+    for i in range(total):  # one read: every frame arrives in the same loop turn
+        listener.on_ws_frame(transport, _Frame(b"%d" % i))
+    got = conn.handler.got
+    assert len(got) == L.FRAMES_PER_TURN
+    assert transport.underlying_transport.calls == ["pause"]
+    turns = 0
+    while len(got) < total:
+        await asyncio.sleep(0)
+        turns += 1
+        assert turns < 10 * total // L.FRAMES_PER_TURN
+    assert got == [b"%d" % i for i in range(total)]
+    assert turns >= total // L.FRAMES_PER_TURN - 1
+    assert transport.underlying_transport.calls == ["pause", "resume"]
+    # the next turn hands new frames over at once again
+    await asyncio.sleep(0)
+    listener.on_ws_frame(transport, _Frame(b"next"))
+    assert got[-1] == b"next"
+    # frames waiting when the socket goes are handled then, in order
+    await asyncio.sleep(0)
+    for i in range(L.FRAMES_PER_TURN + 5):
+        listener.on_ws_frame(transport, _Frame(b"late%d" % i))
+    assert len(got) == total + 1 + L.FRAMES_PER_TURN
+    listener.on_ws_disconnected(transport)
+    assert got[-5:] == [b"late%d" % i for i in range(L.FRAMES_PER_TURN, L.FRAMES_PER_TURN + 5)]
+    await asyncio.sleep(0)
+    assert len(got) == total + 1 + L.FRAMES_PER_TURN + 5

@@ -125,3 +125,19 @@ def test_report_has_every_section_and_its_plots(tmp_path):
     assert "10-minute soak" in text and f"1 of {matrix.table([])[1]['cells']} cells measured" in text
     assert {"load_rate", "load_rss", "soak_rate", "soak_rss"} <= set(paths) and all(p.stat().st_size > 1000 for p in paths.values())
     assert json.loads(paths["results"].read_text())["load"]["frames_per_s"] == 1500.0
+
+
+def test_soak_command_writes_its_report(tmp_path):
+    from click.testing import CliRunner
+
+    from cexfeed.cli import main
+    from cexfeed.soak import run
+
+    faults = tmp_path / "faults.jsonl"
+    matrix.record("tcp_abort", "mexc-spot", True, True, 0.25, path=faults)
+    paths = run.run(quick=True, out=tmp_path, parts=["reconnects"], overrides={"reconnects": 2}, fault_matrix=faults, log=lambda m: None)
+    text = paths["report"].read_text()
+    assert "2 forced reconnects in a row" in text and "2/2 recovered" in text and "survived, state right · 0.25 s (n=1)" in text
+    assert not (tmp_path / "latest.md").exists()  # only a full run of every part refreshes latest.md
+    result = CliRunner().invoke(main, ["soak", "--only", "reconnects,nonsense", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "unknown parts ['nonsense']" in result.output

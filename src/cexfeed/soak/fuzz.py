@@ -311,3 +311,32 @@ def run(folder: Path, frames: int, streams=STREAMS, paths=PATHS, seed: int = 1, 
                 log(f"  fuzz {stream:12s} {path:12s} {r.get('frames', 0):>9,} frames  crashes {r.get('crashes', 0)}  "
                     f"wrong books {r.get('wrong_books', 0)}  unexpected {r.get('unexpected', 0)}  {r.get('seconds', 0):.1f} s")
     return {"frames_per_path": frames, "seed": seed, "runs": results}
+
+
+def main(argv=None) -> int:
+    """``python -m cexfeed.soak.fuzz --frames N [--out FILE]``: the fuzz alone; its results as
+    JSON (``cexfeed soak --fuzz-results FILE`` puts them in the report)."""
+    import argparse
+
+    from .run import default_captures
+
+    parser = argparse.ArgumentParser(prog="python -m cexfeed.soak.fuzz", description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=20_000, help="frames per venue and path")
+    parser.add_argument("--captures", help="captures folder (default ../shared/captures)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", help="write the results here (JSON)")
+    a = parser.parse_args(argv)
+    folder = Path(a.captures) if a.captures else default_captures()
+    if folder is None:
+        parser.error("no captures folder: --captures or CEXFEED_SHARED")
+    result = run(folder, a.frames, seed=a.seed, log=print)
+    if a.out:
+        Path(a.out).write_text(json.dumps(result, indent=1), encoding="utf-8")
+    bad = sum(r.get("crashes", 0) + r.get("unexpected", 0) + r.get("wrong_books", 0) for r in result["runs"])
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

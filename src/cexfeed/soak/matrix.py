@@ -72,7 +72,8 @@ def load(path: str | Path) -> list[dict[str, Any]]:
     text = Path(path).read_text(encoding="utf-8")
     try:
         data = json.loads(text)
-        rows = data.get("runs", []) if isinstance(data, dict) else data
+        # a JSON Lines file of one line is one JSON object too
+        rows = ([data] if "fault" in data else data.get("runs", [])) if isinstance(data, dict) else data
     except ValueError:
         rows = []
         for line in text.splitlines():

@@ -89,10 +89,11 @@ async def _run(opts: dict[str, Any], parts: Sequence[str], captures: Path | None
 
 def run(quick: bool = False, out: str | Path | None = None, fault_matrix: str | Path | None = None, parts: Sequence[str] = PARTS,
         captures: str | Path | None = None, overrides: dict[str, Any] | None = None, note: str = "", latest: bool | None = None,
-        log: Callable[[str], None] = print) -> dict[str, Path]:
+        fuzz_results: str | Path | None = None, log: Callable[[str], None] = print) -> dict[str, Path]:
     """Run ``parts`` (quick or full sizes, ``overrides`` on top) and write the report; returns
-    the paths written. ``latest`` (default: a full run of every part) also refreshes
-    ``<out>/latest.md``."""
+    the paths written. ``fuzz_results``: the JSON of an earlier ``python -m cexfeed.soak.fuzz
+    --out`` run, reported instead of running the fuzz. ``latest`` (default: a full run of every
+    part) also refreshes ``<out>/latest.md``."""
     from ..bench.run import meta
 
     opts = dict(QUICK if quick else FULL)
@@ -100,7 +101,12 @@ def run(quick: bool = False, out: str | Path | None = None, fault_matrix: str | 
     folder = Path(captures) if captures else default_captures()
     reports = Path(out) if out is not None else default_out()
     t0 = time.monotonic()
-    results = asyncio.run(_run(opts, parts, folder, log))
+    import json
+
+    run_parts = [p for p in parts if not (p == "fuzz" and fuzz_results)]
+    results = asyncio.run(_run(opts, run_parts, folder, log))
+    if fuzz_results:
+        results["fuzz"] = json.loads(Path(fuzz_results).read_text(encoding="utf-8"))
     source = fault_matrix or os.environ.get(matrix.ENV)
     if source and Path(source).is_file():
         results["matrix_rows"] = matrix.load(source)

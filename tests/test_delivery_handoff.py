@@ -240,3 +240,16 @@ async def test_a_large_read_is_handled_over_several_loop_turns_in_order():
     assert got[-5:] == [b"late%d" % i for i in range(L.FRAMES_PER_TURN, L.FRAMES_PER_TURN + 5)]
     await asyncio.sleep(0)
     assert len(got) == total + 1 + L.FRAMES_PER_TURN + 5
+
+
+async def test_handoff_bench_rows_read_every_event():
+    """The bench row (cexfeed.bench.handoff) on real frames: every consumer kind of the new
+    hand-off reads every event the handler produced, nothing dropped (figures are the bench's)."""
+    from cexfeed.bench import handoff
+
+    r = await handoff.micro(per_turns=(64, 1024), frames=600, rounds=1)
+    assert [block["label"] for block in r["rows"]] == ["Gate spot trade", "Gate spot trade", "Gate spot book update 20x20", "Gate spot book update 20x20"]
+    for block in r["rows"]:
+        for consumer in ("callback", "events", "batches"):
+            row = block["consumers"][consumer]
+            assert row["read"] == row["events"] >= 600 and row["dropped"] == 0, (block["label"], consumer, row)

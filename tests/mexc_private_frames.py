@@ -114,10 +114,19 @@ FROZEN_CHANGE = {
     "frozenAmount": "10", "frozenAmountChange": "10", "type": "ENTRUST_PLACE", "time": 1736417200000,
 }
 
-DECODERS = ["upb", "py", "compiled"]
+#: the handler's paths: the upb reference decoder, the pure-Python walker, the compiled walker
+#: (all three through the typed seam and the Python normalizers), and the compiled fused path
+#: (frame -> event in C, the handler's default)
+DECODERS = ["upb", "py", "compiled", "fused"]
 
 
 def decoder_for(name: str):
+    """The ``decoder`` argument of the private handler for path ``name`` (``None``: its
+    default, the fused path)."""
+    if name == "fused":
+        if private_decode.read_private is None:
+            pytest.skip("compiled MEXC private decoder (_privpb) not built")
+        return None
     if name == "upb":
         return private_decode.decode_private_upb
     if name == "py":

@@ -99,6 +99,20 @@ class AccountBody(NamedTuple):
     time_ms: int | None
 
 
+class FusedRead(NamedTuple):
+    """What the compiled fused path (``_privpb.read_private``, used by
+    :class:`~cexfeed.exchanges.mexc.private_handler.MexcPrivateWebSocketHandler`) makes of a
+    frame that is not simply one account event (that one it returns as it is): the body
+    ``number``, the account ``event`` (``None`` when the frame carries no private body or its
+    ``channel`` is not its body's), and ``unknown``: flags of the values the handler counts
+    (1 a side, 2 an order type it does not know)."""
+
+    number: int
+    event: object
+    channel: str
+    unknown: int
+
+
 def _amount(text: str) -> Decimal | None:
     return wire.amount(text) if text else None
 
@@ -345,6 +359,9 @@ except ImportError:
 else:
     _privpb.set_types(Push, OrderBody, DealBody, AccountBody, Decimal, wire.MAX_AMOUNT, decode_private_upb)
     decode_private_compiled = _privpb.decode_private
+
+#: The fused frame -> event reader (see :class:`FusedRead`), ``None`` without the compiled module.
+read_private = _privpb.read_private if _privpb is not None else None
 
 #: The decoder in use: compiled when available, else upb.
 decode_private = decode_private_compiled if decode_private_compiled is not None else decode_private_upb

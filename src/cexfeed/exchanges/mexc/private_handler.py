@@ -37,6 +37,7 @@ settlement ``time``.
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 import msgspec
@@ -47,7 +48,8 @@ from ...handlers import EventCallback, PrivateWebSocketHandler
 from ...models import SPOT, Balance, Fill, Order, OrderStatus
 from ...symbols import SymbolMap
 from .decode import classify_bad_frame, parse_wrapper, unknown_body_number
-from .private_decode import AccountBody, DealBody, OrderBody, decode_private
+from . import private_decode
+from .private_decode import AccountBody, DealBody, FusedRead, OrderBody, decode_private
 from .replies import MexcReplies
 from .rest import spot_symbol_map
 from .spot_table import TABLE, ChannelBodies
@@ -116,6 +118,8 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
         #: more secrets to remove from venue messages (the session puts its listenKey here)
         self.masked: tuple[str, ...] = ()
         self._decode = decoder if decoder is not None else decode_private
+        # the compiled fused path (frame -> event in one call) when the default decoder is in use
+        self._read = private_decode.read_private if decoder is None else None
         # body field number -> bound channel method, from the table's private rows
         self._table = {number: getattr(self, row.handler) for number, row in TABLE.by_result.items() if row.private}
         self._channel_bodies = ChannelBodies()
@@ -142,7 +146,68 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
         return text
 
     # -- routing ---------------------------------------------------------------------------------
+    def _handle_message(self, raw: bytes | str, recv_ts: int | None = None) -> None:
+        """Decode one frame, apply its event, publish what changed. Never raises."""
+        self.stats.frames += 1
+        if recv_ts is None:
+            recv_ts = time.time_ns()
+        try:
+            read = self._read
+            if read is None or raw.__class__ is str or raw[:1] == b"{":
+                self._dispatch(raw, recv_ts)
+                return
+            try:
+                got = read(raw, recv_ts, self._names, self._unified, self._channel_bodies)
+            except ValueError as exc:
+                self._count_error(classify_bad_frame(bytes(raw)), raw, exc)
+                return
+            cls = got.__class__
+            if cls is FusedRead:
+                number, got, channel, unknown = got
+                if got is None:
+                    self._not_applied(number, channel, raw)
+                    return
+                self._count_unknown(unknown, got)
+                cls = got.__class__
+            elif got is None:  # a frame the fused path leaves to the reference path
+                self._dispatch(raw, recv_ts)
+                return
+            if self._syncing:
+                self._account_event(got)
+                return
+            event = got
+            event = self._appliers[cls](event)
+            if event is None:
+                return
+            # _emit, inline
+            self.stats.events += 1
+            self.seen[cls][event.venue_symbol] = recv_ts
+            callback = self._on_event
+            if callback is not None:
+                try:
+                    callback(event)
+                except Exception as exc:
+                    self._count_error("callback", b"", exc)
+        except Exception as exc:  # the contract: count, log once, skip
+            self._failed(raw, recv_ts, exc)
+
+    def _not_applied(self, number: int, channel: str, raw: bytes) -> None:
+        """A frame of the fused path that carries no event: another body, or a channel that is
+        not its body's."""
+        if number in self._table:
+            self._count_error(self._channel_bodies.wrong(channel), raw, f"body field {number} on channel {channel[:60]!r}")
+            return
+        unknown_body_number(parse_wrapper(raw))  # still whole protobuf (the upb reading), else malformed
+        self._count_error("wrong_type" if number == 0 else "unknown_body", raw, f"body field {number}")
+
+    def _count_unknown(self, unknown: int, event) -> None:
+        if unknown & 2:
+            self._count_error("unknown_order_type", b"", f"orderType of order {event.order_id}")
+        if unknown & 1:
+            self._count_error("unknown_side", b"", "tradeType")
+
     def _dispatch(self, raw: bytes | str, recv_ts: int) -> None:
+        """The reference path: the typed seam (:mod:`.private_decode`), then the normalizers."""
         if type(raw) is str or raw[:1] == b"{":
             self._on_text(raw, recv_ts)
             return
@@ -265,6 +330,11 @@ _check_fields(Fill, "venue market symbol venue_symbol exchange_ts recv_ts trade_
                     "fee_currency client_order_id")
 _check_fields(Balance, "venue market symbol venue_symbol exchange_ts recv_ts currency total available frozen change change_type "
                        "frozen_change")
+
+
+if private_decode.read_private is not None:
+    private_decode._privpb.set_events(private_decode.FusedRead, Order, Fill, Balance, ORDER_STATUS, ORDER_TYPES, SIDES, S.UNKNOWN, "mexc",
+                                      SPOT, UNKNOWN, _MAKER, _TAKER, "market")
 
 
 def replay_handler(instruments: bytes | None) -> MexcPrivateWebSocketHandler:

@@ -600,8 +600,8 @@ done:
 
 /* read_private(raw, recv_ts, names, unified, bodies) -> the account event of the frame when it
  * has one and every value in it is known; else FusedRead(number, event, channel, unknown);
- * None when the frame must take the reference path (a replaced oneof body, a body in many
- * pieces). FusedRead.event is None for a frame that carries no private body, or whose channel
+ * None when the frame must take another path: a JSON text reply (starts with '{'), or a frame
+ * the reference path reads (a replaced oneof body, a body in many pieces). FusedRead.event is None for a frame that carries no private body, or whose channel
  * is not its body's (bodies[channel] != number). Raises ValueError on a malformed frame. */
 static PyObject *read_private(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (order_event == NULL || push_type == NULL) {
@@ -619,6 +619,11 @@ static PyObject *read_private(PyObject *self, PyObject *const *args, Py_ssize_t 
     }
     Py_buffer view;
     if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) return NULL;
+    if (view.len > 0 && ((const uint8_t *)view.buf)[0] == '{') {
+        /* a JSON reply: the handler's text path */
+        PyBuffer_Release(&view);
+        Py_RETURN_NONE;
+    }
     Wrapper w;
     Fields fields;
     PyObject *ts = NULL, *chan = NULL, *sym = NULL, *event = NULL, *result = NULL;

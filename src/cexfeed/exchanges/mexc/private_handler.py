@@ -153,7 +153,7 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
             recv_ts = time.time_ns()
         try:
             read = self._read
-            if read is None or raw.__class__ is str or raw[:1] == b"{":
+            if read is None or raw.__class__ is str:
                 self._dispatch(raw, recv_ts)
                 return
             try:
@@ -169,7 +169,7 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
                     return
                 self._count_unknown(unknown, got)
                 cls = got.__class__
-            elif got is None:  # a frame the fused path leaves to the reference path
+            elif got is None:  # a text reply, or a frame the fused path leaves to the reference path
                 self._dispatch(raw, recv_ts)
                 return
             if self._syncing:

@@ -40,8 +40,9 @@ def test_tiny_run_writes_the_report(bench_run, tmp_path):
     assert (tmp_path / "results.json").is_file() and (tmp_path / "report.md").is_file()
     results = json.loads((tmp_path / "results.json").read_text())
     labels = [c["label"] for c in results["micro"]]
-    assert len(labels) == 16 and "Gate spot book update 20x20" in labels and "MEXC aggre depth 20x20" in labels
+    assert len(labels) == 19 and "Gate spot book update 20x20" in labels and "MEXC aggre depth 20x20" in labels
     assert {"Gate spot.orders", "Gate spot.usertrades", "Gate futures.orders", "Gate futures.positions"} <= set(labels)  # issue 11
+    assert {"MEXC privateOrders", "MEXC privateDeals", "MEXC privateAccount"} <= set(labels)  # issue 12
     for case in results["micro"]:
         rows = case["rows"]
         assert set(rows) == {"direct", "strategy", "decode", "ccxt.pro", "cryptofeed"}
@@ -58,7 +59,7 @@ def test_tiny_run_writes_the_report(bench_run, tmp_path):
     # the recording / metrics cost rows (bench/record_cost.py)
     assert {row["status"] for row in results["record"]["modes"].values()} == {"ok"} and results["record"]["micro"]["tap_ns"] > 0
     targets = results["targets"]
-    assert len(targets) == 19 and all("figures" in t for t in targets)
+    assert len(targets) == 25 and all("figures" in t for t in targets)
     report = (tmp_path / "report.md").read_text()
     assert "## Targets (issues 3, 4 and 5)" in report and "Gate futures book update 20x20" in report
     assert "## Recording and metrics cost" in report and "| recording |" in report

@@ -330,7 +330,7 @@ class Account(EventDelivery):
         if handler is not None and handler.status != AUTH_FAILED:
             if handler.status == LIVE:
                 self._covered_ms = self.protocol.clock.now_ms()
-            handler.connection_lost(reason)
+            handler.connection_lost(reason, code=code, message=self.protocol.redact(message))
         self._sync_reason = "key_changed" if reason.startswith("key") else reason
         conn.reconnect_now(reason, self.protocol.redact(f"{code} {message}".strip()))
 

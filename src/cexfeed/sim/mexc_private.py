@@ -43,7 +43,7 @@ from urllib.parse import parse_qsl
 import msgspec
 from aiohttp import web
 
-from ..exchanges.mexc.encode_private import private_frame
+from ..exchanges.mexc import encode
 from .gateio_private import GatePrivateSim, _on
 from .mexc_spot_ledger import ACCOUNT, DEALS, ORDERS, MexcSpotLedger
 from .server import Session
@@ -55,6 +55,8 @@ LISTEN_KEY_PATH = "/api/v3/userDataStream"
 MAX_KEYS = 60
 MAX_CONNECTIONS_PER_KEY = 5
 _encode = msgspec.json.Encoder().encode
+#: channel -> the encoder of its pushes (the protobuf runtime, exchanges/mexc/encode.py)
+_FRAMES = {ORDERS: encode.private_orders_frame, DEALS: encode.private_deals_frame, ACCOUNT: encode.private_account_frame}
 
 
 class ListenKey:
@@ -258,7 +260,7 @@ class MexcPrivateSim(GatePrivateSim):
         sent = 0
         for channel, symbol, fields in pushes:
             ms = self.now_ms()
-            frame = private_frame(channel, fields, symbol, ms, (fields.get("time") or ms) if channel == ACCOUNT else None)
+            frame = _FRAMES[channel](symbol or None, ms, (fields.get("time") or ms) if channel == ACCOUNT else None, **fields)
             for session in list(self.venue.sessions):
                 if self.subscribed(session, channel, uid, symbol) and self._valid_key(session.request.query.get("listenKey", "")):
                     await session.send(frame, binary=True)

@@ -55,7 +55,7 @@ class MexcSpotPrivateProtocol(PrivateProtocol, MexcSpotProtocol):
     accounts of one API key: at most 5 connections per key)."""
 
     max_connection_age_s = t.RECONNECT_AFTER_S
-    DEFAULT = t.PRIVATE_DEFAULT if hasattr(t, "PRIVATE_DEFAULT") else ("orders", "fills", "balances")
+    DEFAULT = t.PRIVATE_DEFAULT
 
     def __init__(self, ws_url: str | None = None, rest_url: str | None = None, *, credentials, clock=None, listen_key: str | None = None,
                  recv_window_ms: int = auth.RECV_WINDOW_MS, keepalive_s: float | None = None, min_keepalive_s: float | None = None,

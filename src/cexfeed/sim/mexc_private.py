@@ -90,6 +90,8 @@ class MexcPrivateSim(GatePrivateSim):
         # what the client did, for tests
         self.key_calls: dict[str, int] = {"POST": 0, "GET": 0, "PUT": 0, "DELETE": 0}
         self.refused_subscriptions = 0
+        # every key ever made (tests look for them in logs and output)
+        self.issued: list[str] = []
         super().__init__(venue)
         self.accounts.clear()
         self.add_account(TEST_KEY, TEST_SECRET, TEST_UID)
@@ -197,6 +199,7 @@ class MexcPrivateSim(GatePrivateSim):
                 return _error(400, "730707", "listen key count exceeds the limit")
             key = secrets.token_hex(32)
             self.keys[key] = ListenKey(uid, self.now_ms() + int(self.validity_s * 1000))
+            self.issued.append(key)
             return {"listenKey": key}
         key = request.query.get("listenKey", "")
         found = self._valid_key(key)

@@ -52,13 +52,15 @@ log = logging.getLogger("cexfeed.account")
 
 
 class Account(EventDelivery):
-    """Live account state of one venue stream (``gateio-spot``, ``gateio-perp``).
+    """Live account state of one venue stream (``gateio-spot``, ``gateio-perp``, ``mexc-spot``).
 
     Parameters
       ``venue``              registry name with private streams
       ``credentials``        :class:`~cexfeed.credentials.Credentials`; default from the
-                             environment (``GATEIO_API_KEY``, ``GATEIO_API_SECRET``, ``GATEIO_UID``)
-      ``symbols``            unified symbols to follow (default: all, ``!all``)
+                             environment (``GATEIO_API_KEY``, ``GATEIO_API_SECRET``, ``GATEIO_UID``;
+                             ``MEXC_API_KEY``, ``MEXC_API_SECRET``)
+      ``symbols``            unified symbols to follow (default: all, ``!all``; MEXC: the symbols
+                             the REST snapshot asks for, besides those seen on the stream)
       ``channels``           our private channel names (default: the venue's set)
       ``url``/``rest_url``   override the production endpoints (e.g. the simulator)
       ``on_event``           sync callback per event (inline; exceptions counted, not raised)

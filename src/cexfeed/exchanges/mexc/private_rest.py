@@ -127,7 +127,7 @@ async def fetch_trades(rest: RestClient, sign: Signer, handler: Any, symbol: str
             out.setdefault(fill.trade_id, fill)
         if len(page) < TRADES_PAGE:
             break
-        last = max((f.exchange_ts or 0) for f in fills)
+        last = max(int(item.get("time") or 0) for item in page)  # the venue's own time, as it pages by it
         # a full page within one ms cannot move on by time: the next ms (documented gap)
         start = last if last > start else start + 1
     return list(out.values())

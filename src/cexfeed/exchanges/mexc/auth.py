@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from urllib.parse import urlencode
 
@@ -119,6 +118,11 @@ class KeyMask:
             self._keys.append(key)
             del self._keys[: -self.limit]
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The keys held, oldest first."""
+        return tuple(self._keys)
+
     def scrub(self, text: str) -> str:
         text = mask_url(text)
         for key in self._keys:
@@ -129,7 +133,3 @@ class KeyMask:
     def __repr__(self) -> str:
         return f"KeyMask({len(self._keys)} keys)"
 
-
-def api_key_hash(credentials: Credentials) -> str:
-    """A short, one-way name of an API key (for keying per-account state, never logged as is)."""
-    return hashlib.sha256(credentials.key.encode()).hexdigest()[:12]

@@ -18,7 +18,8 @@
 - **delete** the keys it created on :meth:`close` (a key given to reuse is left to its owner);
 - at most ``max_connections`` (5, the venue's limit per key) connections :meth:`acquire` it.
 
-A refusal of the ``POST`` itself (``10072``, ``700002`` ...) is an authentication failure: it
+A refused request time (``700003``) measures the server clock again (``on_clock``) and tries
+once more. A refusal of the ``POST`` itself (``10072``, ``700002`` ...) is an authentication failure: it
 is raised (:class:`~cexfeed.net.rest.RestError`) from :meth:`acquire`, or reported to
 ``on_auth_failed(code, message)`` when it happens while recreating. Time comes from ``now``
 (monotonic seconds) and waits from ``sleep``: both can be replaced (tests drive the cadence with
@@ -126,6 +127,7 @@ class ListenKeyManager:
         *,
         on_change: Callable[[str | None, str, str, str, str], None] | None = None,
         on_auth_failed: Callable[[str, str], None] | None = None,
+        on_clock: Callable[[], Awaitable[object]] | None = None,
         reuse: str | None = None,
         keepalive_s: float = KEEPALIVE_S,
         min_keepalive_s: float = MIN_KEEPALIVE_S,
@@ -139,6 +141,7 @@ class ListenKeyManager:
         self.api = api
         self.on_change = on_change
         self.on_auth_failed = on_auth_failed
+        self.on_clock = on_clock
         self.reuse = reuse
         self.keepalive_s = keepalive_s
         self.min_keepalive_s = min_keepalive_s
@@ -162,6 +165,7 @@ class ListenKeyManager:
         # the key being replaced while no new one could be made yet
         self._lost: str | None = None
         self._closed = False
+        self._deletions: set[asyncio.Task] = set()
 
     def __repr__(self) -> str:  # never the key
         return f"ListenKeyManager(generation={self.generation}, connections={self.connections}, stats={dict(self.stats)})"
@@ -237,7 +241,7 @@ class ListenKeyManager:
         self.key = None
         self._lost = old
         try:
-            new = await self.api.create()
+            new = await self._call(self.api.create)
         except RestError as exc:
             found = classify(exc)
             if found is not None and found[0] == "auth" and self.on_auth_failed is not None:
@@ -249,7 +253,9 @@ class ListenKeyManager:
         self.stats["recreated"] += 1
         log.info("mexc listenKey replaced (%s%s); generation %d", reason, f" {code}" if code else "", self.generation)
         if old is not None:
-            asyncio.get_running_loop().create_task(self._delete(old))
+            task = asyncio.get_running_loop().create_task(self._delete(old))
+            self._deletions.add(task)
+            task.add_done_callback(self._deletions.discard)
         if self.on_change is not None:
             self.on_change(old, new, reason, code, message)
 
@@ -283,7 +289,7 @@ class ListenKeyManager:
         assert key is not None
         self.last_put = now
         try:
-            await self.api.keep_alive(key)
+            await self._call(self.api.keep_alive, key)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -297,6 +303,19 @@ class ListenKeyManager:
         self.stats["keepalives"] += 1
         self.alive_since = now  # counted from before the request: never longer than the venue's
         return True
+
+    async def _call(self, call: Callable[..., Awaitable], *args: str):
+        """``call(*args)``; a refusal of the request time (``700003``) measures the clock again
+        (``on_clock``) and tries once more."""
+        try:
+            return await call(*args)
+        except RestError as exc:
+            found = classify(exc)
+            if found is None or found[0] != "clock" or self.on_clock is None:
+                raise
+            self.stats["clock_retries"] += 1
+            await self.on_clock()
+            return await call(*args)
 
     def start(self) -> None:
         """Start the keep-alive task (idempotent)."""

@@ -74,6 +74,7 @@ class MexcSpotPrivateProtocol(PrivateProtocol, MexcSpotProtocol):
         self.handler: Any = None
         self._normalizer: Any = None
         self._acquired = False
+        self._renewing = False
 
     def __repr__(self) -> str:
         return f"MexcSpotPrivateProtocol({self.redact(self.ws_url)!r}, {self.credentials!r}, keys={self.keys!r})"
@@ -110,6 +111,7 @@ class MexcSpotPrivateProtocol(PrivateProtocol, MexcSpotProtocol):
             self.keys = ListenKeyManager(api, **self._key_options)
         self.keys.on_change = self._key_changed
         self.keys.on_auth_failed = self._key_auth_failed
+        self.keys.on_clock = lambda: self.clock.measure(lambda: self.server_time_ms(rest))
         return self.keys
 
     def session_url(self, key: str) -> str:
@@ -121,7 +123,7 @@ class MexcSpotPrivateProtocol(PrivateProtocol, MexcSpotProtocol):
     def _use(self, key: str) -> None:
         self.ws_url = self.session_url(key)
         if self.handler is not None:
-            self.handler.masked = tuple(self.mask._keys)
+            self.handler.masked = self.mask.keys
 
     async def prepare(self, rest: RestClient) -> None:
         """Make (or reuse) the listenKey, point ``ws_url`` at it, start its keep-alive task.
@@ -139,12 +141,16 @@ class MexcSpotPrivateProtocol(PrivateProtocol, MexcSpotProtocol):
         keys = self._manager(rest)
         stale = stale_url.rpartition("listenKey=")[2] or None
         before = self.ws_url
-        self._use(await keys.renew(reason or KEY_REFUSED, code, message, stale=stale))
+        self._renewing = True  # the account asked: it replaces the socket itself
+        try:
+            self._use(await keys.renew(reason or KEY_REFUSED, code, message, stale=stale))
+        finally:
+            self._renewing = False
         return self.ws_url != before
 
     def _key_changed(self, old: str | None, new: str, reason: str, code: str, message: str) -> None:
         self._use(new)
-        if self.session_listener is not None:
+        if self.session_listener is not None and not self._renewing:
             self.session_listener("renew", reason or KEY_EXPIRED, code, message)
 
     def _key_auth_failed(self, code: str, message: str) -> None:
@@ -191,7 +197,7 @@ class MexcSpotPrivateProtocol(PrivateProtocol, MexcSpotProtocol):
     def make_private_handler(self, on_event, symbols: SymbolMap, state: AccountState):
         self.symbols = symbols
         self.handler = private_handler_class(self.name)(on_event, symbols, state, self.credentials)
-        self.handler.masked = tuple(self.mask._keys)
+        self.handler.masked = self.mask.keys
         return self.handler
 
     def normalizer(self) -> Any:

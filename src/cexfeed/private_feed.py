@@ -349,7 +349,8 @@ class Account(EventDelivery):
         self._replace_socket(conn, reason, code, message)
 
     async def _renew(self, conn: WsConnection, reason: str, code: str, message: str, stale_url: str) -> None:
-        """The venue refused the session the socket rode on: new session data, a new socket."""
+        """The venue refused the session the socket rode on (the account is ``stale`` with
+        ``reason`` already): new session data, then a new socket unless one is up on it."""
         backoff = Backoff(initial=0.5, cap=30.0)
         while not self._closed:
             try:
@@ -361,10 +362,9 @@ class Account(EventDelivery):
                     return
                 await asyncio.sleep(backoff.next())
                 continue
-            if conn.session_url == self.protocol.ws_url and conn.connected:
-                return  # a socket on the new data is up already (it syncs on its own)
-            self._replace_socket(conn, reason, code, message)
-            return
+            if conn.session_url != self.protocol.ws_url or not conn.connected:
+                conn.reconnect_now(reason, self.protocol.redact(f"{code} {message}".strip()))
+            return  # (a socket on the new data that is up already syncs on its own)
 
     def _on_replayed(self, conn: WsConnection, results: list[AckResult]) -> None:
         """The subscriptions of a new session are answered: reconcile (or stop on a refusal)."""
@@ -375,7 +375,11 @@ class Account(EventDelivery):
         session = [k for k in kinds if k is not None and k[0] == "key"]
         if session:
             # the subscriptions stay in the set (protocol.session_refusal): replayed on the new socket
-            self._spawn(self._renew(conn, "key_refused", session[0][1], session[0][2], conn.session_url))
+            _, code, message = session[0]
+            if self.handler is not None:
+                self.handler.connection_lost("key_refused", code=code, message=self.protocol.redact(message))
+            self._sync_reason = "key_changed"
+            self._spawn(self._renew(conn, "key_refused", code, message, conn.session_url))
             return
         clock = [r.sub for r in results if r.status == "refused" and (k := self.protocol.refusal(r.message)) and k[0] == "clock"]
         if clock:

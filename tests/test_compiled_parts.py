@@ -64,3 +64,11 @@ def test_compiled_book_levels_are_not_tracked_by_the_collector():
         assert len(updates) == len(case.frames), stream
         pairs = [pair for e in updates for pair in e.bids + e.asks]
         assert len(pairs) > 20 * len(updates) and not any(gc.is_tracked(pair) for pair in pairs), stream
+
+
+def test_compiled_mexc_private_decoder():
+    from cexfeed.exchanges.mexc import private_decode
+    from cexfeed.exchanges.mexc.private_handler import MexcPrivateWebSocketHandler
+
+    assert private_decode.COMPILED
+    assert MexcPrivateWebSocketHandler()._decode is private_decode.decode_private_compiled

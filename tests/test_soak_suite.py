@@ -31,7 +31,7 @@ async def test_every_venue_at_once_with_faults_and_no_crosstalk():
     names = {s["stream"] for s in r["streams"]}
     assert {"gateio-spot direct", "gateio-spot strategy", "gateio-perp direct", "gateio-perp strategy", "mexc-spot direct",
             "mexc-spot strategy"} <= names
-    assert {"gateio-spot account direct", "gateio-perp account strategy"} <= names
+    assert {"gateio-spot account direct", "gateio-perp account strategy", "mexc-spot account direct"} <= names
     assert [c["venue"] for c in r["crosstalk"]] == ["gateio-spot", "gateio-perp", "mexc-spot"]
     for c in r["crosstalk"]:
         assert c["no_crosstalk"], c

@@ -1,10 +1,10 @@
 """Account streams in the every-venue run: per venue how to trade on the simulator's ledger while
 the run goes on (``drive``) and how to tell the account is right afterwards (``check``).
 
-Gate.io spot and perpetuals are registered here. A venue whose private streams land later
-(MEXC spot) registers itself with :func:`register` (the run then includes it wherever the
-venue registry lists private streams and the simulator serves them); until then the run skips
-it and says so in its figures.
+Gate.io spot and perpetuals and MEXC spot are registered here; a venue whose private streams
+land later registers itself with :func:`register` (the run includes it wherever the venue
+registry lists private streams and the simulator serves them; until then the run skips it and
+says so in its figures).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ class AccountSetup:
     credentials: Callable[[], Any]
     drive: Callable[[Any, random.Random, int], Awaitable[None]]
     check: Callable[[Any, Any], list[str]]
+    symbols: tuple[str, ...] = ()
 
 
 SETUPS: dict[str, AccountSetup] = {}
@@ -106,8 +107,52 @@ def _check_perp(account: Any, p: Any) -> list[str]:
     return wrong
 
 
+def _mexc_credentials():
+    from ..credentials import Credentials
+    from ..sim.mexc_private import TEST_KEY, TEST_SECRET
+
+    return Credentials(TEST_KEY, TEST_SECRET)
+
+
+async def _drive_mexc(p: Any, rng: random.Random, step: int) -> None:
+    if step == 0:
+        await p.act("deposit", currency="USDT", amount="100000")
+        await p.act("deposit", currency="BTC", amount="5")
+        return
+    open_ids = sorted(p.ledger().open_order_ids())
+    roll = rng.random()
+    if open_ids and roll < 0.35:
+        await p.act("fill", order_id=rng.choice(open_ids), quantity=f"{rng.randint(1, 5) / 1000:.3f}", maker=rng.random() < 0.5)
+    elif open_ids and roll < 0.5:
+        await p.act("cancel", order_id=rng.choice(open_ids))
+    else:
+        side = rng.choice(["BUY", "SELL"])
+        price = 50000 + rng.randint(-50, 50) * (1 if side == "BUY" else -1)
+        await p.act("place", symbol="BTCUSDT", side=side, quantity=f"{rng.randint(5, 20) / 1000:.3f}", price=str(price))
+
+
+def _check_mexc(account: Any, p: Any) -> list[str]:
+    ledger = p.ledger()
+    wrong = []
+    for currency, (total, free, locked) in ledger.totals().items():
+        held = account.state.balances.get(currency)
+        if held is None:
+            if total:
+                wrong.append(f"balance {currency} missing")
+            continue
+        # MEXC states available and frozen, no total
+        if (held.available, held.frozen) != (free, locked):
+            wrong.append(f"balance {currency}: {(held.available, held.frozen)} != ledger {(free, locked)}")
+    if set(account.state.open_orders) != ledger.open_order_ids():
+        wrong.append(f"open orders {sorted(account.state.open_orders)} != ledger {sorted(ledger.open_order_ids())}")
+    if account.state.invariants():
+        wrong.append(f"invariants {account.state.invariants()}")
+    return wrong
+
+
 register("gateio-spot", AccountSetup(_gate_credentials, _drive_spot, _check_spot))
 register("gateio-perp", AccountSetup(_gate_credentials, _drive_perp, _check_perp))
+register("mexc-spot", AccountSetup(_mexc_credentials, _drive_mexc, _check_mexc, symbols=("BTC/USDT", "ETH/USDT")))
 
 
 def available(sim: Any) -> tuple[list[str], list[str]]:

@@ -98,7 +98,7 @@ class Run:
             setup = account_setups.SETUPS[venue]
             architecture = "direct" if i % 2 == 0 else "strategy"
             account = Account(venue, setup.credentials(), url=sim.ws_url(venue), rest_url=sim.rest_url(venue), reconnect_backoff=_fast_backoff,
-                              architecture=architecture, ack_timeout=5.0)
+                              architecture=architecture, ack_timeout=5.0, symbols=list(setup.symbols))
             status = await account.start(15.0)
             if status != "live":
                 raise RuntimeError(f"{venue} account: {status}")

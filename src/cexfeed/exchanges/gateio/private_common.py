@@ -172,6 +172,12 @@ def client_id(text: str) -> str | None:
     return text if text.startswith("t-") else None
 
 
+def ended(state: AccountState, order_id: str) -> bool:
+    """Whether ``state`` holds order ``order_id`` in a final status already (a finished order
+    the REST history lists again is not asked for nor reported twice)."""
+    return order_id in state.closed_orders  # (it holds only orders in a final status)
+
+
 def _channel_method(normalize: Callable[[Any, Any, int], Any]) -> Callable[[Any, Any, Any, int], Any]:
     """The method of an ``items`` row (``(item, frame, recv_ts)``, see
     :class:`~cexfeed.exchanges.gateio.common.GateioFrames`): the item's event by ``normalize``

@@ -19,7 +19,7 @@ from ...models import OrderStatus
 from ...symbols import SymbolMap
 from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, amounts_plain, convert_amounts, to_ms, untyped_amounts
 from . import auth
-from .common import GateioFrames, check_utf8
+from .common import GateioFrames, _last_wins, check_utf8
 
 S = OrderStatus
 _ZERO = Decimal(0)
@@ -245,8 +245,9 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
         check_utf8(raw)
         if amounts_plain(raw):
             self._decode(raw, recv_ts)
-        else:  # a text outside the grammar somewhere (or not JSON): item by item, strictly
-            self._slow_path(raw, recv_ts, None)
+        else:  # a text outside the grammar somewhere (or not JSON): item by item, strictly,
+            # of a key sent twice the last one (the rule of every JSON path)
+            self._slow_path(_last_wins(raw, True), recv_ts, None)
 
     def _on_items(self, env: Any, row: Any, raw: bytes | str, recv_ts: int, exc: Exception | None) -> None:
         if exc is None:  # a push the typed decode was not trusted with (not every control frame)

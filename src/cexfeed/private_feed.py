@@ -14,9 +14,10 @@ How the account stays right (venue-free; the venue's :class:`~cexfeed.net.Privat
 supplies signatures and REST): the server clock is measured, the private channels are
 subscribed first and their pushes buffered (``seeding``), the REST snapshot is loaded, the
 buffered pushes are applied on top, and only then is the account ``live``. After every
-reconnect the same happens (``stale`` -> ``reconciling`` -> ``live``), with the own trades since
-the connection was lost fetched too, so each fill and order change missed while disconnected
-is published exactly once. A refused key or signature publishes ``auth_failed`` and nothing is
+reconnect the same happens (``stale`` -> ``reconciling`` -> ``live``), with the own trades and
+the finished orders since the connection was lost fetched too, so each fill and order change
+missed while disconnected (an order placed and canceled meanwhile included) is published
+exactly once. A refused key or signature publishes ``auth_failed`` and nothing is
 retried; a refused request time (clock skew) measures the clock again and retries once; a REST
 failure while reconciling is retried with capped backoff, pushes buffering meanwhile.
 
@@ -191,6 +192,7 @@ class Account(EventDelivery):
                             on_state=self._on_state, on_replayed=self._on_replayed, **self._conn_options)
         self.connection = conn
         venue_symbols = [self._venue_of[s] for s in self.symbols]
+        protocol.followed = tuple(venue_symbols)
         subs = protocol.subscriptions(self.channels, venue_symbols)
         acks = self._spawn(conn.subscribe(subs))
         prepared = await self._prepare(timeout)

@@ -255,8 +255,8 @@ def _on(value: Any) -> bool:
 
 class SpotPrivateSim(GatePrivateSim):
     """Gate spot: payloads ``[pair, ...]`` or ``["!all"]`` (balances: none); REST
-    ``/spot/time``, ``/spot/accounts``, ``/spot/open_orders``, ``/spot/orders/{id}``,
-    ``/spot/my_trades``."""
+    ``/spot/time``, ``/spot/accounts``, ``/spot/open_orders``, ``/spot/orders`` (by status),
+    ``/spot/orders/{id}``, ``/spot/my_trades``."""
 
     ACTIONS = ("deposit", "place", "fill", "cancel", "market_buy")
 
@@ -284,10 +284,20 @@ class SpotPrivateSim(GatePrivateSim):
         self.rest_route(app, "GET", rest_prefix + "/spot/accounts", lambda r, lg: lg.rest_accounts())
         self.rest_route(app, "GET", rest_prefix + "/spot/open_orders",
                         lambda r, lg: lg.rest_open_orders(int(r.query.get("page", "1")), min(100, int(r.query.get("limit", "100")))))
+        self.rest_route(app, "GET", rest_prefix + "/spot/orders", self._orders)
         self.rest_route(app, "GET", rest_prefix + "/spot/orders/{order_id}", self._order)
         self.rest_route(app, "GET", rest_prefix + "/spot/my_trades",
                         lambda r, lg: lg.rest_my_trades(int(r.query.get("from", "0")), int(r.query.get("page", "1")),
                                                         min(1000, int(r.query.get("limit", "100")))))
+
+    @staticmethod
+    def _orders(request: web.Request, ledger: Any) -> Any:
+        """``GET /spot/orders?status=open|finished``: ``currency_pair`` required for open ones."""
+        q = request.query
+        status, pair = q.get("status", ""), q.get("currency_pair", "")
+        if status not in ("open", "finished") or (status == "open" and not pair):
+            return web.json_response({"label": "INVALID_PARAM_VALUE", "message": "Invalid status or missing currency_pair"}, status=400)
+        return ledger.rest_orders(status, pair, int(q.get("from", "0")), int(q.get("page", "1")), min(100, int(q.get("limit", "100"))))
 
     @staticmethod
     def _order(request: web.Request, ledger: Any) -> Any:

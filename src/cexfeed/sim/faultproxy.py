@@ -158,6 +158,10 @@ class _Link:
                 if self.stalled:
                     continue  # a half-open link: what arrives is lost, nothing is closed
                 if down:
+                    proxy.bytes_down += len(chunk)
+                else:
+                    proxy.bytes_up += len(chunk)
+                if down:
                     at = self.cursor.walk(chunk, cut=self.cut is not None)
                     if at is not None:
                         queue.put_nowait((loop.time() + proxy.latency, chunk[:at]))
@@ -230,7 +234,8 @@ class FaultProxy:
     """A TCP proxy on ``host:port`` (0: a free port) to ``upstream_host:upstream_port``, with
     the faults of the module docstring. ``latency`` (s, per direction), ``bandwidth`` (bytes/s
     per direction and connection, ``None``: unlimited) and ``blackhole`` (new connections hang)
-    can be changed at any time. Counters: ``accepted`` connections, ``resets`` sent."""
+    can be changed at any time. Counters: ``accepted`` connections, ``resets`` sent,
+    ``bytes_down``/``bytes_up`` forwarded to the client / to the server."""
 
     def __init__(self, upstream_host: str, upstream_port: int, host: str = "127.0.0.1", port: int = 0) -> None:
         self.upstream_host = upstream_host
@@ -243,6 +248,8 @@ class FaultProxy:
         self.links: set[_Link] = set()
         self.accepted = 0
         self.resets = 0
+        self.bytes_down = 0
+        self.bytes_up = 0
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task] = set()
 

@@ -1,0 +1,194 @@
+"""The fault matrix (issue #13 item 2): every fault as a row, every venue stream as a column,
+each applicable cell a scenario over real sockets (:mod:`~cexfeed.resilience.public`,
+:mod:`~cexfeed.resilience.private`) run ``repeats`` times on a fresh rig, the state checked
+against the simulator after each repeat.
+
+Columns: the market streams of every venue, and the account streams of :data:`ACCOUNT_VENUES`.
+MEXC's account stream is being built: its column is ``pending`` until its venue is added to
+:data:`ACCOUNT_VENUES` and :class:`~cexfeed.resilience.rig.AccountRig` learns its ledger
+(fund/place/fill/check_state), and its own row (``key_expiry``: the listen key expiring) gets
+its scenario.
+
+Use::
+
+    run = await run_matrix(repeats=3)               # a MatrixRun
+    print(render_markdown(run))                     # cexfeed.resilience.results
+    result = await run_cell("half_open", "gateio-spot", repeats=3)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Awaitable, Callable, Iterable
+
+from . import private, public
+from .results import FAILED, NOT_APPLICABLE, OK, PENDING, FaultResult, MatrixRun, median_ms
+from .rig import BACKOFF_CAP, BACKOFF_INITIAL, NO_DATA_TIMEOUT, PING_INTERVAL, SUBSCRIPTION_TIMEOUT, AccountRig, FaultFailed, PublicRig
+
+Scenario = Callable[[Any, int], Awaitable[float]]
+
+PUBLIC_VENUES = ("gateio-spot", "gateio-perp", "mexc-spot")
+#: venues whose account stream the matrix runs (add "mexc-spot" when its private stream lands)
+ACCOUNT_VENUES = ("gateio-spot", "gateio-perp")
+ACCOUNT_PENDING = {"mexc-spot": "MEXC account stream not built yet (being built in parallel); add it to ACCOUNT_VENUES"}
+COLUMNS = tuple(PUBLIC_VENUES) + tuple(f"{v} account" for v in ("gateio-spot", "gateio-perp", "mexc-spot"))
+
+_NO_SEQ = "account pushes carry no book or sequence"
+_NO_FULL = "MEXC spot depth has no in-band full push (limit.depth is a separate stream)"
+_NO_NOTICE = "MEXC sends no upgrade notice (a maintenance close is the close-frame row)"
+_REFUSED = "a refused private channel is the auth-failure row"
+
+
+class Fault:
+    """One row: ``id``, ``title``, the ``public`` and ``account`` scenarios (``None``: not
+    applicable, with ``na`` the reason), ``na`` per column, ``opens``: the scenario opens the
+    client itself, ``timed``: what the time to recover counts from."""
+
+    def __init__(self, id: str, title: str, public: Scenario | None, account: Scenario | None, *, na: dict[str, str] | None = None,
+                 na_public: str = "", na_account: str = "", opens: bool = False, timed: str = "injection", rate: float | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.public = public
+        self.account = account
+        self.na = dict(na or {})
+        self.na_public = na_public
+        self.na_account = na_account
+        self.opens = opens
+        self.timed = timed
+        self.rate = rate
+
+    def cell(self, column: str) -> tuple[Scenario | None, str, str]:
+        """``(scenario, status, note)`` of ``column``: a scenario to run (status ``ok``), or
+        ``None`` with ``n/a``/``pending`` and the reason."""
+        if column in self.na:
+            return None, NOT_APPLICABLE, self.na[column]
+        if column.endswith(" account"):
+            venue = column.removesuffix(" account")
+            if self.account is None:
+                return None, NOT_APPLICABLE, self.na_account
+            if venue not in ACCOUNT_VENUES:
+                return None, PENDING, ACCOUNT_PENDING.get(venue, "no account stream")
+            return self.account, OK, ""
+        if self.public is None:
+            return None, NOT_APPLICABLE, self.na_public
+        return self.public, OK, ""
+
+
+FAULTS: tuple[Fault, ...] = (
+    Fault("tcp_reset", "connection dropped (TCP reset)", public.tcp_reset, private.tcp_reset),
+    Fault("close_frame", "connection closed (close frame 1012)", public.close_frame, private.close_frame),
+    Fault("reset_mid_frame", "reset in the middle of a frame", public.reset_mid_frame, private.reset_mid_frame),
+    Fault("half_open", "half-open connection (no close, no data)", public.half_open, private.half_open),
+    Fault("silent_with_pongs", "venue silent while pongs continue", public.silent_with_pongs, private.silent_with_pongs, timed="lifted"),
+    Fault("latency", "latency 150 ms each way", public.latency, private.latency),
+    Fault("bandwidth", "bandwidth limit (24 kB/s)", public.bandwidth, None,
+          na_account="an account stream carries a few frames per action; the limit changes nothing there"),
+    Fault("sequence_gap", "sequence gap", public.sequence_gap, None, na_account=_NO_SEQ),
+    Fault("crossed_book", "crossed book", public.crossed_book, None, na_account=_NO_SEQ),
+    Fault("full_snapshot", "full snapshot mid-stream", public.full_snapshot, None, na={"mexc-spot": _NO_FULL}, na_account=_NO_SEQ),
+    Fault("malformed_frame", "malformed frame", public.malformed_frame, private.malformed_frame),
+    Fault("unknown_channel", "unknown channel", public.unknown_channel, private.unknown_channel),
+    Fault("error_frame", "error frame", public.error_frame, private.error_frame),
+    Fault("subscription_refused", "subscription refused", public.subscription_refused, None, na_account=_REFUSED, opens=True,
+          timed="start"),
+    Fault("upgrade_notice", "upgrade/maintenance notice", public.upgrade_notice, private.upgrade_notice, na={"mexc-spot": _NO_NOTICE}),
+    Fault("snapshot_failing", "REST snapshot failing", public.snapshot_failing, private.snapshot_failing),
+    Fault("snapshot_slow", "REST snapshot slow", public.snapshot_slow, None,
+          na_account="the account's late snapshot is the next row (slow and stale at once)"),
+    Fault("snapshot_stale", "REST snapshot stale (older than the buffered deltas)", public.snapshot_stale, private.snapshot_slow_stale),
+    Fault("refused_at_start", "connect refused at start", public.refused_at_start, private.refused_at_start, opens=True, timed="lifted"),
+    Fault("refused_on_reconnect", "connect refused during reconnect", public.refused_on_reconnect, private.refused_on_reconnect,
+          timed="lifted"),
+    Fault("slow_consumer", "slow consumer (bounded queue full)", public.slow_consumer, private.slow_consumer, opens=True,
+          timed="consumer"),
+    Fault("auth_failure", "auth failure", None, private.auth_failure, na_public="public streams are not authenticated", opens=True,
+          timed="reported"),
+    Fault("key_expiry", "key expiry / revoked mid-session", None, private.key_revoked, na_public="public streams use no key",
+          timed="reported"),
+    Fault("drop_during_fills", "drop while fills happen", None, private.drop_during_fills, na_public="no fills on public streams"),
+)
+
+BY_ID = {f.id: f for f in FAULTS}
+
+
+def settings() -> dict[str, float]:
+    """The client settings every time in the matrix depends on."""
+    return {"no_data_timeout_s": NO_DATA_TIMEOUT, "ping_interval_s": PING_INTERVAL, "subscription_timeout_s": SUBSCRIPTION_TIMEOUT,
+            "backoff_initial_s": BACKOFF_INITIAL, "backoff_cap_s": BACKOFF_CAP}
+
+
+def make_rig(column: str, fault: Fault) -> PublicRig | AccountRig:
+    if column.endswith(" account"):
+        return AccountRig(column.removesuffix(" account"), **({"rate": fault.rate} if fault.rate else {}))
+    return PublicRig(column, **({"rate": fault.rate} if fault.rate else {}))
+
+
+async def run_cell(fault_id: str, column: str, repeats: int = 3) -> FaultResult:
+    """Run one cell ``repeats`` times on a fresh rig. Never raises for what the client does:
+    a failure is the result's ``status`` ``failed`` with a ``note``."""
+    fault = BY_ID[fault_id]
+    scenario, status, note = fault.cell(column)
+    result = FaultResult(fault=fault.id, title=fault.title, column=column, status=status, note=note, repeats=repeats, timed_from=fault.timed)
+    if scenario is None:
+        return result
+    rig = make_rig(column, fault)
+    samples: list[float] = []
+    survived = right = True
+    try:
+        await rig.prepare()
+        if not fault.opens:
+            await rig.open()
+        for i in range(repeats):
+            try:
+                samples.append(await scenario(rig, i))
+            except (FaultFailed, AssertionError, TimeoutError) as exc:
+                survived, note = False, f"repeat {i + 1}: {exc}"
+                break
+            problems = await rig.check_state()
+            if problems:
+                right, note = False, f"repeat {i + 1}: state wrong: {'; '.join(problems)}"
+                break
+    except Exception as exc:  # the rig itself, or the client raising where it must not
+        survived, note = False, f"{type(exc).__name__}: {exc}"
+    finally:
+        try:
+            await rig.close()
+        except Exception as exc:
+            survived, note = False, note or f"close failed: {type(exc).__name__}: {exc}"
+    unhandled = rig.unhandled()
+    if unhandled:
+        survived = False
+        note = "; ".join(filter(None, [note, *unhandled[:3]]))
+    result.survived = survived
+    result.state_right = right if survived else (right if samples else None)
+    result.samples_ms = [round(s * 1000.0, 1) for s in samples]
+    result.recover_ms = median_ms(samples)
+    result.status = OK if survived and right else FAILED
+    result.note = note
+    return result
+
+
+def cells(faults: Iterable[str] | None = None, columns: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """Every (fault, column) pair, in table order."""
+    fs = list(faults) if faults is not None else [f.id for f in FAULTS]
+    cs = list(columns) if columns is not None else list(COLUMNS)
+    return [(f, c) for f in fs for c in cs]
+
+
+async def run_matrix(repeats: int = 3, faults: Iterable[str] | None = None, columns: Iterable[str] | None = None,
+                     on_result: Callable[[FaultResult], None] | None = None) -> MatrixRun:
+    """Run every cell (or those of ``faults`` x ``columns``) one after the other; returns the
+    :class:`~cexfeed.resilience.results.MatrixRun` (``on_result`` is told each cell as it ends)."""
+    started = time.monotonic()
+    fs = list(faults) if faults is not None else [f.id for f in FAULTS]
+    cs = list(columns) if columns is not None else list(COLUMNS)
+    results = []
+    for fault_id, column in cells(fs, cs):
+        result = await run_cell(fault_id, column, repeats)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return MatrixRun(results=results, columns=cs, faults=fs, settings=settings(), duration_s=round(time.monotonic() - started, 1))
+
+
+__all__ = ["ACCOUNT_VENUES", "BY_ID", "COLUMNS", "FAILED", "FAULTS", "Fault", "cells", "run_cell", "run_matrix", "settings"]

@@ -6,12 +6,12 @@ as data a report renders (:mod:`cexfeed.resilience.results`).
 ::
 
     from cexfeed.resilience import run_matrix, render_markdown
-    run = await run_matrix(repeats=3)
+    run = run_matrix(repeats=3, parallel=4)
     print(render_markdown(run))
 """
 
-from .matrix import ACCOUNT_VENUES, COLUMNS, FAULTS, cells, run_cell, run_matrix, settings
+from .matrix import ACCOUNT_VENUES, COLUMNS, FAULTS, cells, not_run, run_cell, run_matrix, settings
 from .results import FaultResult, MatrixRun, from_json, render_markdown, to_json
 
-__all__ = ["ACCOUNT_VENUES", "COLUMNS", "FAULTS", "FaultResult", "MatrixRun", "cells", "from_json", "render_markdown", "run_cell",
+__all__ = ["ACCOUNT_VENUES", "COLUMNS", "FAULTS", "FaultResult", "MatrixRun", "cells", "from_json", "not_run", "render_markdown", "run_cell",
            "run_matrix", "settings", "to_json"]

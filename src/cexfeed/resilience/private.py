@@ -180,11 +180,10 @@ async def _refused_connects(rig: AccountRig, since: int) -> list[str]:
 async def refused_at_start(rig: AccountRig, i: int) -> float:
     if rig.account is not None:
         await rig.close_client()
-    since = len(rig.connection_events())
     rig.proxy.refuse()
     start = asyncio.ensure_future(rig.open(timeout=REFUSE_S + 10.0))
     try:
-        problems = await _refused_connects(rig, since)
+        problems = await _refused_connects(rig, 0)
         await rig.activity()
     finally:
         await rig.proxy.accept()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from ..models import EventsDropped, VenueError
+from ..models import REFUSED, RESUBSCRIBED, EventsDropped, StreamStatus, VenueError
 from ..sim.testing import wait_until
 from .rig import NO_DATA_TIMEOUT, SUBSCRIPTION_TIMEOUT, FaultFailed, PublicRig
 from .spacing import check_spacing
@@ -267,6 +267,44 @@ async def subscription_refused(rig: PublicRig, i: int) -> float:
         raise FaultFailed(f"expected one refused subscription, got {refused}")
     if len([e for e in rig.events if isinstance(e, VenueError)]) != seen + 1:
         raise FaultFailed("the refusal was not told as one VenueError")
+    return took
+
+
+def _book_channel(rig: PublicRig) -> str:
+    """The simulator's ``block`` key of the first symbol's (REST-synced) book stream."""
+    if rig.venue == "mexc-spot":
+        return "spot@public.aggre.depth.v3.api.pb@100ms@" + rig.symbols[0].split(":")[0].replace("/", "")
+    return "spot.order_book_update" if rig.venue == "gateio-spot" else "futures.order_book_update"
+
+
+def _stream_statuses(rig: PublicRig, status: str) -> int:
+    return sum(1 for e in rig.events if isinstance(e, StreamStatus) and e.status == status and e.symbol == rig.symbols[0])
+
+
+async def refused_on_resubscribe(rig: PublicRig, i: int) -> float:
+    """The venue accepted the first symbol's book, then refuses it on the replay after a drop:
+    it is kept and told (``StreamStatus`` ``refused``, ``BookStatus`` ``stale``/``refused``),
+    the other streams recover, and it is asked again with a backoff; once the venue accepts it
+    again the book syncs (``resubscribed``). Timed from the venue accepting again."""
+    symbol = rig.symbols[0]
+    refused, resubscribed = _stream_statuses(rig, REFUSED), _stream_statuses(rig, RESUBSCRIBED)
+    stale = rig.statuses(symbol).count(("stale", "refused"))
+    rig.sim.block(_book_channel(rig), rig.venue)
+    try:
+        await rig.proxy.reset()
+        if not await wait_until(lambda: _stream_statuses(rig, REFUSED) > refused, 5.0):
+            raise FaultFailed("the refusal on the replay was not told")
+        if rig.statuses(symbol).count(("stale", "refused")) <= stale:
+            raise FaultFailed(f"the refused book was not said stale: {rig.statuses(symbol)[-3:]}")
+        if not await wait_until(lambda: rig.feed.synced(rig.symbols[1]), 5.0):
+            raise FaultFailed("the other book did not recover")
+    finally:
+        rig.sim.block("", rig.venue)
+    mark = rig.mark()
+    t0 = time.monotonic()
+    took = await rig.recovered(mark, t0, 5.0)
+    if _stream_statuses(rig, RESUBSCRIBED) <= resubscribed:
+        raise FaultFailed("no resubscribed status")
     return took
 
 

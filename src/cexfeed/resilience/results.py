@@ -96,11 +96,14 @@ def render_markdown(run: MatrixRun) -> str:
     """The matrix as a Markdown table (fault x column -> survived / state right / median time to
     recover), then the notes of the n/a, pending and failed cells."""
     by_cell = {(r.fault, r.column): r for r in run.results}
-    titles = {r.fault: (r.title, r.timed_from) for r in run.results}
+    titles: dict[str, tuple[str, str, bool]] = {}
+    for r in run.results:  # the first cell of a row that ran says how the row is timed
+        if r.fault not in titles or (r.status in (OK, FAILED) and titles[r.fault][2]):
+            titles[r.fault] = (r.title, r.timed_from, r.status not in (OK, FAILED))
     lines = ["| fault | " + " | ".join(run.columns) + " |", "|---|" + "---|" * len(run.columns)]
     notes: dict[str, list[str]] = {}
     for fault in run.faults:
-        title, timed = titles.get(fault, (fault, ""))
+        title, timed, _ = titles.get(fault, (fault, "", True))
         cells = []
         for column in run.columns:
             result = by_cell.get((fault, column))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from decimal import Decimal
 from typing import Any
@@ -43,12 +44,16 @@ class FaultFailed(AssertionError):
 
 
 class _Collect(logging.Handler):
+    """ERROR lines logged by this thread (rigs may run side by side, one per thread)."""
+
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
+        self.thread = threading.get_ident()
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(f"{record.name}: {record.getMessage()}"[:300])
+        if record.thread == self.thread:
+            self.lines.append(f"{record.name}: {record.getMessage()}"[:300])
 
 
 class Rig:
@@ -246,8 +251,10 @@ D = Decimal
 
 class AccountRig(Rig):
     """An :class:`~cexfeed.private_feed.Account` of ``venue`` (Gate spot or perp) through the
-    proxy, on the simulator's test account, with :meth:`activity` to make orders and fills and
-    :meth:`check_state` comparing the account with the simulated ledger."""
+    proxy, with :meth:`activity` to make orders and fills and :meth:`check_state` comparing the
+    account with the simulated ledger. Each :meth:`open` starts a new account on a new user of
+    the simulator (its own keys and ledger), so what one account published is never mixed with
+    another's; :attr:`events` are the current account's."""
 
     def __init__(self, venue: str, rate: float = 2.0, **account_options: Any) -> None:
         super().__init__(rate)
@@ -255,6 +262,9 @@ class AccountRig(Rig):
         self.column = f"{venue} account"
         self.account_options = account_options
         self.account: Any = None
+        self.users = 0
+        self.uid = ""
+        self.credentials: Any = None
         self._n = 0
 
     @property
@@ -262,19 +272,26 @@ class AccountRig(Rig):
         assert self.sim is not None
         return self.sim.venues[self.venue].private
 
-    async def open(self, expect: str | None = "live", timeout: float = 10.0, credentials: Any = None, **options: Any) -> str:
+    async def open(self, expect: str | None = "live", timeout: float = 10.0, **options: Any) -> str:
+        """A new user (keys, funded ledger) and a new account on it; ``expect`` the status
+        :meth:`~cexfeed.private_feed.Account.start` must reach (``None``: any)."""
         from ..credentials import Credentials
         from ..private_feed import Account
-        from ..sim.gateio_private import TEST_KEY, TEST_SECRET, TEST_UID
 
-        if self._n == 0:
-            await self.fund()
+        self.users += 1
+        self.uid = str(20000 + self.users)
+        key, secret = f"matrix-key-{self.users}", f"matrix-secret-{self.users}"
+        self.private.add_account(key, secret, self.uid)
+        self.credentials = Credentials(key, secret, self.uid)
+        await self.fund()
+        self.events = []
         opts = dict(no_data_timeout=NO_DATA_TIMEOUT, ping_interval=PING_INTERVAL, reconnect_backoff=rig_backoff,
                     on_event=self.events.append, ack_timeout=2.0)
         opts.update(self.account_options)
         opts.update(options)
-        creds = credentials or Credentials(TEST_KEY, TEST_SECRET, TEST_UID)
-        self.account = Account(self.venue, creds, url=self.ws_url, rest_url=self.rest_url, **opts)
+        if opts.get("on_event") is None:
+            opts.pop("on_event")
+        self.account = Account(self.venue, self.credentials, url=self.ws_url, rest_url=self.rest_url, **opts)
         status = await self.account.start(timeout)
         if expect is not None and status != expect:
             raise FaultFailed(f"account {status!r} after the start, expected {expect!r}: {self.account.stats()}")
@@ -285,35 +302,37 @@ class AccountRig(Rig):
             account, self.account = self.account, None
             await account.close()
 
+    async def act(self, action: str, **params: Any) -> dict[str, Any]:
+        """One ledger action of the current user."""
+        return await self.private.act(action, uid=self.uid, **params)
+
     async def fund(self) -> None:
-        p = self.private
         if self.venue == "gateio-spot":
             for currency, amount in (("USDT", "10000000"), ("BTC", "100"), ("ETH", "1000")):
-                await p.act("deposit", currency=currency, amount=amount)
+                await self.act("deposit", currency=currency, amount=amount)
         else:
-            await p.act("deposit", amount="100000000")
-        self._n = 1
+            await self.act("deposit", amount="100000000")
 
     async def place(self, **extra: Any) -> str:
         """Place one limit order (a fresh one each call); returns its id."""
         self._n += 1
         n = self._n
         if self.venue == "gateio-spot":
-            made = await self.private.act("place", pair="BTC_USDT", side="buy" if n % 2 else "sell", amount=f"0.0{n % 9 + 1}",
+            made = await self.act("place", pair="BTC_USDT", side="buy" if n % 2 else "sell", amount=f"0.0{n % 9 + 1}",
                                           price=f"{50000 + n}.5", **extra)
         else:
-            made = await self.private.act("place", contract="BTC_USDT", size=str((n % 7 + 2) * (1 if n % 2 else -1)),
+            made = await self.act("place", contract="BTC_USDT", size=str((n % 7 + 2) * (1 if n % 2 else -1)),
                                           price=f"{50000 + n}.5", **extra)
         return str(made["order_id"])
 
     async def fill(self, order_id: str, part: bool = False, **extra: Any) -> None:
         """Fill an order placed by :meth:`place`, all of it or a small part."""
         if not part:
-            await self.private.act("fill", order_id=order_id, **extra)
+            await self.act("fill", order_id=order_id, **extra)
         elif self.venue == "gateio-spot":
-            await self.private.act("fill", order_id=order_id, amount="0.001", **extra)
+            await self.act("fill", order_id=order_id, amount="0.001", **extra)
         else:
-            await self.private.act("fill", order_id=order_id, size="1", **extra)
+            await self.act("fill", order_id=order_id, size="1", **extra)
 
     async def activity(self, **extra: Any) -> None:
         """A little of everything: an order placed and partly filled, one placed and filled,
@@ -323,10 +342,10 @@ class AccountRig(Rig):
         b = await self.place()
         await self.fill(b, **extra)
         c = await self.place()
-        await self.private.act("cancel", order_id=c)
+        await self.act("cancel", order_id=c)
 
     def ledger(self) -> Any:
-        return self.private.ledger()
+        return self.private.ledger(self.uid)
 
     def trade_ids(self) -> set[str]:
         return {str(t.id) for t in self.ledger().trades}

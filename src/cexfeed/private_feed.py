@@ -55,7 +55,7 @@ class Account(EventDelivery):
       ``url``/``rest_url``   override the production endpoints (e.g. the simulator)
       ``on_event``           sync callback per event (inline; exceptions counted, not raised)
       ``queue_size``         bound of the :meth:`events` queue (oldest dropped when full)
-      ``no_data_timeout``, ``ping_interval``, ``ack_timeout``, ``reconnect_backoff``: as for
+      ``no_data_timeout``, ``ping_interval``, ``ack_timeout``, ``handshake_timeout``, ``reconnect_backoff``: as for
       :class:`~cexfeed.feed.Feed`
       ``load_symbols``       fetch the instrument list (futures: contract multipliers)
       ``architecture``       ``direct`` or ``strategy`` (the compat twin,
@@ -86,6 +86,7 @@ class Account(EventDelivery):
         load_symbols: bool = True,
         protocol: PrivateProtocol | None = None,
         architecture: str | None = None,
+        handshake_timeout: float = 10.0,
     ) -> None:
         entry = spec(venue)
         if architecture is None:
@@ -114,7 +115,8 @@ class Account(EventDelivery):
         self.symbol_map: SymbolMap = protocol.default_symbols()
         self._venue_of = self._resolve(listed=False)  # the form of every name, before any network call
         self._init_delivery(on_event, queue_size)
-        self._conn_options = dict(no_data_timeout=no_data_timeout, ping_interval=ping_interval, ack_timeout=ack_timeout)
+        self._conn_options = dict(no_data_timeout=no_data_timeout, ping_interval=ping_interval, ack_timeout=ack_timeout,
+                                  handshake_timeout=handshake_timeout)
         self._backoff = reconnect_backoff or Backoff
         self.handler: PrivateWebSocketHandler | None = None
         self.connection: WsConnection | None = None

@@ -57,7 +57,7 @@ from ..models import FAILED, RECONNECTING, ConnectionStatus, encode_event
 from .backoff import Backoff
 from .protocol import Subscription, VenueProtocol
 from .rest import RestClient
-from .listener import _Listener, connect_failure
+from .listener import HandshakeClosed, _Listener, connect_failure
 from .requests import AckResult, RequestIds, Requests, _Pending
 from .snapshots import Snapshots
 from .tap import CONNECT, CONNECT_FAILED, DISCONNECT, OPEN, SILENCE, STATUS, Tap
@@ -314,6 +314,8 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
                     ),
                     self.handshake_timeout * 2,
                 )
+                if transport.is_disconnected:
+                    raise HandshakeClosed("the connection closed during the opening handshake")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -103,6 +103,8 @@ FAULTS: tuple[Fault, ...] = (
     Fault("refused_at_start", "connect refused at start", public.refused_at_start, private.refused_at_start, opens=True, timed="lifted"),
     Fault("refused_on_reconnect", "connect refused during reconnect", public.refused_on_reconnect, private.refused_on_reconnect,
           timed="lifted"),
+    Fault("handshake_cut", "handshake cut (reset in the upgrade answer)", public.handshake_cut, private.handshake_cut),
+    Fault("handshake_hang", "handshake hanging (timed out, retried)", public.handshake_hang, private.handshake_hang),
     Fault("slow_consumer", "slow consumer (bounded queue full)", public.slow_consumer, private.slow_consumer, opens=True,
           timed="consumer"),
     Fault("auth_failure", "auth failure", None, private.auth_failure, na_public="public streams are not authenticated", opens=True,
@@ -131,15 +133,19 @@ def not_run(fault_id: str, column: str) -> FaultResult | None:
     return FaultResult(fault=fault.id, title=fault.title, column=column, status=status, note=note, timed_from=fault.timed)
 
 
-def make_rig(column: str, fault: Fault) -> PublicRig | AccountRig:
+def make_rig(column: str, fault: Fault, architecture: str = "direct") -> PublicRig | AccountRig:
+    options: dict[str, Any] = {"architecture": architecture}
+    if fault.rate:
+        options["rate"] = fault.rate
     if column.endswith(" account"):
-        return AccountRig(column.removesuffix(" account"), **({"rate": fault.rate} if fault.rate else {}))
-    return PublicRig(column, **({"rate": fault.rate} if fault.rate else {}))
+        return AccountRig(column.removesuffix(" account"), **options)
+    return PublicRig(column, **options)
 
 
-async def run_cell(fault_id: str, column: str, repeats: int = 3) -> FaultResult:
-    """Run one cell ``repeats`` times on a fresh rig. Never raises for what the client does:
-    a failure is the result's ``status`` ``failed`` with a ``note``."""
+async def run_cell(fault_id: str, column: str, repeats: int = 3, architecture: str = "direct") -> FaultResult:
+    """Run one cell ``repeats`` times on a fresh rig, the client on ``architecture`` (``direct``
+    or ``strategy``). Never raises for what the client does: a failure is the result's
+    ``status`` ``failed`` with a ``note``."""
     skipped = not_run(fault_id, column)
     if skipped is not None:
         return skipped
@@ -147,7 +153,7 @@ async def run_cell(fault_id: str, column: str, repeats: int = 3) -> FaultResult:
     scenario, status, note = fault.cell(column)
     assert scenario is not None
     result = FaultResult(fault=fault.id, title=fault.title, column=column, status=status, note=note, repeats=repeats, timed_from=fault.timed)
-    rig = make_rig(column, fault)
+    rig = make_rig(column, fault, architecture)
     samples: list[float] = []
     survived = right = True
     try:
@@ -192,7 +198,7 @@ def cells(faults: Iterable[str] | None = None, columns: Iterable[str] | None = N
 
 
 def run_matrix(repeats: int = 3, faults: Iterable[str] | None = None, columns: Iterable[str] | None = None, parallel: int = 1,
-               on_result: Callable[[FaultResult], None] | None = None) -> MatrixRun:
+               on_result: Callable[[FaultResult], None] | None = None, architecture: str = "direct") -> MatrixRun:
     """Run every cell (or those of ``faults`` x ``columns``), each on its own event loop, up to
     ``parallel`` at a time in threads (each cell has its own simulator, proxy and client on
     their own ports; times are most faithful with ``parallel=1``). Returns the
@@ -204,14 +210,15 @@ def run_matrix(repeats: int = 3, faults: Iterable[str] | None = None, columns: I
     todo = cells(fs, cs)
 
     def one(cell: tuple[str, str]) -> FaultResult:
-        result = not_run(*cell) or asyncio.run(run_cell(cell[0], cell[1], repeats))
+        result = not_run(*cell) or asyncio.run(run_cell(cell[0], cell[1], repeats, architecture))
         if on_result is not None:
             on_result(result)
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="fault-matrix") as pool:
         results = list(pool.map(one, todo))
-    return MatrixRun(results=results, columns=cs, faults=fs, settings=settings(), duration_s=round(time.monotonic() - started, 1))
+    return MatrixRun(results=results, columns=cs, faults=fs, settings=settings(), duration_s=round(time.monotonic() - started, 1),
+                     architecture=architecture)
 
 
 __all__ = ["ACCOUNT_VENUES", "BY_ID", "COLUMNS", "FAILED", "FAULTS", "Fault", "cells", "not_run", "run_cell", "run_matrix", "settings"]

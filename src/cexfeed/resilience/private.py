@@ -12,7 +12,7 @@ import time
 from ..models import EventsDropped, VenueError
 from ..sim.testing import wait_until
 from .public import LATENCY_S, MUTE_S, REFUSE_S
-from .rig import NO_DATA_TIMEOUT, AccountRig, FaultFailed
+from .rig import HANDSHAKE_TIMEOUT, NO_DATA_TIMEOUT, AccountRig, FaultFailed
 from .spacing import check_spacing
 
 
@@ -170,6 +170,43 @@ async def snapshot_slow_stale(rig: AccountRig, i: int) -> float:
         await asyncio.sleep(0.2)  # the client reconnected and asked for its snapshot
         await rig.activity()
     return await _reconnect(rig, inject, "dropped", during)
+
+
+async def handshake_cut(rig: AccountRig, i: int) -> float:
+    """As the market row: the next two handshakes cut in the upgrade answer."""
+    return await _handshake(rig, cut=True)
+
+
+async def handshake_hang(rig: AccountRig, i: int) -> float:
+    """As the market row: handshakes unanswered for a while (timed out, retried)."""
+    return await _handshake(rig, cut=False)
+
+
+async def _handshake(rig: AccountRig, cut: bool) -> float:
+    since = len(rig.connection_events())
+
+    async def inject() -> None:
+        if cut:
+            rig.proxy.cut_handshakes = 2
+            await rig.proxy.reset()
+        else:
+            rig.proxy.blackhole = True
+            await rig.proxy.reset()
+
+    async def during() -> None:
+        await rig.activity()
+        if not cut:
+            await asyncio.sleep(HANDSHAKE_TIMEOUT * 2.5)
+            rig.proxy.blackhole = False
+    try:
+        took = await _reconnect(rig, inject, "dropped", during)
+    finally:
+        rig.proxy.cut_handshakes = 0
+        rig.proxy.blackhole = False
+    failed = [e.reason for e in rig.connection_events()[since:] if e.status == "failed"]
+    if ("handshake" if cut else "timeout") not in failed:
+        raise FaultFailed(f"failed handshakes reported: {failed}")
+    return took
 
 
 async def _refused_connects(rig: AccountRig, since: int) -> list[str]:

@@ -13,7 +13,7 @@ import time
 
 from ..models import REFUSED, RESUBSCRIBED, EventsDropped, StreamStatus, VenueError
 from ..sim.testing import wait_until
-from .rig import NO_DATA_TIMEOUT, SUBSCRIPTION_TIMEOUT, FaultFailed, PublicRig
+from .rig import HANDSHAKE_TIMEOUT, NO_DATA_TIMEOUT, SUBSCRIPTION_TIMEOUT, FaultFailed, PublicRig
 from .spacing import check_spacing
 
 MUTE_S = SUBSCRIPTION_TIMEOUT + 0.8
@@ -358,6 +358,40 @@ async def snapshot_stale(rig: PublicRig, i: int) -> float:
     took = await _resync(rig, inject, "gap", symbols)
     if rig.feed.stats()["errors"].get("snapshot_too_old", 0) < too_old + len(symbols):
         raise FaultFailed(f"a stale snapshot was not refused: {rig.feed.stats()['errors']}")
+    return took
+
+
+async def handshake_cut(rig: PublicRig, i: int) -> float:
+    """After a drop the next two handshakes are reset in the middle of the upgrade answer:
+    each is reported as a failed attempt (``handshake``) and retried. Timed from the drop."""
+    return await _handshake(rig, cut=True)
+
+
+async def handshake_hang(rig: PublicRig, i: int) -> float:
+    """After a drop the handshakes get no answer for a while: each attempt times out after the
+    handshake timeout (``timeout``) and is retried. Timed from the drop."""
+    return await _handshake(rig, cut=False)
+
+
+async def _handshake(rig: PublicRig, cut: bool) -> float:
+    since = len(rig.connection_events())
+    mark = rig.mark()
+    t0 = time.monotonic()
+    if cut:
+        rig.proxy.cut_handshakes = 2
+        await rig.proxy.reset()
+    else:
+        rig.proxy.blackhole = True
+        await rig.proxy.reset()
+        await asyncio.sleep(HANDSHAKE_TIMEOUT * 2.5)
+        rig.proxy.blackhole = False
+    try:
+        took = await rig.recovered(mark, t0, 10.0)
+    finally:
+        rig.proxy.cut_handshakes = 0
+    failed = [e.reason for e in rig.connection_events()[since:] if e.status == "failed"]
+    if ("handshake" if cut else "timeout") not in failed:
+        raise FaultFailed(f"failed attempts reported: {failed}")
     return took
 
 

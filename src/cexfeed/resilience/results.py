@@ -46,13 +46,15 @@ class FaultResult(msgspec.Struct, kw_only=True):
 
 class MatrixRun(msgspec.Struct, kw_only=True):
     """A whole run: its results, the columns and faults in table order, the client settings
-    the times depend on, and the wall time the run took (s)."""
+    the times depend on, the wall time the run took (s), and the client's architecture
+    (``direct`` handlers or ``strategy``)."""
 
     results: list[FaultResult]
     columns: list[str]
     faults: list[str]
     settings: dict[str, float] = {}
     duration_s: float = 0.0
+    architecture: str = "direct"
 
 
 #: what a row's time counts (the default: from the fault's injection until the state is right)

@@ -33,6 +33,7 @@ PING_INTERVAL = 0.25
 BACKOFF_INITIAL = 0.05
 BACKOFF_CAP = 0.4
 SUBSCRIPTION_TIMEOUT = 0.6
+HANDSHAKE_TIMEOUT = 0.5
 
 
 def rig_backoff() -> Backoff:
@@ -136,10 +137,12 @@ PUBLIC = {
 
 class PublicRig(Rig):
     """A market :class:`~cexfeed.feed.Feed` of ``venue`` through the proxy (two symbols, see
-    :data:`PUBLIC`). ``feed_options`` go to the feed (e.g. ``queue_size``)."""
+    :data:`PUBLIC`), on the ``architecture`` (``direct`` handlers or ``strategy``).
+    ``feed_options`` go to the feed (e.g. ``queue_size``)."""
 
-    def __init__(self, venue: str, rate: float = 20.0, **feed_options: Any) -> None:
+    def __init__(self, venue: str, rate: float = 20.0, architecture: str = "direct", **feed_options: Any) -> None:
         super().__init__(rate)
+        self.architecture = architecture
         self.venue = self.column = venue
         self.setup = PUBLIC[venue]
         self.symbols = list(self.setup.symbols)
@@ -148,15 +151,17 @@ class PublicRig(Rig):
         self.acks: list = []
 
     def make_feed(self, **options: Any) -> Any:
-        from ..feed import Feed
+        from ..architecture import open_feed
 
         opts = dict(no_data_timeout=NO_DATA_TIMEOUT, ping_interval=PING_INTERVAL, reconnect_backoff=rig_backoff,
-                    subscription_timeout=SUBSCRIPTION_TIMEOUT, on_event=self.events.append, ack_timeout=2.0)
+                    subscription_timeout=SUBSCRIPTION_TIMEOUT, on_event=self.events.append, ack_timeout=2.0,
+                    handshake_timeout=HANDSHAKE_TIMEOUT)
         opts.update(self.feed_options)
         opts.update(options)
         if opts.get("on_event") is None:
             opts.pop("on_event")
-        return Feed(self.venue, self.symbols[:1], ["book", "trades", "bbo"], url=self.ws_url, rest_url=self.rest_url, **opts)
+        return open_feed(self.venue, self.symbols[:1], ["book", "trades", "bbo"], architecture=self.architecture, url=self.ws_url,
+                         rest_url=self.rest_url, **opts)
 
     async def open(self, timeout: float = 10.0, wait_synced: bool = True, **options: Any) -> list:
         """Start the feed (both symbols); with ``wait_synced`` wait until every book is synced."""
@@ -256,8 +261,9 @@ class AccountRig(Rig):
     the simulator (its own keys and ledger), so what one account published is never mixed with
     another's; :attr:`events` are the current account's."""
 
-    def __init__(self, venue: str, rate: float = 2.0, **account_options: Any) -> None:
+    def __init__(self, venue: str, rate: float = 2.0, architecture: str = "direct", **account_options: Any) -> None:
         super().__init__(rate)
+        self.architecture = architecture
         self.venue = venue
         self.column = f"{venue} account"
         self.account_options = account_options
@@ -286,12 +292,12 @@ class AccountRig(Rig):
         await self.fund()
         self.events = []
         opts = dict(no_data_timeout=NO_DATA_TIMEOUT, ping_interval=PING_INTERVAL, reconnect_backoff=rig_backoff,
-                    on_event=self.events.append, ack_timeout=2.0)
+                    on_event=self.events.append, ack_timeout=2.0, handshake_timeout=HANDSHAKE_TIMEOUT)
         opts.update(self.account_options)
         opts.update(options)
         if opts.get("on_event") is None:
             opts.pop("on_event")
-        self.account = Account(self.venue, self.credentials, url=self.ws_url, rest_url=self.rest_url, **opts)
+        self.account = Account(self.venue, self.credentials, url=self.ws_url, rest_url=self.rest_url, architecture=self.architecture, **opts)
         status = await self.account.start(timeout)
         if expect is not None and status != expect:
             raise FaultFailed(f"account {status!r} after the start, expected {expect!r}: {self.account.stats()}")

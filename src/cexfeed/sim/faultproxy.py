@@ -14,6 +14,8 @@ level, with real sockets on both sides:
 - :meth:`FaultProxy.stall`: the open connections stop forwarding both ways while their sockets
   stay open (a half-open connection: no close, no data); new connections work;
 - ``blackhole``: new connections are accepted and never answered (a handshake that hangs);
+- ``cut_handshakes``: the next so many connections are reset in the middle of the server's
+  answer to the WebSocket upgrade;
 - :meth:`FaultProxy.refuse` / :meth:`FaultProxy.accept`: the listening socket is closed
   (connection refused) and opened again on the same port.
 
@@ -116,6 +118,9 @@ class _Link:
         self.stalled = False
         self.cursor = _FrameCursor()
         self.cut: asyncio.Future | None = None  # armed by reset(mid_frame=True)
+        self.cut_handshake = proxy.cut_handshakes > 0
+        if self.cut_handshake:
+            proxy.cut_handshakes -= 1
         self.tasks: list[asyncio.Task] = []
         self.closed = False
 
@@ -162,7 +167,7 @@ class _Link:
                 else:
                     proxy.bytes_up += len(chunk)
                 if down:
-                    at = self.cursor.walk(chunk, cut=self.cut is not None)
+                    at = len(chunk) // 2 if self.cut_handshake else self.cursor.walk(chunk, cut=self.cut is not None)
                     if at is not None:
                         queue.put_nowait((loop.time() + proxy.latency, chunk[:at]))
                         queue.put_nowait((0.0, None))
@@ -233,8 +238,9 @@ class _Link:
 class FaultProxy:
     """A TCP proxy on ``host:port`` (0: a free port) to ``upstream_host:upstream_port``, with
     the faults of the module docstring. ``latency`` (s, per direction), ``bandwidth`` (bytes/s
-    per direction and connection, ``None``: unlimited) and ``blackhole`` (new connections hang)
-    can be changed at any time. Counters: ``accepted`` connections, ``resets`` sent,
+    per direction and connection, ``None``: unlimited), ``blackhole`` (new connections hang) and
+    ``cut_handshakes`` (how many new connections are cut in their upgrade answer) can be
+    changed at any time. Counters: ``accepted`` connections, ``resets`` sent,
     ``bytes_down``/``bytes_up`` forwarded to the client / to the server."""
 
     def __init__(self, upstream_host: str, upstream_port: int, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -245,6 +251,7 @@ class FaultProxy:
         self.latency = 0.0
         self.bandwidth: float | None = None
         self.blackhole = False
+        self.cut_handshakes = 0
         self.links: set[_Link] = set()
         self.accepted = 0
         self.resets = 0

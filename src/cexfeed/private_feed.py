@@ -16,8 +16,10 @@ subscribed first and their pushes buffered (``seeding``), the REST snapshot is l
 buffered pushes are applied on top, and only then is the account ``live``. After every
 reconnect the same happens (``stale`` -> ``reconciling`` -> ``live``), with the own trades since
 the connection was lost fetched too, so each fill and order change missed while disconnected
-is published exactly once. A refused key or signature publishes ``auth_failed`` and nothing is
-retried; a refused request time (clock skew) measures the clock again and retries once; a REST
+is published exactly once. While live the same reconciliation also runs every
+``reconcile_interval`` s (``reconciling``/``periodic``, then ``live``): a venue that stops pushing
+while it still answers pings loses no fill for longer than that. A refused key or signature
+publishes ``auth_failed`` and nothing is retried; a refused request time (clock skew) measures the clock again and retries once; a REST
 failure while reconciling is retried with capped backoff, pushes buffering meanwhile.
 """
 
@@ -58,6 +60,8 @@ class Account(EventDelivery):
       ``no_data_timeout``, ``ping_interval``, ``ack_timeout``, ``handshake_timeout``, ``reconnect_backoff``: as for
       :class:`~cexfeed.feed.Feed`
       ``load_symbols``       fetch the instrument list (futures: contract multipliers)
+      ``reconcile_interval`` s between REST reconciliations while live (``None``: only after a
+                             reconnect); each publishes what the pushes missed, once
       ``architecture``       ``direct`` or ``strategy`` (the compat twin,
                              :mod:`cexfeed.compat.gateio_private`); default: what
                              :func:`cexfeed.compat.load_config` picks for the venue
@@ -87,6 +91,7 @@ class Account(EventDelivery):
         protocol: PrivateProtocol | None = None,
         architecture: str | None = None,
         handshake_timeout: float = 10.0,
+        reconcile_interval: float | None = 300.0,
     ) -> None:
         entry = spec(venue)
         if architecture is None:
@@ -118,6 +123,7 @@ class Account(EventDelivery):
         self._conn_options = dict(no_data_timeout=no_data_timeout, ping_interval=ping_interval, ack_timeout=ack_timeout,
                                   handshake_timeout=handshake_timeout)
         self._backoff = reconnect_backoff or Backoff
+        self.reconcile_interval = reconcile_interval
         self.handler: PrivateWebSocketHandler | None = None
         self.connection: WsConnection | None = None
         self.ack_results: list[AckResult] = []
@@ -183,6 +189,8 @@ class Account(EventDelivery):
         acks = self._spawn(conn.subscribe(subs))
         await protocol.prepare(self.rest)
         conn.start()
+        if self.reconcile_interval:
+            self._spawn(self._periodic(self.reconcile_interval))
         await self.wait_status((LIVE, AUTH_FAILED), timeout)
         if acks.done():
             self.ack_results = acks.result()
@@ -289,16 +297,27 @@ class Account(EventDelivery):
             return
         self._start_sync(conn)
 
-    def _start_sync(self, conn: WsConnection) -> None:
+    def _start_sync(self, conn: WsConnection, reason: str = "") -> None:
         if self._sync_task is not None and not self._sync_task.done():
             self._sync_task.cancel()
-        self._sync_task = self._spawn(self._sync(conn, conn._session))
+        self._sync_task = self._spawn(self._sync(conn, conn._session, reason))
 
-    async def _sync(self, conn: WsConnection, session: int) -> None:
+    async def _periodic(self, interval: float) -> None:
+        """Reconcile with REST every ``interval`` s while live (pushes the venue never sent are
+        found and published once, like those missed while disconnected)."""
+        while not self._closed:
+            await asyncio.sleep(interval)
+            conn, handler = self.connection, self.handler
+            if conn is None or handler is None or not conn.connected or handler.status != LIVE:
+                continue
+            if self._sync_task is None or self._sync_task.done():
+                self._start_sync(conn, "periodic")
+
+    async def _sync(self, conn: WsConnection, session: int, reason: str = "") -> None:
         handler = self.handler
         assert handler is not None
         protocol = self.protocol
-        handler.begin_sync("reconnect" if self.syncs else "start")
+        handler.begin_sync(reason or ("reconnect" if self.syncs else "start"))
         backoff = Backoff(initial=0.2, cap=5.0)
         clock_retry = True
         while not self._closed:

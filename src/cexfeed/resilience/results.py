@@ -63,6 +63,8 @@ TIMED = {
     "reported": " (time until reported)",
     "start": " (from the start)",
     "consumer": " (from the consumer resuming until caught up)",
+    "missed": " (from the missed pushes until found)",
+    "injection": " (from the fault)",
 }
 
 
@@ -113,13 +115,15 @@ def render_markdown(run: MatrixRun) -> str:
                 cells.append("?")
                 continue
             text = cell_text(result)
+            if result.status == OK and result.timed_from != timed:  # this cell is timed otherwise than its row
+                text += TIMED.get(result.timed_from, "")
             if result.status != OK and result.note:
                 key = result.note
                 mark = notes.setdefault(key, [])
                 mark.append(f"{fault} / {column}")
                 text += f" [{list(notes).index(key) + 1}]"
             cells.append(text)
-        timing = TIMED.get(timed, "")
+        timing = TIMED.get(timed, "") if timed != "injection" else ""
         lines.append(f"| {title}{timing} | " + " | ".join(cells) + " |")
     if notes:
         lines.append("")

@@ -191,9 +191,10 @@ class Requests:
                 if sub in self._accepted and sub in self.subscriptions and isinstance(self.handler, PublicWebSocketHandler):
                     self._refused_again(sub, message)
                 else:
-                    # refused from the start: never replay it
-                    self.subscriptions.pop(sub, None)
                     self.watch.disarm(sub)
+                    if not self.protocol.session_refusal(message):
+                        # refused from the start: never replay it (a refused session keeps it for the next one)
+                        self.subscriptions.pop(sub, None)
             log.warning("%s: %s %s %s refused: %s", self.name, pending.event, sub.channel, sub.venue_symbol, message)
         if not pending.future.done():
             pending.future.set_result(result)

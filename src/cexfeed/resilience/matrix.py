@@ -30,14 +30,16 @@ from .rig import BACKOFF_CAP, BACKOFF_INITIAL, NO_DATA_TIMEOUT, PING_INTERVAL, S
 Scenario = Callable[[Any, int], Awaitable[float]]
 
 PUBLIC_VENUES = ("gateio-spot", "gateio-perp", "mexc-spot")
-#: venues whose account stream the matrix runs (add "mexc-spot" when its private stream lands)
-ACCOUNT_VENUES = ("gateio-spot", "gateio-perp")
-ACCOUNT_PENDING = {"mexc-spot": "MEXC account stream not built yet (being built in parallel); add it to ACCOUNT_VENUES"}
+#: venues whose account stream the matrix runs (a venue with an account stream not listed here
+#: is ``pending``; AccountRig must know its ledger first)
+ACCOUNT_VENUES = ("gateio-spot", "gateio-perp", "mexc-spot")
+ACCOUNT_PENDING: dict[str, str] = {}
 COLUMNS = tuple(PUBLIC_VENUES) + tuple(f"{v} account" for v in ("gateio-spot", "gateio-perp", "mexc-spot"))
 
 _NO_SEQ = "account pushes carry no book or sequence"
 _NO_FULL = "MEXC spot depth has no in-band full push (limit.depth is a separate stream)"
 _NO_NOTICE = "MEXC sends no upgrade notice (a maintenance close is the close-frame row)"
+_NO_NOTICES = {"mexc-spot": _NO_NOTICE, "mexc-spot account": _NO_NOTICE}
 _REFUSED = "a refused private channel is the auth-failure row"
 
 
@@ -48,7 +50,8 @@ class Fault:
 
     def __init__(self, id: str, title: str, public: Scenario | None, account: Scenario | None, *, na: dict[str, str] | None = None,
                  na_public: str = "", na_account: str = "", opens: bool = False, timed: str = "injection", rate: float | None = None,
-                 account_options: dict[str, Any] | None = None, timed_account: str | None = None) -> None:
+                 account_options: dict[str, Any] | None = None, timed_account: str | None = None,
+                 account_by_venue: dict[str, Scenario] | None = None, timed_by_column: dict[str, str] | None = None) -> None:
         self.id = id
         self.title = title
         self.public = public
@@ -61,9 +64,13 @@ class Fault:
         self.rate = rate
         self.account_options = dict(account_options or {})
         self.timed_account = timed_account or timed
+        self.account_by_venue = dict(account_by_venue or {})
+        self.timed_by_column = dict(timed_by_column or {})
 
     def timing(self, column: str) -> str:
         """What the time of ``column``'s cell counts from."""
+        if column in self.timed_by_column:
+            return self.timed_by_column[column]
         return self.timed_account if column.endswith(" account") else self.timed
 
     def cell(self, column: str) -> tuple[Scenario | None, str, str]:
@@ -77,7 +84,7 @@ class Fault:
                 return None, NOT_APPLICABLE, self.na_account
             if venue not in ACCOUNT_VENUES:
                 return None, PENDING, ACCOUNT_PENDING.get(venue, "no account stream")
-            return self.account, OK, ""
+            return self.account_by_venue.get(venue, self.account), OK, ""
         if self.public is None:
             return None, NOT_APPLICABLE, self.na_public
         return self.public, OK, ""
@@ -104,7 +111,7 @@ FAULTS: tuple[Fault, ...] = (
           timed="start"),
     Fault("refused_on_resubscribe", "subscription refused on the replay after a reconnect", public.refused_on_resubscribe, None,
           na_account=_REFUSED, timed="lifted"),
-    Fault("upgrade_notice", "upgrade/maintenance notice", public.upgrade_notice, private.upgrade_notice, na={"mexc-spot": _NO_NOTICE}),
+    Fault("upgrade_notice", "upgrade/maintenance notice", public.upgrade_notice, private.upgrade_notice, na=_NO_NOTICES),
     Fault("snapshot_failing", "REST snapshot failing", public.snapshot_failing, private.snapshot_failing),
     Fault("snapshot_slow", "REST snapshot slow", public.snapshot_slow, None,
           na_account="the account's late snapshot is the next row (slow and stale at once)"),
@@ -118,8 +125,9 @@ FAULTS: tuple[Fault, ...] = (
           timed="consumer"),
     Fault("auth_failure", "auth failure", None, private.auth_failure, na_public="public streams are not authenticated", opens=True,
           timed="reported"),
+    # Gate: a revoked key is auth_failed (nothing to renew); MEXC: the listenKey lapses, a new one is made
     Fault("key_expiry", "key expiry / revoked mid-session", None, private.key_revoked, na_public="public streams use no key",
-          timed="reported"),
+          timed="reported", account_by_venue={"mexc-spot": private.key_lapsed}, timed_by_column={"mexc-spot account": "injection"}),
     Fault("drop_during_fills", "drop while fills happen", None, private.drop_during_fills, na_public="no fills on public streams"),
 )
 

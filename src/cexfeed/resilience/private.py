@@ -106,13 +106,18 @@ async def latency(rig: AccountRig, i: int) -> float:
 
 
 async def _bad_frame(rig: AccountRig, send, kind: str) -> float:
+    """Send a bad frame: counted as ``kind`` (``a|b``: either), the socket and state kept."""
     before = _connects(rig)
-    errors = rig.account.handler.stats.errors.get(kind, 0)
+
+    def counted() -> int:
+        errors = rig.account.handler.stats.errors
+        return sum(errors.get(k, 0) for k in kind.split("|"))
+    errors = counted()
     t0 = time.monotonic()
     await send()
     await rig.activity()
     took = await rig.recovered(t0)
-    if not await wait_until(lambda: rig.account.handler.stats.errors.get(kind, 0) > errors, 2.0):
+    if not await wait_until(lambda: counted() > errors, 2.0):
         raise FaultFailed(f"not counted as {kind}: {dict(rig.account.handler.stats.errors)}")
     if _connects(rig) != before:
         raise FaultFailed(f"a {kind} frame reconnected the socket")
@@ -128,7 +133,7 @@ async def malformed_frame(rig: AccountRig, i: int) -> float:
 async def unknown_channel(rig: AccountRig, i: int) -> float:
     async def send() -> None:
         await rig.sim.send_unknown_channel(rig.venue)
-    return await _bad_frame(rig, send, "unknown_channel")
+    return await _bad_frame(rig, send, "unknown_channel|unknown_frame")
 
 
 async def error_frame(rig: AccountRig, i: int) -> float:
@@ -302,10 +307,11 @@ async def auth_failure(rig: AccountRig, i: int) -> float:
         status = await rig.open(expect="auth_failed")
         took = time.monotonic() - t0
         conn = rig.account.connection
-        sessions = conn.stats.connects
+        sessions, calls = conn.stats.connects, rig.private.private_rest_calls
         await asyncio.sleep(0.5)
-        if conn.stats.connects != sessions or conn.subscriptions:
-            raise FaultFailed(f"retried after {status}: {conn.stats.connects} connects, {len(conn.subscriptions)} subscriptions")
+        if conn.stats.connects != sessions or rig.private.private_rest_calls != calls:
+            raise FaultFailed(f"retried after {status}: {conn.stats.connects - sessions} connects, "
+                              f"{rig.private.private_rest_calls - calls} private REST calls")
     finally:
         await rig.private.act("reject_auth", on=False)
     return took
@@ -334,6 +340,14 @@ async def key_revoked(rig: AccountRig, i: int) -> float:
     await rig.close_client()  # the next repeat (and the state check) start a fresh account
     await rig.open()
     return took
+
+
+async def key_lapsed(rig: AccountRig, i: int) -> float:
+    """MEXC: the listenKey expires mid-session while orders fill; the venue closes the socket
+    and refuses the old key: a new key, a new socket, reconciled (each missed fill once)."""
+    async def inject() -> None:
+        await rig.act("lapse")
+    return await _reconnect(rig, inject, None)
 
 
 async def drop_during_fills(rig: AccountRig, i: int) -> float:

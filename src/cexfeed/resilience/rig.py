@@ -285,10 +285,10 @@ class AccountRig(Rig):
         from ..private_feed import Account
 
         self.users += 1
-        self.uid = str(20000 + self.users)
-        key, secret = f"matrix-key-{self.users}", f"matrix-secret-{self.users}"
+        self.uid = str(30000 + self.users)
+        key, secret = f"mx0vmatrixkey{self.users}", f"matrix-secret-{self.users}"
         self.private.add_account(key, secret, self.uid)
-        self.credentials = Credentials(key, secret, self.uid)
+        self.credentials = Credentials(key, secret, self.uid if self.venue.startswith("gateio") else "")
         await self.fund()
         self.events = []
         opts = dict(no_data_timeout=NO_DATA_TIMEOUT, ping_interval=PING_INTERVAL, reconnect_backoff=rig_backoff,
@@ -297,6 +297,8 @@ class AccountRig(Rig):
         opts.update(options)
         if opts.get("on_event") is None:
             opts.pop("on_event")
+        if self.venue == "mexc-spot":  # MEXC's own trades are asked for by symbol
+            opts.setdefault("symbols", ["BTC/USDT", "ETH/USDT"])
         self.account = Account(self.venue, self.credentials, url=self.ws_url, rest_url=self.rest_url, architecture=self.architecture, **opts)
         status = await self.account.start(timeout)
         if expect is not None and status != expect:
@@ -313,7 +315,7 @@ class AccountRig(Rig):
         return await self.private.act(action, uid=self.uid, **params)
 
     async def fund(self) -> None:
-        if self.venue == "gateio-spot":
+        if self.venue != "gateio-perp":
             for currency, amount in (("USDT", "10000000"), ("BTC", "100"), ("ETH", "1000")):
                 await self.act("deposit", currency=currency, amount=amount)
         else:
@@ -323,7 +325,10 @@ class AccountRig(Rig):
         """Place one limit order (a fresh one each call); returns its id."""
         self._n += 1
         n = self._n
-        if self.venue == "gateio-spot":
+        if self.venue == "mexc-spot":
+            made = await self.act("place", symbol="BTCUSDT", side="BUY" if n % 2 else "SELL", quantity=f"0.0{n % 9 + 1}",
+                                  price=f"{50000 + n}.5")
+        elif self.venue == "gateio-spot":
             made = await self.act("place", pair="BTC_USDT", side="buy" if n % 2 else "sell", amount=f"0.0{n % 9 + 1}",
                                           price=f"{50000 + n}.5", **extra)
         else:
@@ -335,6 +340,8 @@ class AccountRig(Rig):
         """Fill an order placed by :meth:`place`, all of it or a small part."""
         if not part:
             await self.act("fill", order_id=order_id, **extra)
+        elif self.venue == "mexc-spot":
+            await self.act("fill", order_id=order_id, quantity="0.001", **extra)
         elif self.venue == "gateio-spot":
             await self.act("fill", order_id=order_id, amount="0.001", **extra)
         else:
@@ -401,10 +408,12 @@ class AccountRig(Rig):
         ledger = self.ledger()
         if set(account.open_orders()) != {str(i) for i in ledger.open_order_ids()}:
             wrong.append(f"open orders {sorted(account.open_orders())} != ledger {sorted(ledger.open_order_ids())}")
-        if self.venue == "gateio-spot":
+        if self.venue != "gateio-perp":
             for currency, (total, available, locked) in ledger.totals().items():
                 held = account.state.balances.get(currency)
                 mine = (held.total, held.available, held.frozen) if held is not None else (D(0), D(0), D(0))
+                if self.venue == "mexc-spot":  # MEXC states available and frozen, no total
+                    total = None if held is not None else D(0)
                 if mine != (total, available, locked):
                     wrong.append(f"balance {currency} {mine} != ledger {(total, available, locked)}")
         else:

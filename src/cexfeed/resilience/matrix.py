@@ -3,11 +3,11 @@ each applicable cell a scenario over real sockets (:mod:`~cexfeed.resilience.pub
 :mod:`~cexfeed.resilience.private`) run ``repeats`` times on a fresh rig, the state checked
 against the simulator after each repeat.
 
-Columns: the market streams of every venue, and the account streams of :data:`ACCOUNT_VENUES`.
-MEXC's account stream is being built: its column is ``pending`` until its venue is added to
-:data:`ACCOUNT_VENUES` and :class:`~cexfeed.resilience.rig.AccountRig` learns its ledger
-(fund/place/fill/check_state), and its own row (``key_expiry``: the listen key expiring) gets
-its scenario.
+Columns: the market streams of every venue, and the account streams of :data:`ACCOUNT_VENUES`
+(a venue's account column is ``pending`` until it is listed there and
+:class:`~cexfeed.resilience.rig.AccountRig` knows its ledger: fund/place/fill/check_state).
+A row may run another scenario on one venue (``account_by_venue``: MEXC's listenKey lapses
+where a Gate key is revoked).
 
 Use::
 

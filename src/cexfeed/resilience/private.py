@@ -284,9 +284,10 @@ async def slow_consumer(rig: AccountRig, i: int) -> float:
         if isinstance(event, EventsDropped):
             told.append(event)
     took = time.monotonic() - t0
+    told_count, counted = sum(e.count for e in told), account.dropped - dropped  # before the next await
     await events.aclose()
-    if sum(e.count for e in told) != account.dropped - dropped:
-        raise FaultFailed(f"told {sum(e.count for e in told)} dropped events, counted {account.dropped - dropped}")
+    if told_count != counted:
+        raise FaultFailed(f"told {told_count} dropped events, counted {counted}")
     return took
 
 

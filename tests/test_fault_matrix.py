@@ -4,7 +4,8 @@ own fault switches), each cell repeated, the book or account checked against the
 every recovery, the time to recover measured (median over the repeats).
 
 ``CEXFEED_LONG_TESTS=1`` repeats each cell 15 times, one cell at a time (CI: 3 times, 4 cells side
-by side); ``CEXFEED_FAULT_REPEATS`` and ``CEXFEED_FAULT_PARALLEL`` set them.
+by side); ``CEXFEED_FAULT_REPEATS`` and ``CEXFEED_FAULT_PARALLEL`` set them;
+``CEXFEED_FAULT_ARCHITECTURE=strategy`` runs the clients on the strategy path.
 ``CEXFEED_FAULT_MATRIX_OUT=DIR`` writes the run as ``fault-matrix.json`` and ``fault-matrix.md``
 (the table a report renders: :func:`cexfeed.resilience.render_markdown`)."""
 
@@ -23,6 +24,8 @@ REPEATS = int(os.environ.get("CEXFEED_FAULT_REPEATS", "15" if LONG else "3"))
 # cells run side by side, each on its own event loop and ports (a long run goes one at a time,
 # for the most faithful times)
 PARALLEL = int(os.environ.get("CEXFEED_FAULT_PARALLEL", "1" if LONG else "4"))
+# the client's architecture: the direct handlers, or the strategy path (``strategy``)
+ARCHITECTURE = os.environ.get("CEXFEED_FAULT_ARCHITECTURE", "direct")
 
 # cells the client does not get through yet, with why (strict xfail: a pass is reported); none
 KNOWN_GAPS: dict[tuple[str, str], str] = {}
@@ -46,7 +49,7 @@ def matrix_run(request):
                 if getattr(item, "originalname", "") == "test_fault_cell"}
     faults = [f.id for f in matrix.FAULTS if any(f.id == cell[0] for cell in selected)]
     columns = [c for c in matrix.COLUMNS if any(c == cell[1] for cell in selected)]
-    run = matrix.run_matrix(REPEATS, faults, columns, parallel=PARALLEL)
+    run = matrix.run_matrix(REPEATS, faults, columns, parallel=PARALLEL, architecture=ARCHITECTURE)
     out = os.environ.get("CEXFEED_FAULT_MATRIX_OUT")
     if out:
         folder = Path(out)

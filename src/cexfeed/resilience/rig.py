@@ -255,8 +255,8 @@ D = Decimal
 
 
 class AccountRig(Rig):
-    """An :class:`~cexfeed.private_feed.Account` of ``venue`` (Gate spot or perp) through the
-    proxy, with :meth:`activity` to make orders and fills and :meth:`check_state` comparing the
+    """An :class:`~cexfeed.private_feed.Account` of ``venue`` (Gate spot or perp, MEXC spot)
+    through the proxy, with :meth:`activity` to make orders and fills and :meth:`check_state` comparing the
     account with the simulated ledger. Each :meth:`open` starts a new account on a new user of
     the simulator (its own keys and ledger), so what one account published is never mixed with
     another's; :attr:`events` are the current account's."""

@@ -162,11 +162,10 @@ class _Link:
                     break
                 if self.stalled:
                     continue  # a half-open link: what arrives is lost, nothing is closed
-                if down:
-                    proxy.bytes_down += len(chunk)
-                else:
+                if not down:
                     proxy.bytes_up += len(chunk)
-                if down:
+                else:
+                    proxy.bytes_down += len(chunk)
                     at = len(chunk) // 2 if self.cut_handshake else self.cursor.walk(chunk, cut=self.cut is not None)
                     if at is not None:
                         queue.put_nowait((loop.time() + proxy.latency, chunk[:at]))

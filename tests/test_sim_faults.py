@@ -129,3 +129,35 @@ def test_results_render_and_round_trip():
     assert "[1] repeat 1: not recovered" in text and "[2] no sequence" in text
     assert "Cells: 2 survived with the right state, 1 failed, 1 n/a, 0 pending" in text
     assert PENDING == "pending"
+
+
+def _status(status: str, t_s: float, retry_in: float | None = None):
+    from cexfeed.models import ConnectionStatus
+
+    return ConnectionStatus(venue="gateio", market="spot", symbol="", venue_symbol="", exchange_ts=None, recv_ts=int(t_s * 1e9),
+                            connection="gateio-spot#0", status=status, retry_in=retry_in)
+
+
+def test_backoff_spacing_check_tells_a_hot_loop_from_a_backoff():
+    from cexfeed.resilience.spacing import check_spacing
+
+    def run(waits):
+        events, t = [], 0.0
+        for wait in waits:
+            events += [_status("connecting", t), _status("failed", t + 0.001, wait)]
+            t += 0.001 + wait
+        return events
+
+    good = run([0.04, 0.07, 0.15, 0.31, 0.22, 0.37])
+    assert check_spacing(good, 1.3, initial=0.05, cap=0.4) == []
+    # a hot loop: no wait at all, many attempts
+    hot = run([0.0] * 50)
+    problems = check_spacing(hot, 1.0, initial=0.05, cap=0.4)
+    assert any("outside" in p for p in problems) and any("attempts in" in p for p in problems)
+    # capped but never jittered
+    flat = run([0.05, 0.1, 0.2, 0.4, 0.4, 0.4, 0.4])
+    assert any("no jitter" in p for p in check_spacing(flat, 2.0, initial=0.05, cap=0.4))
+    # a wait not honoured: the next attempt came at once
+    events = run([0.05, 0.1])
+    events[2] = _status("connecting", events[1].recv_ts / 1e9 + 0.001)
+    assert any("came" in p for p in check_spacing(events, 1.0, initial=0.05, cap=0.4))

@@ -11,7 +11,7 @@ import time
 
 from ..models import EventsDropped, VenueError
 from ..sim.testing import wait_until
-from .public import LATENCY_S, MUTE_S, REFUSE_S
+from .public import BANDWIDTH, LATENCY_S, MUTE_S, REFUSE_S
 from .rig import HANDSHAKE_TIMEOUT, NO_DATA_TIMEOUT, AccountRig, FaultFailed
 from .spacing import check_spacing
 
@@ -103,6 +103,22 @@ async def latency(rig: AccountRig, i: int) -> float:
         return took
     finally:
         rig.proxy.latency = 0.0
+
+
+async def bandwidth(rig: AccountRig, i: int) -> float:
+    """The pipe limited as in the market row while orders fill: no reconnect, state right."""
+    rig.proxy.bandwidth = BANDWIDTH
+    before = _connects(rig)
+    try:
+        t0 = time.monotonic()
+        await rig.activity()
+        took = await rig.recovered(t0)
+        await asyncio.sleep(NO_DATA_TIMEOUT)
+        if _connects(rig) != before:
+            raise FaultFailed("reconnected under the bandwidth limit")
+        return took
+    finally:
+        rig.proxy.bandwidth = None
 
 
 async def _bad_frame(rig: AccountRig, send, kind: str) -> float:

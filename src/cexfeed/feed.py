@@ -322,11 +322,6 @@ class Feed(EventDelivery):
     def connections(self):
         return self._pool.connections
 
-    @property
-    def queued(self) -> int:
-        """Events waiting in the :meth:`events` queue."""
-        return self._queue.qsize()
-
     def stats(self) -> dict[str, Any]:
         """Counters: events, queue ``dropped``/``queued``, per-connection state and counters,
         handler frames/events/errors summed, per-symbol book counters, REST attempts and

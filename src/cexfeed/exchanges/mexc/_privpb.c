@@ -143,10 +143,17 @@ static int make_amount(const Slice *s, PyObject **out, int *zero) {
             return OK;
         }
     }
+    /* a zero with a minus sign is zero (wire.amount): read without the sign */
+    const uint8_t *tp = s->p;
+    Py_ssize_t tn = s->n;
+    if (*zero && tp[0] == '-') {
+        tp++;
+        tn--;
+    }
     /* the grammar is ASCII */
-    PyObject *text = PyUnicode_New(s->n, 127);
+    PyObject *text = PyUnicode_New(tn, 127);
     if (text == NULL) return ERR_PY;
-    memcpy(PyUnicode_1BYTE_DATA(text), s->p, s->n);
+    memcpy(PyUnicode_1BYTE_DATA(text), tp, tn);
     PyObject *value = PyObject_CallOneArg(decimal_type, text);
     Py_DECREF(text);
     if (value == NULL) return ERR_PY;

@@ -90,6 +90,8 @@ class Feed(EventDelivery):
                            ``None``: never
       ``ping_interval``    s between app-level pings (default: the venue's)
       ``ack_timeout``      s to wait for each subscribe ack
+      ``handshake_timeout`` s a WebSocket opening handshake may take before the attempt counts
+                           as failed (``timeout``) and is retried
       ``load_symbols``     fetch the instrument list at start (else names are checked by form
                            only, and a perpetual feed holds its sized pushes until
                            :meth:`set_symbols` gives the contract list)
@@ -127,6 +129,7 @@ class Feed(EventDelivery):
         sinks: Sequence["Sink"] = (),
         subscription_timeout: float | None = 60.0,
         instrument_retry: Callable[[], Backoff] | None = None,
+        handshake_timeout: float = 10.0,
     ) -> None:
         self.venue = venue
         self.symbols = list(symbols)
@@ -172,6 +175,7 @@ class Feed(EventDelivery):
             no_data_timeout=no_data_timeout,
             ping_interval=ping_interval,
             ack_timeout=ack_timeout,
+            handshake_timeout=handshake_timeout,
             snapshot_wait=snapshot_wait,
             tap=tap,
             subscription_timeout=subscription_timeout,

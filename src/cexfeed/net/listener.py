@@ -152,10 +152,18 @@ class _Listener(WSListener):
         self._flush()
 
 
+class HandshakeClosed(ConnectionError):
+    """The socket closed before the opening handshake completed (picows then hands back a
+    transport that is already disconnected instead of raising)."""
+
+
 def connect_failure(exc: BaseException) -> tuple[str, float | None]:
     """``(reason, retry_after s or None)`` of a failed connect attempt: ``http_<status>`` for an
     upgrade the server refused (429/503 with ``Retry-After`` in seconds, capped at
-    :data:`MAX_RETRY_AFTER_S`), ``refused``, ``timeout``, ``handshake`` or ``error``."""
+    :data:`MAX_RETRY_AFTER_S`), ``refused``, ``timeout``, ``handshake`` (no valid answer to the
+    upgrade, or the socket closed during it) or ``error``."""
+    if isinstance(exc, HandshakeClosed):
+        return "handshake", None
     if isinstance(exc, WSHandshakeError):
         response = getattr(exc, "response", None)
         status = getattr(response, "status", None)

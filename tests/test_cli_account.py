@@ -184,3 +184,39 @@ async def test_secrets_canary_in_the_cli(sim):
                                            env(CANARY_KEY, secret, "777"))
             assert "DEBUG" in err  # the most verbose logging ran
             assert_no_canary(out, err)
+
+
+# -- a refused private subscription (trial #1) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("architecture", ["direct", "strategy"])
+async def test_a_wrong_uid_leaves_the_account_refused_not_live(sim, architecture):
+    """A valid key with another user id: the venue refuses the private channels whose payload
+    starts with the uid; the account must not go live on what is left."""
+    events: list = []
+    account = await open_account(sim, "gateio-perp", events, credentials=Credentials(TEST_KEY, TEST_SECRET, "999"),
+                                 expect="refused", architecture=architecture)
+    try:
+        await asyncio.sleep(0.3)
+        statuses = [e for e in events if isinstance(e, AccountStatus)]
+        assert [s.status for s in statuses] == ["seeding", "refused"]
+        refused = statuses[-1]
+        assert refused.reason == "subscription"
+        assert refused.message.startswith("6 of 8 private subscriptions refused: orders !all: invalid argument: the first item must be")
+        assert "balances: invalid argument" in refused.message and account.stats()["refused"] == refused.message
+        # a reconnect does not make it live either
+        sim.drop_connections("gateio-perp")
+        await asyncio.sleep(1.0)
+        assert account.status == "refused" and account.syncs == 0
+    finally:
+        await account.close()
+
+
+async def test_cli_account_exits_1_on_a_wrong_uid(sim):
+    code, out, err = await run_cli(["account", "gateio-perp", "--url", sim.ws_url("gateio-perp"), "--rest-url", sim.rest_url("gateio-perp"),
+                                    "--duration", "2", "--format", "jsonl"], env(uid="999"))
+    assert code == 1, err
+    assert "Error: gateio-perp: 6 of 8 private subscriptions refused: orders !all: invalid argument" in err
+    assert "the account is not live" in err
+    statuses = [e.status for e in map(decode_event, out.splitlines()) if isinstance(e, AccountStatus)]
+    assert "live" not in statuses and statuses[-1] == "refused"  # also after the close

@@ -24,6 +24,7 @@ from .models import (
     AUTH_FAILED,
     LIVE,
     RECONCILING,
+    REFUSED,
     RESYNCING,
     SEEDING,
     STALE,
@@ -225,7 +226,8 @@ class PrivateWebSocketHandler(WebSocketHandler):
       then the buffered pushes (the state drops the ones the snapshot already holds), and
       declares the account ``live``;
     - status changes are :class:`~cexfeed.models.AccountStatus` events (``seeding``,
-      ``reconciling``, ``live``, ``stale``, ``auth_failed``); :attr:`status` is the current one.
+      ``reconciling``, ``live``, ``stale``, ``auth_failed``, ``refused``); :attr:`status` is the
+      current one.
 
     Used alone (replay, tests) nothing is buffered: every push is applied as it comes.
     ``max_buffer`` bounds the buffer; past it pushes are dropped, counted
@@ -304,17 +306,28 @@ class PrivateWebSocketHandler(WebSocketHandler):
         self._syncing = True
         self._buffer = []
         self._overflow = False
+        if self.status in _TERMINAL:
+            return  # refused by the venue: that stays the account's status until the user acts
         self._set_status(STALE, reason, recv_ts=recv_ts)
 
     def auth_failed(self, code: str, message: str) -> None:
         """The venue refused the credentials: publish ``auth_failed`` with its code and text."""
         self._set_status(AUTH_FAILED, "auth", code, message)
 
+    def subscription_refused(self, code: str, message: str) -> None:
+        """The venue refused a private subscription for another reason than the credentials or
+        the clock (a wrong user id, a channel the key may not use): the account cannot be kept
+        right, so it is not ``live``: publish ``refused`` with the venue's code and text."""
+        self._set_status(REFUSED, "subscription", code, message)
+
     def _set_status(self, status: str, reason: str, code: str = "", message: str = "", recv_ts: int | None = None) -> None:
         if status == self.status and not code:
             return
         self.status = status
         self._emit(self._local(AccountStatus, "", recv_ts, status=status, reason=reason, code=code, message=message))
+
+
+_TERMINAL = frozenset({AUTH_FAILED, REFUSED})
 
 
 class PublicWebSocketHandler(WebSocketHandler):

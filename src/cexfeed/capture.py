@@ -275,14 +275,16 @@ def summary(handler: PublicWebSocketHandler, full_books: dict[str, BookUpdate] |
     """Per unified symbol: top of book (prices and sizes as the float's repr string, ``None``
     when the side is empty), last update id, sequencer counters, deltas still ``buffered``
     (waiting for a snapshot) and level counts. ``kind`` is ``sequenced`` (snapshot + deltas)
-    or ``full`` (whole-book pushes, ``full_books`` from :class:`Replay`; such a symbol that also
-    has a sequenced book is keyed ``"<symbol> (full)"``)."""
+    or ``full`` (only whole-book pushes: a book row of kind ``full``, or ``full_books`` from
+    :class:`Replay`; such a symbol that also has a sequenced book is keyed ``"<symbol> (full)"``)."""
     out: dict[str, dict] = {}
     for venue_symbol in sorted(handler.books):
         seq = handler.books[venue_symbol]
         book = seq.book
+        # a book only ever replaced by whole-book pushes (MEXC limit.depth, Gate legacy futures.order_book)
+        kind = "full" if seq.full_pushes and not seq.deltas_applied else "sequenced"
         out[handler.unified(venue_symbol)] = _entry(
-            venue_symbol, "sequenced", seq.synced, book.best_bid(), book.best_ask(), book.last_update_id, len(book.bids), len(book.asks),
+            venue_symbol, kind, seq.synced, book.best_bid(), book.best_ask(), book.last_update_id, len(book.bids), len(book.asks),
             deltas_applied=seq.deltas_applied, deltas_dropped_stale=seq.deltas_dropped_stale, resyncs=seq.resyncs, buffered=len(seq.buffer),
         )
     for venue_symbol in sorted(full_books or {}):

@@ -139,6 +139,7 @@ class Feed(EventDelivery):
         unknown = [c for c in channels if c not in self.protocol.channels]
         if unknown:
             raise ValueError(f"{venue}: unknown channel(s) {unknown}; this venue has {list(self.protocol.channels)}")
+        self.protocol.subscriptions(self.channels, ())  # two book channels, or bbo and bbo_batch: refused before any network call
         self.rest = RestClient(self.protocol.rest_url, headers=self.protocol.headers, tap=tap)
         self._tap = tap
         if tap is not None:

@@ -4,9 +4,13 @@ simulator over real sockets."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from paths import PATHS, run, same_on_every_path
 
 from cexfeed.architecture import open_feed
+from cexfeed.exchanges.mexc.encode import aggre_book_ticker_frame, aggre_deals_frame, aggre_depth_frame, book_ticker_batch_frame
 from cexfeed.models import BookStatus
 from cexfeed.net import Backoff
 from cexfeed.sim import SimServer
@@ -57,3 +61,80 @@ async def test_limit_book_is_the_symbols_one_book(mexc_sim, architecture):
         assert await wait_until(lambda: feed.synced("BTC/USDT"), 8.0)
     finally:
         await feed.close()
+
+
+# -- 3: pushes of symbols not followed are counted and skipped; a crossed quote is never a quote ------
+
+
+def _gate(channel: str, result) -> str:
+    return json.dumps({"time": 1700000000, "time_ms": 1700000000000, "channel": channel, "event": "update", "result": result})
+
+
+FOLLOW = {"gateio-spot": "BTC_USDT", "gateio-perp": "BTC_USDT", "mexc-spot": "BTCUSDT"}
+UNKNOWN_PUSHES = {
+    "gateio-spot": [
+        _gate("spot.trades", {"id": 1, "create_time_ms": "1700000000000", "currency_pair": "XXX_YYY", "side": "buy", "amount": "1", "price": "2"}),
+        _gate("spot.book_ticker", {"t": 1700000000000, "u": 5, "s": "XXX_YYY", "b": "1", "B": "1", "a": "2", "A": "1"}),
+        _gate("spot.order_book_update", {"t": 1700000000000, "s": "XXX_YYY", "U": 5, "u": 6, "b": [["1", "2"]], "a": []}),
+        _gate("spot.trades", {"id": 2, "create_time_ms": "1700000000000", "currency_pair": "BTC_USDT", "side": "sell", "amount": "1", "price": "3"}),
+    ],
+    "gateio-perp": [
+        # (held pushes are held whole, so a push naming a contract not followed is skipped whole)
+        _gate("futures.trades", [{"id": 1, "create_time_ms": 1700000000000, "contract": "XXX_USDT", "size": 1, "price": "2"}]),
+        _gate("futures.book_ticker", {"t": 1700000000000, "u": 5, "s": "XXX_USDT", "b": "1", "B": 1, "a": "2", "A": 1}),
+        _gate("futures.order_book_update", {"t": 1700000000000, "s": "XXX_USDT", "U": 5, "u": 6, "b": [{"p": "1", "s": 2}], "a": []}),
+        _gate("futures.trades", [{"id": 2, "create_time_ms": 1700000000000, "contract": "BTC_USDT", "size": -10, "price": "3"}]),
+    ],
+    "mexc-spot": [
+        aggre_deals_frame("ZZZUSDT", [(1.0, 1.0, 1, 1700000000000, "z1")], send_time=1700000000000),
+        aggre_book_ticker_frame("ZZZUSDT", "1", "1", "2", "1", send_time=1700000000000),
+        aggre_depth_frame("ZZZUSDT", 5, 6, bids=[(1.0, 1.0)], send_time=1700000000000),
+        aggre_deals_frame("BTCUSDT", [(3.0, 1.0, 2, 1700000000000, "b1")], send_time=1700000000000),
+    ],
+}
+
+
+@pytest.mark.parametrize("stream", list(UNKNOWN_PUSHES))
+def test_pushes_of_symbols_not_followed_are_counted_not_published(stream):
+    steps = [lambda h: h.follow([FOLLOW[stream]]), *UNKNOWN_PUSHES[stream]]
+    events, errors = same_on_every_path(stream, steps)  # direct (compiled and pure) and strategy alike
+    assert [(e["type"], e["venue_symbol"], e["price"]) for e in events] == [("Trade", FOLLOW[stream], 3.0)]
+    assert errors == {"unknown_symbol": 3}
+    for path in PATHS:
+        _, _, handler = run(stream, path, steps)
+        assert handler.books == {}  # no book is made for a symbol not followed
+
+
+CROSSED = {
+    "gateio-spot": [_gate("spot.book_ticker", {"t": 1700000000000, "u": 5, "s": "BTC_USDT", "b": "101", "B": "1", "a": "100", "A": "1"}),
+                    _gate("spot.book_ticker", {"t": 1700000000000, "u": 6, "s": "BTC_USDT", "b": "100", "B": "1", "a": "100", "A": "1"}),
+                    _gate("spot.book_ticker", {"t": 1700000000000, "u": 7, "s": "BTC_USDT", "b": "99", "B": "1", "a": "100", "A": "1"})],
+    "gateio-perp": [_gate("futures.book_ticker", {"t": 1700000000000, "u": 5, "s": "BTC_USDT", "b": "101", "B": 1, "a": "100", "A": 1}),
+                    _gate("futures.book_ticker", {"t": 1700000000000, "u": 6, "s": "BTC_USDT", "b": "100", "B": 1, "a": "100", "A": 1}),
+                    _gate("futures.book_ticker", {"t": 1700000000000, "u": 7, "s": "BTC_USDT", "b": "99", "B": 1, "a": "100", "A": 1})],
+    "mexc-spot": [aggre_book_ticker_frame("BTCUSDT", "101", "1", "100", "1"),
+                  book_ticker_batch_frame("BTCUSDT", [("100", "1", "100", "2"), ("99", "1", "100", "2")]),
+                  aggre_book_ticker_frame("BTCUSDT", "98", "1", "", "")],  # one-sided: a quote
+}
+
+
+@pytest.mark.parametrize("stream", list(CROSSED))
+def test_a_crossed_best_bid_offer_is_counted_not_published(stream):
+    """pitfalls D.1 #1/#31: bid >= ask is no valid top of book; a book ticker has nothing to
+    resync, so the quote is counted (``crossed_bbo``) and skipped; a one-sided quote is fine."""
+    events, errors = same_on_every_path(stream, CROSSED[stream])
+    assert [(e["bid_price"], e["ask_price"]) for e in events] == [(99.0, 100.0)] + ([(98.0, None)] if stream == "mexc-spot" else [])
+    assert errors == {"crossed_bbo": 2}
+
+
+async def test_a_live_push_of_a_symbol_not_subscribed_is_skipped(mexc_sim):
+    for architecture in ARCHITECTURES:
+        events: list = []
+        feed = _mexc(mexc_sim, ["trades"], architecture, events)
+        await feed.start()
+        try:
+            await mexc_sim.venues["mexc-spot"].broadcast(aggre_deals_frame("ZZZUSDT", [(1.0, 1.0, 1, 1700000000000, "z1")]))
+            assert await wait_until(lambda: feed.stats()["errors"].get("unknown_symbol", 0) == 1, 5.0), feed.stats()
+            assert not [e for e in events if e.venue_symbol == "ZZZUSDT"]
+        finally:
+            await feed.close()

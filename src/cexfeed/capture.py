@@ -215,7 +215,8 @@ class Replay:
 
     ``on_event`` gets every event in order. After :meth:`feed`, ``handler.books`` holds the
     rebuilt books, :attr:`full_books` the last whole-book push of each symbol whose pushes are
-    whole books and never sequenced (MEXC ``limit.depth``), and ``handler.stats`` the counters;
+    whole books and never sequenced, and ``handler.stats`` the counters (with ``instruments``,
+    the pushes of a symbol they do not list are counted ``unknown_symbol`` and skipped);
     ``private`` is the private handler (its ``state`` the rebuilt account) or ``None``. Raises
     ``KeyError`` for a venue with no replay support and ``ValueError`` for a malformed capture
     file (bad frames inside a valid file are counted by the handler, not raised).
@@ -225,6 +226,10 @@ class Replay:
         make_handler, self._apply_snapshot = REPLAY_VENUES[venue].resolve()
         self.venue = venue
         self.handler = make_handler(instruments)
+        listed = getattr(self.handler, "symbols", None)
+        if instruments is not None and listed is not None and len(listed):
+            # as live, where only subscribed symbols publish: a push of a pair the list lacks is unknown_symbol
+            self.handler.follow(listed.by_venue)
         self._on_event = on_event
         self.handler.set_callback(self._event)
         self.hooks = _ReplayHooks()

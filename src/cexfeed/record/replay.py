@@ -200,6 +200,8 @@ class CaptureReplay:
         if self.symbol_map is None:
             self.symbol_map = _complete(load_symbol_map(self.protocol, self.rest, self.venue))
         handler = self.protocol.make_handler(self.on_event, self.symbol_map, depth)
+        if len(self.symbol_map):  # the recorded instrument list: a push of a pair it lacks is unknown_symbol, as live
+            handler.follow(self.symbol_map.by_venue)
         handler.hooks = _ReplayHooks()
         self.handlers[conn] = handler
 

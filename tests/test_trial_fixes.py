@@ -4,12 +4,16 @@ simulator over real sockets."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
+import sys
 
 import pytest
 from paths import PATHS, run, same_on_every_path
 
 from cexfeed.architecture import open_feed
+from cexfeed.cluster import config as cfg
 from cexfeed.exchanges.mexc.encode import aggre_book_ticker_frame, aggre_deals_frame, aggre_depth_frame, book_ticker_batch_frame
 from cexfeed.models import BookStatus
 from cexfeed.net import Backoff
@@ -138,3 +142,50 @@ async def test_a_live_push_of_a_symbol_not_subscribed_is_skipped(mexc_sim):
             assert not [e for e in events if e.venue_symbol == "ZZZUSDT"]
         finally:
             await feed.close()
+
+
+# -- 4: cexfeed run checks the symbols: forms up front, listed-ness on the first start, no endless restarts
+
+
+CLI = [sys.executable, "-c", "from cexfeed.cli import main; main()"]
+
+
+async def _cli(*args: str, timeout: float = 60) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(*CLI, *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    return proc.returncode, out.decode(), err.decode()
+
+
+def _run_config(path, symbols: list[str], sim=None, sink: str = "", workers: int = 2) -> str:
+    endpoints = f'url = "{sim.ws_url("gateio-spot")}"\nrest_url = "{sim.rest_url("gateio-spot")}"\n' if sim is not None else ""
+    path.write_text(f'[sink]\nurl = "{sink or "jsonl:" + str(path.with_suffix(".jsonl"))}"\n'
+                    f"[cluster]\nworkers = {workers}\nrestart_delay = 0.1\nrestart_delay_max = 0.2\n"
+                    f'[[feed]]\nvenue = "gateio-spot"\nsymbols = {json.dumps(symbols)}\nchannels = ["book", "trades"]\n{endpoints}')
+    return str(path)
+
+
+async def test_run_plan_refuses_symbols_not_in_the_unified_form(tmp_path):
+    code, out, err = await _cli("run", _run_config(tmp_path / "bad.toml", ["btc/usdt", "NOPE/USDT", "BTCUSDT"]), "--plan")
+    assert code == 1 and out == ""
+    assert "feed #1 (gateio-spot): 'btc/usdt' is not a unified symbol (BASE/QUOTE, upper case): did you mean 'BTC/USDT'?" in err
+    assert "'BTCUSDT' is not a unified symbol" in err and "NOPE" not in err  # its form is right: checked against the list at start
+    assert "Traceback" not in err
+    code, out, err = await _cli("run", _run_config(tmp_path / "one.toml", ["BTC/USDT"]), "--plan")
+    assert code == 0 and "gateio-spot book,trades: 1 symbol, 2 subscriptions, 1 connection: BTC/USDT" in out  # (#12: plurals)
+
+
+async def test_run_stops_on_a_symbol_the_venue_does_not_list(tmp_path):
+    async with SimServer(seed=3, rate=10, venues=["gateio-spot"]) as sim:
+        path = _run_config(tmp_path / "nope.toml", ["BTC/USDT", "NOPE/USDT", "ETH/USDT"], sim)
+        code, out, err = await _cli("run", path, "--duration", "30")
+    assert code == 1
+    assert re.search(r"shard \d pid \d+ exited rc 78: configuration error, not restarted; stopping", out), out
+    assert "'NOPE/USDT' is not listed by gateio-spot" in err and "nothing was restarted" in err
+    assert "restart in" not in out and "Traceback" not in err
+    # alone (--shard K, no supervisor) the worker exits with the same status
+    shard = next(k for k in (0, 1) if "NOPE/USDT" in cfg.describe(cfg.plan(cfg.load(path))).splitlines()[1 + 2 * k])
+    async with SimServer(seed=3, rate=10, venues=["gateio-spot"]) as sim:
+        path = _run_config(tmp_path / "nope.toml", ["BTC/USDT", "NOPE/USDT", "ETH/USDT"], sim)
+        code, out, err = await _cli("run", path, "--shard", str(shard), "--duration", "30")
+    assert code == 78 and "'NOPE/USDT' is not listed by gateio-spot" in err

@@ -74,12 +74,15 @@ def run_command(config_path: str, shard: int | None, shards: str | None, show_pl
 
 
 def _run_worker(config, shard, duration: float | None, parent: int | None, metrics: tuple[str, int] | None = None) -> None:
-    from ..cluster.worker import run_shard
+    from ..cluster.worker import CONFIG_ERROR, ShardConfigError, run_shard
 
     try:
         stats = asyncio.run(run_shard(config, shard, duration=duration, watch_parent=parent, metrics=metrics))
     except OSError as exc:
         raise click.ClickException(f"shard {shard.index}: {exc}") from None
+    except ShardConfigError as exc:  # restarting cannot fix it: the supervisor gives up on this exit status
+        click.echo(f"Error: {exc}", err=True)
+        raise click.exceptions.Exit(CONFIG_ERROR) from None
     for feed in stats["feeds"]:
         books = feed.get("books", {})
         synced = sum(1 for b in books.values() if b["synced"])
@@ -115,3 +118,6 @@ def _supervise(config_path: str, config, shards: list[int], duration: float | No
 
     restarts = asyncio.run(go())
     click.echo("restarts: " + ", ".join(f"shard {k} {n}" for k, n in sorted(restarts.items())))
+    if supervisor.failed:
+        raise click.ClickException(f"shard(s) {sorted(supervisor.failed)} stopped on a configuration error (see the worker's message "
+                                   "above); nothing was restarted")

@@ -17,9 +17,14 @@ from typing import Any
 
 from ..feed import Feed
 from ..sinks import Sink, make_sink
-from .config import RunConfig, Shard
+from ..symbols import SymbolError
+from .config import CONFIG_ERROR, RunConfig, Shard  # noqa: F401 - CONFIG_ERROR: the worker's exit status
 
 log = logging.getLogger("cexfeed.cluster")
+
+class ShardConfigError(ValueError):
+    """The shard cannot run as configured (e.g. a symbol its venue does not list); the message
+    says which shard, feed and name."""
 
 
 def build_feeds(shard: Shard, sink: Sink) -> list[Feed]:
@@ -37,7 +42,8 @@ async def run_shard(config: RunConfig, shard: Shard, *, duration: float | None =
     """Run ``shard`` until a stop signal, ``duration`` s, or (``watch_parent``) the death of
     the supervising process; returns the last stats (feeds and sink). ``metrics`` ``(host,
     port)`` serves this worker's Prometheus metrics (:mod:`cexfeed.metrics`). Raises
-    ``OSError`` when that port cannot be bound."""
+    ``OSError`` when that port cannot be bound, :class:`ShardConfigError` when a feed's venue
+    does not list one of its symbols."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -56,7 +62,11 @@ async def run_shard(config: RunConfig, shard: Shard, *, duration: float | None =
         waiter = loop.create_task(stop.wait())
         await asyncio.wait({starting, waiter}, return_when=asyncio.FIRST_COMPLETED)
         if starting.done():
-            starting.result()
+            try:
+                starting.result()
+            except SymbolError as exc:  # listed-ness is known only now, from the venue's list
+                names = ", ".join(f.venue for f in feeds)
+                raise ShardConfigError(f"shard {shard.index} ({names}): {exc}") from None
             log.info("shard %d: %d feeds started (%s)", shard.index, len(feeds), sink.describe())
         deadline = loop.time() + duration if duration else None
         while not stop.is_set():

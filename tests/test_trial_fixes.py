@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
+import socket
 import sys
 
 import pytest
@@ -189,3 +191,58 @@ async def test_run_stops_on_a_symbol_the_venue_does_not_list(tmp_path):
         path = _run_config(tmp_path / "nope.toml", ["BTC/USDT", "NOPE/USDT", "ETH/USDT"], sim)
         code, out, err = await _cli("run", path, "--shard", str(shard), "--duration", "30")
     assert code == 78 and "'NOPE/USDT' is not listed by gateio-spot" in err
+
+
+# -- 5: Ctrl-C at any moment: one line, exit 130, no traceback ----------------------------------------
+
+
+def _blackhole() -> socket.socket:
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    return sock
+
+
+async def _interrupt(args: list[str], after: float) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(*CLI, *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    await asyncio.sleep(after)
+    proc.send_signal(signal.SIGINT)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.parametrize("venue", ["gateio-spot", "mexc-spot"])
+async def test_ctrl_c_during_the_start_of_stream_exits_130_without_traceback(venue):
+    with _blackhole() as hole:
+        port = hole.getsockname()[1]
+        args = ["stream", venue, "--url", f"ws://127.0.0.1:{port}/ws", "--rest-url", f"http://127.0.0.1:{port}"]
+        # whatever the moment (importing, building the feed, starting it): the same clean exit
+        for after in (0.05, 0.15, 0.3, 0.6, 1.5):
+            code, out, err = await _interrupt(args, after)
+            assert code == 130, (after, err)
+            assert "Traceback" not in err and "never retrieved" not in err, (after, err)
+            assert err.strip().splitlines()[-1] in ("interrupted", "interrupted during start-up"), (after, err)
+
+
+async def test_ctrl_c_before_any_book_synced_exits_130_not_1():
+    async with SimServer(seed=2, rate=20, venues=["gateio-spot"]) as sim:
+        sim.fail_snapshots(10_000)
+        args = ["stream", "gateio-spot", "--url", sim.ws_url("gateio-spot"), "--rest-url", sim.rest_url("gateio-spot"), "--format", "none"]
+        code, out, err = await _interrupt(args, 4.0)
+    assert code == 130, err
+    assert "interrupted before the streams synced (no book of gateio-spot ever synced" in err and "Traceback" not in err
+
+
+async def test_ctrl_c_during_the_start_of_run_exits_130(tmp_path):
+    with _blackhole() as hole:
+        port = hole.getsockname()[1]
+        path = tmp_path / "hang.toml"
+        path.write_text(f'[sink]\nurl = "jsonl:{tmp_path / "out.jsonl"}"\n[cluster]\nworkers = 2\n'
+                        f'[[feed]]\nvenue = "gateio-spot"\nsymbols = ["BTC/USDT", "ETH/USDT"]\n'
+                        f'url = "ws://127.0.0.1:{port}/ws/v4/"\nrest_url = "http://127.0.0.1:{port}/api/v4"\n')
+        code, out, err = await _interrupt(["run", str(path)], 4.0)
+    assert code == 130, (out, err)
+    assert "interrupted during start-up" in err and "Traceback" not in err
+    assert re.findall(r"shard \d pid \d+ stopped rc (-?\d+)", out) and "restart in" not in out

@@ -17,7 +17,7 @@ import sys
 
 import click
 
-from . import main
+from . import INTERRUPTED, main
 from .sinkopts import sink_summary
 
 
@@ -83,6 +83,9 @@ def _run_worker(config, shard, duration: float | None, parent: int | None, metri
     except ShardConfigError as exc:  # restarting cannot fix it: the supervisor gives up on this exit status
         click.echo(f"Error: {exc}", err=True)
         raise click.exceptions.Exit(CONFIG_ERROR) from None
+    if stats.get("interrupted"):
+        click.echo(f"shard {shard.index}: interrupted during start-up", err=True)
+        raise click.exceptions.Exit(INTERRUPTED)
     for feed in stats["feeds"]:
         books = feed.get("books", {})
         synced = sum(1 for b in books.values() if b["synced"])
@@ -106,18 +109,28 @@ def _supervise(config_path: str, config, shards: list[int], duration: float | No
                             restart_delay_max=spec.restart_delay_max, stable_after=spec.stable_after, verbosity=verbosity,
                             worker_args=worker_args)
 
+    signalled = []
+
     async def go() -> dict[int, int]:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            signalled.append(True)
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+                loop.add_signal_handler(sig, on_signal)
         if duration:
             loop.call_later(duration, stop.set)
         return await supervisor.run(stop)
 
     restarts = asyncio.run(go())
     click.echo("restarts: " + ", ".join(f"shard {k} {n}" for k, n in sorted(restarts.items())))
+    if signalled and supervisor.interrupted:  # Ctrl-C while a worker was still starting: as `stream` does
+        click.echo(f"interrupted during start-up (shard(s) {sorted(supervisor.interrupted)} had not started)", err=True)
+        raise click.exceptions.Exit(INTERRUPTED)
     if supervisor.failed:
         raise click.ClickException(f"shard(s) {sorted(supervisor.failed)} stopped on a configuration error (see the worker's message "
                                    "above); nothing was restarted")

@@ -24,6 +24,9 @@ from typing import Callable, Sequence
 from ..net.backoff import Backoff
 from .config import CONFIG_ERROR
 
+# a worker stopped in its start-up (cexfeed.cli.INTERRUPTED)
+INTERRUPTED = 130
+
 log = logging.getLogger("cexfeed.cluster")
 
 
@@ -47,6 +50,7 @@ class Supervisor:
         self.procs: dict[int, asyncio.subprocess.Process] = {}
         self.restarts: dict[int, int] = {k: 0 for k in self.shards}
         self.failed: set[int] = set()  # shards that stopped on a configuration error
+        self.interrupted: set[int] = set()  # shards stopped before they had started (start-up cut short)
         self._stopping = False
         self._stop: asyncio.Event | None = None
 
@@ -74,12 +78,16 @@ class Supervisor:
         backoff = Backoff(initial=self.restart_delay, cap=self.restart_delay_max, jitter=0.25)
         while not self._stopping:
             started = time.monotonic()
-            proc = await asyncio.create_subprocess_exec(*self.command(shard), stdin=asyncio.subprocess.DEVNULL)
+            # its own session: a Ctrl-C at the terminal reaches the supervisor only, which stops
+            # the workers itself (SIGTERM), never in the middle of their imports
+            proc = await asyncio.create_subprocess_exec(*self.command(shard), stdin=asyncio.subprocess.DEVNULL, start_new_session=True)
             self.procs[shard] = proc
             self.echo(f"shard {shard} pid {proc.pid} started")
             rc = await proc.wait()
             if self._stopping:
                 self.echo(f"shard {shard} pid {proc.pid} stopped rc {rc}")
+                if rc == INTERRUPTED or rc < 0:  # stopped in its start-up (or before it could handle the signal)
+                    self.interrupted.add(shard)
                 return
             if rc == CONFIG_ERROR:
                 self.failed.add(shard)

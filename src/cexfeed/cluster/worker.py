@@ -40,7 +40,8 @@ def build_feeds(shard: Shard, sink: Sink) -> list[Feed]:
 async def run_shard(config: RunConfig, shard: Shard, *, duration: float | None = None, watch_parent: int | None = None,
                     stats_every: float = 60.0, metrics: tuple[str, int] | None = None) -> dict[str, Any]:
     """Run ``shard`` until a stop signal, ``duration`` s, or (``watch_parent``) the death of
-    the supervising process; returns the last stats (feeds and sink). ``metrics`` ``(host,
+    the supervising process; returns the last stats (feeds and sink; ``interrupted`` when it
+    was stopped before its feeds had started). ``metrics`` ``(host,
     port)`` serves this worker's Prometheus metrics (:mod:`cexfeed.metrics`). Raises
     ``OSError`` when that port cannot be bound, :class:`ShardConfigError` when a feed's venue
     does not list one of its symbols."""
@@ -53,6 +54,7 @@ async def run_shard(config: RunConfig, shard: Shard, *, duration: float | None =
     feeds = build_feeds(shard, sink)
     watcher = loop.create_task(_watch_parent(watch_parent, stop)) if watch_parent else None
     server = None
+    interrupted = False
     if metrics is not None:
         from ..metrics import serve
 
@@ -82,12 +84,13 @@ async def run_shard(config: RunConfig, shard: Shard, *, duration: float | None =
             starting.cancel()
             with contextlib.suppress(BaseException):
                 await starting
+            interrupted = True  # stopped before its feeds had started
     finally:
         if watcher is not None:
             watcher.cancel()
         if server is not None:
             await server.close()
-        stats = {"shard": shard.index, "feeds": [feed.stats() for feed in feeds], "sink": sink.stats()}
+        stats = {"shard": shard.index, "feeds": [feed.stats() for feed in feeds], "sink": sink.stats(), "interrupted": interrupted}
         await asyncio.gather(*(feed.close() for feed in feeds), return_exceptions=True)
         stats["sink"] = sink.stats()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -246,3 +246,33 @@ async def test_ctrl_c_during_the_start_of_run_exits_130(tmp_path):
     assert code == 130, (out, err)
     assert "interrupted during start-up" in err and "Traceback" not in err
     assert re.findall(r"shard \d pid \d+ stopped rc (-?\d+)", out) and "restart in" not in out
+
+
+# -- 6: cexfeed run --metrics-port 0: a free port per worker, printed ---------------------------------
+
+
+async def test_run_metrics_port_0_gives_each_worker_a_free_port(tmp_path):
+    import aiohttp
+
+    async with SimServer(seed=3, rate=10, venues=["gateio-spot"]) as sim:
+        path = _run_config(tmp_path / "m.toml", ["BTC/USDT", "ETH/USDT"], sim)
+        proc = await asyncio.create_subprocess_exec(*CLI, "run", path, "--metrics-port", "0", "--duration", "20",
+                                                    stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.PIPE)
+        urls: dict[str, str] = {}
+        try:
+            while len(urls) < 2:
+                line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
+                assert line, "the workers ended before printing their metrics URLs"
+                found = re.match(r"shard (\d) metrics: (http://127\.0\.0\.1:(\d+)/metrics)", line)
+                if found:
+                    urls[found.group(1)] = found.group(2)
+                    assert int(found.group(3)) > 1024  # a free port, not 0 + K
+            assert len(set(urls.values())) == 2
+            async with aiohttp.ClientSession() as session:
+                for url in urls.values():
+                    async with session.get(url) as response:
+                        assert response.status == 200 and "cexfeed_" in await response.text()
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(proc.communicate(), 30)

@@ -42,7 +42,7 @@ def _shard_list(value: str | None, workers: int) -> list[int]:
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds.")
 @click.option("--supervised", is_flag=True, hidden=True, help="Started by the supervisor: stop when it dies.")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
-              help="Serve Prometheus metrics: shard K on this port + K (off by default).")
+              help="Serve Prometheus metrics: shard K on this port + K (0: a free port per worker, printed; off by default).")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address of the metrics endpoints.")
 def run_command(config_path: str, shard: int | None, shards: str | None, show_plan: bool, duration: float | None, supervised: bool,
                 metrics_port: int | None, metrics_host: str) -> None:
@@ -62,7 +62,8 @@ def run_command(config_path: str, shard: int | None, shards: str | None, show_pl
     if shard is not None:
         if not 0 <= shard < len(plan):
             raise click.BadParameter(f"{shard} outside 0..{len(plan) - 1}", param_hint="--shard")
-        metrics = (metrics_host, metrics_port + shard) if metrics_port is not None else None
+        # shard K on the base port + K; 0: a free port of its own (printed), never port K
+        metrics = (metrics_host, metrics_port + shard if metrics_port else 0) if metrics_port is not None else None
         _run_worker(config, plan[shard], duration, os.getppid() if supervised else None, metrics)
         return
     local = _shard_list(shards, len(plan))
@@ -103,7 +104,7 @@ def _supervise(config_path: str, config, shards: list[int], duration: float | No
 
     verbosity = click.get_current_context().find_root().params.get("verbose", 0)
     spec = config.cluster
-    # each worker serves its own metrics: the base port + its shard number
+    # each worker serves its own metrics: the base port + its shard number (0: a free port each)
     worker_args = (lambda k: ["--metrics-port", str(metrics_port), "--metrics-host", metrics_host]) if metrics_port is not None else None
     supervisor = Supervisor(os.path.abspath(config_path), shards, restart_delay=spec.restart_delay,
                             restart_delay_max=spec.restart_delay_max, stable_after=spec.stable_after, verbosity=verbosity,

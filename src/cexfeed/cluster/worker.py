@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 from typing import Any
 
 from ..feed import Feed
@@ -59,6 +60,7 @@ async def run_shard(config: RunConfig, shard: Shard, *, duration: float | None =
         from ..metrics import serve
 
         server = await serve(metrics[1], feeds, host=metrics[0], sinks=[sink])
+        print(f"shard {shard.index} metrics: {server.url}", file=sys.stderr, flush=True)  # the port 0 picked too
     try:
         starting = asyncio.gather(*(feed.start() for feed in feeds))
         waiter = loop.create_task(stop.wait())

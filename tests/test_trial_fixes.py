@@ -10,6 +10,7 @@ import re
 import signal
 import socket
 import sys
+from pathlib import Path
 
 import pytest
 from paths import PATHS, run, same_on_every_path
@@ -276,3 +277,80 @@ async def test_run_metrics_port_0_gives_each_worker_a_free_port(tmp_path):
         finally:
             proc.send_signal(signal.SIGTERM)
             await asyncio.wait_for(proc.communicate(), 30)
+
+
+# -- 7: damaged captures: resync past the damaged block, say what was lost, exit 1 when nothing decoded --
+
+
+async def _record(tmp_path) -> Path:
+    from cexfeed.feed import Feed
+    from cexfeed.record import Recorder
+
+    recorder = Recorder(tmp_path / "s", block_bytes=4096, flush_interval=0.05)
+    async with SimServer(seed=5, rate=40, venues=["gateio-spot"]) as sim:
+        feed = Feed("gateio-spot", ["BTC/USDT", "ETH/USDT"], ["book", "trades"], url=sim.ws_url("gateio-spot"),
+                    rest_url=sim.rest_url("gateio-spot"), tap=recorder)
+        await feed.start()
+        assert await wait_until(lambda: feed.synced("BTC/USDT") and feed.synced("ETH/USDT"), 10)
+        await asyncio.sleep(1.0)
+        await feed.close()
+    recorder.close()
+    return recorder.paths[0]
+
+
+def _blocks(data: bytes) -> list[tuple[int, int]]:
+    from cexfeed.record import format as fmt
+
+    out, offset = [], 0
+    while offset < len(data):
+        _, _, _, length, _, count = fmt.BLOCK_HEAD.unpack_from(data, offset)
+        out.append((offset, count))
+        offset += fmt.BLOCK_HEAD.size + length
+    return out
+
+
+async def test_one_damaged_byte_anywhere_loses_one_block_not_the_session(tmp_path):
+    from cexfeed.record import CaptureReplay
+
+    path = await _record(tmp_path)
+    data = path.read_bytes()
+    blocks = _blocks(data)
+    assert [count for _, count in blocks[:2]] == [1, 1] and len(blocks) >= 4  # the header, twice, alone
+    whole: list = []
+    CaptureReplay(whole.append).replay_file(path)
+    for index, (offset, count) in enumerate(blocks[:4]):
+        bad = bytearray(data)
+        bad[offset + 40] ^= 0xFF  # inside the block's compressed frame
+        damaged = tmp_path / f"d{index}.00000.cxf"
+        damaged.write_bytes(bytes(bad))
+        code, out, err = await _cli("replay", str(damaged), "--format", "summary-json")
+        assert code == 0, (index, err)
+        assert f"corrupt block at byte {offset}" in err and f"{count} records lost to damage" in err
+        books = json.loads(out)
+        assert set(books) == {"BTC/USDT", "ETH/USDT"}
+        events: list = []
+        rep = CaptureReplay(events.append)
+        rep.replay_file(damaged)
+        assert rep.report.lost_records == count
+        if index < 2:
+            assert events == whole  # a copy of the header was lost: nothing else
+        else:  # frames, snapshots or a connection's open record lost: the rest still replays
+            assert 0 < len(events) < len(whole) and not rep.problems.get("unknown_connection")
+
+
+async def test_a_capture_cut_short_or_empty_exits_1_saying_so(tmp_path):
+    data = (await _record(tmp_path)).read_bytes()
+    for size in (100, 10, 0):
+        cut = tmp_path / f"cut{size}.00000.cxf"
+        cut.write_bytes(data[:size])
+        code, out, err = await _cli("replay", str(cut))
+        assert code == 1 and out == "", (size, err)
+        assert "needs --venue" not in err and "Traceback" not in err
+        if size:
+            assert "torn block at byte" in err and "the capture is damaged or too short: no session header could be read" in err
+        else:
+            assert "the capture is empty" in err
+    plain = tmp_path / "cut10.cxf"  # not named as a part: known by the start of a block head
+    plain.write_bytes(data[:10])
+    code, out, err = await _cli("replay", str(plain))
+    assert code == 1 and "damaged or too short" in err

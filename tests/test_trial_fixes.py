@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from brokers import redis_server  # noqa: F401  (fixture)
 from paths import PATHS, run, same_on_every_path
 
 from cexfeed.architecture import open_feed
@@ -354,3 +355,28 @@ async def test_a_capture_cut_short_or_empty_exits_1_saying_so(tmp_path):
     plain.write_bytes(data[:10])
     code, out, err = await _cli("replay", str(plain))
     assert code == 1 and "damaged or too short" in err
+
+
+# -- 9: consume --format summary after the producer stopped; one venue naming --------------------------
+
+
+async def test_consume_summary_shows_closed_books_and_names_streams_one_way(redis_server):  # noqa: F811
+    from cexfeed.feed import Feed
+    from cexfeed.sinks import SinkConfig, make_sink
+
+    sink = make_sink(SinkConfig(url=redis_server.url + "/0", prefix="t9", maxlen=0))
+    async with SimServer(seed=5, rate=40, venues=["gateio-spot"]) as sim:
+        feed = Feed("gateio-spot", ["BTC/USDT", "ETH/USDT"], ["book", "trades"], url=sim.ws_url("gateio-spot"),
+                    rest_url=sim.rest_url("gateio-spot"), sinks=[sink])
+        await feed.start()
+        assert await wait_until(lambda: feed.synced("BTC/USDT") and feed.synced("ETH/USDT"), 10)
+        await asyncio.sleep(0.5)
+        await feed.close()  # the last events of each book: book_status stale (closed)
+    code, out, err = await _cli("consume", redis_server.url + "/0", "--prefix", "t9", "--format", "summary", "--duration", "3")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert "gap notice: gateio-spot BTC/USDT book start x1" in lines
+    for symbol in ("BTC/USDT", "ETH/USDT"):
+        (line,) = [x for x in lines if x.startswith(f"book gateio-spot {symbol}: ")]
+        assert re.fullmatch(rf"book gateio-spot {symbol}: stale \(closed\); last synced id \d+  bid \(.+\)  ask \(.+\)", line), line
+    assert "waiting for a snapshot" not in out and not any(x.startswith("book gateio ") for x in lines)

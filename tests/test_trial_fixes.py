@@ -380,3 +380,20 @@ async def test_consume_summary_shows_closed_books_and_names_streams_one_way(redi
         (line,) = [x for x in lines if x.startswith(f"book gateio-spot {symbol}: ")]
         assert re.fullmatch(rf"book gateio-spot {symbol}: stale \(closed\); last synced id \d+  bid \(.+\)  ask \(.+\)", line), line
     assert "waiting for a snapshot" not in out and not any(x.startswith("book gateio ") for x in lines)
+
+
+# -- 10: every bad symbol in one error; an unlisted one gives the error only ------------------------------
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+async def test_stream_names_every_bad_symbol_at_once(architecture):
+    async with SimServer(seed=2, rate=10, venues=["gateio-spot"]) as sim:
+        base = ["stream", "gateio-spot", "--url", sim.ws_url("gateio-spot"), "--rest-url", sim.rest_url("gateio-spot"), "--duration", "2",
+                "--architecture", architecture]
+        code, out, err = await _cli(*base, "--symbols", "btc/usdt,BTCUSDT,NOPE/USDT")
+        assert code == 1 and out == ""
+        assert err.strip() == ("Error: 'btc/usdt' is not a unified symbol (BASE/QUOTE, upper case): did you mean 'BTC/USDT'?; "
+                               "'BTCUSDT' is not a unified symbol (BASE/QUOTE, upper case): did you mean 'BTC/USDT'?; "
+                               "'NOPE/USDT' is not listed by gateio-spot")
+        code, out, err = await _cli(*base, "--symbols", "NOPE/USDT")
+        assert code == 1 and out == "" and err.strip() == "Error: 'NOPE/USDT' is not listed by gateio-spot"  # no "events 0" line

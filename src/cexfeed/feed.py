@@ -71,6 +71,24 @@ async def load_symbol_map(protocol: VenueProtocol, rest: Any, venue: str) -> Sym
         return protocol.default_symbols()
 
 
+async def check_symbols(venue: str, symbols: Sequence[str], rest_url: str | None = None, protocol_options: dict[str, Any] | None = None) -> None:
+    """Check ``symbols`` against ``venue``'s instrument list, every name at once: raises one
+    :class:`~cexfeed.symbols.SymbolError` naming each bad one (form, market, listed,
+    tradable), with hints from the list. Only the form is checked when the list cannot be had.
+    What ``Feed(...)`` (forms) and :meth:`Feed.start` (listed) check in two steps, for a caller
+    that wants a single answer (``cexfeed stream``)."""
+    protocol = protocol_class(venue)(None, rest_url, **(protocol_options or {}))
+    rest = RestClient(protocol.rest_url, headers=protocol.headers, timeout=5.0, retries=1)
+    try:
+        smap = await protocol.fetch_symbols(rest)
+        listed = True
+    except Exception:  # no list: the forms alone
+        smap, listed = protocol.default_symbols(), False
+    finally:
+        await rest.close()
+    resolve_symbols(symbols, smap, venue=venue, market=protocol.table.market, settle=getattr(protocol, "settle", None), listed=listed)
+
+
 class Feed(EventDelivery):
     """Live market data of one venue stream.
 

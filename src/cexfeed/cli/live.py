@@ -401,9 +401,16 @@ def run_stream(venue: str, symbols: str, channels: str, url: str | None, rest_ur
 
     async def run() -> tuple[list[Any], list[dict[str, Any]]]:
         from ..compat import open_feed
+        from ..feed import check_symbols
+        from ..symbols import SymbolError
 
-        feed = open_feed(venue, wanted, names, config=architecture, url=url, rest_url=rest_url, no_data_timeout=no_data_timeout,
-                         subscription_timeout=subscription_timeout or None, tap=tap, sinks=sinks)
+        try:
+            feed = open_feed(venue, wanted, names, config=architecture, url=url, rest_url=rest_url, no_data_timeout=no_data_timeout,
+                             subscription_timeout=subscription_timeout or None, tap=tap, sinks=sinks)
+        except SymbolError:
+            # names in another form: say in the same breath which of the others the venue lacks
+            await check_symbols(venue, wanted, rest_url)
+            raise
         watched = ((tap,) if tap is not None and hasattr(tap, "stats") else ()) + tuple(sinks)
         title = [f"cexfeed stream {_label(feed)} {feed.protocol.ws_url}"]
         return [feed], await _run([feed], [wanted], fmt, duration, title, metrics, watched)

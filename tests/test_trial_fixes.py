@@ -397,3 +397,35 @@ async def test_stream_names_every_bad_symbol_at_once(architecture):
                                "'NOPE/USDT' is not listed by gateio-spot")
         code, out, err = await _cli(*base, "--symbols", "NOPE/USDT")
         assert code == 1 and out == "" and err.strip() == "Error: 'NOPE/USDT' is not listed by gateio-spot"  # no "events 0" line
+
+
+# -- 11: a sink that cannot be opened at all stops the start (exit 1); later outages buffer as documented --
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_a_sink_that_cannot_be_opened_fails_the_start(tmp_path):
+    port = _closed_port()
+    async with SimServer(seed=2, rate=10, venues=["gateio-spot"]) as sim:
+        base = ["stream", "gateio-spot", "--url", sim.ws_url("gateio-spot"), "--rest-url", sim.rest_url("gateio-spot"), "--duration", "3",
+                "--format", "none"]
+        for url, why in ((f"jsonl:{tmp_path / 'file'}/x.jsonl", "FileExistsError"), (f"redis://127.0.0.1:{port}/0", "ConnectionError"),
+                         (f"nats://127.0.0.1:{port}", "NoServersError")):
+            if url.startswith("jsonl:"):
+                (tmp_path / "file").write_text("a file, not a folder")
+            code, out, err = await _cli(*base, "--sink", url)
+            assert code == 1, (url, err)
+            assert err.startswith(f"Error: sink {url.split('/0')[0] if url.startswith('redis') else url}") and "cannot be opened" in err, err
+            assert why in err and "Traceback" not in err
+        # a missing folder is made (documented), not an error
+        code, out, err = await _cli(*base, "--sink", f"jsonl:{tmp_path / 'new' / 'dir' / 'e.jsonl'}")
+        assert code == 0 and (tmp_path / "new" / "dir" / "e.jsonl").stat().st_size > 0
+        # cexfeed run: a configuration error, not restarted
+        path = _run_config(tmp_path / "sink.toml", ["BTC/USDT"], sim, sink=f"redis://127.0.0.1:{port}/0", workers=1)
+        code, out, err = await _cli("run", path, "--duration", "20")
+    assert code == 1 and "exited rc 78: configuration error, not restarted" in out
+    assert f"shard 0: sink redis://127.0.0.1:{port}/0 cannot be opened" in err and "restart in" not in out

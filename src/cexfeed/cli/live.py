@@ -411,6 +411,13 @@ def run_stream(venue: str, symbols: str, channels: str, url: str | None, rest_ur
             # names in another form: say in the same breath which of the others the venue lacks
             await check_symbols(venue, wanted, rest_url)
             raise
+        from ..sinks import SinkUnavailable
+
+        try:  # a sink that cannot work at all stops us now; later outages buffer and reconnect
+            for sink in sinks:
+                await sink.open()
+        except SinkUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
         watched = ((tap,) if tap is not None and hasattr(tap, "stats") else ()) + tuple(sinks)
         title = [f"cexfeed stream {_label(feed)} {feed.protocol.ws_url}"]
         return [feed], await _run([feed], [wanted], fmt, duration, title, metrics, watched)

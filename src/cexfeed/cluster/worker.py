@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from ..feed import Feed
-from ..sinks import Sink, make_sink
+from ..sinks import Sink, SinkUnavailable, make_sink
 from ..symbols import SymbolError
 from .config import CONFIG_ERROR, RunConfig, Shard  # noqa: F401 - CONFIG_ERROR: the worker's exit status
 
@@ -45,13 +45,17 @@ async def run_shard(config: RunConfig, shard: Shard, *, duration: float | None =
     was stopped before its feeds had started). ``metrics`` ``(host,
     port)`` serves this worker's Prometheus metrics (:mod:`cexfeed.metrics`). Raises
     ``OSError`` when that port cannot be bound, :class:`ShardConfigError` when a feed's venue
-    does not list one of its symbols."""
+    does not list one of its symbols or the sink cannot be opened at all."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     sink = make_sink(config.sink)
+    try:  # a sink that cannot work at all: a configuration error (no restart helps)
+        await sink.open()
+    except SinkUnavailable as exc:
+        raise ShardConfigError(f"shard {shard.index}: {exc}") from None
     feeds = build_feeds(shard, sink)
     watcher = loop.create_task(_watch_parent(watch_parent, stop)) if watch_parent else None
     server = None

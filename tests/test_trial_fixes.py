@@ -429,3 +429,35 @@ async def test_a_sink_that_cannot_be_opened_fails_the_start(tmp_path):
         code, out, err = await _cli("run", path, "--duration", "20")
     assert code == 1 and "exited rc 78: configuration error, not restarted" in out
     assert f"shard 0: sink redis://127.0.0.1:{port}/0 cannot be opened" in err and "restart in" not in out
+
+
+# -- 12: connection statuses and log lines say the same thing consistently ------------------------------
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+async def test_connected_carries_the_attempt_that_worked_and_rest_lines_have_no_empty_parts(architecture, caplog):
+    import logging
+
+    from cexfeed.models import ConnectionStatus
+
+    caplog.set_level(logging.INFO, logger="cexfeed")
+    async with SimServer(seed=8, rate=20, venues=["gateio-spot"]) as sim:
+        sim.reject_upgrades(1, status=503, retry_after=0)
+        sim.fail_instruments(10)  # more than the client's retries: failed, then connected again
+        events: list = []
+        feed = open_feed("gateio-spot", ["BTC/USDT"], ["trades"], architecture=architecture, url=sim.ws_url("gateio-spot"),
+                         rest_url=sim.rest_url("gateio-spot"), on_event=events.append, reconnect_backoff=lambda: Backoff(initial=0.05, cap=0.1),
+                         instrument_retry=lambda: Backoff(initial=0.05, cap=0.1))
+        await feed.start()
+        try:
+            ws = lambda: [(e.status, e.attempt) for e in events if isinstance(e, ConnectionStatus) and e.connection != "rest"]  # noqa: E731
+            assert await wait_until(lambda: ("connected", 2) in ws(), 5)
+            assert ws()[:4] == [("connecting", 1), ("failed", 1), ("connecting", 2), ("connected", 2)]
+            sim.drop_connections()
+            assert await wait_until(lambda: ws()[-1] == ("connected", 1), 5)  # counted afresh after a success
+            assert await wait_until(lambda: feed.listed, 10)
+        finally:
+            await feed.close()
+    rest = [r.getMessage() for r in caplog.records if "REST endpoint" in r.getMessage()]
+    assert any(line.endswith("/api/v4 connected") for line in rest), rest
+    assert not any("()" in line or line.endswith(": ") for line in rest), rest

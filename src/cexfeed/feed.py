@@ -214,7 +214,8 @@ class Feed(EventDelivery):
     def _rest_state(self, status: str, reason: str, detail: str) -> None:
         """The REST endpoint started failing, or works again: tell the consumer."""
         level = logging.WARNING if status == FAILED else logging.INFO
-        log.log(level, "%s: REST endpoint %s %s (%s): %s", self.venue, self.rest.base_url, status, reason, detail)
+        log.log(level, "%s: REST endpoint %s %s%s%s", self.venue, self.rest.base_url, status, f" ({reason})" if reason else "",
+                f": {detail}" if detail else "")
         self._report(self._local(ConnectionStatus, connection="rest", status=status, reason=reason, detail=detail, url=self.rest.base_url))
 
     def _resolve(self, symbols: Iterable[str]) -> dict[str, str]:

@@ -39,3 +39,11 @@ def test_compiled_account_value_screen():
 
 def test_compiled_mexc_decoder():
     assert mexc.COMPILED
+
+
+def test_compiled_mexc_private_decoder():
+    from cexfeed.exchanges.mexc import private_decode
+    from cexfeed.exchanges.mexc.private_handler import MexcPrivateWebSocketHandler
+
+    assert private_decode.COMPILED
+    assert MexcPrivateWebSocketHandler()._decode is private_decode.decode_private_compiled

@@ -209,6 +209,22 @@ class _Channel(msgspec.Struct):
 _channel = msgspec.json.Decoder(_Channel)
 
 
+def _wrapper_channel(payload: bytes) -> str:
+    """The channel of a protobuf push that starts with it (MEXC ``PushDataV3ApiWrapper``
+    field 1, length-delimited, mexc-protocol.md §2.1), else ``""``."""
+    size = 0
+    shift = 0
+    pos = 1
+    while pos < len(payload) and pos < 6:
+        byte = payload[pos]
+        size |= (byte & 0x7F) << shift
+        pos += 1
+        if byte < 0x80:
+            return payload[pos:pos + size].decode("utf-8", "replace") if size <= 200 else ""
+        shift += 7
+    return ""
+
+
 class Replay:
     """Replays one capture through a venue's real handlers: the public one, and the private
     (account) one for the frames of the channels it owns when the venue has one.
@@ -245,13 +261,18 @@ class Replay:
             self._private_channels = frozenset(self.private.CHANNELS)
 
     def _handler_of(self, payload: bytes):
-        """The private handler for a frame of one of its channels, else the public one."""
-        if self._private_channels and payload[:1] == b"{":
-            try:
-                if _channel.decode(payload).channel in self._private_channels:
-                    return self.private._handle_message
-            except msgspec.DecodeError:
-                pass
+        """The private handler for a frame of one of its channels (a JSON push's ``channel``,
+        or a protobuf push's leading channel field), else the public one."""
+        if self._private_channels:
+            first = payload[:1]
+            if first == b"{":
+                try:
+                    if _channel.decode(payload).channel in self._private_channels:
+                        return self.private._handle_message
+                except msgspec.DecodeError:
+                    pass
+            elif first == b"\x0a" and _wrapper_channel(payload) in self._private_channels:
+                return self.private._handle_message
         return self.handler._handle_message
 
     def _event(self, event) -> None:

@@ -341,17 +341,18 @@ class PrivateWebSocketHandler(WebSocketHandler):
         self._set_status(LIVE, "snapshot" if complete else "buffer_overflow")
         return complete
 
-    def connection_lost(self, reason: str, recv_ts: int | None = None) -> None:
+    def connection_lost(self, reason: str, recv_ts: int | None = None, code: str = "", message: str = "") -> None:
         """The account is ``stale`` until reconciled. Pushes of the lost connection still
         buffered are dropped: only the next connection's pushes, which all come after its
         subscription, are applied on top of its snapshot (they arrive in order, so the last one
-        of each balance or order is the newest)."""
+        of each balance or order is the newest). A ``code`` (the venue's, e.g. a refused session
+        token) publishes the status again even when already ``stale``, with ``reason``."""
         self._syncing = True
         self._buffer = []
         self._overflow = False
         if self.status in _TERMINAL:
             return  # refused by the venue: that stays the account's status until the user acts
-        self._set_status(STALE, reason, recv_ts=recv_ts)
+        self._set_status(STALE, reason, code, message, recv_ts=recv_ts)
 
     def auth_failed(self, code: str, message: str) -> None:
         """The venue refused the credentials: publish ``auth_failed`` with its code and text."""

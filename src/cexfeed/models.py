@@ -406,7 +406,9 @@ class Fill(AccountEvent, tag="fill"):
 class Balance(AccountEvent, tag="balance"):
     """The balance of one currency after a change: ``total`` = ``available`` + ``frozen`` as the
     venue states them (a field the venue does not send is ``None``, never derived); ``change``
-    the signed change that caused the update and ``change_type`` the venue's reason when sent.
+    the signed change that caused the update and ``change_type`` the venue's reason when sent;
+    ``frozen_change`` the signed change of ``frozen`` where the venue states it apart (MEXC
+    ``frozenAmountChange``; ``change`` is then the change of ``available``).
     ``symbol``/``venue_symbol`` are empty."""
 
     currency: str
@@ -415,6 +417,7 @@ class Balance(AccountEvent, tag="balance"):
     frozen: Decimal | None = None
     change: Decimal | None = None
     change_type: str | None = None
+    frozen_change: Decimal | None = None
 
 
 class Position(AccountEvent, tag="position"):

@@ -21,6 +21,14 @@ retried; any other refusal of a private subscription (a wrong user id, a channel
 use) publishes ``refused`` with the venue's text and the account is never ``live`` (its state
 would miss that channel's changes); a refused request time (clock skew) measures the clock again and retries once; a REST
 failure while reconciling is retried with capped backoff, pushes buffering meanwhile.
+
+A stream whose socket rides on a session token (MEXC's listenKey, kept by the protocol) is
+told apart from a network loss: when the token is replaced (the venue refused it, its
+keep-alive failed) the account publishes ``stale`` with the protocol's reason (``key_refused``,
+``key_expired``), reconnects at once on the new token and reconciles (``reconciling`` with
+reason ``key_changed``); before the venue's connection lifetime runs out
+(``protocol.max_connection_age_s``) the socket is replaced (``rotate``) and reconciled the same
+way; :meth:`Account.close` ends the session (deletes the key).
 """
 
 from __future__ import annotations
@@ -46,13 +54,15 @@ log = logging.getLogger("cexfeed.account")
 
 
 class Account(EventDelivery):
-    """Live account state of one venue stream (``gateio-spot``, ``gateio-perp``).
+    """Live account state of one venue stream (``gateio-spot``, ``gateio-perp``, ``mexc-spot``).
 
     Parameters
       ``venue``              registry name with private streams
       ``credentials``        :class:`~cexfeed.credentials.Credentials`; default from the
-                             environment (``GATEIO_API_KEY``, ``GATEIO_API_SECRET``, ``GATEIO_UID``)
-      ``symbols``            unified symbols to follow (default: all, ``!all``)
+                             environment (``GATEIO_API_KEY``, ``GATEIO_API_SECRET``, ``GATEIO_UID``;
+                             ``MEXC_API_KEY``, ``MEXC_API_SECRET``)
+      ``symbols``            unified symbols to follow (default: all, ``!all``; MEXC: the symbols
+                             the REST snapshot asks for, besides those seen on the stream)
       ``channels``           our private channel names (default: the venue's set)
       ``url``/``rest_url``   override the production endpoints (e.g. the simulator)
       ``on_event``           sync callback per event (inline; exceptions counted, not raised)
@@ -130,6 +140,10 @@ class Account(EventDelivery):
         self.refused = ""  # what the venue said when it refused private subscriptions
         self._covered_ms: int | None = None
         self._status_changed = asyncio.Event()
+        # why the next sync runs (a new session token, a rotation), else reconnect/start
+        self._sync_reason = ""
+        self._rotation: asyncio.TimerHandle | None = None
+        protocol.session_listener = self._on_session
 
     # -- wiring ------------------------------------------------------------------------------
     # event delivery (inline callback, bounded queue dropping the oldest) is the market Feed's
@@ -184,12 +198,49 @@ class Account(EventDelivery):
         venue_symbols = [self._venue_of[s] for s in self.symbols]
         subs = protocol.subscriptions(self.channels, venue_symbols)
         acks = self._spawn(conn.subscribe(subs))
-        await protocol.prepare(self.rest)
-        conn.start()
+        prepared = await self._prepare(timeout)
+        if prepared == "ok":
+            conn.start()
+        elif prepared == "retry":
+            self._spawn(self._prepare_later(conn))
         await self.wait_status((LIVE, AUTH_FAILED, REFUSED), timeout)
         if acks.done():
             self.ack_results = acks.result()
         return handler.status
+
+    async def _prepare(self, timeout: float) -> str:
+        """``protocol.prepare`` (e.g. make the listenKey): ``ok``; ``retry`` (in the background)
+        when the venue could not be reached; ``auth`` when it refused the credentials (then
+        ``auth_failed`` is published and nothing connects)."""
+        handler = self.handler
+        assert handler is not None
+        for attempt in (1, 2):
+            try:
+                await asyncio.wait_for(self.protocol.prepare(self.rest), timeout)
+                return "ok"
+            except RestError as exc:
+                found = self.protocol.rest_refusal(exc)
+                if found is not None and found[0] == "auth":
+                    self._stop_auth(found, found[2])
+                    return "auth"
+                if found is not None and found[0] == "clock" and attempt == 1:
+                    await self._measure_clock()
+                    continue
+                log.warning("%s: session setup failed (%s); retrying in the background", self.venue, self.protocol.redact(str(exc)))
+                return "retry"
+            except asyncio.TimeoutError:
+                return "retry"
+        return "retry"
+
+    async def _prepare_later(self, conn: WsConnection) -> None:
+        backoff = Backoff(initial=0.5, cap=30.0)
+        while not self._closed:
+            await asyncio.sleep(backoff.next())
+            prepared = await self._prepare(30.0)
+            if prepared == "ok":
+                conn.start()
+            if prepared != "retry":
+                return
 
     async def wait_status(self, statuses: Sequence[str], timeout: float | None = None) -> bool:
         """Wait until the account's status is one of ``statuses``; False after ``timeout`` s."""
@@ -248,14 +299,21 @@ class Account(EventDelivery):
         }
 
     async def close(self) -> None:
-        """Close the connection, stop syncing, close the REST session; the account is ``stale``."""
+        """Close the connection, stop syncing, end the session (MEXC: delete the listenKey),
+        close the REST session; the account is ``stale``."""
         self._closed = True
+        if self._rotation is not None:
+            self._rotation.cancel()
         for task in list(self._tasks):
             task.cancel()
         if self._sync_task is not None:
             self._sync_task.cancel()
         if self.connection is not None:
             await self.connection.close()
+        try:
+            await self.protocol.close_session(self.rest)
+        except Exception as exc:  # the venue lets the session lapse on its own
+            log.info("%s: session not ended cleanly: %s", self.venue, self.protocol.redact(str(exc)))
         await self.rest.close()
 
     # -- keeping the account right -----------------------------------------------------------
@@ -264,6 +322,55 @@ class Account(EventDelivery):
         if state != CONNECTED and handler is not None and handler.status == LIVE:
             # everything up to now arrived live: missed trades start here
             self._covered_ms = self.protocol.clock.now_ms()
+        if self._rotation is not None:
+            self._rotation.cancel()
+            self._rotation = None
+        age = self.protocol.max_connection_age_s
+        if state == CONNECTED and age:
+            self._rotation = asyncio.get_running_loop().call_later(age, self._rotate, conn, conn._session)
+
+    def _rotate(self, conn: WsConnection, session: int) -> None:
+        """The socket nears the venue's lifetime limit: a new one now, reconciled."""
+        if session == conn._session and conn.connected and not self._closed:
+            self._replace_socket(conn, "rotate", "", "connection lifetime limit")
+
+    def _replace_socket(self, conn: WsConnection, reason: str, code: str, message: str) -> None:
+        handler = self.handler
+        if handler is not None and handler.status not in (AUTH_FAILED, REFUSED):
+            if handler.status == LIVE:
+                self._covered_ms = self.protocol.clock.now_ms()
+            handler.connection_lost(reason, code=code, message=self.protocol.redact(message))
+        self._sync_reason = "key_changed" if reason.startswith("key") else reason
+        conn.reconnect_now(reason, self.protocol.redact(f"{code} {message}".strip()))
+
+    def _on_session(self, kind: str, reason: str, code: str = "", message: str = "") -> None:
+        """The protocol's session changed on its own (see :class:`PrivateProtocol`)."""
+        conn = self.connection
+        if self._closed or conn is None:
+            return
+        if kind == "auth":
+            self._stop_auth(("auth", code, message), message)
+            self._spawn(conn.close())
+            return
+        self._replace_socket(conn, reason, code, message)
+
+    async def _renew(self, conn: WsConnection, reason: str, code: str, message: str, stale_url: str) -> None:
+        """The venue refused the session the socket rode on (the account is ``stale`` with
+        ``reason`` already): new session data, then a new socket unless one is up on it."""
+        backoff = Backoff(initial=0.5, cap=30.0)
+        while not self._closed:
+            try:
+                await self.protocol.renew_session(self.rest, reason, code, message, stale_url)
+            except RestError as exc:
+                found = self.protocol.rest_refusal(exc)
+                if found is not None and found[0] == "auth":
+                    self._on_session("auth", "auth", found[1], found[2])
+                    return
+                await asyncio.sleep(backoff.next())
+                continue
+            if conn.session_url != self.protocol.ws_url or not conn.connected:
+                conn.reconnect_now(reason, self.protocol.redact(f"{code} {message}".strip()))
+            return  # (a socket on the new data that is up already syncs on its own)
 
     def _on_replayed(self, conn: WsConnection, results: list[AckResult]) -> None:
         """The subscriptions of a new session are answered: reconcile (or stop on a refusal)."""
@@ -274,6 +381,15 @@ class Account(EventDelivery):
         if any(k is not None and k[0] == "auth" for _, k in refused):
             self._stopped = True
             return  # the handler published auth_failed; the refused channels are not replayed
+        session = [k for _, k in refused if k is not None and k[0] == "key"]
+        if session:
+            # the subscriptions stay in the set (protocol.session_refusal): replayed on the new socket
+            _, code, message = session[0]
+            if self.handler is not None:
+                self.handler.connection_lost("key_refused", code=code, message=self.protocol.redact(message))
+            self._sync_reason = "key_changed"
+            self._spawn(self._renew(conn, "key_refused", code, message, conn.session_url))
+            return
         clock = [r.sub for r, k in refused if k is not None and k[0] == "clock"]
         if clock:
             if not self._clock_retried:
@@ -328,7 +444,8 @@ class Account(EventDelivery):
         handler = self.handler
         assert handler is not None
         protocol = self.protocol
-        handler.begin_sync("reconnect" if self.syncs else "start")
+        reason, self._sync_reason = self._sync_reason, ""
+        handler.begin_sync(reason or ("reconnect" if self.syncs else "start"))
         backoff = Backoff(initial=0.2, cap=5.0)
         clock_retry = True
         while not self._closed:

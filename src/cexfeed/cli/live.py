@@ -319,7 +319,7 @@ def _demo_symbols(venue: str, names: list[str]) -> list[str]:
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic market.")
 @click.option("--venue", type=click.Choice(["all", *_live_venues()]), default="all", show_default=True, help="Simulated venue(s).")
 @click.option("--account/--no-account", "with_account", default=None,
-              help="Also stream the Gate accounts (the simulator's test keys, trading on their own); default: on for the wide table "
+              help="Also stream the accounts (Gate and MEXC: the simulator's test keys, trading on their own); default: on for the wide table "
                    "(120 columns or more), off for the 80-column layout and jsonl.")
 @architecture_option
 @metrics_options
@@ -327,7 +327,7 @@ def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int,
          architecture: Any, metrics_port: int | None, metrics_host: str) -> None:
     """Run the loopback exchange simulator in-process (every venue by default) and stream from it
     over real WebSockets: top of book, spread and last trades per symbol, plus funding rate and
-    mark/index price for perpetuals, and an account panel per Gate venue (balances, open orders,
+    mark/index price for perpetuals, and an account panel per venue with private streams (balances, open orders,
     positions, fills of the simulator's test account)."""
     wanted = split(symbols)
     if not wanted:

@@ -157,6 +157,8 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
         self._last_rx_ns = 0
         self._connected = asyncio.Event()
         self.last_error = ""
+        # the URL the current (or last) session connected to (may hold a session token: never logged)
+        self.session_url = ""
         # connect attempts since the last success, and why the open socket went (reason, detail)
         self._attempt = 0
         self._drop_reason: tuple[str, str] | None = None
@@ -223,6 +225,12 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
         if transport is not None:
             transport.disconnect(graceful=False)
 
+    def reconnect_now(self, reason: str, detail: str = "") -> None:
+        """Replace the socket at once (no backoff wait), reporting ``reason`` (e.g. a new
+        session token, or a connection near the venue's lifetime limit)."""
+        self._reconnect_now = True
+        self.drop(reason, detail)
+
     def on_pong(self) -> None:
         self.stats.pongs += 1
 
@@ -256,7 +264,7 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
             status=status,
             reason=reason,
             detail=detail,
-            url=self.protocol.ws_url,
+            url=self.protocol.redact(self.protocol.ws_url),
             attempt=self._attempt,
             retry_in=None if retry_in is None else round(retry_in, 3),
         )
@@ -294,16 +302,17 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
             self._set_state(CONNECTING)
             self._attempt += 1
             self._report(STATUS_CONNECTING)
+            url = protocol.ws_url
             try:
                 # the outer bound also covers DNS and TCP connect, which picows does not time
                 transport, _ = await asyncio.wait_for(
                     ws_connect(
                         lambda: _Listener(self),
-                        protocol.ws_url,
+                        url,
                         extra_headers=protocol.headers or None,
                         websocket_handshake_timeout=self.handshake_timeout,
                         enable_auto_pong=True,
-                        logger_name="cexfeed",
+                        logger_name=protocol.ws_logger(),
                     ),
                     self.handshake_timeout * 2,
                 )
@@ -312,7 +321,7 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
             except Exception as exc:
                 self.stats.connect_failures += 1
                 reason, retry_after = connect_failure(exc)
-                self.last_error = f"connect failed: {type(exc).__name__}: {exc}"
+                self.last_error = protocol.redact(f"connect failed: {type(exc).__name__}: {exc}")
                 if self.tap is not None:
                     self.tap.event(self.tap_id, CONNECT_FAILED, time.time_ns(), {"error": self.last_error})
                 delay = self.backoff.next()
@@ -323,6 +332,7 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
                 continue
             self._session += 1
             session = self._session
+            self.session_url = url
             self._transport = transport
             self._last_rx_ns = time.time_ns()
             self._drop_reason = None
@@ -330,7 +340,7 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
             started = loop.time()
             self.stats.connects += 1
             if self.tap is not None:
-                self.tap.event(self.tap_id, CONNECT, self._last_rx_ns, {"url": protocol.ws_url})
+                self.tap.event(self.tap_id, CONNECT, self._last_rx_ns, {"url": protocol.redact(protocol.ws_url)})
             self._set_state(CONNECTED)
             self._report(STATUS_CONNECTED)  # with the number of the attempt that worked, as `connecting` said it
             self._attempt = 0

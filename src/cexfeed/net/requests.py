@@ -186,10 +186,11 @@ class Requests:
             self.stats.acks_refused += 1
             result = AckResult(sub, pending.event, False, "refused", message)
             if pending.event == "subscribe":
-                # refused: never replay it
-                self.subscriptions.pop(sub, None)
                 self.watch.disarm(sub)
-                self._unfollow(sub.venue_symbol)
+                if not self.protocol.session_refusal(message):
+                    # refused: never replay it (a refused session keeps it for the next one)
+                    self.subscriptions.pop(sub, None)
+                    self._unfollow(sub.venue_symbol)
             log.warning("%s: %s %s %s refused: %s", self.name, pending.event, sub.channel, sub.venue_symbol, message)
         if not pending.future.done():
             pending.future.set_result(result)

@@ -183,8 +183,15 @@ class WebSocketHandler:
         built from it is no longer current."""
 
     def _emit(self, event: Event) -> None:
+        # the checks of _admit, inline: this runs for every event
+        if event.__class__ is BestBidOffer:
+            bid = event.bid_price
+            if bid is not None:
+                ask = event.ask_price
+                if ask is not None and bid >= ask and not self._admit(event):
+                    return
         only = self._only
-        if (only is not None and event.venue_symbol not in only or event.__class__ is BestBidOffer) and not self._admit(event):
+        if only is not None and event.venue_symbol not in only and not self._admit(event):
             return
         self.stats.events += 1
         self.seen[event.__class__][event.venue_symbol] = event.recv_ts

@@ -28,7 +28,7 @@ after that many of the action's pushes: a disconnect in the middle of a fill). F
 ``PUT`` answer HTTP 500), ``refuse_put`` (the next ``count`` ``PUT`` answer ``code``, default
 ``730708``), ``validity`` (``seconds`` a key lives), ``put_floor`` (``seconds``),
 ``reject_auth``, ``skew`` (``seconds``), ``fail_rest`` (the next ``count`` private REST calls
-answer 500).
+answer 500), ``slow_rest`` (the next ``count`` private REST answers sent ``seconds`` late).
 """
 
 from __future__ import annotations
@@ -148,9 +148,13 @@ class MexcPrivateSim(GatePrivateSim):
             if refused is not None:
                 return refused
             answer = serve(request, self.ledger(uid))
-            if isinstance(answer, web.StreamResponse):
-                return answer
-            return web.Response(body=_encode(answer), content_type="application/json")
+            if not isinstance(answer, web.StreamResponse):
+                answer = web.Response(body=_encode(answer), content_type="application/json")
+            count, seconds = self.slow_rest
+            if count > 0:  # read now, answered late (the slow_rest switch)
+                self.slow_rest = (count - 1, seconds)
+                await asyncio.sleep(seconds)
+            return answer
 
         app.router.add_route(method, path, handle)
 

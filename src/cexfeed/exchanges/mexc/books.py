@@ -5,7 +5,9 @@
   (until the snapshot is applied);
 - ``limit.depth`` pushes are whole top-N books (a ``full`` book, one book per symbol as for
   every book channel): each replaces the symbol's book and is emitted as
-  ``BookUpdate(snapshot=True)`` (levels of size 0 left out); a crossed one resyncs the book;
+  ``BookUpdate(snapshot=True)`` (levels of size 0 left out); a crossed one resyncs the book; one
+  whose sides are not strictly ordered best first (a price repeated or out of place) is counted
+  and skipped (found by the capture fuzz: a damaged price published an unsorted book);
 - (a silent book is reported by the connection's per-subscription watch, :mod:`cexfeed.net.watch`);
 - the venue cuts a connection after 24 h: ``max_connection_age`` s after the first frame of a
   connection, ``hooks.on_reconnect_requested`` asks for a new one.
@@ -50,6 +52,9 @@ class MexcBooks:
         it again). A level of size 0 in it is no level: left out."""
         bids = [level for level in bids if level[1]]
         asks = [level for level in asks if level[1]]
+        if any(bids[i][0] <= bids[i + 1][0] for i in range(len(bids) - 1)) or any(asks[i][0] >= asks[i + 1][0] for i in range(len(asks) - 1)):
+            self._count_error("unsorted_snapshot", raw, "levels not strictly ordered best first")
+            return
         self._book_periodic(symbol, version, bids, asks, exchange_ts, recv_ts)
 
     def apply_snapshot(self, venue_symbol: str, update_id: int, bids, asks, exchange_ts: int = 0, recv_ts: int | None = None) -> int:

@@ -9,7 +9,7 @@
   sequencing rule of gateio-protocol.md §10.1 / mexc-protocol.md §4 (snapshot at ``S``: deltas
   with ``last <= S`` stale, the first applied one bridges ``first <= S + 1 <= last``, then each
   continues exactly; a gap or a crossed book drops the book until the next snapshot; a
-  ``full`` push replaces it), parsed with the standard ``json`` module and the official
+  ``full`` push, or a MEXC ``limit.depth`` push, replaces it), parsed with the standard ``json`` module and the official
   protobuf classes, not with cexfeed's readers.
 """
 
@@ -192,7 +192,19 @@ class Reference:
             w = PushDataV3ApiWrapper.FromString(raw)
         except Exception:
             return
-        if w.WhichOneof("body") != "publicAggreDepths":
+        kind = w.WhichOneof("body")
+        if kind == "publicLimitDepths":
+            # a whole top-N book (the channel table's book kind "full"): it replaces the symbol's book
+            body = w.publicLimitDepths
+            book = _Book()
+            book.set([(float(x.price), float(x.quantity)) for x in body.bids], [(float(x.price), float(x.quantity)) for x in body.asks],
+                     self.depth)
+            book.last = int(body.version)
+            book.bridged = True
+            self.books[w.symbol], self.synced[w.symbol] = book, not book.crossed()
+            self.buffer.pop(w.symbol, None)
+            return
+        if kind != "publicAggreDepths":
             return
         body = w.publicAggreDepths
         symbol = w.symbol

@@ -39,3 +39,16 @@ def test_compiled_account_value_screen():
 
 def test_compiled_mexc_decoder():
     assert mexc.COMPILED
+
+
+def test_compiled_account_parts():
+    from cexfeed import account
+    from cexfeed.exchanges.gateio import private_common
+    from cexfeed.exchanges.gateio.private_futures import GateioFuturesPrivateWebSocketHandler
+    from cexfeed.exchanges.gateio.private_spot import GateioSpotPrivateWebSocketHandler
+
+    assert account.AccountState is not account.PyAccountState
+    assert private_common.AccountReader is not None
+    for cls in (GateioSpotPrivateWebSocketHandler, GateioFuturesPrivateWebSocketHandler):
+        handler = cls()
+        assert handler._reader is not None and handler._handle_message == handler._reader.handle_message

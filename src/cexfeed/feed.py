@@ -19,7 +19,8 @@ oldest event is dropped (the read loop never waits for the consumer) and counted
 (``stats()["dropped"]``); the next event the consumer reads is preceded by one
 ``EventsDropped`` saying how many went and which books had updates among them. The local books
 are never affected: ``feed.book(symbol)`` is always the current book, so a consumer that fell
-behind reads those books again instead of replaying deltas.
+behind reads those books again instead of replaying deltas. :meth:`Feed.batches` gives the same
+events a list at a time; how the hand-off works: :mod:`cexfeed.delivery`.
 
 The instrument list: :meth:`Feed.start` loads it first and checks every symbol against it
 (:func:`cexfeed.symbols.resolve_symbols`). When it cannot be fetched the feed still starts:

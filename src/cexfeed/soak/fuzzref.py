@@ -9,7 +9,7 @@
   sequencing rule of gateio-protocol.md §10.1 / mexc-protocol.md §4 (snapshot at ``S``: deltas
   with ``last <= S`` stale, the first applied one bridges ``first <= S + 1 <= last``, then each
   continues exactly; a gap or a crossed book drops the book until the next snapshot; a
-  ``full`` push, or a MEXC ``limit.depth`` push, replaces it), parsed with the standard ``json`` module and the official
+  ``full`` push replaces it), parsed with the standard ``json`` module and the official
   protobuf classes, not with cexfeed's readers.
 """
 
@@ -174,12 +174,7 @@ class Reference:
         symbol = r["s"]
         bids, asks = self._levels(symbol, r.get("b") or []), self._levels(symbol, r.get("a") or [])
         if r.get("full"):
-            book = _Book()
-            book.set(bids, asks, self.depth)
-            book.last = int(r["u"])
-            book.bridged = True
-            self.books[symbol], self.synced[symbol] = book, not book.crossed()
-            self.buffer.pop(symbol, None)
+            self._full(symbol, int(r["u"]), bids, asks)
             return
         self.delta(symbol, int(r["U"]), int(r["u"]), bids, asks)
 
@@ -192,24 +187,29 @@ class Reference:
             w = PushDataV3ApiWrapper.FromString(raw)
         except Exception:
             return
-        kind = w.WhichOneof("body")
-        if kind == "publicLimitDepths":
-            # a whole top-N book (the channel table's book kind "full"): it replaces the symbol's book
+        which = w.WhichOneof("body")
+        if which == "publicLimitDepths":
+            # a whole top-N book: it replaces the symbol's book (one book per symbol), the
+            # next aggre delta continues its version exactly
             body = w.publicLimitDepths
-            book = _Book()
-            book.set([(float(x.price), float(x.quantity)) for x in body.bids], [(float(x.price), float(x.quantity)) for x in body.asks],
-                     self.depth)
-            book.last = int(body.version)
-            book.bridged = True
-            self.books[w.symbol], self.synced[w.symbol] = book, not book.crossed()
-            self.buffer.pop(w.symbol, None)
+            self._full(w.symbol, int(body.version), [(float(x.price), float(x.quantity)) for x in body.bids],
+                       [(float(x.price), float(x.quantity)) for x in body.asks])
             return
-        if kind != "publicAggreDepths":
+        if which != "publicAggreDepths":
             return
         body = w.publicAggreDepths
         symbol = w.symbol
         self.delta(symbol, int(body.fromVersion), int(body.toVersion), [(float(x.price), float(x.quantity)) for x in body.bids],
                    [(float(x.price), float(x.quantity)) for x in body.asks])
+
+    def _full(self, symbol: str, last: int, bids: list[Level], asks: list[Level]) -> None:
+        """An in-band whole book: replaces the symbol's book (synced unless crossed)."""
+        book = _Book()
+        book.set(bids, asks, self.depth)
+        book.last = last
+        book.bridged = True
+        self.books[symbol], self.synced[symbol] = book, not book.crossed()
+        self.buffer.pop(symbol, None)
 
     def delta(self, symbol: str, first: int, last: int, bids: list[Level], asks: list[Level]) -> None:
         if not self.synced.get(symbol):

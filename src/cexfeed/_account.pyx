@@ -180,10 +180,9 @@ cdef class AccountCore:
             return _twin().apply_fill(self, fill)
         tid = _slot(fill, F_TRADE_ID)
         cdef dict fills = self.fills
-        if tid in fills:
+        if fills.setdefault(tid, fill) is not fill:  # (one lookup: held, or stored now)
             self.stats["duplicate_fill"] += 1
             return None
-        fills[tid] = fill
         if len(fills) > self.max_fills:
             del fills[next(iter(fills))]
         oid = _slot(fill, F_ORDER_ID)

@@ -180,7 +180,9 @@ cdef class AccountCore:
             return _twin().apply_fill(self, fill)
         tid = _slot(fill, F_TRADE_ID)
         cdef dict fills = self.fills
-        if fills.setdefault(tid, fill) is not fill:  # (one lookup: held, or stored now)
+        cdef Py_ssize_t held = len(fills)
+        fills.setdefault(tid, fill)  # (one lookup: stored now, or held already)
+        if len(fills) == held:
             self.stats["duplicate_fill"] += 1
             return None
         if len(fills) > self.max_fills:

@@ -501,7 +501,7 @@ cdef int _spec(Spec* sp, object struct, list keep) except -1:
 # -- interned values: a short text seen again gives the same object ------------------------------
 
 cdef enum:
-    CACHE = 512
+    CACHE = 128
     KEY = 40
     AS_STR = 0
     AS_UPPER = 1
@@ -525,14 +525,26 @@ cdef inline unsigned int _hash(const char* s, Py_ssize_t n, int mode) noexcept n
     return <unsigned int> (a >> 40) & (CACHE - 1)
 
 
+cdef extern from *:
+    """
+    /* a str of ASCII bytes (the reader reads only frames it found ASCII) */
+    static PyObject* cexfeed_ascii(const char* s, Py_ssize_t n) {
+        PyObject* text = PyUnicode_New(n, 127);
+        if (text != NULL) memcpy(PyUnicode_DATA(text), s, n);
+        return text;
+    }
+    """
+    object _ascii "cexfeed_ascii"(const char* s, Py_ssize_t n)
+
+
 cdef object _make(const char* s, Py_ssize_t n, int mode):
     cdef char buf[256]
     cdef Py_ssize_t i
     if mode == AS_UPPER and n <= 256:
         for i in range(n):
             buf[i] = s[i] - 32 if c'a' <= s[i] <= c'z' else s[i]
-        return buf[:n].decode("ascii")
-    text = s[:n].decode("ascii")
+        return _ascii(buf, n)
+    text = _ascii(s, n)
     if mode == AS_UPPER:
         return text.upper()
     return text
@@ -738,12 +750,12 @@ cdef class AccountReader:
         cdef Entry* e
         cdef Py_ssize_t n = v[i].n
         if n >= KEY:
-            text = v[i].s[:n].decode("ascii")
+            text = _ascii(v[i].s, n)
             return _decimal(text) if decimal else text
         e = &self.memo[self.kind * MAX_FIELDS + i]
         if e.n == n and memcmp(e.key, v[i].s, n) == 0:
             return <object> e.obj
-        text = v[i].s[:n].decode("ascii")
+        text = _ascii(v[i].s, n)
         obj = _decimal(text) if decimal else text
         Py_INCREF(obj)
         Py_XDECREF(e.obj)

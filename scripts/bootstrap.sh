@@ -9,6 +9,6 @@ fi
 stamp=.venv/.cexfeed-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".[test]"
+    .venv/bin/python -m pip install --quiet -e ".[test,soak]"
     touch "$stamp"
 fi

@@ -13,20 +13,12 @@ import re
 from pathlib import Path
 from typing import Iterator
 
+# the damage itself lives with the capture fuzz (cexfeed.soak.mutate): one set of mutators
+from cexfeed.soak.mutate import ALPHABET, EDGE_VALUES, _compact  # noqa: F401
+from cexfeed.soak.mutate import mutate_json as mutate_structure
+from cexfeed.soak.mutate import mutate_text as mutate_bytes
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-# values that once made the direct and the compat path disagree, and other edge shapes
-EDGE_VALUES = [
-    "00012", "-000135", "+1", "1_000", " 5", "5 ", ".5", "5.", "\uff11\uff12", "\u0661", "-0", "0", "00", "0.0", "-0.0",
-    "1e-999", "1e400", "1e300", "nan", "inf", "", "abc", "1.0", "1e3", "764.9", "true",
-    True, False, None, 0, -1, 1.5, 1e300, 2**53 + 1, 2**63 - 1, 2**63, 2**64, -(2**63), [], {}, [1], ["1", "2"],
-    1700000000, 1700000000123, 1700000000123456, 1700000000123456789, "1700000000123.456",
-]
-ALPHABET = b'0123456789.-eE+"{}[],: \\\tnulltrue\xff'
-
-
-def _compact(obj) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def capture_frames(name: str) -> list[bytes]:
@@ -165,84 +157,6 @@ def shapes(rng: random.Random, spot: bool, symbols: list[str], count: int) -> It
         yield _compact({**envelope, "channel": channel, "result": result})
 
 
-def _leaves(obj, path=()):
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            yield from _leaves(value, path + (key,))
-        if path:
-            yield path, obj
-    elif isinstance(obj, list):
-        for i, value in enumerate(obj):
-            yield from _leaves(value, path + (i,))
-        if path:
-            yield path, obj
-    else:
-        yield path, obj
-
-
-def _set(obj, path, value):
-    for key in path[:-1]:
-        obj = obj[key]
-    obj[path[-1]] = value
-
-
-def _delete(obj, path):
-    for key in path[:-1]:
-        obj = obj[key]
-    del obj[path[-1]]
-
-
-def mutate_structure(rng: random.Random, frame: bytes, channels: list[str]) -> bytes:
-    """One structural change to a JSON frame (the frame as it is when it does not parse)."""
-    try:
-        obj = json.loads(frame)
-    except ValueError:
-        return frame
-    if not isinstance(obj, dict):
-        return frame
-    roll = rng.random()
-    leaves = [(p, v) for p, v in _leaves(obj) if p]
-    if roll < 0.5 and leaves:
-        path, _ = rng.choice(leaves)
-        _set(obj, path, rng.choice(EDGE_VALUES))
-        return _compact(obj)
-    if roll < 0.65 and leaves:
-        path, _ = rng.choice(leaves)
-        _delete(obj, path)
-        return _compact(obj)
-    if roll < 0.75 and "result" in obj:
-        result = obj["result"]
-        obj["result"] = rng.choice([[result], [[result]], result[0] if isinstance(result, list) and result else [result, result]])
-        return _compact(obj)
-    if roll < 0.85 and channels:
-        obj["channel"] = rng.choice(channels)
-        return _compact(obj)
-    # a duplicate key: the text keeps both, the last one wins on every JSON path
-    text = _compact(obj).decode()
-    keys = re.findall(r'"([A-Za-z_]+)":', text)
-    if not keys:
-        return frame
-    key = rng.choice(keys)
-    value = json.dumps(rng.choice(EDGE_VALUES))
-    return text.replace(f'"{key}":', f'"{key}":{value},"{key}":', 1).encode()
-
-
-def mutate_bytes(rng: random.Random, frame: bytes) -> bytes:
-    data = bytearray(frame)
-    for _ in range(rng.randint(1, 3)):
-        if not data:
-            break
-        at = rng.randrange(len(data))
-        roll = rng.random()
-        if roll < 0.4:
-            data[at] = rng.choice(ALPHABET)
-        elif roll < 0.7:
-            del data[at]
-        else:
-            data.insert(at, rng.choice(ALPHABET))
-    return bytes(data)
-
-
 def corpus(seed: int, spot: bool, count: int) -> Iterator[bytes]:
     """``count`` frames of one Gate market: about half valid (book streams, captures, documented
     samples), the rest damaged by structure or bytes."""
@@ -259,5 +173,156 @@ def corpus(seed: int, spot: bool, count: int) -> Iterator[bytes]:
         if damage < 0.3:
             frame = mutate_structure(rng, frame, channels)
         elif damage < 0.5:
+            frame = mutate_bytes(rng, frame)
+        yield frame
+
+
+# -- account streams (gateio-protocol.md §8, §9, Appendix A) -----------------------------------------
+
+SPOT_PRIVATE = ("spot.orders", "spot.orders_v2", "spot.usertrades", "spot.usertrades_v2", "spot.balances")
+FUTURES_PRIVATE = ("futures.orders", "futures.usertrades", "futures.positions", "futures.balances", "futures.liquidates",
+                   "futures.auto_deleverages", "futures.position_closes", "futures.autoorders")
+FINISH_AS = ["open", "filled", "cancelled", "canceled", "liquidate_cancelled", "stp", "reduce_only", "position_closed", "ioc", "fok", "poc",
+             "small", "depth_not_enough", "trader_not_enough", "liquidated", "auto_deleveraged", "", "-", "brand_new"]
+
+
+def private_doc_frames(spot: bool) -> list[bytes]:
+    """The documented samples of the account channels of one market (any ``{...}`` in
+    backticks on one line of gateio-protocol.md whose channel is one of them: pushes, acks)."""
+    path = SHARED / "docs" / "gateio-protocol.md"
+    if not path.exists():
+        return []
+    channels = SPOT_PRIVATE if spot else FUTURES_PRIVATE
+    out = []
+    for line in path.read_text().splitlines():
+        for m in re.finditer(r"`(\{.*?\})`", line):
+            try:
+                obj = json.loads(m.group(1))
+            except ValueError:
+                continue
+            if isinstance(obj, dict) and obj.get("channel") in channels:
+                out.append(m.group(1).encode())
+    return out
+
+
+def _num(rng: random.Random, value: str, older: bool):
+    """A decimal text as the venue writes it: a string, or on an older server a JSON number
+    (an int where it has no fraction)."""
+    if older and rng.random() < 0.5:
+        return json.loads(value) if value.lstrip("-").replace(".", "", 1).isdigit() else value
+    return value
+
+
+def _dec(rng: random.Random, low: int, high: int, places: int) -> str:
+    text = f"{rng.randint(low, high) / 10**places:.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text and rng.random() < 0.7 else text
+
+
+def private_shapes(rng: random.Random, spot: bool, count: int) -> Iterator[bytes]:
+    """Valid account pushes from the field tables (§8.1-8.4, §9.1-9.4): orders going through
+    their lifecycle on a few ids (so later updates meet earlier ones, sometimes out of order),
+    fills, balances and positions; the older, leaner shapes (numbers as JSON numbers, optional
+    fields left out, currencies in lower case, integer ids beyond 2**53) mixed in."""
+    ids = [str(2**60 + k) for k in range(12)]
+    update_ids: dict[str, int] = {}
+    position_ids = {key: 0 for key in ("BTC_USDT single", "BTC_USDT dual_long", "BTC_USDT dual_short", "ETH_USDT single")}
+    for n in range(count):
+        older = rng.random() < 0.25
+        ms = 1700000000000 + n * 7
+        roll = rng.random()
+        oid = rng.choice(ids)
+        pair = rng.choice(["BTC_USDT", "ETH_USDT", "btc_usdt", "DOGE_USDT"] if not spot else ["BTC_USDT", "ETH_USDT", "eth_usdt", "OM_USDT"])
+        if spot and roll < 0.4:
+            event = rng.choice(["put", "update", "update", "finish", "finish", "amend"])
+            amount = _dec(rng, 1, 99999, 4)
+            left = rng.choice([amount, "0", _dec(rng, 0, 9999, 4)])
+            filled = rng.choice(["0", _dec(rng, 1, 99999, 4)])
+            item = {"id": oid if not older else int(oid), "text": rng.choice(["t-abc", "api", "web", ""]), "create_time": str(ms // 1000),
+                    "update_time": str(ms // 1000), "currency_pair": pair, "type": rng.choice(["limit", "limit", "market"]), "account": "spot",
+                    "side": rng.choice(["buy", "sell"]), "amount": _num(rng, amount, older), "price": _num(rng, rng.choice(["0", "26253.3", "0.041828"]), older),
+                    "time_in_force": rng.choice(["gtc", "ioc", "poc", "fok"]), "left": _num(rng, left, older), "filled_amount": _num(rng, filled, older),
+                    "filled_total": _num(rng, _dec(rng, 0, 999999, 6), older), "avg_deal_price": _num(rng, rng.choice(["0", "3.9147"]), older),
+                    "fee": _num(rng, rng.choice(["0", "0.00012", "1e-8"]), older), "fee_currency": rng.choice(["USDT", "btc", "OM"]),
+                    "create_time_ms": rng.choice([str(ms), ms, "1700000000123.456"]), "update_time_ms": rng.choice([str(ms + 5), ms + 5]),
+                    "user": 3128780, "event": event, "finish_as": rng.choice(FINISH_AS) if event == "finish" else "open", "stp_id": 0}
+            for key in ("text", "avg_deal_price", "fee", "filled_amount", "update_time_ms", "create_time_ms", "left"):
+                if older and rng.random() < 0.3:
+                    del item[key]
+            channel = rng.choice(["spot.orders", "spot.orders_v2"])
+        elif spot and roll < 0.7:
+            item = {"id": rng.choice([n, str(n), 2**53 + n]), "user_id": 1000001, "order_id": oid, "currency_pair": pair,
+                    "create_time": ms // 1000, "create_time_ms": rng.choice([f"{ms}.{n % 1000:03d}", ms, str(ms)]), "side": rng.choice(["buy", "sell"]),
+                    "amount": _num(rng, _dec(rng, 1, 99999, 4), older), "role": rng.choice(["maker", "taker", ""]),
+                    "price": _num(rng, _dec(rng, 1, 9999999, 2), older), "fee": _num(rng, rng.choice(["0.002", "0", "12.5e-6"]), older),
+                    "fee_currency": rng.choice(["BTC", "usdt"]), "point_fee": "0", "gt_fee": "0", "text": rng.choice(["t-x1", "apiv4"]), "id_market": n}
+            channel = rng.choice(["spot.usertrades", "spot.usertrades_v2"])
+            if channel.endswith("_v2") or older:
+                item.pop("fee"), item.pop("fee_currency")
+        elif spot:
+            total = _dec(rng, 0, 99999999, 4)
+            item = {"timestamp": str(ms // 1000), "timestamp_ms": rng.choice([str(ms), ms]), "user": "1000001", "currency": rng.choice(["USDT", "btc", "BTC"]),
+                    "change": _num(rng, rng.choice(["0", "-0.002", "5.000000"]), older), "total": _num(rng, total, older),
+                    "available": _num(rng, total, older), "freeze": _num(rng, "0", older), "freeze_change": "0", "change_type": "order-create"}
+            if older:
+                item.pop("total"), item.pop("freeze")
+            channel = "spot.balances"
+        elif roll < 0.35:
+            size = rng.choice(["10", "-10", "2.5", "-0.5", "0"]) if not older else rng.choice([10, -10, 3])
+            status = rng.choice(["open", "open", "finished", "finished", "pending"])
+            update_ids[oid] = update_ids.get(oid, 0) + rng.choice([1, 1, 1, 0, -1])
+            item = {"contract": pair, "create_time": ms // 1000, "create_time_ms": ms, "fill_price": _num(rng, rng.choice(["0", "40000.4"]), True),
+                    "finish_as": rng.choice(FINISH_AS) if status == "finished" else "", "finish_time": ms // 1000 if status == "finished" else 0,
+                    "finish_time_ms": ms if status == "finished" else 0, "iceberg": 0, "id": int(oid), "id_string": oid if not older else None,
+                    "is_close": False, "is_liq": False, "is_reduce_only": rng.random() < 0.2, "left": rng.choice([size, 0, "1"]),
+                    "mkfr": -0.00025, "price": _num(rng, rng.choice(["40000.4", "0", "1.05"]), True), "refr": 0, "refu": 0, "size": size,
+                    "status": status, "text": rng.choice(["t-123", "web"]), "tif": rng.choice(["gtc", "ioc", ""]), "tkfr": 0.0005, "user": "10001",
+                    "update_id": update_ids[oid], "update_time": rng.choice([ms, ms // 1000, 0])}
+            if item["id_string"] is None:
+                del item["id_string"]
+            channel = "futures.orders"
+        elif roll < 0.55:
+            item = {"id": rng.choice([str(n), n]), "create_time": ms // 1000, "create_time_ms": ms, "contract": pair, "order_id": oid,
+                    "size": rng.choice(["1", "-2.5", 3, -1]), "price": _num(rng, _dec(rng, 1, 9999999, 2), older), "role": rng.choice(["maker", "taker"]),
+                    "text": "t-1", "fee": rng.choice([0.0002, "0.0001", -0.00001, 1.5e-9]), "point_fee": 0}
+            channel = "futures.usertrades"
+        elif roll < 0.8:
+            key = rng.choice(list(position_ids))
+            contract, mode = key.split()
+            position_ids[key] += rng.choice([1, 1, 1, 0, -1])
+            item = {"contract": contract, "cross_leverage_limit": 0, "entry_price": rng.choice([40000.36666661111, 0, "3000.5"]),
+                    "history_pnl": -0.000108569505, "leverage": rng.choice([10, 0]), "liq_price": rng.choice([0, 35000.5]),
+                    "margin": rng.choice([0.0005, 1.2e-7]), "mode": mode, "realised_pnl": -1.45e-7, "size": rng.choice(["0", "5", "-3.5", 7, 0]),
+                    "time": ms // 1000, "time_ms": ms, "user": "10001", "update_id": position_ids[key]}
+            channel = "futures.positions"
+        elif roll < 0.9:
+            item = {"balance": rng.choice([9.998739899488, "100.5", 0]), "change": rng.choice([-0.000002074115, "1"]), "text": "BTC_USDT:3914424",
+                    "time": ms // 1000, "time_ms": ms, "type": rng.choice(["fee", "pnl", "dnw"]), "user": "10001", "currency": rng.choice(["usdt", "USDT", ""])}
+            channel = "futures.balances"
+        else:
+            channel = rng.choice(FUTURES_PRIVATE[4:])
+            item = {"futures.liquidates": {"entry_price": 209, "fill_price": 215.1, "left": 0, "order_id": int(oid), "size": -124, "time_ms": ms, "contract": pair},
+                    "futures.auto_deleverages": {"fill_price": 215.1, "position_size": 10, "trade_size": 10, "time_ms": ms, "contract": pair},
+                    "futures.position_closes": {"contract": pair, "pnl": -0.000624354791, "side": "long", "text": "web", "time_ms": ms},
+                    "futures.autoorders": {"id": n, "status": rng.choice(["open", "finished"]), "finish_as": rng.choice(["", "succeeded"]),
+                                           "initial": {"contract": pair, "size": 10, "price": "10000"}, "trigger": {"price": "10000", "rule": 2},
+                                           "create_time": ms // 1000}}[channel]
+        shape = rng.random()
+        result = [item] if shape < 0.8 else item if shape < 0.9 else [item, item]
+        yield _compact({"time": ms // 1000, "time_ms": ms, "channel": channel, "event": "update", "result": result})
+
+
+def private_corpus(seed: int, spot: bool, count: int) -> Iterator[bytes]:
+    """``count`` account frames of one Gate market: about half valid (generated from the field
+    tables, documented samples), the rest damaged by structure or bytes."""
+    rng = random.Random(seed)
+    docs = private_doc_frames(spot)
+    channels = list(SPOT_PRIVATE if spot else FUTURES_PRIVATE) + ["spot.nope" if spot else "futures.nope"]
+    added = private_shapes(rng, spot, count)
+    for _ in range(count):
+        frame = rng.choice(docs) if docs and rng.random() < 0.15 else next(added)
+        damage = rng.random()
+        if damage < 0.3:
+            frame = mutate_structure(rng, frame, channels)
+        elif damage < 0.45:
             frame = mutate_bytes(rng, frame)
         yield frame

@@ -265,12 +265,25 @@ def test_screen_and_strict_convert_agree_with_the_grammar(text):
             typed = msgspec.json.decode(raw, type=Item, strict=False).a
         except msgspec.ValidationError:  # not a number at all: both paths refuse it
             typed = None
-        assert typed == strict
+        assert str(typed) == str(strict)  # the same text, not only the same value ("-0" vs "0")
     try:
         converted = wire.convert_amounts(wire.untyped_amounts.decode(raw), Item).a
     except (ValueError, msgspec.ValidationError):
         converted = None
-    assert converted == strict
+    assert str(converted) == str(strict)
+
+
+@pytest.mark.parametrize("raw,text", [(b'{"a":"-0"}', "0"), (b'{"a":-0}', "0"), (b'{"a":"-0.00"}', "0.00"), (b'{"a":-0.0}', "0.0"),
+                                      (b'{"a":"-0e5"}', "0E+5"), (b'{"a":"-0.5"}', "-0.5"), (b'{"a":"0.0"}', "0.0")])
+def test_a_zero_with_a_minus_sign_is_zero_on_every_path(raw, text):
+    """Found by the account-stream differential fuzz: the typed decode read ``"-0"`` as ``0`` but
+    ``"-0.0"`` as ``-0.0``, the strict converter kept every sign; now every path reads zero."""
+
+    class Item(msgspec.Struct):
+        a: wire.Amount
+
+    assert str(wire.decode_amounts(raw, msgspec.json.Decoder(Item, strict=False), Item).a) == text
+    assert str(wire.convert_amounts(wire.untyped_amounts.decode(raw), Item).a) == text
 
 
 def test_convert_amounts_reads_json_floats_from_their_text():

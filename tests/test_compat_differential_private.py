@@ -106,6 +106,28 @@ def test_shapes_times_and_errors_of_the_public_rules():
     assert error.symbol == error.venue_symbol == ""
 
 
+def test_found_by_the_fuzz_envelope_times_and_keys_sent_twice():
+    """Divergences the differential fuzz found, with the right values: an envelope time with a
+    fraction (a JSON number, read exactly on the strategy path) is a time, not a malformed
+    frame; of a key sent twice the last one counts also when the first holds a text outside the
+    number grammar (the direct path read such frames strictly without the rule)."""
+    trade = json.loads(spot.DOC_USERTRADES)["result"][0]
+    body = json.dumps({"channel": "spot.usertrades", "event": "update", "result": [trade]})[1:]
+    frames = [
+        b'{"time":1.5,' + body.encode(),
+        b'{"time_ms":17000.0016254,' + body.replace('"id": 5736713', '"id": 5736714').encode(),
+        b'{"time":"-000135","time":1605176741,' + body.replace('"id": 5736713', '"id": 5736715').encode(),
+        b'{"time_ms":"inf","time_ms":1605176741763,' + body.replace('"id": 5736713', '"id": 5736716').encode(),
+        b'{"time":1611541000,"channel":1e+300,"channel":"spot.orders","event":"subscribe","error":null,"result":{"status":"success"}}',
+    ]
+    direct, twin, events, _ = both("gateio-spot", frames)
+    assert_same("gateio-spot", frames)
+    assert [e.trade_id for e in events] == ["5736713", "5736714", "5736715", "5736716"]
+    assert all(e.exchange_ts == 1605176741123 for e in events)
+    assert not direct.stats.errors.get("malformed") and not twin.stats.errors.get("malformed")
+    assert direct.stats.errors.get("unknown_frame", 0) == 0  # the ack is an ack
+
+
 def _mutations(raw: bytes, rng: random.Random) -> list[bytes]:
     """Variants of a frame: one field's value replaced by something unusual or wrong."""
     frame = json.loads(raw)

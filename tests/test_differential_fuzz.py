@@ -14,7 +14,7 @@ from collections import Counter
 
 import msgspec
 import pytest
-from fuzz_gate import SHARED, corpus
+from fuzz_gate import SHARED, corpus, private_corpus
 from fuzz_mexc import Snapshot
 from fuzz_mexc import corpus as mexc_corpus
 
@@ -26,6 +26,8 @@ from cexfeed.symbols import Instrument
 
 FRAMES = int(os.environ.get("CEXFEED_DIFF_FRAMES", "100000"))
 PER_MARKET = FRAMES // 2
+#: account frames per market (each read by three paths, the strategy one the slowest)
+PRIVATE_PER_MARKET = FRAMES // 4
 
 
 def _symbols(spot: bool):
@@ -131,3 +133,67 @@ def test_mexc_paths_agree(monkeypatch):
     counters = Counter(k for _, delta in trace for k in delta)
     assert kinds["BookUpdate"] > FRAMES // 40 and len(kinds) >= 4, kinds
     assert counters["malformed"] > FRAMES // 40, counters
+
+
+# -- account streams -------------------------------------------------------------------------------
+def _private_handler(stream: str, architecture: str, spot: bool):
+    from cexfeed.compat.gateio_private import replay_handler
+    from cexfeed.venues import private_handler_class
+
+    if architecture == "strategy":
+        handler = replay_handler(stream, None)
+        handler.parser.symbols = handler.parser.normalizer.symbols = _symbols(spot)
+        return handler
+    return private_handler_class(stream)(symbols=_symbols(spot))
+
+
+class PrivatePath(Path_):
+    """A path through account frames: events compared with every Decimal as its text (``1.0``
+    and ``1`` differ), and the account state it keeps."""
+
+    def step(self, frame: bytes | str) -> tuple:
+        self.events.clear()
+        self.handler._handle_message(frame, 1)
+        errors = Counter(self.handler.stats.errors)
+        delta = dict(errors - self.before)
+        self.before = errors
+        # how the direct path read the frame (strictly: every path then agrees on its values),
+        # not what the frame held; the strategy path reads every frame strictly
+        delta.pop("amounts_checked", None)
+        return [dict(msgspec.to_builtins(e), type=type(e).__name__) for e in self.events], delta
+
+    def state(self) -> dict:
+        s = self.handler.state
+        return msgspec.to_builtins({
+            "balances": s.balances, "open": s.open_orders, "closed": dict(s.closed_orders), "positions": {f"{k[0]} {k[1]}": v for k, v in s.positions.items()},
+            "fills": s.fills, "sums": {k: list(v) for k, v in s.fill_sums.items()}, "stats": dict(s.stats), "last_fill": s.last_fill_ts,
+        })
+
+
+@pytest.mark.parametrize("stream,spot,seed", [("gateio-spot", True, 21), ("gateio-perp", False, 22)])
+def test_gate_private_paths_agree(monkeypatch, stream, spot, seed):
+    """Account frames (documented samples, frames from the field tables, older shapes, damaged):
+    the direct private handler with its compiled parts, on its pure-Python twins, and the
+    strategy path give the same events, counters and account state."""
+    from cexfeed import wire
+    from cexfeed.exchanges.gateio import private_common
+
+    frames = list(private_corpus(seed, spot, PRIVATE_PER_MARKET))
+    paths = [PrivatePath("direct", _private_handler(stream, "direct", spot)), PrivatePath("strategy", _private_handler(stream, "strategy", spot))]
+    trace = _run(paths, frames)
+    assert paths[0].state() == paths[1].state()
+    # the pure-Python twins: the account-value screen, no compiled reader
+    monkeypatch.setattr(private_common, "amounts_plain", wire.py_amounts_plain)
+    monkeypatch.setattr(wire, "amounts_plain", wire.py_amounts_plain)
+    pure = _private_handler(stream, "direct", spot)
+    pure._reader = None
+    pure_path = PrivatePath("direct-pure", pure)
+    assert _run([pure_path], frames) == trace
+    assert pure_path.state() == paths[0].state()
+    assert pure.stats.errors["amounts_checked"] == paths[0].handler.stats.errors["amounts_checked"] > 0
+    kinds = Counter(e["type"] for events, _ in trace for e in events)
+    counters = Counter(k for _, delta in trace for k in delta)
+    wanted = {"Order", "Fill", "Balance"} | (set() if spot else {"Position", "AccountNotice"})
+    assert wanted <= set(kinds) and min(kinds[k] for k in wanted) > PRIVATE_PER_MARKET // 200, kinds
+    assert counters["malformed"] > PRIVATE_PER_MARKET // 40, counters
+    assert paths[0].handler.state.open_orders or paths[0].handler.state.closed_orders

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from cexfeed.models import AccountNotice, OrderStatus, Position
+from cexfeed.models import AccountNotice, Order, OrderStatus, Position
 from cexfeed.sim import SimServer
 from cexfeed.sim.testing import wait_until
 
@@ -130,6 +130,42 @@ async def test_fills_while_disconnected_and_positions_closed_meanwhile(sim):
     assert len(closed) == 1 and closed[0].side == "long"
     assert_fills_once(events, {str(t.id) for t in p.ledger().trades})
     assert_matches_ledger(account, p.ledger())
+    await account.close()
+
+
+async def test_orders_placed_and_ended_while_disconnected_are_reported_once(sim):
+    p = private(sim)
+    await p.act("deposit", amount="100000")
+    events: list = []
+    account = await open_account(sim, VENUE, events, symbols=["ETH/USDT:USDT", "DOGE/USDT:USDT"])
+    await settle(account)
+    sim.drop_connections(VENUE)
+    # while down: an order placed and canceled untouched, one canceled after a partial fill,
+    # one filled at once, and one of a contract not followed
+    a = (await p.act("place", contract="ETH_USDT", size="2", price="2900"))["order_id"]
+    await p.act("cancel", order_id=a)
+    b = (await p.act("place", contract="DOGE_USDT", size="-300", price="1.1"))["order_id"]
+    await p.act("fill", order_id=b, size="100")
+    await p.act("cancel", order_id=b)
+    c = (await p.act("place", contract="ETH_USDT", size="0.4", price="3000"))["order_id"]
+    await p.act("fill", order_id=c)
+    other = (await p.act("place", contract="SOL_USDT", size="1", price="150"))["order_id"]
+    await p.act("cancel", order_id=other)
+    await wait_until(lambda: account.connection.stats.connects >= 2, 5)
+    await settle(account)
+    ids = [e.order_id for e in events if isinstance(e, Order)]
+    assert (ids.count(a), ids.count(b), ids.count(c), ids.count(other)) == (1, 1, 1, 0)
+    closed = account.state.closed_orders
+    assert (closed[a].status, closed[a].contracts, closed[a].filled_contracts, closed[a].side) == (OrderStatus.CANCELED, D("2"), D("0"), "buy")
+    assert (closed[b].status, closed[b].filled_contracts, closed[b].left_contracts, closed[b].side) == (OrderStatus.CANCELED, D("100"), D("200"), "sell")
+    assert (closed[c].status, closed[c].filled_contracts) == (OrderStatus.FILLED, D("0.4"))
+    assert_fills_once(events, {str(t.id) for t in p.ledger().trades if t.contract != "SOL_USDT"})
+    sim.drop_connections(VENUE)
+    await wait_until(lambda: account.connection.stats.connects >= 3, 5)
+    await settle(account)
+    again = [e.order_id for e in events if isinstance(e, Order)]
+    assert (again.count(a), again.count(b), again.count(c)) == (1, 1, 1)
+    assert account.state.stats["duplicate_order"] == 0
     await account.close()
 
 

@@ -116,6 +116,63 @@ async def test_fills_and_order_changes_while_disconnected_are_reported_once(sim)
     await account.close()
 
 
+async def test_orders_placed_and_ended_while_disconnected_are_reported_once(sim):
+    p = private(sim)
+    await p.act("deposit", currency="USDT", amount="100000")
+    events: list = []
+    account = await open_account(sim, VENUE, events)
+    await settle(account)
+    sim.drop_connections(VENUE)
+    # while the socket is down: an order placed and canceled untouched, one canceled after a
+    # partial fill, one filled at once; none of them was ever pushed
+    a = (await p.act("place", pair="BTC_USDT", side="buy", amount="0.1", price="50000"))["order_id"]
+    await p.act("cancel", order_id=a)
+    b = (await p.act("place", pair="ETH_USDT", side="buy", amount="2", price="3000"))["order_id"]
+    await p.act("fill", order_id=b, amount="0.5")
+    await p.act("cancel", order_id=b)
+    c = (await p.act("place", pair="ETH_USDT", side="sell", amount="0.2", price="3100"))["order_id"]
+    await p.act("fill", order_id=c)
+    await wait_until(lambda: account.connection.stats.connects >= 2, 5)
+    await settle(account)
+    reported = [e for e in events if isinstance(e, Order)]
+    assert [o.order_id for o in reported].count(a) == 1 and [o.order_id for o in reported].count(b) == 1
+    assert [o.order_id for o in reported].count(c) == 1
+    closed = account.state.closed_orders
+    assert (closed[a].status, closed[a].filled, closed[a].left, closed[a].amount) == (OrderStatus.CANCELED, D("0"), D("0.1"), D("0.1"))
+    assert (closed[b].status, closed[b].filled, closed[b].left) == (OrderStatus.CANCELED, D("0.5"), D("1.5"))
+    assert (closed[c].status, closed[c].filled, closed[c].side) == (OrderStatus.FILLED, D("0.2"), "sell")
+    assert_fills_once(events, {str(t.id) for t in p.ledger().trades})
+    assert_matches_ledger(account, p.ledger())
+    # another reconnect lists them again in the history: still reported once
+    sim.drop_connections(VENUE)
+    await wait_until(lambda: account.connection.stats.connects >= 3, 5)
+    await settle(account)
+    again = [e.order_id for e in events if isinstance(e, Order)]
+    assert (again.count(a), again.count(b), again.count(c)) == (1, 1, 1)
+    assert account.state.stats["duplicate_order"] == 0
+    await account.close()
+
+
+async def test_orders_ended_while_disconnected_on_followed_pairs(sim):
+    p = private(sim)
+    await p.act("deposit", currency="USDT", amount="100000")
+    events: list = []
+    account = await open_account(sim, VENUE, events, symbols=["BTC/USDT"])
+    await settle(account)
+    sim.drop_connections(VENUE)
+    a = (await p.act("place", pair="BTC_USDT", side="buy", amount="0.1", price="50000"))["order_id"]
+    await p.act("cancel", order_id=a)
+    other = (await p.act("place", pair="ETH_USDT", side="buy", amount="1", price="3000"))["order_id"]
+    await p.act("cancel", order_id=other)
+    await wait_until(lambda: account.connection.stats.connects >= 2, 5)
+    await settle(account)
+    ids = [e.order_id for e in events if isinstance(e, Order)]
+    # the history is asked per followed pair: the order of a pair not followed is not reported
+    assert ids == [a]
+    assert account.state.closed_orders[a].status is OrderStatus.CANCELED
+    await account.close()
+
+
 async def test_wrong_secret_is_auth_failed_without_a_retry_loop(sim):
     events: list = []
     account = await open_account(sim, VENUE, events, credentials=Credentials("cexfeed-sim-key", "wrong-secret", "10001"), expect="auth_failed")

@@ -3,6 +3,8 @@ decode accept and reject the same text, with the same bounds."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import msgspec
 import pytest
 from hypothesis import given, settings
@@ -134,6 +136,10 @@ def test_flag_matches_msgspec(value):
         ("1788336082402208000", 1788336082402),
         (0, None),
         ("0", None),
+        # a JSON number of an account frame, decoded exactly: the time its float is
+        (Decimal("1700000000.5"), 1700000000500),
+        (Decimal("1700000000123.456"), 1700000000123),
+        (Decimal("1E+12"), 1000000000000),
     ],
 )
 def test_times_in_any_unit_become_ms(value, ms):
@@ -208,6 +214,8 @@ def test_compiled_screen_matches_its_twin(raw):
     (b'{"a":"_0"}', False), (b'{"1_000":"x"}', True), (b'{"a":"nano"}', True), (b'{"a":"info"}', True),
     (b'{"a":"x\\u0031"}', False), (b'{"a":"' + b"9" * 299 + b'"}', True), (b'{"a":"' + b"9" * 300 + b'"}', False),
     (b'{"a":' + b"9" * 300 + b"}", False), (b'{"a":"unterminated', False), (b'{"a":-12.5,"b":3}', True),
+    # a zero with a minus sign: read as zero by the strict converter only
+    (b'{"a":"-0"}', False), (b'{"a":"-0.00"}', False), (b'{"a":-0}', False), (b'{"a":-0.0e3}', False), (b'{"a":"-0.01"}', True),
 ])
 def test_screen_cases(raw, plain):
     assert wire.py_amounts_plain(raw) is plain

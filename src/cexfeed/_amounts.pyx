@@ -76,6 +76,21 @@ cdef bint _strict(const unsigned char* p, Py_ssize_t n) noexcept nogil:
     return i == n and _bounded(p, n)
 
 
+cdef bint _negative_zero(const unsigned char* p, Py_ssize_t n) noexcept nogil:
+    """A number token that is zero with a minus sign (see the twin)."""
+    cdef Py_ssize_t i = 1
+    cdef bint zero = False
+    if n < 2 or p[0] != 45:
+        return False
+    while i < n and p[i] != 101 and p[i] != 69:
+        if p[i] == 48:
+            zero = True
+        elif p[i] != 46:
+            return False
+        i += 1
+    return zero
+
+
 cdef inline unsigned char _lower(unsigned char c) noexcept nogil:
     return c + 32 if 65 <= c <= 90 else c
 
@@ -146,14 +161,14 @@ cdef bint _scan(const unsigned char* p, Py_ssize_t n) noexcept nogil:
             c = p[start]
             if c >= 128:
                 return False
-            if _start(c) and _numberish(p + start, j - start) and not _strict(p + start, j - start):
+            if _start(c) and _numberish(p + start, j - start) and (not _strict(p + start, j - start) or _negative_zero(p + start, j - start)):
                 return False
         elif c == 45 or _digit(c):
             # a bare number (its grammar is the JSON decoder's to check): only its size here
             j = i + 1
             while j < n and (_digit(p[j]) or p[j] == 46 or p[j] == 101 or p[j] == 69 or p[j] == 43 or p[j] == 45):
                 j += 1
-            if not _bounded(p + i, j - i):
+            if not _bounded(p + i, j - i) or _negative_zero(p + i, j - i):
                 return False
             i = j
         else:

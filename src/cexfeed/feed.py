@@ -89,6 +89,8 @@ class Feed(EventDelivery):
                            ``None``: never
       ``ping_interval``    s between app-level pings (default: the venue's)
       ``ack_timeout``      s to wait for each subscribe ack
+      ``handshake_timeout`` s a WebSocket opening handshake may take before the attempt counts
+                           as failed (``timeout``) and is retried
       ``load_symbols``     fetch the instrument list at start (else names are checked by form
                            only, and a perpetual feed holds its sized pushes until
                            :meth:`set_symbols` gives the contract list)
@@ -126,6 +128,7 @@ class Feed(EventDelivery):
         sinks: Sequence["Sink"] = (),
         subscription_timeout: float | None = 60.0,
         instrument_retry: Callable[[], Backoff] | None = None,
+        handshake_timeout: float = 10.0,
     ) -> None:
         self.venue = venue
         self.symbols = list(symbols)
@@ -171,6 +174,7 @@ class Feed(EventDelivery):
             no_data_timeout=no_data_timeout,
             ping_interval=ping_interval,
             ack_timeout=ack_timeout,
+            handshake_timeout=handshake_timeout,
             snapshot_wait=snapshot_wait,
             tap=tap,
             subscription_timeout=subscription_timeout,
@@ -317,11 +321,6 @@ class Feed(EventDelivery):
     @property
     def connections(self):
         return self._pool.connections
-
-    @property
-    def queued(self) -> int:
-        """Events waiting in the :meth:`events` queue."""
-        return self._queue.qsize()
 
     def stats(self) -> dict[str, Any]:
         """Counters: events, queue ``dropped``/``queued``, per-connection state and counters,

@@ -176,6 +176,8 @@ NO_DATA = "no_data"
 DATA_RESUMED = "data_resumed"
 HELD = "held"
 RELEASED = "released"
+REFUSED = "refused"
+RESUBSCRIBED = "resubscribed"
 
 
 class StreamStatus(Event, tag="stream_status", gc=False):
@@ -188,7 +190,10 @@ class StreamStatus(Event, tag="stream_status", gc=False):
     - ``held``: its size-bearing pushes are held because the contract multiplier is not known
       yet (futures; no contract count is ever published as a base-currency size); ``released``
       once the instrument list gave it (the held pushes follow, in order), with ``reason``
-      ``dropped`` when some had to be let go (the bound was reached).
+      ``dropped`` when some had to be let go (the bound was reached);
+    - ``refused``: the venue refused it after having accepted it before (the replay after a
+      reconnect); it is asked again with a capped backoff (``detail`` says when), and
+      ``resubscribed`` once accepted (a book then syncs again).
     """
 
     channel: str

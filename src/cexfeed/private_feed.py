@@ -14,11 +14,15 @@ How the account stays right (venue-free; the venue's :class:`~cexfeed.net.Privat
 supplies signatures and REST): the server clock is measured, the private channels are
 subscribed first and their pushes buffered (``seeding``), the REST snapshot is loaded, the
 buffered pushes are applied on top, and only then is the account ``live``. After every
-reconnect the same happens (``stale`` -> ``reconciling`` -> ``live``), with the own trades since
-the connection was lost fetched too, so each fill and order change missed while disconnected
-is published exactly once. A refused key or signature publishes ``auth_failed`` and nothing is
-retried; a refused request time (clock skew) measures the clock again and retries once; a REST
-failure while reconciling is retried with capped backoff, pushes buffering meanwhile.
+reconnect the same happens (``stale`` -> ``reconciling`` -> ``live``), with the own trades and
+the finished orders since the connection was lost fetched too, so each fill and order change
+missed while disconnected (an order placed and canceled meanwhile included) is published
+exactly once. While live the same reconciliation also runs every ``reconcile_interval`` s
+(``reconciling``/``periodic``, then ``live``): a venue that stops pushing while it still
+answers pings loses no fill for longer than that. A refused key or signature publishes
+``auth_failed`` and nothing is retried; a refused request time (clock skew) measures the clock
+again and retries once; a REST failure while reconciling is retried with capped backoff, pushes
+buffering meanwhile.
 
 A stream whose socket rides on a session token (MEXC's listenKey, kept by the protocol) is
 told apart from a network loss: when the token is replaced (the venue refused it, its
@@ -65,9 +69,11 @@ class Account(EventDelivery):
       ``url``/``rest_url``   override the production endpoints (e.g. the simulator)
       ``on_event``           sync callback per event (inline; exceptions counted, not raised)
       ``queue_size``         bound of the :meth:`events` queue (oldest dropped when full)
-      ``no_data_timeout``, ``ping_interval``, ``ack_timeout``, ``reconnect_backoff``: as for
+      ``no_data_timeout``, ``ping_interval``, ``ack_timeout``, ``handshake_timeout``, ``reconnect_backoff``: as for
       :class:`~cexfeed.feed.Feed`
       ``load_symbols``       fetch the instrument list (futures: contract multipliers)
+      ``reconcile_interval`` s between REST reconciliations while live (``None``: only after a
+                             reconnect); each publishes what the pushes missed, once
       ``architecture``       ``direct`` or ``strategy`` (the compat twin,
                              :mod:`cexfeed.compat.gateio_private`); default: what
                              :func:`cexfeed.compat.load_config` picks for the venue
@@ -96,6 +102,8 @@ class Account(EventDelivery):
         load_symbols: bool = True,
         protocol: PrivateProtocol | None = None,
         architecture: str | None = None,
+        handshake_timeout: float = 10.0,
+        reconcile_interval: float | None = 300.0,
     ) -> None:
         entry = spec(venue)
         if architecture is None:
@@ -124,8 +132,10 @@ class Account(EventDelivery):
         self.symbol_map: SymbolMap = protocol.default_symbols()
         self._venue_of = self._resolve(listed=False)  # the form of every name, before any network call
         self._init_delivery(on_event, queue_size)
-        self._conn_options = dict(no_data_timeout=no_data_timeout, ping_interval=ping_interval, ack_timeout=ack_timeout)
+        self._conn_options = dict(no_data_timeout=no_data_timeout, ping_interval=ping_interval, ack_timeout=ack_timeout,
+                                  handshake_timeout=handshake_timeout)
         self._backoff = reconnect_backoff or Backoff
+        self.reconcile_interval = reconcile_interval
         self.handler: PrivateWebSocketHandler | None = None
         self.connection: WsConnection | None = None
         self.ack_results: list[AckResult] = []
@@ -191,6 +201,7 @@ class Account(EventDelivery):
                             on_state=self._on_state, on_replayed=self._on_replayed, **self._conn_options)
         self.connection = conn
         venue_symbols = [self._venue_of[s] for s in self.symbols]
+        protocol.followed = tuple(venue_symbols)
         subs = protocol.subscriptions(self.channels, venue_symbols)
         acks = self._spawn(conn.subscribe(subs))
         prepared = await self._prepare(timeout)
@@ -198,6 +209,8 @@ class Account(EventDelivery):
             conn.start()
         elif prepared == "retry":
             self._spawn(self._prepare_later(conn))
+        if self.reconcile_interval:
+            self._spawn(self._periodic(self.reconcile_interval))
         await self.wait_status((LIVE, AUTH_FAILED), timeout)
         if acks.done():
             self.ack_results = acks.result()
@@ -404,16 +417,27 @@ class Account(EventDelivery):
             return
         self._start_sync(conn)
 
-    def _start_sync(self, conn: WsConnection) -> None:
+    def _start_sync(self, conn: WsConnection, reason: str = "") -> None:
         if self._sync_task is not None and not self._sync_task.done():
             self._sync_task.cancel()
-        self._sync_task = self._spawn(self._sync(conn, conn._session))
+        self._sync_task = self._spawn(self._sync(conn, conn._session, reason))
 
-    async def _sync(self, conn: WsConnection, session: int) -> None:
+    async def _periodic(self, interval: float) -> None:
+        """Reconcile with REST every ``interval`` s while live (pushes the venue never sent are
+        found and published once, like those missed while disconnected)."""
+        while not self._closed:
+            await asyncio.sleep(interval)
+            conn, handler = self.connection, self.handler
+            if conn is None or handler is None or not conn.connected or handler.status != LIVE:
+                continue
+            if self._sync_task is None or self._sync_task.done():
+                self._start_sync(conn, "periodic")
+
+    async def _sync(self, conn: WsConnection, session: int, reason: str = "") -> None:
         handler = self.handler
         assert handler is not None
         protocol = self.protocol
-        reason, self._sync_reason = self._sync_reason, ""
+        reason, self._sync_reason = reason or self._sync_reason, ""
         handler.begin_sync(reason or ("reconnect" if self.syncs else "start"))
         backoff = Backoff(initial=0.2, cap=5.0)
         clock_retry = True

@@ -152,13 +152,17 @@ def to_ms(value: Any) -> int | None:
     :data:`MAX_TIME`). ``0`` means the venue gave no time: ``None``. Accepts an ``int``, a
     ``float`` (seconds with a fraction) or number text (``"1700000000123.456"``); raises
     ``ValueError`` for anything else, a negative time or one past the bound. The one rule of
-    every venue time on every path (the compiled readers follow it too)."""
+    every venue time on every path (the compiled readers follow it too). A ``Decimal`` (a JSON
+    number with a fraction or exponent of an account frame, decoded exactly) is read as the
+    float of its text, as a typed decode reads that number."""
     cls = value.__class__
     if cls is int:
         if MAX_SECONDS <= value < MAX_MILLIS:
             return value  # the usual case: ms
     elif cls is float and _SECONDS_F <= value < _MILLIS_F:
         return int(value)  # ms with a fraction: what the rule below gives too
+    elif cls is Decimal:
+        return to_ms(float(value))
     if cls is not int:
         if cls is str and INTEGER.fullmatch(value) is not None:
             value = int(value)
@@ -271,7 +275,8 @@ def amount(value: Any) -> Decimal:
     Decimal already read from a JSON number's text (``msgspec.json.decode(..., float_hook=Decimal)``).
     Raises ``ValueError`` for anything else (``"1_000"``, ``" 5"``, ``"+1"``, ``"NaN"``, other
     scripts' digits, ``True``), for a ``float`` (it has lost the venue's text) and for a
-    magnitude of 1e300 or more."""
+    magnitude of 1e300 or more. A zero with a minus sign is zero (``"-0.0"`` -> ``0.0``), as
+    ``-0`` reads as ``0.0`` for market data."""
     cls = value.__class__
     if cls is str:
         if NUMBER.fullmatch(value) is None:
@@ -288,7 +293,7 @@ def amount(value: Any) -> Decimal:
     else:
         raise ValueError(f"not a venue number: {value!r}")
     if -MAX_AMOUNT < d < MAX_AMOUNT:
-        return d
+        return d if d or not d.is_signed() else d.copy_abs()
     raise ValueError(f"venue number out of bounds: {value!r}")
 
 
@@ -349,11 +354,21 @@ def _numberish(text: bytes) -> bool:
     return all(c in _NUMBERISH or c >= 128 for c in t) and any(48 <= c <= 57 or c >= 128 for c in t)
 
 
+def _negative_zero(token: bytes) -> bool:
+    """A number token that is zero with a minus sign (``-0``, ``-0.00``, ``-0e5``): the typed
+    decode keeps the sign of some of them, :func:`amount` reads every one as zero."""
+    if token[:1] != b"-":
+        return False
+    mantissa = _MARKER.split(token[1:], maxsplit=1)[0]
+    return bool(mantissa) and mantissa.strip(b"0.") == b"" and b"0" in mantissa
+
+
 def py_amounts_plain(raw: bytes | str) -> bool:
     """Whether a typed Decimal decode of ``raw`` reads every account value by the one grammar
     and bounds (the pure-Python twin of the compiled ``cexfeed._amounts``). True when every
     string that ``Decimal()`` might read as a number is JSON number text, and every number
-    (bare or in a string) is below 1e300 by its integer digits plus exponent (:func:`_bounded`);
+    (bare or in a string) is below 1e300 by its integer digits plus exponent (:func:`_bounded`)
+    and no zero with a minus sign (:func:`_negative_zero`);
     False for anything unsure: an escape anywhere, a value string starting with a
     non-ASCII byte, an unterminated string. Only strings that may start a number are looked at
     (a digit, a sign, ``.``, ``_``, a space, i/n/s); object keys (a string followed by ``:``) are never
@@ -365,7 +380,7 @@ def py_amounts_plain(raw: bytes | str) -> bool:
     for m in _STRING_OR_NUMBER.finditer(data):
         content = m.group(1)
         if content is None:  # a bare number: its grammar is the JSON decoder's to check
-            if not _bounded(m.group(0)):
+            if not _bounded(m.group(0)) or _negative_zero(m.group(0)):
                 return False
             continue
         if not m.group(2):
@@ -374,7 +389,8 @@ def py_amounts_plain(raw: bytes | str) -> bool:
             continue
         if content[0] >= 128:
             return False
-        if content[0] in _NUMBER_START and _numberish(content) and (_PLAIN_NUMBER.fullmatch(content) is None or not _bounded(content)):
+        if content[0] in _NUMBER_START and _numberish(content) and (_PLAIN_NUMBER.fullmatch(content) is None or not _bounded(content)
+                                                                    or _negative_zero(content)):
             return False
     return True
 

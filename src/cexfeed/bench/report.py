@@ -282,6 +282,10 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
     else:
         lines.append("Not run (`--no-e2e`).")
     lines += record_lines(results.get("record"))
+    if results.get("handoff"):
+        from .handoff import report_lines as handoff_lines
+
+        lines += ["", *handoff_lines(results["handoff"])]
     from .reauth import markdown_lines as reauth_lines
 
     lines += reauth_lines(results.get("reauth"))

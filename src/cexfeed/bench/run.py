@@ -126,6 +126,11 @@ async def _run(opts: dict[str, Any], contenders: Sequence[str], e2e: bool, log) 
         results["record"] = await run_record_cost(opts["e2e_seconds"], opts["e2e_repeats"])
         for name, row in results["record"]["modes"].items():
             log(f"  e2e feed {name:10s} {row.get('msgs_per_s', 0):10,.0f} updates/s  {row.get('status')}")
+        from .handoff import run as run_handoff
+
+        results["handoff"] = await run_handoff(opts["e2e_seconds"], opts["e2e_repeats"], frames=opts["frames"] * 20)
+        for name, row in results["handoff"]["e2e"]["consumers"].items():
+            log(f"  e2e consumer {name:12s} {row.get('read_per_s', 0):10,.0f} events read/s  dropped {row.get('dropped')}  {row.get('status')}")
     else:
         results["e2e"] = None
     from .reauth import run as run_reauth  # MEXC account stream: re-authentication after a drop

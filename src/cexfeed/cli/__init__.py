@@ -1,5 +1,5 @@
 """The ``cexfeed`` command: ``demo``, ``stream``, ``sim``, ``account``, ``replay``, ``record``,
-``consume``, ``run``, ``bench``.
+``consume``, ``run``, ``bench``, ``soak``.
 
 Each subcommand lives in its own module of this package and registers itself on :data:`main`.
 Modules are imported only when their command runs (or shows its own help): ``cexfeed --help``
@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("cexfeed.cli.record", "Record a live session to the own capture format."),
     "consume": ("cexfeed.cli.consume", "Read events back from a Redis Streams or NATS JetStream sink."),
     "run": ("cexfeed.cli.run", "Run the sharded deployment a CONFIG.toml describes."),
+    "soak": ("cexfeed.cli.soak", "Integration, load, soak and fuzz runs, with a report."),
 }
 
 # the conventional exit status of a program stopped by SIGINT (128 + 2)

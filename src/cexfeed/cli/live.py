@@ -428,9 +428,10 @@ def sim(port: int, rate: float, seed: int, levels: int, duration: float | None) 
         for name in server.venues:
             click.echo(f"{name} {server.ws_url(name)} {server.rest_url(name)}")
         click.echo(f"faults: POST {server.base_url}/_sim/fault/<drop|close|silent|skip|malformed|unknown_channel|error|"
-                   "upgrade|fail_snapshots|fail_instruments|reject|pause|resume>  (?venue=NAME to target one venue; "
-                   "skip needs ?symbol=BTC/USDT; silent takes ?seconds=, close ?code=, fail_snapshots and fail_instruments "
-                   "?count=, reject ?count=&status=&retry_after=)")
+                   "upgrade|fail_snapshots|fail_instruments|reject|pause|resume|mute|cross|full|stale_snapshots|"
+                   "slow_snapshots|block>  (?venue=NAME to target one venue; skip, cross and full need ?symbol=BTC/USDT; "
+                   "silent and mute take ?seconds=, close ?code=, fail_snapshots, fail_instruments and stale_snapshots "
+                   "?count=, slow_snapshots ?seconds=&count=, block ?channel=, reject ?count=&status=&retry_after=)")
         sys.stdout.flush()
         try:
             await asyncio.wait_for(stop.wait(), duration)

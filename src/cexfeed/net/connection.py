@@ -18,7 +18,11 @@ Lifecycle of a :class:`WsConnection`::
   A refused subscription is dropped from the set (never replayed) and reported as a
   :class:`~cexfeed.models.VenueError` by the handler; the venue's "already subscribed"
   refusal (``VenueProtocol.already_subscribed``) keeps it, as acked. An unacked one is
-  reported as a ``VenueError`` with ``code=-1`` and stays in the set.
+  reported as a ``VenueError`` with ``code=-1`` and stays in the set. A market subscription
+  the venue had accepted and refuses later (on the replay after a reconnect) is kept and asked
+  again with a capped backoff (a venue's hiccup must not lose a stream for good), told as a
+  ``StreamStatus`` ``refused`` (books: ``BookStatus`` ``stale``/``refused``), then
+  ``resubscribed``.
 * Unsubscribing a book forgets it at once (``handler.close_book``): pushes still in flight are
   dropped, and a later subscribe starts from an empty, unsynced book (``handler.open_book``).
 * Every acked subscription is watched for silence (:mod:`cexfeed.net.watch`,
@@ -53,7 +57,7 @@ from ..models import FAILED, RECONNECTING, ConnectionStatus, encode_event
 from .backoff import Backoff
 from .protocol import Subscription, VenueProtocol
 from .rest import RestClient
-from .listener import _Listener, connect_failure
+from .listener import HandshakeClosed, _Listener, connect_failure
 from .requests import AckResult, RequestIds, Requests, _Pending
 from .snapshots import Snapshots
 from .tap import CONNECT, CONNECT_FAILED, DISCONNECT, OPEN, SILENCE, STATUS, Tap
@@ -146,6 +150,9 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
         self._pending: dict[int, _Pending] = {}
         # subscribe futures waiting for a (re)sent request after a reconnect
         self._awaiting_replay: dict[Subscription, asyncio.Future] = {}
+        # subscriptions the venue accepted at least once, and the retries of those it refused later
+        self._accepted: set[Subscription] = set()
+        self._refused_retries: dict[Subscription, asyncio.Task] = {}
         self._snapshot_tasks: dict[str, asyncio.Task] = {}
         self._snapshot_retries: dict[str, int] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -316,6 +323,8 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
                     ),
                     self.handshake_timeout * 2,
                 )
+                if transport.is_disconnected:
+                    raise HandshakeClosed("the connection closed during the opening handshake")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -384,6 +393,9 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
             elif not pending.future.done():
                 pending.future.set_result(AckResult(pending.sub, pending.event, True, "acked", "connection closed"))
         self._pending.clear()
+        for task in self._refused_retries.values():  # the next socket replays them with the set
+            task.cancel()
+        self._refused_retries.clear()
         for task in self._snapshot_tasks.values():
             task.cancel()
         self._snapshot_tasks.clear()

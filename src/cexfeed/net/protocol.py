@@ -263,6 +263,9 @@ class PrivateProtocol(VenueProtocol):
     max_connection_age_s: float | None = None
     #: set by the account: ``listener(kind, reason, code, message)`` (see the class docstring)
     session_listener: Callable[[str, str, str, str], None] | None = None
+    #: venue symbols the account follows (set by :class:`~cexfeed.private_feed.Account`);
+    #: empty: every symbol. :meth:`fetch_account` asks the REST history for these.
+    followed: tuple[str, ...] = ()
 
     def __init__(self, ws_url: str | None = None, rest_url: str | None = None, *, credentials: "Credentials",
                  clock: "ServerClock | None" = None) -> None:
@@ -285,9 +288,11 @@ class PrivateProtocol(VenueProtocol):
 
     async def fetch_account(self, rest: "RestClient", state: "AccountState", since_ms: int | None) -> "AccountSnapshot":
         """The REST snapshot of the account (must override): balances, open orders, positions,
-        the final state of orders ``state`` holds open that are gone, and own trades since
-        ``since_ms`` (server ms; ``None``: none, on the first seeding). Raises ``RestError`` or
-        ``ValueError``/``msgspec`` errors on an unusable body."""
+        the final state of orders ``state`` holds open that are gone, and, since ``since_ms``
+        (server ms; ``None``: none, on the first seeding), own trades and the orders that
+        finished (of :attr:`followed` symbols): an order placed and ended while disconnected
+        is reported too. Raises ``RestError`` or ``ValueError``/``msgspec`` errors on an
+        unusable body."""
         raise NotImplementedError
 
     def refusal(self, message: str, code: int | str = 0) -> tuple[str, str, str] | None:

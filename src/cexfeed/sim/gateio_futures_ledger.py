@@ -359,8 +359,10 @@ class FuturesPrivateSim(GatePrivateSim):
             t.wire(rest=True) for t in list(reversed(lg.trades))[int(r.query.get("offset", "0")):][: min(1000, int(r.query.get("limit", "100")))]]))
 
     def _orders(self, request: web.Request, ledger: FuturesLedger) -> web.Response:
-        status = request.query.get("status", "open")
-        found = [o.wire(ledger.uid, rest=True) for o in ledger.orders.values() if o.status == status]
+        """``status`` ``open`` (oldest first) or ``finished`` (newest first), of ``contract`` when given."""
+        status, contract = request.query.get("status", "open"), request.query.get("contract", "")
+        orders = ledger.orders.values() if status == "open" else sorted(ledger.orders.values(), key=lambda o: (o.finish_ms, o.id), reverse=True)
+        found = [o.wire(ledger.uid, rest=True) for o in orders if o.status == status and (not contract or o.contract == contract)]
         offset, limit = int(request.query.get("offset", "0")), min(100, int(request.query.get("limit", "100")))
         return self._reply(request, found[offset: offset + limit])
 

@@ -24,12 +24,14 @@ with a JSON object of parameters. Actions of the ledger (spot: ``deposit``, ``pl
 ``drop_after`` (abort every connection of the venue after that many of the action's pushes went
 out: a disconnect in the middle of a fill). Fault switches: ``reject_auth`` (``on``: every
 key refused), ``skew`` (``seconds`` added to the venue clock), ``fail_rest`` (the next ``count``
-private REST calls answer 500), ``echo_auth`` (``on``: auth refusals echo the auth data back, as
+private REST calls answer 500), ``slow_rest`` (the next ``count`` private REST answers are
+read when asked and sent ``seconds`` later), ``echo_auth`` (``on``: auth refusals echo the auth data back, as
 an old Gate server did).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -67,6 +69,7 @@ class GatePrivateSim:
         self.reject_auth = False
         self.echo_auth = False
         self.rest_failures = 0
+        self.slow_rest: tuple[int, float] = (0, 0.0)
         self.private_rest_calls = 0
         self.frames_sent = 0
         self._drop_after: int | None = None
@@ -169,8 +172,15 @@ class GatePrivateSim:
             if refused is not None:
                 return refused
             answer = serve(request, self.ledger(uid))
+            count, seconds = self.slow_rest
+            if count > 0:  # read now, answered late: older than what is pushed meanwhile
+                self.slow_rest = (count - 1, seconds)
+                answer = answer if isinstance(answer, web.StreamResponse) else encode(answer)
+                await asyncio.sleep(seconds)
             if isinstance(answer, web.StreamResponse):
                 return answer
+            if isinstance(answer, bytes):
+                return web.Response(body=answer, content_type="application/json")
             return web.Response(body=encode(answer), content_type="application/json")
 
         app.router.add_route(method, path, handle)
@@ -227,8 +237,11 @@ class GatePrivateSim:
         if action == "fail_rest":
             self.rest_failures = int(params.get("count", 1))
             return {"fail_rest": self.rest_failures}
+        if action == "slow_rest":
+            self.slow_rest = (int(params.get("count", 1)), float(params.get("seconds", 1.0)))
+            return {"slow_rest": self.slow_rest[0]}
         if action not in self.ACTIONS:
-            raise ValueError(f"unknown action {action!r}; known: {', '.join((*self.ACTIONS, 'reject_auth', 'echo_auth', 'skew', 'fail_rest'))}")
+            raise ValueError(f"unknown action {action!r}; known: {', '.join((*self.ACTIONS, 'reject_auth', 'echo_auth', 'skew', 'fail_rest', 'slow_rest'))}")
         result, pushes = self.run(self.ledger(uid), action, params)
         if drop_after is not None:
             self._drop_after = int(drop_after)
@@ -255,8 +268,8 @@ def _on(value: Any) -> bool:
 
 class SpotPrivateSim(GatePrivateSim):
     """Gate spot: payloads ``[pair, ...]`` or ``["!all"]`` (balances: none); REST
-    ``/spot/time``, ``/spot/accounts``, ``/spot/open_orders``, ``/spot/orders/{id}``,
-    ``/spot/my_trades``."""
+    ``/spot/time``, ``/spot/accounts``, ``/spot/open_orders``, ``/spot/orders`` (by status),
+    ``/spot/orders/{id}``, ``/spot/my_trades``."""
 
     ACTIONS = ("deposit", "place", "fill", "cancel", "market_buy")
 
@@ -284,10 +297,20 @@ class SpotPrivateSim(GatePrivateSim):
         self.rest_route(app, "GET", rest_prefix + "/spot/accounts", lambda r, lg: lg.rest_accounts())
         self.rest_route(app, "GET", rest_prefix + "/spot/open_orders",
                         lambda r, lg: lg.rest_open_orders(int(r.query.get("page", "1")), min(100, int(r.query.get("limit", "100")))))
+        self.rest_route(app, "GET", rest_prefix + "/spot/orders", self._orders)
         self.rest_route(app, "GET", rest_prefix + "/spot/orders/{order_id}", self._order)
         self.rest_route(app, "GET", rest_prefix + "/spot/my_trades",
                         lambda r, lg: lg.rest_my_trades(int(r.query.get("from", "0")), int(r.query.get("page", "1")),
                                                         min(1000, int(r.query.get("limit", "100")))))
+
+    @staticmethod
+    def _orders(request: web.Request, ledger: Any) -> Any:
+        """``GET /spot/orders?status=open|finished``: ``currency_pair`` required for open ones."""
+        q = request.query
+        status, pair = q.get("status", ""), q.get("currency_pair", "")
+        if status not in ("open", "finished") or (status == "open" and not pair):
+            return web.json_response({"label": "INVALID_PARAM_VALUE", "message": "Invalid status or missing currency_pair"}, status=400)
+        return ledger.rest_orders(status, pair, int(q.get("from", "0")), int(q.get("page", "1")), min(100, int(q.get("limit", "100"))))
 
     @staticmethod
     def _order(request: web.Request, ledger: Any) -> Any:

@@ -271,6 +271,13 @@ class SpotLedger:
                 out.append({"currency_pair": pair, "total": len(orders), "orders": [o.wire(self.uid, rest=True) for o in shown]})
         return out
 
+    def rest_orders(self, status: str, pair: str, since_s: int, page: int, limit: int) -> list[dict[str, Any]]:
+        """``GET /spot/orders``: ``open`` or ``finished`` orders of ``pair`` (every pair when
+        ``""``, finished only) created at or after ``since_s``, newest first, paged."""
+        found = [o for o in reversed(self.orders.values()) if (o.status == "open") == (status == "open")
+                 and (not pair or o.pair == pair) and o.create_ms // 1000 >= since_s]
+        return [o.wire(self.uid, rest=True) for o in found[(page - 1) * limit: page * limit]]
+
     def rest_order(self, order_id: str) -> dict[str, Any] | None:
         order = self.orders.get(order_id)
         return order.wire(self.uid, rest=True) if order is not None else None

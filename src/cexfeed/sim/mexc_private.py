@@ -28,9 +28,10 @@ after that many of the action's pushes: a disconnect in the middle of a fill). F
 ``PUT`` answer HTTP 500), ``refuse_put`` (the next ``count`` ``PUT`` answer ``code``, default
 ``730708``), ``validity`` (``seconds`` a key lives), ``put_floor`` (``seconds``),
 ``reject_auth``, ``skew`` (``seconds``), ``fail_rest`` (the next ``count`` private REST calls
-answer 500), ``require_symbol`` (``on``: ``/api/v3/openOrders`` without ``symbol`` answers
-HTTP 400 ``700004``, as the venue's older documentation had it), ``freeze`` (``ms``, default
-now; ``null`` ends it: every ledger action of ``uid`` happens at that ms).
+answer 500), ``slow_rest`` (the next ``count`` private REST answers sent ``seconds`` late),
+``require_symbol`` (``on``: ``/api/v3/openOrders`` without ``symbol`` answers HTTP 400
+``700004``, as the venue's older documentation had it), ``freeze`` (``ms``, default now;
+``null`` ends it: every ledger action of ``uid`` happens at that ms).
 
 REST account endpoints (signed): ``/api/v3/account``, ``/api/v3/openOrders`` (``symbol``
 optional), ``/api/v3/order``, ``/api/v3/allOrders`` (by creation time, newest first, at most
@@ -158,9 +159,13 @@ class MexcPrivateSim(GatePrivateSim):
             if refused is not None:
                 return refused
             answer = serve(request, self.ledger(uid))
-            if isinstance(answer, web.StreamResponse):
-                return answer
-            return web.Response(body=_encode(answer), content_type="application/json")
+            if not isinstance(answer, web.StreamResponse):
+                answer = web.Response(body=_encode(answer), content_type="application/json")
+            count, seconds = self.slow_rest
+            if count > 0:  # read now, answered late (the slow_rest switch)
+                self.slow_rest = (count - 1, seconds)
+                await asyncio.sleep(seconds)
+            return answer
 
         app.router.add_route(method, path, handle)
 

@@ -33,6 +33,7 @@ from aiohttp import web
 
 from ..exchanges.mexc import encode
 from ..exchanges.mexc.spot_table import KLINE_INTERVALS, MAX_SUBSCRIPTIONS_PER_CONNECTION
+from .faults import snapshot_view
 from .market import Step, SymbolBook
 from .mexc_private import MexcPrivateSim
 from .server import Session, VenueSim, register_venue
@@ -275,6 +276,7 @@ class MexcSpotSim(VenueSim):
         book = self._books().get(symbol)
         if book is None:
             return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
+        book = await snapshot_view(self, book)
         try:
             limit = max(1, min(int(request.query.get("limit", "100")), 5000))
         except ValueError:

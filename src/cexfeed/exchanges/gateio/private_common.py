@@ -19,7 +19,7 @@ from ...models import OrderStatus
 from ...symbols import SymbolMap
 from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, amounts_plain, convert_amounts, to_ms, untyped_amounts
 from . import auth
-from .common import GateioFrames, check_utf8
+from .common import GateioFrames, _last_wins, check_utf8
 
 S = OrderStatus
 _ZERO = Decimal(0)
@@ -172,6 +172,12 @@ def client_id(text: str) -> str | None:
     return text if text.startswith("t-") else None
 
 
+def ended(state: AccountState, order_id: str) -> bool:
+    """Whether ``state`` holds order ``order_id`` in a final status already (a finished order
+    the REST history lists again is not asked for nor reported twice)."""
+    return order_id in state.closed_orders  # (it holds only orders in a final status)
+
+
 def _channel_method(normalize: Callable[[Any, Any, int], Any]) -> Callable[[Any, Any, Any, int], Any]:
     """The method of an ``items`` row (``(item, frame, recv_ts)``, see
     :class:`~cexfeed.exchanges.gateio.common.GateioFrames`): the item's event by ``normalize``
@@ -239,8 +245,9 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
         check_utf8(raw)
         if amounts_plain(raw):
             self._decode(raw, recv_ts)
-        else:  # a text outside the grammar somewhere (or not JSON): item by item, strictly
-            self._slow_path(raw, recv_ts, None)
+        else:  # a text outside the grammar somewhere (or not JSON): item by item, strictly,
+            # of a key sent twice the last one (the rule of every JSON path)
+            self._slow_path(_last_wins(raw, True), recv_ts, None)
 
     def _on_items(self, env: Any, row: Any, raw: bytes | str, recv_ts: int, exc: Exception | None) -> None:
         if exc is None:  # a push the typed decode was not trusted with (not every control frame)

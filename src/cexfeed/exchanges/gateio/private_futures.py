@@ -21,6 +21,7 @@ mode); a size of 0 closes one.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Sequence
 
 import msgspec
 
@@ -41,7 +42,7 @@ from .futures_table import (
     FuturesPositionPush,
     FuturesUserTrade,
 )
-from .private_common import GateioPrivateHandler, client_id, fields_in_order, futures_counts, futures_status, ms, ms2, order_id, positive
+from .private_common import GateioPrivateHandler, client_id, ended, fields_in_order, futures_counts, futures_status, ms, ms2, order_id, positive
 
 
 
@@ -211,12 +212,16 @@ def futures_balance(body: bytes, recv_ts: int, settle: str = t.SETTLE) -> Balanc
 
 
 async def fetch_futures_account(rest: RestClient, sign: Signer, handler: GateioFuturesPrivateWebSocketHandler, state: AccountState,
-                                since_ms: int | None, taken_ts: int, recv_ts: int) -> AccountSnapshot:
+                                since_ms: int | None, taken_ts: int, recv_ts: int, contracts: Sequence[str] = ()) -> AccountSnapshot:
     """The futures :class:`AccountSnapshot`: the settle balance, open positions
-    (``holding=true``), open orders (``status=open``, by ``offset``), own trades since
-    ``since_ms`` (``my_trades`` newest first, by ``offset``, until older than it), and the final
-    state of orders that left the open set or that a missed trade names. Raises ``RestError``
-    or decode errors."""
+    (``holding=true``), open orders (``status=open``, by ``offset``), and since ``since_ms``
+    (none when ``None``): own trades (``my_trades`` newest first, by ``offset``, until older
+    than it) and the orders that finished (``status=finished`` newest first, by ``offset``,
+    until one finished before it; per contract of ``contracts``, or all at once when empty),
+    so that an order placed and canceled while disconnected is reported; then the final state
+    of orders that left the open set or that a missed trade names, where the history did not
+    give it. Orders the state already holds finished are left out. Raises ``RestError`` or
+    decode errors."""
     balance = futures_balance(await rest.get(t.ACCOUNTS_PATH, sign=sign), recv_ts)
     positions = [handler.position(r, recv_ts) for r in decode_amounts(await rest.get(t.POSITIONS_PATH, {"holding": "true"}, sign=sign),
                                                                       _positions, FuturesPositionPush)]
@@ -241,15 +246,31 @@ async def fetch_futures_account(rest: RestClient, sign: Signer, handler: GateioF
             if len(batch) < TRADES_PAGE or len(newer) < len(batch):
                 break
             offset += TRADES_PAGE
+    finished: dict[str, Order] = {}
+    if since_ms is not None:
+        for contract in contracts or ("",):
+            offset = 0
+            while True:
+                query = {"status": "finished", "limit": PAGE, "offset": offset}
+                if contract:
+                    query["contract"] = contract
+                batch = [handler.order(r, recv_ts) for r in decode_amounts(await rest.get(t.ORDERS_PATH, query, sign=sign), _orders, FuturesOrderPush)]
+                newer = [o for o in batch if o.updated_ts is None or o.updated_ts >= since_ms]
+                for order in newer:
+                    if not ended(state, order.order_id):
+                        finished.setdefault(order.order_id, order)
+                if len(batch) < PAGE or len(newer) < len(batch):
+                    break
+                offset += PAGE
     listed = {o.order_id for o in open_orders}
     wanted = [oid for oid in state.open_orders if oid not in listed]
-    wanted += [f.order_id for f in fills if state.order(f.order_id) is None and f.order_id not in listed and f.order_id not in wanted]
-    finished = []
+    wanted += [f.order_id for f in fills if state.order(f.order_id) is None and f.order_id not in listed]
     for oid in dict.fromkeys(wanted):
-        body = await rest.get(t.ORDER_PATH.format(order_id=oid), sign=sign)
-        finished.append(handler.order(decode_amounts(body, _order, FuturesOrderPush), recv_ts))
-    return AccountSnapshot(balances=[balance], balances_complete=False, open_orders=open_orders, orders=finished, positions=positions,
-                           fills=fills, taken_ts=taken_ts)
+        if oid not in finished:
+            body = await rest.get(t.ORDER_PATH.format(order_id=oid), sign=sign)
+            finished[oid] = handler.order(decode_amounts(body, _order, FuturesOrderPush), recv_ts)
+    return AccountSnapshot(balances=[balance], balances_complete=False, open_orders=open_orders, orders=list(finished.values()),
+                           positions=positions, fills=fills, taken_ts=taken_ts)
 
 
 def replay_handler(instruments: bytes | None) -> GateioFuturesPrivateWebSocketHandler:

@@ -114,7 +114,8 @@ class GateioSpotPrivateProtocol(GateioPrivateProtocol, GateioSpotProtocol):
     async def fetch_account(self, rest: RestClient, state: AccountState, since_ms: int | None) -> AccountSnapshot:
         from .private_spot import fetch_spot_account
 
-        return await fetch_spot_account(rest, self.sign_rest, self.normalizer(), state, since_ms, self.clock.now_ms(), time.time_ns())
+        return await fetch_spot_account(rest, self.sign_rest, self.normalizer(), state, since_ms, self.clock.now_ms(), time.time_ns(),
+                                        self.followed)
 
 
 class GateioFuturesPrivateProtocol(GateioPrivateProtocol, GateioFuturesProtocol):
@@ -139,4 +140,5 @@ class GateioFuturesPrivateProtocol(GateioPrivateProtocol, GateioFuturesProtocol)
     async def fetch_account(self, rest: RestClient, state: AccountState, since_ms: int | None) -> AccountSnapshot:
         from .private_futures import fetch_futures_account
 
-        return await fetch_futures_account(rest, self.sign_rest, self.normalizer(), state, since_ms, self.clock.now_ms(), time.time_ns())
+        return await fetch_futures_account(rest, self.sign_rest, self.normalizer(), state, since_ms, self.clock.now_ms(), time.time_ns(),
+                                           self.followed)

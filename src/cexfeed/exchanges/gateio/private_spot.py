@@ -19,6 +19,8 @@ the venue sends it; every other order's ``amount``/``left`` are base currency an
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import msgspec
 
 from ...account import AccountSnapshot, AccountState
@@ -27,7 +29,7 @@ from ...net.rest import RestClient, Signer
 from ...symbols import SymbolMap
 from ...wire import EXACT, Amount, Name, convert_amounts, decode_amounts, untyped_amounts
 from . import spot_table as t
-from .private_common import GateioPrivateHandler, fields_in_order, ms2, spot_quantities, spot_status
+from .private_common import GateioPrivateHandler, ended, fields_in_order, ms2, spot_quantities, spot_status
 from .protocol import spot_symbol_map
 from .spot_table import SpotBalancePush, SpotOrderPush, SpotUserTrade
 
@@ -115,6 +117,7 @@ class SpotAccount(msgspec.Struct):
 
 _accounts = msgspec.json.Decoder(list[SpotAccount], strict=False)
 _order = msgspec.json.Decoder(SpotOrderPush, strict=False)
+_orders = msgspec.json.Decoder(list[SpotOrderPush], strict=False)
 _trades = msgspec.json.Decoder(list[SpotUserTrade], strict=False)
 PAGE = 100
 TRADES_PAGE = 1000
@@ -134,12 +137,15 @@ def spot_balances(body: bytes, recv_ts: int) -> list[Balance]:
 
 
 async def fetch_spot_account(rest: RestClient, sign: Signer, handler: GateioSpotPrivateWebSocketHandler, state: AccountState,
-                             since_ms: int | None, taken_ts: int, recv_ts: int) -> AccountSnapshot:
+                             since_ms: int | None, taken_ts: int, recv_ts: int, pairs: Sequence[str] = ()) -> AccountSnapshot:
     """The spot :class:`AccountSnapshot`: balances, every open order (``/spot/open_orders``, by
-    page), the final state of each order the state holds open that is no longer open and of
-    each order a missed fill names (``/spot/orders/{id}``), and own trades since ``since_ms``
-    (``/spot/my_trades?from=``, by page; none when ``None``). Raises ``RestError`` or decode
-    errors."""
+    page), and since ``since_ms`` (none when ``None``): own trades (``/spot/my_trades?from=``,
+    by page) and the orders that finished (``/spot/orders?status=finished&from=``, by page, per
+    pair of ``pairs``, or all pairs at once when empty), so that an order placed and canceled
+    while disconnected is reported; then the final state of each order the state holds open
+    that is no longer open and of each order a missed fill names, where the history did not
+    give it (``/spot/orders/{id}``). Orders the state already holds finished are left out.
+    Raises ``RestError`` or decode errors."""
     balances = spot_balances(await rest.get(t.ACCOUNTS_PATH, sign=sign), recv_ts)
     open_orders: list[Order] = []
     page = 1
@@ -165,16 +171,31 @@ async def fetch_spot_account(rest: RestClient, sign: Signer, handler: GateioSpot
             if len(batch) < TRADES_PAGE:
                 break
             page += 1
+    finished: dict[str, Order] = {}
+    if since_ms is not None:
+        for pair in pairs or ("",):
+            page = 1
+            while True:
+                query = {"status": "finished", "from": since_ms // 1000, "page": page, "limit": PAGE}
+                if pair:
+                    query["currency_pair"] = pair
+                batch = decode_amounts(await rest.get(t.ORDERS_PATH, query, sign=sign), _orders, SpotOrderPush)
+                for r in batch:
+                    order = handler.order(r, recv_ts)
+                    if not ended(state, order.order_id):
+                        finished.setdefault(order.order_id, order)
+                if len(batch) < PAGE:
+                    break
+                page += 1
     listed = {o.order_id for o in open_orders}
-    wanted = {oid: o.venue_symbol for oid, o in state.open_orders.items() if oid not in listed}
+    wanted = {oid: o.venue_symbol for oid, o in state.open_orders.items() if oid not in listed and oid not in finished}
     for f in fills:
-        if state.order(f.order_id) is None and f.order_id not in listed:
+        if state.order(f.order_id) is None and f.order_id not in listed and f.order_id not in finished:
             wanted.setdefault(f.order_id, f.venue_symbol)
-    finished = []
     for oid, pair in wanted.items():
         body = await rest.get(t.ORDER_PATH.format(order_id=oid), {"currency_pair": pair}, sign=sign)
-        finished.append(handler.order(decode_amounts(body, _order, SpotOrderPush), recv_ts))
-    return AccountSnapshot(balances=balances, open_orders=open_orders, orders=finished, fills=fills, taken_ts=taken_ts)
+        finished[oid] = handler.order(decode_amounts(body, _order, SpotOrderPush), recv_ts)
+    return AccountSnapshot(balances=balances, open_orders=open_orders, orders=list(finished.values()), fills=fills, taken_ts=taken_ts)
 
 
 def replay_handler(instruments: bytes | None) -> GateioSpotPrivateWebSocketHandler:

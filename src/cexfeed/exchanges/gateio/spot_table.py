@@ -35,6 +35,8 @@ TIME_PATH = "/spot/time"
 ACCOUNTS_PATH = "/spot/accounts"
 OPEN_ORDERS_PATH = "/spot/open_orders"
 ORDER_PATH = "/spot/orders/{order_id}"
+# orders by status (``finished``: those that ended; ``from`` s; ``currency_pair`` optional)
+ORDERS_PATH = "/spot/orders"
 MY_TRADES_PATH = "/spot/my_trades"
 # "all pairs" in a private payload
 ALL = "!all"

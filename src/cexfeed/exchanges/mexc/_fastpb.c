@@ -192,6 +192,8 @@ static int parse_level(const Slice *item, PyObject *list) {
     }
     PyTuple_SET_ITEM(t, 0, a);
     PyTuple_SET_ITEM(t, 1, b);
+    /* two floats are never part of a cycle: the collector need not visit the pair */
+    PyObject_GC_UnTrack(t);
     rc = PyList_Append(list, t);
     Py_DECREF(t);
     return rc ? ERR_PY : OK;

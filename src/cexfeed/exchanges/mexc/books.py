@@ -4,8 +4,9 @@
 - the first ``aggre.depth`` push of a symbol, or a gap, asks ``hooks.request_snapshot`` once
   (until the snapshot is applied);
 - ``limit.depth`` pushes are whole top-N books, emitted as ``BookUpdate(snapshot=True)``
-  without touching the sequenced book (levels of size 0 left out); a crossed one is counted and
-  skipped;
+  without touching the sequenced book (levels of size 0 left out); a crossed one, or one whose
+  sides are not strictly ordered best first (a price repeated or out of place), is counted and
+  skipped (found by the capture fuzz: a damaged price published an unsorted book);
 - (a silent book is reported by the connection's per-subscription watch, :mod:`cexfeed.net.watch`);
 - the venue cuts a connection after 24 h: ``max_connection_age`` s after the first frame of a
   connection, ``hooks.on_reconnect_requested`` asks for a new one.
@@ -51,6 +52,9 @@ class MexcBooks:
         asks = [level for level in asks if level[1]]
         if bids and asks and bids[0][0] >= asks[0][0]:
             self._count_error("crossed_snapshot", raw, f"bid {bids[0][0]} >= ask {asks[0][0]}")
+            return
+        if any(bids[i][0] <= bids[i + 1][0] for i in range(len(bids) - 1)) or any(asks[i][0] >= asks[i + 1][0] for i in range(len(asks) - 1)):
+            self._count_error("unsorted_snapshot", raw, "levels not strictly ordered best first")
             return
         self._emit(
             BookUpdate(

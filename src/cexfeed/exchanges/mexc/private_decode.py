@@ -11,7 +11,9 @@ other on the documented samples and on mutated frames):
 - the compiled ``_privpb.decode_private`` (C, built by ``setup.py`` when a compiler is there).
 
 :data:`decode_private` is the compiled one when it is importable (unless
-``CEXFEED_MEXC_DECODER=upb``), else the upb one.
+``CEXFEED_MEXC_DECODER=upb``), else the upb one. The compiled module also has the private
+handler's hot path, :data:`read_private` (frame -> account event in one call, see
+:class:`FusedRead`), held to this typed seam plus the handler's normalizers by the tests.
 
 ``Push(number, symbol, ts, body, channel)``: ``number`` the wrapper's body field number (for a
 frame without a known body, the number of its first unknown field >= 300, else 0); ``symbol``

@@ -69,7 +69,8 @@ class MexcPublicWebSocketHandler(MexcReplies, MexcBooks, PublicWebSocketHandler)
     we do not handle), ``unknown_frame`` (JSON that is not a spot reply), ``malformed_item``
     (one item of a multi-item push - a deal, a batch ticker - with an impossible value: left
     out, the other items are kept), ``bad_version``, ``unknown_channel``, ``channel_mismatch``,
-    ``crossed_snapshot``, ``empty_ack``, ``venue_error``; and kept but notable:
+    ``crossed_snapshot``, ``unsorted_snapshot`` (a limit depth push whose sides are not strictly
+    ordered best first), ``empty_ack``, ``venue_error``; and kept but notable:
     ``unknown_side``, ``zero_size_trade`` (left out).
     """
 

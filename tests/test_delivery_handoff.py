@@ -253,3 +253,28 @@ async def test_handoff_bench_rows_read_every_event():
         for consumer in ("callback", "events", "batches"):
             row = block["consumers"][consumer]
             assert row["read"] == row["events"] >= 600 and row["dropped"] == 0, (block["label"], consumer, row)
+
+
+async def test_a_slow_consumer_gives_the_read_loop_a_turn_every_few_hundred_events():
+    """A consumer that works synchronously on each event still lets the read loop run (at
+    least every YIELD_EVERY events), so it cannot keep the socket from being read."""
+    from cexfeed import delivery
+
+    d = Delivery(queue_size=10_000)
+    for i in range(3 * delivery.YIELD_EVERY):
+        d._dispatch(trade(i))
+    loop_turns: list[int] = []
+    read = 0
+
+    def read_loop_turn():
+        loop_turns.append(read)
+        if read < 3 * delivery.YIELD_EVERY:
+            asyncio.get_running_loop().call_soon(read_loop_turn)
+
+    asyncio.get_running_loop().call_soon(read_loop_turn)
+    async for _ in d.events():
+        read += 1
+        if read == 3 * delivery.YIELD_EVERY:
+            break
+    # the read loop ran while the consumer was working through the queue, not only after
+    assert any(0 < n < 3 * delivery.YIELD_EVERY for n in loop_turns), loop_turns

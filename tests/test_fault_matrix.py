@@ -7,17 +7,21 @@ every recovery, the time to recover measured (median over the repeats).
 by side); ``CEXFEED_FAULT_REPEATS`` and ``CEXFEED_FAULT_PARALLEL`` set them;
 ``CEXFEED_FAULT_ARCHITECTURE=strategy`` runs the clients on the strategy path.
 ``CEXFEED_FAULT_MATRIX_OUT=DIR`` writes the run as ``fault-matrix.json`` and ``fault-matrix.md``
-(the table a report renders: :func:`cexfeed.resilience.render_markdown`)."""
+(the table a report renders: :func:`cexfeed.resilience.render_markdown`); ``CEXFEED_FAULT_MATRIX=FILE``
+appends its observations for ``cexfeed soak --fault-matrix FILE`` (which reads ``fault-matrix.json``
+too)."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
 from cexfeed.resilience import matrix
-from cexfeed.resilience.results import FAILED, NOT_APPLICABLE, OK, PENDING, render_markdown, to_json
+from cexfeed.resilience.results import FAILED, NOT_APPLICABLE, OK, PENDING, observations, render_markdown, to_json
+from cexfeed.soak import matrix as soak_matrix
 
 LONG = os.environ.get("CEXFEED_LONG_TESTS") == "1"
 REPEATS = int(os.environ.get("CEXFEED_FAULT_REPEATS", "15" if LONG else "3"))
@@ -56,6 +60,11 @@ def matrix_run(request):
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "fault-matrix.json").write_bytes(to_json(run))
         (folder / "fault-matrix.md").write_text(render_markdown(run))
+    observed = os.environ.get(soak_matrix.ENV)
+    if observed:  # the observations `cexfeed soak --fault-matrix` renders
+        with open(observed, "a", encoding="utf-8") as f:
+            for row in observations(run):
+                f.write(json.dumps(row) + "\n")
     return {(r.fault, r.column): r for r in run.results}
 
 

@@ -98,7 +98,9 @@ def test_json_number_text_is_the_exact_decimal_of_that_text(text):
     raw = frame(B_DEALS, dict(DOC_DEAL, price=text, quantity=text), symbol="MXUSDT")
     result = assert_same(raw)
     assert result[0] == "ok"
-    assert result[1].body.price == wire.amount(text) and repr(result[1].body.quantity) == repr(Decimal(text))
+    assert result[1].body.price == wire.amount(text) and repr(result[1].body.quantity) == repr(wire.amount(text))
+    # the text's own Decimal, except a zero with a minus sign, which is zero
+    assert repr(result[1].body.price) == repr(abs(Decimal(text)) if Decimal(text) == 0 else Decimal(text))
 
 
 @pytest.mark.parametrize("value, want", [(1736417034, 1736417034000), (1736417034280, 1736417034280), (1736417034280123, 1736417034280),
@@ -275,11 +277,11 @@ def test_memoryview_and_bytearray_inputs():
 def test_cached_decimals_are_the_same_values():
     """The compiled walker keeps the Decimals of recent texts: the same text gives an equal
     Decimal with the same text, different texts never share one."""
-    texts = ["1", "1.0", "1.00", "1E+0", "10", "0.1", "-0", "0"] * 3
+    texts = ["1", "1.0", "1.00", "1E+0", "10", "0.1", "-0", "0", "-0.00", "-1"] * 3
     for text in texts:
         raw = frame(B_DEALS, dict(DOC_DEAL, price=text, quantity=text))
         body = COMPILED(raw).body
-        assert repr(body.price) == repr(Decimal(text)) == repr(body.quantity)
+        assert repr(body.price) == repr(wire.amount(text)) == repr(body.quantity)
 
 
 @needs_compiled

@@ -161,3 +161,31 @@ def test_backoff_spacing_check_tells_a_hot_loop_from_a_backoff():
     events = run([0.05, 0.1])
     events[2] = _status("connecting", events[1].recv_ts / 1e9 + 0.001)
     assert any("came" in p for p in check_spacing(events, 1.0, initial=0.05, cap=0.4))
+
+
+def test_the_soak_report_renders_a_matrix_run(tmp_path):
+    from cexfeed.soak import matrix as soak_matrix
+
+    results = [
+        FaultResult(fault="tcp_reset", title="connection dropped", column="gateio-spot", status=OK, survived=True, state_right=True,
+                    recover_ms=90.0, samples_ms=[80.0, 90.0, 200.0], repeats=3),
+        FaultResult(fault="sequence_gap", title="sequence gap", column="gateio-spot account", status=NOT_APPLICABLE, note="no sequence"),
+        FaultResult(fault="handshake_cut", title="handshake cut", column="mexc-spot", status=FAILED, survived=False, samples_ms=[300.0],
+                    repeats=3, note="repeat 2: not recovered"),
+    ]
+    run = MatrixRun(results=results, columns=["gateio-spot", "gateio-spot account", "mexc-spot"], faults=["tcp_reset", "sequence_gap", "handshake_cut"])
+    path = tmp_path / "fault-matrix.json"
+    path.write_bytes(to_json(run))
+    rows = soak_matrix.load(path)
+    assert [r["fault"] for r in rows] == ["tcp_abort"] * 3 + ["sequence_gap", "handshake_cut", "handshake_cut"]
+    lines, counts = soak_matrix.table(rows)
+    text = "\n".join(lines)
+    assert "| connection dropped (TCP abort) | survived, state right · 0.09 s (n=3) |" in text
+    sequence = next(line for line in lines if line.startswith("| sequence gap |"))
+    assert sequence.split(" | ")[VENUE_INDEX["gateio-spot account"]] == "n/a"
+    assert "**FAILED**" in next(line for line in lines if line.startswith("| handshake_cut |"))
+    assert counts["failed"] == 1
+
+
+VENUE_INDEX = {name: i + 1 for i, name in enumerate(["gateio-spot", "gateio-perp", "mexc-spot", "gateio-spot account",
+                                                      "gateio-perp account", "mexc-spot account"])}

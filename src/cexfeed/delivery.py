@@ -15,6 +15,9 @@ from typing import Any, AsyncIterator, Callable, Sequence
 
 from .models import BookUpdate, Event, EventsDropped, local_event
 
+# events handed over in a row before the consumer gives the read loop a turn
+YIELD_EVERY = 256
+
 
 class EventDelivery:
     """What a stream hands its events through. A subclass calls :meth:`_init_delivery` in its
@@ -24,7 +27,9 @@ class EventDelivery:
 
     The queue is a deque and a waiting consumer is woken once per read-loop turn, not once per
     event: the read loop hands over every event of the frames it read in one go (one socket
-    read), and the consumer takes them without awaiting between them."""
+    read), and the consumer takes them without awaiting between them, but for a loop turn
+    every :data:`YIELD_EVERY` events, so a consumer slow to handle each event cannot keep the
+    read loop from reading (the bounded queue then drops the oldest, as documented)."""
 
     protocol: Any
 
@@ -124,19 +129,27 @@ class EventDelivery:
         self._queue_on = True
         buffer = self._buffer
         popleft = buffer.popleft
+        sleep = asyncio.sleep
         while True:
-            # every event already queued is handed over without an await between them
+            # the events already queued are handed over without an await between them
+            count = 0
             while buffer:
                 if self._lost:
                     yield self.drop_notice()
                 yield popleft()
+                count += 1
+                if count == YIELD_EVERY and buffer:
+                    count = 0
+                    await sleep(0)  # the read loop's turn
             if not await self._wait():
                 return
 
     async def batches(self, max_events: int | None = None) -> AsyncIterator[list[Event]]:
         """Like :meth:`events`, a list at a time: every event queued when the consumer comes
         to read (at most ``max_events``), oldest first, an
-        :class:`~cexfeed.models.EventsDropped` first after an overflow. Never an empty list."""
+        :class:`~cexfeed.models.EventsDropped` first after an overflow. Never an empty list.
+        The read loop waits while the consumer handles a batch: a consumer slow per event
+        keeps them small with ``max_events``."""
         self._queue_on = True
         buffer = self._buffer
         while True:

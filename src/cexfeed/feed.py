@@ -19,7 +19,8 @@ oldest event is dropped (the read loop never waits for the consumer) and counted
 (``stats()["dropped"]``); the next event the consumer reads is preceded by one
 ``EventsDropped`` saying how many went and which books had updates among them. The local books
 are never affected: ``feed.book(symbol)`` is always the current book, so a consumer that fell
-behind reads those books again instead of replaying deltas.
+behind reads those books again instead of replaying deltas. :meth:`Feed.batches` gives the same
+events a list at a time; how the hand-off works: :mod:`cexfeed.delivery`.
 
 The instrument list: :meth:`Feed.start` loads it first and checks every symbol against it
 (:func:`cexfeed.symbols.resolve_symbols`). When it cannot be fetched the feed still starts:
@@ -69,6 +70,24 @@ async def load_symbol_map(protocol: VenueProtocol, rest: Any, venue: str) -> Sym
     except Exception as exc:  # name splitting still works; say so once
         log.warning("%s: instrument list unavailable (%s); mapping names by pattern", venue, exc)
         return protocol.default_symbols()
+
+
+async def check_symbols(venue: str, symbols: Sequence[str], rest_url: str | None = None, protocol_options: dict[str, Any] | None = None) -> None:
+    """Check ``symbols`` against ``venue``'s instrument list, every name at once: raises one
+    :class:`~cexfeed.symbols.SymbolError` naming each bad one (form, market, listed,
+    tradable), with hints from the list. Only the form is checked when the list cannot be had.
+    What ``Feed(...)`` (forms) and :meth:`Feed.start` (listed) check in two steps, for a caller
+    that wants a single answer (``cexfeed stream``)."""
+    protocol = protocol_class(venue)(None, rest_url, **(protocol_options or {}))
+    rest = RestClient(protocol.rest_url, headers=protocol.headers, timeout=5.0, retries=1)
+    try:
+        smap = await protocol.fetch_symbols(rest)
+        listed = True
+    except Exception:  # no list: the forms alone
+        smap, listed = protocol.default_symbols(), False
+    finally:
+        await rest.close()
+    resolve_symbols(symbols, smap, venue=venue, market=protocol.table.market, settle=getattr(protocol, "settle", None), listed=listed)
 
 
 class Feed(EventDelivery):
@@ -142,6 +161,7 @@ class Feed(EventDelivery):
         unknown = [c for c in channels if c not in self.protocol.channels]
         if unknown:
             raise ValueError(f"{venue}: unknown channel(s) {unknown}; this venue has {list(self.protocol.channels)}")
+        self.protocol.subscriptions(self.channels, ())  # two book channels, or bbo and bbo_batch: refused before any network call
         self.rest = RestClient(self.protocol.rest_url, headers=self.protocol.headers, tap=tap)
         self._tap = tap
         if tap is not None:
@@ -199,7 +219,8 @@ class Feed(EventDelivery):
     def _rest_state(self, status: str, reason: str, detail: str) -> None:
         """The REST endpoint started failing, or works again: tell the consumer."""
         level = logging.WARNING if status == FAILED else logging.INFO
-        log.log(level, "%s: REST endpoint %s %s (%s): %s", self.venue, self.rest.base_url, status, reason, detail)
+        log.log(level, "%s: REST endpoint %s %s%s%s", self.venue, self.rest.base_url, status, f" ({reason})" if reason else "",
+                f": {detail}" if detail else "")
         self._report(self._local(ConnectionStatus, connection="rest", status=status, reason=reason, detail=detail, url=self.rest.base_url))
 
     def _resolve(self, symbols: Iterable[str]) -> dict[str, str]:

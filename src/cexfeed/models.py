@@ -329,6 +329,7 @@ SEEDING = "seeding"
 LIVE = "live"
 RECONCILING = "reconciling"
 AUTH_FAILED = "auth_failed"
+REFUSED = "refused"
 # (STALE, above, is shared with BookStatus)
 
 # Position.mode values (Gate: single / dual_long / dual_short)
@@ -451,7 +452,9 @@ class AccountStatus(AccountEvent, tag="account_status"):
     """State of an account stream: ``seeding`` (first REST snapshot loading, pushes buffered),
     ``live``, ``reconciling`` (after a reconnect: snapshot and missed changes loading),
     ``auth_failed`` (the venue refused the credentials; ``code``/``message`` are the venue's,
-    nothing is retried until the user acts) or ``stale`` (disconnected, or closed).
+    nothing is retried until the user acts), ``refused`` (the venue refused a private
+    subscription for another reason, e.g. a wrong user id; ``message`` names the refused
+    channels with the venue's text; not retried either) or ``stale`` (disconnected, or closed).
     ``reason`` is a short machine-readable cause."""
 
     status: str

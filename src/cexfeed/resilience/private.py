@@ -295,7 +295,7 @@ async def slow_consumer(rig: AccountRig, i: int) -> float:
     if account.dropped <= dropped_at_start:
         raise FaultFailed("the queue never overflowed")
     t0 = time.monotonic()
-    while account._queue.qsize() > 0 or account._lost:
+    while account.queued > 0 or account._lost:
         event = await asyncio.wait_for(events.__anext__(), 2.0)
         if isinstance(event, EventsDropped):
             told.append(event)

@@ -68,6 +68,34 @@ TIMED = {
 }
 
 
+#: this matrix's fault ids -> the keys of the soak report's matrix (cexfeed.soak.matrix.FAULTS);
+#: ids not listed keep their own name (a row of their own in that report)
+SOAK_KEYS = {
+    "tcp_reset": "tcp_abort", "silent_with_pongs": "silence_with_pongs", "full_snapshot": "full_snapshot_mid_stream",
+    "snapshot_failing": "rest_snapshot_failing", "snapshot_stale": "stale_snapshot", "refused_at_start": "connect_refused_start",
+    "refused_on_reconnect": "connect_refused_reconnect",
+}
+
+
+def observations(run: MatrixRun) -> list[dict]:
+    """The run as the soak report's observations (:mod:`cexfeed.soak.matrix`): one row per
+    repeat of a cell that got through (``recover_s``), one failing row (with the note) for a
+    cell that did not, and an ``na`` row (the reason) for a cell that does not apply."""
+    rows: list[dict] = []
+    for r in run.results:
+        base = {"fault": SOAK_KEYS.get(r.fault, r.fault), "venue": r.column}
+        if r.status in (NOT_APPLICABLE, PENDING):
+            rows.append({**base, "na": f"{r.status}: {r.note}"})
+            continue
+        ok = r.status == OK
+        for ms in r.samples_ms:
+            rows.append({**base, "survived": ok or bool(r.survived), "state_right": ok or bool(r.state_right), "recover_s": ms / 1000.0,
+                         "note": ""})
+        if not ok:
+            rows.append({**base, "survived": bool(r.survived), "state_right": bool(r.state_right), "recover_s": None, "note": r.note})
+    return rows
+
+
 def median_ms(samples_s: Iterable[float]) -> float | None:
     values = [s * 1000.0 for s in samples_s]
     return round(statistics.median(values), 1) if values else None

@@ -8,7 +8,9 @@ the report renders whatever it finds. Input: a JSON Lines file, one object per l
      "recover_s": 0.21, "note": "optional text"}
 
 (``recover_s`` may be ``null`` where there is nothing to recover from, e.g. a malformed frame
-skipped), or a JSON file holding a list of such objects (or ``{"runs": [...]}``). From a test:
+skipped; a row ``{"fault", "venue", "na": "why"}`` marks a cell where the fault cannot happen),
+or a JSON file holding a list of such objects (or ``{"runs": [...]}``), or the JSON of a
+:class:`cexfeed.resilience.MatrixRun` (``fault-matrix.json`` of ``tests/test_fault_matrix.py``). From a test:
 :func:`record` appends a line to the file named by ``CEXFEED_FAULT_MATRIX`` (nothing when it
 is not set). ``fault`` is one of :data:`FAULTS` (other names get rows of their own, after them);
 ``venue`` is a venue stream, or ``<venue> account`` for the private streams.
@@ -72,6 +74,10 @@ def load(path: str | Path) -> list[dict[str, Any]]:
     text = Path(path).read_text(encoding="utf-8")
     try:
         data = json.loads(text)
+        if isinstance(data, dict) and "results" in data and "columns" in data:  # a whole fault-matrix run
+            from ..resilience.results import from_json, observations
+
+            return observations(from_json(text))
         # a JSON Lines file of one line is one JSON object too
         rows = ([data] if "fault" in data else data.get("runs", [])) if isinstance(data, dict) else data
     except ValueError:
@@ -86,9 +92,12 @@ def load(path: str | Path) -> list[dict[str, Any]]:
 
 def aggregate(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
     """Per (fault, venue): ``runs``, ``survived`` and ``state_right`` (every run), the median
-    and the runs of ``recover_s``, the notes."""
+    and the runs of ``recover_s``, the notes; or ``{"na": why}`` where it cannot happen."""
     cells: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
+        if r.get("na"):  # the fault cannot happen there
+            cells.setdefault((str(r["fault"]), str(r["venue"])), {"na": str(r["na"])})
+            continue
         cell = cells.setdefault((str(r["fault"]), str(r["venue"])), {"runs": 0, "survived": True, "state_right": True, "recover": [], "notes": []})
         cell["runs"] += 1
         cell["survived"] &= bool(r.get("survived"))
@@ -98,6 +107,8 @@ def aggregate(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str,
         if r.get("note"):
             cell["notes"].append(str(r["note"]))
     for cell in cells.values():
+        if "na" in cell:
+            continue
         cell["recover_median_s"] = statistics.median(cell["recover"]) if cell["recover"] else None
     return cells
 
@@ -105,6 +116,8 @@ def aggregate(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str,
 def _cell(cell: dict[str, Any] | None) -> str:
     if cell is None:
         return "not measured"
+    if "na" in cell:
+        return "n/a"
     verdict = "survived" if cell["survived"] else "**FAILED**"
     state = "state right" if cell["state_right"] else "**state wrong**"
     recover = f" · {cell['recover_median_s']:.2f} s" if cell["recover_median_s"] is not None else ""
@@ -130,6 +143,9 @@ def table(rows: list[dict[str, Any]]) -> tuple[list[str], dict[str, int]]:
         row = []
         for venue in venues:
             cell = cells.get((key, venue))
+            if cell is not None and "na" in cell:
+                row.append("n/a")
+                continue
             applies = _applies(scope, venue)
             counts["cells"] += int(applies or cell is not None)
             if cell is not None:

@@ -15,8 +15,8 @@
  * wire type) the frame is malformed, as on the upb reading.
  *
  * Value rules (cexfeed.wire): an account value is JSON number text (wire.NUMBER) made into a
- * decimal.Decimal of that text, with a magnitude below MAX_AMOUNT (1e300), None when the field
- * is absent; a time is an int64 >= 0 read in ms by its magnitude (wire.to_ms; 0: None); int32
+ * decimal.Decimal of that text (a zero with a minus sign without it, as wire.amount reads it),
+ * with a magnitude below MAX_AMOUNT (1e300), None when the field is absent; a time is an int64 >= 0 read in ms by its magnitude (wire.to_ms; 0: None); int32
  * codes are kept as sent. A value outside the rules makes the frame malformed (ValueError).
  *
  * set_types() gives the result types (NamedTuples), the Decimal type, the bound and the upb
@@ -143,10 +143,11 @@ static int make_amount(const Slice *s, PyObject **out, int *zero) {
             return OK;
         }
     }
-    /* the grammar is ASCII */
-    PyObject *text = PyUnicode_New(s->n, 127);
+    /* the grammar is ASCII; a zero with a minus sign is zero (wire.amount: "-0.0" -> 0.0) */
+    Py_ssize_t skip = *zero && s->p[0] == '-';
+    PyObject *text = PyUnicode_New(s->n - skip, 127);
     if (text == NULL) return ERR_PY;
-    memcpy(PyUnicode_1BYTE_DATA(text), s->p, s->n);
+    memcpy(PyUnicode_1BYTE_DATA(text), s->p + skip, s->n - skip);
     PyObject *value = PyObject_CallOneArg(decimal_type, text);
     Py_DECREF(text);
     if (value == NULL) return ERR_PY;

@@ -20,7 +20,10 @@ SRC = os.path.join(HERE, "src")
 CYTHON_MODULES = {
     "cexfeed._book": "src/cexfeed/_book.pyx",
     "cexfeed._amounts": "src/cexfeed/_amounts.pyx",
+    "cexfeed._account": "src/cexfeed/_account.pyx",
     "cexfeed.exchanges.gateio._fastpush": "src/cexfeed/exchanges/gateio/_fastpush.pyx",
+    # cimports the JSON scanning of _fastpush.pxd and the number rules of _amounts.pxd
+    "cexfeed.exchanges.gateio._fastprivate": "src/cexfeed/exchanges/gateio/_fastprivate.pyx",
 }
 # MEXC hot push bodies (public) and private bodies in plain C (no Cython needed); the upb
 # decoders are used when absent. Both include the wire primitives of _pbwire.h.

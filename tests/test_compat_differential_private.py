@@ -128,6 +128,17 @@ def test_found_by_the_fuzz_envelope_times_and_keys_sent_twice():
     assert direct.stats.errors.get("unknown_frame", 0) == 0  # the ack is an ack
 
 
+def test_found_by_the_fuzz_ids_and_times_with_an_exponent():
+    """An id or time written as a JSON number with an exponent or fraction (``158e4``) is the
+    integer a typed decode reads (the strategy path read it exactly and refused the item)."""
+    frames = [fut.frame("futures.positions", [dict(fut.DOC_POSITION, update_id=158e4)]),
+              fut.frame("futures.orders", [dict(fut.DOC_ORDER, update_id=2.5e1, update_time=1628736848321.0)])]
+    _, _, events, _ = both("gateio-perp", [f.replace(b"1580000.0", b"158e4") for f in frames], fut.CONTRACTS)
+    assert_same("gateio-perp", [f.replace(b"1580000.0", b"158e4") for f in frames], fut.CONTRACTS)
+    assert [e.update_id for e in events] == [1580000, 25]
+    assert events[1].updated_ts == 1628736848321
+
+
 def _mutations(raw: bytes, rng: random.Random) -> list[bytes]:
     """Variants of a frame: one field's value replaced by something unusual or wrong."""
     frame = json.loads(raw)

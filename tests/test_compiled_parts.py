@@ -72,3 +72,16 @@ def test_compiled_mexc_private_decoder():
 
     assert private_decode.COMPILED
     assert MexcPrivateWebSocketHandler()._decode is private_decode.decode_private_compiled
+
+
+def test_compiled_account_parts():
+    from cexfeed import account
+    from cexfeed.exchanges.gateio import private_common
+    from cexfeed.exchanges.gateio.private_futures import GateioFuturesPrivateWebSocketHandler
+    from cexfeed.exchanges.gateio.private_spot import GateioSpotPrivateWebSocketHandler
+
+    assert account.AccountState is not account.PyAccountState
+    assert private_common.AccountReader is not None
+    for cls in (GateioSpotPrivateWebSocketHandler, GateioFuturesPrivateWebSocketHandler):
+        handler = cls()
+        assert handler._reader is not None and handler._handle_message == handler._reader.handle_message

@@ -137,12 +137,17 @@ def test_mexc_paths_agree(monkeypatch):
 
 # -- account streams -------------------------------------------------------------------------------
 def _private_handler(stream: str, architecture: str, spot: bool):
+    from cexfeed.account import PyAccountState
     from cexfeed.compat.gateio_private import replay_handler
     from cexfeed.venues import private_handler_class
 
     if architecture == "strategy":
         handler = replay_handler(stream, None)
         handler.parser.symbols = handler.parser.normalizer.symbols = _symbols(spot)
+        return handler
+    if architecture == "pure":  # no compiled reader, the pure-Python account state
+        handler = private_handler_class(stream)(symbols=_symbols(spot), state=PyAccountState("gateio", "spot" if spot else "perp"))
+        handler.use_compiled(False)
         return handler
     return private_handler_class(stream)(symbols=_symbols(spot))
 
@@ -173,20 +178,24 @@ class PrivatePath(Path_):
 @pytest.mark.parametrize("stream,spot,seed", [("gateio-spot", True, 21), ("gateio-perp", False, 22)])
 def test_gate_private_paths_agree(monkeypatch, stream, spot, seed):
     """Account frames (documented samples, frames from the field tables, older shapes, damaged):
-    the direct private handler with its compiled parts, on its pure-Python twins, and the
-    strategy path give the same events, counters and account state."""
+    the direct private handler with its compiled parts (account-push reader, account-value
+    screen, account state), on its pure-Python twins, and the strategy path give the same
+    events, counters and account state."""
     from cexfeed import wire
+    from cexfeed.account import AccountState, PyAccountState
     from cexfeed.exchanges.gateio import private_common
 
     frames = list(private_corpus(seed, spot, PRIVATE_PER_MARKET))
     paths = [PrivatePath("direct", _private_handler(stream, "direct", spot)), PrivatePath("strategy", _private_handler(stream, "strategy", spot))]
+    compiled = paths[0].handler._reader is not None and AccountState is not PyAccountState
+    if os.environ.get("CEXFEED_REQUIRE_COMPILED"):
+        assert compiled, "the compiled account parts are not built"
     trace = _run(paths, frames)
     assert paths[0].state() == paths[1].state()
     # the pure-Python twins: the account-value screen, no compiled reader
     monkeypatch.setattr(private_common, "amounts_plain", wire.py_amounts_plain)
     monkeypatch.setattr(wire, "amounts_plain", wire.py_amounts_plain)
-    pure = _private_handler(stream, "direct", spot)
-    pure._reader = None
+    pure = _private_handler(stream, "pure", spot)
     pure_path = PrivatePath("direct-pure", pure)
     assert _run([pure_path], frames) == trace
     assert pure_path.state() == paths[0].state()

@@ -199,6 +199,11 @@ _json_like = st.lists(st.one_of(
 
 
 @pytest.mark.skipif(_amounts is None, reason="the compiled screen is not built")
+def test_compiled_screen_bounds_are_the_value_rules():
+    assert _amounts.BOUNDS == {"MAX_DIGITS": wire.MAX_DIGITS, "MAX_EXPONENT_DIGITS": wire.MAX_EXPONENT_DIGITS}
+
+
+@pytest.mark.skipif(_amounts is None, reason="the compiled screen is not built")
 @settings(max_examples=4000, deadline=None)
 @given(st.one_of(_frame_chars.map(str.encode), _json_like.map(str.encode), st.binary(max_size=40)))
 def test_compiled_screen_matches_its_twin(raw):

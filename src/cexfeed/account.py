@@ -74,9 +74,10 @@ def position_side(mode: str, contracts: Decimal) -> str | None:
     return None
 
 
-class AccountState:
+class PyAccountState:
     """Balances, open orders, positions and fills of one account (``venue``/``market`` as on
-    events; spot and futures accounts are separate states).
+    events; spot and futures accounts are separate states). The pure-Python state; use
+    :class:`AccountState` (its ``apply_*`` methods compiled when ``cexfeed._account`` is built).
 
     ``max_closed`` finished orders and ``max_fills`` fill ids are remembered (oldest forgotten
     first) to reject late duplicates. ``stats`` counts dropped and inconsistent input by kind:
@@ -294,6 +295,20 @@ class AccountState:
             "positions": len(self.positions),
             "fills": len(self.fills),
         }
+
+
+try:  # the compiled twin of the apply_* methods (tests/test_account_state.py compares them)
+    from ._account import AccountCore
+except ImportError:  # pragma: no cover - no compiler, or CEXFEED_PURE_PYTHON
+    AccountCore = None
+
+if AccountCore is not None:
+
+    class AccountState(AccountCore, PyAccountState):  # type: ignore[misc]
+        __doc__ = PyAccountState.__doc__
+
+else:  # pragma: no cover
+    AccountState = PyAccountState  # type: ignore[misc]
 
 
 def _fill_key(fill: Fill) -> tuple:

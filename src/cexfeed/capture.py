@@ -231,7 +231,8 @@ class Replay:
 
     ``on_event`` gets every event in order. After :meth:`feed`, ``handler.books`` holds the
     rebuilt books, :attr:`full_books` the last whole-book push of each symbol whose pushes are
-    whole books and never sequenced (MEXC ``limit.depth``), and ``handler.stats`` the counters;
+    whole books and never sequenced, and ``handler.stats`` the counters (with ``instruments``,
+    the pushes of a symbol they do not list are counted ``unknown_symbol`` and skipped);
     ``private`` is the private handler (its ``state`` the rebuilt account) or ``None``. Raises
     ``KeyError`` for a venue with no replay support and ``ValueError`` for a malformed capture
     file (bad frames inside a valid file are counted by the handler, not raised).
@@ -241,6 +242,10 @@ class Replay:
         make_handler, self._apply_snapshot = REPLAY_VENUES[venue].resolve()
         self.venue = venue
         self.handler = make_handler(instruments)
+        listed = getattr(self.handler, "symbols", None)
+        if instruments is not None and listed is not None and len(listed):
+            # as live, where only subscribed symbols publish: a push of a pair the list lacks is unknown_symbol
+            self.handler.follow(listed.by_venue)
         self._on_event = on_event
         self.handler.set_callback(self._event)
         self.hooks = _ReplayHooks()
@@ -296,14 +301,16 @@ def summary(handler: PublicWebSocketHandler, full_books: dict[str, BookUpdate] |
     """Per unified symbol: top of book (prices and sizes as the float's repr string, ``None``
     when the side is empty), last update id, sequencer counters, deltas still ``buffered``
     (waiting for a snapshot) and level counts. ``kind`` is ``sequenced`` (snapshot + deltas)
-    or ``full`` (whole-book pushes, ``full_books`` from :class:`Replay`; such a symbol that also
-    has a sequenced book is keyed ``"<symbol> (full)"``)."""
+    or ``full`` (only whole-book pushes: a book row of kind ``full``, or ``full_books`` from
+    :class:`Replay`; such a symbol that also has a sequenced book is keyed ``"<symbol> (full)"``)."""
     out: dict[str, dict] = {}
     for venue_symbol in sorted(handler.books):
         seq = handler.books[venue_symbol]
         book = seq.book
+        # a book only ever replaced by whole-book pushes (MEXC limit.depth, Gate legacy futures.order_book)
+        kind = "full" if seq.full_pushes and not seq.deltas_applied else "sequenced"
         out[handler.unified(venue_symbol)] = _entry(
-            venue_symbol, "sequenced", seq.synced, book.best_bid(), book.best_ask(), book.last_update_id, len(book.bids), len(book.asks),
+            venue_symbol, kind, seq.synced, book.best_bid(), book.best_ask(), book.last_update_id, len(book.bids), len(book.asks),
             deltas_applied=seq.deltas_applied, deltas_dropped_stale=seq.deltas_dropped_stale, resyncs=seq.resyncs, buffered=len(seq.buffer),
         )
     for venue_symbol in sorted(full_books or {}):

@@ -72,6 +72,24 @@ async def load_symbol_map(protocol: VenueProtocol, rest: Any, venue: str) -> Sym
         return protocol.default_symbols()
 
 
+async def check_symbols(venue: str, symbols: Sequence[str], rest_url: str | None = None, protocol_options: dict[str, Any] | None = None) -> None:
+    """Check ``symbols`` against ``venue``'s instrument list, every name at once: raises one
+    :class:`~cexfeed.symbols.SymbolError` naming each bad one (form, market, listed,
+    tradable), with hints from the list. Only the form is checked when the list cannot be had.
+    What ``Feed(...)`` (forms) and :meth:`Feed.start` (listed) check in two steps, for a caller
+    that wants a single answer (``cexfeed stream``)."""
+    protocol = protocol_class(venue)(None, rest_url, **(protocol_options or {}))
+    rest = RestClient(protocol.rest_url, headers=protocol.headers, timeout=5.0, retries=1)
+    try:
+        smap = await protocol.fetch_symbols(rest)
+        listed = True
+    except Exception:  # no list: the forms alone
+        smap, listed = protocol.default_symbols(), False
+    finally:
+        await rest.close()
+    resolve_symbols(symbols, smap, venue=venue, market=protocol.table.market, settle=getattr(protocol, "settle", None), listed=listed)
+
+
 class Feed(EventDelivery):
     """Live market data of one venue stream.
 
@@ -143,6 +161,7 @@ class Feed(EventDelivery):
         unknown = [c for c in channels if c not in self.protocol.channels]
         if unknown:
             raise ValueError(f"{venue}: unknown channel(s) {unknown}; this venue has {list(self.protocol.channels)}")
+        self.protocol.subscriptions(self.channels, ())  # two book channels, or bbo and bbo_batch: refused before any network call
         self.rest = RestClient(self.protocol.rest_url, headers=self.protocol.headers, tap=tap)
         self._tap = tap
         if tap is not None:
@@ -200,7 +219,8 @@ class Feed(EventDelivery):
     def _rest_state(self, status: str, reason: str, detail: str) -> None:
         """The REST endpoint started failing, or works again: tell the consumer."""
         level = logging.WARNING if status == FAILED else logging.INFO
-        log.log(level, "%s: REST endpoint %s %s (%s): %s", self.venue, self.rest.base_url, status, reason, detail)
+        log.log(level, "%s: REST endpoint %s %s%s%s", self.venue, self.rest.base_url, status, f" ({reason})" if reason else "",
+                f": {detail}" if detail else "")
         self._report(self._local(ConnectionStatus, connection="rest", status=status, reason=reason, detail=detail, url=self.rest.base_url))
 
     def _resolve(self, symbols: Iterable[str]) -> dict[str, str]:

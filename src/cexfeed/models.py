@@ -329,6 +329,7 @@ SEEDING = "seeding"
 LIVE = "live"
 RECONCILING = "reconciling"
 AUTH_FAILED = "auth_failed"
+REFUSED = "refused"
 # (STALE, above, is shared with BookStatus)
 
 # Position.mode values (Gate: single / dual_long / dual_short)
@@ -339,8 +340,9 @@ LONG = "long"
 SHORT = "short"
 
 
-class AccountEvent(Event):
-    """Base of account events. Units: every money value and quantity is an exact
+class AccountEvent(Event, gc=False):
+    """Base of account events (``gc=False`` as every event: they cannot be part of a reference
+    cycle). Units: every money value and quantity is an exact
     ``decimal.Decimal`` read from the venue's text; quantities in the base currency, with the
     raw contract count beside them on futures (``contracts``); a base quantity is ``None``
     where the venue's count cannot be turned into one (an inverse contract, an unknown
@@ -451,7 +453,9 @@ class AccountStatus(AccountEvent, tag="account_status"):
     """State of an account stream: ``seeding`` (first REST snapshot loading, pushes buffered),
     ``live``, ``reconciling`` (after a reconnect: snapshot and missed changes loading),
     ``auth_failed`` (the venue refused the credentials; ``code``/``message`` are the venue's,
-    nothing is retried until the user acts) or ``stale`` (disconnected, or closed).
+    nothing is retried until the user acts), ``refused`` (the venue refused a private
+    subscription for another reason, e.g. a wrong user id; ``message`` names the refused
+    channels with the venue's text; not retried either) or ``stale`` (disconnected, or closed).
     ``reason`` is a short machine-readable cause."""
 
     status: str

@@ -20,9 +20,11 @@ missed while disconnected (an order placed and canceled meanwhile included) is p
 exactly once. While live the same reconciliation also runs every ``reconcile_interval`` s
 (``reconciling``/``periodic``, then ``live``): a venue that stops pushing while it still
 answers pings loses no fill for longer than that. A refused key or signature publishes
-``auth_failed`` and nothing is retried; a refused request time (clock skew) measures the clock
-again and retries once; a REST failure while reconciling is retried with capped backoff, pushes
-buffering meanwhile.
+``auth_failed`` and nothing is retried; any other refusal of a private subscription (a wrong
+user id, a channel the key may not use) publishes ``refused`` with the venue's text and the
+account is never ``live`` (its state would miss that channel's changes); a refused request time
+(clock skew) measures the clock again and retries once; a REST failure while reconciling is
+retried with capped backoff, pushes buffering meanwhile.
 
 A stream whose socket rides on a session token (MEXC's listenKey, kept by the protocol) is
 told apart from a network loss: when the token is replaced (the venue refused it, its
@@ -43,7 +45,7 @@ from .account import AccountState
 from .credentials import Credentials
 from .delivery import EventDelivery
 from .handlers import PrivateWebSocketHandler
-from .models import AUTH_FAILED, LIVE, AccountStatus, Balance, Event, Fill, Order, Position
+from .models import AUTH_FAILED, LIVE, REFUSED, AccountStatus, Balance, Event, Fill, Order, Position
 from .net.backoff import Backoff
 from .net.connection import CONNECTED, WsConnection
 from .net.requests import AckResult
@@ -144,6 +146,8 @@ class Account(EventDelivery):
         self._sync_task: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         self._clock_retried = False
+        self._stopped = False  # auth_failed or refused: nothing is synced again
+        self.refused = ""  # what the venue said when it refused private subscriptions
         self._covered_ms: int | None = None
         self._status_changed = asyncio.Event()
         # why the next sync runs (a new session token, a rotation), else reconnect/start
@@ -178,7 +182,8 @@ class Account(EventDelivery):
     # -- public API --------------------------------------------------------------------------
     async def start(self, timeout: float = 15.0) -> str:
         """Measure the server clock, load the instrument list, connect, subscribe, seed from
-        REST; returns the status reached within ``timeout`` s (``live``, ``auth_failed``, or
+        REST; returns the status reached within ``timeout`` s (``live``, ``auth_failed``,
+        ``refused``, or
         ``seeding`` while still loading: the account keeps trying in the background)."""
         protocol = self.protocol
         await self._measure_clock()
@@ -211,7 +216,7 @@ class Account(EventDelivery):
             self._spawn(self._prepare_later(conn))
         if self.reconcile_interval:
             self._spawn(self._periodic(self.reconcile_interval))
-        await self.wait_status((LIVE, AUTH_FAILED), timeout)
+        await self.wait_status((LIVE, AUTH_FAILED, REFUSED), timeout)
         if acks.done():
             self.ack_results = acks.result()
         return handler.status
@@ -229,7 +234,7 @@ class Account(EventDelivery):
             except RestError as exc:
                 found = self.protocol.rest_refusal(exc)
                 if found is not None and found[0] == "auth":
-                    handler.auth_failed(found[1], found[2])
+                    self._stop_auth(found, found[2])
                     return "auth"
                 if found is not None and found[0] == "clock" and attempt == 1:
                     await self._measure_clock()
@@ -267,7 +272,8 @@ class Account(EventDelivery):
 
     @property
     def status(self) -> str:
-        """``seeding``, ``live``, ``reconciling``, ``stale``, ``auth_failed`` (``""`` before start)."""
+        """``seeding``, ``live``, ``reconciling``, ``stale``, ``auth_failed``, ``refused`` (``""``
+        before start)."""
         return self.handler.status if self.handler is not None else ""
 
     def balances(self) -> dict[str, Balance]:
@@ -292,6 +298,7 @@ class Account(EventDelivery):
         return {
             "venue": self.venue,
             "status": self.status,
+            "refused": self.refused,
             "events": self.events_total,
             "dropped": self.dropped,
             "syncs": self.syncs,
@@ -342,7 +349,7 @@ class Account(EventDelivery):
 
     def _replace_socket(self, conn: WsConnection, reason: str, code: str, message: str) -> None:
         handler = self.handler
-        if handler is not None and handler.status != AUTH_FAILED:
+        if handler is not None and handler.status not in (AUTH_FAILED, REFUSED):
             if handler.status == LIVE:
                 self._covered_ms = self.protocol.clock.now_ms()
             handler.connection_lost(reason, code=code, message=self.protocol.redact(message))
@@ -355,8 +362,7 @@ class Account(EventDelivery):
         if self._closed or conn is None:
             return
         if kind == "auth":
-            if self.handler is not None:
-                self.handler.auth_failed(code, message)
+            self._stop_auth(("auth", code, message), message)
             self._spawn(conn.close())
             return
         self._replace_socket(conn, reason, code, message)
@@ -382,10 +388,13 @@ class Account(EventDelivery):
     def _on_replayed(self, conn: WsConnection, results: list[AckResult]) -> None:
         """The subscriptions of a new session are answered: reconcile (or stop on a refusal)."""
         self.ack_results = results
-        kinds = [self.protocol.refusal(r.message) for r in results if r.status == "refused"]
-        if any(k is not None and k[0] == "auth" for k in kinds):
+        if self._stopped:
+            return  # refused before: the refused channels are not replayed, the state stays incomplete
+        refused = [(r, self.protocol.refusal(r.message)) for r in results if r.status == "refused"]
+        if any(k is not None and k[0] == "auth" for _, k in refused):
+            self._stopped = True
             return  # the handler published auth_failed; the refused channels are not replayed
-        session = [k for k in kinds if k is not None and k[0] == "key"]
+        session = [k for _, k in refused if k is not None and k[0] == "key"]
         if session:
             # the subscriptions stay in the set (protocol.session_refusal): replayed on the new socket
             _, code, message = session[0]
@@ -394,28 +403,50 @@ class Account(EventDelivery):
             self._sync_reason = "key_changed"
             self._spawn(self._renew(conn, "key_refused", code, message, conn.session_url))
             return
-        clock = [r.sub for r in results if r.status == "refused" and (k := self.protocol.refusal(r.message)) and k[0] == "clock"]
+        clock = [r.sub for r, k in refused if k is not None and k[0] == "clock"]
         if clock:
             if not self._clock_retried:
                 self._clock_retried = True
-                self._spawn(self._retry_clock(conn, clock))
+                self._spawn(self._retry_clock(conn, clock, [r for r, k in refused if k is None]))
                 return
-            found = self.protocol.refusal(next(r.message for r in results if r.status == "refused"))
-            if self.handler is not None and found is not None:
-                self.handler.auth_failed(found[1], f"request time refused after measuring the clock again: {found[2]}")
+            found = next(k for _, k in refused if k is not None)
+            self._stop_auth(found, f"request time refused after measuring the clock again: {found[2]}")
             return
-        self._start_sync(conn)
+        if not self._stop_refused([r for r, _ in refused]):
+            self._start_sync(conn)
 
-    async def _retry_clock(self, conn: WsConnection, subs: list) -> None:
+    async def _retry_clock(self, conn: WsConnection, subs: list, other: list[AckResult]) -> None:
         await self._measure_clock()
         results = await conn.subscribe(subs)
-        refused = [r for r in results if r.status == "refused"]
-        found = self.protocol.refusal(refused[0].message) if refused else None
+        refused = [(r, self.protocol.refusal(r.message)) for r in results if r.status == "refused"]
+        found = next((k for _, k in refused if k is not None), None)
         if found is not None and self.handler is not None:
             if found[0] == "clock":
-                self.handler.auth_failed(found[1], f"request time refused after measuring the clock again: {found[2]}")
+                self._stop_auth(found, f"request time refused after measuring the clock again: {found[2]}")
+            else:
+                self._stopped = True
             return
-        self._start_sync(conn)
+        if not self._stop_refused(other + [r for r, _ in refused]):
+            self._start_sync(conn)
+
+    def _stop_auth(self, found: tuple[str, str, str], message: str) -> None:
+        self._stopped = True
+        if self.handler is not None:
+            self.handler.auth_failed(found[1], message)
+
+    def _stop_refused(self, refused: list[AckResult]) -> bool:
+        """Any private subscription refused (not for the credentials or the clock): the account
+        is ``refused``, never ``live``, with the venue's text for each refused channel. True when
+        it stopped."""
+        if not refused:
+            return False
+        self._stopped = True
+        if self.handler is not None:
+            redact = self.protocol.redact
+            names = "; ".join(f"{r.sub.channel}{' ' + r.sub.venue_symbol if r.sub.venue_symbol else ''}: {redact(r.message)}" for r in refused)
+            self.refused = f"{len(refused)} of {len(self.ack_results)} private subscriptions refused: {names}"
+            self.handler.subscription_refused("", self.refused)
+        return True
 
     def _start_sync(self, conn: WsConnection, reason: str = "") -> None:
         if self._sync_task is not None and not self._sync_task.done():
@@ -452,7 +483,7 @@ class Account(EventDelivery):
                 self.sync_failures += 1
                 found = protocol.rest_refusal(exc)
                 if found is not None and found[0] == "auth":
-                    handler.auth_failed(found[1], found[2])
+                    self._stop_auth(found, found[2])
                     return
                 if found is not None and found[0] == "clock" and clock_retry:
                     clock_retry = False

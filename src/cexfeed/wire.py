@@ -397,7 +397,8 @@ def py_amounts_plain(raw: bytes | str) -> bool:
 
 def _amount_fields(struct: type) -> tuple[tuple[str, bool, Any], ...]:
     """``(encode name, optional, nested struct or None)`` of each Decimal field and each
-    struct-typed field of a msgspec struct."""
+    struct-typed field of a msgspec struct; ``(encode name, None, None)`` of each other field
+    (a JSON number there is read as the float a typed decode reads)."""
     out = []
     for field in msgspec.structs.fields(struct):
         kinds = getattr(field.type, "__args__", (field.type,))
@@ -408,6 +409,8 @@ def _amount_fields(struct: type) -> tuple[tuple[str, bool, Any], ...]:
             out.append((field.encode_name, True, None))
         elif nested is not None:
             out.append((field.encode_name, True, nested))
+        else:
+            out.append((field.encode_name, None, None))
     return tuple(out)
 
 
@@ -417,7 +420,8 @@ _FIELDS: dict[type, tuple[tuple[str, bool, Any], ...]] = {}
 def convert_amounts(items: Any, struct: type) -> Any:
     """Build ``struct`` instances from untyped items (a dict or a list of dicts, decoded with
     ``float_hook=Decimal``), every Decimal field checked by :func:`amount` first (nested struct
-    fields too) and the other fields converted by msgspec's lax rules. Raises ``ValueError`` (a
+    fields too) and the other fields converted by msgspec's lax rules (a JSON number with a
+    fraction or exponent there as its float, as a typed decode reads it). Raises ``ValueError`` (a
     value outside the grammar or bounds) or ``msgspec.ValidationError`` (a field that does not
     fit its type)."""
     fields = _FIELDS.get(struct)
@@ -433,6 +437,10 @@ def convert_amounts(items: Any, struct: type) -> Any:
             if nested is not None:
                 if value.__class__ is dict:
                     item[name] = convert_amounts(value, nested)
+            elif optional is None:
+                if value.__class__ is Decimal:
+                    # an id or time written 158e4 or 1.5: what a typed decode reads (its float)
+                    item[name] = float(value)
             elif value is not None or name in item and not optional:
                 item[name] = amount(value)
         out.append(msgspec.convert(item, struct, strict=False))

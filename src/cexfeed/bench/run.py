@@ -23,6 +23,9 @@ from . import micro
 from .alloc import counter_error
 from .contenders import CONTENDERS, close_peers, ensure_loop
 from .frames import all_cases
+
+#: the kinds of benchmark rows (``--only``)
+ROW_KINDS = ("book", "trades", "bbo", "ticker", "kline", "private")
 from .report import write
 
 OUT_OF_CHECKOUT = "cexfeed-bench-reports"
@@ -97,6 +100,8 @@ async def _run(opts: dict[str, Any], contenders: Sequence[str], e2e: bool, log) 
     ensure_loop()
     _preload()
     cases = all_cases(opts["frames"])
+    if opts.get("only"):  # the rows of the kinds asked for (e.g. ``private``: the account rows)
+        cases = [case for case in cases if case.kind in opts["only"]]
     overhead = micro.timer_overhead_ns()
     results: dict[str, Any] = {"micro": []}
     t0 = time.perf_counter()
@@ -157,7 +162,7 @@ def run(
     """Run the suite and write the report into ``<out>/<date>/``; returns the written paths.
     ``out`` defaults to :func:`default_out`; ``latest`` also refreshes ``<out>/latest.md``.
     ``overrides`` replaces ``frames``, ``rounds``, ``alloc_frames``, ``e2e_seconds``,
-    ``e2e_repeats``."""
+    ``e2e_repeats``; ``only`` (a list of row kinds) measures those rows alone."""
     opts = dict(QUICK if quick else FULL)
     opts.update({k: v for k, v in (overrides or {}).items() if v is not None})
     reports = Path(out) if out is not None else default_out()
@@ -187,19 +192,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--e2e-seconds", type=float, help="seconds per end-to-end client run")
     parser.add_argument("--e2e-repeats", type=int, help="end-to-end runs per client (best kept)")
     parser.add_argument("--sinks", action="store_true", help="also measure publishing to Redis Streams and NATS JetStream (needs redis-server, nats-server)")
+    parser.add_argument("--only", help="comma-separated row kinds to measure: " + ",".join(ROW_KINDS) + " (private: the account-stream rows); "
+                        "implies --no-e2e and --no-latest")
     a = parser.parse_args(argv)
     contenders = [c.strip() for c in a.contenders.split(",") if c.strip()]
     unknown = [c for c in contenders if c not in CONTENDERS]
     if unknown:
         parser.error(f"unknown contenders: {unknown}")
+    only = [k.strip() for k in (a.only or "").split(",") if k.strip()]
+    if [k for k in only if k not in ROW_KINDS]:
+        parser.error(f"unknown row kinds: {[k for k in only if k not in ROW_KINDS]}; known: {', '.join(ROW_KINDS)}")
     run(
         quick=a.quick,
         out=a.out,
         # the committed latest.md is the full run the README quotes; a quick run never replaces it
-        latest=not (a.no_latest or a.quick),
-        e2e=not a.no_e2e,
+        latest=not (a.no_latest or a.quick or only),
+        e2e=not (a.no_e2e or only),
         contenders=contenders,
         overrides={"frames": a.frames, "rounds": a.rounds, "alloc_frames": a.alloc_frames, "e2e_seconds": a.e2e_seconds, "e2e_repeats": a.e2e_repeats,
-                   "sinks": a.sinks or None},
+                   "sinks": a.sinks or None, "only": only or None},
     )
     return 0

@@ -9,11 +9,26 @@ line in :data:`COMMANDS` (module, one-line help) plus its module.
 
 from __future__ import annotations
 
-import importlib
-import logging
+import os
+import signal
 import sys
+import threading
 
-import click
+
+def _interrupted_while_loading(signum: int, frame: object) -> None:
+    # Ctrl-C while the command line tool is still importing: one line and 130, no traceback
+    sys.stderr.write("interrupted\n")
+    os._exit(130)
+
+
+# until a command runs (LazyGroup.invoke puts Python's own handler back)
+if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _interrupted_while_loading)
+
+import importlib  # noqa: E402 - after the handler: these imports take the most time
+import logging  # noqa: E402
+
+import click  # noqa: E402
 
 # command -> (module defining it, the one line `cexfeed --help` shows for it)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -61,6 +76,8 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
+        if signal.getsignal(signal.SIGINT) is _interrupted_while_loading:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:

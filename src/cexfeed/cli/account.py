@@ -28,7 +28,7 @@ from . import main
 from .common import architecture_option, format_counts, split
 from .live import _run, _run_feeds
 
-_STYLE = {"live": "green", "seeding": "yellow", "reconciling": "yellow", "stale": "red", "auth_failed": "bold red"}
+_STYLE = {"live": "green", "seeding": "yellow", "reconciling": "yellow", "stale": "red", "auth_failed": "bold red", "refused": "bold red"}
 
 
 def _num(value: Decimal | None) -> str:
@@ -51,7 +51,8 @@ class AccountView:
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, AccountStatus):
-            self.status = event.status + (f" ({event.code}: {event.message})" if event.code else "")
+            detail = f"{event.code}: {event.message}" if event.code else event.message
+            self.status = event.status + (f" ({detail})" if detail else "")
         elif isinstance(event, VenueError):
             self.errors = [f"{event.code} {event.message}", *self.errors[:2]]
 
@@ -140,6 +141,8 @@ def account(venue: str, symbols: str, channels: str, url: str | None, rest_url: 
     stats = _run_feeds(run, [])
     if stats[0]["status"] == "auth_failed":
         raise click.ClickException(f"{venue}: the venue refused the credentials")
+    if stats[0]["status"] == "refused":
+        raise click.ClickException(f"{venue}: {stats[0]['refused']}; the account is not live")
 
 
 # -- the demo's account panel -------------------------------------------------------------------------

@@ -348,11 +348,11 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
             frames_before = self.handler.stats.frames
             started = loop.time()
             self.stats.connects += 1
-            self._attempt = 0
             if self.tap is not None:
                 self.tap.event(self.tap_id, CONNECT, self._last_rx_ns, {"url": protocol.redact(protocol.ws_url)})
             self._set_state(CONNECTED)
-            self._report(STATUS_CONNECTED)
+            self._report(STATUS_CONNECTED)  # with the number of the attempt that worked, as `connecting` said it
+            self._attempt = 0
             self._replay()
             heartbeat = loop.create_task(self._heartbeat(transport, session))
             try:

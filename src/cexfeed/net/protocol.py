@@ -161,7 +161,7 @@ class VenueProtocol:
         Raises ``ValueError`` for an unknown channel or for two book channels (one book per
         symbol, at one depth): in one call, or beside a book subscription of the same symbol
         among ``held`` (the subscriptions a running feed holds) that is another channel or
-        depth."""
+        depth; the same for two rows of one ``exclusive`` group (MEXC ``bbo``/``bbo_batch``)."""
         table = self.table
         if table is None:
             raise ValueError(f"{self.name}: no channel table")
@@ -179,14 +179,30 @@ class VenueProtocol:
         for row in rows:
             params = table.params(row.name, self.options.get(row.name, ()))
             out.extend(Subscription(row.name, s, params) for s in symbols)
+        groups = [row for row in rows if row.exclusive]
+        for row in groups:
+            same = [r.name for r in groups if r.exclusive == row.exclusive]
+            if len(same) > 1:
+                raise ValueError(f"{self.name}: {' and '.join(map(repr, same))} deliver the same {row.exclusive} events; "
+                                 f"subscribe one of them per symbol (both would publish every quote twice)")
         held_books = {sub.venue_symbol: sub for sub in held if table.get(sub.channel) is not None and table.get(sub.channel).book}
+        held_groups = {}
+        for sub in held:
+            row = table.get(sub.channel)
+            if row is not None and row.exclusive:
+                held_groups[(sub.venue_symbol, row.exclusive)] = sub
         for sub in out:
+            row = self.row(sub)
             other = held_books.get(sub.venue_symbol)
-            if other is not None and other != sub and self.row(sub).book:
+            if other is not None and other != sub and row.book:
                 raise ValueError(
                     f"{self.name}: {sub.venue_symbol} already has a book from {other.channel!r} {other.params}; one book per symbol "
                     f"at one depth: unsubscribe it before subscribing {sub.channel!r} {sub.params}"
                 )
+            other = held_groups.get((sub.venue_symbol, row.exclusive)) if row.exclusive else None
+            if other is not None and other.channel != sub.channel:
+                raise ValueError(f"{self.name}: {sub.venue_symbol} already has {row.exclusive} events from {other.channel!r}; "
+                                 f"unsubscribe it before subscribing {sub.channel!r}")
         return out
 
     def is_book(self, sub: Subscription) -> bool:

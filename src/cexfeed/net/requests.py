@@ -93,6 +93,8 @@ class Requests:
                 futures.append(done)
                 continue
             self.subscriptions[sub] = None
+            if not self.protocol.private:  # a push of a symbol not subscribed here is unknown_symbol
+                self.handler.follow((sub.venue_symbol,))
             if self.protocol.is_book(sub):
                 self.handler.open_book(sub.venue_symbol)
             future = loop.create_future()
@@ -116,6 +118,7 @@ class Requests:
                 retry.cancel()
             if self.protocol.is_book(sub) and not self.holds_book(sub.venue_symbol):
                 self.handler.close_book(sub.venue_symbol)
+            self._unfollow(sub.venue_symbol)
             waiting = self._awaiting_replay.pop(sub, None)
             if waiting is not None and not waiting.done():
                 waiting.set_result(AckResult(sub, "subscribe", False, "closed", "unsubscribed before sent"))
@@ -126,6 +129,11 @@ class Requests:
             else:
                 future.set_result(AckResult(sub, "unsubscribe", True, "acked", "not connected"))
         return list(await asyncio.gather(*futures))
+
+    def _unfollow(self, venue_symbol: str) -> None:
+        """``venue_symbol`` lost a subscription: when none is left its pushes are unknown."""
+        if not self.protocol.private and not any(s.venue_symbol == venue_symbol for s in self.subscriptions):
+            self.handler.unfollow(venue_symbol)
 
     def book_subscription(self, venue_symbol: str) -> Subscription | None:
         """The subscription feeding ``venue_symbol``'s book on this connection, if any."""
@@ -195,6 +203,7 @@ class Requests:
                     if not self.protocol.session_refusal(message):
                         # refused from the start: never replay it (a refused session keeps it for the next one)
                         self.subscriptions.pop(sub, None)
+                        self._unfollow(sub.venue_symbol)
             log.warning("%s: %s %s %s refused: %s", self.name, pending.event, sub.channel, sub.venue_symbol, message)
         if not pending.future.done():
             pending.future.set_result(result)

@@ -15,6 +15,9 @@ converted with the rule of :meth:`cexfeed.exchanges.gateio.contracts.ContractSiz
 in any unit become ms as :func:`cexfeed.wire.to_ms` reads them (a time that is not a bare
 integer of at most 18 digits takes the msgspec path). The bounds are those of
 :mod:`cexfeed.wire`, read from it when the module loads.
+
+Its JSON scanning (the cursor, strings, integers, numbers, skipping a value) is declared in
+``_fastpush.pxd`` for the account-push reader (``_fastprivate.pyx``) to share.
 """
 
 from libc.math cimport floor, isfinite
@@ -56,38 +59,10 @@ cdef long long _MAX_SEQ = wire.MAX_SEQ
 BOUNDS = {"MAX_VALUE": _FINITE, "MAX_SECONDS": _MAX_SECONDS, "MAX_MILLIS": _MAX_MILLIS, "MAX_SEQ": _MAX_SEQ}
 
 
-cdef struct Cur:
-    const char* p
-    const char* end
-
-
 cdef struct Levels:
     double* v       # price, size pairs
     Py_ssize_t n    # pairs
     Py_ssize_t cap
-
-
-cdef inline bint _space(char ch) noexcept nogil:
-    return ch == c' ' or ch == c'\n' or ch == c'\r' or ch == c'\t'
-
-
-cdef inline void _ws(Cur* c) noexcept nogil:
-    cdef const char* p = c.p
-    while p < c.end and _space(p[0]):
-        p += 1
-    c.p = p
-
-
-cdef inline bint _take(Cur* c, char ch) noexcept nogil:
-    cdef const char* p = c.p
-    if p < c.end and p[0] == ch:  # the usual case: no whitespace
-        c.p = p + 1
-        return True
-    _ws(c)
-    if c.p < c.end and c.p[0] == ch:
-        c.p += 1
-        return True
-    return False
 
 
 cdef bint _string(Cur* c, const char** s, Py_ssize_t* n) noexcept nogil:
@@ -313,18 +288,6 @@ cdef bint _skip(Cur* c, int depth) except -1:
         c.p += 4
         return True
     return _number(c, &x)
-
-
-cdef inline bint _null(Cur* c) noexcept nogil:
-    _ws(c)
-    if c.end - c.p >= 4 and memcmp(c.p, b"null", 4) == 0:
-        c.p += 4
-        return True
-    return False
-
-
-cdef inline bint _key(const char* s, Py_ssize_t n, const char* want, Py_ssize_t wn) noexcept nogil:
-    return n == wn and memcmp(s, want, wn) == 0
 
 
 cdef double _round15(double x) except? -1.0:
@@ -795,6 +758,7 @@ cdef class PushReader:
             return None
         c.p = <const char*> raw
         c.end = c.p + len(raw)
+        c.clean = False
         b.arrays = self.array_levels
         b.sym = NULL
         b.sym_n = 0

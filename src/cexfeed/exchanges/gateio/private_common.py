@@ -8,6 +8,7 @@ order-status rules both markets follow.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any, Callable
 
 import msgspec
@@ -20,6 +21,11 @@ from ...symbols import SymbolMap
 from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, amounts_plain, convert_amounts, to_ms, untyped_amounts
 from . import auth
 from .common import GateioFrames, _last_wins, check_utf8
+
+try:  # compiled reader of the hot account pushes; the msgspec path below is its twin
+    from ._fastprivate import AccountReader
+except ImportError:
+    AccountReader = None
 
 S = OrderStatus
 _ZERO = Decimal(0)
@@ -230,6 +236,29 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
         self._bind_channels()
         self._deliver = self._account_event
         self._deliver_all = self._account_events
+        self._reader = None
+        self.use_compiled(AccountReader is not None)
+
+    def use_compiled(self, on: bool) -> None:
+        """Read the hot pushes with the compiled reader (the default when it is built), or
+        with the pure-Python path only (its twin, for the comparison tests)."""
+        self.__dict__.pop("_handle_message", None)
+        self._reader = self._make_reader() if on and AccountReader is not None else None
+        if self._reader is not None:
+            # the compiled reader's handle_message is this handler's _handle_message: the pushes
+            # it takes are applied and published in C, the rest come back to the base class's
+            self._handle_message = self._reader.handle_message
+
+    #: normalizer -> the event the compiled reader gives for the rows it serves
+    READ = {"order": "order", "fill": "fill", "position": "position"}
+
+    def _make_reader(self) -> Any:
+        """The compiled reader of this handler's order, fill and position rows."""
+        channels = {row.venue_channel: self.READ[self.NORMALIZE[row.handler]] for row in self.ROWS.values()
+                    if self.NORMALIZE.get(row.handler) in self.READ}
+        return AccountReader(channels, self.market, self._unified, getattr(self, "multiplier", None), getattr(self, "_multipliers", {}),
+                             getattr(self, "SETTLE", None), (FINISH_AS, _IF_NOTHING_LEFT_FILLED, _IF_NOTHING_FILLED_REJECTED, _REST_FINISHED),
+                             EXACT.subtract, EXACT.multiply, self, partial(PrivateWebSocketHandler._handle_message, self))
 
     def _default_symbols(self) -> SymbolMap:
         raise NotImplementedError

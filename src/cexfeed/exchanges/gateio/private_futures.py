@@ -59,8 +59,9 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
     SETTLE = t.SETTLE
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, state: AccountState | None = None, credentials=None) -> None:
-        super().__init__(on_event, symbols, state, credentials)
+        # (before the base: the compiled reader reads this cache too)
         self._multipliers: dict[str, Decimal | None] = {}
+        super().__init__(on_event, symbols, state, credentials)
 
     def _default_symbols(self) -> SymbolMap:
         return futures_symbol_map()

@@ -16,7 +16,7 @@ values are exact ``Decimal`` (:func:`cexfeed.wire.amount`).
 
 from __future__ import annotations
 
-from ...channels import BOOK_REST, Channel, Table
+from ...channels import BOOK_FULL, BOOK_REST, Channel, Table
 from ...models import Balance, BestBidOffer, BookStatus, BookUpdate, Fill, Kline, Order, Ticker, Trade
 
 # -- venue facts ---------------------------------------------------------------------------------
@@ -64,7 +64,7 @@ TABLE = Table(
             # every push a whole top-N book, emitted as a snapshot BookUpdate
             name="limit_book", venue_channel="spot@public.limit.depth.v3.api.pb@{symbol}@{levels}", payload=(),
             params=(("levels", "20"),), choices=(("levels", ("5", "10", "20")),),
-            result=303, handler="_on_limit_depth", emits=(BookUpdate,), doc="§1.6 #3",
+            result=303, handler="_on_limit_depth", book=BOOK_FULL, emits=(BookUpdate, BookStatus), doc="§1.6 #3",
         ),
         Channel(
             name="trades", venue_channel="spot@public.aggre.deals.v3.api.pb@{interval}@{symbol}", payload=(),
@@ -74,11 +74,11 @@ TABLE = Table(
         Channel(
             name="bbo", venue_channel="spot@public.aggre.bookTicker.v3.api.pb@{interval}@{symbol}", payload=(),
             params=(("interval", "100ms"),), choices=(("interval", _WINDOWS),),
-            result=315, handler="_on_book_ticker", emits=(BestBidOffer,), doc="§1.6 #4",
+            result=315, handler="_on_book_ticker", exclusive="bbo", emits=(BestBidOffer,), doc="§1.6 #4",
         ),
         Channel(
             name="bbo_batch", venue_channel="spot@public.bookTicker.batch.v3.api.pb@{symbol}", payload=(),
-            result=311, handler="_on_book_ticker_batch", emits=(BestBidOffer,), doc="§1.6 #5",
+            result=311, handler="_on_book_ticker_batch", exclusive="bbo", emits=(BestBidOffer,), doc="§1.6 #5",
         ),
         Channel(
             name="kline", venue_channel="spot@public.kline.v3.api.pb@{symbol}@{interval}", payload=(),

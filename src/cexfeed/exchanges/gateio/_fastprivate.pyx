@@ -165,7 +165,9 @@ cdef inline bint _plain_text(const char* s, Py_ssize_t n) noexcept nogil:
         return True
     if p[0] >= 128:
         return False
-    return not (_start(p[0]) and _numberish(p, n) and (not _strict(p, n) or _negative_zero(p, n)))
+    if not _start(p[0]) or (_strict(p, n) and not _negative_zero(p, n)):
+        return True  # (number text by the grammar is plain: what Decimal() might read need not be asked)
+    return not _numberish(p, n)
 
 
 cdef inline Py_ssize_t _bare(const char* p, const char* end) noexcept nogil:

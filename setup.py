@@ -25,10 +25,13 @@ CYTHON_MODULES = {
     # cimports the JSON scanning of _fastpush.pxd and the number rules of _amounts.pxd
     "cexfeed.exchanges.gateio._fastprivate": "src/cexfeed/exchanges/gateio/_fastprivate.pyx",
 }
-# MEXC hot push bodies in plain C (no Cython needed); the upb decoder is used when absent
+# MEXC hot push bodies (public) and private bodies in plain C (no Cython needed); the upb
+# decoders are used when absent. Both include the wire primitives of _pbwire.h.
 C_MODULES = {
     "cexfeed.exchanges.mexc._fastpb": "src/cexfeed/exchanges/mexc/_fastpb.c",
+    "cexfeed.exchanges.mexc._privpb": "src/cexfeed/exchanges/mexc/_privpb.c",
 }
+C_HEADERS = ["src/cexfeed/exchanges/mexc/_pbwire.h"]
 
 
 def remove_stale(module: str, root: str = SRC) -> list[str]:
@@ -82,7 +85,9 @@ def extensions(pure: bool = False, root: str = SRC) -> list[Extension]:
         for module in (*CYTHON_MODULES, *C_MODULES):
             remove_stale(module, root)
         return []
-    return cythonized(CYTHON_MODULES, root) + [Extension(module, [source], optional=True) for module, source in C_MODULES.items()]
+    return cythonized(CYTHON_MODULES, root) + [
+        Extension(module, [source], depends=C_HEADERS, optional=True) for module, source in C_MODULES.items()
+    ]
 
 
 if __name__ == "__main__":  # setuptools runs it so; tests import the helpers above

@@ -13,20 +13,12 @@ import re
 from pathlib import Path
 from typing import Iterator
 
+# the damage itself lives with the capture fuzz (cexfeed.soak.mutate): one set of mutators
+from cexfeed.soak.mutate import ALPHABET, EDGE_VALUES, _compact  # noqa: F401
+from cexfeed.soak.mutate import mutate_json as mutate_structure
+from cexfeed.soak.mutate import mutate_text as mutate_bytes
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-# values that once made the direct and the compat path disagree, and other edge shapes
-EDGE_VALUES = [
-    "00012", "-000135", "+1", "1_000", " 5", "5 ", ".5", "5.", "\uff11\uff12", "\u0661", "-0", "0", "00", "0.0", "-0.0",
-    "1e-999", "1e400", "1e300", "nan", "inf", "", "abc", "1.0", "1e3", "764.9", "true",
-    True, False, None, 0, -1, 1.5, 1e300, 2**53 + 1, 2**63 - 1, 2**63, 2**64, -(2**63), [], {}, [1], ["1", "2"],
-    1700000000, 1700000000123, 1700000000123456, 1700000000123456789, "1700000000123.456",
-]
-ALPHABET = b'0123456789.-eE+"{}[],: \\\tnulltrue\xff'
-
-
-def _compact(obj) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def capture_frames(name: str) -> list[bytes]:
@@ -163,84 +155,6 @@ def shapes(rng: random.Random, spot: bool, symbols: list[str], count: int) -> It
         shape = rng.random()
         result = items[0] if shape < 0.4 and len(items) == 1 else [items[:1], items[1:]] if shape < 0.6 else items
         yield _compact({**envelope, "channel": channel, "result": result})
-
-
-def _leaves(obj, path=()):
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            yield from _leaves(value, path + (key,))
-        if path:
-            yield path, obj
-    elif isinstance(obj, list):
-        for i, value in enumerate(obj):
-            yield from _leaves(value, path + (i,))
-        if path:
-            yield path, obj
-    else:
-        yield path, obj
-
-
-def _set(obj, path, value):
-    for key in path[:-1]:
-        obj = obj[key]
-    obj[path[-1]] = value
-
-
-def _delete(obj, path):
-    for key in path[:-1]:
-        obj = obj[key]
-    del obj[path[-1]]
-
-
-def mutate_structure(rng: random.Random, frame: bytes, channels: list[str]) -> bytes:
-    """One structural change to a JSON frame (the frame as it is when it does not parse)."""
-    try:
-        obj = json.loads(frame)
-    except ValueError:
-        return frame
-    if not isinstance(obj, dict):
-        return frame
-    roll = rng.random()
-    leaves = [(p, v) for p, v in _leaves(obj) if p]
-    if roll < 0.5 and leaves:
-        path, _ = rng.choice(leaves)
-        _set(obj, path, rng.choice(EDGE_VALUES))
-        return _compact(obj)
-    if roll < 0.65 and leaves:
-        path, _ = rng.choice(leaves)
-        _delete(obj, path)
-        return _compact(obj)
-    if roll < 0.75 and "result" in obj:
-        result = obj["result"]
-        obj["result"] = rng.choice([[result], [[result]], result[0] if isinstance(result, list) and result else [result, result]])
-        return _compact(obj)
-    if roll < 0.85 and channels:
-        obj["channel"] = rng.choice(channels)
-        return _compact(obj)
-    # a duplicate key: the text keeps both, the last one wins on every JSON path
-    text = _compact(obj).decode()
-    keys = re.findall(r'"([A-Za-z_]+)":', text)
-    if not keys:
-        return frame
-    key = rng.choice(keys)
-    value = json.dumps(rng.choice(EDGE_VALUES))
-    return text.replace(f'"{key}":', f'"{key}":{value},"{key}":', 1).encode()
-
-
-def mutate_bytes(rng: random.Random, frame: bytes) -> bytes:
-    data = bytearray(frame)
-    for _ in range(rng.randint(1, 3)):
-        if not data:
-            break
-        at = rng.randrange(len(data))
-        roll = rng.random()
-        if roll < 0.4:
-            data[at] = rng.choice(ALPHABET)
-        elif roll < 0.7:
-            del data[at]
-        else:
-            data.insert(at, rng.choice(ALPHABET))
-    return bytes(data)
 
 
 def corpus(seed: int, spot: bool, count: int) -> Iterator[bytes]:

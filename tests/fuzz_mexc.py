@@ -15,14 +15,9 @@ from typing import Iterator
 from fuzz_gate import SHARED
 
 from cexfeed.exchanges.mexc import encode
-from cexfeed.exchanges.mexc.proto.push_pb2 import PushDataV3ApiWrapper
-
-EDGE_TEXT = [
-    "00012", "-000135", "+1", "1_000", " 5", "5 ", ".5", "5.", "\uff11\uff12", "\u0661", "-0", "0", "00", "0.0",
-    "-0.0", "1e-999", "1e400", "1e300", "nan", "inf", "", "abc", "1.0", "1e3", "9223372036854775808", "-1",
-    "18446744073709551616", "1700000000123",
-]
-EDGE_INT = [0, 1, 2, 3, -1, 2**31, 2**53 + 1, 2**63 - 1, -(2**63), 10**14, 1700000000, 1700000000123, 1700000000123456]
+from cexfeed.soak.mutate import EDGE_INT, EDGE_TEXT  # noqa: F401  (the mutators live in cexfeed.soak.mutate)
+from cexfeed.soak.mutate import mutate_binary as mutate_bytes
+from cexfeed.soak.mutate import mutate_protobuf as mutate_structure
 
 
 def capture_frames() -> list[bytes | str]:
@@ -98,66 +93,6 @@ def generated(rng: random.Random, count: int) -> Iterator[bytes | Snapshot]:
             yield encode.book_ticker_batch_frame(symbol, [(*_side(rng), *_side(rng)), ("54.8", "3", "55.2", "4")], version=versions[symbol], send_time=send)
         else:
             yield encode.mini_ticker_frame(symbol, "55.5", "0.0125", "57", "53", "123456.5", "2222.25", send_time=send)
-
-
-def _string_fields(message, prefix=()):
-    """``(message, field name)`` of every set string / integer field, nested bodies included."""
-    for field, value in message.ListFields():
-        if field.type == field.TYPE_MESSAGE:
-            if field.is_repeated:
-                for item in value:
-                    yield from _string_fields(item)
-            else:
-                yield from _string_fields(value)
-        elif not field.is_repeated:
-            yield message, field
-
-
-def mutate_structure(rng: random.Random, frame: bytes) -> bytes:
-    try:
-        wrapper = PushDataV3ApiWrapper.FromString(frame)
-    except Exception:
-        return frame
-    fields = list(_string_fields(wrapper))
-    roll = rng.random()
-    if roll < 0.6 and fields:
-        message, field = rng.choice(fields)
-        try:
-            if field.type == field.TYPE_STRING:
-                setattr(message, field.name, rng.choice(EDGE_TEXT))
-            else:
-                setattr(message, field.name, rng.choice(EDGE_INT))
-        except (ValueError, TypeError):
-            return frame
-        return wrapper.SerializeToString()
-    if roll < 0.8 and fields:
-        message, field = rng.choice(fields)
-        message.ClearField(field.name)
-        return wrapper.SerializeToString()
-    # the body of one channel under another channel's name
-    wrapper.channel = rng.choice(
-        ["spot@public.kline.v3.api.pb@BTCUSDT@Min1", "spot@public.aggre.deals.v3.api.pb@100ms@BTCUSDT",
-         "spot@public.aggre.depth.v3.api.pb@100ms@ETHUSDT", "spot@public.nope.v3.api.pb@BTCUSDT", ""]
-    )
-    return wrapper.SerializeToString()
-
-
-def mutate_bytes(rng: random.Random, frame: bytes) -> bytes:
-    data = bytearray(frame)
-    for _ in range(rng.randint(1, 3)):
-        if not data:
-            break
-        at = rng.randrange(len(data))
-        roll = rng.random()
-        if roll < 0.35:
-            data[at] = rng.randrange(256)
-        elif roll < 0.6:
-            del data[at]
-        elif roll < 0.85:
-            data.insert(at, rng.randrange(256))
-        else:
-            del data[at:]
-    return bytes(data)
 
 
 def corpus(seed: int, count: int) -> Iterator[bytes | str | Snapshot]:

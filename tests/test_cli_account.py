@@ -9,6 +9,7 @@ import gc
 import json
 import logging
 import os
+import re
 import sys
 from decimal import Decimal
 
@@ -127,12 +128,19 @@ def test_replay_routes_private_frames_to_the_private_handler(tmp_path):
 # -- the canary ---------------------------------------------------------------------------------------
 
 
+# any HMAC-SHA512 in hex: a signature made with the canary secret must never show either
+SIGNATURE = re.compile(r"[0-9a-f]{128}")
+
+
 def assert_no_canary(*texts: str) -> None:
     for text in texts:
         assert CANARY_KEY not in text and CANARY_SECRET not in text, text[:2000]
+        found = SIGNATURE.search(text)
+        assert found is None, text[max(0, found.start() - 300): found.end() + 100]
 
 
-async def test_secrets_canary_in_the_library(sim, caplog):
+@pytest.mark.parametrize("architecture", ["direct", "strategy"])
+async def test_secrets_canary_in_the_library(sim, caplog, architecture):
     venue = "gateio-spot"
     private = sim.venues[venue].private
     private.add_account(CANARY_KEY, CANARY_SECRET, "777")
@@ -143,7 +151,7 @@ async def test_secrets_canary_in_the_library(sim, caplog):
     logging.getLogger().setLevel(logging.DEBUG)
     try:
         events: list = []
-        account = await open_account(sim, venue, events, credentials=creds)
+        account = await open_account(sim, venue, events, credentials=creds, architecture=architecture)
         await private.act("deposit", uid="777", currency="USDT", amount="5")
         # REST failures (retried, logged), a reconnect, an auth refusal echoing the auth data
         await private.act("fail_rest", count=2)
@@ -155,7 +163,7 @@ async def test_secrets_canary_in_the_library(sim, caplog):
         await account.close()
         await private.act("echo_auth", on=True)
         bad = Credentials(CANARY_KEY, "not-the-secret", "777")
-        failed = await open_account(sim, venue, events, credentials=bad, expect="auth_failed")
+        failed = await open_account(sim, venue, events, credentials=bad, expect="auth_failed", architecture=architecture)
         texts += [repr(failed.ack_results), repr(failed.stats())]
         await failed.close()
         # REST errors that would carry the venue's answer
@@ -167,6 +175,8 @@ async def test_secrets_canary_in_the_library(sim, caplog):
         statuses = [e for e in events if isinstance(e, AccountStatus)]
         assert "auth_failed" in [s.status for s in statuses] and any(isinstance(e, Order) or isinstance(e, Balance) for e in events)
         assert any("***" in e.message for e in events if getattr(e, "message", None))
+        # the echo carried the request's signature too: masked like the key (trial #8)
+        assert any('"SIGN": "***"' in e.message for e in events if getattr(e, "message", None))
     finally:
         logging.getLogger().setLevel(logging.WARNING)
     gc.collect()
@@ -184,3 +194,39 @@ async def test_secrets_canary_in_the_cli(sim):
                                            env(CANARY_KEY, secret, "777"))
             assert "DEBUG" in err  # the most verbose logging ran
             assert_no_canary(out, err)
+
+
+# -- a refused private subscription (trial #1) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("architecture", ["direct", "strategy"])
+async def test_a_wrong_uid_leaves_the_account_refused_not_live(sim, architecture):
+    """A valid key with another user id: the venue refuses the private channels whose payload
+    starts with the uid; the account must not go live on what is left."""
+    events: list = []
+    account = await open_account(sim, "gateio-perp", events, credentials=Credentials(TEST_KEY, TEST_SECRET, "999"),
+                                 expect="refused", architecture=architecture)
+    try:
+        await asyncio.sleep(0.3)
+        statuses = [e for e in events if isinstance(e, AccountStatus)]
+        assert [s.status for s in statuses] == ["seeding", "refused"]
+        refused = statuses[-1]
+        assert refused.reason == "subscription"
+        assert refused.message.startswith("6 of 8 private subscriptions refused: orders !all: invalid argument: the first item must be")
+        assert "balances: invalid argument" in refused.message and account.stats()["refused"] == refused.message
+        # a reconnect does not make it live either
+        sim.drop_connections("gateio-perp")
+        await asyncio.sleep(1.0)
+        assert account.status == "refused" and account.syncs == 0
+    finally:
+        await account.close()
+
+
+async def test_cli_account_exits_1_on_a_wrong_uid(sim):
+    code, out, err = await run_cli(["account", "gateio-perp", "--url", sim.ws_url("gateio-perp"), "--rest-url", sim.rest_url("gateio-perp"),
+                                    "--duration", "2", "--format", "jsonl"], env(uid="999"))
+    assert code == 1, err
+    assert "Error: gateio-perp: 6 of 8 private subscriptions refused: orders !all: invalid argument" in err
+    assert "the account is not live" in err
+    statuses = [e.status for e in map(decode_event, out.splitlines()) if isinstance(e, AccountStatus)]
+    assert "live" not in statuses and statuses[-1] == "refused"  # also after the close

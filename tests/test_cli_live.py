@@ -33,11 +33,11 @@ def test_demo_runs_for_its_duration_and_exits_zero():
         assert f"cexfeed demo: {venue} simulator" in out
     assert out.count("synced") == 9
     assert "funding" in out and "mark / index" in out and "%" in out
-    # and an account panel per Gate venue (the simulator's test account)
-    for venue in ("gateio-spot", "gateio-perp"):
+    # and an account panel per venue with private streams (the simulator's test accounts)
+    for venue in ("gateio-spot", "gateio-perp", "mexc-spot"):
         assert f"{venue} account (simulator test keys)" in out
-    assert out.count("status live") == 2 and "recent fills" in out and "positions" in out
-    assert out.count("reconnects 0") == 5 and out.count("errors none") == 5
+    assert out.count("status live") == 3 and "recent fills" in out and "positions" in out
+    assert out.count("reconnects 0") == 6 and out.count("errors none") == 6  # 3 market tables, 3 account panels
 
 
 def test_demo_jsonl_lines_are_events():

@@ -33,15 +33,16 @@ def test_tiny_run_writes_the_report(bench_run, tmp_path):
         latest=False,
         e2e=True,
         contenders=("direct", "strategy", "decode", "ccxt.pro", "cryptofeed"),
-        overrides={"frames": 12, "rounds": 1, "alloc_frames": 4, "e2e_seconds": 0.3, "e2e_repeats": 1},
+        overrides={"frames": 12, "rounds": 1, "alloc_frames": 4, "e2e_seconds": 0.3, "e2e_repeats": 1, "reauth_rounds": 3},
         log=lines.append,
     )
     tmp_path = tmp_path / dt.date.today().isoformat()  # the run's dated folder under --out
     assert (tmp_path / "results.json").is_file() and (tmp_path / "report.md").is_file()
     results = json.loads((tmp_path / "results.json").read_text())
     labels = [c["label"] for c in results["micro"]]
-    assert len(labels) == 16 and "Gate spot book update 20x20" in labels and "MEXC aggre depth 20x20" in labels
+    assert len(labels) == 19 and "Gate spot book update 20x20" in labels and "MEXC aggre depth 20x20" in labels
     assert {"Gate spot.orders", "Gate spot.usertrades", "Gate futures.orders", "Gate futures.positions"} <= set(labels)  # issue 11
+    assert {"MEXC privateOrders", "MEXC privateDeals", "MEXC privateAccount"} <= set(labels)  # issue 12
     for case in results["micro"]:
         rows = case["rows"]
         assert set(rows) == {"direct", "strategy", "decode", "ccxt.pro", "cryptofeed"}
@@ -57,11 +58,17 @@ def test_tiny_run_writes_the_report(bench_run, tmp_path):
     assert results["e2e"]["clients"]["direct"]["status"] == "ok" and results["e2e"]["clients"]["direct"]["messages"] > 0
     # the recording / metrics cost rows (bench/record_cost.py)
     assert {row["status"] for row in results["record"]["modes"].values()} == {"ok"} and results["record"]["micro"]["tap_ns"] > 0
+    # the MEXC re-authentication rounds (bench/reauth.py, issue 12): same key, every step timed
+    reauth = results["reauth"]
+    assert reauth["status"] == "ok" and reauth["same_key"] and reauth["accepted"]["median_ms"] >= reauth["subscribed"]["median_ms"] > 0
     targets = results["targets"]
-    assert len(targets) == 19 and all("figures" in t for t in targets)
+    assert len(targets) == 26 and all("figures" in t for t in targets)
+    reauth_target = [t for t in targets if t["target"].startswith("MEXC re-authentication")]
+    assert len(reauth_target) == 1 and reauth_target[0]["met"] is not None
     report = (tmp_path / "report.md").read_text()
     assert "## Targets (issues 3, 4 and 5)" in report and "Gate futures book update 20x20" in report
     assert "## Recording and metrics cost" in report and "| recording |" in report
+    assert "## Re-authentication (MEXC account stream)" in report and "| first private push accepted |" in report
     if importlib.util.find_spec("matplotlib") is not None:
         assert (tmp_path / "micro.png").stat().st_size > 1000 and paths["micro"].name == "micro.png"
     missing = [n for n in ("ccxt.pro", "cryptofeed") if results["micro"][0]["rows"][n]["status"].startswith("missing")]

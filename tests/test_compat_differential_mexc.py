@@ -112,7 +112,7 @@ def test_built_mexc_session_identical():
     strategy = run("strategy", steps)
     assert direct == strategy
     events, stats, hooks, _ = direct
-    assert stats["errors"]["bad_version"] == 1 and stats["errors"]["crossed_snapshot"] == 1
+    assert stats["errors"]["bad_version"] == 1 and stats["errors"]["book_crossed"] == 1
     assert stats["errors"]["book_gap"] == 1 and stats["errors"]["unknown_side"] == 1
     assert stats["errors"]["malformed"] == 3 and stats["errors"]["wrong_type"] == 1 and stats["errors"]["truncated"] == 1
     trades = [e for e in events if e["type"] == "Trade"]

@@ -41,6 +41,39 @@ def test_compiled_mexc_decoder():
     assert mexc.COMPILED
 
 
+def test_compiled_book_levels_are_not_tracked_by_the_collector():
+    """A queued BookUpdate costs each garbage collection its tracked objects; the compiled
+    readers give its (price, size) pairs untracked (two floats are never in a cycle). Values are
+    the pure twins' (the differential tests)."""
+    import gc
+
+    from cexfeed.bench.frames import gate_futures_cases, gate_spot_cases, mexc_cases
+    from cexfeed.compat import build_handler
+    from paths import perp_symbols
+
+    for cases, stream in ((gate_spot_cases(3), "gateio-spot"), (gate_futures_cases(3), "gateio-perp"), (mexc_cases(3), "mexc-spot")):
+        case = next(c for c in cases if c.kind == "book")
+        events: list = []
+        h = build_handler(stream, "direct", events.append, symbols=perp_symbols() if stream == "gateio-perp" else None, depth=100)
+        update_id, bids, asks = case.snapshot
+        h.apply_snapshot(case.symbol, update_id, [(float(p), float(s)) for p, s in bids], [(float(p), float(s)) for p, s in asks], 0, 1)
+        events.clear()
+        for frame in case.frames:
+            h._handle_message(frame, 1)
+        updates = [e for e in events if type(e).__name__ == "BookUpdate" and not e.snapshot]
+        assert len(updates) == len(case.frames), stream
+        pairs = [pair for e in updates for pair in e.bids + e.asks]
+        assert len(pairs) > 20 * len(updates) and not any(gc.is_tracked(pair) for pair in pairs), stream
+
+
+def test_compiled_mexc_private_decoder():
+    from cexfeed.exchanges.mexc import private_decode
+    from cexfeed.exchanges.mexc.private_handler import MexcPrivateWebSocketHandler
+
+    assert private_decode.COMPILED
+    assert MexcPrivateWebSocketHandler()._decode is private_decode.decode_private_compiled
+
+
 def test_compiled_account_parts():
     from cexfeed import account
     from cexfeed.exchanges.gateio import private_common

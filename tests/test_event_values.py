@@ -126,7 +126,8 @@ def test_mexc_no_quote_is_none_on_every_book_ticker_channel():
 
 def test_mexc_limit_depth_snapshot_has_no_level_of_size_zero():
     frame = limit_depth_frame("BTCUSDT", 55, bids=[("100", "1"), ("99", "0"), ("98", "2")], asks=[("101", "0"), ("102", "3")], send_time=1700000000123, levels=5)
-    (book,), errors = same_on_every_path("mexc-spot", [frame])
+    (book, status), errors = same_on_every_path("mexc-spot", [frame])
+    assert status["type"] == "BookStatus" and status["status"] == "synced"
     assert book["snapshot"] and book["bids"] == [(100.0, 1.0), (98.0, 2.0)] and book["asks"] == [(102.0, 3.0)] and errors == {}
 
 

@@ -7,6 +7,7 @@ from mexc_helpers import DECODERS, make_handler
 
 from cexfeed.exchanges.mexc.encode import aggre_depth_frame, limit_depth_frame
 from cexfeed.models import BookStatus, BookUpdate
+from cexfeed.net.protocol import Subscription
 
 V = 82164153436  # a real-sized version (> 2**32)
 
@@ -109,13 +110,38 @@ def test_bad_versions_are_counted():
 
 
 @pytest.mark.parametrize("decoder", DECODERS)
-def test_limit_depth_is_a_full_book_and_leaves_the_sequenced_book_alone(decoder):
-    handler, events, hooks = _synced(decoder)
+def test_limit_depth_is_a_full_book(decoder):
+    """``limit.depth`` feeds the symbol's one book (table kind ``full``): each push replaces it,
+    the first syncs it, a crossed one resyncs it and the next push syncs it again."""
+    handler, events, hooks = make_handler(decoder, depth=20)
     frame = limit_depth_frame("BTCUSDT", V + 50, bids=[("84270.00", "0.00638700"), (84269.0, 1.0)], asks=[(84270.01, 2.0)], send_time=9, levels=5)
     handler._handle_message(frame, 1)
-    (update,) = events
+    update, status = events
+    assert isinstance(status, BookStatus) and status.status == "synced" and status.reason == "full"
     assert update.snapshot and update.bids == [(84270.0, 0.006387), (84269.0, 1.0)] and update.asks == [(84270.01, 2.0)]
     assert update.first_update_id == update.last_update_id == V + 50 and update.exchange_ts == 9_000
-    assert handler.book("BTCUSDT").book.last_update_id == V
-    handler._handle_message(limit_depth_frame("BTCUSDT", V + 51, bids=[(5.0, 1.0)], asks=[(4.0, 1.0)]), 1)
-    assert handler.stats.errors["crossed_snapshot"] == 1 and len(events) == 1
+    assert handler.book("BTCUSDT").synced and handler.book("BTCUSDT").book.last_update_id == V + 50
+    handler._handle_message(limit_depth_frame("BTCUSDT", V + 51, bids=[(7.0, 1.0), (6.0, "0")], asks=[(8.0, 1.0)]), 2)
+    assert [type(e) for e in events[2:]] == [BookUpdate] and events[2].bids == [(7.0, 1.0)]  # no status each time
+    handler._handle_message(limit_depth_frame("BTCUSDT", V + 52, bids=[(5.0, 1.0)], asks=[(4.0, 1.0)]), 3)
+    assert handler.stats.errors["book_crossed"] == 1 and not handler.book("BTCUSDT").synced
+    assert [(e.status, e.reason) for e in events[3:]] == [("resyncing", "crossed")]
+    handler._handle_message(limit_depth_frame("BTCUSDT", V + 53, bids=[(5.0, 1.0)], asks=[(6.0, 1.0)]), 4)
+    assert handler.book("BTCUSDT").synced and events[-1].status == "synced"
+
+
+def test_limit_book_and_book_are_one_book_per_symbol():
+    """The table row says ``limit_book`` feeds a book, so it takes the rule of every book channel
+    (README "Books"): a second book channel for a symbol is refused, at start and later."""
+    from cexfeed.exchanges.mexc.spot_protocol import MexcSpotProtocol
+
+    protocol = MexcSpotProtocol()
+    with pytest.raises(ValueError, match=r"one book channel per symbol.*got \['book', 'limit_book'\]"):
+        protocol.subscriptions(["book", "limit_book"], ["BTCUSDT"])
+    held = protocol.subscriptions(["limit_book"], ["BTCUSDT"])
+    with pytest.raises(ValueError, match="BTCUSDT already has a book from 'limit_book'"):
+        protocol.subscriptions(["book"], ["BTCUSDT"], held)
+    assert protocol.is_book(held[0]) and not protocol.snapshot_via_rest(held[0])
+    deeper = Subscription("limit_book", "BTCUSDT", ("5",))
+    with pytest.raises(ValueError, match="one book per symbol at one depth"):
+        protocol.subscriptions(["limit_book"], ["BTCUSDT"], [deeper])

@@ -54,7 +54,7 @@ def test_a_missing_cython_still_builds_the_c_module(setup_module, tmp_path, monk
     monkeypatch.setitem(sys.modules, "Cython", None)  # import Cython -> ImportError
     monkeypatch.setitem(sys.modules, "Cython.Build", None)
     exts = setup_module.extensions(pure=False, root=str(tmp_path))
-    assert [e.name for e in exts] == ["cexfeed.exchanges.mexc._fastpb"]
+    assert [e.name for e in exts] == ["cexfeed.exchanges.mexc._fastpb", "cexfeed.exchanges.mexc._privpb"]
     assert not files["book_so"].exists() and not files["fastpush_pyd"].exists()
     assert files["fastpb_so"].exists()  # built again by this install
 

@@ -9,7 +9,7 @@ import sys
 import msgspec
 import pytest
 
-from cexfeed.models import BookUpdate, Trade, decode_event
+from cexfeed.models import BookUpdate, Trade
 from cexfeed.sim import SimServer
 from cexfeed.sinks import SinkConfig, SinkGap, decode_payload, make_sink
 from cexfeed.sinks.codec import encoder, nats_subject, redis_key
@@ -64,7 +64,10 @@ async def test_jsonl_file_rotates_by_size_and_keeps_every_line(tmp_path):
     lines = []
     for f in sorted(rotated, key=lambda f: f.stat().st_mtime_ns) + [path]:
         lines += f.read_bytes().splitlines()
-    assert [decode_event(line) for line in lines] == events
+    decoded = [decode_payload(line) for line in lines]
+    # the publisher's start notice first (README: every sink opens each stream with one), then every event
+    assert isinstance(decoded[0], SinkGap) and decoded[0].reason == "start" and decoded[0].channel == "trade"
+    assert decoded[1:] == events
     assert all(f.stat().st_size < 4000 + 20 * 250 for f in rotated)
 
 
@@ -104,6 +107,7 @@ async def test_cli_stream_jsonl_sink_to_stdout():
         await sim.stop()
     assert proc.returncode == 0, err.decode()
     events = [decode_payload(line) for line in out.splitlines()]
+    assert {(e.channel, e.reason) for e in events if isinstance(e, SinkGap)} >= {("book", "start"), ("trade", "start")}
     assert any(isinstance(e, BookUpdate) and e.snapshot and e.symbol == "BTC/USDT" for e in events)
     assert any(isinstance(e, Trade) for e in events)
     assert "sink jsonl:-: published" in err.decode()
@@ -119,7 +123,9 @@ async def test_an_event_that_cannot_be_encoded_is_rejected_alone(tmp_path):
         sink.submit(event)
     assert await sink.drain(5)
     await sink.close()
-    assert [decode_event(line).trade_id for line in path.read_bytes().splitlines()] == ["1", "3"]
+    lines = [decode_payload(line) for line in path.read_bytes().splitlines()]
+    assert [e.reason for e in lines if isinstance(e, SinkGap)] == ["start"]
+    assert [e.trade_id for e in lines if not isinstance(e, SinkGap)] == ["1", "3"]
     assert sink.stats()["rejected"] == 1 and "encode" in sink.stats()["last_error"]
 
 

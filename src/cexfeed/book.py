@@ -173,6 +173,7 @@ class BookSequencer:
         "deltas_dropped_stale",
         "resyncs",
         "snapshots",
+        "full_pushes",
         "gaps",
         "crossed",
     )
@@ -189,6 +190,7 @@ class BookSequencer:
         self.deltas_dropped_stale = 0
         self.resyncs = 0
         self.snapshots = 0
+        self.full_pushes = 0  # of the snapshots, the whole books pushed in-band (on_full)
         self.gaps = 0
         self.crossed = 0
 
@@ -267,6 +269,7 @@ class BookSequencer:
         self.buffer.clear()
         self.book.replace(bids, asks, update_id)
         self.snapshots += 1
+        self.full_pushes += 1
         self.synced = True
         self.bridged = True
         if self.book.crossed():

@@ -209,13 +209,30 @@ class _Channel(msgspec.Struct):
 _channel = msgspec.json.Decoder(_Channel)
 
 
+def _wrapper_channel(payload: bytes) -> str:
+    """The channel of a protobuf push that starts with it (MEXC ``PushDataV3ApiWrapper``
+    field 1, length-delimited, mexc-protocol.md §2.1), else ``""``."""
+    size = 0
+    shift = 0
+    pos = 1
+    while pos < len(payload) and pos < 6:
+        byte = payload[pos]
+        size |= (byte & 0x7F) << shift
+        pos += 1
+        if byte < 0x80:
+            return payload[pos:pos + size].decode("utf-8", "replace") if size <= 200 else ""
+        shift += 7
+    return ""
+
+
 class Replay:
     """Replays one capture through a venue's real handlers: the public one, and the private
     (account) one for the frames of the channels it owns when the venue has one.
 
     ``on_event`` gets every event in order. After :meth:`feed`, ``handler.books`` holds the
     rebuilt books, :attr:`full_books` the last whole-book push of each symbol whose pushes are
-    whole books and never sequenced (MEXC ``limit.depth``), and ``handler.stats`` the counters;
+    whole books and never sequenced, and ``handler.stats`` the counters (with ``instruments``,
+    the pushes of a symbol they do not list are counted ``unknown_symbol`` and skipped);
     ``private`` is the private handler (its ``state`` the rebuilt account) or ``None``. Raises
     ``KeyError`` for a venue with no replay support and ``ValueError`` for a malformed capture
     file (bad frames inside a valid file are counted by the handler, not raised).
@@ -225,6 +242,10 @@ class Replay:
         make_handler, self._apply_snapshot = REPLAY_VENUES[venue].resolve()
         self.venue = venue
         self.handler = make_handler(instruments)
+        listed = getattr(self.handler, "symbols", None)
+        if instruments is not None and listed is not None and len(listed):
+            # as live, where only subscribed symbols publish: a push of a pair the list lacks is unknown_symbol
+            self.handler.follow(listed.by_venue)
         self._on_event = on_event
         self.handler.set_callback(self._event)
         self.hooks = _ReplayHooks()
@@ -240,13 +261,18 @@ class Replay:
             self._private_channels = frozenset(self.private.CHANNELS)
 
     def _handler_of(self, payload: bytes):
-        """The private handler for a frame of one of its channels, else the public one."""
-        if self._private_channels and payload[:1] == b"{":
-            try:
-                if _channel.decode(payload).channel in self._private_channels:
-                    return self.private._handle_message
-            except msgspec.DecodeError:
-                pass
+        """The private handler for a frame of one of its channels (a JSON push's ``channel``,
+        or a protobuf push's leading channel field), else the public one."""
+        if self._private_channels:
+            first = payload[:1]
+            if first == b"{":
+                try:
+                    if _channel.decode(payload).channel in self._private_channels:
+                        return self.private._handle_message
+                except msgspec.DecodeError:
+                    pass
+            elif first == b"\x0a" and _wrapper_channel(payload) in self._private_channels:
+                return self.private._handle_message
         return self.handler._handle_message
 
     def _event(self, event) -> None:
@@ -275,14 +301,16 @@ def summary(handler: PublicWebSocketHandler, full_books: dict[str, BookUpdate] |
     """Per unified symbol: top of book (prices and sizes as the float's repr string, ``None``
     when the side is empty), last update id, sequencer counters, deltas still ``buffered``
     (waiting for a snapshot) and level counts. ``kind`` is ``sequenced`` (snapshot + deltas)
-    or ``full`` (whole-book pushes, ``full_books`` from :class:`Replay`; such a symbol that also
-    has a sequenced book is keyed ``"<symbol> (full)"``)."""
+    or ``full`` (only whole-book pushes: a book row of kind ``full``, or ``full_books`` from
+    :class:`Replay`; such a symbol that also has a sequenced book is keyed ``"<symbol> (full)"``)."""
     out: dict[str, dict] = {}
     for venue_symbol in sorted(handler.books):
         seq = handler.books[venue_symbol]
         book = seq.book
+        # a book only ever replaced by whole-book pushes (MEXC limit.depth, Gate legacy futures.order_book)
+        kind = "full" if seq.full_pushes and not seq.deltas_applied else "sequenced"
         out[handler.unified(venue_symbol)] = _entry(
-            venue_symbol, "sequenced", seq.synced, book.best_bid(), book.best_ask(), book.last_update_id, len(book.bids), len(book.asks),
+            venue_symbol, kind, seq.synced, book.best_bid(), book.best_ask(), book.last_update_id, len(book.bids), len(book.asks),
             deltas_applied=seq.deltas_applied, deltas_dropped_stale=seq.deltas_dropped_stale, resyncs=seq.resyncs, buffered=len(seq.buffer),
         )
     for venue_symbol in sorted(full_books or {}):

@@ -46,6 +46,9 @@ class Channel(msgspec.Struct, frozen=True, kw_only=True):
       items (Gate sends all three); a bad item of an array is counted (``malformed_item``) and
       left out, the other items are kept.
     - ``book``: ``""`` or one of :data:`BOOK_KINDS`; ``emits``: event classes it produces.
+    - ``exclusive``: rows sharing this non-empty name deliver the same events of a symbol in two
+      ways (MEXC ``bbo`` and ``bbo_batch``): one of them per symbol, as for book rows (both at
+      once would publish each quote twice).
     - ``lenient``: counter name when a push is kept field by field (a field that does not fit
       its type is left out) instead of dropped.
     - ``private``: needs authentication; ``offered``: False for channels we decode but never
@@ -62,6 +65,7 @@ class Channel(msgspec.Struct, frozen=True, kw_only=True):
     items: bool = False
     handler: str = ""
     book: str = ""
+    exclusive: str = ""
     emits: tuple[type, ...] = ()
     aliases: tuple[str, ...] = ()
     lenient: str = ""

@@ -14,9 +14,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from typing import Mapping
 
 MASK = "***"
+
+_SIGNED_FIELD = re.compile(r"""(?i)(["']?\b(?:sign|signature)["']?\s*[:=]\s*["']?)([^"',;}\s&]+)""")
+_HEX_DIGEST = re.compile(r"\b[0-9a-fA-F]{64,}\b")
+
+
+def scrub_signatures(text: str) -> str:
+    """``text`` with every signature masked (see :meth:`Credentials.scrub`): for any text that
+    may carry one, credentials at hand or not."""
+    if "sign" in text.lower() or len(text) >= 64:
+        text = _HEX_DIGEST.sub(MASK, _SIGNED_FIELD.sub(lambda m: m.group(1) + MASK, text))
+    return text
 
 
 class CredentialsError(ValueError):
@@ -58,12 +70,14 @@ class Credentials:
         return hmac.new(self._secret, message, getattr(hashlib, digest)).hexdigest()
 
     def scrub(self, text: str, *extra: str) -> str:
-        """``text`` with the key, the secret and each of ``extra`` (signatures) replaced by
-        ``***``: for venue messages that may echo what was sent."""
+        """``text`` with the key, the secret, each of ``extra`` and any signature replaced by
+        ``***``: for venue messages that may echo what was sent (Gate's old servers echo the
+        whole ``auth`` object). A signature is the value of a ``SIGN``/``signature`` field, or
+        any run of 64 or more hex digits (an HMAC-SHA256/512 in hex) whatever it is called."""
         for value in (self._key, self._secret.decode(errors="replace"), *extra):
             if value and value in text:
                 text = text.replace(value, MASK)
-        return text
+        return scrub_signatures(text)
 
     def __repr__(self) -> str:
         return f"Credentials(key={MASK}, secret={MASK}, uid={self.uid!r})"

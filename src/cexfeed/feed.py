@@ -19,7 +19,8 @@ oldest event is dropped (the read loop never waits for the consumer) and counted
 (``stats()["dropped"]``); the next event the consumer reads is preceded by one
 ``EventsDropped`` saying how many went and which books had updates among them. The local books
 are never affected: ``feed.book(symbol)`` is always the current book, so a consumer that fell
-behind reads those books again instead of replaying deltas.
+behind reads those books again instead of replaying deltas. :meth:`Feed.batches` gives the same
+events a list at a time; how the hand-off works: :mod:`cexfeed.delivery`.
 
 The instrument list: :meth:`Feed.start` loads it first and checks every symbol against it
 (:func:`cexfeed.symbols.resolve_symbols`). When it cannot be fetched the feed still starts:
@@ -71,6 +72,24 @@ async def load_symbol_map(protocol: VenueProtocol, rest: Any, venue: str) -> Sym
         return protocol.default_symbols()
 
 
+async def check_symbols(venue: str, symbols: Sequence[str], rest_url: str | None = None, protocol_options: dict[str, Any] | None = None) -> None:
+    """Check ``symbols`` against ``venue``'s instrument list, every name at once: raises one
+    :class:`~cexfeed.symbols.SymbolError` naming each bad one (form, market, listed,
+    tradable), with hints from the list. Only the form is checked when the list cannot be had.
+    What ``Feed(...)`` (forms) and :meth:`Feed.start` (listed) check in two steps, for a caller
+    that wants a single answer (``cexfeed stream``)."""
+    protocol = protocol_class(venue)(None, rest_url, **(protocol_options or {}))
+    rest = RestClient(protocol.rest_url, headers=protocol.headers, timeout=5.0, retries=1)
+    try:
+        smap = await protocol.fetch_symbols(rest)
+        listed = True
+    except Exception:  # no list: the forms alone
+        smap, listed = protocol.default_symbols(), False
+    finally:
+        await rest.close()
+    resolve_symbols(symbols, smap, venue=venue, market=protocol.table.market, settle=getattr(protocol, "settle", None), listed=listed)
+
+
 class Feed(EventDelivery):
     """Live market data of one venue stream.
 
@@ -89,6 +108,8 @@ class Feed(EventDelivery):
                            ``None``: never
       ``ping_interval``    s between app-level pings (default: the venue's)
       ``ack_timeout``      s to wait for each subscribe ack
+      ``handshake_timeout`` s a WebSocket opening handshake may take before the attempt counts
+                           as failed (``timeout``) and is retried
       ``load_symbols``     fetch the instrument list at start (else names are checked by form
                            only, and a perpetual feed holds its sized pushes until
                            :meth:`set_symbols` gives the contract list)
@@ -126,6 +147,7 @@ class Feed(EventDelivery):
         sinks: Sequence["Sink"] = (),
         subscription_timeout: float | None = 60.0,
         instrument_retry: Callable[[], Backoff] | None = None,
+        handshake_timeout: float = 10.0,
     ) -> None:
         self.venue = venue
         self.symbols = list(symbols)
@@ -139,6 +161,7 @@ class Feed(EventDelivery):
         unknown = [c for c in channels if c not in self.protocol.channels]
         if unknown:
             raise ValueError(f"{venue}: unknown channel(s) {unknown}; this venue has {list(self.protocol.channels)}")
+        self.protocol.subscriptions(self.channels, ())  # two book channels, or bbo and bbo_batch: refused before any network call
         self.rest = RestClient(self.protocol.rest_url, headers=self.protocol.headers, tap=tap)
         self._tap = tap
         if tap is not None:
@@ -171,6 +194,7 @@ class Feed(EventDelivery):
             no_data_timeout=no_data_timeout,
             ping_interval=ping_interval,
             ack_timeout=ack_timeout,
+            handshake_timeout=handshake_timeout,
             snapshot_wait=snapshot_wait,
             tap=tap,
             subscription_timeout=subscription_timeout,
@@ -195,7 +219,8 @@ class Feed(EventDelivery):
     def _rest_state(self, status: str, reason: str, detail: str) -> None:
         """The REST endpoint started failing, or works again: tell the consumer."""
         level = logging.WARNING if status == FAILED else logging.INFO
-        log.log(level, "%s: REST endpoint %s %s (%s): %s", self.venue, self.rest.base_url, status, reason, detail)
+        log.log(level, "%s: REST endpoint %s %s%s%s", self.venue, self.rest.base_url, status, f" ({reason})" if reason else "",
+                f": {detail}" if detail else "")
         self._report(self._local(ConnectionStatus, connection="rest", status=status, reason=reason, detail=detail, url=self.rest.base_url))
 
     def _resolve(self, symbols: Iterable[str]) -> dict[str, str]:
@@ -317,11 +342,6 @@ class Feed(EventDelivery):
     @property
     def connections(self):
         return self._pool.connections
-
-    @property
-    def queued(self) -> int:
-        """Events waiting in the :meth:`events` queue."""
-        return self._queue.qsize()
 
     def stats(self) -> dict[str, Any]:
         """Counters: events, queue ``dropped``/``queued``, per-connection state and counters,

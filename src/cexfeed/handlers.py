@@ -5,7 +5,10 @@ network core calls :meth:`WebSocketHandler._handle_message` for every data frame
 order; the handler decodes it once, applies it to its state and hands events to the consumer's
 sync callback inline. ``_handle_message`` never raises: a malformed, unknown or failing frame is
 counted by kind in :attr:`WebSocketHandler.stats`, logged once per kind with a short prefix, and
-skipped.
+skipped. So is every event of a symbol the handler does not follow (:meth:`WebSocketHandler.follow`:
+the connection's subscriptions, or a replay's instrument list), counted ``unknown_symbol``, and a
+crossed best bid/offer (bid >= ask: pitfalls D.1 #1, #31), counted ``crossed_bbo``: never published
+as a quote.
 
 Control-plane results (acks, pongs, resync requests) go to :class:`ConnectionHooks`, which the
 network core implements; a handler used on its own (replay, tests) gets the no-op default.
@@ -16,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from .account import AccountSnapshot, AccountState
 from .book import APPLIED, CROSSED, GAP, SNAPSHOT_CROSSED, SNAPSHOT_IGNORED, SNAPSHOT_TOO_OLD, SYNCED, BookSequencer
@@ -24,12 +27,14 @@ from .models import (
     AUTH_FAILED,
     LIVE,
     RECONCILING,
+    REFUSED,
     RESYNCING,
     SEEDING,
     STALE,
     AccountEvent,
     AccountStatus,
     Balance,
+    BestBidOffer,
     BookStatus,
     BookUpdate,
     Event,
@@ -119,9 +124,40 @@ class WebSocketHandler:
         self._on_event = on_event
         self._logged: set[str] = set()
         self.seen: defaultdict[type, dict[str, int]] = defaultdict(dict)
+        # venue symbols whose events are published (None: every one; "" = no symbol, always)
+        self._only: set[str] | None = None
 
     def set_callback(self, on_event: EventCallback | None) -> None:
         self._on_event = on_event
+
+    def follow(self, venue_symbols: Iterable[str]) -> None:
+        """Publish the events of ``venue_symbols`` (a subscription, or a replay's instrument
+        list); once anything is followed, a push of any other symbol (one not subscribed, or not
+        listed) is counted ``unknown_symbol``, logged once and skipped, on every path."""
+        if self._only is None:
+            self._only = {""}
+        self._only.update(venue_symbols)
+
+    def unfollow(self, venue_symbol: str) -> None:
+        """No subscription of ``venue_symbol`` is left: its pushes are no longer published."""
+        if self._only is not None and venue_symbol:
+            self._only.discard(venue_symbol)
+
+    def _admit(self, event: Event) -> bool:
+        """Whether ``event`` is published: not for a symbol this handler does not follow (but
+        a ``VenueError`` always is), and not a crossed best bid/offer. What is refused is
+        counted and logged once."""
+        cls = event.__class__
+        only = self._only
+        if only is not None and event.venue_symbol not in only and cls is not VenueError:
+            self._count_error("unknown_symbol", b"", f"a {cls.__name__} of {event.venue_symbol!r}, not subscribed or not listed")
+            return False
+        if cls is BestBidOffer:
+            bid, ask = event.bid_price, event.ask_price
+            if bid is not None and ask is not None and bid >= ask:
+                self._count_error("crossed_bbo", b"", f"{event.venue_symbol}: bid {bid!r} >= ask {ask!r}")
+                return False
+        return True
 
     def _handle_message(self, raw: bytes | str, recv_ts: int | None = None) -> None:
         """Decode one frame and emit its events. Never raises."""
@@ -147,6 +183,16 @@ class WebSocketHandler:
         built from it is no longer current."""
 
     def _emit(self, event: Event) -> None:
+        # the checks of _admit, inline: this runs for every event
+        if event.__class__ is BestBidOffer:
+            bid = event.bid_price
+            if bid is not None:
+                ask = event.ask_price
+                if ask is not None and bid >= ask and not self._admit(event):
+                    return
+        only = self._only
+        if only is not None and event.venue_symbol not in only and not self._admit(event):
+            return
         self.stats.events += 1
         self.seen[event.__class__][event.venue_symbol] = event.recv_ts
         callback = self._on_event
@@ -158,6 +204,11 @@ class WebSocketHandler:
 
     def _emit_all(self, events: list[Event]) -> None:
         """:meth:`_emit` for the several events of one frame."""
+        only = self._only
+        for event in events:
+            if only is not None and event.venue_symbol not in only or event.__class__ is BestBidOffer:
+                events = [e for e in events if self._admit(e)]
+                break
         self.stats.events += len(events)
         seen = self.seen
         for event in events:
@@ -225,7 +276,8 @@ class PrivateWebSocketHandler(WebSocketHandler):
       then the buffered pushes (the state drops the ones the snapshot already holds), and
       declares the account ``live``;
     - status changes are :class:`~cexfeed.models.AccountStatus` events (``seeding``,
-      ``reconciling``, ``live``, ``stale``, ``auth_failed``); :attr:`status` is the current one.
+      ``reconciling``, ``live``, ``stale``, ``auth_failed``, ``refused``); :attr:`status` is the
+      current one.
 
     Used alone (replay, tests) nothing is buffered: every push is applied as it comes.
     ``max_buffer`` bounds the buffer; past it pushes are dropped, counted
@@ -296,25 +348,37 @@ class PrivateWebSocketHandler(WebSocketHandler):
         self._set_status(LIVE, "snapshot" if complete else "buffer_overflow")
         return complete
 
-    def connection_lost(self, reason: str, recv_ts: int | None = None) -> None:
+    def connection_lost(self, reason: str, recv_ts: int | None = None, code: str = "", message: str = "") -> None:
         """The account is ``stale`` until reconciled. Pushes of the lost connection still
         buffered are dropped: only the next connection's pushes, which all come after its
         subscription, are applied on top of its snapshot (they arrive in order, so the last one
-        of each balance or order is the newest)."""
+        of each balance or order is the newest). A ``code`` (the venue's, e.g. a refused session
+        token) publishes the status again even when already ``stale``, with ``reason``."""
         self._syncing = True
         self._buffer = []
         self._overflow = False
-        self._set_status(STALE, reason, recv_ts=recv_ts)
+        if self.status in _TERMINAL:
+            return  # refused by the venue: that stays the account's status until the user acts
+        self._set_status(STALE, reason, code, message, recv_ts=recv_ts)
 
     def auth_failed(self, code: str, message: str) -> None:
         """The venue refused the credentials: publish ``auth_failed`` with its code and text."""
         self._set_status(AUTH_FAILED, "auth", code, message)
+
+    def subscription_refused(self, code: str, message: str) -> None:
+        """The venue refused a private subscription for another reason than the credentials or
+        the clock (a wrong user id, a channel the key may not use): the account cannot be kept
+        right, so it is not ``live``: publish ``refused`` with the venue's code and text."""
+        self._set_status(REFUSED, "subscription", code, message)
 
     def _set_status(self, status: str, reason: str, code: str = "", message: str = "", recv_ts: int | None = None) -> None:
         if status == self.status and not code:
             return
         self.status = status
         self._emit(self._local(AccountStatus, "", recv_ts, status=status, reason=reason, code=code, message=message))
+
+
+_TERMINAL = frozenset({AUTH_FAILED, REFUSED})
 
 
 class PublicWebSocketHandler(WebSocketHandler):
@@ -386,10 +450,24 @@ class PublicWebSocketHandler(WebSocketHandler):
             if was_synced:
                 self._status(venue_symbol, status, reason, None, None, now)
 
+    def _pushed_book(self, venue_symbol: str) -> BookSequencer | None:
+        """The sequencer a push of ``venue_symbol``'s book goes to; ``None`` (counted
+        ``unknown_symbol``) for a symbol this handler does not follow: no book is made for it."""
+        seq = self.books.get(venue_symbol)
+        if seq is None:
+            only = self._only
+            if only is not None and venue_symbol not in only:
+                self._count_error("unknown_symbol", b"", f"a book push of {venue_symbol!r}, not subscribed or not listed")
+                return None
+            seq = self.book(venue_symbol)
+        return seq
+
     def _book_delta(self, venue_symbol, first, last, bids, asks, exchange_ts, recv_ts) -> None:
         if self.closed_books and self._book_closed(venue_symbol):
             return
-        seq = self.books.get(venue_symbol) or self.book(venue_symbol)
+        seq = self.books.get(venue_symbol) or self._pushed_book(venue_symbol)
+        if seq is None:
+            return
         code = seq.on_delta(first, last, bids, asks)
         if code == APPLIED:
             self._emit(
@@ -414,7 +492,9 @@ class PublicWebSocketHandler(WebSocketHandler):
     def _book_full(self, venue_symbol, last, bids, asks, exchange_ts, recv_ts) -> None:
         if self.closed_books and self._book_closed(venue_symbol):
             return
-        seq = self.book(venue_symbol)
+        seq = self._pushed_book(venue_symbol)
+        if seq is None:
+            return
         code = seq.on_full(last, bids, asks)
         if code == CROSSED:
             self._broken(venue_symbol, seq, code, exchange_ts, recv_ts, last)
@@ -428,7 +508,9 @@ class PublicWebSocketHandler(WebSocketHandler):
         ``BookUpdate`` without a status event each time; a crossed one resyncs the symbol."""
         if self.closed_books and self._book_closed(venue_symbol):
             return
-        seq = self.book(venue_symbol)
+        seq = self._pushed_book(venue_symbol)
+        if seq is None:
+            return
         if not seq.synced:
             self._book_full(venue_symbol, update_id, bids, asks, exchange_ts, recv_ts)
             return

@@ -176,6 +176,8 @@ NO_DATA = "no_data"
 DATA_RESUMED = "data_resumed"
 HELD = "held"
 RELEASED = "released"
+REFUSED = "refused"
+RESUBSCRIBED = "resubscribed"
 
 
 class StreamStatus(Event, tag="stream_status", gc=False):
@@ -188,7 +190,10 @@ class StreamStatus(Event, tag="stream_status", gc=False):
     - ``held``: its size-bearing pushes are held because the contract multiplier is not known
       yet (futures; no contract count is ever published as a base-currency size); ``released``
       once the instrument list gave it (the held pushes follow, in order), with ``reason``
-      ``dropped`` when some had to be let go (the bound was reached).
+      ``dropped`` when some had to be let go (the bound was reached);
+    - ``refused``: the venue refused it after having accepted it before (the replay after a
+      reconnect); it is asked again with a capped backoff (``detail`` says when), and
+      ``resubscribed`` once accepted (a book then syncs again).
     """
 
     channel: str
@@ -324,6 +329,7 @@ SEEDING = "seeding"
 LIVE = "live"
 RECONCILING = "reconciling"
 AUTH_FAILED = "auth_failed"
+REFUSED = "refused"
 # (STALE, above, is shared with BookStatus)
 
 # Position.mode values (Gate: single / dual_long / dual_short)
@@ -406,7 +412,9 @@ class Fill(AccountEvent, tag="fill"):
 class Balance(AccountEvent, tag="balance"):
     """The balance of one currency after a change: ``total`` = ``available`` + ``frozen`` as the
     venue states them (a field the venue does not send is ``None``, never derived); ``change``
-    the signed change that caused the update and ``change_type`` the venue's reason when sent.
+    the signed change that caused the update and ``change_type`` the venue's reason when sent;
+    ``frozen_change`` the signed change of ``frozen`` where the venue states it apart (MEXC
+    ``frozenAmountChange``; ``change`` is then the change of ``available``).
     ``symbol``/``venue_symbol`` are empty."""
 
     currency: str
@@ -415,6 +423,7 @@ class Balance(AccountEvent, tag="balance"):
     frozen: Decimal | None = None
     change: Decimal | None = None
     change_type: str | None = None
+    frozen_change: Decimal | None = None
 
 
 class Position(AccountEvent, tag="position"):
@@ -444,7 +453,9 @@ class AccountStatus(AccountEvent, tag="account_status"):
     """State of an account stream: ``seeding`` (first REST snapshot loading, pushes buffered),
     ``live``, ``reconciling`` (after a reconnect: snapshot and missed changes loading),
     ``auth_failed`` (the venue refused the credentials; ``code``/``message`` are the venue's,
-    nothing is retried until the user acts) or ``stale`` (disconnected, or closed).
+    nothing is retried until the user acts), ``refused`` (the venue refused a private
+    subscription for another reason, e.g. a wrong user id; ``message`` names the refused
+    channels with the venue's text; not retried either) or ``stale`` (disconnected, or closed).
     ``reason`` is a short machine-readable cause."""
 
     status: str

@@ -104,6 +104,11 @@ VENUES: dict[str, VenueSpec] = {
             replay_snapshot=f"{_MEXC}.capture:replay_snapshot",
             strategy="cexfeed.compat.mexc:MEXC_SPOT",
             sim="cexfeed.sim.mexc_spot",
+            private_protocol=f"{_MEXC}.private_protocol:MexcSpotPrivateProtocol",
+            private_handler=f"{_MEXC}.private_handler:MexcPrivateWebSocketHandler",
+            private_replay=f"{_MEXC}.private_handler:replay_handler",
+            private_strategy="cexfeed.compat.mexc_private:MEXC_SPOT_PRIVATE",
+            credentials_env="MEXC",
         ),
     )
 }

@@ -1,12 +1,17 @@
 """Account-stream rows of the micro benchmark: Gate ``spot.orders``, ``spot.usertrades``,
-``futures.orders`` and ``futures.positions``, each raw frame taken to the applied account state
-and the published event (the direct private handler, its strategy-path twin, the typed-decode
-floor, ccxt.pro's own receive path; cryptofeed has no Gate private streams).
+``futures.orders`` and ``futures.positions``, and MEXC spot ``privateOrders``, ``privateDeals``
+and ``privateAccount``, each raw frame taken to the applied account state and the published
+event (the direct private handler, its strategy-path twin, the decode floor, ccxt.pro's own
+receive path; cryptofeed has no Gate or MEXC private streams).
 
-Frames follow the 2026 wire shapes (gateio-protocol.md §8.1, §8.3, §9.1, §9.3; futures sizes as
-decimal strings, fees, rates and position values as JSON numbers written the way the venue's
-encoder writes them, small ones in e-notation). Orders go put -> partial update -> finish with
-distinct ids; every frame changes the state. The account state is cleared before each round.
+Gate frames follow the 2026 wire shapes (gateio-protocol.md §8.1, §8.3, §9.1, §9.3; futures
+sizes as decimal strings, fees, rates and position values as JSON numbers written the way the
+venue's encoder writes them, small ones in e-notation). MEXC frames are protobuf wrappers with
+the private bodies of mexc-protocol.md §2.3 (built with
+:mod:`cexfeed.exchanges.mexc.encode`; proto3 defaults left out as the venue's encoder does).
+Orders go new/put -> partial update -> finish with distinct ids; fills have distinct trade ids;
+balances change on every push; every frame changes the state. The account state is cleared
+before each round.
 
 Hooked into the harness by :func:`private_cases` (``frames.all_cases``), :func:`make_private_runner`
 (``contenders.make_runner``) and :data:`PRIVATE_TARGETS` (``report.ROW_TARGETS``).
@@ -17,14 +22,18 @@ from __future__ import annotations
 import json
 import random
 
-from .frames import BASE_MS, FUTURES_CONTRACTS_JSON, SYMBOL_GATE, Case
+from .frames import BASE_MS, FUTURES_CONTRACTS_JSON, SYMBOL_GATE, SYMBOL_MEXC, Case
 
 KIND = "private"
 RECV_TS = 1_764_400_000_000_000_000
 LABELS = ("Gate spot.orders", "Gate spot.usertrades", "Gate futures.orders", "Gate futures.positions")
-#: issue 11's per-row targets: direct <= 3 us and >= 20x faster than ccxt.pro
+MEXC_LABELS = ("MEXC privateOrders", "MEXC privateDeals", "MEXC privateAccount")
+#: issue 11's per-row targets: direct <= 3 us and >= 20x faster than ccxt.pro; issue 12's MEXC
+#: rows: direct <= 4 us and >= 15x faster than ccxt.pro
 PRIVATE_TARGETS = tuple(
     target for label in LABELS for target in ((label, "direct <= 3 us (median)", "us", 3.0), (label, "direct >= 20x faster than ccxt.pro (median)", "peer:ccxt.pro", 20.0))
+) + tuple(
+    target for label in MEXC_LABELS for target in ((label, "direct <= 4 us (median)", "us", 4.0), (label, "direct >= 15x faster than ccxt.pro (median)", "peer:ccxt.pro", 15.0))
 )
 
 
@@ -97,6 +106,52 @@ def private_cases(n: int, seed: int = 17) -> list[Case]:
         Case("gateio-spot", KIND, LABELS[1], trades, meta={"channel": "spot.usertrades"}),
         Case("gateio-perp", KIND, LABELS[2], futures_orders[:n], meta={"channel": "futures.orders"}),
         Case("gateio-perp", KIND, LABELS[3], positions, meta={"channel": "futures.positions"}),
+    ] + mexc_private_cases(n, seed)
+
+
+def mexc_private_cases(n: int, seed: int = 17) -> list[Case]:
+    """The three MEXC account rows with ``n`` frames each (symbol BTCUSDT)."""
+    from cexfeed.exchanges.mexc.encode import private_account_frame, private_deals_frame, private_orders_frame
+
+    rng = random.Random(seed + 1)
+    orders, deals, balances = [], [], []
+    for k in range((n + 2) // 3):
+        oid = f"C02__{600000000000000000 + k * 7}"
+        ms = BASE_MS + k * 30
+        price = f"{65000 + rng.randint(-500, 500) / 10:.1f}"
+        qty = f"0.{rng.randint(100, 9999):04d}"
+        part = f"{float(qty) * 0.4:.4f}"
+        rest = f"{float(qty) - float(part):.4f}"
+        total = f"{float(qty) * float(price):.8f}".rstrip("0").rstrip(".")
+        done = f"{float(part) * float(price):.8f}".rstrip("0").rstrip(".")
+        side = rng.choice((1, 2))
+        common = {"id": oid, "clientId": f"c-{k}", "price": price, "quantity": qty, "amount": total, "orderType": 1, "tradeType": side,
+                  "createTime": ms}
+        for j, (status, left, filled, quote_done) in enumerate(((1, qty, "", ""), (3, rest, part, done), (2, "0", qty, total))):
+            fields = dict(common, status=status, remainQuantity=left, remainAmount=f"{float(left) * float(price):.8f}".rstrip("0").rstrip("."))
+            if filled:
+                fields.update(cumulativeQuantity=filled, cumulativeAmount=quote_done, avgPrice=price, lastDealQuantity=part)
+            orders.append(private_orders_frame(SYMBOL_MEXC, ms + j, **fields))
+    for k in range(n):
+        ms = BASE_MS + k * 10
+        price = f"{65000 + rng.randint(-500, 500) / 10:.2f}"
+        qty = f"0.{rng.randint(100, 9999):06d}"
+        fields = {"price": price, "quantity": qty, "amount": f"{float(price) * float(qty):.8f}", "tradeType": rng.choice((1, 2)),
+                  "tradeId": f"{731901896985399296 + k}X1", "orderId": f"C02__{600000000000000000 + k // 2}",
+                  "feeAmount": f"0.0000{rng.randint(100, 999)}", "feeCurrency": "USDT", "time": ms}
+        if rng.random() < 0.5:
+            fields["isMaker"] = True
+        deals.append(private_deals_frame(SYMBOL_MEXC, ms + 3, **fields))
+        coin = ("USDT", "BTC", "MX")[k % 3]
+        change = f"{rng.randint(1, 99999) / 100:.2f}"
+        balances.append(private_account_frame(None, ms + 4, ms + 2, vcoinName=coin, coinId="128f589271cb4951b03e71e6323eb7be",
+                                              balanceAmount=f"{10000 + k + rng.randint(0, 9999) / 1e4:.8f}", balanceAmountChange=f"-{change}",
+                                              frozenAmount=f"{rng.randint(0, 9999) / 100:.2f}", frozenAmountChange=change,
+                                              type="ENTRUST_PLACE", time=ms))
+    return [
+        Case("mexc-spot", KIND, MEXC_LABELS[0], orders[:n], symbol=SYMBOL_MEXC, meta={"channel": "spot@private.orders.v3.api.pb"}),
+        Case("mexc-spot", KIND, MEXC_LABELS[1], deals, symbol=SYMBOL_MEXC, meta={"channel": "spot@private.deals.v3.api.pb"}),
+        Case("mexc-spot", KIND, MEXC_LABELS[2], balances, symbol=SYMBOL_MEXC, meta={"channel": "spot@private.account.v3.api.pb"}),
     ]
 
 
@@ -104,6 +159,8 @@ def make_private_runner(contender: str, case: Case):
     """The runner of ``contender`` on an account row, ``None`` where it does not apply (cryptofeed)."""
     from .contenders import Runner, _sink
 
+    if case.stream == "mexc-spot":
+        return _mexc_runner(contender, case)
     if contender in ("direct", "strategy", "decode"):
         from cexfeed import venues
         from cexfeed.compat.gateio_private import replay_handler
@@ -147,3 +204,39 @@ def _ccxt(case: Case):
     reset()
     # aiohttp hands ccxt text frames as str (its UTF-8 decode is not charged to ccxt here)
     return Runner(lambda raw: handle(raw.decode()), reset)
+
+
+def _mexc_runner(contender: str, case: Case):
+    from .contenders import _CCXT_MARKETS, _OPEN, Runner, _sink
+
+    if contender == "decode":
+        from cexfeed.exchanges.mexc.private_decode import decode_private
+
+        return Runner(decode_private)
+    if contender in ("direct", "strategy"):
+        from cexfeed.compat.mexc_private import replay_handler
+        from cexfeed.exchanges.mexc.private_handler import MexcPrivateWebSocketHandler
+
+        handler = MexcPrivateWebSocketHandler(_sink) if contender == "direct" else replay_handler(None)
+        handler.set_callback(_sink)
+        handle = handler._handle_message
+        return Runner(lambda raw: handle(raw, RECV_TS), handler.state.clear, lambda: handler.stats.events)
+    if contender != "ccxt.pro":
+        return None
+    import ccxt.pro as ccxtpro
+
+    exchange = ccxtpro.mexc({"newUpdates": False})
+    exchange.set_markets(_CCXT_MARKETS["mexc"])
+    ws = exchange.urls["api"]["ws"]
+    client = exchange.client(ws["spot"] if isinstance(ws, dict) else ws)
+    _OPEN.append(exchange)
+
+    def reset() -> None:
+        # what watch_orders / watch_my_trades / watch_balance leave before frames arrive
+        exchange.orders = None
+        exchange.myTrades = None
+        exchange.balance = {}
+
+    reset()
+    # binary frames go to ccxt as they come off the socket (its protobuf decode is its own)
+    return Runner(client.handle_text_or_binary_message, reset)

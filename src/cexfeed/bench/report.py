@@ -179,6 +179,9 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         status = direct.get("status", "not run")
         for text in ("end-to-end: cexfeed sustains >= 100,000 Gate.io book updates/s on one core", "end-to-end: cexfeed >= 5x ccxt.pro's rate on the same endpoint"):
             targets.append({"target": text, "figures": [f"not measured ({status})"], "met": None})
+    from .reauth import targets as reauth_targets  # issue 12: MEXC re-authentication
+
+    targets += reauth_targets(results)
     return targets
 
 
@@ -279,6 +282,13 @@ def markdown(results: dict[str, Any], charts: dict[str, str]) -> str:
     else:
         lines.append("Not run (`--no-e2e`).")
     lines += record_lines(results.get("record"))
+    if results.get("handoff"):
+        from .handoff import report_lines as handoff_lines
+
+        lines += ["", *handoff_lines(results["handoff"])]
+    from .reauth import markdown_lines as reauth_lines
+
+    lines += reauth_lines(results.get("reauth"))
     if results.get("sinks"):
         from .sinks import markdown_rows
 

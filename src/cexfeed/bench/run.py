@@ -39,8 +39,8 @@ def default_out(package_dir: Path = Path(__file__).resolve().parent, cwd: Path |
         return root / "bench" / "reports"
     return (cwd or Path.cwd()) / OUT_OF_CHECKOUT
 
-QUICK = {"frames": 200, "rounds": 3, "alloc_frames": 50, "e2e_seconds": 1.5, "e2e_repeats": 1, "sink_events": 20_000}
-FULL = {"frames": 1000, "rounds": 15, "alloc_frames": 200, "e2e_seconds": 5.0, "e2e_repeats": 2, "sink_events": 100_000}
+QUICK = {"frames": 200, "rounds": 3, "alloc_frames": 50, "e2e_seconds": 1.5, "e2e_repeats": 1, "sink_events": 20_000, "reauth_rounds": 10}
+FULL = {"frames": 1000, "rounds": 15, "alloc_frames": 200, "e2e_seconds": 5.0, "e2e_repeats": 2, "sink_events": 100_000, "reauth_rounds": 50}
 
 
 def _cpu() -> str:
@@ -131,8 +131,18 @@ async def _run(opts: dict[str, Any], contenders: Sequence[str], e2e: bool, log) 
         results["record"] = await run_record_cost(opts["e2e_seconds"], opts["e2e_repeats"])
         for name, row in results["record"]["modes"].items():
             log(f"  e2e feed {name:10s} {row.get('msgs_per_s', 0):10,.0f} updates/s  {row.get('status')}")
+        from .handoff import run as run_handoff
+
+        results["handoff"] = await run_handoff(opts["e2e_seconds"], opts["e2e_repeats"], frames=opts["frames"] * 20)
+        for name, row in results["handoff"]["e2e"]["consumers"].items():
+            log(f"  e2e consumer {name:12s} {row.get('read_per_s', 0):10,.0f} events read/s  dropped {row.get('dropped')}  {row.get('status')}")
     else:
         results["e2e"] = None
+    from .reauth import run as run_reauth  # MEXC account stream: re-authentication after a drop
+
+    results["reauth"] = await run_reauth(opts["reauth_rounds"])
+    if results["reauth"].get("status") == "ok":
+        log(f"  re-authentication {results['reauth']['accepted']['median_ms']:.2f} ms median")
     if opts.get("sinks"):  # Redis Streams / NATS JetStream publish rates (cexfeed/bench/sinks.py)
         from .sinks import run as run_sinks
 

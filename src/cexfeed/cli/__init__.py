@@ -1,5 +1,5 @@
 """The ``cexfeed`` command: ``demo``, ``stream``, ``sim``, ``account``, ``replay``, ``record``,
-``consume``, ``run``, ``bench``.
+``consume``, ``run``, ``bench``, ``soak``.
 
 Each subcommand lives in its own module of this package and registers itself on :data:`main`.
 Modules are imported only when their command runs (or shows its own help): ``cexfeed --help``
@@ -9,11 +9,26 @@ line in :data:`COMMANDS` (module, one-line help) plus its module.
 
 from __future__ import annotations
 
-import importlib
-import logging
+import os
+import signal
 import sys
+import threading
 
-import click
+
+def _interrupted_while_loading(signum: int, frame: object) -> None:
+    # Ctrl-C while the command line tool is still importing: one line and 130, no traceback
+    sys.stderr.write("interrupted\n")
+    os._exit(130)
+
+
+# until a command runs (LazyGroup.invoke puts Python's own handler back)
+if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _interrupted_while_loading)
+
+import importlib  # noqa: E402 - after the handler: these imports take the most time
+import logging  # noqa: E402
+
+import click  # noqa: E402
 
 # command -> (module defining it, the one line `cexfeed --help` shows for it)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -26,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("cexfeed.cli.record", "Record a live session to the own capture format."),
     "consume": ("cexfeed.cli.consume", "Read events back from a Redis Streams or NATS JetStream sink."),
     "run": ("cexfeed.cli.run", "Run the sharded deployment a CONFIG.toml describes."),
+    "soak": ("cexfeed.cli.soak", "Integration, load, soak and fuzz runs, with a report."),
 }
 
 # the conventional exit status of a program stopped by SIGINT (128 + 2)
@@ -60,6 +76,8 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
+        if signal.getsignal(signal.SIGINT) is _interrupted_while_loading:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:

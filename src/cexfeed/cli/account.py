@@ -2,8 +2,10 @@
 fills), or its events as JSON lines; and the demo's account panel against the simulator.
 
 Keys come from the environment (``GATEIO_API_KEY``, ``GATEIO_API_SECRET``, ``GATEIO_UID`` for
-``gateio-perp``) and are never printed. ``--url``/``--rest-url`` point it at the simulator
-(``cexfeed sim`` prints its URLs; its test keys are in :mod:`cexfeed.sim.gateio_private`).
+``gateio-perp``; ``MEXC_API_KEY``, ``MEXC_API_SECRET`` for ``mexc-spot``) and are never printed,
+nor is a MEXC listenKey. ``--url``/``--rest-url`` point it at the simulator (``cexfeed sim``
+prints its URLs; its test keys are in :mod:`cexfeed.sim.gateio_private` and
+:mod:`cexfeed.sim.mexc_private`).
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from rich.text import Text
 from ..credentials import Credentials, CredentialsError
 from ..models import AccountStatus, Event, VenueError
 from ..private_feed import Account
+from ..venues import private_names, spec
 from . import main
 from .common import architecture_option, format_counts, split
 from .live import _run, _run_feeds
 
-_STYLE = {"live": "green", "seeding": "yellow", "reconciling": "yellow", "stale": "red", "auth_failed": "bold red"}
+_STYLE = {"live": "green", "seeding": "yellow", "reconciling": "yellow", "stale": "red", "auth_failed": "bold red", "refused": "bold red"}
 
 
 def _num(value: Decimal | None) -> str:
@@ -48,7 +51,8 @@ class AccountView:
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, AccountStatus):
-            self.status = event.status + (f" ({event.code}: {event.message})" if event.code else "")
+            detail = f"{event.code}: {event.message}" if event.code else event.message
+            self.status = event.status + (f" ({detail})" if detail else "")
         elif isinstance(event, VenueError):
             self.errors = [f"{event.code} {event.message}", *self.errors[:2]]
 
@@ -85,6 +89,8 @@ class AccountView:
         parts.append(Text(f"{time.monotonic() - self.started:5.1f} s  {summary(account.stats())}", style=_STYLE.get(account.status, "dim")))
         if self.errors:
             parts.append(Text("venue errors: " + " | ".join(self.errors), style="yellow"))
+        if account.status == "auth_failed" and self.status:
+            parts.append(Text(f"credentials refused: {self.status}", style="bold red"))
         return parts
 
 
@@ -106,8 +112,9 @@ class _AccountRun(Account):
 
 
 @main.command()
-@click.argument("venue", type=click.Choice(["gateio-spot", "gateio-perp"]))
-@click.option("--symbols", default="", help="Comma-separated unified symbols to follow (default: all).")
+@click.argument("venue", type=click.Choice(private_names()))
+@click.option("--symbols", default="", help="Comma-separated unified symbols to follow (default: all; mexc-spot: the symbols whose "
+              "orders and trades the REST snapshot asks for, besides those seen on the stream).")
 @click.option("--channels", default="", help="Comma-separated private channels (default: the venue's set).")
 @click.option("--url", default=None, help="WebSocket URL (default: the venue's production endpoint).")
 @click.option("--rest-url", default=None, help="REST base URL (default: the venue's).")
@@ -118,10 +125,11 @@ class _AccountRun(Account):
 def account(venue: str, symbols: str, channels: str, url: str | None, rest_url: str | None, duration: float | None, fmt: str,
             no_data_timeout: float, architecture: Any) -> None:
     """Live balances, open orders, positions and recent fills of the account whose keys are in
-    GATEIO_API_KEY / GATEIO_API_SECRET (and GATEIO_UID for gateio-perp). --format jsonl prints
-    one event per line (types order, fill, balance, position, account_status, account_notice)."""
+    GATEIO_API_KEY / GATEIO_API_SECRET (and GATEIO_UID for gateio-perp), or MEXC_API_KEY /
+    MEXC_API_SECRET for mexc-spot. --format jsonl prints one event per line (types order, fill,
+    balance, position, account_status, account_notice)."""
     try:
-        credentials = Credentials.from_env("GATEIO")
+        credentials = Credentials.from_env(spec(venue).credentials_env or "GATEIO")
         acc = _AccountRun(venue, credentials, symbols=split(symbols), channels=split(channels) or None, url=url, rest_url=rest_url,
                           no_data_timeout=no_data_timeout, architecture=architecture.architecture(venue))
     except (CredentialsError, ValueError) as exc:
@@ -133,27 +141,36 @@ def account(venue: str, symbols: str, channels: str, url: str | None, rest_url: 
     stats = _run_feeds(run, [])
     if stats[0]["status"] == "auth_failed":
         raise click.ClickException(f"{venue}: the venue refused the credentials")
+    if stats[0]["status"] == "refused":
+        raise click.ClickException(f"{venue}: {stats[0]['refused']}; the account is not live")
 
 
 # -- the demo's account panel -------------------------------------------------------------------------
 
 
 async def demo_accounts(sim: Any, venues: list[str], seed: int = 7, architecture: Any = None) -> tuple[list[Account], asyncio.Task]:
-    """Accounts on the simulator's test keys for each Gate venue it serves, and a task that
-    trades on them (orders placed, partly filled, filled, canceled; a market buy now and then)
-    so the panel moves. ``architecture``: the :class:`~cexfeed.compat.ArchitectureConfig`
-    choosing each account's path (default: the configured one)."""
-    from ..sim.gateio_private import TEST_KEY, TEST_SECRET, TEST_UID
+    """Accounts on the simulator's test keys for each venue with private streams it serves, and
+    a task that trades on them (orders placed, partly filled, filled, canceled; a market buy now
+    and then) so the panel moves. ``architecture``: the
+    :class:`~cexfeed.compat.ArchitectureConfig` choosing each account's path (default: the
+    configured one)."""
+    from ..sim import gateio_private, mexc_private
 
-    names = [v for v in venues if v in ("gateio-spot", "gateio-perp")]
-    accounts: list[Account] = [
-        _AccountRun(name, Credentials(TEST_KEY, TEST_SECRET, TEST_UID), url=sim.ws_url(name), rest_url=sim.rest_url(name),
-                    architecture=architecture.architecture(name) if architecture is not None else None)
-        for name in names
-    ]
+    names = [v for v in venues if v in private_names()]
+    accounts: list[Account] = []
+    for name in names:
+        if name == "mexc-spot":
+            creds, symbols = Credentials(mexc_private.TEST_KEY, mexc_private.TEST_SECRET), ["BTC/USDT"]
+        else:
+            creds, symbols = Credentials(gateio_private.TEST_KEY, gateio_private.TEST_SECRET, gateio_private.TEST_UID), []
+        accounts.append(_AccountRun(name, creds, symbols=symbols, url=sim.ws_url(name), rest_url=sim.rest_url(name),
+                                    architecture=architecture.architecture(name) if architecture is not None else None))
     for name in names:
         private = sim.venues[name].private
         if name == "gateio-spot":
+            await private.act("deposit", currency="USDT", amount="25000")
+            await private.act("deposit", currency="BTC", amount="0.5")
+        elif name == "mexc-spot":
             await private.act("deposit", currency="USDT", amount="25000")
             await private.act("deposit", currency="BTC", amount="0.5")
         else:
@@ -183,6 +200,14 @@ async def _trade(sim: Any, names: list[str], rng: random.Random) -> None:
                         await private.act("cancel", order_id=oid)
                     else:
                         await private.act("fill", order_id=oid)
+                elif name == "mexc-spot":
+                    if rng.random() < 0.2:
+                        await private.act("market_buy", symbol="BTCUSDT", quote_amount="50", price=price(20))
+                        continue
+                    made = await private.act("place", symbol="BTCUSDT", side=rng.choice(("BUY", "SELL")), quantity="0.002",
+                                             price=price(30))
+                    orders.append(made["order_id"])
+                    await private.act("fill", order_id=made["order_id"], quantity="0.001", maker=rng.random() < 0.5)
                 elif name == "gateio-spot":
                     if rng.random() < 0.2:
                         await private.act("market_buy", pair="BTC_USDT", quote_amount="50", price=price(20))

@@ -13,7 +13,7 @@ from collections import Counter
 
 import click
 
-from ..models import encode_event
+from ..models import STALE, SYNCED, BookStatus, encode_event
 from ..sinks import BookMirror, SinkGap, open_reader
 from ..sinks.codec import source
 from ..sinks.reader import safe_url
@@ -44,6 +44,7 @@ def consume(url: str, group: str, consumer: str | None, pattern: str, prefix: st
     counts: Counter = Counter()
     gaps: Counter = Counter()
     mirror = BookMirror()
+    books = _BookStates()
     out = sys.stdout.buffer
 
     async def run() -> None:
@@ -70,6 +71,8 @@ def consume(url: str, group: str, consumer: str | None, pattern: str, prefix: st
                     counts[type(event).__name__] += 1
                     if isinstance(event, SinkGap):
                         gaps[(source(event), event.symbol, event.channel, event.reason)] += 1
+                    elif isinstance(event, BookStatus):
+                        books.status(event, mirror)
                     mirror.on_event(event)
                     if fmt == "jsonl":
                         out.write(encode_event(event) + b"\n")
@@ -88,12 +91,48 @@ def consume(url: str, group: str, consumer: str | None, pattern: str, prefix: st
         click.echo(f"events: {sum(counts.values())}  " + "  ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         for (venue, symbol, channel, reason), n in sorted(gaps.items()):
             click.echo(f"gap notice: {venue} {symbol} {channel} {reason} x{n}")
-        for (venue, symbol), book in sorted(mirror.books.items()):
-            if mirror.synced(venue, symbol):
-                bid, ask = book.best_bid(), book.best_ask()
-                click.echo(f"book {venue} {symbol}: id {book.last_update_id}  bid {bid}  ask {ask}")
-            else:
-                click.echo(f"book {venue} {symbol}: waiting for a snapshot")
+        for key in sorted(mirror.books.keys() | books.last.keys()):
+            click.echo(books.line(key, mirror))
+
+
+class _BookStates:
+    """What the summary says of each book besides the mirror: its stream's name (as the gap
+    lines name it, ``gateio-spot``), its last status, and its top when it stopped being synced
+    (a producer that stopped ends every book with ``stale``/``closed``: the book was good until
+    then, it is not waiting for anything)."""
+
+    def __init__(self) -> None:
+        self.names: dict[tuple[str, str], str] = {}
+        self.last: dict[tuple[str, str], BookStatus] = {}
+        self.top_when_lost: dict[tuple[str, str], str] = {}
+
+    def status(self, event: BookStatus, mirror: BookMirror) -> None:
+        key = (event.venue, event.symbol)
+        self.names[key] = source(event)
+        self.last[key] = event
+        if event.status != SYNCED and mirror.synced(*key):  # (before the mirror drops it)
+            self.top_when_lost[key] = _top(mirror.books[key])
+
+    def line(self, key: tuple[str, str], mirror: BookMirror) -> str:
+        name = f"book {self.names.get(key) or _stream_of(key, mirror)} {key[1]}"
+        if mirror.synced(*key):
+            return f"{name}: {_top(mirror.books[key])}"
+        status = self.last.get(key)
+        if status is not None and status.status == STALE:
+            top = self.top_when_lost.get(key)
+            return f"{name}: stale ({status.reason})" + (f"; last synced {top}" if top else "")
+        if status is not None and status.status != SYNCED:
+            return f"{name}: {status.status} ({status.reason}), waiting for a snapshot"
+        return f"{name}: waiting for a snapshot"
+
+
+def _top(book) -> str:
+    return f"id {book.last_update_id}  bid {book.best_bid()}  ask {book.best_ask()}"
+
+
+def _stream_of(key: tuple[str, str], mirror: BookMirror) -> str:
+    # a book seen without a status event: its stream is in its BookUpdate events (kept by the mirror)
+    return mirror.sources.get(key, key[0])
 
 
 async def _first(read, stop: asyncio.Event, timeout: float | None):

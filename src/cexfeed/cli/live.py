@@ -5,8 +5,8 @@ the venue (or ``--url``). ``--format table`` shows a refreshing view (rich Live 
 one final table otherwise; an 80-column layout below 120 columns); ``--format jsonl`` writes
 one event per line (:func:`cexfeed.models.encode_event`); ``--format none`` only publishes to
 the ``--sink`` outputs (``stream``). Both stop on Ctrl-C / SIGTERM or after ``--duration``
-(exit 0); Ctrl-C before the streams started exits 130. A command whose books never synced (or
-that received nothing) exits 1 and says why. ``--metrics-port`` serves Prometheus metrics
+(exit 0); Ctrl-C before the streams started, or before anything synced, exits 130 (no
+traceback). A command whose books never synced (or that received nothing) exits 1 and says why. ``--metrics-port`` serves Prometheus metrics
 (:mod:`cexfeed.metrics`) while it runs. ``stream_options``, ``metrics_options`` and
 :func:`run_stream` serve ``cexfeed record`` too.
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import os
 import signal
 import sys
@@ -89,8 +90,11 @@ async def _run(feeds: list[Any], symbols: list[list[str]], fmt: str, duration: f
     ``set_callback``, ``stats`` and ``close`` (a ``Feed`` or an ``Account``, whose stats carry
     their one-line ``summary``). Raises :class:`_Interrupted` when stopped before every feed
     started."""
-    stop = asyncio.Event()
+    # the Ctrl-C/SIGTERM event of _run_feeds, set from the first moment of the run (a signal
+    # during the feeds' construction counts too)
+    stop = _STOP.get(None) or asyncio.Event()
     loop = asyncio.get_running_loop()
+    _on_signals(loop, stop.set)
     server = None
     if metrics is not None and metrics[1] is not None:
         from ..metrics import serve
@@ -102,11 +106,6 @@ async def _run(feeds: list[Any], symbols: list[list[str]], fmt: str, duration: f
         except OSError as exc:
             raise click.ClickException(f"cannot serve metrics on {metrics[0]}:{metrics[1]}: {exc.strerror or exc}") from None
         print(f"metrics: {server.url}", file=sys.stderr)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not the main thread / platform without it
-            pass
     views: list[Any] = []
     console = None
     if fmt == "table":
@@ -135,20 +134,25 @@ async def _run(feeds: list[Any], symbols: list[list[str]], fmt: str, duration: f
             pass
         return stop.is_set() or (deadline is not None and loop.time() >= deadline)
 
+    started = False
     try:
         # start (symbols, connect, acks) may take long on a bad endpoint: Ctrl-C and the
         # deadline still apply while it runs
         starting = asyncio.ensure_future(asyncio.gather(*(feed.start() for feed in feeds)))
-        while not starting.done() and not await wait_tick(0.1):
-            pass
+        try:
+            while not starting.done() and not await wait_tick(0.1):
+                pass
+        except asyncio.CancelledError:  # the runner's own Ctrl-C handling, before ours was in place
+            stop.set()
         if starting.done():
             starting.result()
         else:
             starting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await starting
+                await starting  # retrieved: no "exception was never retrieved" at exit
             if stop.is_set():
                 raise _Interrupted()
+        started = True
         if views and console is not None and console.is_terminal:
             from rich.live import Live
 
@@ -174,17 +178,27 @@ async def _run(feeds: list[Any], symbols: list[list[str]], fmt: str, duration: f
             await server.close()
         if writer is not None:
             writer.flush()
-        if not views:
+        for stat in stats:
+            stat["interrupted"] = stop.is_set()
+        if not views and started:  # (a start that failed or was interrupted says so itself)
             for feed, stat in zip(feeds, stats):
                 print(f"{_label(feed)}: {stat['summary'] if 'summary' in stat else summary(stat)}", file=sys.stderr)
                 for sink_stat in stat.get("sinks", ()):
                     print(sink_summary(sink_stat), file=sys.stderr)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.remove_signal_handler(sig)
-            except (NotImplementedError, RuntimeError):
-                pass
     return stats
+
+
+# the stop event of the current _run_feeds (see _run)
+_STOP: contextvars.ContextVar[asyncio.Event] = contextvars.ContextVar("cexfeed_cli_stop")
+
+
+def _on_signals(loop: asyncio.AbstractEventLoop, callback: Any) -> None:
+    """Ctrl-C and SIGTERM call ``callback`` (instead of raising ``KeyboardInterrupt``)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, callback)
+        except (NotImplementedError, RuntimeError):  # not the main thread / platform without it
+            pass
 
 
 def _label(feed: Any) -> str:
@@ -233,15 +247,35 @@ def _not_synced(feeds: list[Any], stats: list[dict[str, Any]], channels: list[li
 def _run_feeds(make: Any, channels: list[list[str]]) -> list[dict[str, Any]]:
     """Run the coroutine ``make()`` (it builds the feeds and calls :func:`_run`) and turn what
     can go wrong into the CLI's errors and exit codes."""
+
+    async def guarded() -> tuple[list[Any], list[dict[str, Any]]]:
+        # Ctrl-C from the first moment of the run sets the stop event (no KeyboardInterrupt
+        # cutting through the start-up); a cancel by the runner's own handler is an interrupt too
+        stop = asyncio.Event()
+        _STOP.set(stop)
+        loop = asyncio.get_running_loop()
+        _on_signals(loop, stop.set)
+        try:
+            return await make()
+        except asyncio.CancelledError:
+            raise _Interrupted() from None
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+
     try:
-        feeds, stats = asyncio.run(make())
-    except _Interrupted:
+        feeds, stats = asyncio.run(guarded())
+    except (_Interrupted, KeyboardInterrupt):
         click.echo("interrupted during start-up", err=True)
         raise click.exceptions.Exit(INTERRUPTED) from None
     except ValueError as exc:  # SymbolError, unknown channel, bad URL
         raise click.ClickException(str(exc)) from None
     problems = _not_synced(feeds, stats, channels)
     if problems:
+        if any(stat.get("interrupted") for stat in stats):  # stopped before anything synced: an interrupt, not a failure
+            click.echo(f"interrupted before the streams synced ({'; '.join(problems)})", err=True)
+            raise click.exceptions.Exit(INTERRUPTED)
         raise click.ClickException("; ".join(problems))
     return stats
 
@@ -285,7 +319,7 @@ def _demo_symbols(venue: str, names: list[str]) -> list[str]:
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic market.")
 @click.option("--venue", type=click.Choice(["all", *_live_venues()]), default="all", show_default=True, help="Simulated venue(s).")
 @click.option("--account/--no-account", "with_account", default=None,
-              help="Also stream the Gate accounts (the simulator's test keys, trading on their own); default: on for the wide table "
+              help="Also stream the accounts (Gate and MEXC: the simulator's test keys, trading on their own); default: on for the wide table "
                    "(120 columns or more), off for the 80-column layout and jsonl.")
 @architecture_option
 @metrics_options
@@ -293,7 +327,7 @@ def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int,
          architecture: Any, metrics_port: int | None, metrics_host: str) -> None:
     """Run the loopback exchange simulator in-process (every venue by default) and stream from it
     over real WebSockets: top of book, spread and last trades per symbol, plus funding rate and
-    mark/index price for perpetuals, and an account panel per Gate venue (balances, open orders,
+    mark/index price for perpetuals, and an account panel per venue with private streams (balances, open orders,
     positions, fills of the simulator's test account)."""
     wanted = split(symbols)
     if not wanted:
@@ -367,9 +401,23 @@ def run_stream(venue: str, symbols: str, channels: str, url: str | None, rest_ur
 
     async def run() -> tuple[list[Any], list[dict[str, Any]]]:
         from ..compat import open_feed
+        from ..feed import check_symbols
+        from ..symbols import SymbolError
 
-        feed = open_feed(venue, wanted, names, config=architecture, url=url, rest_url=rest_url, no_data_timeout=no_data_timeout,
-                         subscription_timeout=subscription_timeout or None, tap=tap, sinks=sinks)
+        try:
+            feed = open_feed(venue, wanted, names, config=architecture, url=url, rest_url=rest_url, no_data_timeout=no_data_timeout,
+                             subscription_timeout=subscription_timeout or None, tap=tap, sinks=sinks)
+        except SymbolError:
+            # names in another form: say in the same breath which of the others the venue lacks
+            await check_symbols(venue, wanted, rest_url)
+            raise
+        from ..sinks import SinkUnavailable
+
+        try:  # a sink that cannot work at all stops us now; later outages buffer and reconnect
+            for sink in sinks:
+                await sink.open()
+        except SinkUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
         watched = ((tap,) if tap is not None and hasattr(tap, "stats") else ()) + tuple(sinks)
         title = [f"cexfeed stream {_label(feed)} {feed.protocol.ws_url}"]
         return [feed], await _run([feed], [wanted], fmt, duration, title, metrics, watched)
@@ -428,9 +476,10 @@ def sim(port: int, rate: float, seed: int, levels: int, duration: float | None) 
         for name in server.venues:
             click.echo(f"{name} {server.ws_url(name)} {server.rest_url(name)}")
         click.echo(f"faults: POST {server.base_url}/_sim/fault/<drop|close|silent|skip|malformed|unknown_channel|error|"
-                   "upgrade|fail_snapshots|fail_instruments|reject|pause|resume>  (?venue=NAME to target one venue; "
-                   "skip needs ?symbol=BTC/USDT; silent takes ?seconds=, close ?code=, fail_snapshots and fail_instruments "
-                   "?count=, reject ?count=&status=&retry_after=)")
+                   "upgrade|fail_snapshots|fail_instruments|reject|pause|resume|mute|cross|full|stale_snapshots|"
+                   "slow_snapshots|block>  (?venue=NAME to target one venue; skip, cross and full need ?symbol=BTC/USDT; "
+                   "silent and mute take ?seconds=, close ?code=, fail_snapshots, fail_instruments and stale_snapshots "
+                   "?count=, slow_snapshots ?seconds=&count=, block ?channel=, reject ?count=&status=&retry_after=)")
         sys.stdout.flush()
         try:
             await asyncio.wait_for(stop.wait(), duration)

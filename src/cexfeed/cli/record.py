@@ -48,7 +48,8 @@ def record(venue: str, symbols: str, channels: str, url: str | None, rest_url: s
 
 def replay_capture(path: Path, fmt: str, speed: float | None, print_table: Callable[[dict, str, dict], None], jsonl_writer: Callable[[Any], Any]) -> None:
     """``cexfeed replay`` of a cexfeed capture: events as ``jsonl``, or the books as
-    ``summary``/``summary-json``; torn or corrupt blocks are reported on stderr."""
+    ``summary``/``summary-json``; torn or corrupt blocks are reported on stderr with the records
+    lost. A capture from which nothing could be decoded (damaged, too short, empty) exits 1."""
     on_event = jsonl_writer(sys.stdout.buffer) if fmt == "jsonl" else None
     rep = CaptureReplay(on_event, speed=speed)
     try:
@@ -59,14 +60,26 @@ def replay_capture(path: Path, fmt: str, speed: float | None, print_table: Calla
     for torn_path, offset in report.torn:
         print(f"{torn_path}: torn block at byte {offset} skipped (the capture ends there)", file=sys.stderr)
     for bad_path, offset, skipped in report.corrupt:
-        print(f"{bad_path}: corrupt block at byte {offset}, {skipped} bytes skipped", file=sys.stderr)
+        print(f"{bad_path}: corrupt block at byte {offset}, {skipped} bytes skipped; reading on at the next block", file=sys.stderr)
+    if report.damaged():
+        lost = report.describe_loss()
+        print(f"replay: {report.records} records read, {lost or 'an unknown number of records'} lost to damage", file=sys.stderr)
     for problem, n in rep.problems.items():
         print(f"replay: {problem}: {n}", file=sys.stderr)
+    stats = rep.stats()
     if fmt == "jsonl":
         sys.stdout.buffer.flush()
-        return
-    books = rep.summary()
-    if fmt == "summary-json":
-        click.echo(json.dumps(books, indent=2, sort_keys=True))
-        return
-    print_table(books, rep.venue, rep.stats())
+    elif rep.header is not None:  # (without it there is no venue, nothing to show)
+        books = rep.summary()
+        if fmt == "summary-json":
+            click.echo(json.dumps(books, indent=2, sort_keys=True))
+        else:
+            print_table(books, rep.venue, stats)
+    if rep.header is None or not stats["events"]:
+        # nothing decoded, as for any replay: say why, and fail
+        if rep.header is None:
+            why = "damaged or too short: no session header could be read" if report.damaged() or report.records else "empty"
+        else:
+            why = f"no frame decoded ({stats['frames']} frames)"
+        raise click.ClickException(f"nothing decodable in {path}: the capture is {why}" if rep.header is None
+                                   else f"nothing decodable in {path}: {why}")

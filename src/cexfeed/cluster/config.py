@@ -37,11 +37,17 @@ from typing import Any
 import msgspec
 
 from ..sinks import SinkConfig
+from ..symbols import resolve_symbols
 from ..venues import VENUES, protocol_class
 
 # client connections one IP may hold, by venue family (Gate: 300 per IP as quoted by third
 # parties, not in Gate's own pages; MEXC publishes no per-IP connection cap)
 CONNECTIONS_PER_HOST: dict[str, int] = {"gateio": 300}
+
+#: exit status of a worker stopped by an error in the configuration (a symbol the venue does not
+#: list, a sink that cannot be opened): restarting cannot help, so the supervisor does not
+#: restart it (sysexits.h EX_CONFIG)
+CONFIG_ERROR = 78
 
 
 class FeedSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -106,7 +112,9 @@ class Shard(msgspec.Struct):
 
 def load(path: str | Path) -> RunConfig:
     """Read and check a config file. Raises ``ValueError`` with the reason (bad TOML, unknown
-    field or venue, a channel the venue lacks, a bad shard pin or cap)."""
+    field or venue, a channel the venue lacks or two book channels, a symbol not in the unified
+    form, a bad shard pin or cap). Whether the venue lists the symbols is checked when each
+    worker starts (a worker that finds one it does not list stops with :data:`CONFIG_ERROR`)."""
     try:
         with open(path, "rb") as fh:
             raw = tomllib.load(fh)
@@ -150,6 +158,13 @@ def _check_feed(spec: FeedSpec, workers: int, where: str) -> None:
     unknown = [c for c in spec.channels if c not in protocol.channels]
     if unknown:
         raise ValueError(f"{where}: unknown channel(s) {unknown}; this venue has {list(protocol.channels)}")
+    try:
+        protocol.subscriptions(spec.channels, ())  # two book channels, or bbo and bbo_batch
+        # the form of every name now; whether the venue lists them, on each worker's start (Feed.start)
+        resolve_symbols(spec.symbols, protocol.default_symbols(), venue=spec.venue, market=protocol.table.market,
+                        settle=getattr(protocol, "settle", None))
+    except ValueError as exc:  # SymbolError is one
+        raise ValueError(f"{where}: {exc}") from None
     cap = protocol.max_subscriptions
     if spec.subscriptions_per_connection is not None:
         if spec.subscriptions_per_connection < 1 or (cap is not None and spec.subscriptions_per_connection > cap):
@@ -218,9 +233,12 @@ def describe(shards: list[Shard]) -> str:
     """The plan as text, one line per shard and entry."""
     lines = []
     for shard in shards:
-        lines.append(f"shard {shard.index}: {shard.subscriptions} subscriptions, connections {shard.connections()}")
+        lines.append(f"shard {shard.index}: {_count(shard.subscriptions, 'subscription')}, connections {shard.connections()}")
         for feed in shard.feeds:
-            lines.append(f"  {feed.spec.venue} {','.join(feed.spec.channels)}: "
-                         f"{len(feed.symbols)} symbols, {feed.subscriptions} subscriptions, {feed.connections} connections: "
-                         + " ".join(feed.symbols))
+            lines.append(f"  {feed.spec.venue} {','.join(feed.spec.channels)}: {_count(len(feed.symbols), 'symbol')}, "
+                         f"{_count(feed.subscriptions, 'subscription')}, {_count(feed.connections, 'connection')}: " + " ".join(feed.symbols))
     return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

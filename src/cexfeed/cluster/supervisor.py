@@ -4,7 +4,10 @@
 A restart waits ``restart_delay`` s, doubling up to ``restart_delay_max`` while the shard keeps
 dying, reset once it ran ``stable_after`` s (:class:`cexfeed.net.backoff.Backoff`, jittered).
 SIGTERM/SIGINT stop every child (SIGTERM, SIGKILL after ``grace`` s). Children stop by
-themselves when the supervisor dies. One line per start and exit goes to stdout:
+themselves when the supervisor dies. A child that exits with
+:data:`~cexfeed.cluster.config.CONFIG_ERROR` (the configuration cannot work: a symbol the venue
+does not list, a sink that cannot be opened) is not restarted: the supervisor stops every
+child and :attr:`Supervisor.failed` names the shards that failed so. One line per start and exit goes to stdout:
 ``shard K pid P started`` / ``shard K pid P exited rc R; restart in D s``.
 """
 
@@ -19,6 +22,10 @@ import time
 from typing import Callable, Sequence
 
 from ..net.backoff import Backoff
+from .config import CONFIG_ERROR
+
+# a worker stopped in its start-up (cexfeed.cli.INTERRUPTED)
+INTERRUPTED = 130
 
 log = logging.getLogger("cexfeed.cluster")
 
@@ -42,7 +49,10 @@ class Supervisor:
         self.echo = echo or _echo
         self.procs: dict[int, asyncio.subprocess.Process] = {}
         self.restarts: dict[int, int] = {k: 0 for k in self.shards}
+        self.failed: set[int] = set()  # shards that stopped on a configuration error
+        self.interrupted: set[int] = set()  # shards stopped before they had started (start-up cut short)
         self._stopping = False
+        self._stop: asyncio.Event | None = None
 
     def command(self, shard: int) -> list[str]:
         verbose = ["-" + "v" * self.verbosity] if self.verbosity else []
@@ -50,7 +60,9 @@ class Supervisor:
                 *self.worker_args(shard)]
 
     async def run(self, stop: asyncio.Event) -> dict[int, int]:
-        """Run until ``stop`` is set; returns the restart count of each shard."""
+        """Run until ``stop`` is set (or a shard stops on a configuration error); returns the
+        restart count of each shard."""
+        self._stop = stop
         tasks = [asyncio.ensure_future(self._keep(k)) for k in self.shards]
         try:
             await stop.wait()
@@ -66,12 +78,23 @@ class Supervisor:
         backoff = Backoff(initial=self.restart_delay, cap=self.restart_delay_max, jitter=0.25)
         while not self._stopping:
             started = time.monotonic()
-            proc = await asyncio.create_subprocess_exec(*self.command(shard), stdin=asyncio.subprocess.DEVNULL)
+            # its own session: a Ctrl-C at the terminal reaches the supervisor only, which stops
+            # the workers itself (SIGTERM), never in the middle of their imports
+            proc = await asyncio.create_subprocess_exec(*self.command(shard), stdin=asyncio.subprocess.DEVNULL, start_new_session=True)
             self.procs[shard] = proc
             self.echo(f"shard {shard} pid {proc.pid} started")
             rc = await proc.wait()
             if self._stopping:
                 self.echo(f"shard {shard} pid {proc.pid} stopped rc {rc}")
+                if rc == INTERRUPTED or rc < 0:  # stopped in its start-up (or before it could handle the signal)
+                    self.interrupted.add(shard)
+                return
+            if rc == CONFIG_ERROR:
+                self.failed.add(shard)
+                self.echo(f"shard {shard} pid {proc.pid} exited rc {rc}: configuration error, not restarted; stopping")
+                log.error("shard %d (pid %d) stopped on a configuration error; not restarted", shard, proc.pid)
+                if self._stop is not None:
+                    self._stop.set()
                 return
             if time.monotonic() - started >= self.stable_after:
                 backoff.reset()

@@ -13,13 +13,19 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 from typing import Any
 
 from ..feed import Feed
-from ..sinks import Sink, make_sink
-from .config import RunConfig, Shard
+from ..sinks import Sink, SinkUnavailable, make_sink
+from ..symbols import SymbolError
+from .config import CONFIG_ERROR, RunConfig, Shard  # noqa: F401 - CONFIG_ERROR: the worker's exit status
 
 log = logging.getLogger("cexfeed.cluster")
+
+class ShardConfigError(ValueError):
+    """The shard cannot run as configured (e.g. a symbol its venue does not list); the message
+    says which shard, feed and name."""
 
 
 def build_feeds(shard: Shard, sink: Sink) -> list[Feed]:
@@ -35,28 +41,40 @@ def build_feeds(shard: Shard, sink: Sink) -> list[Feed]:
 async def run_shard(config: RunConfig, shard: Shard, *, duration: float | None = None, watch_parent: int | None = None,
                     stats_every: float = 60.0, metrics: tuple[str, int] | None = None) -> dict[str, Any]:
     """Run ``shard`` until a stop signal, ``duration`` s, or (``watch_parent``) the death of
-    the supervising process; returns the last stats (feeds and sink). ``metrics`` ``(host,
+    the supervising process; returns the last stats (feeds and sink; ``interrupted`` when it
+    was stopped before its feeds had started). ``metrics`` ``(host,
     port)`` serves this worker's Prometheus metrics (:mod:`cexfeed.metrics`). Raises
-    ``OSError`` when that port cannot be bound."""
+    ``OSError`` when that port cannot be bound, :class:`ShardConfigError` when a feed's venue
+    does not list one of its symbols or the sink cannot be opened at all."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     sink = make_sink(config.sink)
+    try:  # a sink that cannot work at all: a configuration error (no restart helps)
+        await sink.open()
+    except SinkUnavailable as exc:
+        raise ShardConfigError(f"shard {shard.index}: {exc}") from None
     feeds = build_feeds(shard, sink)
     watcher = loop.create_task(_watch_parent(watch_parent, stop)) if watch_parent else None
     server = None
+    interrupted = False
     if metrics is not None:
         from ..metrics import serve
 
         server = await serve(metrics[1], feeds, host=metrics[0], sinks=[sink])
+        print(f"shard {shard.index} metrics: {server.url}", file=sys.stderr, flush=True)  # the port 0 picked too
     try:
         starting = asyncio.gather(*(feed.start() for feed in feeds))
         waiter = loop.create_task(stop.wait())
         await asyncio.wait({starting, waiter}, return_when=asyncio.FIRST_COMPLETED)
         if starting.done():
-            starting.result()
+            try:
+                starting.result()
+            except SymbolError as exc:  # listed-ness is known only now, from the venue's list
+                names = ", ".join(f.venue for f in feeds)
+                raise ShardConfigError(f"shard {shard.index} ({names}): {exc}") from None
             log.info("shard %d: %d feeds started (%s)", shard.index, len(feeds), sink.describe())
         deadline = loop.time() + duration if duration else None
         while not stop.is_set():
@@ -72,12 +90,13 @@ async def run_shard(config: RunConfig, shard: Shard, *, duration: float | None =
             starting.cancel()
             with contextlib.suppress(BaseException):
                 await starting
+            interrupted = True  # stopped before its feeds had started
     finally:
         if watcher is not None:
             watcher.cancel()
         if server is not None:
             await server.close()
-        stats = {"shard": shard.index, "feeds": [feed.stats() for feed in feeds], "sink": sink.stats()}
+        stats = {"shard": shard.index, "feeds": [feed.stats() for feed in feeds], "sink": sink.stats(), "interrupted": interrupted}
         await asyncio.gather(*(feed.close() for feed in feeds), return_exceptions=True)
         stats["sink"] = sink.stats()
         for sig in (signal.SIGINT, signal.SIGTERM):

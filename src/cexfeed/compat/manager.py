@@ -34,6 +34,8 @@ class StrategyProtocol:
     made here get every callback registered in ``message_callbacks`` (type -> callbacks).
     """
 
+    private = False  # market data (account streams use the venue's PrivateProtocol with a strategy handler)
+
     def __init__(self, stream: str, ws_url: str | None = None, rest_url: str | None = None, **protocol_options: Any) -> None:
         self.stream = stream
         self.inner = protocol_class(stream)(ws_url, rest_url, **protocol_options)

@@ -139,6 +139,9 @@ class MexcParserStrategy(MessageParserStrategy):
     def default_symbols(self) -> SymbolMap:
         return spot_symbol_map()
 
+    #: the body of the wrapper's oneof ``name`` as the builders take it (raises ``ValueError``)
+    _read_body = staticmethod(read_body)
+
     def parse(self, raw: bytes | str, recv_ts: int) -> list[ParsedMessage]:
         if type(raw) is str or raw[:1] == b"{":
             return self._text(raw, recv_ts)
@@ -157,7 +160,7 @@ class MexcParserStrategy(MessageParserStrategy):
             return []
         try:
             # a hot body's values are read with the frame, as the direct decoder reads them
-            body = read_body(name, getattr(m, name))
+            body = self._read_body(name, getattr(m, name))
         except ValueError as exc:
             self.report("malformed", raw, exc)
             return []

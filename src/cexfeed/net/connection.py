@@ -18,7 +18,11 @@ Lifecycle of a :class:`WsConnection`::
   A refused subscription is dropped from the set (never replayed) and reported as a
   :class:`~cexfeed.models.VenueError` by the handler; the venue's "already subscribed"
   refusal (``VenueProtocol.already_subscribed``) keeps it, as acked. An unacked one is
-  reported as a ``VenueError`` with ``code=-1`` and stays in the set.
+  reported as a ``VenueError`` with ``code=-1`` and stays in the set. A market subscription
+  the venue had accepted and refuses later (on the replay after a reconnect) is kept and asked
+  again with a capped backoff (a venue's hiccup must not lose a stream for good), told as a
+  ``StreamStatus`` ``refused`` (books: ``BookStatus`` ``stale``/``refused``), then
+  ``resubscribed``.
 * Unsubscribing a book forgets it at once (``handler.close_book``): pushes still in flight are
   dropped, and a later subscribe starts from an empty, unsynced book (``handler.open_book``).
 * Every acked subscription is watched for silence (:mod:`cexfeed.net.watch`,
@@ -53,7 +57,7 @@ from ..models import FAILED, RECONNECTING, ConnectionStatus, encode_event
 from .backoff import Backoff
 from .protocol import Subscription, VenueProtocol
 from .rest import RestClient
-from .listener import _Listener, connect_failure
+from .listener import HandshakeClosed, _Listener, connect_failure
 from .requests import AckResult, RequestIds, Requests, _Pending
 from .snapshots import Snapshots
 from .tap import CONNECT, CONNECT_FAILED, DISCONNECT, OPEN, SILENCE, STATUS, Tap
@@ -146,6 +150,9 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
         self._pending: dict[int, _Pending] = {}
         # subscribe futures waiting for a (re)sent request after a reconnect
         self._awaiting_replay: dict[Subscription, asyncio.Future] = {}
+        # subscriptions the venue accepted at least once, and the retries of those it refused later
+        self._accepted: set[Subscription] = set()
+        self._refused_retries: dict[Subscription, asyncio.Task] = {}
         self._snapshot_tasks: dict[str, asyncio.Task] = {}
         self._snapshot_retries: dict[str, int] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -157,6 +164,8 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
         self._last_rx_ns = 0
         self._connected = asyncio.Event()
         self.last_error = ""
+        # the URL the current (or last) session connected to (may hold a session token: never logged)
+        self.session_url = ""
         # connect attempts since the last success, and why the open socket went (reason, detail)
         self._attempt = 0
         self._drop_reason: tuple[str, str] | None = None
@@ -223,6 +232,12 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
         if transport is not None:
             transport.disconnect(graceful=False)
 
+    def reconnect_now(self, reason: str, detail: str = "") -> None:
+        """Replace the socket at once (no backoff wait), reporting ``reason`` (e.g. a new
+        session token, or a connection near the venue's lifetime limit)."""
+        self._reconnect_now = True
+        self.drop(reason, detail)
+
     def on_pong(self) -> None:
         self.stats.pongs += 1
 
@@ -256,7 +271,7 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
             status=status,
             reason=reason,
             detail=detail,
-            url=self.protocol.ws_url,
+            url=self.protocol.redact(self.protocol.ws_url),
             attempt=self._attempt,
             retry_in=None if retry_in is None else round(retry_in, 3),
         )
@@ -294,25 +309,28 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
             self._set_state(CONNECTING)
             self._attempt += 1
             self._report(STATUS_CONNECTING)
+            url = protocol.ws_url
             try:
                 # the outer bound also covers DNS and TCP connect, which picows does not time
                 transport, _ = await asyncio.wait_for(
                     ws_connect(
                         lambda: _Listener(self),
-                        protocol.ws_url,
+                        url,
                         extra_headers=protocol.headers or None,
                         websocket_handshake_timeout=self.handshake_timeout,
                         enable_auto_pong=True,
-                        logger_name="cexfeed",
+                        logger_name=protocol.ws_logger(),
                     ),
                     self.handshake_timeout * 2,
                 )
+                if transport.is_disconnected:
+                    raise HandshakeClosed("the connection closed during the opening handshake")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self.stats.connect_failures += 1
                 reason, retry_after = connect_failure(exc)
-                self.last_error = f"connect failed: {type(exc).__name__}: {exc}"
+                self.last_error = protocol.redact(f"connect failed: {type(exc).__name__}: {exc}")
                 if self.tap is not None:
                     self.tap.event(self.tap_id, CONNECT_FAILED, time.time_ns(), {"error": self.last_error})
                 delay = self.backoff.next()
@@ -323,17 +341,18 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
                 continue
             self._session += 1
             session = self._session
+            self.session_url = url
             self._transport = transport
             self._last_rx_ns = time.time_ns()
             self._drop_reason = None
             frames_before = self.handler.stats.frames
             started = loop.time()
             self.stats.connects += 1
-            self._attempt = 0
             if self.tap is not None:
-                self.tap.event(self.tap_id, CONNECT, self._last_rx_ns, {"url": protocol.ws_url})
+                self.tap.event(self.tap_id, CONNECT, self._last_rx_ns, {"url": protocol.redact(protocol.ws_url)})
             self._set_state(CONNECTED)
-            self._report(STATUS_CONNECTED)
+            self._report(STATUS_CONNECTED)  # with the number of the attempt that worked, as `connecting` said it
+            self._attempt = 0
             self._replay()
             heartbeat = loop.create_task(self._heartbeat(transport, session))
             try:
@@ -374,6 +393,9 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
             elif not pending.future.done():
                 pending.future.set_result(AckResult(pending.sub, pending.event, True, "acked", "connection closed"))
         self._pending.clear()
+        for task in self._refused_retries.values():  # the next socket replays them with the set
+            task.cancel()
+        self._refused_retries.clear()
         for task in self._snapshot_tasks.values():
             task.cancel()
         self._snapshot_tasks.clear()

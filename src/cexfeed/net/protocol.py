@@ -7,7 +7,8 @@ class all come from a :class:`VenueProtocol` subclass living in ``exchanges/<ven
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
+import logging
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Sequence
 
 import msgspec
 
@@ -137,6 +138,22 @@ class VenueProtocol:
         (then it is kept as acked). None by default."""
         return False
 
+    def session_refusal(self, message: str) -> bool:
+        """Whether a refused subscribe's ``message`` refuses the session rather than the channel
+        (MEXC: an empty answer on a listenKey that is no longer valid); the subscription then
+        stays in the set and is replayed on the next session. None by default."""
+        return False
+
+    def redact(self, text: str) -> str:
+        """``text`` without secrets (credentials, a session token in the URL) before it is
+        logged or reported; unchanged by default."""
+        return text
+
+    def ws_logger(self) -> Any:
+        """What the WebSocket library logs through: a logger name, or a logger-like object
+        (a private stream's removes its secrets, :class:`RedactingLogger`)."""
+        return "cexfeed"
+
     # -- subscriptions ---------------------------------------------------------------------
     def subscriptions(self, channels: Iterable[str], venue_symbols: Iterable[str], held: Iterable[Subscription] = ()) -> list[Subscription]:
         """One subscription per (table row, symbol), parameters from :attr:`options` and the
@@ -144,7 +161,7 @@ class VenueProtocol:
         Raises ``ValueError`` for an unknown channel or for two book channels (one book per
         symbol, at one depth): in one call, or beside a book subscription of the same symbol
         among ``held`` (the subscriptions a running feed holds) that is another channel or
-        depth."""
+        depth; the same for two rows of one ``exclusive`` group (MEXC ``bbo``/``bbo_batch``)."""
         table = self.table
         if table is None:
             raise ValueError(f"{self.name}: no channel table")
@@ -162,14 +179,30 @@ class VenueProtocol:
         for row in rows:
             params = table.params(row.name, self.options.get(row.name, ()))
             out.extend(Subscription(row.name, s, params) for s in symbols)
+        groups = [row for row in rows if row.exclusive]
+        for row in groups:
+            same = [r.name for r in groups if r.exclusive == row.exclusive]
+            if len(same) > 1:
+                raise ValueError(f"{self.name}: {' and '.join(map(repr, same))} deliver the same {row.exclusive} events; "
+                                 f"subscribe one of them per symbol (both would publish every quote twice)")
         held_books = {sub.venue_symbol: sub for sub in held if table.get(sub.channel) is not None and table.get(sub.channel).book}
+        held_groups = {}
+        for sub in held:
+            row = table.get(sub.channel)
+            if row is not None and row.exclusive:
+                held_groups[(sub.venue_symbol, row.exclusive)] = sub
         for sub in out:
+            row = self.row(sub)
             other = held_books.get(sub.venue_symbol)
-            if other is not None and other != sub and self.row(sub).book:
+            if other is not None and other != sub and row.book:
                 raise ValueError(
                     f"{self.name}: {sub.venue_symbol} already has a book from {other.channel!r} {other.params}; one book per symbol "
                     f"at one depth: unsubscribe it before subscribing {sub.channel!r} {sub.params}"
                 )
+            other = held_groups.get((sub.venue_symbol, row.exclusive)) if row.exclusive else None
+            if other is not None and other.channel != sub.channel:
+                raise ValueError(f"{self.name}: {sub.venue_symbol} already has {row.exclusive} events from {other.channel!r}; "
+                                 f"unsubscribe it before subscribing {sub.channel!r}")
         return out
 
     def is_book(self, sub: Subscription) -> bool:
@@ -231,10 +264,21 @@ class PrivateProtocol(VenueProtocol):
     - :meth:`refusal` classifies a refused request or REST call: ``("auth", code, message)``
       (credentials refused: no retry), ``("clock", code, message)`` (the request time was
       outside the venue's window: measure the clock again and retry once) or ``None``;
-    - :meth:`make_private_handler` builds the :class:`~cexfeed.handlers.PrivateWebSocketHandler`.
+    - :meth:`make_private_handler` builds the :class:`~cexfeed.handlers.PrivateWebSocketHandler`;
+    - a stream whose connection rides on a session token (MEXC's listenKey) also supplies
+      :meth:`renew_session` (a new token after the venue refused the old one), tells the account
+      through :attr:`session_listener` when the token changed on its own (``("renew", reason,
+      code, message)``: the account goes ``stale`` with that reason, reconnects at once and
+      reconciles; ``("auth", reason, code, message)``: the credentials were refused), ends it in
+      :meth:`close_session`, and may set :attr:`max_connection_age_s` (the account reconnects
+      before the venue's connection lifetime runs out).
     """
 
     private = True
+    #: seconds after which the account replaces its socket (``None``: never)
+    max_connection_age_s: float | None = None
+    #: set by the account: ``listener(kind, reason, code, message)`` (see the class docstring)
+    session_listener: Callable[[str, str, str, str], None] | None = None
     #: venue symbols the account follows (set by :class:`~cexfeed.private_feed.Account`);
     #: empty: every symbol. :meth:`fetch_account` asks the REST history for these.
     followed: tuple[str, ...] = ()
@@ -268,9 +312,22 @@ class PrivateProtocol(VenueProtocol):
         raise NotImplementedError
 
     def refusal(self, message: str, code: int | str = 0) -> tuple[str, str, str] | None:
-        """``(kind, code, message)`` of a venue refusal (``kind`` ``auth`` or ``clock``), or
-        ``None`` for any other refusal."""
+        """``(kind, code, message)`` of a venue refusal (``kind`` ``auth``, ``clock`` or ``key``:
+        the session token was refused, see :meth:`renew_session`), or ``None`` for any other
+        refusal."""
         return None
+
+    async def renew_session(self, rest: "RestClient", reason: str, code: str, message: str, stale_url: str) -> bool:
+        """Make new session data after the venue refused the session the socket at
+        ``stale_url`` rode on; returns whether ``ws_url`` changed. Raises ``RestError``. None
+        (False) by default."""
+        return False
+
+    async def close_session(self, rest: "RestClient") -> None:
+        """The account closes: end the session (MEXC: delete the listenKey). Nothing by default."""
+
+    def ws_logger(self) -> Any:
+        return RedactingLogger(logging.getLogger("picows.cexfeed"), self.redact)
 
     def rest_refusal(self, error: "RestError") -> tuple[str, str, str] | None:
         """:meth:`refusal` of a failed REST call."""
@@ -287,6 +344,21 @@ class PrivateProtocol(VenueProtocol):
     def make_private_handler(self, on_event: "EventCallback | None", symbols: SymbolMap, state: "AccountState") -> "PrivateWebSocketHandler":
         """A fresh private handler feeding ``state`` (must override)."""
         raise NotImplementedError
+
+
+class RedactingLogger(logging.LoggerAdapter):
+    """A logger for the WebSocket library that passes every line through ``redact`` (the
+    library logs the upgrade request, URL path and query included)."""
+
+    def __init__(self, logger: logging.Logger, redact: Callable[[str], str]) -> None:
+        super().__init__(logger, {})
+        self.redact = redact
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        if self.isEnabledFor(level):
+            text = str(msg) % args if args else str(msg)
+            kwargs.pop("exc_info", None)  # a traceback could quote the URL: the line says what happened
+            self.logger.log(level, "%s", self.redact(text), **kwargs)
 
 
 def venue_symbols(smap: SymbolMap, symbols: Sequence[str]) -> list[str]:

@@ -16,11 +16,16 @@ import time
 from typing import Iterable
 
 from ..handlers import PublicWebSocketHandler
-from ..models import VenueError
+from ..models import REFUSED, RESUBSCRIBED, STALE, StreamStatus, VenueError
+from .backoff import Backoff
 from .protocol import Subscription
 from .tap import ACK_TIMEOUT
 
 log = logging.getLogger("cexfeed.net")
+
+# the waits (s) before asking again for a market subscription refused after it had been accepted
+REFUSED_RETRY_INITIAL = 1.0
+REFUSED_RETRY_CAP = 60.0
 
 
 class RequestIds:
@@ -88,6 +93,8 @@ class Requests:
                 futures.append(done)
                 continue
             self.subscriptions[sub] = None
+            if not self.protocol.private:  # a push of a symbol not subscribed here is unknown_symbol
+                self.handler.follow((sub.venue_symbol,))
             if self.protocol.is_book(sub):
                 self.handler.open_book(sub.venue_symbol)
             future = loop.create_future()
@@ -105,8 +112,13 @@ class Requests:
         for sub in subs:
             self.subscriptions.pop(sub, None)
             self.watch.disarm(sub)
+            self._accepted.discard(sub)
+            retry = self._refused_retries.pop(sub, None)
+            if retry is not None:
+                retry.cancel()
             if self.protocol.is_book(sub) and not self.holds_book(sub.venue_symbol):
                 self.handler.close_book(sub.venue_symbol)
+            self._unfollow(sub.venue_symbol)
             waiting = self._awaiting_replay.pop(sub, None)
             if waiting is not None and not waiting.done():
                 waiting.set_result(AckResult(sub, "subscribe", False, "closed", "unsubscribed before sent"))
@@ -117,6 +129,11 @@ class Requests:
             else:
                 future.set_result(AckResult(sub, "unsubscribe", True, "acked", "not connected"))
         return list(await asyncio.gather(*futures))
+
+    def _unfollow(self, venue_symbol: str) -> None:
+        """``venue_symbol`` lost a subscription: when none is left its pushes are unknown."""
+        if not self.protocol.private and not any(s.venue_symbol == venue_symbol for s in self.subscriptions):
+            self.handler.unfollow(venue_symbol)
 
     def book_subscription(self, venue_symbol: str) -> Subscription | None:
         """The subscription feeding ``venue_symbol``'s book on this connection, if any."""
@@ -169,6 +186,7 @@ class Requests:
             self.stats.acks_ok += 1
             result = AckResult(sub, pending.event, True, "acked", message)
             if pending.event == "subscribe":
+                self._accepted.add(sub)
                 self.watch.arm(sub, time.time_ns())
                 if self.protocol.is_book(sub) and self.protocol.snapshot_via_rest(sub):
                     seq = self.handler.books.get(sub.venue_symbol)
@@ -178,12 +196,54 @@ class Requests:
             self.stats.acks_refused += 1
             result = AckResult(sub, pending.event, False, "refused", message)
             if pending.event == "subscribe":
-                # refused: never replay it
-                self.subscriptions.pop(sub, None)
-                self.watch.disarm(sub)
+                if sub in self._accepted and sub in self.subscriptions and isinstance(self.handler, PublicWebSocketHandler):
+                    self._refused_again(sub, message)
+                else:
+                    self.watch.disarm(sub)
+                    if not self.protocol.session_refusal(message):
+                        # refused from the start: never replay it (a refused session keeps it for the next one)
+                        self.subscriptions.pop(sub, None)
+                        self._unfollow(sub.venue_symbol)
             log.warning("%s: %s %s %s refused: %s", self.name, pending.event, sub.channel, sub.venue_symbol, message)
         if not pending.future.done():
             pending.future.set_result(result)
+
+    def _refused_again(self, sub: Subscription, message: str) -> None:
+        """``sub`` was accepted before and is refused now: keep it in the set, tell the consumer,
+        ask again later (one retry task per subscription)."""
+        self.watch.disarm(sub)
+        if sub in self._refused_retries:
+            return
+        self._refused_retries[sub] = self._spawn(self._retry_refused(sub, self._session, message))
+
+    async def _retry_refused(self, sub: Subscription, session: int, message: str) -> None:
+        handler = self.handler
+        loop = asyncio.get_running_loop()
+        backoff = Backoff(initial=REFUSED_RETRY_INITIAL, cap=REFUSED_RETRY_CAP)
+        delay = backoff.next()
+        detail = f"{message}; subscribing again in {delay:.1f} s"
+        now = time.time_ns()
+        handler._emit(handler._local(StreamStatus, sub.venue_symbol, now, channel=sub.channel, status=REFUSED, reason=REFUSED, detail=detail))
+        if self.protocol.is_book(sub) and sub.venue_symbol in handler.books:
+            handler._status(sub.venue_symbol, STALE, REFUSED, None, None, now, detail)
+        try:
+            while True:
+                await asyncio.sleep(delay)
+                if session != self._session or sub not in self.subscriptions or not self.connected:
+                    return  # a new socket replays the set, this one with it
+                future = loop.create_future()
+                self._send_request(sub, "subscribe", future)
+                result = await future
+                if result.ok:
+                    handler._emit(handler._local(StreamStatus, sub.venue_symbol, None, channel=sub.channel, status=RESUBSCRIBED,
+                                                 reason=RESUBSCRIBED))
+                    return
+                if sub not in self.subscriptions:
+                    return
+                delay = backoff.next()
+        finally:
+            if self._refused_retries.get(sub) is asyncio.current_task():
+                del self._refused_retries[sub]
 
     def request_resubscribe(self, venue_symbol: str) -> None:
         sub = self.book_subscription(venue_symbol)

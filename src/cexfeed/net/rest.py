@@ -7,8 +7,11 @@ Other HTTP errors raise :class:`RestError` at once. An optional recording ``tap`
 Signed requests (private REST): the caller passes ``sign(method, path, query, body) ->
 headers``, called again for every attempt so each retry carries a fresh timestamp. ``path`` is
 the full URL path (the base URL's path included, e.g. ``/api/v4/spot/accounts``), ``query``
-the exact query string sent (``""`` when none) and ``body`` the exact bytes sent. Headers are
-never logged; error messages carry the venue's answer through :attr:`RestClient.redact`.
+the exact query string of the parameters (``""`` when none) and ``body`` the exact bytes sent.
+A venue that signs inside the query string (MEXC: ``timestamp`` and ``signature`` are
+parameters) returns :class:`Signed` instead: its headers and the whole query string to send.
+Headers and queries are never logged; error messages carry the venue's answer through
+:attr:`RestClient.redact`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
@@ -38,8 +41,16 @@ class RestError(Exception):
         self.body = body
 
 
-#: ``sign(method, path, query, body) -> headers`` of a signed request
-Signer = Callable[[str, str, str, bytes], Mapping[str, str]]
+class Signed(NamedTuple):
+    """What a signer returns when the signature goes into the query string: the request's
+    ``headers`` and the ``query`` string to send in place of the parameters' own."""
+
+    headers: Mapping[str, str]
+    query: str
+
+
+#: ``sign(method, path, query, body) -> headers`` (or :class:`Signed`) of a signed request
+Signer = Callable[[str, str, str, bytes], "Mapping[str, str] | Signed"]
 
 
 class RestClient:
@@ -93,6 +104,14 @@ class RestClient:
         """POST ``body`` (JSON bytes) to ``base_url + path``; same retries and errors as :meth:`get`."""
         return await self.request("POST", path, params, body, sign)
 
+    async def put(self, path: str, params: Mapping[str, Any] | None = None, sign: Signer | None = None) -> bytes:
+        """PUT with ``params`` in the query string; same retries and errors as :meth:`get`."""
+        return await self.request("PUT", path, params, None, sign)
+
+    async def delete(self, path: str, params: Mapping[str, Any] | None = None, sign: Signer | None = None) -> bytes:
+        """DELETE with ``params`` in the query string; same retries and errors as :meth:`get`."""
+        return await self.request("DELETE", path, params, None, sign)
+
     async def request(self, method: str, path: str, params: Mapping[str, Any] | None = None, body: bytes | None = None,
                       sign: Signer | None = None) -> bytes:
         """One REST call with retries (see the module docstring); returns the response body."""
@@ -109,7 +128,14 @@ class RestClient:
             attempt += 1
             self.requests += 1
             delay: float | None = None
-            headers = dict(sign(method, self.base_path + path, query, data)) if sign is not None else None
+            headers = None
+            if sign is not None:
+                signed = sign(method, self.base_path + path, query, data)
+                if signed.__class__ is Signed:
+                    headers = dict(signed.headers)  # type: ignore[union-attr]
+                    url = URL(plain_url + "?" + signed.query, encoded=True)  # type: ignore[union-attr]
+                else:
+                    headers = dict(signed)  # type: ignore[arg-type]
             if body is not None:
                 headers = {**(headers or {}), "Content-Type": "application/json"}
             try:

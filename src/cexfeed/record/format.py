@@ -32,9 +32,11 @@ part starts with a HEADER; parts after the first then repeat the *context* (the 
 response of each request, an ``open`` EVENT per connection) so a part can be read alone.
 
 Part files are named ``STEM.NNNNN.cxf`` (``NNNNN`` from ``00000``); the writer only appends
-and never reopens a file. Readers stop at a torn last block (a crash, or the writer still
+and never reopens a file. The HEADER of part 0 is written twice, each copy alone in a block of
+its own, before anything else: a damaged byte loses at most one block, never the session's
+header. Readers stop at a torn last block (a crash, or the writer still
 writing it) and go on past a corrupt block in the middle of a file by looking for the next
-block head; both are reported in :class:`ReadReport`, never raised.
+block head; both are reported in :class:`ReadReport` (with the records lost), never raised.
 """
 
 from __future__ import annotations
@@ -157,13 +159,15 @@ def split_part(path: str | Path) -> tuple[str, int] | None:
 
 
 def is_capture(path: str | Path) -> bool:
-    """True for a file that starts with a capture block head, or for a ``--out`` name whose
-    first part exists."""
+    """True for a file that starts with a capture block head (or, cut shorter than one, with
+    the start of one), a file named as a part (``NAME.00000.cxf``, even empty: a damaged
+    capture is still one), or a ``--out`` name whose first part exists."""
     path = Path(path)
     if not path.is_file():
         return not path.exists() and part_path(path, 0).is_file()
     with open(path, "rb") as fh:
-        return fh.read(12) == BLOCK_MAGIC
+        head = fh.read(12)
+    return head == BLOCK_MAGIC or (4 <= len(head) < 12 and BLOCK_MAGIC.startswith(head)) or split_part(path) is not None
 
 
 def resolve_parts(path: str | Path) -> list[Path]:
@@ -187,16 +191,40 @@ def resolve_parts(path: str | Path) -> list[Path]:
 class ReadReport:
     """What a read found besides records: ``blocks`` read, ``torn`` (``(path, offset)`` of a
     torn last block: incomplete, or a bad checksum with nothing valid after it), ``corrupt``
-    (``(path, offset, skipped_bytes)`` of bad blocks skipped in the middle of a file)."""
+    (``(path, offset, skipped_bytes)`` of bad blocks skipped in the middle of a file),
+    ``lost_records`` the records those blocks held by their (intact) heads, ``unknown_lost``
+    the skipped blocks whose head was damaged too (their record count unknown)."""
 
     def __init__(self) -> None:
         self.blocks = 0
         self.records = 0
         self.torn: list[tuple[str, int]] = []
         self.corrupt: list[tuple[str, int, int]] = []
+        self.lost_records = 0
+        self.unknown_lost = 0
+
+    def damaged(self) -> bool:
+        return bool(self.torn or self.corrupt)
+
+    def lost(self, view: Any, offset: int, size: int) -> None:
+        """Count the records of the unusable block at ``offset`` (from its head, when intact)."""
+        if offset + BLOCK_HEAD.size <= size:
+            magic, frame_size, tag, _, _, count = BLOCK_HEAD.unpack_from(view, offset)
+            if magic == _SKIPPABLE and frame_size == 16 and tag == _TAG and count < 1 << 24:
+                self.lost_records += count
+                return
+        self.unknown_lost += 1
+
+    def describe_loss(self) -> str:
+        """``"56 records"`` / ``"56 records and 1 block of unknown size"`` / ``""``."""
+        parts = [f"{self.lost_records} records"] if self.lost_records else []
+        if self.unknown_lost:
+            parts.append(f"{self.unknown_lost} block{'s' if self.unknown_lost > 1 else ''} of unknown size")
+        return " and ".join(parts)
 
     def __repr__(self) -> str:
-        return f"ReadReport(blocks={self.blocks}, records={self.records}, torn={self.torn}, corrupt={self.corrupt})"
+        return (f"ReadReport(blocks={self.blocks}, records={self.records}, torn={self.torn}, corrupt={self.corrupt}, "
+                f"lost_records={self.lost_records})")
 
 
 def _decode_block(view: Any, offset: int, size: int, dctx: zstandard.ZstdDecompressor) -> tuple[list[Record], int] | str:
@@ -249,7 +277,10 @@ def read_part(path: str | Path, report: ReadReport | None = None) -> Iterator[Re
             while offset < size:
                 result = _decode_block(view, offset, size, dctx)
                 if isinstance(result, str):
+                    # resync: the next block head after the damage (a block is the unit the
+                    # format can check; records inside a damaged block cannot be trusted)
                     following = view.find(BLOCK_MAGIC, offset + 1)
+                    report.lost(view, offset, size)
                     if following < 0:
                         report.torn.append((str(path), offset))
                         return

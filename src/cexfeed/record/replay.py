@@ -33,6 +33,7 @@ from .format import (
     HEADER,
     KIND_NAMES,
     LOST,
+    NO_CONN,
     REST,
     TEXT,
     VERSION,
@@ -82,8 +83,9 @@ class CaptureReplay:
     possible, ``1.0`` at the recorded pace (``2.0`` twice as fast). After :meth:`run`,
     ``handlers`` maps connection ids to their handlers, ``header`` is the session header,
     ``report`` what the reader found (torn or corrupt blocks), ``problems`` counts records
-    that could not be replayed (``unknown_connection``, ``snapshot_unavailable``,
-    ``lost_records``). Raises ``ValueError`` for a file of another format or a newer version.
+    that could not be replayed (``unknown_connection``: no session header to replay them with,
+    ``reopened_connection``: a connection whose ``open`` record was lost, opened at its first
+    frame; ``snapshot_unavailable``, ``lost_records``). Raises ``ValueError`` for a file of another format or a newer version.
     """
 
     def __init__(self, on_event: Callable[[Event], None] | None = None, *, speed: float | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
@@ -125,8 +127,8 @@ class CaptureReplay:
             if kind == TEXT or kind == BINARY:
                 handler = self.handlers.get(conn)
                 if handler is None:
-                    self.problems["unknown_connection"] += 1
-                else:
+                    handler = self._reopen(conn)
+                if handler is not None:
                     handler._handle_message(data, ts)
             elif kind == EVENT:
                 self._event(conn, ts, decode_json(data))
@@ -162,7 +164,9 @@ class CaptureReplay:
                     self.on_event(event)
             return
         if kind == OPEN:
-            if conn not in self.handlers:
+            if self.protocol is None:  # the header was in a damaged block
+                self.problems["unknown_connection"] += 1
+            elif conn not in self.handlers:
                 self._open(conn, int(detail.get("depth", 100)))
             return
         if kind == LOST:
@@ -170,9 +174,10 @@ class CaptureReplay:
             return
         handler = self.handlers.get(conn)
         if handler is None:
-            if kind in (DISCONNECT, SNAPSHOT, SNAPSHOT_FAILED, ACK_TIMEOUT):
-                self.problems["unknown_connection"] += 1
-            return
+            if kind in (DISCONNECT, SNAPSHOT, SNAPSHOT_FAILED, ACK_TIMEOUT, SILENCE):
+                handler = self._reopen(conn)
+            if handler is None:
+                return
         if kind == DISCONNECT:
             if detail.get("reset") == "closed":
                 # the client's own close clears the books: keep them as they ended for summary()
@@ -194,12 +199,25 @@ class CaptureReplay:
         elif kind == ACK_TIMEOUT:
             handler._emit(ack_timeout_error(handler, detail["venue_symbol"], detail.get("channel", ""), detail.get("message", ""), ts))
 
+    def _reopen(self, conn: int) -> PublicWebSocketHandler | None:
+        """A frame of a connection whose ``open`` record was in a damaged block: once the
+        session header is known, open it here (default depth), counted ``reopened_connection``;
+        without a header nothing can be replayed (``unknown_connection``)."""
+        if self.protocol is None or conn == NO_CONN:
+            self.problems["unknown_connection"] += 1
+            return None
+        self.problems["reopened_connection"] += 1
+        self._open(conn, 100)
+        return self.handlers[conn]
+
     def _open(self, conn: int, depth: int) -> None:
         if self.protocol is None:
             raise ValueError("the capture has no header before its first connection")
         if self.symbol_map is None:
             self.symbol_map = _complete(load_symbol_map(self.protocol, self.rest, self.venue))
         handler = self.protocol.make_handler(self.on_event, self.symbol_map, depth)
+        if len(self.symbol_map):  # the recorded instrument list: a push of a pair it lacks is unknown_symbol, as live
+            handler.follow(self.symbol_map.by_venue)
         handler.hooks = _ReplayHooks()
         self.handlers[conn] = handler
 

@@ -58,6 +58,8 @@ def _cexfeed_version() -> str:
 # a block merged from waiting buffers stops growing past this many bytes
 MERGE_BYTES = 16 << 20
 _NOTHING = object()
+# the "part" of a queue item written as a block of its own in the current part (never merged)
+ALONE = -1
 
 
 def _encode(parts: list) -> bytes:
@@ -93,13 +95,13 @@ class _Writer(threading.Thread):
             return None
         part, parts, count, size = item
         merged = False
-        while size < MERGE_BYTES:
+        while size < MERGE_BYTES and part is not ALONE:
             try:
                 following = self.queue.get_nowait()
             except queue.Empty:
                 break
             if following is None or following[0] is not None:
-                self._held = following  # the end, or a new part: not merged across
+                self._held = following  # the end, a new part, or a block of its own: not merged across
                 break
             if not merged:
                 parts, merged = list(parts), True
@@ -118,7 +120,7 @@ class _Writer(threading.Thread):
             # buffer; size: what the recorder counted for it (the backlog measure)
             part, parts, count, size = item
             try:
-                if part is not None:
+                if part is not None and part is not ALONE:
                     self._next_part(part)
                 if not self.error:
                     data = _encode(parts)
@@ -220,7 +222,12 @@ class Recorder(Tap):
             "cexfeed": _cexfeed_version(),
             **session,
         }
-        self._append(encode_json(HEADER, NO_CONN, now, self._header))
+        # the header twice, each alone in a block: one damaged block never loses the session
+        header = encode_json(HEADER, NO_CONN, now, self._header)
+        for _ in range(2):
+            self._handed_bytes += len(header)
+            self._handed_records += 1
+            self._writer.queue.put((ALONE, [header], 1, len(header)))
         self._ensure_timer()
 
     def connection(self, name: str, depth: int) -> int:

@@ -38,6 +38,7 @@ from aiohttp import web
 from ..exchanges.gateio.futures_table import TABLE
 from .market import Step, SymbolBook
 from .server import Session, register_venue
+from .faults import snapshot_view
 from .gateio_futures_ledger import FuturesPrivateSim
 from .gateio_wire import GateioVenueSim, Request, encode, now, parse_stream, venue_name
 
@@ -108,6 +109,7 @@ class GateioFuturesSim(GateioVenueSim):
     CHANNELS = CHANNELS
     PRIVATE = PRIVATE
     UNKNOWN_RESULT = [{"x": 1}]
+    BOOK_CHANNEL = BOOK
 
     def __init__(self) -> None:
         super().__init__()
@@ -317,6 +319,20 @@ class GateioFuturesSim(GateioVenueSim):
                     count += 1
         return count
 
+    def book_full_frame(self, session: Session, key: Any, name: str) -> bytes | None:
+        if key[0] != name:
+            return None
+        c = self.contracts()[name]
+        dec = _has_header(session.request)
+        level = int(key[1])
+        t, ms = now()
+        return encode({
+            "time": t, "time_ms": ms, "channel": BOOK, "event": "update",
+            "result": {"t": ms, "full": True, "s": name, "U": c.book.update_id, "u": c.book.update_id,
+                       "b": [{"p": c.price(p), "s": c.size(s, dec)} for p, s in c.book.top_bids(level)],
+                       "a": [{"p": c.price(p), "s": c.size(s, dec)} for p, s in c.book.top_asks(level)], "l": key[1]},
+        })
+
     def idle_obu_delta(self, symbol: str) -> None:
         """Split ``symbol``'s next multi-id step on obu streams: an increment with no ``b``/``a``
         keys for its first id, then the changes (about half of live BTC increments carry no
@@ -341,14 +357,15 @@ class GateioFuturesSim(GateioVenueSim):
             limit = max(1, min(int(request.query.get("limit", "10")), 300))
         except ValueError:
             return web.json_response({"label": "INVALID_PARAM_VALUE", "message": "limit"}, status=400)
+        book = await snapshot_view(self, c.book)
         wall = time.time()
         body: dict[str, Any] = {}
         if request.query.get("with_id") == "true":
-            body["id"] = c.book.update_id
+            body["id"] = book.update_id
         body.update({
             "current": round(wall, 3), "update": round(wall, 3),
-            "asks": [{"p": c.price(p), "s": c.size(s, dec)} for p, s in c.book.top_asks(limit)],
-            "bids": [{"p": c.price(p), "s": c.size(s, dec)} for p, s in c.book.top_bids(limit)],
+            "asks": [{"p": c.price(p), "s": c.size(s, dec)} for p, s in book.top_asks(limit)],
+            "bids": [{"p": c.price(p), "s": c.size(s, dec)} for p, s in book.top_bids(limit)],
         })
         return web.Response(body=encode(body), content_type="application/json")
 

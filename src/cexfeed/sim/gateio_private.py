@@ -24,12 +24,14 @@ with a JSON object of parameters. Actions of the ledger (spot: ``deposit``, ``pl
 ``drop_after`` (abort every connection of the venue after that many of the action's pushes went
 out: a disconnect in the middle of a fill). Fault switches: ``reject_auth`` (``on``: every
 key refused), ``skew`` (``seconds`` added to the venue clock), ``fail_rest`` (the next ``count``
-private REST calls answer 500), ``echo_auth`` (``on``: auth refusals echo the auth data back, as
+private REST calls answer 500), ``slow_rest`` (the next ``count`` private REST answers are
+read when asked and sent ``seconds`` later), ``echo_auth`` (``on``: auth refusals echo the auth data back, as
 an old Gate server did).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -67,6 +69,7 @@ class GatePrivateSim:
         self.reject_auth = False
         self.echo_auth = False
         self.rest_failures = 0
+        self.slow_rest: tuple[int, float] = (0, 0.0)
         self.private_rest_calls = 0
         self.frames_sent = 0
         self._drop_after: int | None = None
@@ -169,8 +172,15 @@ class GatePrivateSim:
             if refused is not None:
                 return refused
             answer = serve(request, self.ledger(uid))
+            count, seconds = self.slow_rest
+            if count > 0:  # read now, answered late: older than what is pushed meanwhile
+                self.slow_rest = (count - 1, seconds)
+                answer = answer if isinstance(answer, web.StreamResponse) else encode(answer)
+                await asyncio.sleep(seconds)
             if isinstance(answer, web.StreamResponse):
                 return answer
+            if isinstance(answer, bytes):
+                return web.Response(body=answer, content_type="application/json")
             return web.Response(body=encode(answer), content_type="application/json")
 
         app.router.add_route(method, path, handle)
@@ -227,8 +237,11 @@ class GatePrivateSim:
         if action == "fail_rest":
             self.rest_failures = int(params.get("count", 1))
             return {"fail_rest": self.rest_failures}
+        if action == "slow_rest":
+            self.slow_rest = (int(params.get("count", 1)), float(params.get("seconds", 1.0)))
+            return {"slow_rest": self.slow_rest[0]}
         if action not in self.ACTIONS:
-            raise ValueError(f"unknown action {action!r}; known: {', '.join((*self.ACTIONS, 'reject_auth', 'echo_auth', 'skew', 'fail_rest'))}")
+            raise ValueError(f"unknown action {action!r}; known: {', '.join((*self.ACTIONS, 'reject_auth', 'echo_auth', 'skew', 'fail_rest', 'slow_rest'))}")
         result, pushes = self.run(self.ledger(uid), action, params)
         if drop_after is not None:
             self._drop_after = int(drop_after)

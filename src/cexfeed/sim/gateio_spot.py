@@ -21,6 +21,7 @@ from aiohttp import web
 
 from ..exchanges.gateio.spot_table import TABLE
 from .market import Step, SymbolBook
+from .faults import snapshot_view
 from .gateio_private import SpotPrivateSim
 from .gateio_wire import GateioVenueSim, Request, encode, now, venue_name
 from .server import Session, register_venue
@@ -50,6 +51,7 @@ class GateioSpotSim(GateioVenueSim):
     CHANNELS = CHANNELS
     PRIVATE = PRIVATE
     UNKNOWN_RESULT = {"x": 1}
+    BOOK_CHANNEL = BOOK
 
     def __init__(self) -> None:
         super().__init__()
@@ -102,6 +104,18 @@ class GateioSpotSim(GateioVenueSim):
                 await self.ack(session, req, {"code": 2, "message": f"unknown currency pair {pair}"})
                 return
         await self.hold(session, req, pairs)
+
+    def book_full_frame(self, session: Session, key: Any, name: str) -> bytes | None:
+        if key != name:
+            return None
+        book = self._books()[name]
+        t, ms = now()
+        return encode({
+            "time": t, "time_ms": ms, "channel": BOOK, "event": "update",
+            "result": {"t": ms, "full": True, "e": "depthUpdate", "E": t, "s": name, "U": book.update_id, "u": book.update_id,
+                       "b": [[book.price_str(p), book.size_str(s)] for p, s in book.top_bids(100)],
+                       "a": [[book.price_str(p), book.size_str(s)] for p, s in book.top_asks(100)], "l": "100"},
+        })
 
     # -- pushes --------------------------------------------------------------------------------
     def _subscribers(self, channel: str, pair: str) -> list[Session]:
@@ -196,6 +210,7 @@ class GateioSpotSim(GateioVenueSim):
         book = self._books().get(pair)
         if book is None:
             return web.json_response({"label": "INVALID_CURRENCY_PAIR", "message": f"Invalid currency pair {pair}"}, status=400)
+        book = await snapshot_view(self, book)
         try:
             limit = max(1, min(int(request.query.get("limit", "10")), 1000))
         except ValueError:

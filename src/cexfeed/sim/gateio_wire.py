@@ -61,7 +61,14 @@ class GateioVenueSim(VenueSim):
     # the private channels among CHANNELS, served by ``self.private`` (sim/gateio_private.py)
     PRIVATE: tuple[str, ...] = ()
     UNKNOWN_RESULT: Any = None
+    # the order_book_update channel (the in-band full push of the ``full`` fault)
+    BOOK_CHANNEL = ""
     private: Any = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        # refused subscriptions (the ``block`` fault): ``channel`` or ``channel:pair``
+        self.blocked: set[str] = set()
 
     @property
     def obu_channel(self) -> str:
@@ -86,12 +93,43 @@ class GateioVenueSim(VenueSim):
         if req.channel not in self.CHANNELS:
             await self.ack(session, req, {"code": 2, "message": f"Unknown channel {req.channel}"})
             return
+        if req.event == "subscribe" and self.blocked and self._blocked(req):
+            await self.ack(session, req, {"code": 2, "message": f"subscription refused: {req.channel} {req.payload}"})
+            return
         if req.channel in self.PRIVATE:
             await self.private.on_subscription(session, req)
             return
         await self.on_subscription(session, req, [str(p) for p in req.payload or []])
 
     async def on_subscription(self, session: Session, req: Request, payload: list[str]) -> None:
+        raise NotImplementedError
+
+    def _blocked(self, req: Request) -> bool:
+        blocked = self.blocked
+        return req.channel in blocked or any(f"{req.channel}:{p}" in blocked for p in req.payload or [])
+
+    # -- in-band full pushes (the ``full`` fault) --------------------------------------------------
+    async def push_full(self, symbol: str) -> int:
+        """A ``full: true`` push of ``symbol`` (unified) on every book stream holding it
+        (``order_book_update`` and ``obu``). Returns how many frames."""
+        name = venue_name(symbol)
+        count = 0
+        for session in list(self.sessions):
+            for stream in list(session.subs.get(self.obu_channel, ())):
+                sname, level = parse_stream(stream)
+                if sname == name and level in OBU_LEVELS and self.obu_source(name) is not None:
+                    await session.send(self.obu_full(name, stream))
+                    count += 1
+            for key in list(session.subs.get(self.BOOK_CHANNEL, ())):
+                frame = self.book_full_frame(session, key, name)
+                if frame is not None:
+                    await session.send(frame)
+                    count += 1
+        return count
+
+    def book_full_frame(self, session: Session, key: Any, name: str) -> bytes | None:
+        """The ``order_book_update`` ``full: true`` frame of ``name`` for subscription ``key``
+        (``None`` when ``key`` is another pair's)."""
         raise NotImplementedError
 
     # -- Order Book V2 ---------------------------------------------------------------------------

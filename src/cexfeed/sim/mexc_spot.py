@@ -14,6 +14,10 @@ Pushes (one ``PushDataV3ApiWrapper`` per binary frame): ``aggre.depth`` every ma
 ``aggre.bookTicker`` when the top of book changes; once a second ``limit.depth``,
 ``bookTicker.batch``, ``kline`` and ``miniTicker``/``miniTickers``.
 
+Private channels (``spot@private.*``, on ``/ws?listenKey=<key>``), the listenKey and account
+REST endpoints and their ledger: :class:`~cexfeed.sim.mexc_private.MexcPrivateSim`
+(``self.private``).
+
 Faults beyond the server's generic ones: ``blocked`` (channel prefixes refused),
 :meth:`MexcSpotSim.broadcast` of any frame (e.g. :meth:`truncated_frame`,
 :meth:`garbage_frame`, :meth:`unknown_body_frame`) as binary.
@@ -21,6 +25,7 @@ Faults beyond the server's generic ones: ``blocked`` (channel prefixes refused),
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import msgspec
@@ -28,7 +33,9 @@ from aiohttp import web
 
 from ..exchanges.mexc import encode
 from ..exchanges.mexc.spot_table import KLINE_INTERVALS, MAX_SUBSCRIPTIONS_PER_CONNECTION
+from .faults import snapshot_view
 from .market import Step, SymbolBook
+from .mexc_private import MexcPrivateSim
 from .server import Session, VenueSim, register_venue
 
 WS_PATH = "/ws"
@@ -36,6 +43,7 @@ REST_PREFIX = ""
 
 BLOCKED_MSG = "Not Subscribed successfully! [{}].  Reason\uff1a Blocked! "
 # refused by the live venue (mexc-protocol.md §1.6 rows 10-12)
+PRIVATE_PREFIX = "spot@private."
 REFUSED_PREFIXES = ("spot@public.increase.depth.v3.api.pb@", "spot@public.deals.v3.api.pb@", "spot@public.bookTicker.v3.api.pb@")
 TIMEZONES = ("24H", "UTC+0", "UTC+8")
 
@@ -67,6 +75,7 @@ class MexcSpotSim(VenueSim):
         self.blocked: set[str] = set()
         self._last_top: dict[str, tuple] = {}
         self._deal_id = 731901896985399296
+        self.private = MexcPrivateSim(self)
 
     # -- wiring --------------------------------------------------------------------------------
     def install(self, server, app: web.Application) -> None:
@@ -74,6 +83,7 @@ class MexcSpotSim(VenueSim):
         app.router.add_get(WS_PATH, self.ws_handler)
         app.router.add_get(REST_PREFIX + "/api/v3/depth", self.rest_depth)
         app.router.add_get(REST_PREFIX + "/api/v3/exchangeInfo", self.rest_exchange_info)
+        self.private.install(app, REST_PREFIX)
 
     def _books(self) -> dict[str, SymbolBook]:
         assert self.server is not None
@@ -121,6 +131,17 @@ class MexcSpotSim(VenueSim):
             return
         accepted = []
         for channel in req.params:
+            if channel.startswith(PRIVATE_PREFIX):
+                if channel in held:
+                    await self._reply(session, req.id, "")
+                elif self.private.admit(session, channel):
+                    held.add(channel)
+                    accepted.append(channel)
+                else:
+                    # no valid listenKey on this socket: an empty answer, then the socket goes
+                    await self._reply(session, req.id, "")
+                    asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(session.ws.close(code=1000)))
+                continue
             if channel.startswith(REFUSED_PREFIXES) or any(channel.startswith(b) for b in self.blocked) or not self._valid(channel):
                 # refusals as quoted in public reports carry "id":0 (matched by channel)
                 await self._reply(session, 0, BLOCKED_MSG.format(channel))
@@ -183,6 +204,7 @@ class MexcSpotSim(VenueSim):
         return any(channel in s.subs.get("channels", ()) for s in self.sessions)
 
     async def on_timer(self) -> None:
+        self.private.sweep()
         ms = time.time_ns() // 1_000_000
         tickers = []
         for sym, book in self._books().items():
@@ -254,6 +276,7 @@ class MexcSpotSim(VenueSim):
         book = self._books().get(symbol)
         if book is None:
             return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
+        book = await snapshot_view(self, book)
         try:
             limit = max(1, min(int(request.query.get("limit", "100")), 5000))
         except ValueError:

@@ -13,7 +13,8 @@ answer nothing for N s), ``skip`` one update id of a symbol, ``malformed`` frame
 ``unknown_channel`` push, ``error`` frame, ``fail_snapshots`` (next N REST snapshots -> 500),
 ``fail_instruments`` (next N instrument-list requests -> 500), ``reject`` (next N WebSocket
 upgrades answered ``status``, default 429, with ``Retry-After: retry_after`` s),
-``pause``/``resume`` the markets.
+``pause``/``resume`` the markets; more in :mod:`cexfeed.sim.faults` (``mute``, ``cross``,
+``full``, ``stale_snapshots``, ``slow_snapshots``, ``block``).
 
 Use::
 
@@ -27,6 +28,7 @@ Use::
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 import dataclasses
@@ -34,16 +36,21 @@ from typing import Any, Iterable
 
 from aiohttp import WSMsgType, web
 
+from .faults import SimFaults
 from .market import DEFAULT_SYMBOLS, Step, SymbolSpec, SyntheticMarket
 
 log = logging.getLogger("cexfeed.sim")
 
+# True in the task serving a session's requests: its sends are answers, not pushes (``mute``)
+_ANSWERING: contextvars.ContextVar[bool] = contextvars.ContextVar("cexfeed_sim_answering", default=False)
+
 
 class Session:
     """One client WebSocket on a simulated venue. ``subs`` is the venue module's own record of
-    what the client holds; ``silent_until`` is a loop time before which nothing is sent."""
+    what the client holds; ``silent_until`` is a loop time before which nothing is sent,
+    ``muted_until`` one before which only answers to requests are sent."""
 
-    __slots__ = ("ws", "request", "venue", "conn_id", "subs", "silent_until", "sent", "received")
+    __slots__ = ("ws", "request", "venue", "conn_id", "subs", "silent_until", "muted_until", "sent", "received")
 
     def __init__(self, ws: web.WebSocketResponse, request: web.Request, venue: "VenueSim", conn_id: str) -> None:
         self.ws = ws
@@ -52,6 +59,7 @@ class Session:
         self.conn_id = conn_id
         self.subs: dict[str, set] = {}
         self.silent_until = 0.0
+        self.muted_until = 0.0
         self.sent = 0
         self.received = 0
 
@@ -60,8 +68,11 @@ class Session:
         return self.silent_until > asyncio.get_running_loop().time()
 
     async def send(self, data: bytes | str, binary: bool = False) -> None:
-        """Send one frame unless silent or closed; a send error closes the session quietly."""
+        """Send one frame unless silent or closed (or muted, for a push); a send error closes the
+        session quietly."""
         if self.ws.closed or self.silent:
+            return
+        if self.muted_until and self.muted_until > asyncio.get_running_loop().time() and not _ANSWERING.get():
             return
         try:
             if binary:
@@ -95,6 +106,10 @@ class VenueSim:
         self.instrument_failures = 0
         # (count, HTTP status, Retry-After s) of WebSocket upgrades to refuse
         self.upgrade_rejections: tuple[int, int, int] = (0, 429, 1)
+        # the stale/slow REST snapshot faults (sim/faults.py)
+        self.stale_books: dict[str, Any] = {}
+        self.stale_left = 0
+        self.slow_snapshot: tuple[int, float] = (0, 0.0)
         self.market: SyntheticMarket | None = None
 
     def install(self, server: "SimServer", app: web.Application) -> None:
@@ -122,6 +137,7 @@ class VenueSim:
         session = Session(ws, request, self, f"{server._conn_seq:016x}")
         self.sessions.add(session)
         server.stats["connections"] += 1
+        _ANSWERING.set(True)
         try:
             async for msg in ws:
                 session.received += 1
@@ -170,7 +186,7 @@ def venue_specs(symbols: Iterable[SymbolSpec], index: int) -> tuple[SymbolSpec, 
     return tuple(dataclasses.replace(spec, start=spec.start * (1 + VENUE_PRICE_STEP * index)) for spec in symbols)
 
 
-class SimServer:
+class SimServer(SimFaults):
     """The simulator: ``symbols`` (:class:`SymbolSpec`, default BTC, ETH, SOL, DOGE vs USDT),
     ``seed``, ``rate`` market steps per second per symbol (0 = as fast as the loop allows),
     ``levels`` book levels per side, ``venues`` names to serve (default all registered),
@@ -451,7 +467,7 @@ class SimServer:
         if kind == "resume":
             self.resume()
             return 1
-        return None
+        return await self._more_fault(kind, q, venue)
 
     async def _state_endpoint(self, request: web.Request) -> web.Response:
         books = {

@@ -22,11 +22,11 @@ from typing import Any
 
 import msgspec
 
-from .base import Sink
+from .base import Sink, SinkUnavailable
 from .codec import ENCODINGS, LAYOUTS, SinkGap, decode_payload
 from .mirror import BookMirror
 
-__all__ = ["BookMirror", "Sink", "SinkConfig", "SinkGap", "decode_payload", "make_sink", "open_reader"]
+__all__ = ["BookMirror", "Sink", "SinkConfig", "SinkGap", "SinkUnavailable", "decode_payload", "make_sink", "open_reader"]
 
 
 class SinkConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

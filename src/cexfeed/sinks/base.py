@@ -43,6 +43,11 @@ class Rejected(Exception):
     """Raised by :meth:`Sink._send` when the server refused the batch for good."""
 
 
+class SinkUnavailable(Exception):
+    """Raised by :meth:`Sink.open`: the sink cannot be opened at all (a file that cannot be
+    created, a broker that refuses or does not answer); the message says which and why."""
+
+
 class Sink:
     """Base of every sink. ``buffer`` is the most events held while the sink is behind or away;
     ``batch`` the most events per send; ``encoding`` ``json`` or ``msgpack``; ``start_notices``
@@ -122,6 +127,22 @@ class Sink:
             self._closing = False
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"cexfeed-sink-{self.kind}")
             self._task.add_done_callback(self._task_done)
+
+    async def open(self, timeout: float = 5.0) -> None:
+        """Connect now, once, within ``timeout`` s: for a caller that must not start when the
+        sink cannot work at all (``cexfeed stream --sink``, ``cexfeed run``); the connection is
+        then the publishing task's. Raises :class:`SinkUnavailable`. Later outages follow the
+        policy above (events buffer, the sink reconnects)."""
+        if self._connected:
+            return
+        try:
+            await asyncio.wait_for(self._connect(), timeout)
+        except Exception as exc:
+            await self._safe_disconnect()
+            why = "no answer" if isinstance(exc, asyncio.TimeoutError) else f"{type(exc).__name__}: {exc}"
+            raise SinkUnavailable(f"sink {self.describe()} cannot be opened: {why}") from None
+        self._connected = True
+        self.connects += 1
 
     def _task_done(self, task: asyncio.Task) -> None:
         if not task.cancelled() and task.exception() is not None:

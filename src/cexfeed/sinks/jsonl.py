@@ -24,13 +24,15 @@ class JsonlSink(Sink):
     """``path`` a file, or ``-``/``None`` for stdout. ``rotate_bytes``: start a new file once the
     active one reaches this size (0 = never); ``rotate_seconds``: once it is this old (0 =
     never). Other keyword arguments go to :class:`~cexfeed.sinks.base.Sink`; the encoding is
-    always JSON and there are no start notices (one writer per file)."""
+    always JSON. As every sink, it opens each stream, symbol and event type with a
+    ``SinkGap(reason="start")`` line (a file may be appended to by a later run: the notice says
+    where one publisher's events end and the next one's begin). Missing parent folders of
+    ``path`` are created."""
 
     kind = "jsonl"
 
     def __init__(self, path: str | os.PathLike | None = None, *, rotate_bytes: int = 0, rotate_seconds: float = 0, **kwargs) -> None:
         kwargs["encoding"] = "json"
-        kwargs.setdefault("start_notices", False)
         super().__init__(**kwargs)
         self.path = None if path in (None, "-", "") else Path(path)
         self.rotate_bytes = rotate_bytes

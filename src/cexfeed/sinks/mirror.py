@@ -28,6 +28,8 @@ class BookMirror:
         self.depth = depth
         self.books: dict[tuple[str, str], L2Book] = {}
         self.live: dict[tuple[str, str], bool] = {}
+        # (venue, symbol) -> the stream's registry name (``gateio-spot``), as sinks name streams
+        self.sources: dict[tuple[str, str], str] = {}
         self.snapshots = 0
         self.deltas = 0
         self.breaks = 0
@@ -57,6 +59,7 @@ class BookMirror:
         book = self.books.get(key)
         if book is None:
             book = self.books[key] = L2Book(self.depth)
+            self.sources[key] = f"{event.venue}-{event.market}"
         if event.snapshot:
             book.replace(event.bids, event.asks, event.last_update_id)
             self.live[key] = True

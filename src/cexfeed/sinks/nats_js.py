@@ -36,9 +36,17 @@ log = logging.getLogger("cexfeed.sinks.nats")
 MSG_ID = "Nats-Msg-Id"
 
 
+async def _quiet(exc: Exception) -> None:
+    # the client's own error report (a traceback per failed attempt): the sink reports its
+    # failures itself, once (Sink._note_error)
+    pass
+
+
 async def _connect(url: str, timeout: float) -> Any:
-    # reconnects are the sink's own (backoff with jitter), not the client's
-    return await nats.connect(url, allow_reconnect=False, connect_timeout=max(1, int(timeout)), max_reconnect_attempts=0)
+    # reconnects are the sink's own (backoff with jitter), not the client's: one attempt (the
+    # client's max_reconnect_attempts=0 would mean "retry forever" on the first connect)
+    return await nats.connect(url, allow_reconnect=False, connect_timeout=max(1, int(timeout)), max_reconnect_attempts=1,
+                              reconnect_time_wait=0, error_cb=_quiet)
 
 
 async def ensure_stream(js: Any, name: str, prefix: str, *, max_bytes: int = -1, max_age: float = 0,

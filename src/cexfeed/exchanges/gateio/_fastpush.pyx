@@ -34,6 +34,7 @@ cdef extern from "Python.h":
     ctypedef struct PyObject
     # overflow_exception NULL: an out-of-range value gives +-HUGE_VAL instead of raising
     double PyOS_string_to_double(const char* s, char** endptr, PyObject* overflow_exception) except? -1.0
+    void PyObject_GC_UnTrack(void* op)
 
 
 # The ticker events are built positionally: check the field order they are built with.
@@ -456,8 +457,13 @@ cdef bint _book_result(Cur* c, Book* b) except -1:
 cdef list _pairs(Levels* lv, double num, double den, bint one):
     cdef Py_ssize_t i
     cdef list out = [None] * lv.n
+    cdef tuple pair
     for i in range(lv.n):
-        out[i] = (lv.v[2 * i], _base(lv.v[2 * i + 1], num, den, one))
+        pair = (lv.v[2 * i], _base(lv.v[2 * i + 1], num, den, one))
+        # two floats can never be part of a reference cycle: the collector need not visit the
+        # pair (what a queued BookUpdate costs each collection while the consumer catches up)
+        PyObject_GC_UnTrack(<void*>pair)
+        out[i] = pair
     return out
 
 

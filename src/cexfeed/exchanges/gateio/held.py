@@ -52,6 +52,10 @@ class HeldSizes:
         if exc.inverse:
             self._count_error("inverse_contract", raw, exc)
             return
+        only = self._only
+        if only is not None and venue_symbol not in only:  # not subscribed: nothing to wait for
+            self._count_error("unknown_symbol", raw, f"a push of {venue_symbol!r}, not subscribed or not listed")
+            return
         self.stats.errors["held_no_multiplier"] += 1
         if venue_symbol not in self.held_symbols:
             self.held_symbols[venue_symbol] = 0

@@ -100,7 +100,8 @@ fields_in_order(Order, "venue market symbol venue_symbol exchange_ts recv_ts ord
                        "fee_currency client_order_id time_in_force reduce_only created_ts updated_ts update_id")
 fields_in_order(Fill, "venue market symbol venue_symbol exchange_ts recv_ts trade_id order_id side price amount contracts role fee "
                       "fee_currency client_order_id")
-fields_in_order(Balance, "venue market symbol venue_symbol exchange_ts recv_ts currency total available frozen change change_type")
+fields_in_order(Balance, "venue market symbol venue_symbol exchange_ts recv_ts currency total available frozen change change_type "
+                         "frozen_change")
 
 
 # -- REST snapshot (signed APIv4) ----------------------------------------------------------------

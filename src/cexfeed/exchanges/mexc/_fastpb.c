@@ -26,223 +26,15 @@
  * A deal whose values break these rules is skipped and counted (DealsBody.bad); any other
  * value error makes the frame malformed.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <math.h>
-#include <stdint.h>
-#include <string.h>
+#include "_pbwire.h"
 
-typedef struct {
-    const uint8_t *p;
-    Py_ssize_t n;
-} Slice;
-
-#define MAX_SLICES 16
-/* upb's nesting limit: sub-messages and groups together, the wrapper at level 0 */
-#define MAX_DEPTH 100
-
-/* the bounds of cexfeed.wire, exposed as module constants and checked against it by a test */
-#define MAX_VALUE 1e300
-#define MAX_MILLIS 100000000000000LL /* 10**14 */
-#define MAX_SEQ 9223372036854775807LL /* 2**63 - 1 */
-#define MAX_FIELD 536870911u /* 2**29 - 1, the largest protobuf field number */
-#define MAX_SECONDS 100000000000LL /* 10**11 */
-#define EXACT 9007199254740992.0 /* 2**53 */
-
-/* ERR_VALUE: well-formed protobuf, but a value outside the value rules */
-enum { OK = 0, ERR_TRUNC = -1, ERR_BAD = -2, ERR_PY = -3, ERR_VALUE = -4 };
-
-static PyObject *empty_str;
 /* set_types(): Push, DepthBody, Deal, DealsBody, BookTickerBody, KlineBody, the upb decode_push */
 #define N_TYPES 6
 static PyTypeObject *push_type, *depth_type, *deal_type, *deals_type, *ticker_type, *kline_type;
 static PyObject *fallback;
 
-static void set_error(int code, const char *what) {
-    if (code == ERR_PY) return; /* a Python exception is already set */
-    PyErr_Format(PyExc_ValueError, "%s: %s", code == ERR_TRUNC ? "truncated" : "malformed", what);
-}
-
-/* A record of `type` (a tuple subclass without extra fields) holding `items` (references
- * stolen, all non-NULL), or NULL with an exception set. */
-static PyObject *record(PyTypeObject *type, PyObject **items, Py_ssize_t n) {
-#if PY_VERSION_HEX < 0x030E0000
-    /* what tuple.__new__(type, items) does, without the temporary tuple */
-    PyObject *obj = type->tp_alloc(type, n);
-    if (obj != NULL) {
-        for (Py_ssize_t i = 0; i < n; i++) PyTuple_SET_ITEM(obj, i, items[i]);
-        return obj;
-    }
-#else
-    /* newer tuples carry more state (a cached hash): let tuple.__new__ set it up */
-    PyObject *tmp = PyTuple_New(n);
-    if (tmp != NULL) {
-        for (Py_ssize_t i = 0; i < n; i++) PyTuple_SET_ITEM(tmp, i, items[i]);
-        PyObject *args = PyTuple_Pack(1, tmp);
-        Py_DECREF(tmp);
-        if (args == NULL) return NULL;
-        PyObject *obj = PyTuple_Type.tp_new(type, args, NULL);
-        Py_DECREF(args);
-        return obj;
-    }
-#endif
-    for (Py_ssize_t i = 0; i < n; i++) Py_DECREF(items[i]);
-    return NULL;
-}
-
-/* record() of freshly made items, any of which may be NULL (creation failed) */
-static PyObject *record_checked(PyTypeObject *type, PyObject **items, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (items[i] == NULL) {
-            for (Py_ssize_t k = 0; k < n; k++) Py_XDECREF(items[k]);
-            return NULL;
-        }
-    }
-    return record(type, items, n);
-}
-
-static inline int read_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out) {
-    const uint8_t *p = *pp;
-    uint64_t v = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
-        if (p >= end) return ERR_TRUNC;
-        uint8_t b = *p++;
-        v |= (uint64_t)(b & 0x7F) << shift;
-        if (b < 0x80) {
-            *pp = p;
-            *out = v;
-            return OK;
-        }
-    }
-    return ERR_BAD; /* more than 10 bytes */
-}
-
-/* A field key: number in [1, 2**29 - 1] and wire type, at any nesting level (upb's rule). */
-static inline int read_key(const uint8_t **pp, const uint8_t *end, uint32_t *field, int *wire) {
-    uint64_t key;
-    int rc = read_varint(pp, end, &key);
-    if (rc) return rc;
-    if (key >> 3 == 0 || key >> 3 > MAX_FIELD) return ERR_BAD;
-    *field = (uint32_t)(key >> 3);
-    *wire = (int)(key & 7);
-    return OK;
-}
-
-/* Reads a length-delimited payload at *pp (after its tag). */
-static inline int read_len(const uint8_t **pp, const uint8_t *end, Slice *s) {
-    uint64_t len;
-    int rc = read_varint(pp, end, &len);
-    if (rc) return rc;
-    if (len > (uint64_t)(end - *pp)) return len > 0x7FFFFFFF ? ERR_BAD : ERR_TRUNC;
-    s->p = *pp;
-    s->n = (Py_ssize_t)len;
-    *pp += len;
-    return OK;
-}
-
-static int skip_field(const uint8_t **pp, const uint8_t *end, uint32_t field, int wire, int depth);
-
-/* depth: the nesting level of the message holding this group, plus the groups around it */
-static int skip_group(const uint8_t **pp, const uint8_t *end, uint32_t field, int depth) {
-    if (depth >= MAX_DEPTH) return ERR_BAD;
-    while (*pp < end) {
-        /* inside an unknown group upb takes field number 0 too (not above 2**29 - 1) */
-        uint64_t key;
-        int rc = read_varint(pp, end, &key);
-        if (rc) return rc;
-        if (key >> 3 > MAX_FIELD) return ERR_BAD;
-        uint32_t f = (uint32_t)(key >> 3);
-        int w = (int)(key & 7);
-        if (w == 4) return f == field ? OK : ERR_BAD;
-        rc = skip_field(pp, end, f, w, depth + 1);
-        if (rc) return rc;
-    }
-    return ERR_TRUNC;
-}
-
-static int skip_field(const uint8_t **pp, const uint8_t *end, uint32_t field, int wire, int depth) {
-    uint64_t tmp;
-    Slice s;
-    switch (wire) {
-    case 0:
-        return read_varint(pp, end, &tmp);
-    case 1:
-        if (end - *pp < 8) return ERR_TRUNC;
-        *pp += 8;
-        return OK;
-    case 2:
-        return read_len(pp, end, &s);
-    case 3:
-        return skip_group(pp, end, field, depth);
-    case 5:
-        if (end - *pp < 4) return ERR_TRUNC;
-        *pp += 4;
-        return OK;
-    default:
-        return ERR_BAD;
-    }
-}
-
-static inline int all_ascii(const uint8_t *s, Py_ssize_t n) {
-    Py_ssize_t i = 0;
-    uint64_t acc = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        acc |= w;
-    }
-    for (; i < n; i++) acc |= s[i];
-    return (acc & 0x8080808080808080ULL) == 0;
-}
-
-static int utf8_valid(const uint8_t *s, Py_ssize_t n) {
-    Py_ssize_t i = 0;
-    if (all_ascii(s, n)) return 1;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        int need;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (i + need >= n) return 0; /* continuation bytes run past the end */
-        for (int k = 1; k <= need; k++) {
-            uint8_t cc = s[i + k];
-            if ((cc & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return 0;
-        i += need + 1;
-    }
-    return 1;
-}
-
-static inline int check_str(const Slice *s) {
-    return utf8_valid(s->p, s->n) ? OK : ERR_BAD;
-}
-
 static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-static inline int is_digit(const uint8_t *p, const uint8_t *end) { return p < end && *p >= '0' && *p <= '9'; }
-
-/* Text that is not JSON number text: a value error, unless it is not even UTF-8 (upb refuses
- * the whole frame then). */
-static inline int not_number(const Slice *s) { return utf8_valid(s->p, s->n) ? ERR_VALUE : ERR_BAD; }
 
 /* JSON number text (wire.NUMBER: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?) -> the float
  * float(text) gives, -0 read as 0.0. Up to 19 significant digits below 2**53 with a power of
@@ -367,78 +159,6 @@ static int parse_seq(const Slice *s, PyObject **out) {
     return *out ? OK : ERR_PY;
 }
 
-/* A venue time (int64) -> ms as wire.to_ms reads it: None for 0, ERR_VALUE when negative. */
-static int time_ms(int64_t v, PyObject **out) {
-    if (v < 0) return ERR_VALUE;
-    if (v == 0) {
-        Py_INCREF(Py_None);
-        *out = Py_None;
-        return OK;
-    }
-    if (v < MAX_SECONDS) v *= 1000;
-    else if (v < MAX_MILLIS) {
-    } else if (v < MAX_MILLIS * 1000) v /= 1000;
-    else v /= 1000000;
-    *out = PyLong_FromLongLong((long long)v);
-    return *out ? OK : ERR_PY;
-}
-
-/* symbol and channel strings cache: the same few arrive over and over */
-#define SYM_CACHE 256
-#define SYM_CACHE_LEN 96
-static PyObject *sym_cache[SYM_CACHE];
-
-/* The cache slot of a string: a hash of its length and of its last 16 bytes (symbols and
- * channel strings differ at the end); a hit is confirmed by comparing the whole string. */
-static inline uint32_t cache_slot(const uint8_t *p, Py_ssize_t n) {
-    uint64_t a = 0, b = 0;
-    if (n >= 8) {
-        memcpy(&a, p + (n >= 16 ? n - 16 : 0), 8);
-        memcpy(&b, p + n - 8, 8);
-    } else {
-        memcpy(&a, p, (size_t)n);
-    }
-    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)n) * 0xC2B2AE3D27D4EB4FULL;
-    return (uint32_t)(h >> 56); /* SYM_CACHE (256) slots */
-}
-
-static PyObject *make_symbol(const Slice *s) {
-    if (s->n == 0) {
-        Py_INCREF(empty_str);
-        return empty_str;
-    }
-    if (s->n <= SYM_CACHE_LEN) {
-        uint32_t slot = cache_slot(s->p, s->n);
-        PyObject *hit = sym_cache[slot];
-        /* cached strings are ASCII: equal bytes mean an ASCII string equal to it */
-        if (hit != NULL && PyUnicode_GET_LENGTH(hit) == s->n && memcmp(PyUnicode_1BYTE_DATA(hit), s->p, s->n) == 0) {
-            Py_INCREF(hit);
-            return hit;
-        }
-        if (all_ascii(s->p, s->n)) {
-            PyObject *obj = PyUnicode_DecodeASCII((const char *)s->p, s->n, "strict");
-            if (obj == NULL) return NULL;
-            Py_XDECREF(hit);
-            Py_INCREF(obj);
-            sym_cache[slot] = obj;
-            return obj;
-        }
-    }
-    return PyUnicode_DecodeUTF8((const char *)s->p, s->n, "strict");
-}
-
-static PyObject *make_str(const Slice *s) {
-    if (s->n == 0) {
-        Py_INCREF(empty_str);
-        return empty_str;
-    }
-    if (all_ascii(s->p, s->n)) {
-        PyObject *obj = PyUnicode_New(s->n, 127);
-        if (obj != NULL) memcpy(PyUnicode_1BYTE_DATA(obj), s->p, s->n);
-        return obj;
-    }
-    return PyUnicode_DecodeUTF8((const char *)s->p, s->n, "strict");
-}
 
 /* one {price, quantity} item -> (float, float) appended to list */
 static int parse_level(const Slice *item, PyObject *list) {
@@ -472,6 +192,8 @@ static int parse_level(const Slice *item, PyObject *list) {
     }
     PyTuple_SET_ITEM(t, 0, a);
     PyTuple_SET_ITEM(t, 1, b);
+    /* two floats are never part of a cycle: the collector need not visit the pair */
+    PyObject_GC_UnTrack(t);
     rc = PyList_Append(list, t);
     Py_DECREF(t);
     return rc ? ERR_PY : OK;

@@ -3,9 +3,11 @@
 
 - the first ``aggre.depth`` push of a symbol, or a gap, asks ``hooks.request_snapshot`` once
   (until the snapshot is applied);
-- ``limit.depth`` pushes are whole top-N books, emitted as ``BookUpdate(snapshot=True)``
-  without touching the sequenced book (levels of size 0 left out); a crossed one is counted and
-  skipped;
+- ``limit.depth`` pushes are whole top-N books (a ``full`` book, one book per symbol as for
+  every book channel): each replaces the symbol's book and is emitted as
+  ``BookUpdate(snapshot=True)`` (levels of size 0 left out); a crossed one resyncs the book; one
+  whose sides are not strictly ordered best first (a price repeated or out of place) is counted
+  and skipped (found by the capture fuzz: a damaged price published an unsorted book);
 - (a silent book is reported by the connection's per-subscription watch, :mod:`cexfeed.net.watch`);
 - the venue cuts a connection after 24 h: ``max_connection_age`` s after the first frame of a
   connection, ``hooks.on_reconnect_requested`` asks for a new one.
@@ -13,7 +15,6 @@
 
 from __future__ import annotations
 
-from ...models import SPOT, BookUpdate
 from .spot_table import RECONNECT_AFTER_S
 
 
@@ -45,28 +46,16 @@ class MexcBooks:
             self._resync(symbol)
 
     def _limit_book(self, symbol: str, version: int, bids, asks, exchange_ts: int | None, recv_ts: int, raw) -> None:
-        """A ``limit.depth`` push: a whole top-N book, no sequencing state. A level of size 0
-        in it is no level (a snapshot event never carries one): left out."""
+        """A ``limit.depth`` push: a whole top-N book (the table row's ``book`` kind ``full``).
+        It replaces the symbol's book: the first push syncs it (``BookStatus``), each one is
+        published as a snapshot ``BookUpdate``; a crossed one resyncs it (the next push syncs
+        it again). A level of size 0 in it is no level: left out."""
         bids = [level for level in bids if level[1]]
         asks = [level for level in asks if level[1]]
-        if bids and asks and bids[0][0] >= asks[0][0]:
-            self._count_error("crossed_snapshot", raw, f"bid {bids[0][0]} >= ask {asks[0][0]}")
+        if any(bids[i][0] <= bids[i + 1][0] for i in range(len(bids) - 1)) or any(asks[i][0] >= asks[i + 1][0] for i in range(len(asks) - 1)):
+            self._count_error("unsorted_snapshot", raw, "levels not strictly ordered best first")
             return
-        self._emit(
-            BookUpdate(
-                venue="mexc",
-                market=SPOT,
-                symbol=self.unified(symbol),
-                venue_symbol=symbol,
-                exchange_ts=exchange_ts,
-                recv_ts=recv_ts,
-                bids=bids,
-                asks=asks,
-                snapshot=True,
-                first_update_id=version,
-                last_update_id=version,
-            )
-        )
+        self._book_periodic(symbol, version, bids, asks, exchange_ts, recv_ts)
 
     def apply_snapshot(self, venue_symbol: str, update_id: int, bids, asks, exchange_ts: int = 0, recv_ts: int | None = None) -> int:
         """Install the REST snapshot ``GET /api/v3/depth`` (``lastUpdateId`` = ``update_id``;

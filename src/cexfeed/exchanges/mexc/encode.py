@@ -148,3 +148,33 @@ def mini_tickers_frame(items: Iterable[tuple], send_time: int = 0, timezone: str
     for item in items:
         _mini(w.publicMiniTickers.items.add(), *item)
     return w.SerializeToString()
+
+
+# -- private bodies (§2.3): the wrapper's channel is the row's, fields in the proto's names ------
+def _private(row: str, body: str, symbol: str | None, send_time: int | None, create_time: int | None, fields: dict) -> bytes:
+    from .spot_table import TABLE
+
+    w = _wrapper(TABLE.get(row).venue_channel, symbol, send_time, create_time)
+    message = getattr(w, body)
+    message.SetInParent()  # an all-default body is still this body
+    for name, value in fields.items():
+        setattr(message, name, value)
+    return w.SerializeToString()
+
+
+def private_orders_frame(symbol: str | None = None, send_time: int | None = None, create_time: int | None = None, **fields) -> bytes:
+    """304 ``spot@private.orders.v3.api.pb`` push; ``fields`` in the proto's names and types
+    (``id="C02__1"``, ``price="3.5"``, ``status=2`` ...); a field left out is absent (its
+    proto3 default)."""
+    return _private("orders", "privateOrders", symbol, send_time, create_time, fields)
+
+
+def private_deals_frame(symbol: str | None = None, send_time: int | None = None, create_time: int | None = None, **fields) -> bytes:
+    """306 ``spot@private.deals.v3.api.pb`` push (``tradeId``, ``orderId``, ``isMaker`` ...)."""
+    return _private("fills", "privateDeals", symbol, send_time, create_time, fields)
+
+
+def private_account_frame(symbol: str | None = None, send_time: int | None = None, create_time: int | None = None, **fields) -> bytes:
+    """307 ``spot@private.account.v3.api.pb`` push (``vcoinName``, ``balanceAmount`` ...; the
+    venue sends no wrapper symbol here)."""
+    return _private("balances", "privateAccount", symbol, send_time, create_time, fields)

@@ -23,28 +23,19 @@ from __future__ import annotations
 
 from typing import Callable
 
-import msgspec
-
 from ...handlers import EventCallback, PublicWebSocketHandler
 from ...models import SPOT, BestBidOffer, Kline, Ticker
 from ...symbols import SymbolMap
 from .decode import DepthBody, book_ticker, classify_bad_frame, deals_body, decode_push, depth_at_version, each, mini_ticker, parse_wrapper, unknown_body_number, version
-from .protocol import (
-    ACK_EMPTY,
-    BODY_NAMES,
-    ACK_OK,
-    ACK_PONG,
-    Reply,
-    classify_reply,
-)
+from .protocol import BODY_NAMES
+from .replies import MexcReplies
 from .books import MexcBooks
 from .rest import spot_symbol_map
 from .spot_table import KLINE_INTERVALS, RECONNECT_AFTER_S, TABLE, ChannelBodies, channel_symbol
 from .trades import DealIds, deal_trades
 
-_reply = msgspec.json.Decoder(Reply, strict=False)
 
-class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
+class MexcPublicWebSocketHandler(MexcReplies, MexcBooks, PublicWebSocketHandler):
     """MEXC spot market data: raw frame -> :mod:`cexfeed.models` events.
 
     ``symbols`` maps ``BTCUSDT`` <-> ``BTC/USDT`` (from ``/api/v3/exchangeInfo`` via
@@ -78,7 +69,8 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
     we do not handle), ``unknown_frame`` (JSON that is not a spot reply), ``malformed_item``
     (one item of a multi-item push - a deal, a batch ticker - with an impossible value: left
     out, the other items are kept), ``bad_version``, ``unknown_channel``, ``channel_mismatch``,
-    ``crossed_snapshot``, ``empty_ack``, ``venue_error``; and kept but notable:
+    ``crossed_snapshot``, ``unsorted_snapshot`` (a limit depth push whose sides are not strictly
+    ordered best first), ``empty_ack``, ``venue_error``; and kept but notable:
     ``unknown_side``, ``zero_size_trade`` (left out).
     """
 
@@ -146,34 +138,6 @@ class MexcPublicWebSocketHandler(MexcBooks, PublicWebSocketHandler):
     def _cold_body(self, raw, number: int):
         """The upb sub-message of a body the compiled decoder leaves to upb."""
         return getattr(parse_wrapper(raw), BODY_NAMES[number])
-
-    # -- control frames (§1.4) ---------------------------------------------------------------
-    def _on_text(self, raw: bytes | str, recv_ts: int) -> None:
-        try:
-            reply = _reply.decode(raw)
-        except msgspec.ValidationError as exc:
-            self._count_error("unknown_frame", raw, exc)
-            return
-        kind, channels = classify_reply(reply)
-        hooks = self.hooks
-        if kind == ACK_OK:
-            for channel in channels:
-                hooks.on_ack(reply.id, channel, True, reply.msg)
-        elif kind == ACK_PONG:
-            hooks.on_pong()
-        elif kind == ACK_EMPTY:
-            self._count_error("empty_ack", raw, "subscription not effective")
-            self._error_event(reply.id, reply.code, "empty ack: subscription not effective", "", recv_ts)
-        else:  # refused ("Blocked", code 0) or error code
-            for channel in channels or [""]:
-                self._error_event(reply.id, reply.code, reply.msg, channel, recv_ts)
-
-    def _error_event(self, request_id: int, code: int, message: str, channel: str, recv_ts: int) -> None:
-        """A refusal: the ``VenueError`` (about the symbol its channel names, else the one of
-        the request it answers), then the ack settles the request."""
-        venue_symbol = channel_symbol(channel) or self.hooks.request_symbol(request_id, channel)
-        self.hooks.on_ack(request_id, channel, False, message)
-        self._venue_error(code, message, channel, recv_ts, None, venue_symbol)
 
     # -- books (§4) ----------------------------------------------------------------------------
     def _on_aggre_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:

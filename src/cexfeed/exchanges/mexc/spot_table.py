@@ -1,5 +1,6 @@
 """MEXC spot: the channel table and the venue facts beside it (mexc-protocol.md §1.1 endpoints,
-§1.5 limits, §1.6 channel catalogue, §2.1 wrapper body numbers, §4 book sync).
+§1.5 limits, §1.6 channel catalogue, §2.1 wrapper body numbers, §2.3 private bodies, §3.3 the
+private session, §4 book sync).
 
 A row's ``venue_channel`` is the channel template (``{symbol}`` is the upper-case venue symbol,
 other ``{names}`` the row's parameters); the subscribe request is the filled-in channel itself,
@@ -7,12 +8,16 @@ and the venue echoes it in the ack. ``result`` is the ``PushDataV3ApiWrapper`` b
 a push of the channel carries (the protobuf schema is in ``proto/``). Rows with
 ``offered=False`` are decoded when they arrive but never subscribed: the venue refuses them
 ("Blocked") or they serve every symbol at once.
+
+Private rows (``private=True``) are the account channels of a listenKey connection (§3.3): their
+channel strings name no symbol (the wrapper's ``symbol`` does, on orders and deals), and their
+values are exact ``Decimal`` (:func:`cexfeed.wire.amount`).
 """
 
 from __future__ import annotations
 
-from ...channels import BOOK_REST, Channel, Table
-from ...models import BestBidOffer, BookStatus, BookUpdate, Kline, Ticker, Trade
+from ...channels import BOOK_FULL, BOOK_REST, Channel, Table
+from ...models import Balance, BestBidOffer, BookStatus, BookUpdate, Fill, Kline, Order, Ticker, Trade
 
 # -- venue facts ---------------------------------------------------------------------------------
 WS_URL = "wss://wbs-api.mexc.com/ws"
@@ -59,7 +64,7 @@ TABLE = Table(
             # every push a whole top-N book, emitted as a snapshot BookUpdate
             name="limit_book", venue_channel="spot@public.limit.depth.v3.api.pb@{symbol}@{levels}", payload=(),
             params=(("levels", "20"),), choices=(("levels", ("5", "10", "20")),),
-            result=303, handler="_on_limit_depth", emits=(BookUpdate,), doc="§1.6 #3",
+            result=303, handler="_on_limit_depth", book=BOOK_FULL, emits=(BookUpdate, BookStatus), doc="§1.6 #3",
         ),
         Channel(
             name="trades", venue_channel="spot@public.aggre.deals.v3.api.pb@{interval}@{symbol}", payload=(),
@@ -69,11 +74,11 @@ TABLE = Table(
         Channel(
             name="bbo", venue_channel="spot@public.aggre.bookTicker.v3.api.pb@{interval}@{symbol}", payload=(),
             params=(("interval", "100ms"),), choices=(("interval", _WINDOWS),),
-            result=315, handler="_on_book_ticker", emits=(BestBidOffer,), doc="§1.6 #4",
+            result=315, handler="_on_book_ticker", exclusive="bbo", emits=(BestBidOffer,), doc="§1.6 #4",
         ),
         Channel(
             name="bbo_batch", venue_channel="spot@public.bookTicker.batch.v3.api.pb@{symbol}", payload=(),
-            result=311, handler="_on_book_ticker_batch", emits=(BestBidOffer,), doc="§1.6 #5",
+            result=311, handler="_on_book_ticker_batch", exclusive="bbo", emits=(BestBidOffer,), doc="§1.6 #5",
         ),
         Channel(
             name="kline", venue_channel="spot@public.kline.v3.api.pb@{symbol}@{interval}", payload=(),
@@ -107,8 +112,23 @@ TABLE = Table(
             name="bbo_plain", venue_channel="spot@public.bookTicker.v3.api.pb@{symbol}", payload=(),
             result=305, handler="_on_plain_book_ticker", emits=(BestBidOffer,), offered=False, note=_REFUSED, doc="§1.6 #12",
         ),
+        # -- private (§2.3), on a listenKey connection (§3.3) --
+        Channel(
+            name="orders", venue_channel="spot@private.orders.v3.api.pb", payload=(),
+            result=304, handler="_on_orders", emits=(Order,), private=True, doc="§2.3, §3.3",
+        ),
+        Channel(
+            name="fills", venue_channel="spot@private.deals.v3.api.pb", payload=(),
+            result=306, handler="_on_deals", emits=(Fill,), private=True, doc="§2.3, §3.3",
+        ),
+        Channel(
+            name="balances", venue_channel="spot@private.account.v3.api.pb", payload=(),
+            result=307, handler="_on_account", emits=(Balance,), private=True, doc="§2.3, §3.3",
+        ),
     ],
 )
+#: the private channels an account stream subscribes by default
+PRIVATE_DEFAULT = ("orders", "fills", "balances")
 
 
 def _families() -> dict[str, tuple[int | None, int]]:

@@ -1,0 +1,235 @@
+"""Figures of running streams, per venue: what :mod:`cexfeed.soak` reports.
+
+- :class:`StreamProbe` on one :class:`~cexfeed.feed.Feed` or
+  :class:`~cexfeed.private_feed.Account`: frames, events, resyncs, reconnects, errors by kind
+  (read from the counters the streams keep), the handler's time per frame (one frame in
+  ``sample_every`` timed around ``_handle_message``) and the queue lag (now minus the frame's
+  ``recv_ts`` when the consumer reads an event, one in ``sample_every``).
+- :func:`resources`: this process's RSS, open file descriptors, sockets and asyncio tasks.
+
+Percentiles come from the samples kept (at most ``keep`` per probe, a uniform reservoir).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from collections import Counter
+from typing import Any, Iterable
+
+
+def percentiles(values: Iterable[float], points: tuple[float, ...] = (50, 99, 99.9)) -> dict[str, float | None]:
+    """``{"p50": ..., "p99": ..., "p99.9": ..., "max": ...}`` of ``values`` (nearest rank);
+    ``None`` each when there are none."""
+    data = sorted(values)
+    out: dict[str, float | None] = {}
+    for p in points:
+        out[f"p{p:g}"] = data[min(len(data) - 1, int(len(data) * p / 100))] if data else None
+    out["max"] = data[-1] if data else None
+    return out
+
+
+class Reservoir:
+    """A uniform sample of at most ``keep`` values out of every value added."""
+
+    __slots__ = ("keep", "values", "seen", "_rng")
+
+    def __init__(self, keep: int = 20_000) -> None:
+        self.keep = keep
+        self.values: list[float] = []
+        self.seen = 0
+        self._rng = random.Random(1)
+
+    def add(self, value: float) -> None:
+        self.seen += 1
+        if len(self.values) < self.keep:
+            self.values.append(value)
+        else:
+            slot = self._rng.randrange(self.seen)
+            if slot < self.keep:
+                self.values[slot] = value
+
+
+def _handlers(stream: Any) -> list:
+    if hasattr(stream, "connections"):
+        return [conn.handler for conn in stream.connections]
+    handler = getattr(stream, "handler", None)
+    return [handler] if handler is not None else []
+
+
+def _connections(stream: Any) -> list:
+    if hasattr(stream, "connections"):
+        return list(stream.connections)
+    conn = getattr(stream, "connection", None)
+    return [conn] if conn is not None else []
+
+
+class StreamProbe:
+    """Per-stream figures. ``name`` labels the stream (``gateio-spot``, ``gateio-perp account``
+    ...), ``architecture`` its path. Call :meth:`instrument` before the stream starts (it wraps
+    the handler factory, so handlers made on reconnects are timed too) and :meth:`consume` as
+    the consumer (or :meth:`on_event` from a callback)."""
+
+    def __init__(self, stream: Any, name: str, architecture: str = "direct", sample_every: int = 16, keep: int = 20_000) -> None:
+        self.stream = stream
+        self.name = name
+        self.architecture = architecture
+        self.sample_every = sample_every
+        self.handler_ns = Reservoir(keep)
+        self.lag_ns = Reservoir(keep)
+        self.read = 0
+        self._timed: set[int] = set()
+
+    # -- instrumentation -----------------------------------------------------------------------
+    def _time(self, handler: Any) -> None:
+        if id(handler) in self._timed:
+            return
+        self._timed.add(id(handler))
+        inner = handler._handle_message
+        every = self.sample_every
+        add = self.handler_ns.add
+        clock = time.perf_counter_ns
+        state = [0]
+
+        def timed(raw, recv_ts=None):
+            state[0] += 1
+            if state[0] % every:
+                return inner(raw, recv_ts)
+            t0 = clock()
+            inner(raw, recv_ts)
+            add(clock() - t0)
+
+        handler._handle_message = timed
+
+    def instrument(self) -> "StreamProbe":
+        """Time the handlers of this stream, present and future."""
+        pool = getattr(self.stream, "_pool", None)
+        if pool is not None:
+            make = pool.handler_factory
+
+            def factory():
+                handler = make()
+                self._time(handler)
+                return handler
+
+            pool.handler_factory = factory
+        for handler in _handlers(self.stream):
+            self._time(handler)
+        return self
+
+    def on_event(self, event: Any) -> None:
+        """Count one event read by the consumer (and sample its lag)."""
+        self.read += 1
+        if self.read % self.sample_every == 0:
+            self.lag_ns.add(time.time_ns() - event.recv_ts)
+
+    async def consume(self) -> None:
+        """A consumer that does nothing but read ``events()`` (counted, lag sampled)."""
+        on_event = self.on_event
+        async for event in self.stream.events():
+            on_event(event)
+
+    # -- figures -------------------------------------------------------------------------------
+    def counters(self) -> dict[str, Any]:
+        """Cumulative counters now."""
+        frames = events_handled = resyncs = 0
+        errors: Counter[str] = Counter()
+        for handler in _handlers(self.stream):
+            frames += handler.stats.frames
+            errors.update(handler.stats.errors)
+            for seq in getattr(handler, "books", {}).values():
+                resyncs += seq.resyncs
+        connects = sum(conn.stats.connects for conn in _connections(self.stream))
+        return {
+            "frames": frames,
+            "events": self.stream.events_total,
+            "read": self.read,
+            "dropped": self.stream.dropped,
+            "queued": self.stream.queued,
+            "resyncs": resyncs,
+            "reconnects": max(0, connects - len(_connections(self.stream))),
+            "connects": connects,
+            "errors": dict(errors),
+        }
+
+    def figures(self, seconds: float | None = None) -> dict[str, Any]:
+        """Counters plus rates over ``seconds`` and the latency percentiles (µs)."""
+        out: dict[str, Any] = {"stream": self.name, "architecture": self.architecture, **self.counters()}
+        if seconds:
+            out["frames_per_s"] = out["frames"] / seconds
+            out["events_per_s"] = out["events"] / seconds
+        us = lambda d: {k: (v / 1000 if v is not None else None) for k, v in d.items()}  # noqa: E731
+        out["handler_us"] = us(percentiles(self.handler_ns.values))
+        out["queue_lag_us"] = us(percentiles(self.lag_ns.values))
+        return out
+
+
+def resources() -> dict[str, int]:
+    """``rss`` (bytes), ``fds``, ``sockets`` (fds that are sockets) and ``tasks`` (asyncio,
+    when called on a running loop) of this process (Linux ``/proc``)."""
+    rss = 0
+    try:
+        with open("/proc/self/statm") as f:
+            rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        pass
+    fds = sockets = 0
+    try:
+        for fd in os.listdir("/proc/self/fd"):
+            fds += 1
+            try:
+                if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                    sockets += 1
+            except OSError:
+                pass
+    except OSError:
+        pass
+    try:
+        tasks = len(asyncio.all_tasks())
+    except RuntimeError:
+        tasks = 0
+    return {"rss": rss, "fds": fds, "sockets": sockets, "tasks": tasks}
+
+
+class Sampler:
+    """Once every ``interval`` s: elapsed s, :func:`resources` and each probe's frames and
+    events, appended to :attr:`samples` (the time series the report plots)."""
+
+    def __init__(self, probes: list[StreamProbe], interval: float = 1.0) -> None:
+        self.probes = probes
+        self.interval = interval
+        self.samples: list[dict[str, Any]] = []
+        self._task: asyncio.Task | None = None
+        self._t0 = 0.0
+
+    def sample(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"t": time.monotonic() - self._t0, "cpu": time.process_time(), **resources()}
+        counters = {p.name: p.counters() for p in self.probes}
+        for key in ("frames", "events", "read", "dropped", "queued", "reconnects", "resyncs"):
+            row[key] = {name: c[key] for name, c in counters.items()}
+        self.samples.append(row)
+        return row
+
+    async def _run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> None:
+        self._t0 = time.monotonic()
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="cexfeed-soak-sampler")
+
+    async def stop(self) -> None:
+        """The last sample (taken while the sampler's own task still counts), then stop."""
+        if self._task is None:
+            return
+        self.sample()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None

@@ -1,0 +1,143 @@
+"""The integration and resilience suite (cexfeed.soak), short versions over real sockets:
+
+- every venue in one process (Gate spot, Gate perpetuals, MEXC spot; direct and strategy
+  streams side by side; the Gate accounts): a fault on each venue in turn recovers there and
+  changes nothing on the others; every book equals the simulator's, every account its ledger;
+- forced reconnects in a row: every book right after each, no socket or task left behind;
+- load and soak against the load endpoint: every event read, books equal the endpoint's, no
+  socket, fd or task more at the end than after warm-up (RSS and rates are figures of the
+  report, not asserted here: no timed tests);
+- the report: figures, the fault matrix from a JSON Lines file (placeholders where nothing was
+  measured), plots.
+
+``CEXFEED_LONG_TESTS=1``: the full sizes (60 s every venue, 100 reconnects, a 10-minute soak);
+the figures come from ``cexfeed soak``."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from cexfeed.soak import integration, load, matrix, report
+
+LONG = os.environ.get("CEXFEED_LONG_TESTS") == "1"
+
+
+async def test_every_venue_at_once_with_faults_and_no_crosstalk():
+    r = await integration.every_venue(600.0 if LONG else 9.0, rate=20.0, seed=3)
+    assert r["books_wrong"] == [] and r["accounts_wrong"] == []
+    names = {s["stream"] for s in r["streams"]}
+    assert {"gateio-spot direct", "gateio-spot strategy", "gateio-perp direct", "gateio-perp strategy", "mexc-spot direct",
+            "mexc-spot strategy"} <= names
+    assert {"gateio-spot account direct", "gateio-perp account strategy", "mexc-spot account direct"} <= names
+    assert [c["venue"] for c in r["crosstalk"]] == ["gateio-spot", "gateio-perp", "mexc-spot"]
+    for c in r["crosstalk"]:
+        assert c["no_crosstalk"], c
+        assert c["recover_s"] == c["recover_s"] and c["recover_s"] < 15  # recovered (not NaN)
+        # the faulted venue saw its faults: every stream reconnected, the skipped id resynced one book
+        assert all(d["reconnects"] == 1 for d in c["faulted"].values()), c["faulted"]
+        assert sum(d["resyncs"] for d in c["faulted"].values()) == 1
+        assert all(d["errors"] >= 2 for d in c["faulted"].values())  # malformed + error frame
+        assert all(d == {"reconnects": 0, "resyncs": 0, "errors": 0, "sockets": True} for d in c["others"].values())
+    for s in r["streams"]:
+        assert s["frames"] > 0 and s["read"] == s["events"] and s["dropped"] == 0, s
+        assert s["handler_us"]["p50"] is not None
+    assert any(s["stream"].endswith("account direct") and s["events"] > 5 for s in r["streams"])
+    assert r["samples"] and r["samples"][-1]["sockets"] >= 8
+
+
+async def test_forced_reconnects_in_a_row_keep_every_book_right():
+    count = 100 if LONG else 4
+    r = await integration.reconnects(count, rate=20.0, seed=5)
+    assert r["recovered"] == count and r["books_wrong"] == []
+    assert all(s["reconnects"] == count for s in r["streams"]), [(s["stream"], s["reconnects"]) for s in r["streams"]]
+    assert (r["before"]["sockets"], r["before"]["fds"], r["before"]["tasks"]) == (r["after"]["sockets"], r["after"]["fds"], r["after"]["tasks"])
+
+
+async def test_load_with_drops_books_right_and_nothing_left_behind():
+    seconds = 600.0 if LONG else 6.0
+    r = await load.run(50_000 if LONG else 10_000, seconds, drop_every=60.0 if LONG else 2.0, warmup=1.0)
+    assert r["books_wrong"] == []
+    assert r["drops"] >= 2 and r["endpoint"]["drops"] >= 3 * r["drops"]  # three venues' sockets each time
+    assert r["resources_warm"] == r["resources_end"]
+    for s in r["streams"]:
+        assert s["reconnects"] == r["drops"] and s["frames"] > 1000, s
+        assert s["read"] + s["dropped"] == s["events"], s  # every event is read or counted as dropped
+        assert s["errors"] == {}, s
+    if LONG:
+        assert r["rss_growth"] < 0.05
+
+
+async def test_the_consumer_kinds_all_read_every_event():
+    for consumer in ("events", "batches", "callback"):
+        r = await load.run(5_000, 2.0, consumer=consumer, warmup=0.5)
+        assert r["books_wrong"] == [] and r["dropped"] == 0, consumer
+        assert all(s["read"] == s["events"] > 0 for s in r["streams"]), consumer
+
+
+def test_fault_matrix_renders_observations_and_placeholders(tmp_path):
+    path = tmp_path / "faults.jsonl"
+    matrix.record("tcp_abort", "gateio-spot", True, True, 0.2, path=path)
+    matrix.record("tcp_abort", "gateio-spot", True, True, 0.4, path=path)
+    matrix.record("tcp_abort", "gateio-spot", True, True, 0.3, path=path)
+    matrix.record("sequence_gap", "mexc-spot", True, False, 1.5, note="book differs", path=path)
+    matrix.record("brand_new_fault", "gateio-perp", False, False, None, path=path)
+    with open(path, "a") as f:
+        f.write("not json\n")
+    rows = matrix.load(path)
+    assert len(rows) == 5
+    lines, counts = matrix.table(rows)
+    text = "\n".join(lines)
+    assert "| connection dropped (TCP abort) | survived, state right · 0.30 s (n=3) |" in text
+    assert "survived, **state wrong** · 1.50 s (n=1)" in text and "**FAILED**, **state wrong** (n=1)" in text
+    assert "| brand_new_fault |" in text and "not measured" in text
+    # where each fault applies: market streams, account streams or both
+    applicable = sum(3 if scope != "both" else 6 for _, _, scope in matrix.FAULTS) + 6  # the new fault applies everywhere
+    assert counts["measured"] == 3 and counts["failed"] == 2 and counts["cells"] == applicable
+    assert "| auth failure | n/a | n/a | n/a | not measured | not measured | not measured |" in text
+    # a JSON list works too; without CEXFEED_FAULT_MATRIX record() writes nothing
+    (tmp_path / "faults.json").write_text(json.dumps({"runs": rows}))
+    assert matrix.load(tmp_path / "faults.json") == rows
+    matrix.record("tcp_abort", "gateio-spot", True, True, 0.1)
+
+
+def test_report_has_every_section_and_its_plots(tmp_path):
+    pytest.importorskip("matplotlib")
+    samples = [{"t": float(t), "rss": 50_000_000 + t, "fds": 9, "sockets": 3, "tasks": 5, "frames": {"a": 1000 * t, "b": 500 * t},
+                "events": {"a": 1000 * t, "b": 500 * t}, "read": {"a": 1000 * t, "b": 500 * t}} for t in range(5)]
+    stream = {"stream": "a", "architecture": "direct", "frames": 4000, "events": 4000, "read": 4000, "dropped": 0, "queued": 0, "resyncs": 0,
+              "reconnects": 1, "errors": {"malformed": 2}, "frames_per_s": 1000.0, "handler_us": {"p50": 2.0, "p99": 9.0, "max": 20.0},
+              "queue_lag_us": {"p50": 30.0, "p99": 90.0, "max": 200.0}}
+    run_fig = {"rate": 1500.0, "duration": 4.0, "drop_every": 2.0, "drops": 2, "warmup": 1.0, "architecture": "direct", "frames_per_s": 1500.0,
+               "min_window_frames_per_s": 1400.0, "cpu_share": 0.1, "books_wrong": [], "dropped": 0, "rss_warm": 50_000_001, "rss_end": 50_000_004,
+               "rss_max": 50_000_004, "rss_growth": 0.0, "resources_warm": {"fds": 9}, "resources_end": {"fds": 9}, "streams": [stream], "samples": samples}
+    results = {"meta": {"date": "d", "machine": "m", "python": "p", "versions": {"x": "1"}, "args": {}}, "load": run_fig,
+               "soak": dict(run_fig, duration=600.0),
+               "matrix_rows": [{"fault": "tcp_abort", "venue": "gateio-spot", "survived": True, "state_right": True, "recover_s": 0.2}],
+               "matrix_source": "faults.jsonl"}
+    _, results["matrix_counts"] = matrix.table(results["matrix_rows"])
+    paths = report.write(results, tmp_path)
+    text = paths["report"].read_text()
+    for heading in ("## Targets", "## Load: 1,500 frames/s for 4 s", "## Soak", "## Fault matrix"):
+        assert heading in text, heading
+    assert "10-minute soak" in text and f"1 of {matrix.table([])[1]['cells']} cells measured" in text
+    assert {"load_rate", "load_rss", "soak_rate", "soak_rss"} <= set(paths) and all(p.stat().st_size > 1000 for p in paths.values())
+    assert json.loads(paths["results"].read_text())["load"]["frames_per_s"] == 1500.0
+
+
+def test_soak_command_writes_its_report(tmp_path):
+    from click.testing import CliRunner
+
+    from cexfeed.cli import main
+    from cexfeed.soak import run
+
+    faults = tmp_path / "faults.jsonl"
+    matrix.record("tcp_abort", "mexc-spot", True, True, 0.25, path=faults)
+    paths = run.run(quick=True, out=tmp_path, parts=["reconnects"], overrides={"reconnects": 2}, fault_matrix=faults, log=lambda m: None)
+    text = paths["report"].read_text()
+    assert "2 forced reconnects in a row" in text and "2/2 recovered" in text and "survived, state right · 0.25 s (n=1)" in text
+    assert not (tmp_path / "latest.md").exists()  # only a full run of every part refreshes latest.md
+    result = CliRunner().invoke(main, ["soak", "--only", "reconnects,nonsense", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "unknown parts ['nonsense']" in result.output

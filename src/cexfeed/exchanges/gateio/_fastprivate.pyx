@@ -399,15 +399,20 @@ cdef class AccountReader:
             result = core.c_apply_position(event)
         if result is None:
             return 0
-        stats = self.stats
-        _set_slot(stats, _EVENTS, _slot(stats, _EVENTS) + 1)
         cls = type(result)
         if cls is Order:
-            PyDict_SetItem(self.seen_order, _slot(result, _ORDER_SYMBOL), _slot(result, _ORDER_TS))
+            symbol, seen, ts = _slot(result, _ORDER_SYMBOL), self.seen_order, _slot(result, _ORDER_TS)
         elif cls is Fill:
-            PyDict_SetItem(self.seen_fill, _slot(result, _FILL_SYMBOL), _slot(result, _FILL_TS))
+            symbol, seen, ts = _slot(result, _FILL_SYMBOL), self.seen_fill, _slot(result, _FILL_TS)
         else:
-            PyDict_SetItem(self.seen_position, _slot(result, _POSITION_SYMBOL), _slot(result, _POSITION_TS))
+            symbol, seen, ts = _slot(result, _POSITION_SYMBOL), self.seen_position, _slot(result, _POSITION_TS)
+        # a symbol the handler does not follow is not published (applied all the same), as _emit
+        only = self.hdict.get("_only")
+        if only is not None and symbol not in only and not self.handler._admit(result):
+            return 0
+        stats = self.stats
+        _set_slot(stats, _EVENTS, _slot(stats, _EVENTS) + 1)
+        PyDict_SetItem(seen, symbol, ts)
         callback = self.hdict.get("_on_event")
         if callback is not None:
             try:

@@ -131,7 +131,12 @@ cdef bint _number_text(Cur* c, Tok* t, bint* quoted) noexcept nogil:
     if c.p >= c.end:
         return False
     if c.p[0] == c'"':
-        if not _text(c, &s, &n):
+        # the usual quoted number: its characters up to the closing quote, without memchr
+        s = c.p + 1
+        n = _bare(s, c.end) if s < c.end and (s[0] == c'-' or c'0' <= s[0] <= c'9') else 0
+        if n and s + n < c.end and s[n] == c'"' and c.clean:
+            c.p = s + n + 1
+        elif not _text(c, &s, &n):
             return False
         quoted[0] = True
     elif c.p[0] == c'-' or (c'0' <= c.p[0] <= c'9'):

@@ -20,7 +20,7 @@ Its JSON scanning (the cursor, strings, integers, numbers, skipping a value) is 
 ``_fastpush.pxd`` for the account-push reader (``_fastprivate.pyx``) to share.
 """
 
-from libc.math cimport floor, isfinite
+from libc.math cimport isfinite
 from libc.stdio cimport snprintf
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcmp, memcpy, strlen
@@ -294,20 +294,6 @@ cdef double _round15(double x) except? -1.0:
     cdef char buf[40]
     snprintf(buf, sizeof(buf), "%.15g", x)
     return PyOS_string_to_double(buf, NULL, NULL)
-
-
-cdef double _EXACT = 9007199254740992.0  # 2**53
-
-
-cdef inline double _base(double s, double num, double den, bint one) except? -1.0:
-    """ContractSize.base: contracts -> base currency."""
-    cdef double x
-    if one:
-        return s
-    x = s * num
-    if floor(s) == s and -_EXACT < x < _EXACT:
-        return x / den
-    return _round15(x / den)
 
 
 # -- book updates -----------------------------------------------------------------------------

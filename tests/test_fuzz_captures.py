@@ -69,7 +69,9 @@ def test_fuzz_find_limit_depth_with_a_price_out_of_order_is_not_published(captur
         assert events == [] and errors == {"unsorted_snapshot": 1}, mutate.__name__
     # the push as captured is published, best first
     events, errors = same_on_every_path("mexc-spot", [_limit_depth(captures_dir, lambda body: None)])
-    assert errors == {} and [e["type"] for e in events] == ["BookUpdate"] and events[0]["snapshot"]
+    # limit depth is a full book (one book per symbol): the first push syncs it
+    assert errors == {} and [e["type"] for e in events] == ["BookUpdate", "BookStatus"] and events[0]["snapshot"]
+    assert events[1]["status"] == "synced"
     asks = [p for p, _ in events[0]["asks"]]
     bids = [p for p, _ in events[0]["bids"]]
     assert asks == sorted(asks) and bids == sorted(bids, reverse=True) and bids[0] < asks[0]

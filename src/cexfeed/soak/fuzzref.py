@@ -174,12 +174,7 @@ class Reference:
         symbol = r["s"]
         bids, asks = self._levels(symbol, r.get("b") or []), self._levels(symbol, r.get("a") or [])
         if r.get("full"):
-            book = _Book()
-            book.set(bids, asks, self.depth)
-            book.last = int(r["u"])
-            book.bridged = True
-            self.books[symbol], self.synced[symbol] = book, not book.crossed()
-            self.buffer.pop(symbol, None)
+            self._full(symbol, int(r["u"]), bids, asks)
             return
         self.delta(symbol, int(r["U"]), int(r["u"]), bids, asks)
 
@@ -192,12 +187,29 @@ class Reference:
             w = PushDataV3ApiWrapper.FromString(raw)
         except Exception:
             return
-        if w.WhichOneof("body") != "publicAggreDepths":
+        which = w.WhichOneof("body")
+        if which == "publicLimitDepths":
+            # a whole top-N book: it replaces the symbol's book (one book per symbol), the
+            # next aggre delta continues its version exactly
+            body = w.publicLimitDepths
+            self._full(w.symbol, int(body.version), [(float(x.price), float(x.quantity)) for x in body.bids],
+                       [(float(x.price), float(x.quantity)) for x in body.asks])
+            return
+        if which != "publicAggreDepths":
             return
         body = w.publicAggreDepths
         symbol = w.symbol
         self.delta(symbol, int(body.fromVersion), int(body.toVersion), [(float(x.price), float(x.quantity)) for x in body.bids],
                    [(float(x.price), float(x.quantity)) for x in body.asks])
+
+    def _full(self, symbol: str, last: int, bids: list[Level], asks: list[Level]) -> None:
+        """An in-band whole book: replaces the symbol's book (synced unless crossed)."""
+        book = _Book()
+        book.set(bids, asks, self.depth)
+        book.last = last
+        book.bridged = True
+        self.books[symbol], self.synced[symbol] = book, not book.crossed()
+        self.buffer.pop(symbol, None)
 
     def delta(self, symbol: str, first: int, last: int, bids: list[Level], asks: list[Level]) -> None:
         if not self.synced.get(symbol):

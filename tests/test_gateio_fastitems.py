@@ -296,3 +296,33 @@ def test_field_table_matches_the_wire_structs(kind, structs):
             assert nullable == (type(None) in args and f.type is not wire.Time), name
             assert _KINDS[plain] == field_kind and required == f.required, (struct, name)
             assert required or nullable or f.default is not None
+
+
+@pytest.mark.parametrize("spot", [True, False])
+def test_book_pushes_same_events_through_unfollow_close_and_gaps(monkeypatch, spot):
+    # book deltas are applied from C (the handler's _book_delta steps): what the handler counts
+    # and publishes around them (a symbol unfollowed, a book closed and opened, a gap, a failing
+    # consumer) is the same
+    from test_gateio_fastpush import generated
+
+    fs = generated(21, count=200, spot=spot)
+    gap = fs[50].replace(b'"U":', b'"U":9').replace(b'"u":', b'"u":9')
+
+    def steps(h):
+        return [lambda: h.apply_snapshot("BTC_USDT", 100, [(50.0, 1.0)], [(60.0, 1.0)], 0, 1),
+                lambda: h.apply_snapshot("ETH_USDT", 100, [(50.0, 1.0)], [(60.0, 1.0)], 0, 1)] + fs[:40] + [
+            lambda: h.follow(["BTC_USDT", "ETH_USDT"])] + fs[40:60] + [gap, lambda: h.unfollow("ETH_USDT")] + fs[60:90] + [
+            lambda: h.close_book("BTC_USDT", 3)] + fs[90:120] + [lambda: h.open_book("BTC_USDT")] + fs[120:]
+
+    results = []
+    for compiled in (True, False):
+        run = Run(monkeypatch, spot, compiled, raising=True)
+        for step in steps(run.handler):
+            step() if callable(step) else run.handler._handle_message(step, 7)
+        books = {s: (q.synced, q.book.top_bids(), q.book.top_asks(), q.book.last_update_id) for s, q in run.handler.books.items()}
+        results.append((run.feed([]), books))
+    assert results[0] == results[1]
+    events = [e for e, _ in results[0][0][0]]
+    assert sum(type(e).__name__ == "BookUpdate" for e in events) > 50
+    counters = results[0][0][1]
+    assert {"unknown_symbol", "callback", "book_after_unsubscribe"} <= set(counters) and any(k.startswith("book_") and k != "book_after_unsubscribe" for k in counters), counters

@@ -28,9 +28,10 @@ from cexfeed.exchanges.gateio._fastpush cimport NOT_ASCII, NOT_CLEAN, Cur, _base
 from time import time_ns as _time_ns
 
 from cexfeed import wire
+from cexfeed import book
 from cexfeed.exchanges.gateio.book_push import BookPush
 from cexfeed.handlers import HandlerStats
-from cexfeed.models import BUY, PERP, SELL, SPOT, BestBidOffer, Event, Ticker, Trade
+from cexfeed.models import BUY, PERP, SELL, SPOT, BestBidOffer, BookUpdate, Event, Ticker, Trade
 
 
 # The events are built positionally: check the field order they are built with.
@@ -39,6 +40,7 @@ for _cls, _fields in (
     (BestBidOffer, ("bid_price", "bid_size", "ask_price", "ask_size", "update_id")),
     (Trade, ("price", "size", "side", "trade_id", "contracts", "raw_side")),
     (Ticker, ("last", "best_bid", "best_ask", "high_24h", "low_24h", "base_volume", "quote_volume", "change_pct")),
+    (BookUpdate, ("bids", "asks", "snapshot", "first_update_id", "last_update_id")),
 ):
     if _cls.__struct_fields__ != _HEAD + _fields:
         raise ImportError(f"cexfeed._fastitems was built for another {_cls.__name__} field order; rebuild it")
@@ -52,6 +54,10 @@ cdef long long _MAX_SEQ = wire.MAX_SEQ
 cdef Py_ssize_t _FRAMES = _offset(HandlerStats, "frames")
 cdef Py_ssize_t _EVENTS = _offset(HandlerStats, "events")
 cdef Py_ssize_t _VENUE_SYMBOL = _offset(Event, "venue_symbol")
+# BookSequencer.on_delta's answers
+cdef int _APPLIED = book.APPLIED
+cdef int _GAP = book.GAP
+cdef int _CROSSED = book.CROSSED
 
 
 # -- item rows: what each field of a wire struct holds --------------------------------------------
@@ -308,8 +314,9 @@ cdef class PushHandler:
     ``_handle_message``. A frame is read here only while the handler's ``_reader`` is ``reader``.
     """
 
-    cdef object reader, handler, fallback, stats, seen, market, context, apply_book, failed, count_error
-    cdef dict hdict, contracts
+    cdef object reader, handler, fallback, stats, seen, market, context, apply_book, failed, count_error, emit, broken
+    cdef dict hdict, contracts, books
+    cdef set closed_books
     cdef int nchannels
     cdef const char* names[MAX_CHANNELS]
     cdef Py_ssize_t lens[MAX_CHANNELS]
@@ -344,6 +351,10 @@ cdef class PushHandler:
         self.market = handler.market
         self.context = handler._contract_context
         self.apply_book = handler._apply_book_update
+        self.emit = handler._emit
+        self.broken = handler._broken
+        self.books = handler.books
+        self.closed_books = handler.closed_books
         self.failed = handler._failed
         self.count_error = handler._count_error
         self.last_n = -1
@@ -394,14 +405,24 @@ cdef class PushHandler:
             return False
         if r is None:
             return False
+        stats = self.stats
         if type(r) is list:
-            return self._publish(r, recv_ts)
-        if type(r) is BookPush:
-            stats = self.stats
+            only = self.hdict.get("_only")
+            if only is not None:
+                for event in r:
+                    if _slot(event, _VENUE_SYMBOL) not in only:
+                        return False
             _set_slot(stats, _FRAMES, _slot(stats, _FRAMES) + 1)
-            self.apply_book(r, recv_ts)
-            return True
-        return self._publish_one(r, recv_ts)
+            self._emit_all(r, recv_ts)
+        elif type(r) is BookPush:
+            _set_slot(stats, _FRAMES, _slot(stats, _FRAMES) + 1)
+            self._book(r, recv_ts)
+        else:
+            if not self._admitted(r):
+                return False
+            _set_slot(stats, _FRAMES, _slot(stats, _FRAMES) + 1)
+            self._emit_one(r, recv_ts)
+        return True
 
     cdef object _read(self, bytes raw, object recv_ts):
         """The event of a push (a list of them for an array), the PushReader's answer on its
@@ -536,33 +557,51 @@ cdef class PushHandler:
             r = self.reader.read(raw, recv_ts)
         return r
 
-    cdef bint _publish_one(self, object event, object recv_ts) except -1:
-        """The handler's ``_emit`` of one event (False, before anything: not followed)."""
-        name = _slot(event, _VENUE_SYMBOL)
+    cdef int _book(self, object push, object recv_ts) except -1:
+        """A book push: a delta to a book that exists goes as the handler's ``_book_delta`` takes
+        it, a full push or anything else through the handler's ``_apply_book_update``."""
+        cdef int code
+        cdef tuple fields = <tuple> push  # a BookPush: its fields by index, as a tuple's
+        symbol = fields[0]
+        seq = self.books.get(symbol)
+        if fields[4] or seq is None or self.closed_books:
+            self.apply_book(push, recv_ts)
+            return 0
+        exchange_ts, first, last, bids, asks = fields[1], fields[2], fields[3], fields[5], fields[6]
+        code = seq.on_delta(first, last, bids, asks)
+        if code == _APPLIED:
+            event = BookUpdate("gateio", self.market, seq.symbol, symbol, exchange_ts, recv_ts, bids, asks, False, first, last)
+            if self._admitted(event):
+                self._emit_one(event, recv_ts)
+            else:
+                self.emit(event)  # counted by the handler
+            seq.book.exchange_ts = exchange_ts
+        elif code == _GAP or code == _CROSSED:
+            self.broken(symbol, seq, code, exchange_ts, recv_ts, first)
+        return 0
+
+    cdef bint _admitted(self, object event) except -1:
+        """Whether the handler's ``_emit`` publishes ``event`` without counting anything (the
+        quotes of a best bid/offer made here are never crossed)."""
         only = self.hdict.get("_only")
-        if only is not None and name not in only:
-            return False
+        return only is None or _slot(event, _VENUE_SYMBOL) in only
+
+    cdef int _emit_one(self, object event, object recv_ts) except -1:
+        """The handler's ``_emit`` of an admitted event."""
         stats = self.stats
-        _set_slot(stats, _FRAMES, _slot(stats, _FRAMES) + 1)
         _set_slot(stats, _EVENTS, _slot(stats, _EVENTS) + 1)
-        self.seen[type(event)][name] = recv_ts
+        self.seen[type(event)][_slot(event, _VENUE_SYMBOL)] = recv_ts
         callback = self.hdict.get("_on_event")
         if callback is not None:
             try:
                 callback(event)
             except Exception as exc:
                 self.count_error("callback", b"", exc)
-        return True
+        return 0
 
-    cdef bint _publish(self, list events, object recv_ts) except -1:
-        """The handler's ``_emit_all`` (False, before anything: an event it would not publish)."""
-        only = self.hdict.get("_only")
-        if only is not None:
-            for event in events:
-                if _slot(event, _VENUE_SYMBOL) not in only:
-                    return False
+    cdef int _emit_all(self, list events, object recv_ts) except -1:
+        """The handler's ``_emit_all`` of admitted events."""
         stats = self.stats
-        _set_slot(stats, _FRAMES, _slot(stats, _FRAMES) + 1)
         _set_slot(stats, _EVENTS, _slot(stats, _EVENTS) + len(events))
         seen = self.seen
         for event in events:
@@ -574,5 +613,4 @@ cdef class PushHandler:
                     callback(event)
                 except Exception as exc:
                     self.count_error("callback", b"", exc)
-        return True
-
+        return 0

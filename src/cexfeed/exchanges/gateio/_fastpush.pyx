@@ -169,17 +169,20 @@ cdef bint _slow_double(const char* s, Py_ssize_t n, double* out) except -1:
 
 cdef bint _number(Cur* c, double* out) except -1:
     """A JSON number or a numeric string (the venue's decimal strings) -> the correctly rounded
-    double, in one pass that also checks the JSON number grammar. Up to 15 significant digits
-    and a power of ten up to 22 take the exact path (an integer below 2**53 times or divided by
-    an exact power of ten: one correctly rounded operation); anything longer goes to Python's
-    own parser. Zero with a minus sign is refused (msgspec's sign of it depends on the form)."""
+    double, in one pass that also checks the JSON number grammar. A mantissa of at most 19
+    digits whose value is at most 2**53, with a power of ten up to 22, takes the exact path (one
+    correctly rounded multiplication or division by an exact power of ten); anything else goes
+    to Python's own parser. Zero with a minus sign is refused (msgspec's sign of it depends on
+    the form)."""
     cdef const char* p
     cdef const char* end = c.end
     cdef const char* tok
+    cdef const char* start
     cdef unsigned long long mant = 0
-    cdef int digits = 0, scale = 0, exp = 0
-    cdef bint quoted, neg = False, exact = True, exp_neg = False
-    cdef char ch
+    cdef unsigned int d
+    cdef Py_ssize_t ndigits
+    cdef int scale = 0, exp = 0
+    cdef bint quoted, neg = False, exp_neg = False
     _ws(c)
     p = c.p
     quoted = p < end and p[0] == c'"'
@@ -189,39 +192,34 @@ cdef bint _number(Cur* c, double* out) except -1:
     if p < end and p[0] == c'-':
         neg = True
         p += 1
-    # integer part: 0 or [1-9][0-9]*
+    # integer part: 0 or [1-9][0-9]* (the digits past the 19th may wrap mant: then ndigits says so)
     if not _digit(p, end):
         return False
+    start = p
     if p[0] == c'0':
         p += 1
     else:
         while p < end:
-            ch = p[0]
-            if not (c'0' <= ch <= c'9'):
+            d = <unsigned char> p[0] - 48
+            if d > 9:
                 break
-            digits += 1
-            if digits <= 15:
-                mant = mant * 10 + <unsigned long long>(ch - c'0')
-            else:
-                exact = False
+            mant = mant * 10 + d
             p += 1
+    ndigits = p - start
     # fraction
     if p < end and p[0] == c'.':
         p += 1
-        if not _digit(p, end):
-            return False
+        start = p
         while p < end:
-            ch = p[0]
-            if not (c'0' <= ch <= c'9'):
+            d = <unsigned char> p[0] - 48
+            if d > 9:
                 break
-            if mant or ch != c'0':
-                digits += 1
-            if digits <= 15:
-                mant = mant * 10 + <unsigned long long>(ch - c'0')
-                scale -= 1
-            else:
-                exact = False
+            mant = mant * 10 + d
             p += 1
+        if p == start:
+            return False
+        ndigits += p - start
+        scale = -<int> (p - start) if p - start < 100000 else -100000
     # exponent
     if p < end and (p[0] == c'e' or p[0] == c'E'):
         p += 1
@@ -241,7 +239,7 @@ cdef bint _number(Cur* c, double* out) except -1:
         c.p = p + 1
     else:
         c.p = p
-    if exact and -22 <= scale <= 22:
+    if ndigits <= 19 and mant <= 9007199254740992ULL and -22 <= scale <= 22:
         if scale >= 0:
             out[0] = <double> mant * _POW10[scale]
         else:

@@ -455,7 +455,7 @@ cdef class PushHandler:
                 if kind == OTHER:
                     return None
                 if kind == DELEGATE:
-                    return self._delegate(raw, recv_ts)
+                    return self._delegate(raw, recv_ts, c.clean)
             elif _key(s, n, b"event", 5):
                 if not _text(&c, &s, &n) or not _key(s, n, b"update", 6):
                     return None
@@ -547,14 +547,14 @@ cdef class PushHandler:
         return Ticker("gateio", SPOT, symbol, name, _stamp(ms, sec, 0, 0), recv_ts, _opt(it, 1), _opt(it, 3), _opt(it, 2), _opt(it, 7),
                       _opt(it, 8), _opt(it, 5), _opt(it, 6), _opt(it, 4))
 
-    cdef object _delegate(self, bytes raw, object recv_ts):
+    cdef object _delegate(self, bytes raw, object recv_ts, bint clean):
         """What the PushReader gives for a push of its channels (a BookPush, ticker events),
         the contract's multiplier and name learnt first; ``None``: the handler's path."""
-        r = self.reader.read(raw, recv_ts)
+        r = self.reader.read(raw, recv_ts, clean)
         while type(r) is str:  # first push of this contract
             if self._context(r) is None:
                 return None
-            r = self.reader.read(raw, recv_ts)
+            r = self.reader.read(raw, recv_ts, clean)
         return r
 
     cdef int _book(self, object push, object recv_ts) except -1:

@@ -262,14 +262,14 @@ cdef bint _skip(Cur* c, int depth) except -1:
         return False
     cdef char ch = c.p[0]
     if ch == c'"':
-        return _string(c, &s, &n)
+        return _text(c, &s, &n)
     if ch == c'{' or ch == c'[':
         c.p += 1
         if _take(c, c'}' if ch == c'{' else c']'):
             return True
         while True:
             if ch == c'{':
-                if not _string(c, &s, &n) or not _take(c, c':'):
+                if not _text(c, &s, &n) or not _take(c, c':'):
                     return False
             if not _skip(c, depth + 1):
                 return False
@@ -364,7 +364,7 @@ cdef bint _levels(Cur* c, Levels* lv, bint arrays) except -1:
         have_p = have_s = False
         if not _take(c, c'}'):
             while True:
-                if not _string(c, &s, &n) or not _take(c, c':'):
+                if not _text(c, &s, &n) or not _take(c, c':'):
                     return False
                 if _key(s, n, b"p", 1):
                     if not _number(c, &price) or not 0 < price < _FINITE:
@@ -397,10 +397,10 @@ cdef bint _book_result(Cur* c, Book* b) except -1:
     if _take(c, c'}'):
         return True
     while True:
-        if not _string(c, &s, &n) or not _take(c, c':'):
+        if not _text(c, &s, &n) or not _take(c, c':'):
             return False
         if _key(s, n, b"s", 1):
-            if not _string(c, &b.sym, &b.sym_n):
+            if not _text(c, &b.sym, &b.sym_n):
                 return False
         elif _key(s, n, b"t", 1):
             if not _time(c, &b.t):
@@ -541,7 +541,7 @@ cdef bint _ticker_value(Cur* c, const Field* f, Tick* r) except -1:
     cdef long long k
     cdef int kind = f.kind
     if kind == CONTRACT:
-        return _string(c, &r.contract, &r.contract_n) and r.contract_n > 0
+        return _text(c, &r.contract, &r.contract_n) and r.contract_n > 0
     if kind == STAMP:
         return _time(c, &r.t)
     if _null(c):
@@ -581,7 +581,7 @@ cdef bint _ticker(Cur* c, Ticks* ts) except -1:
         return False
     if not _take(c, c'}'):
         while True:
-            if not _string(c, &s, &n) or not _take(c, c':'):
+            if not _text(c, &s, &n) or not _take(c, c':'):
                 return False
             f = NULL
             for j in range(15):
@@ -728,8 +728,10 @@ cdef class PushReader:
                 out.append(OpenInterest("gateio", "perp", symbol, contract, exchange_ts, recv_ts, _base(r.v[TOTAL], num, den, one), r.v[TOTAL], None))
         return out
 
-    def read(self, bytes raw, object recv_ts):
-        """One raw frame -> see the class docstring. ``recv_ts`` goes on the events as it is."""
+    def read(self, bytes raw, object recv_ts, bint clean=False):
+        """One raw frame -> see the class docstring. ``recv_ts`` goes on the events as it is;
+        ``clean``: the caller checked the frame has no backslash and no control byte (its strings
+        end at their closing quote)."""
         cdef Cur c
         cdef const char* s
         cdef Py_ssize_t n
@@ -742,7 +744,7 @@ cdef class PushReader:
             return None
         c.p = <const char*> raw
         c.end = c.p + len(raw)
-        c.clean = False
+        c.clean = clean
         b.arrays = self.array_levels
         b.sym = NULL
         b.sym_n = 0
@@ -757,10 +759,10 @@ cdef class PushReader:
             if not _take(&c, c'{'):
                 return None
             while True:
-                if not _string(&c, &s, &n) or not _take(&c, c':'):
+                if not _text(&c, &s, &n) or not _take(&c, c':'):
                     return None
                 if _key(s, n, b"channel", 7):
-                    if not _string(&c, &s, &n):
+                    if not _text(&c, &s, &n):
                         return None
                     if n and _key(s, n, self.book_channel, len(self.book_channel)):
                         mode = BOOK
@@ -769,7 +771,7 @@ cdef class PushReader:
                     else:
                         return None
                 elif _key(s, n, b"event", 5):
-                    if not _string(&c, &s, &n) or not _key(s, n, b"update", 6):
+                    if not _text(&c, &s, &n) or not _key(s, n, b"update", 6):
                         return None
                     event_ok = True
                 elif _key(s, n, b"time", 4):

@@ -182,7 +182,8 @@ class MexcPublicWebSocketHandler(MexcReplies, MexcBooks, PublicWebSocketHandler)
         deals, bad = body
         if bad:
             self._bad_items(bad, raw)
-        self._emit_all(deal_trades(deals, symbol, self.unified(symbol), ts, recv_ts, self._deal_ids, self._count_error, raw))
+        unified = self._names.get(symbol) or self.unified(symbol)  # (unified(), without its call once known)
+        self._emit_all(deal_trades(deals, symbol, unified, ts, recv_ts, self._deal_ids, self._count_error, raw))
 
     def _on_plain_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         self._on_deals(symbol, ts, deals_body(body.deals), raw, recv_ts)

@@ -1,6 +1,7 @@
 # The JSON scanning of the compiled Gate push reader (_fastpush.pyx), shared with the compiled
-# account-push reader (_fastprivate.pyx): a cursor over a frame's bytes and the readers of its
-# tokens, each as strict as msgspec's decoder (anything else: False, the frame goes the msgspec way).
+# account-push reader (_fastprivate.pyx) and the public handlers' compiled _handle_message
+# (_fastitems.pyx): a cursor over a frame's bytes and the readers of its tokens, each as strict
+# as msgspec's decoder (anything else: False, the frame goes the msgspec way).
 
 from libc.math cimport floor
 from libc.string cimport memchr, memcmp

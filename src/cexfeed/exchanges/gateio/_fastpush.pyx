@@ -16,8 +16,10 @@ in any unit become ms as :func:`cexfeed.wire.to_ms` reads them (a time that is n
 integer of at most 18 digits takes the msgspec path). The bounds are those of
 :mod:`cexfeed.wire`, read from it when the module loads.
 
-Its JSON scanning (the cursor, strings, integers, numbers, skipping a value) is declared in
-``_fastpush.pxd`` for the account-push reader (``_fastprivate.pyx``) to share.
+Its JSON scanning (the cursor, strings, integers, numbers, times, skipping a value, the
+contract-size rule) is declared in ``_fastpush.pxd`` for the account-push reader
+(``_fastprivate.pyx``) and the compiled ``_handle_message`` of the public handlers
+(``_fastitems.pyx``, which calls :meth:`PushReader.read` for this reader's channels) to share.
 """
 
 from libc.math cimport isfinite

@@ -405,8 +405,9 @@ class GateioFrames:
 
 class GateioPublicHandler(GateioFrames, PublicWebSocketHandler):
     """A Gate public stream: :class:`GateioFrames` plus books, the book ticker and candle items
-    both markets share, and the compiled reader for the REST-synced book channel (and futures
-    tickers) in front of the typed decode."""
+    both markets share, and the compiled parts in front of the typed decode (see
+    :meth:`use_compiled`): the reader of the REST-synced book channel and futures tickers, and
+    the compiled ``_handle_message`` that also reads the item rows of :attr:`FAST_ITEMS`."""
 
     # what the compiled reader serves: the REST-synced book channel (b"" = none), futures.tickers
     FAST_BOOK_CHANNEL = b""

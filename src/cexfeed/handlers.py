@@ -473,21 +473,8 @@ class PublicWebSocketHandler(WebSocketHandler):
             return
         code = seq.on_delta(first, last, bids, asks)
         if code == APPLIED:
-            self._emit(
-                BookUpdate(
-                    venue=self.venue,
-                    market=self.market,
-                    symbol=seq.symbol,
-                    venue_symbol=venue_symbol,
-                    exchange_ts=exchange_ts,
-                    recv_ts=recv_ts,
-                    bids=bids,
-                    asks=asks,
-                    snapshot=False,
-                    first_update_id=first,
-                    last_update_id=last,
-                )
-            )
+            # BookUpdate's fields in order: the event head, bids, asks, snapshot, first and last id
+            self._emit(BookUpdate(self.venue, self.market, seq.symbol, venue_symbol, exchange_ts, recv_ts, bids, asks, False, first, last))
             seq.book.exchange_ts = exchange_ts
         elif code == GAP or code == CROSSED:
             self._broken(venue_symbol, seq, code, exchange_ts, recv_ts, first)

@@ -24,6 +24,8 @@ CYTHON_MODULES = {
     "cexfeed.exchanges.gateio._fastpush": "src/cexfeed/exchanges/gateio/_fastpush.pyx",
     # cimports the JSON scanning of _fastpush.pxd and the number rules of _amounts.pxd
     "cexfeed.exchanges.gateio._fastprivate": "src/cexfeed/exchanges/gateio/_fastprivate.pyx",
+    # the compiled _handle_message of the public handlers: cimports _fastpush.pxd
+    "cexfeed.exchanges.gateio._fastitems": "src/cexfeed/exchanges/gateio/_fastitems.pyx",
 }
 # MEXC hot push bodies (public) and private bodies in plain C (no Cython needed); the upb
 # decoders are used when absent. Both include the wire primitives of _pbwire.h.

@@ -27,8 +27,11 @@ def test_compiled_gate_push_reader():
     from cexfeed.exchanges.gateio.futures_public_handler import GateioFuturesPublicWebSocketHandler
     from cexfeed.exchanges.gateio.spot_public_handler import GateioSpotPublicWebSocketHandler
 
-    assert GateioFuturesPublicWebSocketHandler()._reader is not None
-    assert GateioSpotPublicWebSocketHandler()._reader is not None
+    assert gate.PushHandler is not None
+    for cls in (GateioFuturesPublicWebSocketHandler, GateioSpotPublicWebSocketHandler):
+        handler = cls()
+        # the compiled _handle_message (item rows read and every hot push published in C)
+        assert handler._reader is not None and handler._handle_message.__self__.__class__ is gate.PushHandler
 
 
 def test_compiled_account_value_screen():

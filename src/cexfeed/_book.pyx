@@ -6,8 +6,18 @@ key ``-price`` so that both sides sort ascending and index 0 is always the best 
 to ``depth`` is then a length change.
 """
 
+from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
+from cpython.object cimport PyObject
+from cpython.tuple cimport PyTuple_CheckExact
 from libc.stdlib cimport free, realloc
 from libc.string cimport memmove
+
+
+cdef extern from "Python.h":
+    Py_ssize_t PyList_GET_SIZE(object)
+    PyObject* PyList_GET_ITEM(object, Py_ssize_t)
+    Py_ssize_t PyTuple_GET_SIZE(object)
+    PyObject* PyTuple_GET_ITEM(object, Py_ssize_t)
 
 
 cdef struct Side:
@@ -57,7 +67,8 @@ cdef int _set(Side* side, double key, double size) except -1:
             memmove(&side.sizes[i], &side.sizes[i + 1], (side.n - i - 1) * sizeof(double))
             side.n -= 1
     elif size != 0.0:
-        _reserve(side, side.n + 1)
+        if side.n == side.cap:
+            _reserve(side, side.n + 1)
         memmove(&side.keys[i + 1], &side.keys[i], (side.n - i) * sizeof(double))
         memmove(&side.sizes[i + 1], &side.sizes[i], (side.n - i) * sizeof(double))
         side.keys[i] = key
@@ -68,18 +79,24 @@ cdef int _set(Side* side, double key, double size) except -1:
 
 cdef int _apply(Side* side, object levels, double sign) except -1:
     cdef double price, size
-    cdef Py_ssize_t i
-    cdef tuple pair
+    cdef Py_ssize_t i = 0
+    cdef PyObject* item
+    cdef PyObject* p
+    cdef PyObject* s
     if type(levels) is list:
-        for i in range(len(<list> levels)):
-            item = (<list> levels)[i]
-            if type(item) is tuple and len(<tuple> item) == 2:
-                pair = <tuple> item
-                price = pair[0]
-                size = pair[1]
-            else:
-                price = item[0]
-                size = item[1]
+        # the usual level, a (float, float) tuple, read through borrowed references
+        while i < PyList_GET_SIZE(levels):
+            item = PyList_GET_ITEM(levels, i)
+            i += 1
+            if PyTuple_CheckExact(<object> item) and PyTuple_GET_SIZE(<object> item) == 2:
+                p = PyTuple_GET_ITEM(<object> item, 0)
+                s = PyTuple_GET_ITEM(<object> item, 1)
+                if PyFloat_CheckExact(<object> p) and PyFloat_CheckExact(<object> s):
+                    _set(side, sign * PyFloat_AS_DOUBLE(<object> p), PyFloat_AS_DOUBLE(<object> s))
+                    continue
+            level = <object> item
+            price = level[0]
+            size = level[1]
             _set(side, sign * price, size)
         return 0
     for level in levels:

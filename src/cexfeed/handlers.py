@@ -205,14 +205,17 @@ class WebSocketHandler:
     def _emit_all(self, events: list[Event]) -> None:
         """:meth:`_emit` for the several events of one frame."""
         only = self._only
-        for event in events:
-            if only is not None and event.venue_symbol not in only or event.__class__ is BestBidOffer:
-                events = [e for e in events if self._admit(e)]
-                break
-        self.stats.events += len(events)
         seen = self.seen
         for event in events:
-            seen[event.__class__][event.venue_symbol] = event.recv_ts
+            cls = event.__class__
+            if cls is BestBidOffer or only is not None and event.venue_symbol not in only:
+                # one is refused: the others again, after the check (their times are the same)
+                events = [e for e in events if self._admit(e)]
+                for e in events:
+                    seen[e.__class__][e.venue_symbol] = e.recv_ts
+                break
+            seen[cls][event.venue_symbol] = event.recv_ts
+        self.stats.events += len(events)
         callback = self._on_event
         if callback is not None:
             for event in events:
@@ -470,21 +473,8 @@ class PublicWebSocketHandler(WebSocketHandler):
             return
         code = seq.on_delta(first, last, bids, asks)
         if code == APPLIED:
-            self._emit(
-                BookUpdate(
-                    venue=self.venue,
-                    market=self.market,
-                    symbol=seq.symbol,
-                    venue_symbol=venue_symbol,
-                    exchange_ts=exchange_ts,
-                    recv_ts=recv_ts,
-                    bids=bids,
-                    asks=asks,
-                    snapshot=False,
-                    first_update_id=first,
-                    last_update_id=last,
-                )
-            )
+            # BookUpdate's fields in order: the event head, bids, asks, snapshot, first and last id
+            self._emit(BookUpdate(self.venue, self.market, seq.symbol, venue_symbol, exchange_ts, recv_ts, bids, asks, False, first, last))
             seq.book.exchange_ts = exchange_ts
         elif code == GAP or code == CROSSED:
             self._broken(venue_symbol, seq, code, exchange_ts, recv_ts, first)

@@ -1,7 +1,9 @@
 # The JSON scanning of the compiled Gate push reader (_fastpush.pyx), shared with the compiled
-# account-push reader (_fastprivate.pyx): a cursor over a frame's bytes and the readers of its
-# tokens, each as strict as msgspec's decoder (anything else: False, the frame goes the msgspec way).
+# account-push reader (_fastprivate.pyx) and the public handlers' compiled _handle_message
+# (_fastitems.pyx): a cursor over a frame's bytes and the readers of its tokens, each as strict
+# as msgspec's decoder (anything else: False, the frame goes the msgspec way).
 
+from libc.math cimport floor
 from libc.string cimport memchr, memcmp
 
 
@@ -93,3 +95,18 @@ cdef bint _int(Cur* c, long long* out) noexcept nogil
 cdef bint _number(Cur* c, double* out) except -1
 # one JSON value skipped, as strictly as msgspec reads it
 cdef bint _skip(Cur* c, int depth) except -1
+# a venue time (a bare JSON integer of at most 18 digits, in any unit) -> ms
+cdef bint _time(Cur* c, long long* out) noexcept nogil
+# x rounded to 15 significant digits (ContractSize.base past 2**53)
+cdef double _round15(double x) except? -1.0
+
+
+cdef inline double _base(double s, double num, double den, bint one) except? -1.0:
+    """ContractSize.base: contracts -> base currency (num / den the multiplier, ``one`` when 1)."""
+    cdef double x
+    if one:
+        return s
+    x = s * num
+    if floor(s) == s and -9007199254740992.0 < x < 9007199254740992.0:  # |x| < 2**53
+        return x / den
+    return _round15(x / den)

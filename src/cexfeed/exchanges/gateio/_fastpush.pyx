@@ -16,11 +16,13 @@ in any unit become ms as :func:`cexfeed.wire.to_ms` reads them (a time that is n
 integer of at most 18 digits takes the msgspec path). The bounds are those of
 :mod:`cexfeed.wire`, read from it when the module loads.
 
-Its JSON scanning (the cursor, strings, integers, numbers, skipping a value) is declared in
-``_fastpush.pxd`` for the account-push reader (``_fastprivate.pyx``) to share.
+Its JSON scanning (the cursor, strings, integers, numbers, times, skipping a value, the
+contract-size rule) is declared in ``_fastpush.pxd`` for the account-push reader
+(``_fastprivate.pyx``) and the compiled ``_handle_message`` of the public handlers
+(``_fastitems.pyx``, which calls :meth:`PushReader.read` for this reader's channels) to share.
 """
 
-from libc.math cimport floor, isfinite
+from libc.math cimport isfinite
 from libc.stdio cimport snprintf
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcmp, memcpy, strlen
@@ -169,17 +171,20 @@ cdef bint _slow_double(const char* s, Py_ssize_t n, double* out) except -1:
 
 cdef bint _number(Cur* c, double* out) except -1:
     """A JSON number or a numeric string (the venue's decimal strings) -> the correctly rounded
-    double, in one pass that also checks the JSON number grammar. Up to 15 significant digits
-    and a power of ten up to 22 take the exact path (an integer below 2**53 times or divided by
-    an exact power of ten: one correctly rounded operation); anything longer goes to Python's
-    own parser. Zero with a minus sign is refused (msgspec's sign of it depends on the form)."""
+    double, in one pass that also checks the JSON number grammar. A mantissa of at most 19
+    digits whose value is at most 2**53, with a power of ten up to 22, takes the exact path (one
+    correctly rounded multiplication or division by an exact power of ten); anything else goes
+    to Python's own parser. Zero with a minus sign is refused (msgspec's sign of it depends on
+    the form)."""
     cdef const char* p
     cdef const char* end = c.end
     cdef const char* tok
+    cdef const char* start
     cdef unsigned long long mant = 0
-    cdef int digits = 0, scale = 0, exp = 0
-    cdef bint quoted, neg = False, exact = True, exp_neg = False
-    cdef char ch
+    cdef unsigned int d
+    cdef Py_ssize_t ndigits
+    cdef int scale = 0, exp = 0
+    cdef bint quoted, neg = False, exp_neg = False
     _ws(c)
     p = c.p
     quoted = p < end and p[0] == c'"'
@@ -189,39 +194,34 @@ cdef bint _number(Cur* c, double* out) except -1:
     if p < end and p[0] == c'-':
         neg = True
         p += 1
-    # integer part: 0 or [1-9][0-9]*
+    # integer part: 0 or [1-9][0-9]* (the digits past the 19th may wrap mant: then ndigits says so)
     if not _digit(p, end):
         return False
+    start = p
     if p[0] == c'0':
         p += 1
     else:
         while p < end:
-            ch = p[0]
-            if not (c'0' <= ch <= c'9'):
+            d = <unsigned char> p[0] - 48
+            if d > 9:
                 break
-            digits += 1
-            if digits <= 15:
-                mant = mant * 10 + <unsigned long long>(ch - c'0')
-            else:
-                exact = False
+            mant = mant * 10 + d
             p += 1
+    ndigits = p - start
     # fraction
     if p < end and p[0] == c'.':
         p += 1
-        if not _digit(p, end):
-            return False
+        start = p
         while p < end:
-            ch = p[0]
-            if not (c'0' <= ch <= c'9'):
+            d = <unsigned char> p[0] - 48
+            if d > 9:
                 break
-            if mant or ch != c'0':
-                digits += 1
-            if digits <= 15:
-                mant = mant * 10 + <unsigned long long>(ch - c'0')
-                scale -= 1
-            else:
-                exact = False
+            mant = mant * 10 + d
             p += 1
+        if p == start:
+            return False
+        ndigits += p - start
+        scale = -<int> (p - start) if p - start < 100000 else -100000
     # exponent
     if p < end and (p[0] == c'e' or p[0] == c'E'):
         p += 1
@@ -241,7 +241,7 @@ cdef bint _number(Cur* c, double* out) except -1:
         c.p = p + 1
     else:
         c.p = p
-    if exact and -22 <= scale <= 22:
+    if ndigits <= 19 and mant <= 9007199254740992ULL and -22 <= scale <= 22:
         if scale >= 0:
             out[0] = <double> mant * _POW10[scale]
         else:
@@ -264,14 +264,14 @@ cdef bint _skip(Cur* c, int depth) except -1:
         return False
     cdef char ch = c.p[0]
     if ch == c'"':
-        return _string(c, &s, &n)
+        return _text(c, &s, &n)
     if ch == c'{' or ch == c'[':
         c.p += 1
         if _take(c, c'}' if ch == c'{' else c']'):
             return True
         while True:
             if ch == c'{':
-                if not _string(c, &s, &n) or not _take(c, c':'):
+                if not _text(c, &s, &n) or not _take(c, c':'):
                     return False
             if not _skip(c, depth + 1):
                 return False
@@ -294,20 +294,6 @@ cdef double _round15(double x) except? -1.0:
     cdef char buf[40]
     snprintf(buf, sizeof(buf), "%.15g", x)
     return PyOS_string_to_double(buf, NULL, NULL)
-
-
-cdef double _EXACT = 9007199254740992.0  # 2**53
-
-
-cdef inline double _base(double s, double num, double den, bint one) except? -1.0:
-    """ContractSize.base: contracts -> base currency."""
-    cdef double x
-    if one:
-        return s
-    x = s * num
-    if floor(s) == s and -_EXACT < x < _EXACT:
-        return x / den
-    return _round15(x / den)
 
 
 # -- book updates -----------------------------------------------------------------------------
@@ -380,7 +366,7 @@ cdef bint _levels(Cur* c, Levels* lv, bint arrays) except -1:
         have_p = have_s = False
         if not _take(c, c'}'):
             while True:
-                if not _string(c, &s, &n) or not _take(c, c':'):
+                if not _text(c, &s, &n) or not _take(c, c':'):
                     return False
                 if _key(s, n, b"p", 1):
                     if not _number(c, &price) or not 0 < price < _FINITE:
@@ -413,10 +399,10 @@ cdef bint _book_result(Cur* c, Book* b) except -1:
     if _take(c, c'}'):
         return True
     while True:
-        if not _string(c, &s, &n) or not _take(c, c':'):
+        if not _text(c, &s, &n) or not _take(c, c':'):
             return False
         if _key(s, n, b"s", 1):
-            if not _string(c, &b.sym, &b.sym_n):
+            if not _text(c, &b.sym, &b.sym_n):
                 return False
         elif _key(s, n, b"t", 1):
             if not _time(c, &b.t):
@@ -557,7 +543,7 @@ cdef bint _ticker_value(Cur* c, const Field* f, Tick* r) except -1:
     cdef long long k
     cdef int kind = f.kind
     if kind == CONTRACT:
-        return _string(c, &r.contract, &r.contract_n) and r.contract_n > 0
+        return _text(c, &r.contract, &r.contract_n) and r.contract_n > 0
     if kind == STAMP:
         return _time(c, &r.t)
     if _null(c):
@@ -597,7 +583,7 @@ cdef bint _ticker(Cur* c, Ticks* ts) except -1:
         return False
     if not _take(c, c'}'):
         while True:
-            if not _string(c, &s, &n) or not _take(c, c':'):
+            if not _text(c, &s, &n) or not _take(c, c':'):
                 return False
             f = NULL
             for j in range(15):
@@ -744,8 +730,10 @@ cdef class PushReader:
                 out.append(OpenInterest("gateio", "perp", symbol, contract, exchange_ts, recv_ts, _base(r.v[TOTAL], num, den, one), r.v[TOTAL], None))
         return out
 
-    def read(self, bytes raw, object recv_ts):
-        """One raw frame -> see the class docstring. ``recv_ts`` goes on the events as it is."""
+    def read(self, bytes raw, object recv_ts, bint clean=False):
+        """One raw frame -> see the class docstring. ``recv_ts`` goes on the events as it is;
+        ``clean``: the caller checked the frame has no backslash and no control byte (its strings
+        end at their closing quote)."""
         cdef Cur c
         cdef const char* s
         cdef Py_ssize_t n
@@ -758,7 +746,7 @@ cdef class PushReader:
             return None
         c.p = <const char*> raw
         c.end = c.p + len(raw)
-        c.clean = False
+        c.clean = clean
         b.arrays = self.array_levels
         b.sym = NULL
         b.sym_n = 0
@@ -773,10 +761,10 @@ cdef class PushReader:
             if not _take(&c, c'{'):
                 return None
             while True:
-                if not _string(&c, &s, &n) or not _take(&c, c':'):
+                if not _text(&c, &s, &n) or not _take(&c, c':'):
                     return None
                 if _key(s, n, b"channel", 7):
-                    if not _string(&c, &s, &n):
+                    if not _text(&c, &s, &n):
                         return None
                     if n and _key(s, n, self.book_channel, len(self.book_channel)):
                         mode = BOOK
@@ -785,7 +773,7 @@ cdef class PushReader:
                     else:
                         return None
                 elif _key(s, n, b"event", 5):
-                    if not _string(&c, &s, &n) or not _key(s, n, b"update", 6):
+                    if not _text(&c, &s, &n) or not _key(s, n, b"update", 6):
                         return None
                     event_ok = True
                 elif _key(s, n, b"time", 4):

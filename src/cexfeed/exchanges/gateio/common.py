@@ -11,12 +11,13 @@ the generic :class:`~cexfeed.exchanges.gateio.protocol.Envelope`.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, Union
 
 import msgspec
 
 from ...channels import BOOK_REST, Channel, Table
-from ...handlers import EventCallback, PublicWebSocketHandler
+from ...handlers import EventCallback, PublicWebSocketHandler, WebSocketHandler
 from ...models import BestBidOffer, Kline
 from ...symbols import SymbolMap
 from ...wire import MAX_MILLIS, MAX_SECONDS, SeqId, Time, to_ms, untyped_amounts
@@ -30,6 +31,10 @@ try:  # compiled reader of book updates and futures tickers; the msgspec path is
     from ._fastpush import PushReader
 except ImportError:
     PushReader = None
+try:  # compiled _handle_message: the hot item rows read and every hot push published in C
+    from ._fastitems import PushHandler
+except ImportError:
+    PushHandler = None
 
 # book updates and full tickers are longer; trades, book tickers and partial tickers are shorter
 # and never pay for the compiled reader's channel check
@@ -400,13 +405,17 @@ class GateioFrames:
 
 class GateioPublicHandler(GateioFrames, PublicWebSocketHandler):
     """A Gate public stream: :class:`GateioFrames` plus books, the book ticker and candle items
-    both markets share, and the compiled reader for the REST-synced book channel (and futures
-    tickers) in front of the typed decode."""
+    both markets share, and the compiled parts in front of the typed decode (see
+    :meth:`use_compiled`): the reader of the REST-synced book channel and futures tickers, and
+    the compiled ``_handle_message`` that also reads the item rows of :attr:`FAST_ITEMS`."""
 
     # what the compiled reader serves: the REST-synced book channel (b"" = none), futures.tickers
     FAST_BOOK_CHANNEL = b""
     FAST_BOOK_ARRAYS = False  # its levels are [price, size] arrays (spot), not {p, s} objects
     FAST_TICKERS = False
+    # item methods the compiled _handle_message reads itself -> its row kind (the methods of
+    # this module's concrete handlers: a subclass overriding one must leave it out)
+    FAST_ITEMS: dict[str, str] = {}
     CONTRACT_SIZES = False  # sizes count contracts (futures): converted through _sizer
     BOOK_CHANNELS: frozenset[str] = frozenset()
 
@@ -429,8 +438,27 @@ class GateioPublicHandler(GateioFrames, PublicWebSocketHandler):
         # class facts read on every book ticker, as instance attributes (a faster lookup)
         self._market = self.market
         self._contract_sizes = self.CONTRACT_SIZES
-        if PushReader is not None and (self.FAST_BOOK_CHANNEL or self.FAST_TICKERS):
-            self._reader = PushReader(self.FAST_BOOK_CHANNEL, self.FAST_BOOK_ARRAYS, self.FAST_TICKERS, self._contracts)
+        self.use_compiled(True)
+
+    def use_compiled(self, on: bool) -> None:
+        """Read the hot pushes with the compiled parts when they are built (the default): the
+        :class:`PushReader` of the book channel and futures tickers, and the compiled
+        ``_handle_message`` (:class:`PushHandler`), which also reads the item rows of
+        :attr:`FAST_ITEMS` and publishes in C; off: the pure-Python path alone (their twin,
+        for the comparison tests). Setting ``_reader`` to ``None`` turns both off too."""
+        self.__dict__.pop("_handle_message", None)
+        self._reader = None
+        if not on or PushReader is None or not (self.FAST_BOOK_CHANNEL or self.FAST_TICKERS or self.FAST_ITEMS):
+            return
+        self._reader = PushReader(self.FAST_BOOK_CHANNEL, self.FAST_BOOK_ARRAYS, self.FAST_TICKERS, self._contracts)
+        if PushHandler is not None:
+            items = {channel: self.FAST_ITEMS[name] for channel, (name, _) in self.CHANNELS.items() if name in self.FAST_ITEMS}
+            if self.FAST_BOOK_CHANNEL:
+                items[self.FAST_BOOK_CHANNEL.decode()] = "reader"
+            if self.FAST_TICKERS:
+                items["futures.tickers"] = "reader"
+            handler = PushHandler(self._reader, items, self._contracts, self, partial(WebSocketHandler._handle_message, self))
+            self._handle_message = handler.handle_message
 
     def _default_symbols(self) -> SymbolMap:
         raise NotImplementedError

@@ -51,6 +51,7 @@ class GateioFuturesPublicWebSocketHandler(HeldSizes, ObuBooks, GateioPublicHandl
     PONG = futures_table.PONG
     SYSTEM = futures_table.SYSTEM
     FAST_TICKERS = True
+    FAST_ITEMS = {"_on_book_ticker": "bbo", "_on_trades": "perp_trade"}
     CONTRACT_SIZES = True
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:

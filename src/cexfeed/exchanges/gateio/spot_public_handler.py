@@ -32,6 +32,7 @@ class GateioSpotPublicWebSocketHandler(ObuBooks, GateioPublicHandler):
     PONG = spot_table.PONG
     SYSTEM = spot_table.SYSTEM
     FAST_BOOK_ARRAYS = True
+    FAST_ITEMS = {"_on_book_ticker": "bbo", "_on_trade": "trade", "_on_ticker": "ticker"}
 
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, depth: int = 100) -> None:
         super().__init__(on_event, symbols, depth)

@@ -146,7 +146,9 @@ class MexcPublicWebSocketHandler(MexcReplies, MexcBooks, PublicWebSocketHandler)
             self._count_error("bad_version", raw, f"fromVersion {first} toVersion {last}")
             return
         self._book_delta(symbol, first, last, bids, asks, ts, recv_ts)
-        self._depth_applied(symbol)
+        seq = self.books.get(symbol)
+        if seq is not None and not seq.synced:  # (a synced book needs no snapshot: no call)
+            self._depth_applied(symbol)
 
     def _on_increase_depth(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         self._increase(symbol, ts, body, raw, recv_ts)
@@ -182,7 +184,8 @@ class MexcPublicWebSocketHandler(MexcReplies, MexcBooks, PublicWebSocketHandler)
         deals, bad = body
         if bad:
             self._bad_items(bad, raw)
-        self._emit_all(deal_trades(deals, symbol, self.unified(symbol), ts, recv_ts, self._deal_ids, self._count_error, raw))
+        unified = self._names.get(symbol) or self.unified(symbol)  # (unified(), without its call once known)
+        self._emit_all(deal_trades(deals, symbol, unified, ts, recv_ts, self._deal_ids, self._count_error, raw))
 
     def _on_plain_deals(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         self._on_deals(symbol, ts, deals_body(body.deals), raw, recv_ts)
@@ -193,21 +196,9 @@ class MexcPublicWebSocketHandler(MexcReplies, MexcBooks, PublicWebSocketHandler)
 
     def _on_book_ticker(self, symbol: str, ts: int | None, body, raw, recv_ts: int) -> None:
         bid_price, bid_qty, ask_price, ask_qty, update_id = body
-        self._emit(
-            BestBidOffer(
-                venue="mexc",
-                market=SPOT,
-                symbol=self.unified(symbol),
-                venue_symbol=symbol,
-                exchange_ts=ts,
-                recv_ts=recv_ts,
-                bid_price=bid_price,
-                bid_size=bid_qty,
-                ask_price=ask_price,
-                ask_size=ask_qty,
-                update_id=update_id or None,
-            )
-        )
+        unified = self._names.get(symbol) or self.unified(symbol)  # (unified(), without its call once known)
+        # BestBidOffer's fields in order: venue, market, symbol, venue_symbol, exchange_ts, recv_ts, bid, ask, update id
+        self._emit(BestBidOffer("mexc", SPOT, unified, symbol, ts, recv_ts, bid_price, bid_qty, ask_price, ask_qty, update_id or None))
 
     def _on_book_ticker_batch(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         update_id = version(body.version) or None

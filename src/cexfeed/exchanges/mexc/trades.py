@@ -18,8 +18,6 @@ from ...models import BUY, SELL, SPOT, UNKNOWN, Trade
 from .decode import Deal
 from .protocol import TRADE_TYPE_BUY, TRADE_TYPE_SELL
 
-_SIDES = {TRADE_TYPE_BUY: BUY, TRADE_TYPE_SELL: SELL}
-
 
 class DealIds:
     """Ids for the deals a venue sends without one, per symbol (see the module docstring)."""
@@ -41,12 +39,15 @@ def deal_trades(deals: Iterable[Deal], symbol: str, unified: str, push_ts: int |
     out or marked."""
     out = []
     for price, qty, trade_type, time_ms, trade_id in deals:
-        if qty == 0:
+        if qty == 0.0:
             count("zero_size_trade", raw, "")
             continue
-        side = _SIDES.get(trade_type)
         raw_side = None
-        if side is None:
+        if trade_type == TRADE_TYPE_BUY:
+            side = BUY
+        elif trade_type == TRADE_TYPE_SELL:
+            side = SELL
+        else:
             side = UNKNOWN
             raw_side = str(trade_type)
             count("unknown_side", raw, f"tradeType {trade_type}")

@@ -230,3 +230,43 @@ async def test_cli_account_exits_1_on_a_wrong_uid(sim):
     assert "the account is not live" in err
     statuses = [e.status for e in map(decode_event, out.splitlines()) if isinstance(e, AccountStatus)]
     assert "live" not in statuses and statuses[-1] == "refused"  # also after the close
+
+
+# -- auth_failed / refused are terminal (README: exit 1; events() ends) ---------------------------------
+
+
+@pytest.mark.parametrize("venue,environ", [("gateio-spot", {"secret": "nope"}), ("gateio-perp", {"uid": "999"})])
+async def test_cli_account_ends_promptly_on_a_refused_key_without_a_duration(sim, venue, environ):
+    """No --duration: a refused key or uid ends the run itself, exit 1 with the venue's error."""
+    code, out, err = await run_cli(["account", venue, "--url", sim.ws_url(venue), "--rest-url", sim.rest_url(venue),
+                                    "--format", "jsonl"], env(**environ), timeout=20)
+    assert code == 1, err
+    if venue == "gateio-spot":
+        assert "Error: gateio-spot: the venue refused the credentials: INVALID_SIGNATURE" in err
+    else:
+        assert "Error: gateio-perp: 6 of 8 private subscriptions refused" in err
+    statuses = [e.status for e in map(decode_event, out.splitlines()) if isinstance(e, AccountStatus)]
+    assert statuses[-1] == ("auth_failed" if venue == "gateio-spot" else "refused")
+
+
+@pytest.mark.parametrize("credentials,expect", [(Credentials(TEST_KEY, "nope", TEST_UID), "auth_failed"),
+                                                (Credentials(TEST_KEY, TEST_SECRET, "999"), "refused")])
+async def test_account_events_end_after_a_terminal_status(sim, credentials, expect):
+    from cexfeed.private_feed import Account
+
+    account = Account("gateio-perp", credentials, url=sim.ws_url("gateio-perp"), rest_url=sim.rest_url("gateio-perp"), ack_timeout=3.0)
+    try:
+        seen = []
+
+        async def read():
+            async for event in account.events():
+                seen.append(event)
+
+        reader = asyncio.ensure_future(read())
+        assert await account.start(10.0) == expect
+        await asyncio.wait_for(reader, 5)  # ended by itself, without close()
+        statuses = [e for e in seen if isinstance(e, AccountStatus)]
+        assert statuses[-1].status == expect and account.ended
+        assert account.failure and account.failure in f"{statuses[-1].code} {statuses[-1].message}".strip()
+    finally:
+        await account.close()

@@ -148,6 +148,7 @@ class Account(EventDelivery):
         self._clock_retried = False
         self._stopped = False  # auth_failed or refused: nothing is synced again
         self.refused = ""  # what the venue said when it refused private subscriptions
+        self.failure = ""  # the venue's code and text of a terminal auth_failed/refused status
         self._covered_ms: int | None = None
         self._status_changed = asyncio.Event()
         # why the next sync runs (a new session token, a rotation), else reconnect/start
@@ -160,7 +161,20 @@ class Account(EventDelivery):
     def _dispatch(self, event: Event) -> None:
         if event.__class__ is AccountStatus:
             self._status_changed.set()
+            if event.status in ("auth_failed", "refused"):
+                # terminal (README): nothing is retried, so events() ends after this status
+                self.failure = " ".join(p for p in (event.code, event.message) if p)
+                super()._dispatch(event)
+                self._ended = True
+                self._wake()
+                return
         super()._dispatch(event)
+
+    @property
+    def ended(self) -> bool:
+        """True once the venue refused the credentials or a private subscription
+        (``auth_failed``/``refused``): terminal, :meth:`events` ends after that status."""
+        return self._ended
 
     def _resolve(self, listed: bool) -> dict[str, str]:
         """Unified name -> venue name of each followed symbol. Raises ``SymbolError``."""

@@ -132,7 +132,9 @@ async def _run(feeds: list[Any], symbols: list[list[str]], fmt: str, duration: f
             await asyncio.wait_for(stop.wait(), timeout)
         except asyncio.TimeoutError:
             pass
-        return stop.is_set() or (deadline is not None and loop.time() >= deadline)
+        # every feed ended on its own (an account the venue refused): nothing more will come
+        ended = bool(feeds) and all(getattr(feed, "ended", False) for feed in feeds)
+        return stop.is_set() or ended or (deadline is not None and loop.time() >= deadline)
 
     started = False
     try:

@@ -270,3 +270,22 @@ async def test_account_events_end_after_a_terminal_status(sim, credentials, expe
         assert account.failure and account.failure in f"{statuses[-1].code} {statuses[-1].message}".strip()
     finally:
         await account.close()
+
+
+@pytest.mark.parametrize("architecture", ["direct", "strategy"])
+@pytest.mark.parametrize("venue,channels", [("gateio-spot", 3), ("gateio-perp", 8)])
+async def test_a_refused_key_is_one_status_naming_the_channels_and_one_error(sim, venue, channels, architecture):
+    from cexfeed.models import VenueError
+
+    events: list = []
+    account = await open_account(sim, venue, events, credentials=Credentials(TEST_KEY, "nope", TEST_UID), expect="auth_failed",
+                                 architecture=architecture)
+    try:
+        await asyncio.sleep(0.3)
+        failed = [e for e in events if isinstance(e, AccountStatus) and e.status == "auth_failed"]
+        assert len(failed) == 1 and failed[0].code == "INVALID_SIGNATURE"
+        assert failed[0].message.startswith(f"Signature mismatch ({channels} of {channels} private subscriptions refused: orders !all, fills !all")
+        errors = [e for e in events if isinstance(e, VenueError)]
+        assert len(errors) == 1 and "INVALID_SIGNATURE" in errors[0].message
+    finally:
+        await account.close()

@@ -346,3 +346,16 @@ def test_a_closed_position_has_no_size_on_every_path(impl):
     st_.apply_position(msgspec.structs.replace(position("2", update_id=30), size=None))
     out = st_.apply_position(msgspec.structs.replace(position("0", update_id=31), size=None))
     assert out.size is None and out.closed
+
+
+def test_json_writes_account_decimals_as_plain_text_and_keeps_the_value():
+    """msgspec writes ``str(Decimal)``: ``8.33E-7``; JSON/CLI output is plain decimal text."""
+    f = fill("t1", amount="0.00001")
+    f = msgspec.structs.replace(f, fee=D("8.33E-7"), price=D("1E+3"))
+    raw = encode_event(f)
+    assert b'"fee":"0.000000833"' in raw and b'"price":"1000"' in raw and b'"amount":"0.00001"' in raw
+    back = decode_event(raw)
+    assert back.fee == D("8.33E-7") and back.price == D(1000) and back.amount == D("0.00001")
+    assert str(f.fee) == "8.33E-7"  # the event's own Decimal is unchanged
+    zero = balance("USDT", "0E-10", "0", "0")
+    assert b'"total":"0.0000000000"' in encode_event(zero) and decode_event(encode_event(zero)).total == 0

@@ -123,6 +123,14 @@ def test_replay_routes_private_frames_to_the_private_handler(tmp_path):
     rep.feed(read_raw_frames(path))
     assert [type(e).__name__ for e in events] == ["Order", "Balance"]
     assert rep.private.state.open_orders["9"].price == Decimal("2") and rep.handler.stats.errors == {}
+    # summary-json of account-only frames: the account's counts, not {}
+    from click.testing import CliRunner
+    from cexfeed.cli import main
+
+    path.write_text("\n".join(json.dumps(f) for f in frames[1:]))
+    result = CliRunner().invoke(main, ["replay", str(path), "--venue", "gateio-spot", "--format", "summary-json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"account": {"frames": 2, "events": 2, "errors": {}, "balances": 1, "open_orders": 1, "positions": 0, "fills": 0}}
 
 
 # -- the canary ---------------------------------------------------------------------------------------

@@ -511,3 +511,18 @@ async def test_a_key_rotation_publishes_no_error_events(sim, architecture):
     assert [e for e in events if isinstance(e, VenueError)] == []
     assert account.handler.stats.errors.get("empty_ack", 0) >= 1  # still counted
     await account.close()
+
+
+async def test_drop_after_zero_drops_before_the_first_push(sim):
+    """``drop_after: 0``: the socket is aborted before any of the action's pushes goes out."""
+    p = private(sim)
+    events: list = []
+    account = await open_account(sim, events)
+    await settle(account)
+    result = await p.act("deposit", currency="USDT", amount="7", drop_after=0)
+    assert result["frames"] == 0
+    one = await p.act("deposit", currency="USDT", amount="1", drop_after=1)  # (after one push: on reconnect)
+    assert one["frames"] <= 1
+    await settle(account)
+    assert account.balances()["USDT"].available == D("8")  # the missed deposit is found on reconcile
+    await account.close()

@@ -516,8 +516,36 @@ _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(AnyEvent)
 
 
+# per event class: the fields that may hold a Decimal (account values)
+_DECIMAL_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _decimal_fields(cls: type) -> tuple[str, ...]:
+    found = _DECIMAL_FIELDS.get(cls)
+    if found is None:
+        hints = getattr(cls, "__annotations__", {})
+        found = tuple(f for f in getattr(cls, "__struct_fields__", ()) if "Decimal" in str(hints.get(f, "")))
+        _DECIMAL_FIELDS[cls] = found
+    return found
+
+
+def _plain(d: Decimal) -> bool:
+    """True when ``str(d)`` is plain decimal text (no exponent: ``8.33E-7``, ``1E+3``)."""
+    return not d.is_finite() or (d.as_tuple().exponent <= 0 and d.adjusted() >= -6)
+
+
 def encode_event(event: Event) -> bytes:
-    """JSON bytes of one event, with its ``type`` tag first."""
+    """JSON bytes of one event, with its ``type`` tag first. Account Decimals are written as
+    plain decimal text (``"0.000000833"``, never ``"8.33E-7"``); the value read back is equal."""
+    names = _decimal_fields(event.__class__)
+    if names:
+        texts = {}
+        for name in names:
+            value = getattr(event, name)
+            if value.__class__ is Decimal and not _plain(value):
+                texts[name] = format(value, "f")
+        if texts:  # a copy for the encoder only (replace does not check types): the event keeps its Decimal
+            event = msgspec.structs.replace(event, **texts)
     return _encoder.encode(event)
 
 

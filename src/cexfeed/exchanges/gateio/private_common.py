@@ -297,7 +297,10 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
         if self.credentials is not None:
             message = self.credentials.scrub(message)
         found = auth.refusal(message, code)
-        self._venue_error(code, message, channel, recv_ts, exchange_ts, venue_symbol)
         if found is not None and found[0] == "auth":
-            self.auth_failed(found[1], found[2])
+            if not self._auth_refused:  # one error event for the key, not one per channel
+                self._venue_error(code, message, channel, recv_ts, exchange_ts, venue_symbol)
+            self.auth_refused(found[1], found[2])
+            return message
+        self._venue_error(code, message, channel, recv_ts, exchange_ts, venue_symbol)
         return message

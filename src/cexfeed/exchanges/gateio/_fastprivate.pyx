@@ -49,8 +49,8 @@ _HEAD = ("venue", "market", "symbol", "venue_symbol", "exchange_ts", "recv_ts")
 for _cls, _fields in (
     (Order, ("order_id", "side", "order_type", "status", "raw_status", "price", "amount", "filled", "left", "quote_amount", "quote_left",
              "filled_quote", "contracts", "filled_contracts", "left_contracts", "avg_price", "fee", "fee_currency", "client_order_id",
-             "time_in_force", "reduce_only", "created_ts", "updated_ts", "update_id")),
-    (Fill, ("trade_id", "order_id", "side", "price", "amount", "contracts", "role", "fee", "fee_currency", "client_order_id")),
+             "time_in_force", "reduce_only", "created_ts", "updated_ts", "update_id", "raw_side")),
+    (Fill, ("trade_id", "order_id", "side", "price", "amount", "contracts", "role", "fee", "fee_currency", "client_order_id", "raw_side")),
     (Position, ("mode", "side", "contracts", "size", "entry_price", "mark_price", "liq_price", "margin", "leverage", "realised_pnl",
                 "unrealised_pnl", "update_id", "closed")),
 ):
@@ -89,22 +89,34 @@ cdef enum:
     K_OPTSTR    # str | None
     K_NAME      # Name: a non-empty str
     K_ID        # str | int: text, or a bare integer (its text)
-    K_AMOUNT    # Amount (Decimal), | None when nullable
+    K_AMOUNT    # an account value (Decimal) of any kind (wire.amount_kind), | None when nullable
     K_TIME      # Time | None
     K_SEQ       # SeqId | None
     K_BOOL      # bool | None
 
 _KINDS = [
-    (str, K_STR), (Union[str, None], K_OPTSTR), (wire.Name, K_NAME), (Union[str, int], K_ID), (wire.Amount, K_AMOUNT),
-    (Union[wire.Amount, None], K_AMOUNT), (Union[wire.Time, None], K_TIME), (Union[wire.SeqId, None], K_SEQ), (Union[bool, None], K_BOOL),
+    (str, K_STR), (Union[str, None], K_OPTSTR), (wire.Name, K_NAME), (Union[str, int], K_ID), (Union[wire.Time, None], K_TIME),
+    (Union[wire.SeqId, None], K_SEQ), (Union[bool, None], K_BOOL),
 ]
+# the rule bits of an account value's kind (wire.AmountKind.code)
+cdef int NO_NEGATIVE = wire.NO_NEGATIVE
+cdef int NO_ZERO = wire.NO_ZERO
 
 
 def _kind(field) -> int:
+    if wire.amount_kind(field.type) is not None:
+        return K_AMOUNT
     for typ, kind in _KINDS:
         if field.type == typ:
             return kind
     raise ImportError(f"cexfeed._fastprivate does not read {field.name}: {field.type!r}")
+
+
+# the item rules beyond each value's kind: the structs' own __post_init__ (FuturesOrderPush: a
+# size of 0 only on a close-position order), mirrored by _usual()
+for _struct in _SLOTS:
+    if _struct.__post_init__ is not wire.AccountItem.__post_init__ and _struct is not FuturesOrderPush:
+        raise ImportError(f"cexfeed._fastprivate does not know the item rule of {_struct.__name__}; rebuild it")
 
 
 cdef enum:
@@ -127,6 +139,8 @@ cdef struct Spec:
     int kinds[MAX_FIELDS]
     bint nullable[MAX_FIELDS]
     bint required[MAX_FIELDS]
+    # K_AMOUNT: the rule bits of its kind (NO_NEGATIVE, NO_ZERO)
+    int rules[MAX_FIELDS]
     # key hash -> slot + 1 (0: no field there, -1: more than one: search them all)
     int table[HASH]
 
@@ -272,8 +286,9 @@ cdef bint _time(Cur* c, Tok* t) except -1:
     return True
 
 
-cdef bint _value(Cur* c, int kind, bint nullable, Tok* t) except -1:
-    """One field's value by its kind (see K_*); False for anything else."""
+cdef bint _value(Cur* c, int kind, bint nullable, int rule, Tok* t) except -1:
+    """One field's value by its kind (see K_*; an account value also by its rule bits);
+    False for anything else."""
     cdef const char* s
     cdef Py_ssize_t n
     cdef bint quoted
@@ -292,7 +307,8 @@ cdef bint _value(Cur* c, int kind, bint nullable, Tok* t) except -1:
         t.flags = F_GIVEN
         return True
     if kind == K_AMOUNT:
-        return _number_text(c, t, &quoted)
+        # a value outside its kind's rule: the twin's path counts the item malformed
+        return _number_text(c, t, &quoted) and not (rule & NO_NEGATIVE and t.flags & F_NEG) and not (rule & NO_ZERO and t.flags & F_ZERO)
     if kind == K_TIME:
         return _time(c, t)
     if kind == K_ID:
@@ -440,7 +456,7 @@ cdef bint _item(Cur* c, const Spec* sp, Tok* v, Shape* shape) except -1:
                 if not _skip_plain(c, 0):
                     return False
             else:
-                if v[f].flags or not _value(c, sp.kinds[f], sp.nullable[f], &v[f]):
+                if v[f].flags or not _value(c, sp.kinds[f], sp.nullable[f], sp.rules[f], &v[f]):
                     return False
             k += 1
             if _take(c, c','):
@@ -451,6 +467,23 @@ cdef bint _item(Cur* c, const Spec* sp, Tok* v, Shape* shape) except -1:
     for i in range(sp.n):
         if sp.required[i] and not v[i].flags:
             return False
+    return True
+
+
+cdef inline bint _side(const Tok* t) noexcept nogil:
+    return (t.n == 3 and memcmp(t.s, b"buy", 3) == 0) or (t.n == 4 and memcmp(t.s, b"sell", 4) == 0)
+
+
+cdef bint _usual(int kind, const Tok* v) noexcept nogil:
+    """An item whose event this reader builds: a spot side ``buy``/``sell`` (another one is
+    kept as ``unknown`` and counted by the twin), a futures order of size 0 only when it is a
+    close-position order (FuturesOrderPush's rule; else malformed, counted by the twin)."""
+    if kind == 0:
+        return _side(&v[SO_SIDE])
+    if kind == 1:
+        return _side(&v[ST_SIDE])
+    if kind == 2 and v[FO_SIZE].flags & F_ZERO:
+        return v[FO_IS_CLOSE].flags & F_GIVEN and not v[FO_IS_CLOSE].flags & F_NULL and v[FO_IS_CLOSE].v == 1
     return True
 
 
@@ -468,7 +501,8 @@ cdef int _spec(Spec* sp, object struct, list keep) except -1:
         sp.names[i] = name
         sp.lens[i] = len(name)
         sp.kinds[i] = _kind(f)
-        sp.nullable[i] = sp.kinds[i] == K_OPTSTR or (f.type != wire.Amount and sp.kinds[i] in (K_AMOUNT, K_TIME, K_SEQ, K_BOOL))
+        sp.rules[i] = wire.amount_kind(f.type).code if sp.kinds[i] == K_AMOUNT else 0
+        sp.nullable[i] = sp.kinds[i] == K_OPTSTR or (type(None) in getattr(f.type, "__args__", ()) and sp.kinds[i] in (K_AMOUNT, K_TIME, K_SEQ, K_BOOL))
         sp.required[i] = f.required
         h = _key_hash(sp.names[i], sp.lens[i])
         sp.table[h] = i + 1 if sp.table[h] == 0 else -1
@@ -1041,7 +1075,7 @@ cdef class AccountReader:
                     return None
                 seen |= 2
             elif (n == 4 and memcmp(s, b"time", 4) == 0) or (n == 7 and memcmp(s, b"time_ms", 7) == 0):
-                if seen & (4 if n == 4 else 8) or not _value(&c, K_TIME, False, &t):
+                if seen & (4 if n == 4 else 8) or not _value(&c, K_TIME, False, 0, &t):
                     return None
                 seen |= 4 if n == 4 else 8
             elif n == 6 and memcmp(s, b"result", 6) == 0:
@@ -1082,6 +1116,9 @@ cdef class AccountReader:
         _ws(&c)
         if c.p != c.end or not (seen & 2 and seen & 16):
             return None
+        for i in range(count):
+            if not _usual(kind, self.items + i * MAX_FIELDS):
+                return None  # an unknown side, an order of size 0: the twin's path reads it
         # the whole frame reads: now the events (all built before any is handed on)
         if single:
             return self._event(kind, self.items, recv_ts)

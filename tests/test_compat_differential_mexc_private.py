@@ -84,7 +84,7 @@ FRAMES = [
     frame(B_ORDERS, dict(BASE, status=3, remainQuantity="1.5", cumulativeQuantity="0.5", avgPrice="10"), symbol="MXUSDT", send=1736417000004),
     frame(B_ORDERS, dict(BASE, status=9), symbol="MXUSDT", send=1736417000005),
     frame(B_ORDERS, dict(BASE, orderType=42, tradeType=3, status=2, cumulativeQuantity="2"), symbol="MXUSDT", send=1736417000006),
-    frame(B_ORDERS, {"id": "C02__8"}), frame(B_DEALS, {"price": "1", "quantity": "1", "tradeId": "T8", "orderId": "C02__8"}),
+    frame(B_ORDERS, {"id": "C02__8", "amount": "3"}), frame(B_DEALS, {"price": "1", "quantity": "1", "tradeId": "T8", "orderId": "C02__8"}),
     frame(B_ACCOUNT, {"vcoinName": "MX"}),
 ]
 

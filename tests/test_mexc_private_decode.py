@@ -262,7 +262,8 @@ def test_generated_and_damaged_frames_decode_identically():
         outcomes.append(([encode_event(e) for e in events], dict(handler.stats.errors)))
     assert all(o == outcomes[0] for o in outcomes[1:])
     events, errors = outcomes[0]
-    assert len(events) > 1000
+    # (a fill with a price or quantity of 0, frequent among the random amounts, is malformed)
+    assert len(events) > 800
     for kind in ("malformed", "truncated", "unknown_side", "unknown_order_type", "unknown_body"):
         assert errors.get(kind, 0) > 0, errors
 

@@ -13,7 +13,10 @@ msgspec would refuse) makes it return ``None`` before it has called anything, an
 the twin's path. Values keep the one grammar: every number token is checked by the rules of
 ``_amounts.pxd`` (the screen's), JSON is scanned by ``_fastpush.pxd``; each field is read by the
 kind its struct type gives (the structs of ``spot_table``/``futures_table``, checked when the
-module loads).
+module loads), an account value also by its kind's rule (:class:`cexfeed.wire.AmountKind`). An
+item outside the rules (a value outside its kind, an item rule of its struct, a side other than
+``buy``/``sell``) also takes the twin's path, which counts it: found while reading, or while the
+events are built (then before any is handed on).
 """
 
 from cpython.object cimport PyObject
@@ -112,11 +115,16 @@ def _kind(field) -> int:
     raise ImportError(f"cexfeed._fastprivate does not read {field.name}: {field.type!r}")
 
 
-# the item rules beyond each value's kind: the structs' own __post_init__ (FuturesOrderPush: a
-# size of 0 only on a close-position order), mirrored by _usual()
+# the item rules beyond each value's kind: the structs' own __post_init__, mirrored here
+# (SpotOrderPush: left at most the amount, in _spot_order; FuturesOrderPush: a size of 0 only on a
+# close-position order, in _usual, else |left| at most |size|, in _futures_order)
 for _struct in _SLOTS:
-    if _struct.__post_init__ is not wire.AccountItem.__post_init__ and _struct is not FuturesOrderPush:
+    if _struct.__post_init__ is not wire.AccountItem.__post_init__ and _struct not in (SpotOrderPush, FuturesOrderPush):
         raise ImportError(f"cexfeed._fastprivate does not know the item rule of {_struct.__name__}; rebuild it")
+
+
+class _TwinReads(Exception):
+    """An item rule failed while the events were built: the frame takes the twin's path."""
 
 
 cdef enum:
@@ -806,6 +814,8 @@ cdef class AccountReader:
         otype = self._str(v, SO_TYPE, d)
         amount = self._dec(v, SO_AMOUNT)
         left = self._dec(v, SO_LEFT)
+        if left is not None and left > amount:
+            raise _TwinReads()
         filled_total = self._dec(v, SO_FILLED_TOTAL)
         if otype == "market" and side == "buy":  # amount and left in quote currency
             o_amount = o_left = None
@@ -861,6 +871,8 @@ cdef class AccountReader:
         left = self._dec(v, FO_LEFT)
         left_c = abs(left) if left is not None else None
         filled = self.subtract(contracts, left_c) if left_c is not None else None
+        if filled is not None and filled < _DECIMAL_ZERO and not v[FO_SIZE].flags & F_ZERO:
+            raise _TwinReads()
         side = "close" if v[FO_SIZE].flags & F_ZERO else "sell" if v[FO_SIZE].flags & F_NEG else "buy"
         state = self._str(v, FO_STATUS, d)
         finish = self._str(v, FO_FINISH_AS, d)
@@ -1120,6 +1132,9 @@ cdef class AccountReader:
             if not _usual(kind, self.items + i * MAX_FIELDS):
                 return None  # an unknown side, an order of size 0: the twin's path reads it
         # the whole frame reads: now the events (all built before any is handed on)
-        if single:
-            return self._event(kind, self.items, recv_ts)
-        return [self._event(kind, self.items + i * MAX_FIELDS, recv_ts) for i in range(count)]
+        try:
+            if single:
+                return self._event(kind, self.items, recv_ts)
+            return [self._event(kind, self.items + i * MAX_FIELDS, recv_ts) for i in range(count)]
+        except _TwinReads:
+            return None

@@ -212,7 +212,8 @@ class FuturesOrderPush(AccountItem, gc=False):
     market / nothing filled), ``status`` ``open``/``finished`` with ``finish_as``, ``update_id``
     a per-order sequence, ``update_time`` ms, REST ``create_time``/``finish_time`` s. Kinds:
     ``size``/``left`` any sign (the sign is the side), ``size`` 0 only on a close-position order
-    (``is_close``: Gate's "size 0, close"); prices 0 or above; ``fee`` any sign."""
+    (``is_close``: Gate's "size 0, close"), else ``|left|`` at most ``|size|``; prices 0 or
+    above; ``fee`` any sign."""
 
     id: str | int
     contract: Name
@@ -237,8 +238,12 @@ class FuturesOrderPush(AccountItem, gc=False):
 
     def __post_init__(self) -> None:
         check_amounts(self)
-        if not self.size and self.is_close is not True:
-            raise ValueError("an order of size 0 that is not a close-position order")
+        size = self.size
+        if not size:
+            if self.is_close is not True:
+                raise ValueError("an order of size 0 that is not a close-position order")
+        elif self.left is not None and abs(self.left) > abs(size):
+            raise ValueError(f"left {self.left} beyond the order's size {size}")
 
 
 class FuturesUserTrade(AccountItem, gc=False):

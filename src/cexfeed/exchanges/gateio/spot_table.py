@@ -15,7 +15,7 @@ import msgspec
 
 from ...channels import BOOK_INBAND, BOOK_REST, Channel, Table
 from ...models import Balance, BestBidOffer, BookStatus, BookUpdate, Fill, Kline, Order, Ticker, Trade
-from ...wire import AccountItem, Amount, Name, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount
+from ...wire import AccountItem, Amount, Name, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount, check_amounts
 from .protocol import candle_name
 from .obu import OBU_LEVELS, ObuUpdate
 
@@ -126,7 +126,8 @@ class SpotOrderPush(AccountItem, gc=False):
     quote; ``event`` ``put``/``update``/``finish``; ``finish_as`` see the status table of the
     private handler; times s / ms (strings, read as numbers). Kinds (:class:`cexfeed.wire.AmountKind`):
     ``amount`` above 0; ``price``/``avg_deal_price`` 0 or above (0: none, a market order or
-    nothing filled), ``left``/``filled_*`` 0 or above; ``fee`` any sign (a rebate)."""
+    nothing filled), ``left``/``filled_*`` 0 or above, ``left`` at most ``amount``; ``fee`` any
+    sign (a rebate)."""
 
     id: str | int
     currency_pair: Name
@@ -150,6 +151,11 @@ class SpotOrderPush(AccountItem, gc=False):
     update_time_ms: Time | None = None
     create_time: Time | None = None
     update_time: Time | None = None
+
+    def __post_init__(self) -> None:
+        check_amounts(self)
+        if self.left is not None and self.left > self.amount:
+            raise ValueError(f"left {self.left} above the order's amount {self.amount}")
 
 
 class SpotUserTrade(AccountItem, gc=False):

@@ -352,30 +352,54 @@ def amount_kind(tp: Any) -> AmountKind | None:
     return None
 
 
-_KINDS: dict[type, tuple[tuple[str, AmountKind], ...]] = {}
-
-
 def amount_kinds(cls: type) -> tuple[tuple[str, AmountKind], ...]:
     """``(field name, kind)`` of each field of a msgspec struct or a NamedTuple whose kind
     restricts its sign (:data:`SIGNED` fields left out)."""
-    found = _KINDS.get(cls)
-    if found is None:
-        if issubclass(cls, msgspec.Struct):
-            typed = {f.name: f.type for f in msgspec.structs.fields(cls)}
-        else:
-            typed = get_type_hints(cls, include_extras=True)
-        found = _KINDS[cls] = tuple((name, kind) for name, tp in typed.items() if (kind := amount_kind(tp)) is not None and kind.code)
-    return found
+    if issubclass(cls, msgspec.Struct):
+        typed = {f.name: f.type for f in msgspec.structs.fields(cls)}
+    else:
+        typed = get_type_hints(cls, include_extras=True)
+    return tuple((name, kind) for name, tp in typed.items() if (kind := amount_kind(tp)) is not None and kind.code)
 
 
 def check_amounts(item: Any) -> None:
     """Raise ``ValueError`` when an account value of ``item`` (a struct or NamedTuple whose
     fields declare their kinds) is outside its kind's rule, naming the field and the value;
     ``None`` (not given) always passes."""
-    for name, kind in _KINDS.get(item.__class__) or amount_kinds(item.__class__):
-        value = getattr(item, name)
-        if value is not None and not kind.allows(value):
-            raise ValueError(f"impossible {name} {value}: an account value that is {kind.name}")
+    _CHECKS[item.__class__](item)
+
+
+class _Checks(dict):
+    """class -> its check (:func:`_checker`), made when first asked for."""
+
+    def __missing__(self, cls: type) -> Any:
+        check = self[cls] = _checker(cls)
+        return check
+
+
+_CHECKS = _Checks()
+_ZERO = Decimal(0)
+#: a kind's rule as a test of a field's value ``v`` (the code of :meth:`AmountKind.allows`)
+_BREAKS = {NONZERO.code: "not v", POSITIVE.code: "v <= _ZERO", UNSIGNED.code: "v < _ZERO"}
+
+
+def _checker(cls: type) -> Any:
+    """The check of :func:`check_amounts` for the items of ``cls``: each field of a restricted
+    kind tested in turn, written out as plain Python once per class (it runs on every account
+    item decoded)."""
+    lines = ["def check(item):"]
+    for name, kind in amount_kinds(cls):
+        if not name.isidentifier():  # (field names of structs and NamedTuples always are)
+            raise TypeError(f"not a field name: {name!r}")
+        lines += [f"    v = item.{name}", f"    if v is not None and {_BREAKS[kind.code]}:", f"        _refuse({name!r}, v, {kind.name!r})"]
+    lines.append("    return None")
+    space = {"_ZERO": _ZERO, "_refuse": _refuse}
+    exec("\n".join(lines), space)  # noqa: S102 - the source above, from field names and fixed tests
+    return space["check"]
+
+
+def _refuse(name: str, value: Decimal, kind: str) -> None:
+    raise ValueError(f"impossible {name} {value}: an account value that is {kind}")
 
 
 class AccountItem(msgspec.Struct):
@@ -385,7 +409,7 @@ class AccountItem(msgspec.Struct):
     outside its rule fails the item (``msgspec.ValidationError``)."""
 
     def __post_init__(self) -> None:
-        check_amounts(self)
+        _CHECKS[self.__class__](self)  # check_amounts(self)
 
 
 #: untyped decode of account frames: JSON numbers with a fraction or exponent become Decimals read

@@ -77,9 +77,12 @@ def _state(s) -> dict:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.one_of(orders(), fills(), balances(), positions(), snapshots()), max_size=30), st.sampled_from([2, 1000]))
-def test_compiled_state_matches_its_twin(events, max_closed):
+@given(st.lists(st.one_of(orders(), fills(), balances(), positions(), snapshots()), max_size=30), st.sampled_from([2, 1000]),
+       st.lists(st.integers(0, 29), max_size=8))
+def test_compiled_state_matches_its_twin(events, max_closed, again):
     compiled, pure = AccountState("gateio", "spot", max_closed=max_closed, max_fills=3), PyAccountState("gateio", "spot", max_closed=max_closed, max_fills=3)
+    # the same event objects applied again too (a snapshot or a push seen twice)
+    events = events + [events[i] for i in again if i < len(events)]
     for event in events:
         if isinstance(event, AccountSnapshot):
             got, want = compiled.reconcile(event, 7), pure.reconcile(event, 7)

@@ -247,7 +247,7 @@ async def test_handoff_bench_rows_read_every_event():
     hand-off reads every event the handler produced, nothing dropped (figures are the bench's)."""
     from cexfeed.bench import handoff
 
-    r = await handoff.micro(per_turns=(64, 1024), frames=600, rounds=1)
+    r = await handoff.micro(per_turns=(16, 64), frames=600, rounds=1)
     assert [block["label"] for block in r["rows"]] == ["Gate spot trade", "Gate spot trade", "Gate spot book update 20x20", "Gate spot book update 20x20"]
     for block in r["rows"]:
         for consumer in ("callback", "events", "batches"):

@@ -1,7 +1,9 @@
 """MEXC REST account bodies -> account events through the private handler's own normalizers:
 every field asserted, the REST status names on the same table as the push codes (a partially
 canceled order is ``canceled`` with ``filled > 0`` on both), unknown values kept raw, numbers as
-JSON text or numbers read exactly, and the paging of own trades."""
+JSON text or numbers read exactly, the paging of own trades (a window whose answer is a full page
+split, a ms crowded with trades asked per order, in whatever order the venue lists them), and
+which symbols a snapshot asks about."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ from decimal import Decimal
 import msgspec
 import pytest
 
+from cexfeed.account import AccountState
 from cexfeed.exchanges.mexc import private_rest as r
 from cexfeed.exchanges.mexc.private_handler import REST_ORDER_STATUS, MexcPrivateWebSocketHandler
 from cexfeed.models import OrderStatus
+from cexfeed.net.rest import RestError
 
 D = Decimal
 RECV = 1_700_000_000_000_000_000
@@ -90,23 +94,111 @@ def test_fill_and_balances(handler):
     assert (mx.currency, mx.available, mx.frozen) == ("MX", D("0.1"), D("0"))
 
 
-class FakeRest:
-    """``get`` answers pages of ``myTrades`` from a list, as the venue pages by time."""
+def trade(i: int, ms: int, order: str) -> dict:
+    return {"symbol": "BTCUSDT", "id": f"{i}X1", "orderId": order, "price": "1", "qty": "1", "quoteQty": "1", "commission": "0",
+            "commissionAsset": "USDT", "time": ms, "isBuyer": True, "isMaker": False}
 
-    def __init__(self, trades: list[dict]) -> None:
+
+class FakeRest:
+    """``get`` answers ``myTrades`` as the venue does: filtered by time (and ``orderId``), at
+    most ``limit``, oldest or newest first (the venue documents no order)."""
+
+    def __init__(self, trades: list[dict], newest_first: bool = False) -> None:
         self.trades = trades
+        self.newest_first = newest_first
         self.calls: list[dict] = []
 
     async def get(self, path, params=None, sign=None):
+        assert path == r.MY_TRADES_PATH
         self.calls.append(dict(params))
-        found = [t for t in self.trades if t["time"] >= params["startTime"]][: params["limit"]]
-        return msgspec.json.encode(found)
+        found = [t for t in self.trades if params["startTime"] <= t["time"] <= params["endTime"]
+                 and params.get("orderId", t["orderId"]) == t["orderId"]]
+        if self.newest_first:
+            found.reverse()
+        return msgspec.json.encode(found[: params["limit"]])
 
 
-async def test_trades_paged_by_time_without_repeats(handler):
-    trades = [{"symbol": "BTCUSDT", "id": f"{i}X1", "orderId": "C02__1", "price": "1", "qty": "1", "quoteQty": "1", "commission": "0",
-               "commissionAsset": "USDT", "time": 1_700_000_000_000 + i // 3, "isBuyer": True, "isMaker": False} for i in range(250)]
-    rest = FakeRest(trades)
-    fills = await r.fetch_trades(rest, None, handler, "BTCUSDT", 1_700_000_000_000, RECV)
-    assert [f.trade_id for f in fills] == [t["id"] for t in trades]
-    assert len(rest.calls) == 3 and rest.calls[1]["startTime"] == trades[99]["time"]
+T0 = 1_700_000_000_000
+
+
+@pytest.mark.parametrize("newest_first", [False, True])
+async def test_trades_all_found_whatever_the_order_and_with_a_crowded_ms(handler, newest_first):
+    # 60 trades over 20 ms, then 150 trades of 30 orders in one ms, then 40 more
+    trades = [trade(i, T0 + i // 3, f"C02__{i // 3}") for i in range(60)]
+    trades += [trade(60 + i, T0 + 100, f"C02__m{i // 5}") for i in range(150)]
+    trades += [trade(210 + i, T0 + 200 + i, "C02__late") for i in range(40)]
+    rest = FakeRest(trades, newest_first)
+    # the orders working at the crowded ms that the first full page may not name
+    spans = [(f"C02__m{k}", T0 + 100, T0 + 100) for k in range(30)] + [("C02__old", T0 - 5, None), ("C02__gone", T0, T0 + 50)]
+    coverage = r.Coverage()
+    fills = await r.fetch_trades(rest, None, handler, "BTCUSDT", T0, T0 + 1000, RECV, spans, coverage)
+    assert sorted(f.trade_id for f in fills) == sorted(t["id"] for t in trades)
+    assert coverage.stats["crowded_ms"] == 1 and coverage.stats["trades_unreachable"] == 0
+    per_order = [c for c in rest.calls if "orderId" in c]
+    # each order of the crowded ms asked once for that ms; an order not working then is not asked
+    assert sorted(c["orderId"] for c in per_order) == sorted([f"C02__m{k}" for k in range(30)] + ["C02__old"])
+    assert {(c["startTime"], c["endTime"]) for c in per_order} == {(T0 + 100, T0 + 100)}
+
+
+async def test_one_orders_full_page_in_one_ms_is_counted(handler):
+    trades = [trade(i, T0, "C02__big") for i in range(120)]
+    coverage = r.Coverage()
+    fills = await r.fetch_trades(FakeRest(trades), None, handler, "BTCUSDT", T0 - 10, T0 + 10, RECV, (), coverage)
+    # the venue has no trade-id cursor: 100 of them are reachable, the gap is counted
+    assert len(fills) == 100 and coverage.stats["trades_unreachable"] == 1
+
+
+async def test_history_reaches_back_as_far_as_the_venue_keeps(handler):
+    rest = FakeRest([])
+    await r.fetch_trades(rest, None, handler, "BTCUSDT", 0, T0, RECV)
+    assert rest.calls == [{"symbol": "BTCUSDT", "startTime": T0 - r.TRADES_REACH_MS, "endTime": T0, "limit": 100}]
+
+
+class FakeVenue:
+    """The account endpoints of a tiny venue; ``open_orders_error`` answers the call of
+    ``openOrders`` without a symbol."""
+
+    def __init__(self, open_orders_error: bytes | None = None) -> None:
+        self.open_orders_error = open_orders_error
+        self.paths: list[tuple[str, dict]] = []
+
+    async def get(self, path, params=None, sign=None):
+        params = dict(params or {})
+        self.paths.append((path, params))
+        if path == r.ACCOUNT_PATH:
+            return b'{"balances":[]}'
+        if path == r.OPEN_ORDERS_PATH and "symbol" not in params and self.open_orders_error is not None:
+            raise RestError("refused", 400, self.open_orders_error)
+        if path == r.OPEN_ORDERS_PATH:
+            return msgspec.json.encode([order_item(symbol="ETHUSDT", orderId="C02__eth", status="NEW", executedQty="0", cummulativeQuoteQty="0")]
+                                       if params.get("symbol", "ETHUSDT") == "ETHUSDT" else [])
+        return b"[]"
+
+
+async def test_open_orders_of_every_symbol_then_their_history(handler):
+    venue, coverage = FakeVenue(), r.Coverage()
+    snapshot = await r.fetch_account(venue, None, handler, AccountState(), ["BTCUSDT"], T0 - 5000, T0, RECV, coverage)
+    assert [o.order_id for o in snapshot.open_orders] == ["C02__eth"] and list(coverage.seen) == ["ETHUSDT"]
+    asked = [(path, p.get("symbol")) for path, p in venue.paths]
+    assert asked == [(r.ACCOUNT_PATH, None), (r.OPEN_ORDERS_PATH, None), (r.ALL_ORDERS_PATH, "BTCUSDT"), (r.MY_TRADES_PATH, "BTCUSDT"),
+                     (r.ALL_ORDERS_PATH, "ETHUSDT"), (r.MY_TRADES_PATH, "ETHUSDT")]
+    assert venue.paths[2][1] == {"symbol": "BTCUSDT", "startTime": T0 - 5000, "endTime": T0 + r.AHEAD_MS, "limit": 1000}
+
+
+@pytest.mark.parametrize("code,falls_back", [(b'{"code":700004,"msg":"Mandatory parameter \'symbol\'"}', True),
+                                             (b'{"code":700003,"msg":"Timestamp outside recvWindow"}', False),
+                                             (b'{"code":700002,"msg":"Signature not valid"}', False)])
+async def test_open_orders_per_symbol_only_when_the_venue_wants_a_symbol(handler, code, falls_back):
+    venue, coverage = FakeVenue(code), r.Coverage()
+    if not falls_back:  # a clock or key refusal is the account's to handle, not a reason to change course
+        with pytest.raises(RestError):
+            await r.fetch_account(venue, None, handler, AccountState(), ["BTCUSDT"], None, T0, RECV, coverage)
+        assert coverage.all_open_orders is True
+        return
+    snapshot = await r.fetch_account(venue, None, handler, AccountState(), ["BTCUSDT"], None, T0, RECV, coverage)
+    assert snapshot.open_orders == [] and coverage.all_open_orders is False and coverage.stats["open_orders_per_symbol"] == 1
+    assert [(path, p.get("symbol")) for path, p in venue.paths] == [(r.ACCOUNT_PATH, None), (r.OPEN_ORDERS_PATH, None),
+                                                                    (r.OPEN_ORDERS_PATH, "BTCUSDT")]
+    venue.paths.clear()
+    await r.fetch_account(venue, None, handler, AccountState(), ["BTCUSDT"], None, T0, RECV, coverage)
+    assert [(path, p.get("symbol")) for path, p in venue.paths] == [(r.ACCOUNT_PATH, None), (r.OPEN_ORDERS_PATH, "BTCUSDT")]

@@ -181,9 +181,26 @@ async def test_private_socket_and_ledger_pushes(sim):
     order = json.loads(await rest.get("/api/v3/order", {"symbol": "BTCUSDT", "orderId": placed["order_id"]}, sign=api.sign))
     assert order["status"] == "PARTIALLY_CANCELED" and order["executedQty"] == "0.004"
     assert json.loads(await rest.get("/api/v3/openOrders", {"symbol": "BTCUSDT"}, sign=api.sign)) == []
+    # every symbol's open orders without a symbol; the fault answers as a venue requiring one
+    working = await p.act("place", symbol="BTCUSDT", side="BUY", quantity="0.001", price="40000")
+    assert [o["orderId"] for o in json.loads(await rest.get("/api/v3/openOrders", sign=api.sign))] == [working["order_id"]]
+    await p.act("require_symbol")
     with pytest.raises(RestError) as caught:
         await rest.get("/api/v3/openOrders", sign=api.sign)
     assert code_of(caught.value) == (400, "700004")
+    # the order history: created in the window, any status, newest first, at most limit
+    now = p.now_ms()
+    history = json.loads(await rest.get("/api/v3/allOrders", {"symbol": "BTCUSDT", "startTime": now - 60_000, "endTime": now + 1000},
+                                        sign=api.sign))
+    assert [(o["orderId"], o["status"]) for o in history] == [(working["order_id"], "NEW"), (placed["order_id"], "PARTIALLY_CANCELED")]
+    assert json.loads(await rest.get("/api/v3/allOrders", {"symbol": "BTCUSDT", "startTime": now - 60_000, "endTime": now + 1000, "limit": 1},
+                                     sign=api.sign))[0]["orderId"] == working["order_id"]
+    assert json.loads(await rest.get("/api/v3/allOrders", {"symbol": "ETHUSDT"}, sign=api.sign)) == []
+    with pytest.raises(RestError) as caught:
+        await rest.get("/api/v3/allOrders", sign=api.sign)
+    assert code_of(caught.value) == (400, "700004")
+    # trades of one order
+    assert json.loads(await rest.get("/api/v3/myTrades", {"symbol": "BTCUSDT", "orderId": working["order_id"]}, sign=api.sign)) == []
     await rest.close()
 
 

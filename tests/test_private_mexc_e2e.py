@@ -130,6 +130,174 @@ async def test_one_key_across_reconnects_and_missed_fills_reported_once(sim):
     await account.close()
 
 
+class Away:
+    """``async with Away(sim):`` the account's socket is down and stays down (upgrades refused)
+    until the block ends; ``pushed`` says whether the venue sent anything meanwhile."""
+
+    def __init__(self, sim) -> None:
+        self.sim = sim
+        self.p = private(sim)
+
+    async def __aenter__(self) -> "Away":
+        venue = self.sim.venues[VENUE]
+        self.sim.reject_upgrades(1_000_000, status=503, retry_after=0, venue=VENUE)
+        self.sim.drop_connections(VENUE)
+        assert await wait_until(lambda: not venue.sessions, 5)
+        self.sent = self.p.frames_sent
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.pushed = self.p.frames_sent != self.sent
+        self.sim.reject_upgrades(0, venue=VENUE)
+
+
+async def _reconnected(sim, account: Account, sessions: int) -> None:
+    await wait_until(lambda: account.connection.stats.connects >= sessions, 5)
+    await settle(account)
+
+
+def reported(events: list, oid: str) -> list[Order]:
+    return [e for e in events if isinstance(e, Order) and e.order_id == oid]
+
+
+@pytest.mark.parametrize("architecture", ["direct", "strategy"])
+async def test_orders_placed_and_ended_while_disconnected_are_reported_once(sim, architecture):
+    p = private(sim)
+    for currency, amount in (("USDT", "100000"), ("ETH", "10")):
+        await p.act("deposit", currency=currency, amount=amount)
+    events: list = []
+    account = await open_account(sim, events, architecture=architecture)
+    await settle(account)
+    async with Away(sim) as away:
+        # while the socket is down (none of these is ever pushed): placed and canceled
+        # untouched, canceled after a partial fill, filled at once, a market buy
+        a = (await p.act("place", symbol="BTCUSDT", side="BUY", quantity="0.1", price="50000", client_id="gone-a"))["order_id"]
+        await p.act("cancel", order_id=a)
+        b = (await p.act("place", symbol="ETHUSDT", side="BUY", quantity="2", price="3000"))["order_id"]
+        await p.act("fill", order_id=b, quantity="0.5")
+        await p.act("cancel", order_id=b)
+        c = (await p.act("place", symbol="ETHUSDT", side="SELL", quantity="0.2", price="3100"))["order_id"]
+        await p.act("fill", order_id=c, maker=False)
+        d = (await p.act("market_buy", symbol="BTCUSDT", quote_amount="100", price="50000"))["order_id"]
+    assert not away.pushed
+    await _reconnected(sim, account, 2)
+    for oid in (a, b, c, d):
+        assert len(reported(events, oid)) == 1, oid
+    closed = account.state.closed_orders
+    assert (closed[a].status, closed[a].raw_status, closed[a].filled, closed[a].left, closed[a].amount, closed[a].client_order_id) == (
+        OrderStatus.CANCELED, "CANCELED", D("0"), D("0.1"), D("0.1"), "gone-a")
+    assert (closed[b].status, closed[b].raw_status, closed[b].filled, closed[b].left) == (OrderStatus.CANCELED, "PARTIALLY_CANCELED", D("0.5"), D("1.5"))
+    assert (closed[c].status, closed[c].filled, closed[c].left, closed[c].side) == (OrderStatus.FILLED, D("0.2"), D("0"), "sell")
+    assert (closed[d].status, closed[d].order_type, closed[d].filled, closed[d].quote_amount) == (OrderStatus.FILLED, "market", D("0.002"), D("100"))
+    assert_fills_once(events, {t.id for t in p.ledger().trades})
+    assert_matches_ledger(account, p.ledger())
+    # the next reconnect's history lists them again: still reported once, nothing regressed
+    sim.drop_connections(VENUE)
+    await _reconnected(sim, account, 3)
+    assert [len(reported(events, oid)) for oid in (a, b, c, d)] == [1, 1, 1, 1]
+    assert account.state.stats["duplicate_order"] == 0 and account.state.stats["stale_order"] == 0
+    assert_matches_ledger(account, p.ledger())
+    await account.close()
+
+
+async def test_an_order_seen_live_then_ended_while_away_is_not_reported_twice(sim):
+    p = private(sim)
+    await p.act("deposit", currency="USDT", amount="100000")
+    events: list = []
+    account = await open_account(sim, events)
+    a = (await p.act("place", symbol="BTCUSDT", side="BUY", quantity="0.1", price="50000"))["order_id"]
+    b = (await p.act("place", symbol="BTCUSDT", side="BUY", quantity="0.1", price="49000"))["order_id"]
+    await p.act("fill", order_id=b, quantity="0.1")  # b ends live, pushed
+    await settle(account)
+    async with Away(sim):
+        await p.act("fill", order_id=a, quantity="0.04")
+        await p.act("cancel", order_id=a)
+    await _reconnected(sim, account, 2)
+    # a: its live states, then its final one from the history; b: nothing more
+    assert [o.status for o in reported(events, a)] == [OrderStatus.OPEN, OrderStatus.CANCELED]
+    assert reported(events, a)[-1].filled == D("0.04")
+    assert [o.status for o in reported(events, b)] == [OrderStatus.OPEN, OrderStatus.FILLED]
+    assert_fills_once(events, {t.id for t in p.ledger().trades})
+    assert account.state.stats["duplicate_order"] == 0
+    await account.close()
+
+
+async def test_more_than_a_page_of_trades_in_one_ms(sim):
+    p = private(sim)
+    await p.act("deposit", currency="USDT", amount="10000000")
+    events: list = []
+    account = await open_account(sim, events)
+    await settle(account)
+    async with Away(sim):
+        await p.act("freeze")  # every action below happens in the same ms: 150 trades of 30 orders
+        orders = []
+        for i in range(30):
+            oid = (await p.act("place", symbol="BTCUSDT", side="BUY", quantity="0.5", price=str(50000 - i)))["order_id"]
+            orders.append(oid)
+            for _ in range(5):
+                await p.act("fill", order_id=oid, quantity="0.1")
+        await p.act("freeze", ms=None)
+    ledger = p.ledger()
+    assert len({t.ms for t in ledger.trades}) == 1 and len(ledger.trades) == 150
+    await _reconnected(sim, account, 2)
+    assert_fills_once(events, {t.id for t in ledger.trades})
+    assert len([e for e in events if isinstance(e, Fill)]) == 150
+    assert all(account.state.closed_orders[oid].status is OrderStatus.FILLED for oid in orders)
+    coverage = account.protocol.coverage
+    assert coverage.stats["crowded_ms"] == 1 and coverage.stats["trades_unreachable"] == 0
+    assert_matches_ledger(account, ledger)
+    await account.close()
+
+
+async def test_symbols_found_by_their_open_orders_are_followed(sim):
+    p = private(sim)
+    for currency, amount in (("USDT", "100000"), ("ETH", "10")):
+        await p.act("deposit", currency=currency, amount=amount)
+    # an order on a symbol the account is not told to follow, working before it starts
+    e1 = (await p.act("place", symbol="ETHUSDT", side="SELL", quantity="1", price="3100"))["order_id"]
+    events: list = []
+    account = await open_account(sim, events, symbols=["BTC/USDT"])
+    assert e1 in account.open_orders() and "ETHUSDT" in account.protocol.coverage.seen
+    await settle(account)
+    async with Away(sim):
+        await p.act("fill", order_id=e1, quantity="0.25")
+        await p.act("cancel", order_id=e1)
+        e2 = (await p.act("place", symbol="ETHUSDT", side="BUY", quantity="1", price="2900"))["order_id"]
+        await p.act("cancel", order_id=e2)
+        # a symbol with no order, fill or follow: what happens there while away shows in the
+        # balances only
+        x = (await p.act("place", symbol="ETHBTC", side="SELL", quantity="1", price="0.06"))["order_id"]
+        await p.act("cancel", order_id=x)
+    await _reconnected(sim, account, 2)
+    assert (account.state.closed_orders[e1].status, account.state.closed_orders[e1].filled) == (OrderStatus.CANCELED, D("0.25"))
+    assert len(reported(events, e2)) == 1 and account.state.closed_orders[e2].status is OrderStatus.CANCELED
+    assert reported(events, x) == []
+    assert_fills_once(events, {t.id for t in p.ledger().trades})
+    assert_matches_ledger(account, p.ledger())
+    await account.close()
+
+
+async def test_open_orders_asked_per_symbol_when_the_venue_requires_one(sim):
+    p = private(sim)
+    await p.act("deposit", currency="USDT", amount="100000")
+    await p.act("require_symbol")
+    a = (await p.act("place", symbol="BTCUSDT", side="BUY", quantity="0.1", price="50000"))["order_id"]
+    other = (await p.act("place", symbol="ETHUSDT", side="BUY", quantity="1", price="3000"))["order_id"]
+    events: list = []
+    account = await open_account(sim, events, symbols=["BTC/USDT"])
+    coverage = account.protocol.coverage
+    assert coverage.all_open_orders is False and coverage.stats["open_orders_per_symbol"] == 1
+    assert set(account.open_orders()) == {a} and other not in account.open_orders()
+    async with Away(sim):
+        await p.act("cancel", order_id=a)
+        b = (await p.act("place", symbol="BTCUSDT", side="BUY", quantity="0.2", price="49000"))["order_id"]
+        await p.act("cancel", order_id=b)
+    await _reconnected(sim, account, 2)
+    assert account.state.closed_orders[a].status is OrderStatus.CANCELED and len(reported(events, b)) == 1
+    assert coverage.stats["open_orders_per_symbol"] == 1  # not asked without a symbol again
+    await account.close()
+
+
 @pytest.mark.parametrize("architecture", ["direct", "strategy"])
 async def test_expiry_new_key_resync_and_live_again(sim, architecture):
     p = private(sim)
@@ -304,17 +472,17 @@ async def _acceptance(sim, orders: int, disconnects: int, expiries: int, seed: i
     assert_matches_ledger(account, ledger)
     expired = [e for e in events if isinstance(e, AccountStatus) and e.status == "stale" and e.reason.startswith("key")]
     assert len(expired) >= expiries
-    # every order's last published state is the ledger's
+    # every order is reported, its last published state the ledger's, its final state once
     last: dict[str, Order] = {}
+    finals: dict[str, int] = {}
     for e in events:
         if isinstance(e, Order):
             last[e.order_id] = e
+            finals[e.order_id] = finals.get(e.order_id, 0) + e.status.terminal
+    assert set(last) == set(ledger.orders)
     for oid, order in ledger.orders.items():
-        if oid in last:
-            assert (last[oid].filled, last[oid].status.terminal) == (order.filled, order.status not in (1, 3)), oid
-        else:
-            # placed and canceled unfilled while away: no REST endpoint used here lists it
-            assert order.status == 4 and not order.filled, oid
+        assert (last[oid].filled, last[oid].status.terminal) == (order.filled, order.status not in (1, 3)), oid
+        assert finals[oid] == (order.status not in (1, 3)), oid
     await account.close()
 
 

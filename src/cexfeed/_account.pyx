@@ -180,10 +180,11 @@ cdef class AccountCore:
             return _twin().apply_fill(self, fill)
         tid = _slot(fill, F_TRADE_ID)
         cdef dict fills = self.fills
-        if tid in fills:
+        cdef Py_ssize_t held = len(fills)
+        fills.setdefault(tid, fill)  # (one lookup: stored now, or held already)
+        if len(fills) == held:
             self.stats["duplicate_fill"] += 1
             return None
-        fills[tid] = fill
         if len(fills) > self.max_fills:
             del fills[next(iter(fills))]
         oid = _slot(fill, F_ORDER_ID)

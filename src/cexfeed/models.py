@@ -340,8 +340,9 @@ LONG = "long"
 SHORT = "short"
 
 
-class AccountEvent(Event):
-    """Base of account events. Units: every money value and quantity is an exact
+class AccountEvent(Event, gc=False):
+    """Base of account events (``gc=False`` as every event: they cannot be part of a reference
+    cycle). Units: every money value and quantity is an exact
     ``decimal.Decimal`` read from the venue's text; quantities in the base currency, with the
     raw contract count beside them on futures (``contracts``); a base quantity is ``None``
     where the venue's count cannot be turned into one (an inverse contract, an unknown

@@ -28,7 +28,15 @@ after that many of the action's pushes: a disconnect in the middle of a fill). F
 ``PUT`` answer HTTP 500), ``refuse_put`` (the next ``count`` ``PUT`` answer ``code``, default
 ``730708``), ``validity`` (``seconds`` a key lives), ``put_floor`` (``seconds``),
 ``reject_auth``, ``skew`` (``seconds``), ``fail_rest`` (the next ``count`` private REST calls
-answer 500), ``slow_rest`` (the next ``count`` private REST answers sent ``seconds`` late).
+answer 500), ``slow_rest`` (the next ``count`` private REST answers sent ``seconds`` late),
+``require_symbol`` (``on``: ``/api/v3/openOrders`` without ``symbol`` answers HTTP 400
+``700004``, as the venue's older documentation had it), ``freeze`` (``ms``, default now;
+``null`` ends it: every ledger action of ``uid`` happens at that ms).
+
+REST account endpoints (signed): ``/api/v3/account``, ``/api/v3/openOrders`` (``symbol``
+optional), ``/api/v3/order``, ``/api/v3/allOrders`` (by creation time, newest first, at most
+1000, the latest 7 days), ``/api/v3/myTrades`` (by time and ``orderId``, oldest first, at most
+100).
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ TEST_UID = "20001"
 LISTEN_KEY_PATH = "/api/v3/userDataStream"
 MAX_KEYS = 60
 MAX_CONNECTIONS_PER_KEY = 5
+DAY_MS = 86_400_000
 _encode = msgspec.json.Encoder().encode
 #: channel -> the encoder of its pushes (the protobuf runtime, exchanges/mexc/encode.py)
 _FRAMES = {ORDERS: encode.private_orders_frame, DEALS: encode.private_deals_frame, ACCOUNT: encode.private_account_frame}
@@ -78,7 +87,7 @@ class MexcPrivateSim(GatePrivateSim):
     listenKeys and frames are MEXC's (see the module docstring)."""
 
     ACTIONS = ("deposit", "place", "fill", "cancel", "market_buy")
-    FAULTS = ("lapse", "fail_put", "refuse_put", "validity", "put_floor")
+    FAULTS = ("lapse", "fail_put", "refuse_put", "validity", "put_floor", "require_symbol", "freeze")
 
     def __init__(self, venue: Any) -> None:
         self.ledger_class = MexcSpotLedger
@@ -87,6 +96,7 @@ class MexcPrivateSim(GatePrivateSim):
         self.put_floor_s = 0.0
         self.put_failures = 0
         self.put_refusals: tuple[int, str] = (0, "730708")
+        self.require_symbol = False
         # what the client did, for tests
         self.key_calls: dict[str, int] = {"POST": 0, "GET": 0, "PUT": 0, "DELETE": 0}
         self.refused_subscriptions = 0
@@ -135,6 +145,7 @@ class MexcPrivateSim(GatePrivateSim):
         self.rest_route(app, "GET", rest_prefix + "/api/v3/account", lambda r, lg: lg.rest_account())
         self.rest_route(app, "GET", rest_prefix + "/api/v3/openOrders", self._open_orders)
         self.rest_route(app, "GET", rest_prefix + "/api/v3/order", self._order)
+        self.rest_route(app, "GET", rest_prefix + "/api/v3/allOrders", self._all_orders)
         self.rest_route(app, "GET", rest_prefix + "/api/v3/myTrades", self._my_trades)
 
     async def time_endpoint(self, request: web.Request) -> web.Response:
@@ -164,8 +175,24 @@ class MexcPrivateSim(GatePrivateSim):
         return symbol if symbol else _error(400, 700004, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
 
     def _open_orders(self, request: web.Request, ledger: MexcSpotLedger) -> Any:
+        """``symbol`` optional (every symbol's orders), unless the ``require_symbol`` fault is on."""
+        if not request.query.get("symbol") and not self.require_symbol:
+            return ledger.rest_open_orders()
         symbol = self._symbol(request)
         return symbol if isinstance(symbol, web.Response) else ledger.rest_open_orders(symbol)
+
+    def _all_orders(self, request: web.Request, ledger: MexcSpotLedger) -> Any:
+        """``symbol`` required; ``startTime``/``endTime`` (default: the latest 24 h; never more
+        than the latest 7 days back), ``limit`` (default 500, at most 1000)."""
+        symbol = self._symbol(request)
+        if isinstance(symbol, web.Response):
+            return symbol
+        q = request.query
+        now = self.now_ms()
+        end = int(q["endTime"]) if "endTime" in q else now
+        start = int(q["startTime"]) if "startTime" in q else end - DAY_MS
+        limit = max(1, min(1000, int(q.get("limit", "500"))))
+        return ledger.rest_all_orders(symbol, max(start, now - 7 * DAY_MS), end, limit)
 
     def _order(self, request: web.Request, ledger: MexcSpotLedger) -> Any:
         symbol = self._symbol(request)
@@ -181,7 +208,7 @@ class MexcPrivateSim(GatePrivateSim):
         q = request.query
         start = int(q["startTime"]) if "startTime" in q else None
         end = int(q["endTime"]) if "endTime" in q else None
-        return ledger.rest_my_trades(symbol, start, end, max(1, min(100, int(q.get("limit", "100")))))
+        return ledger.rest_my_trades(symbol, start, end, max(1, min(100, int(q.get("limit", "100")))), q.get("orderId", ""))
 
     # -- listenKeys (§3.1) -----------------------------------------------------------------------
     def _valid_key(self, key: str) -> ListenKey | None:
@@ -303,6 +330,14 @@ class MexcPrivateSim(GatePrivateSim):
         if action == "reject_auth":
             self.reject_auth = _on(params.get("on", True))
             return {"reject_auth": self.reject_auth}
+        if action == "require_symbol":
+            self.require_symbol = _on(params.get("on", True))
+            return {"require_symbol": self.require_symbol}
+        if action == "freeze":
+            ledger = self.ledger(uid)
+            ms = params.get("ms", "now")
+            ledger.frozen_ms = self.now_ms() if ms == "now" else None if ms is None else int(ms)
+            return {"frozen_ms": ledger.frozen_ms}
         return await super().act(action, uid=uid, drop_after=drop_after, **params)
 
     def run(self, ledger: MexcSpotLedger, action: str, params: dict[str, Any]) -> tuple[dict[str, Any], list]:

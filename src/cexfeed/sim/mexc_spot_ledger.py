@@ -2,7 +2,7 @@
 trades) driven by control calls, producing the private pushes MEXC sends for each action
 (mexc-protocol.md §2.3 bodies, as values; the simulator encodes them with the protobuf runtime)
 and the REST bodies of the account endpoints (``/api/v3/account``, ``/api/v3/openOrders``,
-``/api/v3/order``, ``/api/v3/myTrades``).
+``/api/v3/order``, ``/api/v3/allOrders``, ``/api/v3/myTrades``).
 
 It is the oracle the client is compared with: every value is ``decimal.Decimal`` computed here
 and written as text, never through the client's decoders.
@@ -12,7 +12,8 @@ Rules: a limit buy locks ``quantity x price`` quote, a sell locks ``quantity`` b
 ``fee_rate`` in the currency received; a cancel unlocks what is left and ends the order
 ``4`` (canceled) or, after a partial fill, ``5`` (partially canceled); a market buy spends a
 quote amount at one price (the base amount that fits, rounded down) and ends ``2`` (filled).
-Order ids look like the venue's (``C02__<digits>``), trade ids ``<digits>X1``.
+Order ids look like the venue's (``C02__<digits>``), trade ids ``<digits>X1``. ``frozen_ms``
+(when set) is the time of every action: many trades within one ms.
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ class MexcSpotLedger:
 
     def __init__(self, uid: str, now_ms: Callable[[], int], fee_rate: Decimal = D("0.001"), base_decimals: int = 6) -> None:
         self.uid = uid
-        self.now_ms = now_ms
+        self._clock = now_ms
+        self.frozen_ms: int | None = None
         self.fee_rate = fee_rate
         self.base_step = D(1).scaleb(-base_decimals)
         self.balances: dict[str, list[Decimal]] = {}
@@ -145,6 +147,10 @@ class MexcSpotLedger:
         self._trade_seq = 505979017439002624
 
     # -- helpers -------------------------------------------------------------------------------
+    def now_ms(self) -> int:
+        """The time of an action: the venue clock, or ``frozen_ms`` when set."""
+        return self._clock() if self.frozen_ms is None else self.frozen_ms
+
     def _bal(self, currency: str) -> list[Decimal]:
         return self.balances.setdefault(currency, [ZERO, ZERO])
 
@@ -276,17 +282,25 @@ class MexcSpotLedger:
             "permissions": ["SPOT"],
         }
 
-    def rest_open_orders(self, symbol: str) -> list[dict[str, Any]]:
-        return [o.rest() for o in self.orders.values() if o.symbol == symbol and o.status in WORKING]
+    def rest_open_orders(self, symbol: str = "") -> list[dict[str, Any]]:
+        """Working orders of ``symbol`` (every symbol's when empty)."""
+        return [o.rest() for o in self.orders.values() if (not symbol or o.symbol == symbol) and o.status in WORKING]
+
+    def rest_all_orders(self, symbol: str, start_ms: int, end_ms: int, limit: int) -> list[dict[str, Any]]:
+        """Orders of ``symbol`` created in ``[start_ms, end_ms]``, any status, newest first (the
+        venue documents no order), at most ``limit``."""
+        found = [o for o in self.orders.values() if o.symbol == symbol and start_ms <= o.create_ms <= end_ms]
+        return [o.rest() for o in reversed(found[-limit:])] if limit else []
 
     def rest_order(self, symbol: str, order_id: str) -> dict[str, Any] | None:
         order = self.orders.get(order_id)
         return order.rest() if order is not None and order.symbol == symbol else None
 
-    def rest_my_trades(self, symbol: str, start_ms: int | None, end_ms: int | None, limit: int) -> list[dict[str, Any]]:
-        """Own trades of ``symbol`` in ``[start_ms, end_ms]``, oldest first, at most ``limit``."""
+    def rest_my_trades(self, symbol: str, start_ms: int | None, end_ms: int | None, limit: int, order_id: str = "") -> list[dict[str, Any]]:
+        """Own trades of ``symbol`` (of order ``order_id`` when given) in ``[start_ms, end_ms]``,
+        oldest first, at most ``limit``."""
         found = [t for t in self.trades if t.order.symbol == symbol and (start_ms is None or t.ms >= start_ms)
-                 and (end_ms is None or t.ms <= end_ms)]
+                 and (end_ms is None or t.ms <= end_ms) and (not order_id or t.order.id == order_id)]
         return [t.rest() for t in found[:limit]]
 
     # -- the oracle ------------------------------------------------------------------------------

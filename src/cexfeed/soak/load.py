@@ -177,6 +177,7 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
             "drops": drops,
             "endpoint": state,
             "rss_warm": warm["rss"], "rss_end": end["rss"], "rss_max": max(s["rss"] for s in steady),
+            "queued_max": max(sum(s["queued"].values()) for s in samples),
             "rss_growth": (end["rss"] - warm["rss"]) / warm["rss"] if warm["rss"] else None,
             "resources_warm": {k: warm[k] for k in ("fds", "sockets", "tasks")},
             "resources_end": {k: end[k] for k in ("fds", "sockets", "tasks")},

@@ -207,7 +207,7 @@ class Sampler:
     def sample(self) -> dict[str, Any]:
         row: dict[str, Any] = {"t": time.monotonic() - self._t0, "cpu": time.process_time(), **resources()}
         counters = {p.name: p.counters() for p in self.probes}
-        for key in ("frames", "events", "read", "dropped", "reconnects", "resyncs"):
+        for key in ("frames", "events", "read", "dropped", "queued", "reconnects", "resyncs"):
             row[key] = {name: c[key] for name, c in counters.items()}
         self.samples.append(row)
         return row

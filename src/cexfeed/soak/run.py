@@ -22,10 +22,12 @@ from . import matrix
 from .report import write
 
 PARTS = ("every_venue", "handoff", "ceiling", "load", "soak", "reconnects", "fuzz")
-QUICK = {"every_venue_s": 15.0, "ceiling_rates": (100_000, 200_000), "ceiling_s": 3.0, "load_rate": 100_000, "load_s": 10.0,
-         "soak_rate": 50_000, "soak_s": 30.0, "soak_drop_every": 10.0, "reconnects": 10, "fuzz_frames": 20_000, "handoff_frames": 5_000}
-FULL = {"every_venue_s": 60.0, "ceiling_rates": (100_000, 150_000, 200_000, 250_000, 300_000), "ceiling_s": 4.0, "load_rate": 100_000, "load_s": 60.0,
-        "soak_rate": 50_000, "soak_s": 600.0, "soak_drop_every": 60.0, "reconnects": 100, "fuzz_frames": 1_000_000, "handoff_frames": 20_000}
+# the endpoint is asked a little more than the targets (100,000 and 50,000 frames/s): the
+# figures are what the client parsed, which the soak's drops and a busy machine pull below the ask
+QUICK = {"every_venue_s": 15.0, "ceiling_rates": (100_000, 200_000), "ceiling_s": 3.0, "load_rate": 110_000, "load_s": 10.0,
+         "soak_rate": 55_000, "soak_s": 30.0, "soak_drop_every": 10.0, "reconnects": 10, "fuzz_frames": 20_000, "handoff_frames": 5_000}
+FULL = {"every_venue_s": 60.0, "ceiling_rates": (100_000, 150_000, 200_000, 250_000, 300_000), "ceiling_s": 4.0, "load_rate": 110_000, "load_s": 60.0,
+        "soak_rate": 55_000, "soak_s": 600.0, "soak_drop_every": 60.0, "reconnects": 100, "fuzz_frames": 1_000_000, "handoff_frames": 20_000}
 
 
 def default_out() -> Path:
@@ -69,7 +71,8 @@ async def _run(opts: dict[str, Any], parts: Sequence[str], captures: Path | None
         log(f"  {r['load']['frames_per_s']:,.0f} frames/s, dropped {r['load']['dropped']}, books wrong {len(r['load']['books_wrong'])}")
     if "soak" in parts:
         log(f"soak: {opts['soak_rate']:,} frames/s for {opts['soak_s']:g} s, a drop every {opts['soak_drop_every']:g} s")
-        r["soak"] = await load.run(opts["soak_rate"], opts["soak_s"], drop_every=opts["soak_drop_every"], warmup=max(5.0, opts["soak_s"] * 0.1))
+        # warm-up: 3/4 of the first interval between drops (its end is not a moment of reconnecting)
+        r["soak"] = await load.run(opts["soak_rate"], opts["soak_s"], drop_every=opts["soak_drop_every"], warmup=0.75 * opts["soak_drop_every"])
         s = r["soak"]
         log(f"  {s['frames_per_s']:,.0f} frames/s, RSS {s['rss_growth']:+.1%}, {s['resources_warm']} -> {s['resources_end']}, books wrong {len(s['books_wrong'])}")
     if "reconnects" in parts:

@@ -19,6 +19,7 @@ item outside the rules (a value outside its kind, an item rule of its struct, a 
 events are built (then before any is handed on).
 """
 
+from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
 from libc.stdlib cimport free, realloc
@@ -134,6 +135,7 @@ cdef enum:
     # the keys of an object this reader remembers (see _item)
     MAX_KEYS = 48
     KEY_TEXT = 32
+    ENVELOPE = 5
     # flags of a read value
     F_GIVEN = 1
     F_NULL = 2
@@ -407,6 +409,27 @@ cdef inline bint _read_key(Cur* c, const char** s, Py_ssize_t* n) except -1:
     return _plain_text(s[0], n[0]) and _take(c, c':')
 
 
+# the envelope's fields
+cdef enum:
+    E_OTHER, E_CHANNEL, E_EVENT, E_TIME, E_TIME_MS, E_RESULT, E_NEVER
+
+
+cdef int _envelope_field(const char* s, Py_ssize_t n) noexcept nogil:
+    if n == 7 and memcmp(s, b"channel", 7) == 0:
+        return E_CHANNEL
+    if n == 5 and memcmp(s, b"event", 5) == 0:
+        return E_EVENT
+    if n == 4 and memcmp(s, b"time", 4) == 0:
+        return E_TIME
+    if n == 7 and memcmp(s, b"time_ms", 7) == 0:
+        return E_TIME_MS
+    if n == 6 and memcmp(s, b"result", 6) == 0:
+        return E_RESULT
+    if (n == 2 and memcmp(s, b"id", 2) == 0) or (n == 5 and memcmp(s, b"error", 5) == 0) or (n == 7 and memcmp(s, b"payload", 7) == 0):
+        return E_NEVER  # never on a push
+    return E_OTHER
+
+
 cdef inline int _key_hash(const char* s, Py_ssize_t n) noexcept nogil:
     return <int> ((<unsigned int> n * 7u + <unsigned char> s[0] * 31u + <unsigned char> s[n - 1] * 3u) & (HASH - 1))
 
@@ -520,7 +543,7 @@ cdef int _spec(Spec* sp, object struct, list keep) except -1:
 # -- interned values: a short text seen again gives the same object ------------------------------
 
 cdef enum:
-    CACHE = 512
+    CACHE = 128
     KEY = 40
     AS_STR = 0
     AS_UPPER = 1
@@ -544,14 +567,26 @@ cdef inline unsigned int _hash(const char* s, Py_ssize_t n, int mode) noexcept n
     return <unsigned int> (a >> 40) & (CACHE - 1)
 
 
+cdef extern from *:
+    """
+    /* a str of ASCII bytes (the reader reads only frames it found ASCII) */
+    static PyObject* cexfeed_ascii(const char* s, Py_ssize_t n) {
+        PyObject* text = PyUnicode_New(n, 127);
+        if (text != NULL) memcpy(PyUnicode_DATA(text), s, n);
+        return text;
+    }
+    """
+    object _ascii "cexfeed_ascii"(const char* s, Py_ssize_t n)
+
+
 cdef object _make(const char* s, Py_ssize_t n, int mode):
     cdef char buf[256]
     cdef Py_ssize_t i
     if mode == AS_UPPER and n <= 256:
         for i in range(n):
             buf[i] = s[i] - 32 if c'a' <= s[i] <= c'z' else s[i]
-        return buf[:n].decode("ascii")
-    text = s[:n].decode("ascii")
+        return _ascii(buf, n)
+    text = _ascii(s, n)
     if mode == AS_UPPER:
         return text.upper()
     return text
@@ -560,17 +595,41 @@ cdef object _make(const char* s, Py_ssize_t n, int mode):
 cdef extern from *:
     """
     /* Decimal(text) by the type's own constructor: what calling the type does (its tp_init is
-       object's, a no-op), without the generic call protocol around it */
+       object's, a no-op), without the generic call protocol around it, and with one argument
+       tuple kept for it (the constructor keeps no reference to it; a new one when it is held) */
+    static PyObject* cexfeed_decimal_args = NULL;
+
     static PyObject* cexfeed_new_decimal(PyObject* type, PyObject* text) {
-        PyObject* args = PyTuple_Pack(1, text);
+        PyObject* args = cexfeed_decimal_args;
         PyObject* made;
-        if (args == NULL) return NULL;
+        if (args == NULL || Py_REFCNT(args) != 1) {
+            args = PyTuple_Pack(1, text);
+            if (args == NULL) return NULL;
+            made = ((PyTypeObject*) type)->tp_new((PyTypeObject*) type, args, NULL);
+            Py_DECREF(args);
+            return made;
+        }
+        Py_INCREF(text);
+        PyTuple_SET_ITEM(args, 0, text);
         made = ((PyTypeObject*) type)->tp_new((PyTypeObject*) type, args, NULL);
-        Py_DECREF(args);
+        PyTuple_SET_ITEM(args, 0, Py_None);
+        Py_DECREF(text);
         return made;
+    }
+
+    static int cexfeed_decimal_setup(void) {
+        cexfeed_decimal_args = PyTuple_New(1);
+        if (cexfeed_decimal_args == NULL) return -1;
+        Py_INCREF(Py_None);
+        PyTuple_SET_ITEM(cexfeed_decimal_args, 0, Py_None);
+        return 0;
     }
     """
     object cexfeed_new_decimal(object type, object text)
+    int cexfeed_decimal_setup() except -1
+
+
+cexfeed_decimal_setup()
 
 
 cdef inline object _decimal(str text):
@@ -619,15 +678,17 @@ cdef class AccountReader:
     cdef int chan_kinds[MAX_CHANNELS]
     cdef bint perp
     cdef object unified, multiplier, settle, subtract, multiply
+    cdef object names  # a dict (subclass): read with PyDict_GetItem, no __missing__
     # the handler whose pushes handle() applies and publishes, and its state when compiled
-    cdef object handler, stats, seen, fallback
+    cdef object handler, stats, fallback
+    cdef dict seen_order, seen_fill, seen_position
     cdef dict hdict
     cdef AccountCore core
     cdef dict finish_as, rest_finished
     cdef object left_filled, none_rejected
     cdef dict mults
     cdef Spec specs[5]
-    cdef Shape shapes[5]
+    cdef Shape shapes[6]  # the keys of each kind's objects, and of the envelope (ENVELOPE)
     cdef list keep
     cdef list defaults
     cdef Tok* items
@@ -666,6 +727,9 @@ cdef class AccountReader:
             self.nchannels += 1
         self.perp = market == PERP
         self.unified = unified
+        # the lookup of a SymbolMap is its cache dict's own __getitem__: that dict is read directly
+        owner = getattr(unified, "__self__", None)
+        self.names = owner if isinstance(owner, dict) and getattr(unified, "__name__", "") == "__getitem__" else None
         self.multiplier = multiplier
         self.settle = settle
         self.finish_as, self.left_filled, self.none_rejected, self.rest_finished = statuses
@@ -679,7 +743,8 @@ cdef class AccountReader:
             self.handler = handler
             self.hdict = handler.__dict__
             self.stats = handler.stats
-            self.seen = handler.seen
+            # (the per-class dicts of handler.seen, made now rather than on the first event)
+            self.seen_order, self.seen_fill, self.seen_position = handler.seen[Order], handler.seen[Fill], handler.seen[Position]
             self.core = handler.state if isinstance(handler.state, AccountCore) else None
         self.mults = multipliers
         self.defaults = []
@@ -727,12 +792,12 @@ cdef class AccountReader:
         cdef Entry* e
         cdef Py_ssize_t n = v[i].n
         if n >= KEY:
-            text = v[i].s[:n].decode("ascii")
+            text = _ascii(v[i].s, n)
             return _decimal(text) if decimal else text
         e = &self.memo[self.kind * MAX_FIELDS + i]
         if e.n == n and memcmp(e.key, v[i].s, n) == 0:
             return <object> e.obj
-        text = v[i].s[:n].decode("ascii")
+        text = _ascii(v[i].s, n)
         obj = _decimal(text) if decimal else text
         Py_INCREF(obj)
         Py_XDECREF(e.obj)
@@ -752,6 +817,16 @@ cdef class AccountReader:
     cdef inline object _new_text(self, Tok* v, int i):
         """An id or user text."""
         return self._memo(v, i, False)
+
+    cdef inline object _name(self, object venue_symbol):
+        """The unified name: from the symbol map's own cache (a dict) when there, else by its
+        lookup (which fills the cache)."""
+        cdef PyObject* found
+        if self.names is not None:
+            found = PyDict_GetItem(self.names, venue_symbol)
+            if found != NULL:
+                return <object> found
+        return self.unified(venue_symbol)
 
     cdef object _mult(self, object contract):
         """The handler's multiplier of ``contract``, from its own cache when there."""
@@ -846,7 +921,7 @@ cdef class AccountReader:
         avg = self._dec(v, SO_AVG)
         tif = self._str(v, SO_TIF, d)
         return Order(
-            "gateio", SPOT, self.unified(pair), pair, updated, recv_ts, self._new_text(v, SO_ID), side, otype, status,
+            "gateio", SPOT, self._name(pair), pair, updated, recv_ts, self._new_text(v, SO_ID), side, otype, status,
             self._raw_status(v, ev_slot, SO_FINISH_AS, event, finish), price if price and otype != "market" else None,
             o_amount, filled, o_left, q_amount, q_left, filled_total, None, None, None, avg if avg else None, self._dec(v, SO_FEE),
             self._upper(v, SO_FEE_CURRENCY), self._client(v, SO_TEXT), tif or None, None,
@@ -857,7 +932,7 @@ cdef class AccountReader:
         cdef tuple d = self.defaults[1]
         pair = self._upper(v, ST_PAIR)
         return Fill(
-            "gateio", SPOT, self.unified(pair), pair, self._ms(v, ST_CREATE_MS, ST_CREATE), recv_ts,
+            "gateio", SPOT, self._name(pair), pair, self._ms(v, ST_CREATE_MS, ST_CREATE), recv_ts,
             self._new_text(v, ST_ID), self._new_text(v, ST_ORDER_ID), self._str(v, ST_SIDE, d),
             self._dec(v, ST_PRICE), self._dec(v, ST_AMOUNT), None, self._str(v, ST_ROLE, d) or None, self._dec(v, ST_FEE),
             self._upper(v, ST_FEE_CURRENCY), self._client(v, ST_TEXT),
@@ -894,7 +969,7 @@ cdef class AccountReader:
         oid = (self._new_text(v, FO_ID_STRING) if v[FO_ID_STRING].flags and not v[FO_ID_STRING].flags & F_NULL else None) or self._new_text(v, FO_ID)
         multiply = self.multiply
         return Order(
-            "gateio", PERP, self.unified(contract), contract, updated if updated is not None else created, recv_ts, oid, side,
+            "gateio", PERP, self._name(contract), contract, updated if updated is not None else created, recv_ts, oid, side,
             "limit" if price else "market", status, self._raw_status(v, FO_STATUS, FO_FINISH_AS, state, finish), price if price else None,
             multiply(contracts, mult) if mult is not None else None,
             multiply(filled, mult) if mult is not None and filled is not None else None,
@@ -911,7 +986,7 @@ cdef class AccountReader:
         size = self._dec(v, FT_SIZE)
         contracts = abs(size)
         fee = self._dec(v, FT_FEE)
-        symbol = self.unified(contract)
+        symbol = self._name(contract)
         mult = self._mult(contract)
         return Fill(
             "gateio", PERP, symbol, contract, self._ms(v, FT_CREATE_MS, FT_CREATE), recv_ts,
@@ -937,7 +1012,7 @@ cdef class AccountReader:
             side = None
         else:
             side = SHORT if v[FP_SIZE].flags & F_NEG else LONG
-        symbol = self.unified(contract)
+        symbol = self._name(contract)
         mult = self._mult(contract)
         entry = self._dec(v, FP_ENTRY)
         mark = self._dec(v, FP_MARK)
@@ -1041,11 +1116,11 @@ cdef class AccountReader:
         _set_slot(stats, _EVENTS, _slot(stats, _EVENTS) + 1)
         cls = type(result)
         if cls is Order:
-            self.seen[cls][_slot(result, _ORDER_SYMBOL)] = _slot(result, _ORDER_TS)
+            PyDict_SetItem(self.seen_order, _slot(result, _ORDER_SYMBOL), _slot(result, _ORDER_TS))
         elif cls is Fill:
-            self.seen[cls][_slot(result, _FILL_SYMBOL)] = _slot(result, _FILL_TS)
+            PyDict_SetItem(self.seen_fill, _slot(result, _FILL_SYMBOL), _slot(result, _FILL_TS))
         else:
-            self.seen[cls][_slot(result, _POSITION_SYMBOL)] = _slot(result, _POSITION_TS)
+            PyDict_SetItem(self.seen_position, _slot(result, _POSITION_SYMBOL), _slot(result, _POSITION_TS))
         callback = self.hdict.get("_on_event")
         if callback is not None:
             try:
@@ -1058,7 +1133,8 @@ cdef class AccountReader:
         cdef Cur c
         cdef const char* s
         cdef Py_ssize_t n, i, count = 0
-        cdef int kind = -1, seen = 0
+        cdef int kind = -1, seen = 0, k = 0, field
+        cdef Key* key
         cdef bint single = False
         cdef Tok t
         cdef Tok* v
@@ -1073,24 +1149,38 @@ cdef class AccountReader:
         if not _take(&c, c'{') or _take(&c, c'}'):
             return None
         while True:
-            if not _read_key(&c, &s, &n):
-                return None
-            if n == 7 and memcmp(s, b"channel", 7) == 0:
+            # the envelope's keys, as _item reads an object's: where the last push had them
+            key = &self.shapes[ENVELOPE].keys[k] if k < MAX_KEYS else NULL
+            if key != NULL and c.clean and key.n and c.end - c.p > key.n and c.p[0] == c'"' and memcmp(c.p, key.text, key.n) == 0:
+                c.p += key.n
+                field = key.slot
+            else:
+                if not _read_key(&c, &s, &n):
+                    return None
+                field = _envelope_field(s, n)
+                if key != NULL:
+                    key.n = 0
+                    if n + 3 <= KEY_TEXT and c.clean and s[n] == c'"' and s[n + 1] == c':':
+                        memcpy(key.text, s - 1, n + 3)
+                        key.n = n + 3
+                        key.slot = field
+            k += 1
+            if field == E_CHANNEL:
                 if seen & 1 or not _text(&c, &s, &n):
                     return None
                 kind = self._channel(s, n)
                 if kind < 0:
                     return None
                 seen |= 1
-            elif n == 5 and memcmp(s, b"event", 5) == 0:
+            elif field == E_EVENT:
                 if seen & 2 or not _text(&c, &s, &n) or n != 6 or memcmp(s, b"update", 6) != 0:
                     return None
                 seen |= 2
-            elif (n == 4 and memcmp(s, b"time", 4) == 0) or (n == 7 and memcmp(s, b"time_ms", 7) == 0):
-                if seen & (4 if n == 4 else 8) or not _value(&c, K_TIME, False, 0, &t):
+            elif field == E_TIME or field == E_TIME_MS:
+                if seen & (4 if field == E_TIME else 8) or not _value(&c, K_TIME, False, 0, &t):
                     return None
-                seen |= 4 if n == 4 else 8
-            elif n == 6 and memcmp(s, b"result", 6) == 0:
+                seen |= 4 if field == E_TIME else 8
+            elif field == E_RESULT:
                 # the channel comes first on every Gate push
                 if seen & 16 or kind < 0:
                     return None
@@ -1116,7 +1206,7 @@ cdef class AccountReader:
                             if not _take(&c, c']'):
                                 return None
                             break
-            elif (n == 2 and memcmp(s, b"id", 2) == 0) or (n == 5 and memcmp(s, b"error", 5) == 0) or (n == 7 and memcmp(s, b"payload", 7) == 0):
+            elif field == E_NEVER:
                 return None  # never on a push: the twin's path checks them
             elif not _skip_plain(&c, 0):
                 return None

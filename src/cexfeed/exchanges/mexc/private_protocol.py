@@ -30,6 +30,7 @@ from . import auth
 from . import protocol as p
 from . import spot_table as t
 from .listen_key import KEY_EXPIRED, KEY_REFUSED, ListenKeyManager, ListenKeyRest
+from .private_rest import Coverage
 from .spot_protocol import MexcSpotProtocol
 
 TIME_PATH = "/api/v3/time"
@@ -75,6 +76,8 @@ class MexcSpotPrivateProtocol(PrivateProtocol, MexcSpotProtocol):
         self._normalizer: Any = None
         self._acquired = False
         self._renewing = False
+        # which symbols the REST snapshots ask about (grows with what the account meets)
+        self.coverage = Coverage()
 
     def __repr__(self) -> str:
         return f"MexcSpotPrivateProtocol({self.redact(self.ws_url)!r}, {self.credentials!r}, keys={self.keys!r})"
@@ -215,7 +218,9 @@ class MexcSpotPrivateProtocol(PrivateProtocol, MexcSpotProtocol):
     async def fetch_account(self, rest: RestClient, state: AccountState, since_ms: int | None) -> AccountSnapshot:
         from .private_rest import fetch_account
 
-        return await fetch_account(rest, self.sign_rest, self.normalizer(), state, self.followed, since_ms, self.clock.now_ms(), time.time_ns())
+        return await fetch_account(rest, self.sign_rest, self.normalizer(), state, self.followed, since_ms, self.clock.now_ms(), time.time_ns(),
+                                   self.coverage)
 
-    #: venue symbols the REST snapshot always covers (the account's ``symbols``); set by the account
+    #: venue symbols the REST snapshot always covers (the account's ``symbols``; besides them:
+    #: :attr:`coverage`); set by the account
     followed: tuple[str, ...] = ()

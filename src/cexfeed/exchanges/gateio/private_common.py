@@ -209,6 +209,11 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
     are read by :func:`cexfeed.wire.convert_amounts` (counted ``amounts_checked``), the reader of
     every item this handler reads untyped; numbers keep their text on every untyped path.
 
+    The hot pushes (order, fill and position rows) are read by the compiled reader
+    (``_fastprivate.AccountReader``, when built) from the raw bytes to the applied and published
+    events; a frame it does not take (anything unusual, or while pushes are buffered) comes back
+    to the path above, its pure-Python twin (:meth:`use_compiled`).
+
     An authentication refusal (§2.4 shapes, see :mod:`.auth`) publishes
     ``AccountStatus(auth_failed)`` with the venue's label and message, besides the
     ``VenueError``; a refused request time (``REQUEST_EXPIRED``) is only reported (the account

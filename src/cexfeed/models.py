@@ -363,7 +363,9 @@ class Order(AccountEvent, tag="order"):
       is ``quote_left``, for a market buy); ``filled_quote``: quote currency executed;
     - ``contracts``/``filled_contracts``/``left_contracts``: futures counts (unsigned);
     - ``avg_price``: average fill price; ``fee`` in ``fee_currency`` (cumulative);
-    - ``created_ts``/``updated_ts``: ms; ``update_id``: the venue's per-order sequence if any.
+    - ``created_ts``/``updated_ts``: ms; ``update_id``: the venue's per-order sequence if any;
+    - ``side``: ``buy``/``sell`` (futures: ``close`` for a close-position order of size 0), or
+      ``unknown`` for a value the venue added later, kept in ``raw_side`` (else ``None``).
     """
 
     order_id: str
@@ -390,12 +392,14 @@ class Order(AccountEvent, tag="order"):
     created_ts: int | None = None
     updated_ts: int | None = None
     update_id: int | None = None
+    raw_side: str | None = None
 
 
 class Fill(AccountEvent, tag="fill"):
     """One own trade (maker or taker). ``amount`` base currency (``None`` when not convertible),
     ``contracts`` the unsigned futures count, ``price`` quote currency, ``role``
-    ``maker``/``taker`` (``None`` when not sent), ``fee`` in ``fee_currency``."""
+    ``maker``/``taker`` (``None`` when not sent), ``fee`` in ``fee_currency``; ``side``
+    ``buy``/``sell``, or ``unknown`` with the venue's value in ``raw_side``."""
 
     trade_id: str
     order_id: str
@@ -407,6 +411,7 @@ class Fill(AccountEvent, tag="fill"):
     fee: Decimal | None = None
     fee_currency: str | None = None
     client_order_id: str | None = None
+    raw_side: str | None = None
 
 
 class Balance(AccountEvent, tag="balance"):

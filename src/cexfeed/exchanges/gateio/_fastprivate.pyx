@@ -13,7 +13,10 @@ msgspec would refuse) makes it return ``None`` before it has called anything, an
 the twin's path. Values keep the one grammar: every number token is checked by the rules of
 ``_amounts.pxd`` (the screen's), JSON is scanned by ``_fastpush.pxd``; each field is read by the
 kind its struct type gives (the structs of ``spot_table``/``futures_table``, checked when the
-module loads).
+module loads), an account value also by its kind's rule (:class:`cexfeed.wire.AmountKind`). An
+item outside the rules (a value outside its kind, an item rule of its struct, a side other than
+``buy``/``sell``) also takes the twin's path, which counts it: found while reading, or while the
+events are built (then before any is handed on).
 
 One module in four files: this one (the reader, its lane into the handler), and the included
 ``_fastprivate_scan.pxi`` (the structs' fields, the JSON of one push into them),
@@ -55,8 +58,8 @@ _HEAD = ("venue", "market", "symbol", "venue_symbol", "exchange_ts", "recv_ts")
 for _cls, _fields in (
     (Order, ("order_id", "side", "order_type", "status", "raw_status", "price", "amount", "filled", "left", "quote_amount", "quote_left",
              "filled_quote", "contracts", "filled_contracts", "left_contracts", "avg_price", "fee", "fee_currency", "client_order_id",
-             "time_in_force", "reduce_only", "created_ts", "updated_ts", "update_id")),
-    (Fill, ("trade_id", "order_id", "side", "price", "amount", "contracts", "role", "fee", "fee_currency", "client_order_id")),
+             "time_in_force", "reduce_only", "created_ts", "updated_ts", "update_id", "raw_side")),
+    (Fill, ("trade_id", "order_id", "side", "price", "amount", "contracts", "role", "fee", "fee_currency", "client_order_id", "raw_side")),
     (Position, ("mode", "side", "contracts", "size", "entry_price", "mark_price", "liq_price", "margin", "leverage", "realised_pnl",
                 "unrealised_pnl", "update_id", "closed")),
 ):
@@ -469,7 +472,7 @@ cdef class AccountReader:
                     return None
                 seen |= 2
             elif field == E_TIME or field == E_TIME_MS:
-                if seen & (4 if field == E_TIME else 8) or not _value(&c, K_TIME, False, &t):
+                if seen & (4 if field == E_TIME else 8) or not _value(&c, K_TIME, False, 0, &t):
                     return None
                 seen |= 4 if field == E_TIME else 8
             elif field == E_RESULT:
@@ -510,10 +513,16 @@ cdef class AccountReader:
         _ws(&c)
         if c.p != c.end or not (seen & 2 and seen & 16):
             return None
+        for i in range(count):
+            if not _usual(kind, self.items + i * MAX_FIELDS):
+                return None  # an unknown side, an order of size 0: the twin's path reads it
         # the whole frame reads: now the events (all built before any is handed on)
-        if single:
-            return self._event(kind, self.items, recv_ts)
-        return [self._event(kind, self.items + i * MAX_FIELDS, recv_ts) for i in range(count)]
+        try:
+            if single:
+                return self._event(kind, self.items, recv_ts)
+            return [self._event(kind, self.items + i * MAX_FIELDS, recv_ts) for i in range(count)]
+        except _TwinReads:
+            return None
 
 
 include "_fastprivate_events.pxi"

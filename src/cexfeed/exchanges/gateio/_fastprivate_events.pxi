@@ -9,6 +9,8 @@ cdef object _spot_order(AccountReader self, Tok* v, object recv_ts):
     otype = self._str(v, SO_TYPE, d)
     amount = self._dec(v, SO_AMOUNT)
     left = self._dec(v, SO_LEFT)
+    if left is not None and left > amount:
+        raise _TwinReads()
     filled_total = self._dec(v, SO_FILLED_TOTAL)
     if otype == "market" and side == "buy":  # amount and left in quote currency
         o_amount = o_left = None
@@ -64,6 +66,8 @@ cdef object _futures_order(AccountReader self, Tok* v, object recv_ts):
     left = self._dec(v, FO_LEFT)
     left_c = abs(left) if left is not None else None
     filled = self.subtract(contracts, left_c) if left_c is not None else None
+    if filled is not None and filled < _DECIMAL_ZERO and not v[FO_SIZE].flags & F_ZERO:
+        raise _TwinReads()
     side = "close" if v[FO_SIZE].flags & F_ZERO else "sell" if v[FO_SIZE].flags & F_NEG else "buy"
     state = self._str(v, FO_STATUS, d)
     finish = self._str(v, FO_FINISH_AS, d)

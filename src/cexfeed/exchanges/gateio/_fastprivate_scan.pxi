@@ -33,22 +33,39 @@ cdef enum:
     K_OPTSTR    # str | None
     K_NAME      # Name: a non-empty str
     K_ID        # str | int: text, or a bare integer (its text)
-    K_AMOUNT    # Amount (Decimal), | None when nullable
+    K_AMOUNT    # an account value (Decimal) of any kind (wire.amount_kind), | None when nullable
     K_TIME      # Time | None
     K_SEQ       # SeqId | None
     K_BOOL      # bool | None
 
 _KINDS = [
-    (str, K_STR), (Union[str, None], K_OPTSTR), (wire.Name, K_NAME), (Union[str, int], K_ID), (wire.Amount, K_AMOUNT),
-    (Union[wire.Amount, None], K_AMOUNT), (Union[wire.Time, None], K_TIME), (Union[wire.SeqId, None], K_SEQ), (Union[bool, None], K_BOOL),
+    (str, K_STR), (Union[str, None], K_OPTSTR), (wire.Name, K_NAME), (Union[str, int], K_ID), (Union[wire.Time, None], K_TIME),
+    (Union[wire.SeqId, None], K_SEQ), (Union[bool, None], K_BOOL),
 ]
+# the rule bits of an account value's kind (wire.AmountKind.code)
+cdef int NO_NEGATIVE = wire.NO_NEGATIVE
+cdef int NO_ZERO = wire.NO_ZERO
 
 
 def _kind(field) -> int:
+    if wire.amount_kind(field.type) is not None:
+        return K_AMOUNT
     for typ, kind in _KINDS:
         if field.type == typ:
             return kind
     raise ImportError(f"cexfeed._fastprivate does not read {field.name}: {field.type!r}")
+
+
+# the item rules beyond each value's kind: the structs' own __post_init__, mirrored here
+# (SpotOrderPush: left at most the amount, in _spot_order; FuturesOrderPush: a size of 0 only on a
+# close-position order, in _usual, else |left| at most |size|, in _futures_order)
+for _struct in _SLOTS:
+    if _struct.__post_init__ is not wire.AccountItem.__post_init__ and _struct not in (SpotOrderPush, FuturesOrderPush):
+        raise ImportError(f"cexfeed._fastprivate does not know the item rule of {_struct.__name__}; rebuild it")
+
+
+class _TwinReads(Exception):
+    """An item rule failed while the events were built: the frame takes the twin's path."""
 
 
 cdef enum:
@@ -72,6 +89,8 @@ cdef struct Spec:
     int kinds[MAX_FIELDS]
     bint nullable[MAX_FIELDS]
     bint required[MAX_FIELDS]
+    # K_AMOUNT: the rule bits of its kind (NO_NEGATIVE, NO_ZERO)
+    int rules[MAX_FIELDS]
     # key hash -> slot + 1 (0: no field there, -1: more than one: search them all)
     int table[HASH]
 
@@ -224,8 +243,9 @@ cdef bint _time(Cur* c, Tok* t) except -1:
     return True
 
 
-cdef bint _value(Cur* c, int kind, bint nullable, Tok* t) except -1:
-    """One field's value by its kind (see K_*); False for anything else."""
+cdef bint _value(Cur* c, int kind, bint nullable, int rule, Tok* t) except -1:
+    """One field's value by its kind (see K_*; an account value also by its rule bits);
+    False for anything else."""
     cdef const char* s
     cdef Py_ssize_t n
     cdef bint quoted
@@ -244,7 +264,8 @@ cdef bint _value(Cur* c, int kind, bint nullable, Tok* t) except -1:
         t.flags = F_GIVEN
         return True
     if kind == K_AMOUNT:
-        return _number_text(c, t, &quoted)
+        # a value outside its kind's rule: the twin's path counts the item malformed
+        return _number_text(c, t, &quoted) and not (rule & NO_NEGATIVE and t.flags & F_NEG) and not (rule & NO_ZERO and t.flags & F_ZERO)
     if kind == K_TIME:
         return _time(c, t)
     if kind == K_ID:
@@ -413,7 +434,7 @@ cdef bint _item(Cur* c, const Spec* sp, Tok* v, Shape* shape) except -1:
                 if not _skip_plain(c, 0):
                     return False
             else:
-                if v[f].flags or not _value(c, sp.kinds[f], sp.nullable[f], &v[f]):
+                if v[f].flags or not _value(c, sp.kinds[f], sp.nullable[f], sp.rules[f], &v[f]):
                     return False
             k += 1
             if _take(c, c','):
@@ -424,6 +445,23 @@ cdef bint _item(Cur* c, const Spec* sp, Tok* v, Shape* shape) except -1:
     for i in range(sp.n):
         if sp.required[i] and not v[i].flags:
             return False
+    return True
+
+
+cdef inline bint _side(const Tok* t) noexcept nogil:
+    return (t.n == 3 and memcmp(t.s, b"buy", 3) == 0) or (t.n == 4 and memcmp(t.s, b"sell", 4) == 0)
+
+
+cdef bint _usual(int kind, const Tok* v) noexcept nogil:
+    """An item whose event this reader builds: a spot side ``buy``/``sell`` (another one is
+    kept as ``unknown`` and counted by the twin), a futures order of size 0 only when it is a
+    close-position order (FuturesOrderPush's rule; else malformed, counted by the twin)."""
+    if kind == 0:
+        return _side(&v[SO_SIDE])
+    if kind == 1:
+        return _side(&v[ST_SIDE])
+    if kind == 2 and v[FO_SIZE].flags & F_ZERO:
+        return v[FO_IS_CLOSE].flags & F_GIVEN and not v[FO_IS_CLOSE].flags & F_NULL and v[FO_IS_CLOSE].v == 1
     return True
 
 
@@ -441,7 +479,8 @@ cdef int _spec(Spec* sp, object struct, list keep) except -1:
         sp.names[i] = name
         sp.lens[i] = len(name)
         sp.kinds[i] = _kind(f)
-        sp.nullable[i] = sp.kinds[i] == K_OPTSTR or (f.type != wire.Amount and sp.kinds[i] in (K_AMOUNT, K_TIME, K_SEQ, K_BOOL))
+        sp.rules[i] = wire.amount_kind(f.type).code if sp.kinds[i] == K_AMOUNT else 0
+        sp.nullable[i] = sp.kinds[i] == K_OPTSTR or (type(None) in getattr(f.type, "__args__", ()) and sp.kinds[i] in (K_AMOUNT, K_TIME, K_SEQ, K_BOOL))
         sp.required[i] = f.required
         h = _key_hash(sp.names[i], sp.lens[i])
         sp.table[h] = i + 1 if sp.table[h] == 0 else -1

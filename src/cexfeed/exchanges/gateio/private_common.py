@@ -18,7 +18,7 @@ from ...credentials import Credentials
 from ...handlers import EventCallback, PrivateWebSocketHandler
 from ...models import OrderStatus
 from ...symbols import SymbolMap
-from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, amounts_plain, convert_amounts, to_ms, untyped_amounts
+from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, amounts_plain, convert_amounts, to_ms, trade_side, untyped_amounts
 from . import auth
 from .common import GateioFrames, _last_wins, check_utf8
 
@@ -270,6 +270,13 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
 
     def unified(self, venue_symbol: str) -> str:
         return self._unified(venue_symbol)
+
+    def _unknown_side(self, value: str) -> tuple[str, str]:
+        """``("unknown", value)`` for an own order's or fill's side that is not ``buy``/``sell``
+        (:func:`cexfeed.wire.trade_side`), counted ``unknown_side``: the item is kept."""
+        side, raw_side = trade_side(value)
+        self._count_error("unknown_side", b"", f"side {raw_side!r}")
+        return side, raw_side
 
     def _account_events(self, events: list) -> None:
         for event in events:

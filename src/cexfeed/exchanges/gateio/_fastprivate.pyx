@@ -352,7 +352,7 @@ cdef class AccountReader:
         """One raw frame -> see the class docstring."""
         return self._read(raw, recv_ts)
 
-    def handle_message(self, object raw, object recv_ts=None):
+    def handle_message(self, object raw, object recv_ts=None, /):
         """The handler's ``_handle_message`` (the handler binds this method as its own): the
         pushes this reader takes are counted, each event applied to the handler's state and
         what changed published (what :meth:`~cexfeed.handlers.PrivateWebSocketHandler._account_event`

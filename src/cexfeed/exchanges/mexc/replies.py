@@ -21,6 +21,9 @@ class MexcReplies:
         try:
             reply = _reply.decode(raw)
         except msgspec.ValidationError as exc:
+            # a field of the wrong type can stop the typed decode before it sees that the JSON
+            # is not whole: such a frame is malformed (DecodeError), as on every path
+            msgspec.json.decode(raw)
             self._count_error("unknown_frame", raw, exc)  # type: ignore[attr-defined]
             return
         kind, channels = classify_reply(reply)

@@ -11,6 +11,7 @@ import time
 
 from ..models import EventsDropped, VenueError
 from ..sim.testing import wait_until
+from . import netfaults
 from .public import BANDWIDTH, LATENCY_S, MUTE_S, REFUSE_S
 from .rig import HANDSHAKE_TIMEOUT, NO_DATA_TIMEOUT, AccountRig, FaultFailed
 from .spacing import check_spacing
@@ -40,16 +41,11 @@ async def _reconnect(rig: AccountRig, inject, reason: str | None, during=None, t
 
 
 async def tcp_reset(rig: AccountRig, i: int) -> float:
-    async def inject() -> None:
-        if await rig.proxy.reset() == 0:
-            raise FaultFailed("no connection to reset")
-    return await _reconnect(rig, inject, "dropped")
+    return await _reconnect(rig, lambda: netfaults.tcp_reset(rig), "dropped")
 
 
 async def close_frame(rig: AccountRig, i: int) -> float:
-    async def inject() -> None:
-        await rig.sim.close_connections(1012, rig.venue)
-    return await _reconnect(rig, inject, "closed")
+    return await _reconnect(rig, lambda: netfaults.close_frame(rig), "closed")
 
 
 async def reset_mid_frame(rig: AccountRig, i: int) -> float:
@@ -66,10 +62,7 @@ async def reset_mid_frame(rig: AccountRig, i: int) -> float:
 
 
 async def half_open(rig: AccountRig, i: int) -> float:
-    async def inject() -> None:
-        if rig.proxy.stall() == 0:
-            raise FaultFailed("no connection to stall")
-    return await _reconnect(rig, inject, "no_data", timeout=NO_DATA_TIMEOUT * 6)
+    return await _reconnect(rig, lambda: netfaults.half_open(rig), "no_data", timeout=NO_DATA_TIMEOUT * 6)
 
 
 async def silent_with_pongs(rig: AccountRig, i: int) -> float:
@@ -87,8 +80,10 @@ async def silent_with_pongs(rig: AccountRig, i: int) -> float:
     return took
 
 
-async def latency(rig: AccountRig, i: int) -> float:
-    rig.proxy.latency = LATENCY_S
+async def _degraded(rig: AccountRig, switch: str, on, off, what: str, check: bool) -> float:
+    """The proxy's ``switch`` set to ``on`` (then ``off``) while orders fill: no reconnect;
+    ``check``: the account is compared with the ledger while still degraded."""
+    setattr(rig.proxy, switch, on)
     before = _connects(rig)
     try:
         t0 = time.monotonic()
@@ -96,29 +91,23 @@ async def latency(rig: AccountRig, i: int) -> float:
         took = await rig.recovered(t0)
         await asyncio.sleep(NO_DATA_TIMEOUT)
         if _connects(rig) != before:
-            raise FaultFailed("reconnected under latency")
-        problems = await rig.check_state()
-        if problems:
-            raise FaultFailed(f"account wrong under latency: {problems}")
+            raise FaultFailed(f"reconnected under {what}")
+        if check:
+            problems = await rig.check_state()
+            if problems:
+                raise FaultFailed(f"account wrong under {what}: {problems}")
         return took
     finally:
-        rig.proxy.latency = 0.0
+        setattr(rig.proxy, switch, off)
+
+
+async def latency(rig: AccountRig, i: int) -> float:
+    return await _degraded(rig, "latency", LATENCY_S, 0.0, "latency", check=True)
 
 
 async def bandwidth(rig: AccountRig, i: int) -> float:
     """The pipe limited as in the market row while orders fill: no reconnect, state right."""
-    rig.proxy.bandwidth = BANDWIDTH
-    before = _connects(rig)
-    try:
-        t0 = time.monotonic()
-        await rig.activity()
-        took = await rig.recovered(t0)
-        await asyncio.sleep(NO_DATA_TIMEOUT)
-        if _connects(rig) != before:
-            raise FaultFailed("reconnected under the bandwidth limit")
-        return took
-    finally:
-        rig.proxy.bandwidth = None
+    return await _degraded(rig, "bandwidth", BANDWIDTH, None, "the bandwidth limit", check=False)
 
 
 async def _bad_frame(rig: AccountRig, send, kind: str) -> float:

@@ -13,6 +13,7 @@ import time
 
 from ..models import REFUSED, RESUBSCRIBED, EventsDropped, StreamStatus, VenueError
 from ..sim.testing import wait_until
+from . import netfaults
 from .rig import HANDSHAKE_TIMEOUT, NO_DATA_TIMEOUT, SUBSCRIPTION_TIMEOUT, FaultFailed, PublicRig
 from .spacing import check_spacing
 
@@ -52,16 +53,11 @@ async def _reconnect(rig: PublicRig, inject, reason: str | None, timeout: float 
 
 
 async def tcp_reset(rig: PublicRig, i: int) -> float:
-    async def inject() -> None:
-        if await rig.proxy.reset() == 0:
-            raise FaultFailed("no connection to reset")
-    return await _reconnect(rig, inject, "dropped")
+    return await _reconnect(rig, lambda: netfaults.tcp_reset(rig), "dropped")
 
 
 async def close_frame(rig: PublicRig, i: int) -> float:
-    async def inject() -> None:
-        await rig.sim.close_connections(1012, rig.venue)
-    return await _reconnect(rig, inject, "closed")
+    return await _reconnect(rig, lambda: netfaults.close_frame(rig), "closed")
 
 
 async def reset_mid_frame(rig: PublicRig, i: int) -> float:
@@ -75,11 +71,7 @@ async def reset_mid_frame(rig: PublicRig, i: int) -> float:
 
 async def half_open(rig: PublicRig, i: int) -> float:
     drops = sum(c.stats.watchdog_drops for c in rig.feed.connections)
-
-    async def inject() -> None:
-        if rig.proxy.stall() == 0:
-            raise FaultFailed("no connection to stall")
-    took = await _reconnect(rig, inject, "no_data", timeout=NO_DATA_TIMEOUT * 6)
+    took = await _reconnect(rig, lambda: netfaults.half_open(rig), "no_data", timeout=NO_DATA_TIMEOUT * 6)
     if sum(c.stats.watchdog_drops for c in rig.feed.connections) <= drops:
         raise FaultFailed("the heartbeat did not notice the half-open connection")
     return took
@@ -107,43 +99,34 @@ async def silent_with_pongs(rig: PublicRig, i: int) -> float:
     return took
 
 
-async def latency(rig: PublicRig, i: int) -> float:
-    """150 ms added each way: the books stay synced, no reconnect; timed until a push sent
-    after the switch is applied."""
+async def _degraded(rig: PublicRig, switch: str, on, off, what: str) -> float:
+    """The proxy's ``switch`` set to ``on`` (then ``off`` again): the books stay synced, no
+    reconnect; timed until a push sent after the switch is applied."""
     before = _connects(rig)
-    rig.proxy.latency = LATENCY_S
+    setattr(rig.proxy, switch, on)
     try:
         mark = rig.mark()
         t0 = time.monotonic()
         took = await rig.recovered(mark, t0)
         await asyncio.sleep(NO_DATA_TIMEOUT)
         if _connects(rig) != before:
-            raise FaultFailed(f"reconnected under latency: {_reasons(rig, 0)}")
+            raise FaultFailed(f"reconnected under {what}: {_reasons(rig, 0)}")
         problems = await rig.check_state()
         if problems:
-            raise FaultFailed(f"books wrong under latency: {problems}")
+            raise FaultFailed(f"books wrong under {what}: {problems}")
         return took
     finally:
-        rig.proxy.latency = 0.0
+        setattr(rig.proxy, switch, off)
+
+
+async def latency(rig: PublicRig, i: int) -> float:
+    """150 ms added each way."""
+    return await _degraded(rig, "latency", LATENCY_S, 0.0, "latency")
 
 
 async def bandwidth(rig: PublicRig, i: int) -> float:
-    """The pipe limited to :data:`BANDWIDTH` bytes/s each way: no reconnect, books right."""
-    before = _connects(rig)
-    rig.proxy.bandwidth = BANDWIDTH
-    try:
-        mark = rig.mark()
-        t0 = time.monotonic()
-        took = await rig.recovered(mark, t0)
-        await asyncio.sleep(NO_DATA_TIMEOUT)
-        if _connects(rig) != before:
-            raise FaultFailed(f"reconnected under the bandwidth limit: {_reasons(rig, 0)}")
-        problems = await rig.check_state()
-        if problems:
-            raise FaultFailed(f"books wrong under the bandwidth limit: {problems}")
-        return took
-    finally:
-        rig.proxy.bandwidth = None
+    """The pipe limited to :data:`BANDWIDTH` bytes/s each way."""
+    return await _degraded(rig, "bandwidth", BANDWIDTH, None, "the bandwidth limit")
 
 
 async def _resync(rig: PublicRig, inject, reason: str, symbols: list[str] | None = None) -> float:

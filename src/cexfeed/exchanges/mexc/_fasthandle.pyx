@@ -1,8 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
 """Compiled ``_handle_message`` of the MEXC public handler (mexc-protocol.md §2): the pushes of
 its hot bodies (314 ``aggre.deals``, 315 ``aggre.bookTicker``, 313 ``aggre.depth``), decoded by
-the compiled decoder (``_fastpb``), turned into events and published here; every other frame
-goes to the handler's own path.
+the compiled decoder (``_fastpb``), turned into events and published here; a push of another
+body of the channel table goes, decoded, to the handler's method of that body (as ``_dispatch``
+calls it), every other frame to the handler's own path.
 
 Its pure-Python twin is the handler's own path (``_dispatch``, the ``_on_*`` body methods,
 ``_emit``/``_emit_all``); ``tests/test_mexc_fasthandle.py`` and
@@ -57,7 +58,7 @@ cdef class MexcHandle:
     ``_handle_message``."""
 
     cdef object handler, decoder, fallback, stats, seen, names, channel_bodies, failed, emit, broken, on_depth, depth_applied
-    cdef dict hdict, bodies, books
+    cdef dict hdict, bodies, books, table
     cdef set closed_books
 
     def __init__(self, object handler, dict bodies, object decoder, object fallback):
@@ -73,6 +74,7 @@ cdef class MexcHandle:
         self.seen = handler.seen
         self.names = handler._names
         self.channel_bodies = handler._channel_bodies
+        self.table = handler._table
         self.books = handler.books
         self.closed_books = handler.closed_books
         self.failed = handler._failed
@@ -107,9 +109,18 @@ cdef class MexcHandle:
         except Exception:
             return False  # the handler's path counts it by kind
         number, symbol, ts, raw_body, channel = push[0], push[1], push[2], push[3], push[4]
-        found = self.bodies.get(number)
-        if found is None or raw_body is None or not symbol or self.channel_bodies.get(channel) != number:
+        if raw_body is None or not symbol or self.channel_bodies.get(channel) != number:
             return False
+        found = self.bodies.get(number)
+        if found is None:
+            # another body of the table: its method, as the handler's _dispatch calls it (the
+            # frame is not decoded twice)
+            route = self.table.get(number)
+            if route is None:
+                return False
+            self._count_frame()
+            route(symbol, ts, raw_body, raw, recv_ts)
+            return True
         unified = self.names.get(symbol)
         if unified is None:
             return False

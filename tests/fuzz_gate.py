@@ -306,9 +306,43 @@ def private_shapes(rng: random.Random, spot: bool, count: int) -> Iterator[bytes
                     "futures.autoorders": {"id": n, "status": rng.choice(["open", "finished"]), "finish_as": rng.choice(["", "succeeded"]),
                                            "initial": {"contract": pair, "size": 10, "price": "10000"}, "trigger": {"price": "10000", "rule": 2},
                                            "create_time": ms // 1000}}[channel]
+        if rng.random() < 0.15:
+            _outside_rules(rng, channel, item)
         shape = rng.random()
         result = [item] if shape < 0.8 else item if shape < 0.9 else [item, item]
+        if shape >= 0.9 and rng.random() < 0.5:  # one impossible item beside a good one
+            result = [item, _outside_rules(rng, channel, dict(item))]
         yield _compact({"time": ms // 1000, "time_ms": ms, "channel": channel, "event": "update", "result": result})
+
+
+#: per channel: (field, values) an item may be given that lie outside the field's kind (a
+#: negative price, amount or balance, a fill of 0, an undocumented side), or inside it though
+#: unusual (a negative fee or pnl, a close-position order of size 0); values as strings and as
+#: JSON numbers
+ODD_VALUES = {
+    "spot.orders": [("amount", ["-1", "0", -0.5, "0e3"]), ("price", ["-1", -26253.3]), ("left", ["-0.1"]), ("filled_amount", ["-1"]),
+                    ("filled_total", ["-2"]), ("avg_deal_price", ["-3.9"]), ("fee", ["-0.001", -1e-8]), ("side", ["BUY", "hold", ""])],
+    "spot.usertrades": [("price", ["-1", "0", 0]), ("amount", ["0", "-0.004", "0.0000"]), ("fee", ["-0.002"]), ("side", ["SELL", "x"])],
+    "spot.balances": [("available", ["-5", -5]), ("total", ["-1"]), ("freeze", ["-0.1"]), ("change", ["-5"])],
+    "futures.orders": [("price", ["-1", -40000.4]), ("fill_price", ["-1"]), ("size", ["0", 0]), ("is_close", [True]), ("fee", [-0.5])],
+    "futures.usertrades": [("size", ["0", 0, "-0"]), ("price", ["0", "-1"]), ("fee", [-0.00001])],
+    "futures.positions": [("entry_price", [-1]), ("margin", [-0.5]), ("leverage", [-1]), ("liq_price", ["-2"]), ("unrealised_pnl", [-5.5]),
+                          ("mark_price", ["-0.1"])],
+    "futures.balances": [("balance", [-1, "-0.5"]), ("change", [-3])],
+    "futures.liquidates": [("fill_price", [-215.1]), ("size", [124])],
+    "futures.auto_deleverages": [("fill_price", ["-1"]), ("trade_size", [-10])],
+    "futures.position_closes": [("pnl", [-0.1, "0"])],
+}
+
+
+def _outside_rules(rng: random.Random, channel: str, item: dict) -> dict:
+    """``item`` with one field set to a value from :data:`ODD_VALUES` (most lie outside the
+    field's kind: the item is then malformed on every path)."""
+    options = ODD_VALUES.get(channel.removesuffix("_v2"))
+    if options:
+        name, values = rng.choice(options)
+        item[name] = rng.choice(values)
+    return item
 
 
 def private_corpus(seed: int, spot: bool, count: int) -> Iterator[bytes]:

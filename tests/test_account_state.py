@@ -316,3 +316,46 @@ def test_credentials_from_environment_name_the_missing_variables():
     with pytest.raises(CredentialsError, match="GATEIO_API_SECRET") as info:
         Credentials.from_env(environ={"GATEIO_API_KEY": "secretish"})
     assert "secretish" not in str(info.value)
+
+
+@pytest.mark.parametrize("impl", ["compiled", "pure"])
+def test_a_closed_position_has_no_size_on_every_path(impl):
+    """A position closed while disconnected (reconcile) or by a push that keeps a stale base
+    size: contracts 0 and size 0, in the compiled state and its pure twin alike."""
+    from cexfeed.account import PyAccountState
+    from cexfeed import _account  # noqa: F401  (the compiled twin must be built)
+    cls = AccountState if impl == "compiled" else PyAccountState
+    if impl == "compiled":
+        assert cls is not PyAccountState
+    st_ = cls()
+    st_.apply_position(position("18", update_id=3))
+    assert st_.positions[("BTC/USDT:USDT", "single")].size == D("0.0018")
+    (gone,) = st_.reconcile(AccountSnapshot(positions=[], taken_ts=2), 2)
+    assert (gone.contracts, gone.size, gone.closed, gone.side) == (D(0), D(0), True, "long")
+    # a live close whose frame still carries the old base size, or none at all
+    for stale_size in (D("0.0018"), None):
+        st_.apply_position(position("18", update_id=10 if stale_size is None else 5))
+        close = msgspec.structs.replace(position("0", update_id=11 if stale_size is None else 6), size=stale_size)
+        out = st_.apply_position(close)
+        assert (out.contracts, out.size, out.closed) == (D(0), D(0), True)
+    # the frame's own zero is kept as written (gate sends "0.00")
+    st_.apply_position(position("2", update_id=20))
+    out = st_.apply_position(msgspec.structs.replace(position("0", update_id=21), size=D("0.00")))
+    assert str(out.size) == "0.00"
+    # a position that never knew a base size closes with none
+    st_.apply_position(msgspec.structs.replace(position("2", update_id=30), size=None))
+    out = st_.apply_position(msgspec.structs.replace(position("0", update_id=31), size=None))
+    assert out.size is None and out.closed
+
+
+def test_json_writes_account_decimals_as_plain_text_and_keeps_the_value():
+    """msgspec writes ``str(Decimal)``: ``8.33E-7``; JSON/CLI output is plain decimal text."""
+    f = fill("t1", amount="0.00001")
+    f = msgspec.structs.replace(f, fee=D("8.33E-7"), price=D("1E+3"))
+    raw = encode_event(f)
+    assert b'"fee":"0.000000833"' in raw and b'"price":"1000"' in raw and b'"amount":"0.00001"' in raw
+    back = decode_event(raw)
+    assert back.fee == D("8.33E-7") and back.price == D(1000) and back.amount == D("0.00001")
+    assert str(f.fee) == "8.33E-7"  # the event's own Decimal is unchanged
+    zero = balance("USDT", "0E-10", "0", "0")
+    assert b'"total":"0.0000000000"' in encode_event(zero) and decode_event(encode_event(zero)).total == 0

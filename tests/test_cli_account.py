@@ -123,6 +123,14 @@ def test_replay_routes_private_frames_to_the_private_handler(tmp_path):
     rep.feed(read_raw_frames(path))
     assert [type(e).__name__ for e in events] == ["Order", "Balance"]
     assert rep.private.state.open_orders["9"].price == Decimal("2") and rep.handler.stats.errors == {}
+    # summary-json of account-only frames: the account's counts, not {}
+    from click.testing import CliRunner
+    from cexfeed.cli import main
+
+    path.write_text("\n".join(json.dumps(f) for f in frames[1:]))
+    result = CliRunner().invoke(main, ["replay", str(path), "--venue", "gateio-spot", "--format", "summary-json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"account": {"frames": 2, "events": 2, "errors": {}, "balances": 1, "open_orders": 1, "positions": 0, "fills": 0}}
 
 
 # -- the canary ---------------------------------------------------------------------------------------
@@ -230,3 +238,62 @@ async def test_cli_account_exits_1_on_a_wrong_uid(sim):
     assert "the account is not live" in err
     statuses = [e.status for e in map(decode_event, out.splitlines()) if isinstance(e, AccountStatus)]
     assert "live" not in statuses and statuses[-1] == "refused"  # also after the close
+
+
+# -- auth_failed / refused are terminal (README: exit 1; events() ends) ---------------------------------
+
+
+@pytest.mark.parametrize("venue,environ", [("gateio-spot", {"secret": "nope"}), ("gateio-perp", {"uid": "999"})])
+async def test_cli_account_ends_promptly_on_a_refused_key_without_a_duration(sim, venue, environ):
+    """No --duration: a refused key or uid ends the run itself, exit 1 with the venue's error."""
+    code, out, err = await run_cli(["account", venue, "--url", sim.ws_url(venue), "--rest-url", sim.rest_url(venue),
+                                    "--format", "jsonl"], env(**environ), timeout=20)
+    assert code == 1, err
+    if venue == "gateio-spot":
+        assert "Error: gateio-spot: the venue refused the credentials: INVALID_SIGNATURE" in err
+    else:
+        assert "Error: gateio-perp: 6 of 8 private subscriptions refused" in err
+    statuses = [e.status for e in map(decode_event, out.splitlines()) if isinstance(e, AccountStatus)]
+    assert statuses[-1] == ("auth_failed" if venue == "gateio-spot" else "refused")
+
+
+@pytest.mark.parametrize("credentials,expect", [(Credentials(TEST_KEY, "nope", TEST_UID), "auth_failed"),
+                                                (Credentials(TEST_KEY, TEST_SECRET, "999"), "refused")])
+async def test_account_events_end_after_a_terminal_status(sim, credentials, expect):
+    from cexfeed.private_feed import Account
+
+    account = Account("gateio-perp", credentials, url=sim.ws_url("gateio-perp"), rest_url=sim.rest_url("gateio-perp"), ack_timeout=3.0)
+    try:
+        seen = []
+
+        async def read():
+            async for event in account.events():
+                seen.append(event)
+
+        reader = asyncio.ensure_future(read())
+        assert await account.start(10.0) == expect
+        await asyncio.wait_for(reader, 5)  # ended by itself, without close()
+        statuses = [e for e in seen if isinstance(e, AccountStatus)]
+        assert statuses[-1].status == expect and account.ended
+        assert account.failure and account.failure in f"{statuses[-1].code} {statuses[-1].message}".strip()
+    finally:
+        await account.close()
+
+
+@pytest.mark.parametrize("architecture", ["direct", "strategy"])
+@pytest.mark.parametrize("venue,channels", [("gateio-spot", 3), ("gateio-perp", 8)])
+async def test_a_refused_key_is_one_status_naming_the_channels_and_one_error(sim, venue, channels, architecture):
+    from cexfeed.models import VenueError
+
+    events: list = []
+    account = await open_account(sim, venue, events, credentials=Credentials(TEST_KEY, "nope", TEST_UID), expect="auth_failed",
+                                 architecture=architecture)
+    try:
+        await asyncio.sleep(0.3)
+        failed = [e for e in events if isinstance(e, AccountStatus) and e.status == "auth_failed"]
+        assert len(failed) == 1 and failed[0].code == "INVALID_SIGNATURE"
+        assert failed[0].message.startswith(f"Signature mismatch ({channels} of {channels} private subscriptions refused: orders !all, fills !all")
+        errors = [e for e in events if isinstance(e, VenueError)]
+        assert len(errors) == 1 and "INVALID_SIGNATURE" in errors[0].message
+    finally:
+        await account.close()

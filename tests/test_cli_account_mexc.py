@@ -204,3 +204,13 @@ async def test_secrets_canary_in_the_cli(sim):
             assert "DEBUG" in err  # the most verbose logging ran
             assert_no_secret([CANARY_KEY, CANARY_SECRET, *p.issued], out, err)
     assert p.issued  # keys were handed out (and looked for)
+
+
+async def test_cli_account_ends_promptly_on_a_wrong_secret(sim):
+    """No --duration: the refused secret ends the run, exit 1 with the venue's error (README)."""
+    code, out, err = await run_cli(["account", VENUE, "--url", sim.ws_url(VENUE), "--rest-url", sim.rest_url(VENUE),
+                                    "--symbols", "BTC/USDT", "--format", "jsonl"], env(secret="nope"), timeout=20)
+    assert code == 1, err
+    assert "Error: mexc-spot: the venue refused the credentials:" in err and "nope" not in err
+    statuses = [e for e in map(decode_event, out.splitlines()) if isinstance(e, AccountStatus)]
+    assert statuses[-1].status == "auth_failed" and statuses[-1].message in err

@@ -99,3 +99,9 @@ def test_sim_command_prints_its_endpoints():
     lines = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines() if line.startswith("gateio-spot ")}
     ws, rest = lines["gateio-spot"]
     assert ws.startswith("ws://127.0.0.1:") and ws.endswith("/ws/v4/") and rest.endswith("/api/v4")
+    # the account endpoints and the simulator's test keys (README: test keys in cexfeed.sim.*_private)
+    accounts = {line.split()[1].rstrip(":"): line for line in proc.stdout.splitlines() if line.startswith("account ")}
+    assert sorted(accounts) == ["gateio-perp", "gateio-spot", "mexc-spot"]
+    assert ("GATEIO_API_KEY=cexfeed-sim-key GATEIO_API_SECRET=cexfeed-sim-secret GATEIO_UID=10001 cexfeed account gateio-perp --url ws://127.0.0.1:"
+            in accounts["gateio-perp"]) and accounts["gateio-perp"].endswith("/api/v4")
+    assert "MEXC_API_KEY=mx0vglcexfeedsimkey MEXC_API_SECRET=cexfeed-sim-mexc-secret cexfeed account mexc-spot --url ws://" in accounts["mexc-spot"]

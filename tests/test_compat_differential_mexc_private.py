@@ -7,12 +7,14 @@ tables and on frames mutated into bad or unusual shapes."""
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 
 import msgspec
 import pytest
 
 from cexfeed.compat.mexc_private import MexcPrivateStrategyHandler, replay_handler
 from cexfeed.exchanges.mexc import private_decode
+from cexfeed.models import OrderStatus
 from cexfeed.venues import load, spec
 
 from mexc_private_frames import (
@@ -84,7 +86,7 @@ FRAMES = [
     frame(B_ORDERS, dict(BASE, status=3, remainQuantity="1.5", cumulativeQuantity="0.5", avgPrice="10"), symbol="MXUSDT", send=1736417000004),
     frame(B_ORDERS, dict(BASE, status=9), symbol="MXUSDT", send=1736417000005),
     frame(B_ORDERS, dict(BASE, orderType=42, tradeType=3, status=2, cumulativeQuantity="2"), symbol="MXUSDT", send=1736417000006),
-    frame(B_ORDERS, {"id": "C02__8"}), frame(B_DEALS, {"price": "1", "quantity": "1", "tradeId": "T8", "orderId": "C02__8"}),
+    frame(B_ORDERS, {"id": "C02__8", "amount": "3"}), frame(B_DEALS, {"price": "1", "quantity": "1", "tradeId": "T8", "orderId": "C02__8"}),
     frame(B_ACCOUNT, {"vcoinName": "MX"}),
 ]
 
@@ -93,6 +95,43 @@ def test_documented_samples_and_built_frames():
     events, errors = assert_same(FRAMES)
     assert len(events) == len(FRAMES)
     assert errors == {"unknown_side": 3, "unknown_order_type": 2}
+
+
+#: values outside their kinds (wire.AmountKind): each frame malformed on every path, never applied
+OUTSIDE_KINDS = [
+    frame(B_ORDERS, dict(BASE, id="C02__20", price="-10", status=1), symbol="MXUSDT", send=1736417001001),
+    frame(B_ORDERS, dict(BASE, id="C02__21", quantity="-2", status=1), symbol="MXUSDT", send=1736417001002),
+    frame(B_ORDERS, dict(BASE, id="C02__22", status=3, cumulativeQuantity="-0.5"), symbol="MXUSDT", send=1736417001003),
+    frame(B_ORDERS, dict(BASE, id="C02__23", status=1, remainQuantity="-1"), symbol="MXUSDT", send=1736417001004),
+    frame(B_ORDERS, dict(BASE, id="C02__24", status=2, lastDealQuantity="-1"), symbol="MXUSDT", send=1736417001005),
+    frame(B_ORDERS, dict(BASE, id="C02__25", quantity="0", amount="0", status=1), symbol="MXUSDT", send=1736417001006),
+    frame(B_DEALS, {"price": "-1", "quantity": "1", "tradeId": "T20", "orderId": "C02__20", "tradeType": 1}, symbol="MXUSDT"),
+    frame(B_DEALS, {"price": "1", "quantity": "0", "tradeId": "T21", "orderId": "C02__20", "tradeType": 1}, symbol="MXUSDT"),
+    frame(B_DEALS, {"price": "0.000", "quantity": "1", "tradeId": "T22", "orderId": "C02__20", "tradeType": 1}, symbol="MXUSDT"),
+    frame(B_DEALS, {"price": "1", "quantity": "1", "amount": "-1", "tradeId": "T23", "orderId": "C02__20", "tradeType": 1}, symbol="MXUSDT"),
+    frame(B_ACCOUNT, dict(FROZEN_CHANGE, balanceAmount="-5")), frame(B_ACCOUNT, dict(FROZEN_CHANGE, frozenAmount="-0.1")),
+]
+#: unusual values inside their kinds, kept: a rebate (negative fee), negative changes, a zero
+#: with a minus sign (zero), a market buy sized by its quote amount, an undocumented side
+INSIDE_KINDS = [
+    frame(B_DEALS, {"price": "1", "quantity": "1", "tradeId": "T30", "orderId": "C02__30", "tradeType": 2, "feeAmount": "-0.001"},
+          symbol="MXUSDT"),
+    frame(B_ACCOUNT, dict(FROZEN_CHANGE, vcoinName="MX", balanceAmount="0", balanceAmountChange="-3", frozenAmount="-0", frozenAmountChange="-7")),
+    frame(B_ORDERS, dict(BASE, id="C02__31", quantity="0", amount="50", orderType=5, price="0", status=1), symbol="MXUSDT", send=1736417001007),
+    frame(B_ORDERS, dict(BASE, id="C02__32", tradeType=7, status=1), symbol="MXUSDT", send=1736417001008),
+    frame(B_DEALS, {"price": "1", "quantity": "1", "tradeId": "T31", "orderId": "C02__32", "tradeType": 0}, symbol="MXUSDT"),
+]
+
+
+def test_values_outside_their_kinds_are_malformed_on_every_path():
+    events, errors = assert_same(OUTSIDE_KINDS + INSIDE_KINDS)
+    assert errors == {"malformed": len(OUTSIDE_KINDS), "unknown_side": 2}
+    assert [e["type"] for e in events] == ["Fill", "Balance", "Order", "Order", "Fill"]
+    fill, balance, by_quote, odd, odd_fill = events
+    assert (fill["fee"], balance["available"], balance["frozen"], balance["change"], balance["frozen_change"]) == (
+        Decimal("-0.001"), Decimal("0"), Decimal("0"), Decimal("-3"), Decimal("-7"))
+    assert (by_quote["amount"], by_quote["quote_amount"], by_quote["price"]) == (None, Decimal("50"), None)
+    assert (odd["side"], odd["raw_side"], odd["status"], odd_fill["side"], odd_fill["raw_side"]) == ("unknown", "7", OrderStatus.OPEN, "unknown", "0")
 
 
 def test_bad_frames_channels_and_replies():

@@ -206,3 +206,39 @@ def test_gate_private_paths_agree(monkeypatch, stream, spot, seed):
     assert wanted <= set(kinds) and min(kinds[k] for k in wanted) > PRIVATE_PER_MARKET // 200, kinds
     assert counters["malformed"] > PRIVATE_PER_MARKET // 40, counters
     assert paths[0].handler.state.open_orders or paths[0].handler.state.closed_orders
+    # values outside their kinds (fuzz_gate.ODD_VALUES) were in the corpus: no event carries one
+    # (an unknown side is kept, marked and counted)
+    assert counters["malformed_item"] > PRIVATE_PER_MARKET // 100, counters
+    for events, _ in trace:
+        for e in events:
+            assert within_kinds(e), e
+    if spot:
+        raw_sides = {e["raw_side"] for events, _ in trace for e in events if e.get("side") == "unknown"}
+        assert counters["unknown_side"] > 0 and {"BUY", "hold", "", "SELL", "x"} <= raw_sides, raw_sides
+
+
+def within_kinds(event: dict) -> bool:
+    """What an account event (``to_builtins``: Decimals as text) may hold, by the kinds of the
+    values it came from (:class:`cexfeed.wire.AmountKind`): sizes and prices above 0 (a price
+    or size that is not there is ``None``), balances and filled/left quantities 0 or above."""
+    from decimal import Decimal
+
+    def number(name):
+        value = event.get(name)
+        return None if value is None else Decimal(value)
+
+    def above(*names, low=0, strict=True):
+        return all(v is None or (v > low if strict else v >= low) for v in map(number, names))
+
+    kind = event["type"]
+    if kind == "Order":
+        return above("price", "amount", "quote_amount", "avg_price") and above(
+            "filled", "left", "quote_left", "filled_quote", "contracts", "filled_contracts", "left_contracts", strict=False) and (
+            event["side"] in ("buy", "sell", "close") or (event["side"] == "unknown" and event["raw_side"] is not None))
+    if kind == "Fill":
+        return above("price", "amount", "contracts") and event["side"] in ("buy", "sell", "unknown")
+    if kind == "Balance":
+        return above("total", "available", "frozen", strict=False)
+    if kind == "Position":
+        return above("entry_price", "mark_price", "liq_price") and above("margin", "leverage", strict=False)
+    return True

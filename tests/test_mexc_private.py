@@ -194,21 +194,25 @@ def test_a_new_status_value_keeps_the_lifecycle_and_the_stream(decoder):
 
 
 def test_absent_fields_read_as_defaults(decoder):
-    """proto3 leaves defaults out: an order with only its id, a fill with no flags, fee or
-    client id, a balance with only a currency decode (never a KeyError)."""
+    """proto3 leaves defaults out: an order with only its id and size, a fill with no flags,
+    fee or client id, a balance with only a currency decode (never a KeyError); an order with
+    no size at all (neither quantity nor amount) is malformed."""
     handler, events = run(
         decoder,
-        frame(B_ORDERS, {"id": "C02__9"}),
+        frame(B_ORDERS, {"id": "C02__9", "quantity": "1"}),
         frame(B_DEALS, {"price": "1", "quantity": "2", "tradeId": "T9", "orderId": "C02__9"}, symbol="MXUSDT"),
         frame(B_ACCOUNT, {"vcoinName": "MX"}),
+        frame(B_ORDERS, {"id": "C02__10"}),
     )
     order, fill, balance = events
     assert (order.order_id, order.side, order.order_type, order.status, order.raw_status) == ("C02__9", "unknown", "unknown", S.UNKNOWN, "0")
     assert (order.symbol, order.venue_symbol, order.exchange_ts, order.created_ts, order.updated_ts) == ("", "", None, None, None)
-    assert (order.price, order.amount, order.filled, order.left, order.quote_amount, order.avg_price, order.client_order_id) == (None,) * 7
+    assert (order.price, order.filled, order.left, order.quote_amount, order.avg_price, order.client_order_id) == (None,) * 6
+    assert (order.amount, order.raw_side, fill.raw_side) == (D("1"), "0", "0")
     assert (fill.side, fill.role, fill.fee, fill.fee_currency, fill.client_order_id, fill.exchange_ts) == ("unknown", "taker", None, None, None, None)
     assert (balance.currency, balance.available, balance.frozen, balance.change, balance.change_type, balance.exchange_ts) == ("MX",) + (None,) * 5
     assert handler.stats.errors["unknown_side"] == 2 and handler.stats.errors["unknown_order_type"] == 1
+    assert handler.stats.errors["malformed"] == 1 and "C02__10" not in handler.state.open_orders
 
 
 def test_market_buy_by_quote_amount(decoder):

@@ -58,7 +58,8 @@ def test_partially_canceled_and_unknown_values(handler):
     o = r.rest_order(order_item(status="PARTIALLY_CANCELED", isWorking=False), handler, RECV)
     assert o.status is OrderStatus.CANCELED and o.filled == D("0.004") and o.status.terminal
     odd = r.rest_order(order_item(status="PENDING_SOMETHING", type="NEW_KIND", side="HOLD"), handler, RECV)
-    assert (odd.status, odd.raw_status, odd.order_type, odd.side) == (OrderStatus.UNKNOWN, "PENDING_SOMETHING", "unknown", "unknown")
+    assert (odd.status, odd.raw_status, odd.order_type, odd.side, odd.raw_side) == (
+        OrderStatus.UNKNOWN, "PENDING_SOMETHING", "unknown", "unknown", "HOLD")
     assert handler.stats.errors["unknown_order_type"] == 1 and handler.stats.errors["unknown_side"] == 1
 
 

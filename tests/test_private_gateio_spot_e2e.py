@@ -177,7 +177,8 @@ async def test_wrong_secret_is_auth_failed_without_a_retry_loop(sim):
     events: list = []
     account = await open_account(sim, VENUE, events, credentials=Credentials("cexfeed-sim-key", "wrong-secret", "10001"), expect="auth_failed")
     failed = [e for e in events if isinstance(e, AccountStatus) and e.status == "auth_failed"]
-    assert failed[0].code == "INVALID_SIGNATURE" and failed[0].message == "Signature mismatch"
+    assert failed[0].code == "INVALID_SIGNATURE" and failed[0].message == (
+        "Signature mismatch (3 of 3 private subscriptions refused: orders !all, fills !all, balances)")
     await asyncio.sleep(0.5)
     # refused channels are not replayed: no more subscribe attempts, one connection
     assert account.connection.subscriptions == {} and account.connection.stats.connects == 1

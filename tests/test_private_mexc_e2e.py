@@ -493,3 +493,36 @@ async def test_acceptance_100_orders_10_disconnects_2_expiries(sim):
 @pytest.mark.skipif(not LONG, reason="long run: set CEXFEED_LONG_TESTS=1")
 async def test_acceptance_long(sim):
     await _acceptance(sim, 1000, 60, 12, seed=6)
+
+
+@pytest.mark.parametrize("architecture", ["direct", "strategy"])
+async def test_a_key_rotation_publishes_no_error_events(sim, architecture):
+    """The empty acks refusing a lapsed key are an expected change (stale key_refused, then a
+    new key): no ``error`` event for them."""
+    from cexfeed.models import VenueError
+
+    events: list = []
+    account = await open_account(sim, events, architecture=architecture)
+    await settle(account)
+    await private(sim).act("lapse")
+    await wait_until(lambda: account.protocol.keys.generation == 2, 10)
+    await settle(account)
+    assert ("stale", "key_refused") in statuses(events) and statuses(events)[-1] == ("live", "snapshot")
+    assert [e for e in events if isinstance(e, VenueError)] == []
+    assert account.handler.stats.errors.get("empty_ack", 0) >= 1  # still counted
+    await account.close()
+
+
+async def test_drop_after_zero_drops_before_the_first_push(sim):
+    """``drop_after: 0``: the socket is aborted before any of the action's pushes goes out."""
+    p = private(sim)
+    events: list = []
+    account = await open_account(sim, events)
+    await settle(account)
+    result = await p.act("deposit", currency="USDT", amount="7", drop_after=0)
+    assert result["frames"] == 0
+    one = await p.act("deposit", currency="USDT", amount="1", drop_after=1)  # (after one push: on reconnect)
+    assert one["frames"] <= 1
+    await settle(account)
+    assert account.balances()["USDT"].available == D("8")  # the missed deposit is found on reconcile
+    await account.close()

@@ -258,14 +258,17 @@ async def test_run_metrics_port_0_gives_each_worker_a_free_port(tmp_path):
 
     async with SimServer(seed=3, rate=10, venues=["gateio-spot"]) as sim:
         path = _run_config(tmp_path / "m.toml", ["BTC/USDT", "ETH/USDT"], sim)
-        proc = await asyncio.create_subprocess_exec(*CLI, "run", path, "--metrics-port", "0", "--duration", "20",
+        # a long --duration: the test ends the run itself (a loaded machine starts workers slowly)
+        proc = await asyncio.create_subprocess_exec(*CLI, "run", path, "--metrics-port", "0", "--duration", "120",
                                                     stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.PIPE)
         urls: dict[str, str] = {}
         try:
             while len(urls) < 2:
                 line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
-                assert line, "the workers ended before printing their metrics URLs"
+                if not line:
+                    rest = (await asyncio.wait_for(proc.stdout.read(), 30)).decode()
+                    raise AssertionError(f"the run ended (rc {await proc.wait()}) before its workers printed their metrics URLs: {rest[-2000:]}")
                 found = re.match(r"shard (\d) metrics: (http://127\.0\.0\.1:(\d+)/metrics)", line)
                 if found:
                     urls[found.group(1)] = found.group(2)
@@ -276,7 +279,8 @@ async def test_run_metrics_port_0_gives_each_worker_a_free_port(tmp_path):
                     async with session.get(url) as response:
                         assert response.status == 200 and "cexfeed_" in await response.text()
         finally:
-            proc.send_signal(signal.SIGTERM)
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
             await asyncio.wait_for(proc.communicate(), 30)
 
 

@@ -203,6 +203,11 @@ def test_compiled_screen_bounds_are_the_value_rules():
     assert _amounts.BOUNDS == {"MAX_DIGITS": wire.MAX_DIGITS, "MAX_EXPONENT_DIGITS": wire.MAX_EXPONENT_DIGITS}
 
 
+def test_compiled_account_reader_bounds_are_the_value_rules():
+    _fastprivate = pytest.importorskip("cexfeed.exchanges.gateio._fastprivate", reason="the compiled account reader is not built")
+    assert _fastprivate.BOUNDS == {"MAX_SECONDS": wire.MAX_SECONDS, "MAX_MILLIS": wire.MAX_MILLIS}
+
+
 @pytest.mark.skipif(_amounts is None, reason="the compiled screen is not built")
 @settings(max_examples=4000, deadline=None)
 @given(st.one_of(_frame_chars.map(str.encode), _json_like.map(str.encode), st.binary(max_size=40)))

@@ -256,7 +256,12 @@ cdef class AccountCore:
             del self.positions[key]
             self._closed_positions[key] = update_id
             # a close says no side (size 0): it closes the side it had (ccxt#25766)
-            return _replace(position, closed=True, side=position.side or held.side)
+            size = position.size
+            if size is None:
+                size = None if held.size is None else _ZERO
+            elif size != 0:
+                size = _ZERO
+            return _replace(position, closed=True, side=position.side or held.side, size=size)
         self._closed_positions.pop(key, None)
         if held is not None and _same_position(held, position):
             self.positions[key] = position

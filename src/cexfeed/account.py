@@ -74,6 +74,16 @@ def position_side(mode: str, contracts: Decimal) -> str | None:
     return None
 
 
+def _closed_size(size: Decimal | None, held_size: Decimal | None) -> Decimal | None:
+    """Base size of a closed position: 0 (the frame's own zero kept, e.g. ``0.00``); ``None``
+    only when neither the close nor the held position knew a base size."""
+    if size is not None and size == 0:
+        return size
+    if size is None and held_size is None:
+        return None
+    return _ZERO
+
+
 class PyAccountState:
     """Balances, open orders, positions and fills of one account (``venue``/``market`` as on
     events; spot and futures accounts are separate states). The pure-Python state; use
@@ -201,8 +211,11 @@ class PyAccountState:
                 return None
             del self.positions[key]
             self._closed_positions[key] = position.update_id
-            # a close says no side (size 0): it closes the side it had (ccxt#25766)
-            return msgspec.structs.replace(position, closed=True, side=position.side or held.side)
+            # a close says no side (size 0): it closes the side it had (ccxt#25766); a closed
+            # position has no base size either, whatever the frame or the held one said
+            return msgspec.structs.replace(
+                position, closed=True, side=position.side or held.side, size=_closed_size(position.size, held.size)
+            )
         self._closed_positions.pop(key, None)
         if held is not None and _same_position(held, position):
             self.positions[key] = position
@@ -246,7 +259,8 @@ class PyAccountState:
             for key, held in list(self.positions.items()):
                 if key not in present:
                     gone = msgspec.structs.replace(
-                        held, exchange_ts=snapshot.taken_ts, recv_ts=recv_ts, contracts=_ZERO, update_id=None, closed=True
+                        held, exchange_ts=snapshot.taken_ts, recv_ts=recv_ts, contracts=_ZERO, size=_ZERO if held.size is not None else None,
+                        update_id=None, closed=True,
                     )
                     if (event := self.apply_position(gone)) is not None:
                         out.append(event)

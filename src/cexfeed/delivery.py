@@ -51,6 +51,7 @@ class EventDelivery:
         self.sinks = list(sinks)
         self._sink_submits = [sink.submit for sink in self.sinks]
         self._closed = False
+        self._ended = False  # the stream ended on its own (an account refused): events() ends
 
     @property
     def _closed(self) -> bool:
@@ -110,7 +111,7 @@ class EventDelivery:
     async def _wait(self) -> bool:
         """Wait for the next event; False when closed and nothing is left."""
         while not self._buffer:
-            if self._is_closed:
+            if self._is_closed or self._ended:
                 return False
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)

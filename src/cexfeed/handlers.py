@@ -292,6 +292,11 @@ class PrivateWebSocketHandler(WebSocketHandler):
         super().__init__(on_event)
         self.state = state if state is not None else AccountState(self.venue, self.market)
         self.status = ""
+        # run by an Account, which reports refusals itself: it waits for every subscription's
+        # answer and publishes the one auth_failed naming the refused channels, and a refused
+        # session key as a key change (Account._on_replayed); alone the first refusal publishes
+        self.managed = False
+        self._auth_refused = False
         self.max_buffer = max_buffer
         self._syncing = False
         self._buffer: list[AccountEvent] = []
@@ -365,8 +370,19 @@ class PrivateWebSocketHandler(WebSocketHandler):
         self._set_status(STALE, reason, code, message, recv_ts=recv_ts)
 
     def auth_failed(self, code: str, message: str) -> None:
-        """The venue refused the credentials: publish ``auth_failed`` with its code and text."""
+        """The venue refused the credentials: publish ``auth_failed`` with its code and text
+        (once: the status is terminal)."""
+        if self.status == AUTH_FAILED:
+            return
         self._set_status(AUTH_FAILED, "auth", code, message)
+
+    def auth_refused(self, code: str, message: str) -> None:
+        """A subscription answer refusing the credentials (one per channel; the caller
+        publishes the ``VenueError`` of the first only, while ``_auth_refused`` is false): the
+        status comes from :meth:`auth_failed`, at once unless ``managed`` (by an Account)."""
+        self._auth_refused = True
+        if not self.managed:
+            self.auth_failed(code, message)
 
     def subscription_refused(self, code: str, message: str) -> None:
         """The venue refused a private subscription for another reason than the credentials or

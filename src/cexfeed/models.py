@@ -363,7 +363,9 @@ class Order(AccountEvent, tag="order"):
       is ``quote_left``, for a market buy); ``filled_quote``: quote currency executed;
     - ``contracts``/``filled_contracts``/``left_contracts``: futures counts (unsigned);
     - ``avg_price``: average fill price; ``fee`` in ``fee_currency`` (cumulative);
-    - ``created_ts``/``updated_ts``: ms; ``update_id``: the venue's per-order sequence if any.
+    - ``created_ts``/``updated_ts``: ms; ``update_id``: the venue's per-order sequence if any;
+    - ``side``: ``buy``/``sell`` (futures: ``close`` for a close-position order of size 0), or
+      ``unknown`` for a value the venue added later, kept in ``raw_side`` (else ``None``).
     """
 
     order_id: str
@@ -390,12 +392,14 @@ class Order(AccountEvent, tag="order"):
     created_ts: int | None = None
     updated_ts: int | None = None
     update_id: int | None = None
+    raw_side: str | None = None
 
 
 class Fill(AccountEvent, tag="fill"):
     """One own trade (maker or taker). ``amount`` base currency (``None`` when not convertible),
     ``contracts`` the unsigned futures count, ``price`` quote currency, ``role``
-    ``maker``/``taker`` (``None`` when not sent), ``fee`` in ``fee_currency``."""
+    ``maker``/``taker`` (``None`` when not sent), ``fee`` in ``fee_currency``; ``side``
+    ``buy``/``sell``, or ``unknown`` with the venue's value in ``raw_side``."""
 
     trade_id: str
     order_id: str
@@ -407,6 +411,7 @@ class Fill(AccountEvent, tag="fill"):
     fee: Decimal | None = None
     fee_currency: str | None = None
     client_order_id: str | None = None
+    raw_side: str | None = None
 
 
 class Balance(AccountEvent, tag="balance"):
@@ -516,8 +521,36 @@ _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(AnyEvent)
 
 
+# per event class: the fields that may hold a Decimal (account values)
+_DECIMAL_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _decimal_fields(cls: type) -> tuple[str, ...]:
+    found = _DECIMAL_FIELDS.get(cls)
+    if found is None:
+        hints = getattr(cls, "__annotations__", {})
+        found = tuple(f for f in getattr(cls, "__struct_fields__", ()) if "Decimal" in str(hints.get(f, "")))
+        _DECIMAL_FIELDS[cls] = found
+    return found
+
+
+def _plain(d: Decimal) -> bool:
+    """True when ``str(d)`` is plain decimal text (no exponent: ``8.33E-7``, ``1E+3``)."""
+    return not d.is_finite() or (d.as_tuple().exponent <= 0 and d.adjusted() >= -6)
+
+
 def encode_event(event: Event) -> bytes:
-    """JSON bytes of one event, with its ``type`` tag first."""
+    """JSON bytes of one event, with its ``type`` tag first. Account Decimals are written as
+    plain decimal text (``"0.000000833"``, never ``"8.33E-7"``); the value read back is equal."""
+    names = _decimal_fields(event.__class__)
+    if names:
+        texts = {}
+        for name in names:
+            value = getattr(event, name)
+            if value.__class__ is Decimal and not _plain(value):
+                texts[name] = format(value, "f")
+        if texts:  # a copy for the encoder only (replace does not check types): the event keeps its Decimal
+            event = msgspec.structs.replace(event, **texts)
     return _encoder.encode(event)
 
 

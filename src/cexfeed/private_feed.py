@@ -148,6 +148,7 @@ class Account(EventDelivery):
         self._clock_retried = False
         self._stopped = False  # auth_failed or refused: nothing is synced again
         self.refused = ""  # what the venue said when it refused private subscriptions
+        self.failure = ""  # the venue's code and text of a terminal auth_failed/refused status
         self._covered_ms: int | None = None
         self._status_changed = asyncio.Event()
         # why the next sync runs (a new session token, a rotation), else reconnect/start
@@ -160,7 +161,20 @@ class Account(EventDelivery):
     def _dispatch(self, event: Event) -> None:
         if event.__class__ is AccountStatus:
             self._status_changed.set()
+            if event.status in ("auth_failed", "refused"):
+                # terminal (README): nothing is retried, so events() ends after this status
+                self.failure = " ".join(p for p in (event.code, event.message) if p)
+                super()._dispatch(event)
+                self._ended = True
+                self._wake()
+                return
         super()._dispatch(event)
+
+    @property
+    def ended(self) -> bool:
+        """True once the venue refused the credentials or a private subscription
+        (``auth_failed``/``refused``): terminal, :meth:`events` ends after that status."""
+        return self._ended
 
     def _resolve(self, listed: bool) -> dict[str, str]:
         """Unified name -> venue name of each followed symbol. Raises ``SymbolError``."""
@@ -201,6 +215,7 @@ class Account(EventDelivery):
         else:
             handler = protocol.make_private_handler(self._dispatch, self.symbol_map, self.state)
         self.handler = handler
+        handler.managed = True  # one auth_failed naming every refused channel (_on_replayed)
         handler.begin_sync("start")
         conn = WsConnection(protocol, handler, self.rest, name=f"{protocol.name}/account", backoff=self._backoff(),
                             on_state=self._on_state, on_replayed=self._on_replayed, **self._conn_options)
@@ -391,9 +406,10 @@ class Account(EventDelivery):
         if self._stopped:
             return  # refused before: the refused channels are not replayed, the state stays incomplete
         refused = [(r, self.protocol.refusal(r.message)) for r in results if r.status == "refused"]
-        if any(k is not None and k[0] == "auth" for _, k in refused):
-            self._stopped = True
-            return  # the handler published auth_failed; the refused channels are not replayed
+        denied = [(r, k) for r, k in refused if k is not None and k[0] == "auth"]
+        if denied:  # the refused channels are not replayed
+            self._stop_auth(denied[0][1], self._refused_text(denied[0][1][2], [r for r, _ in denied], len(results)))
+            return
         session = [k for _, k in refused if k is not None and k[0] == "key"]
         if session:
             # the subscriptions stay in the set (protocol.session_refusal): replayed on the new socket
@@ -424,7 +440,7 @@ class Account(EventDelivery):
             if found[0] == "clock":
                 self._stop_auth(found, f"request time refused after measuring the clock again: {found[2]}")
             else:
-                self._stopped = True
+                self._stop_auth(found, found[2])
             return
         if not self._stop_refused(other + [r for r, _ in refused]):
             self._start_sync(conn)
@@ -433,6 +449,11 @@ class Account(EventDelivery):
         self._stopped = True
         if self.handler is not None:
             self.handler.auth_failed(found[1], message)
+
+    def _refused_text(self, message: str, refused: list[AckResult], total: int) -> str:
+        """The venue's text, then which of the ``total`` subscriptions it refused."""
+        names = ", ".join(f"{r.sub.channel}{' ' + r.sub.venue_symbol if r.sub.venue_symbol else ''}" for r in refused)
+        return f"{self.protocol.redact(message)} ({len(refused)} of {total} private subscriptions refused: {names})"
 
     def _stop_refused(self, refused: list[AckResult]) -> bool:
         """Any private subscription refused (not for the credentials or the clock): the account

@@ -19,14 +19,20 @@ never empty; a time is in [0, 2**63) in any unit (s, ms, µs or ns, told apart b
 becomes ms (:func:`to_ms`; 0 means not given). A value outside its bounds makes the item
 malformed: counted and skipped, never published. A best bid/offer side is quoted only when its
 price and size are both above 0 (:func:`quotes`); a trade side the venue added later is kept as
-unknown (:func:`trade_side`).
+unknown (:func:`trade_side`), an own order's or fill's side too.
+
+Account values (own orders, fills, balances, positions) are exact Decimals by the same grammar
+and bound (:func:`amount`), each also by the rule of its kind (:class:`AmountKind`: ``signed``,
+``nonzero``, ``positive``, ``unsigned``), which the field's type declares in the wire shapes; an
+item with a value outside its rule is malformed (counted, skipped, never applied to an account).
 """
 
 from __future__ import annotations
 
 import re
+import types
 from decimal import Context, Decimal, Inexact
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin, get_type_hints
 
 import msgspec
 from msgspec import Meta
@@ -302,6 +308,110 @@ def optional_amount(value: Any) -> Decimal | None:
     return None if value is None else amount(value)
 
 
+# -- account value kinds: the sign an account value may have ----------------------------------------
+class AmountKind(NamedTuple):
+    """What an account value may be beyond :func:`amount`'s grammar and bounds, by the kind of
+    field it is (a struct or NamedTuple field declares its kind by its type, one of the
+    ``Annotated`` kinds below; a plain :data:`Amount` is :data:`SIGNED`). ``code``: bit
+    :data:`NO_NEGATIVE`, bit :data:`NO_ZERO` (the compiled readers take the code)."""
+
+    name: str
+    code: int
+
+    def allows(self, value: Decimal) -> bool:
+        code = self.code
+        return not ((code & NO_NEGATIVE and value < 0) or (code & NO_ZERO and not value))
+
+
+NO_NEGATIVE = 1
+NO_ZERO = 2
+#: any sign: a fee (a rebate is negative), pnl, a balance change, a futures order or position
+#: size (its sign is the side; gateio-protocol.md §7.1, §9.1, §9.3)
+SIGNED = AmountKind("signed", 0)
+#: any sign but never 0: a futures fill's size (§9.2: its sign is the side)
+NONZERO = AmountKind("nonzero", NO_ZERO)
+#: above 0: an order's size, a fill's amount and price
+POSITIVE = AmountKind("positive", NO_NEGATIVE | NO_ZERO)
+#: 0 or above: a balance (total, available, frozen), what an order filled or has left, margin,
+#: leverage, and a price whose 0 means "none" (a market order's price, the average price of an
+#: order with nothing filled: the event carries ``None`` for it, never 0)
+UNSIGNED = AmountKind("unsigned", NO_NEGATIVE)
+PositiveAmount = Annotated[Decimal, POSITIVE]
+UnsignedAmount = Annotated[Decimal, UNSIGNED]
+NonZeroAmount = Annotated[Decimal, NONZERO]
+
+
+def amount_kind(tp: Any) -> AmountKind | None:
+    """The kind a field's type declares (``K`` or ``K | None`` of a kind above; :data:`SIGNED`
+    for a plain :data:`Amount`), ``None`` for a field that holds no account value."""
+    for t in get_args(tp) if get_origin(tp) in (Union, types.UnionType) else (tp,):
+        if t is Decimal:
+            return SIGNED
+        if get_origin(t) is Annotated and get_args(t)[0] is Decimal:
+            return next((m for m in t.__metadata__ if m.__class__ is AmountKind), SIGNED)
+    return None
+
+
+def amount_kinds(cls: type) -> tuple[tuple[str, AmountKind], ...]:
+    """``(field name, kind)`` of each field of a msgspec struct or a NamedTuple whose kind
+    restricts its sign (:data:`SIGNED` fields left out)."""
+    if issubclass(cls, msgspec.Struct):
+        typed = {f.name: f.type for f in msgspec.structs.fields(cls)}
+    else:
+        typed = get_type_hints(cls, include_extras=True)
+    return tuple((name, kind) for name, tp in typed.items() if (kind := amount_kind(tp)) is not None and kind.code)
+
+
+def check_amounts(item: Any) -> None:
+    """Raise ``ValueError`` when an account value of ``item`` (a struct or NamedTuple whose
+    fields declare their kinds) is outside its kind's rule, naming the field and the value;
+    ``None`` (not given) always passes."""
+    _CHECKS[item.__class__](item)
+
+
+class _Checks(dict):
+    """class -> its check (:func:`_checker`), made when first asked for."""
+
+    def __missing__(self, cls: type) -> Any:
+        check = self[cls] = _checker(cls)
+        return check
+
+
+_CHECKS = _Checks()
+_ZERO = Decimal(0)
+#: a kind's rule as a test of a field's value ``v`` (the code of :meth:`AmountKind.allows`)
+_BREAKS = {NONZERO.code: "not v", POSITIVE.code: "v <= _ZERO", UNSIGNED.code: "v < _ZERO"}
+
+
+def _checker(cls: type) -> Any:
+    """The check of :func:`check_amounts` for the items of ``cls``: each field of a restricted
+    kind tested in turn, written out as plain Python once per class (it runs on every account
+    item decoded)."""
+    lines = ["def check(item):"]
+    for name, kind in amount_kinds(cls):
+        if not name.isidentifier():  # (field names of structs and NamedTuples always are)
+            raise TypeError(f"not a field name: {name!r}")
+        lines += [f"    v = item.{name}", f"    if v is not None and {_BREAKS[kind.code]}:", f"        _refuse({name!r}, v, {kind.name!r})"]
+    lines.append("    return None")
+    space = {"_ZERO": _ZERO, "_refuse": _refuse}
+    exec("\n".join(lines), space)  # noqa: S102 - the source above, from field names and fixed tests
+    return space["check"]
+
+
+def _refuse(name: str, value: Decimal, kind: str) -> None:
+    raise ValueError(f"impossible {name} {value}: an account value that is {kind}")
+
+
+class AccountItem(msgspec.Struct):
+    """Base of the wire shapes of account items: every account value is checked by its kind
+    (:func:`check_amounts`) whenever one is decoded, converted or built, so every path that
+    reads one (typed decode, the strict converter, REST bodies) applies the rules. A value
+    outside its rule fails the item (``msgspec.ValidationError``)."""
+
+    def __post_init__(self) -> None:
+        _CHECKS[self.__class__](self)  # check_amounts(self)
+
+
 #: untyped decode of account frames: JSON numbers with a fraction or exponent become Decimals read
 #: from their text, never floats
 untyped_amounts = msgspec.json.Decoder(float_hook=Decimal)
@@ -396,17 +506,15 @@ def py_amounts_plain(raw: bytes | str) -> bool:
 
 
 def _amount_fields(struct: type) -> tuple[tuple[str, bool, Any], ...]:
-    """``(encode name, optional, nested struct or None)`` of each Decimal field and each
-    struct-typed field of a msgspec struct; ``(encode name, None, None)`` of each other field
-    (a JSON number there is read as the float a typed decode reads)."""
+    """``(encode name, optional, nested struct or None)`` of each Decimal field (of any kind)
+    and each struct-typed field of a msgspec struct; ``(encode name, None, None)`` of each other
+    field (a JSON number there is read as the float a typed decode reads)."""
     out = []
     for field in msgspec.structs.fields(struct):
-        kinds = getattr(field.type, "__args__", (field.type,))
+        kinds = get_args(field.type) if get_origin(field.type) in (Union, types.UnionType) else (field.type,)
         nested = next((k for k in kinds if isinstance(k, type) and issubclass(k, msgspec.Struct)), None)
-        if field.type is Decimal:
-            out.append((field.encode_name, False, None))
-        elif Decimal in kinds:
-            out.append((field.encode_name, True, None))
+        if amount_kind(field.type) is not None:
+            out.append((field.encode_name, type(None) in kinds, None))
         elif nested is not None:
             out.append((field.encode_name, True, nested))
         else:

@@ -140,7 +140,8 @@ def account(venue: str, symbols: str, channels: str, url: str | None, rest_url: 
 
     stats = _run_feeds(run, [])
     if stats[0]["status"] == "auth_failed":
-        raise click.ClickException(f"{venue}: the venue refused the credentials")
+        why = f": {acc.failure}" if acc.failure else ""
+        raise click.ClickException(f"{venue}: the venue refused the credentials{why}")
     if stats[0]["status"] == "refused":
         raise click.ClickException(f"{venue}: {stats[0]['refused']}; the account is not live")
 

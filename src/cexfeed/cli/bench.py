@@ -21,7 +21,9 @@ from . import main
 @click.option("--frames", type=int, help="Frames per round and frame type.")
 @click.option("--rounds", type=int, help="Interleaved rounds.")
 @click.option("--e2e-seconds", type=float, help="Seconds per end-to-end client run.")
-def bench_command(quick: bool, out: str | None, no_latest: bool, no_e2e: bool, contenders: str, frames: int | None, rounds: int | None, e2e_seconds: float | None) -> None:
+@click.option("--only", help="Comma-separated row kinds to measure alone (book, trades, bbo, ticker, kline, private); implies --no-e2e and --no-latest.")
+def bench_command(quick: bool, out: str | None, no_latest: bool, no_e2e: bool, contenders: str, frames: int | None, rounds: int | None, e2e_seconds: float | None,
+                  only: str | None) -> None:
     """Per-frame latency and allocations (direct, strategy, decode floor, ccxt.pro, cryptofeed)
     and loopback throughput; writes Markdown, PNG charts and JSON under the --out folder."""
     from ..bench import run
@@ -30,12 +32,16 @@ def bench_command(quick: bool, out: str | None, no_latest: bool, no_e2e: bool, c
     unknown = [c for c in names if c not in run.CONTENDERS]
     if unknown:
         raise click.BadParameter(f"unknown contenders {unknown}", param_hint="--contenders")
+    kinds = [k.strip() for k in (only or "").split(",") if k.strip()]
+    if [k for k in kinds if k not in run.ROW_KINDS]:
+        raise click.BadParameter(f"unknown row kinds {[k for k in kinds if k not in run.ROW_KINDS]}", param_hint="--only")
     run.run(
         quick=quick,
         out=out,
-        latest=not (no_latest or quick),  # a quick run never replaces the committed full report
-        e2e=not no_e2e,
+        # a quick run (or some rows alone) never replaces the committed full report
+        latest=not (no_latest or quick or kinds),
+        e2e=not (no_e2e or kinds),
         contenders=names,
-        overrides={"frames": frames, "rounds": rounds, "e2e_seconds": e2e_seconds},
+        overrides={"frames": frames, "rounds": rounds, "e2e_seconds": e2e_seconds, "only": kinds or None},
         log=click.echo,
     )

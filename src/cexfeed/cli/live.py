@@ -132,7 +132,9 @@ async def _run(feeds: list[Any], symbols: list[list[str]], fmt: str, duration: f
             await asyncio.wait_for(stop.wait(), timeout)
         except asyncio.TimeoutError:
             pass
-        return stop.is_set() or (deadline is not None and loop.time() >= deadline)
+        # every feed ended on its own (an account the venue refused): nothing more will come
+        ended = bool(feeds) and all(getattr(feed, "ended", False) for feed in feeds)
+        return stop.is_set() or ended or (deadline is not None and loop.time() >= deadline)
 
     started = False
     try:
@@ -457,7 +459,8 @@ def stream(ctx: click.Context, venue: str, symbols: str, channels: str, url: str
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
 def sim(port: int, rate: float, seed: int, levels: int, duration: float | None) -> None:
     """Serve the loopback exchange simulator (every simulated venue) until Ctrl-C. Prints one
-    line per venue: name, WebSocket URL, REST base URL."""
+    line per venue: name, WebSocket URL, REST base URL; then per venue with a simulated account
+    the ``cexfeed account`` command on it with the simulator's test keys (public constants)."""
     from ..sim import SimServer
 
     async def run() -> None:
@@ -475,6 +478,8 @@ def sim(port: int, rate: float, seed: int, levels: int, duration: float | None) 
                 pass
         for name in server.venues:
             click.echo(f"{name} {server.ws_url(name)} {server.rest_url(name)}")
+        for line in _sim_accounts(server):
+            click.echo(line)
         click.echo(f"faults: POST {server.base_url}/_sim/fault/<drop|close|silent|skip|malformed|unknown_channel|error|"
                    "upgrade|fail_snapshots|fail_instruments|reject|pause|resume|mute|cross|full|stale_snapshots|"
                    "slow_snapshots|block>  (?venue=NAME to target one venue; skip, cross and full need ?symbol=BTC/USDT; "
@@ -489,3 +494,22 @@ def sim(port: int, rate: float, seed: int, levels: int, duration: float | None) 
             await server.stop()
 
     asyncio.run(run())
+
+
+def _sim_accounts(server: Any) -> list[str]:
+    """One line per simulated venue serving an account: the command reaching it, with the
+    simulator's own test keys (``cexfeed.sim.gateio_private``/``mexc_private``, no secret of anyone)."""
+    from ..sim import gateio_private, mexc_private
+    from ..venues import spec
+
+    lines = []
+    for name, venue in server.venues.items():
+        if getattr(venue, "private", None) is None:
+            continue
+        keys = mexc_private if name == "mexc-spot" else gateio_private
+        env = spec(name).credentials_env
+        creds = f"{env}_API_KEY={keys.TEST_KEY} {env}_API_SECRET={keys.TEST_SECRET}"
+        if name != "mexc-spot":
+            creds += f" {env}_UID={keys.TEST_UID}"
+        lines.append(f"account {name}: {creds} cexfeed account {name} --url {server.ws_url(name)} --rest-url {server.rest_url(name)}")
+    return lines

@@ -105,7 +105,7 @@ def replay(path: Path, snapshots: tuple[str, ...], instruments: Path | None, ven
     if fmt == "jsonl":
         out.flush()
     elif fmt == "summary-json":
-        click.echo(json.dumps(books, indent=2, sort_keys=True))
+        click.echo(json.dumps(_with_account(books, rep.private), indent=2, sort_keys=True))
     else:
         _print_table(books, rep.venue, stats.as_dict(), rep.private)
     account_events = rep.private.stats.events if rep.private is not None else 0
@@ -115,6 +115,16 @@ def replay(path: Path, snapshots: tuple[str, ...], instruments: Path | None, ven
     hint = _snapshot_hint(books)
     if hint:
         click.echo(hint, err=True)
+
+
+def _with_account(books: dict, private: Any) -> dict:
+    """The books' summary, plus under ``account`` (when private frames were replayed) the
+    account handler's counters and state counts (no symbol is spelled ``account``)."""
+    if private is None or not private.stats.frames:
+        return books
+    stats = private.stats.as_dict()
+    account = {"frames": stats["frames"], "events": stats["events"], "errors": dict(stats["errors"]), **private.state.summary()}
+    return {**books, "account": account}
 
 
 def _counts(rep: Replay) -> str:

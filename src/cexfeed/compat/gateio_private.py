@@ -139,10 +139,12 @@ class PrivateStrategyHandler(RoutedHandler, PrivateWebSocketHandler):
     def _on_error(self, msg: ParsedMessage) -> None:
         d = msg.data
         message = self._scrub(d["message"])
-        self._venue_error(d["code"], message, d["channel"], d["recv_ts"], d["exchange_ts"], named_symbol(self._error_symbol(d)))
         found = auth.refusal(message, d["code"])
-        if found is not None and found[0] == "auth":
-            self.auth_failed(found[1], found[2])
+        auth_refusal = found is not None and found[0] == "auth"
+        if not (auth_refusal and self._auth_refused):  # one error event for the refused key, not one per channel
+            self._venue_error(d["code"], message, d["channel"], d["recv_ts"], d["exchange_ts"], named_symbol(self._error_symbol(d)))
+        if auth_refusal:
+            self.auth_refused(found[1], found[2])
 
 
 def _handler(parser: MessageParserStrategy, on_event: EventCallback | None = None, state: AccountState | None = None,

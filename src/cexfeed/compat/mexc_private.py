@@ -21,6 +21,7 @@ from ..account import AccountState
 from ..credentials import Credentials
 from ..exchanges.mexc.private_decode import READERS, AccountBody, DealBody, OrderBody
 from ..exchanges.mexc.private_handler import MexcPrivateWebSocketHandler
+from ..exchanges.mexc.private_protocol import EMPTY_ACK
 from ..exchanges.mexc.rest import spot_symbol_map
 from ..exchanges.mexc.spot_table import WS_URL
 from ..handlers import EventCallback
@@ -98,6 +99,8 @@ class MexcPrivateStrategyHandler(PrivateStrategyHandler):
 
     def _on_error(self, msg: ParsedMessage) -> None:
         d = msg.data
+        if self.managed and d["message"].startswith(EMPTY_ACK):
+            return  # a key no longer valid: the Account replaces it and says so (stale key_refused)
         self._venue_error(d["code"], self._scrub(d["message"]), d["channel"], d["recv_ts"], d["exchange_ts"], self._error_symbol(d))
 
 

@@ -134,6 +134,11 @@ class GatePrivateSim:
         """Send each push (one item per frame) to the sessions of ``uid`` subscribed to it;
         the ``drop_after`` switch aborts the venue's connections part way. Returns frames sent."""
         sent = 0
+        if self._drop_after is not None and self._drop_after <= 0:  # drop_after 0: before the first push
+            self._drop_after = None
+            for session in list(self.venue.sessions):
+                session.abort()
+            return 0  # none of the action's pushes goes out (the state changed: found on reconcile)
         for channel, target, item in pushes:
             ms = self.now_ms()
             frames: dict[Any, bytes] = {}

@@ -292,6 +292,11 @@ class MexcPrivateSim(GatePrivateSim):
         channel on a valid key; the ``drop_after`` switch aborts the venue's sockets part way.
         Returns frames sent."""
         sent = 0
+        if self._drop_after is not None and self._drop_after <= 0:  # drop_after 0: before the first push
+            self._drop_after = None
+            for session in list(self.venue.sessions):
+                session.abort()
+            return 0  # none of the action's pushes goes out (the state changed: found on reconcile)
         for channel, symbol, fields in pushes:
             ms = self.now_ms()
             frame = _FRAMES[channel](symbol or None, ms, (fields.get("time") or ms) if channel == ACCOUNT else None, **fields)

@@ -106,6 +106,19 @@ async def _books_right(feeds: list, port: int, timeout: float = 30.0) -> tuple[l
     return wrong, state
 
 
+def _floors(steady: list[dict]) -> dict[str, Any]:
+    """RSS floors: the lowest RSS over the first and over the last minute (a tenth of the run
+    when shorter) of the steady part, and the growth between them. A leak raises the floor;
+    a backlog read after the process was kept off the CPU raises RSS for a while."""
+    if len(steady) < 2:
+        return {"rss_floor_start": None, "rss_floor_end": None, "rss_floor_growth": None}
+    t0, t1 = steady[0]["t"], steady[-1]["t"]
+    span = min(60.0, max(1.0, (t1 - t0) / 10))
+    first = min(s["rss"] for s in steady if s["t"] <= t0 + span)
+    last = min(s["rss"] for s in steady if s["t"] >= t1 - span)
+    return {"rss_floor_start": first, "rss_floor_end": last, "rss_floor_growth": (last - first) / first if first else None}
+
+
 def _window_rates(samples: list[dict], start: int) -> list[float]:
     """Frames/s summed over the streams between consecutive samples from index ``start``."""
     out = []
@@ -178,6 +191,7 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
             "endpoint": state,
             "rss_warm": warm["rss"], "rss_end": end["rss"], "rss_max": max(s["rss"] for s in steady),
             "queued_max": max(sum(s["queued"].values()) for s in samples),
+            **_floors(steady),
             "rss_growth": (end["rss"] - warm["rss"]) / warm["rss"] if warm["rss"] else None,
             "resources_warm": {k: warm[k] for k in ("fds", "sockets", "tasks")},
             "resources_end": {k: end[k] for k in ("fds", "sockets", "tasks")},

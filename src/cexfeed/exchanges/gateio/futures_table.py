@@ -38,7 +38,8 @@ from ...models import (
     Ticker,
     Trade,
 )
-from ...wire import Amount, Name, Price, QuoteValue, SeqId, Signed, Size, Time
+from ...wire import (AccountItem, Amount, Name, NonZeroAmount, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount,
+                    check_amounts)
 from .protocol import candle_name
 from .obu import OBU_LEVELS, ObuUpdate
 
@@ -205,19 +206,22 @@ class FuturesContractStats(msgspec.Struct):
 
 
 # -- private wire shapes (§9); REST bodies share them --------------------------------------------
-class FuturesOrderPush(msgspec.Struct, gc=False):
+class FuturesOrderPush(AccountItem, gc=False):
     """One ``futures.orders`` item (§9.1) or REST order: ``size``/``left`` signed contracts
     (int, or decimal string under the size header), ``price``/``fill_price`` (num or str, 0 =
     market / nothing filled), ``status`` ``open``/``finished`` with ``finish_as``, ``update_id``
-    a per-order sequence, ``update_time`` ms, REST ``create_time``/``finish_time`` s."""
+    a per-order sequence, ``update_time`` ms, REST ``create_time``/``finish_time`` s. Kinds:
+    ``size``/``left`` any sign (the sign is the side), ``size`` 0 only on a close-position order
+    (``is_close``: Gate's "size 0, close"), else ``|left|`` at most ``|size|``; prices 0 or
+    above; ``fee`` any sign."""
 
     id: str | int
     contract: Name
     size: Amount
     id_string: str | None = None
     left: Amount | None = None
-    price: Amount | None = None
-    fill_price: Amount | None = None
+    price: UnsignedAmount | None = None
+    fill_price: UnsignedAmount | None = None
     status: str = ""
     finish_as: str = ""
     tif: str = ""
@@ -232,16 +236,26 @@ class FuturesOrderPush(msgspec.Struct, gc=False):
     create_time_ms: Time | None = None
     create_time: Time | None = None
 
+    def __post_init__(self) -> None:
+        check_amounts(self)
+        size = self.size
+        if not size:
+            if self.is_close is not True:
+                raise ValueError("an order of size 0 that is not a close-position order")
+        elif self.left is not None and abs(self.left) > abs(size):
+            raise ValueError(f"left {self.left} beyond the order's size {size}")
 
-class FuturesUserTrade(msgspec.Struct, gc=False):
+
+class FuturesUserTrade(AccountItem, gc=False):
     """One ``futures.usertrades`` item (§9.2) or REST ``my_trades`` entry: ``size`` signed
-    contracts (< 0 sell), ``price`` quote, ``fee`` settle currency (a JSON number)."""
+    contracts (< 0 sell, never 0), ``price`` quote (above 0), ``fee`` settle currency (a JSON
+    number, any sign)."""
 
     id: str | int
     order_id: str | int
     contract: Name
-    size: Amount
-    price: Amount
+    size: NonZeroAmount
+    price: PositiveAmount
     role: str = ""
     text: str = ""
     fee: Amount | None = None
@@ -249,19 +263,20 @@ class FuturesUserTrade(msgspec.Struct, gc=False):
     create_time: Time | None = None
 
 
-class FuturesPositionPush(msgspec.Struct, gc=False):
+class FuturesPositionPush(AccountItem, gc=False):
     """One ``futures.positions`` item (§9.3) or REST position: ``size`` signed contracts,
     ``mode`` single/dual_long/dual_short, prices and margin/pnl JSON numbers (strings on REST),
-    ``update_id`` the user's position sequence."""
+    ``update_id`` the user's position sequence. Prices (0: none), margin and leverage (0:
+    cross) 0 or above; ``size`` and pnl any sign."""
 
     contract: Name
     size: Amount
     mode: str = "single"
-    entry_price: Amount | None = None
-    mark_price: Amount | None = None
-    liq_price: Amount | None = None
-    margin: Amount | None = None
-    leverage: Amount | None = None
+    entry_price: UnsignedAmount | None = None
+    mark_price: UnsignedAmount | None = None
+    liq_price: UnsignedAmount | None = None
+    margin: UnsignedAmount | None = None
+    leverage: UnsignedAmount | None = None
     realised_pnl: Amount | None = None
     unrealised_pnl: Amount | None = None
     update_id: SeqId | None = None
@@ -270,11 +285,12 @@ class FuturesPositionPush(msgspec.Struct, gc=False):
     update_time: Time | None = None
 
 
-class FuturesBalancePush(msgspec.Struct, gc=False):
+class FuturesBalancePush(AccountItem, gc=False):
     """One ``futures.balances`` item (§9.4): ``balance`` after the change, ``change``,
-    ``type`` (dnw, pnl, fee, fund ...), ``currency`` (lower case on the wire)."""
+    ``type`` (dnw, pnl, fee, fund ...), ``currency`` (lower case on the wire); ``balance`` 0 or
+    above, ``change`` any sign."""
 
-    balance: Amount | None = None
+    balance: UnsignedAmount | None = None
     change: Amount | None = None
     type: str | None = None
     text: str = ""
@@ -283,30 +299,30 @@ class FuturesBalancePush(msgspec.Struct, gc=False):
     time: Time | None = None
 
 
-class FuturesLiquidatePush(msgspec.Struct, gc=False):
+class FuturesLiquidatePush(AccountItem, gc=False):
     """One ``futures.liquidates`` item (§9.5): own liquidation; ``size`` the position."""
 
     contract: Name
     order_id: str | int | None = None
-    fill_price: Amount | None = None
+    fill_price: UnsignedAmount | None = None
     size: Amount | None = None
     left: Amount | None = None
     time_ms: Time | None = None
     time: Time | None = None
 
 
-class FuturesAdlPush(msgspec.Struct, gc=False):
+class FuturesAdlPush(AccountItem, gc=False):
     """One ``futures.auto_deleverages`` item (§9.6)."""
 
     contract: Name
-    fill_price: Amount | None = None
+    fill_price: UnsignedAmount | None = None
     trade_size: Amount | None = None
     position_size: Amount | None = None
     time_ms: Time | None = None
     time: Time | None = None
 
 
-class FuturesPositionClosePush(msgspec.Struct, gc=False):
+class FuturesPositionClosePush(AccountItem, gc=False):
     """One ``futures.position_closes`` item (§9.7): ``side`` long/short, ``pnl``."""
 
     contract: Name
@@ -317,18 +333,18 @@ class FuturesPositionClosePush(msgspec.Struct, gc=False):
     time: Time | None = None
 
 
-class AutoInitial(msgspec.Struct, frozen=True, gc=False):
+class AutoInitial(AccountItem, frozen=True, gc=False):
     contract: str = ""
     size: Amount | None = None
-    price: Amount | None = None
+    price: UnsignedAmount | None = None
 
 
-class AutoTrigger(msgspec.Struct, frozen=True, gc=False):
-    price: Amount | None = None
+class AutoTrigger(AccountItem, frozen=True, gc=False):
+    price: UnsignedAmount | None = None
     rule: int | None = None
 
 
-class FuturesAutoOrderPush(msgspec.Struct, gc=False):
+class FuturesAutoOrderPush(AccountItem, gc=False):
     """One ``futures.autoorders`` item (§9.8): a price-triggered order."""
 
     id: str | int

@@ -18,7 +18,7 @@ from ...credentials import Credentials
 from ...handlers import EventCallback, PrivateWebSocketHandler
 from ...models import OrderStatus
 from ...symbols import SymbolMap
-from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, amounts_plain, convert_amounts, to_ms, untyped_amounts
+from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, amounts_plain, convert_amounts, to_ms, trade_side, untyped_amounts
 from . import auth
 from .common import GateioFrames, _last_wins, check_utf8
 
@@ -209,6 +209,11 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
     are read by :func:`cexfeed.wire.convert_amounts` (counted ``amounts_checked``), the reader of
     every item this handler reads untyped; numbers keep their text on every untyped path.
 
+    The hot pushes (order, fill and position rows) are read by the compiled reader
+    (``_fastprivate.AccountReader``, when built) from the raw bytes to the applied and published
+    events; a frame it does not take (anything unusual, or while pushes are buffered) comes back
+    to the path above, its pure-Python twin (:meth:`use_compiled`).
+
     An authentication refusal (§2.4 shapes, see :mod:`.auth`) publishes
     ``AccountStatus(auth_failed)`` with the venue's label and message, besides the
     ``VenueError``; a refused request time (``REQUEST_EXPIRED``) is only reported (the account
@@ -266,6 +271,13 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
     def unified(self, venue_symbol: str) -> str:
         return self._unified(venue_symbol)
 
+    def _unknown_side(self, value: str) -> tuple[str, str]:
+        """``("unknown", value)`` for an own order's or fill's side that is not ``buy``/``sell``
+        (:func:`cexfeed.wire.trade_side`), counted ``unknown_side``: the item is kept."""
+        side, raw_side = trade_side(value)
+        self._count_error("unknown_side", b"", f"side {raw_side!r}")
+        return side, raw_side
+
     def _account_events(self, events: list) -> None:
         for event in events:
             self._account_event(event)
@@ -292,7 +304,10 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
         if self.credentials is not None:
             message = self.credentials.scrub(message)
         found = auth.refusal(message, code)
-        self._venue_error(code, message, channel, recv_ts, exchange_ts, venue_symbol)
         if found is not None and found[0] == "auth":
-            self.auth_failed(found[1], found[2])
+            if not self._auth_refused:  # one error event for the key, not one per channel
+                self._venue_error(code, message, channel, recv_ts, exchange_ts, venue_symbol)
+            self.auth_refused(found[1], found[2])
+            return message
+        self._venue_error(code, message, channel, recv_ts, exchange_ts, venue_symbol)
         return message

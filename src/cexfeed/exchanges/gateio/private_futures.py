@@ -29,7 +29,7 @@ from ...account import AccountSnapshot, AccountState, position_side
 from ...models import PERP, AccountNotice, Balance, Fill, Order, Position
 from ...net.rest import RestClient, Signer
 from ...symbols import SymbolMap
-from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, Amount, decode_amounts
+from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, AccountItem, UnsignedAmount, decode_amounts
 from . import futures_table as t
 from .contracts import MultiplierUnknown, futures_symbol_map, listed_multiplier
 from .futures_table import (
@@ -188,11 +188,11 @@ fields_in_order(Position, "venue market symbol venue_symbol exchange_ts recv_ts 
 # -- REST snapshot (signed APIv4) ----------------------------------------------------------------
 
 
-class FuturesAccount(msgspec.Struct):
-    """``GET /futures/usdt/accounts``: ``total`` and ``available`` in ``currency``."""
+class FuturesAccount(AccountItem):
+    """``GET /futures/usdt/accounts``: ``total`` and ``available`` in ``currency`` (0 or above)."""
 
-    total: Amount
-    available: Amount | None = None
+    total: UnsignedAmount
+    available: UnsignedAmount | None = None
     currency: str = ""
 
 

@@ -11,6 +11,12 @@ partial fill; ``ioc``/``fok`` -> ``expired`` unless nothing is left; ``poc``/``s
 nothing filled; any other value -> ``unknown`` with the raw value kept). REST orders carry
 ``status`` (``open``/``closed``/``cancelled``) instead of ``event``.
 
+Side: ``buy``/``sell``; another value is ``unknown`` with the venue's value in ``raw_side``
+(counted ``unknown_side``; the order's lifecycle is read as always). Values: each by its kind
+(``spot_table``: an order's ``amount`` and a fill's ``amount`` and ``price`` above 0, balances,
+``left``, ``filled_*`` and prices 0 or above, fees any sign); an item with a value outside its
+kind's rule is malformed (counted, skipped, never applied).
+
 Quantities: a market buy's ``amount`` and ``left`` are quote currency (``quote_amount``,
 ``quote_left``; ``amount``/``left`` ``None``), its base ``filled`` is ``filled_amount`` when
 the venue sends it; every other order's ``amount``/``left`` are base currency and ``filled`` is
@@ -27,7 +33,7 @@ from ...account import AccountSnapshot, AccountState
 from ...models import SPOT, Balance, Fill, Order
 from ...net.rest import RestClient, Signer
 from ...symbols import SymbolMap
-from ...wire import EXACT, Amount, Name, convert_amounts, decode_amounts, untyped_amounts
+from ...wire import EXACT, AccountItem, Name, UnsignedAmount, convert_amounts, decode_amounts, untyped_amounts
 from . import spot_table as t
 from .private_common import GateioPrivateHandler, ended, fields_in_order, ms2, spot_quantities, spot_status
 from .protocol import spot_symbol_map
@@ -53,7 +59,11 @@ class GateioSpotPrivateWebSocketHandler(GateioPrivateHandler):
     def order(self, r: SpotOrderPush, recv_ts: int) -> Order:
         """The :class:`Order` of a push item or REST order (see the module docstring)."""
         pair = r.currency_pair.upper()
-        amount, left, quote_amount, quote_left, filled = spot_quantities(r.type, r.side, r.amount, r.left, r.filled_amount)
+        side = r.side
+        raw_side = None
+        if side != "buy" and side != "sell":
+            side, raw_side = self._unknown_side(side)
+        amount, left, quote_amount, quote_left, filled = spot_quantities(r.type, side, r.amount, r.left, r.filled_amount)
         status, raw_status = spot_status(r.event or r.status, r.finish_as, bool(filled) or bool(r.filled_total), r.left)
         updated = ms2(r.update_time_ms, r.update_time)
         fee_currency = r.fee_currency
@@ -63,12 +73,12 @@ class GateioSpotPrivateWebSocketHandler(GateioPrivateHandler):
         # positional, in Order's field order (checked below)
         return Order(
             "gateio", SPOT, self._unified(pair), pair, updated, recv_ts,
-            r.id if r.id.__class__ is str else str(r.id), r.side, r.type, status, raw_status,
+            r.id if r.id.__class__ is str else str(r.id), side, r.type, status, raw_status,
             price if price and r.type != "market" else None, amount, filled, left, quote_amount, quote_left, r.filled_total,
             None, None, None,  # contracts
             avg if avg else None, r.fee, fee_currency.upper() if fee_currency else None,
             text if text.startswith("t-") else None, r.time_in_force or None, None,
-            ms2(r.create_time_ms, r.create_time), updated, None,
+            ms2(r.create_time_ms, r.create_time), updated, None, raw_side,
         )
 
     def fill(self, r: SpotUserTrade, recv_ts: int) -> Fill:
@@ -78,10 +88,14 @@ class GateioSpotPrivateWebSocketHandler(GateioPrivateHandler):
         tid = r.id
         oid = r.order_id
         text = r.text
+        side = r.side
+        raw_side = None
+        if side != "buy" and side != "sell":
+            side, raw_side = self._unknown_side(side)
         return Fill(
             "gateio", SPOT, self._unified(pair), pair, ms2(r.create_time_ms, r.create_time), recv_ts,
-            tid if tid.__class__ is str else str(tid), oid if oid.__class__ is str else str(oid), r.side, r.price, r.amount, None,
-            r.role or None, r.fee, fee_currency.upper() if fee_currency else None, text if text.startswith("t-") else None,
+            tid if tid.__class__ is str else str(tid), oid if oid.__class__ is str else str(oid), side, r.price, r.amount, None,
+            r.role or None, r.fee, fee_currency.upper() if fee_currency else None, text if text.startswith("t-") else None, raw_side,
         )
 
     def balance(self, r: SpotBalancePush, recv_ts: int) -> Balance:
@@ -97,9 +111,9 @@ class GateioSpotPrivateWebSocketHandler(GateioPrivateHandler):
 
 fields_in_order(Order, "venue market symbol venue_symbol exchange_ts recv_ts order_id side order_type status raw_status price amount "
                        "filled left quote_amount quote_left filled_quote contracts filled_contracts left_contracts avg_price fee "
-                       "fee_currency client_order_id time_in_force reduce_only created_ts updated_ts update_id")
+                       "fee_currency client_order_id time_in_force reduce_only created_ts updated_ts update_id raw_side")
 fields_in_order(Fill, "venue market symbol venue_symbol exchange_ts recv_ts trade_id order_id side price amount contracts role fee "
-                      "fee_currency client_order_id")
+                      "fee_currency client_order_id raw_side")
 fields_in_order(Balance, "venue market symbol venue_symbol exchange_ts recv_ts currency total available frozen change change_type "
                          "frozen_change")
 
@@ -107,12 +121,12 @@ fields_in_order(Balance, "venue market symbol venue_symbol exchange_ts recv_ts c
 # -- REST snapshot (signed APIv4) ----------------------------------------------------------------
 
 
-class SpotAccount(msgspec.Struct):
-    """``GET /spot/accounts`` item: ``available`` and ``locked`` per currency."""
+class SpotAccount(AccountItem):
+    """``GET /spot/accounts`` item: ``available`` and ``locked`` per currency (0 or above)."""
 
     currency: Name
-    available: Amount
-    locked: Amount
+    available: UnsignedAmount
+    locked: UnsignedAmount
 
 
 _accounts = msgspec.json.Decoder(list[SpotAccount], strict=False)

@@ -15,7 +15,7 @@ import msgspec
 
 from ...channels import BOOK_INBAND, BOOK_REST, Channel, Table
 from ...models import Balance, BestBidOffer, BookStatus, BookUpdate, Fill, Kline, Order, Ticker, Trade
-from ...wire import Amount, Name, Price, QuoteValue, SeqId, Signed, Size, Time
+from ...wire import AccountItem, Amount, Name, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount, check_amounts
 from .protocol import candle_name
 from .obu import OBU_LEVELS, ObuUpdate
 
@@ -119,28 +119,31 @@ class SpotBookUpdate(msgspec.Struct, gc=False):
 
 # -- private wire shapes (§8); REST bodies share them (an order's REST ``status`` stands in for the
 # push's ``event``) -------------------------------------------------------------------------------
-class SpotOrderPush(msgspec.Struct, gc=False):
+class SpotOrderPush(AccountItem, gc=False):
     """One ``spot.orders``/``spot.orders_v2`` item (§8.1, §8.2), or an order of the REST API.
     ``id`` a string (an integer on older servers); ``amount`` base currency, or quote currency
     for a market buy; ``left`` in the same unit; ``filled_amount`` base, ``filled_total``
     quote; ``event`` ``put``/``update``/``finish``; ``finish_as`` see the status table of the
-    private handler; times s / ms (strings, read as numbers)."""
+    private handler; times s / ms (strings, read as numbers). Kinds (:class:`cexfeed.wire.AmountKind`):
+    ``amount`` above 0; ``price``/``avg_deal_price`` 0 or above (0: none, a market order or
+    nothing filled), ``left``/``filled_*`` 0 or above, ``left`` at most ``amount``; ``fee`` any
+    sign (a rebate)."""
 
     id: str | int
     currency_pair: Name
     side: str
-    amount: Amount
+    amount: PositiveAmount
     event: str = ""
     status: str = ""
     finish_as: str = ""
     type: str = "limit"
     account: str = "spot"
     text: str = ""
-    price: Amount | None = None
-    left: Amount | None = None
-    filled_amount: Amount | None = None
-    filled_total: Amount | None = None
-    avg_deal_price: Amount | None = None
+    price: UnsignedAmount | None = None
+    left: UnsignedAmount | None = None
+    filled_amount: UnsignedAmount | None = None
+    filled_total: UnsignedAmount | None = None
+    avg_deal_price: UnsignedAmount | None = None
     fee: Amount | None = None
     fee_currency: str | None = None
     time_in_force: str = ""
@@ -149,18 +152,24 @@ class SpotOrderPush(msgspec.Struct, gc=False):
     create_time: Time | None = None
     update_time: Time | None = None
 
+    def __post_init__(self) -> None:
+        check_amounts(self)
+        if self.left is not None and self.left > self.amount:
+            raise ValueError(f"left {self.left} above the order's amount {self.amount}")
 
-class SpotUserTrade(msgspec.Struct, gc=False):
+
+class SpotUserTrade(AccountItem, gc=False):
     """One ``spot.usertrades``/``spot.usertrades_v2`` item (§8.3), or a REST ``my_trades``
     entry: ``amount`` base currency, ``price`` quote, ``role`` maker/taker, ``fee`` in
-    ``fee_currency`` (absent on ``_v2``), ``create_time_ms`` ms with a fraction."""
+    ``fee_currency`` (absent on ``_v2``), ``create_time_ms`` ms with a fraction. ``amount`` and
+    ``price`` above 0, ``fee`` any sign."""
 
     id: str | int
     order_id: str | int
     currency_pair: Name
     side: str
-    amount: Amount
-    price: Amount
+    amount: PositiveAmount
+    price: PositiveAmount
     role: str = ""
     fee: Amount | None = None
     fee_currency: str | None = None
@@ -169,15 +178,16 @@ class SpotUserTrade(msgspec.Struct, gc=False):
     create_time: Time | None = None
 
 
-class SpotBalancePush(msgspec.Struct, gc=False):
+class SpotBalancePush(AccountItem, gc=False):
     """One ``spot.balances`` item (§8.4): absolute ``total``/``available``/``freeze`` and the
     ``change`` that caused it (all strings), ``change_type`` (order-create, order-match,
-    deposit ...), ``timestamp_ms``. Older servers leave out ``freeze``/``total``."""
+    deposit ...), ``timestamp_ms``. Older servers leave out ``freeze``/``total``. Balances 0 or
+    above, ``change`` any sign."""
 
     currency: Name
-    total: Amount | None = None
-    available: Amount | None = None
-    freeze: Amount | None = None
+    total: UnsignedAmount | None = None
+    available: UnsignedAmount | None = None
+    freeze: UnsignedAmount | None = None
     change: Amount | None = None
     change_type: str | None = None
     timestamp_ms: Time | None = None

@@ -17,7 +17,9 @@
  * Value rules (cexfeed.wire): an account value is JSON number text (wire.NUMBER) made into a
  * decimal.Decimal of that text (a zero with a minus sign without it, as wire.amount reads it),
  * with a magnitude below MAX_AMOUNT (1e300), None when the field is absent; a time is an int64 >= 0 read in ms by its magnitude (wire.to_ms; 0: None); int32
- * codes are kept as sent. A value outside the rules makes the frame malformed (ValueError).
+ * codes are kept as sent. A value outside the rules makes the frame malformed (ValueError). The
+ * fused path also holds each value to the rule of its kind (wire.AmountKind, set_rules) and an
+ * order to having a size, as the handler's normalizers do; the typed seam does not.
  *
  * set_types() gives the result types (NamedTuples), the Decimal type, the bound and the upb
  * decoder once. Decimals of recent texts are kept in a small cache (a Decimal is immutable).
@@ -353,16 +355,28 @@ static PyObject *venue_str, *market_str, *unknown_str, *maker_str, *taker_str, *
 #define UNKNOWN_SIDE 1
 #define UNKNOWN_TYPE 2
 
-/* a value checked by the rules though no event carries it */
-static int check_amount(const Slice *s) {
+/* the kind of each body slot's account value (wire.AmountKind.code, given by set_rules from the
+ * kinds the body NamedTuples declare) and the meaning of its bits */
+static int order_rules[MAX_BODY_SLOTS], deal_rules[MAX_BODY_SLOTS], account_rules[MAX_BODY_SLOTS];
+static int no_negative, no_zero, rules_set;
+
+/* a value checked by the rules though no event carries it; *zero: it is 0 (or absent) */
+static int check_amount(const Slice *s, int *zero) {
     PyObject *value;
-    int zero, bounded, rc;
+    int bounded, rc;
+    *zero = 1;
     if (s->n == 0) return OK;
-    if ((rc = number_text(s, &bounded, &zero))) return rc;
+    if ((rc = number_text(s, &bounded, zero))) return rc;
     if (bounded) return OK;
-    if ((rc = make_amount(s, &value, &zero))) return rc;
+    if ((rc = make_amount(s, &value, zero))) return rc;
     Py_DECREF(value);
     return OK;
+}
+
+/* an account value (text already read by the rules, zero: its value is 0) outside the rule of
+ * its kind: negative where no_negative, 0 where no_zero; an absent value (None) never is */
+static inline int breaks_rule(int rule, const Slice *s, int zero) {
+    return s->n != 0 && (((rule & no_zero) && zero) || ((rule & no_negative) && !zero && s->p[0] == '-'));
 }
 
 /* the unified name of a venue symbol: "" for none, else names[symbol], filled by unified() */
@@ -415,10 +429,10 @@ static PyObject *order_of(const Fields *f, PyObject *symbol, PyObject *ts, PyObj
     /* OrderBody slots: 0 id, 1 clientId, 2 price, 3 quantity, 4 amount, 5 avgPrice, 6 orderType, 7 tradeType, 9 remainAmount,
      * 10 remainQuantity, 11 lastDealQuantity, 12 cumulativeQuantity, 13 cumulativeAmount, 14 status, 15 createTime */
     static const int dec_slots[8] = {2, 3, 4, 5, 9, 10, 12, 13};
-    PyObject *dec[16] = {NULL}, *created = NULL, *args[30] = {NULL}, *event = NULL;
+    PyObject *dec[16] = {NULL}, *created = NULL, *args[31] = {NULL}, *event = NULL;
     int zero[16] = {0}, rc = OK;
     for (int i = 0; i < 8 && rc == OK; i++) rc = make_amount(&f->strs[dec_slots[i]], &dec[dec_slots[i]], &zero[dec_slots[i]]);
-    if (rc == OK) rc = check_amount(&f->strs[11]);
+    if (rc == OK) rc = check_amount(&f->strs[11], &zero[11]);
     if (rc == OK) rc = time_ms((int64_t)f->ints[15], &created);
     if (rc) {
         set_error(rc, "MEXC private push frame");
@@ -426,6 +440,18 @@ static PyObject *order_of(const Fields *f, PyObject *symbol, PyObject *ts, PyObj
     }
     if (f->strs[0].n == 0) {
         value_error("order without an id");
+        goto done;
+    }
+    /* the checks of the normalizer, in its order: each value by its kind, then the order's size */
+    for (int i = 2; i <= 13; i++) {
+        if (i >= 6 && i <= 8) continue; /* orderType, tradeType, isMaker */
+        if (breaks_rule(order_rules[i], &f->strs[i], zero[i])) {
+            value_error("order value outside its kind's rule");
+            goto done;
+        }
+    }
+    if (zero[3] && zero[4]) {
+        value_error("order without a size (quantity or amount above 0)");
         goto done;
     }
     long code = (long)(int32_t)(uint32_t)f->ints[14];
@@ -457,11 +483,14 @@ static PyObject *order_of(const Fields *f, PyObject *symbol, PyObject *ts, PyObj
         tif = Py_None;
         *unknown |= UNKNOWN_TYPE;
     }
-    PyObject *side = lookup_code(side_table, (long)(int32_t)(uint32_t)f->ints[7]);
+    long side_code = (long)(int32_t)(uint32_t)f->ints[7];
+    PyObject *side = lookup_code(side_table, side_code);
     if (side == NULL) {
         if (PyErr_Occurred()) goto done;
         side = unknown_str;
         *unknown |= UNKNOWN_SIDE;
+        /* the venue's code, kept as text (raw_side) */
+        if ((args[30] = PyUnicode_FromFormat("%ld", side_code)) == NULL) goto done;
     }
     int market = PyUnicode_Compare(type_obj, market_type) == 0;
     if (market == 0 && PyErr_Occurred()) goto done;
@@ -479,6 +508,7 @@ static PyObject *order_of(const Fields *f, PyObject *symbol, PyObject *ts, PyObj
     args[28] = ts_used;
     for (int i = 0; i < 30; i++)
         if (i != 2 && i != 6 && i != 9 && i != 10 && i != 24 && args[i] != NULL) Py_INCREF(args[i]);
+    /* (args[30], the raw side, is a new reference already) */
     args[2] = unified_name(symbol, names, unified);
     args[6] = make_str(&f->strs[0]);
     args[11] = or_none(dec[2], zero[2] || market);
@@ -493,28 +523,28 @@ static PyObject *order_of(const Fields *f, PyObject *symbol, PyObject *ts, PyObj
     args[27] = created;
     for (int i = 2; i <= 13; i++) dec[i] = NULL; /* now owned by args */
     created = NULL;
-    for (int i = 0; i < 30; i++) {
+    for (int i = 0; i < 31; i++) {
         if (args[i] == NULL && (i == 2 || i == 6 || i == 24)) goto done; /* a failed name or string */
         if (args[i] == NULL) {
             Py_INCREF(Py_None);
             args[i] = Py_None;
         }
     }
-    event = PyObject_Vectorcall(order_event, args, 30, NULL);
+    event = PyObject_Vectorcall(order_event, args, 31, NULL);
 done:
     release(dec, 16);
     Py_XDECREF(created);
-    release(args, 30);
+    release(args, 31);
     return event;
 }
 
 static PyObject *fill_of(const Fields *f, PyObject *symbol, PyObject *ts, PyObject *recv_ts, PyObject *names, PyObject *unified, int *unknown) {
     /* DealBody slots: 0 price, 1 quantity, 2 amount, 3 tradeType, 4 isMaker, 6 tradeId, 7 clientOrderId, 8 orderId, 9 feeAmount,
      * 10 feeCurrency, 11 time */
-    PyObject *price = NULL, *qty = NULL, *fee = NULL, *time = NULL, *args[16] = {NULL}, *event = NULL;
-    int zero, rc;
-    if ((rc = make_amount(&f->strs[0], &price, &zero)) || (rc = make_amount(&f->strs[1], &qty, &zero)) || (rc = check_amount(&f->strs[2])) ||
-        (rc = make_amount(&f->strs[9], &fee, &zero)) || (rc = time_ms((int64_t)f->ints[11], &time))) {
+    PyObject *price = NULL, *qty = NULL, *fee = NULL, *time = NULL, *args[17] = {NULL}, *event = NULL;
+    int zero[10] = {0}, rc;
+    if ((rc = make_amount(&f->strs[0], &price, &zero[0])) || (rc = make_amount(&f->strs[1], &qty, &zero[1])) ||
+        (rc = check_amount(&f->strs[2], &zero[2])) || (rc = make_amount(&f->strs[9], &fee, &zero[9])) || (rc = time_ms((int64_t)f->ints[11], &time))) {
         set_error(rc, "MEXC private push frame");
         goto done;
     }
@@ -522,11 +552,21 @@ static PyObject *fill_of(const Fields *f, PyObject *symbol, PyObject *ts, PyObje
         value_error("fill without trade id, order id, price or quantity");
         goto done;
     }
-    PyObject *side = lookup_code(side_table, (long)(int32_t)(uint32_t)f->ints[3]);
+    static const int fill_slots[4] = {0, 1, 2, 9};
+    for (int i = 0; i < 4; i++) {
+        int k = fill_slots[i];
+        if (breaks_rule(deal_rules[k], &f->strs[k], zero[k])) {
+            value_error("fill value outside its kind's rule");
+            goto done;
+        }
+    }
+    long side_code = (long)(int32_t)(uint32_t)f->ints[3];
+    PyObject *side = lookup_code(side_table, side_code);
     if (side == NULL) {
         if (PyErr_Occurred()) goto done;
         side = unknown_str;
         *unknown |= UNKNOWN_SIDE;
+        if ((args[16] = PyUnicode_FromFormat("%ld", side_code)) == NULL) goto done;
     }
     args[0] = venue_str;
     args[1] = market_str;
@@ -538,6 +578,10 @@ static PyObject *fill_of(const Fields *f, PyObject *symbol, PyObject *ts, PyObje
     args[12] = f->ints[4] ? maker_str : taker_str;
     for (int i = 0; i < 16; i++)
         if (args[i] != NULL) Py_INCREF(args[i]);
+    if (args[16] == NULL) {
+        Py_INCREF(Py_None);
+        args[16] = Py_None;
+    }
     args[2] = unified_name(symbol, names, unified);
     args[6] = make_str(&f->strs[6]);
     args[7] = make_str(&f->strs[8]);
@@ -547,23 +591,23 @@ static PyObject *fill_of(const Fields *f, PyObject *symbol, PyObject *ts, PyObje
     price = qty = fee = NULL;
     args[14] = f->strs[10].n ? make_symbol(&f->strs[10]) : (Py_INCREF(Py_None), Py_None);
     args[15] = f->strs[7].n ? make_str(&f->strs[7]) : (Py_INCREF(Py_None), Py_None);
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < 17; i++)
         if (args[i] == NULL) goto done;
-    event = PyObject_Vectorcall(fill_event, args, 16, NULL);
+    event = PyObject_Vectorcall(fill_event, args, 17, NULL);
 done:
     Py_XDECREF(price);
     Py_XDECREF(qty);
     Py_XDECREF(fee);
     Py_XDECREF(time);
-    release(args, 16);
+    release(args, 17);
     return event;
 }
 
 static PyObject *balance_of(const Fields *f, PyObject *ts, PyObject *recv_ts) {
     /* AccountBody slots: 0 vcoinName, 2 balanceAmount, 3 balanceAmountChange, 4 frozenAmount, 5 frozenAmountChange, 6 type, 7 time */
     PyObject *dec[6] = {NULL}, *time = NULL, *args[13] = {NULL}, *event = NULL;
-    int zero, rc = OK;
-    for (int k = 2; k <= 5 && rc == OK; k++) rc = make_amount(&f->strs[k], &dec[k], &zero);
+    int zero[6] = {0}, rc = OK;
+    for (int k = 2; k <= 5 && rc == OK; k++) rc = make_amount(&f->strs[k], &dec[k], &zero[k]);
     if (rc == OK) rc = time_ms((int64_t)f->ints[7], &time);
     if (rc) {
         set_error(rc, "MEXC private push frame");
@@ -572,6 +616,12 @@ static PyObject *balance_of(const Fields *f, PyObject *ts, PyObject *recv_ts) {
     if (f->strs[0].n == 0) {
         value_error("balance without a currency");
         goto done;
+    }
+    for (int k = 2; k <= 5; k++) {
+        if (breaks_rule(account_rules[k], &f->strs[k], zero[k])) {
+            value_error("balance value outside its kind's rule");
+            goto done;
+        }
     }
     args[0] = venue_str;
     args[1] = market_str;
@@ -605,8 +655,8 @@ done:
  * the reference path reads (a replaced oneof body, a body in many pieces). FusedRead.event is None for a frame that carries no private body, or whose channel
  * is not its body's (bodies[channel] != number). Raises ValueError on a malformed frame. */
 static PyObject *read_private(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (order_event == NULL || push_type == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "_privpb.set_types()/set_events() were not called");
+    if (order_event == NULL || push_type == NULL || !rules_set) {
+        PyErr_SetString(PyExc_RuntimeError, "_privpb.set_types()/set_events()/set_rules() were not called");
         return NULL;
     }
     if (nargs != 5) {
@@ -706,6 +756,33 @@ static PyObject *set_events(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* set_rules(order, deal, account, NO_NEGATIVE, NO_ZERO): the kind code of each slot of the three
+ * bodies (tuples of ints, one per NamedTuple field) and the two rule bits (cexfeed.wire) */
+static PyObject *set_rules(PyObject *self, PyObject *args) {
+    PyObject *tables[3];
+    int bits[2];
+    if (!PyArg_ParseTuple(args, "O!O!O!ii:set_rules", &PyTuple_Type, &tables[0], &PyTuple_Type, &tables[1], &PyTuple_Type, &tables[2], &bits[0],
+                          &bits[1]))
+        return NULL;
+    const int sizes[3] = {ORDERS.n_slots, DEALS.n_slots, ACCOUNT.n_slots};
+    int *rules[3] = {order_rules, deal_rules, account_rules};
+    for (int t = 0; t < 3; t++) {
+        if (PyTuple_GET_SIZE(tables[t]) != sizes[t]) {
+            PyErr_SetString(PyExc_ValueError, "set_rules: one kind per body slot");
+            return NULL;
+        }
+        for (int i = 0; i < sizes[t]; i++) {
+            long code = PyLong_AsLong(PyTuple_GET_ITEM(tables[t], i));
+            if (code == -1 && PyErr_Occurred()) return NULL;
+            rules[t][i] = (int)code;
+        }
+    }
+    no_negative = bits[0];
+    no_zero = bits[1];
+    rules_set = 1;
+    Py_RETURN_NONE;
+}
+
 /* set_types(Push, OrderBody, DealBody, AccountBody, Decimal, MAX_AMOUNT, upb_decode_private) */
 static PyObject *set_types(PyObject *self, PyObject *args) {
     PyObject *types[4], *dec, *bound, *upb;
@@ -749,6 +826,9 @@ static PyMethodDef methods[] = {
     {"set_events", set_events, METH_VARARGS,
      "set_events(FusedRead, Order, Fill, Balance, ORDER_STATUS, ORDER_TYPES, SIDES, UNKNOWN, venue, market, 'unknown', 'maker', "
      "'taker', 'market'): what the fused path builds (called once by private_handler)."},
+    {"set_rules", set_rules, METH_VARARGS,
+     "set_rules(order, deal, account, NO_NEGATIVE, NO_ZERO): the account value kind of each body slot (called once by "
+     "private_decode)."},
     {"set_types", set_types, METH_VARARGS,
      "set_types(Push, OrderBody, DealBody, AccountBody, Decimal, MAX_AMOUNT, upb_decode_private): the result types, the "
      "Decimal type and bound, and the decoder of frames this one hands over (called once by private_decode)."},

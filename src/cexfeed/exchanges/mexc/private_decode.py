@@ -48,33 +48,36 @@ class OrderBody(NamedTuple):
     """304 ``PrivateOrdersV3Api`` (§2.3): ``order_type`` 1 limit, 2 post only, 3 IOC, 4 FOK,
     5 market, 100 stop-limit; ``trade_type`` 1 buy, 2 sell; ``status`` 1 new, 2 filled,
     3 partially filled, 4 canceled, 5 partially filled then canceled; quantities base currency,
-    amounts quote currency; ``create_ms`` ms. Fields 17-26 (undocumented) are not read."""
+    amounts quote currency; ``create_ms`` ms. Fields 17-26 (undocumented) are not read. Every
+    value 0 or above (:data:`cexfeed.wire.UNSIGNED`; a price 0: none); the order's size, its
+    ``quantity`` or (quote-sized) its ``amount``, above 0 (checked by the handler)."""
 
     order_id: str
     client_id: str
-    price: Decimal | None
-    quantity: Decimal | None
-    amount: Decimal | None
-    avg_price: Decimal | None
+    price: wire.UnsignedAmount | None
+    quantity: wire.UnsignedAmount | None
+    amount: wire.UnsignedAmount | None
+    avg_price: wire.UnsignedAmount | None
     order_type: int
     trade_type: int
     is_maker: bool
-    remain_amount: Decimal | None
-    remain_quantity: Decimal | None
-    last_deal_quantity: Decimal | None
-    cumulative_quantity: Decimal | None
-    cumulative_amount: Decimal | None
+    remain_amount: wire.UnsignedAmount | None
+    remain_quantity: wire.UnsignedAmount | None
+    last_deal_quantity: wire.UnsignedAmount | None
+    cumulative_quantity: wire.UnsignedAmount | None
+    cumulative_amount: wire.UnsignedAmount | None
     status: int
     create_ms: int | None
 
 
 class DealBody(NamedTuple):
     """306 ``PrivateDealsV3Api`` (§2.3): one own fill; ``quantity`` base, ``amount`` quote,
-    ``trade_type`` 1 buy / 2 sell, ``fee_amount`` in ``fee_currency``, ``time_ms`` ms."""
+    ``trade_type`` 1 buy / 2 sell, ``fee_amount`` in ``fee_currency`` (any sign), ``time_ms`` ms;
+    ``price`` and ``quantity`` above 0, ``amount`` 0 or above."""
 
-    price: Decimal | None
-    quantity: Decimal | None
-    amount: Decimal | None
+    price: wire.PositiveAmount | None
+    quantity: wire.PositiveAmount | None
+    amount: wire.UnsignedAmount | None
     trade_type: int
     is_maker: bool
     is_self_trade: bool
@@ -89,13 +92,14 @@ class DealBody(NamedTuple):
 class AccountBody(NamedTuple):
     """307 ``PrivateAccountV3Api`` (§2.3): the balance of ``currency`` (``vcoinName``) after a
     change: ``balance`` available, ``frozen`` frozen, each with its change; ``change_type`` the
-    venue's reason (an open set); ``time_ms`` settlement time, ms."""
+    venue's reason (an open set); ``time_ms`` settlement time, ms. Balances 0 or above, their
+    changes any sign."""
 
     currency: str
     coin_id: str
-    balance: Decimal | None
+    balance: wire.UnsignedAmount | None
     balance_change: Decimal | None
-    frozen: Decimal | None
+    frozen: wire.UnsignedAmount | None
     frozen_change: Decimal | None
     change_type: str
     time_ms: int | None
@@ -360,6 +364,9 @@ except ImportError:
     decode_private_compiled = None
 else:
     _privpb.set_types(Push, OrderBody, DealBody, AccountBody, Decimal, wire.MAX_AMOUNT, decode_private_upb)
+    # the fused path's account value rules: each body slot's kind (wire.AmountKind.code)
+    _privpb.set_rules(*(tuple(dict(wire.amount_kinds(cls)).get(name, wire.SIGNED).code for name in cls._fields)
+                        for cls in (OrderBody, DealBody, AccountBody)), wire.NO_NEGATIVE, wire.NO_ZERO)
     decode_private_compiled = _privpb.decode_private
 
 #: The fused frame -> event reader (see :class:`FusedRead`), ``None`` without the compiled module.

@@ -18,7 +18,13 @@ a value not in this table (status ``unknown``: the account state keeps the order
 Order type (``orderType``): 1 ``limit`` (time in force ``gtc``), 2 post only (``limit``,
 ``poc``), 3 ``limit`` ``ioc``, 4 ``limit`` ``fok``, 5 ``market``, 100 ``stop_limit``; another
 value is ``unknown`` (counted ``unknown_order_type``). Side (``tradeType``): 1 ``buy``,
-2 ``sell``, another value ``unknown`` (counted ``unknown_side``).
+2 ``sell``, another value ``unknown`` with the code as text in ``raw_side`` (counted
+``unknown_side``; the order's lifecycle is read as always).
+
+Values: each by the kind its body field declares (:mod:`.private_decode`: an order's values
+and a balance 0 or above, a fill's price and quantity above 0, fees and changes any sign) and
+an order has a size (``quantity`` or ``amount`` above 0); a body with a value outside its rule
+is malformed (counted, skipped, never applied).
 
 Quantities: ``amount``/``filled``/``left`` are the order's ``quantity``/``cumulativeQuantity``/
 ``remainQuantity`` (base currency); ``quote_amount``/``filled_quote``/``quote_left`` its
@@ -47,6 +53,7 @@ from ...credentials import Credentials
 from ...handlers import EventCallback, PrivateWebSocketHandler
 from ...models import SPOT, Balance, Fill, Order, OrderStatus
 from ...symbols import SymbolMap
+from ...wire import check_amounts
 from .decode import classify_bad_frame, parse_wrapper, unknown_body_number
 from . import private_decode
 from .private_decode import AccountBody, DealBody, FusedRead, OrderBody, decode_private
@@ -104,8 +111,9 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
     Text frames are the connection's replies (acks, ``PONG``, refusals,
     :class:`~cexfeed.exchanges.mexc.replies.MexcReplies`). A binary frame is handled only as the
     channel its wrapper names. Skipped frames are counted in ``stats.errors`` by kind:
-    ``malformed`` (bad wire data, invalid UTF-8, a value outside the rules, an order, fill or
-    balance without its id or currency, a fill without price or quantity), ``truncated``,
+    ``malformed`` (bad wire data, invalid UTF-8, a value outside the rules or its kind's rule,
+    an order, fill or balance without its id or currency, an order without a size, a fill
+    without price or quantity), ``truncated``,
     ``wrong_type`` (no wrapper body), ``unknown_body`` (a body this stream does not read),
     ``unknown_channel``, ``channel_mismatch``; kept but notable: ``unknown_side``,
     ``unknown_order_type``."""
@@ -255,10 +263,14 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
     # -- normalization (pushes; the compat twin shares it) ---------------------------------------------
     def order(self, b: OrderBody, symbol: str, ts: int | None, recv_ts: int) -> Order:
         """The :class:`Order` of a ``privateOrders`` body (see the module docstring). Raises
-        ``ValueError`` for an order without an id."""
+        ``ValueError`` for an order without an id or a size, or with a value outside its kind."""
         oid = b.order_id
         if not oid:
             raise ValueError("order without an id")
+        check_amounts(b)
+        quantity = b.quantity
+        if not quantity and not b.amount:
+            raise ValueError("order without a size (quantity or amount above 0)")
         found = ORDER_STATUS.get(b.status)
         status, raw_status = found if found is not None else (S.UNKNOWN, str(b.status))
         kind = ORDER_TYPES.get(b.order_type)
@@ -266,11 +278,11 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
             kind = _UNKNOWN_TYPE
             self._count_error("unknown_order_type", b"", f"orderType {b.order_type}")
         side = SIDES.get(b.trade_type)
+        raw_side = None
         if side is None:
-            side = UNKNOWN
+            side, raw_side = UNKNOWN, str(b.trade_type)
             self._count_error("unknown_side", b"", f"tradeType {b.trade_type}")
         order_type, tif = kind
-        quantity = b.quantity
         by_quote = not quantity and b.amount
         price = b.price
         avg = b.avg_price
@@ -285,36 +297,39 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
             None if by_quote else b.remain_quantity, b.amount, b.remain_amount, b.cumulative_amount,
             None, None, None,  # contracts
             avg if avg else None, None, None,  # fee: not on the order push
-            client if client else None, tif, None, b.create_ms, ts, None,
+            client if client else None, tif, None, b.create_ms, ts, None, raw_side,
         )
 
     def fill(self, b: DealBody, symbol: str, ts: int | None, recv_ts: int) -> Fill:
         """The :class:`Fill` of a ``privateDeals`` body. Raises ``ValueError`` for a fill without
-        trade id, order id, price or quantity."""
+        trade id, order id, price or quantity, or with a value outside its kind."""
         tid = b.trade_id
         oid = b.order_id
         price = b.price
         quantity = b.quantity
         if not tid or not oid or price is None or quantity is None:
             raise ValueError("fill without trade id, order id, price or quantity")
+        check_amounts(b)
         side = SIDES.get(b.trade_type)
+        raw_side = None
         if side is None:
-            side = UNKNOWN
+            side, raw_side = UNKNOWN, str(b.trade_type)
             self._count_error("unknown_side", b"", f"tradeType {b.trade_type}")
         fee_currency = b.fee_currency
         client = b.client_order_id
         return Fill(
             "mexc", SPOT, self.unified(symbol), symbol, b.time_ms or ts, recv_ts,
             tid, oid, side, price, quantity, None, _MAKER if b.is_maker else _TAKER, b.fee_amount,
-            fee_currency if fee_currency else None, client if client else None,
+            fee_currency if fee_currency else None, client if client else None, raw_side,
         )
 
     def balance(self, b: AccountBody, ts: int | None, recv_ts: int) -> Balance:
         """The :class:`Balance` of a ``privateAccount`` body. Raises ``ValueError`` for one
-        without a currency."""
+        without a currency, or with a value outside its kind."""
         currency = b.currency
         if not currency:
             raise ValueError("balance without a currency")
+        check_amounts(b)
         change_type = b.change_type
         return Balance(
             "mexc", SPOT, "", "", b.time_ms or ts, recv_ts,
@@ -331,9 +346,9 @@ def _check_fields(cls: type, names: str) -> None:
 
 _check_fields(Order, "venue market symbol venue_symbol exchange_ts recv_ts order_id side order_type status raw_status price amount "
                      "filled left quote_amount quote_left filled_quote contracts filled_contracts left_contracts avg_price fee "
-                     "fee_currency client_order_id time_in_force reduce_only created_ts updated_ts update_id")
+                     "fee_currency client_order_id time_in_force reduce_only created_ts updated_ts update_id raw_side")
 _check_fields(Fill, "venue market symbol venue_symbol exchange_ts recv_ts trade_id order_id side price amount contracts role fee "
-                    "fee_currency client_order_id")
+                    "fee_currency client_order_id raw_side")
 _check_fields(Balance, "venue market symbol venue_symbol exchange_ts recv_ts currency total available frozen change change_type "
                        "frozen_change")
 

@@ -26,7 +26,9 @@ disconnected show as balance changes only.
 
 Every body goes through the private handler's own normalizers (built as the protobuf bodies
 they stand for), so REST and pushes share one status, type and unit table (``PARTIALLY_CANCELED``
-is ``canceled`` with ``filled > 0`` on both, pitfalls #47). Numbers are read by
+is ``canceled`` with ``filled > 0`` on both, pitfalls #47) and one set of value kinds (a value
+outside its kind's rule fails the body, ``ValueError``); a side or status the table does not know
+keeps the REST text in ``raw_side``/``raw_status``. Numbers are read by
 :func:`cexfeed.wire.amount` (JSON text or number, never a float).
 """
 
@@ -107,11 +109,14 @@ def rest_order(item: dict, handler: Any, recv_ts: int) -> Order:
     price, filled_quote = _value(item, "price"), _value(item, "cummulativeQuoteQty")
     quote = _value(item, "origQuoteOrderQty")
     kind = TYPE_CODES.get(_text(item, "type"), 0)
-    if quote is None and kind != 5 and price is not None and quantity is not None:
+    derived = quote is None and kind != 5 and price is not None and quantity is not None
+    if derived:
         quote = EXACT.multiply(price, quantity)  # the push's ``amount``: the order's total
     by_quote = kind == 5 and quote is not None and not quantity
-    left = None if quantity is None or filled is None else EXACT.subtract(quantity, filled)
+    left = None if not quantity or filled is None else EXACT.subtract(quantity, filled)
     quote_left = None if quote is None or filled_quote is None else EXACT.subtract(quote, filled_quote)
+    if derived and quote_left is not None and quote_left < 0:
+        quote_left = None  # filled at better prices than the limit: what is left is not known
     avg = filled_quote / filled if filled and filled_quote is not None else None
     raw_status = _text(item, "status")
     created = to_ms(item.get("time") or 0)
@@ -123,6 +128,8 @@ def rest_order(item: dict, handler: Any, recv_ts: int) -> Order:
     order = handler.order(b, symbol, to_ms(item.get("updateTime") or 0) or created, recv_ts)
     if raw_status not in STATUS_CODES:  # keep the venue's own text of a value not in the table
         order = msgspec.structs.replace(order, raw_status=raw_status)
+    if order.raw_side is not None:  # (and of a side)
+        order = msgspec.structs.replace(order, raw_side=_text(item, "side"))
     return order
 
 
@@ -136,7 +143,10 @@ def rest_fill(item: dict, handler: Any, recv_ts: int) -> Fill:
         item.get("isMaker") is True, item.get("isSelfTrade") is True, _text(item, "id"), _text(item, "clientOrderId"),
         _text(item, "orderId"), _value(item, "commission"), _text(item, "commissionAsset"), to_ms(item.get("time") or 0),
     )
-    return handler.fill(b, _text(item, "symbol"), None, recv_ts)
+    fill = handler.fill(b, _text(item, "symbol"), None, recv_ts)
+    if fill.raw_side is not None:  # the venue's own value of ``isBuyer``, as JSON text
+        fill = msgspec.structs.replace(fill, raw_side=msgspec.json.encode(buyer).decode())
+    return fill
 
 
 

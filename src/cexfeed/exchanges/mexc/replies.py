@@ -35,6 +35,11 @@ class MexcReplies:
             hooks.on_pong()
         elif kind == ACK_EMPTY:
             self._count_error("empty_ack", raw, "subscription not effective")  # type: ignore[attr-defined]
+            if getattr(self, "managed", False):
+                # a private socket's key no longer valid: the Account replaces it and says so
+                # (stale key_refused); no error event for an expected change
+                self.hooks.on_ack(reply.id, "", False, "empty ack: subscription not effective")  # type: ignore[attr-defined]
+                return
             self._error_event(reply.id, reply.code, "empty ack: subscription not effective", "", recv_ts)
         else:  # refused ("Blocked", code 0) or error code
             for channel in channels or [""]:

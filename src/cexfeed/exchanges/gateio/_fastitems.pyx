@@ -15,12 +15,12 @@ One module in two files: this one (the handle, its publishing), and the included
 
 Its pure-Python twin is the handler's own path (typed msgspec decode, the ``_on_*`` item methods,
 ``_emit``): ``tests/test_gateio_fastitems.py``, ``tests/test_gateio_fastpush.py`` and
-``tests/test_differential_fuzz.py`` hold the two to each other. Whatever needs a counter or a rule this reader does not apply makes it hand
-the frame over before it has changed anything: a frame that is not ASCII, another channel or
-event, a key or value in a form it does not read (an escape, a number outside the grammar or the
-field's bounds, a time not in ms unless it is a bare integer), a trade of size 0 or of another
-side, a crossed best bid/offer, an event of a symbol the handler does not follow, a contract
-whose multiplier is not known.
+``tests/test_differential_fuzz.py`` hold the two to each other. Whatever needs a counter or a
+rule this reader does not apply makes it hand the frame over before it has changed anything: a
+frame that is not ASCII, another channel or event, a key or value in a form it does not read
+(an escape, a number outside the grammar or the field's bounds, a time not in ms unless it is a
+bare integer), a trade of size 0 or of another side, a crossed best bid/offer, an event of a
+symbol the handler does not follow, a contract whose multiplier is not known.
 """
 
 from libc.math cimport fabs

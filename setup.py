@@ -26,6 +26,8 @@ CYTHON_MODULES = {
     "cexfeed.exchanges.gateio._fastprivate": "src/cexfeed/exchanges/gateio/_fastprivate.pyx",
     # the compiled _handle_message of the public handlers: cimports _fastpush.pxd
     "cexfeed.exchanges.gateio._fastitems": "src/cexfeed/exchanges/gateio/_fastitems.pyx",
+    # the compiled _handle_message of the MEXC public handler: cimports _account.pxd
+    "cexfeed.exchanges.mexc._fasthandle": "src/cexfeed/exchanges/mexc/_fasthandle.pyx",
 }
 # MEXC hot push bodies (public) and private bodies in plain C (no Cython needed); the upb
 # decoders are used when absent. Both include the wire primitives of _pbwire.h.

@@ -42,6 +42,11 @@ def test_compiled_account_value_screen():
 
 def test_compiled_mexc_decoder():
     assert mexc.COMPILED
+    from cexfeed.exchanges.mexc import public_handler
+
+    # the compiled _handle_message of the public handler (hot bodies published in C)
+    assert public_handler.MexcHandle is not None
+    assert public_handler.MexcPublicWebSocketHandler()._handle_message.__self__.__class__ is public_handler.MexcHandle
 
 
 def test_compiled_book_levels_are_not_tracked_by_the_collector():

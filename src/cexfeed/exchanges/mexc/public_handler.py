@@ -21,18 +21,25 @@ JSON control replies (acks, ``PONG``, refusals).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
-from ...handlers import EventCallback, PublicWebSocketHandler
+from ...handlers import EventCallback, PublicWebSocketHandler, WebSocketHandler
 from ...models import SPOT, BestBidOffer, Kline, Ticker
 from ...symbols import SymbolMap
-from .decode import DepthBody, book_ticker, classify_bad_frame, deals_body, decode_push, depth_at_version, each, mini_ticker, parse_wrapper, unknown_body_number, version
+from .decode import (DepthBody, book_ticker, classify_bad_frame, deals_body, decode_push, decode_push_compiled, depth_at_version, each, mini_ticker,
+                     parse_wrapper, unknown_body_number, version)
 from .protocol import BODY_NAMES
 from .replies import MexcReplies
 from .books import MexcBooks
 from .rest import spot_symbol_map
 from .spot_table import KLINE_INTERVALS, RECONNECT_AFTER_S, TABLE, ChannelBodies, channel_symbol
 from .trades import DealIds, deal_trades
+
+try:  # compiled _handle_message: the hot bodies turned into events and published in C
+    from ._fasthandle import MexcHandle
+except ImportError:  # pragma: no cover - no compiler, or CEXFEED_PURE_PYTHON
+    MexcHandle = None
 
 
 class MexcPublicWebSocketHandler(MexcReplies, MexcBooks, PublicWebSocketHandler):
@@ -76,6 +83,9 @@ class MexcPublicWebSocketHandler(MexcReplies, MexcBooks, PublicWebSocketHandler)
 
     venue = "mexc"
     market = SPOT
+    #: body methods the compiled _handle_message does itself -> its kind (a subclass overriding
+    #: one must leave it out)
+    FAST_BODIES = {"_on_deals": "deals", "_on_book_ticker": "bbo", "_on_aggre_depth": "depth"}
 
     def __init__(
         self,
@@ -95,6 +105,22 @@ class MexcPublicWebSocketHandler(MexcReplies, MexcBooks, PublicWebSocketHandler)
         self._table: dict[int, Callable] = {number: getattr(self, row.handler) for number, row in TABLE.by_result.items() if not row.private}
         self._channel_bodies = ChannelBodies()
         self._deal_ids = DealIds()
+        self.use_compiled(True)
+
+    def use_compiled(self, on: bool) -> None:
+        """Take the pushes of the bodies of :attr:`FAST_BODIES` through the compiled
+        ``_handle_message`` (``_fasthandle.MexcHandle``) when it is built (the default): it reads
+        a frame only while the decoder is the compiled one; off: the pure-Python path alone (its
+        twin, for the comparison tests)."""
+        try:
+            del self._handle_message
+        except AttributeError:
+            pass
+        if not on or MexcHandle is None or decode_push_compiled is None:
+            return
+        bodies = {number: self.FAST_BODIES[row.handler] for number, row in TABLE.by_result.items() if not row.private and row.handler in self.FAST_BODIES}
+        handle = MexcHandle(self, bodies, decode_push_compiled, partial(WebSocketHandler._handle_message, self))
+        self._handle_message = handle.handle_message
 
     def unified(self, venue_symbol: str) -> str:
         name = self._names.get(venue_symbol)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from statistics import median
 from typing import Any
 
 from . import loadgen
@@ -106,17 +107,24 @@ async def _books_right(feeds: list, port: int, timeout: float = 30.0) -> tuple[l
     return wrong, state
 
 
-def _floors(steady: list[dict]) -> dict[str, Any]:
-    """RSS floors: the lowest RSS over the first and over the last minute (a tenth of the run
-    when shorter) of the steady part, and the growth between them. A leak raises the floor;
-    a backlog read after the process was kept off the CPU raises RSS for a while."""
+def rss_after_warmup(steady: list[dict]) -> dict[str, Any]:
+    """RSS growth after warm-up, from the samples of the steady part: the median RSS over its
+    last window against the median over its first window (each a tenth of the steady part,
+    5-60 s), and the lowest RSS of each window. A leak raises every sample, so both medians
+    move; a CPU stall (the backlog read at once) lifts RSS for a few samples, which moves
+    neither median unless it covers half a window."""
+    none = {"rss_start": None, "rss_end_window": None, "rss_growth": None, "rss_window_s": None,
+            "rss_floor_start": None, "rss_floor_end": None, "rss_floor_growth": None}
     if len(steady) < 2:
-        return {"rss_floor_start": None, "rss_floor_end": None, "rss_floor_growth": None}
+        return none
     t0, t1 = steady[0]["t"], steady[-1]["t"]
-    span = min(60.0, max(1.0, (t1 - t0) / 10))
-    first = min(s["rss"] for s in steady if s["t"] <= t0 + span)
-    last = min(s["rss"] for s in steady if s["t"] >= t1 - span)
-    return {"rss_floor_start": first, "rss_floor_end": last, "rss_floor_growth": (last - first) / first if first else None}
+    span = min(60.0, max(5.0, (t1 - t0) / 10))
+    first = [s["rss"] for s in steady if s["t"] <= t0 + span]
+    last = [s["rss"] for s in steady if s["t"] >= t1 - span]
+    a, b = median(first), median(last)
+    return {"rss_start": a, "rss_end_window": b, "rss_growth": (b - a) / a if a else None, "rss_window_s": span,
+            "rss_floor_start": min(first), "rss_floor_end": min(last),
+            "rss_floor_growth": (min(last) - min(first)) / min(first) if min(first) else None}
 
 
 def _window_rates(samples: list[dict], start: int) -> list[float]:
@@ -191,8 +199,9 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
             "endpoint": state,
             "rss_warm": warm["rss"], "rss_end": end["rss"], "rss_max": max(s["rss"] for s in steady),
             "queued_max": max(sum(s["queued"].values()) for s in samples),
-            **_floors(steady),
-            "rss_growth": (end["rss"] - warm["rss"]) / warm["rss"] if warm["rss"] else None,
+            # one sample at each end of the steady part (shown beside the window medians, not judged)
+            "rss_end_sample_growth": (end["rss"] - warm["rss"]) / warm["rss"] if warm["rss"] else None,
+            **rss_after_warmup(steady),
             "resources_warm": {k: warm[k] for k in ("fds", "sockets", "tasks")},
             "resources_end": {k: end[k] for k in ("fds", "sockets", "tasks")},
             "samples": samples,

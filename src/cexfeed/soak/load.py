@@ -20,8 +20,9 @@ import time
 from statistics import median
 from typing import Any
 
+from ..sim.testing import wait_until
 from . import loadgen
-from .probe import Sampler, StreamProbe
+from .probe import Sampler, StreamProbe, resources
 
 PATHS = {"gateio-spot": ("/ws/v4/", "/api/v4"), "gateio-perp": ("/v4/ws/usdt", "/api/v4"), "mexc-spot": ("/ws", "")}
 
@@ -82,8 +83,6 @@ async def _consume(probe: StreamProbe, consumer: str) -> None:
 
 async def _books_right(feeds: list, port: int, timeout: float = 30.0) -> tuple[list[str], dict]:
     """Pause the endpoint, wait for every book to reach the endpoint's last id, compare."""
-    from ..sim.testing import wait_until
-
     await control(port, "pause")
     await asyncio.sleep(0.2)
     state = await control(port, "state")
@@ -127,6 +126,21 @@ def rss_after_warmup(steady: list[dict]) -> dict[str, Any]:
             "rss_floor_growth": (min(last) - min(first)) / min(first) if min(first) else None}
 
 
+async def _settled(warm: dict, timeout: float = 5.0) -> dict[str, int]:
+    """fds, sockets and tasks once every book is caught up: polled until none is above its
+    figure after warm-up, or ``timeout`` s (a socket or task still open then was left behind; one
+    closing, or a reconnect's snapshot task finishing, is not)."""
+    keys = ("fds", "sockets", "tasks")
+    now: dict[str, int] = {}
+
+    def back() -> bool:
+        now.update({k: v for k, v in resources().items() if k in keys})
+        return all(now[k] <= warm[k] for k in keys)
+
+    await wait_until(back, timeout, 0.05)
+    return dict(now)
+
+
 def _window_rates(samples: list[dict], start: int) -> list[float]:
     """Frames/s summed over the streams between consecutive samples from index ``start``."""
     out = []
@@ -158,6 +172,8 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
             consumers.append(asyncio.ensure_future(_consume(probe, consumer)))
         for feed in feeds:
             await feed.start(timeout=15)
+        # every book synced (its snapshot fetched, the REST connection open) before the clock starts
+        await wait_until(lambda: all(feed.synced(s) for feed in feeds for s in feed.symbols), 15)
         sampler = Sampler(probes, interval)
         sampler.start()
         t0 = time.monotonic()
@@ -166,6 +182,8 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
         next_drop = t0 + drop_every if drop_every else None
         while (now := time.monotonic()) - t0 < duration:
             if next_drop is not None and now >= next_drop:
+                # a drop is of live connections: every book synced again since the last one
+                await wait_until(lambda: all(feed.synced(s) for feed in feeds for s in feed.symbols), 15)
                 await control(port, "drop")
                 drops += 1
                 next_drop += drop_every
@@ -175,6 +193,7 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
         await sampler.stop()
         samples = sampler.samples
         wrong, state = await _books_right(feeds, port)
+        settled = await _settled(samples[next((i for i, s in enumerate(samples) if s["t"] >= warmup), 0)])
         start = next((i for i, s in enumerate(samples) if s["t"] >= warmup), 0)
         steady = samples[start:]
         windows = _window_rates(samples, start)
@@ -204,6 +223,7 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
             **rss_after_warmup(steady),
             "resources_warm": {k: warm[k] for k in ("fds", "sockets", "tasks")},
             "resources_end": {k: end[k] for k in ("fds", "sockets", "tasks")},
+            "resources_settled": settled,
             "samples": samples,
         })
         return result

@@ -138,12 +138,13 @@ def headline(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
                      f"{_n(ld['min_window_frames_per_s'])}), dropped {ld['dropped']}, books wrong {len(ld['books_wrong'])}, client CPU {ld['cpu_share']:.0%}", ok))
     sk = r.get("soak")
     if sk:
-        same = all(sk["resources_end"][k] <= sk["resources_warm"][k] for k in sk["resources_warm"])  # no growth
+        after = sk.get("resources_settled") or sk["resources_end"]
+        same = all(after[k] <= sk["resources_warm"][k] for k in sk["resources_warm"])  # no growth
         ok = sk["rss_growth"] is not None and sk["rss_growth"] < 0.05 and same and not sk["books_wrong"] and (sk["frames_per_s"] or 0) >= 50_000
         length = f"{sk['duration'] / 60:g}-minute" if sk["duration"] >= 120 else f"{sk['duration']:g}-second"
         rows.append((f"{length} soak at ≥ 50,000 frames/s: RSS growth < 5 % after warm-up, no growth in sockets, tasks, fds",
                      f"{_n(sk['frames_per_s'])} frames/s, {sk['drops']} drops, {sk['warmup']:g} s warm-up (the first drop and its recovery); "
-                     f"{_rss(sk)}; {res(sk['resources_warm'])} → {res(sk['resources_end'])}", ok))
+                     f"{_rss(sk)}; {res(sk['resources_warm'])} after warm-up → {res(after)} at the end (books checked, settled)", ok))
     rc = r.get("reconnects")
     if rc:
         rows.append((f"{rc['count']} forced reconnects in a row, every book right afterwards",
@@ -253,7 +254,8 @@ def write(r: dict[str, Any], out: Path) -> dict[str, Path]:
                   f"{x['warmup']:g} s of warm-up): {_n(x['frames_per_s'])} frames/s summed, slowest second {_n(x['min_window_frames_per_s'])}; "
                   f"client CPU {x['cpu_share']:.0%} of one core; books compared with the endpoint's at the end: {len(x['books_wrong'])} wrong. "
                   f"{_rss(x)}; events waiting for the consumers at most {x.get('queued_max', 0):,} at once (RSS keeps the high-water "
-                  f"mark of what waited: the allocator keeps freed memory); {res(x['resources_warm'])} → {res(x['resources_end'])}.", ""]
+                  f"mark of what waited: the allocator keeps freed memory); {res(x['resources_warm'])} after warm-up → "
+                  f"{res(x.get('resources_settled') or x['resources_end'])} at the end, once the books were checked and reconnects settled.", ""]
         lines += _stream_table(x["streams"]) + [""]
         samples = x.get("samples") or []
         if samples and _plot(out / f"{key}_rate.png", _rates(samples), "frames/s", f"{title}: frames/s per venue and summed"):

@@ -76,7 +76,7 @@ async def _run(opts: dict[str, Any], parts: Sequence[str], captures: Path | None
         r["soak"] = await load.run(opts["soak_rate"], opts["soak_s"], drop_every=opts["soak_drop_every"], warmup=1.5 * opts["soak_drop_every"])
         s = r["soak"]
         growth = "—" if s["rss_growth"] is None else f"{s['rss_growth']:+.1%}"
-        log(f"  {s['frames_per_s'] or 0:,.0f} frames/s, RSS after warm-up {growth}, {report.res(s['resources_warm'])} -> {report.res(s['resources_end'])}, "
+        log(f"  {s['frames_per_s'] or 0:,.0f} frames/s, RSS after warm-up {growth}, {report.res(s['resources_warm'])} -> {report.res(s.get('resources_settled') or s['resources_end'])}, "
             f"books wrong {len(s['books_wrong'])}")
     if "reconnects" in parts:
         log(f"reconnects: {opts['reconnects']} in a row")

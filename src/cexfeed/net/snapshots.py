@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-from . import memtrim
 from .backoff import Backoff
 from .tap import SNAPSHOT, SNAPSHOT_FAILED
 
@@ -76,7 +75,6 @@ class Snapshots:
                 handler.apply_snapshot(venue_symbol, snap.update_id, snap.bids, snap.asks, snap.exchange_ts, now)
                 if handler.book(venue_symbol).synced:
                     self._snapshot_retries.pop(venue_symbol, None)
-                    memtrim.after_resync()  # the deltas buffered meanwhile are freed: give the heap back
                 return
         finally:
             if self._snapshot_tasks.get(venue_symbol) is asyncio.current_task():

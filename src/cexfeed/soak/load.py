@@ -193,8 +193,8 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
         await sampler.stop()
         samples = sampler.samples
         wrong, state = await _books_right(feeds, port)
-        settled = await _settled(samples[next((i for i, s in enumerate(samples) if s["t"] >= warmup), 0)])
         start = next((i for i, s in enumerate(samples) if s["t"] >= warmup), 0)
+        settled = await _settled(samples[start])
         steady = samples[start:]
         windows = _window_rates(samples, start)
         span = steady[-1]["t"] - steady[0]["t"] if len(steady) > 1 else 0.0

@@ -170,7 +170,7 @@ cdef class PushReader:
         cdef const char* s
         cdef Py_ssize_t n
         cdef long long sec = 0, ms = 0  # the envelope's times, in ms
-        cdef int mode = OTHER
+        cdef int mode = OTHER, field
         cdef bint event_ok = False, have_result = False
         cdef Book b
         cdef Ticks ts
@@ -204,18 +204,6 @@ cdef class PushReader:
                         mode = TICKERS
                     else:
                         return None
-                elif _key(s, n, b"event", 5):
-                    if not _text(&c, &s, &n) or not _key(s, n, b"update", 6):
-                        return None
-                    event_ok = True
-                elif _key(s, n, b"time", 4):
-                    if not _time(&c, &sec):
-                        return None
-                elif _key(s, n, b"time_ms", 7):
-                    if not _time(&c, &ms):
-                        return None
-                elif _key(s, n, b"error", 5) or _key(s, n, b"id", 2) or _key(s, n, b"payload", 7):
-                    return None  # never on a push: the msgspec path checks them
                 elif _key(s, n, b"result", 6):
                     # the channel comes first on every Gate push
                     if have_result or mode == OTHER:
@@ -226,8 +214,11 @@ cdef class PushReader:
                             return None
                     elif not _tickers_result(&c, &ts):
                         return None
-                elif not _skip(&c, 0):
-                    return None
+                else:
+                    # event, time, time_ms; never error, id, payload; any other key skipped
+                    field = _push_field(&c, s, n, &event_ok, &sec, &ms)
+                    if field < 0 or field == 0 and not _skip(&c, 0):
+                        return None
                 if _take(&c, c','):
                     continue
                 if not _take(&c, c'}'):

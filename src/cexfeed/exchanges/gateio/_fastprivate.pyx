@@ -226,13 +226,11 @@ cdef class AccountReader:
         cdef Entry* e
         cdef Py_ssize_t n = v[i].n
         if n >= KEY:
-            text = _ascii(v[i].s, n)
-            return _decimal(text) if decimal else text
+            return _decimal(v[i].s, n) if decimal else _ascii(v[i].s, n)
         e = &self.memo[self.kind * MAX_FIELDS + i]
         if e.n == n and memcmp(e.key, v[i].s, n) == 0:
             return <object> e.obj
-        text = _ascii(v[i].s, n)
-        obj = _decimal(text) if decimal else text
+        obj = _decimal(v[i].s, n) if decimal else _ascii(v[i].s, n)
         Py_INCREF(obj)
         Py_XDECREF(e.obj)
         e.obj = <PyObject*> obj

@@ -201,7 +201,7 @@ cdef class AccountReader:
         if n >= KEY:
             return _make(s, n, mode)
         e = &self.cache[_hash(s, n, mode)]
-        if e.n == n + KEY * mode and memcmp(e.key, s, n) == 0:
+        if e.n == n + KEY * mode and _same(e.key, s, n):
             return <object> e.obj
         obj = _make(s, n, mode)
         Py_INCREF(obj)
@@ -228,7 +228,7 @@ cdef class AccountReader:
         if n >= KEY:
             return _decimal(v[i].s, n) if decimal else _ascii(v[i].s, n)
         e = &self.memo[self.kind * MAX_FIELDS + i]
-        if e.n == n and memcmp(e.key, v[i].s, n) == 0:
+        if e.n == n and _same(e.key, v[i].s, n):
             return <object> e.obj
         obj = _decimal(v[i].s, n) if decimal else _ascii(v[i].s, n)
         Py_INCREF(obj)
@@ -328,7 +328,7 @@ cdef class AccountReader:
         """The event kind of channel s/n (-1: a channel this reader does not serve)."""
         cdef int i
         for i in range(self.nchannels):
-            if self.chan_lens[i] == n and memcmp(self.chan_names[i], s, n) == 0:
+            if self.chan_lens[i] == n and _same(self.chan_names[i], s, n):
                 return self.chan_kinds[i]
         return -1
 
@@ -348,7 +348,7 @@ cdef class AccountReader:
     # -- the push -------------------------------------------------------------------------------
     def read(self, bytes raw, object recv_ts):
         """One raw frame -> see the class docstring."""
-        return self._read(raw, recv_ts)
+        return self._read(raw, recv_ts, True)
 
     def handle_message(self, object raw, object recv_ts=None, /):
         """The handler's ``_handle_message`` (the handler binds this method as its own): the
@@ -372,7 +372,7 @@ cdef class AccountReader:
     cdef bint _handle(self, object raw, object recv_ts) except -1:
         if type(raw) is not bytes or self.hdict.get("_syncing", True):
             return False
-        out = self._read(raw, recv_ts)
+        out = self._read(raw, recv_ts, False)
         if out is None:
             return False
         stats = self.stats
@@ -422,7 +422,8 @@ cdef class AccountReader:
                 self.handler._count_error("callback", b"", exc)
         return 0
 
-    cdef object _read(self, bytes raw, object recv_ts):
+    cdef object _read(self, bytes raw, object recv_ts, bint listed):
+        """See :meth:`read`; ``listed`` False: the one item of an array as its event, not a list."""
         cdef Cur c
         cdef const char* s
         cdef Py_ssize_t n, i, count = 0
@@ -444,7 +445,7 @@ cdef class AccountReader:
         while True:
             # the envelope's keys, as _item reads an object's: where the last push had them
             key = &self.shapes[ENVELOPE].keys[k] if k < MAX_KEYS else NULL
-            if key != NULL and c.clean and key.n and c.end - c.p > key.n and c.p[0] == c'"' and memcmp(c.p, key.text, key.n) == 0:
+            if key != NULL and c.clean and key.n and c.end - c.p > key.n and c.p[0] == c'"' and _same(c.p, key.text, key.n):
                 c.p += key.n
                 field = key.slot
             else:
@@ -516,7 +517,7 @@ cdef class AccountReader:
                 return None  # an unknown side, an order of size 0: the twin's path reads it
         # the whole frame reads: now the events (all built before any is handed on)
         try:
-            if single:
+            if single or (count == 1 and not listed):
                 return self._event(kind, self.items, recv_ts)
             return [self._event(kind, self.items + i * MAX_FIELDS, recv_ts) for i in range(count)]
         except _TwinReads:

@@ -18,10 +18,11 @@ item outside the rules (a value outside its kind, an item rule of its struct, a 
 ``buy``/``sell``) also takes the twin's path, which counts it: found while reading, or while the
 events are built (then before any is handed on).
 
-One module in four files: this one (the reader, its lane into the handler), and the included
-``_fastprivate_scan.pxi`` (the structs' fields, the JSON of one push into them),
-``_fastprivate_values.pxi`` (texts and Decimals made once for a text seen again) and
-``_fastprivate_events.pxi`` (the normalizers).
+One module in six files: this one (the reader), and the included ``_fastprivate_scan.pxi`` (the
+structs' fields, the JSON of one push into them) with ``_fastprivate_tokens.pxi`` (one value by
+its kind), ``_fastprivate_values.pxi`` (texts and Decimals made once for a text seen again),
+``_fastprivate_events.pxi`` (the normalizers) and ``_fastprivate_lane.pxi`` (the reader's lane
+into the handler: count, apply to the account state, publish).
 """
 
 from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
@@ -77,15 +78,6 @@ cdef object _FILLED = OrderStatus.FILLED
 cdef object _CANCELED = OrderStatus.CANCELED
 cdef object _REJECTED = OrderStatus.REJECTED
 cdef object _UNKNOWN = OrderStatus.UNKNOWN
-# what handle() reads and counts at their slots: the handler's counters, each event's name and time
-cdef Py_ssize_t _FRAMES = _offset(HandlerStats, "frames")
-cdef Py_ssize_t _EVENTS = _offset(HandlerStats, "events")
-cdef Py_ssize_t _ORDER_SYMBOL = _offset(Order, "venue_symbol")
-cdef Py_ssize_t _ORDER_TS = _offset(Order, "recv_ts")
-cdef Py_ssize_t _FILL_SYMBOL = _offset(Fill, "venue_symbol")
-cdef Py_ssize_t _FILL_TS = _offset(Fill, "recv_ts")
-cdef Py_ssize_t _POSITION_SYMBOL = _offset(Position, "venue_symbol")
-cdef Py_ssize_t _POSITION_TS = _offset(Position, "recv_ts")
 cdef object _MISSING = object()
 cdef object _DECIMAL_ZERO = Decimal("0")
 
@@ -360,7 +352,7 @@ cdef class AccountReader:
         if recv_ts is None:
             recv_ts = _time_ns()
         try:
-            if self._handle(raw, recv_ts):
+            if _handle(self, raw, recv_ts):
                 return
         except Exception as exc:  # (from reading: the frame is not counted yet)
             stats = self.stats
@@ -368,59 +360,6 @@ cdef class AccountReader:
             self.handler._failed(raw, recv_ts, exc)
             return
         self.fallback(raw, recv_ts)
-
-    cdef bint _handle(self, object raw, object recv_ts) except -1:
-        if type(raw) is not bytes or self.hdict.get("_syncing", True):
-            return False
-        out = self._read(raw, recv_ts, False)
-        if out is None:
-            return False
-        stats = self.stats
-        _set_slot(stats, _FRAMES, _slot(stats, _FRAMES) + 1)
-        try:
-            if type(out) is list:
-                for event in out:
-                    self._publish(event)
-            else:
-                self._publish(out)
-        except Exception as exc:
-            self.handler._failed(raw, recv_ts, exc)
-        return True
-
-    cdef int _publish(self, object event) except -1:
-        cdef AccountCore core = self.core
-        cls = type(event)
-        if core is None:
-            result = self.handler._appliers[cls](event)
-        elif cls is Order:
-            result = core.c_apply_order(event)
-        elif cls is Fill:
-            result = core.c_apply_fill(event)
-        else:
-            result = core.c_apply_position(event)
-        if result is None:
-            return 0
-        cls = type(result)
-        if cls is Order:
-            symbol, seen, ts = _slot(result, _ORDER_SYMBOL), self.seen_order, _slot(result, _ORDER_TS)
-        elif cls is Fill:
-            symbol, seen, ts = _slot(result, _FILL_SYMBOL), self.seen_fill, _slot(result, _FILL_TS)
-        else:
-            symbol, seen, ts = _slot(result, _POSITION_SYMBOL), self.seen_position, _slot(result, _POSITION_TS)
-        # a symbol the handler does not follow is not published (applied all the same), as _emit
-        only = self.hdict.get("_only")
-        if only is not None and symbol not in only and not self.handler._admit(result):
-            return 0
-        stats = self.stats
-        _set_slot(stats, _EVENTS, _slot(stats, _EVENTS) + 1)
-        PyDict_SetItem(seen, symbol, ts)
-        callback = self.hdict.get("_on_event")
-        if callback is not None:
-            try:
-                callback(result)
-            except Exception as exc:
-                self.handler._count_error("callback", b"", exc)
-        return 0
 
     cdef object _read(self, bytes raw, object recv_ts, bint listed):
         """See :meth:`read`; ``listed`` False: the one item of an array as its event, not a list."""
@@ -525,3 +464,4 @@ cdef class AccountReader:
 
 
 include "_fastprivate_events.pxi"
+include "_fastprivate_lane.pxi"

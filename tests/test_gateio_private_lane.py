@@ -9,6 +9,8 @@ import json
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import test_gateio_private_futures as fut
 import test_gateio_private_spot as spot
@@ -120,3 +122,23 @@ def test_text_frames_items_and_no_time_given():
     assert all(e.recv_ts > 0 for e in ea)
     assert a.state.closed_orders["11"].status.value == "filled" and "12" in a.state.open_orders
     assert json.loads(msgspec.json.encode(a.stats.as_dict())) == json.loads(msgspec.json.encode(b.stats.as_dict()))
+
+
+_TOKEN = st.from_regex(r"-?[0-9]{0,3}(\.[0-9]{0,3})?([eE][+-]?[0-9]{0,2})?[-+.eE0-9 x]{0,2}", fullmatch=True)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_TOKEN, st.sampled_from(["amount", "fee", "price", "create_time_ms", "id"]), st.booleans(), st.integers(0, 2))
+def test_number_tokens_read_as_the_twin_reads_them(token, field, quoted, tail):
+    """Any number-like token in an account value, time or id field (quoted or bare, with what
+    may follow it) gives the same events, counters and state on the compiled lane and its twin."""
+    text = f'"{token}"' if quoted else token
+    text += ("", " ", "  ")[tail]
+    item = {"id": 5736713, "user_id": 1, "order_id": "30784428", "currency_pair": "BTC_USDT", "create_time": 1605176741,
+            "create_time_ms": "1605176741123.456", "side": "sell", "amount": "1.00000000", "role": "taker", "price": "10000.00000000",
+            "fee": "0.00200000000000", "fee_currency": "USDT", "point_fee": "0", "gt_fee": "0", "text": "apiv4"}
+    item[field] = "@"
+    raw = spot.frame("spot.usertrades", [item]).replace(b'"@"', text.encode())
+    pairs = pair(GateioSpotPrivateWebSocketHandler)
+    run(pairs, [raw])
+    same(pairs)

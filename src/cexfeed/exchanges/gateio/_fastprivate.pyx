@@ -31,7 +31,7 @@ from cpython.ref cimport Py_INCREF, Py_XDECREF
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcmp, memcpy, memset
 
-from cexfeed._amounts cimport _negative_zero, _numberish, _start, _strict
+from cexfeed._amounts cimport MAX_DIGITS, _negative_zero, _numberish, _start, _strict
 from cexfeed.exchanges.gateio._fastpush cimport NOT_ASCII, NOT_CLEAN, Cur, _bytes, _null, _take, _text, _ws
 from cexfeed._account cimport AccountCore, _offset, _set_slot, _slot
 

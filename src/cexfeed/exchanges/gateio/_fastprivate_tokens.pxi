@@ -57,6 +57,59 @@ cdef inline Py_ssize_t _bare(const char* p, const char* end) noexcept nogil:
     return q - p
 
 
+cdef inline bint _plain_number(Cur* c, Tok* t, bint* quoted) noexcept nogil:
+    """The usual number token of :func:`_number_text` in one pass: integer digits and an
+    optional fraction (no exponent, at most MAX_DIGITS characters, not a zero with a minus
+    sign), bare or in a string of a clean frame, ending where the screen's cut ends. False
+    (nothing consumed) for any other token: :func:`_number_text` then reads it by the rules."""
+    cdef const char* s = c.p
+    cdef const char* q
+    cdef const char* end = c.end
+    cdef bint in_string = s[0] == c'"', nonzero = False
+    cdef char ch
+    if in_string:
+        if not c.clean:
+            return False
+        s += 1
+    q = s
+    if q < end and q[0] == c'-':
+        q += 1
+    if q >= end or not (c'0' <= q[0] <= c'9'):
+        return False
+    if q[0] == c'0':
+        q += 1
+    else:
+        nonzero = True
+        while q < end and c'0' <= q[0] <= c'9':
+            q += 1
+    if q < end and q[0] == c'.':
+        q += 1
+        if q >= end or not (c'0' <= q[0] <= c'9'):
+            return False
+        while q < end and c'0' <= q[0] <= c'9':
+            if q[0] != c'0':
+                nonzero = True
+            q += 1
+    if q - s > MAX_DIGITS or (s[0] == c'-' and not nonzero):
+        return False
+    if q < end:
+        ch = q[0]
+        # the token must end here: a closing quote, or (bare) no character the cut would take
+        if in_string:
+            if ch != c'"':
+                return False
+        elif (c'0' <= ch <= c'9') or ch == c'.' or ch == c'e' or ch == c'E' or ch == c'+' or ch == c'-':
+            return False
+    elif in_string:
+        return False
+    t.s = s
+    t.n = q - s
+    t.flags = F_GIVEN | (F_NEG if s[0] == c'-' else 0) | (0 if nonzero else F_ZERO)
+    quoted[0] = in_string
+    c.p = q + 1 if in_string else q
+    return True
+
+
 cdef bint _number_text(Cur* c, Tok* t, bint* quoted) noexcept nogil:
     """A number, bare or in a string, by the one grammar (JSON number text below 1e300, not a
     zero with a minus sign): its text in t.s/t.n, F_NEG and F_ZERO in t.flags."""
@@ -66,6 +119,8 @@ cdef bint _number_text(Cur* c, Tok* t, bint* quoted) noexcept nogil:
     _ws(c)
     if c.p >= c.end:
         return False
+    if _plain_number(c, t, quoted):
+        return True
     if c.p[0] == c'"':
         # the usual quoted number: its characters up to the closing quote, without memchr
         s = c.p + 1

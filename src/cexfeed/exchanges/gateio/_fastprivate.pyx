@@ -43,9 +43,9 @@ import msgspec
 
 from cexfeed import wire
 from cexfeed.exchanges.gateio.futures_table import FuturesOrderPush, FuturesPositionPush, FuturesUserTrade
-from cexfeed.exchanges.gateio.spot_table import SpotOrderPush, SpotUserTrade
+from cexfeed.exchanges.gateio.spot_table import SpotBalancePush, SpotOrderPush, SpotUserTrade
 from cexfeed.handlers import HandlerStats
-from cexfeed.models import DUAL_LONG, DUAL_SHORT, LONG, PERP, SHORT, SPOT, Fill, Order, OrderStatus, Position
+from cexfeed.models import DUAL_LONG, DUAL_SHORT, LONG, PERP, SHORT, SPOT, Balance, Fill, Order, OrderStatus, Position
 
 
 cdef extern from "Python.h":
@@ -63,6 +63,7 @@ for _cls, _fields in (
     (Fill, ("trade_id", "order_id", "side", "price", "amount", "contracts", "role", "fee", "fee_currency", "client_order_id", "raw_side")),
     (Position, ("mode", "side", "contracts", "size", "entry_price", "mark_price", "liq_price", "margin", "leverage", "realised_pnl",
                 "unrealised_pnl", "update_id", "closed")),
+    (Balance, ("currency", "total", "available", "frozen", "change", "change_type", "frozen_change")),
 ):
     if _cls.__struct_fields__ != _HEAD + _fields:
         raise ImportError(f"cexfeed._fastprivate was built for another {_cls.__name__} field order; rebuild it")
@@ -86,7 +87,7 @@ cdef class AccountReader:
     """Reads the account pushes of one Gate private handler.
 
     ``channels`` maps each venue channel this reader serves to the event it gives (``order``,
-    ``fill``, ``position``), from the handler's table; ``market`` ``spot`` or ``perp``;
+    ``fill``, ``position``, spot ``balance``), from the handler's table; ``market`` ``spot`` or ``perp``;
     ``handler`` and ``fallback`` (optional) the private handler whose ``_handle_message``
     :meth:`handle_message` is, and the handler's own one for the frames it does not take; ``unified``
     the handler's name lookup; ``multiplier`` (futures) the handler's exact
@@ -107,21 +108,21 @@ cdef class AccountReader:
     cdef object names  # a dict (subclass): read with PyDict_GetItem, no __missing__
     # the handler whose pushes handle() applies and publishes, and its state when compiled
     cdef object handler, stats, fallback
-    cdef dict seen_order, seen_fill, seen_position
+    cdef dict seen_order, seen_fill, seen_position, seen_balance
     cdef dict hdict
     cdef AccountCore core
     cdef dict finish_as, rest_finished
     cdef object left_filled, none_rejected
     cdef dict mults
-    cdef Spec specs[5]
-    cdef Shape shapes[6]  # the keys of each kind's objects, and of the envelope (ENVELOPE)
+    cdef Spec specs[KINDS]
+    cdef Shape shapes[KINDS + 1]  # the keys of each kind's objects, and of the envelope (ENVELOPE)
     cdef list keep
     cdef list defaults
     cdef Tok* items
     cdef Py_ssize_t cap
     cdef Entry cache[CACHE]
     # the last Decimal of each field of each event kind (kind * MAX_FIELDS + slot)
-    cdef Entry memo[5 * MAX_FIELDS]
+    cdef Entry memo[KINDS * MAX_FIELDS]
     cdef int kind
 
     def __cinit__(self):
@@ -129,7 +130,7 @@ cdef class AccountReader:
         for i in range(CACHE):
             self.cache[i].n = -1
             self.cache[i].obj = NULL
-        for i in range(5 * MAX_FIELDS):
+        for i in range(KINDS * MAX_FIELDS):
             self.memo[i].n = -1
             self.memo[i].obj = NULL
         memset(self.shapes, 0, sizeof(self.shapes))
@@ -149,7 +150,12 @@ cdef class AccountReader:
             self.keep.append(name)
             self.chan_names[self.nchannels] = name
             self.chan_lens[self.nchannels] = len(name)
-            self.chan_kinds[self.nchannels] = kinds[kind] + (2 if market == PERP else 0)
+            if kind == "balance":  # (spot balances only: futures ones take the handler's path)
+                if market == PERP:
+                    raise ValueError("no compiled futures balances")
+                self.chan_kinds[self.nchannels] = 5
+            else:
+                self.chan_kinds[self.nchannels] = kinds[kind] + (2 if market == PERP else 0)
             self.nchannels += 1
         self.perp = market == PERP
         self.unified = unified
@@ -171,11 +177,11 @@ cdef class AccountReader:
             self.stats = handler.stats
             # (the per-class dicts of handler.seen, made now rather than on the first event)
             self.seen_order, self.seen_fill, self.seen_position = handler.seen[Order], handler.seen[Fill], handler.seen[Position]
+            self.seen_balance = handler.seen[Balance]
             self.core = handler.state if isinstance(handler.state, AccountCore) else None
         self.mults = multipliers
         self.defaults = []
-        # 0 spot order, 1 spot fill, 2 futures order, 3 futures fill, 4 position
-        for k, struct in enumerate((SpotOrderPush, SpotUserTrade, FuturesOrderPush, FuturesUserTrade, FuturesPositionPush)):
+        for k, struct in enumerate((SpotOrderPush, SpotUserTrade, FuturesOrderPush, FuturesUserTrade, FuturesPositionPush, SpotBalancePush)):
             _spec(&self.specs[k], struct, self.keep)
             self.defaults.append(tuple(None if f.required else f.default for f in msgspec.structs.fields(struct)))
 
@@ -183,7 +189,7 @@ cdef class AccountReader:
         cdef int i
         for i in range(CACHE):
             Py_XDECREF(self.cache[i].obj)
-        for i in range(5 * MAX_FIELDS):
+        for i in range(KINDS * MAX_FIELDS):
             Py_XDECREF(self.memo[i].obj)
         free(self.items)
 
@@ -314,6 +320,8 @@ cdef class AccountReader:
             return _futures_order(self, v, recv_ts)
         if kind == 3:
             return _futures_fill(self, v, recv_ts)
+        if kind == 5:
+            return _spot_balance(self, v, recv_ts)
         return _position(self, v, recv_ts)
 
     cdef int _channel(self, const char* s, Py_ssize_t n) noexcept:

@@ -11,6 +11,8 @@ cdef Py_ssize_t _FILL_SYMBOL = _offset(Fill, "venue_symbol")
 cdef Py_ssize_t _FILL_TS = _offset(Fill, "recv_ts")
 cdef Py_ssize_t _POSITION_SYMBOL = _offset(Position, "venue_symbol")
 cdef Py_ssize_t _POSITION_TS = _offset(Position, "recv_ts")
+cdef Py_ssize_t _BALANCE_SYMBOL = _offset(Balance, "venue_symbol")
+cdef Py_ssize_t _BALANCE_TS = _offset(Balance, "recv_ts")
 
 
 cdef bint _handle(AccountReader self, object raw, object recv_ts) except -1:
@@ -43,6 +45,8 @@ cdef int _publish(AccountReader self, object event) except -1:
         result = core.c_apply_order(event)
     elif cls is Fill:
         result = core.c_apply_fill(event)
+    elif cls is Balance:
+        result = core.c_apply_balance(event)
     else:
         result = core.c_apply_position(event)
     if result is None:
@@ -52,6 +56,8 @@ cdef int _publish(AccountReader self, object event) except -1:
         symbol, seen, ts = _slot(result, _ORDER_SYMBOL), self.seen_order, _slot(result, _ORDER_TS)
     elif cls is Fill:
         symbol, seen, ts = _slot(result, _FILL_SYMBOL), self.seen_fill, _slot(result, _FILL_TS)
+    elif cls is Balance:
+        symbol, seen, ts = _slot(result, _BALANCE_SYMBOL), self.seen_balance, _slot(result, _BALANCE_TS)
     else:
         symbol, seen, ts = _slot(result, _POSITION_SYMBOL), self.seen_position, _slot(result, _POSITION_TS)
     # a symbol the handler does not follow is not published (applied all the same), as _emit

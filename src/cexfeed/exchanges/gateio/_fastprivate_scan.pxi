@@ -16,6 +16,8 @@ cdef enum:
 cdef enum:
     FP_CONTRACT, FP_SIZE, FP_MODE, FP_ENTRY, FP_MARK, FP_LIQ, FP_MARGIN, FP_LEVERAGE, FP_REALISED, FP_UNREALISED, FP_UPDATE_ID,
     FP_TIME_MS, FP_TIME, FP_UPDATE_TIME
+cdef enum:
+    SB_CURRENCY, SB_TOTAL, SB_AVAILABLE, SB_FREEZE, SB_CHANGE, SB_CHANGE_TYPE, SB_TIME_MS, SB_TIME
 
 _SLOTS = {
     SpotOrderPush: ("id currency_pair side amount event status finish_as type account text price left filled_amount filled_total "
@@ -26,6 +28,7 @@ _SLOTS = {
     FuturesUserTrade: "id order_id contract size price role text fee create_time_ms create_time",
     FuturesPositionPush: ("contract size mode entry_price mark_price liq_price margin leverage realised_pnl unrealised_pnl update_id "
                           "time_ms time update_time"),
+    SpotBalancePush: "currency total available freeze change change_type timestamp_ms timestamp",
 }
 
 # what a field holds, from its struct type
@@ -73,10 +76,13 @@ cdef enum:
     MAX_FIELDS = 24
     MAX_CHANNELS = 8
     HASH = 64
+    # the event kinds (0 spot order, 1 spot fill, 2 futures order, 3 futures fill, 4 position,
+    # 5 spot balance)
+    KINDS = 6
     # the keys of an object this reader remembers (see _item)
     MAX_KEYS = 48
     KEY_TEXT = 32
-    ENVELOPE = 5
+    ENVELOPE = KINDS
     # flags of a read value
     F_GIVEN = 1
     F_NULL = 2

@@ -210,7 +210,7 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
     are read by :func:`cexfeed.wire.convert_amounts` (counted ``amounts_checked``), the reader of
     every item this handler reads untyped; numbers keep their text on every untyped path.
 
-    The hot pushes (order, fill and position rows) are read by the compiled reader
+    The hot pushes (order, fill and position rows, spot balances: :attr:`READ`) are read by the compiled reader
     (``_fastprivate.AccountReader``, when built) from the raw bytes to the applied and published
     events; a frame it does not take (anything unusual, or while pushes are buffered) comes back
     to the path above, its pure-Python twin (:meth:`use_compiled`).
@@ -259,7 +259,7 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
     READ = {"order": "order", "fill": "fill", "position": "position"}
 
     def _make_reader(self) -> Any:
-        """The compiled reader of this handler's order, fill and position rows."""
+        """The compiled reader of this handler's rows whose events it reads (:attr:`READ`)."""
         channels = {row.venue_channel: self.READ[self.NORMALIZE[row.handler]] for row in self.ROWS.values()
                     if self.NORMALIZE.get(row.handler) in self.READ}
         return AccountReader(channels, self.market, self._unified, getattr(self, "multiplier", None), getattr(self, "_multipliers", {}),

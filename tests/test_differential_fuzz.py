@@ -232,7 +232,8 @@ def within_kinds(event: dict) -> bool:
 
     kind = event["type"]
     if kind == "Order":
-        return above("price", "amount", "quote_amount", "avg_price") and above(
+        # (a close-position order, side "close", is Gate's "size 0": its amount is 0)
+        return above("price", "quote_amount", "avg_price") and above("amount", strict=event["side"] != "close") and above(
             "filled", "left", "quote_left", "filled_quote", "contracts", "filled_contracts", "left_contracts", strict=False) and (
             event["side"] in ("buy", "sell", "close") or (event["side"] == "unknown" and event["raw_side"] is not None))
     if kind == "Fill":

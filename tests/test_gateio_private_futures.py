@@ -97,9 +97,10 @@ def test_doc_balance_currency_and_total():
     _, [balance] = run(frame("futures.balances", [DOC_BALANCE]))
     assert balance == Balance(venue="gateio", market="perp", symbol="", venue_symbol="", exchange_ts=1547199246123, recv_ts=9,
                               currency="BTC", total=D("9.998739899488"), available=None, frozen=None, change=D("-0.000002074115"), change_type="fee")
-    # without a currency field: the settle currency, never a guess from elsewhere
-    _, [usdt] = run(frame("futures.balances", [{"balance": "12.5", "change": "1", "type": "dnw", "time_ms": 1}]))
-    assert usdt.currency == "USDT" and usdt.available is None
+    # without a currency field (or an empty one): malformed, never taken for the settle currency
+    for item in ({"balance": "12.5", "change": "1", "type": "dnw", "time_ms": 1}, {"balance": "12.5", "currency": "", "time_ms": 1}):
+        handler, events = run(frame("futures.balances", [item]))
+        assert events == [] and handler.stats.errors["malformed_item"] == 1 and handler.state.balances == {}
 
 
 def test_positions_single_and_dual_kept_apart_and_zero_closes():

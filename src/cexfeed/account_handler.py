@@ -30,6 +30,11 @@ class PrivateWebSocketHandler(WebSocketHandler):
       ``reconciling``, ``live``, ``stale``, ``auth_failed``, ``refused``); :attr:`status` is the
       current one.
 
+    An event of a symbol the handler does not follow (:meth:`follow`: a replay's instrument
+    list) is counted ``unknown_symbol`` and skipped, never applied to the state. An update the
+    state refuses (older than what it holds, a duplicate, a finished order reopened) is counted
+    on the handler too, under the state's name for the reason (:data:`DROPS`), never silent.
+
     Used alone (replay, tests) nothing is buffered: every push is applied as it comes.
     ``max_buffer`` bounds the buffer; past it pushes are dropped, counted
     (``buffer_overflow``), and :meth:`finish_sync` returns False so the caller loads a new
@@ -51,6 +56,8 @@ class PrivateWebSocketHandler(WebSocketHandler):
         self._overflow = False
         self._seeded = False
         state = self.state
+        # the state's drop counters as last counted on this handler (see _dropped)
+        self._drops_seen: dict[str, int] = {}
         self._appliers = {Order: state.apply_order, Fill: state.apply_fill, Balance: state.apply_balance, Position: state.apply_position}
 
     def unified(self, venue_symbol: str) -> str:
@@ -62,7 +69,11 @@ class PrivateWebSocketHandler(WebSocketHandler):
         return self._syncing
 
     def _account_event(self, event: AccountEvent) -> None:
-        """Apply one normalized account event now, or buffer it while syncing."""
+        """Apply one normalized account event now, or buffer it while syncing (an event of a
+        symbol not followed: counted ``unknown_symbol``, neither applied nor buffered)."""
+        only = self._only
+        if only is not None and event.venue_symbol not in only and not self._admit(event):
+            return
         if self._syncing:
             if len(self._buffer) < self.max_buffer:
                 self._buffer.append(event)
@@ -74,6 +85,21 @@ class PrivateWebSocketHandler(WebSocketHandler):
         result = apply(event) if apply is not None else event
         if result is not None:
             self._emit(result)
+        else:
+            self._dropped()
+
+    def _dropped(self) -> None:
+        """The state refused an update: count it here under the reason the state counted
+        (each :data:`DROPS` counter of ``state.stats`` that moved since last seen)."""
+        stats = self.state.stats
+        seen = self._drops_seen
+        for key in DROPS:
+            now = stats.get(key, 0)
+            before = seen.get(key, 0)
+            if now != before:
+                seen[key] = now
+                for _ in range(now - before):  # (none when the state's counters were cleared)
+                    self._count_error(key, b"", "an update the account state did not apply")
 
     def begin_sync(self, reason: str = "") -> None:
         """Buffer pushes until the next :meth:`finish_sync` (a buffer already filling since
@@ -98,6 +124,8 @@ class PrivateWebSocketHandler(WebSocketHandler):
             result = apply(event)
             if result is not None:
                 self._emit(result)
+            else:
+                self._dropped()
         complete = not self._overflow
         self._overflow = False
         self._seeded = True
@@ -146,4 +174,6 @@ class PrivateWebSocketHandler(WebSocketHandler):
 
 
 _TERMINAL = frozenset({AUTH_FAILED, REFUSED})
+#: the counters of :class:`~cexfeed.account.AccountState` naming why it did not apply an update
+DROPS = ("stale_order", "duplicate_order", "reopen_refused", "duplicate_fill", "stale_balance", "stale_position")
 

@@ -256,6 +256,10 @@ class Replay:
         self.private = load(private_replay)(instruments) if private_replay else None
         self._private_channels: frozenset[str] = frozenset()
         if self.private is not None:
+            listed = getattr(self.private, "symbols", None)
+            if instruments is not None and listed is not None and len(listed):
+                # the account pushes too: a pair or contract the list lacks is unknown_symbol, never applied
+                self.private.follow(listed.by_venue)
             self.private.set_callback(self._event)
             self.private.hooks = self.hooks
             self._private_channels = frozenset(self.private.CHANNELS)

@@ -39,6 +39,7 @@ import msgspec
 from .amounts import (
     EXACT,
     MAX_AMOUNT,
+    MAX_CONTRACTS,
     MAX_DIGITS,
     MAX_EXPONENT_DIGITS,
     NO_NEGATIVE,
@@ -57,6 +58,7 @@ from .amounts import (
     amount_kind,
     amount_kinds,
     check_amounts,
+    check_contracts,
     convert_amounts,
     optional_amount,
     py_amounts_plain,
@@ -111,9 +113,9 @@ except ImportError:  # pragma: no cover - no compiler, or CEXFEED_PURE_PYTHON
 
 
 __all__ = [
-    "EXACT", "MAX_AMOUNT", "MAX_DIGITS", "MAX_EXPONENT_DIGITS", "NO_NEGATIVE", "NO_ZERO", "NONZERO", "POSITIVE", "SIGNED",
+    "EXACT", "MAX_AMOUNT", "MAX_CONTRACTS", "MAX_DIGITS", "MAX_EXPONENT_DIGITS", "NO_NEGATIVE", "NO_ZERO", "NONZERO", "POSITIVE", "SIGNED",
     "UNSIGNED", "AccountItem", "Amount", "AmountKind", "NonZeroAmount", "PositiveAmount", "UnsignedAmount", "amount",
-    "amount_kind", "amount_kinds", "check_amounts", "convert_amounts", "optional_amount", "py_amounts_plain", "untyped_amounts",
+    "amount_kind", "amount_kinds", "check_amounts", "check_contracts", "convert_amounts", "optional_amount", "py_amounts_plain", "untyped_amounts",
     "INTEGER", "MAX_MILLIS", "MAX_SECONDS", "MAX_SEQ", "MAX_TIME", "MAX_VALUE", "NUMBER", "UNKNOWN_SIDE", "Integer", "Name",
     "Price", "QuoteValue", "SeqId", "Signed", "Size", "Time", "flag", "integer", "name", "number", "price", "quote_value",
     "quotes", "seq_id", "signed", "size", "to_ms", "trade_side", "amounts_plain", "decode_amounts",

@@ -62,6 +62,20 @@ def optional_amount(value: Any) -> Decimal | None:
     return None if value is None else amount(value)
 
 
+#: magnitude bound of a futures contract count (an order's size and what is left, a fill's size,
+#: a position's size): Gate keeps contract counts as signed 64-bit integers (gateio-protocol.md
+#: §5.1; the decimal-size header of §5.2 adds a fraction, not range), so a count of 2**63 or more
+#: (``9223372036854775808``, ``"1e30"``) is no count the venue holds
+MAX_CONTRACTS = Decimal(2**63)
+
+
+def check_contracts(name: str, value: Decimal | None) -> None:
+    """Raise ``ValueError`` when the contract count ``value`` of field ``name`` is at or beyond
+    :data:`MAX_CONTRACTS` in magnitude; ``None`` (not given) passes."""
+    if value is not None and not -MAX_CONTRACTS < value < MAX_CONTRACTS:
+        raise ValueError(f"impossible {name} {value}: beyond the contract count bound")
+
+
 # -- account value kinds: the sign an account value may have ----------------------------------------
 class AmountKind(NamedTuple):
     """What an account value may be beyond :func:`amount`'s grammar and bounds, by the kind of

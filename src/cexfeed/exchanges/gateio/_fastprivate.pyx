@@ -42,7 +42,7 @@ from typing import Union
 import msgspec
 
 from cexfeed import wire
-from cexfeed.exchanges.gateio.futures_table import FuturesOrderPush, FuturesPositionPush, FuturesUserTrade
+from cexfeed.exchanges.gateio.futures_table import POSITION_MODES, FuturesOrderPush, FuturesPositionPush, FuturesUserTrade
 from cexfeed.exchanges.gateio.spot_table import SpotBalancePush, SpotOrderPush, SpotUserTrade
 from cexfeed.handlers import HandlerStats
 from cexfeed.models import DUAL_LONG, DUAL_SHORT, LONG, PERP, SHORT, SPOT, Balance, Fill, Order, OrderStatus, Position
@@ -81,6 +81,8 @@ cdef object _REJECTED = OrderStatus.REJECTED
 cdef object _UNKNOWN = OrderStatus.UNKNOWN
 cdef object _MISSING = object()
 cdef object _DECIMAL_ZERO = Decimal("0")
+cdef object _MAX_CONTRACTS = wire.MAX_CONTRACTS
+cdef object _MODES = POSITION_MODES
 
 
 cdef class AccountReader:

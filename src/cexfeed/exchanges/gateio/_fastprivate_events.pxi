@@ -61,14 +61,18 @@ cdef object _spot_fill(AccountReader self, Tok* v, object recv_ts):
 
 cdef object _futures_order(AccountReader self, Tok* v, object recv_ts):
     cdef tuple d = self.defaults[2]
-    contract = self._str(v, FO_CONTRACT, d)
+    contract = self._upper(v, FO_CONTRACT)  # (older API versions send it lower case)
     size = self._dec(v, FO_SIZE)
     contracts = abs(size)
     left = self._dec(v, FO_LEFT)
+    if contracts >= _MAX_CONTRACTS or (left is not None and abs(left) >= _MAX_CONTRACTS):
+        raise _TwinReads()  # beyond the contract count bound: malformed, the twin counts it
     left_c = abs(left) if left is not None else None
     filled = self.subtract(contracts, left_c) if left_c is not None else None
     if filled is not None and filled < _DECIMAL_ZERO and not v[FO_SIZE].flags & F_ZERO:
         raise _TwinReads()
+    if left is not None and not v[FO_LEFT].flags & F_ZERO and (v[FO_LEFT].flags & F_NEG) != (v[FO_SIZE].flags & F_NEG):
+        raise _TwinReads()  # left of the other sign than size: malformed, the twin counts it
     side = "close" if v[FO_SIZE].flags & F_ZERO else "sell" if v[FO_SIZE].flags & F_NEG else "buy"
     state = self._str(v, FO_STATUS, d)
     finish = self._str(v, FO_FINISH_AS, d)
@@ -103,9 +107,11 @@ cdef object _futures_order(AccountReader self, Tok* v, object recv_ts):
 
 cdef object _futures_fill(AccountReader self, Tok* v, object recv_ts):
     cdef tuple d = self.defaults[3]
-    contract = self._str(v, FT_CONTRACT, d)
+    contract = self._upper(v, FT_CONTRACT)  # (older API versions send it lower case)
     size = self._dec(v, FT_SIZE)
     contracts = abs(size)
+    if contracts >= _MAX_CONTRACTS:
+        raise _TwinReads()
     fee = self._dec(v, FT_FEE)
     symbol = self._name(contract)
     mult = self._mult(contract)
@@ -119,9 +125,12 @@ cdef object _futures_fill(AccountReader self, Tok* v, object recv_ts):
 
 cdef object _position(AccountReader self, Tok* v, object recv_ts):
     cdef tuple d = self.defaults[4]
-    contract = self._str(v, FP_CONTRACT, d)
-    mode = self._str(v, FP_MODE, d) or "single"
+    contract = self._upper(v, FP_CONTRACT)  # (older API versions send it lower case)
+    mode = self._str(v, FP_MODE, d)
     size = self._dec(v, FP_SIZE)
+    if mode not in _MODES or abs(size) >= _MAX_CONTRACTS:
+        raise _TwinReads()  # an unknown mode, a count beyond the bound: malformed, the twin counts it
+    mode = mode or "single"
     stamp = self._ms(v, FP_TIME_MS, FP_TIME)
     if stamp is None and v[FP_UPDATE_TIME].v >= 0:
         stamp = v[FP_UPDATE_TIME].v

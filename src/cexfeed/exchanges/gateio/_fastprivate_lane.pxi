@@ -36,9 +36,22 @@ cdef bint _handle(AccountReader self, object raw, object recv_ts) except -1:
 
 
 cdef int _publish(AccountReader self, object event) except -1:
-    """Apply one event to the handler's state and publish what changed (``_account_event``, ``_emit``)."""
+    """Apply one event to the handler's state and publish what changed (``_account_event``,
+    ``_emit``): an event of a symbol the handler does not follow is counted and skipped, never
+    applied; an update the state refuses is counted on the handler (``_dropped``)."""
     cdef AccountCore core = self.core
     cls = type(event)
+    if cls is Order:
+        symbol, seen, ts_slot = _slot(event, _ORDER_SYMBOL), self.seen_order, _ORDER_TS
+    elif cls is Fill:
+        symbol, seen, ts_slot = _slot(event, _FILL_SYMBOL), self.seen_fill, _FILL_TS
+    elif cls is Balance:
+        symbol, seen, ts_slot = _slot(event, _BALANCE_SYMBOL), self.seen_balance, _BALANCE_TS
+    else:
+        symbol, seen, ts_slot = _slot(event, _POSITION_SYMBOL), self.seen_position, _POSITION_TS
+    only = self.hdict.get("_only")
+    if only is not None and symbol not in only and not self.handler._admit(event):
+        return 0
     if core is None:
         result = self.handler._appliers[cls](event)
     elif cls is Order:
@@ -50,23 +63,11 @@ cdef int _publish(AccountReader self, object event) except -1:
     else:
         result = core.c_apply_position(event)
     if result is None:
-        return 0
-    cls = type(result)
-    if cls is Order:
-        symbol, seen, ts = _slot(result, _ORDER_SYMBOL), self.seen_order, _slot(result, _ORDER_TS)
-    elif cls is Fill:
-        symbol, seen, ts = _slot(result, _FILL_SYMBOL), self.seen_fill, _slot(result, _FILL_TS)
-    elif cls is Balance:
-        symbol, seen, ts = _slot(result, _BALANCE_SYMBOL), self.seen_balance, _slot(result, _BALANCE_TS)
-    else:
-        symbol, seen, ts = _slot(result, _POSITION_SYMBOL), self.seen_position, _slot(result, _POSITION_TS)
-    # a symbol the handler does not follow is not published (applied all the same), as _emit
-    only = self.hdict.get("_only")
-    if only is not None and symbol not in only and not self.handler._admit(result):
+        self.handler._dropped()
         return 0
     stats = self.stats
     _set_slot(stats, _EVENTS, _slot(stats, _EVENTS) + 1)
-    PyDict_SetItem(seen, symbol, ts)
+    PyDict_SetItem(seen, symbol, _slot(result, ts_slot))
     callback = self.hdict.get("_on_event")
     if callback is not None:
         try:

@@ -39,7 +39,7 @@ from ...models import (
     Trade,
 )
 from ...wire import (AccountItem, Amount, Name, NonZeroAmount, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount,
-                    check_amounts)
+                    check_amounts, check_contracts)
 from .protocol import candle_name
 from .obu import OBU_LEVELS, ObuUpdate
 
@@ -206,6 +206,9 @@ class FuturesContractStats(msgspec.Struct):
 
 
 # -- private wire shapes (§9); REST bodies share them --------------------------------------------
+#: the position modes of §9.3: one-way, and the two legs of dual (hedge) mode
+POSITION_MODES = frozenset({"", "single", "dual_long", "dual_short"})
+
 class FuturesOrderPush(AccountItem, gc=False):
     """One ``futures.orders`` item (§9.1) or REST order: ``size``/``left`` signed contracts
     (int, or decimal string under the size header), ``price``/``fill_price`` (num or str, 0 =
@@ -213,7 +216,7 @@ class FuturesOrderPush(AccountItem, gc=False):
     a per-order sequence, ``update_time`` ms, REST ``create_time``/``finish_time`` s. Kinds:
     ``size``/``left`` any sign (the sign is the side), ``size`` 0 only on a close-position order
     (``is_close``: Gate's "size 0, close"), else ``|left|`` at most ``|size|``; prices 0 or
-    above; ``fee`` any sign."""
+    above; ``fee`` any sign. ``left`` of the other sign than ``size`` is malformed."""
 
     id: str | int
     contract: Name
@@ -239,11 +242,16 @@ class FuturesOrderPush(AccountItem, gc=False):
     def __post_init__(self) -> None:
         check_amounts(self)
         size = self.size
+        check_contracts("size", size)
+        check_contracts("left", self.left)
         if not size:
             if self.is_close is not True:
                 raise ValueError("an order of size 0 that is not a close-position order")
         elif self.left is not None and abs(self.left) > abs(size):
             raise ValueError(f"left {self.left} beyond the order's size {size}")
+        elif self.left and (self.left < 0) != (size < 0):
+            # left carries the side's sign as size does: an opposite sign is no order's remainder
+            raise ValueError(f"left {self.left} of the other sign than the order's size {size}")
 
 
 class FuturesUserTrade(AccountItem, gc=False):
@@ -262,12 +270,17 @@ class FuturesUserTrade(AccountItem, gc=False):
     create_time_ms: Time | None = None
     create_time: Time | None = None
 
+    def __post_init__(self) -> None:
+        check_amounts(self)
+        check_contracts("size", self.size)
+
 
 class FuturesPositionPush(AccountItem, gc=False):
     """One ``futures.positions`` item (§9.3) or REST position: ``size`` signed contracts,
     ``mode`` single/dual_long/dual_short, prices and margin/pnl JSON numbers (strings on REST),
     ``update_id`` the user's position sequence. Prices (0: none), margin and leverage (0:
-    cross) 0 or above; ``size`` and pnl any sign."""
+    cross) 0 or above; ``size`` and pnl any sign, ``size`` within :data:`cexfeed.wire.MAX_CONTRACTS`;
+    a ``mode`` not in :data:`POSITION_MODES` is malformed (never a third key of the state)."""
 
     contract: Name
     size: Amount
@@ -284,17 +297,25 @@ class FuturesPositionPush(AccountItem, gc=False):
     time: Time | None = None
     update_time: Time | None = None
 
+    def __post_init__(self) -> None:
+        check_amounts(self)
+        check_contracts("size", self.size)
+        if self.mode not in POSITION_MODES:
+            # a position is kept under (contract, mode): an unknown mode would be a third key
+            raise ValueError(f"unknown position mode {self.mode[:40]!r}")
+
 
 class FuturesBalancePush(AccountItem, gc=False):
     """One ``futures.balances`` item (§9.4): ``balance`` after the change, ``change``,
-    ``type`` (dnw, pnl, fee, fund ...), ``currency`` (lower case on the wire); ``balance`` 0 or
-    above, ``change`` any sign."""
+    ``type`` (dnw, pnl, fee, fund ...), ``currency`` (lower case on the wire, required: a balance of
+    no currency is malformed, never taken for the settle currency); ``balance`` 0 or above,
+    ``change`` any sign."""
 
+    currency: Name
     balance: UnsignedAmount | None = None
     change: Amount | None = None
     type: str | None = None
     text: str = ""
-    currency: str = ""
     time_ms: Time | None = None
     time: Time | None = None
 

@@ -12,10 +12,14 @@ one contract = 1 USD) the base quantity is ``None``, never the count passed off 
 Order status (§9.1, no per-order event): ``status`` ``open`` -> ``open``/``partially_filled``;
 ``finished`` -> by ``finish_as`` (the table of
 :data:`~cexfeed.exchanges.gateio.private_common.FINISH_AS`, EN and ZH values; ``unknown`` for
-anything else); any other ``status`` -> ``unknown``. Balances are in the settle currency (the
-``currency`` field when sent, else USDT): ``total`` = the venue's balance after the change;
-``available`` is not sent on the stream and stays ``None``. Positions are keyed by (contract,
-mode); a size of 0 closes one.
+anything else); any other ``status`` -> ``unknown``. Balances are in the ``currency`` the item
+names (upper case; an item with none is malformed, never taken for USDT): ``total`` = the venue's
+balance after the change; ``available`` is not sent on the stream and stays ``None``. Positions
+are keyed by (contract, mode), mode ``single``/``dual_long``/``dual_short`` (another one is
+malformed); a size of 0 closes one. Contract names are upper-cased as spot pairs are (older API
+versions send them lower case). Items breaking the value rules (``left`` of the other sign than
+``size``, a contract count beyond :data:`cexfeed.wire.MAX_CONTRACTS`) are malformed: counted
+``malformed_item``, never applied.
 """
 
 from __future__ import annotations
@@ -105,6 +109,7 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
                             status=f"{r.status}/{r.finish_as}" if r.finish_as else r.status, detail=r.reason or r.order_type)
 
     def _notice(self, contract: str, exchange_ts: int | None, recv_ts: int, kind: str, contracts: Decimal | None = None, **fields) -> AccountNotice:
+        contract = contract.upper()
         return AccountNotice(
             venue="gateio", market=PERP, symbol=self._unified(contract) if contract else "", venue_symbol=contract,
             exchange_ts=exchange_ts, recv_ts=recv_ts, kind=kind, contracts=contracts, size=self._base(contracts, contract) if contract else None,
@@ -113,7 +118,7 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
 
     # -- normalization (pushes and REST bodies) ----------------------------------------------
     def order(self, r: FuturesOrderPush, recv_ts: int) -> Order:
-        contract = r.contract
+        contract = r.contract.upper()
         side, contracts, left, filled = futures_counts(r.size, r.left)
         status, raw_status = futures_status(r.status, r.finish_as, filled, left)
         updated = r.update_time
@@ -139,7 +144,7 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
         )
 
     def fill(self, r: FuturesUserTrade, recv_ts: int) -> Fill:
-        contract = r.contract
+        contract = r.contract.upper()
         size = r.size
         contracts = abs(size)
         fee = r.fee
@@ -150,7 +155,7 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
         )
 
     def position(self, r: FuturesPositionPush, recv_ts: int) -> Position:
-        contract = r.contract
+        contract = r.contract.upper()
         mode = r.mode or "single"
         size = r.size
         entry = r.entry_price

@@ -190,8 +190,12 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
             if self._syncing:
                 self._account_event(got)
                 return
+            only = self._only
+            if only is not None and got.venue_symbol not in only and not self._admit(got):
+                return  # a symbol not followed: counted, never applied (as _account_event)
             event = self._appliers[cls](got)
             if event is None:
+                self._dropped()
                 return
             # _emit, inline
             self.stats.events += 1
@@ -253,12 +257,15 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
 
     def _publish(self, apply: Callable, event) -> None:
         """:meth:`_account_event` with the state's applier already chosen."""
-        if self._syncing:
+        only = self._only
+        if self._syncing or (only is not None and event.venue_symbol not in only):
             self._account_event(event)
             return
         result = apply(event)
         if result is not None:
             self._emit(result)
+        else:
+            self._dropped()
 
     # -- normalization (pushes; the compat twin shares it) ---------------------------------------------
     def order(self, b: OrderBody, symbol: str, ts: int | None, recv_ts: int) -> Order:

@@ -1,0 +1,226 @@
+"""Gate private frames that must not reach events or state as they are (issue #11, the
+newcomer's trial): on every path (the compiled account lane with the compiled state, the
+msgspec/pure path with the pure state, the strategy twin of ``compat/``), each case asserts the
+events, the handler's counters and the account state.
+
+gateio-protocol.md §5 (contract counts), §8.1 (spot orders), §9.1 (futures orders: ``left``
+carries the sign of ``size``), §9.3 (positions: ``mode`` single/dual_long/dual_short), §9.4
+(balances: ``currency``)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from cexfeed.account import PyAccountState
+from cexfeed.capture import CaptureItem, Replay
+from cexfeed.compat.gateio_private import replay_handler as compat_handler
+from cexfeed.exchanges.gateio import private_common
+from cexfeed.exchanges.gateio.contracts import futures_symbol_map
+from cexfeed.exchanges.gateio.private_futures import GateioFuturesPrivateWebSocketHandler
+from cexfeed.exchanges.gateio.private_spot import GateioSpotPrivateWebSocketHandler
+from cexfeed.exchanges.gateio.protocol import spot_symbol_map
+from cexfeed.models import Order, OrderStatus, Position
+from cexfeed.wire import MAX_CONTRACTS
+
+D = Decimal
+S = OrderStatus
+CONTRACTS = json.dumps([{"name": "BTC_USDT", "type": "direct", "quanto_multiplier": "0.0001"}]).encode()
+PAIRS = json.dumps([{"id": "BTC_USDT", "base": "BTC", "quote": "USDT"}]).encode()
+PATHS = ["compiled", "pure", "compat"]
+
+
+def handler(path: str, perp: bool = True):
+    """A Gate private handler of ``path`` with its events list."""
+    instruments = CONTRACTS if perp else PAIRS
+    if path == "compat":
+        h = compat_handler("gateio-perp" if perp else "gateio-spot", instruments)
+    else:
+        cls = GateioFuturesPrivateWebSocketHandler if perp else GateioSpotPrivateWebSocketHandler
+        symbols = futures_symbol_map(instruments) if perp else spot_symbol_map(instruments)
+        if path == "compiled":
+            if private_common.AccountReader is None:
+                pytest.skip("the compiled account lane is not built")
+            h = cls(symbols=symbols)
+        else:
+            h = cls(symbols=symbols, state=PyAccountState("gateio", "perp" if perp else "spot"))
+            h.use_compiled(False)
+    events: list = []
+    h.set_callback(events.append)
+    return h, events
+
+
+def frame(channel: str, item: dict) -> bytes:
+    return json.dumps({"time": 1796223700, "time_ms": 1796223700000, "channel": channel, "event": "update", "result": [item]}).encode()
+
+
+def order(**kw) -> bytes:
+    item = {"id": 111, "id_string": "111", "contract": "BTC_USDT", "price": "65000", "fill_price": "0", "size": "10", "left": "10",
+            "tif": "gtc", "status": "open", "finish_as": "", "is_close": False, "is_reduce_only": False, "text": "t-1",
+            "create_time_ms": 1796223700000, "update_time": 1796223700000, "update_id": 1}
+    item.update(kw)
+    return frame("futures.orders", item)
+
+
+def position(**kw) -> bytes:
+    item = {"contract": "BTC_USDT", "entry_price": "65000", "leverage": "10", "margin": "26", "mode": "single", "realised_pnl": "0",
+            "size": 40, "time_ms": 1796223700000, "user": "10001", "update_id": 1}
+    item.update(kw)
+    return frame("futures.positions", item)
+
+
+def spot_order(**kw) -> bytes:
+    item = {"id": "399123456", "text": "t-1", "currency_pair": "BTC_USDT", "type": "limit", "account": "spot", "side": "sell",
+            "amount": "0.5", "price": "26253.3", "time_in_force": "gtc", "left": "0.5", "filled_total": "0", "avg_deal_price": "0",
+            "create_time_ms": "1694655225315", "update_time_ms": "1694655225315", "event": "put", "finish_as": "open"}
+    item.update(kw)
+    return frame("spot.orders", item)
+
+
+def feed(h, *frames: bytes) -> None:
+    for raw in frames:
+        h._handle_message(raw, 7)
+
+
+def errors(h) -> dict:
+    return {k: v for k, v in h.stats.errors.items() if v}
+
+
+# -- 1. futures.orders: left of the other sign than size, or beyond it --------------------------------
+@pytest.mark.parametrize("path", PATHS)
+def test_left_of_the_other_sign_is_malformed_and_not_applied(path):
+    h, events = handler(path)
+    feed(h, order(), order(left="-1", update_id=2), order(left="11", update_id=3), order(size="-10", left="3", update_id=4))
+    assert [(e.status, e.left_contracts) for e in events] == [(S.OPEN, D(10))]
+    assert errors(h) == {"malformed_item": 3}
+    held = h.state.open_orders["111"]
+    assert (held.status, held.contracts, held.filled_contracts, held.left_contracts, held.update_id) == (S.OPEN, D(10), D(0), D(10), 1)
+    # the same sign is an order's remainder: a sell of 10 with 4 left filled 6
+    feed(h, order(id=112, id_string="112", size="-10", left="-4"))
+    sell = events[-1]
+    assert (sell.side, sell.status, sell.contracts, sell.filled_contracts, sell.left_contracts) == ("sell", S.PARTIALLY_FILLED, D(10), D(6), D(4))
+    assert (sell.amount, sell.filled, sell.left) == (D("0.0010"), D("0.0006"), D("0.0004"))
+
+
+# -- 2. futures.positions: unknown modes, contract counts beyond the bound ----------------------------
+@pytest.mark.parametrize("path", PATHS)
+def test_unknown_position_mode_is_counted_and_never_a_third_key(path):
+    h, events = handler(path)
+    feed(h, position(mode="weird"), position(mode="dual_long", size=5, update_id=2), position(mode="dual_short", size=-3, update_id=3))
+    assert errors(h) == {"malformed_item": 1}
+    assert [(e.mode, e.side, e.contracts) for e in events] == [("dual_long", "long", D(5)), ("dual_short", "short", D(-3))]
+    assert sorted(h.state.positions) == [("BTC/USDT:USDT", "dual_long"), ("BTC/USDT:USDT", "dual_short")]
+    # no mode at all is one-way mode, as before
+    feed(h, position(mode=None, size=2, update_id=4))
+    assert errors(h) == {"malformed_item": 2}  # (null is no mode: malformed too)
+    h2, events2 = handler(path)
+    item = json.loads(position(size=2))
+    del item["result"][0]["mode"]
+    feed(h2, json.dumps(item).encode())
+    assert [(e.mode, e.contracts) for e in events2] == [("single", D(2))] and errors(h2) == {}
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("size", [2**63, -(2**63), "9223372036854775808", "1e30", "-1e30"])
+def test_contract_counts_beyond_the_bound_are_malformed(path, size):
+    assert MAX_CONTRACTS == 2**63
+    h, events = handler(path)
+    trade = frame("futures.usertrades", {"id": "9", "order_id": "111", "contract": "BTC_USDT", "size": size, "price": "65000",
+                                         "role": "maker", "create_time_ms": 1796223700000})
+    feed(h, position(size=size), order(size=size, left=size), order(id=113, id_string="113", left=size), trade)
+    assert events == [] and errors(h) == {"malformed_item": 4}
+    assert not h.state.open_orders and not h.state.positions and len(h.state.fills) == 0
+    # the largest count the venue can hold still reads, exactly
+    feed(h, position(size=2**63 - 1, update_id=2))
+    [pos] = events
+    assert type(pos) is Position and pos.contracts == D(2**63 - 1) and pos.size == D(2**63 - 1) * D("0.0001")
+
+
+# -- 3. symbols: not listed -> unknown_symbol, never applied; contract names upper-cased ---------------
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("perp", [True, False])
+def test_a_push_of_a_symbol_not_listed_is_counted_and_not_applied(path, perp):
+    h, events = handler(path, perp)
+    h.follow(["BTC_USDT"])  # (what a replay with the instrument list does)
+    if perp:
+        feed(h, order(contract="ZZZ_USDT"), position(contract="ZZZ_USDT"), order(id=2, id_string="2"))
+    else:
+        feed(h, spot_order(currency_pair="ZZZ_USDT"), spot_order(id="2"))
+    assert h.stats.errors["unknown_symbol"] == (2 if perp else 1)
+    assert [e.venue_symbol for e in events] == ["BTC_USDT"]
+    assert list(h.state.open_orders) == ["2"] and h.state.positions == {}
+
+
+@pytest.mark.parametrize("perp", [True, False])
+def test_replay_with_the_instrument_list_skips_unlisted_account_pushes(perp):
+    pushes = [order(contract="ZZZ_USDT"), order(id=2, id_string="2")] if perp else [spot_order(currency_pair="ZZZ_USDT"), spot_order(id="2")]
+    events: list = []
+    replay = Replay("gateio-perp" if perp else "gateio-spot", instruments=CONTRACTS if perp else PAIRS, on_event=events.append)
+    replay.feed([CaptureItem("frame", 1.0, raw) for raw in pushes])
+    assert replay.private.stats.errors["unknown_symbol"] == 1
+    assert [e.order_id for e in events if type(e) is Order] == ["2"] and list(replay.private.state.open_orders) == ["2"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_lower_case_contracts_are_upper_cased_as_spot_pairs(path):
+    h, events = handler(path)
+    h.follow(["BTC_USDT"])
+    trade = frame("futures.usertrades", {"id": "9", "order_id": "111", "contract": "btc_usdt", "size": -2, "price": "65000",
+                                         "create_time_ms": 1796223700000})
+    feed(h, order(contract="btc_usdt"), position(contract="btc_usdt"), trade)
+    assert errors(h) == {}
+    assert [(type(e).__name__, e.symbol, e.venue_symbol) for e in events] == [
+        ("Order", "BTC/USDT:USDT", "BTC_USDT"), ("Position", "BTC/USDT:USDT", "BTC_USDT"), ("Fill", "BTC/USDT:USDT", "BTC_USDT")]
+    assert events[0].amount == D("0.0010") and events[1].size == D("0.0040") and events[2].amount == D("0.0002")
+    hs, spot_events = handler(path, perp=False)
+    feed(hs, spot_order(currency_pair="btc_usdt"))
+    assert [(e.symbol, e.venue_symbol) for e in spot_events] == [("BTC/USDT", "BTC_USDT")]
+
+
+# -- 4. every drop counted; unknown finish_as as spot; balances without a currency -------------------
+@pytest.mark.parametrize("path", PATHS)
+def test_futures_drops_are_counted_by_reason(path):
+    h, events = handler(path)
+    feed(h, order(), order(left="4", fill_price="65000", update_id=2))
+    assert [(e.status, e.left_contracts) for e in events] == [(S.OPEN, D(10)), (S.PARTIALLY_FILLED, D(4))]
+    feed(h, order(left="6", update_id=3))  # left going up: backwards
+    feed(h, order(left="2", update_id=1))  # an update id older than the held one
+    feed(h, order(left="4", fill_price="65000", update_id=2))  # the same update again
+    assert len(events) == 2
+    assert errors(h) == {"stale_order": 2, "duplicate_order": 1}
+    assert h.state.stats["stale_order"] == 2 and h.state.stats["duplicate_order"] == 1
+    held = h.state.open_orders["111"]
+    assert (held.status, held.left_contracts, held.update_id) == (S.PARTIALLY_FILLED, D(4), 2)
+    # a finished order reopened, a position update that is not newer: counted too
+    feed(h, order(status="finished", finish_as="filled", left="0", update_id=5), order(left="3", update_id=6),
+         position(update_id=7), position(size=41, update_id=7))
+    assert errors(h) == {"stale_order": 2, "duplicate_order": 1, "reopen_refused": 1, "stale_position": 1}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_unknown_finish_as_is_unknown_with_the_raw_value_and_moves_no_lifecycle(path):
+    h, events = handler(path)
+    feed(h, order(), order(left="4", fill_price="65000", update_id=2),
+         order(status="finished", finish_as="weird", left="3", fill_price="65000", update_id=3))
+    last = events[-1]
+    assert (last.status, last.raw_status, last.left_contracts, last.filled_contracts) == (S.UNKNOWN, "finished/weird", D(3), D(7))
+    held = h.state.open_orders["111"]
+    assert (held.status, held.left_contracts) == (S.PARTIALLY_FILLED, D(3)) and h.state.stats["unknown_status"] == 1
+    # spot does the same with its finish event
+    hs, spot_events = handler(path, perp=False)
+    feed(hs, spot_order(), spot_order(event="finish", finish_as="weird", left="0.2", filled_amount="0.3"))
+    assert (spot_events[-1].status, spot_events[-1].raw_status) == (S.UNKNOWN, "finish/weird")
+    held = hs.state.open_orders["399123456"]
+    assert held.status is S.OPEN and held.left == D("0.2") and hs.state.stats["unknown_status"] == 1
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_futures_balance_without_a_currency_is_malformed(path):
+    h, events = handler(path)
+    base = {"balance": "12.5", "change": "1", "type": "dnw", "time_ms": 1796223700000}
+    feed(h, frame("futures.balances", base), frame("futures.balances", dict(base, currency="")),
+         frame("futures.balances", dict(base, currency=None)), frame("futures.balances", dict(base, currency="usdt")))
+    assert errors(h) == {"malformed_item": 3}
+    assert [(e.currency, e.total) for e in events] == [("USDT", D("12.5"))] and list(h.state.balances) == ["USDT"]

@@ -175,7 +175,7 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
     def balance(self, r: FuturesBalancePush, recv_ts: int) -> Balance:
         return Balance(
             "gateio", PERP, "", "", ms2(r.time_ms, r.time), recv_ts,
-            (r.currency or self.SETTLE).upper(), r.balance, None, None, r.change, r.type,
+            r.currency.upper(), r.balance, None, None, r.change, r.type,  # (required: never guessed)
         )
 
     # the channel methods (table rows' handlers) from the normalizers

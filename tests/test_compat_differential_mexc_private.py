@@ -159,4 +159,5 @@ def test_generated_and_mutated_frames(seed):
         raw = rng.choice(FRAMES) if rng.random() < 0.3 else _random_frame(rng)
         frames.append(_mutate(rng, raw) if rng.random() < 0.5 else raw)
     events, errors = assert_same(frames)
-    assert len(events) > 50 and errors.get("malformed", 0) > 10
+    # (random quantities often leave more than the order's size: malformed, check_order_size)
+    assert len(events) > 40 and errors.get("malformed", 0) > 10

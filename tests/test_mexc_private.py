@@ -8,6 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from conftest import shared_dir
+
 import pytest
 
 from cexfeed.account import AccountSnapshot
@@ -39,7 +41,7 @@ from mexc_private_frames import (
 
 D = Decimal
 S = OrderStatus
-CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "captures" / "mexc"
+CAPTURES = shared_dir() / "captures" / "mexc"
 
 
 @pytest.fixture(params=DECODERS)
@@ -342,3 +344,46 @@ def test_private_captures_if_any():
     assert handler.stats.errors == {} and len(events) == len(frames)
     for raw in frames:
         assert decode_private_upb(raw).body is not None
+
+
+# -- sizes and currencies (trial findings: values that reached events unchecked) --------------------
+@pytest.mark.parametrize("values", [
+    {"quantity": "0.01", "remainQuantity": "5"},  # more left than the order's size
+    {"quantity": "0.01", "cumulativeQuantity": "0.02", "status": 2},  # more filled than the size
+    {"quantity": "0", "amount": "600"},  # a limit order sized in quote: only a market order may be
+    {"amount": "600"},
+    {"amount": "600", "orderType": 100},  # stop-limit: a known non-market type
+])
+def test_order_quantities_above_or_without_its_size_are_malformed(decoder, values):
+    base = {"id": "C02__5", "price": "60000", "orderType": 1, "tradeType": 1, "status": 1}
+    handler, events = run(decoder, frame(B_ORDERS, dict(base, **values), symbol="BTCUSDT", send=1736417034281), DOC_ACCOUNT_FRAME)
+    assert dict(handler.stats.errors) == {"malformed": 1}
+    assert [type(e) for e in events] == [Balance]
+    assert "C02__5" not in handler.state.open_orders
+
+
+def test_order_at_its_size_and_market_by_quote_are_kept(decoder):
+    base = {"price": "60000", "orderType": 1, "tradeType": 1}
+    handler, events = run(
+        decoder,
+        frame(B_ORDERS, dict(base, id="C02__6", quantity="0.01", remainQuantity="0", cumulativeQuantity="0.01", status=2), symbol="BTCUSDT"),
+        frame(B_ORDERS, {"id": "C02__7", "amount": "600", "remainAmount": "600", "orderType": 5, "tradeType": 1, "status": 1}, symbol="BTCUSDT"),
+    )
+    assert dict(handler.stats.errors) == {}
+    filled, market = events
+    assert (filled.amount, filled.filled, filled.left, filled.status) == (D("0.01"), D("0.01"), D("0"), S.FILLED)
+    assert (market.amount, market.left, market.quote_amount, market.quote_left, market.status) == (None, None, D("600"), D("600"), S.OPEN)
+
+
+def test_currencies_upper_case(decoder):
+    """``usdt`` and ``USDT`` are one balance; a fill's fee currency is upper case too."""
+    handler, events = run(
+        decoder,
+        frame(B_ACCOUNT, {"vcoinName": "usdt", "balanceAmount": "5", "frozenAmount": "0"}),
+        frame(B_ACCOUNT, {"vcoinName": "USDT", "balanceAmount": "7", "frozenAmount": "1"}),
+        frame(B_DEALS, dict(DOC_DEAL, feeCurrency="mx"), symbol="MXUSDT", send=1736417034332),
+    )
+    first, second, fill = events
+    assert (first.currency, first.available, second.currency, second.available, second.frozen) == ("USDT", D("5"), "USDT", D("7"), D("1"))
+    assert fill.fee_currency == "MX" and dict(handler.stats.errors) == {}
+    assert list(handler.state.balances) == ["USDT"] and handler.state.balances["USDT"].available == D("7")

@@ -23,7 +23,7 @@ from ..channels import Table
 from ..exchanges.gateio.frame_json import error_symbol, lost_book_symbol, plain_json, result_items
 from ..exchanges.gateio.contracts import ONE, MultiplierUnknown
 from ..exchanges.gateio.obu import ObuBooks, parse_obu_stream
-from ..exchanges.gateio.protocol import already_subscribed, candle_name, ping, request
+from ..exchanges.gateio.protocol import already_subscribed, ping, read_candle, request
 from ..symbols import SymbolMap
 from .messages import MessageType, ParsedMessage
 from .strategies import ConnectionStrategy, MessageParserStrategy, StrategyHandler, Subscription, SubscriptionStrategy
@@ -369,16 +369,17 @@ class GateioParserStrategy(MessageParserStrategy):
 
         def read(r: Any) -> tuple:
             r = obj(r)
-            interval, venue_symbol, plain = candle_name(text(r["n"]))
+            o, h, l, c = wire.price(r["o"]), wire.price(r["h"]), wire.price(r["l"]), wire.price(r["c"])  # noqa: E741
+            interval, venue_symbol, plain = read_candle(self.market, text(r["n"]), o, h, l, c)
             data = self._head(venue_symbol, exchange_ts, recv_ts)
             data.update(
                 symbol=self.unified(plain),
                 interval=interval,
                 open_ts=wire.to_ms(r["t"]),
-                open=wire.price(r["o"]),
-                high=wire.price(r["h"]),
-                low=wire.price(r["l"]),
-                close=wire.price(r["c"]),
+                open=o,
+                high=h,
+                low=l,
+                close=c,
                 closed=optional(wire.flag, r.get("w")),
             )
             return plain, optional(wire.size, r.get("v")), optional(wire.size, r.get("a")), data

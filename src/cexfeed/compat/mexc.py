@@ -45,7 +45,7 @@ from ..exchanges.mexc.protocol import (
 )
 from ..exchanges.mexc.books import MexcBooks
 from ..exchanges.mexc.rest import spot_symbol_map
-from ..exchanges.mexc.spot_table import KLINE_INTERVALS, PING_INTERVAL_S, RECONNECT_AFTER_S, TABLE, WS_URL, ChannelBodies, channel_symbol
+from ..exchanges.mexc.spot_table import PING_INTERVAL_S, RECONNECT_AFTER_S, TABLE, WS_URL, ChannelBodies, channel_symbol, kline_interval
 from ..exchanges.mexc.trades import DealIds, deal_trades
 from ..models import SPOT
 from ..symbols import SymbolMap
@@ -311,6 +311,7 @@ class MexcParserStrategy(MessageParserStrategy):
 
     # -- kline and tickers ---------------------------------------------------------------------
     def _kline(self, k: KlineBody, symbol: str, ts: int | None, recv_ts: int) -> list[ParsedMessage]:
+        interval = kline_interval(k)  # raises ValueError (malformed) as the direct handler counts it
         unified = self.unified(symbol)
         data = {
             "venue": "mexc",
@@ -319,7 +320,7 @@ class MexcParserStrategy(MessageParserStrategy):
             "venue_symbol": symbol,
             "exchange_ts": ts,
             "recv_ts": recv_ts,
-            "interval": KLINE_INTERVALS.get(k.interval, k.interval),
+            "interval": interval,
             "open_ts": k.open_ts,
             "open": k.open,
             "high": k.high,

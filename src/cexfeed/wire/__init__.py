@@ -81,6 +81,7 @@ from .numbers import (
     Signed,
     Size,
     Time,
+    check_candle,
     flag,
     integer,
     name,
@@ -117,6 +118,6 @@ __all__ = [
     "UNSIGNED", "AccountItem", "Amount", "AmountKind", "NonZeroAmount", "PositiveAmount", "UnsignedAmount", "amount",
     "amount_kind", "amount_kinds", "check_amounts", "check_contracts", "convert_amounts", "optional_amount", "py_amounts_plain", "untyped_amounts",
     "INTEGER", "MAX_MILLIS", "MAX_SECONDS", "MAX_SEQ", "MAX_TIME", "MAX_VALUE", "NUMBER", "UNKNOWN_SIDE", "Integer", "Name",
-    "Price", "QuoteValue", "SeqId", "Signed", "Size", "Time", "flag", "integer", "name", "number", "price", "quote_value",
+    "Price", "QuoteValue", "SeqId", "Signed", "Size", "Time", "check_candle", "flag", "integer", "name", "number", "price", "quote_value",
     "quotes", "seq_id", "signed", "size", "to_ms", "trade_side", "amounts_plain", "decode_amounts",
 ]

@@ -185,6 +185,17 @@ def quotes(bid_price: Any, bid_size: Any, ask_price: Any, ask_size: Any) -> tupl
     return bid_price, bid_size, ask_price, ask_size
 
 
+def check_candle(open_: float, high: float, low: float, close: float, interval: str, intervals: Any) -> None:
+    """The candle rule of every kline path (Gate spot and futures, MEXC; direct and compat):
+    prices already read as :data:`Price`, ``low <= open, close <= high``; ``interval`` (the
+    venue's name) one of the venue's documented ``intervals``. Raises ``ValueError`` otherwise
+    (the candle is malformed: counted, skipped)."""
+    if not (low <= open_ <= high and low <= close <= high):
+        raise ValueError(f"candle prices out of order: open {open_} high {high} low {low} close {close}")
+    if interval not in intervals:
+        raise ValueError(f"candle interval {interval[:20]!r} not documented")
+
+
 def quote_value(value: Any) -> float:
     """A best bid/offer price or size read as :data:`QuoteValue`: ``""`` is ``0.0`` (no quote),
     else a number >= 0 (:func:`size`). Raises ``ValueError`` otherwise."""

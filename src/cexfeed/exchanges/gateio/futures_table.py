@@ -33,6 +33,7 @@ from ...models import (
     Liquidation,
     MarkPrice,
     OpenInterest,
+    PERP,
     Order,
     Position,
     Ticker,
@@ -40,7 +41,7 @@ from ...models import (
 )
 from ...wire import (AccountItem, Amount, Name, NonZeroAmount, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount,
                     check_amounts, check_contracts)
-from .protocol import candle_name
+from .protocol import read_candle
 from .obu import OBU_LEVELS, ObuUpdate
 
 # -- venue facts ---------------------------------------------------------------------------------
@@ -183,7 +184,7 @@ class FuturesCandle(msgspec.Struct):
     w: bool | None = None
 
     def __post_init__(self) -> None:
-        candle_name(self.n)  # a name without a pair makes the item malformed
+        read_candle(PERP, self.n, self.o, self.h, self.l, self.c)  # a name without a pair, an interval or prices out of rule: malformed
 
 
 class FuturesLiquidation(msgspec.Struct):

@@ -17,7 +17,8 @@ import msgspec
 from ...channels import Channel
 from ...net.protocol import Subscription, VenueProtocol
 from ...symbols import Instrument, SymbolMap, decimals_to_step
-from ...wire import MAX_MILLIS, MAX_SECONDS, Integer, Price, SeqId, Size, Time, to_ms
+from ...models import PERP, SPOT
+from ...wire import MAX_MILLIS, MAX_SECONDS, Integer, Price, SeqId, Size, Time, check_candle, to_ms
 
 
 class GateError(msgspec.Struct):
@@ -82,6 +83,22 @@ def stamp(t: Any, frame: Any) -> int | None:
     if t.__class__ is int and MAX_SECONDS <= t < MAX_MILLIS:
         return t  # the usual case of to_ms (an integer count of ms), without the call
     return to_ms(t) or env_ms(frame)
+
+
+#: market -> the candle intervals Gate documents (§6.4: EN 2025 and ZH 2026 lists; §7.8)
+CANDLE_INTERVALS: dict[str, frozenset[str]] = {
+    SPOT: frozenset("10s 30s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 7d 30d".split()),
+    PERP: frozenset("10s 1m 5m 15m 30m 1h 4h 8h 1d 7d".split()),
+}
+
+
+def read_candle(market: str, n: str, o: float, h: float, l: float, c: float) -> tuple[str, str, str]:  # noqa: E741
+    """:func:`candle_name` of a candle item of ``market`` whose prices (already read) and
+    interval pass :func:`cexfeed.wire.check_candle` (the one candle rule, every Gate path).
+    Raises ``ValueError`` otherwise."""
+    named = candle_name(n)
+    check_candle(o, h, l, c, named[0], CANDLE_INTERVALS[market])
+    return named
 
 
 def candle_name(n: str) -> tuple[str, str, str]:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import msgspec
 
 from ...channels import BOOK_INBAND, BOOK_REST, Channel, Table
-from ...models import Balance, BestBidOffer, BookStatus, BookUpdate, Fill, Kline, Order, Ticker, Trade
+from ...models import SPOT, Balance, BestBidOffer, BookStatus, BookUpdate, Fill, Kline, Order, Ticker, Trade
 from ...wire import AccountItem, Amount, Name, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount, check_amounts
-from .protocol import candle_name
+from .protocol import read_candle
 from .obu import OBU_LEVELS, ObuUpdate
 
 # -- venue facts ---------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ class Candle(msgspec.Struct, gc=False):
     w: bool | None = None
 
     def __post_init__(self) -> None:
-        candle_name(self.n)  # a name without a pair makes the item malformed
+        read_candle(SPOT, self.n, self.o, self.h, self.l, self.c)  # a name without a pair, an interval or prices out of rule: malformed
 
 
 class SpotBookUpdate(msgspec.Struct, gc=False):

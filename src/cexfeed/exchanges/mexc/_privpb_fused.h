@@ -87,6 +87,22 @@ static void release(PyObject **items, int n) {
     for (int i = 0; i < n; i++) Py_XDECREF(items[i]);
 }
 
+/* a currency name (vcoinName, feeCurrency) upper-cased as the normalizers of private_handler do:
+ * str.upper() when the text has a lower-case or non-ASCII byte, else the cached name */
+static PyObject *make_currency(const Slice *s) {
+    PyObject *name = make_symbol(s);
+    if (name == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < s->n; i++) {
+        unsigned char c = s->p[i];
+        if ((c >= 'a' && c <= 'z') || c >= 0x80) {
+            PyObject *upper = PyObject_CallMethod(name, "upper", NULL);
+            Py_DECREF(name);
+            return upper;
+        }
+    }
+    return name;
+}
+
 /* The event of one private body; ts: the wrapper time (a reference, may be None); *unknown:
  * UNKNOWN_* flags. NULL with an exception on failure. */
 static PyObject *order_of(const Fields *f, PyObject *symbol, PyObject *ts, PyObject *recv_ts, PyObject *names, PyObject *unified, int *unknown) {
@@ -117,6 +133,31 @@ static PyObject *order_of(const Fields *f, PyObject *symbol, PyObject *ts, PyObj
     if (zero[3] && zero[4]) {
         value_error("order without a size (quantity or amount above 0)");
         goto done;
+    }
+    /* the quantities against the size (private_handler.check_order_size): a base-sized order's
+     * remainQuantity and cumulativeQuantity at most its quantity; without a quantity, only a
+     * market order (or a type not in the table) may be sized in the quote currency */
+    if (!zero[3]) {
+        for (int k = 10; k <= 12; k += 2) {
+            if (dec[k] == Py_None) continue;
+            int above = PyObject_RichCompareBool(dec[k], dec[3], Py_GT);
+            if (above < 0) goto done;
+            if (above) {
+                value_error("order quantities above its size (remainQuantity or cumulativeQuantity above quantity)");
+                goto done;
+            }
+        }
+    } else {
+        PyObject *sized = lookup_code(type_table, (long)(int32_t)(uint32_t)f->ints[6]);
+        if (sized == NULL && PyErr_Occurred()) goto done;
+        if (sized != NULL) {
+            int is_market = PyUnicode_Compare(PyTuple_GET_ITEM(sized, 0), market_type) == 0;
+            if (!is_market && PyErr_Occurred()) goto done;
+            if (!is_market) {
+                value_error("non-market order without a quantity");
+                goto done;
+            }
+        }
     }
     long code = (long)(int32_t)(uint32_t)f->ints[14];
     PyObject *status = lookup_code(status_table, code), *status_obj, *raw_status;
@@ -253,7 +294,7 @@ static PyObject *fill_of(const Fields *f, PyObject *symbol, PyObject *ts, PyObje
     args[10] = qty;
     args[13] = fee;
     price = qty = fee = NULL;
-    args[14] = f->strs[10].n ? make_symbol(&f->strs[10]) : (Py_INCREF(Py_None), Py_None);
+    args[14] = f->strs[10].n ? make_currency(&f->strs[10]) : (Py_INCREF(Py_None), Py_None);
     args[15] = f->strs[7].n ? make_str(&f->strs[7]) : (Py_INCREF(Py_None), Py_None);
     for (int i = 0; i < 17; i++)
         if (args[i] == NULL) goto done;
@@ -296,7 +337,7 @@ static PyObject *balance_of(const Fields *f, PyObject *ts, PyObject *recv_ts) {
     args[7] = Py_None;
     for (int i = 0; i < 13; i++)
         if (args[i] != NULL) Py_INCREF(args[i]);
-    args[6] = make_symbol(&f->strs[0]);
+    args[6] = make_currency(&f->strs[0]);
     args[8] = dec[2];
     args[9] = dec[4];
     args[10] = dec[3];

@@ -24,7 +24,9 @@ value is ``unknown`` (counted ``unknown_order_type``). Side (``tradeType``): 1 `
 Values: each by the kind its body field declares (:mod:`.private_decode`: an order's values
 and a balance 0 or above, a fill's price and quantity above 0, fees and changes any sign) and
 an order has a size (``quantity`` or ``amount`` above 0); a body with a value outside its rule
-is malformed (counted, skipped, never applied).
+is malformed (counted, skipped, never applied), and so is an order whose ``remainQuantity`` or
+``cumulativeQuantity`` is above its ``quantity``, or a non-market order without a quantity
+(:func:`check_order_size`).
 
 Quantities: ``amount``/``filled``/``left`` are the order's ``quantity``/``cumulativeQuantity``/
 ``remainQuantity`` (base currency); ``quote_amount``/``filled_quote``/``quote_left`` its
@@ -37,7 +39,8 @@ time: ``exchange_ts`` and ``updated_ts`` are the wrapper's ``sendTime``.
 Fills: ``role`` ``maker`` when ``isMaker`` is set, else ``taker`` (proto3 leaves a false flag
 out); ``fee`` in ``fee_currency``; ``exchange_ts`` the deal's ``time``. Balances: ``available``
 = ``balanceAmount``, ``frozen`` = ``frozenAmount``, ``change``/``frozen_change`` their changes,
-``change_type`` the venue's ``type``; ``total`` is not sent (``None``); ``exchange_ts`` the
+``change_type`` the venue's ``type``; currencies (``vcoinName``, ``feeCurrency``) upper case
+(``usdt`` and ``USDT`` are one balance); ``total`` is not sent (``None``); ``exchange_ts`` the
 settlement ``time``.
 """
 
@@ -112,7 +115,7 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
     :class:`~cexfeed.exchanges.mexc.replies.MexcReplies`). A binary frame is handled only as the
     channel its wrapper names. Skipped frames are counted in ``stats.errors`` by kind:
     ``malformed`` (bad wire data, invalid UTF-8, a value outside the rules or its kind's rule,
-    an order, fill or balance without its id or currency, an order without a size, a fill
+    an order, fill or balance without its id or currency, an order without a size or with quantities above it, a fill
     without price or quantity), ``truncated``,
     ``wrong_type`` (no wrapper body), ``unknown_body`` (a body this stream does not read),
     ``unknown_channel``, ``channel_mismatch``; kept but notable: ``unknown_side``,
@@ -278,6 +281,7 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
         quantity = b.quantity
         if not quantity and not b.amount:
             raise ValueError("order without a size (quantity or amount above 0)")
+        check_order_size(b)
         found = ORDER_STATUS.get(b.status)
         status, raw_status = found if found is not None else (S.UNKNOWN, str(b.status))
         kind = ORDER_TYPES.get(b.order_type)
@@ -327,13 +331,13 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
         return Fill(
             "mexc", SPOT, self.unified(symbol), symbol, b.time_ms or ts, recv_ts,
             tid, oid, side, price, quantity, None, _MAKER if b.is_maker else _TAKER, b.fee_amount,
-            fee_currency if fee_currency else None, client if client else None, raw_side,
+            fee_currency.upper() if fee_currency else None, client if client else None, raw_side,
         )
 
     def balance(self, b: AccountBody, ts: int | None, recv_ts: int) -> Balance:
         """The :class:`Balance` of a ``privateAccount`` body. Raises ``ValueError`` for one
         without a currency, or with a value outside its kind."""
-        currency = b.currency
+        currency = b.currency.upper()
         if not currency:
             raise ValueError("balance without a currency")
         check_amounts(b)
@@ -342,6 +346,23 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
             "mexc", SPOT, "", "", b.time_ms or ts, recv_ts,
             currency, None, b.balance, b.frozen, b.balance_change, change_type if change_type else None, b.frozen_change,
         )
+
+
+def check_order_size(b: OrderBody) -> None:
+    """Raise ``ValueError`` when an order's quantities contradict its size (as Gate spot refuses
+    ``left`` above ``amount``): a base-sized order (``quantity`` above 0) with ``remainQuantity``
+    or ``cumulativeQuantity`` above its ``quantity``; an order without a quantity whose type is
+    known and not market (only a market order may be sized in the quote currency, §2.3)."""
+    quantity = b.quantity
+    if quantity:
+        remain = b.remain_quantity
+        done = b.cumulative_quantity
+        if (remain is not None and remain > quantity) or (done is not None and done > quantity):
+            raise ValueError("order quantities above its size (remainQuantity or cumulativeQuantity above quantity)")
+        return
+    kind = ORDER_TYPES.get(b.order_type)
+    if kind is not None and kind[0] != "market":
+        raise ValueError("non-market order without a quantity")
 
 
 def _check_fields(cls: type, names: str) -> None:

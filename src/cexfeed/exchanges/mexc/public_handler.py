@@ -33,7 +33,7 @@ from .protocol import BODY_NAMES
 from .replies import MexcReplies
 from .books import MexcBooks
 from .rest import spot_symbol_map
-from .spot_table import KLINE_INTERVALS, RECONNECT_AFTER_S, TABLE, ChannelBodies, channel_symbol
+from .spot_table import RECONNECT_AFTER_S, TABLE, ChannelBodies, channel_symbol, kline_interval
 from .trades import DealIds, deal_trades
 
 try:  # compiled _handle_message: the hot bodies turned into events and published in C
@@ -71,7 +71,8 @@ class MexcPublicWebSocketHandler(MexcReplies, MexcBooks, PublicWebSocketHandler)
     sequenced book of the same symbol.
 
     Skipped frames are counted in ``stats.errors`` by kind: ``malformed`` (bad wire data,
-    bad number text, unparsable JSON), ``truncated`` (a field runs past the frame end),
+    bad number text, unparsable JSON, a kline against :func:`cexfeed.wire.check_candle`: prices
+    out of order or an interval not documented), ``truncated`` (a field runs past the frame end),
     ``wrong_type`` (parses but carries no wrapper body), ``unknown_body`` (body field number
     we do not handle), ``unknown_frame`` (JSON that is not a spot reply), ``malformed_item``
     (one item of a multi-item push - a deal, a batch ticker - with an impossible value: left
@@ -252,6 +253,11 @@ class MexcPublicWebSocketHandler(MexcReplies, MexcBooks, PublicWebSocketHandler)
     # -- kline and tickers ---------------------------------------------------------------------------
     def _on_kline(self, symbol: str, ts: int, body, raw, recv_ts: int) -> None:
         k = body
+        try:
+            interval = kline_interval(k)
+        except ValueError as exc:  # prices out of order, an interval not documented
+            self._count_error("malformed", raw, exc)
+            return
         self._emit(
             Kline(
                 venue="mexc",
@@ -260,7 +266,7 @@ class MexcPublicWebSocketHandler(MexcReplies, MexcBooks, PublicWebSocketHandler)
                 venue_symbol=symbol,
                 exchange_ts=ts,
                 recv_ts=recv_ts,
-                interval=KLINE_INTERVALS.get(k.interval, k.interval),
+                interval=interval,
                 open_ts=k.open_ts,
                 open=k.open,
                 high=k.high,

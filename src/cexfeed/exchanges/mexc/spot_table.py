@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from ...channels import BOOK_FULL, BOOK_REST, Channel, Table
 from ...models import Balance, BestBidOffer, BookStatus, BookUpdate, Fill, Kline, Order, Ticker, Trade
+from ...wire import check_candle
 
 # -- venue facts ---------------------------------------------------------------------------------
 WS_URL = "wss://wbs-api.mexc.com/ws"
@@ -43,6 +44,14 @@ KLINE_INTERVALS: dict[str, str] = {
     "Month1": "1M",
 }
 KLINE_INTERVALS_REVERSE = {ours: venue for venue, ours in KLINE_INTERVALS.items()}
+
+
+def kline_interval(k) -> str:
+    """Our interval name (:data:`KLINE_INTERVALS`) of a 308 kline body whose prices and
+    interval pass :func:`cexfeed.wire.check_candle` (the one candle rule, direct and compat
+    paths). Raises ``ValueError`` otherwise (an interval not documented, such as ``Min7``)."""
+    check_candle(k.open, k.high, k.low, k.close, k.interval, KLINE_INTERVALS)
+    return KLINE_INTERVALS[k.interval]
 TIME_ZONES = (
     "24H", "UTC-10", "UTC-8", "UTC-7", "UTC-6", "UTC-5", "UTC-4", "UTC-3", "UTC+0", "UTC+1", "UTC+2",
     "UTC+3", "UTC+4", "UTC+4:30", "UTC+5", "UTC+5:30", "UTC+6", "UTC+7", "UTC+8", "UTC+9", "UTC+10",

@@ -38,6 +38,7 @@ import msgspec
 
 from ...net.backoff import Backoff
 from ...net.rest import RestClient, RestError, Signer
+from ...tasks import cancel_and_wait
 from . import auth
 
 log = logging.getLogger("cexfeed.account")
@@ -353,11 +354,7 @@ class ListenKeyManager:
         """Stop the task and delete the keys this manager created."""
         self._closed = True
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+            await cancel_and_wait(self._task, None)  # again while it runs on (cexfeed.tasks)
         for key in list(self.owned):
             await self._delete(key)
         self.key = None

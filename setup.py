@@ -30,12 +30,15 @@ CYTHON_MODULES = {
     "cexfeed.exchanges.mexc._fasthandle": "src/cexfeed/exchanges/mexc/_fasthandle.pyx",
 }
 # MEXC hot push bodies (public) and private bodies in plain C (no Cython needed); the upb
-# decoders are used when absent. Both include the wire primitives of _pbwire.h.
+# decoders are used when absent. Both include the wire primitives of _pbwire.h and the wrapper
+# walk of _pbpush.h; each has parts of its own in included headers (_fastpb_*.h, _privpb_*.h).
 C_MODULES = {
     "cexfeed.exchanges.mexc._fastpb": "src/cexfeed/exchanges/mexc/_fastpb.c",
     "cexfeed.exchanges.mexc._privpb": "src/cexfeed/exchanges/mexc/_privpb.c",
 }
-C_HEADERS = ["src/cexfeed/exchanges/mexc/_pbwire.h"]
+# every header is a dependency of both: a change to any rebuilds them (Cython modules find the
+# .pxi/.pxd files they include or cimport themselves)
+C_HEADERS = sorted(glob.glob("src/cexfeed/exchanges/mexc/*.h", root_dir=HERE))
 
 
 def remove_stale(module: str, root: str = SRC) -> list[str]:

@@ -6,9 +6,12 @@ given as text, several items per push, the counters."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import test_gateio_private_futures as fut
 import test_gateio_private_spot as spot
@@ -62,7 +65,7 @@ def test_the_lane_takes_the_hot_pushes():
     handle = compiled._reader.read
     frames = [spot.frame("spot.orders", [spot.DOC_ORDER]), spot.DOC_USERTRADES, spot.DOC_ORDERS_V2, spot.DOC_BALANCES]
     taken = [handle(raw, 5) is not None for raw in frames]
-    assert taken == [True, True, True, False]  # (balances: the handler's own path)
+    assert taken == [True, True, True, True]  # (spot balances too)
     run(pairs, frames)
     same(pairs)
     assert len(pairs[0][1]) == 4
@@ -120,3 +123,43 @@ def test_text_frames_items_and_no_time_given():
     assert all(e.recv_ts > 0 for e in ea)
     assert a.state.closed_orders["11"].status.value == "filled" and "12" in a.state.open_orders
     assert json.loads(msgspec.json.encode(a.stats.as_dict())) == json.loads(msgspec.json.encode(b.stats.as_dict()))
+
+
+_TOKEN = st.from_regex(r"-?[0-9]{0,3}(\.[0-9]{0,3})?([eE][+-]?[0-9]{0,2})?[-+.eE0-9 x]{0,2}", fullmatch=True)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_TOKEN, st.sampled_from(["amount", "fee", "price", "create_time_ms", "id"]), st.booleans(), st.integers(0, 2))
+def test_number_tokens_read_as_the_twin_reads_them(token, field, quoted, tail):
+    """Any number-like token in an account value, time or id field (quoted or bare, with what
+    may follow it) gives the same events, counters and state on the compiled lane and its twin."""
+    text = f'"{token}"' if quoted else token
+    text += ("", " ", "  ")[tail]
+    item = {"id": 5736713, "user_id": 1, "order_id": "30784428", "currency_pair": "BTC_USDT", "create_time": 1605176741,
+            "create_time_ms": "1605176741123.456", "side": "sell", "amount": "1.00000000", "role": "taker", "price": "10000.00000000",
+            "fee": "0.00200000000000", "fee_currency": "USDT", "point_fee": "0", "gt_fee": "0", "text": "apiv4"}
+    item[field] = "@"
+    raw = spot.frame("spot.usertrades", [item]).replace(b'"@"', text.encode())
+    pairs = pair(GateioSpotPrivateWebSocketHandler)
+    run(pairs, [raw])
+    same(pairs)
+
+
+def test_spot_balances_on_the_lane():
+    """Spot balances (every shape: older servers without total/freeze, lower-case currency,
+    seconds only, nulls, values outside their kind) read as the twin reads them."""
+    base = {"timestamp": "1667556323", "timestamp_ms": "1667556323730", "user": "1000001", "currency": "USDT", "change": "0",
+            "total": "222244.3827652", "available": "222244.3827", "freeze": "5", "freeze_change": "5.000000", "change_type": "order-create"}
+    items = [
+        base, dict(base, total="222245.3827652", change="1.0", change_type="deposit", timestamp_ms="1667556323731"),
+        {"timestamp": "1667556324", "currency": "btc", "change": "-0.5", "available": "1.5"},
+        dict(base, currency="ETH", total=None, change_type=None), dict(base, currency="OM", available="-1"),
+        dict(base, currency="OM", total="1e-8", available=0, freeze=0), dict(base, currency="", total="1"),
+        dict(base, timestamp_ms="1667556323000", total="222244.3827652"),  # older than the held one
+    ]
+    pairs = pair(GateioSpotPrivateWebSocketHandler)
+    run(pairs, [spot.frame("spot.balances", [item]) for item in items] + [spot.frame("spot.balances", items[:3])])
+    same(pairs)
+    (a, ea), _ = pairs
+    assert a.state.balances["USDT"].total == Decimal("222245.3827652") and a.state.balances["BTC"].available == Decimal("1.5")
+    assert a.stats.errors["malformed_item"] >= 2 and len(ea) >= 4

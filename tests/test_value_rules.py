@@ -208,6 +208,40 @@ def test_compiled_account_reader_bounds_are_the_value_rules():
     assert _fastprivate.BOUNDS == {"MAX_SECONDS": wire.MAX_SECONDS, "MAX_MILLIS": wire.MAX_MILLIS}
 
 
+_NUMBER_TEXT = st.one_of(
+    st.from_regex(r"-?(0|[1-9][0-9]{0,24})(\.[0-9]{1,24})?([eE][+-]?[0-9]{1,4})?", fullmatch=True),
+    st.sampled_from(["0", "0.000", "1.50", "-0.0000573", "9999999999999999999", "10000000000000000000", "18446744073709551615",
+                     "18446744073709551616", "0.00000000000000000001", "1e0", "-2.5E+3", "7.0e-0007", "123456789012345678.9"]),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_NUMBER_TEXT)
+def test_compiled_account_reader_decimals_are_the_types(text):
+    """The reader's Decimals (built in C when the type's layout was recognised) are exactly
+    Decimal(text): sign, digits, exponent, text, hash, arithmetic."""
+    _fastprivate = pytest.importorskip("cexfeed.exchanges.gateio._fastprivate", reason="the compiled account reader is not built")
+    if not wire._bounded(text.encode()):  # outside the grammar's bound: refused as the screen does
+        with pytest.raises(ValueError):
+            _fastprivate.decimal_of(text.encode())
+        return
+    made, typed = _fastprivate.decimal_of(text.encode()), Decimal(text)
+    assert type(made) is Decimal
+    assert (made.as_tuple(), str(made), hash(made)) == (typed.as_tuple(), str(typed), hash(typed))
+    assert made + 1 == typed + 1 and made * 3 == typed * 3 and made == typed
+
+
+def test_compiled_account_reader_builds_its_decimals():
+    """On CPython (the layout the reader writes) the Decimals are built, not parsed again."""
+    import platform
+
+    _fastprivate = pytest.importorskip("cexfeed.exchanges.gateio._fastprivate", reason="the compiled account reader is not built")
+    if platform.python_implementation() == "CPython":
+        assert _fastprivate.DECIMALS_BUILT
+    with pytest.raises(ValueError):
+        _fastprivate.decimal_of(b"1_000")
+
+
 @pytest.mark.skipif(_amounts is None, reason="the compiled screen is not built")
 @settings(max_examples=4000, deadline=None)
 @given(st.one_of(_frame_chars.map(str.encode), _json_like.map(str.encode), st.binary(max_size=40)))

@@ -189,13 +189,13 @@ cdef class AccountCore:
             del fills[next(iter(fills))]
         oid = _slot(fill, F_ORDER_ID)
         sums = self.fill_sums.get(oid)
-        if sums is None:
-            base = contracts = _ZERO
-        else:
-            base, contracts = sums
         amount = _slot(fill, F_AMOUNT)
         count = _slot(fill, F_CONTRACTS)
-        self.fill_sums[oid] = (base + amount if amount is not None else base, contracts + count if count is not None else contracts)
+        if sums is None:  # an order's first fill: its sums are its own quantities
+            self.fill_sums[oid] = (_ZERO if amount is None else amount, _ZERO if count is None else count)
+        else:
+            base, contracts = sums
+            self.fill_sums[oid] = (base + amount if amount is not None else base, contracts + count if count is not None else contracts)
         ts = _slot(fill, F_TS)
         if ts is not None and (self.last_fill_ts is None or ts > self.last_fill_ts):
             self.last_fill_ts = ts

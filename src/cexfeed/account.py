@@ -36,7 +36,6 @@ import msgspec
 from .models import DUAL_LONG, DUAL_SHORT, LONG, SHORT, AccountEvent, Balance, Fill, Order, OrderStatus, Position
 
 _ZERO = Decimal(0)
-_NO_FILLS = (_ZERO, _ZERO)
 _UNKNOWN = OrderStatus.UNKNOWN
 _TERMINAL = frozenset(s for s in OrderStatus if s.terminal)
 
@@ -160,10 +159,14 @@ class PyAccountState:
         if len(fills) > self.max_fills:
             del fills[next(iter(fills))]
         oid = fill.order_id
-        base, contracts = self.fill_sums.get(oid, _NO_FILLS)
+        sums = self.fill_sums.get(oid)
         amount = fill.amount
         count = fill.contracts
-        self.fill_sums[oid] = (base + amount if amount is not None else base, contracts + count if count is not None else contracts)
+        if sums is None:  # an order's first fill: its sums are its own quantities
+            self.fill_sums[oid] = (_ZERO if amount is None else amount, _ZERO if count is None else count)
+        else:
+            base, contracts = sums
+            self.fill_sums[oid] = (base + amount if amount is not None else base, contracts + count if count is not None else contracts)
         ts = fill.exchange_ts
         if ts is not None and (self.last_fill_ts is None or ts > self.last_fill_ts):
             self.last_fill_ts = ts

@@ -32,9 +32,9 @@ import click  # noqa: E402
 
 # command -> (module defining it, the one line `cexfeed --help` shows for it)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("cexfeed.cli.live", "Run the loopback simulator and stream from it over real WebSockets."),
+    "demo": ("cexfeed.cli.demo", "Run the loopback simulator and stream from it over real WebSockets."),
     "stream": ("cexfeed.cli.live", "Stream live market data from a venue (or --url)."),
-    "sim": ("cexfeed.cli.live", "Serve the loopback exchange simulator until Ctrl-C."),
+    "sim": ("cexfeed.cli.simserve", "Serve the loopback exchange simulator until Ctrl-C."),
     "account": ("cexfeed.cli.account", "Show a live account: balances, open orders, positions, fills."),
     "replay": ("cexfeed.cli.replay", "Replay a capture through the venue's handler."),
     "bench": ("cexfeed.cli.bench", "Run the comparative benchmarks."),

@@ -1,4 +1,5 @@
-"""``cexfeed demo`` and ``cexfeed stream``: live data over real WebSockets.
+"""``cexfeed stream``, and the running of live data over real WebSockets that ``cexfeed demo``
+(:mod:`cexfeed.cli.demo`), ``record`` and ``account`` share.
 
 ``demo`` starts the loopback simulator in-process and streams from it; ``stream`` connects to
 the venue (or ``--url``). ``--format table`` shows a refreshing view (rich Live on a terminal,
@@ -291,82 +292,6 @@ def metrics_options(command: Any) -> Any:
                         help="Serve Prometheus metrics on this port at /metrics (default: off; 0: a free port).")(command)
 
 
-def _demo_view(feed: Any, symbols: list[str], title: str, compact: bool = False) -> Any:
-    """The demo's table view of a ``Feed`` (market) or an ``Account``."""
-    from ..private_feed import Account
-    from .view import View
-
-    if isinstance(feed, Account):
-        from .account import AccountView
-
-        return AccountView(feed, symbols, title, compact)
-    return View(feed, symbols, title, compact)
-
-
-def _demo_symbols(venue: str, names: list[str]) -> list[str]:
-    """The demo's names on one venue: a perpetual name on a spot venue means its pair, a pair on
-    the perpetual venue its USDT-settled contract."""
-    from ..venues import spec
-
-    if spec(venue).market == "spot":
-        return list(dict.fromkeys(name.split(":", 1)[0] for name in names))
-    return list(dict.fromkeys(name if ":" in name else f"{name}:USDT" for name in names))
-
-
-@main.command()
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
-@click.option("--symbols", default="BTC/USDT,ETH/USDT,SOL/USDT", show_default=True, help="Comma-separated unified symbols (BASE/QUOTE; BASE/QUOTE:USDT works too).")
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=20.0, show_default=True, help="Simulated market steps per second per symbol.")
-@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic market.")
-@click.option("--venue", type=click.Choice(["all", *_live_venues()]), default="all", show_default=True, help="Simulated venue(s).")
-@click.option("--account/--no-account", "with_account", default=None,
-              help="Also stream the accounts (Gate and MEXC: the simulator's test keys, trading on their own); default: on for the wide table "
-                   "(120 columns or more), off for the 80-column layout and jsonl.")
-@architecture_option
-@metrics_options
-def demo(duration: float | None, fmt: str, symbols: str, rate: float, seed: int, venue: str, with_account: bool | None,
-         architecture: Any, metrics_port: int | None, metrics_host: str) -> None:
-    """Run the loopback exchange simulator in-process (every venue by default) and stream from it
-    over real WebSockets: top of book, spread and last trades per symbol, plus funding rate and
-    mark/index price for perpetuals, and an account panel per venue with private streams (balances, open orders,
-    positions, fills of the simulator's test account)."""
-    wanted = split(symbols)
-    if not wanted:
-        raise click.UsageError("--symbols is empty")
-    venues = _live_venues() if venue == "all" else [venue]
-    channels = ["book", "trades", "bbo", "ticker"]
-
-    async def run() -> tuple[list[Any], list[dict[str, Any]]]:
-        from ..compat import open_feed
-        from ..sim import SimServer
-
-        sim = SimServer(seed=seed, rate=rate, venues=venues)
-        await sim.start()
-        trading = None
-        try:
-            names = [_demo_symbols(name, wanted) for name in venues]
-            feeds: list[Any] = [
-                open_feed(name, symbols_of, channels, config=architecture, url=sim.ws_url(name), rest_url=sim.rest_url(name))
-                for name, symbols_of in zip(venues, names)
-            ]
-            titles = [f"cexfeed demo: {_label(feed)} simulator at {sim.base_url}" for feed in feeds]
-            if with_account or (with_account is None and fmt == "table" and _wide()):
-                from .account import demo_accounts
-
-                accounts, trading = await demo_accounts(sim, venues, seed, architecture)
-                feeds += accounts
-                names += [[] for _ in accounts]
-                titles += [f"{_label(a)} account (simulator test keys)" for a in accounts]
-            return feeds, await _run(feeds, names, fmt, duration, titles, (metrics_host, metrics_port), view=_demo_view)
-        finally:
-            if trading is not None:
-                trading.cancel()
-            await sim.stop()
-
-    _run_feeds(run, [channels] * len(venues))
-
-
 def stream_options(command: Any) -> Any:
     """The connection options of ``stream`` and ``record``: VENUE, ``--symbols``,
     ``--channels``, ``--url``, ``--rest-url``, ``--duration``, ``--no-data-timeout``,
@@ -449,67 +374,3 @@ def stream(ctx: click.Context, venue: str, symbols: str, channels: str, url: str
         fmt = "none"
     run_stream(venue, symbols, channels, url, rest_url, duration, no_data_timeout, subscription_timeout, architecture, fmt,
                (metrics_host, metrics_port), sinks=build_sinks(configs))
-
-
-@main.command()
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="TCP port on 127.0.0.1 (0: a free one).")
-@click.option("--rate", type=click.FloatRange(min=0), default=20.0, show_default=True, help="Market steps per second per symbol (0: as fast as possible).")
-@click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--levels", type=click.IntRange(min=1), default=20, show_default=True, help="Book levels per side.")
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop after this many seconds (default: until Ctrl-C).")
-def sim(port: int, rate: float, seed: int, levels: int, duration: float | None) -> None:
-    """Serve the loopback exchange simulator (every simulated venue) until Ctrl-C. Prints one
-    line per venue: name, WebSocket URL, REST base URL; then per venue with a simulated account
-    the ``cexfeed account`` command on it with the simulator's test keys (public constants)."""
-    from ..sim import SimServer
-
-    async def run() -> None:
-        server = SimServer(seed=seed, rate=rate, levels=levels, port=port)
-        try:
-            await server.start()
-        except OSError as exc:
-            raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError):
-                pass
-        for name in server.venues:
-            click.echo(f"{name} {server.ws_url(name)} {server.rest_url(name)}")
-        for line in _sim_accounts(server):
-            click.echo(line)
-        click.echo(f"faults: POST {server.base_url}/_sim/fault/<drop|close|silent|skip|malformed|unknown_channel|error|"
-                   "upgrade|fail_snapshots|fail_instruments|reject|pause|resume|mute|cross|full|stale_snapshots|"
-                   "slow_snapshots|block>  (?venue=NAME to target one venue; skip, cross and full need ?symbol=BTC/USDT; "
-                   "silent and mute take ?seconds=, close ?code=, fail_snapshots, fail_instruments and stale_snapshots "
-                   "?count=, slow_snapshots ?seconds=&count=, block ?channel=, reject ?count=&status=&retry_after=)")
-        sys.stdout.flush()
-        try:
-            await asyncio.wait_for(stop.wait(), duration)
-        except asyncio.TimeoutError:
-            pass
-        finally:
-            await server.stop()
-
-    asyncio.run(run())
-
-
-def _sim_accounts(server: Any) -> list[str]:
-    """One line per simulated venue serving an account: the command reaching it, with the
-    simulator's own test keys (``cexfeed.sim.gateio_private``/``mexc_private``, no secret of anyone)."""
-    from ..sim import gateio_private, mexc_private
-    from ..venues import spec
-
-    lines = []
-    for name, venue in server.venues.items():
-        if getattr(venue, "private", None) is None:
-            continue
-        keys = mexc_private if name == "mexc-spot" else gateio_private
-        env = spec(name).credentials_env
-        creds = f"{env}_API_KEY={keys.TEST_KEY} {env}_API_SECRET={keys.TEST_SECRET}"
-        if name != "mexc-spot":
-            creds += f" {env}_UID={keys.TEST_UID}"
-        lines.append(f"account {name}: {creds} cexfeed account {name} --url {server.ws_url(name)} --rest-url {server.rest_url(name)}")
-    return lines

@@ -20,7 +20,7 @@ import msgspec
 
 from .. import wire
 from ..channels import Table
-from ..exchanges.gateio.common import error_symbol, lost_book_symbol, plain_json, result_items
+from ..exchanges.gateio.frame_json import error_symbol, lost_book_symbol, plain_json, result_items
 from ..exchanges.gateio.contracts import ONE, MultiplierUnknown
 from ..exchanges.gateio.obu import ObuBooks, parse_obu_stream
 from ..exchanges.gateio.protocol import already_subscribed, candle_name, ping, request
@@ -259,7 +259,7 @@ class GateioParserStrategy(MessageParserStrategy):
 
     def items(self, frame: dict, read: Callable[[Any], Any]) -> list:
         """``read(item)`` of every item of the push's ``result`` (one object, an array, or an
-        array of arrays: :func:`~cexfeed.exchanges.gateio.common.result_items`): one object
+        array of arrays: :func:`~cexfeed.exchanges.gateio.frame_json.result_items`): one object
         that does not read raises (the frame is malformed); a bad item of an array is reported
         ``malformed_item`` and left out, the others are kept."""
         found, single = result_items(frame["result"])

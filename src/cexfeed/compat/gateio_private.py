@@ -21,7 +21,7 @@ from .. import wire
 from ..account import AccountState
 from ..credentials import Credentials
 from ..exchanges.gateio import auth, futures_table, spot_table
-from ..exchanges.gateio.common import named_symbol
+from ..exchanges.gateio.frame_json import named_symbol
 from ..exchanges.gateio.contracts import futures_symbol_map
 from ..exchanges.gateio.private_futures import GateioFuturesPrivateWebSocketHandler
 from ..exchanges.gateio.private_spot import GateioSpotPrivateWebSocketHandler

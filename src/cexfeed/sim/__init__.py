@@ -21,6 +21,7 @@ def _load_venues() -> None:
 
 
 from .market import DEFAULT_SYMBOLS, SymbolSpec, SyntheticMarket  # noqa: E402
-from .server import SimServer, VenueSim, register_venue  # noqa: E402
+from .server import SimServer  # noqa: E402
+from .venue import VenueSim, register_venue  # noqa: E402
 
 __all__ = ["DEFAULT_SYMBOLS", "SimServer", "SymbolSpec", "SyntheticMarket", "VenueSim", "register_venue"]

@@ -37,10 +37,10 @@ from aiohttp import web
 
 from ..exchanges.gateio.futures_table import TABLE
 from .market import Step, SymbolBook
-from .server import Session, register_venue
 from .faults import snapshot_view
 from .gateio_futures_ledger import FuturesPrivateSim
 from .gateio_wire import GateioVenueSim, Request, encode, now, parse_stream, venue_name
+from .venue import Session, register_venue
 
 WS_PATH = "/v4/ws/usdt"
 REST_PREFIX = "/api/v4"

@@ -32,7 +32,7 @@ from aiohttp import web
 from .gateio_private import ALL, GatePrivateSim
 from .gateio_spot_ledger import ZERO, LedgerError, Push, fmt
 from .gateio_wire import Request
-from .server import Session
+from .venue import Session
 
 D = Decimal
 ORDERS, TRADES, POSITIONS, BALANCES = "futures.orders", "futures.usertrades", "futures.positions", "futures.balances"

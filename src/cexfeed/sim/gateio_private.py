@@ -41,7 +41,7 @@ from typing import Any, Callable
 from aiohttp import web
 
 from .gateio_wire import Request, encode
-from .server import Session
+from .venue import Session
 
 TEST_KEY = "cexfeed-sim-key"
 TEST_SECRET = "cexfeed-sim-secret"

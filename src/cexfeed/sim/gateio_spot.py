@@ -24,7 +24,7 @@ from .market import Step, SymbolBook
 from .faults import snapshot_view
 from .gateio_private import SpotPrivateSim
 from .gateio_wire import GateioVenueSim, Request, encode, now, venue_name
-from .server import Session, register_venue
+from .venue import Session, register_venue
 
 WS_PATH = "/ws/v4/"
 REST_PREFIX = "/api/v4"

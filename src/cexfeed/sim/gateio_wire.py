@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 from .market import Step
-from .server import Session, VenueSim
+from .venue import Session, VenueSim
 
 OBU_LEVELS = ("50", "400")
 

@@ -54,7 +54,7 @@ from aiohttp import web
 from ..exchanges.mexc import encode
 from .gateio_private import GatePrivateSim, _on
 from .mexc_spot_ledger import ACCOUNT, DEALS, ORDERS, MexcSpotLedger
-from .server import Session
+from .venue import Session
 
 TEST_KEY = "mx0vglcexfeedsimkey"
 TEST_SECRET = "cexfeed-sim-mexc-secret"

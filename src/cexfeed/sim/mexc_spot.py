@@ -36,7 +36,7 @@ from ..exchanges.mexc.spot_table import KLINE_INTERVALS, MAX_SUBSCRIPTIONS_PER_C
 from .faults import snapshot_view
 from .market import Step, SymbolBook
 from .mexc_private import MexcPrivateSim
-from .server import Session, VenueSim, register_venue
+from .venue import Session, VenueSim, register_venue
 
 WS_PATH = "/ws"
 REST_PREFIX = ""

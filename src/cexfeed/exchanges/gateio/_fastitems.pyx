@@ -27,7 +27,8 @@ from libc.math cimport fabs
 from libc.string cimport memcmp, memcpy
 
 from cexfeed._account cimport _offset, _set_slot, _slot
-from cexfeed.exchanges.gateio._fastpush cimport NOT_ASCII, NOT_CLEAN, Cur, _base, _bytes, _int, _key, _null, _number, _skip, _take, _text, _time, _ws
+from cexfeed.exchanges.gateio._fastpush cimport (NOT_ASCII, NOT_CLEAN, Cur, _base, _bytes, _int, _key, _null, _number, _push_field, _skip,
+                                                 _take, _text, _time, _ws)
 
 from time import time_ns as _time_ns
 
@@ -195,7 +196,7 @@ cdef class PushHandler:
         cdef const char* s
         cdef Py_ssize_t n, count = 0
         cdef long long sec = 0, ms = 0
-        cdef int kind = OTHER, i, found
+        cdef int kind = OTHER, i, found, field
         cdef bint single = False, event_ok = False, have_result = False
         cdef Item* it
         found = _bytes(<const char*> raw, len(raw))
@@ -220,18 +221,6 @@ cdef class PushHandler:
                     return None
                 if kind == DELEGATE:
                     return self._delegate(raw, recv_ts, c.clean)
-            elif _key(s, n, b"event", 5):
-                if not _text(&c, &s, &n) or not _key(s, n, b"update", 6):
-                    return None
-                event_ok = True
-            elif _key(s, n, b"time", 4):
-                if not _time(&c, &sec):
-                    return None
-            elif _key(s, n, b"time_ms", 7):
-                if not _time(&c, &ms):
-                    return None
-            elif _key(s, n, b"error", 5) or _key(s, n, b"id", 2) or _key(s, n, b"payload", 7):
-                return None  # never on a push: the handler's path checks them
             elif _key(s, n, b"result", 6):
                 # the channel comes first on every Gate push
                 if have_result or kind == OTHER:
@@ -256,8 +245,11 @@ cdef class PushHandler:
                             if not _take(&c, c']'):
                                 return None
                             break
-            elif not _skip(&c, 0):
-                return None
+            else:
+                # event, time, time_ms; never error, id, payload; any other key skipped
+                field = _push_field(&c, s, n, &event_ok, &sec, &ms)
+                if field < 0 or field == 0 and not _skip(&c, 0):
+                    return None
             if _take(&c, c','):
                 continue
             if not _take(&c, c'}'):

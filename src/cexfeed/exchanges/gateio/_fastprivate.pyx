@@ -18,10 +18,11 @@ item outside the rules (a value outside its kind, an item rule of its struct, a 
 ``buy``/``sell``) also takes the twin's path, which counts it: found while reading, or while the
 events are built (then before any is handed on).
 
-One module in four files: this one (the reader, its lane into the handler), and the included
-``_fastprivate_scan.pxi`` (the structs' fields, the JSON of one push into them),
-``_fastprivate_values.pxi`` (texts and Decimals made once for a text seen again) and
-``_fastprivate_events.pxi`` (the normalizers).
+One module in six files: this one (the reader), and the included ``_fastprivate_scan.pxi`` (the
+structs' fields, the JSON of one push into them) with ``_fastprivate_tokens.pxi`` (one value by
+its kind), ``_fastprivate_values.pxi`` (texts and Decimals made once for a text seen again),
+``_fastprivate_events.pxi`` (the normalizers) and ``_fastprivate_lane.pxi`` (the reader's lane
+into the handler: count, apply to the account state, publish).
 """
 
 from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
@@ -30,7 +31,7 @@ from cpython.ref cimport Py_INCREF, Py_XDECREF
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcmp, memcpy, memset
 
-from cexfeed._amounts cimport _negative_zero, _numberish, _start, _strict
+from cexfeed._amounts cimport MAX_DIGITS, _negative_zero, _numberish, _start, _strict
 from cexfeed.exchanges.gateio._fastpush cimport NOT_ASCII, NOT_CLEAN, Cur, _bytes, _null, _take, _text, _ws
 from cexfeed._account cimport AccountCore, _offset, _set_slot, _slot
 
@@ -42,9 +43,9 @@ import msgspec
 
 from cexfeed import wire
 from cexfeed.exchanges.gateio.futures_table import FuturesOrderPush, FuturesPositionPush, FuturesUserTrade
-from cexfeed.exchanges.gateio.spot_table import SpotOrderPush, SpotUserTrade
+from cexfeed.exchanges.gateio.spot_table import SpotBalancePush, SpotOrderPush, SpotUserTrade
 from cexfeed.handlers import HandlerStats
-from cexfeed.models import DUAL_LONG, DUAL_SHORT, LONG, PERP, SHORT, SPOT, Fill, Order, OrderStatus, Position
+from cexfeed.models import DUAL_LONG, DUAL_SHORT, LONG, PERP, SHORT, SPOT, Balance, Fill, Order, OrderStatus, Position
 
 
 cdef extern from "Python.h":
@@ -62,6 +63,7 @@ for _cls, _fields in (
     (Fill, ("trade_id", "order_id", "side", "price", "amount", "contracts", "role", "fee", "fee_currency", "client_order_id", "raw_side")),
     (Position, ("mode", "side", "contracts", "size", "entry_price", "mark_price", "liq_price", "margin", "leverage", "realised_pnl",
                 "unrealised_pnl", "update_id", "closed")),
+    (Balance, ("currency", "total", "available", "frozen", "change", "change_type", "frozen_change")),
 ):
     if _cls.__struct_fields__ != _HEAD + _fields:
         raise ImportError(f"cexfeed._fastprivate was built for another {_cls.__name__} field order; rebuild it")
@@ -77,15 +79,6 @@ cdef object _FILLED = OrderStatus.FILLED
 cdef object _CANCELED = OrderStatus.CANCELED
 cdef object _REJECTED = OrderStatus.REJECTED
 cdef object _UNKNOWN = OrderStatus.UNKNOWN
-# what handle() reads and counts at their slots: the handler's counters, each event's name and time
-cdef Py_ssize_t _FRAMES = _offset(HandlerStats, "frames")
-cdef Py_ssize_t _EVENTS = _offset(HandlerStats, "events")
-cdef Py_ssize_t _ORDER_SYMBOL = _offset(Order, "venue_symbol")
-cdef Py_ssize_t _ORDER_TS = _offset(Order, "recv_ts")
-cdef Py_ssize_t _FILL_SYMBOL = _offset(Fill, "venue_symbol")
-cdef Py_ssize_t _FILL_TS = _offset(Fill, "recv_ts")
-cdef Py_ssize_t _POSITION_SYMBOL = _offset(Position, "venue_symbol")
-cdef Py_ssize_t _POSITION_TS = _offset(Position, "recv_ts")
 cdef object _MISSING = object()
 cdef object _DECIMAL_ZERO = Decimal("0")
 
@@ -94,7 +87,7 @@ cdef class AccountReader:
     """Reads the account pushes of one Gate private handler.
 
     ``channels`` maps each venue channel this reader serves to the event it gives (``order``,
-    ``fill``, ``position``), from the handler's table; ``market`` ``spot`` or ``perp``;
+    ``fill``, ``position``, spot ``balance``), from the handler's table; ``market`` ``spot`` or ``perp``;
     ``handler`` and ``fallback`` (optional) the private handler whose ``_handle_message``
     :meth:`handle_message` is, and the handler's own one for the frames it does not take; ``unified``
     the handler's name lookup; ``multiplier`` (futures) the handler's exact
@@ -115,21 +108,21 @@ cdef class AccountReader:
     cdef object names  # a dict (subclass): read with PyDict_GetItem, no __missing__
     # the handler whose pushes handle() applies and publishes, and its state when compiled
     cdef object handler, stats, fallback
-    cdef dict seen_order, seen_fill, seen_position
+    cdef dict seen_order, seen_fill, seen_position, seen_balance
     cdef dict hdict
     cdef AccountCore core
     cdef dict finish_as, rest_finished
     cdef object left_filled, none_rejected
     cdef dict mults
-    cdef Spec specs[5]
-    cdef Shape shapes[6]  # the keys of each kind's objects, and of the envelope (ENVELOPE)
+    cdef Spec specs[KINDS]
+    cdef Shape shapes[KINDS + 1]  # the keys of each kind's objects, and of the envelope (ENVELOPE)
     cdef list keep
     cdef list defaults
     cdef Tok* items
     cdef Py_ssize_t cap
     cdef Entry cache[CACHE]
     # the last Decimal of each field of each event kind (kind * MAX_FIELDS + slot)
-    cdef Entry memo[5 * MAX_FIELDS]
+    cdef Entry memo[KINDS * MAX_FIELDS]
     cdef int kind
 
     def __cinit__(self):
@@ -137,7 +130,7 @@ cdef class AccountReader:
         for i in range(CACHE):
             self.cache[i].n = -1
             self.cache[i].obj = NULL
-        for i in range(5 * MAX_FIELDS):
+        for i in range(KINDS * MAX_FIELDS):
             self.memo[i].n = -1
             self.memo[i].obj = NULL
         memset(self.shapes, 0, sizeof(self.shapes))
@@ -157,7 +150,12 @@ cdef class AccountReader:
             self.keep.append(name)
             self.chan_names[self.nchannels] = name
             self.chan_lens[self.nchannels] = len(name)
-            self.chan_kinds[self.nchannels] = kinds[kind] + (2 if market == PERP else 0)
+            if kind == "balance":  # (spot balances only: futures ones take the handler's path)
+                if market == PERP:
+                    raise ValueError("no compiled futures balances")
+                self.chan_kinds[self.nchannels] = 5
+            else:
+                self.chan_kinds[self.nchannels] = kinds[kind] + (2 if market == PERP else 0)
             self.nchannels += 1
         self.perp = market == PERP
         self.unified = unified
@@ -179,11 +177,11 @@ cdef class AccountReader:
             self.stats = handler.stats
             # (the per-class dicts of handler.seen, made now rather than on the first event)
             self.seen_order, self.seen_fill, self.seen_position = handler.seen[Order], handler.seen[Fill], handler.seen[Position]
+            self.seen_balance = handler.seen[Balance]
             self.core = handler.state if isinstance(handler.state, AccountCore) else None
         self.mults = multipliers
         self.defaults = []
-        # 0 spot order, 1 spot fill, 2 futures order, 3 futures fill, 4 position
-        for k, struct in enumerate((SpotOrderPush, SpotUserTrade, FuturesOrderPush, FuturesUserTrade, FuturesPositionPush)):
+        for k, struct in enumerate((SpotOrderPush, SpotUserTrade, FuturesOrderPush, FuturesUserTrade, FuturesPositionPush, SpotBalancePush)):
             _spec(&self.specs[k], struct, self.keep)
             self.defaults.append(tuple(None if f.required else f.default for f in msgspec.structs.fields(struct)))
 
@@ -191,7 +189,7 @@ cdef class AccountReader:
         cdef int i
         for i in range(CACHE):
             Py_XDECREF(self.cache[i].obj)
-        for i in range(5 * MAX_FIELDS):
+        for i in range(KINDS * MAX_FIELDS):
             Py_XDECREF(self.memo[i].obj)
         free(self.items)
 
@@ -201,7 +199,7 @@ cdef class AccountReader:
         if n >= KEY:
             return _make(s, n, mode)
         e = &self.cache[_hash(s, n, mode)]
-        if e.n == n + KEY * mode and memcmp(e.key, s, n) == 0:
+        if e.n == n + KEY * mode and _same(e.key, s, n):
             return <object> e.obj
         obj = _make(s, n, mode)
         Py_INCREF(obj)
@@ -226,13 +224,11 @@ cdef class AccountReader:
         cdef Entry* e
         cdef Py_ssize_t n = v[i].n
         if n >= KEY:
-            text = _ascii(v[i].s, n)
-            return _decimal(text) if decimal else text
+            return _decimal(v[i].s, n) if decimal else _ascii(v[i].s, n)
         e = &self.memo[self.kind * MAX_FIELDS + i]
-        if e.n == n and memcmp(e.key, v[i].s, n) == 0:
+        if e.n == n and _same(e.key, v[i].s, n):
             return <object> e.obj
-        text = _ascii(v[i].s, n)
-        obj = _decimal(text) if decimal else text
+        obj = _decimal(v[i].s, n) if decimal else _ascii(v[i].s, n)
         Py_INCREF(obj)
         Py_XDECREF(e.obj)
         e.obj = <PyObject*> obj
@@ -324,13 +320,15 @@ cdef class AccountReader:
             return _futures_order(self, v, recv_ts)
         if kind == 3:
             return _futures_fill(self, v, recv_ts)
+        if kind == 5:
+            return _spot_balance(self, v, recv_ts)
         return _position(self, v, recv_ts)
 
     cdef int _channel(self, const char* s, Py_ssize_t n) noexcept:
         """The event kind of channel s/n (-1: a channel this reader does not serve)."""
         cdef int i
         for i in range(self.nchannels):
-            if self.chan_lens[i] == n and memcmp(self.chan_names[i], s, n) == 0:
+            if self.chan_lens[i] == n and _same(self.chan_names[i], s, n):
                 return self.chan_kinds[i]
         return -1
 
@@ -350,7 +348,7 @@ cdef class AccountReader:
     # -- the push -------------------------------------------------------------------------------
     def read(self, bytes raw, object recv_ts):
         """One raw frame -> see the class docstring."""
-        return self._read(raw, recv_ts)
+        return self._read(raw, recv_ts, True)
 
     def handle_message(self, object raw, object recv_ts=None, /):
         """The handler's ``_handle_message`` (the handler binds this method as its own): the
@@ -362,7 +360,7 @@ cdef class AccountReader:
         if recv_ts is None:
             recv_ts = _time_ns()
         try:
-            if self._handle(raw, recv_ts):
+            if _handle(self, raw, recv_ts):
                 return
         except Exception as exc:  # (from reading: the frame is not counted yet)
             stats = self.stats
@@ -371,60 +369,8 @@ cdef class AccountReader:
             return
         self.fallback(raw, recv_ts)
 
-    cdef bint _handle(self, object raw, object recv_ts) except -1:
-        if type(raw) is not bytes or self.hdict.get("_syncing", True):
-            return False
-        out = self._read(raw, recv_ts)
-        if out is None:
-            return False
-        stats = self.stats
-        _set_slot(stats, _FRAMES, _slot(stats, _FRAMES) + 1)
-        try:
-            if type(out) is list:
-                for event in out:
-                    self._publish(event)
-            else:
-                self._publish(out)
-        except Exception as exc:
-            self.handler._failed(raw, recv_ts, exc)
-        return True
-
-    cdef int _publish(self, object event) except -1:
-        cdef AccountCore core = self.core
-        cls = type(event)
-        if core is None:
-            result = self.handler._appliers[cls](event)
-        elif cls is Order:
-            result = core.c_apply_order(event)
-        elif cls is Fill:
-            result = core.c_apply_fill(event)
-        else:
-            result = core.c_apply_position(event)
-        if result is None:
-            return 0
-        cls = type(result)
-        if cls is Order:
-            symbol, seen, ts = _slot(result, _ORDER_SYMBOL), self.seen_order, _slot(result, _ORDER_TS)
-        elif cls is Fill:
-            symbol, seen, ts = _slot(result, _FILL_SYMBOL), self.seen_fill, _slot(result, _FILL_TS)
-        else:
-            symbol, seen, ts = _slot(result, _POSITION_SYMBOL), self.seen_position, _slot(result, _POSITION_TS)
-        # a symbol the handler does not follow is not published (applied all the same), as _emit
-        only = self.hdict.get("_only")
-        if only is not None and symbol not in only and not self.handler._admit(result):
-            return 0
-        stats = self.stats
-        _set_slot(stats, _EVENTS, _slot(stats, _EVENTS) + 1)
-        PyDict_SetItem(seen, symbol, ts)
-        callback = self.hdict.get("_on_event")
-        if callback is not None:
-            try:
-                callback(result)
-            except Exception as exc:
-                self.handler._count_error("callback", b"", exc)
-        return 0
-
-    cdef object _read(self, bytes raw, object recv_ts):
+    cdef object _read(self, bytes raw, object recv_ts, bint listed):
+        """See :meth:`read`; ``listed`` False: the one item of an array as its event, not a list."""
         cdef Cur c
         cdef const char* s
         cdef Py_ssize_t n, i, count = 0
@@ -446,7 +392,7 @@ cdef class AccountReader:
         while True:
             # the envelope's keys, as _item reads an object's: where the last push had them
             key = &self.shapes[ENVELOPE].keys[k] if k < MAX_KEYS else NULL
-            if key != NULL and c.clean and key.n and c.end - c.p > key.n and c.p[0] == c'"' and memcmp(c.p, key.text, key.n) == 0:
+            if key != NULL and c.clean and key.n and c.end - c.p > key.n and c.p[0] == c'"' and _same(c.p, key.text, key.n):
                 c.p += key.n
                 field = key.slot
             else:
@@ -518,7 +464,7 @@ cdef class AccountReader:
                 return None  # an unknown side, an order of size 0: the twin's path reads it
         # the whole frame reads: now the events (all built before any is handed on)
         try:
-            if single:
+            if single or (count == 1 and not listed):
                 return self._event(kind, self.items, recv_ts)
             return [self._event(kind, self.items + i * MAX_FIELDS, recv_ts) for i in range(count)]
         except _TwinReads:
@@ -526,3 +472,4 @@ cdef class AccountReader:
 
 
 include "_fastprivate_events.pxi"
+include "_fastprivate_lane.pxi"

@@ -1,5 +1,6 @@
 # Part of _fastprivate.pyx (included there): the normalizers, twins of the handlers' order(),
-# fill() and position() (private_spot.py, private_futures.py): one push item's slots -> its event.
+# fill(), position() and the spot balance() (private_spot.py, private_futures.py): one push item's
+# slots -> its event.
 
 cdef object _spot_order(AccountReader self, Tok* v, object recv_ts):
     cdef tuple d = self.defaults[0]
@@ -142,4 +143,12 @@ cdef object _position(AccountReader self, Tok* v, object recv_ts):
         entry if entry else None, mark if mark else None, liq if liq else None, self._dec(v, FP_MARGIN), self._dec(v, FP_LEVERAGE),
         self._dec(v, FP_REALISED), self._dec(v, FP_UNREALISED),
         v[FP_UPDATE_ID].v if v[FP_UPDATE_ID].flags and not v[FP_UPDATE_ID].flags & F_NULL else None, bool(v[FP_SIZE].flags & F_ZERO),
+    )
+
+
+cdef object _spot_balance(AccountReader self, Tok* v, object recv_ts):
+    cdef tuple d = self.defaults[5]
+    return Balance(
+        "gateio", SPOT, "", "", self._ms(v, SB_TIME_MS, SB_TIME), recv_ts, self._upper(v, SB_CURRENCY), self._dec(v, SB_TOTAL),
+        self._dec(v, SB_AVAILABLE), self._dec(v, SB_FREEZE), self._dec(v, SB_CHANGE), self._str(v, SB_CHANGE_TYPE, d),
     )

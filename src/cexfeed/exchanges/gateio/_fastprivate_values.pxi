@@ -55,10 +55,12 @@ cdef object _make(const char* s, Py_ssize_t n, int mode):
 
 cdef extern from *:
     """
+    #include <stdint.h>
     /* Decimal(text) by the type's own constructor: what calling the type does (its tp_init is
        object's, a no-op), without the generic call protocol around it, and with one argument
        tuple kept for it (the constructor keeps no reference to it; a new one when it is held) */
     static PyObject* cexfeed_decimal_args = NULL;
+    static PyObject* cexfeed_decimal_type = NULL;
 
     static PyObject* cexfeed_new_decimal(PyObject* type, PyObject* text) {
         PyObject* args = cexfeed_decimal_args;
@@ -78,20 +80,145 @@ cdef extern from *:
         return made;
     }
 
-    static int cexfeed_decimal_setup(void) {
+    /* The Decimal of a number text the reader has checked by the grammar, built as the type's
+       constructor builds it (mpdecimal's string reading: coefficient = all the digits as one
+       integer, exponent = the written one minus the fraction's digits, trailing zeros kept) but
+       straight into the object: CPython's _decimal object is the object header, a hash, an mpd_t
+       and four coefficient words of 19 decimal digits each (PyDecObject, mpdecimal.h). Used only
+       when cexfeed_fast_decimal_setup found exactly that layout in a Decimal the type made, and
+       only for a coefficient of at most 19 digits (one word); any other text goes to the type. */
+    typedef struct {
+        uint8_t flags;
+        int64_t exp, digits, len, alloc;
+        uint64_t* data;
+    } cexfeed_mpd;
+    typedef struct {
+        PyObject_HEAD
+        Py_hash_t hash;
+        cexfeed_mpd dec;
+        uint64_t data[4];
+    } cexfeed_dec;
+    enum { CEXFEED_MPD_NEG = 1, CEXFEED_MPD_STATIC = 16, CEXFEED_MPD_STATIC_DATA = 32 };
+    static int cexfeed_fast_ok = 0;
+
+    static PyObject* cexfeed_decimal_built(const char* s, Py_ssize_t n) {
+        uint64_t coefficient = 0;
+        int64_t exponent = 0, written = 0;
+        int digits = 0, fraction = 0, negative = 0, written_negative = 0;
+        Py_ssize_t i = 0;
+        cexfeed_dec* made;
+        if (n > 0 && s[0] == '-') { negative = 1; i = 1; }
+        for (; i < n; i++) {
+            char ch = s[i];
+            if (ch >= '0' && ch <= '9') {
+                if ((digits || ch != '0') && ++digits > 19) return NULL;
+                coefficient = coefficient * 10 + (uint64_t) (ch - '0');
+                exponent -= fraction;
+            } else if (ch == '.') {
+                fraction = 1;
+            } else {
+                break;
+            }
+        }
+        if (i < n) {  /* e/E, an optional sign, at most 9 digits (the grammar: at least one) */
+            i++;
+            if (i < n && (s[i] == '+' || s[i] == '-')) { written_negative = s[i] == '-'; i++; }
+            if (i >= n || n - i > 9) return NULL;
+            for (; i < n; i++) written = written * 10 + (s[i] - '0');
+            exponent += written_negative ? -written : written;
+        }
+        made = PyObject_New(cexfeed_dec, (PyTypeObject*) cexfeed_decimal_type);
+        if (made == NULL) return NULL;
+        made->hash = -1;
+        made->dec.flags = CEXFEED_MPD_STATIC | CEXFEED_MPD_STATIC_DATA | (negative ? CEXFEED_MPD_NEG : 0);
+        made->dec.exp = exponent;
+        made->dec.digits = digits ? digits : 1;
+        made->dec.len = 1;
+        made->dec.alloc = 4;
+        made->dec.data = made->data;
+        made->data[0] = coefficient;
+        return (PyObject*) made;
+    }
+
+    /* Decimal of number text s/n (checked by the grammar): built, else by the type */
+    static PyObject* cexfeed_decimal_of(const char* s, Py_ssize_t n) {
+        PyObject* text;
+        PyObject* made;
+        if (cexfeed_fast_ok) {
+            made = cexfeed_decimal_built(s, n);
+            if (made != NULL || PyErr_Occurred()) return made;
+        }
+        text = PyUnicode_New(n, 127);
+        if (text == NULL) return NULL;
+        memcpy(PyUnicode_DATA(text), s, n);
+        made = cexfeed_new_decimal(cexfeed_decimal_type, text);
+        Py_DECREF(text);
+        return made;
+    }
+
+    /* 1 when `sample` (the type's Decimal("-1234567.890")) has the layout cexfeed_decimal_built writes */
+    static int cexfeed_decimal_layout(PyObject* sample) {
+        PyTypeObject* type = Py_TYPE(sample);
+        cexfeed_dec* d = (cexfeed_dec*) sample;
+        return (type->tp_basicsize == (Py_ssize_t) sizeof(cexfeed_dec) && type->tp_itemsize == 0
+                && !(type->tp_flags & Py_TPFLAGS_HAVE_GC)
+                && d->dec.flags == (CEXFEED_MPD_STATIC | CEXFEED_MPD_STATIC_DATA | CEXFEED_MPD_NEG) && d->dec.exp == -3
+                && d->dec.digits == 10 && d->dec.len == 1 && d->dec.alloc == 4 && d->dec.data == d->data
+                && d->data[0] == 1234567890ull);
+    }
+
+    static int cexfeed_decimal_setup(PyObject* type) {
         cexfeed_decimal_args = PyTuple_New(1);
         if (cexfeed_decimal_args == NULL) return -1;
         Py_INCREF(Py_None);
         PyTuple_SET_ITEM(cexfeed_decimal_args, 0, Py_None);
+        Py_INCREF(type);
+        cexfeed_decimal_type = type;
         return 0;
     }
     """
     object cexfeed_new_decimal(object type, object text)
-    int cexfeed_decimal_setup() except -1
+    int cexfeed_decimal_setup(object type) except -1
+    object _decimal_of "cexfeed_decimal_of"(const char* s, Py_ssize_t n)
+    object _decimal_built "cexfeed_decimal_built"(const char* s, Py_ssize_t n)
+    bint _decimal_layout "cexfeed_decimal_layout"(object sample)
+    int cexfeed_fast_ok
 
 
-cexfeed_decimal_setup()
+cexfeed_decimal_setup(Decimal)
+
+# the built Decimals only when the type's own ones have the layout they are written in, and the
+# built ones of these texts are the type's (digits, exponent, sign, text, hash)
+_SAMPLES = ("-1234567.890", "0", "0.000", "1.50", "0.0000573", "64982.3", "1e-7", "-2.5E+3", "9999999999999999999", "100", "1.0e0")
 
 
-cdef inline object _decimal(str text):
-    return cexfeed_new_decimal(Decimal, text)
+def _built_is_typed() -> bool:
+    if type(Decimal("1")) is not Decimal or not _decimal_layout(Decimal("-1234567.890")):
+        return False
+    for text in _SAMPLES:
+        raw = text.encode()
+        built, typed = _decimal_built(raw, len(raw)), Decimal(text)
+        if type(built) is not Decimal or built.as_tuple() != typed.as_tuple() or str(built) != str(typed) or hash(built) != hash(typed):
+            return False
+    return True
+
+
+if _built_is_typed():
+    cexfeed_fast_ok = 1
+#: whether account values are built straight into Decimal objects (else by the type's constructor)
+DECIMALS_BUILT = bool(cexfeed_fast_ok)
+
+
+cdef inline object _decimal(const char* s, Py_ssize_t n):
+    """The Decimal of number text s/n (checked by the one grammar before)."""
+    return _decimal_of(s, n)
+
+
+def decimal_of(bytes raw):
+    """The Decimal this reader makes of number text ``raw`` (JSON number text within the bound,
+    as the reader checks before making one); ``ValueError`` for any other text. For the tests
+    that hold it to ``Decimal(text)``."""
+    cdef const unsigned char* p = raw
+    if not raw or not _strict(p, len(raw)):
+        raise ValueError("not number text by the grammar")
+    return _decimal(raw, len(raw))

@@ -101,6 +101,27 @@ cdef bint _time(Cur* c, long long* out) noexcept nogil
 cdef double _round15(double x) except? -1.0
 
 
+cdef inline int _push_field(Cur* c, const char* s, Py_ssize_t n, bint* event_ok, long long* sec, long long* ms) noexcept nogil:
+    """One envelope field of a Gate push besides ``channel`` and ``result`` (gateio-protocol.md
+    §2.3), its key ``s`` read: ``event`` must be ``update``, ``time`` (s) and ``time_ms`` are
+    times; ``error``, ``id`` and ``payload`` are never on a push (the msgspec path checks them).
+    1: read; 0: another key (its value not read); -1: refuse the frame (the msgspec path)."""
+    cdef const char* v
+    cdef Py_ssize_t vn
+    if _key(s, n, b"event", 5):
+        if not _text(c, &v, &vn) or not _key(v, vn, b"update", 6):
+            return -1
+        event_ok[0] = True
+        return 1
+    if _key(s, n, b"time", 4):
+        return 1 if _time(c, sec) else -1
+    if _key(s, n, b"time_ms", 7):
+        return 1 if _time(c, ms) else -1
+    if _key(s, n, b"error", 5) or _key(s, n, b"id", 2) or _key(s, n, b"payload", 7):
+        return -1
+    return 0
+
+
 cdef inline double _base(double s, double num, double den, bint one) except? -1.0:
     """ContractSize.base: contracts -> base currency (num / den the multiplier, ``one`` when 1)."""
     cdef double x

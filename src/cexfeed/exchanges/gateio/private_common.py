@@ -1,5 +1,5 @@
 """What the Gate spot and futures private handlers share (gateio-protocol.md §2, §4, §5):
-the envelope and control frames of :class:`~cexfeed.exchanges.gateio.common.GateioFrames`, the
+the envelope and control frames of :class:`~cexfeed.exchanges.gateio.frames.GateioFrames`, the
 one grammar of account values (a frame whose numbers a typed Decimal decode would read outside
 the grammar goes through the strict converter), authentication refusals, venue times, and the
 order-status rules both markets follow.
@@ -20,7 +20,8 @@ from ...models import OrderStatus
 from ...symbols import SymbolMap
 from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, amounts_plain, convert_amounts, to_ms, trade_side, untyped_amounts
 from . import auth
-from .common import GateioFrames, _last_wins, check_utf8
+from .frame_json import _last_wins, check_utf8
+from .frames import GateioFrames
 
 try:  # compiled reader of the hot account pushes; the msgspec path below is its twin
     from ._fastprivate import AccountReader
@@ -186,7 +187,7 @@ def ended(state: AccountState, order_id: str) -> bool:
 
 def _channel_method(normalize: Callable[[Any, Any, int], Any]) -> Callable[[Any, Any, Any, int], Any]:
     """The method of an ``items`` row (``(item, frame, recv_ts)``, see
-    :class:`~cexfeed.exchanges.gateio.common.GateioFrames`): the item's event by ``normalize``
+    :class:`~cexfeed.exchanges.gateio.frames.GateioFrames`): the item's event by ``normalize``
     (which REST bodies share, hence without the frame)."""
 
     def on_item(self, item, frame, recv_ts: int) -> Any:
@@ -200,7 +201,7 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
     :class:`~cexfeed.account.AccountState` to keep, ``credentials`` (optional) are scrubbed
     from any venue message before it is reported. Subclasses set ``TABLE`` and ``NORMALIZE``;
     every private row is an ``items`` row, so a push's items are read and dispatched as on the
-    public streams (:class:`~cexfeed.exchanges.gateio.common.GateioFrames`: a bad item of an
+    public streams (:class:`~cexfeed.exchanges.gateio.frames.GateioFrames`: a bad item of an
     array counted ``malformed_item`` and left out) and their events go to
     :meth:`_account_event`.
 
@@ -209,7 +210,7 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
     are read by :func:`cexfeed.wire.convert_amounts` (counted ``amounts_checked``), the reader of
     every item this handler reads untyped; numbers keep their text on every untyped path.
 
-    The hot pushes (order, fill and position rows) are read by the compiled reader
+    The hot pushes (order, fill and position rows, spot balances: :attr:`READ`) are read by the compiled reader
     (``_fastprivate.AccountReader``, when built) from the raw bytes to the applied and published
     events; a frame it does not take (anything unusual, or while pushes are buffered) comes back
     to the path above, its pure-Python twin (:meth:`use_compiled`).
@@ -258,7 +259,7 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
     READ = {"order": "order", "fill": "fill", "position": "position"}
 
     def _make_reader(self) -> Any:
-        """The compiled reader of this handler's order, fill and position rows."""
+        """The compiled reader of this handler's rows whose events it reads (:attr:`READ`)."""
         channels = {row.venue_channel: self.READ[self.NORMALIZE[row.handler]] for row in self.ROWS.values()
                     if self.NORMALIZE.get(row.handler) in self.READ}
         return AccountReader(channels, self.market, self._unified, getattr(self, "multiplier", None), getattr(self, "_multipliers", {}),

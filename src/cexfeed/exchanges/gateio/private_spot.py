@@ -107,6 +107,8 @@ class GateioSpotPrivateWebSocketHandler(GateioPrivateHandler):
 
     # the channel methods (table rows' handlers) from the normalizers
     NORMALIZE = {"_on_orders": "order", "_on_usertrades": "fill", "_on_balances": "balance"}
+    #: the compiled reader also gives spot balances
+    READ = {"order": "order", "fill": "fill", "position": "position", "balance": "balance"}
 
 
 fields_in_order(Order, "venue market symbol venue_symbol exchange_ts recv_ts order_id side order_type status raw_status price amount "

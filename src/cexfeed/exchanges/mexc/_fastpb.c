@@ -26,139 +26,15 @@
  * A deal whose values break these rules is skipped and counted (DealsBody.bad); any other
  * value error makes the frame malformed.
  */
-#include "_pbwire.h"
+#include "_pbpush.h"
 
 /* set_types(): Push, DepthBody, Deal, DealsBody, BookTickerBody, KlineBody, the upb decode_push */
 #define N_TYPES 6
 static PyTypeObject *push_type, *depth_type, *deal_type, *deals_type, *ticker_type, *kline_type;
 static PyObject *fallback;
 
-static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-/* JSON number text (wire.NUMBER: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?) -> the float
- * float(text) gives, -0 read as 0.0. Up to 19 significant digits below 2**53 with a power of
- * ten up to 22 take the exact path (one correctly rounded IEEE operation on two exact doubles,
- * Clinger's fast path); anything else goes to the correctly rounded parsers of the runtime. */
-static int parse_number(const Slice *s, double *out) {
-    const uint8_t *p = s->p, *end = s->p + s->n;
-    int neg = 0, digits = 0, scale = 0, exact = 1, exp = 0, exp_neg = 0;
-    uint64_t mant = 0;
-    if (p < end && *p == '-') {
-        neg = 1;
-        p++;
-    }
-    if (!is_digit(p, end)) return not_number(s);
-    if (*p == '0') {
-        p++;
-    } else {
-        for (; is_digit(p, end); p++) {
-            if (++digits > 19) exact = 0;
-            else mant = mant * 10 + (*p - '0');
-        }
-    }
-    if (p < end && *p == '.') {
-        p++;
-        if (!is_digit(p, end)) return not_number(s);
-        for (; is_digit(p, end); p++) {
-            if (mant || *p != '0') digits++;
-            if (digits > 19) {
-                exact = 0;
-            } else {
-                mant = mant * 10 + (*p - '0');
-                scale--;
-            }
-        }
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < end && (*p == '-' || *p == '+')) exp_neg = *p++ == '-';
-        if (!is_digit(p, end)) return not_number(s);
-        for (; is_digit(p, end); p++)
-            if (exp < 100000) exp = exp * 10 + (*p - '0');
-        scale += exp_neg ? -exp : exp;
-    }
-    if (p != end) return not_number(s);
-    double v;
-    if (exact && mant <= (1ULL << 53) && scale >= -22 && scale <= 22) {
-        v = (double)mant;
-        v = scale < 0 ? v / POW10[-scale] : v * POW10[scale];
-        if (neg) v = -v;
-    } else if (s->n < 64) {
-        char buf[64];
-        memcpy(buf, s->p, s->n);
-        buf[s->n] = 0;
-        /* no overflow exception: an out-of-range value is +-HUGE_VAL, refused by the bounds */
-        v = PyOS_string_to_double(buf, NULL, NULL);
-        if (v == -1.0 && PyErr_Occurred()) return ERR_PY;
-    } else {
-        PyObject *text = PyUnicode_DecodeASCII((const char *)s->p, s->n, "strict");
-        if (text == NULL) return ERR_PY;
-        PyObject *f = PyFloat_FromString(text);
-        Py_DECREF(text);
-        if (f == NULL) return ERR_PY;
-        v = PyFloat_AS_DOUBLE(f);
-        Py_DECREF(f);
-    }
-    *out = v + 0.0; /* -0.0 -> 0.0 */
-    return OK;
-}
-
-/* a price: "" or outside (0, MAX_VALUE) is ERR_VALUE */
-static inline int parse_price(const Slice *s, double *out) {
-    int rc = s->n ? parse_number(s, out) : ERR_VALUE;
-    if (rc) return rc;
-    return *out > 0.0 && *out < MAX_VALUE ? OK : ERR_VALUE;
-}
-
-/* a size: "" (absent) is 0.0; outside [0, MAX_VALUE) is ERR_VALUE */
-static inline int parse_size(const Slice *s, double *out) {
-    if (s->n == 0) {
-        *out = 0.0;
-        return OK;
-    }
-    int rc = parse_number(s, out);
-    if (rc) return rc;
-    return *out >= 0.0 && *out < MAX_VALUE ? OK : ERR_VALUE;
-}
-
-/* a version (wire.seq_id), "" (absent) -> 0; a new reference in *out */
-static int parse_seq(const Slice *s, PyObject **out) {
-    const uint8_t *p = s->p, *end = s->p + s->n;
-    if (s->n == 0) {
-        *out = PyLong_FromLong(0);
-        return *out ? OK : ERR_PY;
-    }
-    int neg = *p == '-';
-    p += neg;
-    /* integer text without leading zeros */
-    if (p + 1 == end && *p == '0') {
-        *out = PyLong_FromLong(0);
-        return *out ? OK : ERR_PY;
-    }
-    if (is_digit(p, end) && *p != '0') {
-        uint64_t v = 0;
-        for (; is_digit(p, end); p++) {
-            /* checked before the multiplication, so that it cannot wrap */
-            if (v > (uint64_t)MAX_SEQ / 10) return not_number(s);
-            v = v * 10 + (*p - '0');
-            if (v > (uint64_t)MAX_SEQ) return not_number(s);
-        }
-        if (p == end) {
-            if (neg) return ERR_VALUE;
-            *out = PyLong_FromLongLong((long long)v);
-            return *out ? OK : ERR_PY;
-        }
-    }
-    /* other number text: an integral value a float holds exactly */
-    double x;
-    int rc = parse_number(s, &x);
-    if (rc) return rc;
-    if (x < 0.0 || x > EXACT || floor(x) != x) return ERR_VALUE;
-    *out = PyLong_FromLongLong((long long)x);
-    return *out ? OK : ERR_PY;
-}
-
+/* the value rules of the body strings: numbers, prices, sizes, versions */
+#include "_fastpb_values.h"
 
 /* one {price, quantity} item -> (float, float) appended to list */
 static int parse_level(const Slice *item, PyObject *list) {
@@ -441,87 +317,41 @@ static PyObject *decode_push(PyObject *self, PyObject *arg) {
     }
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
-    const uint8_t *p = (const uint8_t *)view.buf, *end = p + view.len;
-    Slice symbol = {NULL, 0}, channel = {NULL, 0};
-    Slice body[MAX_SLICES];
-    int body_count = 0, replaced = 0;
-    uint32_t body_no = 0, unknown_body = 0;
-    uint64_t send_time = 0, create_time = 0;
-    int rc = OK;
-    PyObject *body_obj = NULL, *sym_obj = NULL, *ts_obj = NULL, *chan_obj = NULL;
-
-    while (p < end) {
-        uint32_t f;
-        int w;
-        Slice s;
-        if ((rc = read_key(&p, end, &f, &w))) goto fail;
-        if (w == 2 && f >= 301 && f <= 315) {
-            if ((rc = read_len(&p, end, &s))) goto fail;
-            if (f != body_no) {
-                replaced |= body_no != 0;
-                body_no = f;
-                body_count = 0;
-            }
-            if (body_count == MAX_SLICES) replaced = 1; /* the rare many-piece body: upb */
-            else body[body_count++] = s;
-        } else if (w == 2 && (f == 1 || f == 3 || f == 4)) {
-            if ((rc = read_len(&p, end, &s))) goto fail;
-            if ((rc = check_str(&s))) goto fail;
-            if (f == 3) symbol = s;
-            else if (f == 1) channel = s;
-        } else if (w == 0 && (f == 5 || f == 6)) {
-            if ((rc = read_varint(&p, end, f == 5 ? &create_time : &send_time))) goto fail;
-        } else {
-            /* one of our bodies with another wire type: malformed, as on the upb reading */
-            if (f >= 301 && f <= 315) { rc = ERR_BAD; goto fail; }
-            if (f >= 300 && unknown_body == 0) unknown_body = f;
-            if ((rc = skip_field(&p, end, f, w, 0))) goto fail;
-        }
-    }
-    if (replaced) {
+    Wrapper w;
+    PyObject *body_obj = NULL;
+    int rc = walk_wrapper((const uint8_t *)view.buf, (const uint8_t *)view.buf + view.len, &w, 1);
+    if (rc) goto fail;
+    if (w.replaced) {
         /* a replaced oneof body must still be well-formed: upb checks it all */
         PyBuffer_Release(&view);
         return PyObject_CallOneArg(fallback, arg);
     }
-    switch (body_no) {
+    switch (w.body_no) {
     case 313:
-        body_obj = parse_depth(body, body_count, 0, &rc);
+        body_obj = parse_depth(w.body, w.body_count, 0, &rc);
         break;
     case 303:
-        body_obj = parse_depth(body, body_count, 1, &rc);
+        body_obj = parse_depth(w.body, w.body_count, 1, &rc);
         break;
     case 314:
-        body_obj = parse_deals(body, body_count, &rc);
+        body_obj = parse_deals(w.body, w.body_count, &rc);
         break;
     case 315:
-        body_obj = parse_book_ticker(body, body_count, &rc);
+        body_obj = parse_book_ticker(w.body, w.body_count, &rc);
         break;
     case 308:
-        body_obj = parse_kline(body, body_count, &rc);
+        body_obj = parse_kline(w.body, w.body_count, &rc);
         break;
-    case 0:
-        body_no = unknown_body;
-        /* fall through */
     default:
         Py_INCREF(Py_None);
         body_obj = Py_None;
     }
     if (body_obj == NULL) goto fail;
-    if ((rc = time_ms((int64_t)(send_time ? send_time : create_time), &ts_obj))) goto fail;
-    sym_obj = make_symbol(&symbol);
-    chan_obj = make_symbol(&channel);
-    if (sym_obj == NULL || chan_obj == NULL) {
-        rc = ERR_PY;
-        goto fail;
-    }
+    PyObject *push = push_record(push_type, &w, body_obj, &rc);
+    if (push == NULL) goto fail;
     PyBuffer_Release(&view);
-    PyObject *items[5] = {PyLong_FromUnsignedLong(body_no), sym_obj, ts_obj, body_obj, chan_obj};
-    return record_checked(push_type, items, 5);
+    return push;
 fail:
-    Py_XDECREF(body_obj);
-    Py_XDECREF(sym_obj);
-    Py_XDECREF(ts_obj);
-    Py_XDECREF(chan_obj);
     PyBuffer_Release(&view);
     set_error(rc, "MEXC push frame");
     return NULL;
@@ -532,10 +362,7 @@ static PyObject *set_types(PyObject *self, PyObject *args) {
     PyObject *types[N_TYPES], *upb;
     if (!PyArg_ParseTuple(args, "OOOOOOO:set_types", &types[0], &types[1], &types[2], &types[3], &types[4], &types[5], &upb)) return NULL;
     for (int i = 0; i < N_TYPES; i++) {
-        PyTypeObject *tp = (PyTypeObject *)types[i];
-        /* a tuple subclass with no extra fields (a NamedTuple): built as a tuple */
-        if (!PyType_Check(types[i]) || !PyType_IsSubtype(tp, &PyTuple_Type) || tp->tp_basicsize != PyTuple_Type.tp_basicsize ||
-            tp->tp_itemsize != PyTuple_Type.tp_itemsize) {
+        if (!is_namedtuple(types[i])) {
             PyErr_SetString(PyExc_TypeError, "set_types: every type must be a NamedTuple");
             return NULL;
         }
@@ -566,15 +393,9 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastpb", "Compiled decoder of hot MEXC push bodies.", -1, methods};
 
 PyMODINIT_FUNC PyInit__fastpb(void) {
-    empty_str = PyUnicode_FromStringAndSize("", 0);
-    if (empty_str == NULL) return NULL;
-    PyObject *m = PyModule_Create(&module);
+    PyObject *m = create_module(&module);
     if (m == NULL) return NULL;
-    if (PyModule_AddObject(m, "MAX_VALUE", PyFloat_FromDouble(MAX_VALUE)) < 0 ||
-        PyModule_AddIntConstant(m, "MAX_FIELD_NUMBER", MAX_FIELD) < 0 ||
-        PyModule_AddObject(m, "MAX_MILLIS", PyLong_FromLongLong(MAX_MILLIS)) < 0 ||
-        PyModule_AddObject(m, "MAX_SECONDS", PyLong_FromLongLong(MAX_SECONDS)) < 0 ||
-        PyModule_AddObject(m, "MAX_SEQ", PyLong_FromLongLong(MAX_SEQ)) < 0) {
+    if (PyModule_AddObject(m, "MAX_VALUE", PyFloat_FromDouble(MAX_VALUE)) < 0 || PyModule_AddObject(m, "MAX_SEQ", PyLong_FromLongLong(MAX_SEQ)) < 0) {
         Py_DECREF(m);
         return NULL;
     }

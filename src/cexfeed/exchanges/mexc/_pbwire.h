@@ -219,6 +219,25 @@ static inline int is_digit(const uint8_t *p, const uint8_t *end) { return p < en
  * the whole frame then). */
 static inline int not_number(const Slice *s) { return utf8_valid(s->p, s->n) ? ERR_VALUE : ERR_BAD; }
 
+/* The exponent part of JSON number text at *pp, when there is one ("e" or "E", an optional sign,
+ * digits; its magnitude capped below 10**6, far past any bound) as a signed value in *exp, 0
+ * without one. Returns -1 when the part is malformed (no digit after the marker). */
+static inline int number_exponent(const uint8_t **pp, const uint8_t *end, long *exp) {
+    const uint8_t *p = *pp;
+    long e = 0;
+    int neg = 0;
+    *exp = 0;
+    if (!(p < end && (*p == 'e' || *p == 'E'))) return 0;
+    p++;
+    if (p < end && (*p == '-' || *p == '+')) neg = *p++ == '-';
+    if (!is_digit(p, end)) return -1;
+    for (; is_digit(p, end); p++)
+        if (e < 100000) e = e * 10 + (*p - '0');
+    *pp = p;
+    *exp = neg ? -e : e;
+    return 0;
+}
+
 /* A venue time (int64) -> ms as wire.to_ms reads it: None for 0, ERR_VALUE when negative. */
 static inline int time_ms(int64_t v, PyObject **out) {
     if (v < 0) return ERR_VALUE;

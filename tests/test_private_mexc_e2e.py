@@ -62,8 +62,8 @@ def assert_matches_ledger(account: Account, ledger) -> None:
         if held is None:
             assert total == 0, currency
             continue
-        # MEXC states available and frozen, no total (None, never derived)
-        assert (held.total, held.available, held.frozen) == (None, free, locked), currency
+        # MEXC states available and frozen; total is their exact sum
+        assert (held.total, held.available, held.frozen) == (total, free, locked), currency
     assert set(account.state.open_orders) == ledger.open_order_ids()
     for oid in ledger.open_order_ids():
         mine, theirs = account.state.open_orders[oid], ledger.orders[oid]

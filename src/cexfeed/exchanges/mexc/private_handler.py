@@ -37,8 +37,8 @@ time: ``exchange_ts`` and ``updated_ts`` are the wrapper's ``sendTime``.
 Fills: ``role`` ``maker`` when ``isMaker`` is set, else ``taker`` (proto3 leaves a false flag
 out); ``fee`` in ``fee_currency``; ``exchange_ts`` the deal's ``time``. Balances: ``available``
 = ``balanceAmount``, ``frozen`` = ``frozenAmount``, ``change``/``frozen_change`` their changes,
-``change_type`` the venue's ``type``; ``total`` = available + frozen, exact (the venue sends no total; ``None`` when either is missing); ``exchange_ts`` the
-settlement ``time``.
+``change_type`` the venue's ``type``; ``total`` = available + frozen, exact (the venue sends no
+total; ``None`` when either is missing); ``exchange_ts`` the settlement ``time``.
 """
 
 from __future__ import annotations

@@ -330,7 +330,7 @@ def test_an_unknown_side_keeps_the_side_the_order_had(impl):
     event = st_.apply_order(order(side="unknown", raw_side="7", ts=1001, filled="0.5", left="1.5"))
     assert (event.side, event.raw_side) == ("unknown", "7")
     held = st_.open_orders["1"]
-    assert (held.side, held.filled, held.updated_ts) == ("sell", D("0.5"), 1001) and st_.stats["unknown_side"] == 1
+    assert (held.side, held.raw_side, held.filled, held.updated_ts) == ("sell", None, D("0.5"), 1001) and st_.stats["unknown_side"] == 1
     # with an unknown status too, and into the finished orders
     st_.apply_order(order(side="?", raw_side="?", status=S.UNKNOWN, ts=1002, filled="1", left="1"))
     st_.apply_order(order(side="unknown", raw_side="9", status=S.FILLED, ts=1003, filled="2", left="0"))

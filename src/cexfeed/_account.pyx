@@ -164,7 +164,7 @@ cdef class AccountCore:
         if held is not None and _slot(order, O_SIDE) not in _KNOWN_SIDES and _slot(held, O_SIDE) in _KNOWN_SIDES:
             # nor does it forget the side the order has (the event keeps the venue's value)
             self.stats["unknown_side"] += 1
-            record = _replace(record, side=_slot(held, O_SIDE))
+            record = _replace(record, side=_slot(held, O_SIDE), raw_side=held.raw_side)
         if _terminal(status):
             self.open_orders.pop(oid, None)
             closed = self.closed_orders

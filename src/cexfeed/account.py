@@ -143,7 +143,7 @@ class PyAccountState:
         if held is not None and order.side not in _KNOWN_SIDES and held.side in _KNOWN_SIDES:
             # nor does it forget the side the order has (the event keeps the venue's value)
             self.stats["unknown_side"] += 1
-            record = msgspec.structs.replace(record, side=held.side)
+            record = msgspec.structs.replace(record, side=held.side, raw_side=held.raw_side)
         if record.status in _TERMINAL:
             self.open_orders.pop(oid, None)
             closed = self.closed_orders

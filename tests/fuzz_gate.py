@@ -18,7 +18,19 @@ from cexfeed.soak.mutate import ALPHABET, EDGE_VALUES, _compact  # noqa: F401
 from cexfeed.soak.mutate import mutate_json as mutate_structure
 from cexfeed.soak.mutate import mutate_text as mutate_bytes
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+from conftest import shared_dir
+
+#: ``../shared`` beside the clone, or ``CEXFEED_SHARED``
+SHARED = shared_dir()
+
+
+def require_shared() -> None:
+    """Skip the calling test when the reference captures and docs are absent: its corpus is
+    built around their real frames."""
+    import pytest
+
+    if not (SHARED / "captures" / "gateio").is_dir() or not (SHARED / "docs" / "gateio-protocol.md").is_file():
+        pytest.skip(f"reference captures and docs not found at {SHARED} (set CEXFEED_SHARED to the shared/ folder)")
 
 
 def capture_frames(name: str) -> list[bytes]:

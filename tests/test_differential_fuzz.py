@@ -14,7 +14,7 @@ from collections import Counter
 
 import msgspec
 import pytest
-from fuzz_gate import SHARED, corpus, private_corpus
+from fuzz_gate import SHARED, corpus, private_corpus, require_shared
 from fuzz_mexc import Snapshot
 from fuzz_mexc import corpus as mexc_corpus
 
@@ -101,6 +101,7 @@ def _run(paths: list[Path_], frames: list[bytes]) -> list[tuple]:
 
 @pytest.mark.parametrize("stream,spot,seed", [("gateio-spot", True, 11), ("gateio-perp", False, 12)])
 def test_gate_paths_agree(monkeypatch, stream, spot, seed):
+    require_shared()
     frames = list(corpus(seed, spot, PER_MARKET))
     compiled = _paths(stream, spot, pure=False)
     trace = _run(compiled, frames)
@@ -181,6 +182,7 @@ def test_gate_private_paths_agree(monkeypatch, stream, spot, seed):
     the direct private handler with its compiled parts (account-push reader, account-value
     screen, account state), on its pure-Python twins, and the strategy path give the same
     events, counters and account state."""
+    require_shared()
     from cexfeed import wire
     from cexfeed.account import AccountState, PyAccountState
     from cexfeed.exchanges.gateio import private_common

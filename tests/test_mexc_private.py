@@ -8,6 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from conftest import shared_dir
+
 import pytest
 
 from cexfeed.account import AccountSnapshot
@@ -39,7 +41,7 @@ from mexc_private_frames import (
 
 D = Decimal
 S = OrderStatus
-CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "captures" / "mexc"
+CAPTURES = shared_dir() / "captures" / "mexc"
 
 
 @pytest.fixture(params=DECODERS)

@@ -13,7 +13,7 @@ import pytest
 
 from cexfeed.resilience.results import FAILED, NOT_APPLICABLE, OK, PENDING, FaultResult, MatrixRun, from_json, render_markdown, to_json
 from cexfeed.sim import SimServer
-from cexfeed.sim.testing import sim_update_id
+from cexfeed.sim.testing import sim_update_id, wait_until
 
 
 @pytest.fixture
@@ -46,35 +46,66 @@ async def _subscribe(ws, channel: str, payload: list) -> dict:
             return frame
 
 
+async def _until(ws, found, seconds: float = 5.0) -> tuple[dict, list[dict]]:
+    """Read frames until one for which ``found(frame)`` holds (within ``seconds``); that frame
+    and the ones read before it."""
+    before: list[dict] = []
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    while (left := end - loop.time()) > 0:
+        msg = await ws.receive(timeout=left)
+        if msg.type != aiohttp.WSMsgType.TEXT:
+            continue
+        frame = json.loads(msg.data)
+        if found(frame):
+            return frame, before
+        before.append(frame)
+    raise AssertionError(f"no such frame within {seconds} s; read {before}")
+
+
+def _book_ids(frames: list[dict]) -> list[int]:
+    return [f["result"]["u"] for f in frames if f["channel"] == "spot.order_book_update"]
+
+
 async def test_mute_cross_full_and_block_on_the_wire(sim):
+    # conditions with deadlines, not fixed windows: a busy machine delays frames, it must not fail the test;
+    # the sim's update ids tell pushes made before a switch (still in flight) from those after it
     async with aiohttp.ClientSession() as http:
         async with http.ws_connect(sim.ws_url("gateio-spot")) as ws:
             ack = await _subscribe(ws, "spot.order_book_update", ["BTC_USDT", "100ms"])
             assert ack["result"] == {"status": "success"}
-            assert [f for f in await _frames(ws, 0.3) if f["channel"] == "spot.order_book_update"]
-            # mute: no push, but a ping is answered
-            async with http.post(sim.base_url + "/_sim/fault/mute?seconds=0.6") as resp:
+            await _until(ws, lambda f: f["channel"] == "spot.order_book_update")
+            # mute: no push, but a ping is answered (muted until switched off below)
+            async with http.post(sim.base_url + "/_sim/fault/mute?seconds=60") as resp:
                 assert (await resp.json())["affected"] == 1
+            muted_at = sim_update_id(sim, "BTC/USDT")
             await ws.send_str(json.dumps({"time": 1, "channel": "spot.ping"}))
-            frames = await _frames(ws, 0.4)
-            assert [f["channel"] for f in frames] == ["spot.pong"]
-            await asyncio.sleep(0.3)
+            _, early = await _until(ws, lambda f: f["channel"] == "spot.pong")
+            assert await wait_until(lambda: sim_update_id(sim, "BTC/USDT") > muted_at + 3, 10)  # steps that were not pushed
+            late = await _frames(ws, 0.2)
+            assert [f["channel"] for f in early + late if f["channel"] != "spot.order_book_update"] == []
+            assert all(u <= muted_at for u in _book_ids(early + late)), (muted_at, _book_ids(early + late))
+            async with http.post(sim.base_url + "/_sim/fault/mute?seconds=0") as resp:
+                assert (await resp.json())["affected"] == 1
+            await _until(ws, lambda f: f["channel"] == "spot.order_book_update" and f["result"]["u"] > muted_at)  # pushes again
             # cross: a bid at the best ask, with the next id; the simulator's book keeps its levels
             sim.pause()
-            await _frames(ws, 0.1)
             book = sim.market.books["BTC/USDT"]
             ask = book.price_str(book.best_ask()[0])
             before = sim_update_id(sim, "BTC/USDT")
             async with http.post(sim.base_url + "/_sim/fault/cross?symbol=BTC/USDT") as resp:
                 assert (await resp.json())["affected"] == 1
-            (crossing,) = [f["result"] for f in await _frames(ws, 0.2)]
+            frame, stale = await _until(ws, lambda f: f["channel"] == "spot.order_book_update" and f["result"]["u"] > before)
+            crossing = frame["result"]
+            assert all(u <= before for u in _book_ids(stale)) and len(_book_ids(stale)) == len(stale)  # pushed before the pause
             assert (crossing["U"], crossing["u"]) == (before + 1, before + 1) and crossing["b"][0][0] == ask
             assert sim_update_id(sim, "BTC/USDT") == before + 1 and book.price_str(book.best_bid()[0]) < ask
-            # full: the whole book in-band, at the current id
+            # full: the whole book in-band, at the current id, and nothing else pushed meanwhile
             async with http.post(sim.base_url + "/_sim/fault/full?symbol=BTC/USDT") as resp:
                 assert (await resp.json())["affected"] == 1
-            (full,) = [f["result"] for f in await _frames(ws, 0.2)]
-            assert full["full"] is True and full["u"] == before + 1 and len(full["b"]) == len(book.bids)
+            frame, between = await _until(ws, lambda f: f["channel"] == "spot.order_book_update")
+            full = frame["result"]
+            assert between == [] and full["full"] is True and full["u"] == before + 1 and len(full["b"]) == len(book.bids)
             # block: that channel is refused from now on, others are not
             async with http.post(sim.base_url + "/_sim/fault/block?channel=spot.trades:ETH_USDT") as resp:
                 assert (await resp.json())["affected"] == 1

@@ -61,7 +61,8 @@ async def test_load_with_drops_books_right_and_nothing_left_behind():
     r = await load.run(50_000 if LONG else 10_000, seconds, drop_every=60.0 if LONG else 2.0, warmup=1.0)
     assert r["books_wrong"] == []
     assert r["drops"] >= 2 and r["endpoint"]["drops"] >= 3 * r["drops"]  # three venues' sockets each time
-    warm, end = r["resources_warm"], r["resources_end"]
+    # after the books were checked, once every reconnect's sockets and tasks settled (deadline 5 s)
+    warm, end = r["resources_warm"], r["resources_settled"]
     assert end["tasks"] <= warm["tasks"]
     # each feed's REST client may hold one more or one less keep-alive connection (snapshots after a drop)
     assert end["sockets"] <= warm["sockets"] + 3 and end["fds"] <= warm["fds"] + 3, (warm, end)
@@ -144,3 +145,70 @@ def test_soak_command_writes_its_report(tmp_path):
     assert not (tmp_path / "latest.md").exists()  # only a full run of every part refreshes latest.md
     result = CliRunner().invoke(main, ["soak", "--only", "reconnects,nonsense", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "unknown parts ['nonsense']" in result.output
+
+
+def _fake_run(frames_per_s: float, rss: list[int]) -> dict:
+    """The figures of a load or soak run as load.run returns them (a few samples)."""
+    samples = [{"t": float(t), "rss": v, "fds": 9, "sockets": 3, "tasks": 5, "frames": {"a": 1000 * t}, "events": {"a": 1000 * t},
+                "read": {"a": 1000 * t}} for t, v in enumerate(rss)]
+    return {"rate": 110_000.0, "duration": float(len(rss)), "drop_every": None, "drops": 0, "warmup": 1.0, "architecture": "direct",
+            "frames_per_s": frames_per_s, "min_window_frames_per_s": frames_per_s * 0.9, "cpu_share": 0.4371, "books_wrong": [], "dropped": 0,
+            "rss_warm": rss[1], "rss_end": rss[-1], "rss_max": max(rss), "queued_max": 12, "resources_warm": {"fds": 9, "sockets": 3},
+            "resources_end": {"fds": 9, "sockets": 3}, "streams": [], "samples": samples,
+            **load.rss_after_warmup(samples[1:])}
+
+
+def test_rss_after_warmup_is_the_growth_of_window_medians():
+    mib = 2**20
+    # a stall lifts a few samples at the end: the median of the last window does not move
+    steady = [{"t": float(t), "rss": 100 * mib} for t in range(100)]
+    for s in steady[-3:]:
+        s["rss"] = 140 * mib
+    r = load.rss_after_warmup(steady)
+    assert r["rss_window_s"] == 9.9 and r["rss_growth"] == 0.0 and r["rss_floor_growth"] == 0.0
+    # a leak lifts every sample: both the median and the floor move
+    leak = [{"t": float(t), "rss": (100 + t / 10) * mib} for t in range(100)]
+    r = load.rss_after_warmup(leak)
+    assert 0.08 < r["rss_growth"] < 0.1 and 0.08 < r["rss_floor_growth"] < 0.1
+    assert load.rss_after_warmup(leak[:1])["rss_growth"] is None
+
+
+def test_summary_flags_targets_not_met_and_the_command_exits_1(tmp_path, monkeypatch):
+    import re
+
+    from click.testing import CliRunner
+
+    from cexfeed.cli import main
+    from cexfeed.soak import run
+
+    mib = 2**20
+    slow = _fake_run(94_751.3, [50 * mib] * 12)
+    soak = dict(_fake_run(55_123.4, [50 * mib] * 6 + [60 * mib] * 6), rate=55_000.0, drop_every=10.0, drops=3)
+    lines, met = report.summary({"load": slow, "soak": soak, "matrix_counts": matrix.table([])[1]})
+    text = "\n".join(lines)
+    assert not met
+    assert "[NOT MET] ≥ 100,000 frames/s summed over the venues for 12 s: 94,751 frames/s" in text
+    assert "[NOT MET] 12-second soak" in text and "+20.0%" in text
+    assert "[NOT MEASURED] fault matrix" in text and "no fault observations given" in text
+    assert "2 of 3 targets NOT MET" in text
+    assert not re.search(r"\d\.\d{4,}", text), text  # every float formatted
+    lines, met = report.summary({"load": _fake_run(101_000.0, [50 * mib] * 12)})
+    assert met and "[met] ≥ 100,000 frames/s" in lines[1]
+
+    async def fake(opts, parts, captures, log):
+        return {"load": slow}
+
+    monkeypatch.setattr(run, "_run", fake)
+    result = CliRunner().invoke(main, ["soak", "--quick", "--only", "load", "--out", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert "[NOT MET] ≥ 100,000 frames/s" in result.output and "1 of 2 targets NOT MET" in result.output
+    page = next(tmp_path.glob("*/report.md")).read_text()
+    assert "| **NOT MET** |" in page and "**Not measured in this run.**" in page and "| **not measured** |" in page
+    assert not re.search(r"\d\.\d{4,}", page) and "{'" not in page  # no raw floats, no dict reprs
+
+    async def fine(opts, parts, captures, log):
+        return {"load": _fake_run(101_000.0, [50 * mib] * 12)}
+
+    monkeypatch.setattr(run, "_run", fine)
+    result = CliRunner().invoke(main, ["soak", "--quick", "--only", "load", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cexfeed import wire
+from cexfeed.wire import amounts as wire_amounts
 
 _TYPED = {
     "price": msgspec.json.Decoder(list[wire.Price], strict=False),
@@ -221,7 +222,7 @@ def test_compiled_account_reader_decimals_are_the_types(text):
     """The reader's Decimals (built in C when the type's layout was recognised) are exactly
     Decimal(text): sign, digits, exponent, text, hash, arithmetic."""
     _fastprivate = pytest.importorskip("cexfeed.exchanges.gateio._fastprivate", reason="the compiled account reader is not built")
-    if not wire._bounded(text.encode()):  # outside the grammar's bound: refused as the screen does
+    if not wire_amounts._bounded(text.encode()):  # outside the grammar's bound: refused as the screen does
         with pytest.raises(ValueError):
             _fastprivate.decimal_of(text.encode())
         return

@@ -11,6 +11,10 @@ from decimal import Decimal
 import msgspec
 
 from cexfeed.models import Balance, Fill, Order, OrderStatus, Position
+from cexfeed.wire import EXACT
+
+# fill sums never round (the default context keeps 28 digits)
+_add = EXACT.add
 
 
 cdef object _ZERO = Decimal(0)
@@ -201,7 +205,7 @@ cdef class AccountCore:
             self.fill_sums[oid] = (_ZERO if amount is None else amount, _ZERO if count is None else count)
         else:
             base, contracts = sums
-            self.fill_sums[oid] = (base + amount if amount is not None else base, contracts + count if count is not None else contracts)
+            self.fill_sums[oid] = (_add(base, amount) if amount is not None else base, _add(contracts, count) if count is not None else contracts)
         ts = _slot(fill, F_TS)
         if ts is not None and (self.last_fill_ts is None or ts > self.last_fill_ts):
             self.last_fill_ts = ts

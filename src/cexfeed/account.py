@@ -36,6 +36,10 @@ from typing import Iterable
 import msgspec
 
 from .models import DUAL_LONG, DUAL_SHORT, LONG, SHORT, AccountEvent, Balance, Fill, Order, OrderStatus, Position
+from .wire import EXACT
+
+# fill sums never round (the default context keeps 28 digits)
+_add = EXACT.add
 
 _ZERO = Decimal(0)
 _UNKNOWN = OrderStatus.UNKNOWN
@@ -175,7 +179,7 @@ class PyAccountState:
             self.fill_sums[oid] = (_ZERO if amount is None else amount, _ZERO if count is None else count)
         else:
             base, contracts = sums
-            self.fill_sums[oid] = (base + amount if amount is not None else base, contracts + count if count is not None else contracts)
+            self.fill_sums[oid] = (_add(base, amount) if amount is not None else base, _add(contracts, count) if count is not None else contracts)
         ts = fill.exchange_ts
         if ts is not None and (self.last_fill_ts is None or ts > self.last_fill_ts):
             self.last_fill_ts = ts

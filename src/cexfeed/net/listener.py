@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from picows import WSHandshakeError, WSListener, WSMsgType, WSTransport
 
+from . import readcap
+
 if TYPE_CHECKING:  # pragma: no cover
     from .connection import WsConnection
 
@@ -52,10 +54,13 @@ class _Listener(WSListener):
         self._transport: WSTransport | None = None
         self._paused = False
         self._loop = asyncio.get_running_loop()
+        self.readcap: readcap.ReadCap | None = None
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.conn._last_rx_ns = time.time_ns()
         self._transport = transport
+        # picows' read buffer would keep the size of the largest backlog read (readcap)
+        self.readcap = readcap.install(transport, readcap.READ_LIMIT)
 
     def on_ws_frame(self, transport: WSTransport, frame: Any) -> None:
         msg_type = frame.msg_type

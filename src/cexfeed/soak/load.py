@@ -17,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from statistics import median
 from typing import Any
 
+from ..sim.testing import wait_until
 from . import loadgen
-from .probe import Sampler, StreamProbe
+from .probe import Sampler, StreamProbe, resources
 
 PATHS = {"gateio-spot": ("/ws/v4/", "/api/v4"), "gateio-perp": ("/v4/ws/usdt", "/api/v4"), "mexc-spot": ("/ws", "")}
 
@@ -81,8 +83,6 @@ async def _consume(probe: StreamProbe, consumer: str) -> None:
 
 async def _books_right(feeds: list, port: int, timeout: float = 30.0) -> tuple[list[str], dict]:
     """Pause the endpoint, wait for every book to reach the endpoint's last id, compare."""
-    from ..sim.testing import wait_until
-
     await control(port, "pause")
     await asyncio.sleep(0.2)
     state = await control(port, "state")
@@ -106,17 +106,39 @@ async def _books_right(feeds: list, port: int, timeout: float = 30.0) -> tuple[l
     return wrong, state
 
 
-def _floors(steady: list[dict]) -> dict[str, Any]:
-    """RSS floors: the lowest RSS over the first and over the last minute (a tenth of the run
-    when shorter) of the steady part, and the growth between them. A leak raises the floor;
-    a backlog read after the process was kept off the CPU raises RSS for a while."""
+def rss_after_warmup(steady: list[dict]) -> dict[str, Any]:
+    """RSS growth after warm-up, from the samples of the steady part: the median RSS over its
+    last window against the median over its first window (each a tenth of the steady part,
+    5-60 s), and the lowest RSS of each window. A leak raises every sample, so both medians
+    move; a CPU stall (the backlog read at once) lifts RSS for a few samples, which moves
+    neither median unless it covers half a window."""
+    none = {"rss_start": None, "rss_end_window": None, "rss_growth": None, "rss_window_s": None,
+            "rss_floor_start": None, "rss_floor_end": None, "rss_floor_growth": None}
     if len(steady) < 2:
-        return {"rss_floor_start": None, "rss_floor_end": None, "rss_floor_growth": None}
+        return none
     t0, t1 = steady[0]["t"], steady[-1]["t"]
-    span = min(60.0, max(1.0, (t1 - t0) / 10))
-    first = min(s["rss"] for s in steady if s["t"] <= t0 + span)
-    last = min(s["rss"] for s in steady if s["t"] >= t1 - span)
-    return {"rss_floor_start": first, "rss_floor_end": last, "rss_floor_growth": (last - first) / first if first else None}
+    span = min(60.0, max(5.0, (t1 - t0) / 10))
+    first = [s["rss"] for s in steady if s["t"] <= t0 + span]
+    last = [s["rss"] for s in steady if s["t"] >= t1 - span]
+    a, b = median(first), median(last)
+    return {"rss_start": a, "rss_end_window": b, "rss_growth": (b - a) / a if a else None, "rss_window_s": span,
+            "rss_floor_start": min(first), "rss_floor_end": min(last),
+            "rss_floor_growth": (min(last) - min(first)) / min(first) if min(first) else None}
+
+
+async def _settled(warm: dict, timeout: float = 5.0) -> dict[str, int]:
+    """fds, sockets and tasks once every book is caught up: polled until none is above its
+    figure after warm-up, or ``timeout`` s (a socket or task still open then was left behind; one
+    closing, or a reconnect's snapshot task finishing, is not)."""
+    keys = ("fds", "sockets", "tasks")
+    now: dict[str, int] = {}
+
+    def back() -> bool:
+        now.update({k: v for k, v in resources().items() if k in keys})
+        return all(now[k] <= warm[k] for k in keys)
+
+    await wait_until(back, timeout, 0.05)
+    return dict(now)
 
 
 def _window_rates(samples: list[dict], start: int) -> list[float]:
@@ -150,6 +172,8 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
             consumers.append(asyncio.ensure_future(_consume(probe, consumer)))
         for feed in feeds:
             await feed.start(timeout=15)
+        # every book synced (its snapshot fetched, the REST connection open) before the clock starts
+        await wait_until(lambda: all(feed.synced(s) for feed in feeds for s in feed.symbols), 15)
         sampler = Sampler(probes, interval)
         sampler.start()
         t0 = time.monotonic()
@@ -158,6 +182,8 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
         next_drop = t0 + drop_every if drop_every else None
         while (now := time.monotonic()) - t0 < duration:
             if next_drop is not None and now >= next_drop:
+                # a drop is of live connections: every book synced again since the last one
+                await wait_until(lambda: all(feed.synced(s) for feed in feeds for s in feed.symbols), 15)
                 await control(port, "drop")
                 drops += 1
                 next_drop += drop_every
@@ -168,6 +194,7 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
         samples = sampler.samples
         wrong, state = await _books_right(feeds, port)
         start = next((i for i, s in enumerate(samples) if s["t"] >= warmup), 0)
+        settled = await _settled(samples[start])
         steady = samples[start:]
         windows = _window_rates(samples, start)
         span = steady[-1]["t"] - steady[0]["t"] if len(steady) > 1 else 0.0
@@ -191,10 +218,12 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
             "endpoint": state,
             "rss_warm": warm["rss"], "rss_end": end["rss"], "rss_max": max(s["rss"] for s in steady),
             "queued_max": max(sum(s["queued"].values()) for s in samples),
-            **_floors(steady),
-            "rss_growth": (end["rss"] - warm["rss"]) / warm["rss"] if warm["rss"] else None,
+            # one sample at each end of the steady part (shown beside the window medians, not judged)
+            "rss_end_sample_growth": (end["rss"] - warm["rss"]) / warm["rss"] if warm["rss"] else None,
+            **rss_after_warmup(steady),
             "resources_warm": {k: warm[k] for k in ("fds", "sockets", "tasks")},
             "resources_end": {k: end[k] for k in ("fds", "sockets", "tasks")},
+            "resources_settled": settled,
             "samples": samples,
         })
         return result

@@ -70,15 +70,44 @@ def _stream_table(streams: list[dict]) -> list[str]:
     return lines
 
 
-def _floor(x: dict[str, Any]) -> str:
-    if x.get("rss_floor_growth") is None:
-        return ""
-    return (f", lowest RSS of the first minute {x['rss_floor_start'] / 2**20:.1f} MiB, of the last minute {x['rss_floor_end'] / 2**20:.1f} MiB "
-            f"({x['rss_floor_growth']:+.1%})")
-
-
 def _verdict(ok: bool | None) -> str:
-    return {True: "**met**", False: "**NOT met**", None: "not run"}[ok]
+    return {True: "**met**", False: "**NOT MET**", None: "**not measured**"}[ok]
+
+
+def res(d: dict[str, Any] | None) -> str:
+    """``fds 9, sockets 3, tasks 5``."""
+    return ", ".join(f"{k} {v:,}" for k, v in (d or {}).items()) or "—"
+
+
+def _mib(x: float | None) -> str:
+    return "—" if x is None else f"{x / 2**20:,.1f} MiB"
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:+.1%}"
+
+
+def _arg(v: Any) -> str:
+    if isinstance(v, bool) or not isinstance(v, (int, float, list, tuple)):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "/".join(_arg(x) for x in v)
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}"
+
+
+def _args(args: dict[str, Any]) -> str:
+    """The run's settings, one ``name value`` each (seconds ``_s``, rates frames/s)."""
+    return ", ".join(f"{k} {_arg(v)}" for k, v in args.items()) or "—"
+
+
+def _rss(x: dict[str, Any]) -> str:
+    """RSS after warm-up: the medians of the steady part's first and last windows, their growth,
+    and the samples at the two ends."""
+    if x.get("rss_start") is None:
+        return f"RSS {_mib(x.get('rss_warm'))} → {_mib(x.get('rss_end'))} ({_pct(x.get('rss_growth'))})"
+    return (f"RSS median of the first {x['rss_window_s']:.0f} s after warm-up {_mib(x['rss_start'])}, of the last {x['rss_window_s']:.0f} s "
+            f"{_mib(x['rss_end_window'])} (**{_pct(x['rss_growth'])}**; lowest {_mib(x['rss_floor_start'])} → {_mib(x['rss_floor_end'])}); "
+            f"samples {_mib(x.get('rss_warm'))} after warm-up, {_mib(x.get('rss_end'))} at the end, max {_mib(x.get('rss_max'))}")
 
 
 def headline(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
@@ -109,17 +138,18 @@ def headline(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
                      f"{_n(ld['min_window_frames_per_s'])}), dropped {ld['dropped']}, books wrong {len(ld['books_wrong'])}, client CPU {ld['cpu_share']:.0%}", ok))
     sk = r.get("soak")
     if sk:
-        same = all(sk["resources_end"][k] <= sk["resources_warm"][k] for k in sk["resources_warm"])  # no growth
+        after = sk.get("resources_settled") or sk["resources_end"]
+        same = all(after[k] <= sk["resources_warm"][k] for k in sk["resources_warm"])  # no growth
         ok = sk["rss_growth"] is not None and sk["rss_growth"] < 0.05 and same and not sk["books_wrong"] and (sk["frames_per_s"] or 0) >= 50_000
         length = f"{sk['duration'] / 60:g}-minute" if sk["duration"] >= 120 else f"{sk['duration']:g}-second"
         rows.append((f"{length} soak at ≥ 50,000 frames/s: RSS growth < 5 % after warm-up, no growth in sockets, tasks, fds",
-                     f"{_n(sk['frames_per_s'])} frames/s, {sk['drops']} drops; RSS {sk['rss_warm'] / 2**20:.1f} → {sk['rss_end'] / 2**20:.1f} MiB "
-                     f"({sk['rss_growth']:+.1%}){_floor(sk)}; fds/sockets/tasks {sk['resources_warm']} → {sk['resources_end']}", ok))
+                     f"{_n(sk['frames_per_s'])} frames/s, {sk['drops']} drops, {sk['warmup']:g} s warm-up (the first drop and its recovery); "
+                     f"{_rss(sk)}; {res(sk['resources_warm'])} after warm-up → {res(after)} at the end (books checked, settled)", ok))
     rc = r.get("reconnects")
     if rc:
         rows.append((f"{rc['count']} forced reconnects in a row, every book right afterwards",
                      f"{rc['recovered']}/{rc['count']} recovered, median {_n(rc['median_s'], '.2f')} s, max {_n(rc['max_s'], '.2f')} s; books wrong "
-                     f"{len(rc['books_wrong'])}; sockets {rc['before']['sockets']} → {rc['after']['sockets']}, tasks {rc['before']['tasks']} → {rc['after']['tasks']}",
+                     f"{len(rc['books_wrong'])}; sockets {rc['before']['sockets']:,} → {rc['after']['sockets']:,}, tasks {rc['before']['tasks']:,} → {rc['after']['tasks']:,}",
                      rc["recovered"] == rc["count"] and not rc["books_wrong"] and rc["before"]["sockets"] == rc["after"]["sockets"]))
     fz = r.get("fuzz")
     if fz:
@@ -132,9 +162,27 @@ def headline(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
                      "; ".join(f"{v} {n:,} frames" for v, n in per_venue.items()) + f" (every path); crashes + bugs + wrong books: {bad}", bad == 0))
     mx = r.get("matrix_counts")
     if mx:
-        rows.append(("fault matrix: every cell survived with the right state", f"{mx['measured']} of {mx['cells']} cells measured, {mx['failed']} failed",
+        figure = (f"{mx['measured']:,} of {mx['cells']:,} cells measured, {mx['failed']:,} failed" if mx["measured"] else
+                  f"0 of {mx['cells']:,} cells measured: no fault observations given to this run (`--fault-matrix FILE`)")
+        rows.append(("fault matrix: every cell survived with the right state", figure,
                      None if not mx["measured"] else mx["failed"] == 0 and mx["measured"] == mx["cells"]))
     return rows
+
+
+_WORDS = {True: "met", False: "NOT MET", None: "NOT MEASURED"}
+
+
+def summary(r: dict[str, Any]) -> tuple[list[str], bool]:
+    """The terminal summary: one line per target with its verdict (``met``, ``NOT MET``, ``NOT
+    MEASURED``) and figure, and whether no target was missed (a target not measured is not a
+    miss; it is said so)."""
+    rows = headline(r)
+    lines = ["targets:"]
+    for target, figure, ok in rows:
+        lines.append(f"  [{_WORDS[ok]}] {target.replace('`', '').replace('**', '')}: {figure.replace('`', '').replace('**', '')}")
+    missed = [t for t, _, ok in rows if ok is False]
+    lines.append(f"{len(missed)} of {len(rows)} targets NOT MET" if missed else f"every target measured is met ({sum(ok is True for *_, ok in rows)} of {len(rows)})")
+    return lines, not missed
 
 
 def write(r: dict[str, Any], out: Path) -> dict[str, Path]:
@@ -144,7 +192,7 @@ def write(r: dict[str, Any], out: Path) -> dict[str, Path]:
     meta = r.get("meta", {})
     lines = ["# cexfeed soak report", "", f"- date: {meta.get('date', '')}", f"- machine: {meta.get('machine', '')}",
              f"- python: {meta.get('python', '')}", "- versions: " + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()),
-             f"- run: {meta.get('args', {})}", ""]
+             f"- run: {_args(meta.get('args', {}))}", ""]
     if meta.get("note"):
         lines += [f"> {meta['note']}", ""]
     lines += ["Reproduce: `cexfeed soak` (full) or `cexfeed soak --quick` (about two minutes); `--out DIR` for the folder. "
@@ -205,9 +253,9 @@ def write(r: dict[str, Any], out: Path) -> dict[str, Path]:
                   "12 book deltas (1-10 levels a side), 5 trades, 3 best bid/offer in 20. Rates over the steady part (after "
                   f"{x['warmup']:g} s of warm-up): {_n(x['frames_per_s'])} frames/s summed, slowest second {_n(x['min_window_frames_per_s'])}; "
                   f"client CPU {x['cpu_share']:.0%} of one core; books compared with the endpoint's at the end: {len(x['books_wrong'])} wrong. "
-                  f"RSS {x['rss_warm'] / 2**20:.1f} MiB after warm-up, {x['rss_end'] / 2**20:.1f} MiB at the end (max {x['rss_max'] / 2**20:.1f}, "
-                  f"{x['rss_growth']:+.1%}){_floor(x)}; events waiting for the consumers at most {x.get('queued_max', 0):,} at once (RSS keeps the high-water "
-                  f"mark of what waited: the allocator keeps freed memory); fds, sockets, tasks {x['resources_warm']} → {x['resources_end']}.", ""]
+                  f"{_rss(x)}; events waiting for the consumers at most {x.get('queued_max', 0):,} at once (RSS keeps the high-water "
+                  f"mark of what waited: the allocator keeps freed memory); {res(x['resources_warm'])} after warm-up → "
+                  f"{res(x.get('resources_settled') or x['resources_end'])} at the end, once the books were checked and reconnects settled.", ""]
         lines += _stream_table(x["streams"]) + [""]
         samples = x.get("samples") or []
         if samples and _plot(out / f"{key}_rate.png", _rates(samples), "frames/s", f"{title}: frames/s per venue and summed"):
@@ -225,7 +273,7 @@ def write(r: dict[str, Any], out: Path) -> dict[str, Path]:
                   "(time below), the market paused and every book compared level by level with the simulator's.", "",
                   f"Recovered {rc['recovered']}/{rc['count']}; seconds to recover: median {_n(rc['median_s'], '.3f')}, max {_n(rc['max_s'], '.3f')}, "
                   f"min {_n(min(done) if done else None, '.3f')}; books wrong: {len(rc['books_wrong'])} {rc['books_wrong'][:5] or ''}; before → after: "
-                  f"{rc['before']} → {rc['after']}.", ""]
+                  f"{res(rc['before'])} → {rc['after']}.", ""]
 
     fz = r.get("fuzz")
     if fz:
@@ -245,8 +293,10 @@ def write(r: dict[str, Any], out: Path) -> dict[str, Path]:
 
     lines += ["## Fault matrix", ""]
     source = r.get("matrix_source")
-    lines.append(f"Observations from `{source}`." if source else "No fault observations given (`--fault-matrix FILE`, written by the fault tests "
-                 "with `CEXFEED_FAULT_MATRIX=FILE`): every cell below is a placeholder.")
+    lines.append(f"Observations from `{source}`." if source else "**Not measured in this run.** No fault observations were given (`--fault-matrix "
+                 "FILE`, written by the fault tests with `CEXFEED_FAULT_MATRIX=FILE`), so every cell below reads \"not measured\": the table shows "
+                 "which faults apply where, not whether they were survived. The last long run of the fault tests is in "
+                 "`soak/reports/fault-matrix.md` of the source checkout.")
     lines += ["", "Each cell: survived, state right afterwards · median time to recover (n = runs).", ""]
     rows, _ = matrix.table(r.get("matrix_rows") or [])
     lines += rows + [""]

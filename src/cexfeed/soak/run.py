@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from . import matrix
-from .report import write
+from . import matrix, report
+from .report import summary, write
 
 PARTS = ("every_venue", "handoff", "ceiling", "load", "soak", "reconnects", "fuzz")
 # the endpoint is asked a little more than the targets (100,000 and 50,000 frames/s): the
@@ -61,20 +61,23 @@ async def _run(opts: dict[str, Any], parts: Sequence[str], captures: Path | None
         log("hand-off in process")
         r["handoff"] = {"micro": await micro(frames=opts["handoff_frames"])}
     if "ceiling" in parts:
-        log(f"ceiling: rates {opts['ceiling_rates']}")
+        log("ceiling: rates " + ", ".join(f"{x:,.0f}" for x in opts["ceiling_rates"]) + " frames/s")
         r["ceiling"] = await load.ceiling(opts["ceiling_rates"], opts["ceiling_s"])
         for consumer, block in r["ceiling"]["consumers"].items():
-            log(f"  {consumer}: kept up to {block['ceiling']} frames/s")
+            log(f"  {consumer}: kept up to " + (f"{block['ceiling']:,.0f} frames/s" if block["ceiling"] else "no rate tried"))
     if "load" in parts:
-        log(f"load: {opts['load_rate']:,} frames/s for {opts['load_s']:g} s")
+        log(f"load: {opts['load_rate']:,.0f} frames/s for {opts['load_s']:g} s")
         r["load"] = await load.run(opts["load_rate"], opts["load_s"])
-        log(f"  {r['load']['frames_per_s']:,.0f} frames/s, dropped {r['load']['dropped']}, books wrong {len(r['load']['books_wrong'])}")
+        log(f"  {r['load']['frames_per_s'] or 0:,.0f} frames/s, dropped {r['load']['dropped']}, books wrong {len(r['load']['books_wrong'])}")
     if "soak" in parts:
-        log(f"soak: {opts['soak_rate']:,} frames/s for {opts['soak_s']:g} s, a drop every {opts['soak_drop_every']:g} s")
-        # warm-up: 3/4 of the first interval between drops (its end is not a moment of reconnecting)
-        r["soak"] = await load.run(opts["soak_rate"], opts["soak_s"], drop_every=opts["soak_drop_every"], warmup=0.75 * opts["soak_drop_every"])
+        log(f"soak: {opts['soak_rate']:,.0f} frames/s for {opts['soak_s']:g} s, a drop every {opts['soak_drop_every']:g} s")
+        # warm-up: the first drop and its recovery (1.5 intervals between drops), so the steady part
+        # starts with every allocation a reconnect makes already made once
+        r["soak"] = await load.run(opts["soak_rate"], opts["soak_s"], drop_every=opts["soak_drop_every"], warmup=1.5 * opts["soak_drop_every"])
         s = r["soak"]
-        log(f"  {s['frames_per_s']:,.0f} frames/s, RSS {s['rss_growth']:+.1%}, {s['resources_warm']} -> {s['resources_end']}, books wrong {len(s['books_wrong'])}")
+        growth = "—" if s["rss_growth"] is None else f"{s['rss_growth']:+.1%}"
+        log(f"  {s['frames_per_s'] or 0:,.0f} frames/s, RSS after warm-up {growth}, {report.res(s['resources_warm'])} -> {report.res(s.get('resources_settled') or s['resources_end'])}, "
+            f"books wrong {len(s['books_wrong'])}")
     if "reconnects" in parts:
         log(f"reconnects: {opts['reconnects']} in a row")
         r["reconnects"] = await integration.reconnects(opts["reconnects"])
@@ -90,13 +93,21 @@ async def _run(opts: dict[str, Any], parts: Sequence[str], captures: Path | None
     return r
 
 
+class Outcome(dict):
+    """The paths a run wrote (``report``, ``results``, plots) and :attr:`met`: no target was
+    missed (:func:`cexfeed.soak.report.summary`)."""
+
+    met: bool = True
+
+
 def run(quick: bool = False, out: str | Path | None = None, fault_matrix: str | Path | None = None, parts: Sequence[str] = PARTS,
         captures: str | Path | None = None, overrides: dict[str, Any] | None = None, note: str = "", latest: bool | None = None,
-        fuzz_results: str | Path | None = None, log: Callable[[str], None] = print) -> dict[str, Path]:
+        fuzz_results: str | Path | None = None, log: Callable[[str], None] = print) -> Outcome:
     """Run ``parts`` (quick or full sizes, ``overrides`` on top) and write the report; returns
     the paths written. ``fuzz_results``: the JSON of an earlier ``python -m cexfeed.soak.fuzz
     --out`` run, reported instead of running the fuzz. ``latest`` (default: a full run of every
-    part) also refreshes ``<out>/latest.md``."""
+    part) also refreshes ``<out>/latest.md``. The summary (every target with ``met``, ``NOT MET``
+    or ``NOT MEASURED``) goes to ``log``; the result's ``met`` is False when a target was missed."""
     from ..bench.run import meta
 
     opts = dict(QUICK if quick else FULL)
@@ -133,5 +144,10 @@ def run(quick: bool = False, out: str | Path | None = None, fault_matrix: str | 
                 target.write_text(text, encoding="utf-8")
             else:
                 shutil.copyfile(path, target)
+    lines, met = summary(results)
+    for line in lines:
+        log(line)
     log("report: " + ", ".join(str(p) for p in paths.values()))
-    return paths
+    outcome = Outcome(paths)
+    outcome.met = met
+    return outcome

@@ -333,6 +333,33 @@ def test_credentials_from_environment_name_the_missing_variables():
 
 
 @pytest.mark.parametrize("impl", ["compiled", "pure"])
+def test_an_unknown_side_keeps_the_side_the_order_had(impl):
+    """An update whose side the venue sent as a value we do not know (``unknown``, raw value in
+    ``raw_side``) is published as sent, but the held order keeps its buy/sell side; counted."""
+    from cexfeed.account import PyAccountState
+    from cexfeed import _account  # noqa: F401  (the compiled twin must be built)
+    cls = AccountState if impl == "compiled" else PyAccountState
+    st_ = cls()
+    st_.apply_order(order(side="sell"))
+    event = st_.apply_order(order(side="unknown", raw_side="7", ts=1001, filled="0.5", left="1.5"))
+    assert (event.side, event.raw_side) == ("unknown", "7")
+    held = st_.open_orders["1"]
+    assert (held.side, held.raw_side, held.filled, held.updated_ts) == ("sell", None, D("0.5"), 1001) and st_.stats["unknown_side"] == 1
+    # with an unknown status too, and into the finished orders
+    st_.apply_order(order(side="?", raw_side="?", status=S.UNKNOWN, ts=1002, filled="1", left="1"))
+    st_.apply_order(order(side="unknown", raw_side="9", status=S.FILLED, ts=1003, filled="2", left="0"))
+    done = st_.closed_orders["1"]
+    assert (done.side, done.status) == ("sell", S.FILLED) and st_.stats["unknown_side"] == 3
+    # a known side is taken as sent; an order first seen with an unknown side keeps it
+    st_.apply_order(order("2", side="buy"))
+    st_.apply_order(order("2", side="sell", ts=1001, filled="1", left="1"))
+    assert st_.open_orders["2"].side == "sell"
+    st_.apply_order(order("3", side="unknown", raw_side="5"))
+    st_.apply_order(order("3", side="unknown", raw_side="5", ts=1001, filled="1", left="1"))
+    assert st_.open_orders["3"].side == "unknown" and st_.stats["unknown_side"] == 3
+
+
+@pytest.mark.parametrize("impl", ["compiled", "pure"])
 def test_a_closed_position_has_no_size_on_every_path(impl):
     """A position closed while disconnected (reconcile) or by a push that keeps a stale base
     size: contracts 0 and size 0, in the compiled state and its pure twin alike."""

@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 
+import pytest
 
 from brokers import redis_server  # noqa: F401  (fixture)
 from cexfeed.cluster import config as cfg
@@ -22,6 +23,7 @@ from cexfeed.sim.testing import sim_levels, wait_until
 from cexfeed.sinks import BookMirror, SinkGap
 from cexfeed.sinks.codec import source
 from cexfeed.sinks.redis_streams import RedisStreamReader
+from cexfeed.tasks import cancel_and_wait
 
 BASES = ["BTC", "ETH", "SOL", "DOGE"]
 SOURCES = {"gateio-spot": [f"{b}/USDT" for b in BASES], "gateio-perp": [f"{b}/USDT:USDT" for b in BASES],
@@ -68,10 +70,11 @@ class Consumer:
         self.task = asyncio.ensure_future(self.run())
 
     async def stop(self) -> None:
+        # one cancel() could be lost in redis-py on Python 3.11 and the loop then read on for
+        # ever: the hang this test had under load (tests/test_cancel_lost.py)
         assert self.task is not None
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
-        await self.reader.close()
+        assert await cancel_and_wait(self.task, 10), "the consumer's read loop did not stop"
+        await asyncio.wait_for(self.reader.close(), 10)
 
     def events(self, kind):
         return [e for _, e in self.entries if isinstance(e, kind)]
@@ -87,7 +90,18 @@ class Consumer:
         return [e for e in self.events(SinkGap) if source(e) == name and e.symbol == symbol and e.channel == channel and e.reason == "start"]
 
 
+# a deadline: the test fails, never hangs (its own waits add up to about 3 min at most; the
+# pytest-timeout mark is the last resort should the event loop itself be stuck)
+DEADLINE = 240
+
+
+@pytest.mark.timeout(DEADLINE + 60)
 async def test_three_workers_two_groups_kill_one_worker(tmp_path, redis_server):
+    async with asyncio.timeout(DEADLINE):
+        await _three_workers_two_groups_kill_one_worker(tmp_path, redis_server)
+
+
+async def _three_workers_two_groups_kill_one_worker(tmp_path, redis_server):
     sim = SimServer(seed=21, rate=15, venues=list(SOURCES))
     await sim.start()
     config_path = tmp_path / "run.toml"
@@ -139,13 +153,19 @@ async def test_three_workers_two_groups_kill_one_worker(tmp_path, redis_server):
 
         assert await wait_until(lambda: all(caught_up(c) for c in consumers), 20)
     finally:
-        for consumer in consumers:
-            await consumer.stop()
-        if supervisor.returncode is None:
-            supervisor.send_signal(signal.SIGTERM)
-        rc = await asyncio.wait_for(supervisor.wait(), 30)
-        await asyncio.wait_for(line_task, 5)
-        await sim.stop()
+        try:
+            for consumer in consumers:
+                await consumer.stop()
+        finally:
+            if supervisor.returncode is None:
+                supervisor.send_signal(signal.SIGTERM)
+            try:
+                rc = await asyncio.wait_for(supervisor.wait(), 30)
+                await asyncio.wait_for(line_task, 5)
+            finally:
+                if supervisor.returncode is None:  # never leave the run (and its workers) behind
+                    supervisor.kill()
+                await asyncio.wait_for(sim.stop(), 10)
     assert rc == 0
     assert lines[-1] == "restarts: shard 0 0, shard 1 1, shard 2 0", lines
 

@@ -132,14 +132,19 @@ async def test_same_key_across_reconnects_and_never_more_often_than_the_floor(cl
     await keys.close()
 
 
-@pytest.mark.parametrize("error,reason,code", [
-    (refused("730708"), KEY_REFUSED, "730708"),
-    (refused("10072", 401), KEY_REFUSED, "10072"),
-    (RestError("HTTP 401", 401, b"Unauthorized"), KEY_REFUSED, "401"),
-    (RestError("HTTP 500", 500, b""), KEY_EXPIRED, ""),
-    (RestError("connection refused", 0), KEY_EXPIRED, ""),
+@pytest.mark.parametrize("error,reason,code,message", [
+    (refused("730708"), KEY_REFUSED, "730708", "HTTP 400: refused"),
+    (refused("10072", 401), KEY_REFUSED, "10072", "HTTP 401: refused"),
+    (RestError("HTTP 401", 401, b"Unauthorized"), KEY_REFUSED, "401", "HTTP 401: Unauthorized"),
+    (RestError("HTTP 500", 500, b""), KEY_EXPIRED, "", "HTTP 500"),
+    # a code the manager does not know: the venue's code and message, not just "RestError"
+    (RestError("HTTP 400", 400, b'{"code":700004,"msg":"Param error"}'), KEY_EXPIRED, "700004", "HTTP 400: Param error"),
+    (RestError("HTTP 403", 403, b'{"code":700007,"msg":"No permission to access the endpoint."}'), KEY_REFUSED, "700007",
+     "HTTP 403: No permission to access the endpoint."),
+    (RestError("HTTP 429", 429, b'{"code":"429","msg":"Too Many Requests"}'), KEY_EXPIRED, "429", "HTTP 429: Too Many Requests"),
+    (RestError("connection refused", 0), KEY_EXPIRED, "", "RestError"),
 ])
-async def test_a_refused_or_failed_keep_alive_makes_a_new_key(clock, error, reason, code):
+async def test_a_refused_or_failed_keep_alive_makes_a_new_key(clock, error, reason, code, message, caplog):
     api = FakeApi(clock)
     changes: list = []
     keys = manager(clock, api, changes)
@@ -149,7 +154,8 @@ async def test_a_refused_or_failed_keep_alive_makes_a_new_key(clock, error, reas
     await clock.advance(31 * MIN)
     new = await keys.current()
     assert new != old and keys.generation == 2 and keys.stats["recreated"] == 1
-    assert changes == [(old, new, reason, code, changes[0][4])]
+    assert changes == [(old, new, reason, code, message)]
+    assert f"keep-alive failed ({code or 'error'} {message})" in caplog.text
     # the old key is deleted, the new one kept alive from its creation on
     assert ("DELETE", 1000.0 + 30 * MIN, old) in api.calls
     await clock.advance(30 * MIN)
@@ -244,3 +250,42 @@ def test_timing_is_checked():
         ListenKeyManager(FakeApi(FakeClock()), keepalive_s=60 * MIN, validity_s=60 * MIN)
     with pytest.raises(ValueError):
         ListenKeyManager(FakeApi(FakeClock()), min_keepalive_s=0)
+
+
+async def test_a_keep_alive_failure_never_shows_the_key(clock, caplog):
+    # the venue's message echoes the key: the event and the log show the rest of it, masked
+    api = FakeApi(clock)
+    changes: list = []
+    keys = manager(clock, api, changes)
+    old = await keys.acquire()
+    keys.start()
+    api.put_errors.append(RestError(f"HTTP 400 PUT ...?listenKey={old}", 400,
+                                    f'{{"code":"700008","msg":"listenKey {old} is not valid"}}'.encode()))
+    await clock.advance(31 * MIN)
+    assert changes[0][2:] == (KEY_EXPIRED, "700008", "HTTP 400: listenKey *** is not valid")
+    assert old not in repr(changes[0][2:]) + caplog.text and "700008" in caplog.text
+    await keys.close()
+
+
+async def test_keep_alive_detail_reaches_the_account_event_without_secrets(clock, caplog):
+    # through the account protocol: the venue's code and message go to the session listener (the
+    # key_changed event); a listenKey or an API key the venue echoes is masked (canary)
+    from cexfeed.credentials import Credentials
+    from cexfeed.exchanges.mexc.private_protocol import MexcSpotPrivateProtocol
+
+    protocol = MexcSpotPrivateProtocol("ws://127.0.0.1:1/ws", "http://127.0.0.1:1",
+                                       credentials=Credentials("mx0vglCANARYKEY", "CANARYSECRET123"))
+    api = FakeApi(clock)
+    keys = manager(clock, api)
+    protocol.keys = keys
+    heard: list = []
+    protocol.session_listener = lambda *a: heard.append(a)
+    protocol._manager(None)  # the hooks the protocol sets on its manager
+    old = await keys.acquire()
+    keys.start()
+    api.put_errors.append(RestError("HTTP 400", 400, f'{{"code":"700010","msg":"key {old} of mx0vglCANARYKEY: busy"}}'.encode()))
+    await clock.advance(31 * MIN)
+    assert heard == [("renew", KEY_EXPIRED, "700010", "HTTP 400: key *** of ***: busy")]
+    assert "CANARY" not in repr(heard) + caplog.text and old not in repr(heard) + caplog.text
+    assert "keep-alive failed (700010 HTTP 400: key *** of ***: busy)" in caplog.text
+    await keys.close()

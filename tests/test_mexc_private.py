@@ -90,7 +90,8 @@ def test_documented_deal_every_field(decoder):
 def test_documented_account_every_field(decoder):
     handler, [balance] = run(decoder, DOC_ACCOUNT_FRAME)
     assert balance == Balance(
-        venue="mexc", market="spot", symbol="", venue_symbol="", exchange_ts=1736416910000, recv_ts=11, currency="USDT", total=None,
+        venue="mexc", market="spot", symbol="", venue_symbol="", exchange_ts=1736416910000, recv_ts=11, currency="USDT",
+        total=D("21.94210356004384"),  # available + frozen, on every path (the venue sends no total)
         available=D("21.94210356004384"), frozen=D("0"), change=D("10"), change_type="CONTRACT_TRANSFER", frozen_change=D("0"),
     )
     assert handler.state.balances == {"USDT": balance}
@@ -129,7 +130,8 @@ def test_maker_sell_fill(decoder):
 def test_balance_change_with_frozen_amount(decoder):
     handler, events = run(decoder, DOC_ACCOUNT_FRAME, frame(B_ACCOUNT, FROZEN_CHANGE, create=1736417200001, send=1736417200002))
     assert events[1] == Balance(
-        venue="mexc", market="spot", symbol="", venue_symbol="", exchange_ts=1736417200000, recv_ts=11, currency="USDT", total=None,
+        venue="mexc", market="spot", symbol="", venue_symbol="", exchange_ts=1736417200000, recv_ts=11, currency="USDT",
+        total=D("21.94210356004384"),  # 11.94210356004384 available + 10 frozen, exact
         available=D("11.94210356004384"), frozen=D("10"), change=D("-10"), change_type="ENTRUST_PLACE", frozen_change=D("10"),
     )
     assert handler.state.balances["USDT"] is events[1]

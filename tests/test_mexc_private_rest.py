@@ -90,8 +90,8 @@ def test_fill_and_balances(handler):
     body = b'{"canTrade":true,"balances":[{"asset":"USDT","free":"800.5","locked":"199.5"},{"asset":"MX","free":0.1,"locked":"0"}]}'
     usdt, mx = r.rest_balances(body, handler, RECV)
     assert (usdt.currency, usdt.total, usdt.available, usdt.frozen, usdt.change, usdt.change_type, usdt.exchange_ts) == (
-        "USDT", None, D("800.5"), D("199.5"), None, "snapshot", None)
-    assert (mx.currency, mx.available, mx.frozen) == ("MX", D("0.1"), D("0"))
+        "USDT", D("1000.0"), D("800.5"), D("199.5"), None, "snapshot", None)  # total = free + locked, exact
+    assert (mx.currency, mx.total, mx.available, mx.frozen) == ("MX", D("0.1"), D("0.1"), D("0"))
 
 
 def trade(i: int, ms: int, order: str) -> dict:

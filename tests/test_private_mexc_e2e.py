@@ -62,8 +62,8 @@ def assert_matches_ledger(account: Account, ledger) -> None:
         if held is None:
             assert total == 0, currency
             continue
-        # MEXC states available and frozen, no total (None, never derived)
-        assert (held.total, held.available, held.frozen) == (None, free, locked), currency
+        # MEXC states available and frozen; total is their exact sum
+        assert (held.total, held.available, held.frozen) == (total, free, locked), currency
     assert set(account.state.open_orders) == ledger.open_order_ids()
     for oid in ledger.open_order_ids():
         mine, theirs = account.state.open_orders[oid], ledger.orders[oid]
@@ -332,7 +332,7 @@ async def test_expiry_new_key_resync_and_live_again(sim, architecture):
 @pytest.mark.parametrize("fault,params,code", [
     ("refuse_put", {"code": "730708"}, "730708"),
     ("refuse_put", {"code": "10072"}, "10072"),
-    ("fail_put", {"count": 4}, ""),  # 500s on the PUT and on its 3 retries
+    ("fail_put", {"count": 4}, "500"),  # 500s on the PUT and on its 3 retries: the venue's code and message shown
 ])
 async def test_refused_keep_alive_makes_a_new_key(sim, fault, params, code):
     p = private(sim)
@@ -344,7 +344,7 @@ async def test_refused_keep_alive_makes_a_new_key(sim, fault, params, code):
     assert await wait_until(lambda: account.protocol.keys.generation == 2, 10)
     await settle(account)
     stale = [e for e in events if isinstance(e, AccountStatus) and e.status == "stale"]
-    assert len(stale) == 1 and stale[-1].reason == ("key_refused" if code else "key_expired") and stale[-1].code == code
+    assert len(stale) == 1 and stale[-1].reason == ("key_expired" if fault == "fail_put" else "key_refused") and stale[-1].code == code
     assert statuses(events)[-2:] == [("reconciling", "key_changed"), ("live", "snapshot")]
     assert p.key_calls["POST"] == 2 and account.protocol.keys.stats["keepalive_failures"] == 1
     # the old key was deleted (best effort), the new one is kept alive

@@ -253,35 +253,52 @@ async def test_ctrl_c_during_the_start_of_run_exits_130(tmp_path):
 # -- 6: cexfeed run --metrics-port 0: a free port per worker, printed ---------------------------------
 
 
+# a deadline for the whole test instead of 30 s per line: a loaded machine starts workers slowly
+# (the imports alone took most of those 30 s); it fails at the deadline, never hangs
+METRICS_DEADLINE = 150
+
+
+@pytest.mark.timeout(METRICS_DEADLINE + 60)
 async def test_run_metrics_port_0_gives_each_worker_a_free_port(tmp_path):
     import aiohttp
 
     async with SimServer(seed=3, rate=10, venues=["gateio-spot"]) as sim:
         path = _run_config(tmp_path / "m.toml", ["BTC/USDT", "ETH/USDT"], sim)
-        # a long --duration: the test ends the run itself (a loaded machine starts workers slowly)
-        proc = await asyncio.create_subprocess_exec(*CLI, "run", path, "--metrics-port", "0", "--duration", "120",
+        # a long --duration: the test ends the run itself
+        proc = await asyncio.create_subprocess_exec(*CLI, "run", path, "--metrics-port", "0", "--duration", "300",
                                                     stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.PIPE)
         urls: dict[str, str] = {}
+        seen: list[str] = []
         try:
-            while len(urls) < 2:
-                line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
-                if not line:
-                    rest = (await asyncio.wait_for(proc.stdout.read(), 30)).decode()
-                    raise AssertionError(f"the run ended (rc {await proc.wait()}) before its workers printed their metrics URLs: {rest[-2000:]}")
-                found = re.match(r"shard (\d) metrics: (http://127\.0\.0\.1:(\d+)/metrics)", line)
-                if found:
-                    urls[found.group(1)] = found.group(2)
-                    assert int(found.group(3)) > 1024  # a free port, not 0 + K
+            async with asyncio.timeout(METRICS_DEADLINE - 40):
+                while len(urls) < 2:
+                    line = (await proc.stderr.readline()).decode()
+                    if not line:
+                        rest = (await asyncio.wait_for(proc.stdout.read(), 30)).decode()
+                        raise AssertionError(f"the run ended (rc {await proc.wait()}) before its workers printed their metrics URLs: "
+                                             f"{rest[-2000:]} {seen[-20:]}")
+                    seen.append(line)
+                    found = re.match(r"shard (\d) metrics: (http://127\.0\.0\.1:(\d+)/metrics)", line)
+                    if found:
+                        urls[found.group(1)] = found.group(2)
+                        assert int(found.group(3)) > 1024  # a free port, not 0 + K
             assert len(set(urls.values())) == 2
-            async with aiohttp.ClientSession() as session:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
                 for url in urls.values():
                     async with session.get(url) as response:
                         assert response.status == 200 and "cexfeed_" in await response.text()
+        except TimeoutError:
+            raise AssertionError(f"no metrics URL from both workers within {METRICS_DEADLINE - 40} s: {urls}, stderr {seen[-20:]}") from None
         finally:
             if proc.returncode is None:
                 proc.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(proc.communicate(), 30)
+            try:
+                await asyncio.wait_for(proc.communicate(), 30)  # the supervisor gives its workers 10 s
+            finally:
+                if proc.returncode is None:  # never leave the run behind (its workers follow it)
+                    proc.kill()
+                    await asyncio.wait_for(proc.wait(), 10)
 
 
 # -- 7: damaged captures: resync past the damaged block, say what was lost, exit 1 when nothing decoded --

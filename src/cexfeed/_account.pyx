@@ -19,6 +19,7 @@ _add = EXACT.add
 
 cdef object _ZERO = Decimal(0)
 cdef object _UNKNOWN = OrderStatus.UNKNOWN
+cdef frozenset _KNOWN_SIDES = frozenset(("buy", "sell", "close"))
 # the terminal statuses, compared by identity (an enum member's hash is a Python call)
 cdef object _FILLED = OrderStatus.FILLED
 cdef object _CANCELED = OrderStatus.CANCELED
@@ -50,6 +51,7 @@ cdef inline bint _terminal(object status) noexcept:
 
 cdef Py_ssize_t O_ID = _offset(Order, "order_id")
 cdef Py_ssize_t O_STATUS = _offset(Order, "status")
+cdef Py_ssize_t O_SIDE = _offset(Order, "side")
 cdef Py_ssize_t O_UPDATE_ID = _offset(Order, "update_id")
 cdef Py_ssize_t O_FILLED = _offset(Order, "filled")
 cdef Py_ssize_t O_FILLED_CONTRACTS = _offset(Order, "filled_contracts")
@@ -163,6 +165,10 @@ cdef class AccountCore:
                 # an undocumented value never moves the lifecycle by itself
                 status = _slot(held, O_STATUS)
                 record = _replace(order, status=status)
+        if held is not None and _slot(order, O_SIDE) not in _KNOWN_SIDES and _slot(held, O_SIDE) in _KNOWN_SIDES:
+            # nor does it forget the side the order has (the event keeps the venue's value)
+            self.stats["unknown_side"] += 1
+            record = _replace(record, side=_slot(held, O_SIDE), raw_side=held.raw_side)
         if _terminal(status):
             self.open_orders.pop(oid, None)
             closed = self.closed_orders

@@ -9,7 +9,9 @@ Every ``apply_*`` method takes one normalized event and returns the event to pub
   order creates it; a terminal order (``filled``, ``canceled``, ``rejected``, ``expired``)
   leaves the open set and is never reopened; an update is older than the held one when its
   ``update_id`` is smaller, its filled quantity smaller or its ``updated_ts`` earlier; a status
-  ``unknown`` is published with the raw value but the state keeps the lifecycle it had;
+  ``unknown`` is published with the raw value but the state keeps the lifecycle it had; so is a
+  side not ``buy``/``sell``/``close`` (``unknown``, an unparseable value) on an order held with
+  a known side: the state keeps that side (counted, ``unknown_side``);
 - **fills** (:meth:`AccountState.apply_fill`), deduplicated by trade id; the sum of a finished
   order's fills never exceeds its filled quantity (checked, counted);
 - **balances** (:meth:`AccountState.apply_balance`) by currency, absolute values; an update
@@ -42,6 +44,8 @@ _add = EXACT.add
 _ZERO = Decimal(0)
 _UNKNOWN = OrderStatus.UNKNOWN
 _TERMINAL = frozenset(s for s in OrderStatus if s.terminal)
+# the sides an order can have; anything else (``unknown``, a new venue value) never replaces one
+_KNOWN_SIDES = frozenset(("buy", "sell", "close"))
 
 
 class AccountSnapshot(msgspec.Struct, kw_only=True):
@@ -95,7 +99,8 @@ class PyAccountState:
     ``max_closed`` finished orders and ``max_fills`` fill ids are remembered (oldest forgotten
     first) to reject late duplicates. ``stats`` counts dropped and inconsistent input by kind:
     ``stale_order``, ``duplicate_order``, ``reopen_refused``, ``duplicate_fill``,
-    ``stale_balance``, ``stale_position``, ``fills_exceed_order``, ``unknown_status``.
+    ``stale_balance``, ``stale_position``, ``fills_exceed_order``, ``unknown_status``,
+    ``unknown_side``.
     """
 
     def __init__(self, venue: str = "", market: str = "", max_closed: int = 10_000, max_fills: int = 200_000) -> None:
@@ -139,6 +144,10 @@ class PyAccountState:
             if held is not None:
                 # an undocumented value never moves the lifecycle by itself
                 record = msgspec.structs.replace(order, status=held.status)
+        if held is not None and order.side not in _KNOWN_SIDES and held.side in _KNOWN_SIDES:
+            # nor does it forget the side the order has (the event keeps the venue's value)
+            self.stats["unknown_side"] += 1
+            record = msgspec.structs.replace(record, side=held.side, raw_side=held.raw_side)
         if record.status in _TERMINAL:
             self.open_orders.pop(oid, None)
             closed = self.closed_orders

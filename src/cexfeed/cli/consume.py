@@ -17,6 +17,7 @@ from ..models import STALE, SYNCED, BookStatus, encode_event
 from ..sinks import BookMirror, SinkGap, open_reader
 from ..sinks.codec import source
 from ..sinks.reader import safe_url
+from ..tasks import cancel_and_wait
 from . import main
 
 
@@ -144,7 +145,5 @@ async def _first(read, stop: asyncio.Event, timeout: float | None):
     waiter.cancel()
     if step in done:
         return step.result()
-    step.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await step
+    await cancel_and_wait(step, None)  # again while it runs on: a lost cancellation (cexfeed.tasks)
     return None

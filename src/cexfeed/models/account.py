@@ -132,7 +132,8 @@ class Fill(AccountEvent, tag="fill"):
 
 class Balance(AccountEvent, tag="balance"):
     """The balance of one currency after a change: ``total`` = ``available`` + ``frozen`` as the
-    venue states them (a field the venue does not send is ``None``, never derived); ``change``
+    venue states them (a field the venue does not send is ``None``; only ``total`` is derived, as
+    the exact sum, where the venue states no total but both parts, as MEXC does); ``change``
     the signed change that caused the update and ``change_type`` the venue's reason when sent;
     ``frozen_change`` the signed change of ``frozen`` where the venue states it apart (MEXC
     ``frozenAmountChange``; ``change`` is then the change of ``available``).

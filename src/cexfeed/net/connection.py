@@ -62,6 +62,7 @@ from .requests import AckResult, RequestIds, Requests, _Pending
 from .snapshots import Snapshots
 from .tap import CONNECT, CONNECT_FAILED, DISCONNECT, OPEN, SILENCE, STATUS, Tap
 from .watch import SubscriptionWatch
+from ..tasks import cancel_and_wait
 
 log = logging.getLogger("cexfeed.net")
 
@@ -210,11 +211,7 @@ class WsConnection(Requests, Snapshots, ConnectionHooks):
             except asyncio.TimeoutError:
                 transport.disconnect(graceful=False)
         if self._run_task is not None:
-            self._run_task.cancel()
-            try:
-                await self._run_task
-            except (asyncio.CancelledError, Exception):
-                pass
+            await cancel_and_wait(self._run_task, None)  # again while it runs on (cexfeed.tasks)
         for task in list(self._tasks) + list(self._snapshot_tasks.values()):
             task.cancel()
         self._fail_pending("closed")

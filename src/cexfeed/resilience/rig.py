@@ -412,8 +412,6 @@ class AccountRig(Rig):
             for currency, (total, available, locked) in ledger.totals().items():
                 held = account.state.balances.get(currency)
                 mine = (held.total, held.available, held.frozen) if held is not None else (D(0), D(0), D(0))
-                if self.venue == "mexc-spot":  # MEXC states available and frozen, no total
-                    total = None if held is not None else D(0)
                 if mine != (total, available, locked):
                     wrong.append(f"balance {currency} {mine} != ledger {(total, available, locked)}")
         else:

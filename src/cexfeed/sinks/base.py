@@ -24,7 +24,6 @@ Subclasses implement :meth:`_connect`, :meth:`_send`, :meth:`_disconnect` and :m
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -32,6 +31,7 @@ from typing import Any, Callable
 
 from ..models import BookUpdate, Event
 from ..net.backoff import Backoff
+from ..tasks import cancel_and_wait, raise_if_cancel_lost
 from .codec import GAP_OVERFLOW, GAP_START, SinkGap, encoder, event_type, source
 
 log = logging.getLogger("cexfeed.sinks")
@@ -160,9 +160,11 @@ class Sink:
         try:
             await asyncio.wait_for(asyncio.shield(task), timeout)
         except asyncio.TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            # cancelled again while it runs on: one cancellation can be lost in the client
+            # library on Python 3.11 (cexfeed.tasks), and a sink retrying against a broker that
+            # went away would then never return
+            if not await cancel_and_wait(task, timeout):
+                log.warning("sink %s: publishing task did not stop within %.1f s of its cancellation", self.describe(), timeout)
         except Exception:  # the task died: already logged there
             pass
         self.unsent_at_close += len(self._buffer) + len(self._items)
@@ -297,6 +299,7 @@ class Sink:
         backoff = self._backoff_factory()
         seq = 0
         while True:
+            raise_if_cancel_lost()  # close() cancelled this task; the client library swallowed it
             items = self._items
             if not items:
                 if not self._buffer and not self._lost:

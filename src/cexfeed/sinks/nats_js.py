@@ -27,6 +27,7 @@ from nats.js import api
 from nats.js.errors import APIError, NotFoundError
 
 from ..models import Event
+from ..tasks import raise_if_cancel_lost
 from .base import Item, Rejected, Sink
 from .codec import decode_payload, nats_subject
 from .reader import Reader, safe_url
@@ -167,7 +168,10 @@ class NatsJetStreamReader(Reader):
         try:
             msgs = await self._sub.fetch(count or self.count, timeout=self.wait)
         except (NatsTimeout, asyncio.TimeoutError):
-            return []
+            msgs = []
+        # nats-py waits with wait_for: honour a cancellation of the reading task it swallowed
+        # (cexfeed.tasks); the messages come again (not acknowledged)
+        raise_if_cancel_lost()
         out = []
         for msg in msgs:
             try:

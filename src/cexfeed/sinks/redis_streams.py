@@ -26,6 +26,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
 
 from ..models import Event
+from ..tasks import raise_if_cancel_lost
 from .base import Item, Rejected, Sink
 from .codec import decode_payload, redis_key
 from .reader import Reader, safe_url
@@ -156,6 +157,7 @@ class RedisStreamReader(Reader):
         loop = asyncio.get_running_loop()
         if not self._known or loop.time() - self._last_scan >= self.rescan:
             await self.discover()
+            raise_if_cancel_lost()
         if not self.streams:
             await asyncio.sleep(self.block_ms / 1000)
             return []
@@ -163,6 +165,9 @@ class RedisStreamReader(Reader):
             pending = self._pending_phase
             reply = await self.client.xreadgroup(self.group, self.consumer, {s: "0" if pending else ">" for s in self.streams},
                                                  count=count or self.count, block=None if pending else self.block_ms)
+            # a cancellation of the reading task that redis-py swallowed (cexfeed.tasks): honour
+            # it, or a read loop runs for ever; the entries come again (not acknowledged)
+            raise_if_cancel_lost()
             out = self._decode(reply)
             if pending and not any(entries for _, entries in reply or ()):
                 self._pending_phase = False  # nothing of ours left unacknowledged: new entries now
@@ -196,6 +201,7 @@ class RedisStreamReader(Reader):
                 pipe.xack(stream, self.group, *ids)
             done = sum(await pipe.execute())
             self._to_ack.clear()
+            raise_if_cancel_lost()
         return done
 
     async def close(self) -> None:

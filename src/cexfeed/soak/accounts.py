@@ -140,9 +140,9 @@ def _check_mexc(account: Any, p: Any) -> list[str]:
             if total:
                 wrong.append(f"balance {currency} missing")
             continue
-        # MEXC states available and frozen, no total
-        if (held.available, held.frozen) != (free, locked):
-            wrong.append(f"balance {currency}: {(held.available, held.frozen)} != ledger {(free, locked)}")
+        # MEXC states available and frozen; the total is their sum
+        if (held.available, held.frozen, held.total) != (free, locked, total):
+            wrong.append(f"balance {currency}: {(held.available, held.frozen, held.total)} != ledger {(free, locked, total)}")
     if set(account.state.open_orders) != ledger.open_order_ids():
         wrong.append(f"open orders {sorted(account.state.open_orders)} != ledger {sorted(ledger.open_order_ids())}")
     if account.state.invariants():

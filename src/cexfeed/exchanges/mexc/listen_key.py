@@ -38,6 +38,7 @@ import msgspec
 
 from ...net.backoff import Backoff
 from ...net.rest import RestClient, RestError, Signer
+from ...tasks import cancel_and_wait
 from . import auth
 
 log = logging.getLogger("cexfeed.account")
@@ -111,6 +112,17 @@ def classify(error: Exception) -> tuple[str, str, str] | None:
     return None
 
 
+def failure(error: Exception) -> tuple[str, str]:
+    """``(code, message)`` of a failed REST call, for the log and the ``key_changed`` event: the
+    venue's ``code`` and ``msg`` from its answer, the message led by the HTTP status
+    (``HTTP 400: listen key information error``); for a transport failure no code and the
+    error's type (its text may hold the URL). Keys and secrets are masked by the caller."""
+    if isinstance(error, RestError) and error.status:
+        code, message = auth.error_of(error.body)
+        return code, f"HTTP {error.status}: {message}" if message else f"HTTP {error.status}"
+    return "", type(error).__name__
+
+
 class ListenKeyLimit(RuntimeError):
     """More connections asked for one key than the venue allows (5)."""
 
@@ -166,6 +178,19 @@ class ListenKeyManager:
         self._lost: str | None = None
         self._closed = False
         self._deletions: set[asyncio.Task] = set()
+        # the account protocol's masking of its credentials, applied by scrub() on top
+        self.redact: Callable[[str], str] | None = None
+
+    def scrub(self, text: str) -> str:
+        """``text`` without any listenKey this manager or its ``api`` has seen, nor (``redact``,
+        set by the account protocol) its credentials: ``***`` in their place."""
+        mask = getattr(self.api, "mask", None)
+        if mask is not None:
+            text = mask.scrub(text)
+        for key in (self.key, self._lost, *self.owned):
+            if key and key in text:
+                text = text.replace(key, auth.MASK)
+        return text if self.redact is None else self.redact(text)
 
     def __repr__(self) -> str:  # never the key
         return f"ListenKeyManager(generation={self.generation}, connections={self.connections}, stats={dict(self.stats)})"
@@ -296,7 +321,11 @@ class ListenKeyManager:
             self.stats["keepalive_failures"] += 1
             found = classify(exc)
             reason = KEY_REFUSED if found is not None and found[0] in ("key", "auth") else KEY_EXPIRED
-            code, message = (found[1], found[2]) if found is not None else ("", type(exc).__name__)
+            # the venue's own code and message (not just "RestError"); a key it echoes is masked
+            code, message = failure(exc)
+            if found is not None and found[1] != code:  # an HTTP 401 without a code: "401"
+                code = found[1]
+            message = self.scrub(message)
             log.warning("mexc listenKey keep-alive failed (%s %s): a new key is made", code or "error", message)
             await self._replace(reason, code, message)
             return True
@@ -347,17 +376,14 @@ class ListenKeyManager:
                 raise
             except Exception as exc:  # no key could be made (venue away): try again later
                 self._retry_at = self.now() + self._retry.next()
-                log.warning("mexc listenKey: no valid key (%s); trying again", type(exc).__name__)
+                code, message = failure(exc)
+                log.warning("mexc listenKey: no valid key (%s%s); trying again", f"{code} " if code else "", self.scrub(message))
 
     async def close(self) -> None:
         """Stop the task and delete the keys this manager created."""
         self._closed = True
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+            await cancel_and_wait(self._task, None)  # again while it runs on (cexfeed.tasks)
         for key in list(self.owned):
             await self._delete(key)
         self.key = None

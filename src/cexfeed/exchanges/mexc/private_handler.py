@@ -40,8 +40,8 @@ Fills: ``role`` ``maker`` when ``isMaker`` is set, else ``taker`` (proto3 leaves
 out); ``fee`` in ``fee_currency``; ``exchange_ts`` the deal's ``time``. Balances: ``available``
 = ``balanceAmount``, ``frozen`` = ``frozenAmount``, ``change``/``frozen_change`` their changes,
 ``change_type`` the venue's ``type``; currencies (``vcoinName``, ``feeCurrency``) upper case
-(``usdt`` and ``USDT`` are one balance); ``total`` is not sent (``None``); ``exchange_ts`` the
-settlement ``time``.
+(``usdt`` and ``USDT`` are one balance); ``total`` = available + frozen, exact (the venue sends no
+total; ``None`` when either is missing); ``exchange_ts`` the settlement ``time``.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from ...handlers import EventCallback, PrivateWebSocketHandler
 from ...models import SPOT, Balance, Fill, Order, OrderStatus
 from ...symbols import SymbolMap
 from ...wire import check_amounts
+from ...wire.amounts import EXACT
 from .decode import classify_bad_frame, parse_wrapper, unknown_body_number
 from . import private_decode
 from .private_decode import AccountBody, DealBody, FusedRead, OrderBody, decode_private
@@ -190,6 +191,8 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
             elif got is None:  # a text reply, or a frame the fused path leaves to the reference path
                 self._dispatch(raw, recv_ts)
                 return
+            if cls is Balance:  # the compiled reader leaves the sum to this one rule
+                got.total = balance_total(got.available, got.frozen)
             if self._syncing:
                 self._account_event(got)
                 return
@@ -344,7 +347,8 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
         change_type = b.change_type
         return Balance(
             "mexc", SPOT, "", "", b.time_ms or ts, recv_ts,
-            currency, None, b.balance, b.frozen, b.balance_change, change_type if change_type else None, b.frozen_change,
+            currency, balance_total(b.balance, b.frozen), b.balance, b.frozen, b.balance_change,
+            change_type if change_type else None, b.frozen_change,
         )
 
 
@@ -363,6 +367,15 @@ def check_order_size(b: OrderBody) -> None:
     kind = ORDER_TYPES.get(b.order_type)
     if kind is not None and kind[0] != "market":
         raise ValueError("non-market order without a quantity")
+
+
+def balance_total(available, frozen):
+    """``total`` of a MEXC balance: available (push ``balanceAmount`` / REST ``free``) + frozen
+    (``frozenAmount`` / ``locked``), exact (``Decimal``, the amounts' context: never rounded);
+    ``None`` when either is not sent. MEXC states no total of its own (§2.3, REST account)."""
+    if available is None or frozen is None:
+        return None
+    return EXACT.add(available, frozen)
 
 
 def _check_fields(cls: type, names: str) -> None:

@@ -113,6 +113,7 @@ class MexcSpotPrivateProtocol(PrivateProtocol, MexcSpotProtocol):
             api = ListenKeyRest(rest, self.sign_rest, self.mask)
             self.keys = ListenKeyManager(api, **self._key_options)
         self.keys.on_change = self._key_changed
+        self.keys.redact = self.redact
         self.keys.on_auth_failed = self._key_auth_failed
         self.keys.on_clock = lambda: self.clock.measure(lambda: self.server_time_ms(rest))
         return self.keys
@@ -154,7 +155,8 @@ class MexcSpotPrivateProtocol(PrivateProtocol, MexcSpotProtocol):
     def _key_changed(self, old: str | None, new: str, reason: str, code: str, message: str) -> None:
         self._use(new)
         if self.session_listener is not None and not self._renewing:
-            self.session_listener("renew", reason or KEY_EXPIRED, code, message)
+            # the venue's code and message reach the event; never a key or a secret
+            self.session_listener("renew", reason or KEY_EXPIRED, code, self.redact(message))
 
     def _key_auth_failed(self, code: str, message: str) -> None:
         if self.session_listener is not None:

@@ -2,8 +2,8 @@
 requests, mexc-protocol.md §3.2; the bodies are the venue's Binance-style v3 shapes):
 
 - ``GET /api/v3/account`` -> ``balances: [{asset, free, locked}]`` of every asset:
-  ``available`` = ``free``, ``frozen`` = ``locked`` (``total`` is ``None``, as on the pushes:
-  the venue states no total);
+  ``available`` = ``free``, ``frozen`` = ``locked`` (``total`` = ``free`` + ``locked``, exact, as
+  on the pushes: the venue states no total);
 - ``GET /api/v3/openOrders`` without ``symbol`` -> the working orders of every symbol ``{symbol,
   orderId, clientOrderId, price, origQty, executedQty, cummulativeQuoteQty, status, type, side,
   time, updateTime, origQuoteOrderQty}`` (``symbol`` is optional there; should the venue refuse

@@ -89,8 +89,13 @@ def test_stream_rejects_unknown_channel():
     proc = subprocess.run(CLI + ["stream", "gateio-spot", "--channels", "orders", "--url", "ws://127.0.0.1:9/ws/v4/",
                                  "--rest-url", "http://127.0.0.1:9/api/v4", "--duration", "1"],
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
-    assert proc.returncode != 0 and "unknown channel(s) ['orders']" in proc.stderr
+    # a usage error like an empty --channels (exit 2), and among known ones too
+    assert proc.returncode == 2 and "unknown channel(s) ['orders']" in proc.stderr
     assert "Cannot connect" not in proc.stderr  # checked before any network call
+    proc = subprocess.run(CLI + ["stream", "gateio-spot", "--channels", "book,foo", "--url", "ws://127.0.0.1:9/ws/v4/",
+                                 "--rest-url", "http://127.0.0.1:9/api/v4", "--duration", "1"],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "unknown channel(s) ['foo']" in proc.stderr
 
 
 def test_sim_command_prints_its_endpoints():

@@ -27,6 +27,11 @@ BOOK_FULL = "full"  # every push is a whole top-N book
 BOOK_KINDS = (BOOK_REST, BOOK_INBAND, BOOK_FULL)
 
 
+class UnknownChannel(ValueError):
+    """A channel name that is not in the venue's table (``ValueError``, so existing handlers of
+    it still catch it); the CLI reports it as a usage error."""
+
+
 class Channel(msgspec.Struct, frozen=True, kw_only=True):
     """One row of a market's channel table.
 
@@ -145,7 +150,7 @@ class Table:
         row = self._by_name.get(name)
         if row is None or not row.offered or (private is not None and row.private != private):
             known = self.private_names if private else self.names
-            raise ValueError(f"{self.venue} {self.market}: unknown channel {name!r} (known: {', '.join(known)})")
+            raise UnknownChannel(f"{self.venue} {self.market}: unknown channel {name!r} (known: {', '.join(known)})")
         return row
 
     def get(self, name: str) -> Channel | None:

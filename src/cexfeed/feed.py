@@ -42,6 +42,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from .book import L2Book
+from .channels import UnknownChannel
 from .delivery import EventDelivery
 from .handlers import PublicWebSocketHandler
 from .models import FAILED, ConnectionStatus, Event, StreamStatus, encode_event
@@ -160,7 +161,7 @@ class Feed(EventDelivery):
             raise ValueError(f"{venue}: no channel given; this venue has {list(self.protocol.channels)}")
         unknown = [c for c in channels if c not in self.protocol.channels]
         if unknown:
-            raise ValueError(f"{venue}: unknown channel(s) {unknown}; this venue has {list(self.protocol.channels)}")
+            raise UnknownChannel(f"{venue}: unknown channel(s) {unknown}; this venue has {list(self.protocol.channels)}")
         self.protocol.subscriptions(self.channels, ())  # two book channels, or bbo and bbo_batch: refused before any network call
         self.rest = RestClient(self.protocol.rest_url, headers=self.protocol.headers, tap=tap)
         self._tap = tap

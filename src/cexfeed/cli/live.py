@@ -26,6 +26,7 @@ from typing import Any, Sequence
 
 import click
 
+from ..channels import UnknownChannel
 from . import INTERRUPTED, main
 from .common import architecture_option, split
 from .sinkopts import sink_options
@@ -272,7 +273,9 @@ def _run_feeds(make: Any, channels: list[list[str]]) -> list[dict[str, Any]]:
     except (_Interrupted, KeyboardInterrupt):
         click.echo("interrupted during start-up", err=True)
         raise click.exceptions.Exit(INTERRUPTED) from None
-    except ValueError as exc:  # SymbolError, unknown channel, bad URL
+    except UnknownChannel as exc:  # like an empty --channels: a usage error (exit 2)
+        raise click.UsageError(str(exc)) from None
+    except ValueError as exc:  # SymbolError, bad URL
         raise click.ClickException(str(exc)) from None
     problems = _not_synced(feeds, stats, channels)
     if problems:

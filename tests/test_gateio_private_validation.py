@@ -123,6 +123,19 @@ def test_unknown_position_mode_is_counted_and_never_a_third_key(path):
 
 
 @pytest.mark.parametrize("path", PATHS)
+def test_a_dual_mode_size_of_the_other_sign_is_malformed(path):
+    """In dual mode the size's sign is the side: a dual_long below 0 or a dual_short above 0
+    is counted and never applied; 0 closes either."""
+    h, events = handler(path)
+    feed(h, position(mode="dual_long", size=-5), position(mode="dual_short", size=5, update_id=2),
+         position(mode="dual_long", size=4, update_id=3), position(mode="dual_short", size=-2, update_id=4))
+    assert errors(h) == {"malformed_item": 2}
+    assert [(e.mode, e.side, e.contracts) for e in events] == [("dual_long", "long", D(4)), ("dual_short", "short", D(-2))]
+    feed(h, position(mode="dual_long", size=0, update_id=5))
+    assert (events[-1].contracts, events[-1].closed) == (D(0), True) and errors(h) == {"malformed_item": 2}
+
+
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("size", [2**63, -(2**63), "9223372036854775808", "1e30", "-1e30"])
 def test_contract_counts_beyond_the_bound_are_malformed(path, size):
     assert MAX_CONTRACTS == 2**63

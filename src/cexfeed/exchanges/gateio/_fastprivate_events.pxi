@@ -128,8 +128,8 @@ cdef object _position(AccountReader self, Tok* v, object recv_ts):
     contract = self._upper(v, FP_CONTRACT)  # (older API versions send it lower case)
     mode = self._str(v, FP_MODE, d)
     size = self._dec(v, FP_SIZE)
-    if mode not in _MODES or abs(size) >= _MAX_CONTRACTS:
-        raise _TwinReads()  # an unknown mode, a count beyond the bound: malformed, the twin counts it
+    if mode not in _MODES or abs(size) >= _MAX_CONTRACTS or (mode == DUAL_LONG and size < 0) or (mode == DUAL_SHORT and size > 0):
+        raise _TwinReads()  # an unknown mode, a count beyond the bound, a dual size of the other sign: malformed, the twin counts it
     mode = mode or "single"
     stamp = self._ms(v, FP_TIME_MS, FP_TIME)
     if stamp is None and v[FP_UPDATE_TIME].v >= 0:

@@ -281,7 +281,8 @@ class FuturesPositionPush(AccountItem, gc=False):
     ``mode`` single/dual_long/dual_short, prices and margin/pnl JSON numbers (strings on REST),
     ``update_id`` the user's position sequence. Prices (0: none), margin and leverage (0:
     cross) 0 or above; ``size`` and pnl any sign, ``size`` within :data:`cexfeed.wire.MAX_CONTRACTS`;
-    a ``mode`` not in :data:`POSITION_MODES` is malformed (never a third key of the state)."""
+    a ``mode`` not in :data:`POSITION_MODES` is malformed (never a third key of the state), and
+    so is a ``dual_long`` size below 0 or a ``dual_short`` size above 0 (the sign is the side)."""
 
     contract: Name
     size: Amount
@@ -304,6 +305,9 @@ class FuturesPositionPush(AccountItem, gc=False):
         if self.mode not in POSITION_MODES:
             # a position is kept under (contract, mode): an unknown mode would be a third key
             raise ValueError(f"unknown position mode {self.mode[:40]!r}")
+        if (self.mode == "dual_long" and self.size < 0) or (self.mode == "dual_short" and self.size > 0):
+            # in dual mode the size's sign is the side: a long with a short size cannot be
+            raise ValueError(f"{self.mode} position with size {self.size} of the other sign")
 
 
 class FuturesBalancePush(AccountItem, gc=False):

@@ -279,8 +279,8 @@ async def test_run_metrics_port_0_gives_each_worker_a_free_port(tmp_path):
                         raise AssertionError(f"the run ended (rc {await proc.wait()}) before its workers printed their metrics URLs: "
                                              f"{rest[-2000:]} {seen[-20:]}")
                     seen.append(line)
-                    found = re.match(r"shard (\d) metrics: (http://127\.0\.0\.1:(\d+)/metrics)", line)
-                    if found:
+                    # (two workers write to one pipe: read every URL in the line)
+                    for found in re.finditer(r"shard (\d) metrics: (http://127\.0\.0\.1:(\d+)/metrics)", line):
                         urls[found.group(1)] = found.group(2)
                         assert int(found.group(3)) > 1024  # a free port, not 0 + K
             assert len(set(urls.values())) == 2

@@ -64,7 +64,9 @@ async def run_shard(config: RunConfig, shard: Shard, *, duration: float | None =
         from ..metrics import serve
 
         server = await serve(metrics[1], feeds, host=metrics[0], sinks=[sink])
-        print(f"shard {shard.index} metrics: {server.url}", file=sys.stderr, flush=True)  # the port 0 picked too
+        # the port 0 picked too; one write of the whole line: workers share the supervisor's stderr
+        sys.stderr.write(f"shard {shard.index} metrics: {server.url}\n")
+        sys.stderr.flush()
     try:
         starting = asyncio.gather(*(feed.start() for feed in feeds))
         waiter = loop.create_task(stop.wait())

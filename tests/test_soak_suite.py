@@ -57,8 +57,9 @@ async def test_forced_reconnects_in_a_row_keep_every_book_right():
 
 
 async def test_load_with_drops_books_right_and_nothing_left_behind():
+    # in a process of its own, as `cexfeed soak` runs its soak part (the result comes back as JSON)
     seconds = 600.0 if LONG else 6.0
-    r = await load.run(50_000 if LONG else 10_000, seconds, drop_every=60.0 if LONG else 2.0, warmup=1.0)
+    r = await load.run_isolated(50_000 if LONG else 10_000, seconds, drop_every=60.0 if LONG else 2.0, warmup=90.0 if LONG else 1.0)
     assert r["books_wrong"] == []
     assert r["drops"] >= 2 and r["endpoint"]["drops"] >= 3 * r["drops"]  # three venues' sockets each time
     # after the books were checked, once every reconnect's sockets and tasks settled (deadline 5 s)
@@ -72,6 +73,11 @@ async def test_load_with_drops_books_right_and_nothing_left_behind():
         assert s["errors"] == {}, s
     if LONG:
         assert r["rss_growth"] < 0.05
+
+
+async def test_an_isolated_run_that_fails_says_why():
+    with pytest.raises(RuntimeError, match=r"(?s)exited 2: .*invalid choice: .nonsense."):
+        await load.run_isolated(1_000, 1.0, consumer="nonsense")
 
 
 async def test_the_consumer_kinds_all_read_every_event():

@@ -218,3 +218,28 @@ def test_summary_flags_targets_not_met_and_the_command_exits_1(tmp_path, monkeyp
     monkeypatch.setattr(run, "_run", fine)
     result = CliRunner().invoke(main, ["soak", "--quick", "--only", "load", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
+
+
+async def test_the_sampler_keeps_every_sample_past_its_capacity():
+    from cexfeed.soak.probe import Sampler
+
+    class _Probe:
+        def __init__(self, name: str) -> None:
+            self.name, self.n = name, 0
+
+        def counters(self) -> dict:
+            self.n += 1
+            return {"frames": self.n * 10, "events": self.n * 9, "read": self.n * 9, "dropped": 0, "queued": 1, "reconnects": 0, "resyncs": self.n}
+
+    probes = [_Probe("a"), _Probe("b")]
+    sampler = Sampler(probes, 1.0, capacity=3)
+    sampler.start()
+    rows = [sampler.sample() for _ in range(5)]
+    await sampler.stop()
+    samples = sampler.samples
+    # the task never ran (no await in between): these five and the last one, taken on stop
+    assert samples[:5] == rows and len(samples) == 6
+    assert [s["frames"]["a"] for s in samples] == [10, 20, 30, 40, 50, 60]
+    assert [s["resyncs"]["b"] for s in samples] == [1, 2, 3, 4, 5, 6]
+    assert all(isinstance(s["rss"], int) and s["rss"] > 0 and isinstance(s["t"], float) for s in samples)
+    assert samples == sorted(samples, key=lambda s: s["t"])

@@ -177,7 +177,7 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
             await feed.start(timeout=15)
         # every book synced (its snapshot fetched, the REST connection open) before the clock starts
         await wait_until(lambda: all(feed.synced(s) for feed in feeds for s in feed.symbols), 15)
-        sampler = Sampler(probes, interval)
+        sampler = Sampler(probes, interval, capacity=int(duration / interval) + 16)
         sampler.start()
         t0 = time.monotonic()
         cpu0 = time.process_time()

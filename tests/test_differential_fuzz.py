@@ -205,7 +205,10 @@ def test_gate_private_paths_agree(monkeypatch, stream, spot, seed):
     kinds = Counter(e["type"] for events, _ in trace for e in events)
     counters = Counter(k for _, delta in trace for k in delta)
     wanted = {"Order", "Fill", "Balance"} | (set() if spot else {"Position", "AccountNotice"})
-    assert wanted <= set(kinds) and min(kinds[k] for k in wanted) > PRIVATE_PER_MARKET // 200, kinds
+    # a floor that stops growing with the corpus: one damaged frame with a far-future time makes
+    # every later balance of its currency stale (refused alike on every path), so past some
+    # size the Balance events stop growing with the frames
+    assert wanted <= set(kinds) and min(kinds[k] for k in wanted) > min(PRIVATE_PER_MARKET // 200, 250), kinds
     assert counters["malformed"] > PRIVATE_PER_MARKET // 40, counters
     assert paths[0].handler.state.open_orders or paths[0].handler.state.closed_orders
     # values outside their kinds (fuzz_gate.ODD_VALUES) were in the corpus: no event carries one

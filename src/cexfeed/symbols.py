@@ -21,7 +21,11 @@ class Instrument(msgspec.Struct, kw_only=True):
     ``price_precision``/``size_precision`` are decimal places; ``tick_size`` quote currency;
     ``size_step`` in the venue's order unit (base currency on spot, contracts on futures);
     ``contract_multiplier`` base currency per contract (``1.0`` on spot; ``None`` where a
-    contract is no base quantity, e.g. Gate inverse contracts, where one contract is 1 USD).
+    contract is no base quantity, e.g. Gate inverse contracts, where one contract is 1 USD);
+    ``whole_contracts``: its sizes are whole numbers of contracts (a Gate contract whose info
+    has no ``enable_decimal: true``), so a fractional count is malformed
+    (:func:`cexfeed.wire.check_contracts`); False where no such rule is known (spot, a contract
+    not listed).
     """
 
     symbol: str
@@ -36,6 +40,7 @@ class Instrument(msgspec.Struct, kw_only=True):
     size_step: float | None = None
     contract_multiplier: float | None = 1.0
     active: bool = True
+    whole_contracts: bool = False
 
 
 class _Names(dict):

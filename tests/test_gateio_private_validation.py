@@ -345,3 +345,43 @@ def test_a_spot_balance_whose_total_is_not_available_plus_freeze_is_malformed(pa
          balance(currency="OM", freeze=None, total="8", available="7", timestamp_ms="1667556323735"))
     assert [(e.total, e.available, e.frozen) for e in events[4:]] == [(None, D(7), D(5)), (D(8), D(7), None)]
     assert errors(h) == {"malformed_item": 3}
+
+
+# -- 7. spot.orders: finished "filled" with nothing filled and something left ---------------------------
+@pytest.mark.parametrize("path", PATHS)
+def test_a_spot_order_finished_filled_with_nothing_filled_and_a_remainder_is_malformed(path):
+    """gateio-protocol.md §8.1: ``finish_as`` filled is authoritative over dust ``left``
+    (pitfalls D.1 #22), but an order whose own values prove nothing filled (``filled_amount`` 0,
+    or ``amount`` - ``left`` = 0 without it, ``filled_total`` 0) while something is left did not
+    fill: the frame contradicts itself, is counted and not applied (the order stays open)."""
+    h, events = handler(path, perp=False)
+    feed(h, spot_order())
+    feed(h, spot_order(event="finish", finish_as="filled", filled_amount="0", left="0.5", update_time_ms="1694655225316"),
+         spot_order(event="finish", finish_as="filled", filled_amount="0", left="0.2", update_time_ms="1694655225317"),
+         spot_order(event="finish", finish_as="filled", left="0.5", update_time_ms="1694655225318"),  # amount - left = 0
+         spot_order(event="", status="closed", finish_as="", filled_amount="0", left="0.5", update_time_ms="1694655225319"))
+    assert [(e.status, e.left) for e in events] == [(S.OPEN, D("0.5"))] and errors(h) == {"malformed_item": 4}
+    held = h.state.open_orders["399123456"]
+    assert (held.status, held.filled, held.left) == (S.OPEN, D(0), D("0.5"))
+    # what the fields do say is kept: cancelled with nothing filled, filled with nothing left
+    feed(h, spot_order(id="2", event="finish", finish_as="cancelled", filled_amount="0", left="0.5"),
+         spot_order(event="finish", finish_as="filled", filled_amount="0.5", left="0", filled_total="13126.65",
+                    update_time_ms="1694655225320"))
+    assert [(e.order_id, e.status, e.filled, e.left) for e in events[1:]] == [("2", S.CANCELED, D(0), D("0.5")),
+                                                                           ("399123456", S.FILLED, D("0.5"), D(0))]
+    assert errors(h) == {"malformed_item": 4} and h.state.open_orders == {}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_market_buy_finished_filled_with_dust_left_stays_filled(path):
+    """A market buy's amount and left are quote currency: dust left after a fill is filled
+    (pitfalls D.1 #22), with or without the base ``filled_amount``; only fill values that say
+    nothing filled make it malformed."""
+    h, events = handler(path, perp=False)
+    buy = {"type": "market", "side": "buy", "price": "0", "amount": "10", "event": "finish", "finish_as": "filled"}
+    feed(h, spot_order(id="1", left="0.0012773", filled_amount="0.003331", filled_total="9.9987227", **buy),
+         spot_order(id="2", left="0.0012773", filled_amount=None, filled_total=None, **buy),  # older frames: nothing proves nothing filled
+         spot_order(id="3", left="0.0012773", filled_amount="0", filled_total="0", **buy))
+    assert [(e.order_id, e.status, e.quote_left, e.filled) for e in events] == [("1", S.FILLED, D("0.0012773"), D("0.003331")),
+                                                                              ("2", S.FILLED, D("0.0012773"), None)]
+    assert errors(h) == {"malformed_item": 1}

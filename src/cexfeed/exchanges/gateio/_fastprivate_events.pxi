@@ -64,6 +64,9 @@ cdef object _spot_order(AccountReader self, Tok* v, object recv_ts):
         status = _PARTIAL if filled_something else _OPEN
     else:
         status = _UNKNOWN
+    if (status is _FILLED and left is not None and not v[SO_LEFT].flags & F_ZERO and not filled_something
+            and (filled is not None or filled_total is not None)):
+        raise _TwinReads()  # finished filled with nothing filled and something left: malformed, the twin counts it
     updated = self._ms(v, SO_UPDATE_MS, SO_UPDATE)
     price = self._dec(v, SO_PRICE)
     avg = self._dec(v, SO_AVG)

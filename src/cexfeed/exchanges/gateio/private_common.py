@@ -22,6 +22,7 @@ from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, amounts_plain, convert_amoun
 from . import auth
 from .frame_json import _last_wins, check_utf8
 from .frames import GateioFrames
+from .spot_table import REST_FINISHED
 
 try:  # compiled reader of the hot account pushes; the msgspec path below is its twin
     from ._fastprivate import AccountReader
@@ -84,7 +85,7 @@ def working_status(filled_something: bool) -> OrderStatus:
 
 
 # REST spot order status -> the finish_as it stands for when the body has none
-_REST_FINISHED = {"closed": "filled", "cancelled": "cancelled", "canceled": "cancelled"}
+_REST_FINISHED = REST_FINISHED
 
 
 def spot_status(event: str, finish_as: str, filled_something: bool, left: Decimal | None) -> tuple[OrderStatus, str]:

@@ -106,6 +106,16 @@ class SymbolMap:
     def instrument(self, venue_symbol: str) -> Instrument | None:
         return self.by_venue.get(venue_symbol)
 
+    def readable(self, venue_symbol: str) -> bool:
+        """Whether ``venue_symbol`` names an instrument: one the list has, or one the venue's
+        mapping (the fallback) turns into a unified symbol, ``BASE/QUOTE`` or
+        ``BASE/QUOTE:SETTLE`` of upper-case letters and digits (the one form of a unified name,
+        as :func:`resolve_symbols` asks it of a user). A name with a stray space, an empty part
+        or a character of no symbol (``" ETH_USDT"``, ``"ETH USDT"``, ``"_USDT"``) is not: a
+        handler without an instrument list counts its pushes ``unknown_symbol`` rather than
+        publish an odd name (:meth:`~cexfeed.handlers.WebSocketHandler.follow_readable`)."""
+        return venue_symbol in self.by_venue or _UNIFIED.fullmatch(self.unified(venue_symbol)) is not None
+
     def __len__(self) -> int:
         return len(self.by_venue)
 

@@ -119,3 +119,41 @@ def test_the_cap_forwards_every_protocol_callback():
     cap.connection_lost(None)
     assert [c[0] for c in calls] == ["buffer_updated", "eof_received", "pause_writing", "resume_writing", "connection_lost"]
     assert readcap.install(object()) is None
+
+
+class _WeakCap(readcap.ReadCap):
+    """The read cap, weakly referable (the real one has slots only)."""
+
+
+async def test_a_closed_connection_is_freed_without_waiting_for_the_garbage_collector(monkeypatch):
+    """Once disconnected, the listener lets go of picows' transport and the read cap: nothing
+    of the closed connection (its read buffer included) waits in a reference cycle for a full
+    collection, which a reconnect every minute turned into a heap growing for the whole run."""
+    import gc
+    import weakref
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(_Server, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    conn = _Conn()
+    monkeypatch.setattr(readcap, "ReadCap", _WeakCap)
+    gc.collect()
+    gc.disable()
+    try:
+        transport, listener = await ws_connect(lambda: L._Listener(conn), f"ws://127.0.0.1:{port}/")
+        deadline = loop.time() + 30
+        while len(conn.handler.got) < 100 and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        assert type(listener.readcap) is _WeakCap
+        cap = weakref.ref(listener.readcap)
+        transport.disconnect()
+        await transport.wait_disconnected()
+        assert listener.readcap is None and listener._transport is None
+        del transport, listener
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert cap() is None, gc.get_referrers(cap())
+    finally:
+        gc.enable()
+        server.close()
+        await server.wait_closed()

@@ -57,8 +57,9 @@ async def test_forced_reconnects_in_a_row_keep_every_book_right():
 
 
 async def test_load_with_drops_books_right_and_nothing_left_behind():
+    # in a process of its own, as `cexfeed soak` runs its soak part (the result comes back as JSON)
     seconds = 600.0 if LONG else 6.0
-    r = await load.run(50_000 if LONG else 10_000, seconds, drop_every=60.0 if LONG else 2.0, warmup=1.0)
+    r = await load.run_isolated(50_000 if LONG else 10_000, seconds, drop_every=60.0 if LONG else 2.0, warmup=90.0 if LONG else 1.0)
     assert r["books_wrong"] == []
     assert r["drops"] >= 2 and r["endpoint"]["drops"] >= 3 * r["drops"]  # three venues' sockets each time
     # after the books were checked, once every reconnect's sockets and tasks settled (deadline 5 s)
@@ -72,6 +73,11 @@ async def test_load_with_drops_books_right_and_nothing_left_behind():
         assert s["errors"] == {}, s
     if LONG:
         assert r["rss_growth"] < 0.05
+
+
+async def test_an_isolated_run_that_fails_says_why():
+    with pytest.raises(RuntimeError, match=r"(?s)exited 2: .*invalid choice: .nonsense."):
+        await load.run_isolated(1_000, 1.0, consumer="nonsense")
 
 
 async def test_the_consumer_kinds_all_read_every_event():
@@ -251,3 +257,28 @@ def test_fault_rows_that_cannot_be_read_are_counted_warned_and_reported(tmp_path
     page = next(tmp_path.glob("*/report.md")).read_text()
     assert "**4 rows of it could not be read and are left out of the table** (line 2: no \"venue\"" in page
     assert "survived, state right · 0.20 s (n=1)" in page
+
+
+async def test_the_sampler_keeps_every_sample_past_its_capacity():
+    from cexfeed.soak.probe import Sampler
+
+    class _Probe:
+        def __init__(self, name: str) -> None:
+            self.name, self.n = name, 0
+
+        def counters(self) -> dict:
+            self.n += 1
+            return {"frames": self.n * 10, "events": self.n * 9, "read": self.n * 9, "dropped": 0, "queued": 1, "reconnects": 0, "resyncs": self.n}
+
+    probes = [_Probe("a"), _Probe("b")]
+    sampler = Sampler(probes, 1.0, capacity=3)
+    sampler.start()
+    rows = [sampler.sample() for _ in range(5)]
+    await sampler.stop()
+    samples = sampler.samples
+    # the task never ran (no await in between): these five and the last one, taken on stop
+    assert samples[:5] == rows and len(samples) == 6
+    assert [s["frames"]["a"] for s in samples] == [10, 20, 30, 40, 50, 60]
+    assert [s["resyncs"]["b"] for s in samples] == [1, 2, 3, 4, 5, 6]
+    assert all(isinstance(s["rss"], int) and s["rss"] > 0 and isinstance(s["t"], float) for s in samples)
+    assert samples == sorted(samples, key=lambda s: s["t"])

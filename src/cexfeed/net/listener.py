@@ -155,6 +155,10 @@ class _Listener(WSListener):
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         self._parts = None
         self._flush()
+        # picows' protocol holds this listener: without these the closed transport, its read
+        # cap and picows' read buffer stay in a reference cycle until a full garbage collection
+        self._transport = None
+        self.readcap = None
 
 
 class HandshakeClosed(ConnectionError):

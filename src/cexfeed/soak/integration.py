@@ -210,7 +210,7 @@ async def every_venue(duration: float = 20.0, rate: float = 20.0, seed: int = 7,
     sampler: Sampler | None = None
     try:
         await run.open(streams or STREAMS)
-        sampler = Sampler(run.probes, 1.0)
+        sampler = Sampler(run.probes, 1.0, capacity=int(duration) + 16)
         sampler.start()
         t0 = time.monotonic()
         driver = asyncio.ensure_future(_drive(run, rng))

@@ -15,8 +15,11 @@ the endpoint's (:func:`cexfeed.soak.loadgen.expected_book`).
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
+import tempfile
 import time
+from pathlib import Path
 from statistics import median
 from typing import Any
 
@@ -174,7 +177,7 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
             await feed.start(timeout=15)
         # every book synced (its snapshot fetched, the REST connection open) before the clock starts
         await wait_until(lambda: all(feed.synced(s) for feed in feeds for s in feed.symbols), 15)
-        sampler = Sampler(probes, interval)
+        sampler = Sampler(probes, interval, capacity=int(duration / interval) + 16)
         sampler.start()
         t0 = time.monotonic()
         cpu0 = time.process_time()
@@ -240,6 +243,46 @@ async def run(rate: float, duration: float, consumer: str = "events", drop_every
         await stop_endpoint(proc)
 
 
+async def run_isolated(rate: float, duration: float, drop_every: float | None = None, warmup: float | None = None,
+                       consumer: str = "events") -> dict[str, Any]:
+    """:func:`run` in a fresh Python process (``python -m cexfeed.soak.load``): its RSS is the
+    run's own, not the high-water mark of whatever this process ran before; the same result.
+
+    Raises RuntimeError when the process fails (its last lines of stderr in the message)."""
+    with tempfile.TemporaryDirectory(prefix="cexfeed-soak-") as folder:
+        out = Path(folder) / "result.json"
+        args = ["--rate", str(rate), "--duration", str(duration), "--consumer", consumer, "--out", str(out)]
+        if drop_every:
+            args += ["--drop-every", str(drop_every)]
+        if warmup is not None:
+            args += ["--warmup", str(warmup)]
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "cexfeed.soak.load", *args,
+                                                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        _, err = await proc.communicate()
+        if proc.returncode or not out.is_file():
+            tail = b"\n".join(err.strip().splitlines()[-5:]).decode("utf-8", "replace")
+            raise RuntimeError(f"the isolated run exited {proc.returncode}: {tail}")
+        return json.loads(out.read_text(encoding="utf-8"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m cexfeed.soak.load --rate R --duration S [--drop-every S] [--warmup S]
+    [--consumer events|batches|callback] --out FILE``: one :func:`run`, its result as JSON."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m cexfeed.soak.load", description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, required=True, help="frames/s summed over the venues (0: as fast as the client reads)")
+    parser.add_argument("--duration", type=float, required=True, help="seconds")
+    parser.add_argument("--drop-every", type=float, help="drop every socket every this many seconds")
+    parser.add_argument("--warmup", type=float, help="seconds left out of the figures (default 10%% of the run)")
+    parser.add_argument("--consumer", choices=("events", "batches", "callback"), default="events")
+    parser.add_argument("--out", required=True, help="write the result here (JSON)")
+    a = parser.parse_args(argv)
+    result = asyncio.run(run(a.rate, a.duration, consumer=a.consumer, drop_every=a.drop_every, warmup=a.warmup))
+    Path(a.out).write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
 def keeps_up(r: dict[str, Any]) -> bool:
     """A run kept up: the rate asked was parsed (97 %; any rate when pushed as fast as the
     client reads), the consumer read every event, nothing was dropped, the endpoint dropped no
@@ -276,3 +319,7 @@ async def ceiling(rates: tuple[float, ...] = (100_000, 150_000, 200_000, 250_000
         kept = [row["frames_per_s"] for row in runs if row["kept_up"]]
         out["consumers"][consumer] = {"runs": runs, "ceiling": max(kept) if kept else None}
     return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

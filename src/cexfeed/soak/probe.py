@@ -204,22 +204,60 @@ def resources() -> dict[str, int]:
 
 class Sampler:
     """Once every ``interval`` s: elapsed s, :func:`resources` and each probe's frames and
-    events, appended to :attr:`samples` (the time series the report plots)."""
+    events; :attr:`samples` is the time series the report plots (a list of dicts).
 
-    def __init__(self, probes: list[StreamProbe], interval: float = 1.0) -> None:
+    The samples are kept in columns allocated at once for ``capacity`` samples (more are still
+    kept, in columns that grow): a soak measures this process's RSS, so its own record of the
+    run must not grow with it (a row of dicts a second is about 2.5 kB, over a megabyte in ten
+    minutes)."""
+
+    SCALARS = (("t", "d"), ("cpu", "d"), ("rss", "q"), ("fds", "q"), ("sockets", "q"), ("tasks", "q"))
+    COUNTERS = ("frames", "events", "read", "dropped", "queued", "reconnects", "resyncs")
+
+    def __init__(self, probes: list[StreamProbe], interval: float = 1.0, capacity: int = 1024) -> None:
         self.probes = probes
         self.interval = interval
-        self.samples: list[dict[str, Any]] = []
+        self._n = 0
+        self._columns = {name: array(code, bytes(8 * capacity)) for name, code in self.SCALARS}
+        self._columns.update({(key, p.name): array("q", bytes(8 * capacity)) for key in self.COUNTERS for p in probes})
         self._task: asyncio.Task | None = None
         self._t0 = 0.0
 
-    def sample(self) -> dict[str, Any]:
-        row: dict[str, Any] = {"t": time.monotonic() - self._t0, "cpu": time.process_time(), **resources()}
-        counters = {p.name: p.counters() for p in self.probes}
-        for key in ("frames", "events", "read", "dropped", "queued", "reconnects", "resyncs"):
-            row[key] = {name: c[key] for name, c in counters.items()}
-        self.samples.append(row)
+    def _row(self, i: int) -> dict[str, Any]:
+        cols = self._columns
+        row: dict[str, Any] = {name: cols[name][i] for name, _ in self.SCALARS}
+        for key in self.COUNTERS:
+            row[key] = {p.name: cols[key, p.name][i] for p in self.probes}
         return row
+
+    @property
+    def samples(self) -> list[dict[str, Any]]:
+        """Every sample so far, oldest first: ``t`` (s since :meth:`start`), ``cpu`` (process
+        time, s), ``rss`` (bytes), ``fds``, ``sockets``, ``tasks`` and per counter a dict of
+        stream name -> value."""
+        return [self._row(i) for i in range(self._n)]
+
+    def sample(self) -> dict[str, Any]:
+        """Take one sample now; the sample."""
+        now = {"t": time.monotonic() - self._t0, "cpu": time.process_time(), **resources()}
+        i = self._n
+        cols = self._columns
+        for name, _ in self.SCALARS:
+            col = cols[name]
+            if i < len(col):
+                col[i] = now[name]
+            else:
+                col.append(now[name])
+        for p in self.probes:
+            c = p.counters()
+            for key in self.COUNTERS:
+                col = cols[key, p.name]
+                if i < len(col):
+                    col[i] = c[key]
+                else:
+                    col.append(c[key])
+        self._n = i + 1
+        return self._row(i)
 
     async def _run(self) -> None:
         while True:

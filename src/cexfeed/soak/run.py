@@ -2,7 +2,7 @@
 
 Parts (each can be left out with ``only``): ``every_venue`` (:mod:`.integration`),
 ``handoff`` (:mod:`cexfeed.bench.handoff`, in process), ``ceiling``, ``load`` and ``soak``
-(:mod:`.load`), ``reconnects`` (:mod:`.integration`), ``fuzz`` (:mod:`.fuzz`, needs the
+(:mod:`.load`; the soak in a fresh process of its own, so its RSS is its own), ``reconnects`` (:mod:`.integration`), ``fuzz`` (:mod:`.fuzz`, needs the
 captures), and the fault matrix read from a file (:mod:`.matrix`). The report goes to
 ``<out>/<date>/`` (``report.md``, plots, ``results.json``); a full run also refreshes
 ``<out>/latest.md`` and its plots (what the README quotes).
@@ -73,7 +73,10 @@ async def _run(opts: dict[str, Any], parts: Sequence[str], captures: Path | None
         log(f"soak: {opts['soak_rate']:,.0f} frames/s for {opts['soak_s']:g} s, a drop every {opts['soak_drop_every']:g} s")
         # warm-up: the first drop and its recovery (1.5 intervals between drops), so the steady part
         # starts with every allocation a reconnect makes already made once
-        r["soak"] = await load.run(opts["soak_rate"], opts["soak_s"], drop_every=opts["soak_drop_every"], warmup=1.5 * opts["soak_drop_every"])
+        # in a process of its own: the parts before it leave this one's RSS at their high-water
+        # mark, in which the soak's heap would fit without a page of growth to show
+        r["soak"] = await load.run_isolated(opts["soak_rate"], opts["soak_s"], drop_every=opts["soak_drop_every"],
+                                            warmup=1.5 * opts["soak_drop_every"])
         s = r["soak"]
         growth = "—" if s["rss_growth"] is None else f"{s['rss_growth']:+.1%}"
         log(f"  {s['frames_per_s'] or 0:,.0f} frames/s, RSS after warm-up {growth}, {report.res(s['resources_warm'])} -> {report.res(s.get('resources_settled') or s['resources_end'])}, "

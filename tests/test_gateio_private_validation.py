@@ -312,41 +312,6 @@ def test_notice_counts_follow_the_whole_contracts_rule_and_unlisted_contracts_ha
     assert errors(h) == {"malformed_item": 1, "no_multiplier": 1}
 
 
-# -- 6. spot.balances: total = available + freeze, exactly -------------------------------------------
-def balance(**kw) -> bytes:
-    item = {"timestamp": "1667556323", "timestamp_ms": "1667556323730", "user": "1000001", "currency": "USDT", "change": "-5",
-            "total": "222244.3827652", "available": "222239.3827652", "freeze": "5", "freeze_change": "5", "change_type": "order-create"}
-    item.update(kw)
-    return frame("spot.balances", item)
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_a_spot_balance_whose_total_is_not_available_plus_freeze_is_malformed(path):
-    """gateio-protocol.md §8.4: ``total`` is the currency's whole balance, what is available plus
-    what is frozen (REST /spot/accounts gives the two parts): a push whose three values disagree
-    is counted and not applied; the comparison is exact (0.1 + 0.2 is 0.3, and 41 digits count)."""
-    h, events = handler(path, perp=False)
-    feed(h, balance(available="222244.3827"),  # the documented sample as published: 222249.3827 != 222244.3827652
-         balance(currency="BTC", total="0.3", available="0.2", freeze="0.2"),
-         balance(currency="ETH", total="12345678901234567890.123456789012345678901", available="12345678901234567890",
-                 freeze="0.123456789012345678900"))
-    assert events == [] and errors(h) == {"malformed_item": 3} and h.state.balances == {}
-    feed(h, balance(), balance(currency="BTC", total="0.3", available="0.1", freeze="0.2", timestamp_ms="1667556323731"),
-         balance(currency="ETH", total="12345678901234567890.123456789012345678901", available="12345678901234567890",
-                 freeze="0.123456789012345678901", timestamp_ms="1667556323732"),
-         balance(currency="GT", total="5.000", available="5", freeze="0E-8", timestamp_ms="1667556323733"))
-    assert [(e.currency, e.total, e.available, e.frozen) for e in events] == [
-        ("USDT", D("222244.3827652"), D("222239.3827652"), D("5")), ("BTC", D("0.3"), D("0.1"), D("0.2")),
-        ("ETH", D("12345678901234567890.123456789012345678901"), D("12345678901234567890"), D("0.123456789012345678901")),
-        ("GT", D("5.000"), D("5"), D(0))]
-    assert errors(h) == {"malformed_item": 3} and sorted(h.state.balances) == ["BTC", "ETH", "GT", "USDT"]
-    # older servers leave out freeze or total: nothing to compare, the values are kept as sent
-    feed(h, balance(currency="OM", total=None, available="7", timestamp_ms="1667556323734"),
-         balance(currency="OM", freeze=None, total="8", available="7", timestamp_ms="1667556323735"))
-    assert [(e.total, e.available, e.frozen) for e in events[4:]] == [(None, D(7), D(5)), (D(8), D(7), None)]
-    assert errors(h) == {"malformed_item": 3}
-
-
 # -- 7. spot.orders: finished "filled" with nothing filled and something left ---------------------------
 @pytest.mark.parametrize("path", PATHS)
 def test_a_spot_order_finished_filled_with_nothing_filled_and_a_remainder_is_malformed(path):

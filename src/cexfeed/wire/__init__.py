@@ -24,9 +24,7 @@ unknown (:func:`trade_side`), an own order's or fill's side too.
 Account values (own orders, fills, balances, positions) are exact Decimals by the same grammar
 and bound (:func:`amount`), each also by the rule of its kind (:class:`AmountKind`: ``signed``,
 ``nonzero``, ``positive``, ``unsigned``), which the field's type declares in the wire shapes; an
-item with a value outside its rule is malformed (counted, skipped, never applied to an account), and
-so is one whose values contradict each other (:func:`check_contracts`: a fraction of a contract
-that trades whole contracts; :func:`check_total`: a total that is not the sum of its parts).
+item with a value outside its rule is malformed (counted, skipped, never applied to an account).
 
 The rules live in two modules, named together here: market data (:mod:`cexfeed.wire.numbers`)
 and account values (:mod:`cexfeed.wire.amounts`).
@@ -61,7 +59,6 @@ from .amounts import (
     amount_kinds,
     check_amounts,
     check_contracts,
-    check_total,
     convert_amounts,
     optional_amount,
     py_amounts_plain,
@@ -119,7 +116,7 @@ except ImportError:  # pragma: no cover - no compiler, or CEXFEED_PURE_PYTHON
 __all__ = [
     "EXACT", "MAX_AMOUNT", "MAX_CONTRACTS", "MAX_DIGITS", "MAX_EXPONENT_DIGITS", "NO_NEGATIVE", "NO_ZERO", "NONZERO", "POSITIVE", "SIGNED",
     "UNSIGNED", "AccountItem", "Amount", "AmountKind", "NonZeroAmount", "PositiveAmount", "UnsignedAmount", "amount",
-    "amount_kind", "amount_kinds", "check_amounts", "check_contracts", "check_total", "convert_amounts", "optional_amount", "py_amounts_plain", "untyped_amounts",
+    "amount_kind", "amount_kinds", "check_amounts", "check_contracts", "convert_amounts", "optional_amount", "py_amounts_plain", "untyped_amounts",
     "INTEGER", "MAX_MILLIS", "MAX_SECONDS", "MAX_SEQ", "MAX_TIME", "MAX_VALUE", "NUMBER", "UNKNOWN_SIDE", "Integer", "Name",
     "Price", "QuoteValue", "SeqId", "Signed", "Size", "Time", "check_candle", "flag", "integer", "name", "number", "price", "quote_value",
     "quotes", "seq_id", "signed", "size", "to_ms", "trade_side", "amounts_plain", "decode_amounts",

@@ -84,24 +84,6 @@ def check_contracts(name: str, value: Decimal | None, whole: bool = False) -> No
         raise ValueError(f"impossible {name} {value}: a fraction of a contract that trades whole contracts only")
 
 
-def check_total(total: Decimal | None, *parts: Decimal | None) -> None:
-    """Raise ``ValueError`` when ``total`` and every one of ``parts`` are given and ``total`` is
-    not their sum, exactly (a balance's total is what is available plus what is frozen, Gate
-    ``spot.balances``, gateio-protocol.md §8.4): a value the venue cannot mean. A sum that would
-    need more digits than :data:`EXACT` holds is no total of bounded parts either. Any value
-    ``None`` (not given): nothing to check."""
-    if total is None or None in parts:
-        return
-    try:
-        whole = parts[0]
-        for part in parts[1:]:
-            whole = EXACT.add(whole, part)
-    except ArithmeticError:  # (decimal.Inexact: digits beyond EXACT's)
-        whole = None
-    if whole != total:
-        raise ValueError(f"impossible total {total}: not the sum of its parts {' + '.join(str(p) for p in parts)}")
-
-
 # -- account value kinds: the sign an account value may have ----------------------------------------
 class AmountKind(NamedTuple):
     """What an account value may be beyond :func:`amount`'s grammar and bounds, by the kind of

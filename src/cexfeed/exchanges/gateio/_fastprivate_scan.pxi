@@ -65,10 +65,10 @@ def _kind(field) -> int:
 # left, in _spot_order; FuturesOrderPush: a size of 0 only on a
 # close-position order, in _usual, else |left| at most |size| and of its sign, in _futures_order;
 # contract counts within wire.MAX_CONTRACTS in _futures_order, _futures_fill, _position; a known
-# position mode, in _position; SpotBalancePush: total = available + freeze, in _spot_balance)
+# position mode, in _position)
 for _struct in _SLOTS:
     if _struct.__post_init__ is not wire.AccountItem.__post_init__ and _struct not in (SpotOrderPush, FuturesOrderPush, FuturesUserTrade,
-                                                                                       FuturesPositionPush, SpotBalancePush):
+                                                                                       FuturesPositionPush):
         raise ImportError(f"cexfeed._fastprivate does not know the item rule of {_struct.__name__}; rebuild it")
 
 

@@ -15,7 +15,7 @@ import msgspec
 
 from ...channels import BOOK_INBAND, BOOK_REST, Channel, Table
 from ...models import SPOT, Balance, BestBidOffer, BookStatus, BookUpdate, Fill, Kline, Order, Ticker, Trade
-from ...wire import AccountItem, Amount, Name, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount, check_amounts, check_total
+from ...wire import AccountItem, Amount, Name, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount, check_amounts
 from .protocol import read_candle
 from .obu import OBU_LEVELS, ObuUpdate
 
@@ -204,10 +204,7 @@ class SpotBalancePush(AccountItem, gc=False):
     """One ``spot.balances`` item (§8.4): absolute ``total``/``available``/``freeze`` and the
     ``change`` that caused it (all strings), ``change_type`` (order-create, order-match,
     deposit ...), ``timestamp_ms``. Older servers leave out ``freeze``/``total``. Balances 0 or
-    above, ``change`` any sign; ``total`` = ``available`` + ``freeze`` exactly when all three are
-    given (:func:`cexfeed.wire.check_total`; the venue's own definition of the total, as REST
-    ``/spot/accounts`` gives ``available`` and ``locked``), else the item is malformed. (The
-    documented sample breaks it, ``total`` below ``available``: invented numbers.)"""
+    above, ``change`` any sign."""
 
     currency: Name
     total: UnsignedAmount | None = None
@@ -217,10 +214,6 @@ class SpotBalancePush(AccountItem, gc=False):
     change_type: str | None = None
     timestamp_ms: Time | None = None
     timestamp: Time | None = None
-
-    def __post_init__(self) -> None:
-        check_amounts(self)
-        check_total(self.total, self.available, self.freeze)
 
 
 TABLE = Table(

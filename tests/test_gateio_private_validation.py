@@ -32,9 +32,10 @@ PAIRS = json.dumps([{"id": "BTC_USDT", "base": "BTC", "quote": "USDT"}]).encode(
 PATHS = ["compiled", "pure", "compat"]
 
 
-def handler(path: str, perp: bool = True):
-    """A Gate private handler of ``path`` with its events list."""
-    instruments = CONTRACTS if perp else PAIRS
+def handler(path: str, perp: bool = True, instruments: bytes | None = None):
+    """A Gate private handler of ``path`` with its events list (``instruments``: the contract
+    or pair list, default :data:`CONTRACTS` / :data:`PAIRS`)."""
+    instruments = instruments or (CONTRACTS if perp else PAIRS)
     if path == "compat":
         h = compat_handler("gateio-perp" if perp else "gateio-spot", instruments)
     else:
@@ -237,3 +238,115 @@ def test_futures_balance_without_a_currency_is_malformed(path):
          frame("futures.balances", dict(base, currency=None)), frame("futures.balances", dict(base, currency="usdt")))
     assert errors(h) == {"malformed_item": 3}
     assert [(e.currency, e.total) for e in events] == [("USDT", D("12.5"))] and list(h.state.balances) == ["USDT"]
+
+
+# -- 5. whole contracts: a fraction of a contract whose instrument has no enable_decimal ---------------
+WHOLE_AND_DECIMAL = json.dumps([{"name": "BTC_USDT", "type": "direct", "quanto_multiplier": "0.0001", "enable_decimal": False},
+                                {"name": "ETH_USDT", "type": "direct", "quanto_multiplier": "0.01", "enable_decimal": True},
+                                {"name": "DOGE_USDT", "type": "direct", "quanto_multiplier": "10"}]).encode()
+
+
+def trade(**kw) -> bytes:
+    item = {"id": "9", "order_id": "111", "contract": "BTC_USDT", "size": -2, "price": "65000", "role": "maker", "create_time_ms": 1796223700000}
+    item.update(kw)
+    return frame("futures.usertrades", item)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_fraction_of_a_whole_contract_is_malformed_on_every_count(path):
+    """gateio-protocol.md §5.2, §7.1: fractional counts exist only on contracts whose info says
+    ``enable_decimal: true``; BTC_USDT says false and DOGE_USDT says nothing (whole contracts,
+    the venue's normal case), so an order's size or left, a fill's size, a position's size with
+    a fraction is malformed there, never applied; ETH_USDT takes them."""
+    h, events = handler(path, instruments=WHOLE_AND_DECIMAL)
+    feed(h, order(size="1.5", left="1.5"), order(id=112, id_string="112", left="0.5"), trade(size="-0.5"),
+         position(size="2.25"), order(id=113, id_string="113", contract="DOGE_USDT", size="-3", left="-2.5"),
+         position(contract="DOGE_USDT", size="1e-1"))
+    assert events == [] and errors(h) == {"malformed_item": 6}
+    assert not h.state.open_orders and not h.state.positions and len(h.state.fills) == 0
+    # whole counts written with a fraction or an exponent are whole
+    feed(h, order(size="2.0", left="1.00"), position(size="4E+1", update_id=2), trade(size="-2.0"))
+    assert [(type(e).__name__, e.contracts) for e in events] == [("Order", D(2)), ("Position", D(40)), ("Fill", D(2))]
+    assert (events[0].left_contracts, events[0].filled_contracts, events[0].amount) == (D(1), D(1), D("0.0002"))
+    assert errors(h) == {"malformed_item": 6}
+    # a decimal-enabled contract takes fractions: 1.5 contracts of 0.01 ETH
+    feed(h, order(id=114, id_string="114", contract="ETH_USDT", size="1.5", left="0.5"), position(contract="ETH_USDT", size="-0.7"),
+         trade(id="10", order_id="114", contract="ETH_USDT", size="1.0001"))
+    eth = events[3:]
+    assert [(type(e).__name__, e.contracts) for e in eth] == [("Order", D("1.5")), ("Position", D("-0.7")), ("Fill", D("1.0001"))]
+    assert (eth[0].filled_contracts, eth[0].left_contracts, eth[0].filled, eth[1].size, eth[2].amount) == (
+        D("1.0"), D("0.5"), D("0.0100"), D("-0.007"), D("0.010001"))
+    assert errors(h) == {"malformed_item": 6}
+    assert sorted(h.state.open_orders) == ["111", "114"] and len(h.state.fills) == 2
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_fractional_item_is_left_out_of_its_push_the_others_kept(path):
+    """One item of an array refused by the whole-contracts rule is counted and left out, the
+    other items of the push applied (the rule of a bad array item on every path); a push whose
+    result is that one object is malformed as a whole."""
+    h, events = handler(path, instruments=WHOLE_AND_DECIMAL)
+    items = [json.loads(order(size="3", left="3"))["result"][0], json.loads(order(id=2, id_string="2", size="3", left="1.5"))["result"][0],
+             json.loads(order(id=3, id_string="3", size="-4", left="-1"))["result"][0]]
+    push = json.loads(order())
+    push["result"] = items
+    feed(h, json.dumps(push).encode())
+    assert [(e.order_id, e.left_contracts) for e in events] == [("111", D(3)), ("3", D(1))] and errors(h) == {"malformed_item": 1}
+    push["result"] = items[1]
+    feed(h, json.dumps(push).encode())
+    assert len(events) == 2 and errors(h) == {"malformed_item": 1, "malformed": 1}
+    assert sorted(h.state.open_orders) == ["111", "3"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_notice_counts_follow_the_whole_contracts_rule_and_unlisted_contracts_have_none(path):
+    h, events = handler(path, instruments=WHOLE_AND_DECIMAL)
+    liq = {"entry_price": 209, "fill_price": 215.1, "left": 0, "leverage": 0.0, "liq_price": 213, "margin": 0.007816722941, "mark_price": 213,
+           "order_id": 4093362, "order_price": 215.1, "size": "-1.5", "time_ms": 1541486601123, "contract": "BTC_USDT", "user": "1040"}
+    feed(h, frame("futures.liquidates", liq), frame("futures.liquidates", dict(liq, contract="ETH_USDT")))
+    assert [(e.kind, e.venue_symbol, e.contracts, e.size) for e in events] == [("liquidation", "ETH_USDT", D("-1.5"), D("-0.015"))]
+    assert errors(h) == {"malformed_item": 1}
+    # a contract the list does not name: no rule is known, its count is kept (base quantity unknown)
+    feed(h, order(contract="SOL_USDT", size="1.5", left="1.5"))
+    assert (events[-1].venue_symbol, events[-1].contracts, events[-1].amount) == ("SOL_USDT", D("1.5"), None)
+    assert errors(h) == {"malformed_item": 1, "no_multiplier": 1}
+
+
+# -- 7. spot.orders: finished "filled" with nothing filled and something left ---------------------------
+@pytest.mark.parametrize("path", PATHS)
+def test_a_spot_order_finished_filled_with_nothing_filled_and_a_remainder_is_malformed(path):
+    """gateio-protocol.md §8.1: ``finish_as`` filled is authoritative over dust ``left``
+    (pitfalls D.1 #22), but an order whose own values prove nothing filled (``filled_amount`` 0,
+    or ``amount`` - ``left`` = 0 without it, ``filled_total`` 0) while something is left did not
+    fill: the frame contradicts itself, is counted and not applied (the order stays open)."""
+    h, events = handler(path, perp=False)
+    feed(h, spot_order())
+    feed(h, spot_order(event="finish", finish_as="filled", filled_amount="0", left="0.5", update_time_ms="1694655225316"),
+         spot_order(event="finish", finish_as="filled", filled_amount="0", left="0.2", update_time_ms="1694655225317"),
+         spot_order(event="finish", finish_as="filled", left="0.5", update_time_ms="1694655225318"),  # amount - left = 0
+         spot_order(event="", status="closed", finish_as="", filled_amount="0", left="0.5", update_time_ms="1694655225319"))
+    assert [(e.status, e.left) for e in events] == [(S.OPEN, D("0.5"))] and errors(h) == {"malformed_item": 4}
+    held = h.state.open_orders["399123456"]
+    assert (held.status, held.filled, held.left) == (S.OPEN, D(0), D("0.5"))
+    # what the fields do say is kept: cancelled with nothing filled, filled with nothing left
+    feed(h, spot_order(id="2", event="finish", finish_as="cancelled", filled_amount="0", left="0.5"),
+         spot_order(event="finish", finish_as="filled", filled_amount="0.5", left="0", filled_total="13126.65",
+                    update_time_ms="1694655225320"))
+    assert [(e.order_id, e.status, e.filled, e.left) for e in events[1:]] == [("2", S.CANCELED, D(0), D("0.5")),
+                                                                           ("399123456", S.FILLED, D("0.5"), D(0))]
+    assert errors(h) == {"malformed_item": 4} and h.state.open_orders == {}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_market_buy_finished_filled_with_dust_left_stays_filled(path):
+    """A market buy's amount and left are quote currency: dust left after a fill is filled
+    (pitfalls D.1 #22), with or without the base ``filled_amount``; only fill values that say
+    nothing filled make it malformed."""
+    h, events = handler(path, perp=False)
+    buy = {"type": "market", "side": "buy", "price": "0", "amount": "10", "event": "finish", "finish_as": "filled"}
+    feed(h, spot_order(id="1", left="0.0012773", filled_amount="0.003331", filled_total="9.9987227", **buy),
+         spot_order(id="2", left="0.0012773", filled_amount=None, filled_total=None, **buy),  # older frames: nothing proves nothing filled
+         spot_order(id="3", left="0.0012773", filled_amount="0", filled_total="0", **buy))
+    assert [(e.order_id, e.status, e.quote_left, e.filled) for e in events] == [("1", S.FILLED, D("0.0012773"), D("0.003331")),
+                                                                              ("2", S.FILLED, D("0.0012773"), None)]
+    assert errors(h) == {"malformed_item": 1}

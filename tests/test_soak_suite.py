@@ -220,6 +220,45 @@ def test_summary_flags_targets_not_met_and_the_command_exits_1(tmp_path, monkeyp
     assert result.exit_code == 0, result.output
 
 
+def test_fault_rows_that_cannot_be_read_are_counted_warned_and_reported(tmp_path, monkeypatch):
+    """A row without ``venue`` (e.g. ``column``, the attribute a fault-matrix run's results
+    have), not JSON, or not an object is left out of the table, but said: a warning line, the
+    report's list, and the matrix target not met on what was read."""
+    from click.testing import CliRunner
+
+    from cexfeed.cli import main
+    from cexfeed.soak import run
+
+    path = tmp_path / "faults.jsonl"
+    matrix.record("tcp_abort", "gateio-spot", True, True, 0.2, path=path)
+    with open(path, "a") as f:
+        f.write(json.dumps({"fault": "tcp_abort", "column": "mexc-spot", "survived": False, "state_right": False, "recover_s": None}) + "\n")
+        f.write("\n{not json\n[1, 2]\n")
+        f.write(json.dumps({"venue": "gateio-perp", "survived": True}) + "\n")
+    rows, problems = matrix.read(path)
+    assert [(r["fault"], r["venue"]) for r in rows] == [("tcp_abort", "gateio-spot")]
+    assert problems == [
+        'line 2: no "venue" (it has "column": rows name the stream under "venue", as the fault tests write them)',
+        "line 4: not JSON", "line 5: not an object (list)", 'line 6: no "fault"']
+    assert matrix.load(path) == rows
+    # a JSON list: its rows by number
+    listed = tmp_path / "faults.json"
+    listed.write_text(json.dumps([rows[0], {"fault": "x", "column": "y"}]))
+    assert matrix.read(listed) == (rows, ['row 2: no "venue" (it has "column": rows name the stream under "venue", as the fault tests write them)'])
+
+    async def nothing(opts, parts, captures, log):
+        return {}
+
+    monkeypatch.setattr(run, "_run", nothing)
+    result = CliRunner().invoke(main, ["soak", "--quick", "--only", "reconnects", "--out", str(tmp_path), "--fault-matrix", str(path)])
+    assert result.exit_code == 1, result.output
+    assert f"warning: 4 row(s) of {path} could not be read and are left out of the fault matrix (first: line 2: no \"venue\"" in result.output
+    assert "[NOT MET] fault matrix" in result.output and "4 rows of the observations could not be read (left out)" in result.output
+    page = next(tmp_path.glob("*/report.md")).read_text()
+    assert "**4 rows of it could not be read and are left out of the table** (line 2: no \"venue\"" in page
+    assert "survived, state right · 0.20 s (n=1)" in page
+
+
 async def test_the_sampler_keeps_every_sample_past_its_capacity():
     from cexfeed.soak.probe import Sampler
 

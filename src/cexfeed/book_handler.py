@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from .book import APPLIED, CROSSED, GAP, SNAPSHOT_CROSSED, SNAPSHOT_IGNORED, SNAPSHOT_TOO_OLD, SYNCED, BookSequencer
-from .handler_base import EventCallback, WebSocketHandler, log
+from .handler_base import EventCallback, WebSocketHandler, log, unfollowed
 from .models import RESYNCING, STALE, BookStatus, BookUpdate
 from .models import SYNCED as STATUS_SYNCED
 
@@ -89,7 +89,7 @@ class PublicWebSocketHandler(WebSocketHandler):
         if seq is None:
             only = self._only
             if only is not None and venue_symbol not in only:
-                self._count_error("unknown_symbol", b"", f"a book push of {venue_symbol!r}, not subscribed or not listed")
+                self._count_error("unknown_symbol", b"", f"a book push of {venue_symbol!r}, {unfollowed(only)}")
                 return None
             seq = self.book(venue_symbol)
         return seq

@@ -232,7 +232,8 @@ class Replay:
     ``on_event`` gets every event in order. After :meth:`feed`, ``handler.books`` holds the
     rebuilt books, :attr:`full_books` the last whole-book push of each symbol whose pushes are
     whole books and never sequenced, and ``handler.stats`` the counters (with ``instruments``,
-    the pushes of a symbol they do not list are counted ``unknown_symbol`` and skipped);
+    the pushes of a symbol they do not list are counted ``unknown_symbol`` and skipped; without
+    them, the pushes of a name the venue's symbol rule does not read, :meth:`cexfeed.symbols.SymbolMap.readable`);
     ``private`` is the private handler (its ``state`` the rebuilt account) or ``None``. Raises
     ``KeyError`` for a venue with no replay support and ``ValueError`` for a malformed capture
     file (bad frames inside a valid file are counted by the handler, not raised).
@@ -246,6 +247,9 @@ class Replay:
         if instruments is not None and listed is not None and len(listed):
             # as live, where only subscribed symbols publish: a push of a pair the list lacks is unknown_symbol
             self.handler.follow(listed.by_venue)
+        elif listed is not None:
+            # no list: every name the venue's symbol rule reads; an odd one (" ETH_USDT") is unknown_symbol
+            self.handler.follow_readable(listed.readable)
         self._on_event = on_event
         self.handler.set_callback(self._event)
         self.hooks = _ReplayHooks()
@@ -260,6 +264,8 @@ class Replay:
             if instruments is not None and listed is not None and len(listed):
                 # the account pushes too: a pair or contract the list lacks is unknown_symbol, never applied
                 self.private.follow(listed.by_venue)
+            elif listed is not None:
+                self.private.follow_readable(listed.readable)
             self.private.set_callback(self._event)
             self.private.hooks = self.hooks
             self._private_channels = frozenset(self.private.CHANNELS)

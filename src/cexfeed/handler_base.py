@@ -19,6 +19,29 @@ log = logging.getLogger("cexfeed")
 EventCallback = Callable[[Event], None]
 
 
+class ReadableNames(set):
+    """The venue symbols a handler publishes when it follows no list (:meth:`WebSocketHandler.follow_readable`):
+    ``""`` (events of no symbol) and every name ``readable`` accepts, each remembered once read.
+    A set, so every path's ``name in followed`` asks it."""
+
+    def __init__(self, readable: Callable[[str], bool]) -> None:
+        super().__init__(("",))
+        self._readable = readable
+
+    def __contains__(self, name: object) -> bool:
+        if set.__contains__(self, name):
+            return True
+        if name.__class__ is str and self._readable(name):  # type: ignore[arg-type]
+            self.add(name)
+            return True
+        return False
+
+
+def unfollowed(only: set[str]) -> str:
+    """Why a name is not in ``only`` (a handler's followed names), for the log line."""
+    return "not a symbol name the venue's rule reads" if only.__class__ is ReadableNames else "not subscribed or not listed"
+
+
 class ConnectionHooks:
     """What a handler tells the connection that feeds it. The defaults do nothing."""
 
@@ -102,9 +125,18 @@ class WebSocketHandler:
         """Publish the events of ``venue_symbols`` (a subscription, or a replay's instrument
         list); once anything is followed, a push of any other symbol (one not subscribed, or not
         listed) is counted ``unknown_symbol``, logged once and skipped, on every path."""
-        if self._only is None:
+        if self._only is None or self._only.__class__ is ReadableNames:
             self._only = {""}
         self._only.update(venue_symbols)
+
+    def follow_readable(self, readable: Callable[[str], bool]) -> None:
+        """Publish the events of every venue symbol ``readable`` accepts (the venue's symbol
+        rule, :meth:`cexfeed.symbols.SymbolMap.readable`), where no list says which to follow
+        (a replay without the instrument list): a push of a name it does not read is counted
+        ``unknown_symbol``, logged once and skipped, on every path, as one not followed is. A
+        later :meth:`follow` follows its names only."""
+        if self._only is None:
+            self._only = ReadableNames(readable)
 
     def unfollow(self, venue_symbol: str) -> None:
         """No subscription of ``venue_symbol`` is left: its pushes are no longer published."""
@@ -118,7 +150,7 @@ class WebSocketHandler:
         cls = event.__class__
         only = self._only
         if only is not None and event.venue_symbol not in only and cls is not VenueError:
-            self._count_error("unknown_symbol", b"", f"a {cls.__name__} of {event.venue_symbol!r}, not subscribed or not listed")
+            self._count_error("unknown_symbol", b"", f"a {cls.__name__} of {event.venue_symbol!r}, {unfollowed(only)}")
             return False
         if cls is BestBidOffer:
             bid, ask = event.bid_price, event.ask_price

@@ -21,7 +21,11 @@ class Instrument(msgspec.Struct, kw_only=True):
     ``price_precision``/``size_precision`` are decimal places; ``tick_size`` quote currency;
     ``size_step`` in the venue's order unit (base currency on spot, contracts on futures);
     ``contract_multiplier`` base currency per contract (``1.0`` on spot; ``None`` where a
-    contract is no base quantity, e.g. Gate inverse contracts, where one contract is 1 USD).
+    contract is no base quantity, e.g. Gate inverse contracts, where one contract is 1 USD);
+    ``whole_contracts``: its sizes are whole numbers of contracts (a Gate contract whose info
+    has no ``enable_decimal: true``), so a fractional count is malformed
+    (:func:`cexfeed.wire.check_contracts`); False where no such rule is known (spot, a contract
+    not listed).
     """
 
     symbol: str
@@ -36,6 +40,7 @@ class Instrument(msgspec.Struct, kw_only=True):
     size_step: float | None = None
     contract_multiplier: float | None = 1.0
     active: bool = True
+    whole_contracts: bool = False
 
 
 class _Names(dict):
@@ -100,6 +105,16 @@ class SymbolMap:
 
     def instrument(self, venue_symbol: str) -> Instrument | None:
         return self.by_venue.get(venue_symbol)
+
+    def readable(self, venue_symbol: str) -> bool:
+        """Whether ``venue_symbol`` names an instrument: one the list has, or one the venue's
+        mapping (the fallback) turns into a unified symbol, ``BASE/QUOTE`` or
+        ``BASE/QUOTE:SETTLE`` of upper-case letters and digits (the one form of a unified name,
+        as :func:`resolve_symbols` asks it of a user). A name with a stray space, an empty part
+        or a character of no symbol (``" ETH_USDT"``, ``"ETH USDT"``, ``"_USDT"``) is not: a
+        handler without an instrument list counts its pushes ``unknown_symbol`` rather than
+        publish an odd name (:meth:`~cexfeed.handlers.WebSocketHandler.follow_readable`)."""
+        return venue_symbol in self.by_venue or _UNIFIED.fullmatch(self.unified(venue_symbol)) is not None
 
     def __len__(self) -> int:
         return len(self.by_venue)

@@ -128,8 +128,14 @@ def _with_account(books: dict, private: Any) -> dict:
 
 
 def _counts(rep: Replay) -> str:
-    """The replay's counters, as every command prints them."""
-    return counts_line(rep.handler.stats.as_dict())
+    """The replay's counters, as every command prints them: the market handler's, then (when
+    account frames were replayed) the account handler's (``account frames N ...``), whose
+    malformed and refused frames count as much as the market ones."""
+    line = counts_line(rep.handler.stats.as_dict())
+    private = rep.private
+    if private is not None and private.stats.frames:
+        line += f"; account {counts_line(private.stats.as_dict())}"
+    return line
 
 
 def counts_line(stats: dict) -> str:

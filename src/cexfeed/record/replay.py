@@ -218,6 +218,8 @@ class CaptureReplay:
         handler = self.protocol.make_handler(self.on_event, self.symbol_map, depth)
         if len(self.symbol_map):  # the recorded instrument list: a push of a pair it lacks is unknown_symbol, as live
             handler.follow(self.symbol_map.by_venue)
+        else:  # none: a name the venue's symbol rule does not read (" ETH_USDT") is unknown_symbol
+            handler.follow_readable(self.symbol_map.readable)
         handler.hooks = _ReplayHooks()
         self.handlers[conn] = handler
 

@@ -13,7 +13,9 @@ or a JSON file holding a list of such objects (or ``{"runs": [...]}``), or the J
 :class:`cexfeed.resilience.MatrixRun` (``fault-matrix.json`` of ``tests/test_fault_matrix.py``). From a test:
 :func:`record` appends a line to the file named by ``CEXFEED_FAULT_MATRIX`` (nothing when it
 is not set). ``fault`` is one of :data:`FAULTS` (other names get rows of their own, after them);
-``venue`` is a venue stream, or ``<venue> account`` for the private streams.
+``venue`` is a venue stream, or ``<venue> account`` for the private streams. A row that cannot be
+read (not JSON, not an object, without ``fault`` or ``venue``) is left out and said
+(:func:`read`): the soak run warns and its report lists them, never a silent drop.
 """
 
 from __future__ import annotations
@@ -69,25 +71,65 @@ def record(fault: str, venue: str, survived: bool, state_right: bool, recover_s:
 
 
 def load(path: str | Path) -> list[dict[str, Any]]:
-    """The observations in a JSON Lines or JSON file (see the module docstring); lines that are
-    not objects with ``fault`` and ``venue`` are skipped."""
+    """The observations in a JSON Lines or JSON file (see the module docstring), without the
+    rows that cannot be read (:func:`read` says which)."""
+    return read(path)[0]
+
+
+def read(path: str | Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """``(rows, problems)`` of a JSON Lines or JSON file (see the module docstring): the
+    observations, and one line per row left out because it cannot be read (``line 3: not
+    JSON``, ``line 4: no "venue" (it has "column": ...)``). A row is an object with ``fault``
+    and ``venue`` (non-empty strings): the one format :func:`record` and the fault tests write
+    (a whole fault-matrix run's JSON, whose results name a ``column``, is read as such).
+    Blank lines are no rows."""
     text = Path(path).read_text(encoding="utf-8")
+    numbered: list[tuple[str, Any]] = []
     try:
         data = json.loads(text)
+    except ValueError:
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                numbered.append((f"line {n}", json.loads(line)))
+            except ValueError:
+                numbered.append((f"line {n}", _NOT_JSON))
+    else:
         if isinstance(data, dict) and "results" in data and "columns" in data:  # a whole fault-matrix run
             from ..resilience.results import from_json, observations
 
-            return observations(from_json(text))
-        # a JSON Lines file of one line is one JSON object too
-        rows = ([data] if "fault" in data else data.get("runs", [])) if isinstance(data, dict) else data
-    except ValueError:
-        rows = []
-        for line in text.splitlines():
-            try:
-                rows.append(json.loads(line))
-            except ValueError:
-                continue
-    return [r for r in rows if isinstance(r, dict) and "fault" in r and "venue" in r]
+            return observations(from_json(text)), []
+        rows = data.get("runs") if isinstance(data, dict) and "runs" in data else data
+        if isinstance(rows, list):  # a list of rows, or {"runs": [...]}
+            numbered = [(f"row {n}", row) for n, row in enumerate(rows, 1)]
+        else:  # one row (a JSON Lines file of one line is one JSON value too)
+            numbered = [("line 1", rows)]
+    out: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for where, row in numbered:
+        problem = _problem(row)
+        if problem is None:
+            out.append(row)
+        else:
+            problems.append(f"{where}: {problem}")
+    return out, problems
+
+
+_NOT_JSON = object()
+
+
+def _problem(row: Any) -> str | None:
+    """Why ``row`` is no observation, ``None`` when it is one."""
+    if row is _NOT_JSON:
+        return "not JSON"
+    if not isinstance(row, dict):
+        return f"not an object ({type(row).__name__})"
+    missing = [key for key in ("fault", "venue") if not isinstance(row.get(key), str) or not row.get(key)]
+    if not missing:
+        return None
+    hint = ' (it has "column": rows name the stream under "venue", as the fault tests write them)' if "venue" in missing and "column" in row else ""
+    return " and ".join(f'no "{key}"' for key in missing) + hint
 
 
 def aggregate(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -164,8 +164,11 @@ def headline(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     if mx:
         figure = (f"{mx['measured']:,} of {mx['cells']:,} cells measured, {mx['failed']:,} failed" if mx["measured"] else
                   f"0 of {mx['cells']:,} cells measured: no fault observations given to this run (`--fault-matrix FILE`)")
+        unread = mx.get("unread", 0)
+        if unread:  # a row left out may be a failed run: the target is not met on what was read
+            figure += f"; {unread:,} rows of the observations could not be read (left out)"
         rows.append(("fault matrix: every cell survived with the right state", figure,
-                     None if not mx["measured"] else mx["failed"] == 0 and mx["measured"] == mx["cells"]))
+                     None if not mx["measured"] else mx["failed"] == 0 and mx["measured"] == mx["cells"] and not unread))
     return rows
 
 
@@ -297,6 +300,10 @@ def write(r: dict[str, Any], out: Path) -> dict[str, Path]:
                  "FILE`, written by the fault tests with `CEXFEED_FAULT_MATRIX=FILE`), so every cell below reads \"not measured\": the table shows "
                  "which faults apply where, not whether they were survived. The last long run of the fault tests is in "
                  "`soak/reports/fault-matrix.md` of the source checkout.")
+    unread = r.get("matrix_unread") or []
+    if unread:
+        shown = "; ".join(unread[:5]) + ("; …" if len(unread) > 5 else "")
+        lines.append(f"**{len(unread):,} rows of it could not be read and are left out of the table** ({shown}).")
     lines += ["", "Each cell: survived, state right afterwards · median time to recover (n = runs).", ""]
     rows, _ = matrix.table(r.get("matrix_rows") or [])
     lines += rows + [""]

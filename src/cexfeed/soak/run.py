@@ -125,10 +125,16 @@ def run(quick: bool = False, out: str | Path | None = None, fault_matrix: str | 
     if fuzz_results:
         results["fuzz"] = json.loads(Path(fuzz_results).read_text(encoding="utf-8"))
     source = fault_matrix or os.environ.get(matrix.ENV)
+    unread: list[str] = []
     if source and Path(source).is_file():
-        results["matrix_rows"] = matrix.load(source)
+        results["matrix_rows"], unread = matrix.read(source)
         results["matrix_source"] = str(source)
+        results["matrix_unread"] = unread
+        if unread:
+            log(f"warning: {len(unread)} row(s) of {source} could not be read and are left out of the fault matrix "
+                f"(first: {unread[0]})")
     _, results["matrix_counts"] = matrix.table(results.get("matrix_rows") or [])
+    results["matrix_counts"]["unread"] = len(unread)
     args = {"quick": quick, "parts": list(parts), **{k: v for k, v in opts.items()}}
     results["meta"] = meta(args)
     load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else None

@@ -69,11 +69,19 @@ def optional_amount(value: Any) -> Decimal | None:
 MAX_CONTRACTS = Decimal(2**63)
 
 
-def check_contracts(name: str, value: Decimal | None) -> None:
+def check_contracts(name: str, value: Decimal | None, whole: bool = False) -> None:
     """Raise ``ValueError`` when the contract count ``value`` of field ``name`` is at or beyond
-    :data:`MAX_CONTRACTS` in magnitude; ``None`` (not given) passes."""
-    if value is not None and not -MAX_CONTRACTS < value < MAX_CONTRACTS:
+    :data:`MAX_CONTRACTS` in magnitude, or, with ``whole`` (the contract's instrument trades
+    whole contracts only: Gate's contract info without ``enable_decimal: true``,
+    gateio-protocol.md §5.2, §7.1), when it has a fraction (``1.5``; ``1.0`` is whole);
+    ``None`` (not given) passes."""
+    if value is None:
+        return
+    if not -MAX_CONTRACTS < value < MAX_CONTRACTS:
         raise ValueError(f"impossible {name} {value}: beyond the contract count bound")
+    if whole and value != value.to_integral_value():
+        # a venue without the decimal-size flag on the contract counts whole contracts only
+        raise ValueError(f"impossible {name} {value}: a fraction of a contract that trades whole contracts only")
 
 
 # -- account value kinds: the sign an account value may have ----------------------------------------

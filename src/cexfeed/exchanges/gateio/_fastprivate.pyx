@@ -93,7 +93,9 @@ cdef class AccountReader:
     ``handler`` and ``fallback`` (optional) the private handler whose ``_handle_message``
     :meth:`handle_message` is, and the handler's own one for the frames it does not take; ``unified``
     the handler's name lookup; ``multiplier`` (futures) the handler's exact
-    contract multiplier (``None``: none) and ``multipliers`` the cache it keeps; ``settle`` the futures fee currency; ``statuses`` the
+    contract multiplier (``None``: none) and ``multipliers`` the cache it keeps; ``whole`` (futures) the
+    handler's ``whole_contracts`` (whether a contract trades whole contracts only: a count of it
+    with a fraction takes the twin's path, which refuses it); ``settle`` the futures fee currency; ``statuses`` the
     handler's finish rules (``FINISH_AS``, the finish_as values that fill when nothing is left,
     those that reject when nothing filled, REST status -> finish_as); ``subtract``/``multiply``
     the exact arithmetic (:data:`cexfeed.wire.EXACT`). :meth:`read` returns the event of a
@@ -106,7 +108,7 @@ cdef class AccountReader:
     cdef Py_ssize_t chan_lens[MAX_CHANNELS]
     cdef int chan_kinds[MAX_CHANNELS]
     cdef bint perp
-    cdef object unified, multiplier, settle, subtract, multiply
+    cdef object unified, multiplier, settle, subtract, multiply, whole
     cdef object names  # a dict (subclass): read with PyDict_GetItem, no __missing__
     # the handler whose pushes handle() applies and publishes, and its state when compiled
     cdef object handler, stats, fallback
@@ -140,7 +142,7 @@ cdef class AccountReader:
         self.cap = 0
 
     def __init__(self, dict channels, str market, object unified, object multiplier, dict multipliers, object settle, tuple statuses,
-                 object subtract, object multiply, object handler=None, object fallback=None):
+                 object subtract, object multiply, object handler=None, object fallback=None, object whole=None):
         cdef int k
         kinds = {"order": 0, "fill": 1, "position": 2}
         self.keep = []
@@ -165,6 +167,7 @@ cdef class AccountReader:
         owner = getattr(unified, "__self__", None)
         self.names = owner if isinstance(owner, dict) and getattr(unified, "__name__", "") == "__getitem__" else None
         self.multiplier = multiplier
+        self.whole = whole
         self.settle = settle
         self.finish_as, self.left_filled, self.none_rejected, self.rest_finished = statuses
         self.subtract = subtract

@@ -2,6 +2,33 @@
 # fill(), position() and the spot balance() (private_spot.py, private_futures.py): one push item's
 # slots -> its event.
 
+cdef inline bint _fraction_text(Tok* v, int i) noexcept:
+    """Whether the number text of field ``i`` may hold a fraction (a ``.`` or an exponent)."""
+    cdef Py_ssize_t k
+    if not v[i].flags or v[i].flags & F_NULL:
+        return False
+    for k in range(v[i].n):
+        if v[i].s[k] == c'.' or v[i].s[k] == c'e' or v[i].s[k] == c'E':
+            return True
+    return False
+
+
+cdef int _whole(AccountReader self, object contract, Tok* v, int a, int b) except -1:
+    """Raise :class:`_TwinReads` when the count of field ``a`` or ``b`` (-1: none) has a
+    fraction while ``contract`` trades whole contracts only (the twin counts it malformed,
+    :func:`cexfeed.wire.check_contracts`). Only a count written with a ``.`` or an exponent is
+    asked about: integer text is whole."""
+    if not (_fraction_text(v, a) or (b >= 0 and _fraction_text(v, b))) or self.whole is None or not self.whole(contract):
+        return 0
+    try:
+        wire.check_contracts("size", self._dec(v, a), True)
+        if b >= 0:
+            wire.check_contracts("left", self._dec(v, b), True)
+    except ValueError:
+        raise _TwinReads()
+    return 0
+
+
 cdef object _spot_order(AccountReader self, Tok* v, object recv_ts):
     cdef tuple d = self.defaults[0]
     cdef int ev_slot
@@ -37,6 +64,9 @@ cdef object _spot_order(AccountReader self, Tok* v, object recv_ts):
         status = _PARTIAL if filled_something else _OPEN
     else:
         status = _UNKNOWN
+    if (status is _FILLED and left is not None and not v[SO_LEFT].flags & F_ZERO and not filled_something
+            and (filled is not None or filled_total is not None)):
+        raise _TwinReads()  # finished filled with nothing filled and something left: malformed, the twin counts it
     updated = self._ms(v, SO_UPDATE_MS, SO_UPDATE)
     price = self._dec(v, SO_PRICE)
     avg = self._dec(v, SO_AVG)
@@ -73,6 +103,7 @@ cdef object _futures_order(AccountReader self, Tok* v, object recv_ts):
         raise _TwinReads()
     if left is not None and not v[FO_LEFT].flags & F_ZERO and (v[FO_LEFT].flags & F_NEG) != (v[FO_SIZE].flags & F_NEG):
         raise _TwinReads()  # left of the other sign than size: malformed, the twin counts it
+    _whole(self, contract, v, FO_SIZE, FO_LEFT)  # a fraction of a whole-contracts contract: malformed, the twin counts it
     side = "close" if v[FO_SIZE].flags & F_ZERO else "sell" if v[FO_SIZE].flags & F_NEG else "buy"
     state = self._str(v, FO_STATUS, d)
     finish = self._str(v, FO_FINISH_AS, d)
@@ -112,6 +143,7 @@ cdef object _futures_fill(AccountReader self, Tok* v, object recv_ts):
     contracts = abs(size)
     if contracts >= _MAX_CONTRACTS:
         raise _TwinReads()
+    _whole(self, contract, v, FT_SIZE, -1)
     fee = self._dec(v, FT_FEE)
     symbol = self._name(contract)
     mult = self._mult(contract)
@@ -130,6 +162,7 @@ cdef object _position(AccountReader self, Tok* v, object recv_ts):
     size = self._dec(v, FP_SIZE)
     if mode not in _MODES or abs(size) >= _MAX_CONTRACTS or (mode == DUAL_LONG and size < 0) or (mode == DUAL_SHORT and size > 0):
         raise _TwinReads()  # an unknown mode, a count beyond the bound, a dual size of the other sign: malformed, the twin counts it
+    _whole(self, contract, v, FP_SIZE, -1)
     mode = mode or "single"
     stamp = self._ms(v, FP_TIME_MS, FP_TIME)
     if stamp is None and v[FP_UPDATE_TIME].v >= 0:

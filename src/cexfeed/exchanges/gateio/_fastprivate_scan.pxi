@@ -61,7 +61,8 @@ def _kind(field) -> int:
 
 
 # the item rules beyond each value's kind: the structs' own __post_init__, mirrored here
-# (SpotOrderPush: left at most the amount, in _spot_order; FuturesOrderPush: a size of 0 only on a
+# (SpotOrderPush: left at most the amount, not finished filled with nothing filled and something
+# left, in _spot_order; FuturesOrderPush: a size of 0 only on a
 # close-position order, in _usual, else |left| at most |size| and of its sign, in _futures_order;
 # contract counts within wire.MAX_CONTRACTS in _futures_order, _futures_fill, _position; a known
 # position mode, in _position)

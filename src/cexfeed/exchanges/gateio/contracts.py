@@ -209,7 +209,8 @@ def futures_symbol_map(contracts_json: bytes | str | None = None, settle: str = 
     (base currency per contract; ``None`` for inverse contracts, whose ``"0"`` means one contract
     is 1 USD, and for a multiplier that is not a positive number); ``tick_size`` = ``order_price_round``
     (quote currency); ``size_step`` in contracts: ``1`` unless ``enable_decimal``, then
-    ``order_size_min`` when positive. Unknown names map by splitting on ``_`` and carry no
+    ``order_size_min`` when positive; ``whole_contracts`` unless ``enable_decimal`` (absent:
+    false, whole contracts being the venue's normal case, §5.2). Unknown names map by splitting on ``_`` and carry no
     metadata (no multiplier). ``None``/empty body gives that empty map.
     Raises ``msgspec.DecodeError``/``ValidationError`` on a malformed body.
     """
@@ -243,6 +244,7 @@ def futures_symbol_map(contracts_json: bytes | str | None = None, settle: str = 
                 size_step=step,
                 contract_multiplier=ratio[0] / ratio[1] if ratio is not None and c.type != "inverse" else None,
                 active=not c.in_delisting and (c.status is None or c.status == "trading"),
+                whole_contracts=not c.enable_decimal,
             )
         )
     return smap

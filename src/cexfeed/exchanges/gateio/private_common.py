@@ -22,6 +22,7 @@ from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, amounts_plain, convert_amoun
 from . import auth
 from .frame_json import _last_wins, check_utf8
 from .frames import GateioFrames
+from .spot_table import REST_FINISHED
 
 try:  # compiled reader of the hot account pushes; the msgspec path below is its twin
     from ._fastprivate import AccountReader
@@ -84,7 +85,7 @@ def working_status(filled_something: bool) -> OrderStatus:
 
 
 # REST spot order status -> the finish_as it stands for when the body has none
-_REST_FINISHED = {"closed": "filled", "cancelled": "cancelled", "canceled": "cancelled"}
+_REST_FINISHED = REST_FINISHED
 
 
 def spot_status(event: str, finish_as: str, filled_something: bool, left: Decimal | None) -> tuple[OrderStatus, str]:
@@ -264,7 +265,8 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
                     if self.NORMALIZE.get(row.handler) in self.READ}
         return AccountReader(channels, self.market, self._unified, getattr(self, "multiplier", None), getattr(self, "_multipliers", {}),
                              getattr(self, "SETTLE", None), (FINISH_AS, _IF_NOTHING_LEFT_FILLED, _IF_NOTHING_FILLED_REJECTED, _REST_FINISHED),
-                             EXACT.subtract, EXACT.multiply, self, partial(PrivateWebSocketHandler._handle_message, self))
+                             EXACT.subtract, EXACT.multiply, self, partial(PrivateWebSocketHandler._handle_message, self),
+                             getattr(self, "whole_contracts", None))
 
     def _default_symbols(self) -> SymbolMap:
         raise NotImplementedError
@@ -295,6 +297,29 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
         if exc is None:  # a push the typed decode was not trusted with (not every control frame)
             self.stats.errors["amounts_checked"] += 1
         super()._on_items(env, row, raw, recv_ts, exc)
+
+    def _emit_items(self, build: Callable[[Any, Any, int], Any], frame: Any, recv_ts: int) -> None:
+        """The events of a push's items, as the base class makes them, except that an item of an
+        array its normalizer refuses (``ValueError``: a rule of its instrument, e.g. a fraction
+        of a whole-contracts contract) is counted ``malformed_item`` and left out, the others
+        kept, as a bad item of an array is on every path (one object that is refused makes the
+        push malformed, as there)."""
+        result = frame.result
+        if result.__class__ is not list:
+            super()._emit_items(build, frame, recv_ts)
+            return
+        events: list = []
+        for item in result:
+            try:
+                out = build(item, frame, recv_ts)
+            except ValueError as bad:
+                self._count_error("malformed_item", b"", bad)
+                continue
+            if out.__class__ is list:
+                events += out
+            elif out is not None:
+                events.append(out)
+        self._deliver_all(events)
 
     def _read_item(self, item: Any, row: Any) -> Any:
         """One item as the row's struct, each account value by :func:`cexfeed.wire.amount`.

@@ -18,8 +18,10 @@ balance after the change; ``available`` is not sent on the stream and stays ``No
 are keyed by (contract, mode), mode ``single``/``dual_long``/``dual_short`` (another one is
 malformed); a size of 0 closes one. Contract names are upper-cased as spot pairs are (older API
 versions send them lower case). Items breaking the value rules (``left`` of the other sign than
-``size``, a contract count beyond :data:`cexfeed.wire.MAX_CONTRACTS`) are malformed: counted
-``malformed_item``, never applied.
+``size``, a contract count beyond :data:`cexfeed.wire.MAX_CONTRACTS`, a fraction of a contract
+on a contract whose instrument trades whole contracts only: no ``enable_decimal: true`` in the
+contract list, §5.2, §7.1) are malformed: counted ``malformed_item``, never applied (that one
+holds for orders, fills, positions and the notices' counts alike).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from ...account import AccountSnapshot, AccountState, position_side
 from ...models import PERP, AccountNotice, Balance, Fill, Order, Position
 from ...net.rest import RestClient, Signer
 from ...symbols import SymbolMap
-from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, AccountItem, UnsignedAmount, decode_amounts
+from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, AccountItem, UnsignedAmount, check_contracts, decode_amounts
 from . import futures_table as t
 from .contracts import MultiplierUnknown, futures_symbol_map, listed_multiplier
 from .futures_table import (
@@ -65,6 +67,7 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
     def __init__(self, on_event=None, symbols: SymbolMap | None = None, state: AccountState | None = None, credentials=None) -> None:
         # (before the base: the compiled reader reads this cache too)
         self._multipliers: dict[str, Decimal | None] = {}
+        self._whole: dict[str, bool] = {}
         super().__init__(on_event, symbols, state, credentials)
 
     def _default_symbols(self) -> SymbolMap:
@@ -85,6 +88,24 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
             value = None
         self._multipliers[contract] = value
         return value
+
+    def whole_contracts(self, contract: str) -> bool:
+        """Whether ``contract`` trades whole contracts only, by its instrument (§5.2, §7.1: a
+        contract whose info has no ``enable_decimal: true``); False for a contract not listed."""
+        try:
+            return self._whole[contract]
+        except KeyError:
+            inst = self.symbols.instrument(contract)
+            whole = self._whole[contract] = inst is not None and inst.whole_contracts
+            return whole
+
+    def _counts(self, contract: str, *counts: tuple[str, Decimal | None]) -> None:
+        """Raise ``ValueError`` (the item is malformed) when a contract count of ``contract``
+        has a fraction while its instrument trades whole contracts only
+        (:func:`cexfeed.wire.check_contracts`)."""
+        if self.whole_contracts(contract):
+            for name, value in counts:
+                check_contracts(name, value, True)
 
     def _base(self, contracts: Decimal | None, contract: str) -> Decimal | None:
         mult = self.multiplier(contract)
@@ -110,6 +131,7 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
 
     def _notice(self, contract: str, exchange_ts: int | None, recv_ts: int, kind: str, contracts: Decimal | None = None, **fields) -> AccountNotice:
         contract = contract.upper()
+        self._counts(contract, ("contracts", contracts))
         return AccountNotice(
             venue="gateio", market=PERP, symbol=self._unified(contract) if contract else "", venue_symbol=contract,
             exchange_ts=exchange_ts, recv_ts=recv_ts, kind=kind, contracts=contracts, size=self._base(contracts, contract) if contract else None,
@@ -119,6 +141,7 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
     # -- normalization (pushes and REST bodies) ----------------------------------------------
     def order(self, r: FuturesOrderPush, recv_ts: int) -> Order:
         contract = r.contract.upper()
+        self._counts(contract, ("size", r.size), ("left", r.left))
         side, contracts, left, filled = futures_counts(r.size, r.left)
         status, raw_status = futures_status(r.status, r.finish_as, filled, left)
         updated = r.update_time
@@ -146,6 +169,7 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
     def fill(self, r: FuturesUserTrade, recv_ts: int) -> Fill:
         contract = r.contract.upper()
         size = r.size
+        self._counts(contract, ("size", size))
         contracts = abs(size)
         fee = r.fee
         return Fill(
@@ -158,6 +182,7 @@ class GateioFuturesPrivateWebSocketHandler(GateioPrivateHandler):
         contract = r.contract.upper()
         mode = r.mode or "single"
         size = r.size
+        self._counts(contract, ("size", size))
         entry = r.entry_price
         mark = r.mark_price
         liq = r.liq_price

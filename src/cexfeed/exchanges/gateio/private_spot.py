@@ -4,7 +4,9 @@ raw frame -> :class:`~cexfeed.models.Order` / :class:`~cexfeed.models.Fill` /
 
 Order status (``spot.orders`` has an ``event`` per order, §8.1): ``put`` -> ``open``,
 ``update`` -> ``partially_filled`` (``open`` while nothing is filled), ``finish`` -> by
-``finish_as`` (:data:`~cexfeed.exchanges.gateio.private_common.FINISH_AS`: ``filled``;
+``finish_as`` (:data:`~cexfeed.exchanges.gateio.private_common.FINISH_AS`: ``filled``, whatever
+dust is left, but an order whose fill values prove nothing filled while something is left is
+malformed, not ``filled``: see :class:`~cexfeed.exchanges.gateio.spot_table.SpotOrderPush`;
 ``cancelled``/``stp``/``liquidate_cancelled`` -> ``canceled``, with ``filled > 0`` after a
 partial fill; ``ioc``/``fok`` -> ``expired`` unless nothing is left; ``poc``/``small`` ->
 ``rejected``; ``depth_not_enough``/``trader_not_enough`` -> ``canceled``, ``rejected`` when

@@ -119,6 +119,10 @@ class SpotBookUpdate(msgspec.Struct, gc=False):
 
 # -- private wire shapes (§8); REST bodies share them (an order's REST ``status`` stands in for the
 # push's ``event``) -------------------------------------------------------------------------------
+#: REST spot order status -> the ``finish_as`` it stands for when the body has none
+REST_FINISHED = {"closed": "filled", "cancelled": "cancelled", "canceled": "cancelled"}
+
+
 class SpotOrderPush(AccountItem, gc=False):
     """One ``spot.orders``/``spot.orders_v2`` item (§8.1, §8.2), or an order of the REST API.
     ``id`` a string (an integer on older servers); ``amount`` base currency, or quote currency
@@ -127,7 +131,13 @@ class SpotOrderPush(AccountItem, gc=False):
     private handler; times s / ms (strings, read as numbers). Kinds (:class:`cexfeed.wire.AmountKind`):
     ``amount`` above 0; ``price``/``avg_deal_price`` 0 or above (0: none, a market order or
     nothing filled), ``left``/``filled_*`` 0 or above, ``left`` at most ``amount``; ``fee`` any
-    sign (a rebate)."""
+    sign (a rebate). A finished order is not ``filled`` with nothing filled and something left:
+    ``event`` ``finish`` (REST ``status`` closed) with ``finish_as`` ``filled`` while ``left`` >
+    0 and its fill values prove nothing filled (``filled_amount`` 0, or without it ``amount`` -
+    ``left`` = 0 on an order counted in base; ``filled_total`` 0 or absent; a market buy, counted
+    in quote, proves nothing without ``filled_amount``/``filled_total``) contradicts itself and is
+    malformed: neither ``filled`` nor a guess at the status its fields suggest (a fill could be
+    what the frame lost), the REST reconcile gives the order's final state."""
 
     id: str | int
     currency_pair: Name
@@ -154,8 +164,20 @@ class SpotOrderPush(AccountItem, gc=False):
 
     def __post_init__(self) -> None:
         check_amounts(self)
-        if self.left is not None and self.left > self.amount:
-            raise ValueError(f"left {self.left} above the order's amount {self.amount}")
+        left = self.left
+        if left is not None and left > self.amount:
+            raise ValueError(f"left {left} above the order's amount {self.amount}")
+        if left:
+            event = self.event or self.status
+            # finished "filled" (finished_status of private_common: with something left only
+            # finish_as filled gives filled)
+            if (event == "finish" or event in REST_FINISHED) and (self.finish_as or REST_FINISHED.get(event, "")) == "filled":
+                filled = self.filled_amount
+                if filled is None and not (self.type == "market" and self.side == "buy"):
+                    filled = self.amount - left  # (both bounded: exact)
+                total = self.filled_total
+                if (filled is not None or total is not None) and not filled and not total:
+                    raise ValueError(f"finished filled with nothing filled and {left} left")
 
 
 class SpotUserTrade(AccountItem, gc=False):

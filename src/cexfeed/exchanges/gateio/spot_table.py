@@ -15,7 +15,7 @@ import msgspec
 
 from ...channels import BOOK_INBAND, BOOK_REST, Channel, Table
 from ...models import SPOT, Balance, BestBidOffer, BookStatus, BookUpdate, Fill, Kline, Order, Ticker, Trade
-from ...wire import AccountItem, Amount, Name, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount, check_amounts
+from ...wire import AccountItem, Amount, Currency, CurrencyOrEmpty, Name, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount, check_amounts
 from .protocol import read_candle
 from .obu import OBU_LEVELS, ObuUpdate
 
@@ -127,7 +127,8 @@ class SpotOrderPush(AccountItem, gc=False):
     private handler; times s / ms (strings, read as numbers). Kinds (:class:`cexfeed.wire.AmountKind`):
     ``amount`` above 0; ``price``/``avg_deal_price`` 0 or above (0: none, a market order or
     nothing filled), ``left``/``filled_*`` 0 or above, ``left`` at most ``amount``; ``fee`` any
-    sign (a rebate)."""
+    sign (a rebate). ``fee_currency`` a currency code (:func:`cexfeed.wire.currency`; ``""``:
+    none)."""
 
     id: str | int
     currency_pair: Name
@@ -145,7 +146,7 @@ class SpotOrderPush(AccountItem, gc=False):
     filled_total: UnsignedAmount | None = None
     avg_deal_price: UnsignedAmount | None = None
     fee: Amount | None = None
-    fee_currency: str | None = None
+    fee_currency: CurrencyOrEmpty | None = None
     time_in_force: str = ""
     create_time_ms: Time | None = None
     update_time_ms: Time | None = None
@@ -162,7 +163,7 @@ class SpotUserTrade(AccountItem, gc=False):
     """One ``spot.usertrades``/``spot.usertrades_v2`` item (§8.3), or a REST ``my_trades``
     entry: ``amount`` base currency, ``price`` quote, ``role`` maker/taker, ``fee`` in
     ``fee_currency`` (absent on ``_v2``), ``create_time_ms`` ms with a fraction. ``amount`` and
-    ``price`` above 0, ``fee`` any sign."""
+    ``price`` above 0, ``fee`` any sign; ``fee_currency`` a currency code (``""``: none)."""
 
     id: str | int
     order_id: str | int
@@ -172,7 +173,7 @@ class SpotUserTrade(AccountItem, gc=False):
     price: PositiveAmount
     role: str = ""
     fee: Amount | None = None
-    fee_currency: str | None = None
+    fee_currency: CurrencyOrEmpty | None = None
     text: str = ""
     create_time_ms: Time | None = None
     create_time: Time | None = None
@@ -182,9 +183,9 @@ class SpotBalancePush(AccountItem, gc=False):
     """One ``spot.balances`` item (§8.4): absolute ``total``/``available``/``freeze`` and the
     ``change`` that caused it (all strings), ``change_type`` (order-create, order-match,
     deposit ...), ``timestamp_ms``. Older servers leave out ``freeze``/``total``. Balances 0 or
-    above, ``change`` any sign."""
+    above, ``change`` any sign; ``currency`` a currency code (:func:`cexfeed.wire.currency`)."""
 
-    currency: Name
+    currency: Currency
     total: UnsignedAmount | None = None
     available: UnsignedAmount | None = None
     freeze: UnsignedAmount | None = None

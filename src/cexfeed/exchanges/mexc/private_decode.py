@@ -364,9 +364,10 @@ except ImportError:
     decode_private_compiled = None
 else:
     _privpb.set_types(Push, OrderBody, DealBody, AccountBody, Decimal, wire.MAX_AMOUNT, decode_private_upb)
-    # the fused path's account value rules: each body slot's kind (wire.AmountKind.code)
+    # the fused path's account value rules: each body slot's kind (wire.AmountKind.code), and the
+    # bound of the currency code rule (wire.currency)
     _privpb.set_rules(*(tuple(dict(wire.amount_kinds(cls)).get(name, wire.SIGNED).code for name in cls._fields)
-                        for cls in (OrderBody, DealBody, AccountBody)), wire.NO_NEGATIVE, wire.NO_ZERO)
+                        for cls in (OrderBody, DealBody, AccountBody)), wire.NO_NEGATIVE, wire.NO_ZERO, wire.MAX_CURRENCY)
     decode_private_compiled = _privpb.decode_private
 
 #: The fused frame -> event reader (see :class:`FusedRead`), ``None`` without the compiled module.

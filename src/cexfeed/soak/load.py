@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -258,7 +259,17 @@ async def run_isolated(rate: float, duration: float, drop_every: float | None = 
             args += ["--warmup", str(warmup)]
         proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "cexfeed.soak.load", *args,
                                                     stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-        _, err = await proc.communicate()
+        try:
+            _, err = await proc.communicate()
+        except BaseException:
+            # interrupted: SIGINT lets the run's own cleanup stop its load endpoint process
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    await asyncio.wait_for(proc.wait(), 15)
+                except (asyncio.TimeoutError, asyncio.CancelledError):
+                    proc.kill()
+            raise
         if proc.returncode or not out.is_file():
             tail = b"\n".join(err.strip().splitlines()[-5:]).decode("utf-8", "replace")
             raise RuntimeError(f"the isolated run exited {proc.returncode}: {tail}")

@@ -33,7 +33,8 @@ from ...account import AccountSnapshot, AccountState, position_side
 from ...models import PERP, AccountNotice, Balance, Fill, Order, Position
 from ...net.rest import RestClient, Signer
 from ...symbols import SymbolMap
-from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, AccountItem, CurrencyOrEmpty, UnsignedAmount, decode_amounts
+from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, AccountItem, UnsignedAmount, decode_amounts
+from ...wire import CurrencyOrEmpty
 from . import futures_table as t
 from .contracts import MultiplierUnknown, futures_symbol_map, listed_multiplier
 from .futures_table import (

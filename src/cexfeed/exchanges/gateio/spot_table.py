@@ -15,7 +15,8 @@ import msgspec
 
 from ...channels import BOOK_INBAND, BOOK_REST, Channel, Table
 from ...models import SPOT, Balance, BestBidOffer, BookStatus, BookUpdate, Fill, Kline, Order, Ticker, Trade
-from ...wire import AccountItem, Amount, Currency, CurrencyOrEmpty, Name, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount, check_amounts
+from ...wire import AccountItem, Amount, Name, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount, check_amounts
+from ...wire import Currency, CurrencyOrEmpty
 from .protocol import read_candle
 from .obu import OBU_LEVELS, ObuUpdate
 
@@ -127,8 +128,7 @@ class SpotOrderPush(AccountItem, gc=False):
     private handler; times s / ms (strings, read as numbers). Kinds (:class:`cexfeed.wire.AmountKind`):
     ``amount`` above 0; ``price``/``avg_deal_price`` 0 or above (0: none, a market order or
     nothing filled), ``left``/``filled_*`` 0 or above, ``left`` at most ``amount``; ``fee`` any
-    sign (a rebate). ``fee_currency`` a currency code (:func:`cexfeed.wire.currency`; ``""``:
-    none)."""
+    sign (a rebate)."""
 
     id: str | int
     currency_pair: Name
@@ -146,7 +146,7 @@ class SpotOrderPush(AccountItem, gc=False):
     filled_total: UnsignedAmount | None = None
     avg_deal_price: UnsignedAmount | None = None
     fee: Amount | None = None
-    fee_currency: CurrencyOrEmpty | None = None
+    fee_currency: CurrencyOrEmpty | None = None  # a currency code (cexfeed.wire.currency); "": none
     time_in_force: str = ""
     create_time_ms: Time | None = None
     update_time_ms: Time | None = None

@@ -32,9 +32,9 @@ import msgspec
 from ...account import AccountSnapshot, AccountState, position_side
 from ...models import PERP, AccountNotice, Balance, Fill, Order, Position
 from ...net.rest import RestClient, Signer
+from ...wire import CurrencyOrEmpty  # (the REST account's currency)
 from ...symbols import SymbolMap
 from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, AccountItem, UnsignedAmount, decode_amounts
-from ...wire import CurrencyOrEmpty
 from . import futures_table as t
 from .contracts import MultiplierUnknown, futures_symbol_map, listed_multiplier
 from .futures_table import (

@@ -225,8 +225,11 @@ def test_gate_private_paths_agree(monkeypatch, stream, spot, seed):
 def within_kinds(event: dict) -> bool:
     """What an account event (``to_builtins``: Decimals as text) may hold, by the kinds of the
     values it came from (:class:`cexfeed.wire.AmountKind`): sizes and prices above 0 (a price
-    or size that is not there is ``None``), balances and filled/left quantities 0 or above."""
+    or size that is not there is ``None``), balances and filled/left quantities 0 or above; every
+    currency a code (:func:`cexfeed.wire.currency`), upper case (a fee currency may be ``None``)."""
     from decimal import Decimal
+
+    from cexfeed.wire import CURRENCY
 
     def number(name):
         value = event.get(name)
@@ -235,16 +238,20 @@ def within_kinds(event: dict) -> bool:
     def above(*names, low=0, strict=True):
         return all(v is None or (v > low if strict else v >= low) for v in map(number, names))
 
+    def code(value, optional):  # a currency code (wire.currency), upper case; None where optional
+        return (optional and value is None) or (value.__class__ is str and CURRENCY.match(value) is not None and value == value.upper())
+
     kind = event["type"]
     if kind == "Order":
         # (a close-position order, side "close", is Gate's "size 0": its amount is 0)
         return above("price", "quote_amount", "avg_price") and above("amount", strict=event["side"] != "close") and above(
             "filled", "left", "quote_left", "filled_quote", "contracts", "filled_contracts", "left_contracts", strict=False) and (
-            event["side"] in ("buy", "sell", "close") or (event["side"] == "unknown" and event["raw_side"] is not None))
+            event["side"] in ("buy", "sell", "close") or (event["side"] == "unknown" and event["raw_side"] is not None)) and code(
+            event["fee_currency"], True)
     if kind == "Fill":
-        return above("price", "amount", "contracts") and event["side"] in ("buy", "sell", "unknown")
+        return above("price", "amount", "contracts") and event["side"] in ("buy", "sell", "unknown") and code(event["fee_currency"], True)
     if kind == "Balance":
-        return above("total", "available", "frozen", strict=False)
+        return above("total", "available", "frozen", strict=False) and code(event["currency"], False)
     if kind == "Position":
         return above("entry_price", "mark_price", "liq_price") and above("margin", "leverage", strict=False)
     return True

@@ -206,7 +206,7 @@ def test_compiled_screen_bounds_are_the_value_rules():
 
 def test_compiled_account_reader_bounds_are_the_value_rules():
     _fastprivate = pytest.importorskip("cexfeed.exchanges.gateio._fastprivate", reason="the compiled account reader is not built")
-    assert _fastprivate.BOUNDS == {"MAX_SECONDS": wire.MAX_SECONDS, "MAX_MILLIS": wire.MAX_MILLIS}
+    assert _fastprivate.BOUNDS == {"MAX_SECONDS": wire.MAX_SECONDS, "MAX_MILLIS": wire.MAX_MILLIS, "MAX_CURRENCY": wire.MAX_CURRENCY}
 
 
 _NUMBER_TEXT = st.one_of(

@@ -26,8 +26,14 @@ and bound (:func:`amount`), each also by the rule of its kind (:class:`AmountKin
 ``nonzero``, ``positive``, ``unsigned``), which the field's type declares in the wire shapes; an
 item with a value outside its rule is malformed (counted, skipped, never applied to an account).
 
-The rules live in two modules, named together here: market data (:mod:`cexfeed.wire.numbers`)
-and account values (:mod:`cexfeed.wire.amounts`).
+An account currency code (a balance's currency, a fee's currency) is the venue's text
+upper-cased, ASCII letters and digits only, 1 to 32 of them, at least one a letter, never number
+text (:func:`currency`, :data:`Currency`; ``"btc"`` -> ``BTC``, ``1INCH``; never ``00012``,
+``1E300``, ``U:DT``, ``１２``). A balance whose currency breaks it is malformed; a fee currency
+that is given and breaks it makes its order or fill malformed too (``""`` or absent: ``None``).
+
+The rules live in three modules, named together here: market data (:mod:`cexfeed.wire.numbers`),
+account values (:mod:`cexfeed.wire.amounts`) and currency codes (:mod:`cexfeed.wire.currency`).
 """
 
 from __future__ import annotations
@@ -63,6 +69,15 @@ from .amounts import (
     optional_amount,
     py_amounts_plain,
     untyped_amounts,
+)
+from .currency import (
+    CURRENCY,
+    CURRENCY_OR_EMPTY,
+    MAX_CURRENCY,
+    Currency,
+    CurrencyOrEmpty,
+    currency,
+    optional_currency,
 )
 from .numbers import (
     INTEGER,
@@ -120,4 +135,5 @@ __all__ = [
     "INTEGER", "MAX_MILLIS", "MAX_SECONDS", "MAX_SEQ", "MAX_TIME", "MAX_VALUE", "NUMBER", "UNKNOWN_SIDE", "Integer", "Name",
     "Price", "QuoteValue", "SeqId", "Signed", "Size", "Time", "check_candle", "flag", "integer", "name", "number", "price", "quote_value",
     "quotes", "seq_id", "signed", "size", "to_ms", "trade_side", "amounts_plain", "decode_amounts",
+    "CURRENCY", "CURRENCY_OR_EMPTY", "MAX_CURRENCY", "Currency", "CurrencyOrEmpty", "currency", "optional_currency",
 ]

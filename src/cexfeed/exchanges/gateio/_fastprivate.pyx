@@ -13,10 +13,11 @@ msgspec would refuse) makes it return ``None`` before it has called anything, an
 the twin's path. Values keep the one grammar: every number token is checked by the rules of
 ``_amounts.pxd`` (the screen's), JSON is scanned by ``_fastpush.pxd``; each field is read by the
 kind its struct type gives (the structs of ``spot_table``/``futures_table``, checked when the
-module loads), an account value also by its kind's rule (:class:`cexfeed.wire.AmountKind`). An
-item outside the rules (a value outside its kind, an item rule of its struct, a side other than
-``buy``/``sell``) also takes the twin's path, which counts it: found while reading, or while the
-events are built (then before any is handed on).
+module loads), an account value also by its kind's rule (:class:`cexfeed.wire.AmountKind`), a
+currency by :func:`cexfeed.wire.currency`. An item outside the rules (a value outside its kind,
+an item rule of its struct, a side other than ``buy``/``sell``, a currency that is no code)
+also takes the twin's path, which counts it: found while reading, or while the events are built
+(then before any is handed on).
 
 One module in six files: this one (the reader), and the included ``_fastprivate_scan.pxi`` (the
 structs' fields, the JSON of one push into them) with ``_fastprivate_tokens.pxi`` (one value by

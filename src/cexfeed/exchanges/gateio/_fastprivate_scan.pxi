@@ -41,10 +41,13 @@ cdef enum:
     K_TIME      # Time | None
     K_SEQ       # SeqId | None
     K_BOOL      # bool | None
+    K_CURRENCY  # Currency: a currency code (wire.currency)
+    K_OPTCUR    # CurrencyOrEmpty | None: a currency code, "" or null
 
 _KINDS = [
     (str, K_STR), (Union[str, None], K_OPTSTR), (wire.Name, K_NAME), (Union[str, int], K_ID), (Union[wire.Time, None], K_TIME),
-    (Union[wire.SeqId, None], K_SEQ), (Union[bool, None], K_BOOL),
+    (Union[wire.SeqId, None], K_SEQ), (Union[bool, None], K_BOOL), (wire.Currency, K_CURRENCY),
+    (Union[wire.CurrencyOrEmpty, None], K_OPTCUR),
 ]
 # the rule bits of an account value's kind (wire.AmountKind.code)
 cdef int NO_NEGATIVE = wire.NO_NEGATIVE
@@ -124,8 +127,9 @@ cdef long long _MAX_SECONDS = wire.MAX_SECONDS
 cdef long long _MAX_MILLIS = wire.MAX_MILLIS
 cdef double _SECONDS_F = wire.MAX_SECONDS
 cdef double _MILLIS_F = wire.MAX_MILLIS
+cdef Py_ssize_t _MAX_CURRENCY = wire.MAX_CURRENCY
 # what this module was built with, for the test that holds it to cexfeed.wire
-BOUNDS = {"MAX_SECONDS": _MAX_SECONDS, "MAX_MILLIS": _MAX_MILLIS}
+BOUNDS = {"MAX_SECONDS": _MAX_SECONDS, "MAX_MILLIS": _MAX_MILLIS, "MAX_CURRENCY": _MAX_CURRENCY}
 
 
 include "_fastprivate_tokens.pxi"
@@ -255,7 +259,7 @@ cdef int _spec(Spec* sp, object struct, list keep) except -1:
         sp.lens[i] = len(name)
         sp.kinds[i] = _kind(f)
         sp.rules[i] = wire.amount_kind(f.type).code if sp.kinds[i] == K_AMOUNT else 0
-        sp.nullable[i] = sp.kinds[i] == K_OPTSTR or (type(None) in getattr(f.type, "__args__", ()) and sp.kinds[i] in (K_AMOUNT, K_TIME, K_SEQ, K_BOOL))
+        sp.nullable[i] = sp.kinds[i] == K_OPTSTR or sp.kinds[i] == K_OPTCUR or (type(None) in getattr(f.type, "__args__", ()) and sp.kinds[i] in (K_AMOUNT, K_TIME, K_SEQ, K_BOOL))
         sp.required[i] = f.required
         h = _key_hash(sp.names[i], sp.lens[i])
         sp.table[h] = i + 1 if sp.table[h] == 0 else -1

@@ -49,6 +49,35 @@ cdef inline bint _plain_text(const char* s, Py_ssize_t n) noexcept nogil:
     return not _numberish(p, n)
 
 
+cdef inline bint _currency(const char* s, Py_ssize_t n, bint empty_ok) noexcept nogil:
+    """Text s/n is a currency code by the rule of :func:`cexfeed.wire.currency` (``""`` too when
+    ``empty_ok``): 1 to MAX_CURRENCY ASCII letters and digits, at least one a letter, not
+    digits with an exponent (one ``e``/``E`` between digits)."""
+    cdef Py_ssize_t i, last = 0
+    cdef int letters = 0
+    cdef char ch
+    if n == 0:
+        return empty_ok
+    if n > _MAX_CURRENCY:
+        return False
+    for i in range(n):
+        ch = s[i]
+        if c'A' <= ch <= c'Z' or c'a' <= ch <= c'z':
+            letters += 1
+            last = i
+        elif not c'0' <= ch <= c'9':
+            return False
+    if letters == 0:
+        return False
+    return not (letters == 1 and (s[last] == c'e' or s[last] == c'E') and 0 < last < n - 1)
+
+
+def currency_text(bytes raw, bint empty_ok=False):
+    """Whether this reader takes ``raw`` as a currency code (see ``_currency``); for the test
+    that holds it to :data:`cexfeed.wire.CURRENCY`."""
+    return _currency(raw, len(raw), empty_ok)
+
+
 cdef inline Py_ssize_t _bare(const char* p, const char* end) noexcept nogil:
     """The length of a bare number token as the screen cuts it (``[-0-9][-+0-9.eE]*``)."""
     cdef const char* q = p + 1
@@ -228,8 +257,11 @@ cdef bint _value(Cur* c, int kind, bint nullable, int rule, Tok* t) except -1:
             t.v = -1
             return True
         return False
-    if kind == K_STR or kind == K_OPTSTR or kind == K_NAME:
+    if kind == K_STR or kind == K_OPTSTR or kind == K_NAME or kind == K_CURRENCY or kind == K_OPTCUR:
         if not _text(c, &s, &n) or not _plain_text(s, n) or (kind == K_NAME and n == 0):
+            return False
+        # a currency that is no code: the twin's path counts the item malformed
+        if (kind == K_CURRENCY or kind == K_OPTCUR) and not _currency(s, n, kind == K_OPTCUR):
             return False
         t.s = s
         t.n = n

@@ -39,8 +39,8 @@ from ...models import (
     Ticker,
     Trade,
 )
-from ...wire import (AccountItem, Amount, Name, NonZeroAmount, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount,
-                    check_amounts, check_contracts)
+from ...wire import (AccountItem, Amount, Currency, Name, NonZeroAmount, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time,
+                    UnsignedAmount, check_amounts, check_contracts)
 from .protocol import read_candle
 from .obu import OBU_LEVELS, ObuUpdate
 
@@ -312,11 +312,11 @@ class FuturesPositionPush(AccountItem, gc=False):
 
 class FuturesBalancePush(AccountItem, gc=False):
     """One ``futures.balances`` item (§9.4): ``balance`` after the change, ``change``,
-    ``type`` (dnw, pnl, fee, fund ...), ``currency`` (lower case on the wire, required: a balance of
-    no currency is malformed, never taken for the settle currency); ``balance`` 0 or above,
-    ``change`` any sign."""
+    ``type`` (dnw, pnl, fee, fund ...), ``currency`` (lower case on the wire, required, a currency
+    code by :func:`cexfeed.wire.currency`: a balance of no currency or a damaged one is malformed,
+    never taken for the settle currency); ``balance`` 0 or above, ``change`` any sign."""
 
-    currency: Name
+    currency: Currency
     balance: UnsignedAmount | None = None
     change: Amount | None = None
     type: str | None = None

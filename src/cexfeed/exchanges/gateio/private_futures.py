@@ -34,6 +34,7 @@ import msgspec
 from ...account import AccountSnapshot, AccountState, position_side
 from ...models import PERP, AccountNotice, Balance, Fill, Order, Position
 from ...net.rest import RestClient, Signer
+from ...wire import CurrencyOrEmpty  # (the REST account's currency)
 from ...symbols import SymbolMap
 from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, AccountItem, UnsignedAmount, check_contracts, decode_amounts
 from . import futures_table as t
@@ -219,11 +220,12 @@ fields_in_order(Position, "venue market symbol venue_symbol exchange_ts recv_ts 
 
 
 class FuturesAccount(AccountItem):
-    """``GET /futures/usdt/accounts``: ``total`` and ``available`` in ``currency`` (0 or above)."""
+    """``GET /futures/usdt/accounts``: ``total`` and ``available`` in ``currency`` (0 or above;
+    a currency code by :func:`cexfeed.wire.currency`, ``""`` or absent: the settle currency)."""
 
     total: UnsignedAmount
     available: UnsignedAmount | None = None
-    currency: str = ""
+    currency: CurrencyOrEmpty = ""
 
 
 _account = msgspec.json.Decoder(FuturesAccount, strict=False)

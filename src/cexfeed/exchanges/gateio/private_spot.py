@@ -35,7 +35,7 @@ from ...account import AccountSnapshot, AccountState
 from ...models import SPOT, Balance, Fill, Order
 from ...net.rest import RestClient, Signer
 from ...symbols import SymbolMap
-from ...wire import EXACT, AccountItem, Name, UnsignedAmount, convert_amounts, decode_amounts, untyped_amounts
+from ...wire import EXACT, AccountItem, Currency, UnsignedAmount, convert_amounts, decode_amounts, untyped_amounts
 from . import spot_table as t
 from .private_common import GateioPrivateHandler, ended, fields_in_order, ms2, spot_quantities, spot_status
 from .protocol import spot_symbol_map
@@ -126,9 +126,10 @@ fields_in_order(Balance, "venue market symbol venue_symbol exchange_ts recv_ts c
 
 
 class SpotAccount(AccountItem):
-    """``GET /spot/accounts`` item: ``available`` and ``locked`` per currency (0 or above)."""
+    """``GET /spot/accounts`` item: ``available`` and ``locked`` per currency (0 or above);
+    ``currency`` a currency code (:func:`cexfeed.wire.currency`: one that is not fails the body)."""
 
-    currency: Name
+    currency: Currency
     available: UnsignedAmount
     locked: UnsignedAmount
 

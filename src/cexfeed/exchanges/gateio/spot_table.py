@@ -16,6 +16,7 @@ import msgspec
 from ...channels import BOOK_INBAND, BOOK_REST, Channel, Table
 from ...models import SPOT, Balance, BestBidOffer, BookStatus, BookUpdate, Fill, Kline, Order, Ticker, Trade
 from ...wire import AccountItem, Amount, Name, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount, check_amounts
+from ...wire import Currency, CurrencyOrEmpty
 from .protocol import read_candle
 from .obu import OBU_LEVELS, ObuUpdate
 
@@ -155,7 +156,7 @@ class SpotOrderPush(AccountItem, gc=False):
     filled_total: UnsignedAmount | None = None
     avg_deal_price: UnsignedAmount | None = None
     fee: Amount | None = None
-    fee_currency: str | None = None
+    fee_currency: CurrencyOrEmpty | None = None  # a currency code (cexfeed.wire.currency); "": none
     time_in_force: str = ""
     create_time_ms: Time | None = None
     update_time_ms: Time | None = None
@@ -184,7 +185,7 @@ class SpotUserTrade(AccountItem, gc=False):
     """One ``spot.usertrades``/``spot.usertrades_v2`` item (§8.3), or a REST ``my_trades``
     entry: ``amount`` base currency, ``price`` quote, ``role`` maker/taker, ``fee`` in
     ``fee_currency`` (absent on ``_v2``), ``create_time_ms`` ms with a fraction. ``amount`` and
-    ``price`` above 0, ``fee`` any sign."""
+    ``price`` above 0, ``fee`` any sign; ``fee_currency`` a currency code (``""``: none)."""
 
     id: str | int
     order_id: str | int
@@ -194,7 +195,7 @@ class SpotUserTrade(AccountItem, gc=False):
     price: PositiveAmount
     role: str = ""
     fee: Amount | None = None
-    fee_currency: str | None = None
+    fee_currency: CurrencyOrEmpty | None = None
     text: str = ""
     create_time_ms: Time | None = None
     create_time: Time | None = None
@@ -204,9 +205,9 @@ class SpotBalancePush(AccountItem, gc=False):
     """One ``spot.balances`` item (§8.4): absolute ``total``/``available``/``freeze`` and the
     ``change`` that caused it (all strings), ``change_type`` (order-create, order-match,
     deposit ...), ``timestamp_ms``. Older servers leave out ``freeze``/``total``. Balances 0 or
-    above, ``change`` any sign."""
+    above, ``change`` any sign; ``currency`` a currency code (:func:`cexfeed.wire.currency`)."""
 
-    currency: Name
+    currency: Currency
     total: UnsignedAmount | None = None
     available: UnsignedAmount | None = None
     freeze: UnsignedAmount | None = None

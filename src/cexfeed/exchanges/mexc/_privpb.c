@@ -18,8 +18,9 @@
  * decimal.Decimal of that text (a zero with a minus sign without it, as wire.amount reads it),
  * with a magnitude below MAX_AMOUNT (1e300), None when the field is absent; a time is an int64 >= 0 read in ms by its magnitude (wire.to_ms; 0: None); int32
  * codes are kept as sent. A value outside the rules makes the frame malformed (ValueError). The
- * fused path also holds each value to the rule of its kind (wire.AmountKind, set_rules) and an
- * order to having a size, as the handler's normalizers do; the typed seam does not.
+ * fused path also holds each value to the rule of its kind (wire.AmountKind, set_rules), an
+ * order to having a size and each currency to the code rule (wire.currency), as the handler's
+ * normalizers do; the typed seam does not.
  *
  * set_types() gives the result types (NamedTuples), the Decimal type, the bound and the upb
  * decoder once. Decimals of recent texts are kept in a small cache (a Decimal is immutable).
@@ -231,8 +232,8 @@ static PyMethodDef methods[] = {
      "set_events(FusedRead, Order, Fill, Balance, ORDER_STATUS, ORDER_TYPES, SIDES, UNKNOWN, venue, market, 'unknown', 'maker', "
      "'taker', 'market'): what the fused path builds (called once by private_handler)."},
     {"set_rules", set_rules, METH_VARARGS,
-     "set_rules(order, deal, account, NO_NEGATIVE, NO_ZERO): the account value kind of each body slot (called once by "
-     "private_decode)."},
+     "set_rules(order, deal, account, NO_NEGATIVE, NO_ZERO, MAX_CURRENCY): the account value kind of each body slot and the "
+     "longest currency code (called once by private_decode)."},
     {"set_types", set_types, METH_VARARGS,
      "set_types(Push, OrderBody, DealBody, AccountBody, Decimal, MAX_AMOUNT, upb_decode_private): the result types, the "
      "Decimal type and bound, and the decoder of frames this one hands over (called once by private_decode)."},

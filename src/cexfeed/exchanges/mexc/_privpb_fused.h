@@ -11,7 +11,8 @@
  * tables (ORDER_STATUS, ORDER_TYPES, SIDES, given by set_events), in the order the reference
  * path takes: every value checked (the values no event carries too), then the channel, then
  * what the event needs (an order id; a fill's trade id, order id, price and quantity; a
- * balance's currency). The differential tests hold it to the reference path. */
+ * balance's currency), then each currency by the code rule of cexfeed.wire.currency. The
+ * differential tests hold it to the reference path. */
 static PyObject *order_event, *fill_event, *balance_event, *status_table, *type_table, *side_table, *unknown_status;
 static PyObject *venue_str, *market_str, *unknown_str, *maker_str, *taker_str, *market_type;
 
@@ -23,6 +24,8 @@ static PyObject *venue_str, *market_str, *unknown_str, *maker_str, *taker_str, *
  * kinds the body NamedTuples declare) and the meaning of its bits */
 static int order_rules[MAX_BODY_SLOTS], deal_rules[MAX_BODY_SLOTS], account_rules[MAX_BODY_SLOTS];
 static int no_negative, no_zero, rules_set;
+/* the longest currency code (wire.MAX_CURRENCY, given by set_rules) */
+static Py_ssize_t max_currency;
 
 /* a value checked by the rules though no event carries it; *zero: it is 0 (or absent) */
 static int check_amount(const Slice *s, int *zero) {
@@ -85,6 +88,25 @@ static inline PyObject *or_none(PyObject *obj, int absent) {
 
 static void release(PyObject **items, int n) {
     for (int i = 0; i < n; i++) Py_XDECREF(items[i]);
+}
+
+/* text s is a currency code by the rule of cexfeed.wire.currency: 1 to max_currency ASCII
+ * letters and digits, at least one a letter, not digits with an exponent (one e/E between
+ * digits) */
+static int is_currency(const Slice *s) {
+    Py_ssize_t letters = 0, last = 0;
+    if (s->n == 0 || s->n > max_currency) return 0;
+    for (Py_ssize_t i = 0; i < s->n; i++) {
+        unsigned char c = s->p[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+            letters++;
+            last = i;
+        } else if (c < '0' || c > '9') {
+            return 0;
+        }
+    }
+    if (letters == 0) return 0;
+    return !(letters == 1 && (s->p[last] == 'e' || s->p[last] == 'E') && last > 0 && last < s->n - 1);
 }
 
 /* a currency name (vcoinName, feeCurrency) upper-cased as the normalizers of private_handler do:
@@ -265,6 +287,10 @@ static PyObject *fill_of(const Fields *f, PyObject *symbol, PyObject *ts, PyObje
             goto done;
         }
     }
+    if (f->strs[10].n && !is_currency(&f->strs[10])) {
+        value_error("fill fee currency that is not a currency code");
+        goto done;
+    }
     long side_code = (long)(int32_t)(uint32_t)f->ints[3];
     PyObject *side = lookup_code(side_table, side_code);
     if (side == NULL) {
@@ -320,6 +346,10 @@ static PyObject *balance_of(const Fields *f, PyObject *ts, PyObject *recv_ts) {
     }
     if (f->strs[0].n == 0) {
         value_error("balance without a currency");
+        goto done;
+    }
+    if (!is_currency(&f->strs[0])) {
+        value_error("balance currency that is not a currency code");
         goto done;
     }
     for (int k = 2; k <= 5; k++) {
@@ -465,8 +495,9 @@ static PyObject *set_events(PyObject *self, PyObject *args) {
 static PyObject *set_rules(PyObject *self, PyObject *args) {
     PyObject *tables[3];
     int bits[2];
-    if (!PyArg_ParseTuple(args, "O!O!O!ii:set_rules", &PyTuple_Type, &tables[0], &PyTuple_Type, &tables[1], &PyTuple_Type, &tables[2], &bits[0],
-                          &bits[1]))
+    Py_ssize_t longest;
+    if (!PyArg_ParseTuple(args, "O!O!O!iin:set_rules", &PyTuple_Type, &tables[0], &PyTuple_Type, &tables[1], &PyTuple_Type, &tables[2], &bits[0],
+                          &bits[1], &longest))
         return NULL;
     const int sizes[3] = {ORDERS.n_slots, DEALS.n_slots, ACCOUNT.n_slots};
     int *rules[3] = {order_rules, deal_rules, account_rules};
@@ -483,6 +514,7 @@ static PyObject *set_rules(PyObject *self, PyObject *args) {
     }
     no_negative = bits[0];
     no_zero = bits[1];
+    max_currency = longest;
     rules_set = 1;
     Py_RETURN_NONE;
 }

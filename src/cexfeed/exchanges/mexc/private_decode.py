@@ -73,7 +73,8 @@ class OrderBody(NamedTuple):
 class DealBody(NamedTuple):
     """306 ``PrivateDealsV3Api`` (§2.3): one own fill; ``quantity`` base, ``amount`` quote,
     ``trade_type`` 1 buy / 2 sell, ``fee_amount`` in ``fee_currency`` (any sign), ``time_ms`` ms;
-    ``price`` and ``quantity`` above 0, ``amount`` 0 or above."""
+    ``price`` and ``quantity`` above 0, ``amount`` 0 or above; ``fee_currency`` as sent (the
+    handler holds it to :func:`cexfeed.wire.currency`, ``""``: none)."""
 
     price: wire.PositiveAmount | None
     quantity: wire.PositiveAmount | None
@@ -93,7 +94,7 @@ class AccountBody(NamedTuple):
     """307 ``PrivateAccountV3Api`` (§2.3): the balance of ``currency`` (``vcoinName``) after a
     change: ``balance`` available, ``frozen`` frozen, each with its change; ``change_type`` the
     venue's reason (an open set); ``time_ms`` settlement time, ms. Balances 0 or above, their
-    changes any sign."""
+    changes any sign; ``currency`` as sent (the handler holds it to :func:`cexfeed.wire.currency`)."""
 
     currency: str
     coin_id: str
@@ -364,9 +365,10 @@ except ImportError:
     decode_private_compiled = None
 else:
     _privpb.set_types(Push, OrderBody, DealBody, AccountBody, Decimal, wire.MAX_AMOUNT, decode_private_upb)
-    # the fused path's account value rules: each body slot's kind (wire.AmountKind.code)
+    # the fused path's account value rules: each body slot's kind (wire.AmountKind.code), and the
+    # bound of the currency code rule (wire.currency)
     _privpb.set_rules(*(tuple(dict(wire.amount_kinds(cls)).get(name, wire.SIGNED).code for name in cls._fields)
-                        for cls in (OrderBody, DealBody, AccountBody)), wire.NO_NEGATIVE, wire.NO_ZERO)
+                        for cls in (OrderBody, DealBody, AccountBody)), wire.NO_NEGATIVE, wire.NO_ZERO, wire.MAX_CURRENCY)
     decode_private_compiled = _privpb.decode_private
 
 #: The fused frame -> event reader (see :class:`FusedRead`), ``None`` without the compiled module.

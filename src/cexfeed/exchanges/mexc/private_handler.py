@@ -39,9 +39,11 @@ time: ``exchange_ts`` and ``updated_ts`` are the wrapper's ``sendTime``.
 Fills: ``role`` ``maker`` when ``isMaker`` is set, else ``taker`` (proto3 leaves a false flag
 out); ``fee`` in ``fee_currency``; ``exchange_ts`` the deal's ``time``. Balances: ``available``
 = ``balanceAmount``, ``frozen`` = ``frozenAmount``, ``change``/``frozen_change`` their changes,
-``change_type`` the venue's ``type``; currencies (``vcoinName``, ``feeCurrency``) upper case
-(``usdt`` and ``USDT`` are one balance); ``total`` = available + frozen, exact (the venue sends no
-total; ``None`` when either is missing); ``exchange_ts`` the settlement ``time``.
+``change_type`` the venue's ``type``; currencies (``vcoinName``, ``feeCurrency``) are currency
+codes by :func:`cexfeed.wire.currency`, upper case (``usdt`` and ``USDT`` are one balance): a
+balance or a fill with one that is not (``00012``, ``U:DT``) is malformed, a fill without a
+``feeCurrency`` has ``fee_currency`` ``None``; ``total`` = available + frozen, exact (the venue
+sends no total; ``None`` when either is missing); ``exchange_ts`` the settlement ``time``.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from ...credentials import Credentials
 from ...handlers import EventCallback, PrivateWebSocketHandler
 from ...models import SPOT, Balance, Fill, Order, OrderStatus
 from ...symbols import SymbolMap
-from ...wire import check_amounts
+from ...wire import check_amounts, currency as currency_code, optional_currency
 from ...wire.amounts import EXACT
 from .decode import classify_bad_frame, parse_wrapper, unknown_body_number
 from . import private_decode
@@ -116,8 +118,8 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
     :class:`~cexfeed.exchanges.mexc.replies.MexcReplies`). A binary frame is handled only as the
     channel its wrapper names. Skipped frames are counted in ``stats.errors`` by kind:
     ``malformed`` (bad wire data, invalid UTF-8, a value outside the rules or its kind's rule,
-    an order, fill or balance without its id or currency, an order without a size or with quantities above it, a fill
-    without price or quantity), ``truncated``,
+    an order, fill or balance without its id or currency, a currency that is no code, an order
+    without a size or with quantities above it, a fill without price or quantity), ``truncated``,
     ``wrong_type`` (no wrapper body), ``unknown_body`` (a body this stream does not read),
     ``unknown_channel``, ``channel_mismatch``; kept but notable: ``unknown_side``,
     ``unknown_order_type``."""
@@ -316,7 +318,8 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
 
     def fill(self, b: DealBody, symbol: str, ts: int | None, recv_ts: int) -> Fill:
         """The :class:`Fill` of a ``privateDeals`` body. Raises ``ValueError`` for a fill without
-        trade id, order id, price or quantity, or with a value outside its kind."""
+        trade id, order id, price or quantity, with a value outside its kind, or with a fee
+        currency that is no currency code."""
         tid = b.trade_id
         oid = b.order_id
         price = b.price
@@ -324,25 +327,25 @@ class MexcPrivateWebSocketHandler(MexcReplies, PrivateWebSocketHandler):
         if not tid or not oid or price is None or quantity is None:
             raise ValueError("fill without trade id, order id, price or quantity")
         check_amounts(b)
+        fee_currency = optional_currency(b.fee_currency)  # before the side is counted: a malformed fill counts once
         side = SIDES.get(b.trade_type)
         raw_side = None
         if side is None:
             side, raw_side = UNKNOWN, str(b.trade_type)
             self._count_error("unknown_side", b"", f"tradeType {b.trade_type}")
-        fee_currency = b.fee_currency
         client = b.client_order_id
         return Fill(
             "mexc", SPOT, self.unified(symbol), symbol, b.time_ms or ts, recv_ts,
             tid, oid, side, price, quantity, None, _MAKER if b.is_maker else _TAKER, b.fee_amount,
-            fee_currency.upper() if fee_currency else None, client if client else None, raw_side,
+            fee_currency, client if client else None, raw_side,
         )
 
     def balance(self, b: AccountBody, ts: int | None, recv_ts: int) -> Balance:
         """The :class:`Balance` of a ``privateAccount`` body. Raises ``ValueError`` for one
-        without a currency, or with a value outside its kind."""
-        currency = b.currency.upper()
-        if not currency:
+        without a currency, with one that is no currency code, or with a value outside its kind."""
+        if not b.currency:
             raise ValueError("balance without a currency")
+        currency = currency_code(b.currency)
         check_amounts(b)
         change_type = b.change_type
         return Balance(

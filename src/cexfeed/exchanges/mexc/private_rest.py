@@ -81,6 +81,13 @@ def _text(item: dict, name: str) -> str:
     return "" if value is None else str(value)
 
 
+def _code(item: dict, name: str):
+    """A currency as sent (``None`` when absent): the handler holds it to the code rule
+    (:func:`cexfeed.wire.currency`), which refuses one that is not a string rather than reading
+    its text (``true`` is no ``TRUE``)."""
+    return item.get(name)
+
+
 def _list(body: bytes, what: str) -> list:
     found = untyped_amounts.decode(body)
     if found.__class__ is not list:
@@ -95,7 +102,7 @@ def rest_balances(body: bytes, handler: Any, recv_ts: int) -> list[Balance]:
         raise msgspec.ValidationError("account: expected an object")
     out = []
     for item in found.get("balances") or []:
-        b = AccountBody(_text(item, "asset"), "", _value(item, "free"), None, _value(item, "locked"), None, "snapshot", None)
+        b = AccountBody(_code(item, "asset"), "", _value(item, "free"), None, _value(item, "locked"), None, "snapshot", None)
         out.append(handler.balance(b, None, recv_ts))
     return out
 
@@ -141,7 +148,7 @@ def rest_fill(item: dict, handler: Any, recv_ts: int) -> Fill:
     b = DealBody(
         _value(item, "price"), _value(item, "qty"), _value(item, "quoteQty"), 1 if buyer is True else 2 if buyer is False else 0,
         item.get("isMaker") is True, item.get("isSelfTrade") is True, _text(item, "id"), _text(item, "clientOrderId"),
-        _text(item, "orderId"), _value(item, "commission"), _text(item, "commissionAsset"), to_ms(item.get("time") or 0),
+        _text(item, "orderId"), _value(item, "commission"), _code(item, "commissionAsset"), to_ms(item.get("time") or 0),
     )
     fill = handler.fill(b, _text(item, "symbol"), None, recv_ts)
     if fill.raw_side is not None:  # the venue's own value of ``isBuyer``, as JSON text

@@ -232,11 +232,11 @@ def test_replay_folder_of_other_frames_is_refused(tmp_path):
 
 
 def test_replay_of_nothing_decodable_counts_the_account_frames_too(tmp_path):
-    """A file whose account frames are all malformed (a negative order amount, a balance whose
-    total is not available + freeze) says what the account handler counted, not ``errors none``."""
+    """A file whose account frames are all malformed (a negative order amount, a negative
+    available balance) says what the account handler counted, not ``errors none``."""
     frames = tmp_path / "account.jsonl"
     order = {"id": "1", "currency_pair": "BTC_USDT", "side": "sell", "amount": "-0.5", "event": "put"}
-    bal = {"currency": "USDT", "total": "10", "available": "4", "freeze": "5", "timestamp_ms": "1667556323730"}
+    bal = {"currency": "USDT", "total": "10", "available": "-4", "freeze": "5", "timestamp_ms": "1667556323730"}
     frames.write_text("\n".join(json.dumps({"time": 1796223700, "channel": channel, "event": "update", "result": [item]})
                                 for channel, item in (("spot.orders", order), ("spot.balances", bal))) + "\n")
     result = CliRunner().invoke(main, ["replay", str(frames), "--venue", "gateio-spot"])

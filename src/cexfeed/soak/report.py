@@ -75,8 +75,13 @@ def _verdict(ok: bool | None) -> str:
 
 
 def res(d: dict[str, Any] | None) -> str:
-    """``fds 9, sockets 3, tasks 5``."""
-    return ", ".join(f"{k} {v:,}" for k, v in (d or {}).items()) or "—"
+    """``rss 48.2 MiB, fds 9, sockets 3, tasks 5`` (whichever the dict has)."""
+    return ", ".join(f"{k} {_mib(v)}" if k == "rss" else f"{k} {v:,}" for k, v in (d or {}).items()) or "—"
+
+
+def _listed(items: list[str], most: int = 5) -> str:
+    """`` (a; b)`` of the first ``most`` items, ``""`` for none."""
+    return f" ({'; '.join(str(i) for i in items[:most])})" if items else ""
 
 
 def _mib(x: float | None) -> str:
@@ -220,8 +225,8 @@ def write(r: dict[str, Any], out: Path) -> dict[str, Path]:
             mine = "; ".join(f"{n}: {d['reconnects']}/{d['resyncs']}/{d['errors']}" for n, d in c["faulted"].items())
             others = "; ".join(f"{n}: {d['reconnects']}/{d['resyncs']}/{d['errors']}{'' if d['sockets'] else ' (new socket)'}" for n, d in c["others"].items())
             lines.append(f"| {c['venue']} | {mine} | {_n(c['recover_s'], '.2f')} s | {others} | {'yes' if c['no_crosstalk'] else '**NO**'} |")
-        lines += ["", f"Books compared level by level with the simulator's at the end: {len(ev['books_wrong'])} wrong {ev['books_wrong'] or ''}; accounts "
-                  f"compared with the ledger: {len(ev['accounts_wrong'])} wrong {ev['accounts_wrong'] or ''}.", ""]
+        lines += ["", f"Books compared level by level with the simulator's at the end: {len(ev['books_wrong'])} wrong{_listed(ev['books_wrong'])}; accounts "
+                  f"compared with the ledger: {len(ev['accounts_wrong'])} wrong{_listed(ev['accounts_wrong'])}.", ""]
 
     ce = r.get("ceiling")
     hm = r.get("handoff")
@@ -275,8 +280,8 @@ def write(r: dict[str, Any], out: Path) -> dict[str, Path]:
                   "Every venue's sockets aborted at once (TCP reset) by the simulator, then: every stream reconnected and every book synced again "
                   "(time below), the market paused and every book compared level by level with the simulator's.", "",
                   f"Recovered {rc['recovered']}/{rc['count']}; seconds to recover: median {_n(rc['median_s'], '.3f')}, max {_n(rc['max_s'], '.3f')}, "
-                  f"min {_n(min(done) if done else None, '.3f')}; books wrong: {len(rc['books_wrong'])} {rc['books_wrong'][:5] or ''}; before → after: "
-                  f"{res(rc['before'])} → {rc['after']}.", ""]
+                  f"min {_n(min(done) if done else None, '.3f')}; books wrong: {len(rc['books_wrong'])}{_listed(rc['books_wrong'])}; before → after: "
+                  f"{res(rc['before'])} → {res(rc['after'])}.", ""]
 
     fz = r.get("fuzz")
     if fz:

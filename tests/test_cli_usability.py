@@ -123,6 +123,8 @@ async def test_ctrl_c_during_start_up_exits_130():
     proc = await asyncio.create_subprocess_exec(
         *CLI, "-v", "stream", "gateio-spot", "--url", f"ws://127.0.0.1:{port}/ws/v4/", "--rest-url", f"http://127.0.0.1:{port}/api/v4",
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        # SIGINT at its default, as at a terminal (a runner in a script's background ignores it)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen = b""
     while b"REST" not in seen:  # start-up is under way (the first REST attempt failed)

@@ -206,9 +206,15 @@ def _blackhole() -> socket.socket:
     return sock
 
 
+def _sigint_as_a_terminal_gives_it() -> None:
+    # a test runner started in the background of a script has SIGINT ignored, which a child
+    # inherits; the user at a terminal, whom these tests play, has it at its default
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 async def _interrupt(args: list[str], after: float) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(*CLI, *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE)
+                                                stderr=asyncio.subprocess.PIPE, preexec_fn=_sigint_as_a_terminal_gives_it)
     await asyncio.sleep(after)
     proc.send_signal(signal.SIGINT)
     out, err = await asyncio.wait_for(proc.communicate(), 60)

@@ -217,7 +217,12 @@ async def _interrupt(args: list[str], after: float) -> tuple[int, str, str]:
                                                 stderr=asyncio.subprocess.PIPE, preexec_fn=_sigint_as_a_terminal_gives_it)
     await asyncio.sleep(after)
     proc.send_signal(signal.SIGINT)
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    finally:
+        if proc.returncode is None:  # it did not stop: never leave it running
+            proc.kill()
+            await proc.wait()
     return proc.returncode, out.decode(), err.decode()
 
 

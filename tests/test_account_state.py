@@ -324,6 +324,21 @@ def test_credentials_never_show(caplog):
     assert "CANARY" not in caplog.text
 
 
+@pytest.mark.parametrize("key", ['CANARY"KEY8f3a', "CANARY\\KEY8f3a", "CANARYKÉY8f3a", "CANARY KEY/8f3a+&="])
+def test_credentials_are_masked_as_a_venue_echoes_them(key):
+    """A venue error that echoes the request writes the key escaped in JSON or percent-encoded
+    in a URL: every written form is masked."""
+    import json
+    from urllib.parse import quote, quote_plus
+
+    secret = 'CANARY\\SECRET"8f3a'
+    creds = Credentials(key, secret)
+    echo = json.dumps({"KEY": key, "SECRET": secret})
+    for form in (key, json.dumps(key)[1:-1], json.dumps(key, ensure_ascii=False)[1:-1], quote(key, safe=""), quote_plus(key)):
+        text = creds.scrub('{"message": "invalid key ' + form + '", "echo": ' + echo + "}")
+        assert "CANARY" not in text, text
+
+
 def test_credentials_from_environment_name_the_missing_variables():
     creds = Credentials.from_env(environ={"GATEIO_API_KEY": "k", "GATEIO_API_SECRET": "s", "GATEIO_UID": "5"})
     assert creds.key == "k" and creds.uid == "5"

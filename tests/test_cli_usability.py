@@ -245,3 +245,15 @@ def test_replay_of_nothing_decodable_counts_the_account_frames_too(tmp_path):
     assert result.exit_code == 1
     assert ("nothing decodable in" in result.stderr
             and "frames 0  events 0  errors none; account frames 2  events 0  errors malformed_item=2" in result.stderr), result.stderr
+
+
+@pytest.mark.parametrize("venue", ["gateio-spot", "mexc-spot"])  # (the perpetuals' replay wants the contract list first)
+def test_replay_counts_a_line_nested_too_deep_as_malformed(tmp_path, venue):
+    """A JSON line nested 1000 deep (the routing to the account handler once raised
+    RecursionError out of the replay): counted malformed like any bad frame, the replay goes on."""
+    path = tmp_path / "deep.txt"
+    good = '{"time":1700000000,"channel":"spot.trades","event":"update","result":{"id":1,"create_time":1700000000,"side":"buy","currency_pair":"BTC_USDT","amount":"0.5","price":"65000.1"}}'
+    path.write_text('{"a":' * 1000 + "1" + "}" * 1000 + "\n" + good + "\n")
+    result = CliRunner().invoke(main, ["replay", str(path), "--venue", venue])
+    assert "Traceback" not in result.output and not isinstance(result.exception, RecursionError), result.output
+    assert "malformed" in result.output, result.output

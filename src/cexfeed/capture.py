@@ -279,7 +279,7 @@ class Replay:
                 try:
                     if _channel.decode(payload).channel in self._private_channels:
                         return self.private._handle_message
-                except msgspec.DecodeError:
+                except (msgspec.DecodeError, RecursionError):  # (nesting too deep: the handler counts it)
                     pass
             elif first == b"\x0a" and _wrapper_channel(payload) in self._private_channels:
                 return self.private._handle_message

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import re
 from typing import Mapping
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
 
@@ -29,6 +31,13 @@ def scrub_signatures(text: str) -> str:
     if "sign" in text.lower() or len(text) >= 64:
         text = _HEX_DIGEST.sub(MASK, _SIGNED_FIELD.sub(lambda m: m.group(1) + MASK, text))
     return text
+
+
+def _written_forms(value: str) -> list[str]:
+    """``value`` as a venue may echo it: as sent, escaped inside a JSON string (ASCII-only or
+    not), percent-encoded in a URL. Longest first, so a form holding another goes whole."""
+    forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1], quote(value, safe=""), quote_plus(value)}
+    return sorted(forms, key=len, reverse=True)
 
 
 class CredentialsError(ValueError):
@@ -75,8 +84,10 @@ class Credentials:
         whole ``auth`` object). A signature is the value of a ``SIGN``/``signature`` field, or
         any run of 64 or more hex digits (an HMAC-SHA256/512 in hex) whatever it is called."""
         for value in (self._key, self._secret.decode(errors="replace"), *extra):
-            if value and value in text:
-                text = text.replace(value, MASK)
+            if value:
+                for form in _written_forms(value):
+                    if form in text:
+                        text = text.replace(form, MASK)
         return scrub_signatures(text)
 
     def __repr__(self) -> str:

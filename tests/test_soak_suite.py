@@ -151,6 +151,11 @@ def test_soak_command_writes_its_report(tmp_path):
     assert not (tmp_path / "latest.md").exists()  # only a full run of every part refreshes latest.md
     result = CliRunner().invoke(main, ["soak", "--only", "reconnects,nonsense", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "unknown parts ['nonsense']" in result.output
+    # usage errors before anything runs: no part, a missing fault-matrix file, sizes that measure nothing
+    for args, said in ((["--only", ""], "no part named"), (["--fault-matrix", str(tmp_path / "none.jsonl")], "does not exist"),
+                       (["--fuzz-frames", "0"], "--fuzz-frames"), (["--soak-seconds", "2"], "--soak-seconds")):
+        result = CliRunner().invoke(main, ["soak", "--quick", "--out", str(tmp_path), *args])
+        assert result.exit_code == 2 and said in result.output, (args, result.output)
 
 
 def _fake_run(frames_per_s: float, rss: list[int]) -> dict:

@@ -281,16 +281,31 @@ def main(argv: list[str] | None = None) -> int:
     [--consumer events|batches|callback] --out FILE``: one :func:`run`, its result as JSON."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m cexfeed.soak.load", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m cexfeed.soak.load",
+                                     description="One load or soak run against the load endpoint (three venues, BTC and ETH: "
+                                                 "book, trades, best bid/offer), its result as JSON.")
     parser.add_argument("--rate", type=float, required=True, help="frames/s summed over the venues (0: as fast as the client reads)")
-    parser.add_argument("--duration", type=float, required=True, help="seconds")
-    parser.add_argument("--drop-every", type=float, help="drop every socket every this many seconds")
-    parser.add_argument("--warmup", type=float, help="seconds left out of the figures (default 10%% of the run)")
-    parser.add_argument("--consumer", choices=("events", "batches", "callback"), default="events")
+    parser.add_argument("--duration", type=float, required=True, help="seconds, more than the warm-up")
+    parser.add_argument("--drop-every", type=float, help="drop every socket every this many seconds (default: never)")
+    parser.add_argument("--warmup", type=float, help="seconds left out of the figures (default 10%% of the run, at least 2)")
+    parser.add_argument("--consumer", choices=("events", "batches", "callback"), default="events",
+                        help="how the events are read: feed.events(), feed.batches() or an inline callback")
     parser.add_argument("--out", required=True, help="write the result here (JSON)")
     a = parser.parse_args(argv)
+    warmup = max(2.0, a.duration * 0.1) if a.warmup is None else a.warmup
+    if a.rate < 0:
+        parser.error("--rate must be 0 or above")
+    if a.drop_every is not None and a.drop_every <= 0:
+        parser.error("--drop-every must be above 0")
+    if a.warmup is not None and a.warmup < 0:
+        parser.error("--warmup must be 0 or above")
+    if a.duration <= warmup:
+        parser.error(f"--duration must be longer than the warm-up ({warmup:g} s)")
+    if not Path(a.out).resolve().parent.is_dir():
+        parser.error(f"--out: no folder {str(Path(a.out).resolve().parent)!r}")
     result = asyncio.run(run(a.rate, a.duration, consumer=a.consumer, drop_every=a.drop_every, warmup=a.warmup))
     Path(a.out).write_text(json.dumps(result), encoding="utf-8")
+    print(f"{result['frames_per_s'] or 0:,.0f} frames/s, {result['drops']} drops, books wrong {len(result['books_wrong'])}: {a.out}")
     return 0
 
 

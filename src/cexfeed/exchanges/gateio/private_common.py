@@ -304,22 +304,17 @@ class GateioPrivateHandler(GateioFrames, PrivateWebSocketHandler):
         of a whole-contracts contract) is counted ``malformed_item`` and left out, the others
         kept, as a bad item of an array is on every path (one object that is refused makes the
         push malformed, as there)."""
-        result = frame.result
-        if result.__class__ is not list:
-            super()._emit_items(build, frame, recv_ts)
-            return
-        events: list = []
-        for item in result:
-            try:
-                out = build(item, frame, recv_ts)
-            except ValueError as bad:
-                self._count_error("malformed_item", b"", bad)
-                continue
-            if out.__class__ is list:
-                events += out
-            elif out is not None:
-                events.append(out)
-        self._deliver_all(events)
+        if frame.result.__class__ is list:
+            whole = build
+
+            def build(item: Any, frame: Any, recv_ts: int) -> Any:
+                try:
+                    return whole(item, frame, recv_ts)
+                except ValueError as bad:
+                    self._count_error("malformed_item", b"", bad)
+                    return None  # left out, as an item the builder leaves out
+
+        super()._emit_items(build, frame, recv_ts)
 
     def _read_item(self, item: Any, row: Any) -> Any:
         """One item as the row's struct, each account value by :func:`cexfeed.wire.amount`.

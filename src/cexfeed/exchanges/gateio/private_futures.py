@@ -34,9 +34,8 @@ import msgspec
 from ...account import AccountSnapshot, AccountState, position_side
 from ...models import PERP, AccountNotice, Balance, Fill, Order, Position
 from ...net.rest import RestClient, Signer
-from ...wire import CurrencyOrEmpty  # (the REST account's currency)
 from ...symbols import SymbolMap
-from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, AccountItem, UnsignedAmount, check_contracts, decode_amounts
+from ...wire import EXACT, MAX_MILLIS, MAX_SECONDS, AccountItem, CurrencyOrEmpty, UnsignedAmount, check_contracts, decode_amounts
 from . import futures_table as t
 from .contracts import MultiplierUnknown, futures_symbol_map, listed_multiplier
 from .futures_table import (

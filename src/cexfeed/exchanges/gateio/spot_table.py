@@ -15,8 +15,8 @@ import msgspec
 
 from ...channels import BOOK_INBAND, BOOK_REST, Channel, Table
 from ...models import SPOT, Balance, BestBidOffer, BookStatus, BookUpdate, Fill, Kline, Order, Ticker, Trade
-from ...wire import AccountItem, Amount, Name, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time, UnsignedAmount, check_amounts
-from ...wire import Currency, CurrencyOrEmpty
+from ...wire import (AccountItem, Amount, Currency, CurrencyOrEmpty, Name, PositiveAmount, Price, QuoteValue, SeqId, Signed, Size, Time,
+                     UnsignedAmount, check_amounts)
 from .protocol import read_candle
 from .obu import OBU_LEVELS, ObuUpdate
 

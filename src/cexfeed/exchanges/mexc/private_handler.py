@@ -58,8 +58,7 @@ from ...credentials import Credentials
 from ...handlers import EventCallback, PrivateWebSocketHandler
 from ...models import SPOT, Balance, Fill, Order, OrderStatus
 from ...symbols import SymbolMap
-from ...wire import check_amounts, currency as currency_code, optional_currency
-from ...wire.amounts import EXACT
+from ...wire import EXACT, check_amounts, currency as currency_code, optional_currency
 from .decode import classify_bad_frame, parse_wrapper, unknown_body_number
 from . import private_decode
 from .private_decode import AccountBody, DealBody, FusedRead, OrderBody, decode_private

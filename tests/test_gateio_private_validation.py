@@ -350,3 +350,28 @@ def test_a_market_buy_finished_filled_with_dust_left_stays_filled(path):
     assert [(e.order_id, e.status, e.quote_left, e.filled) for e in events] == [("1", S.FILLED, D("0.0012773"), D("0.003331")),
                                                                               ("2", S.FILLED, D("0.0012773"), None)]
     assert errors(h) == {"malformed_item": 1}
+
+
+# -- underscores: Decimal() drops them wherever they stand ("_inf" is Infinity to it) ---------------
+@pytest.mark.parametrize("text", ["_inf", "-_inf", "i_nf", "n_an", "s_nan", "nan_1", "In_Finity"])
+def test_an_account_value_spelling_infinity_or_nan_with_underscores_is_never_read(text):
+    """Found by the grammar property test: the account-value screen passed ``"_inf"`` and the
+    typed decode read it as Decimal Infinity. Both screens now leave such text to the strict
+    converter, which refuses it."""
+    from cexfeed import wire
+
+    raw = json.dumps({"a": text}).encode()
+    assert wire.amounts_plain(raw) is False and wire.py_amounts_plain(raw) is False
+    with pytest.raises(ValueError):
+        wire.amount(text)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_spot_balance_of_underscored_infinity_is_malformed(path):
+    h, events = handler(path, perp=False)
+    item = {"timestamp": "1667556323", "timestamp_ms": "1667556323730", "user": "1000001", "currency": "USDT", "change": "0",
+            "total": "_inf", "available": "10", "freeze": "0", "freeze_change": "0", "change_type": "order-create"}
+    feed(h, frame("spot.balances", item), frame("spot.balances", dict(item, total="10", timestamp_ms="1667556323731")))
+    assert [(e.currency, e.total, e.available) for e in events] == [("USDT", D(10), D(10))]
+    counted = {k: v for k, v in errors(h).items() if k != "amounts_checked"}  # (that one counts frames the strict path read)
+    assert counted in ({"malformed_item": 1}, {"malformed": 1}) and h.state.balances["USDT"].total == D(10), counted

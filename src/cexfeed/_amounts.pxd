@@ -100,15 +100,11 @@ cdef inline bint _word(const unsigned char* p, Py_ssize_t n, const char* word) n
     return True
 
 
-cdef inline bint _numberish(const unsigned char* p, Py_ssize_t n) noexcept nogil:
-    """What ``Decimal()`` might read as a number (a superset): see the twin."""
+cdef inline bint _numberish_plain(const unsigned char* p, Py_ssize_t n) noexcept nogil:
+    """:func:`_numberish` of a text without underscores, spaces around it already dropped."""
     cdef Py_ssize_t a = 0, b = n, i, k
     cdef unsigned char c
     cdef bint digit = False
-    while a < b and p[a] == 32:
-        a += 1
-    while b > a and p[b - 1] == 32:
-        b -= 1
     if a == b:
         return False
     i = a
@@ -134,6 +130,30 @@ cdef inline bint _numberish(const unsigned char* p, Py_ssize_t n) noexcept nogil
         elif not (c == 43 or c == 45 or c == 46 or c == 95 or c == 101 or c == 69 or c == 32):
             return False
     return digit
+
+
+cdef inline bint _numberish(const unsigned char* p, Py_ssize_t n) noexcept nogil:
+    """What ``Decimal()`` might read as a number (a superset): see the twin. Decimal() drops
+    underscores wherever they stand ("_inf" is Infinity): a text with any is judged without
+    them (one longer than 32 bytes then counts whatever it is)."""
+    cdef Py_ssize_t a = 0, b = n, i, m = 0
+    cdef unsigned char buf[32]
+    while a < b and p[a] == 32:
+        a += 1
+    while b > a and p[b - 1] == 32:
+        b -= 1
+    for i in range(a, b):
+        if p[i] == 95:
+            break
+    else:
+        return _numberish_plain(p + a, b - a)
+    for i in range(a, b):
+        if p[i] != 95:
+            if m == 32:
+                return True
+            buf[m] = p[i]
+            m += 1
+    return _numberish_plain(buf, m)
 
 
 

@@ -223,12 +223,22 @@ def _bounded(token: bytes) -> bool:
     return digits + (-exponent if found.group(1) == b"-" else exponent) <= MAX_DIGITS
 
 
+#: the longest text with underscores :func:`_numberish` looks into (the compiled twin's buffer)
+_UNDERSCORED_MAX = 32
+
+
 def _numberish(text: bytes) -> bool:
     """What ``Decimal()`` might read as a number (a superset): after spaces, a sign, then
     ``inf``/``infinity``/``nan<digits>``/``snan<digits>`` (any case), or only digits, signs,
     ``.``, ``_``, ``e``/``E``, spaces and non-ASCII bytes (other scripts' digits) with at least
-    one digit or non-ASCII byte."""
+    one digit or non-ASCII byte. ``Decimal()`` drops underscores wherever they stand (``_inf``
+    and ``n_an`` are Infinity and NaN to it), so the text is judged without them; one longer
+    than :data:`_UNDERSCORED_MAX` without them counts whatever it is."""
     t = text.strip(b" ")
+    if b"_" in t:
+        t = t.replace(b"_", b"")
+        if len(t) > _UNDERSCORED_MAX:
+            return True
     if not t:
         return False
     low = (t[1:] if t[:1] in (b"+", b"-") else t).lower()
